@@ -1,0 +1,59 @@
+//! Analyzer throughput (MB/s): the hot-path analyzer (unicode-segmentation +
+//! unicode-normalization + rust-stemmers) against Hugging Face `tokenizers` (BERT normaliser
+//! + pre-tokenizer + the same stemmer), on the synthetic feedback text.
+//!
+//! `cargo bench --bench analyzer`
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use unheard::text::hf::HfAnalyzer;
+use unheard::text::{Analyzer, Tokens};
+
+#[path = "corpus.rs"]
+mod corpus;
+
+fn bench(c: &mut Criterion) {
+    let texts: Vec<String> = corpus::texts().into_iter().map(|t| t.0).collect();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let ours = Analyzer::english();
+    let hf = HfAnalyzer::default();
+    let mut tokens = Tokens::default();
+    // warm up and fix the expected token count
+    let expected: usize = texts
+        .iter()
+        .map(|t| {
+            ours.analyze(t, &mut tokens);
+            tokens.len()
+        })
+        .sum();
+    let mut group = c.benchmark_group("analyzer");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.sample_size(10);
+    group.bench_function("unicode-segmentation+rust-stemmers", |b| {
+        b.iter(|| {
+            let n: usize = texts
+                .iter()
+                .map(|t| {
+                    ours.analyze(t, &mut tokens);
+                    tokens.len()
+                })
+                .sum();
+            assert_eq!(n, expected);
+        });
+    });
+    group.bench_function("tokenizers-bert+rust-stemmers", |b| {
+        b.iter(|| {
+            let n: usize = texts
+                .iter()
+                .map(|t| {
+                    hf.analyze(t, &mut tokens).unwrap();
+                    tokens.len()
+                })
+                .sum();
+            assert!(n > 0);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,18 @@
+//! The fixed bench corpus: the free text of data-samples/feedback.csv.
+
+use unheard::record::Question;
+
+pub fn texts() -> Vec<(String, Question)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/feedback.csv.gz");
+    let mut reader = csv::Reader::from_path(path).expect("data-samples/feedback.csv is in the repository");
+    let headers = reader.headers().unwrap().clone();
+    let text = headers.iter().position(|h| h == "text").unwrap();
+    let question = headers.iter().position(|h| h == "question").unwrap();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[text].to_owned(), Question::parse(&r[question]).unwrap_or(Question::Nonspecific))
+        })
+        .collect()
+}

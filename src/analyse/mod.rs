@@ -1,0 +1,13 @@
+//! Analyse: every statistic, computed on polars frames. Reads no files.
+
+pub mod crosstab;
+
+pub use crosstab::{theme_by_group, CrosstabRow};
+
+/// Analysis errors (polars reports its own).
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyseError {
+    /// polars failed.
+    #[error("analysis failed: {0}")]
+    Polars(#[from] polars::error::PolarsError),
+}

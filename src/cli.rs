@@ -1,0 +1,214 @@
+//! Command line: clap arguments → settings → the library. Exit codes: 0 clean, 1 finished
+//! with quarantined rows, 2 failed (nothing committed).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Overrides, Settings};
+use crate::messages::Messages;
+use crate::{ingest, pipeline};
+
+/// Who is missing from this conversation? Codes NHS feedback into themes by group.
+#[derive(Debug, Parser)]
+#[command(name = "unheard", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a pipeline (default: pipelines/demo.toml over data-samples/).
+    Run(RunArgs),
+    /// Check a pipeline's config, codebook, baseline and input headers without running.
+    Validate(RunArgs),
+    /// Write synthetic feedback data (format from the extension: csv, jsonl, parquet, xlsx).
+    Synth(SynthArgs),
+}
+
+/// Arguments of `run` and `validate`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Pipeline file. Without it and without --input, pipelines/demo.toml.
+    pub pipeline: Option<PathBuf>,
+    /// Input file (repeatable); replaces the pipeline's sources. Canonical column names
+    /// are recognised without any mapping.
+    #[arg(long = "input", value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Population baseline CSV (dimension,group,population).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Codebook TOML (default: the built-in NHS patient experience codebook).
+    #[arg(long, value_name = "FILE")]
+    pub codebook: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `synth`.
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Records to write (rows for .csv/.parquet, responses for .xlsx, conversations for .jsonl).
+    #[arg(long, default_value_t = 35_000)]
+    pub records: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 20_261_126)]
+    pub seed: u64,
+    /// Output file.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+const DEMO: &str = "pipelines/demo.toml";
+
+impl RunArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            inputs: self.inputs.clone(),
+            baseline: self.baseline.clone(),
+            out: self.out.clone(),
+            threads: self.threads,
+            codebook: self.codebook.clone(),
+        }
+    }
+
+    /// Resolves the settings this invocation asks for.
+    ///
+    /// # Errors
+    /// A bad pipeline file or flags.
+    pub fn settings(&self) -> Result<Settings> {
+        let overrides = self.overrides();
+        let settings = match (&self.pipeline, self.inputs.is_empty()) {
+            (Some(p), _) => Settings::from_file(p, &overrides)?,
+            (None, false) => Settings::from_overrides(&overrides)?,
+            (None, true) => {
+                let demo = Path::new(DEMO);
+                if !demo.exists() {
+                    anyhow::bail!("no pipeline given and {DEMO} is not here: run from the project folder, or pass a pipeline file or --input");
+                }
+                Settings::from_file(demo, &overrides)?
+            }
+        };
+        Ok(settings)
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+#[must_use]
+pub fn main_with(cli: Cli) -> ExitCode {
+    let quiet = match &cli.command {
+        Command::Run(a) | Command::Validate(a) => a.quiet,
+        Command::Synth(a) => a.quiet,
+    };
+    let messages = Messages::new(quiet);
+    match dispatch(cli, &messages) {
+        Ok(code) => code,
+        Err(err) => {
+            messages.error(&err);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => {
+            let settings = args.settings()?;
+            if settings.threads > 0 {
+                // polars sizes its own pool from this before first use
+                std::env::set_var("POLARS_MAX_THREADS", settings.threads.to_string());
+            }
+            let o = pipeline::run(&settings, messages)
+                .with_context(|| format!("run {:?} failed; nothing was committed", settings.name))?;
+            messages.info(&format!(
+                "unheard: {} rows from {} source{} → {} records, {} quarantined, {} theme codes in {:.2} s → {}",
+                o.rows_read,
+                o.sources,
+                if o.sources == 1 { "" } else { "s" },
+                o.records,
+                o.quarantined,
+                o.record_themes,
+                o.seconds,
+                o.out.display()
+            ));
+            Ok(if o.quarantined > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Validate(args) => validate(&args, messages),
+        Command::Synth(args) => {
+            let gz = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+            let plain = if gz { args.out.with_extension("") } else { args.out.clone() };
+            let mut summary =
+                crate::synth::write(&plain, &crate::synth::SynthOptions { records: args.records, seed: args.seed })
+                    .with_context(|| format!("cannot write {}", plain.display()))?;
+            if gz {
+                gzip(&plain, &args.out).with_context(|| format!("cannot write {}", args.out.display()))?;
+                summary.path.clone_from(&args.out);
+            }
+            messages.info(&format!(
+                "unheard: wrote {} records ({} rows) to {} and the ground truth to {}",
+                summary.records,
+                summary.rows,
+                summary.path.display(),
+                summary.truth_path.display()
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Compresses `from` into `to` (deterministic: no name or time in the header) and removes `from`.
+fn gzip(from: &Path, to: &Path) -> std::io::Result<()> {
+    let data = std::fs::read(from)?;
+    let file = std::fs::File::create(to)?;
+    let mut enc = flate2::GzBuilder::new().mtime(0).write(file, flate2::Compression::best());
+    std::io::Write::write_all(&mut enc, &data)?;
+    enc.finish()?.sync_all()?;
+    std::fs::remove_file(from)
+}
+
+fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
+    let settings = args.settings()?;
+    let book = pipeline::load_codebook(&settings.codebook)?;
+    let mut report = vec![
+        format!("pipeline {:?}: ok", settings.name),
+        format!("codebook {} {}: {} themes", book.name, book.version, book.themes.len()),
+    ];
+    if let Some(b) = &settings.baseline {
+        let base = crate::people::baseline::Baseline::from_file(&b.name, &b.path)?;
+        report.push(format!("baseline {}: {} rows", base.name, base.rows.len()));
+    }
+    for (i, source) in settings.sources.iter().enumerate() {
+        let bytes = std::fs::read(&source.path).with_context(|| format!("cannot read {}", source.path.display()))?;
+        let table = ingest::read_table(source, &ingest::decompress(&source.path, &bytes)?)?;
+        let mapper = ingest::Mapper::new(&settings, source, i, &table.headers)?;
+        let mapped: Vec<String> = mapper.mapped_columns().into_iter().map(|(k, v)| format!("{k} ← {v:?}")).collect();
+        report.push(format!(
+            "source {} ({}): {} text column(s); {}",
+            source.name,
+            source.path.display(),
+            mapper.text_columns(),
+            mapped.join(", ")
+        ));
+        let carried = mapper.carried_columns();
+        if !carried.is_empty() {
+            report.push(format!("  carried through: {}", carried.join(", ")));
+        }
+    }
+    messages.out(&report.join("\n"));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,6 @@
+//! Code: turns text into themes. A [`Codebook`] of rules matched on stems, multi-label,
+//! each theme with its evidence (the rule, the respondent's words, the character span).
+
+mod codebook;
+
+pub use codebook::{Codebook, CodebookError, Coder, Theme, ThemeHit};

@@ -1,0 +1,12 @@
+//! Pipeline configuration: a TOML file ([`options`]) resolved once into [`Settings`].
+//!
+//! Stages only ever see `&Settings`. Paths in a pipeline file are relative to that file.
+//! Every error names the file, the line and the key.
+
+pub mod options;
+mod settings;
+
+pub use settings::{
+    BaselineSettings, CodebookSource, ConfigError, DateFormat, Encoding, Format, Overrides, Settings, SourceSettings,
+    DEFAULT_CODEBOOK, DEFAULT_MAX_FIELD_CHARS,
+};

@@ -1,0 +1,102 @@
+//! The pipeline file as written: every field optional, unknown keys rejected.
+//!
+//! See `pipelines/example-nightly.toml` for every option with its default.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A pipeline file (`pipelines/*.toml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineOptions {
+    /// Run-wide settings.
+    #[serde(default)]
+    pub run: RunOptions,
+    /// The codebook used to code text into themes.
+    pub codebook: Option<CodebookOptions>,
+    /// The population baseline (issue: representation).
+    pub baseline: Option<BaselineOptions>,
+    /// Input files.
+    #[serde(default, rename = "source")]
+    pub sources: Vec<Spanned<SourceOptions>>,
+}
+
+/// `[run]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunOptions {
+    /// Run name; default: the pipeline file's stem.
+    pub name: Option<String>,
+    /// Output folder; default `out/<name>` relative to the working directory.
+    pub out: Option<String>,
+    /// Worker threads; 0 or absent = all cores.
+    pub threads: Option<usize>,
+    /// Longest accepted field in characters (default 20,000); longer rows are quarantined.
+    pub max_field_chars: Option<usize>,
+    /// Write the text column of `records` (default false until redaction lands).
+    pub write_text: Option<bool>,
+    /// Extra demographic dimensions every source may fill (beyond the canonical ones).
+    pub dimensions: Option<Vec<String>>,
+}
+
+/// `[codebook]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodebookOptions {
+    /// Path to the codebook TOML, relative to the pipeline file.
+    pub path: Spanned<String>,
+}
+
+/// `[baseline]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineOptions {
+    /// Path to a `dimension,group,population` CSV, relative to the pipeline file.
+    pub path: Spanned<String>,
+    /// A name for the baseline (default: the file stem).
+    pub name: Option<String>,
+}
+
+/// `[[source]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceOptions {
+    /// Source name written on every record (default: the file stem).
+    pub name: Option<String>,
+    /// Path to the file, relative to the pipeline file.
+    pub path: Spanned<String>,
+    /// `csv`, `jsonl`, `parquet` or `xlsx`; default from the extension.
+    pub format: Option<Spanned<String>>,
+    /// CSV encoding: `auto` (default: UTF-8, else Windows-1252), `utf-8`, `windows-1252`.
+    pub encoding: Option<Spanned<String>>,
+    /// CSV delimiter (one character, default `,`).
+    pub delimiter: Option<Spanned<String>>,
+    /// XLSX sheet name (default: the first sheet).
+    pub sheet: Option<String>,
+    /// chrono format of the date column, e.g. `%d/%m/%Y`; default ISO `%Y-%m-%d`.
+    /// Excel date cells and serial numbers are read whatever the format.
+    pub date_format: Option<String>,
+    /// Question answered by the `text` column when the source has no question column.
+    pub question: Option<Spanned<String>>,
+    /// Map from canonical field or dimension name to the source's column header.
+    #[serde(default)]
+    pub columns: BTreeMap<String, Spanned<String>>,
+    /// Several free-text columns in one row, each answering its own question.
+    #[serde(default)]
+    pub text: Vec<Spanned<TextColumnOptions>>,
+    /// Extra map from raw question values to canonical questions.
+    #[serde(default)]
+    pub question_values: BTreeMap<String, Spanned<String>>,
+}
+
+/// `[[source.text]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextColumnOptions {
+    /// Column header.
+    pub column: String,
+    /// Question it answers.
+    pub question: Spanned<String>,
+}

@@ -1,0 +1,538 @@
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use toml::Spanned;
+
+use super::options::{PipelineOptions, SourceOptions};
+use crate::record::{Question, CANONICAL_DIMENSIONS, CANONICAL_FIELDS};
+
+/// The default codebook, compiled into the binary so that a run needs no other file.
+pub const DEFAULT_CODEBOOK: &str = include_str!("../../pipelines/codebooks/nhs-patient-experience.toml");
+
+/// Longest accepted field, in characters, unless the pipeline says otherwise.
+pub const DEFAULT_MAX_FIELD_CHARS: usize = 20_000;
+
+/// A configuration error, naming the file, the line and the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The pipeline file (or `<command line>`).
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// The key at fault, when known.
+    pub key: Option<String>,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ": line {line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Input file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Comma (or other delimiter) separated values.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// Apache Parquet.
+    Parquet,
+    /// Excel workbook.
+    Xlsx,
+}
+
+impl Format {
+    /// The format named by a file's extension.
+    #[must_use]
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        if ext == "gz" {
+            // feedback.csv.gz: the format of what is inside
+            return Format::from_path(Path::new(path.file_stem()?));
+        }
+        Format::parse(&ext)
+    }
+
+    fn parse(name: &str) -> Option<Format> {
+        Some(match name {
+            "csv" | "txt" | "tsv" => Format::Csv,
+            "jsonl" | "ndjson" => Format::Jsonl,
+            "parquet" | "pq" => Format::Parquet,
+            "xlsx" | "xlsm" | "xls" => Format::Xlsx,
+            _ => return None,
+        })
+    }
+}
+
+/// CSV text encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    /// UTF-8 if the whole file is valid UTF-8, else Windows-1252.
+    Auto,
+    /// UTF-8 (a byte-order mark is skipped); invalid rows are quarantined.
+    Utf8,
+    /// Windows-1252 (Excel's "CSV" on a UK Windows machine).
+    Windows1252,
+}
+
+/// How dates in a text column are written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DateFormat(pub String);
+
+impl Default for DateFormat {
+    fn default() -> Self {
+        DateFormat("%Y-%m-%d".to_owned())
+    }
+}
+
+/// Where the codebook comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodebookSource {
+    /// The default NHS patient experience codebook compiled into the binary.
+    Builtin,
+    /// A codebook file.
+    Path(PathBuf),
+}
+
+/// A resolved `[[source]]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSettings {
+    /// Name written on every record.
+    pub name: String,
+    /// File to read.
+    pub path: PathBuf,
+    /// File format.
+    pub format: Format,
+    /// CSV encoding.
+    pub encoding: Encoding,
+    /// CSV delimiter.
+    pub delimiter: u8,
+    /// XLSX sheet (default: first).
+    pub sheet: Option<String>,
+    /// Date format for text dates.
+    pub date_format: DateFormat,
+    /// Explicit map canonical name → source header (canonical headers are matched too).
+    pub columns: BTreeMap<String, String>,
+    /// Free-text columns and the question each answers; empty = the `text` column.
+    pub texts: Vec<(String, Question)>,
+    /// Question of the `text` column when there is no question column.
+    pub default_question: Option<Question>,
+    /// Extra raw question values.
+    pub question_values: BTreeMap<String, Question>,
+}
+
+/// A resolved `[baseline]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineSettings {
+    /// Baseline name.
+    pub name: String,
+    /// CSV file.
+    pub path: PathBuf,
+}
+
+/// Validated settings for one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// Run name.
+    pub name: String,
+    /// The pipeline file, if any.
+    pub pipeline: Option<PathBuf>,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Worker threads (0 = all cores).
+    pub threads: usize,
+    /// Longest accepted field in characters.
+    pub max_field_chars: usize,
+    /// Write the text column of `records`.
+    pub write_text: bool,
+    /// Codebook.
+    pub codebook: CodebookSource,
+    /// Population baseline.
+    pub baseline: Option<BaselineSettings>,
+    /// Sources, in order.
+    pub sources: Vec<SourceSettings>,
+    /// Demographic dimensions: the canonical ones, then extra ones in sorted order.
+    pub dimensions: Vec<String>,
+}
+
+/// Command-line values that override (or stand in for) the pipeline file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--input`: replaces the pipeline's sources.
+    pub inputs: Vec<PathBuf>,
+    /// `--baseline`.
+    pub baseline: Option<PathBuf>,
+    /// `--out`.
+    pub out: Option<PathBuf>,
+    /// `--threads`.
+    pub threads: Option<usize>,
+    /// `--codebook`.
+    pub codebook: Option<PathBuf>,
+}
+
+struct Ctx<'a> {
+    file: String,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: Option<Range<usize>>, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.clone(),
+            line: span.map(|s| line_of(self.text, s.start)),
+            key: Some(key.to_owned()),
+            message: message.into(),
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+impl Settings {
+    /// Reads and resolves a pipeline file, then applies the overrides.
+    ///
+    /// # Errors
+    /// Unreadable file, TOML syntax, unknown key or invalid value, each naming file, line and key.
+    pub fn from_file(path: &Path, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            line: None,
+            key: None,
+            message: format!("cannot read pipeline file: {e}"),
+        })?;
+        Settings::from_toml(&text, path, overrides)
+    }
+
+    /// Resolves a pipeline given as TOML text; `path` locates relative paths and names errors.
+    ///
+    /// # Errors
+    /// As [`Settings::from_file`].
+    pub fn from_toml(text: &str, path: &Path, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let ctx = Ctx { file: path.display().to_string(), text };
+        let options: PipelineOptions = toml::from_str(text).map_err(|e| {
+            let key = e.message().split('`').nth(1).map(str::to_owned);
+            ConfigError {
+                file: ctx.file.clone(),
+                line: e.span().map(|s| line_of(text, s.start)),
+                key,
+                message: e.message().trim_end_matches('\n').replace('\n', "; "),
+            }
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("run").to_owned();
+        resolve(options, &ctx, &base, &stem, Some(path.to_path_buf()), overrides)
+    }
+
+    /// Settings for a run with no pipeline file: `--input` files with canonical columns.
+    ///
+    /// # Errors
+    /// No `--input` given, or an input whose format cannot be told from its extension.
+    pub fn from_overrides(overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let ctx = Ctx { file: "<command line>".to_owned(), text: "" };
+        if overrides.inputs.is_empty() {
+            return Err(ctx.err(None, "--input", "give a pipeline file or at least one --input"));
+        }
+        resolve(PipelineOptions::default(), &ctx, Path::new(""), "run", None, overrides)
+    }
+}
+
+fn resolve(
+    options: PipelineOptions,
+    ctx: &Ctx<'_>,
+    base: &Path,
+    stem: &str,
+    pipeline: Option<PathBuf>,
+    overrides: &Overrides,
+) -> Result<Settings, ConfigError> {
+    let name = options.run.name.clone().unwrap_or_else(|| stem.to_owned());
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        return Err(ctx.err(None, "run.name", format!("invalid run name {name:?}")));
+    }
+    let out = match (&overrides.out, &options.run.out) {
+        (Some(o), _) => o.clone(),
+        (None, Some(o)) => base.join(o),
+        (None, None) => PathBuf::from("out").join(&name),
+    };
+    let codebook = match (&overrides.codebook, &options.codebook) {
+        (Some(p), _) => CodebookSource::Path(p.clone()),
+        (None, Some(c)) => CodebookSource::Path(base.join(c.path.get_ref())),
+        (None, None) => CodebookSource::Builtin,
+    };
+    let baseline = match (&overrides.baseline, &options.baseline) {
+        (Some(p), _) => Some(BaselineSettings { name: file_stem(p), path: p.clone() }),
+        (None, Some(b)) => {
+            let path = base.join(b.path.get_ref());
+            Some(BaselineSettings { name: b.name.clone().unwrap_or_else(|| file_stem(&path)), path })
+        }
+        (None, None) => None,
+    };
+    let sources = if overrides.inputs.is_empty() {
+        if options.sources.is_empty() {
+            return Err(ctx.err(None, "source", "the pipeline has no [[source]]; add one or pass --input"));
+        }
+        options.sources.iter().map(|s| resolve_source(s, ctx, base)).collect::<Result<Vec<_>, _>>()?
+    } else {
+        overrides.inputs.iter().map(|p| input_source(p, ctx)).collect::<Result<Vec<_>, _>>()?
+    };
+    let mut sources = sources;
+    if !overrides.inputs.is_empty() {
+        // two --input files with the same stem (a.csv, a.parquet) are named by file name
+        for i in 0..sources.len() {
+            if sources.iter().filter(|s| s.name == sources[i].name).count() > 1 {
+                sources[i].name = sources[i].path.file_name().and_then(|n| n.to_str()).unwrap_or("source").to_owned();
+            }
+        }
+    }
+    let mut names = BTreeSet::new();
+    for s in &sources {
+        if !names.insert(s.name.clone()) {
+            return Err(ctx.err(
+                None,
+                "source.name",
+                format!("two sources are named {:?}; give each a distinct name", s.name),
+            ));
+        }
+    }
+    let mut extra: BTreeSet<String> = options.run.dimensions.clone().unwrap_or_default().into_iter().collect();
+    for s in &sources {
+        for key in s.columns.keys() {
+            if !CANONICAL_FIELDS.contains(&key.as_str()) && !CANONICAL_DIMENSIONS.contains(&key.as_str()) {
+                extra.insert(key.clone());
+            }
+        }
+    }
+    for e in &extra {
+        if !is_snake_case(e) {
+            return Err(ctx.err(None, "columns", format!("dimension name {e:?} must be snake_case (a-z, 0-9, _)")));
+        }
+    }
+    let dimensions = CANONICAL_DIMENSIONS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(extra.into_iter().filter(|e| !CANONICAL_DIMENSIONS.contains(&e.as_str())))
+        .collect();
+    Ok(Settings {
+        name,
+        pipeline,
+        out,
+        threads: overrides.threads.or(options.run.threads).unwrap_or(0),
+        max_field_chars: options.run.max_field_chars.unwrap_or(DEFAULT_MAX_FIELD_CHARS),
+        write_text: options.run.write_text.unwrap_or(false),
+        codebook,
+        baseline,
+        sources,
+        dimensions,
+    })
+}
+
+fn is_snake_case(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !s.as_bytes()[0].is_ascii_digit()
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem().and_then(|s| s.to_str()).unwrap_or("source").to_owned()
+}
+
+fn input_source(path: &Path, ctx: &Ctx<'_>) -> Result<SourceSettings, ConfigError> {
+    let format = Format::from_path(path).ok_or_else(|| {
+        ctx.err(
+            None,
+            "--input",
+            format!(
+                "{}: cannot tell the format from the extension (use .csv, .jsonl, .parquet or .xlsx)",
+                path.display()
+            ),
+        )
+    })?;
+    Ok(SourceSettings {
+        name: file_stem(path),
+        path: path.to_path_buf(),
+        format,
+        encoding: Encoding::Auto,
+        delimiter: b',',
+        sheet: None,
+        date_format: DateFormat::default(),
+        columns: BTreeMap::new(),
+        texts: Vec::new(),
+        default_question: None,
+        question_values: BTreeMap::new(),
+    })
+}
+
+fn question(ctx: &Ctx<'_>, key: &str, value: &Spanned<String>) -> Result<Question, ConfigError> {
+    Question::parse(value.get_ref()).ok_or_else(|| {
+        ctx.err(
+            Some(value.span()),
+            key,
+            format!(
+                "unknown question {:?}; expected one of {}",
+                value.get_ref(),
+                Question::ALL.map(Question::as_str).join(", ")
+            ),
+        )
+    })
+}
+
+fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) -> Result<SourceSettings, ConfigError> {
+    let s = spanned.get_ref();
+    let path = base.join(s.path.get_ref());
+    let format = match &s.format {
+        Some(f) => Format::parse(&f.get_ref().to_ascii_lowercase()).ok_or_else(|| {
+            ctx.err(
+                Some(f.span()),
+                "source.format",
+                format!("unknown format {:?}; expected csv, jsonl, parquet or xlsx", f.get_ref()),
+            )
+        })?,
+        None => Format::from_path(&path).ok_or_else(|| {
+            ctx.err(
+                Some(s.path.span()),
+                "source.path",
+                format!("cannot tell the format of {:?} from its extension; set `format`", s.path.get_ref()),
+            )
+        })?,
+    };
+    let encoding = match &s.encoding {
+        None => Encoding::Auto,
+        Some(e) => match e.get_ref().to_ascii_lowercase().replace('_', "-").as_str() {
+            "auto" => Encoding::Auto,
+            "utf-8" | "utf8" => Encoding::Utf8,
+            "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" => Encoding::Windows1252,
+            other => {
+                return Err(ctx.err(
+                    Some(e.span()),
+                    "source.encoding",
+                    format!("unknown encoding {other:?}; expected auto, utf-8 or windows-1252"),
+                ))
+            }
+        },
+    };
+    let delimiter = match &s.delimiter {
+        None => b',',
+        Some(d) => match d.get_ref().as_bytes() {
+            [b] if b.is_ascii() => *b,
+            _ if d.get_ref() == "\\t" => b'\t',
+            _ => return Err(ctx.err(Some(d.span()), "source.delimiter", "the delimiter must be one ASCII character")),
+        },
+    };
+    let mut columns = BTreeMap::new();
+    for (k, v) in &s.columns {
+        if k == "text" && !s.text.is_empty() {
+            return Err(ctx.err(
+                Some(v.span()),
+                "source.columns.text",
+                "use either columns.text or [[source.text]], not both",
+            ));
+        }
+        columns.insert(k.clone(), v.get_ref().clone());
+    }
+    let texts = s
+        .text
+        .iter()
+        .map(|t| Ok((t.get_ref().column.clone(), question(ctx, "source.text.question", &t.get_ref().question)?)))
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    let default_question = s.question.as_ref().map(|q| question(ctx, "source.question", q)).transpose()?;
+    let mut question_values = BTreeMap::new();
+    for (raw, q) in &s.question_values {
+        question_values.insert(raw.clone(), question(ctx, "source.question_values", q)?);
+    }
+    if let Some(df) = &s.date_format {
+        if chrono::NaiveDate::parse_from_str("2025-01-31", "%Y-%m-%d").is_ok() && !df.contains('%') {
+            return Err(ctx.err(
+                Some(spanned.span()),
+                "source.date_format",
+                format!("date format {df:?} has no % field; e.g. \"%d/%m/%Y\""),
+            ));
+        }
+    }
+    Ok(SourceSettings {
+        name: s.name.clone().unwrap_or_else(|| file_stem(&path)),
+        path,
+        format,
+        encoding,
+        delimiter,
+        sheet: s.sheet.clone(),
+        date_format: s.date_format.clone().map(DateFormat).unwrap_or_default(),
+        columns,
+        texts,
+        default_question,
+        question_values,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings, ConfigError> {
+        Settings::from_toml(text, Path::new("p/demo.toml"), &Overrides::default())
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = parse("[run]\nname = \"x\"\nthreds = 2\n\n[[source]]\npath = \"a.csv\"\n").unwrap_err();
+        assert_eq!(err.file, "p/demo.toml");
+        assert_eq!(err.line, Some(3), "{err}");
+        assert_eq!(err.key.as_deref(), Some("threds"), "{err}");
+    }
+
+    #[test]
+    fn bad_question_is_located() {
+        let err =
+            parse("[[source]]\npath = \"a.xlsx\"\n\n[[source.text]]\ncolumn = \"Good?\"\nquestion = \"whatever\"\n")
+                .unwrap_err();
+        assert_eq!(err.line, Some(6), "{err}");
+        assert_eq!(err.key.as_deref(), Some("source.text.question"));
+        assert!(err.to_string().contains("could_improve"), "{err}");
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_pipeline_and_extras_become_dimensions() {
+        let s = parse("[[source]]\npath = \"../data/a.jsonl\"\nquestion = \"conversation\"\n[source.columns]\ntext = \"notes\"\ncommunity_group = \"group\"\nethnicity = \"Ethnic Group\"\n").unwrap();
+        assert_eq!(s.sources[0].path, Path::new("p/../data/a.jsonl"));
+        assert_eq!(s.sources[0].format, Format::Jsonl);
+        assert_eq!(s.dimensions.last().map(String::as_str), Some("community_group"));
+        assert_eq!(s.dimensions.len(), CANONICAL_DIMENSIONS.len() + 1);
+        assert_eq!(s.out, Path::new("out/demo"));
+        assert_eq!(s.codebook, CodebookSource::Builtin);
+    }
+
+    #[test]
+    fn overrides_replace_sources_and_out() {
+        let o = Overrides {
+            inputs: vec!["x/y.csv".into()],
+            out: Some("o".into()),
+            threads: Some(3),
+            ..Overrides::default()
+        };
+        let s = Settings::from_toml("[[source]]\npath = \"a.csv\"\n", Path::new("demo.toml"), &o).unwrap();
+        assert_eq!(s.sources.len(), 1);
+        assert_eq!(s.sources[0].name, "y");
+        assert_eq!(s.out, Path::new("o"));
+        assert_eq!(s.threads, 3);
+        let err = Settings::from_overrides(&Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("--input"));
+    }
+}

@@ -1,0 +1,492 @@
+//! Maps raw rows to canonical records: one shared mechanism for every format.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+
+use super::{hex, shown, Cell, IngestError, Quarantined, RawRow, Reason};
+use crate::config::{Settings, SourceSettings};
+use crate::record::{Question, Record, RowRef, CANONICAL_DIMENSIONS, CANONICAL_FIELDS};
+
+/// The column plan for one source, built once from its header.
+#[derive(Debug)]
+pub struct Mapper {
+    source: String,
+    file: String,
+    index: u32,
+    headers: Vec<String>,
+    max_chars: usize,
+    date_format: String,
+    /// canonical field → column index
+    fields: BTreeMap<&'static str, usize>,
+    /// free-text columns with their question; `None` = per-row question column / default
+    texts: Vec<(usize, Option<Question>)>,
+    default_question: Question,
+    question_values: BTreeMap<String, Question>,
+    /// one entry per run dimension
+    dims: Vec<Option<usize>>,
+    /// carried-through column indices
+    carried: Vec<usize>,
+}
+
+/// A row mapped to records.
+#[derive(Debug)]
+pub struct Mapped {
+    /// The records (one per non-blank text cell).
+    pub records: Vec<Record>,
+    /// Blank text cells (dropped on purpose).
+    pub blank_cells: u64,
+    row: u64,
+    raw: Vec<(String, String)>,
+}
+
+fn key(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut last_us = true;
+    for c in s.trim().chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+            last_us = false;
+        } else if !last_us {
+            out.push('_');
+            last_us = true;
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+impl Mapper {
+    /// Plans the mapping of `headers` for `source`.
+    ///
+    /// # Errors
+    /// A configured column is not in the header, or the source has no free-text column.
+    pub fn new(
+        settings: &Settings,
+        source: &SourceSettings,
+        index: usize,
+        headers: &[String],
+    ) -> Result<Mapper, IngestError> {
+        let file = shown(&source.path);
+        let find = |name: &str| -> Option<usize> {
+            headers.iter().position(|h| h == name).or_else(|| {
+                let k = key(name);
+                headers.iter().position(|h| key(h) == k)
+            })
+        };
+        let missing = |what: &str, col: &str| IngestError::Columns {
+            path: source.path.clone(),
+            message: format!(
+                "column {col:?} ({what}) is not in the header; the header has: {}",
+                headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let mut used = vec![false; headers.len()];
+        let resolve = |name: &str, used: &mut Vec<bool>| -> Result<Option<usize>, IngestError> {
+            match source.columns.get(name) {
+                Some(col) => {
+                    let i = find(col).ok_or_else(|| missing(&format!("mapped to {name}"), col))?;
+                    used[i] = true;
+                    Ok(Some(i))
+                }
+                None => {
+                    // canonical headers are recognised without any mapping
+                    let i = headers.iter().position(|h| key(h) == name);
+                    if let Some(i) = i {
+                        used[i] = true;
+                    }
+                    Ok(i)
+                }
+            }
+        };
+        let mut fields = BTreeMap::new();
+        for f in CANONICAL_FIELDS {
+            if f == "text" && !source.texts.is_empty() {
+                continue;
+            }
+            if let Some(i) = resolve(f, &mut used)? {
+                fields.insert(f, i);
+            }
+        }
+        let mut dims = Vec::with_capacity(settings.dimensions.len());
+        for d in &settings.dimensions {
+            dims.push(resolve(d, &mut used)?);
+        }
+        let texts = if source.texts.is_empty() {
+            match fields.get("text") {
+                Some(&i) => vec![(i, None)],
+                None => {
+                    return Err(IngestError::Columns {
+                        path: source.path.clone(),
+                        message: format!(
+                            "no free-text column: name one with columns.text or [[source.text]] (the header has: {})",
+                            headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
+                        ),
+                    })
+                }
+            }
+        } else {
+            let mut t = Vec::new();
+            for (col, q) in &source.texts {
+                let i = find(col).ok_or_else(|| missing(&format!("free text answering {q}"), col))?;
+                used[i] = true;
+                t.push((i, Some(*q)));
+            }
+            t
+        };
+        let carried = (0..headers.len())
+            .filter(|&i| !used[i] && !CANONICAL_DIMENSIONS.contains(&key(&headers[i]).as_str()))
+            .collect();
+        let question_values = source.question_values.iter().map(|(k, v)| (key(k), *v)).collect();
+        Ok(Mapper {
+            source: source.name.clone(),
+            file,
+            index: u32::try_from(index).unwrap_or(u32::MAX),
+            headers: headers.to_vec(),
+            max_chars: settings.max_field_chars,
+            date_format: source.date_format.0.clone(),
+            fields,
+            texts,
+            default_question: source.default_question.unwrap_or(Question::Nonspecific),
+            question_values,
+            dims,
+            carried,
+        })
+    }
+
+    /// Free-text columns per row.
+    #[must_use]
+    pub fn text_columns(&self) -> usize {
+        self.texts.len()
+    }
+
+    /// Canonical name → header, for the manifest.
+    #[must_use]
+    pub fn mapped_columns(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> =
+            self.fields.iter().map(|(k, &i)| ((*k).to_owned(), self.headers[i].clone())).collect();
+        for (i, q) in &self.texts {
+            if let Some(q) = q {
+                v.push((format!("text ({q})"), self.headers[*i].clone()));
+            }
+        }
+        v
+    }
+
+    /// Names of the columns carried through (snake_case, prefixed `x_`).
+    #[must_use]
+    pub fn carried_columns(&self) -> Vec<String> {
+        self.carried.iter().map(|&i| format!("x_{}", key(&self.headers[i]))).collect()
+    }
+
+    fn raw(&self, row: &RawRow) -> Vec<(String, String)> {
+        self.headers.iter().zip(&row.cells).map(|(h, c)| (h.clone(), c.to_text().unwrap_or_default())).collect()
+    }
+
+    fn quarantine(&self, row: &RawRow, column: Option<usize>, reason: Reason, message: String) -> Quarantined {
+        Quarantined {
+            source: self.source.clone(),
+            file: self.file.clone(),
+            row: row.row,
+            column: column.map(|i| self.headers[i].clone()),
+            reason,
+            message,
+            raw: self.raw(row),
+            text_cells: self.texts.len() as u64,
+        }
+    }
+
+    /// Quarantines a row that mapped but must not be kept (e.g. a duplicate id).
+    #[must_use]
+    pub fn quarantine_mapped(&self, mapped: &Mapped, reason: Reason, message: String) -> Quarantined {
+        Quarantined {
+            source: self.source.clone(),
+            file: self.file.clone(),
+            row: mapped.row,
+            column: self.fields.get("record_id").map(|&i| self.headers[i].clone()),
+            reason,
+            message: format!("{}: row {}: {message}", self.file, mapped.row),
+            raw: mapped.raw.clone(),
+            text_cells: self.texts.len() as u64,
+        }
+    }
+
+    fn text(&self, row: &RawRow, field: &str) -> Option<String> {
+        let i = *self.fields.get(field)?;
+        row.cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    }
+
+    fn msg(&self, row: &RawRow, col: usize, what: &str) -> String {
+        format!("{}: row {}: column {:?}: {what}", self.file, row.row, self.headers[col])
+    }
+
+    /// Maps one row to its records, or quarantines it.
+    ///
+    /// # Errors
+    /// The row, quarantined with a reason code.
+    pub fn map_row(&self, row: &RawRow) -> Result<Mapped, Quarantined> {
+        // 1. length limit on every field
+        for (i, c) in row.cells.iter().enumerate() {
+            if let Cell::Text(s) = c {
+                if s.len() > self.max_chars {
+                    let n = s.chars().count();
+                    if n > self.max_chars {
+                        return Err(self.quarantine(
+                            row,
+                            Some(i),
+                            Reason::FieldTooLong,
+                            self.msg(row, i, &format!("{n} characters, over the limit of {}", self.max_chars)),
+                        ));
+                    }
+                }
+            }
+        }
+        // 2. date
+        let received_date = match self.fields.get("received_date") {
+            None => None,
+            Some(&i) => match row.cells.get(i).unwrap_or(&Cell::Empty) {
+                Cell::Empty => {
+                    return Err(self.quarantine(
+                        row,
+                        Some(i),
+                        Reason::MissingRequired,
+                        self.msg(row, i, "date is empty"),
+                    ))
+                }
+                Cell::Date(d) => Some(*d),
+                Cell::Number(n) => match excel_serial(*n) {
+                    Some(d) => Some(d),
+                    None => {
+                        return Err(self.quarantine(
+                            row,
+                            Some(i),
+                            Reason::InvalidDate,
+                            self.msg(row, i, &format!("{n} is not an Excel date serial")),
+                        ))
+                    }
+                },
+                Cell::Text(s) => match parse_date(s.trim(), &self.date_format) {
+                    Some(d) => Some(d),
+                    None if s.trim().is_empty() => {
+                        return Err(self.quarantine(
+                            row,
+                            Some(i),
+                            Reason::MissingRequired,
+                            self.msg(row, i, "date is empty"),
+                        ))
+                    }
+                    None => {
+                        return Err(self.quarantine(
+                            row,
+                            Some(i),
+                            Reason::InvalidDate,
+                            self.msg(
+                                row,
+                                i,
+                                &format!("{:?} does not match the date format {:?}", s.trim(), self.date_format),
+                            ),
+                        ))
+                    }
+                },
+            },
+        };
+        // 3. rating
+        let rating = match self.fields.get("rating") {
+            None => None,
+            Some(&i) => match row.cells.get(i).and_then(Cell::to_text) {
+                None => None,
+                Some(s) if s.trim().is_empty() => None,
+                Some(s) => match parse_rating(s.trim()) {
+                    Some(r) => Some(r),
+                    None => {
+                        return Err(self.quarantine(
+                            row,
+                            Some(i),
+                            Reason::InvalidRating,
+                            self.msg(row, i, &format!("{:?} is not a rating from 1 to 5 or 6 (don't know)", s.trim())),
+                        ))
+                    }
+                },
+            },
+        };
+        // 4. texts
+        let texts: Vec<(usize, Option<Question>, Option<String>)> = self
+            .texts
+            .iter()
+            .map(|&(i, q)| {
+                (i, q, row.cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+            })
+            .collect();
+        if texts.iter().all(|t| t.2.is_none()) {
+            let col = self.texts[0].0;
+            let what = if self.texts.len() == 1 {
+                "no text after trimming".to_owned()
+            } else {
+                format!("none of the {} free-text columns has text", self.texts.len())
+            };
+            return Err(self.quarantine(row, Some(col), Reason::EmptyText, self.msg(row, col, &what)));
+        }
+        // 5. question for a single text column
+        let row_question = match self.fields.get("question") {
+            Some(&i) if self.texts.iter().any(|t| t.1.is_none()) => match row.cells.get(i).and_then(Cell::to_text) {
+                None => self.default_question,
+                Some(raw) => match self.question_values.get(&key(&raw)).copied().or_else(|| Question::parse(&raw)) {
+                    Some(q) => q,
+                    None if raw.trim().is_empty() => self.default_question,
+                    None => {
+                        return Err(self.quarantine(
+                            row,
+                            Some(i),
+                            Reason::UnknownQuestion,
+                            self.msg(row, i, &format!("unknown question {:?}; map it in question_values", raw.trim())),
+                        ))
+                    }
+                },
+            },
+            _ => self.default_question,
+        };
+        // 6. ids
+        let id_col = self.fields.get("record_id").or_else(|| self.fields.get("response_id")).copied();
+        let id = match id_col {
+            Some(i) => match self
+                .text(row, if self.fields.contains_key("record_id") { "record_id" } else { "response_id" })
+            {
+                Some(id) => Some(id),
+                None => {
+                    return Err(self.quarantine(row, Some(i), Reason::MissingRequired, self.msg(row, i, "id is empty")))
+                }
+            },
+            None => None,
+        };
+        let response_id =
+            self.text(row, "response_id").or_else(|| id.clone()).unwrap_or_else(|| self.hash_id(row.row, "response"));
+        let org = [self.text(row, "org_level_1"), self.text(row, "org_level_2"), self.text(row, "org_level_3")];
+        let demographics: Vec<Option<String>> = self
+            .dims
+            .iter()
+            .map(|d| {
+                d.and_then(|i| row.cells.get(i))
+                    .and_then(Cell::to_text)
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+            })
+            .collect();
+        let extra: Vec<Option<String>> =
+            self.carried.iter().map(|&i| row.cells.get(i).and_then(Cell::to_text)).collect();
+        let mut records = Vec::with_capacity(texts.len());
+        let mut blank_cells = 0;
+        let multi = self.texts.len() > 1;
+        for (_, q, text) in texts {
+            let question = q.unwrap_or(row_question);
+            let Some(text) = text else {
+                blank_cells += 1;
+                continue;
+            };
+            let record_id = match (&id, multi) {
+                (Some(id), false) => id.clone(),
+                (Some(id), true) => format!("{id}:{question}"),
+                (None, _) => self.hash_id(row.row, question.as_str()),
+            };
+            records.push(Record {
+                record_id,
+                response_id: response_id.clone(),
+                source: self.source.clone(),
+                received_date,
+                question,
+                rating,
+                text,
+                org: org.clone(),
+                demographics: demographics.clone(),
+                extra: extra.clone(),
+                origin: RowRef { source: self.index, row: row.row },
+            });
+        }
+        Ok(Mapped { records, blank_cells, row: row.row, raw: self.raw(row) })
+    }
+
+    fn hash_id(&self, row: u64, question: &str) -> String {
+        let file_name = std::path::Path::new(&self.file).file_name().and_then(|s| s.to_str()).unwrap_or("");
+        let digest = Sha256::digest(format!("{}\u{1f}{file_name}\u{1f}{row}\u{1f}{question}", self.source).as_bytes());
+        hex(&digest[..8])
+    }
+}
+
+/// Excel's 1900 date system: serial 1 = 1900-01-01, with Excel's phantom 1900-02-29.
+#[must_use]
+pub fn excel_serial(n: f64) -> Option<NaiveDate> {
+    if !(1.0..2_958_466.0).contains(&n) {
+        return None;
+    }
+    let days = n.floor() as i64;
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    epoch.checked_add_signed(chrono::Duration::days(days))
+}
+
+/// Parses a date with a chrono format; `excel` reads serial numbers written as text.
+/// An ISO date followed by a time (`2025-04-01T10:00:00`) is read as its date.
+#[must_use]
+pub fn parse_date(s: &str, format: &str) -> Option<NaiveDate> {
+    if format.eq_ignore_ascii_case("excel") {
+        return s.parse::<f64>().ok().and_then(excel_serial);
+    }
+    NaiveDate::parse_from_str(s, format).ok().or_else(|| {
+        // a date with a time part: parse the leading date only
+        let cut = s.find(['T', ' '])?;
+        NaiveDate::parse_from_str(&s[..cut], format).ok()
+    })
+}
+
+/// Ratings: 1–6 as numbers, or the FFT wording.
+#[must_use]
+pub fn parse_rating(s: &str) -> Option<u8> {
+    if let Ok(n) = s.parse::<f64>() {
+        return (n.fract() == 0.0 && (1.0..=6.0).contains(&n)).then_some(n as u8);
+    }
+    let k = key(s);
+    Some(match k.as_str() {
+        "very_good" => 1,
+        "good" => 2,
+        "neither_good_nor_poor" => 3,
+        "poor" => 4,
+        "very_poor" => 5,
+        "don_t_know" | "dont_know" => 6,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("2025-04-01", "%Y-%m-%d"), NaiveDate::from_ymd_opt(2025, 4, 1));
+        assert_eq!(parse_date("2025-04-01T09:30:00", "%Y-%m-%d"), NaiveDate::from_ymd_opt(2025, 4, 1));
+        assert_eq!(parse_date("01/04/2025", "%d/%m/%Y"), NaiveDate::from_ymd_opt(2025, 4, 1));
+        assert_eq!(parse_date("31/02/2025", "%d/%m/%Y"), None);
+        assert_eq!(parse_date("45748", "excel"), NaiveDate::from_ymd_opt(2025, 4, 1));
+        assert_eq!(excel_serial(45748.75), NaiveDate::from_ymd_opt(2025, 4, 1));
+        assert_eq!(excel_serial(-3.0), None);
+    }
+
+    #[test]
+    fn ratings() {
+        assert_eq!(parse_rating("1"), Some(1));
+        assert_eq!(parse_rating("6"), Some(6));
+        assert_eq!(parse_rating("5.0"), Some(5));
+        assert_eq!(parse_rating("7"), None);
+        assert_eq!(parse_rating("Very good"), Some(1));
+        assert_eq!(parse_rating("Don't know"), Some(6));
+        assert_eq!(parse_rating("great"), None);
+    }
+
+    #[test]
+    fn header_keys() {
+        assert_eq!(key(" Ethnic Group "), "ethnic_group");
+        assert_eq!(key("org_level_1"), "org_level_1");
+        assert_eq!(key("What was good?"), "what_was_good");
+    }
+}

@@ -1,0 +1,369 @@
+//! Ingest: readers per format, column mapping to the canonical [`Record`], quarantine.
+//!
+//! Each reader ([`csv`], [`jsonl`], [`parquet`], [`xlsx`]) turns a file into a header and
+//! [`RawRow`]s of [`Cell`]s; [`map`] turns raw rows into records, one per free-text cell, or
+//! into a [`Quarantined`] row with a reason code. Nothing is dropped silently: per source,
+//! `rows_read = rows_kept + rows_quarantined + rows_dropped`, and per free-text cell,
+//! `text_cells = records + blank_text_cells + quarantined_text_cells`.
+
+pub mod csv;
+pub mod jsonl;
+mod map;
+pub mod parquet;
+pub mod xlsx;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{Format, Settings, SourceSettings};
+use crate::record::Record;
+
+pub use map::Mapper;
+
+/// One value as a reader found it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Nothing there.
+    Empty,
+    /// Text (also numbers as written in a CSV).
+    Text(String),
+    /// A number from a typed format (JSON, Parquet, Excel).
+    Number(f64),
+    /// A date from a typed format (Parquet, Excel date cells).
+    Date(NaiveDate),
+}
+
+impl Cell {
+    /// The cell as text, as a person would read it; `None` when empty.
+    #[must_use]
+    pub fn to_text(&self) -> Option<String> {
+        match self {
+            Cell::Empty => None,
+            Cell::Text(s) => Some(s.clone()),
+            Cell::Number(n) => Some(format_number(*n)),
+            Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
+        }
+    }
+}
+
+/// Formats a number without a spurious `.0`.
+#[must_use]
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A row read from a file, before mapping.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    /// Row number as a person sees it (header = row 1; JSONL: line number).
+    pub row: u64,
+    /// One cell per header column.
+    pub cells: Vec<Cell>,
+}
+
+/// What a reader yields per row: a row, or a row it could not read at all.
+#[derive(Debug)]
+pub enum ReadItem {
+    /// A readable row.
+    Row(RawRow),
+    /// A row that could not be read (bad bytes, wrong field count, bad JSON).
+    Bad(Quarantined),
+    /// A line that carries nothing (blank JSONL line); counted as dropped.
+    Blank,
+}
+
+/// Bounded reason codes for quarantined rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// No free text after trimming.
+    EmptyText,
+    /// A date that does not parse with the configured format.
+    InvalidDate,
+    /// A field longer than `max_field_chars`.
+    FieldTooLong,
+    /// Bytes that are not valid in the declared encoding.
+    UndecodableBytes,
+    /// A required value (id, date) is empty.
+    MissingRequired,
+    /// A rating outside 1–6.
+    InvalidRating,
+    /// A question value no mapping knows.
+    UnknownQuestion,
+    /// A record id seen before in this run.
+    DuplicateId,
+    /// A row that cannot be parsed (wrong number of fields, bad JSON).
+    MalformedRow,
+}
+
+impl Reason {
+    /// The code written to the quarantine table.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::EmptyText => "empty_text",
+            Reason::InvalidDate => "invalid_date",
+            Reason::FieldTooLong => "field_too_long",
+            Reason::UndecodableBytes => "undecodable_bytes",
+            Reason::MissingRequired => "missing_required",
+            Reason::InvalidRating => "invalid_rating",
+            Reason::UnknownQuestion => "unknown_question",
+            Reason::DuplicateId => "duplicate_id",
+            Reason::MalformedRow => "malformed_row",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A row set aside, with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quarantined {
+    /// Source name.
+    pub source: String,
+    /// File the row came from.
+    pub file: String,
+    /// Row number.
+    pub row: u64,
+    /// Column at fault, when one is.
+    pub column: Option<String>,
+    /// Reason code.
+    pub reason: Reason,
+    /// Human message.
+    pub message: String,
+    /// Raw fields as `(header, value)`.
+    pub raw: Vec<(String, String)>,
+    /// Free-text cells this row would have yielded (for the cell-level reconcile).
+    pub text_cells: u64,
+}
+
+/// Fatal ingest errors: the run stops, nothing is committed.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file cannot be opened or read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid file of its format.
+    #[error("{path}: not a readable {format} file: {message}")]
+    Format {
+        /// File.
+        path: PathBuf,
+        /// Format name.
+        format: &'static str,
+        /// What the reader said.
+        message: String,
+    },
+    /// A configured or required column is absent.
+    #[error("{path}: {message}")]
+    Columns {
+        /// File.
+        path: PathBuf,
+        /// What is missing and what is there.
+        message: String,
+    },
+}
+
+/// What one source contributed, for the manifest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SourceReport {
+    /// Source name.
+    pub name: String,
+    /// File path as configured.
+    pub path: String,
+    /// Format.
+    pub format: String,
+    /// Encoding actually used (CSV).
+    pub encoding: Option<String>,
+    /// sha256 of the file's bytes.
+    pub sha256: String,
+    /// File size.
+    pub bytes: u64,
+    /// Data rows read (header excluded).
+    pub rows_read: u64,
+    /// Rows that gave at least one record.
+    pub rows_kept: u64,
+    /// Rows sent to quarantine.
+    pub rows_quarantined: u64,
+    /// Rows dropped on purpose (blank JSONL lines).
+    pub rows_dropped: u64,
+    /// Free-text cells: rows read × text columns.
+    pub text_cells: u64,
+    /// Records made.
+    pub records: u64,
+    /// Blank free-text cells in kept rows (dropped on purpose).
+    pub blank_text_cells: u64,
+    /// Free-text cells of quarantined rows.
+    pub quarantined_text_cells: u64,
+    /// Column mapping used: canonical name → header.
+    pub mapped_columns: Vec<(String, String)>,
+    /// Columns carried through untouched into `records`.
+    pub carried_columns: Vec<String>,
+}
+
+/// Everything ingest produced.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// Records, in source order then row order.
+    pub records: Vec<Record>,
+    /// Quarantined rows, in source order then row order.
+    pub quarantine: Vec<Quarantined>,
+    /// Per-source counts.
+    pub sources: Vec<SourceReport>,
+    /// Names of carried-through columns (aligned with `Record::extra`).
+    pub extra_columns: Vec<String>,
+}
+
+/// The file's header and rows.
+pub struct Table {
+    /// Column headers.
+    pub headers: Vec<String>,
+    /// Rows (and unreadable rows).
+    pub items: Vec<ReadItem>,
+    /// Encoding used, for CSV.
+    pub encoding: Option<&'static str>,
+}
+
+/// Reads every source of the run.
+///
+/// # Errors
+/// A source that cannot be read at all, or lacks a configured column.
+pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
+    let mut out = Ingested::default();
+    let mut seen_ids: HashSet<String> = HashSet::new();
+    for (index, source) in settings.sources.iter().enumerate() {
+        let bytes =
+            std::fs::read(&source.path).map_err(|e| IngestError::Io { path: source.path.clone(), source: e })?;
+        let sha256 = hex(&Sha256::digest(&bytes));
+        let table = read_table(source, &decompress(&source.path, &bytes)?)?;
+        let mapper = Mapper::new(settings, source, index, &table.headers)?;
+        let mut report = SourceReport {
+            name: source.name.clone(),
+            path: source.path.display().to_string(),
+            format: format!("{:?}", source.format).to_lowercase(),
+            encoding: table.encoding.map(str::to_owned),
+            sha256,
+            bytes: bytes.len() as u64,
+            mapped_columns: mapper.mapped_columns(),
+            carried_columns: mapper.carried_columns(),
+            ..SourceReport::default()
+        };
+        let first_extra = out.extra_columns.len();
+        out.extra_columns.extend(mapper.carried_columns());
+        let extra_total_before = first_extra;
+        for item in table.items {
+            report.rows_read += 1;
+            let outcome = match item {
+                ReadItem::Blank => {
+                    report.rows_dropped += 1;
+                    continue;
+                }
+                ReadItem::Bad(mut q) => {
+                    q.text_cells = mapper.text_columns() as u64;
+                    Err(q)
+                }
+                ReadItem::Row(row) => mapper.map_row(&row),
+            };
+            report.text_cells += mapper.text_columns() as u64;
+            match outcome {
+                Ok(mapped) => {
+                    // Duplicate ids quarantine the whole row: a second copy is not new evidence.
+                    if let Some(dup) = mapped.records.iter().find(|r| seen_ids.contains(&r.record_id)) {
+                        let q = mapper.quarantine_mapped(
+                            &mapped,
+                            super::ingest::Reason::DuplicateId,
+                            format!("record id {:?} was already read", dup.record_id),
+                        );
+                        report.rows_quarantined += 1;
+                        report.quarantined_text_cells += q.text_cells;
+                        out.quarantine.push(q);
+                        continue;
+                    }
+                    report.rows_kept += 1;
+                    report.blank_text_cells += mapped.blank_cells;
+                    for mut r in mapped.records {
+                        seen_ids.insert(r.record_id.clone());
+                        // place this source's extras in the run-wide extra column list
+                        let mut extra = vec![None; extra_total_before];
+                        extra.append(&mut r.extra);
+                        r.extra = extra;
+                        report.records += 1;
+                        out.records.push(r);
+                    }
+                }
+                Err(q) => {
+                    report.rows_quarantined += 1;
+                    report.quarantined_text_cells += q.text_cells;
+                    out.quarantine.push(q);
+                }
+            }
+        }
+        out.sources.push(report);
+    }
+    let width = out.extra_columns.len();
+    for r in &mut out.records {
+        r.extra.resize(width, None);
+    }
+    Ok(out)
+}
+
+/// The file's content, gunzipped when its name ends in `.gz`.
+///
+/// # Errors
+/// A `.gz` file that is not valid gzip.
+pub fn decompress<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, IngestError> {
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(bytes), &mut out)
+        .map_err(|e| IngestError::Format { path: path.to_path_buf(), format: "gzip", message: e.to_string() })?;
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// Reads one source file into a table.
+///
+/// # Errors
+/// The file is not of its declared format.
+pub fn read_table(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
+    match source.format {
+        Format::Csv => csv::read(source, bytes),
+        Format::Jsonl => jsonl::read(source, bytes),
+        Format::Parquet => parquet::read(source, bytes),
+        Format::Xlsx => xlsx::read(source, bytes),
+    }
+}
+
+/// Lowercase hex of a digest.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The file name to show in messages (as configured).
+pub(crate) fn shown(path: &Path) -> String {
+    path.display().to_string()
+}

@@ -1,0 +1,67 @@
+//! XLSX reader (calamine): the first or a named sheet; the first row is the header.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader};
+
+use super::{Cell, IngestError, RawRow, ReadItem, Table};
+use crate::config::SourceSettings;
+
+/// Reads a workbook's bytes into a table. Date cells become dates; numbers stay numbers
+/// (a number in the date column is read as an Excel serial).
+///
+/// # Errors
+/// Not a workbook, or the named sheet does not exist.
+pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
+    let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "XLSX", message };
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| fail(e.to_string()))?;
+    let names = book.sheet_names();
+    let sheet = match &source.sheet {
+        Some(s) => {
+            if !names.iter().any(|n| n == s) {
+                return Err(fail(format!("no sheet named {s:?}; the workbook has {names:?}")));
+            }
+            s.clone()
+        }
+        None => names.first().cloned().ok_or_else(|| fail("the workbook has no sheets".to_owned()))?,
+    };
+    let range = book.worksheet_range(&sheet).map_err(|e| fail(format!("sheet {sheet:?}: {e}")))?;
+    let first_row = u64::from(range.start().map_or(0, |(r, _)| r)) + 1;
+    let mut rows = range.rows();
+    let headers: Vec<String> = match rows.next() {
+        Some(h) => h.iter().map(|c| cell(c).to_text().unwrap_or_default().trim().to_owned()).collect(),
+        None => return Err(fail(format!("sheet {sheet:?} is empty"))),
+    };
+    let mut items = Vec::new();
+    for (i, r) in rows.enumerate() {
+        let cells: Vec<Cell> = r.iter().map(cell).collect();
+        if cells.iter().all(|c| *c == Cell::Empty) {
+            // trailing formatted-but-empty rows are common in Excel exports
+            items.push(ReadItem::Blank);
+            continue;
+        }
+        items.push(ReadItem::Row(RawRow { row: first_row + 1 + i as u64, cells }));
+    }
+    // blank rows at the very end are Excel's, not the respondent's: do not count them
+    while matches!(items.last(), Some(ReadItem::Blank)) {
+        items.pop();
+    }
+    Ok(Table { headers, items, encoding: None })
+}
+
+fn cell(c: &Data) -> Cell {
+    match c {
+        Data::Empty => Cell::Empty,
+        Data::String(s) if s.is_empty() => Cell::Empty,
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Int(n) => Cell::Number(*n as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::DateTime(d) => {
+            let (y, m, day, ..) = d.to_ymd_hms_milli();
+            chrono::NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(day))
+                .map_or(Cell::Number(d.as_f64()), Cell::Date)
+        }
+        Data::Error(e) => Cell::Text(format!("#{e:?}")),
+    }
+}

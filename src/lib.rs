@@ -1,0 +1,32 @@
+//! # unheard
+//!
+//! Who is missing from this conversation? `unheard` reads NHS patient feedback and notes of
+//! community conversations, codes each piece of text into themes, breaks the themes down by
+//! demographic group and writes Parquet that BI tools open.
+//!
+//! Data flows one way: [`ingest`] → [`text`] → [`code`] → [`people`] → [`analyse`] →
+//! [`output`], orchestrated by [`pipeline::run`]. [`config`] turns a pipeline file into
+//! [`config::Settings`] once; stages see only settings.
+//!
+//! ```no_run
+//! use unheard::config::{Overrides, Settings};
+//! let overrides = Overrides { inputs: vec!["feedback.csv".into()], out: Some("out/x".into()), ..Overrides::default() };
+//! let settings = Settings::from_overrides(&overrides)?;
+//! let outcome = unheard::pipeline::run(&settings, &unheard::messages::Messages::silent())?;
+//! println!("{} records", outcome.records);
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod analyse;
+pub mod cli;
+pub mod code;
+pub mod config;
+pub mod ingest;
+pub mod messages;
+pub mod output;
+pub mod people;
+pub mod pipeline;
+pub mod record;
+pub mod synth;
+pub mod text;

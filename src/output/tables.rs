@@ -1,0 +1,248 @@
+//! The output tables, each defined once: names, types and documentation of their columns.
+//! The data dictionary (`DATA_DICTIONARY.md` in every run folder) is generated from here.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{Col, ColumnData, Table};
+use crate::analyse::CrosstabRow;
+use crate::code::{Codebook, ThemeHit};
+use crate::ingest::Quarantined;
+use crate::record::Record;
+
+fn s(v: impl Into<String>) -> Option<String> {
+    Some(v.into())
+}
+
+/// The month partition key of a record (`YYYY-MM`, or `unknown` without a date).
+#[must_use]
+pub fn month_of(r: &Record) -> String {
+    r.received_date.map_or_else(|| "unknown".to_owned(), |d| d.format("%Y-%m").to_string())
+}
+
+/// Demographic groups of the records: per dimension, the group names and each record's id.
+#[derive(Debug, Clone, Default)]
+pub struct Groups {
+    /// Dimension names.
+    pub dimensions: Vec<String>,
+    /// Per dimension, its group names (sorted).
+    pub names: Vec<Vec<String>>,
+    /// Per dimension, each record's group id.
+    pub ids: Vec<Vec<u32>>,
+}
+
+/// `records`, split by month: one table per partition, in month order.
+#[must_use]
+pub fn records(
+    records: &[Record],
+    coded: &[Vec<ThemeHit>],
+    groups: &Groups,
+    extra_columns: &[String],
+    source_files: &[String],
+    write_text: bool,
+) -> Vec<(String, Table)> {
+    let mut by_month: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in records.iter().enumerate() {
+        by_month.entry(month_of(r)).or_default().push(i);
+    }
+    by_month
+        .into_iter()
+        .map(|(month, idx)| {
+            let pick = |f: &dyn Fn(&Record) -> Option<String>| ColumnData::Str(idx.iter().map(|&i| f(&records[i])).collect());
+            let mut columns = vec![
+                Col::new("record_id", "stable id of the piece of text: the source's id (+ `:question` when a row holds several texts), else a hash of source, file, row and question", pick(&|r| s(&r.record_id))),
+                Col::new("response_id", "groups the records of one response (an FFT response with two free-text answers is two records)", pick(&|r| s(&r.response_id))),
+                Col::new("source", "configured name of the source", pick(&|r| s(&r.source))),
+                Col::new("month", "partition key, YYYY-MM of received_date (`unknown` without a date)", ColumnData::Str(idx.iter().map(|_| s(&month)).collect())),
+                Col::new("received_date", "date the feedback was received", ColumnData::Date(idx.iter().map(|&i| records[i].received_date).collect())),
+                Col::new("question", "what_good, could_improve, nonspecific, conversation or complaint", pick(&|r| s(r.question.as_str()))),
+                Col::new("rating", "FFT rating 1 (very good) to 5 (very poor), 6 = don't know", ColumnData::I32(idx.iter().map(|&i| records[i].rating.map(i32::from)).collect())),
+                Col::new("org_level_1", "organisation level 1 (e.g. trust or service)", pick(&|r| r.org[0].clone())),
+                Col::new("org_level_2", "organisation level 2 (e.g. directorate)", pick(&|r| r.org[1].clone())),
+                Col::new("org_level_3", "organisation level 3 (e.g. team)", pick(&|r| r.org[2].clone())),
+            ];
+            for (d, dim) in groups.dimensions.iter().enumerate() {
+                columns.push(Col::new(
+                    dim.clone(),
+                    format!("{dim} group: as stated, or missing / not_stated / unmapped"),
+                    ColumnData::Str(idx.iter().map(|&i| s(&groups.names[d][groups.ids[d][i] as usize])).collect()),
+                ));
+            }
+            for (e, name) in extra_columns.iter().enumerate() {
+                columns.push(Col::new(name.clone(), "column carried through from the source, untouched", ColumnData::Str(idx.iter().map(|&i| records[i].extra.get(e).cloned().flatten()).collect())));
+            }
+            columns.push(Col::new("n_themes", "number of themes coded", ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].len()).ok()).collect())));
+            columns.push(Col::new("text_chars", "length of the text in characters", ColumnData::I32(idx.iter().map(|&i| i32::try_from(records[i].text.chars().count()).ok()).collect())));
+            if write_text {
+                columns.push(Col::new("text", "the free text (written only when the pipeline sets write_text = true)", pick(&|r| s(&r.text))));
+            }
+            columns.push(Col::new("source_file", "file the record was read from", ColumnData::Str(idx.iter().map(|&i| source_files.get(records[i].origin.source as usize).cloned()).collect())));
+            columns.push(Col::new("source_row", "row in that file (header = row 1; JSONL: line number)", ColumnData::I64(idx.iter().map(|&i| i64::try_from(records[i].origin.row).ok()).collect())));
+            (month, Table { name: "records".to_owned(), grain: "one piece of free text".to_owned(), columns })
+        })
+        .collect()
+}
+
+/// `record_themes`: one row per record × theme.
+#[must_use]
+pub fn record_themes(records: &[Record], coded: &[Vec<ThemeHit>], book: &Codebook) -> Table {
+    let mut id = Vec::new();
+    let mut code = Vec::new();
+    let mut category = Vec::new();
+    let mut rule = Vec::new();
+    let mut matched = Vec::new();
+    let mut start = Vec::new();
+    let mut end = Vec::new();
+    let mut hits = Vec::new();
+    for (r, hs) in records.iter().zip(coded) {
+        for h in hs {
+            let t = &book.themes[h.theme as usize];
+            id.push(s(&r.record_id));
+            code.push(s(&t.code));
+            category.push(s(&t.category));
+            rule.push(s(&h.rule));
+            matched.push(s(&h.matched));
+            start.push(i32::try_from(h.span.0).ok());
+            end.push(i32::try_from(h.span.1).ok());
+            hits.push(i32::try_from(h.hits).ok());
+        }
+    }
+    let n = id.len();
+    Table {
+        name: "record_themes".to_owned(),
+        grain: "one theme coded on one record".to_owned(),
+        columns: vec![
+            Col::new("record_id", "the record (joins to records.record_id)", ColumnData::Str(id)),
+            Col::new("theme_code", "stable theme code (joins to themes.theme_code)", ColumnData::Str(code)),
+            Col::new("category", "the theme's category", ColumnData::Str(category)),
+            Col::new(
+                "origin",
+                "what assigned the theme: codebook (rules) or model",
+                ColumnData::Str(vec![s("codebook"); n]),
+            ),
+            Col::new("rule", "the first codebook term that matched, as written", ColumnData::Str(rule)),
+            Col::new(
+                "matched_words",
+                "the respondent's words of every match, `; `-separated",
+                ColumnData::Str(matched),
+            ),
+            Col::new(
+                "evidence_start",
+                "character offset where the first match starts in the text (0-based)",
+                ColumnData::I32(start),
+            ),
+            Col::new("evidence_end", "character offset where the first match ends (exclusive)", ColumnData::I32(end)),
+            Col::new("hits", "number of matches of the theme's terms in the text", ColumnData::I32(hits)),
+        ],
+    }
+}
+
+/// `themes`: the dimension table of themes.
+#[must_use]
+pub fn themes(book: &Codebook) -> Table {
+    let t = &book.themes;
+    let col = |f: &dyn Fn(&crate::code::Theme) -> String| ColumnData::Str(t.iter().map(|x| Some(f(x))).collect());
+    Table {
+        name: "themes".to_owned(),
+        grain: "one theme of the codebook".to_owned(),
+        columns: vec![
+            Col::new("theme_code", "stable theme code", col(&|x| x.code.clone())),
+            Col::new("theme_name", "theme name", col(&|x| x.name.clone())),
+            Col::new("category", "category", col(&|x| x.category.clone())),
+            Col::new("description", "what the theme covers", col(&|x| x.description.clone())),
+            Col::new(
+                "framework",
+                "origin of the theme: v7 (NHS framework), v6, inclusion",
+                col(&|x| x.framework.clone()),
+            ),
+            Col::new(
+                "questions",
+                "questions the theme applies to (empty = all)",
+                col(&|x| x.questions.iter().map(|q| q.as_str()).collect::<Vec<_>>().join(";")),
+            ),
+            Col::new("terms", "include terms, `; `-separated", col(&|x| x.terms.join("; "))),
+            Col::new("codebook", "codebook name and version", col(&|_| format!("{} {}", book.name, book.version))),
+        ],
+    }
+}
+
+/// `theme_by_group`.
+#[must_use]
+pub fn theme_by_group(rows: &[CrosstabRow], groups: &Groups, book: &Codebook, period: &str) -> Table {
+    let theme = |r: &CrosstabRow| &book.themes[r.theme as usize];
+    Table {
+        name: "theme_by_group".to_owned(),
+        grain: "period × dimension × group × theme".to_owned(),
+        columns: vec![
+            Col::new("period", "`all` for the whole run", ColumnData::Str(rows.iter().map(|_| s(period)).collect())),
+            Col::new(
+                "dimension",
+                "demographic dimension",
+                ColumnData::Str(rows.iter().map(|r| s(&groups.dimensions[r.dimension as usize])).collect()),
+            ),
+            Col::new(
+                "group",
+                "group within the dimension (missing / not_stated / unmapped kept distinct)",
+                ColumnData::Str(
+                    rows.iter().map(|r| s(&groups.names[r.dimension as usize][r.group as usize])).collect(),
+                ),
+            ),
+            Col::new("theme_code", "theme code", ColumnData::Str(rows.iter().map(|r| s(&theme(r).code)).collect())),
+            Col::new("theme_name", "theme name", ColumnData::Str(rows.iter().map(|r| s(&theme(r).name)).collect())),
+            Col::new(
+                "category",
+                "theme category",
+                ColumnData::Str(rows.iter().map(|r| s(&theme(r).category)).collect()),
+            ),
+            Col::new(
+                "group_n",
+                "records in the group",
+                ColumnData::I64(rows.iter().map(|r| Some(r.group_n)).collect()),
+            ),
+            Col::new(
+                "theme_n",
+                "records in the group coded with the theme",
+                ColumnData::I64(rows.iter().map(|r| Some(r.theme_n)).collect()),
+            ),
+            Col::new("rate", "theme_n / group_n", ColumnData::F64(rows.iter().map(|r| Some(r.rate)).collect())),
+        ],
+    }
+}
+
+/// `quarantine`: rows set aside, with why; raw fields as a JSON object.
+#[must_use]
+pub fn quarantine(rows: &[Quarantined]) -> Table {
+    Table {
+        name: "quarantine".to_owned(),
+        grain: "one input row that could not be used".to_owned(),
+        columns: vec![
+            Col::new("source", "configured source name", ColumnData::Str(rows.iter().map(|q| s(&q.source)).collect())),
+            Col::new("source_file", "file", ColumnData::Str(rows.iter().map(|q| s(&q.file)).collect())),
+            Col::new("source_row", "row (header = row 1; JSONL: line number)", ColumnData::I64(rows.iter().map(|q| i64::try_from(q.row).ok()).collect())),
+            Col::new("column", "column at fault, if one is", ColumnData::Str(rows.iter().map(|q| q.column.clone()).collect())),
+            Col::new("stage", "stage that set the row aside", ColumnData::Str(rows.iter().map(|_| s("ingest")).collect())),
+            Col::new("reason", "reason code: empty_text, invalid_date, field_too_long, undecodable_bytes, missing_required, invalid_rating, unknown_question, duplicate_id, malformed_row", ColumnData::Str(rows.iter().map(|q| s(q.reason.as_str())).collect())),
+            Col::new("message", "what is wrong, naming file, row and column", ColumnData::Str(rows.iter().map(|q| s(&q.message)).collect())),
+            Col::new("text_cells", "free-text cells the row held (for the manifest's reconcile)", ColumnData::I64(rows.iter().map(|q| i64::try_from(q.text_cells).ok()).collect())),
+            Col::new("raw", "the row's fields as read, as a JSON object", ColumnData::Str(rows.iter().map(|q| {
+                let map: serde_json::Map<String, serde_json::Value> = q.raw.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+                s(serde_json::Value::Object(map).to_string())
+            }).collect())),
+        ],
+    }
+}
+
+/// The data dictionary, in Markdown, from the tables' own definitions.
+#[must_use]
+pub fn data_dictionary(tables: &[&Table]) -> String {
+    let mut out =
+        String::from("# Data dictionary\n\nGenerated by unheard from the same definitions that write the tables.\n");
+    for t in tables {
+        let _ =
+            write!(out, "\n## `{}`\n\nOne row: {}.\n\n| column | type | meaning |\n|---|---|---|\n", t.name, t.grain);
+        for c in &t.columns {
+            let _ = writeln!(out, "| `{}` | {} | {} |", c.name, c.data.type_name(), c.doc.replace('|', "\\|"));
+        }
+    }
+    out
+}

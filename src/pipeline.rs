@@ -1,0 +1,349 @@
+//! One run, end to end: ingest → code → people → analyse → output, committed atomically.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::ParallelProgressIterator;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::analyse::{self, AnalyseError};
+use crate::code::{Codebook, CodebookError, Coder, ThemeHit};
+use crate::config::{CodebookSource, Settings, DEFAULT_CODEBOOK};
+use crate::ingest::{self, IngestError, SourceReport};
+use crate::messages::Messages;
+use crate::output::tables::{self, Groups};
+use crate::output::{write_table, OutputError, Staging, Table};
+use crate::people::{
+    self,
+    baseline::{Baseline, BaselineError},
+};
+use crate::record::Record;
+
+/// Why a run failed (nothing was committed).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Codebook.
+    #[error(transparent)]
+    Codebook(#[from] CodebookError),
+    /// Input.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// Baseline.
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    /// Analysis.
+    #[error(transparent)]
+    Analyse(#[from] AnalyseError),
+    /// Output.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// Thread pool.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads {
+        /// Requested threads.
+        threads: usize,
+        /// Cause.
+        message: String,
+    },
+}
+
+/// What a finished run did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The committed output folder.
+    pub out: PathBuf,
+    /// Sources read.
+    pub sources: usize,
+    /// Rows read.
+    pub rows_read: u64,
+    /// Records kept.
+    pub records: usize,
+    /// Rows quarantined.
+    pub quarantined: u64,
+    /// Record × theme pairs.
+    pub record_themes: usize,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+/// Loads the codebook a run uses.
+///
+/// # Errors
+/// Unreadable or invalid codebook.
+pub fn load_codebook(source: &CodebookSource) -> Result<Codebook, CodebookError> {
+    match source {
+        CodebookSource::Builtin => Codebook::from_toml(DEFAULT_CODEBOOK, "<builtin nhs-patient-experience.toml>"),
+        CodebookSource::Path(p) => Codebook::from_file(p),
+    }
+}
+
+/// Codes every record in parallel; the output order is the records' order, whatever the
+/// thread count.
+#[must_use]
+pub fn code_records(book: &Codebook, records: &[Record], messages: &Messages) -> Vec<Vec<ThemeHit>> {
+    let bar = messages.bar("code", records.len() as u64);
+    let out = records
+        .par_iter()
+        .with_min_len(256)
+        .progress_with(bar.clone())
+        .map_init(Coder::default, |coder, r| book.code(&r.text, r.question, coder))
+        .collect();
+    bar.finish_and_clear();
+    out
+}
+
+/// Harmonises every record's demographics into groups.
+#[must_use]
+pub fn group_records(dimensions: &[String], records: &[Record]) -> Groups {
+    let mut names = Vec::with_capacity(dimensions.len());
+    let mut ids = Vec::with_capacity(dimensions.len());
+    for d in 0..dimensions.len() {
+        let raw: Vec<String> =
+            records.par_iter().map(|r| people::group_of(r.demographics.get(d).and_then(Option::as_deref))).collect();
+        let mut dict: Vec<String> = raw.clone();
+        dict.sort_unstable();
+        dict.dedup();
+        let index: HashMap<&str, u32> = dict.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect();
+        ids.push(raw.iter().map(|s| index[s.as_str()]).collect());
+        names.push(dict);
+    }
+    Groups { dimensions: dimensions.to_vec(), names, ids }
+}
+
+#[derive(Debug, Serialize)]
+struct Counts {
+    rows_read: u64,
+    rows_kept: u64,
+    rows_quarantined: u64,
+    rows_dropped: u64,
+    text_cells: u64,
+    records: u64,
+    blank_text_cells: u64,
+    quarantined_text_cells: u64,
+    record_themes: u64,
+    records_with_no_theme: u64,
+    /// rows_read == rows_kept + rows_quarantined + rows_dropped
+    rows_reconcile: bool,
+    /// text_cells == records + blank_text_cells + quarantined_text_cells
+    text_cells_reconcile: bool,
+    quarantine_by_reason: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Serialize)]
+struct TableEntry {
+    name: String,
+    grain: String,
+    rows: usize,
+    files: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct CodebookEntry {
+    name: String,
+    version: String,
+    sha256: String,
+    themes: usize,
+    analyzer: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct BaselineEntry {
+    name: String,
+    path: String,
+    sha256: String,
+    rows: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct Manifest<'a> {
+    unheard_version: &'static str,
+    versions: BTreeMap<&'static str, &'static str>,
+    run: &'a str,
+    threads: usize,
+    settings: &'a Settings,
+    codebook: CodebookEntry,
+    baseline: Option<BaselineEntry>,
+    inputs: &'a [SourceReport],
+    carried_columns: &'a [String],
+    counts: Counts,
+    tables: Vec<TableEntry>,
+    /// wall time of each stage in milliseconds (the only part that differs between runs)
+    timings_ms: BTreeMap<&'static str, u64>,
+}
+
+/// Versions of the crates that shape the outputs (checked against Cargo.lock by a test).
+pub const VERSIONS: [(&str, &str); 6] = [
+    ("arrow", "60.1.0"),
+    ("parquet", "60.1.0"),
+    ("polars", "0.55.2"),
+    ("rust-stemmers", "1.2.0"),
+    ("tokenizers", "0.23.2"),
+    ("calamine", "0.38.0"),
+];
+
+/// Runs the pipeline and commits its outputs to `settings.out`.
+///
+/// # Errors
+/// Any fatal error; the previous outputs are then left as they were.
+pub fn run(settings: &Settings, messages: &Messages) -> Result<Outcome, RunError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads)
+        .build()
+        .map_err(|e| RunError::Threads { threads: settings.threads, message: e.to_string() })?;
+    pool.install(|| run_in_pool(settings, messages, pool.current_num_threads()))
+}
+
+fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Result<Outcome, RunError> {
+    let t0 = Instant::now();
+    let mut timings = BTreeMap::new();
+    let mut lap = {
+        let mut last = Instant::now();
+        move |name: &'static str, timings: &mut BTreeMap<&'static str, u64>| {
+            let now = Instant::now();
+            timings.insert(name, u64::try_from((now - last).as_millis()).unwrap_or(u64::MAX));
+            last = now;
+        }
+    };
+    let book = load_codebook(&settings.codebook)?;
+    let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
+    lap("config", &mut timings);
+
+    let spinner = messages.spinner("ingest");
+    let ingested = ingest::ingest(settings)?;
+    spinner.finish_and_clear();
+    lap("ingest", &mut timings);
+
+    let coded = code_records(&book, &ingested.records, messages);
+    lap("code", &mut timings);
+
+    let groups = group_records(&settings.dimensions, &ingested.records);
+    lap("people", &mut timings);
+
+    let pairs: Vec<(u32, u32)> =
+        coded.iter().enumerate().flat_map(|(r, hs)| hs.iter().map(move |h| (r as u32, u32::from(h.theme)))).collect();
+    let crosstab = analyse::theme_by_group(&groups.ids, &pairs, book.themes.len() as u32)?;
+    lap("analyse", &mut timings);
+
+    let staging = Staging::new(&settings.out)?;
+    let dir = staging.path().to_path_buf();
+    let source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
+    let parts = tables::records(
+        &ingested.records,
+        &coded,
+        &groups,
+        &ingested.extra_columns,
+        &source_files,
+        settings.write_text,
+    );
+    let singles: Vec<Table> = vec![
+        tables::record_themes(&ingested.records, &coded, &book),
+        tables::themes(&book),
+        tables::theme_by_group(&crosstab, &groups, &book, "all"),
+        tables::quarantine(&ingested.quarantine),
+    ];
+    let mut entries = Vec::new();
+    let mut record_files = Vec::new();
+    for (month, t) in &parts {
+        let rel = format!("records/month={month}/part-0.parquet");
+        let path = dir.join(&rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| OutputError::Io { path: p.to_path_buf(), source: e })?;
+        }
+        write_table(t, &path)?;
+        record_files.push(rel);
+    }
+    entries.push(TableEntry {
+        name: "records".to_owned(),
+        grain: "one piece of free text".to_owned(),
+        rows: ingested.records.len(),
+        files: record_files,
+    });
+    for t in &singles {
+        let rel = format!("{}.parquet", t.name);
+        write_table(t, &dir.join(&rel))?;
+        entries.push(TableEntry { name: t.name.clone(), grain: t.grain.clone(), rows: t.rows(), files: vec![rel] });
+    }
+    let empty_records = tables::records(&[], &[], &groups, &ingested.extra_columns, &source_files, settings.write_text);
+    let records_def = parts.first().or(empty_records.first()).map(|(_, t)| t.clone());
+    let mut dict_tables: Vec<&Table> = records_def.iter().collect();
+    dict_tables.extend(singles.iter());
+    write_text(&dir.join("DATA_DICTIONARY.md"), &tables::data_dictionary(&dict_tables))?;
+
+    let counts = counts(&ingested, pairs.len() as u64, coded.iter().filter(|c| c.is_empty()).count() as u64);
+    lap("output", &mut timings);
+    timings.insert("total", u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
+    let manifest = Manifest {
+        unheard_version: env!("CARGO_PKG_VERSION"),
+        versions: VERSIONS.into_iter().collect(),
+        run: &settings.name,
+        threads,
+        settings,
+        codebook: CodebookEntry {
+            name: book.name.clone(),
+            version: book.version.clone(),
+            sha256: book.sha256.clone(),
+            themes: book.themes.len(),
+            analyzer: crate::text::ANALYZER_ID,
+        },
+        baseline: baseline.as_ref().zip(settings.baseline.as_ref()).map(|(b, s)| BaselineEntry {
+            name: b.name.clone(),
+            path: s.path.display().to_string(),
+            sha256: b.sha256.clone(),
+            rows: b.rows.len(),
+        }),
+        inputs: &ingested.sources,
+        carried_columns: &ingested.extra_columns,
+        counts,
+        tables: entries,
+        timings_ms: timings,
+    };
+    write_text(
+        &dir.join("manifest.json"),
+        &(serde_json::to_string_pretty(&manifest).map_err(OutputError::Json)? + "\n"),
+    )?;
+    let out = staging.commit()?;
+    let c = &manifest.counts;
+    Ok(Outcome {
+        out,
+        sources: settings.sources.len(),
+        rows_read: c.rows_read,
+        records: ingested.records.len(),
+        quarantined: c.rows_quarantined,
+        record_themes: pairs.len(),
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+fn counts(ingested: &ingest::Ingested, record_themes: u64, no_theme: u64) -> Counts {
+    let sum = |f: fn(&SourceReport) -> u64| ingested.sources.iter().map(f).sum::<u64>();
+    let mut by_reason = BTreeMap::new();
+    for q in &ingested.quarantine {
+        *by_reason.entry(q.reason.as_str().to_owned()).or_insert(0) += 1;
+    }
+    let c = Counts {
+        rows_read: sum(|s| s.rows_read),
+        rows_kept: sum(|s| s.rows_kept),
+        rows_quarantined: sum(|s| s.rows_quarantined),
+        rows_dropped: sum(|s| s.rows_dropped),
+        text_cells: sum(|s| s.text_cells),
+        records: sum(|s| s.records),
+        blank_text_cells: sum(|s| s.blank_text_cells),
+        quarantined_text_cells: sum(|s| s.quarantined_text_cells),
+        record_themes,
+        records_with_no_theme: no_theme,
+        rows_reconcile: false,
+        text_cells_reconcile: false,
+        quarantine_by_reason: by_reason,
+    };
+    Counts {
+        rows_reconcile: c.rows_read == c.rows_kept + c.rows_quarantined + c.rows_dropped,
+        text_cells_reconcile: c.text_cells == c.records + c.blank_text_cells + c.quarantined_text_cells,
+        ..c
+    }
+}
+
+fn write_text(path: &std::path::Path, text: &str) -> Result<(), OutputError> {
+    std::fs::write(path, text).map_err(|e| OutputError::Io { path: path.to_path_buf(), source: e })
+}

@@ -1,0 +1,158 @@
+//! The canonical record: one row per piece of free text.
+//!
+//! An FFT response with two free-text questions becomes two [`Record`]s that share a
+//! `response_id`. Every record keeps its provenance ([`RowRef`]) so that any output row can
+//! be traced back to the file and row it came from.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The question a piece of text answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Question {
+    /// "What was good?"
+    WhatGood,
+    /// "What could we do better?"
+    CouldImprove,
+    /// A single "why did you give that rating?" question.
+    Nonspecific,
+    /// Notes of a conversation held with a community group.
+    Conversation,
+    /// A complaint or PALS contact.
+    Complaint,
+}
+
+impl Question {
+    /// Every question, in a fixed order.
+    pub const ALL: [Question; 5] = [
+        Question::WhatGood,
+        Question::CouldImprove,
+        Question::Nonspecific,
+        Question::Conversation,
+        Question::Complaint,
+    ];
+
+    /// The snake_case name used in files and outputs.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Question::WhatGood => "what_good",
+            Question::CouldImprove => "could_improve",
+            Question::Nonspecific => "nonspecific",
+            Question::Conversation => "conversation",
+            Question::Complaint => "complaint",
+        }
+    }
+
+    /// Parses a question value as it appears in exports: the canonical name or a common
+    /// wording of the FFT questions (case and punctuation are ignored).
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Question> {
+        let key: String = raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        let q = match key.as_str() {
+            "whatgood" | "whatwasgood" | "good" | "positive" | "whatwentwell" => Question::WhatGood,
+            "couldimprove"
+            | "whatcouldwedobetter"
+            | "howcouldweimprove"
+            | "improve"
+            | "dobetter"
+            | "whatcouldbeimproved" => Question::CouldImprove,
+            "nonspecific" | "fftwhy" | "why" | "comment" | "comments" | "general" => Question::Nonspecific,
+            "conversation" | "conversations" | "communityconversation" => Question::Conversation,
+            "complaint" | "complaints" | "pals" => Question::Complaint,
+            _ => return None,
+        };
+        Some(q)
+    }
+}
+
+impl fmt::Display for Question {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a record came from: the source (index into the run's sources) and the row number
+/// as a person would see it (spreadsheet numbering: the header is row 1; JSONL: line number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RowRef {
+    /// Index of the source in the pipeline.
+    pub source: u32,
+    /// Row number within the source file.
+    pub row: u64,
+}
+
+/// One piece of free text with everything known about who wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Stable id: the source's id (+ question when a row holds several texts), else a hash.
+    pub record_id: String,
+    /// Groups the records of one response.
+    pub response_id: String,
+    /// Configured source name.
+    pub source: String,
+    /// Date received, when the source has one.
+    pub received_date: Option<NaiveDate>,
+    /// The question answered.
+    pub question: Question,
+    /// FFT rating 1–5, 6 = don't know.
+    pub rating: Option<u8>,
+    /// The original text (never written unredacted unless configured).
+    pub text: String,
+    /// Service / directorate / team.
+    pub org: [Option<String>; 3],
+    /// Raw demographic values, one per dimension of the run (see `Settings::dimensions`).
+    pub demographics: Vec<Option<String>>,
+    /// Columns carried through untouched, one per `Settings::extra_columns`.
+    pub extra: Vec<Option<String>>,
+    /// Provenance.
+    pub origin: RowRef,
+}
+
+/// The canonical demographic dimensions, in output order.
+pub const CANONICAL_DIMENSIONS: [&str; 10] = [
+    "sex",
+    "gender",
+    "age_band",
+    "ethnicity",
+    "ethnicity_detail",
+    "disability",
+    "religion",
+    "sexuality",
+    "imd_quintile",
+    "carer",
+];
+
+/// Canonical non-demographic fields a source column can map to.
+pub const CANONICAL_FIELDS: [&str; 9] = [
+    "record_id",
+    "response_id",
+    "received_date",
+    "question",
+    "text",
+    "rating",
+    "org_level_1",
+    "org_level_2",
+    "org_level_3",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_parses_fft_wordings() {
+        assert_eq!(Question::parse("What was good?"), Some(Question::WhatGood));
+        assert_eq!(Question::parse("What could we do better?"), Some(Question::CouldImprove));
+        assert_eq!(Question::parse("How could we improve?"), Some(Question::CouldImprove));
+        assert_eq!(Question::parse("FFT Why?"), Some(Question::Nonspecific));
+        assert_eq!(Question::parse("could_improve"), Some(Question::CouldImprove));
+        assert_eq!(Question::parse("banana"), None);
+        for q in Question::ALL {
+            assert_eq!(Question::parse(q.as_str()), Some(q), "round trip of {q}");
+        }
+    }
+}

@@ -1,0 +1,202 @@
+use std::borrow::Cow;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Tokens of one text, in reusable buffers (no allocation per token once warmed up).
+#[derive(Debug, Default, Clone)]
+pub struct Tokens {
+    stems: String,
+    stem_ends: Vec<u32>,
+    spans: Vec<(u32, u32)>,
+    words: String,
+    word_ends: Vec<u32>,
+}
+
+impl Tokens {
+    /// Number of tokens.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// No tokens.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Stem of token `i`.
+    #[must_use]
+    pub fn stem(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.stem_ends[i - 1] as usize };
+        &self.stems[start..self.stem_ends[i] as usize]
+    }
+
+    /// Normalised (lowercased, folded) word of token `i`, before stemming.
+    #[must_use]
+    pub fn word(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.word_ends[i - 1] as usize };
+        &self.words[start..self.word_ends[i] as usize]
+    }
+
+    /// Byte span of token `i` in the original text.
+    #[must_use]
+    pub fn span(&self, i: usize) -> (usize, usize) {
+        let (s, e) = self.spans[i];
+        (s as usize, e as usize)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.stems.clear();
+        self.stem_ends.clear();
+        self.spans.clear();
+        self.words.clear();
+        self.word_ends.clear();
+    }
+
+    pub(crate) fn push(&mut self, word: &str, stem: &str, start: usize, end: usize) {
+        self.words.push_str(word);
+        self.word_ends.push(u32::try_from(self.words.len()).unwrap_or(u32::MAX));
+        self.stems.push_str(stem);
+        self.stem_ends.push(u32::try_from(self.stems.len()).unwrap_or(u32::MAX));
+        self.spans.push((u32::try_from(start).unwrap_or(u32::MAX), u32::try_from(end).unwrap_or(u32::MAX)));
+    }
+}
+
+/// The analyzer: Unicode word segmentation (UAX #29), lowercase, fold curly apostrophes and
+/// accents, Snowball stem. Cheap to clone; `Send + Sync`.
+pub struct Analyzer {
+    stemmer: Stemmer,
+    algorithm: Algorithm,
+}
+
+impl Clone for Analyzer {
+    fn clone(&self) -> Self {
+        Analyzer { stemmer: Stemmer::create(self.algorithm), algorithm: self.algorithm }
+    }
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer").field("algorithm", &format!("{:?}", self.algorithm)).finish()
+    }
+}
+
+/// The analyzer's identity, stored with anything (codebooks, models) that depends on it.
+pub const ANALYZER_ID: &str = "uax29-lower-fold-snowball/1";
+
+impl Analyzer {
+    /// English (Porter2) analyzer.
+    #[must_use]
+    pub fn english() -> Analyzer {
+        Analyzer { stemmer: Stemmer::create(Algorithm::English), algorithm: Algorithm::English }
+    }
+
+    /// Analyzer for a Snowball language name (`english`, `french`, …).
+    #[must_use]
+    pub fn for_language(name: &str) -> Option<Analyzer> {
+        let algorithm = match name.to_ascii_lowercase().as_str() {
+            "english" | "en" => Algorithm::English,
+            "french" | "fr" => Algorithm::French,
+            "german" | "de" => Algorithm::German,
+            "spanish" | "es" => Algorithm::Spanish,
+            "portuguese" | "pt" => Algorithm::Portuguese,
+            "italian" | "it" => Algorithm::Italian,
+            "dutch" | "nl" => Algorithm::Dutch,
+            _ => return None,
+        };
+        Some(Analyzer { stemmer: Stemmer::create(algorithm), algorithm })
+    }
+
+    /// Normalises one word: lowercase, curly apostrophes to `'`, accents removed.
+    #[must_use]
+    pub fn normalize_word(word: &str) -> Cow<'_, str> {
+        if word.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+            return Cow::Borrowed(word);
+        }
+        if word.is_ascii() {
+            return Cow::Owned(word.to_ascii_lowercase());
+        }
+        let folded: String = word
+            .nfkd()
+            .filter(|c| !is_combining_mark(*c))
+            .map(|c| if matches!(c, '\u{2018}' | '\u{2019}' | '\u{02BC}' | '`') { '\'' } else { c })
+            .flat_map(char::to_lowercase)
+            .collect();
+        Cow::Owned(folded)
+    }
+
+    /// Stems a normalised word.
+    #[must_use]
+    pub fn stem_word<'a>(&self, word: &'a str) -> Cow<'a, str> {
+        self.stemmer.stem(word)
+    }
+
+    /// Splits `text` into tokens (replacing what `tokens` held).
+    pub fn analyze(&self, text: &str, tokens: &mut Tokens) {
+        tokens.clear();
+        for (start, word) in text.unicode_word_indices() {
+            let norm = Analyzer::normalize_word(word);
+            let norm = norm.trim_matches('\'');
+            if norm.is_empty() {
+                continue;
+            }
+            let stem = self.stemmer.stem(norm);
+            tokens.push(norm, &stem, start, start + word.len());
+        }
+    }
+
+    /// The stems of a term as a codebook author writes it (`"waiting room"` → `["wait", "room"]`).
+    #[must_use]
+    pub fn stems_of(&self, term: &str) -> Vec<String> {
+        let mut t = Tokens::default();
+        self.analyze(term, &mut t);
+        (0..t.len()).map(|i| t.stem(i).to_owned()).collect()
+    }
+}
+
+/// Byte offset → character offset in `text` (for outputs read by BI tools and Python).
+#[must_use]
+pub fn char_offset(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stems(text: &str) -> Vec<String> {
+        Analyzer::english().stems_of(text)
+    }
+
+    #[test]
+    fn lowercases_folds_and_stems() {
+        assert_eq!(stems("WAITING Waited waits"), ["wait", "wait", "wait"]);
+        assert_eq!(stems("Café naïve"), ["cafe", "naiv"]);
+        assert_eq!(stems("didn\u{2019}t"), stems("didn't"));
+    }
+
+    #[test]
+    fn offsets_point_at_the_original_words() {
+        let text = "😊 Très  bien, the NURSE!";
+        let mut t = Tokens::default();
+        Analyzer::english().analyze(text, &mut t);
+        let words: Vec<&str> = (0..t.len())
+            .map(|i| {
+                let (s, e) = t.span(i);
+                &text[s..e]
+            })
+            .collect();
+        assert_eq!(words, ["Très", "bien", "the", "NURSE"]);
+        assert_eq!(t.word(0), "tres");
+    }
+
+    #[test]
+    fn emoji_and_punctuation_make_no_tokens() {
+        assert!(stems("😡👍 -- !!! ...").is_empty());
+        assert_eq!(stems("n/a"), ["n", "a"]);
+    }
+}

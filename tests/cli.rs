@@ -1,0 +1,211 @@
+use std::path::Path;
+
+use crate::util::{canonical_csv, manifest, parquet_files, project, unheard};
+
+#[test]
+fn run_on_a_canonical_csv_with_flags_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("feedback.csv"), canonical_csv(60)).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "feedback.csv", "--out", "o", "--quiet"]);
+    assert_eq!(r.code, 0, "clean run exits 0: {}", r.stderr);
+    assert!(r.stderr.is_empty() && r.stdout.is_empty(), "--quiet prints nothing on success: {}{}", r.stdout, r.stderr);
+    let out = tmp.path().join("o");
+    for table in ["record_themes", "themes", "theme_by_group", "quarantine"] {
+        assert!(out.join(format!("{table}.parquet")).exists(), "{table}.parquet is written");
+    }
+    assert!(out.join("records/month=2025-01/part-0.parquet").exists());
+    assert_eq!(parquet_files(&out.join("records")).len(), 12, "one partition per month");
+    let m = manifest(&out);
+    assert_eq!(m["counts"]["rows_read"], 60);
+    assert_eq!(m["counts"]["records"], 60);
+    assert_eq!(m["counts"]["rows_reconcile"], true);
+    assert_eq!(m["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert!(m["counts"]["record_themes"].as_u64().unwrap() > 30, "the codebook codes most of these texts");
+    assert!(out.join("DATA_DICTIONARY.md").exists());
+}
+
+#[test]
+fn summary_line_names_counts_and_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), canonical_csv(10)).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one summary line: {:?}", r.stderr);
+    assert!(lines[0].contains("10 records") && lines[0].contains("0 quarantined"), "{}", lines[0]);
+}
+
+#[test]
+fn bad_rows_are_quarantined_with_reasons_and_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = canonical_csv(4);
+    csv.push_str("B1,B1,2025-13-40,what_good,text with a bad date,1,T,D,X,,,,,,,,,,\n");
+    csv.push_str("B2,B2,2025-02-01,what_good,   ,1,T,D,X,,,,,,,,,,\n");
+    csv.push_str("B3,B3,2025-02-01,what_good,fine,9,T,D,X,,,,,,,,,,\n");
+    csv.push_str("B4,B4,2025-02-01,banana,fine,1,T,D,X,,,,,,,,,,\n");
+    csv.push_str("B5,B5,,what_good,no date,1,T,D,X,,,,,,,,,,\n");
+    csv.push_str("B6,B6,2025-02-01,what_good,too few fields\n");
+    csv.push_str("R00001,B7,2025-02-01,what_good,duplicate id,1,T,D,X,,,,,,,,,,\n");
+    std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--quiet"]);
+    assert_eq!(r.code, 1, "finished with quarantined rows: {}", r.stderr);
+    let m = manifest(&tmp.path().join("o"));
+    let c = &m["counts"];
+    assert_eq!(c["rows_read"], 11);
+    assert_eq!(c["records"], 4);
+    assert_eq!(c["rows_quarantined"], 7);
+    assert_eq!(c["rows_reconcile"], true);
+    let reasons = &c["quarantine_by_reason"];
+    for (reason, n) in [
+        ("invalid_date", 1),
+        ("empty_text", 1),
+        ("invalid_rating", 1),
+        ("unknown_question", 1),
+        ("missing_required", 1),
+        ("malformed_row", 1),
+        ("duplicate_id", 1),
+    ] {
+        assert_eq!(reasons[reason], n, "reason {reason} in {reasons}");
+    }
+}
+
+#[test]
+fn bad_config_exits_2_naming_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("p.toml"), "[run]\nname = \"x\"\n\n[[source]]\npath = \"f.csv\"\ncolums = {}\n")
+        .unwrap();
+    let r = unheard(tmp.path(), &["run", "p.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("p.toml: line 6: key `colums`"), "{}", r.stderr);
+    let v = unheard(tmp.path(), &["validate", "p.toml"]);
+    assert_eq!(v.code, 2, "validate reports the same error");
+}
+
+#[test]
+fn missing_mapped_column_is_fatal_and_keeps_previous_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), canonical_csv(10)).unwrap();
+    assert_eq!(unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q"]).code, 0);
+    let before = std::fs::read(tmp.path().join("o/manifest.json")).unwrap();
+    std::fs::write(
+        tmp.path().join("p.toml"),
+        "[run]\nout = \"o\"\n[[source]]\npath = \"f.csv\"\n[source.columns]\nethnicity = \"Ethnic Group\"\n",
+    )
+    .unwrap();
+    let r = unheard(tmp.path(), &["run", "p.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("f.csv") && r.stderr.contains("\"Ethnic Group\""), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(tmp.path().join("o/manifest.json")).unwrap(),
+        before,
+        "the failed run left the previous outputs"
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no staging folder left: {leftovers:?}");
+}
+
+#[test]
+fn same_outputs_whatever_the_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), canonical_csv(3000)).unwrap();
+    assert_eq!(unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "one", "--threads", "1", "-q"]).code, 0);
+    assert_eq!(unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "two", "--threads", "2", "-q"]).code, 0);
+    let one = parquet_files(&tmp.path().join("one"));
+    assert!(one.len() > 5);
+    for f in &one {
+        let rel = f.strip_prefix(tmp.path().join("one")).unwrap();
+        let other = tmp.path().join("two").join(rel);
+        assert_eq!(
+            std::fs::read(f).unwrap(),
+            std::fs::read(&other).unwrap(),
+            "{} differs between 1 and 2 threads",
+            rel.display()
+        );
+    }
+}
+
+#[test]
+fn demo_pipeline_runs_over_every_sample_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let r = unheard(&project(), &["run", "--out", out.to_str().unwrap(), "-q"]);
+    assert!(r.code == 0 || r.code == 1, "demo run: {}", r.stderr);
+    let m = manifest(&out);
+    let inputs = m["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 3);
+    for (i, format) in ["csv", "xlsx", "jsonl"].iter().enumerate() {
+        assert_eq!(inputs[i]["format"], *format);
+        assert!(inputs[i]["records"].as_u64().unwrap() > 0, "{format} source gave records");
+    }
+    assert_eq!(m["counts"]["rows_reconcile"], true);
+    assert_eq!(m["counts"]["text_cells_reconcile"], true);
+    assert!(m["counts"]["records"].as_u64().unwrap() >= 35_000);
+    assert!(
+        m["carried_columns"].as_array().unwrap().iter().any(|c| c == "x_attendees"),
+        "unmapped conversation columns are carried: {}",
+        m["carried_columns"]
+    );
+    let dims: Vec<String> =
+        m["settings"]["dimensions"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_owned()).collect();
+    assert!(dims.contains(&"community_group".to_owned()) && dims.contains(&"language".to_owned()));
+}
+
+#[test]
+fn every_pipeline_file_validates() {
+    let dir = project().join("pipelines");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let r = unheard(&project(), &["validate", p.to_str().unwrap()]);
+            assert_eq!(r.code, 0, "{}: {}", p.display(), r.stderr);
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "demo and example pipelines");
+}
+
+#[test]
+fn versions_in_the_manifest_match_cargo_lock() {
+    let lock = std::fs::read_to_string(project().join("Cargo.lock")).unwrap();
+    for (name, version) in unheard::pipeline::VERSIONS {
+        let entry = format!("name = \"{name}\"\nversion = \"{version}\"");
+        assert!(lock.contains(&entry), "Cargo.lock does not pin {name} {version}: update pipeline::VERSIONS");
+    }
+}
+
+#[test]
+fn synth_writes_every_format_deterministically() {
+    let tmp = tempfile::tempdir().unwrap();
+    for ext in ["csv", "jsonl", "parquet", "xlsx"] {
+        let a = format!("a.{ext}");
+        let b = format!("b.{ext}");
+        assert_eq!(
+            unheard(tmp.path(), &["synth", "--records", "200", "--seed", "5", "--out", &a, "-q"]).code,
+            0,
+            "{ext}"
+        );
+        assert_eq!(
+            unheard(tmp.path(), &["synth", "--records", "200", "--seed", "5", "--out", &b, "-q"]).code,
+            0,
+            "{ext}"
+        );
+        assert_eq!(
+            std::fs::read(tmp.path().join(&a)).unwrap(),
+            std::fs::read(tmp.path().join(&b)).unwrap(),
+            "{ext} is deterministic"
+        );
+    }
+    let out = tmp.path().join("o");
+    let r =
+        unheard(tmp.path(), &["run", "--input", "a.csv", "--input", "a.parquet", "--out", out.to_str().unwrap(), "-q"]);
+    // a.csv and a.parquet hold the same ids, so the second copy is quarantined as duplicates
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let m = manifest(&out);
+    assert_eq!(m["counts"]["rows_quarantined"], m["inputs"][1]["rows_read"]);
+    assert!(Path::new(&out).join("theme_by_group.parquet").exists());
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the binary as a user runs it, and its outputs read back by readers
+//! that are not the writer.
+
+mod util;
+
+mod cli;
+mod ingest;
+mod profile;

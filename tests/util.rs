@@ -1,0 +1,85 @@
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_unheard");
+
+pub fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn unheard(dir: &Path, args: &[&str]) -> Run {
+    let Output { status, stdout, stderr } =
+        Command::new(BIN).args(args).current_dir(dir).output().expect("the binary runs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+pub fn manifest(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json is written");
+    serde_json::from_str(&text).expect("manifest.json is JSON")
+}
+
+/// Every Parquet file under `dir` (skipping dot files, as readers do).
+pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.ends_with(".parquet") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub const HEADER: &str = "record_id,response_id,received_date,question,text,rating,org_level_1,org_level_2,org_level_3,sex,gender,age_band,ethnicity,ethnicity_detail,disability,religion,sexuality,imd_quintile,carer";
+
+/// A small canonical CSV someone else might have written.
+pub fn canonical_csv(rows: usize) -> String {
+    let texts = [
+        "The nurse was lovely and kind",
+        "Waited far too long in the waiting room, over 3 hours",
+        "Could not get through on the phone to book an appointment",
+        "Parking was impossible and expensive",
+        "Food was cold",
+        "Nothing, all good",
+    ];
+    let eth = ["White British", "Asian or Asian British", "Black", "", "Prefer not to say"];
+    let mut s = String::from(HEADER);
+    s.push('\n');
+    for i in 0..rows {
+        let q = if i % 2 == 0 { "what_good" } else { "could_improve" };
+        s.push_str(&format!(
+            "R{i:05},P{:05},2025-{:02}-15,{q},\"{}\",{},Trust,Dir {},Team {},{},,{},{},,No,,,{},\n",
+            i / 2,
+            1 + i % 12,
+            texts[i % texts.len()],
+            1 + i % 5,
+            i % 3,
+            i % 7,
+            if i % 2 == 0 { "Female" } else { "Male" },
+            ["16-24", "25-34", "75+"][i % 3],
+            eth[i % eth.len()],
+            1 + i % 5
+        ));
+    }
+    s
+}
