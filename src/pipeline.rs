@@ -97,18 +97,30 @@ pub fn code_records(book: &Codebook, records: &[Record], messages: &Messages) ->
 /// Harmonises every record's demographics into groups.
 #[must_use]
 pub fn group_records(dimensions: &[String], records: &[Record]) -> Groups {
-    let mut names = Vec::with_capacity(dimensions.len());
-    let mut ids = Vec::with_capacity(dimensions.len());
-    for d in 0..dimensions.len() {
-        let raw: Vec<String> =
-            records.par_iter().map(|r| people::group_of(r.demographics.get(d).and_then(Option::as_deref))).collect();
-        let mut dict: Vec<String> = raw.clone();
-        dict.sort_unstable();
-        dict.dedup();
-        let index: HashMap<&str, u32> = dict.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect();
-        ids.push(raw.iter().map(|s| index[s.as_str()]).collect());
-        names.push(dict);
-    }
+    let per_dim: Vec<(Vec<String>, Vec<u32>)> = (0..dimensions.len())
+        .into_par_iter()
+        .map(|d| {
+            // intern raw values first: far fewer distinct values than records
+            let mut first: HashMap<Option<&str>, u32> = HashMap::new();
+            let raw_ids: Vec<u32> = records
+                .iter()
+                .map(|r| {
+                    let raw = r.demographics.get(d).and_then(Option::as_deref);
+                    let n = first.len() as u32;
+                    *first.entry(raw).or_insert(n)
+                })
+                .collect();
+            let mut raw_values: Vec<(u32, String)> =
+                first.into_iter().map(|(raw, id)| (id, people::group_of(raw))).collect();
+            raw_values.sort_unstable();
+            let mut dict: Vec<String> = raw_values.iter().map(|(_, g)| g.clone()).collect();
+            dict.sort_unstable();
+            dict.dedup();
+            let remap: Vec<u32> = raw_values.iter().map(|(_, g)| dict.binary_search(g).unwrap_or(0) as u32).collect();
+            (dict, raw_ids.into_iter().map(|i| remap[i as usize]).collect())
+        })
+        .collect();
+    let (names, ids) = per_dim.into_iter().unzip();
     Groups { dimensions: dimensions.to_vec(), names, ids }
 }
 

@@ -6,3 +6,4 @@ mod util;
 mod cli;
 mod ingest;
 mod profile;
+mod props;
