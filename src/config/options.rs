@@ -77,7 +77,7 @@ pub struct SourceOptions {
     pub sheet: Option<String>,
     /// chrono format of the date column, e.g. `%d/%m/%Y`; default ISO `%Y-%m-%d`.
     /// Excel date cells and serial numbers are read whatever the format.
-    pub date_format: Option<String>,
+    pub date_format: Option<Spanned<String>>,
     /// Question answered by the `text` column when the source has no question column.
     pub question: Option<Spanned<String>>,
     /// Map from canonical field or dimension name to the source's column header.

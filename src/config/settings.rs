@@ -459,11 +459,14 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
         question_values.insert(raw.clone(), question(ctx, "source.question_values", q)?);
     }
     if let Some(df) = &s.date_format {
-        if chrono::NaiveDate::parse_from_str("2025-01-31", "%Y-%m-%d").is_ok() && !df.contains('%') {
+        let f = df.get_ref();
+        let parses = chrono::format::StrftimeItems::new(f).all(|i| !matches!(i, chrono::format::Item::Error));
+        let valid = f.eq_ignore_ascii_case("excel") || (f.contains('%') && parses);
+        if !valid {
             return Err(ctx.err(
-                Some(spanned.span()),
+                Some(df.span()),
                 "source.date_format",
-                format!("date format {df:?} has no % field; e.g. \"%d/%m/%Y\""),
+                format!("{f:?} is not a date format; e.g. \"%d/%m/%Y\", \"%Y-%m-%d\" or \"excel\""),
             ));
         }
     }
@@ -474,7 +477,7 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
         encoding,
         delimiter,
         sheet: s.sheet.clone(),
-        date_format: s.date_format.clone().map(DateFormat).unwrap_or_default(),
+        date_format: s.date_format.as_ref().map(|d| DateFormat(d.get_ref().clone())).unwrap_or_default(),
         columns,
         texts,
         default_question,
@@ -506,6 +509,15 @@ mod tests {
         assert_eq!(err.line, Some(6), "{err}");
         assert_eq!(err.key.as_deref(), Some("source.text.question"));
         assert!(err.to_string().contains("could_improve"), "{err}");
+    }
+
+    #[test]
+    fn bad_date_format_is_located() {
+        let err = parse("[[source]]\npath = \"a.csv\"\ndate_format = \"dd/mm/yyyy\"\n").unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("source.date_format")), "{err}");
+        let err = parse("[[source]]\npath = \"a.csv\"\ndate_format = \"%Q\"\n").unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(parse("[[source]]\npath = \"a.csv\"\ndate_format = \"%d/%m/%Y\"\n").is_ok());
     }
 
     #[test]
