@@ -270,18 +270,18 @@ fn resolve(
     }
     let out = match (&overrides.out, &options.run.out) {
         (Some(o), _) => o.clone(),
-        (None, Some(o)) => base.join(o),
+        (None, Some(o)) => join(base, o),
         (None, None) => PathBuf::from("out").join(&name),
     };
     let codebook = match (&overrides.codebook, &options.codebook) {
         (Some(p), _) => CodebookSource::Path(p.clone()),
-        (None, Some(c)) => CodebookSource::Path(base.join(c.path.get_ref())),
+        (None, Some(c)) => CodebookSource::Path(join(base, c.path.get_ref())),
         (None, None) => CodebookSource::Builtin,
     };
     let baseline = match (&overrides.baseline, &options.baseline) {
         (Some(p), _) => Some(BaselineSettings { name: file_stem(p), path: p.clone() }),
         (None, Some(b)) => {
-            let path = base.join(b.path.get_ref());
+            let path = join(base, b.path.get_ref());
             Some(BaselineSettings { name: b.name.clone().unwrap_or_else(|| file_stem(&path)), path })
         }
         (None, None) => None,
@@ -345,6 +345,22 @@ fn resolve(
     })
 }
 
+/// `base/p`, with `.` and `dir/..` folded away (lexically: the paths are shown to people).
+fn join(base: &Path, p: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in base.join(p).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn is_snake_case(s: &str) -> bool {
     !s.is_empty()
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
@@ -397,7 +413,7 @@ fn question(ctx: &Ctx<'_>, key: &str, value: &Spanned<String>) -> Result<Questio
 
 fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) -> Result<SourceSettings, ConfigError> {
     let s = spanned.get_ref();
-    let path = base.join(s.path.get_ref());
+    let path = join(base, s.path.get_ref());
     let format = match &s.format {
         Some(f) => Format::parse(&f.get_ref().to_ascii_lowercase()).ok_or_else(|| {
             ctx.err(
@@ -523,7 +539,8 @@ mod tests {
     #[test]
     fn paths_are_relative_to_the_pipeline_and_extras_become_dimensions() {
         let s = parse("[[source]]\npath = \"../data/a.jsonl\"\nquestion = \"conversation\"\n[source.columns]\ntext = \"notes\"\ncommunity_group = \"group\"\nethnicity = \"Ethnic Group\"\n").unwrap();
-        assert_eq!(s.sources[0].path, Path::new("p/../data/a.jsonl"));
+        assert_eq!(s.sources[0].path, Path::new("data/a.jsonl"));
+        assert_eq!(join(Path::new("../x"), "../y/./z"), Path::new("../y/z"));
         assert_eq!(s.sources[0].format, Format::Jsonl);
         assert_eq!(s.dimensions.last().map(String::as_str), Some("community_group"));
         assert_eq!(s.dimensions.len(), CANONICAL_DIMENSIONS.len() + 1);
