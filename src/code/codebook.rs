@@ -2,9 +2,15 @@
 //!
 //! A term is one or more words; each word is normalised and stemmed like the text, so
 //! `"waiting times"` matches "Waited time" and "WAITING TIME". A word ending in `*` matches
-//! any word that starts with it (before stemming). A theme's `exclude` terms veto include
-//! matches they overlap (`"waiting room"` keeps "wait" out of Timeliness). `questions`
-//! limits a theme to some questions.
+//! any word that starts with it (before stemming). `~N` between words allows up to N other
+//! words in between (`"wait ~3 hours"` matches "waited nearly four hours"). A theme's
+//! `exclude` terms veto include matches they overlap (`"waiting room"` keeps "wait" out of
+//! Timeliness). `questions` limits a theme to some questions. A match preceded by a negator
+//! ("no", "not", "never", "didn't", …) within the codebook's `negation_window` is marked
+//! negated: with `negation = "polarity"` (the default) it still codes the theme and the
+//! sentiment of its clause carries the negation; with `negation = "exclude"` it does not count.
+//! `improvement` says which way is better for the theme: `decrease` (default: fewer mentions
+//! is better) or `increase` (e.g. gratitude).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -31,6 +37,7 @@ struct Header {
     #[serde(default = "english")]
     language: String,
     description: Option<String>,
+    negation_window: Option<usize>,
 }
 
 fn english() -> String {
@@ -51,6 +58,9 @@ struct ThemeDef {
     exclude: Vec<String>,
     #[serde(default)]
     questions: Vec<String>,
+    improvement: Option<String>,
+    negation: Option<String>,
+    notes: Option<String>,
 }
 
 /// A codebook error, naming the file, the line and the theme.
@@ -65,6 +75,35 @@ pub struct CodebookError {
     pub theme: Option<String>,
     /// What is wrong.
     pub message: String,
+}
+
+/// Which way is better for a theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Improvement {
+    /// Fewer mentions is better (most themes: they are raised as concerns).
+    Decrease,
+    /// More mentions is better (gratitude, praise).
+    Increase,
+}
+
+impl Improvement {
+    /// Name used in files and outputs.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Improvement::Decrease => "decrease",
+            Improvement::Increase => "increase",
+        }
+    }
+}
+
+/// What a negated match does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Negation {
+    /// It codes the theme; the polarity of its clause carries the negation.
+    Polarity,
+    /// It does not count.
+    Exclude,
 }
 
 /// One theme of the codebook.
@@ -84,9 +123,17 @@ pub struct Theme {
     pub questions: Vec<Question>,
     /// Include terms as written.
     pub terms: Vec<String>,
+    /// Exclude terms as written.
+    pub exclude: Vec<String>,
+    /// Which way is better.
+    pub improvement: Improvement,
+    /// What a negated match does.
+    pub negation: Negation,
+    /// Line of the theme in the codebook file.
+    pub line: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Elem {
     Stem(u32),
     Prefix(u32),
@@ -96,8 +143,11 @@ enum Elem {
 struct Pattern {
     theme: u16,
     exclude: bool,
-    len: usize,
     term: String,
+    /// the first segment is in the trie; each further segment may start up to `gap` words later
+    rest: Vec<(usize, Vec<Elem>)>,
+    /// every element, for the linter
+    elems: Vec<Elem>,
 }
 
 /// A compiled codebook.
@@ -111,6 +161,9 @@ pub struct Codebook {
     pub sha256: String,
     /// Themes, in file order.
     pub themes: Vec<Theme>,
+    /// Words before a match that negate it.
+    pub negation_window: usize,
+    file: String,
     analyzer: Analyzer,
     vocab: HashMap<String, u32>,
     prefixes: Vec<String>,
@@ -120,6 +173,15 @@ pub struct Codebook {
     accepts: HashMap<u32, Vec<u32>>,
     patterns: Vec<Pattern>,
     has_excludes: bool,
+}
+
+/// One counted match of a theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mention {
+    /// Token range of the match.
+    pub tokens: (u32, u32),
+    /// A negator stands just before it.
+    pub negated: bool,
 }
 
 /// A theme found in a text, with its evidence.
@@ -135,18 +197,57 @@ pub struct ThemeHit {
     pub matched: String,
     /// Character span of the first match in the original text (start inclusive, end exclusive).
     pub span: (u32, u32),
+    /// Every counted match, in text order.
+    pub mentions: Vec<Mention>,
 }
 
 /// Per-worker scratch space for coding (clone one per thread).
 #[derive(Debug, Default, Clone)]
 pub struct Coder {
-    tokens: Tokens,
+    /// The tokens of the last text coded.
+    pub tokens: Tokens,
     elems: Vec<(u32, Elem)>,
+    starts: Vec<u32>,
     found: Vec<(u32, u32, u32)>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// Is this normalised word a negator?
+#[must_use]
+pub fn is_negator(word: &str) -> bool {
+    matches!(
+        word,
+        "no" | "not"
+            | "never"
+            | "nothing"
+            | "none"
+            | "nobody"
+            | "noone"
+            | "without"
+            | "hardly"
+            | "neither"
+            | "nor"
+            | "cannot"
+    ) || word.ends_with("n't")
+        || matches!(
+            word,
+            "dont"
+                | "didnt"
+                | "cant"
+                | "wasnt"
+                | "werent"
+                | "couldnt"
+                | "wouldnt"
+                | "wont"
+                | "isnt"
+                | "arent"
+                | "doesnt"
+                | "hasnt"
+                | "havent"
+        )
 }
 
 impl Codebook {
@@ -186,6 +287,8 @@ impl Codebook {
             version: parsed.codebook.version,
             sha256: crate::ingest::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
             themes: Vec::new(),
+            negation_window: parsed.codebook.negation_window.unwrap_or(3),
+            file: file.to_owned(),
             analyzer,
             vocab: HashMap::new(),
             prefixes: Vec::new(),
@@ -218,18 +321,35 @@ impl Codebook {
                 .iter()
                 .map(|q| Question::parse(q).ok_or_else(|| err(format!("unknown question {q:?}"))))
                 .collect::<Result<Vec<_>, _>>()?;
+            let improvement = match def.improvement.as_deref() {
+                None | Some("decrease") => Improvement::Decrease,
+                Some("increase") => Improvement::Increase,
+                Some(other) => {
+                    return Err(err(format!("improvement {other:?}: expected \"decrease\" or \"increase\"")))
+                }
+            };
+            let negation = match def.negation.as_deref() {
+                None | Some("polarity") => Negation::Polarity,
+                Some("exclude") => Negation::Exclude,
+                Some(other) => return Err(err(format!("negation {other:?}: expected \"polarity\" or \"exclude\""))),
+            };
+            let _ = &def.notes;
             let theme = u16::try_from(book.themes.len()).map_err(|_| err("more than 65,535 themes".to_owned()))?;
             for (exclude, term) in def.terms.iter().map(|t| (false, t)).chain(def.exclude.iter().map(|t| (true, t))) {
-                let elems = book.compile_term(term).ok_or_else(|| err(format!("term {term:?} has no words")))?;
+                let segments = book.compile_term(term).map_err(|m| err(format!("term {term:?}: {m}")))?;
+                let mut segs = segments.into_iter();
+                let (_, first) = segs.next().ok_or_else(|| err(format!("term {term:?} has no words")))?;
                 let mut node = 0u32;
-                for e in &elems {
+                for e in &first {
                     node = *book.edges.entry((node, *e)).or_insert_with(|| {
                         next_node += 1;
                         next_node - 1
                     });
                 }
+                let rest: Vec<(usize, Vec<Elem>)> = segs.collect();
+                let elems = first.iter().chain(rest.iter().flat_map(|(_, s)| s.iter())).copied().collect();
                 let id = u32::try_from(book.patterns.len()).unwrap_or(u32::MAX);
-                book.patterns.push(Pattern { theme, exclude, len: elems.len(), term: term.clone() });
+                book.patterns.push(Pattern { theme, exclude, term: term.clone(), rest, elems });
                 book.accepts.entry(node).or_default().push(id);
                 book.has_excludes |= exclude;
             }
@@ -241,6 +361,10 @@ impl Codebook {
                 framework: def.framework.clone().unwrap_or_default(),
                 questions,
                 terms: def.terms.clone(),
+                exclude: def.exclude.clone(),
+                improvement,
+                negation,
+                line,
             });
         }
         if book.themes.is_empty() {
@@ -254,27 +378,42 @@ impl Codebook {
         Ok(book)
     }
 
-    fn compile_term(&mut self, term: &str) -> Option<Vec<Elem>> {
-        let mut elems = Vec::new();
+    /// Compiles a term into segments `(gap before, elements)`; the first gap is 0.
+    fn compile_term(&mut self, term: &str) -> Result<Vec<(usize, Vec<Elem>)>, String> {
+        let mut segments: Vec<(usize, Vec<Elem>)> = vec![(0, Vec::new())];
         for word in term.split_whitespace() {
-            if let Some(prefix) = word.strip_suffix('*') {
+            if let Some(n) = word.strip_prefix('~') {
+                let gap: usize = n.parse().map_err(|_| format!("{word:?} is not a gap: write ~N, e.g. ~3"))?;
+                if segments.last().is_some_and(|s| s.1.is_empty()) {
+                    return Err("a gap ~N must stand between two words".to_owned());
+                }
+                segments.push((gap, Vec::new()));
+            } else if let Some(prefix) = word.strip_suffix('*') {
                 let p = Analyzer::normalize_word(prefix).into_owned();
                 if p.is_empty() {
-                    return None;
+                    return Err("a wildcard needs a prefix, e.g. recept*".to_owned());
                 }
                 let idx = self.prefixes.iter().position(|x| *x == p).unwrap_or_else(|| {
                     self.prefixes.push(p);
                     self.prefixes.len() - 1
                 });
-                elems.push(Elem::Prefix(u32::try_from(idx).unwrap_or(u32::MAX)));
+                segments.last_mut().map(|s| s.1.push(Elem::Prefix(u32::try_from(idx).unwrap_or(u32::MAX))));
             } else {
                 for stem in self.analyzer.stems_of(word) {
                     let n = u32::try_from(self.vocab.len()).unwrap_or(u32::MAX);
-                    elems.push(Elem::Stem(*self.vocab.entry(stem).or_insert(n)));
+                    let id = *self.vocab.entry(stem).or_insert(n);
+                    segments.last_mut().map(|s| s.1.push(Elem::Stem(id)));
                 }
             }
         }
-        (!elems.is_empty()).then_some(elems)
+        if segments.iter().any(|s| s.1.is_empty()) {
+            return Err(if segments.len() == 1 {
+                "it has no words".to_owned()
+            } else {
+                "a gap ~N must stand between two words".to_owned()
+            });
+        }
+        Ok(segments)
     }
 
     /// The analyzer the codebook was compiled with.
@@ -283,13 +422,24 @@ impl Codebook {
         &self.analyzer
     }
 
-    /// Codes one text. Themes come out in codebook order.
+    /// Does token `pos` carry element `e`?
+    fn has(elems: &[(u32, Elem)], starts: &[u32], pos: usize, e: Elem) -> bool {
+        match (starts.get(pos), starts.get(pos + 1)) {
+            (Some(&a), Some(&b)) => elems[a as usize..b as usize].iter().any(|&(_, x)| x == e),
+            _ => false,
+        }
+    }
+
+    /// Codes one text. Themes come out in codebook order; `coder.tokens` holds the text's
+    /// tokens afterwards.
     pub fn code(&self, text: &str, question: Question, coder: &mut Coder) -> Vec<ThemeHit> {
-        let Coder { tokens, elems, found } = coder;
+        let Coder { tokens, elems, starts, found } = coder;
         self.analyzer.analyze(text, tokens);
         // elements of each token: its stem id (if the codebook knows it) and prefix matches
         elems.clear();
+        starts.clear();
         for i in 0..tokens.len() {
+            starts.push(elems.len() as u32);
             let pos = i as u32;
             if let Some(&id) = self.vocab.get(tokens.stem(i)) {
                 elems.push((pos, Elem::Stem(id)));
@@ -303,6 +453,7 @@ impl Codebook {
                 }
             }
         }
+        starts.push(elems.len() as u32);
         // walk the trie from every token position
         found.clear();
         let mut frontier: Vec<u32> = Vec::new();
@@ -323,7 +474,9 @@ impl Codebook {
                             next.push(n);
                             if let Some(ps) = self.accepts.get(&n) {
                                 for &p in ps {
-                                    found.push((p, start, pos + 1));
+                                    if let Some(end) = self.extend(p, pos + 1, elems, starts) {
+                                        found.push((p, start, end));
+                                    }
                                 }
                             }
                         }
@@ -342,7 +495,7 @@ impl Codebook {
         }
         // exclusions veto overlapping includes of the same theme
         let mut hits: Vec<ThemeHit> = Vec::new();
-        found.sort_unstable_by_key(|&(p, s, _)| (self.patterns[p as usize].theme, s, p));
+        found.sort_unstable_by_key(|&(p, s, e)| (self.patterns[p as usize].theme, s, std::cmp::Reverse(e), p));
         for &(p, s, e) in found.iter() {
             let pat = &self.patterns[p as usize];
             if pat.exclude {
@@ -360,31 +513,212 @@ impl Codebook {
             {
                 continue;
             }
+            let window_start = (s as usize).saturating_sub(self.negation_window);
+            let negated = (window_start..s as usize).any(|i| is_negator(tokens.word(i)));
+            if negated && theme.negation == Negation::Exclude {
+                continue;
+            }
+            let mention = Mention { tokens: (s, e), negated };
             let (bs, _) = tokens.span(s as usize);
             let (_, be) = tokens.span(e as usize - 1);
             let words = &text[bs..be];
             match hits.last_mut() {
                 Some(h) if h.theme == pat.theme => {
+                    // two rules matching the same words are one mention
+                    if h.mentions.iter().any(|m| m.tokens.0 < e && s < m.tokens.1) {
+                        continue;
+                    }
                     h.hits += 1;
                     h.matched.push_str("; ");
                     h.matched.push_str(words);
+                    h.mentions.push(mention);
                 }
                 _ => {
                     let cs = char_offset(text, bs);
-                    let ce = cs + text[bs..be].chars().count();
+                    let ce = cs + words.chars().count();
                     hits.push(ThemeHit {
                         theme: pat.theme,
                         hits: 1,
                         rule: pat.term.clone(),
                         matched: words.to_owned(),
                         span: (cs as u32, ce as u32),
+                        mentions: vec![mention],
                     });
                 }
             }
-            let _ = pat.len;
         }
         hits
     }
+
+    /// Matches the further segments of pattern `p` from token `pos`; returns the end.
+    fn extend(&self, p: u32, mut pos: u32, elems: &[(u32, Elem)], starts: &[u32]) -> Option<u32> {
+        let n = starts.len().saturating_sub(1);
+        for (gap, seg) in &self.patterns[p as usize].rest {
+            let found = (pos as usize..=(pos as usize + gap)).find(|&q| {
+                q + seg.len() <= n && seg.iter().enumerate().all(|(j, &e)| Codebook::has(elems, starts, q + j, e))
+            })?;
+            pos = (found + seg.len()) as u32;
+        }
+        Some(pos)
+    }
+
+    /// Lints the codebook: duplicate or overlapping terms, themes that can never fire, terms
+    /// whose stems may surprise their author.
+    #[must_use]
+    pub fn check(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let stems_by_id: HashMap<u32, &str> = self.vocab.iter().map(|(s, &i)| (i, s.as_str())).collect();
+        let show = |elems: &[Elem]| -> String {
+            elems
+                .iter()
+                .map(|e| match e {
+                    Elem::Stem(i) => stems_by_id.get(i).copied().unwrap_or("?").to_owned(),
+                    Elem::Prefix(i) => format!("{}*", self.prefixes[*i as usize]),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut seen: HashMap<(bool, Vec<Elem>, Vec<usize>), (u16, &str)> = HashMap::new();
+        for pat in &self.patterns {
+            let gaps: Vec<usize> = pat.rest.iter().map(|r| r.0).collect();
+            let theme = &self.themes[pat.theme as usize];
+            let key = (pat.exclude, pat.elems.clone(), gaps);
+            if let Some(&(other, other_term)) = seen.get(&key) {
+                let ot = &self.themes[other as usize];
+                let (severity, message) = if other == pat.theme {
+                    (
+                        Severity::Warning,
+                        format!(
+                            "term {:?} matches the same words as {other_term:?} (stems: {})",
+                            pat.term,
+                            show(&pat.elems)
+                        ),
+                    )
+                } else {
+                    (
+                        Severity::Info,
+                        format!(
+                            "term {:?} also codes {} ({}) through {other_term:?}: the same words give both themes",
+                            pat.term, ot.code, ot.name
+                        ),
+                    )
+                };
+                out.push(Finding { severity, theme: Some(theme.code.clone()), line: theme.line, message });
+            } else {
+                seen.insert(key, (pat.theme, &pat.term));
+            }
+            for (i, prefix) in self.prefixes.iter().enumerate() {
+                if pat.elems.contains(&Elem::Prefix(i as u32)) && prefix.chars().count() < 3 {
+                    out.push(Finding {
+                        severity: Severity::Warning,
+                        theme: Some(theme.code.clone()),
+                        line: theme.line,
+                        message: format!(
+                            "term {:?}: the wildcard {prefix:?}* is shorter than 3 letters and will match many words",
+                            pat.term
+                        ),
+                    });
+                }
+            }
+            if !pat.exclude
+                && pat.rest.is_empty()
+                && pat.term.split_whitespace().count() == 1
+                && !pat.term.ends_with('*')
+            {
+                let word = Analyzer::normalize_word(pat.term.trim()).into_owned();
+                if let [Elem::Stem(id)] = pat.elems.as_slice() {
+                    let stem = stems_by_id.get(id).copied().unwrap_or("");
+                    if stem.chars().count() < 3 {
+                        out.push(Finding {
+                            severity: Severity::Warning,
+                            theme: Some(theme.code.clone()),
+                            line: theme.line,
+                            message: format!(
+                                "term {:?} stems to {stem:?}, which is very short and may match unrelated words",
+                                pat.term
+                            ),
+                        });
+                    } else if !word.starts_with(stem) {
+                        out.push(Finding {
+                            severity: Severity::Info,
+                            theme: Some(theme.code.clone()),
+                            line: theme.line,
+                            message: format!(
+                                "term {:?} stems to {stem:?}: it matches every word with that stem",
+                                pat.term
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        // includes that an exclude of the same theme always vetoes
+        for (t, theme) in self.themes.iter().enumerate() {
+            let pats: Vec<&Pattern> = self.patterns.iter().filter(|p| p.theme as usize == t).collect();
+            let includes: Vec<&&Pattern> = pats.iter().filter(|p| !p.exclude).collect();
+            let vetoed = |inc: &Pattern| {
+                pats.iter().any(|ex| {
+                    ex.exclude && ex.rest.is_empty() && inc.rest.is_empty() && contains(&inc.elems, &ex.elems)
+                })
+            };
+            let dead: Vec<&str> = includes.iter().filter(|p| vetoed(p)).map(|p| p.term.as_str()).collect();
+            if !dead.is_empty() && dead.len() == includes.len() {
+                out.push(Finding {
+                    severity: Severity::Error,
+                    theme: Some(theme.code.clone()),
+                    line: theme.line,
+                    message: "every term is vetoed by an exclude of the same theme: the theme can never fire"
+                        .to_owned(),
+                });
+            } else {
+                for term in dead {
+                    out.push(Finding {
+                        severity: Severity::Warning,
+                        theme: Some(theme.code.clone()),
+                        line: theme.line,
+                        message: format!("term {term:?} can never fire: an exclude of the same theme covers it"),
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.line, &a.message).cmp(&(b.line, &b.message)));
+        out
+    }
+
+    /// The file the codebook was read from.
+    #[must_use]
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+}
+
+/// Does `outer` contain `inner` as a run?
+fn contains(inner: &[Elem], outer: &[Elem]) -> bool {
+    !outer.is_empty() && inner.windows(outer.len()).any(|w| w == outer)
+}
+
+/// How serious a lint finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// For information: the codebook works, but the author may want to know.
+    Info,
+    /// Probably a mistake.
+    Warning,
+    /// The codebook does not do what it says.
+    Error,
+}
+
+/// One lint finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Severity.
+    pub severity: Severity,
+    /// Theme code.
+    pub theme: Option<String>,
+    /// Line of the theme.
+    pub line: usize,
+    /// What was found.
+    pub message: String,
 }
 
 #[cfg(test)]
@@ -441,8 +775,54 @@ questions = ["could_improve"]
     fn phrases_need_consecutive_stems_and_excludes_veto() {
         assert_eq!(code("sat in the waiting room", Question::Nonspecific), vec![]);
         let got = code("waiting times were long", Question::Nonspecific);
-        assert_eq!(got[0].1, 2, "both `wait` and `waiting times` match: {got:?}");
+        assert_eq!(
+            (got[0].1, got[0].2.as_str()),
+            (1, "waiting times"),
+            "`wait` and `waiting times` on the same words are one mention, the longer: {got:?}"
+        );
         assert_eq!(code("lovely nice staff", Question::Nonspecific).len(), 0, "a phrase needs its stems in a row");
+    }
+
+    #[test]
+    fn gaps_allow_words_in_between() {
+        let book = Codebook::from_toml("[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='W1'\nname='w'\ncategory='c'\nterms=['wait ~3 hours']\n", "t").unwrap();
+        let n = |t: &str| book.code(t, Question::Nonspecific, &mut Coder::default()).len();
+        assert_eq!(n("waited nearly four long hours"), 1);
+        assert_eq!(n("waited hours"), 1);
+        assert_eq!(n("waited for a very long six hours"), 0, "more than 3 words between");
+        assert_eq!(n("hours of waiting"), 0, "order matters");
+    }
+
+    #[test]
+    fn negation_marks_or_excludes() {
+        let book = Codebook::from_toml("[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='P1'\nname='p'\ncategory='c'\nterms=['pain']\nnegation='exclude'\n[[theme]]\ncode='S1'\nname='s'\ncategory='c'\nterms=['rude']\nimprovement='decrease'\n", "t").unwrap();
+        let hits = book.code(
+            "I was not in pain and the staff were not rude at all",
+            Question::Nonspecific,
+            &mut Coder::default(),
+        );
+        assert_eq!(hits.len(), 1, "the negated pain match is excluded: {hits:?}");
+        assert_eq!(book.themes[hits[0].theme as usize].code, "S1");
+        assert!(hits[0].mentions[0].negated);
+        let hits = book.code("rude receptionist", Question::Nonspecific, &mut Coder::default());
+        assert!(!hits[0].mentions[0].negated);
+        assert_eq!(book.themes[1].improvement, Improvement::Decrease);
+    }
+
+    #[test]
+    fn lint_finds_duplicates_overlaps_dead_terms_and_short_stems() {
+        let text = "[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='A1'\nname='a'\ncategory='c'\nterms=['waiting', 'waited', 'us', 'car park']\nexclude=['car park']\n[[theme]]\ncode='B1'\nname='b'\ncategory='c'\nterms=['wait', 'x*']\n";
+        let book = Codebook::from_toml(text, "t").unwrap();
+        let findings = book.check();
+        let has = |sev: Severity, code: &str, needle: &str| {
+            findings.iter().any(|f| f.severity == sev && f.theme.as_deref() == Some(code) && f.message.contains(needle))
+        };
+        assert!(has(Severity::Warning, "A1", "\"waited\" matches the same words as \"waiting\""), "{findings:#?}");
+        assert!(has(Severity::Info, "B1", "also codes A1"), "{findings:#?}");
+        assert!(has(Severity::Warning, "A1", "\"car park\" can never fire"), "{findings:#?}");
+        assert!(has(Severity::Warning, "A1", "very short"), "{findings:#?}");
+        assert!(has(Severity::Warning, "B1", "shorter than 3 letters"), "{findings:#?}");
+        assert!(!findings.iter().any(|f| f.severity == Severity::Error));
     }
 
     #[test]
@@ -460,6 +840,10 @@ questions = ["could_improve"]
         let bad_key = "[codebook]\nname='x'\nversion='1'\n[[theme]]\ncode='A01'\nname='a'\ncategory='c'\nterms=['x']\nterm=['y']\n";
         let err = Codebook::from_toml(bad_key, "cb.toml").unwrap_err();
         assert_eq!(err.line, 9, "{err}");
+        let bad_gap =
+            "[codebook]\nname='x'\nversion='1'\n[[theme]]\ncode='A01'\nname='a'\ncategory='c'\nterms=['~2 wait']\n";
+        let err = Codebook::from_toml(bad_gap, "cb.toml").unwrap_err();
+        assert!(err.to_string().contains("cb.toml: line 4: theme A01: term \"~2 wait\""), "{err}");
     }
 
     #[test]

@@ -3,4 +3,6 @@
 
 mod codebook;
 
-pub use codebook::{Codebook, CodebookError, Coder, Theme, ThemeHit};
+pub use codebook::{
+    is_negator, Codebook, CodebookError, Coder, Finding, Improvement, Mention, Negation, Severity, Theme, ThemeHit,
+};

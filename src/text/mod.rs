@@ -13,5 +13,6 @@
 
 mod analyzer;
 pub mod hf;
+pub mod informative;
 
 pub use analyzer::{char_offset, Analyzer, Tokens, ANALYZER_ID};
