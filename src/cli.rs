@@ -29,6 +29,59 @@ pub enum Command {
     Validate(RunArgs),
     /// Write synthetic feedback data (format from the extension: csv, jsonl, parquet, xlsx).
     Synth(SynthArgs),
+    /// Work with codebooks.
+    #[command(subcommand)]
+    Codebook(CodebookCommand),
+    /// Score the coder against labelled comments (per-label precision, recall, F1).
+    Eval(EvalArgs),
+}
+
+/// `unheard codebook …`
+#[derive(Debug, Subcommand)]
+pub enum CodebookCommand {
+    /// Lint a codebook: duplicate or overlapping terms, themes that can never fire, surprising stems.
+    Check {
+        /// Codebook TOML.
+        file: PathBuf,
+        /// Also show information findings (overlaps between themes, stems that merge words).
+        #[arg(long, short)]
+        verbose: bool,
+    },
+}
+
+/// Arguments of `eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Codebook TOML (default: the built-in codebook).
+    #[arg(long, value_name = "FILE")]
+    pub codebook: Option<PathBuf>,
+    /// Labelled comments, wide layout (one 0/1 column per label).
+    #[arg(long, value_name = "FILE")]
+    pub labelled: PathBuf,
+    /// Map from theme codes to label columns (`theme_code,label` CSV).
+    #[arg(long, value_name = "FILE")]
+    pub label_map: PathBuf,
+    /// Column with the free text.
+    #[arg(long, default_value = "FFT answer")]
+    pub text_column: String,
+    /// Column with the question.
+    #[arg(long, default_value = "FFT question")]
+    pub question_column: String,
+    /// First label column: it and every column after it is a 0/1 label.
+    #[arg(long, default_value = "Not assigned")]
+    pub labels_from: String,
+    /// Column with the record id (default: row number).
+    #[arg(long, default_value = "Comment ID")]
+    pub id_column: String,
+    /// Column with sentiment 1 (very positive) … 5 (very negative).
+    #[arg(long, default_value = "Comment sentiment")]
+    pub sentiment_column: String,
+    /// Column with the FFT rating (a prior for sentiment).
+    #[arg(long, default_value = "FFT categorical answer")]
+    pub rating_column: String,
+    /// Write predictions.parquet and metrics.parquet here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `run` and `validate`.
@@ -114,6 +167,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
     let quiet = match &cli.command {
         Command::Run(a) | Command::Validate(a) => a.quiet,
         Command::Synth(a) => a.quiet,
+        Command::Codebook(_) | Command::Eval(_) => false,
     };
     let messages = Messages::new(quiet);
     match dispatch(cli, &messages) {
@@ -149,6 +203,8 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
             Ok(if o.quarantined > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Validate(args) => validate(&args, messages),
+        Command::Codebook(CodebookCommand::Check { file, verbose }) => codebook_check(&file, verbose, messages),
+        Command::Eval(args) => crate::commands::eval(&args, messages),
         Command::Synth(args) => {
             let gz = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
             let plain = if gz { args.out.with_extension("") } else { args.out.clone() };
@@ -169,6 +225,45 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn codebook_check(file: &Path, verbose: bool, messages: &Messages) -> Result<ExitCode> {
+    use crate::code::{Codebook, Severity};
+    let book = Codebook::from_file(file)?;
+    let findings = book.check();
+    let mut lines = Vec::new();
+    for f in findings.iter().filter(|f| verbose || f.severity > Severity::Info) {
+        let sev = match f.severity {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        lines.push(format!(
+            "{}: line {}: theme {}: {sev}: {}",
+            file.display(),
+            f.line,
+            f.theme.as_deref().unwrap_or("-"),
+            f.message
+        ));
+    }
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    lines.push(format!(
+        "{}: {} themes; {} errors, {} warnings, {} notes{}",
+        file.display(),
+        book.themes.len(),
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+        if verbose { "" } else { " (--verbose shows notes)" }
+    ));
+    messages.out(&lines.join("\n"));
+    Ok(if count(Severity::Error) > 0 {
+        ExitCode::from(2)
+    } else if count(Severity::Warning) > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Compresses `from` into `to` (deterministic: no name or time in the header) and removes `from`.

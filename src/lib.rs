@@ -21,7 +21,9 @@
 pub mod analyse;
 pub mod cli;
 pub mod code;
+pub mod commands;
 pub mod config;
+pub mod evaluate;
 pub mod ingest;
 pub mod messages;
 pub mod output;

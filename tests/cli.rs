@@ -209,3 +209,49 @@ fn synth_writes_every_format_deterministically() {
     assert_eq!(m["counts"]["rows_quarantined"], m["inputs"][1]["rows_read"]);
     assert!(Path::new(&out).join("theme_by_group.parquet").exists());
 }
+
+#[test]
+fn eval_scores_a_labelled_file_and_writes_parquet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let labelled = "Comment ID,FFT question,FFT answer,Comment sentiment,FFT categorical answer,Not assigned,Staff manner,Waiting\n\
+        C1,What was good?,The nurse was lovely and kind,1,1,,1,\n\
+        C2,What could we do better?,Waited four hours to be seen,5,4,,,1\n\
+        C3,What could we do better?,Nothing,2,1,1,,\n\
+        C4,What was good?,Rude receptionist and a long wait,5,5,,1,\n";
+    std::fs::write(tmp.path().join("l.csv"), labelled).unwrap();
+    std::fs::write(tmp.path().join("map.csv"), "theme_code,label\nSTF01,Staff manner\nACC04,Waiting\n").unwrap();
+    let r = unheard(tmp.path(), &["eval", "--labelled", "l.csv", "--label-map", "map.csv", "--out", "ev"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Staff manner: C1, C4 true and coded -> p 1 r 1; Waiting: C2 true and coded, C4 coded but not labelled -> p .5 r 1
+    let line = |label: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_default()
+            .split_whitespace()
+            .rev()
+            .take(3)
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line("Staff manner"), ["1.000", "1.000", "1.000"], "{}", r.stdout);
+    assert_eq!(line("Waiting"), ["0.667", "1.000", "0.500"], "{}", r.stdout);
+    assert!(tmp.path().join("ev/predictions.parquet").exists() && tmp.path().join("ev/metrics.parquet").exists());
+    let bad = unheard(tmp.path(), &["eval", "--labelled", "l.csv", "--label-map", "l.csv"]);
+    assert_eq!(bad.code, 2, "a map naming unknown themes is an error: {}", bad.stdout);
+}
+
+#[test]
+fn codebook_check_reports_lines_and_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("cb.toml"), "[codebook]\nname='t'\nversion='1'\n\n[[theme]]\ncode='A01'\nname='a'\ncategory='c'\nterms=['waiting', 'waits']\n").unwrap();
+    let r = unheard(tmp.path(), &["codebook", "check", "cb.toml"]);
+    assert_eq!(r.code, 1, "warnings exit 1: {}", r.stdout);
+    assert!(
+        r.stdout.contains("cb.toml: line 5: theme A01: warning: term \"waits\" matches the same words as \"waiting\""),
+        "{}",
+        r.stdout
+    );
+    let clean = unheard(&project(), &["codebook", "check", "pipelines/codebooks/nhs-patient-experience.toml"]);
+    assert_eq!(clean.code, 0, "the default codebook lints clean: {}", clean.stdout);
+}

@@ -628,7 +628,7 @@ impl Codebook {
                 let word = Analyzer::normalize_word(pat.term.trim()).into_owned();
                 if let [Elem::Stem(id)] = pat.elems.as_slice() {
                     let stem = stems_by_id.get(id).copied().unwrap_or("");
-                    if stem.chars().count() < 3 {
+                    if stem.chars().count() < 3 && stem != word {
                         out.push(Finding {
                             severity: Severity::Warning,
                             theme: Some(theme.code.clone()),

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::config::{Format, Settings, SourceSettings};
 use crate::record::Record;
 
-pub use map::Mapper;
+pub use map::{parse_rating, Mapper};
 
 /// One value as a reader found it.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,273 @@
+//! Evaluation against labelled comments: per-label precision, recall and F1, micro and
+//! macro averages, exact match and Hamming loss; sentiment agreement.
+//!
+//! The labelled file is read in the wide layout of `../shared/eval/fft-labelled-dev.csv`:
+//! one row per comment, a text column, a question column, and one 0/1 column per label from
+//! `labels_from` to the last column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::{DateFormat, Encoding, Format, SourceSettings};
+use crate::ingest::{self, Cell, ReadItem};
+use crate::record::Question;
+
+/// Where things are in a labelled file.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    /// Free text.
+    pub text: String,
+    /// Question (FFT wording or canonical name); unknown wordings count as `nonspecific`.
+    pub question: Option<String>,
+    /// First label column; it and every column after it is a 0/1 label.
+    pub labels_from: String,
+    /// Record id (default: the row number).
+    pub id: Option<String>,
+    /// Sentiment 1 (very positive) … 5 (very negative); blank = unlabelled.
+    pub sentiment: Option<String>,
+    /// FFT rating.
+    pub rating: Option<String>,
+}
+
+/// A labelled set in memory.
+#[derive(Debug, Clone, Default)]
+pub struct LabelledSet {
+    /// Record ids.
+    pub ids: Vec<String>,
+    /// Texts.
+    pub texts: Vec<String>,
+    /// Questions.
+    pub questions: Vec<Question>,
+    /// FFT ratings.
+    pub ratings: Vec<Option<u8>>,
+    /// Gold sentiment (1–5).
+    pub sentiment: Vec<Option<u8>>,
+    /// Label names, in file order.
+    pub labels: Vec<String>,
+    /// Per record, per label.
+    pub y: Vec<Vec<bool>>,
+}
+
+/// Evaluation errors.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// Reading.
+    #[error(transparent)]
+    Ingest(#[from] ingest::IngestError),
+    /// A column is missing or a value is bad.
+    #[error("{path}: {message}")]
+    Data {
+        /// File.
+        path: PathBuf,
+        /// What.
+        message: String,
+    },
+}
+
+fn cell_text(c: Option<&Cell>) -> String {
+    c.and_then(Cell::to_text).unwrap_or_default()
+}
+
+/// Reads a wide labelled CSV.
+///
+/// # Errors
+/// Unreadable file or missing columns; a label cell that is not blank, 0 or 1 names its row.
+pub fn read_labelled(path: &Path, cols: &Columns) -> Result<LabelledSet, EvalError> {
+    let source = SourceSettings {
+        name: "labelled".to_owned(),
+        path: path.to_path_buf(),
+        format: Format::Csv,
+        encoding: Encoding::Auto,
+        delimiter: b',',
+        sheet: None,
+        date_format: DateFormat::default(),
+        columns: BTreeMap::new(),
+        texts: Vec::new(),
+        default_question: None,
+        question_values: BTreeMap::new(),
+    };
+    let bytes = std::fs::read(path).map_err(|e| ingest::IngestError::Io { path: path.to_path_buf(), source: e })?;
+    let table = ingest::read_table(&source, &ingest::decompress(path, &bytes)?)?;
+    let err = |message: String| EvalError::Data { path: path.to_path_buf(), message };
+    let find = |name: &str| {
+        table
+            .headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| err(format!("no column {name:?}; the header has {:?}", table.headers)))
+    };
+    let text = find(&cols.text)?;
+    let question = cols.question.as_deref().map(find).transpose()?;
+    let first_label = find(&cols.labels_from)?;
+    let id = cols.id.as_deref().map(find).transpose()?;
+    let sentiment = cols.sentiment.as_deref().map(find).transpose()?;
+    let rating = cols.rating.as_deref().map(find).transpose()?;
+    let mut set = LabelledSet { labels: table.headers[first_label..].to_vec(), ..LabelledSet::default() };
+    for item in table.items {
+        let ReadItem::Row(row) = item else {
+            return Err(err("a row could not be read (check the file is a well-formed CSV)".to_owned()));
+        };
+        let get = |i: usize| cell_text(row.cells.get(i));
+        set.ids.push(id.map_or_else(|| row.row.to_string(), get));
+        set.texts.push(get(text));
+        set.questions.push(question.map(get).and_then(|q| Question::parse(&q)).unwrap_or(Question::Nonspecific));
+        set.ratings.push(rating.map(get).and_then(|r| ingest::parse_rating(r.trim())));
+        set.sentiment.push(match sentiment.map(get).map(|s| s.trim().to_owned()).as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(
+                s.parse::<u8>()
+                    .ok()
+                    .filter(|v| (1..=5).contains(v))
+                    .ok_or_else(|| err(format!("row {}: sentiment {s:?} is not 1-5", row.row)))?,
+            ),
+        });
+        let mut y = Vec::with_capacity(set.labels.len());
+        for (j, label) in set.labels.iter().enumerate() {
+            let v = get(first_label + j);
+            y.push(match v.trim() {
+                "" | "0" => false,
+                "1" => true,
+                other => return Err(err(format!("row {}: column {label:?}: {other:?} is not 0 or 1", row.row))),
+            });
+        }
+        set.y.push(y);
+    }
+    Ok(set)
+}
+
+/// Scores of one label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelMetrics {
+    /// Label.
+    pub label: String,
+    /// Records with the label.
+    pub support: u64,
+    /// True positives.
+    pub tp: u64,
+    /// False positives.
+    pub fp: u64,
+    /// False negatives.
+    pub fn_: u64,
+    /// tp / (tp + fp), 0 when nothing was predicted.
+    pub precision: f64,
+    /// tp / (tp + fn), 0 without support.
+    pub recall: f64,
+    /// Harmonic mean, 0 when both are 0.
+    pub f1: f64,
+}
+
+/// Scores of a multi-label prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    /// Per label, in the given order.
+    pub per_label: Vec<LabelMetrics>,
+    /// Micro precision.
+    pub micro_precision: f64,
+    /// Micro recall.
+    pub micro_recall: f64,
+    /// Micro F1.
+    pub micro_f1: f64,
+    /// Mean F1 over labels with support ≥ 1.
+    pub macro_f1: f64,
+    /// Mean F1 over labels with support ≥ 5.
+    pub macro_f1_support5: f64,
+    /// Share of records whose predicted label set equals the true one.
+    pub exact_match: f64,
+    /// Share of record × label cells predicted wrongly.
+    pub hamming_loss: f64,
+    /// Records.
+    pub records: usize,
+}
+
+fn prf(tp: u64, fp: u64, fn_: u64) -> (f64, f64, f64) {
+    let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
+    let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
+    let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+    (p, r, f)
+}
+
+/// Scores `pred` against `truth` (records × labels).
+#[must_use]
+pub fn metrics(labels: &[String], truth: &[Vec<bool>], pred: &[Vec<bool>]) -> Metrics {
+    let mut per_label = Vec::with_capacity(labels.len());
+    let (mut tp_all, mut fp_all, mut fn_all) = (0, 0, 0);
+    for (j, label) in labels.iter().enumerate() {
+        let (mut tp, mut fp, mut fn_) = (0u64, 0u64, 0u64);
+        for (t, p) in truth.iter().zip(pred) {
+            match (t[j], p[j]) {
+                (true, true) => tp += 1,
+                (false, true) => fp += 1,
+                (true, false) => fn_ += 1,
+                (false, false) => {}
+            }
+        }
+        let (precision, recall, f1) = prf(tp, fp, fn_);
+        tp_all += tp;
+        fp_all += fp;
+        fn_all += fn_;
+        per_label.push(LabelMetrics { label: label.clone(), support: tp + fn_, tp, fp, fn_, precision, recall, f1 });
+    }
+    let (micro_precision, micro_recall, micro_f1) = prf(tp_all, fp_all, fn_all);
+    let mean = |min: u64| {
+        let f: Vec<f64> = per_label.iter().filter(|m| m.support >= min).map(|m| m.f1).collect();
+        if f.is_empty() {
+            0.0
+        } else {
+            f.iter().sum::<f64>() / f.len() as f64
+        }
+    };
+    let n = truth.len();
+    let exact = truth.iter().zip(pred).filter(|(t, p)| t == p).count();
+    let wrong: usize = truth.iter().zip(pred).map(|(t, p)| t.iter().zip(p).filter(|(a, b)| a != b).count()).sum();
+    Metrics {
+        micro_precision,
+        micro_recall,
+        micro_f1,
+        macro_f1: mean(1),
+        macro_f1_support5: mean(5),
+        exact_match: if n == 0 { 0.0 } else { exact as f64 / n as f64 },
+        hamming_loss: if n == 0 || labels.is_empty() { 0.0 } else { wrong as f64 / (n * labels.len()) as f64 },
+        records: n,
+        per_label,
+    }
+}
+
+/// A map from codebook themes to label columns (`theme_code,label` CSV, many-to-many).
+///
+/// # Errors
+/// Unreadable file or a row without both fields.
+pub fn read_label_map(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
+    let err = |message: String| EvalError::Data { path: path.to_path_buf(), message };
+    let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_path(path).map_err(|e| err(e.to_string()))?;
+    let mut out = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| err(format!("row {}: {e}", i + 2)))?;
+        match (rec.get(0).map(str::trim), rec.get(1).map(str::trim)) {
+            (Some(t), Some(l)) if !t.is_empty() && !l.is_empty() => out.push((t.to_owned(), l.to_owned())),
+            _ => return Err(err(format!("row {}: expected theme_code,label", i + 2))),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_by_hand() {
+        let labels = vec!["a".to_owned(), "b".to_owned()];
+        let truth = vec![vec![true, false], vec![true, true], vec![false, false], vec![false, true]];
+        let pred = vec![vec![true, false], vec![false, true], vec![true, false], vec![false, false]];
+        let m = metrics(&labels, &truth, &pred);
+        // a: tp 1, fp 1, fn 1 -> p .5 r .5 f .5 ; b: tp 1, fp 0, fn 1 -> p 1 r .5 f 2/3
+        assert_eq!((m.per_label[0].tp, m.per_label[0].fp, m.per_label[0].fn_), (1, 1, 1));
+        assert!((m.per_label[1].f1 - 2.0 / 3.0).abs() < 1e-12);
+        // micro: tp 2, fp 1, fn 2 -> p 2/3, r 1/2, f 4/7
+        assert!((m.micro_f1 - 4.0 / 7.0).abs() < 1e-12);
+        assert!((m.macro_f1 - (0.5 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+        assert!((m.exact_match - 0.25).abs() < 1e-12);
+        assert!((m.hamming_loss - 3.0 / 8.0).abs() < 1e-12);
+        assert_eq!(m.macro_f1_support5, 0.0, "no label has 5 positives");
+    }
+}
