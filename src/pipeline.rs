@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analyse::{self, AnalyseError};
-use crate::code::{Codebook, CodebookError, Coder, ThemeHit};
+use crate::code::{Codebook, CodebookError, Coded, Coder, Engine};
 use crate::config::{CodebookSource, Settings, DEFAULT_CODEBOOK};
 use crate::ingest::{self, IngestError, SourceReport};
 use crate::messages::Messages;
@@ -79,16 +79,16 @@ pub fn load_codebook(source: &CodebookSource) -> Result<Codebook, CodebookError>
     }
 }
 
-/// Codes every record in parallel; the output order is the records' order, whatever the
-/// thread count.
+/// Redacts, codes and reads the sentiment of every record in parallel; the output order is
+/// the records' order, whatever the thread count.
 #[must_use]
-pub fn code_records(book: &Codebook, records: &[Record], messages: &Messages) -> Vec<Vec<ThemeHit>> {
+pub fn code_records(engine: &Engine, records: &[Record], messages: &Messages) -> Vec<Coded> {
     let bar = messages.bar("code", records.len() as u64);
     let out = records
         .par_iter()
         .with_min_len(256)
         .progress_with(bar.clone())
-        .map_init(Coder::default, |coder, r| book.code(&r.text, r.question, coder))
+        .map_init(Coder::default, |coder, r| engine.process(&r.text, r.question, r.rating, coder))
         .collect();
     bar.finish_and_clear();
     out
@@ -143,6 +143,22 @@ struct Counts {
     quarantine_by_reason: BTreeMap<String, u64>,
 }
 
+#[derive(Debug, Default, Serialize)]
+struct Coding {
+    /// records by polarity
+    polarity: BTreeMap<&'static str, u64>,
+    /// non-informative answers by how they read under their question
+    non_informative: BTreeMap<&'static str, u64>,
+    /// record × theme pairs that are concerns
+    concerns: u64,
+    /// personal data replaced in the records' text, by type
+    redactions: BTreeMap<&'static str, u64>,
+    /// records whose text had something redacted
+    records_redacted: u64,
+    /// personal data replaced in the quarantine's raw fields, by type
+    quarantine_redactions: BTreeMap<&'static str, u64>,
+}
+
 #[derive(Debug, Serialize)]
 struct TableEntry {
     name: String,
@@ -180,6 +196,7 @@ struct Manifest<'a> {
     inputs: &'a [SourceReport],
     carried_columns: &'a [String],
     counts: Counts,
+    coding: Coding,
     tables: Vec<TableEntry>,
     /// wall time of each stage in milliseconds (the only part that differs between runs)
     timings_ms: BTreeMap<&'static str, u64>,
@@ -227,14 +244,21 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
     spinner.finish_and_clear();
     lap("ingest", &mut timings);
 
-    let coded = code_records(&book, &ingested.records, messages);
+    let engine = Engine::new(book);
+    let coded = code_records(&engine, &ingested.records, messages);
+    let mut coding = coding_counts(&coded);
+    let quarantine = redact_quarantine(&engine, &ingested.quarantine, &mut coding);
+    let book = &engine.book;
     lap("code", &mut timings);
 
     let groups = group_records(&settings.dimensions, &ingested.records);
     lap("people", &mut timings);
 
-    let pairs: Vec<(u32, u32)> =
-        coded.iter().enumerate().flat_map(|(r, hs)| hs.iter().map(move |h| (r as u32, u32::from(h.theme)))).collect();
+    let pairs: Vec<(u32, u32)> = coded
+        .iter()
+        .enumerate()
+        .flat_map(|(r, c)| c.themes.iter().map(move |t| (r as u32, u32::from(t.hit.theme))))
+        .collect();
     let crosstab = analyse::theme_by_group(&groups.ids, &pairs, book.themes.len() as u32)?;
     lap("analyse", &mut timings);
 
@@ -247,13 +271,13 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         &groups,
         &ingested.extra_columns,
         &source_files,
-        settings.write_text,
+        settings.keep_original_text,
     );
     let singles: Vec<Table> = vec![
-        tables::record_themes(&ingested.records, &coded, &book),
-        tables::themes(&book),
-        tables::theme_by_group(&crosstab, &groups, &book, "all"),
-        tables::quarantine(&ingested.quarantine),
+        tables::record_themes(&ingested.records, &coded, book),
+        tables::themes(book),
+        tables::theme_by_group(&crosstab, &groups, book, "all"),
+        tables::quarantine(&quarantine),
     ];
     let mut entries = Vec::new();
     let mut record_files = Vec::new();
@@ -277,13 +301,14 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         write_table(t, &dir.join(&rel))?;
         entries.push(TableEntry { name: t.name.clone(), grain: t.grain.clone(), rows: t.rows(), files: vec![rel] });
     }
-    let empty_records = tables::records(&[], &[], &groups, &ingested.extra_columns, &source_files, settings.write_text);
+    let empty_records =
+        tables::records(&[], &[], &groups, &ingested.extra_columns, &source_files, settings.keep_original_text);
     let records_def = parts.first().or(empty_records.first()).map(|(_, t)| t.clone());
     let mut dict_tables: Vec<&Table> = records_def.iter().collect();
     dict_tables.extend(singles.iter());
     write_text(&dir.join("DATA_DICTIONARY.md"), &tables::data_dictionary(&dict_tables))?;
 
-    let counts = counts(&ingested, pairs.len() as u64, coded.iter().filter(|c| c.is_empty()).count() as u64);
+    let counts = counts(&ingested, pairs.len() as u64, coded.iter().filter(|c| c.themes.is_empty()).count() as u64);
     lap("output", &mut timings);
     timings.insert("total", u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
     let manifest = Manifest {
@@ -308,6 +333,7 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         inputs: &ingested.sources,
         carried_columns: &ingested.extra_columns,
         counts,
+        coding,
         tables: entries,
         timings_ms: timings,
     };
@@ -326,6 +352,43 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         record_themes: pairs.len(),
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+fn coding_counts(coded: &[Coded]) -> Coding {
+    let mut c = Coding::default();
+    for r in coded {
+        *c.polarity.entry(r.polarity.as_str()).or_insert(0) += 1;
+        if let Some(reading) = r.reading {
+            *c.non_informative.entry(reading.as_str()).or_insert(0) += 1;
+        }
+        c.concerns += r.themes.iter().filter(|t| t.is_concern).count() as u64;
+        if !r.redactions.is_empty() {
+            c.records_redacted += 1;
+        }
+        for red in &r.redactions {
+            *c.redactions.entry(red.kind.as_str()).or_insert(0) += 1;
+        }
+    }
+    c
+}
+
+/// Quarantined rows keep their raw fields, so personal data in them is redacted too.
+fn redact_quarantine(engine: &Engine, rows: &[ingest::Quarantined], coding: &mut Coding) -> Vec<ingest::Quarantined> {
+    rows.iter()
+        .map(|q| {
+            let mut q = q.clone();
+            for (_, value) in &mut q.raw {
+                let (safe, found) = engine.redactor.redact(value);
+                if !found.is_empty() {
+                    for r in &found {
+                        *coding.quarantine_redactions.entry(r.kind.as_str()).or_insert(0) += 1;
+                    }
+                    *value = safe.into_owned();
+                }
+            }
+            q
+        })
+        .collect()
 }
 
 fn counts(ingested: &ingest::Ingested, record_themes: u64, no_theme: u64) -> Counts {

@@ -20,7 +20,7 @@ fn windows_1252_is_detected_and_bom_is_skipped() {
     std::fs::write(tmp.path().join("b.csv"), &bom).unwrap();
     let (code, m, err) = run_pipeline(
         tmp.path(),
-        "[run]\nwrite_text = true\n[[source]]\npath = \"w.csv\"\n[[source]]\npath = \"b.csv\"\n",
+        "[run]\nkeep_original_text = true\n[[source]]\npath = \"w.csv\"\n[[source]]\npath = \"b.csv\"\n",
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(m["inputs"][0]["encoding"], "windows-1252 (detected)");

@@ -2,7 +2,10 @@
 //! each theme with its evidence (the rule, the respondent's words, the character span).
 
 mod codebook;
+pub mod engine;
+pub mod sentiment;
 
 pub use codebook::{
     is_negator, Codebook, CodebookError, Coder, Finding, Improvement, Mention, Negation, Severity, Theme, ThemeHit,
 };
+pub use engine::{Coded, CodedTheme, Engine};

@@ -35,8 +35,8 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Longest accepted field in characters (default 20,000); longer rows are quarantined.
     pub max_field_chars: Option<usize>,
-    /// Write the text column of `records` (default false until redaction lands).
-    pub write_text: Option<bool>,
+    /// Also write the unredacted text (`original_text` in `records`; default false).
+    pub keep_original_text: Option<bool>,
     /// Extra demographic dimensions every source may fill (beyond the canonical ones).
     pub dimensions: Option<Vec<String>>,
 }

@@ -161,8 +161,8 @@ pub struct Settings {
     pub threads: usize,
     /// Longest accepted field in characters.
     pub max_field_chars: usize,
-    /// Write the text column of `records`.
-    pub write_text: bool,
+    /// Also write the unredacted text.
+    pub keep_original_text: bool,
     /// Codebook.
     pub codebook: CodebookSource,
     /// Population baseline.
@@ -337,7 +337,7 @@ fn resolve(
         out,
         threads: overrides.threads.or(options.run.threads).unwrap_or(0),
         max_field_chars: options.run.max_field_chars.unwrap_or(DEFAULT_MAX_FIELD_CHARS),
-        write_text: options.run.write_text.unwrap_or(false),
+        keep_original_text: options.run.keep_original_text.unwrap_or(false),
         codebook,
         baseline,
         sources,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::{Col, ColumnData, Table};
 use crate::analyse::CrosstabRow;
-use crate::code::{Codebook, ThemeHit};
+use crate::code::{Codebook, Coded};
 use crate::ingest::Quarantined;
 use crate::record::Record;
 
@@ -35,11 +35,11 @@ pub struct Groups {
 #[must_use]
 pub fn records(
     records: &[Record],
-    coded: &[Vec<ThemeHit>],
+    coded: &[Coded],
     groups: &Groups,
     extra_columns: &[String],
     source_files: &[String],
-    write_text: bool,
+    keep_original_text: bool,
 ) -> Vec<(String, Table)> {
     let mut by_month: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, r) in records.iter().enumerate() {
@@ -71,11 +71,18 @@ pub fn records(
             for (e, name) in extra_columns.iter().enumerate() {
                 columns.push(Col::new(name.clone(), "column carried through from the source, untouched", ColumnData::Str(idx.iter().map(|&i| records[i].extra.get(e).cloned().flatten()).collect())));
             }
-            columns.push(Col::new("n_themes", "number of themes coded", ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].len()).ok()).collect())));
-            columns.push(Col::new("text_chars", "length of the text in characters", ColumnData::I32(idx.iter().map(|&i| i32::try_from(records[i].text.chars().count()).ok()).collect())));
-            if write_text {
-                columns.push(Col::new("text", "the free text (written only when the pipeline sets write_text = true)", pick(&|r| s(&r.text))));
+            columns.push(Col::new("text", "the free text with personal data redacted ([NHS_NUMBER], [PHONE], [EMAIL], [POSTCODE], [DOB], [NAME]); evidence spans index this text", ColumnData::Str(idx.iter().map(|&i| s(coded[i].text(&records[i].text))).collect())));
+            if keep_original_text {
+                columns.push(Col::new("original_text", "the unredacted text (written only when the pipeline sets keep_original_text = true)", pick(&|r| s(&r.text))));
             }
+            columns.push(Col::new("redactions", "pieces of personal data redacted from the text", ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].redactions.len()).ok()).collect())));
+            columns.push(Col::new("polarity", "record sentiment: positive, negative, neutral or mixed", ColumnData::Str(idx.iter().map(|&i| s(coded[i].polarity.as_str())).collect())));
+            columns.push(Col::new("sentiment_score", "sentiment score (below 0 negative), rating prior included", ColumnData::F64(idx.iter().map(|&i| Some(f64::from(coded[i].score))).collect())));
+            columns.push(Col::new("non_informative", "true for answers like \"nothing\", \"n/a\", \"no comment\", \"-\"", ColumnData::Bool(idx.iter().map(|&i| Some(coded[i].reading.is_some())).collect())));
+            columns.push(Col::new("non_informative_reading", "how a non-informative answer reads under its question: satisfied, dissatisfied or no_content", ColumnData::Str(idx.iter().map(|&i| coded[i].reading.map(|r| r.as_str().to_owned())).collect())));
+            columns.push(Col::new("n_themes", "number of themes coded", ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].themes.len()).ok()).collect())));
+            columns.push(Col::new("n_concerns", "number of themes coded as concerns", ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].themes.iter().filter(|t| t.is_concern).count()).ok()).collect())));
+            columns.push(Col::new("text_chars", "length of the text in characters", ColumnData::I32(idx.iter().map(|&i| i32::try_from(records[i].text.chars().count()).ok()).collect())));
             columns.push(Col::new("source_file", "file the record was read from", ColumnData::Str(idx.iter().map(|&i| source_files.get(records[i].origin.source as usize).cloned()).collect())));
             columns.push(Col::new("source_row", "row in that file (header = row 1; JSONL: line number)", ColumnData::I64(idx.iter().map(|&i| i64::try_from(records[i].origin.row).ok()).collect())));
             (month, Table { name: "records".to_owned(), grain: "one piece of free text".to_owned(), columns })
@@ -85,7 +92,7 @@ pub fn records(
 
 /// `record_themes`: one row per record × theme.
 #[must_use]
-pub fn record_themes(records: &[Record], coded: &[Vec<ThemeHit>], book: &Codebook) -> Table {
+pub fn record_themes(records: &[Record], coded: &[Coded], book: &Codebook) -> Table {
     let mut id = Vec::new();
     let mut code = Vec::new();
     let mut category = Vec::new();
@@ -94,8 +101,15 @@ pub fn record_themes(records: &[Record], coded: &[Vec<ThemeHit>], book: &Codeboo
     let mut start = Vec::new();
     let mut end = Vec::new();
     let mut hits = Vec::new();
-    for (r, hs) in records.iter().zip(coded) {
-        for h in hs {
+    let mut polarity = Vec::new();
+    let mut concern = Vec::new();
+    let mut negated = Vec::new();
+    for (r, c) in records.iter().zip(coded) {
+        for t in &c.themes {
+            let h = &t.hit;
+            polarity.push(s(t.polarity.as_str()));
+            concern.push(Some(t.is_concern));
+            negated.push(Some(h.mentions.first().is_some_and(|m| m.negated)));
             let t = &book.themes[h.theme as usize];
             id.push(s(&r.record_id));
             code.push(s(&t.code));
@@ -133,6 +147,21 @@ pub fn record_themes(records: &[Record], coded: &[Vec<ThemeHit>], book: &Codeboo
             ),
             Col::new("evidence_end", "character offset where the first match ends (exclusive)", ColumnData::I32(end)),
             Col::new("hits", "number of matches of the theme's terms in the text", ColumnData::I32(hits)),
+            Col::new(
+                "polarity",
+                "polarity of the clause carrying the theme: positive, negative or neutral (negative if any mention is)",
+                ColumnData::Str(polarity),
+            ),
+            Col::new(
+                "is_concern",
+                "a negative mention, or a non-positive mention under could_improve; never for non-informative answers",
+                ColumnData::Bool(concern),
+            ),
+            Col::new(
+                "negated",
+                "a negator (no, not, never, didn't…) stands just before the first match",
+                ColumnData::Bool(negated),
+            ),
         ],
     }
 }
@@ -161,6 +190,20 @@ pub fn themes(book: &Codebook) -> Table {
                 col(&|x| x.questions.iter().map(|q| q.as_str()).collect::<Vec<_>>().join(";")),
             ),
             Col::new("terms", "include terms, `; `-separated", col(&|x| x.terms.join("; "))),
+            Col::new("exclude", "exclude terms, `; `-separated", col(&|x| x.exclude.join("; "))),
+            Col::new(
+                "improvement",
+                "which way is better: decrease (fewer mentions) or increase",
+                col(&|x| x.improvement.as_str().to_owned()),
+            ),
+            Col::new(
+                "negation",
+                "what a negated match does: polarity (codes the theme; the clause's polarity carries it) or exclude",
+                col(&|x| match x.negation {
+                    crate::code::Negation::Polarity => "polarity".to_owned(),
+                    crate::code::Negation::Exclude => "exclude".to_owned(),
+                }),
+            ),
             Col::new("codebook", "codebook name and version", col(&|_| format!("{} {}", book.name, book.version))),
         ],
     }

@@ -14,5 +14,6 @@
 mod analyzer;
 pub mod hf;
 pub mod informative;
+pub mod redact;
 
 pub use analyzer::{char_offset, Analyzer, Tokens, ANALYZER_ID};

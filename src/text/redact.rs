@@ -1,0 +1,612 @@
+//! Redaction of personal data from free text, before anything is written.
+//!
+//! [`Redactor::redact`] finds six kinds of personal data ([`PiiKind`]) and replaces each
+//! with its placeholder, such as `[PHONE]`:
+//!
+//! - **NHS numbers**: 10 digits, plain (`9434765919`), spaced 3-3-4 or dashed 3-3-4, not
+//!   inside a longer digit run, and only when the mod-11 check digit is valid
+//!   ([`nhs_number_is_valid`]).
+//! - **UK phone numbers**: geographic (`01…`, `02…`) and mobile (`07…`), national or
+//!   international (`+44`, `0044`, `+44 (0)`), grouped by spaces or dashes, or with a bracketed
+//!   area code (`(01632) 960123`). Service numbers (`0800…`, `0300…`, `111`, `999`) are kept.
+//! - **Email addresses**.
+//! - **UK postcodes**: full unit postcodes in any case, with or without the space
+//!   (`SO14 0YN`, `so140yn`). An outward code alone (`SO14`, `B12`) is kept.
+//! - **Dates of birth**: a date a few filler words after `DOB`, `D.O.B`, `date of birth` or
+//!   `born` (`born on the 3rd of March 1956`). Only the date is replaced: `DOB [DOB]`.
+//! - **Names** after a title or role (`Dr`, `Mrs`, `Nurse`, `Sister`, `Consultant`, …): one or
+//!   two capitalised words. The title is kept: `Nurse [NAME] was lovely`.
+//!
+//! Overlapping matches are settled by kind (email, NHS number, date of birth, phone, postcode,
+//! name, in that order), then by length. Text with no ASCII digit, no `@` and no title costs a
+//! byte scan and one Aho-Corasick pass, and comes back borrowed.
+//!
+//! # Known limits
+//! - Names are found only after a capitalised (or all-capitals) title: "nurse jones", "Jones
+//!   was lovely", initials ("Dr A Smith") and names the stop list mistakes for words are kept.
+//! - Phones: only 01/02/07 numbers of 10 (or, for 01, 9) national digits; other groupings of
+//!   digits (e.g. `0 7 7 0 0 …`), extensions and foreign numbers are kept.
+//! - Postcodes: the special `GIR 0AA` and BFPO codes are kept; a lowercase ordinal inward part
+//!   is taken for a word ("the A1 2nd exit"); unrelated codes shaped like postcodes are redacted.
+//! - Dates of birth need a full numeric date or a day and month name; "born in 1956" is kept.
+//! - Addresses, ages, hospital numbers and other identifiers are not looked for.
+//!
+//! # Example
+//! ```
+//! use unheard::text::redact::{PiiKind, Redactor};
+//! let redactor = Redactor::new();
+//! let text = "Dr Smith rang 07700 900123 about my DOB 12/03/1956.";
+//! let (clean, found) = redactor.redact(text);
+//! assert_eq!(clean, "Dr [NAME] rang [PHONE] about my DOB [DOB].");
+//! assert_eq!(found[1].kind, PiiKind::Phone);
+//! assert_eq!(&text[found[1].start..found[1].end], "07700 900123");
+//! ```
+use std::borrow::Cow;
+use std::cmp::Reverse;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::Regex;
+
+/// A kind of personal data that [`Redactor`] replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PiiKind {
+    /// A 10-digit NHS number with a valid check digit.
+    NhsNumber,
+    /// A UK geographic or mobile phone number.
+    Phone,
+    /// An email address.
+    Email,
+    /// A full UK unit postcode.
+    Postcode,
+    /// A date introduced as a date of birth.
+    Dob,
+    /// A name following a title or role.
+    Name,
+}
+
+impl PiiKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [PiiKind; 6] =
+        [PiiKind::NhsNumber, PiiKind::Phone, PiiKind::Email, PiiKind::Postcode, PiiKind::Dob, PiiKind::Name];
+
+    /// The `snake_case` name, as serialised (`"nhs_number"`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PiiKind::NhsNumber => "nhs_number",
+            PiiKind::Phone => "phone",
+            PiiKind::Email => "email",
+            PiiKind::Postcode => "postcode",
+            PiiKind::Dob => "dob",
+            PiiKind::Name => "name",
+        }
+    }
+
+    /// The text that replaces a match (`"[NHS_NUMBER]"`).
+    #[must_use]
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            PiiKind::NhsNumber => "[NHS_NUMBER]",
+            PiiKind::Phone => "[PHONE]",
+            PiiKind::Email => "[EMAIL]",
+            PiiKind::Postcode => "[POSTCODE]",
+            PiiKind::Dob => "[DOB]",
+            PiiKind::Name => "[NAME]",
+        }
+    }
+
+    /// Precedence when matches overlap: lower wins.
+    fn rank(self) -> usize {
+        const ORDER: [PiiKind; 6] =
+            [PiiKind::Email, PiiKind::NhsNumber, PiiKind::Dob, PiiKind::Phone, PiiKind::Postcode, PiiKind::Name];
+        ORDER.iter().position(|&k| k == self).unwrap_or(ORDER.len())
+    }
+}
+
+/// One replaced span: `start..end` are byte offsets into the original text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Redaction {
+    /// What was found.
+    pub kind: PiiKind,
+    /// Byte offset of the first byte replaced.
+    pub start: usize,
+    /// Byte offset just past the last byte replaced.
+    pub end: usize,
+}
+
+/// Titles and roles after which capitalised words are taken for a name (also matched in capitals).
+const TITLES: &str = "Dr Doctor Mr Mrs Ms Miss Mx Prof Professor Nurse Sister Matron Consultant Midwife Physio \
+    Receptionist Paramedic Sr";
+
+/// Capitalised words that follow a title without being a name (compared ignoring ASCII case).
+const NOT_NAMES: &str = "The A An And Or But So Was Were Is Are Be Been Who What When Where Why How Which I We They \
+    He She It You My Our His Her Their Your This That These Those On In At To For From With Of By As If Not No Yes \
+    Said Says Told Asked Has Had Have Did Does Do Came Gave Will Would Could Should Can Just Also Then There Here All \
+    Practitioner Practitioners Team Teams Station Ward Unit Led Lead Associate Assistant Manager Specialist Staff Care \
+    Service Services Department Clinic Surgery Home Visit Appointment Practice Surgeon Physician Registrar \
+    Anaesthetist Desk Office Role Nurses Doctors";
+
+const EMAIL: &str = r"[\p{L}\p{N}._%+\-]+@(?:[\p{L}\p{N}\-]+\.)+\p{L}{2,}";
+const NHS: &str = r"[0-9]{3}(?:[0-9]{7}| [0-9]{3} [0-9]{4}|-[0-9]{3}-[0-9]{4})";
+const PHONE: &str =
+    r"(?:(?:\+|00)44 ?(?:\(0\) ?)?[127][0-9]{1,4}|0[127][0-9]{1,4}|\(0[127][0-9]{1,4}\))(?:[ \-]?[0-9]{2,6}){1,3}";
+const POSTCODE: &str = r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2}";
+const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
+
+/// Finds and replaces personal data; build once and share (cloning copies compiled patterns).
+#[derive(Debug, Clone)]
+pub struct Redactor {
+    email: Regex,
+    nhs: Regex,
+    phone: Regex,
+    postcode: Regex,
+    dob: Regex,
+    titles: AhoCorasick,
+}
+
+impl Default for Redactor {
+    fn default() -> Self {
+        Redactor::new()
+    }
+}
+
+impl Redactor {
+    /// Compiles the patterns (a few milliseconds: build one and reuse it).
+    ///
+    /// # Panics
+    /// Never in practice: the patterns are fixed, and compiled by every test.
+    #[must_use]
+    pub fn new() -> Redactor {
+        let re = |pattern: &str| Regex::new(pattern).expect("built-in redaction pattern compiles");
+        let day = r"[0-9]{1,2}(?:st|nd|rd|th)?";
+        let date = format!(
+            r"[0-9]{{1,2}}[/.\-][0-9]{{1,2}}[/.\-](?:[0-9]{{4}}|[0-9]{{2}})|[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}|{day}(?:\s+of)?\s+{MONTH}(?:,?\s+[0-9]{{4}})?|{MONTH}\s+{day}(?:,?\s+[0-9]{{4}})?"
+        );
+        let dob = format!(
+            r"(?i)(?:d\.? ?o\.? ?b\.?|date\s+of\s+birth|born)[\s:,\-]*(?:(?:is|was|on|the|of)\s+){{0,3}}({date})"
+        );
+        let titles: Vec<String> = TITLES.split_whitespace().flat_map(|t| [t.to_string(), t.to_uppercase()]).collect();
+        let titles = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&titles)
+            .expect("built-in title list compiles");
+        Redactor { email: re(EMAIL), nhs: re(NHS), phone: re(PHONE), postcode: re(POSTCODE), dob: re(&dob), titles }
+    }
+
+    /// Redacted text (borrowed when nothing was found) and what was replaced, in text order,
+    /// non-overlapping, with spans into `text`.
+    #[must_use]
+    pub fn redact<'a>(&self, text: &'a str) -> (Cow<'a, str>, Vec<Redaction>) {
+        let bytes = text.as_bytes();
+        let mut found = Vec::new();
+        if memchr::memchr(b'@', bytes).is_some() {
+            scan(&self.email, text, PiiKind::Email, &mut found, |s, e| Some((s, e)));
+        }
+        if bytes.iter().any(u8::is_ascii_digit) {
+            scan(&self.nhs, text, PiiKind::NhsNumber, &mut found, |s, e| {
+                let mut digits = [0u8; 10];
+                let mut n = 0;
+                for b in text[s..e].bytes().filter(u8::is_ascii_digit) {
+                    *digits.get_mut(n)? = b;
+                    n += 1;
+                }
+                (n == 10 && digit_free(text, s, e) && nhs_number_is_valid(&digits)).then_some((s, e))
+            });
+            scan(&self.phone, text, PiiKind::Phone, &mut found, |s, mut e| {
+                if prev_char(text, s).is_some_and(|c| c.is_ascii_digit() || c == ']') {
+                    return None;
+                }
+                // A greedy match may run into a following number ("07700 900123 12 times"):
+                // drop trailing groups until what is left is a phone number.
+                loop {
+                    if !next_char(text, e).is_some_and(|c| c.is_ascii_digit() || c == '[')
+                        && phone_is_valid(&text[s..e])
+                    {
+                        return Some((s, e));
+                    }
+                    e = s + text[s..e].rfind([' ', '-'])?;
+                }
+            });
+            scan(&self.postcode, text, PiiKind::Postcode, &mut found, |s, e| {
+                let ordinal = matches!(text.get(e - 2..e), Some("st" | "nd" | "rd" | "th"));
+                (word_free(text, s, e) && !ordinal).then_some((s, e))
+            });
+            scan(&self.dob, text, PiiKind::Dob, &mut found, |s, _| {
+                let date = self.dob.captures_at(text, s)?.get(1)?;
+                let bounded = !prev_char(text, s).is_some_and(blocks_before)
+                    && !next_char(text, date.end()).is_some_and(blocks_after);
+                bounded.then(|| (date.start(), date.end()))
+            });
+        }
+        self.find_names(text, &mut found);
+        if found.is_empty() {
+            return (Cow::Borrowed(text), found);
+        }
+        let kept = resolve(found);
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for r in &kept {
+            out.push_str(&text[last..r.start]);
+            out.push_str(r.kind.placeholder());
+            last = r.end;
+        }
+        out.push_str(&text[last..]);
+        (Cow::Owned(out), kept)
+    }
+
+    /// Names: one or two capitalised words after a title, the title itself not replaced.
+    fn find_names(&self, text: &str, found: &mut Vec<Redaction>) {
+        let bytes = text.as_bytes();
+        for m in self.titles.find_iter(text) {
+            let (s, e) = (m.start(), m.end());
+            if prev_char(text, s).is_some_and(blocks_before) || next_char(text, e).is_some_and(blocks_after) {
+                continue;
+            }
+            let caps = !text[s..e].bytes().any(|b| b.is_ascii_lowercase());
+            let mut i = e + usize::from(bytes.get(e) == Some(&b'.'));
+            let gap = bytes.get(i..).unwrap_or_default().iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+            if gap == 0 {
+                continue;
+            }
+            i += gap;
+            let Some(end) = name_word(text, i, caps) else { continue };
+            found.push(Redaction { kind: PiiKind::Name, start: i, end });
+            // Two words as well as one, so that the first survives if the pair overlaps a better match.
+            if bytes.get(end) == Some(&b' ') {
+                if let Some(end) = name_word(text, end + 1, caps) {
+                    found.push(Redaction { kind: PiiKind::Name, start: i, end });
+                }
+            }
+        }
+    }
+}
+
+/// NHS number check on ten ASCII digits (`b"9434765919"`): weights 10 down to 2 on the first
+/// nine, check digit `11 - (sum mod 11)`, where 11 means 0 and 10 means no valid number.
+/// Anything but ASCII digits is invalid.
+#[must_use]
+pub fn nhs_number_is_valid(digits: &[u8; 10]) -> bool {
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let sum: u32 = digits[..9].iter().zip((2..=10).rev()).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    match 11 - sum % 11 {
+        10 => false,
+        11 => digits[9] == b'0',
+        check => u32::from(digits[9] - b'0') == check,
+    }
+}
+
+/// Offers each match of `re` to `accept`, which may narrow it; a rejected match is retried one
+/// character later, so a bad candidate cannot hide a good one that overlaps it.
+fn scan(
+    re: &Regex,
+    text: &str,
+    kind: PiiKind,
+    found: &mut Vec<Redaction>,
+    mut accept: impl FnMut(usize, usize) -> Option<(usize, usize)>,
+) {
+    let mut at = 0;
+    while let Some(m) = re.find_at(text, at) {
+        match accept(m.start(), m.end()) {
+            Some((start, end)) if start < end => {
+                found.push(Redaction { kind, start, end });
+                at = end;
+            }
+            _ => at = m.start() + next_char(text, m.start()).map_or(1, char::len_utf8),
+        }
+        if at >= text.len() {
+            break;
+        }
+    }
+}
+
+/// National significant number of 10 digits starting 1, 2 or 7 (or 9 digits starting 1).
+fn phone_is_valid(candidate: &str) -> bool {
+    let mut digits = [0u8; 16];
+    let mut n = 0;
+    for b in candidate.bytes().filter(u8::is_ascii_digit) {
+        let Some(slot) = digits.get_mut(n) else { return false };
+        *slot = b;
+        n += 1;
+    }
+    let skip = if candidate.starts_with('+') {
+        2 + usize::from(candidate.contains("(0)"))
+    } else if candidate.starts_with("00") {
+        4 + usize::from(candidate.contains("(0)"))
+    } else {
+        1
+    };
+    match digits.get(skip..n) {
+        Some(nsn) if nsn.len() == 10 => matches!(nsn[0], b'1' | b'2' | b'7'),
+        Some(nsn) if nsn.len() == 9 => nsn[0] == b'1',
+        _ => false,
+    }
+}
+
+/// End of a capitalised name word starting at `start` (a trailing possessive `'s` left out),
+/// or `None` when there is none or it is a common word. With `caps`, only all-capital words.
+fn name_word(text: &str, start: usize, caps: bool) -> Option<usize> {
+    let rest = text.get(start..)?;
+    let mut chars = rest.char_indices().peekable();
+    let (_, first) = chars.next()?;
+    if !first.is_uppercase() {
+        return None;
+    }
+    let (mut end, mut last_join) = (first.len_utf8(), None);
+    while let Some((i, c)) = chars.next() {
+        let joined = matches!(c, '\'' | '’' | '-') && chars.peek().is_some_and(|&(_, n)| n.is_alphabetic());
+        if !(c.is_alphabetic() || joined) {
+            break;
+        }
+        last_join = if joined { Some(i) } else { last_join };
+        end = i + c.len_utf8();
+    }
+    // "Smith-Jones2": fall back to "Smith"; a word running into digits is no name.
+    if next_char(rest, end).is_some_and(blocks_after) {
+        end = last_join?;
+    }
+    let mut word = &rest[..end];
+    if let Some(stem) = word.strip_suffix("'s").or_else(|| word.strip_suffix("’s")) {
+        word = stem;
+    }
+    let common = NOT_NAMES.split_whitespace().chain(TITLES.split_whitespace()).any(|w| w.eq_ignore_ascii_case(word));
+    let shouted_only = caps && word.chars().any(char::is_lowercase);
+    (!common && !shouted_only).then_some(start + word.len())
+}
+
+/// Keeps the best of overlapping candidates (by kind, then length) and sorts them by position.
+fn resolve(mut candidates: Vec<Redaction>) -> Vec<Redaction> {
+    candidates.sort_by_key(|r| (r.kind.rank(), Reverse(r.end - r.start), r.start));
+    let mut kept: Vec<Redaction> = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let i = kept.partition_point(|k| k.start < c.start);
+        let clear_before = i == 0 || kept.get(i - 1).is_some_and(|k| k.end <= c.start);
+        let clear_after = kept.get(i).is_none_or(|k| c.end <= k.start);
+        if clear_before && clear_after {
+            kept.insert(i, c);
+        }
+    }
+    kept
+}
+
+fn prev_char(text: &str, i: usize) -> Option<char> {
+    text.get(..i)?.chars().next_back()
+}
+
+fn next_char(text: &str, i: usize) -> Option<char> {
+    text.get(i..)?.chars().next()
+}
+
+/// A word may not start right after this character (a letter, digit or a placeholder's `]`).
+fn blocks_before(c: char) -> bool {
+    c.is_alphanumeric() || c == ']'
+}
+
+/// A word may not end right before this character (a letter, digit or a placeholder's `[`).
+fn blocks_after(c: char) -> bool {
+    c.is_alphanumeric() || c == '['
+}
+
+/// `start..end` is not part of a longer digit run (nor next to a placeholder, which may have
+/// replaced digits).
+fn digit_free(text: &str, start: usize, end: usize) -> bool {
+    !prev_char(text, start).is_some_and(|c| c.is_ascii_digit() || c == ']')
+        && !next_char(text, end).is_some_and(|c| c.is_ascii_digit() || c == '[')
+}
+
+/// `start..end` is a whole word (placeholders count as words, so redacting twice finds nothing new).
+fn word_free(text: &str, start: usize, end: usize) -> bool {
+    !prev_char(text, start).is_some_and(blocks_before) && !next_char(text, end).is_some_and(blocks_after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::OnceLock;
+    use PiiKind::*;
+
+    fn shared() -> &'static Redactor {
+        static REDACTOR: OnceLock<Redactor> = OnceLock::new();
+        REDACTOR.get_or_init(Redactor::new)
+    }
+
+    /// Redacted text and (kind, original text) of each redaction.
+    fn redact(text: &str) -> (String, Vec<(PiiKind, &str)>) {
+        let (out, found) = shared().redact(text);
+        (out.into_owned(), found.iter().map(|r| (r.kind, &text[r.start..r.end])).collect())
+    }
+
+    fn assert_kept(text: &str) {
+        let (out, found) = shared().redact(text);
+        assert!(matches!(out, Cow::Borrowed(_)) && found.is_empty(), "{text:?} became {out:?}");
+    }
+
+    /// `{}` in `template` filled with `pii`, then with the placeholder of `kind`.
+    fn assert_one(template: &str, pii: &str, kind: PiiKind) {
+        let text = template.replace("{}", pii);
+        let expected = template.replace("{}", kind.placeholder());
+        assert_eq!(redact(&text), (expected, vec![(kind, pii)]), "in {text:?}");
+    }
+
+    #[test]
+    fn kinds_have_names_and_placeholders() {
+        let names: Vec<_> = PiiKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["nhs_number", "phone", "email", "postcode", "dob", "name"]);
+        assert!(PiiKind::ALL.iter().all(|k| k.placeholder() == format!("[{}]", k.as_str().to_uppercase())));
+    }
+
+    #[test]
+    fn nhs_check_digit() {
+        assert!(nhs_number_is_valid(b"9434765919"));
+        assert!(nhs_number_is_valid(b"9434765900")); // 11 - 0 = 11 -> check digit 0
+        for bad in (b'0'..=b'8').map(|d| [b'9', b'4', b'3', b'4', b'7', b'6', b'5', b'9', b'1', d]) {
+            assert!(!nhs_number_is_valid(&bad));
+        }
+        // 943476551: weighted sum 287, 11 - 287 % 11 = 10, so no check digit is valid.
+        for c in b'0'..=b'9' {
+            assert!(!nhs_number_is_valid(&[b'9', b'4', b'3', b'4', b'7', b'6', b'5', b'5', b'1', c]));
+        }
+        assert!(!nhs_number_is_valid(b"94347659 9"));
+    }
+
+    #[test]
+    fn nhs_numbers_with_valid_check_digit_only() {
+        for n in ["9434765919", "943 476 5919", "943-476-5919"] {
+            assert_one("My NHS number is {}.", n, NhsNumber);
+        }
+        for n in ["9434765918", "943 476 5917", "943-476-5911", "943 476 5510", "19434765919", "94347659190"] {
+            assert_kept(&format!("My NHS number is {n}."));
+        }
+    }
+
+    #[test]
+    fn phones_in_every_format() {
+        for p in [
+            "07700 900123",
+            "07700900123",
+            "07700 900 123",
+            "+44 7700 900123",
+            "+447700900123",
+            "+44 (0)7700 900123",
+            "(07700) 900 123",
+            "020 7946 0958",
+            "+44 20 7946 0958",
+            "0113 496 0000",
+            "01632 960123",
+            "(01632) 960123",
+            "0161-496-0000",
+        ] {
+            assert_one("Please call {} after 5.", p, Phone);
+        }
+        assert_one("rang {} 12 times", "07700 900123", Phone);
+    }
+
+    #[test]
+    fn service_numbers_times_dates_and_counts_survive() {
+        assert_kept("Ring 111 or 999, or 0800 123 4567, or 0300 123 4567.");
+        assert_kept("waited 3 hours at 10:30 on 12/03/2025");
+        assert_kept("paid £1,250.50 in 2024 after 2 weeks; ward 7 at 07:30, 01/02/2025 and 02-03-2025");
+    }
+
+    #[test]
+    fn valid_nhs_number_beats_phone_and_invalid_one_is_a_phone() {
+        // 016329601x would also read as a 9-digit 01 phone number.
+        assert_eq!(redact("ref 0163296014").1, [(NhsNumber, "0163296014")]);
+        assert_eq!(redact("ref 0163296012").1, [(Phone, "0163296012")]);
+    }
+
+    #[test]
+    fn emails() {
+        assert_one("Write to {}.", "jane.doe+nhs@example.com", Email);
+        assert_one("({})", "ops@mail.example.com", Email);
+        assert_one("contact {} now", "josé@example.com", Email);
+        assert_kept("rated @ 5 out of 10");
+    }
+
+    #[test]
+    fn postcodes_in_any_case_with_or_without_space() {
+        for pc in
+            ["SO14 0YN", "so14 0yn", "SW1A 1AA", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "EC1A 1BB", "SO140YN"]
+        {
+            assert_one("I live at {}, near the park", pc, Postcode);
+        }
+        for text in ["B12 injection", "the A1 road", "covid19 jab", "SO14 area", "took the A1 2nd exit", "XSO14 0YN"] {
+            assert_kept(text);
+        }
+    }
+
+    #[test]
+    fn dates_of_birth_only_after_a_cue() {
+        assert_one("DOB {}", "12/03/1956", Dob);
+        assert_one("date of birth: {} thanks", "12-03-56", Dob);
+        assert_one("born on {}.", "3rd March 1956", Dob);
+        assert_one("D.O.B. {}", "1956-03-12", Dob);
+        assert_one("she was born on the {} in Leeds", "3rd of March 1956", Dob);
+        assert_one("Date Of Birth is {}", "12.03.1956", Dob);
+        for text in ["seen on 12/03/2025", "born and bred here, seen 12/03/2025", "stubborn 12/03/2025", "born in 1956"]
+        {
+            assert_kept(text);
+        }
+    }
+
+    #[test]
+    fn names_after_titles() {
+        for title in TITLES.split_whitespace().chain(["Dr.", "DR", "NURSE"]) {
+            let name = if title.chars().nth(1).is_some_and(char::is_uppercase) { "SMITH" } else { "Smith" };
+            assert_one(&format!("{title} {{}} was kind"), name, Name);
+        }
+        assert_one("Dr. {} saw me", "Ahmed Khan", Name);
+        assert_one("Nurse {} was lovely", "Jones", Name);
+        assert_one("Dr {}'s team", "Smith", Name);
+        assert_one("Mrs {} rang", "O'Neill-Brown", Name);
+        for text in ["Nurse Practitioner", "nurse jones", "Doctor Who", "Nurse The", "the Nurse was", "MS Society"] {
+            assert_kept(text);
+        }
+        assert_kept("Drive home, Mrs.");
+    }
+
+    #[test]
+    fn several_kinds_with_spans() {
+        let text =
+            "Dr Patel (NHS 943 476 5919) said call 07700 900123 or a.patel@example.com, SO14 0YN, DOB 01/02/1970.";
+        let (out, found) = redact(text);
+        assert_eq!(out, "Dr [NAME] (NHS [NHS_NUMBER]) said call [PHONE] or [EMAIL], [POSTCODE], DOB [DOB].");
+        assert_eq!(
+            found,
+            [
+                (Name, "Patel"),
+                (NhsNumber, "943 476 5919"),
+                (Phone, "07700 900123"),
+                (Email, "a.patel@example.com"),
+                (Postcode, "SO14 0YN"),
+                (Dob, "01/02/1970"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unicode_around_pii() {
+        let text = "😀 Café — Sister Zoë Ørsted ☕ rang 07700 900123 from so14 0yn 🎉 naïve";
+        let (out, found) = redact(text);
+        assert_eq!(out, "😀 Café — Sister [NAME] ☕ rang [PHONE] from [POSTCODE] 🎉 naïve");
+        assert_eq!(found, [(Name, "Zoë Ørsted"), (Phone, "07700 900123"), (Postcode, "so14 0yn")]);
+    }
+
+    #[test]
+    fn random_text_never_panics_and_spans_are_sound() {
+        let parts: Vec<&str> = "Dr |Nurse| |  |Smith|Zoë|07700 900123|9434765919|943-476-5919|0161|-|SO14| 0YN|a.b|@|\
+            example.com|DOB |12/03/1956|born on |March|😀|é|[NAME]|]|[|.|(|)|+44|0|7|9|\n|'s|Ms|A|1|st|’"
+            .split('|')
+            .collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut text = String::new();
+        for _ in 0..5000 {
+            text.clear();
+            for _ in 0..next() % 16 {
+                text.push_str(parts[(next() % parts.len() as u64) as usize]);
+            }
+            let (out, found) = shared().redact(&text);
+            let mut rebuilt = String::new();
+            let mut last = 0;
+            for r in &found {
+                assert!(last <= r.start && r.start < r.end, "{text:?}: {found:?}");
+                assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+                rebuilt.push_str(&text[last..r.start]);
+                rebuilt.push_str(r.kind.placeholder());
+                last = r.end;
+            }
+            rebuilt.push_str(&text[last..]);
+            assert_eq!(out, rebuilt);
+            let (again, more) = shared().redact(&out);
+            assert!(more.is_empty(), "{text:?} -> {out:?} -> {again:?}");
+        }
+    }
+}
