@@ -34,6 +34,32 @@ pub enum Command {
     Codebook(CodebookCommand),
     /// Score the coder against labelled comments (per-label precision, recall, F1).
     Eval(EvalArgs),
+    /// Show why a text (or a record of a past run) got its codes: tokens, themes with their
+    /// rule and span, the polarity of each mention and why, redactions.
+    Explain(ExplainArgs),
+}
+
+/// Arguments of `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The text to explain (or use --record with --run).
+    #[arg(required_unless_present = "record")]
+    pub text: Option<String>,
+    /// Question the text answers.
+    #[arg(long, default_value = "nonspecific")]
+    pub question: String,
+    /// FFT rating 1–5 (6 = don't know), used as a sentiment prior.
+    #[arg(long)]
+    pub rating: Option<u8>,
+    /// Codebook TOML (default: the built-in codebook).
+    #[arg(long, value_name = "FILE")]
+    pub codebook: Option<PathBuf>,
+    /// A record id of a past run (with --run).
+    #[arg(long, requires = "run")]
+    pub record: Option<String>,
+    /// The output folder of that run.
+    #[arg(long, value_name = "DIR")]
+    pub run: Option<PathBuf>,
 }
 
 /// `unheard codebook …`
@@ -167,7 +193,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
     let quiet = match &cli.command {
         Command::Run(a) | Command::Validate(a) => a.quiet,
         Command::Synth(a) => a.quiet,
-        Command::Codebook(_) | Command::Eval(_) => false,
+        Command::Codebook(_) | Command::Eval(_) | Command::Explain(_) => false,
     };
     let messages = Messages::new(quiet);
     match dispatch(cli, &messages) {
@@ -205,6 +231,7 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
         Command::Validate(args) => validate(&args, messages),
         Command::Codebook(CodebookCommand::Check { file, verbose }) => codebook_check(&file, verbose, messages),
         Command::Eval(args) => crate::commands::eval(&args, messages),
+        Command::Explain(args) => crate::commands::explain(&args, messages),
         Command::Synth(args) => {
             let gz = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
             let plain = if gz { args.out.with_extension("") } else { args.out.clone() };

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::cli::EvalArgs;
-use crate::code::Coder;
+use crate::code::sentiment::RecordPolarity;
+use crate::code::{Coder, Engine};
 use crate::config::CodebookSource;
 use crate::evaluate::{self, Columns, Metrics};
 use crate::messages::Messages;
@@ -53,29 +54,70 @@ pub fn eval(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
         .collect();
     let truth_index: Vec<usize> = labels.iter().filter_map(|l| set.labels.iter().position(|x| x == l)).collect();
     let truth: Vec<Vec<bool>> = set.y.iter().map(|y| truth_index.iter().map(|&j| y[j]).collect()).collect();
+    let engine = Engine::new(book);
     let mut coder = Coder::default();
-    let pred: Vec<Vec<bool>> = set
-        .texts
-        .iter()
-        .zip(&set.questions)
-        .map(|(text, q)| {
-            let mut p = vec![false; labels.len()];
-            for hit in book.code(text, *q, &mut coder) {
-                for &j in &label_of[hit.theme as usize] {
-                    p[j] = true;
-                }
+    let mut pred: Vec<Vec<bool>> = Vec::with_capacity(set.texts.len());
+    let mut polarity = Vec::with_capacity(set.texts.len());
+    for ((text, q), rating) in set.texts.iter().zip(&set.questions).zip(&set.ratings) {
+        let coded = engine.process(text, *q, *rating, &mut coder);
+        let mut p = vec![false; labels.len()];
+        for t in &coded.themes {
+            for &j in &label_of[t.hit.theme as usize] {
+                p[j] = true;
             }
-            p
-        })
-        .collect();
+        }
+        pred.push(p);
+        polarity.push((coded.polarity, coded.score));
+    }
     let m = evaluate::metrics(&labels, &truth, &pred);
     messages.out(&report(&m));
+    messages.out(&sentiment_report(&set.sentiment, &polarity));
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         write_table(&predictions(&set.ids, &labels, &pred), &dir.join("predictions.parquet"))?;
         write_table(&metrics_table(&m), &dir.join("metrics.parquet"))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// 3 classes: 1–2 positive, 3 neutral, 4–5 negative; a mixed record counts by its score's sign.
+fn sentiment_class(p: RecordPolarity, score: f32) -> usize {
+    match p {
+        RecordPolarity::Positive => 0,
+        RecordPolarity::Neutral => 1,
+        RecordPolarity::Negative => 2,
+        RecordPolarity::Mixed if score > 0.0 => 0,
+        RecordPolarity::Mixed if score < 0.0 => 2,
+        RecordPolarity::Mixed => 1,
+    }
+}
+
+fn sentiment_report(gold: &[Option<u8>], pred: &[(RecordPolarity, f32)]) -> String {
+    let mut confusion = [[0u64; 3]; 3];
+    for (g, &(p, score)) in gold.iter().zip(pred) {
+        let Some(g) = g else { continue };
+        let g = match g {
+            1 | 2 => 0,
+            3 => 1,
+            _ => 2,
+        };
+        confusion[g][sentiment_class(p, score)] += 1;
+    }
+    let n: u64 = confusion.iter().flatten().sum();
+    if n == 0 {
+        return "sentiment: no labelled sentiment in the file".to_owned();
+    }
+    let right: u64 = (0..3).map(|i| confusion[i][i]).sum();
+    let names = ["positive", "neutral", "negative"];
+    let mut lines = vec![format!("sentiment, 3 classes (1-2 positive, 3 neutral, 4-5 negative; mixed by the sign of its score): accuracy {:.3} over {n} labelled records", right as f64 / n as f64)];
+    lines.push(format!(
+        "{:>14} {:>9} {:>9} {:>9}   (rows: labelled, columns: predicted)",
+        "", names[0], names[1], names[2]
+    ));
+    for (i, row) in confusion.iter().enumerate() {
+        lines.push(format!("{:>14} {:>9} {:>9} {:>9}", names[i], row[0], row[1], row[2]));
+    }
+    lines.join("\n")
 }
 
 fn report(m: &Metrics) -> String {
@@ -150,4 +192,168 @@ fn metrics_table(m: &Metrics) -> Table {
             Col::new("f1", "F1 (or the named score)", ColumnData::F64(f)),
         ],
     }
+}
+
+/// `unheard explain`: why a text got its codes.
+///
+/// # Errors
+/// Unknown question, unreadable codebook, or a record that is not in the run.
+pub fn explain(args: &crate::cli::ExplainArgs, messages: &Messages) -> Result<ExitCode> {
+    use std::fmt::Write as _;
+
+    let (codebook, text, question, rating) = match (&args.record, &args.run) {
+        (Some(id), Some(run)) => {
+            let found = find_record(run, id)?;
+            // the run's own codebook, unless another is asked for
+            let codebook = args.codebook.clone().or(found.codebook);
+            (codebook, found.text, found.question, found.rating)
+        }
+        _ => {
+            let q = crate::record::Question::parse(&args.question).with_context(|| {
+                format!(
+                    "unknown question {:?}; expected what_good, could_improve, nonspecific, conversation or complaint",
+                    args.question
+                )
+            })?;
+            (args.codebook.clone(), args.text.clone().unwrap_or_default(), q, args.rating)
+        }
+    };
+    let book = load_codebook(&codebook.map_or(CodebookSource::Builtin, CodebookSource::Path))?;
+    let engine = Engine::new(book);
+    let mut coder = Coder::default();
+    let (coded, sentiment) = engine.explain(&text, question, rating, &mut coder);
+    let safe = coded.text(&text);
+    let tokens = &coder.tokens;
+    let mut out = String::new();
+    let _ = writeln!(out, "text: {safe}");
+    let _ =
+        writeln!(out, "question: {question}   rating: {}", rating.map_or_else(|| "-".to_owned(), |r| r.to_string()));
+    if coded.redactions.is_empty() {
+        let _ = writeln!(out, "redactions: none");
+    } else {
+        let kinds: Vec<String> = coded
+            .redactions
+            .iter()
+            .map(|r| format!("{} at bytes {}..{}", r.kind.placeholder(), r.start, r.end))
+            .collect();
+        let _ = writeln!(out, "redactions: {}", kinds.join(", "));
+    }
+    let toks: Vec<String> = (0..tokens.len())
+        .map(|i| {
+            let (s, e) = tokens.span(i);
+            let (cs, ce) = (crate::text::char_offset(safe, s), crate::text::char_offset(safe, e));
+            format!("{}→{}@{cs}..{ce}", &safe[s..e], tokens.stem(i))
+        })
+        .collect();
+    let _ = writeln!(out, "tokens: {}", toks.join(" "));
+    match coded.reading {
+        Some(r) => {
+            let _ = writeln!(out, "non-informative: yes, reads as {} under {question}: never a concern", r.as_str());
+        }
+        None => {
+            let _ = writeln!(out, "non-informative: no");
+        }
+    }
+    let _ = writeln!(out, "clauses:");
+    for (i, c) in sentiment.clauses.iter().enumerate() {
+        let words = if c.tokens.is_empty() || c.tokens.end > tokens.len() {
+            String::new()
+        } else {
+            let (s, _) = tokens.span(c.tokens.start);
+            let (_, e) = tokens.span(c.tokens.end - 1);
+            safe[s..e].to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "  {}. {:?} {} {:+.2} ({})",
+            i + 1,
+            words,
+            c.polarity.as_str(),
+            c.score,
+            if c.reasons.is_empty() { "no sentiment words".to_owned() } else { c.reasons.join("; ") }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "record: {} (score {:+.2}){}",
+        coded.polarity.as_str(),
+        coded.score,
+        if sentiment.reasons.is_empty() { String::new() } else { format!("; {}", sentiment.reasons.join("; ")) }
+    );
+    if coded.themes.is_empty() {
+        let _ = writeln!(out, "themes: none");
+    } else {
+        let _ = writeln!(out, "themes:");
+    }
+    for t in &coded.themes {
+        let theme = &engine.book.themes[t.hit.theme as usize];
+        let clause = t
+            .hit
+            .mentions
+            .first()
+            .and_then(|m| sentiment.clauses.iter().position(|c| c.tokens.contains(&(m.tokens.0 as usize))));
+        let _ = writeln!(
+            out,
+            "  {} {} [{}]\n     rule {:?} matched {:?} at characters {}..{}{}; {} mention(s)\n     polarity {}{}{}",
+            theme.code,
+            theme.name,
+            theme.category,
+            t.hit.rule,
+            t.hit.matched,
+            t.hit.span.0,
+            t.hit.span.1,
+            if t.hit.mentions.first().is_some_and(|m| m.negated) { " (negated)" } else { "" },
+            t.hit.hits,
+            t.polarity.as_str(),
+            clause.map_or_else(|| " (from the record)".to_owned(), |c| format!(" (clause {})", c + 1)),
+            if t.is_concern { "; a concern" } else { "; not a concern" },
+        );
+    }
+    messages.out(out.trim_end());
+    Ok(ExitCode::SUCCESS)
+}
+
+struct FoundRecord {
+    text: String,
+    question: crate::record::Question,
+    rating: Option<u8>,
+    codebook: Option<std::path::PathBuf>,
+}
+
+/// Finds a record in a past run's `records` partitions.
+fn find_record(run: &std::path::Path, id: &str) -> Result<FoundRecord> {
+    use arrow::array::{Array, AsArray};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(run.join("manifest.json"))
+            .with_context(|| format!("{} is not a run folder (no manifest.json)", run.display()))?,
+    )?;
+    let codebook = manifest["settings"]["codebook"]["path"].as_str().map(std::path::PathBuf::from);
+    let files = manifest["tables"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "records"))
+        .and_then(|t| t["files"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    for f in files {
+        let path = run.join(f.as_str().unwrap_or_default());
+        let file = std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
+            let batch = batch?;
+            let col = |name: &str| {
+                batch.column_by_name(name).with_context(|| format!("{}: no column {name:?}", path.display()))
+            };
+            let ids = col("record_id")?.as_string::<i32>().clone();
+            if let Some(i) = (0..ids.len()).find(|&i| ids.value(i) == id) {
+                let text = col("text")?.as_string::<i32>().value(i).to_owned();
+                let question = crate::record::Question::parse(col("question")?.as_string::<i32>().value(i))
+                    .unwrap_or(crate::record::Question::Nonspecific);
+                let ratings = col("rating")?.as_primitive::<arrow::datatypes::Int32Type>().clone();
+                let rating = (!ratings.is_null(i)).then(|| u8::try_from(ratings.value(i)).ok()).flatten();
+                return Ok(FoundRecord { text, question, rating, codebook });
+            }
+        }
+    }
+    anyhow::bail!("record {id:?} is not in {}", run.display())
 }

@@ -5,5 +5,6 @@ mod util;
 
 mod cli;
 mod ingest;
+mod privacy;
 mod profile;
 mod props;

@@ -1,0 +1,150 @@
+//! Personal data planted in the input does not survive into any output; near misses do.
+
+use std::fs::File;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::util::{parquet_files, unheard, HEADER};
+
+const PII: [&str; 9] = [
+    "943 476 5919",
+    "9434765919",
+    "07700 900123",
+    "+44 7700 900456",
+    "jo.bloggs@example.com",
+    "SO14 0YN",
+    "12/03/1956",
+    "Smith",
+    "Okafor",
+];
+
+/// Every string value of every Parquet output, plus the text files.
+fn all_text(out: &std::path::Path) -> String {
+    let mut all = String::new();
+    for path in parquet_files(out) {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap().build().unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            for col in batch.columns() {
+                if col.data_type() == &DataType::Utf8 {
+                    let a = col.as_string::<i32>();
+                    for i in 0..a.len() {
+                        if !a.is_null(i) {
+                            all.push_str(a.value(i));
+                            all.push('\n');
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for f in ["manifest.json", "DATA_DICTIONARY.md"] {
+        all.push_str(&std::fs::read_to_string(out.join(f)).unwrap());
+    }
+    all
+}
+
+#[test]
+fn planted_personal_data_is_redacted_everywhere_and_near_misses_stay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rows = [
+        "R1,P1,2025-01-02,could_improve,\"My NHS number is 943 476 5919, call me on 07700 900123\",4,,,,,,,,,,,,,",
+        "R2,P2,2025-01-02,what_good,\"Dr Smith and Nurse Okafor were lovely, email jo.bloggs@example.com\",1,,,,,,,,,,,,,",
+        "R3,P3,2025-01-02,could_improve,\"I live at SO14 0YN, DOB 12/03/1956, ring +44 7700 900456\",5,,,,,,,,,,,,,",
+        "R4,P4,2025-01-02,could_improve,\"Reference 9434765918 was lost and I waited 3 hours at 10:30\",5,,,,,,,,,,,,,",
+        // a quarantined row (bad date) keeps its raw fields: they are redacted too
+        "R5,P5,not-a-date,could_improve,\"Ring 9434765919 about it\",5,,,,,,,,,,,,,",
+    ];
+    std::fs::write(tmp.path().join("f.csv"), format!("{HEADER}\n{}\n", rows.join("\n"))).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out = tmp.path().join("o");
+    let text = all_text(&out);
+    for pii in PII {
+        assert!(!text.contains(pii), "{pii:?} survived into an output");
+    }
+    for placeholder in ["[NHS_NUMBER]", "[PHONE]", "[EMAIL]", "[POSTCODE]", "[DOB]", "Dr [NAME]", "Nurse [NAME]"] {
+        assert!(text.contains(placeholder), "{placeholder} is in the outputs");
+    }
+    assert!(
+        text.contains("Reference 9434765918 was lost and I waited 3 hours at 10:30"),
+        "a number failing the NHS check digit, times and counts stay"
+    );
+    let m = crate::util::manifest(&out);
+    assert_eq!(m["coding"]["redactions"]["nhs_number"], 1);
+    assert_eq!(m["coding"]["redactions"]["phone"], 2);
+    assert_eq!(m["coding"]["quarantine_redactions"]["nhs_number"], 1);
+}
+
+#[test]
+fn keep_original_text_writes_the_original_beside_the_redacted() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("f.csv"),
+        format!("{HEADER}\nR1,P1,2025-01-02,could_improve,call 07700 900123,4,,,,,,,,,,,,,\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("p.toml"),
+        "[run]\nkeep_original_text = true\nout = \"o\"\n[[source]]\npath = \"f.csv\"\n",
+    )
+    .unwrap();
+    assert_eq!(unheard(tmp.path(), &["run", "p.toml", "-q"]).code, 0);
+    let text = all_text(&tmp.path().join("o"));
+    assert!(text.contains("call [PHONE]") && text.contains("call 07700 900123"));
+}
+
+#[test]
+fn explain_shows_contrast_negation_redaction_and_non_informative_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = unheard(
+        tmp.path(),
+        &["explain", "Lovely staff but the wait was awful, ring 07700 900123", "--question", "what_good"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let o = &r.stdout;
+    assert!(o.contains("text: Lovely staff but the wait was awful, ring [PHONE]"), "{o}");
+    assert!(o.contains("redactions: [PHONE]"), "{o}");
+    assert!(o.contains("record: mixed"), "{o}");
+    let block = |code: &str| {
+        let lines: Vec<&str> = o.lines().collect();
+        let at =
+            lines.iter().position(|l| l.starts_with(&format!("  {code} "))).unwrap_or_else(|| panic!("{code} in {o}"));
+        lines[at..(at + 3).min(lines.len())].join("\n")
+    };
+    assert!(block("STF01").contains("polarity positive") && block("STF01").contains("not a concern"), "{o}");
+    assert!(block("ACC04").contains("polarity negative") && block("ACC04").contains("a concern"), "{o}");
+
+    let r = unheard(tmp.path(), &["explain", "The receptionist was not rude at all"]);
+    assert!(r.stdout.contains("polarity positive"), "negation: {}", r.stdout);
+
+    let r = unheard(tmp.path(), &["explain", "Nothing", "--question", "could_improve"]);
+    assert!(
+        r.stdout.contains("reads as satisfied")
+            && r.stdout.contains("record: positive")
+            && !r.stdout.contains("; a concern"),
+        "{}",
+        r.stdout
+    );
+    let r = unheard(tmp.path(), &["explain", "Nothing", "--question", "what_good"]);
+    assert!(r.stdout.contains("reads as dissatisfied") && r.stdout.contains("record: negative"), "{}", r.stdout);
+}
+
+#[test]
+fn explain_a_record_of_a_past_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("f.csv"),
+        format!("{HEADER}\nR1,P1,2025-01-02,could_improve,Parking was impossible,4,,,,,,,,,,,,,\n"),
+    )
+    .unwrap();
+    assert_eq!(unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q"]).code, 0);
+    let r = unheard(tmp.path(), &["explain", "--record", "R1", "--run", "o"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("question: could_improve   rating: 4") && r.stdout.contains("LOC03"), "{}", r.stdout);
+    let missing = unheard(tmp.path(), &["explain", "--record", "nope", "--run", "o"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("record \"nope\" is not in"), "{}", missing.stderr);
+}
