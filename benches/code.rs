@@ -1,10 +1,10 @@
-//! Coder throughput (records/s, one core) with the default codebook on the synthetic
-//! feedback, and the whole parallel coding stage.
+//! Coder throughput (records/s, one core) on the synthetic feedback: the codebook alone,
+//! and the whole per-record engine (redaction, codebook, sentiment, non-informative).
 //!
 //! `cargo bench --bench code`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use unheard::code::{Codebook, Coder};
+use unheard::code::{Codebook, Coder, Engine};
 use unheard::config::DEFAULT_CODEBOOK;
 
 #[path = "corpus.rs"]
@@ -22,6 +22,15 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let n: usize = texts.iter().map(|(t, q)| book.code(t, *q, &mut coder).len()).sum();
             assert_eq!(n, expected);
+        });
+    });
+    let engine = Engine::new(book.clone());
+    let concerns: usize = texts.iter().map(|(t, q)| engine.process(t, *q, Some(2), &mut coder).themes.len()).sum();
+    group.bench_function("engine_one_core", |b| {
+        // redaction + codebook + clause sentiment + non-informative reading, as `run` does
+        b.iter(|| {
+            let n: usize = texts.iter().map(|(t, q)| engine.process(t, *q, Some(2), &mut coder).themes.len()).sum();
+            assert_eq!(n, concerns);
         });
     });
     group.finish();

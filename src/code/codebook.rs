@@ -13,6 +13,8 @@
 //! is better) or `increase` (e.g. gratitude).
 
 use std::collections::{BTreeSet, HashMap};
+
+use foldhash::fast::RandomState as Fast;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -165,12 +167,14 @@ pub struct Codebook {
     pub negation_window: usize,
     file: String,
     analyzer: Analyzer,
-    vocab: HashMap<String, u32>,
+    vocab: HashMap<String, u32, Fast>,
     prefixes: Vec<String>,
+    /// prefix indices by the prefix's first byte
+    prefix_index: Vec<Vec<u32>>,
     /// trie: (node, elem) -> node; node 0 is the root
-    edges: HashMap<(u32, Elem), u32>,
+    edges: HashMap<(u32, Elem), u32, Fast>,
     /// patterns ending at a node
-    accepts: HashMap<u32, Vec<u32>>,
+    accepts: HashMap<u32, Vec<u32>, Fast>,
     patterns: Vec<Pattern>,
     has_excludes: bool,
 }
@@ -290,10 +294,11 @@ impl Codebook {
             negation_window: parsed.codebook.negation_window.unwrap_or(3),
             file: file.to_owned(),
             analyzer,
-            vocab: HashMap::new(),
+            vocab: HashMap::default(),
             prefixes: Vec::new(),
-            edges: HashMap::new(),
-            accepts: HashMap::new(),
+            prefix_index: vec![Vec::new(); 256],
+            edges: HashMap::default(),
+            accepts: HashMap::default(),
             patterns: Vec::new(),
             has_excludes: false,
         };
@@ -394,6 +399,7 @@ impl Codebook {
                     return Err("a wildcard needs a prefix, e.g. recept*".to_owned());
                 }
                 let idx = self.prefixes.iter().position(|x| *x == p).unwrap_or_else(|| {
+                    self.prefix_index[usize::from(p.as_bytes()[0])].push(self.prefixes.len() as u32);
                     self.prefixes.push(p);
                     self.prefixes.len() - 1
                 });
@@ -444,11 +450,11 @@ impl Codebook {
             if let Some(&id) = self.vocab.get(tokens.stem(i)) {
                 elems.push((pos, Elem::Stem(id)));
             }
-            if !self.prefixes.is_empty() {
-                let w = tokens.word(i);
-                for (p, prefix) in self.prefixes.iter().enumerate() {
-                    if w.starts_with(prefix.as_str()) {
-                        elems.push((pos, Elem::Prefix(p as u32)));
+            let w = tokens.word(i);
+            if let Some(candidates) = w.as_bytes().first().map(|&b| &self.prefix_index[usize::from(b)]) {
+                for &p in candidates {
+                    if w.starts_with(self.prefixes[p as usize].as_str()) {
+                        elems.push((pos, Elem::Prefix(p)));
                     }
                 }
             }
