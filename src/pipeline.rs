@@ -15,6 +15,7 @@ use crate::ingest::{self, IngestError, SourceReport};
 use crate::messages::Messages;
 use crate::output::tables::{self, Groups};
 use crate::output::{write_table, OutputError, Staging, Table};
+use crate::people::harmonise::Harmoniser;
 use crate::people::{
     self,
     baseline::{Baseline, BaselineError},
@@ -94,34 +95,95 @@ pub fn code_records(engine: &Engine, records: &[Record], messages: &Messages) ->
     out
 }
 
-/// Harmonises every record's demographics into groups.
+/// Harmonises every record's demographics into groups; also returns, per dimension, the raw
+/// values no mapping knows, with their counts.
 #[must_use]
-pub fn group_records(dimensions: &[String], records: &[Record]) -> Groups {
-    let per_dim: Vec<(Vec<String>, Vec<u32>)> = (0..dimensions.len())
+pub fn group_records(
+    harmoniser: &Harmoniser,
+    dimensions: &[String],
+    records: &[Record],
+) -> (Groups, BTreeMap<String, BTreeMap<String, u64>>) {
+    let per_dim: Vec<(Vec<String>, Vec<u32>, BTreeMap<String, u64>)> = (0..dimensions.len())
         .into_par_iter()
         .map(|d| {
-            // intern raw values first: far fewer distinct values than records
-            let mut first: HashMap<Option<&str>, u32> = HashMap::new();
+            // intern raw values first: far fewer distinct values than records (the date only
+            // matters for ages given as dates of birth)
+            let dated = dimensions[d] == "age_band";
+            let mut first: HashMap<(Option<&str>, Option<chrono::NaiveDate>), u32> = HashMap::new();
             let raw_ids: Vec<u32> = records
                 .iter()
                 .map(|r| {
                     let raw = r.demographics.get(d).and_then(Option::as_deref);
                     let n = first.len() as u32;
-                    *first.entry(raw).or_insert(n)
+                    *first.entry((raw, if dated { r.received_date } else { None })).or_insert(n)
                 })
                 .collect();
-            let mut raw_values: Vec<(u32, String)> =
-                first.into_iter().map(|(raw, id)| (id, people::group_of(raw))).collect();
+            let mut counts = vec![0u64; first.len()];
+            for &i in &raw_ids {
+                counts[i as usize] += 1;
+            }
+            let mut raw_values: Vec<(u32, Option<&str>, String)> =
+                first.into_iter().map(|((raw, date), id)| (id, raw, harmoniser.group(d, raw, date))).collect();
             raw_values.sort_unstable();
-            let mut dict: Vec<String> = raw_values.iter().map(|(_, g)| g.clone()).collect();
+            let mut unmapped = BTreeMap::new();
+            for (id, raw, g) in &raw_values {
+                if g == people::UNMAPPED {
+                    *unmapped.entry(raw.unwrap_or_default().to_owned()).or_insert(0) += counts[*id as usize];
+                }
+            }
+            let mut dict: Vec<String> = raw_values.iter().map(|(_, _, g)| g.clone()).collect();
             dict.sort_unstable();
             dict.dedup();
-            let remap: Vec<u32> = raw_values.iter().map(|(_, g)| dict.binary_search(g).unwrap_or(0) as u32).collect();
-            (dict, raw_ids.into_iter().map(|i| remap[i as usize]).collect())
+            let remap: Vec<u32> =
+                raw_values.iter().map(|(_, _, g)| dict.binary_search(g).unwrap_or(0) as u32).collect();
+            (dict, raw_ids.into_iter().map(|i| remap[i as usize]).collect(), unmapped)
         })
         .collect();
-    let (names, ids) = per_dim.into_iter().unzip();
-    Groups { dimensions: dimensions.to_vec(), names, ids }
+    let mut names = Vec::new();
+    let mut ids = Vec::new();
+    let mut unmapped = BTreeMap::new();
+    for (d, (n, i, u)) in per_dim.into_iter().enumerate() {
+        names.push(n);
+        ids.push(i);
+        if !u.is_empty() {
+            unmapped.insert(dimensions[d].clone(), u);
+        }
+    }
+    (Groups { dimensions: dimensions.to_vec(), names, ids }, unmapped)
+}
+
+/// The run's harmoniser, with its IMD lookup table loaded.
+///
+/// # Errors
+/// An unreadable or malformed lookup table.
+pub fn harmoniser(settings: &Settings) -> Result<Harmoniser, BaselineError> {
+    let mut lookup = HashMap::new();
+    if let Some(path) = &settings.people.imd_lookup {
+        let err = |row: u64, message: String| BaselineError::Row { path: path.clone(), row, message };
+        let mut reader = csv::Reader::from_path(path).map_err(|e| err(1, e.to_string()))?;
+        let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
+        let col = |n: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(n))
+                .ok_or_else(|| err(1, format!("column {n:?} is missing; the lookup needs key,imd_decile")))
+        };
+        let (k, v) = (col("key")?, col("imd_decile")?);
+        for (i, rec) in reader.records().enumerate() {
+            let row = i as u64 + 2;
+            let rec = rec.map_err(|e| err(row, e.to_string()))?;
+            let decile: u8 = rec
+                .get(v)
+                .unwrap_or("")
+                .trim()
+                .parse()
+                .ok()
+                .filter(|d| (1..=10).contains(d))
+                .ok_or_else(|| err(row, "column \"imd_decile\": not a decile from 1 to 10".to_owned()))?;
+            lookup.insert(rec.get(k).unwrap_or("").trim().to_owned(), decile);
+        }
+    }
+    Ok(Harmoniser::new(&settings.dimensions, &settings.people.map, settings.people.age_bands.clone(), lookup))
 }
 
 #[derive(Debug, Serialize)]
@@ -197,6 +259,9 @@ struct Manifest<'a> {
     carried_columns: &'a [String],
     counts: Counts,
     coding: Coding,
+    /// raw demographic values no mapping knows, per dimension, with their counts: add them
+    /// under [people.map.<dimension>] in the pipeline
+    unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
     tables: Vec<TableEntry>,
     /// wall time of each stage in milliseconds (the only part that differs between runs)
     timings_ms: BTreeMap<&'static str, u64>,
@@ -251,7 +316,8 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
     let book = &engine.book;
     lap("code", &mut timings);
 
-    let groups = group_records(&settings.dimensions, &ingested.records);
+    let harmoniser = harmoniser(settings)?;
+    let (groups, unmapped) = group_records(&harmoniser, &settings.dimensions, &ingested.records);
     lap("people", &mut timings);
 
     let pairs: Vec<(u32, u32)> = coded
@@ -334,6 +400,7 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         carried_columns: &ingested.extra_columns,
         counts,
         coding,
+        unmapped_values: unmapped,
         tables: entries,
         timings_ms: timings,
     };

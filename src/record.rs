@@ -127,7 +127,7 @@ pub const CANONICAL_DIMENSIONS: [&str; 10] = [
 ];
 
 /// Canonical non-demographic fields a source column can map to.
-pub const CANONICAL_FIELDS: [&str; 9] = [
+pub const CANONICAL_FIELDS: [&str; 11] = [
     "record_id",
     "response_id",
     "received_date",
@@ -137,6 +137,8 @@ pub const CANONICAL_FIELDS: [&str; 9] = [
     "org_level_1",
     "org_level_2",
     "org_level_3",
+    "imd_decile",
+    "imd_key",
 ];
 
 #[cfg(test)]

@@ -21,6 +21,23 @@ pub struct PipelineOptions {
     /// Input files.
     #[serde(default, rename = "source")]
     pub sources: Vec<Spanned<SourceOptions>>,
+    /// Demographic harmonisation.
+    #[serde(default)]
+    pub people: PeopleOptions,
+}
+
+/// `[people]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeopleOptions {
+    /// Age bands, e.g. `["0-15", "16-24", …, "75+"]`.
+    pub age_bands: Option<Spanned<Vec<String>>>,
+    /// CSV with columns `key,imd_decile` (e.g. LSOA code → decile); a source maps the key
+    /// column as `imd_key`.
+    pub imd_lookup: Option<Spanned<String>>,
+    /// Per dimension: raw value → group (overrides the built-in mappings).
+    #[serde(default)]
+    pub map: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// `[run]`

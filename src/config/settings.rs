@@ -171,6 +171,32 @@ pub struct Settings {
     pub sources: Vec<SourceSettings>,
     /// Demographic dimensions: the canonical ones, then extra ones in sorted order.
     pub dimensions: Vec<String>,
+    /// Harmonisation settings.
+    pub people: PeopleSettings,
+}
+
+/// A resolved `[people]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeopleSettings {
+    /// Age bands.
+    pub age_bands: Vec<crate::people::harmonise::AgeBand>,
+    /// Lookup from a key (e.g. LSOA) to IMD decile.
+    pub imd_lookup: Option<PathBuf>,
+    /// Per dimension: raw value → group.
+    pub map: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Default for PeopleSettings {
+    fn default() -> Self {
+        PeopleSettings {
+            age_bands: crate::people::harmonise::DEFAULT_AGE_BANDS
+                .iter()
+                .filter_map(|b| crate::people::harmonise::AgeBand::parse(b))
+                .collect(),
+            imd_lookup: None,
+            map: BTreeMap::new(),
+        }
+    }
 }
 
 /// Command-line values that override (or stand in for) the pipeline file.
@@ -326,6 +352,24 @@ fn resolve(
             return Err(ctx.err(None, "columns", format!("dimension name {e:?} must be snake_case (a-z, 0-9, _)")));
         }
     }
+    let mut people = PeopleSettings::default();
+    if let Some(bands) = &options.people.age_bands {
+        people.age_bands = bands
+            .get_ref()
+            .iter()
+            .map(|b| {
+                crate::people::harmonise::AgeBand::parse(b).ok_or_else(|| {
+                    ctx.err(
+                        Some(bands.span()),
+                        "people.age_bands",
+                        format!("{b:?} is not an age band; write e.g. \"25-34\" or \"75+\""),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    people.imd_lookup = options.people.imd_lookup.as_ref().map(|p| join(base, p.get_ref()));
+    people.map.clone_from(&options.people.map);
     let dimensions = CANONICAL_DIMENSIONS
         .iter()
         .map(|s| (*s).to_owned())
@@ -342,6 +386,7 @@ fn resolve(
         baseline,
         sources,
         dimensions,
+        people,
     })
 }
 

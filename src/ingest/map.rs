@@ -28,6 +28,8 @@ pub struct Mapper {
     dims: Vec<Option<usize>>,
     /// carried-through column indices
     carried: Vec<usize>,
+    /// index of the imd_quintile dimension
+    imd_dim: Option<usize>,
 }
 
 /// A row mapped to records.
@@ -142,6 +144,7 @@ impl Mapper {
             .collect();
         let question_values = source.question_values.iter().map(|(k, v)| (key(k), *v)).collect();
         Ok(Mapper {
+            imd_dim: settings.dimensions.iter().position(|d| d == "imd_quintile"),
             source: source.name.clone(),
             file,
             index: u32::try_from(index).unwrap_or(u32::MAX),
@@ -364,7 +367,7 @@ impl Mapper {
         let response_id =
             self.text(row, "response_id").or_else(|| id.clone()).unwrap_or_else(|| self.hash_id(row.row, "response"));
         let org = [self.text(row, "org_level_1"), self.text(row, "org_level_2"), self.text(row, "org_level_3")];
-        let demographics: Vec<Option<String>> = self
+        let mut demographics: Vec<Option<String>> = self
             .dims
             .iter()
             .map(|d| {
@@ -374,6 +377,13 @@ impl Mapper {
                     .filter(|s| !s.is_empty())
             })
             .collect();
+        // IMD: a quintile column wins; else a decile column; else a key for the lookup table
+        if let Some(q) = self.imd_dim.filter(|&q| demographics[q].is_none()) {
+            demographics[q] = self
+                .text(row, "imd_decile")
+                .map(|d| crate::people::harmonise::Harmoniser::quintile_of_decile(&d).unwrap_or(d))
+                .or_else(|| self.text(row, "imd_key"));
+        }
         let extra: Vec<Option<String>> =
             self.carried.iter().map(|&i| row.cells.get(i).and_then(Cell::to_text)).collect();
         let mut records = Vec::with_capacity(texts.len());

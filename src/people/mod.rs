@@ -7,6 +7,7 @@
 //! builds on it.
 
 pub mod baseline;
+pub mod harmonise;
 
 /// The field was empty.
 pub const MISSING: &str = "missing";
