@@ -1,5 +1,6 @@
 //! Analyse: every statistic, computed on polars frames. Reads no files.
 
+pub mod counts;
 pub mod crosstab;
 
 pub use crosstab::{theme_by_group, CrosstabRow};
