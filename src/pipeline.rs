@@ -262,6 +262,10 @@ struct Manifest<'a> {
     /// raw demographic values no mapping knows, per dimension, with their counts: add them
     /// under [people.map.<dimension>] in the pipeline
     unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
+    /// baseline rows whose dimension the run does not have, or whose group maps to nothing
+    baseline_unused: Vec<String>,
+    /// what raking did for theme_ranking
+    raking: analyse::who::RakingReport,
     tables: Vec<TableEntry>,
     /// wall time of each stage in milliseconds (the only part that differs between runs)
     timings_ms: BTreeMap<&'static str, u64>,
@@ -320,12 +324,13 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
     let (groups, unmapped) = group_records(&harmoniser, &settings.dimensions, &ingested.records);
     lap("people", &mut timings);
 
-    let pairs: Vec<(u32, u32)> = coded
+    let pairs: Vec<(u32, u32, bool)> = coded
         .iter()
         .enumerate()
-        .flat_map(|(r, c)| c.themes.iter().map(move |t| (r as u32, u32::from(t.hit.theme))))
+        .flat_map(|(r, c)| c.themes.iter().map(move |t| (r as u32, u32::from(t.hit.theme), t.is_concern)))
         .collect();
-    let crosstab = analyse::theme_by_group(&groups.ids, &pairs, book.themes.len() as u32)?;
+    let who =
+        analyse_who(settings, &ingested.records, &groups, baseline.as_ref(), &harmoniser, &pairs, book.themes.len())?;
     lap("analyse", &mut timings);
 
     let staging = Staging::new(&settings.out)?;
@@ -342,7 +347,10 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
     let singles: Vec<Table> = vec![
         tables::record_themes(&ingested.records, &coded, book),
         tables::themes(book),
-        tables::theme_by_group(&crosstab, &groups, book, "all"),
+        tables::representation(&who.representation),
+        tables::theme_by_group(&who.theme_by_group, &groups, book),
+        tables::underheard_concerns(&who.underheard, &groups, book),
+        tables::theme_ranking(&who.ranking, book),
         tables::quarantine(&quarantine),
     ];
     let mut entries = Vec::new();
@@ -374,6 +382,7 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
     dict_tables.extend(singles.iter());
     write_text(&dir.join("DATA_DICTIONARY.md"), &tables::data_dictionary(&dict_tables))?;
 
+    let who_unused = who.baseline_unused.clone();
     let counts = counts(&ingested, pairs.len() as u64, coded.iter().filter(|c| c.themes.is_empty()).count() as u64);
     lap("output", &mut timings);
     timings.insert("total", u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
@@ -401,6 +410,8 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         counts,
         coding,
         unmapped_values: unmapped,
+        baseline_unused: who_unused,
+        raking: who.raking.clone(),
         tables: entries,
         timings_ms: timings,
     };
@@ -418,6 +429,111 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         quarantined: c.rows_quarantined,
         record_themes: pairs.len(),
         seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// The who-is-missing analysis's rows, plus what of the baseline went unused.
+struct Who {
+    representation: Vec<analyse::who::RepresentationRow>,
+    theme_by_group: Vec<analyse::who::ThemeGroupRow>,
+    underheard: Vec<analyse::who::UnderheardRow>,
+    ranking: Vec<analyse::who::RankingRow>,
+    raking: analyse::who::RakingReport,
+    baseline_unused: Vec<String>,
+}
+
+fn analyse_who(
+    settings: &Settings,
+    records: &[Record],
+    groups: &Groups,
+    baseline: Option<&Baseline>,
+    harmoniser: &Harmoniser,
+    pairs: &[(u32, u32, bool)],
+    n_themes: usize,
+) -> Result<Who, RunError> {
+    use analyse::who::{DimBaseline, WhoInput, WhoSettings};
+    // periods: all, then each month in order ("unknown" last for undated records)
+    let months: Vec<String> = {
+        let mut m: Vec<String> = records.iter().map(tables::month_of).collect();
+        m.sort_unstable();
+        m.dedup();
+        m
+    };
+    let month: Vec<u32> =
+        records.iter().map(|r| months.binary_search(&tables::month_of(r)).unwrap_or(0) as u32).collect();
+    let mut seen = std::collections::HashSet::new();
+    let first: Vec<bool> = records.iter().map(|r| seen.insert((r.source.as_str(), r.response_id.as_str()))).collect();
+    let n_groups: Vec<usize> = groups.names.iter().map(Vec::len).collect();
+    let counts = analyse::counts::count(&analyse::counts::CountInput {
+        month: &month,
+        months: months.len(),
+        groups: &groups.ids,
+        n_groups: &n_groups,
+        first_of_response: &first,
+        pairs,
+        n_themes,
+    })?;
+    // the baseline's groups go through the same harmonisation as the records'
+    let mut unused = Vec::new();
+    let mut baselines: Vec<Option<DimBaseline>> = vec![None; groups.dimensions.len()];
+    if let Some(b) = baseline {
+        let mut pops: Vec<BTreeMap<String, f64>> = vec![BTreeMap::new(); groups.dimensions.len()];
+        for row in &b.rows {
+            let Some(d) = groups.dimensions.iter().position(|x| *x == row.dimension) else {
+                unused.push(format!("{}={}: the run has no dimension {:?}", row.dimension, row.group, row.dimension));
+                continue;
+            };
+            let g = harmoniser.group(d, Some(&row.group), None);
+            if analyse::who::is_absent(&g) {
+                unused.push(format!("{}={}: the group maps to {g}", row.dimension, row.group));
+                continue;
+            }
+            *pops[d].entry(g).or_insert(0.0) += row.population;
+        }
+        for (d, pop) in pops.into_iter().enumerate() {
+            if pop.is_empty() {
+                continue;
+            }
+            let names = &groups.names[d];
+            let population = names.iter().map(|n| pop.get(n).copied()).collect();
+            let unseen = pop.iter().filter(|(g, _)| !names.contains(g)).map(|(g, p)| (g.clone(), *p)).collect();
+            baselines[d] = Some(DimBaseline { population, unseen });
+        }
+    }
+    let periods: Vec<String> = std::iter::once("all".to_owned()).chain(months).collect();
+    let a = &settings.analysis;
+    let who_settings = WhoSettings {
+        disclosure: analyse::stats::DisclosureRule {
+            suppress_max: a.suppress_max,
+            round_to: a.round_to,
+            suppress_zero: false,
+        },
+        flags: analyse::stats::FlagThresholds { under: a.under_represented, parity: 1.0, over: a.over_represented },
+        prior: analyse::stats::Prior::Scaled { alpha0: a.alpha0 },
+        weight_cap: a.weight_cap,
+    };
+    let out = analyse::who::analyse(
+        &WhoInput {
+            dimensions: &groups.dimensions,
+            names: &groups.names,
+            ids: &groups.ids,
+            counts: &counts,
+            periods: &periods,
+            baselines: &baselines,
+            pairs,
+            n_records: records.len(),
+            n_themes,
+            raking: &a.raking_dimensions,
+        },
+        &who_settings,
+    );
+    Ok(Who {
+        representation: out.representation,
+        theme_by_group: out.theme_by_group,
+        underheard: out.underheard,
+        ranking: out.ranking,
+        raking: out.raking,
+        baseline_unused: unused,
     })
 }
 

@@ -1,9 +1,8 @@
 //! Analyse: every statistic, computed on polars frames. Reads no files.
 
 pub mod counts;
-pub mod crosstab;
-
-pub use crosstab::{theme_by_group, CrosstabRow};
+pub mod stats;
+pub mod who;
 
 /// Analysis errors (polars reports its own).
 #[derive(Debug, thiserror::Error)]

@@ -24,6 +24,29 @@ pub struct PipelineOptions {
     /// Demographic harmonisation.
     #[serde(default)]
     pub people: PeopleOptions,
+    /// Statistics and disclosure control.
+    #[serde(default)]
+    pub analysis: AnalysisOptions,
+}
+
+/// `[analysis]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisOptions {
+    /// Counts from 1 to this are suppressed (default 7).
+    pub suppress_max: Option<u64>,
+    /// Other counts are rounded to the nearest multiple of this (default 5).
+    pub round_to: Option<u64>,
+    /// Flag `under_represented` when the ratio's upper bound is below this (default 0.8).
+    pub under_represented: Option<f64>,
+    /// Flag `over_represented` when the ratio's lower bound is above this (default 1.25).
+    pub over_represented: Option<f64>,
+    /// Prior strength α0 of the log-odds of distinctive concerns (default 100).
+    pub alpha0: Option<f64>,
+    /// Cap on raking weights (mean 1; default 5).
+    pub weight_cap: Option<f64>,
+    /// Dimensions to rake over (default: ethnicity, age_band and sex, where the baseline has them).
+    pub raking_dimensions: Option<Vec<String>>,
 }
 
 /// `[people]`

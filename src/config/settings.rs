@@ -173,6 +173,41 @@ pub struct Settings {
     pub dimensions: Vec<String>,
     /// Harmonisation settings.
     pub people: PeopleSettings,
+    /// Statistics settings.
+    pub analysis: AnalysisSettings,
+}
+
+/// A resolved `[analysis]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalysisSettings {
+    /// Counts 1..=this are suppressed.
+    pub suppress_max: u64,
+    /// Other counts round to this.
+    pub round_to: u64,
+    /// Under-represented threshold on the ratio's upper bound.
+    pub under_represented: f64,
+    /// Over-represented threshold on the ratio's lower bound.
+    pub over_represented: f64,
+    /// Log-odds prior strength.
+    pub alpha0: f64,
+    /// Raking weight cap.
+    pub weight_cap: f64,
+    /// Raking dimensions.
+    pub raking_dimensions: Vec<String>,
+}
+
+impl Default for AnalysisSettings {
+    fn default() -> Self {
+        AnalysisSettings {
+            suppress_max: 7,
+            round_to: 5,
+            under_represented: 0.8,
+            over_represented: 1.25,
+            alpha0: 100.0,
+            weight_cap: 5.0,
+            raking_dimensions: vec!["ethnicity".to_owned(), "age_band".to_owned(), "sex".to_owned()],
+        }
+    }
 }
 
 /// A resolved `[people]`.
@@ -370,6 +405,28 @@ fn resolve(
     }
     people.imd_lookup = options.people.imd_lookup.as_ref().map(|p| join(base, p.get_ref()));
     people.map.clone_from(&options.people.map);
+    let a = &options.analysis;
+    let d = AnalysisSettings::default();
+    let analysis = AnalysisSettings {
+        suppress_max: a.suppress_max.unwrap_or(d.suppress_max),
+        round_to: a.round_to.unwrap_or(d.round_to),
+        under_represented: a.under_represented.unwrap_or(d.under_represented),
+        over_represented: a.over_represented.unwrap_or(d.over_represented),
+        alpha0: a.alpha0.unwrap_or(d.alpha0),
+        weight_cap: a.weight_cap.unwrap_or(d.weight_cap),
+        raking_dimensions: a.raking_dimensions.clone().unwrap_or(d.raking_dimensions),
+    };
+    if !(analysis.alpha0 > 0.0
+        && analysis.weight_cap > 1.0
+        && analysis.under_represented > 0.0
+        && analysis.over_represented > 1.0)
+    {
+        return Err(ctx.err(
+            None,
+            "analysis",
+            "alpha0 must be above 0, weight_cap above 1, under_represented above 0 and over_represented above 1",
+        ));
+    }
     let dimensions = CANONICAL_DIMENSIONS
         .iter()
         .map(|s| (*s).to_owned())
@@ -387,6 +444,7 @@ fn resolve(
         sources,
         dimensions,
         people,
+        analysis,
     })
 }
 
