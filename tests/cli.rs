@@ -1,5 +1,7 @@
 use std::path::Path;
 
+use arrow::array::AsArray;
+
 use crate::util::{canonical_csv, manifest, parquet_files, project, unheard};
 
 #[test]
@@ -149,6 +151,27 @@ fn demo_pipeline_runs_over_every_sample_format() {
         "unmapped conversation columns are carried: {}",
         m["carried_columns"]
     );
+    // every planted concern of a group the demo flags as under-heard heads that group's list
+    let truth = std::fs::read_to_string(project().join("data-samples/feedback.truth.csv")).unwrap();
+    let uc = crate::who::read(&out.join("underheard_concerns.parquet"));
+    let mut checked = 0;
+    for line in truth.lines().filter(|l| l.starts_with("planted_concern,")) {
+        let f: Vec<&str> = line.splitn(5, ',').collect();
+        let (dim, group, theme) = (f[1], f[2], f[3]);
+        let rows: Vec<usize> = (0..uc["group"].len())
+            .filter(|&i| crate::who::str_at(&uc, "dimension", i) == dim && crate::who::str_at(&uc, "group", i) == group)
+            .collect();
+        if rows.is_empty() {
+            continue; // the group is not under-heard in this sample
+        }
+        let rank = rows
+            .iter()
+            .find(|&&i| crate::who::str_at(&uc, "theme_code", i) == theme)
+            .map(|&i| uc["rank"].as_primitive::<arrow::datatypes::Int64Type>().value(i));
+        assert_eq!(rank, Some(1), "planted concern {theme} of {dim}={group} ranks first");
+        checked += 1;
+    }
+    assert!(checked >= 3, "planted concerns of under-heard groups checked: {checked}");
     let dims: Vec<String> =
         m["settings"]["dimensions"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_owned()).collect();
     assert!(dims.contains(&"community_group".to_owned()) && dims.contains(&"language".to_owned()));

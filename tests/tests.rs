@@ -8,3 +8,4 @@ mod ingest;
 mod privacy;
 mod profile;
 mod props;
+mod who;

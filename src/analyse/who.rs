@@ -399,17 +399,11 @@ pub fn underheard_rows(
                 }
             })
             .collect();
-        // rank by z, descending; suppressed rows are not ranked; ties broken by theme order
-        let mut order: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].z.is_some()).collect();
-        order.sort_by(|&a, &b| {
-            rows[b]
-                .z
-                .partial_cmp(&rows[a].z)
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(rows[a].theme.cmp(&rows[b].theme))
-        });
-        for (rank, &i) in order.iter().enumerate() {
-            rows[i].rank = Some(rank as i64 + 1);
+        // rank by z, descending, ties = min (two themes coded on the same words tie); suppressed
+        // rows are not ranked
+        let zs: Vec<f64> = rows.iter().filter_map(|r| r.z).collect();
+        for r in &mut rows {
+            r.rank = r.z.map(|z| 1 + zs.iter().filter(|&&o| o > z + 1e-12).count() as i64);
         }
         rows.sort_by_key(|r| (r.rank.unwrap_or(i64::MAX), r.theme));
         out.extend(rows);

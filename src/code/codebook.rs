@@ -40,6 +40,7 @@ struct Header {
     language: String,
     description: Option<String>,
     negation_window: Option<usize>,
+    short_answer_words: Option<usize>,
 }
 
 fn english() -> String {
@@ -56,6 +57,8 @@ struct ThemeDef {
     framework: Option<String>,
     #[serde(default)]
     terms: Vec<String>,
+    #[serde(default)]
+    short_terms: Vec<String>,
     #[serde(default)]
     exclude: Vec<String>,
     #[serde(default)]
@@ -125,6 +128,8 @@ pub struct Theme {
     pub questions: Vec<Question>,
     /// Include terms as written.
     pub terms: Vec<String>,
+    /// Terms that count only in short answers.
+    pub short_terms: Vec<String>,
     /// Exclude terms as written.
     pub exclude: Vec<String>,
     /// Which way is better.
@@ -145,6 +150,8 @@ enum Elem {
 struct Pattern {
     theme: u16,
     exclude: bool,
+    /// counts only in answers of at most this many words
+    max_words: Option<usize>,
     term: String,
     /// the first segment is in the trie; each further segment may start up to `gap` words later
     rest: Vec<(usize, Vec<Elem>)>,
@@ -165,6 +172,8 @@ pub struct Codebook {
     pub themes: Vec<Theme>,
     /// Words before a match that negate it.
     pub negation_window: usize,
+    /// Longest answer, in words, in which `short_terms` count.
+    pub short_answer_words: usize,
     file: String,
     analyzer: Analyzer,
     vocab: HashMap<String, u32, Fast>,
@@ -292,6 +301,7 @@ impl Codebook {
             sha256: crate::ingest::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
             themes: Vec::new(),
             negation_window: parsed.codebook.negation_window.unwrap_or(3),
+            short_answer_words: parsed.codebook.short_answer_words.unwrap_or(6),
             file: file.to_owned(),
             analyzer,
             vocab: HashMap::default(),
@@ -318,7 +328,7 @@ impl Codebook {
             if !codes.insert(def.code.clone()) {
                 return Err(err("this code is used by an earlier theme".to_owned()));
             }
-            if def.terms.is_empty() {
+            if def.terms.is_empty() && def.short_terms.is_empty() {
                 return Err(err("the theme has no terms, so it can never fire".to_owned()));
             }
             let questions = def
@@ -340,7 +350,14 @@ impl Codebook {
             };
             let _ = &def.notes;
             let theme = u16::try_from(book.themes.len()).map_err(|_| err("more than 65,535 themes".to_owned()))?;
-            for (exclude, term) in def.terms.iter().map(|t| (false, t)).chain(def.exclude.iter().map(|t| (true, t))) {
+            let short = book.short_answer_words;
+            let all = def
+                .terms
+                .iter()
+                .map(|t| (false, None, t))
+                .chain(def.short_terms.iter().map(|t| (false, Some(short), t)))
+                .chain(def.exclude.iter().map(|t| (true, None, t)));
+            for (exclude, max_words, term) in all {
                 let segments = book.compile_term(term).map_err(|m| err(format!("term {term:?}: {m}")))?;
                 let mut segs = segments.into_iter();
                 let (_, first) = segs.next().ok_or_else(|| err(format!("term {term:?} has no words")))?;
@@ -354,7 +371,7 @@ impl Codebook {
                 let rest: Vec<(usize, Vec<Elem>)> = segs.collect();
                 let elems = first.iter().chain(rest.iter().flat_map(|(_, s)| s.iter())).copied().collect();
                 let id = u32::try_from(book.patterns.len()).unwrap_or(u32::MAX);
-                book.patterns.push(Pattern { theme, exclude, term: term.clone(), rest, elems });
+                book.patterns.push(Pattern { theme, exclude, max_words, term: term.clone(), rest, elems });
                 book.accepts.entry(node).or_default().push(id);
                 book.has_excludes |= exclude;
             }
@@ -366,6 +383,7 @@ impl Codebook {
                 framework: def.framework.clone().unwrap_or_default(),
                 questions,
                 terms: def.terms.clone(),
+                short_terms: def.short_terms.clone(),
                 exclude: def.exclude.clone(),
                 improvement,
                 negation,
@@ -504,7 +522,7 @@ impl Codebook {
         found.sort_unstable_by_key(|&(p, s, e)| (self.patterns[p as usize].theme, s, std::cmp::Reverse(e), p));
         for &(p, s, e) in found.iter() {
             let pat = &self.patterns[p as usize];
-            if pat.exclude {
+            if pat.exclude || pat.max_words.is_some_and(|m| tokens.len() > m) {
                 continue;
             }
             let theme = &self.themes[pat.theme as usize];
@@ -829,6 +847,14 @@ questions = ["could_improve"]
         assert!(has(Severity::Warning, "A1", "very short"), "{findings:#?}");
         assert!(has(Severity::Warning, "B1", "shorter than 3 letters"), "{findings:#?}");
         assert!(!findings.iter().any(|f| f.severity == Severity::Error));
+    }
+
+    #[test]
+    fn short_terms_count_only_in_short_answers() {
+        let book = Codebook::from_toml("[codebook]\nname='t'\nversion='1'\nshort_answer_words=4\n[[theme]]\ncode='G1'\nname='g'\ncategory='c'\nshort_terms=['nothing']\n", "t").unwrap();
+        let n = |t: &str| book.code(t, Question::CouldImprove, &mut Coder::default()).len();
+        assert_eq!(n("Nothing, all good"), 1);
+        assert_eq!(n("nothing was explained to me at all"), 0);
     }
 
     #[test]

@@ -191,6 +191,11 @@ pub fn themes(book: &Codebook) -> Table {
                 col(&|x| x.questions.iter().map(|q| q.as_str()).collect::<Vec<_>>().join(";")),
             ),
             Col::new("terms", "include terms, `; `-separated", col(&|x| x.terms.join("; "))),
+            Col::new(
+                "short_terms",
+                "terms that count only in short answers, `; `-separated",
+                col(&|x| x.short_terms.join("; ")),
+            ),
             Col::new("exclude", "exclude terms, `; `-separated", col(&|x| x.exclude.join("; "))),
             Col::new(
                 "improvement",

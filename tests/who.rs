@@ -1,0 +1,128 @@
+//! Who is missing, end to end, on data written here (not by `unheard synth`): a group that
+//! answered far less often and raised its own concern is flagged, its concern heads
+//! `underheard_concerns`, the ratios match an independent recomputation, and no published cell
+//! shows a count from 1 to 7.
+
+use std::collections::HashMap;
+use std::fs::File;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::util::{unheard, HEADER};
+
+pub fn read(path: &std::path::Path) -> HashMap<String, ArrayRef> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+    let schema = reader.schema().clone();
+    let batches: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+    let all = arrow::compute::concat_batches(&schema, &batches).unwrap();
+    schema.fields().iter().enumerate().map(|(i, f)| (f.name().clone(), all.column(i).clone())).collect()
+}
+
+pub fn str_at(t: &HashMap<String, ArrayRef>, col: &str, i: usize) -> String {
+    t[col].as_string::<i32>().value(i).to_owned()
+}
+
+fn f64_at(t: &HashMap<String, ArrayRef>, col: &str, i: usize) -> Option<f64> {
+    let a = t[col].as_primitive::<Float64Type>();
+    (!a.is_null(i)).then(|| a.value(i))
+}
+
+/// Wilson interval, written out again here so the check does not share code with the tool.
+fn wilson(x: f64, n: f64) -> (f64, f64) {
+    let z = 1.959_963_984_540_054_f64;
+    let centre = (x + z * z / 2.0) / (n + z * z);
+    let half = z / (n + z * z) * (x * (n - x) / n + z * z / 4.0).sqrt();
+    (centre - half, centre + half)
+}
+
+#[test]
+fn planted_under_representation_and_concern_are_found_and_published_safely() {
+    // population: 1,000 Asian, 4,000 White, 1,000 Black. Respondents: 40 Asian (rate 4%),
+    // 600 White (15%), 140 Black (14%). Asian respondents ask for interpreters.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = format!("{HEADER}\n");
+    let mut id = 0;
+    let mut add = |eth: &str, n: usize, improve: &dyn Fn(usize) -> &'static str| {
+        for i in 0..n {
+            id += 1;
+            let month = 1 + i % 6;
+            csv.push_str(&format!(
+                "R{id},P{id},2025-{month:02}-10,could_improve,\"{}\",2,,,,,,,{eth},,,,,,\n",
+                improve(i)
+            ));
+        }
+    };
+    add("Asian", 40, &|i| if i % 4 == 3 { "Parking was hard" } else { "I needed an interpreter and none came" });
+    add("White British", 600, &|i| {
+        ["The wait was too long", "Parking was hard", "Food was cold", "No one called me back"][i % 4]
+    });
+    add("N", 100, &|i| ["The wait was too long", "Parking was hard"][i % 2]);
+    add("Black African", 40, &|_| "Food was cold");
+    std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
+    std::fs::write(tmp.path().join("b.csv"), "dimension,group,population\nethnicity,Asian or Asian British,1000\nethnicity,White,4000\nethnicity,Black,1000\n").unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = tmp.path().join("o");
+
+    // representation: independent recomputation
+    let rep = read(&out.join("representation.parquet"));
+    let n = 780.0;
+    let mut seen = 0;
+    for i in 0..rep["group"].len() {
+        if str_at(&rep, "period", i) != "all" || str_at(&rep, "dimension", i) != "ethnicity" {
+            continue;
+        }
+        let (x, p) = match str_at(&rep, "group", i).as_str() {
+            "Asian" => (40.0, 1000.0 / 6000.0),
+            "White" => (600.0, 4000.0 / 6000.0),
+            "Black" => (140.0, 1000.0 / 6000.0),
+            other => panic!("unexpected group {other}"),
+        };
+        seen += 1;
+        let (lo, hi) = wilson(x, n);
+        assert!((f64_at(&rep, "ratio", i).unwrap() - x / n / p).abs() < 1e-9);
+        assert!((f64_at(&rep, "ratio_low", i).unwrap() - lo / p).abs() < 1e-9);
+        assert!((f64_at(&rep, "ratio_high", i).unwrap() - hi / p).abs() < 1e-9);
+        let flag = str_at(&rep, "flag", i);
+        match str_at(&rep, "group", i).as_str() {
+            "Asian" => assert_eq!(flag, "under_represented", "40/780 against 1/6: ratio {}", x / n / p),
+            "White" => assert_eq!(flag, "above_parity"),
+            _ => assert_eq!(flag, "no_evidence", "140/780 against 1/6 is 1.08 and the interval spans 1"),
+        }
+    }
+    assert_eq!(seen, 3);
+
+    // the group's own concern heads its list
+    let uc = read(&out.join("underheard_concerns.parquet"));
+    let asian: Vec<usize> = (0..uc["group"].len()).filter(|&i| str_at(&uc, "group", i) == "Asian").collect();
+    let top: Vec<String> = asian
+        .iter()
+        .filter(|&&i| uc["rank"].as_primitive::<Int64Type>().value(i) == 1)
+        .map(|&i| str_at(&uc, "theme_code", i))
+        .collect();
+    // "interpreter" codes both INC01 and the v6 label GEN09 (Equality, Diversity & Inclusion): they tie
+    assert!(top.contains(&"INC01".to_owned()), "interpreters head the Asian group's concerns: {top:?}");
+
+    // no published count from 1 to 7, every count a multiple of 5
+    for table in ["representation", "theme_by_group", "underheard_concerns", "theme_ranking"] {
+        let t = read(&out.join(format!("{table}.parquet")));
+        for (name, col) in &t {
+            if col.data_type() != &DataType::Int64
+                || name.ends_with("rank")
+                || name.ends_with("_df")
+                || name == "rank_change"
+            {
+                continue;
+            }
+            let a = col.as_primitive::<Int64Type>();
+            for i in 0..a.len() {
+                if !a.is_null(i) {
+                    let v = a.value(i);
+                    assert!(v == 0 || (v >= 8 && v % 5 == 0), "{table}.{name} publishes {v}");
+                }
+            }
+        }
+    }
+}
