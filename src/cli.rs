@@ -122,6 +122,9 @@ pub struct RunArgs {
     /// Population baseline CSV (dimension,group,population).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Use the pipeline's baseline of this name.
+    #[arg(long, value_name = "NAME", conflicts_with = "baseline")]
+    pub baseline_name: Option<String>,
     /// Codebook TOML (default: the built-in NHS patient experience codebook).
     #[arg(long, value_name = "FILE")]
     pub codebook: Option<PathBuf>,
@@ -160,6 +163,7 @@ impl RunArgs {
         Overrides {
             inputs: self.inputs.clone(),
             baseline: self.baseline.clone(),
+            baseline_name: self.baseline_name.clone(),
             out: self.out.clone(),
             threads: self.threads,
             codebook: self.codebook.clone(),

@@ -16,8 +16,9 @@ pub struct PipelineOptions {
     pub run: RunOptions,
     /// The codebook used to code text into themes.
     pub codebook: Option<CodebookOptions>,
-    /// The population baseline (issue: representation).
-    pub baseline: Option<BaselineOptions>,
+    /// Population baselines, selectable by name (`[[baseline]]`).
+    #[serde(default, rename = "baseline")]
+    pub baselines: Vec<Spanned<BaselineOptions>>,
     /// Input files.
     #[serde(default, rename = "source")]
     pub sources: Vec<Spanned<SourceOptions>>,
@@ -77,6 +78,8 @@ pub struct RunOptions {
     pub max_field_chars: Option<usize>,
     /// Also write the unredacted text (`original_text` in `records`; default false).
     pub keep_original_text: Option<bool>,
+    /// Which `[[baseline]]` to use, by name (default: the first).
+    pub baseline: Option<Spanned<String>>,
     /// Extra demographic dimensions every source may fill (beyond the canonical ones).
     pub dimensions: Option<Vec<String>>,
 }

@@ -165,8 +165,10 @@ pub struct Settings {
     pub keep_original_text: bool,
     /// Codebook.
     pub codebook: CodebookSource,
-    /// Population baseline.
+    /// The population baseline this run uses.
     pub baseline: Option<BaselineSettings>,
+    /// Every baseline the pipeline names (the one used is `baseline`).
+    pub baselines: Vec<BaselineSettings>,
     /// Sources, in order.
     pub sources: Vec<SourceSettings>,
     /// Demographic dimensions: the canonical ones, then extra ones in sorted order.
@@ -241,6 +243,8 @@ pub struct Overrides {
     pub inputs: Vec<PathBuf>,
     /// `--baseline`.
     pub baseline: Option<PathBuf>,
+    /// `--baseline-name`: pick one of the pipeline's baselines.
+    pub baseline_name: Option<String>,
     /// `--out`.
     pub out: Option<PathBuf>,
     /// `--threads`.
@@ -339,13 +343,37 @@ fn resolve(
         (None, Some(c)) => CodebookSource::Path(join(base, c.path.get_ref())),
         (None, None) => CodebookSource::Builtin,
     };
-    let baseline = match (&overrides.baseline, &options.baseline) {
-        (Some(p), _) => Some(BaselineSettings { name: file_stem(p), path: p.clone() }),
-        (None, Some(b)) => {
-            let path = join(base, b.path.get_ref());
-            Some(BaselineSettings { name: b.name.clone().unwrap_or_else(|| file_stem(&path)), path })
+    let baselines: Vec<BaselineSettings> = options
+        .baselines
+        .iter()
+        .map(|b| {
+            let path = join(base, b.get_ref().path.get_ref());
+            BaselineSettings { name: b.get_ref().name.clone().unwrap_or_else(|| file_stem(&path)), path }
+        })
+        .collect();
+    for (i, b) in baselines.iter().enumerate() {
+        if baselines[..i].iter().any(|o| o.name == b.name) {
+            return Err(ctx.err(
+                Some(options.baselines[i].span()),
+                "baseline.name",
+                format!("two baselines are named {:?}", b.name),
+            ));
         }
-        (None, None) => None,
+    }
+    let wanted = overrides.baseline_name.clone().or_else(|| options.run.baseline.as_ref().map(|n| n.get_ref().clone()));
+    let baseline = match (&overrides.baseline, wanted) {
+        (Some(p), _) => Some(BaselineSettings { name: file_stem(p), path: p.clone() }),
+        (None, Some(name)) => Some(baselines.iter().find(|b| b.name == name).cloned().ok_or_else(|| {
+            ctx.err(
+                options.run.baseline.as_ref().map(Spanned::span),
+                "run.baseline",
+                format!(
+                    "no baseline named {name:?}; the pipeline has {:?}",
+                    baselines.iter().map(|b| b.name.as_str()).collect::<Vec<_>>()
+                ),
+            )
+        })?),
+        (None, None) => baselines.first().cloned(),
     };
     let sources = if overrides.inputs.is_empty() {
         if options.sources.is_empty() {
@@ -441,6 +469,7 @@ fn resolve(
         keep_original_text: options.run.keep_original_text.unwrap_or(false),
         codebook,
         baseline,
+        baselines,
         sources,
         dimensions,
         people,
@@ -628,6 +657,19 @@ mod tests {
         assert_eq!(err.line, Some(6), "{err}");
         assert_eq!(err.key.as_deref(), Some("source.text.question"));
         assert!(err.to_string().contains("could_improve"), "{err}");
+    }
+
+    #[test]
+    fn baselines_are_selected_by_name() {
+        let text = "[run]\nbaseline = \"b\"\n[[baseline]]\nname = \"a\"\npath = \"a.csv\"\n[[baseline]]\nname = \"b\"\npath = \"b.csv\"\n[[source]]\npath = \"x.csv\"\n";
+        let s = parse(text).unwrap();
+        assert_eq!(s.baseline.as_ref().map(|b| b.name.as_str()), Some("b"));
+        assert_eq!(s.baselines.len(), 2);
+        let o = Overrides { baseline_name: Some("a".to_owned()), ..Overrides::default() };
+        let s = Settings::from_toml(text, Path::new("p/demo.toml"), &o).unwrap();
+        assert_eq!(s.baseline.map(|b| b.path), Some(PathBuf::from("p/a.csv")));
+        let err = parse(&text.replace("baseline = \"b\"", "baseline = \"c\"")).unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("run.baseline")), "{err}");
     }
 
     #[test]
