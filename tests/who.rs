@@ -126,3 +126,28 @@ fn planted_under_representation_and_concern_are_found_and_published_safely() {
         }
     }
 }
+
+#[test]
+fn imd_from_a_lookup_and_overrides_from_the_pipeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("f.csv"),
+        "id,date,text,lsoa,eth\nA1,2025-01-01,Parking was hard,E01000001,Romany\nA2,2025-01-01,Parking was hard,E01000002,Martian\nA3,2025-01-01,Parking was hard,E01000003,A\n",
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("lookup.csv"), "key,imd_decile\nE01000001,1\nE01000002,10\n").unwrap();
+    std::fs::write(
+        tmp.path().join("p.toml"),
+        "[run]\nout = \"o\"\n[people]\nimd_lookup = \"lookup.csv\"\n[people.map.ethnicity]\nRomany = \"White\"\n[[source]]\npath = \"f.csv\"\n[source.columns]\nrecord_id = \"id\"\nreceived_date = \"date\"\nimd_key = \"lsoa\"\nethnicity = \"eth\"\n",
+    )
+    .unwrap();
+    let r = unheard(tmp.path(), &["run", "p.toml", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let recs = read(&tmp.path().join("o/records/month=2025-01/part-0.parquet"));
+    let col = |c: &str| (0..3).map(|i| str_at(&recs, c, i)).collect::<Vec<_>>();
+    assert_eq!(col("imd_quintile"), ["1", "5", "unmapped"], "deciles 1 and 10 from the lookup; E01000003 is not in it");
+    assert_eq!(col("ethnicity"), ["White", "unmapped", "White"]);
+    let m = crate::util::manifest(&tmp.path().join("o"));
+    assert_eq!(m["unmapped_values"]["ethnicity"]["Martian"], 1);
+    assert_eq!(m["unmapped_values"]["imd_quintile"]["E01000003"], 1);
+}
