@@ -354,27 +354,32 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         tables::quarantine(&quarantine),
     ];
     let mut entries = Vec::new();
-    let mut record_files = Vec::new();
+    let mut jobs: Vec<(String, &Table)> = Vec::new();
     for (month, t) in &parts {
         let rel = format!("records/month={month}/part-0.parquet");
-        let path = dir.join(&rel);
-        if let Some(p) = path.parent() {
+        if let Some(p) = dir.join(&rel).parent() {
             std::fs::create_dir_all(p).map_err(|e| OutputError::Io { path: p.to_path_buf(), source: e })?;
         }
-        write_table(t, &path)?;
-        record_files.push(rel);
+        jobs.push((rel, t));
     }
     entries.push(TableEntry {
         name: "records".to_owned(),
         grain: "one piece of free text".to_owned(),
         rows: ingested.records.len(),
-        files: record_files,
+        files: jobs.iter().map(|j| j.0.clone()).collect(),
     });
     for t in &singles {
         let rel = format!("{}.parquet", t.name);
-        write_table(t, &dir.join(&rel))?;
-        entries.push(TableEntry { name: t.name.clone(), grain: t.grain.clone(), rows: t.rows(), files: vec![rel] });
+        entries.push(TableEntry {
+            name: t.name.clone(),
+            grain: t.grain.clone(),
+            rows: t.rows(),
+            files: vec![rel.clone()],
+        });
+        jobs.push((rel, t));
     }
+    // each file is independent: write (and fsync) them in parallel
+    jobs.par_iter().try_for_each(|(rel, t)| write_table(t, &dir.join(rel)))?;
     let empty_records =
         tables::records(&[], &[], &groups, &ingested.extra_columns, &source_files, settings.keep_original_text);
     let records_def = parts.first().or(empty_records.first()).map(|(_, t)| t.clone());
