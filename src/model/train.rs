@@ -231,6 +231,9 @@ pub fn three_class(s: u8) -> usize {
     }
 }
 
+/// Labels with fewer out-of-fold positives than this keep the threshold 0.
+pub const MIN_POSITIVES_FOR_THRESHOLD: usize = 10;
+
 /// The threshold on the margin that maximises F-beta over these scored examples; above every
 /// score when the label has no positives.
 #[must_use]
@@ -240,6 +243,11 @@ pub fn best_threshold(scored: &mut [(f32, bool)], beta: f64) -> f32 {
     let top = scored.first().map_or(0.0, |s| s.0);
     if total == 0.0 {
         return top.max(0.0) + 1.0;
+    }
+    if total < MIN_POSITIVES_FOR_THRESHOLD as f64 {
+        // too few positives to tune on: a threshold set by one or two margins lets in
+        // hundreds of false positives; keep the SVM's own boundary
+        return 0.0;
     }
     let b2 = beta * beta;
     let (mut tp, mut fp) = (0f64, 0f64);
@@ -281,6 +289,8 @@ pub fn fit(a: &Analysed, t: &Targets<'_>, rows: &[usize], opts: &TrainOptions) -
     let k = opts.inner_folds.max(2);
     let inner: Vec<usize> = rows.iter().map(|&i| inner_fold(&t.groups[i], opts.seed, k)).collect();
     let mut scored: Vec<Vec<(f32, bool)>> = vec![Vec::with_capacity(rows.len()); l];
+    let position: HashMap<usize, usize> = rows.iter().enumerate().map(|(r, &i)| (i, r)).collect();
+    let mut oof: Vec<Option<Vec<f32>>> = vec![None; rows.len()];
     for f in 0..k {
         let train: Vec<usize> = rows.iter().zip(&inner).filter(|(_, &g)| g != f).map(|(&i, _)| i).collect();
         let test: Vec<usize> = rows.iter().zip(&inner).filter(|(_, &g)| g == f).map(|(&i, _)| i).collect();
@@ -295,6 +305,7 @@ pub fn fit(a: &Analysed, t: &Targets<'_>, rows: &[usize], opts: &TrainOptions) -
             for j in 0..l {
                 scored[j].push((m[r][j], t.y[i][j]));
             }
+            oof[position[&i]] = Some(m[r].clone());
         }
     }
     let thresholds: Vec<f32> = scored.iter_mut().map(|s| best_threshold(s, opts.beta)).collect();
@@ -304,7 +315,7 @@ pub fn fit(a: &Analysed, t: &Targets<'_>, rows: &[usize], opts: &TrainOptions) -
     let heads = train_heads(&x, &columns(t.y, rows, l), opts, 0);
     let positives = (0..l).map(|j| rows.iter().filter(|&&i| t.y[i][j]).count() as u64).collect();
     let (s5, s3) = sentiment_heads(&x, rows, t.sentiment, opts);
-    Model::new(
+    let mut model = Model::new(
         t.labels.to_vec(),
         thresholds,
         positives,
@@ -320,7 +331,46 @@ pub fn fit(a: &Analysed, t: &Targets<'_>, rows: &[usize], opts: &TrainOptions) -
         heads,
         s5,
         s3,
-    )
+    );
+    // out-of-fold scores of the inner folds, for the model file
+    let (mut truth, mut pred) = (Vec::new(), Vec::new());
+    let mut p = Vec::new();
+    for (r, m) in oof.iter().enumerate() {
+        if let Some(m) = m {
+            model.decide(m, a.docs[rows[r]].informative, &mut p);
+            truth.push(t.y[rows[r]].clone());
+            pred.push(p.clone());
+        }
+    }
+    model.cv = summarize(t.labels, &truth, &pred, &DEFAULT_EXCLUDED.map(str::to_owned));
+    model.cv.method = format!(
+        "out-of-fold on {k} inner respondent folds of the training file; thresholds were chosen on these same margins, so slightly optimistic (use `unheard eval --folds` for held-out figures)"
+    );
+    model
+}
+
+/// Labels that are not themes, left out of the averages by default.
+pub const DEFAULT_EXCLUDED: [&str; 2] = ["Not assigned", "Labelling not possible"];
+
+/// Scores predictions over the labels not excluded.
+#[must_use]
+pub fn summarize(labels: &[String], truth: &[Vec<bool>], pred: &[Vec<bool>], excluded: &[String]) -> super::CvSummary {
+    let keep: Vec<usize> = (0..labels.len()).filter(|&j| !excluded.contains(&labels[j])).collect();
+    let pick =
+        |rows: &[Vec<bool>]| -> Vec<Vec<bool>> { rows.iter().map(|r| keep.iter().map(|&j| r[j]).collect()).collect() };
+    let names: Vec<String> = keep.iter().map(|&j| labels[j].clone()).collect();
+    let m = crate::evaluate::metrics(&names, &pick(truth), &pick(pred));
+    super::CvSummary {
+        method: String::new(),
+        excluded_labels: excluded.iter().filter(|e| labels.contains(e)).cloned().collect(),
+        micro_f1: m.micro_f1,
+        micro_precision: m.micro_precision,
+        micro_recall: m.micro_recall,
+        macro_f1_support5: m.macro_f1_support5,
+        sentiment3_accuracy: None,
+        sentiment5_accuracy: None,
+        per_label: m.per_label.iter().map(|l| (l.label.clone(), l.support, l.f1)).collect(),
+    }
 }
 
 fn sentiment_heads(
@@ -482,10 +532,16 @@ mod tests {
     #[test]
     fn thresholds_maximise_f_beta() {
         let mut s = vec![(2.0, true), (1.0, true), (0.5, false), (0.0, true), (-1.0, false), (-2.0, false)];
-        // F1: top 2 -> 0.8; top 4 -> 6/7 ≈ 0.857
+        s.extend((0..MIN_POSITIVES_FOR_THRESHOLD).map(|i| (10.0 + i as f32, true)));
+        // F1 with the 10 sure positives on top: top 12 -> 24/25; top 14 -> 26/27 (best)
         assert!((best_threshold(&mut s, 1.0) - (-0.5)).abs() < 1e-6);
         // beta 0.5 favours precision: top 2 (p 1, r 2/3) wins
-        assert!((best_threshold(&mut s, 0.5) - 0.75).abs() < 1e-6);
+        assert!((best_threshold(&mut s, 3.0) - (-0.5)).abs() < 1e-6);
+        let mut high = vec![(2.0, true), (1.0, false), (0.9, false), (0.8, false), (0.7, true)];
+        high.extend((0..MIN_POSITIVES_FOR_THRESHOLD).map(|i| (10.0 + i as f32, true)));
+        assert!((best_threshold(&mut high, 0.5) - 1.5).abs() < 1e-6, "beta below 1 favours precision");
+        let mut few = vec![(-0.9, true), (-1.0, false)];
+        assert_eq!(best_threshold(&mut few, 1.0), 0.0, "too few positives to tune");
         let mut none = vec![(0.3, false), (-1.0, false)];
         assert!(best_threshold(&mut none, 1.0) > 0.3);
     }
