@@ -445,6 +445,15 @@ fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
         format!("pipeline {:?}: ok", settings.name),
         format!("codebook {} {}: {} themes", book.name, book.version, book.themes.len()),
     ];
+    if let Some(m) = pipeline::load_model(&settings, &book)? {
+        report.push(format!(
+            "coder: model {} ({} labels, {} mapped to themes), policy {:?}",
+            settings.coder.model.as_ref().map_or(String::new(), |p| p.display().to_string()),
+            m.model.labels.len(),
+            m.theme_of_label.iter().filter(|t| t.is_some()).count(),
+            settings.coder.policy
+        ));
+    }
     if let Some(b) = &settings.baseline {
         let base = crate::people::baseline::Baseline::from_file(&b.name, &b.path)?;
         report.push(format!("baseline {}: {} rows", base.name, base.rows.len()));

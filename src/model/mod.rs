@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use self::features::{FeatureSettings, Space};
 use self::solver::Linear;
-use crate::code::Coder;
+use crate::code::{Codebook, Coder};
 use crate::record::Question;
 use crate::text::ANALYZER_ID;
 
@@ -178,9 +178,11 @@ pub struct Model {
 /// Per-thread scratch space for prediction.
 #[derive(Debug, Default, Clone)]
 pub struct Scratch {
-    /// Codebook coder (holds the tokens).
-    pub coder: Coder,
+    /// Coder for the model's own codebook, when the run uses another one.
+    pub coder: Option<Box<Coder>>,
     buf: String,
+    /// The last predicted labels.
+    pub predicted: Vec<bool>,
     /// The last feature row.
     pub row: Vec<(u32, f32)>,
     /// The last label margins.
@@ -263,8 +265,7 @@ impl Model {
 
     /// The feature row of analysed tokens (`themes`: indices of the model's codebook themes found).
     pub fn row(&self, tokens: &crate::text::Tokens, question: Question, themes: &[u16], scratch: &mut Scratch) {
-        let Scratch { buf, row, .. } = scratch;
-        self.space.row(tokens, question, themes, buf, row);
+        self.space.row(tokens, question, themes, &mut scratch.buf, &mut scratch.row);
     }
 
     /// Writes the model (gzip when the name ends in `.gz`).
@@ -387,6 +388,99 @@ impl Model {
         );
         m.cv = file.cv;
         Ok(m)
+    }
+}
+
+/// A model as a run's engine uses it: its labels mapped to the run's codebook themes.
+#[derive(Debug, Clone)]
+pub struct ThemeModel {
+    /// The model.
+    pub model: Model,
+    /// How its themes combine with the codebook's.
+    pub policy: crate::config::Policy,
+    /// Per model label, the run codebook's theme (labels with no theme are not coded).
+    pub theme_of_label: Vec<Option<u16>>,
+    /// The model's codebook features come from the run's own hits (same codebook) …
+    pub same_book: bool,
+    /// … or from this codebook (the built-in one), run again.
+    pub feature_book: Option<Codebook>,
+    /// Theme index of the codebook that supplies hits → the model's theme feature.
+    feature_of_theme: Vec<Option<u16>>,
+}
+
+impl ThemeModel {
+    /// Loads a model and maps its labels to the themes of `book` with a `theme_code,label` map.
+    ///
+    /// # Errors
+    /// Unusable model, unreadable map, or a map naming a theme the codebook lacks or a label
+    /// the model lacks.
+    pub fn load(
+        path: &Path,
+        label_map: &Path,
+        book: &Codebook,
+        policy: crate::config::Policy,
+    ) -> Result<ThemeModel, ModelError> {
+        let model = Model::load(path)?;
+        let invalid = |message: String| ModelError::Invalid { path: label_map.to_path_buf(), message };
+        let map = crate::evaluate::read_label_map(label_map).map_err(|e| invalid(e.to_string()))?;
+        let mut theme_of_label = vec![None; model.labels.len()];
+        for (code, label) in &map {
+            let t = book
+                .themes
+                .iter()
+                .position(|t| &t.code == code)
+                .ok_or_else(|| invalid(format!("theme {code:?} is not in the codebook {}", book.name)))?;
+            let j =
+                model.labels.iter().position(|l| l == label).ok_or_else(|| {
+                    invalid(format!("label {label:?} is not a label of the model {}", path.display()))
+                })?;
+            theme_of_label[j] = u16::try_from(t).ok();
+        }
+        let same_book = book.sha256 == model.codebook.sha256;
+        let feature_book = (!same_book).then(train::builtin_codebook);
+        let hit_book = feature_book.as_ref().unwrap_or(book);
+        let feature_of_theme = hit_book
+            .themes
+            .iter()
+            .map(|t| model.codebook.themes.iter().position(|c| c == &t.code).and_then(|p| u16::try_from(p).ok()))
+            .collect();
+        Ok(ThemeModel { model, policy, theme_of_label, same_book, feature_book, feature_of_theme })
+    }
+
+    /// The run codebook's themes the model predicts for a text (sorted, distinct).
+    /// `hits` are the run codebook's themes and `tokens` the text's tokens.
+    pub fn themes(
+        &self,
+        safe: &str,
+        question: Question,
+        hits: &[u16],
+        tokens: &crate::text::Tokens,
+        informative: bool,
+        scratch: &mut Scratch,
+    ) -> Vec<u16> {
+        let mut features: Vec<u16> = Vec::new();
+        let tokens = if let Some(book) = &self.feature_book {
+            let coder = scratch.coder.get_or_insert_with(Box::default);
+            features.extend(
+                book.code(safe, question, coder).iter().filter_map(|h| self.feature_of_theme[usize::from(h.theme)]),
+            );
+            &coder.tokens
+        } else {
+            features.extend(hits.iter().filter_map(|&h| self.feature_of_theme[usize::from(h)]));
+            tokens
+        };
+        self.model.space.row(tokens, question, &features, &mut scratch.buf, &mut scratch.row);
+        self.model.scores(&scratch.row, &mut scratch.scores);
+        self.model.decide(&scratch.scores, informative, &mut scratch.predicted);
+        let mut out: Vec<u16> = scratch
+            .predicted
+            .iter()
+            .zip(&self.theme_of_label)
+            .filter_map(|(&p, t)| if p { *t } else { None })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
