@@ -32,8 +32,11 @@ pub enum Command {
     /// Work with codebooks.
     #[command(subcommand)]
     Codebook(CodebookCommand),
-    /// Score the coder against labelled comments (per-label precision, recall, F1).
+    /// Score the coder against labelled comments (per-label precision, recall, F1): the
+    /// codebook (with --label-map), a learned model (--model), or K-fold cross-validation (--folds).
     Eval(EvalArgs),
+    /// Learn a multi-label theme coder (and sentiment) from labelled comments.
+    Train(TrainArgs),
     /// Show why a text (or a record of a past run) got its codes: tokens, themes with their
     /// rule and span, the polarity of each mention and why, redactions.
     Explain(ExplainArgs),
@@ -84,9 +87,25 @@ pub struct EvalArgs {
     /// Labelled comments, wide layout (one 0/1 column per label).
     #[arg(long, value_name = "FILE")]
     pub labelled: PathBuf,
-    /// Map from theme codes to label columns (`theme_code,label` CSV).
+    /// Map from theme codes to label columns (`theme_code,label` CSV); needed to score a codebook.
     #[arg(long, value_name = "FILE")]
-    pub label_map: PathBuf,
+    pub label_map: Option<PathBuf>,
+    /// Score a learned model (from `unheard train`) instead of the codebook.
+    #[arg(long, value_name = "MODEL", conflicts_with = "codebook")]
+    pub model: Option<PathBuf>,
+    /// K-fold cross-validation on this one file: train on K-1 respondent folds, predict the
+    /// held-out fold, score all predictions (with --model: that model's training options).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(2..))]
+    pub folds: Option<u32>,
+    /// Column with the respondent id; folds keep a respondent's comments together.
+    #[arg(long, default_value = "Respondent ID")]
+    pub group_column: String,
+    /// Labels left out of the scores of a model (repeatable).
+    #[arg(long = "exclude-label", value_name = "LABEL", default_values_t = [String::from("Not assigned"), String::from("Labelling not possible")])]
+    pub exclude_labels: Vec<String>,
+    /// Training options for --folds without --model.
+    #[command(flatten)]
+    pub learn: LearnArgs,
     /// Column with the free text.
     #[arg(long, default_value = "FFT answer")]
     pub text_column: String,
@@ -108,6 +127,117 @@ pub struct EvalArgs {
     /// Write predictions.parquet and metrics.parquet here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// Arguments of `train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Labelled comments: the wide layout (one 0/1 column per label from --labels-from), or
+    /// with --long-labels the texts file (id, text, question columns).
+    #[arg(long, value_name = "FILE")]
+    pub labelled: PathBuf,
+    /// Long layout: a `record_id,label` CSV, one row per record and label, joined to
+    /// --labelled by --id-column.
+    #[arg(long, value_name = "FILE")]
+    pub long_labels: Option<PathBuf>,
+    /// Where to write the model (JSON; gzip when the name ends in .gz).
+    #[arg(long, value_name = "MODEL")]
+    pub out: PathBuf,
+    /// Column with the free text.
+    #[arg(long, default_value = "FFT answer")]
+    pub text_column: String,
+    /// Column with the question.
+    #[arg(long, default_value = "FFT question")]
+    pub question_column: String,
+    /// First label column: it and every column after it is a 0/1 label.
+    #[arg(long, default_value = "Not assigned")]
+    pub labels_from: String,
+    /// Column with the record id.
+    #[arg(long, default_value = "Comment ID")]
+    pub id_column: String,
+    /// Column with sentiment 1 (very positive) … 5 (very negative); blank rows are skipped
+    /// for sentiment. "" = learn no sentiment.
+    #[arg(long, default_value = "Comment sentiment")]
+    pub sentiment_column: String,
+    /// Column with the respondent id (inner folds keep a respondent's comments together);
+    /// "" = the record id.
+    #[arg(long, default_value = "Respondent ID")]
+    pub group_column: String,
+    /// Training options.
+    #[command(flatten)]
+    pub learn: LearnArgs,
+}
+
+/// Options of the learner.
+#[derive(Debug, Clone, Args)]
+pub struct LearnArgs {
+    /// Seed (inner folds, the solver's order): the same seed gives the same model.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Thresholds maximise F-beta on inner folds: above 1 favours recall (2 = recall counts
+    /// twice as much as precision), below 1 precision.
+    #[arg(long, default_value_t = 1.0)]
+    pub beta: f64,
+    /// Inverse regularisation strength of the linear SVM.
+    #[arg(long, default_value_t = 0.5)]
+    pub c: f64,
+    /// Word n-grams from 1 to N.
+    #[arg(long, default_value_t = 2)]
+    pub ngram_max: usize,
+    /// Also character n-grams inside words, e.g. 3-5 (default: none).
+    #[arg(long, value_name = "LO-HI")]
+    pub char_ngrams: Option<String>,
+    /// Drop terms in fewer training records than this.
+    #[arg(long, default_value_t = 2)]
+    pub min_df: u32,
+    /// Weight of the question feature (0 = none).
+    #[arg(long, default_value_t = 0.5)]
+    pub question_weight: f32,
+    /// Weight of each built-in codebook theme found (0 = none).
+    #[arg(long, default_value_t = 0.5)]
+    pub codebook_weight: f32,
+    /// Inner folds for the thresholds.
+    #[arg(long, default_value_t = 3)]
+    pub inner_folds: usize,
+}
+
+impl LearnArgs {
+    /// The training options these flags ask for.
+    ///
+    /// # Errors
+    /// A malformed --char-ngrams or an out-of-range value.
+    pub fn options(&self) -> Result<crate::model::train::TrainOptions> {
+        let char_ngrams = match &self.char_ngrams {
+            None => None,
+            Some(s) => {
+                let (lo, hi) = s.split_once('-').unwrap_or((s, s));
+                let (lo, hi): (usize, usize) = (
+                    lo.trim().parse().with_context(|| format!("--char-ngrams {s:?}: expected e.g. 3-5"))?,
+                    hi.trim().parse().with_context(|| format!("--char-ngrams {s:?}: expected e.g. 3-5"))?,
+                );
+                anyhow::ensure!(lo >= 1 && lo <= hi, "--char-ngrams {s:?}: expected LO-HI with 1 <= LO <= HI");
+                Some((lo, hi))
+            }
+        };
+        anyhow::ensure!(self.beta > 0.0, "--beta must be above 0");
+        anyhow::ensure!(self.c > 0.0, "--c must be above 0");
+        anyhow::ensure!(self.ngram_max >= 1, "--ngram-max must be at least 1");
+        anyhow::ensure!(self.inner_folds >= 2, "--inner-folds must be at least 2");
+        Ok(crate::model::train::TrainOptions {
+            features: crate::model::features::FeatureSettings {
+                ngram_max: self.ngram_max,
+                char_ngrams,
+                min_df: self.min_df,
+                sublinear_tf: true,
+                question_weight: self.question_weight,
+                codebook_weight: self.codebook_weight,
+            },
+            c: self.c,
+            beta: self.beta,
+            seed: self.seed,
+            inner_folds: self.inner_folds,
+        })
+    }
 }
 
 /// Arguments of `run` and `validate`.
@@ -197,7 +327,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
     let quiet = match &cli.command {
         Command::Run(a) | Command::Validate(a) => a.quiet,
         Command::Synth(a) => a.quiet,
-        Command::Codebook(_) | Command::Eval(_) | Command::Explain(_) => false,
+        Command::Codebook(_) | Command::Eval(_) | Command::Explain(_) | Command::Train(_) => false,
     };
     let messages = Messages::new(quiet);
     match dispatch(cli, &messages) {
@@ -235,6 +365,7 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
         Command::Validate(args) => validate(&args, messages),
         Command::Codebook(CodebookCommand::Check { file, verbose }) => codebook_check(&file, verbose, messages),
         Command::Eval(args) => crate::commands::eval(&args, messages),
+        Command::Train(args) => crate::commands::train(&args, messages),
         Command::Explain(args) => crate::commands::explain(&args, messages),
         Command::Synth(args) => {
             let gz = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
@@ -314,6 +445,15 @@ fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
         format!("pipeline {:?}: ok", settings.name),
         format!("codebook {} {}: {} themes", book.name, book.version, book.themes.len()),
     ];
+    if let Some(m) = pipeline::load_model(&settings, &book)? {
+        report.push(format!(
+            "coder: model {} ({} labels, {} mapped to themes), policy {:?}",
+            settings.coder.model.as_ref().map_or(String::new(), |p| p.display().to_string()),
+            m.model.labels.len(),
+            m.theme_of_label.iter().filter(|t| t.is_some()).count(),
+            settings.coder.policy
+        ));
+    }
     if let Some(b) = &settings.baseline {
         let base = crate::people::baseline::Baseline::from_file(&b.name, &b.path)?;
         report.push(format!("baseline {}: {} rows", base.name, base.rows.len()));

@@ -18,6 +18,12 @@ use crate::pipeline::load_codebook;
 /// # Errors
 /// Unreadable inputs or outputs.
 pub fn eval(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
+    if args.model.is_some() || args.folds.is_some() {
+        return eval_model(args, messages);
+    }
+    let Some(label_map) = &args.label_map else {
+        anyhow::bail!("eval needs --label-map to score a codebook, or --model / --folds to score a learned coder");
+    };
     let source = args.codebook.clone().map_or(CodebookSource::Builtin, CodebookSource::Path);
     let book = load_codebook(&source)?;
     let cols = Columns {
@@ -27,20 +33,21 @@ pub fn eval(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
         id: Some(args.id_column.clone()),
         sentiment: Some(args.sentiment_column.clone()),
         rating: Some(args.rating_column.clone()),
+        group: None,
     };
     let set = evaluate::read_labelled(&args.labelled, &cols)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
-    let map = evaluate::read_label_map(&args.label_map)?;
+    let map = evaluate::read_label_map(label_map)?;
     // the labels the map reaches, in file order
     let labels: Vec<String> = set.labels.iter().filter(|l| map.iter().any(|(_, m)| m == *l)).cloned().collect();
     for (code, label) in &map {
         if !book.themes.iter().any(|t| &t.code == code) {
-            anyhow::bail!("{}: theme {code:?} is not in the codebook", args.label_map.display());
+            anyhow::bail!("{}: theme {code:?} is not in the codebook", label_map.display());
         }
         if !set.labels.contains(label) {
             anyhow::bail!(
                 "{}: label {label:?} is not a label column of {}",
-                args.label_map.display(),
+                label_map.display(),
                 args.labelled.display()
             );
         }
@@ -74,10 +81,170 @@ pub fn eval(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
     messages.out(&sentiment_report(&set.sentiment, &polarity));
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        write_table(&predictions(&set.ids, &labels, &pred), &dir.join("predictions.parquet"))?;
+        write_table(&predictions(&set.ids, &labels, &pred, None), &dir.join("predictions.parquet"))?;
         write_table(&metrics_table(&m), &dir.join("metrics.parquet"))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn model_columns(text: &str, question: &str, labels_from: &str, id: &str, sentiment: &str, group: &str) -> Columns {
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    Columns {
+        text: text.to_owned(),
+        question: opt(question),
+        labels_from: labels_from.to_owned(),
+        id: opt(id),
+        sentiment: opt(sentiment),
+        rating: None,
+        group: opt(group),
+    }
+}
+
+/// `unheard train`: learns a theme coder (and sentiment) from labelled comments.
+///
+/// # Errors
+/// Unreadable inputs, bad options, or an unwritable model file.
+pub fn train(args: &crate::cli::TrainArgs, messages: &Messages) -> Result<ExitCode> {
+    use crate::model::train;
+    let started = std::time::Instant::now();
+    let opts = args.learn.options()?;
+    let cols = model_columns(
+        &args.text_column,
+        &args.question_column,
+        &args.labels_from,
+        &args.id_column,
+        &args.sentiment_column,
+        &args.group_column,
+    );
+    let set = match &args.long_labels {
+        None => evaluate::read_labelled(&args.labelled, &cols),
+        Some(long) => evaluate::read_long(&args.labelled, long, &cols),
+    }
+    .with_context(|| format!("cannot read {}", args.labelled.display()))?;
+    anyhow::ensure!(!set.texts.is_empty(), "{}: no records", args.labelled.display());
+    let analysed = train::analyse(&set.texts, &set.questions, &opts.features);
+    let targets = train::Targets { labels: &set.labels, y: &set.y, sentiment: &set.sentiment, groups: &set.groups };
+    let rows: Vec<usize> = (0..set.texts.len()).collect();
+    let mut model = train::fit(&analysed, &targets, &rows, &opts);
+    model.training.file = args.labelled.display().to_string();
+    model.training.sha256 = crate::model::file_sha256(&args.labelled)
+        .with_context(|| format!("cannot read {}", args.labelled.display()))?;
+    model.training.seconds = started.elapsed().as_secs_f64();
+    model.save(&args.out)?;
+    messages.out(&format!(
+        "unheard: trained {} labels{} on {} records ({} features) in {:.2} s → {}\ninner-fold estimate over {} theme labels: micro-F1 {:.3} (precision {:.3}, recall {:.3}), macro-F1 {:.3} (labels with >= 5 positives); held-out figures: unheard eval --folds 5",
+        model.labels.len(),
+        if model.sentiment5.is_empty() { "" } else { " and sentiment" },
+        set.texts.len(),
+        model.space.len(),
+        model.training.seconds,
+        args.out.display(),
+        model.cv.per_label.len(),
+        model.cv.micro_f1,
+        model.cv.micro_precision,
+        model.cv.micro_recall,
+        model.cv.macro_f1_support5,
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `eval --model` / `eval --folds`.
+fn eval_model(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
+    use crate::model::{train, Model};
+    let model = args.model.as_ref().map(|p| Model::load(p)).transpose()?;
+    let cols = model_columns(
+        &args.text_column,
+        &args.question_column,
+        &args.labels_from,
+        &args.id_column,
+        &args.sentiment_column,
+        &args.group_column,
+    );
+    let set = evaluate::read_labelled(&args.labelled, &cols)
+        .with_context(|| format!("cannot read {}", args.labelled.display()))?;
+    let targets = train::Targets { labels: &set.labels, y: &set.y, sentiment: &set.sentiment, groups: &set.groups };
+    let rows: Vec<usize> = (0..set.texts.len()).collect();
+    let started = std::time::Instant::now();
+    let (labels, truth, p, how) = match (args.folds, &model) {
+        (Some(k), m) => {
+            let opts = match m {
+                Some(m) => m.training.options.clone(),
+                None => args.learn.options()?,
+            };
+            let analysed = train::analyse(&set.texts, &set.questions, &opts.features);
+            let p = train::cross_validate(&analysed, &targets, k as usize, &opts);
+            (set.labels.clone(), set.y.clone(), p, format!("{k}-fold cross-validation by {:?}", args.group_column))
+        }
+        (None, Some(m)) => {
+            let index: Vec<usize> = m
+                .labels
+                .iter()
+                .map(|l| {
+                    set.labels.iter().position(|x| x == l).with_context(|| {
+                        format!(
+                            "{}: the model's label {l:?} is not a label column of {}",
+                            args.model.as_ref().map_or(String::new(), |p| p.display().to_string()),
+                            args.labelled.display()
+                        )
+                    })
+                })
+                .collect::<Result<_>>()?;
+            let truth = set.y.iter().map(|y| index.iter().map(|&j| y[j]).collect()).collect();
+            let analysed = train::analyse(&set.texts, &set.questions, &m.space.settings);
+            (m.labels.clone(), truth, train::predict(m, &analysed, &rows), "the model".to_owned())
+        }
+        (None, None) => unreachable!("eval_model is called with --model or --folds"),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let keep: Vec<usize> = (0..labels.len()).filter(|&j| !args.exclude_labels.contains(&labels[j])).collect();
+    let pick =
+        |rows: &[Vec<bool>]| -> Vec<Vec<bool>> { rows.iter().map(|r| keep.iter().map(|&j| r[j]).collect()).collect() };
+    let scored: Vec<String> = keep.iter().map(|&j| labels[j].clone()).collect();
+    let m = evaluate::metrics(&scored, &pick(&truth), &pick(&p.predicted));
+    messages.out(&report(&m));
+    messages.out(&format!(
+        "scored by {how} over {} labels (left out: {}); {:.2} s",
+        scored.len(),
+        args.exclude_labels.iter().filter(|l| labels.contains(l)).cloned().collect::<Vec<_>>().join(", "),
+        seconds
+    ));
+    messages.out(&model_sentiment_report(&set.sentiment, &p.sentiment3, &p.sentiment5));
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        write_table(&predictions(&set.ids, &labels, &p.predicted, Some(&p.scores)), &dir.join("predictions.parquet"))?;
+        write_table(&metrics_table(&m), &dir.join("metrics.parquet"))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn model_sentiment_report(gold: &[Option<u8>], three: &[Option<usize>], five: &[Option<u8>]) -> String {
+    use crate::model::train::three_class;
+    let mut confusion = [[0u64; 3]; 3];
+    let (mut n, mut right5) = (0u64, 0u64);
+    for ((g, t), f) in gold.iter().zip(three).zip(five) {
+        let (Some(g), Some(t)) = (g, t) else { continue };
+        n += 1;
+        confusion[three_class(*g)][*t] += 1;
+        right5 += u64::from(*f == Some(*g));
+    }
+    if n == 0 {
+        return "sentiment: not learned, or no labelled sentiment in the file".to_owned();
+    }
+    let right: u64 = (0..3).map(|i| confusion[i][i]).sum();
+    let names = ["positive", "neutral", "negative"];
+    let mut lines = vec![format!(
+        "sentiment over {n} labelled records: 3 classes (1-2 positive, 3 neutral, 4-5 negative) accuracy {:.3}; 5 classes accuracy {:.3}",
+        right as f64 / n as f64,
+        right5 as f64 / n as f64
+    )];
+    lines.push(format!(
+        "{:>14} {:>9} {:>9} {:>9}   (rows: labelled, columns: predicted)",
+        "", names[0], names[1], names[2]
+    ));
+    for (i, row) in confusion.iter().enumerate() {
+        lines.push(format!("{:>14} {:>9} {:>9} {:>9}", names[i], row[0], row[1], row[2]));
+    }
+    lines.join("\n")
 }
 
 /// 3 classes: 1–2 positive, 3 neutral, 4–5 negative; a mixed record counts by its score's sign.
@@ -137,15 +304,15 @@ fn report(m: &Metrics) -> String {
     lines.join("\n")
 }
 
-fn predictions(ids: &[String], labels: &[String], pred: &[Vec<bool>]) -> Table {
+fn predictions(ids: &[String], labels: &[String], pred: &[Vec<bool>], scores: Option<&[Vec<f32>]>) -> Table {
     let n = ids.len() * labels.len();
     let (mut id, mut label, mut score, mut predicted) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    for (r, p) in ids.iter().zip(pred) {
-        for (l, &v) in labels.iter().zip(p) {
+    for (i, (r, p)) in ids.iter().zip(pred).enumerate() {
+        for (j, (l, &v)) in labels.iter().zip(p).enumerate() {
             id.push(Some(r.clone()));
             label.push(Some(l.clone()));
-            score.push(Some(if v { 1.0 } else { 0.0 }));
+            score.push(Some(scores.map_or(if v { 1.0 } else { 0.0 }, |s| f64::from(s[i][j]))));
             predicted.push(Some(i32::from(v)));
         }
     }
@@ -155,7 +322,11 @@ fn predictions(ids: &[String], labels: &[String], pred: &[Vec<bool>]) -> Table {
         columns: vec![
             Col::new("record_id", "record id from the labelled file (or its row number)", ColumnData::Str(id)),
             Col::new("label", "label column", ColumnData::Str(label)),
-            Col::new("score", "score (a codebook gives 1 or 0)", ColumnData::F64(score)),
+            Col::new(
+                "score",
+                "score: a model's margin (predicted when above the label's threshold); a codebook gives 1 or 0",
+                ColumnData::F64(score),
+            ),
             Col::new("predicted", "1 if the label was predicted", ColumnData::I32(predicted)),
         ],
     }

@@ -27,6 +27,8 @@ pub struct Columns {
     pub sentiment: Option<String>,
     /// FFT rating.
     pub rating: Option<String>,
+    /// Respondent (group) id: folds keep a respondent's records together (default: the record id).
+    pub group: Option<String>,
 }
 
 /// A labelled set in memory.
@@ -46,6 +48,8 @@ pub struct LabelledSet {
     pub labels: Vec<String>,
     /// Per record, per label.
     pub y: Vec<Vec<bool>>,
+    /// Respondent (group) of each record.
+    pub groups: Vec<String>,
 }
 
 /// Evaluation errors.
@@ -73,6 +77,42 @@ fn cell_text(c: Option<&Cell>) -> String {
 /// # Errors
 /// Unreadable file or missing columns; a label cell that is not blank, 0 or 1 names its row.
 pub fn read_labelled(path: &Path, cols: &Columns) -> Result<LabelledSet, EvalError> {
+    read_set(path, cols, true)
+}
+
+/// Reads the long layout: a texts file (id, text, question… columns, no label columns) and a
+/// `record_id,label` CSV with one row per record and label; records with no row have no label.
+/// Labels are in order of first appearance.
+///
+/// # Errors
+/// Unreadable files, missing columns, or a label row whose id is not in the texts file.
+pub fn read_long(texts: &Path, long: &Path, cols: &Columns) -> Result<LabelledSet, EvalError> {
+    let mut set = read_set(texts, cols, false)?;
+    let err = |message: String| EvalError::Data { path: long.to_path_buf(), message };
+    let index: std::collections::HashMap<&str, usize> =
+        set.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let mut reader = csv::Reader::from_path(long).map_err(|e| err(e.to_string()))?;
+    let mut pairs = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| err(format!("row {}: {e}", i + 2)))?;
+        let (Some(id), Some(label)) = (rec.get(0).map(str::trim), rec.get(1).map(str::trim)) else {
+            return Err(err(format!("row {}: expected record_id,label", i + 2)));
+        };
+        let r =
+            *index.get(id).ok_or_else(|| err(format!("row {}: record {id:?} is not in {}", i + 2, texts.display())))?;
+        if !set.labels.iter().any(|l| l == label) {
+            set.labels.push(label.to_owned());
+        }
+        pairs.push((r, set.labels.iter().position(|l| l == label).unwrap_or(0)));
+    }
+    set.y = vec![vec![false; set.labels.len()]; set.ids.len()];
+    for (r, j) in pairs {
+        set.y[r][j] = true;
+    }
+    Ok(set)
+}
+
+fn read_set(path: &Path, cols: &Columns, wide: bool) -> Result<LabelledSet, EvalError> {
     let source = SourceSettings {
         name: "labelled".to_owned(),
         path: path.to_path_buf(),
@@ -98,10 +138,11 @@ pub fn read_labelled(path: &Path, cols: &Columns) -> Result<LabelledSet, EvalErr
     };
     let text = find(&cols.text)?;
     let question = cols.question.as_deref().map(find).transpose()?;
-    let first_label = find(&cols.labels_from)?;
+    let first_label = if wide { find(&cols.labels_from)? } else { table.headers.len() };
     let id = cols.id.as_deref().map(find).transpose()?;
     let sentiment = cols.sentiment.as_deref().map(find).transpose()?;
     let rating = cols.rating.as_deref().map(find).transpose()?;
+    let group = cols.group.as_deref().map(find).transpose()?;
     let mut set = LabelledSet { labels: table.headers[first_label..].to_vec(), ..LabelledSet::default() };
     for item in table.items {
         let ReadItem::Row(row) = item else {
@@ -109,6 +150,7 @@ pub fn read_labelled(path: &Path, cols: &Columns) -> Result<LabelledSet, EvalErr
         };
         let get = |i: usize| cell_text(row.cells.get(i));
         set.ids.push(id.map_or_else(|| row.row.to_string(), get));
+        set.groups.push(group.map_or_else(|| set.ids[set.ids.len() - 1].clone(), get));
         set.texts.push(get(text));
         set.questions.push(question.map(get).and_then(|q| Question::parse(&q)).unwrap_or(Question::Nonspecific));
         set.ratings.push(rating.map(get).and_then(|r| ingest::parse_rating(r.trim())));

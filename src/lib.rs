@@ -26,6 +26,7 @@ pub mod config;
 pub mod evaluate;
 pub mod ingest;
 pub mod messages;
+pub mod model;
 pub mod output;
 pub mod people;
 pub mod pipeline;

@@ -40,6 +40,9 @@ pub enum RunError {
     /// Output.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// Learned coder.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
     /// Thread pool.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -77,6 +80,23 @@ pub fn load_codebook(source: &CodebookSource) -> Result<Codebook, CodebookError>
     match source {
         CodebookSource::Builtin => Codebook::from_toml(DEFAULT_CODEBOOK, "<builtin nhs-patient-experience.toml>"),
         CodebookSource::Path(p) => Codebook::from_file(p),
+    }
+}
+
+/// Loads the run's learned coder, if `[coder]` names one and its policy uses it.
+///
+/// # Errors
+/// An unusable model or label map (each error names its file).
+pub fn load_model(
+    settings: &Settings,
+    book: &Codebook,
+) -> Result<Option<crate::model::ThemeModel>, crate::model::ModelError> {
+    let c = &settings.coder;
+    match (&c.model, &c.label_map) {
+        (Some(m), Some(map)) if c.policy != crate::config::Policy::CodebookOnly => {
+            crate::model::ThemeModel::load(m, map, book, c.policy).map(Some)
+        }
+        _ => Ok(None),
     }
 }
 
@@ -314,6 +334,8 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
     lap("ingest", &mut timings);
 
     let engine = Engine::new(book);
+    let model = load_model(settings, &engine.book)?;
+    let engine = engine.with_model(model);
     let coded = code_records(&engine, &ingested.records, messages);
     let mut coding = coding_counts(&coded);
     let quarantine = redact_quarantine(&engine, &ingested.quarantine, &mut coding);

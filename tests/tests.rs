@@ -5,6 +5,7 @@ mod util;
 
 mod cli;
 mod ingest;
+mod learned;
 mod privacy;
 mod profile;
 mod props;

@@ -219,6 +219,8 @@ pub struct ThemeHit {
 pub struct Coder {
     /// The tokens of the last text coded.
     pub tokens: Tokens,
+    /// Scratch space of a learned model.
+    pub model: crate::model::Scratch,
     elems: Vec<(u32, Elem)>,
     starts: Vec<u32>,
     found: Vec<(u32, u32, u32)>,
@@ -457,7 +459,7 @@ impl Codebook {
     /// Codes one text. Themes come out in codebook order; `coder.tokens` holds the text's
     /// tokens afterwards.
     pub fn code(&self, text: &str, question: Question, coder: &mut Coder) -> Vec<ThemeHit> {
-        let Coder { tokens, elems, starts, found } = coder;
+        let Coder { tokens, elems, starts, found, .. } = coder;
         self.analyzer.analyze(text, tokens);
         // elements of each token: its stem id (if the codebook knows it) and prefix matches
         elems.clear();

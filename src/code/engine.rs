@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use super::sentiment::{Polarity, RecordPolarity, Sentiment, SentimentModel};
 use super::{Codebook, Coder, ThemeHit};
+use crate::config::Policy;
 use crate::record::Question;
 use crate::text::informative::{non_informative, Reading};
 use crate::text::redact::{Redaction, Redactor};
@@ -24,6 +25,31 @@ pub struct Engine {
     pub sentiment: SentimentModel,
     /// PII redactor.
     pub redactor: Redactor,
+    /// A learned model whose themes join the codebook's (see [`crate::config::Policy`]).
+    pub model: Option<std::sync::Arc<crate::model::ThemeModel>>,
+}
+
+/// What assigned a theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The codebook's rules.
+    Codebook,
+    /// The learned model (no span: the model reads the whole text).
+    Model,
+    /// Both.
+    Both,
+}
+
+impl Origin {
+    /// Name in outputs.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Codebook => "codebook",
+            Origin::Model => "model",
+            Origin::Both => "both",
+        }
+    }
 }
 
 /// A theme on a record, with its polarity.
@@ -35,6 +61,8 @@ pub struct CodedTheme {
     pub polarity: Polarity,
     /// Whether the mention is a concern (see the module docs).
     pub is_concern: bool,
+    /// What assigned it.
+    pub origin: Origin,
 }
 
 /// One record after the engine.
@@ -66,7 +94,14 @@ impl Engine {
     /// An engine with the built-in sentiment lexicon and redactor.
     #[must_use]
     pub fn new(book: Codebook) -> Engine {
-        Engine { book, sentiment: SentimentModel::english(), redactor: Redactor::new() }
+        Engine { book, sentiment: SentimentModel::english(), redactor: Redactor::new(), model: None }
+    }
+
+    /// The same engine with a learned model.
+    #[must_use]
+    pub fn with_model(mut self, model: Option<crate::model::ThemeModel>) -> Engine {
+        self.model = model.map(std::sync::Arc::new);
+        self
     }
 
     /// Processes one text.
@@ -88,7 +123,7 @@ impl Engine {
         explained: bool,
     ) -> (Coded, Sentiment) {
         let (safe, redactions) = self.redactor.redact(text);
-        let hits = self.book.code(&safe, question, coder);
+        let mut hits = self.book.code(&safe, question, coder);
         let tokens = &coder.tokens;
         let sentiment = if explained {
             self.sentiment.analyze_explained(&safe, tokens, question, rating)
@@ -102,12 +137,56 @@ impl Engine {
             Some(Reading::NoContent) => RecordPolarity::Neutral,
             None => sentiment.record,
         };
+        let mut origins = vec![Origin::Codebook; hits.len()];
+        if let Some(tm) = self.model.as_deref().filter(|m| m.policy != Policy::CodebookOnly) {
+            let found: Vec<u16> = hits.iter().map(|h| h.theme).collect();
+            let predicted = tm.themes(&safe, question, &found, tokens, reading.is_none(), &mut coder.model);
+            for (h, o) in hits.iter().zip(origins.iter_mut()) {
+                if predicted.binary_search(&h.theme).is_ok() {
+                    *o = Origin::Both;
+                }
+            }
+            if tm.policy == Policy::ModelOnly {
+                let keep: Vec<bool> = origins.iter().map(|o| *o == Origin::Both).collect();
+                let mut k = keep.iter();
+                hits.retain(|_| *k.next().unwrap_or(&false));
+                origins.retain(|o| *o == Origin::Both);
+            }
+            for t in predicted {
+                if !found.contains(&t) {
+                    hits.push(ThemeHit {
+                        theme: t,
+                        hits: 0,
+                        rule: String::new(),
+                        matched: String::new(),
+                        span: (0, 0),
+                        mentions: Vec::new(),
+                    });
+                    origins.push(Origin::Model);
+                }
+            }
+            let mut order: Vec<usize> = (0..hits.len()).collect();
+            order.sort_by_key(|&i| hits[i].theme);
+            let mut slots: Vec<Option<ThemeHit>> = hits.into_iter().map(Some).collect();
+            hits = order.iter().filter_map(|&i| slots[i].take()).collect();
+            origins = order.iter().map(|&i| origins[i]).collect();
+        }
         let themes = hits
             .into_iter()
-            .map(|hit| {
+            .zip(origins)
+            .map(|(hit, origin)| {
                 let polarities =
                     hit.mentions.iter().map(|m| sentiment.mention_polarity(m.tokens.0 as usize..m.tokens.1 as usize));
-                let mut pol = Polarity::Neutral;
+                // a model theme has no mention: it takes the record's polarity
+                let mut pol = if hit.mentions.is_empty() {
+                    match sentiment.record {
+                        RecordPolarity::Positive => Polarity::Positive,
+                        RecordPolarity::Negative => Polarity::Negative,
+                        RecordPolarity::Neutral | RecordPolarity::Mixed => Polarity::Neutral,
+                    }
+                } else {
+                    Polarity::Neutral
+                };
                 for p in polarities {
                     if p == Polarity::Negative || (p == Polarity::Positive && pol == Polarity::Neutral) {
                         pol = p;
@@ -122,7 +201,7 @@ impl Engine {
                 }
                 let is_concern = reading.is_none()
                     && (pol == Polarity::Negative || (question == Question::CouldImprove && pol != Polarity::Positive));
-                CodedTheme { hit, polarity: pol, is_concern }
+                CodedTheme { hit, polarity: pol, is_concern, origin }
             })
             .collect();
         let redacted = match safe {

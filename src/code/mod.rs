@@ -8,4 +8,4 @@ pub mod sentiment;
 pub use codebook::{
     is_negator, Codebook, CodebookError, Coder, Finding, Improvement, Mention, Negation, Severity, Theme, ThemeHit,
 };
-pub use engine::{Coded, CodedTheme, Engine};
+pub use engine::{Coded, CodedTheme, Engine, Origin};

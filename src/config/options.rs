@@ -28,6 +28,20 @@ pub struct PipelineOptions {
     /// Statistics and disclosure control.
     #[serde(default)]
     pub analysis: AnalysisOptions,
+    /// The learned theme coder.
+    pub coder: Option<Spanned<CoderOptions>>,
+}
+
+/// `[coder]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoderOptions {
+    /// A model from `unheard train`, relative to the pipeline file.
+    pub model: Option<Spanned<String>>,
+    /// `union`, `model_only` or `codebook_only` (default: `union` with a model, else `codebook_only`).
+    pub policy: Option<Spanned<String>>,
+    /// `theme_code,label` CSV mapping the model's labels to the codebook's themes.
+    pub label_map: Option<Spanned<String>>,
 }
 
 /// `[analysis]`

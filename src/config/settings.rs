@@ -112,6 +112,35 @@ pub enum CodebookSource {
     Path(PathBuf),
 }
 
+/// How codebook and model themes combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// Themes from the codebook or the model.
+    Union,
+    /// Only the model's themes (with the codebook's evidence where it agrees).
+    ModelOnly,
+    /// Only the codebook's themes.
+    CodebookOnly,
+}
+
+/// A resolved `[coder]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoderSettings {
+    /// The learned model.
+    pub model: Option<PathBuf>,
+    /// How codebook and model themes combine.
+    pub policy: Policy,
+    /// `theme_code,label` map from model labels to themes.
+    pub label_map: Option<PathBuf>,
+}
+
+impl Default for CoderSettings {
+    fn default() -> Self {
+        CoderSettings { model: None, policy: Policy::CodebookOnly, label_map: None }
+    }
+}
+
 /// A resolved `[[source]]`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceSettings {
@@ -177,6 +206,8 @@ pub struct Settings {
     pub people: PeopleSettings,
     /// Statistics settings.
     pub analysis: AnalysisSettings,
+    /// The learned coder.
+    pub coder: CoderSettings,
 }
 
 /// A resolved `[analysis]`.
@@ -455,6 +486,7 @@ fn resolve(
             "alpha0 must be above 0, weight_cap above 1, under_represented above 0 and over_represented above 1",
         ));
     }
+    let coder = resolve_coder(&options, ctx, base)?;
     let dimensions = CANONICAL_DIMENSIONS
         .iter()
         .map(|s| (*s).to_owned())
@@ -474,7 +506,46 @@ fn resolve(
         dimensions,
         people,
         analysis,
+        coder,
     })
+}
+
+fn resolve_coder(options: &PipelineOptions, ctx: &Ctx<'_>, base: &Path) -> Result<CoderSettings, ConfigError> {
+    let Some(spanned) = &options.coder else { return Ok(CoderSettings::default()) };
+    let c = spanned.get_ref();
+    let model = c.model.as_ref().map(|m| join(base, m.get_ref()));
+    let label_map = c.label_map.as_ref().map(|m| join(base, m.get_ref()));
+    let policy = match &c.policy {
+        None if model.is_some() => Policy::Union,
+        None => Policy::CodebookOnly,
+        Some(p) => match p.get_ref().as_str() {
+            "union" => Policy::Union,
+            "model_only" => Policy::ModelOnly,
+            "codebook_only" => Policy::CodebookOnly,
+            other => {
+                return Err(ctx.err(
+                    Some(p.span()),
+                    "coder.policy",
+                    format!("unknown policy {other:?}; expected union, model_only or codebook_only"),
+                ))
+            }
+        },
+    };
+    if policy != Policy::CodebookOnly && model.is_none() {
+        return Err(ctx.err(
+            c.policy.as_ref().map(Spanned::span).or(Some(spanned.span())),
+            "coder.model",
+            "this policy needs a model; set `model` (from `unheard train`) or use policy = \"codebook_only\"",
+        ));
+    }
+    if model.is_some() && label_map.is_none() {
+        return Err(ctx.err(
+            c.model.as_ref().map(Spanned::span),
+            "coder.label_map",
+            "a model needs a label map (`theme_code,label` CSV), e.g. label_map = \"label-maps/fft-v6.csv\"",
+        ));
+    }
+    Ok(CoderSettings { model, policy, label_map })
 }
 
 /// `base/p`, with `.` and `dir/..` folded away (lexically: the paths are shown to people).
@@ -670,6 +741,25 @@ mod tests {
         assert_eq!(s.baseline.map(|b| b.path), Some(PathBuf::from("p/a.csv")));
         let err = parse(&text.replace("baseline = \"b\"", "baseline = \"c\"")).unwrap_err();
         assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("run.baseline")), "{err}");
+    }
+
+    #[test]
+    fn coder_section_is_resolved_and_checked() {
+        let s = parse("[coder]\nmodel = \"m.json\"\nlabel_map = \"map.csv\"\n[[source]]\npath = \"a.csv\"\n").unwrap();
+        assert_eq!(s.coder.policy, Policy::Union, "union by default with a model");
+        assert_eq!(s.coder.model, Some(PathBuf::from("p/m.json")));
+        assert_eq!(parse("[[source]]\npath = \"a.csv\"\n").unwrap().coder.policy, Policy::CodebookOnly);
+        let err = parse(
+            "[coder]\nmodel = \"m.json\"\nlabel_map = \"x.csv\"\npolicy = \"both\"\n[[source]]\npath = \"a.csv\"\n",
+        )
+        .unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(4), Some("coder.policy")), "{err}");
+        let err = parse("[coder]\npolicy = \"model_only\"\n[[source]]\npath = \"a.csv\"\n").unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("coder.model")), "{err}");
+        let err = parse("[coder]\nmodel = \"m.json\"\n[[source]]\npath = \"a.csv\"\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("coder.label_map"), "{err}");
+        let err = parse("[coder]\nmodle = \"m.json\"\n[[source]]\npath = \"a.csv\"\n").unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("modle")), "{err}");
     }
 
     #[test]

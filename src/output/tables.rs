@@ -105,24 +105,27 @@ pub fn record_themes(records: &[Record], coded: &[Coded], book: &Codebook) -> Ta
     let mut polarity = Vec::new();
     let mut concern = Vec::new();
     let mut negated = Vec::new();
+    let mut origin = Vec::new();
     for (r, c) in records.iter().zip(coded) {
         for t in &c.themes {
             let h = &t.hit;
             polarity.push(s(t.polarity.as_str()));
             concern.push(Some(t.is_concern));
             negated.push(Some(h.mentions.first().is_some_and(|m| m.negated)));
+            origin.push(s(t.origin.as_str()));
+            // a theme only the model found has no rule and no span: null evidence
+            let evidence = !h.mentions.is_empty();
             let t = &book.themes[h.theme as usize];
             id.push(s(&r.record_id));
             code.push(s(&t.code));
             category.push(s(&t.category));
-            rule.push(s(&h.rule));
-            matched.push(s(&h.matched));
-            start.push(i32::try_from(h.span.0).ok());
-            end.push(i32::try_from(h.span.1).ok());
+            rule.push(evidence.then(|| h.rule.clone()));
+            matched.push(evidence.then(|| h.matched.clone()));
+            start.push(i32::try_from(h.span.0).ok().filter(|_| evidence));
+            end.push(i32::try_from(h.span.1).ok().filter(|_| evidence));
             hits.push(i32::try_from(h.hits).ok());
         }
     }
-    let n = id.len();
     Table {
         name: "record_themes".to_owned(),
         grain: "one theme coded on one record".to_owned(),
@@ -132,8 +135,8 @@ pub fn record_themes(records: &[Record], coded: &[Coded], book: &Codebook) -> Ta
             Col::new("category", "the theme's category", ColumnData::Str(category)),
             Col::new(
                 "origin",
-                "what assigned the theme: codebook (rules) or model",
-                ColumnData::Str(vec![s("codebook"); n]),
+                "what assigned the theme: codebook (rules), model (the learned coder; no evidence span) or both",
+                ColumnData::Str(origin),
             ),
             Col::new("rule", "the first codebook term that matched, as written", ColumnData::Str(rule)),
             Col::new(

@@ -1,0 +1,127 @@
+//! The learned coder as a user runs it: train on a small synthetic labelled file, evaluate the
+//! model and by cross-validation, refuse a model of another analyzer, and code a run with it.
+
+use std::path::Path;
+
+use arrow::array::{Array, AsArray};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::util::{canonical_csv, unheard};
+
+const HEADER: &str = "Comment ID,Respondent ID,FFT categorical answer,FFT question,FFT answer,Comment sentiment,Not assigned,Parking,Staff manner & personal attributes,Timeliness of care";
+
+/// Synthetic comments (written here, not real ones), with their labels and sentiment.
+fn labelled_csv(rows: usize) -> String {
+    let texts: [(&str, [u8; 4], u8); 6] = [
+        ("Parking was impossible and expensive", [0, 1, 0, 0], 5),
+        ("The nurse was lovely and kind", [0, 0, 1, 0], 1),
+        ("Waited far too long, over three hours", [0, 0, 0, 1], 5),
+        ("Kind staff but the wait was far too long", [0, 0, 1, 1], 3),
+        ("No parking spaces and a long wait", [0, 1, 0, 1], 4),
+        ("Really caring and kind doctor", [0, 0, 1, 0], 2),
+    ];
+    let extra = ["", " today", " again", " on Monday", " this time"];
+    let mut s = format!("{HEADER}\n");
+    for i in 0..rows {
+        let (t, y, sent) = texts[i % texts.len()];
+        s.push_str(&format!(
+            "C{i},P{},{},What was good?,\"{t}{}\",{sent},{},{},{},{}\n",
+            i / 3,
+            1 + i % 5,
+            extra[i % extra.len()],
+            y[0],
+            y[1],
+            y[2],
+            y[3]
+        ));
+    }
+    s
+}
+
+fn table(path: &Path) -> arrow::record_batch::RecordBatch {
+    let file = std::fs::File::open(path).unwrap();
+    let batches: Vec<_> =
+        ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap().map(Result::unwrap).collect();
+    arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+}
+
+fn strings(batch: &arrow::record_batch::RecordBatch, name: &str) -> Vec<Option<String>> {
+    let col = batch.column_by_name(name).unwrap().as_string::<i32>();
+    (0..col.len()).map(|i| (!col.is_null(i)).then(|| col.value(i).to_owned())).collect()
+}
+
+#[test]
+fn train_eval_cross_validate_and_run_with_the_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("l.csv"), labelled_csv(120)).unwrap();
+    let r = unheard(dir, &["train", "--labelled", "l.csv", "--out", "m.json", "--seed", "3"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("trained 4 labels and sentiment on 120 records"), "{}", r.stdout);
+    let model: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("m.json")).unwrap()).unwrap();
+    assert_eq!(model["version"], 1);
+    assert_eq!(model["analyzer"], unheard::text::ANALYZER_ID);
+    assert_eq!(model["training"]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(model["labels"].as_array().unwrap().len(), 4);
+    assert!(model["labels"][1]["threshold"].is_number());
+    assert!(model["features"]["vocabulary"].as_array().unwrap().len() > 10);
+
+    // the same seed gives the same model (bar the timing)
+    let r = unheard(dir, &["train", "--labelled", "l.csv", "--out", "m2.json", "--seed", "3"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("m2.json")).unwrap()).unwrap();
+    assert_eq!(again["labels"], model["labels"]);
+
+    // the model on its own training data
+    let r = unheard(dir, &["eval", "--model", "m.json", "--labelled", "l.csv", "--out", "ev"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let metrics = table(&dir.join("ev/metrics.parquet"));
+    let labels = strings(&metrics, "label");
+    let f1 = metrics.column_by_name("f1").unwrap().as_primitive::<arrow::datatypes::Float64Type>();
+    let micro = labels.iter().position(|l| l.as_deref() == Some("_micro")).unwrap();
+    assert!(f1.value(micro) > 0.8, "micro-F1 on the training data: {}\n{}", f1.value(micro), r.stdout);
+    assert!(!labels.iter().any(|l| l.as_deref() == Some("Not assigned")), "left out of the scores");
+    let preds = table(&dir.join("ev/predictions.parquet"));
+    assert_eq!(preds.num_rows(), 120 * 4, "record × label");
+    assert_eq!(strings(&preds, "record_id")[0].as_deref(), Some("C0"));
+
+    // 3-fold cross-validation by respondent
+    let r = unheard(dir, &["eval", "--folds", "3", "--labelled", "l.csv", "--out", "cv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("3-fold cross-validation"), "{}", r.stdout);
+    assert!(dir.join("cv/metrics.parquet").exists() && dir.join("cv/predictions.parquet").exists());
+
+    // a model of another analyzer is refused, naming the file
+    let text = std::fs::read_to_string(dir.join("m.json")).unwrap();
+    std::fs::write(dir.join("other.json"), text.replace(unheard::text::ANALYZER_ID, "some-other-analyzer/9")).unwrap();
+    let r = unheard(dir, &["eval", "--model", "other.json", "--labelled", "l.csv"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("other.json") && r.stderr.contains("some-other-analyzer/9"), "{}", r.stderr);
+    std::fs::write(dir.join("v9.json"), text.replacen("\"version\":1", "\"version\":9", 1)).unwrap();
+    let r = unheard(dir, &["eval", "--model", "v9.json", "--labelled", "l.csv"]);
+    assert!(r.code == 2 && r.stderr.contains("v9.json") && r.stderr.contains("version 9"), "{}", r.stderr);
+
+    // a run with the model: its themes are recorded with origin "model"
+    std::fs::write(
+        dir.join("map.csv"),
+        "theme_code,label\nLOC03,Parking\nSTF01,Staff manner & personal attributes\nACC04,Timeliness of care\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("feedback.csv"), canonical_csv(60)).unwrap();
+    std::fs::write(
+        dir.join("p.toml"),
+        "[run]\nout = \"o\"\n[coder]\nmodel = \"m.json\"\nlabel_map = \"map.csv\"\npolicy = \"union\"\n[[source]]\npath = \"feedback.csv\"\n",
+    )
+    .unwrap();
+    let r = unheard(dir, &["run", "p.toml", "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let themes = table(&dir.join("o/record_themes.parquet"));
+    let origin = strings(&themes, "origin");
+    let rule = strings(&themes, "rule");
+    assert!(origin.iter().any(|o| o.as_deref() == Some("model")), "{origin:?}");
+    for (o, r) in origin.iter().zip(&rule) {
+        assert!(matches!(o.as_deref(), Some("codebook" | "model" | "both")));
+        assert_eq!(o.as_deref() == Some("model"), r.is_none(), "model-only themes have no rule");
+    }
+}
