@@ -5,10 +5,9 @@
 //! one row per comment, a text column, a question column, and one 0/1 column per label from
 //! `labels_from` to the last column.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::config::{DateFormat, Encoding, Format, SourceSettings};
+use crate::config::{Format, SourceSettings};
 use crate::ingest::{self, Cell, ReadItem};
 use crate::record::Question;
 
@@ -113,19 +112,7 @@ pub fn read_long(texts: &Path, long: &Path, cols: &Columns) -> Result<LabelledSe
 }
 
 fn read_set(path: &Path, cols: &Columns, wide: bool) -> Result<LabelledSet, EvalError> {
-    let source = SourceSettings {
-        name: "labelled".to_owned(),
-        path: path.to_path_buf(),
-        format: Format::Csv,
-        encoding: Encoding::Auto,
-        delimiter: b',',
-        sheet: None,
-        date_format: DateFormat::default(),
-        columns: BTreeMap::new(),
-        texts: Vec::new(),
-        default_question: None,
-        question_values: BTreeMap::new(),
-    };
+    let source = SourceSettings::plain("labelled", path, Format::Csv);
     let bytes = std::fs::read(path).map_err(|e| ingest::IngestError::Io { path: path.to_path_buf(), source: e })?;
     let table = ingest::read_table(&source, &ingest::decompress(path, &bytes)?)?;
     let err = |message: String| EvalError::Data { path: path.to_path_buf(), message };

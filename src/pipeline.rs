@@ -250,6 +250,12 @@ struct TableEntry {
 }
 
 #[derive(Debug, Serialize)]
+struct ModelEntry {
+    path: String,
+    sha256: String,
+}
+
+#[derive(Debug, Serialize)]
 struct CodebookEntry {
     name: String,
     version: String,
@@ -274,6 +280,8 @@ struct Manifest<'a> {
     threads: usize,
     settings: &'a Settings,
     codebook: CodebookEntry,
+    /// the learned model, when the pipeline uses one
+    model: Option<ModelEntry>,
     baseline: Option<BaselineEntry>,
     inputs: &'a [SourceReport],
     carried_columns: &'a [String],
@@ -419,6 +427,10 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         run: &settings.name,
         threads,
         settings,
+        model: settings.coder.model.as_ref().map(|p| ModelEntry {
+            path: p.display().to_string(),
+            sha256: crate::model::file_sha256(p).unwrap_or_default(),
+        }),
         codebook: CodebookEntry {
             name: book.name.clone(),
             version: book.version.clone(),

@@ -124,4 +124,34 @@ fn train_eval_cross_validate_and_run_with_the_model() {
         assert!(matches!(o.as_deref(), Some("codebook" | "model" | "both")));
         assert_eq!(o.as_deref() == Some("model"), r.is_none(), "model-only themes have no rule");
     }
+    let m = crate::util::manifest(&dir.join("o"));
+    assert_eq!(m["model"]["sha256"].as_str().map(str::len), Some(64), "the manifest records the model's hash");
+}
+
+#[test]
+fn train_on_the_long_layout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut texts = String::from("Comment ID,Respondent ID,FFT question,FFT answer,Comment sentiment\n");
+    let mut long = String::from("record_id,label\n");
+    for i in 0..90 {
+        let (t, labels): (&str, &[&str]) = match i % 3 {
+            0 => ("Parking was impossible", &["Parking"]),
+            1 => ("The nurse was lovely", &["Staff manner"]),
+            _ => ("Lovely nurse but nowhere to park", &["Parking", "Staff manner"]),
+        };
+        texts.push_str(&format!("L{i},P{},What could we do better?,{t} {i},\n", i / 2));
+        for l in labels {
+            long.push_str(&format!("L{i},{l}\n"));
+        }
+    }
+    std::fs::write(dir.join("texts.csv"), texts).unwrap();
+    std::fs::write(dir.join("long.csv"), long).unwrap();
+    let r = unheard(dir, &["train", "--labelled", "texts.csv", "--long-labels", "long.csv", "--out", "m.json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("trained 2 labels"), "{}", r.stdout);
+    std::fs::write(dir.join("bad.csv"), "record_id,label\nnope,Parking\n").unwrap();
+    let bad = unheard(dir, &["train", "--labelled", "texts.csv", "--long-labels", "bad.csv", "--out", "m2.json"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("record \"nope\" is not in"), "{}", bad.stderr);
 }

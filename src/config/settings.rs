@@ -585,19 +585,27 @@ fn input_source(path: &Path, ctx: &Ctx<'_>) -> Result<SourceSettings, ConfigErro
             ),
         )
     })?;
-    Ok(SourceSettings {
-        name: file_stem(path),
-        path: path.to_path_buf(),
-        format,
-        encoding: Encoding::Auto,
-        delimiter: b',',
-        sheet: None,
-        date_format: DateFormat::default(),
-        columns: BTreeMap::new(),
-        texts: Vec::new(),
-        default_question: None,
-        question_values: BTreeMap::new(),
-    })
+    Ok(SourceSettings::plain(&file_stem(path), path, format))
+}
+
+impl SourceSettings {
+    /// A source read as it is: canonical columns, automatic encoding, ISO dates.
+    #[must_use]
+    pub fn plain(name: &str, path: &Path, format: Format) -> SourceSettings {
+        SourceSettings {
+            name: name.to_owned(),
+            path: path.to_path_buf(),
+            format,
+            encoding: Encoding::Auto,
+            delimiter: b',',
+            sheet: None,
+            date_format: DateFormat::default(),
+            columns: BTreeMap::new(),
+            texts: Vec::new(),
+            default_question: None,
+            question_values: BTreeMap::new(),
+        }
+    }
 }
 
 fn question(ctx: &Ctx<'_>, key: &str, value: &Spanned<String>) -> Result<Question, ConfigError> {
