@@ -231,12 +231,20 @@ fn model_sentiment_report(gold: &[Option<u8>], three: &[Option<usize>], five: &[
         return "sentiment: not learned, or no labelled sentiment in the file".to_owned();
     }
     let right: u64 = (0..3).map(|i| confusion[i][i]).sum();
+    confusion_report(
+        format!(
+            "sentiment over {n} labelled records: 3 classes (1-2 positive, 3 neutral, 4-5 negative) accuracy {:.3}; 5 classes accuracy {:.3}",
+            right as f64 / n as f64,
+            right5 as f64 / n as f64
+        ),
+        &confusion,
+    )
+}
+
+/// A headline and a 3-class confusion table (rows labelled, columns predicted).
+fn confusion_report(headline: String, confusion: &[[u64; 3]; 3]) -> String {
     let names = ["positive", "neutral", "negative"];
-    let mut lines = vec![format!(
-        "sentiment over {n} labelled records: 3 classes (1-2 positive, 3 neutral, 4-5 negative) accuracy {:.3}; 5 classes accuracy {:.3}",
-        right as f64 / n as f64,
-        right5 as f64 / n as f64
-    )];
+    let mut lines = vec![headline];
     lines.push(format!(
         "{:>14} {:>9} {:>9} {:>9}   (rows: labelled, columns: predicted)",
         "", names[0], names[1], names[2]
@@ -275,16 +283,10 @@ fn sentiment_report(gold: &[Option<u8>], pred: &[(RecordPolarity, f32)]) -> Stri
         return "sentiment: no labelled sentiment in the file".to_owned();
     }
     let right: u64 = (0..3).map(|i| confusion[i][i]).sum();
-    let names = ["positive", "neutral", "negative"];
-    let mut lines = vec![format!("sentiment, 3 classes (1-2 positive, 3 neutral, 4-5 negative; mixed by the sign of its score): accuracy {:.3} over {n} labelled records", right as f64 / n as f64)];
-    lines.push(format!(
-        "{:>14} {:>9} {:>9} {:>9}   (rows: labelled, columns: predicted)",
-        "", names[0], names[1], names[2]
-    ));
-    for (i, row) in confusion.iter().enumerate() {
-        lines.push(format!("{:>14} {:>9} {:>9} {:>9}", names[i], row[0], row[1], row[2]));
-    }
-    lines.join("\n")
+    confusion_report(
+        format!("sentiment, 3 classes (1-2 positive, 3 neutral, 4-5 negative; mixed by the sign of its score): accuracy {:.3} over {n} labelled records", right as f64 / n as f64),
+        &confusion,
+    )
 }
 
 fn report(m: &Metrics) -> String {
