@@ -97,15 +97,24 @@ pub struct EvalArgs {
     /// held-out fold, score all predictions (with --model: that model's training options).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(2..))]
     pub folds: Option<u32>,
-    /// Column with the respondent id; folds keep a respondent's comments together.
-    #[arg(long, default_value = "Respondent ID")]
-    pub group_column: String,
     /// Labels left out of the scores of a model (repeatable).
     #[arg(long = "exclude-label", value_name = "LABEL", default_values_t = [String::from("Not assigned"), String::from("Labelling not possible")])]
     pub exclude_labels: Vec<String>,
     /// Training options for --folds without --model.
     #[command(flatten)]
     pub learn: LearnArgs,
+    /// Where things are in the labelled file.
+    #[command(flatten)]
+    pub columns: LabelledColumns,
+    /// Write predictions.parquet and metrics.parquet here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Where things are in a labelled file (defaults: the FFT export's column names). An empty
+/// value ("") means the file has no such column.
+#[derive(Debug, Clone, Args)]
+pub struct LabelledColumns {
     /// Column with the free text.
     #[arg(long, default_value = "FFT answer")]
     pub text_column: String,
@@ -118,15 +127,34 @@ pub struct EvalArgs {
     /// Column with the record id (default: row number).
     #[arg(long, default_value = "Comment ID")]
     pub id_column: String,
-    /// Column with sentiment 1 (very positive) … 5 (very negative).
+    /// Column with sentiment 1 (very positive) … 5 (very negative); blank rows are skipped
+    /// for sentiment; "" = no sentiment.
     #[arg(long, default_value = "Comment sentiment")]
     pub sentiment_column: String,
-    /// Column with the FFT rating (a prior for sentiment).
+    /// Column with the FFT rating (a prior for the codebook's sentiment).
     #[arg(long, default_value = "FFT categorical answer")]
     pub rating_column: String,
-    /// Write predictions.parquet and metrics.parquet here.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// Column with the respondent id: folds keep a respondent's comments together; "" = the
+    /// record id.
+    #[arg(long, default_value = "Respondent ID")]
+    pub group_column: String,
+}
+
+impl LabelledColumns {
+    /// The columns to read; the rating only when `rating` (the learned coder does not use it).
+    #[must_use]
+    pub fn columns(&self, rating: bool) -> crate::evaluate::Columns {
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        crate::evaluate::Columns {
+            text: self.text_column.clone(),
+            question: opt(&self.question_column),
+            labels_from: self.labels_from.clone(),
+            id: opt(&self.id_column),
+            sentiment: opt(&self.sentiment_column),
+            rating: if rating { opt(&self.rating_column) } else { None },
+            group: opt(&self.group_column),
+        }
+    }
 }
 
 /// Arguments of `train`.
@@ -143,26 +171,9 @@ pub struct TrainArgs {
     /// Where to write the model (JSON; gzip when the name ends in .gz).
     #[arg(long, value_name = "MODEL")]
     pub out: PathBuf,
-    /// Column with the free text.
-    #[arg(long, default_value = "FFT answer")]
-    pub text_column: String,
-    /// Column with the question.
-    #[arg(long, default_value = "FFT question")]
-    pub question_column: String,
-    /// First label column: it and every column after it is a 0/1 label.
-    #[arg(long, default_value = "Not assigned")]
-    pub labels_from: String,
-    /// Column with the record id.
-    #[arg(long, default_value = "Comment ID")]
-    pub id_column: String,
-    /// Column with sentiment 1 (very positive) … 5 (very negative); blank rows are skipped
-    /// for sentiment. "" = learn no sentiment.
-    #[arg(long, default_value = "Comment sentiment")]
-    pub sentiment_column: String,
-    /// Column with the respondent id (inner folds keep a respondent's comments together);
-    /// "" = the record id.
-    #[arg(long, default_value = "Respondent ID")]
-    pub group_column: String,
+    /// Where things are in the labelled file.
+    #[command(flatten)]
+    pub columns: LabelledColumns,
     /// Training options.
     #[command(flatten)]
     pub learn: LearnArgs,

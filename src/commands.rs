@@ -26,15 +26,8 @@ pub fn eval(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
     };
     let source = args.codebook.clone().map_or(CodebookSource::Builtin, CodebookSource::Path);
     let book = load_codebook(&source)?;
-    let cols = Columns {
-        text: args.text_column.clone(),
-        question: Some(args.question_column.clone()),
-        labels_from: args.labels_from.clone(),
-        id: Some(args.id_column.clone()),
-        sentiment: Some(args.sentiment_column.clone()),
-        rating: Some(args.rating_column.clone()),
-        group: None,
-    };
+    // a codebook is not trained, so no folds and no respondent column are needed
+    let cols = Columns { group: None, ..args.columns.columns(true) };
     let set = evaluate::read_labelled(&args.labelled, &cols)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     let map = evaluate::read_label_map(label_map)?;
@@ -87,19 +80,6 @@ pub fn eval(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn model_columns(text: &str, question: &str, labels_from: &str, id: &str, sentiment: &str, group: &str) -> Columns {
-    let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    Columns {
-        text: text.to_owned(),
-        question: opt(question),
-        labels_from: labels_from.to_owned(),
-        id: opt(id),
-        sentiment: opt(sentiment),
-        rating: None,
-        group: opt(group),
-    }
-}
-
 /// `unheard train`: learns a theme coder (and sentiment) from labelled comments.
 ///
 /// # Errors
@@ -108,14 +88,7 @@ pub fn train(args: &crate::cli::TrainArgs, messages: &Messages) -> Result<ExitCo
     use crate::model::train;
     let started = std::time::Instant::now();
     let opts = args.learn.options()?;
-    let cols = model_columns(
-        &args.text_column,
-        &args.question_column,
-        &args.labels_from,
-        &args.id_column,
-        &args.sentiment_column,
-        &args.group_column,
-    );
+    let cols = args.columns.columns(false);
     let set = match &args.long_labels {
         None => evaluate::read_labelled(&args.labelled, &cols),
         Some(long) => evaluate::read_long(&args.labelled, long, &cols),
@@ -152,14 +125,7 @@ pub fn train(args: &crate::cli::TrainArgs, messages: &Messages) -> Result<ExitCo
 fn eval_model(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
     use crate::model::{train, Model};
     let model = args.model.as_ref().map(|p| Model::load(p)).transpose()?;
-    let cols = model_columns(
-        &args.text_column,
-        &args.question_column,
-        &args.labels_from,
-        &args.id_column,
-        &args.sentiment_column,
-        &args.group_column,
-    );
+    let cols = args.columns.columns(false);
     let set = evaluate::read_labelled(&args.labelled, &cols)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     let targets = train::Targets { labels: &set.labels, y: &set.y, sentiment: &set.sentiment, groups: &set.groups };
@@ -173,7 +139,12 @@ fn eval_model(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
             };
             let analysed = train::analyse(&set.texts, &set.questions, &opts.features);
             let p = train::cross_validate(&analysed, &targets, k as usize, &opts);
-            (set.labels.clone(), set.y.clone(), p, format!("{k}-fold cross-validation by {:?}", args.group_column))
+            (
+                set.labels.clone(),
+                set.y.clone(),
+                p,
+                format!("{k}-fold cross-validation by {:?}", args.columns.group_column),
+            )
         }
         (None, Some(m)) => {
             let index: Vec<usize> = m
