@@ -423,12 +423,16 @@ impl Codebook {
                     self.prefixes.push(p);
                     self.prefixes.len() - 1
                 });
-                segments.last_mut().map(|s| s.1.push(Elem::Prefix(u32::try_from(idx).unwrap_or(u32::MAX))));
+                if let Some(s) = segments.last_mut() {
+                    s.1.push(Elem::Prefix(u32::try_from(idx).unwrap_or(u32::MAX)))
+                }
             } else {
                 for stem in self.analyzer.stems_of(word) {
                     let n = u32::try_from(self.vocab.len()).unwrap_or(u32::MAX);
                     let id = *self.vocab.entry(stem).or_insert(n);
-                    segments.last_mut().map(|s| s.1.push(Elem::Stem(id)));
+                    if let Some(s) = segments.last_mut() {
+                        s.1.push(Elem::Stem(id))
+                    }
                 }
             }
         }
