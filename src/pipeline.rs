@@ -366,16 +366,22 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
     let staging = Staging::new(&settings.out)?;
     let dir = staging.path().to_path_buf();
     let source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
-    let parts = tables::records(
-        &ingested.records,
-        &coded,
-        &groups,
-        &ingested.extra_columns,
-        &source_files,
-        settings.keep_original_text,
+    // the two big tables are independent: build them side by side
+    let (parts, record_themes) = rayon::join(
+        || {
+            tables::records(
+                &ingested.records,
+                &coded,
+                &groups,
+                &ingested.extra_columns,
+                &source_files,
+                settings.keep_original_text,
+            )
+        },
+        || tables::record_themes(&ingested.records, &coded, book),
     );
     let singles: Vec<Table> = vec![
-        tables::record_themes(&ingested.records, &coded, book),
+        record_themes,
         tables::themes(book),
         tables::representation(&who.representation),
         tables::theme_by_group(&who.theme_by_group, &groups, book),

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use rayon::prelude::*;
+
 use super::{Col, ColumnData, Table};
 use crate::analyse::stats::Published;
 use crate::analyse::who::{RankingRow, RepresentationRow, ThemeGroupRow, UnderheardRow};
@@ -46,8 +48,10 @@ pub fn records(
     for (i, r) in records.iter().enumerate() {
         by_month.entry(month_of(r)).or_default().push(i);
     }
-    by_month
-        .into_iter()
+    // months are independent: build them in parallel (the order of the output stays by month)
+    let months: Vec<(String, Vec<usize>)> = by_month.into_iter().collect();
+    months
+        .into_par_iter()
         .map(|(month, idx)| {
             let pick = |f: &dyn Fn(&Record) -> Option<String>| ColumnData::Str(idx.iter().map(|&i| f(&records[i])).collect());
             let mut columns = vec![
