@@ -1572,7 +1572,7 @@ mod tests {
     }
 
     fn read(p: &Path) -> Vec<u8> {
-        std::fs::read(p).unwrap_or_default()
+        std::fs::read(p).unwrap_or_else(|e| panic!("{} is written: {e}", p.display()))
     }
 
     #[test]

@@ -114,8 +114,29 @@ fn missing_mapped_column_is_fatal_and_keeps_previous_outputs() {
 fn same_outputs_whatever_the_thread_count() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("f.csv"), canonical_csv(3000)).unwrap();
-    assert_eq!(unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "one", "--threads", "1", "-q"]).code, 0);
-    assert_eq!(unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "two", "--threads", "2", "-q"]).code, 0);
+    // a baseline for every group the file has, so that representation, under-heard concerns
+    // and raking have rows to differ in
+    std::fs::write(
+        tmp.path().join("b.csv"),
+        "dimension,group,population\nethnicity,White,7000\nethnicity,Asian,2000\nethnicity,Black,1000\n\
+         sex,Female,5000\nsex,Male,5000\nage_band,16-24,2000\nage_band,25-34,3000\nage_band,75+,5000\n\
+         imd_quintile,1,2500\nimd_quintile,2,2000\nimd_quintile,3,2000\nimd_quintile,4,2000\nimd_quintile,5,1500\n",
+    )
+    .unwrap();
+    for (out, threads) in [("one", "1"), ("two", "2")] {
+        let r = unheard(
+            tmp.path(),
+            &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", out, "--threads", threads, "-q"],
+        );
+        assert!(r.code == 0 || r.code == 1, "{threads} threads: {}", r.stderr);
+    }
+    for table in ["representation", "underheard_concerns", "theme_ranking"] {
+        let t = crate::who::read(&tmp.path().join("one").join(format!("{table}.parquet")));
+        let rows = t.values().next().map_or(0, |c| c.len());
+        assert!(rows > 0, "{table} has rows to compare");
+    }
+    let m = manifest(&tmp.path().join("one"));
+    assert!(m["raking"]["records_raked"].as_u64().unwrap_or(0) > 1000, "raking ran: {}", m["raking"]);
     let one = parquet_files(&tmp.path().join("one"));
     assert!(one.len() > 5);
     for f in &one {
@@ -135,8 +156,11 @@ fn demo_pipeline_runs_over_every_sample_format() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
     let r = unheard(&project(), &["run", "--out", out.to_str().unwrap(), "-q"]);
-    assert!(r.code == 0 || r.code == 1, "demo run: {}", r.stderr);
+    // exit 1, not 0: the survey export holds 25 responses with no comment at all
+    assert_eq!(r.code, 1, "demo run: {}", r.stderr);
     let m = manifest(&out);
+    assert_eq!(m["counts"]["rows_quarantined"], 25, "{}", m["counts"]);
+    assert_eq!(m["counts"]["quarantine_by_reason"]["empty_text"], 25, "{}", m["counts"]);
     let inputs = m["inputs"].as_array().unwrap();
     assert_eq!(inputs.len(), 3);
     for (i, format) in ["csv", "xlsx", "jsonl"].iter().enumerate() {
@@ -154,16 +178,41 @@ fn demo_pipeline_runs_over_every_sample_format() {
     // every planted concern of a group the demo flags as under-heard heads that group's list
     let truth = std::fs::read_to_string(project().join("data-samples/feedback.truth.csv")).unwrap();
     let uc = crate::who::read(&out.join("underheard_concerns.parquet"));
+    let rep = crate::who::read(&out.join("representation.parquet"));
+    // every group planted as under-represented is flagged so in the demo
+    let planted_under: Vec<(String, String)> = truth
+        .lines()
+        .filter(|l| l.starts_with("under_represented,"))
+        .map(|l| {
+            let f: Vec<&str> = l.splitn(4, ',').collect();
+            (f[1].to_owned(), f[2].to_owned())
+        })
+        .collect();
+    assert!(planted_under.len() >= 5);
+    for (dim, group) in &planted_under {
+        let flag = (0..rep["group"].len())
+            .find(|&i| {
+                crate::who::str_at(&rep, "period", i) == "all"
+                    && crate::who::str_at(&rep, "dimension", i) == *dim
+                    && crate::who::str_at(&rep, "group", i) == *group
+            })
+            .map(|i| crate::who::str_at(&rep, "flag", i));
+        assert!(
+            matches!(flag.as_deref(), Some("under_represented" | "below_parity")),
+            "planted under-represented {dim}={group} is flagged: {flag:?}"
+        );
+    }
     let mut checked = 0;
     for line in truth.lines().filter(|l| l.starts_with("planted_concern,")) {
         let f: Vec<&str> = line.splitn(5, ',').collect();
         let (dim, group, theme) = (f[1], f[2], f[3]);
+        if !planted_under.iter().any(|(d, g)| d == dim && g == group) {
+            continue; // a concern planted in a group that is not planted as under-heard
+        }
         let rows: Vec<usize> = (0..uc["group"].len())
             .filter(|&i| crate::who::str_at(&uc, "dimension", i) == dim && crate::who::str_at(&uc, "group", i) == group)
             .collect();
-        if rows.is_empty() {
-            continue; // the group is not under-heard in this sample
-        }
+        assert!(!rows.is_empty(), "the under-heard group {dim}={group} has concerns listed");
         let rank = rows
             .iter()
             .find(|&&i| crate::who::str_at(&uc, "theme_code", i) == theme)
