@@ -597,7 +597,7 @@ impl SourceSettings {
             path: path.to_path_buf(),
             format,
             encoding: Encoding::Auto,
-            delimiter: b',',
+            delimiter: default_delimiter(path),
             sheet: None,
             date_format: DateFormat::default(),
             columns: BTreeMap::new(),
@@ -605,6 +605,16 @@ impl SourceSettings {
             default_question: None,
             question_values: BTreeMap::new(),
         }
+    }
+}
+
+/// Tab for `.tsv` (and `.tsv.gz`), else comma.
+fn default_delimiter(path: &Path) -> u8 {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+    if name.trim_end_matches(".gz").ends_with(".tsv") {
+        b'\t'
+    } else {
+        b','
     }
 }
 
@@ -657,7 +667,7 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
         },
     };
     let delimiter = match &s.delimiter {
-        None => b',',
+        None => default_delimiter(&path),
         Some(d) => match d.get_ref().as_bytes() {
             [b] if b.is_ascii() => *b,
             _ if d.get_ref() == "\\t" => b'\t',

@@ -1,0 +1,698 @@
+//! The bad-input corpus: every input and slip that ever surprised unheard, as one table of
+//! named cases. Each case writes its files into a fresh folder, runs the binary as a user
+//! would, and checks the exit code, the reason codes, the counts that must reconcile, and
+//! that nothing panicked. A new surprise becomes a new row here.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{ArrayRef, Int64Array, ListArray, RecordBatch, StringArray};
+use arrow::datatypes::{Field, Int32Type, Schema};
+use serde_json::Value;
+
+use crate::util::{BIN, HEADER};
+
+/// What a case expects.
+struct Case {
+    name: &'static str,
+    /// files to write: relative path and bytes
+    files: Vec<(&'static str, Vec<u8>)>,
+    /// extra set-up (FIFOs, links, folders)
+    setup: Option<fn(&Path)>,
+    args: Vec<String>,
+    code: i32,
+    /// quarantine reason codes expected, exactly (by the manifest's `quarantine_by_reason`)
+    quarantine: Vec<&'static str>,
+    /// field issue reason codes expected, exactly
+    field_issues: Vec<&'static str>,
+    /// anything else to check; returns what is wrong
+    check: Option<Check>,
+}
+
+type Check = Box<dyn Fn(&Path, &Outcome) -> Result<(), String>>;
+
+struct Outcome {
+    code: i32,
+    stderr: String,
+    manifest: Option<Value>,
+}
+
+fn case(name: &'static str, files: Vec<(&'static str, Vec<u8>)>, args: &[&str], code: i32) -> Case {
+    Case {
+        name,
+        files,
+        setup: None,
+        args: args.iter().map(|s| (*s).to_owned()).collect(),
+        code,
+        quarantine: Vec::new(),
+        field_issues: Vec::new(),
+        check: None,
+    }
+}
+
+impl Case {
+    fn quarantine(mut self, reasons: &[&'static str]) -> Case {
+        self.quarantine = reasons.to_vec();
+        self
+    }
+    fn field_issues(mut self, reasons: &[&'static str]) -> Case {
+        self.field_issues = reasons.to_vec();
+        self
+    }
+    fn setup(mut self, f: fn(&Path)) -> Case {
+        self.setup = Some(f);
+        self
+    }
+    fn check(mut self, f: impl Fn(&Path, &Outcome) -> Result<(), String> + 'static) -> Case {
+        self.check = Some(Box::new(f));
+        self
+    }
+}
+
+/// `unheard run --input FILE --out o -q`
+fn run_input(file: &str) -> Vec<&str> {
+    vec!["run", "--input", file, "--out", "o", "-q"]
+}
+
+/// A canonical CSV line with this id and text (commas in the text are the caller's business).
+fn line(id: usize, text: &str) -> String {
+    format!(
+        "R{id},P{id},2025-03-{:02},what_good,{text},2,Trust,Dir,Team,Female,,25-34,White British,,No,,,3,\n",
+        1 + id % 28
+    )
+}
+
+fn csv_rows(n: usize) -> String {
+    let mut s = format!("{HEADER}\n");
+    for i in 0..n {
+        s.push_str(&line(i, "The nurse was kind"));
+    }
+    s
+}
+
+/// `n` rows with `bad` replacing row `at` (0-based data row).
+fn csv_with(n: usize, at: usize, bad: &str) -> Vec<u8> {
+    let mut s = format!("{HEADER}\n");
+    for i in 0..n {
+        if i == at {
+            s.push_str(bad);
+        } else {
+            s.push_str(&line(i, "The nurse was kind"));
+        }
+    }
+    s.into_bytes()
+}
+
+fn csv(body: String) -> Vec<(&'static str, Vec<u8>)> {
+    vec![("f.csv", body.into_bytes())]
+}
+
+fn records(o: &Outcome) -> u64 {
+    o.manifest.as_ref().map_or(0, |m| m["counts"]["records"].as_u64().unwrap_or(0))
+}
+
+fn rows_read(o: &Outcome) -> u64 {
+    o.manifest.as_ref().map_or(0, |m| m["counts"]["rows_read"].as_u64().unwrap_or(0))
+}
+
+fn expect(what: &str, ok: bool) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(what.to_owned())
+    }
+}
+
+/// A Parquet file from columns.
+fn parquet(columns: Vec<(&str, ArrayRef)>) -> Vec<u8> {
+    let fields: Vec<Field> = columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect();
+    let batch =
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns.into_iter().map(|(_, a)| a).collect()).unwrap();
+    let mut buf = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    buf
+}
+
+fn strings(v: &[&str]) -> ArrayRef {
+    Arc::new(StringArray::from(v.to_vec()))
+}
+
+fn good_parquet_columns(n: usize) -> Vec<(&'static str, ArrayRef)> {
+    let ids: Vec<String> = (0..n).map(|i| format!("R{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    vec![
+        ("record_id", strings(&ids)),
+        ("received_date", strings(&vec!["2025-03-01"; n])),
+        ("question", strings(&vec!["what_good"; n])),
+        ("text", strings(&vec!["The nurse was kind"; n])),
+        ("rating", Arc::new(Int64Array::from(vec![2; n]))),
+    ]
+}
+
+/// An XLSX workbook with a header and rows of text cells.
+fn xlsx(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if let Ok(n) = v.parse::<f64>() {
+                sheet.write_number(r as u32 + 1, c as u16, n).unwrap();
+            } else {
+                sheet.write_string(r as u32 + 1, c as u16, v).unwrap();
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+fn xlsx_rows(n: usize, rating: &str, text: &str) -> Vec<u8> {
+    let rows: Vec<Vec<String>> = (0..n)
+        .map(|i| vec![format!("R{i}"), "2025-03-01".into(), text.into(), rating.into(), "Female".into()])
+        .collect();
+    xlsx(&["record_id", "received_date", "text", "rating", "sex"], &rows)
+}
+
+fn jsonl(lines: &[&str]) -> Vec<u8> {
+    let mut s = String::new();
+    for l in lines {
+        s.push_str(l);
+        s.push('\n');
+    }
+    s.into_bytes()
+}
+
+const J_OK: &str = r#"{"record_id":"J1","received_date":"2025-03-01","text":"The nurse was kind","rating":2}"#;
+const J_OK2: &str = r#"{"record_id":"J2","received_date":"2025-03-02","text":"Food was cold","rating":4}"#;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn cases() -> Vec<Case> {
+    let header_only = format!("{HEADER}\n");
+    let unclosed =
+        |n: usize| csv_with(n, 2, "R2,P2,2025-03-03,what_good,\"The nurse was kind,2,Trust,Dir,Team,,,,,,,,,,\n");
+    let spans = |n: usize| {
+        // a quote opened in row 3 and closed in row 7: rows 4 to 7 are whole rows of their own
+        let mut s = format!("{HEADER}\n");
+        for i in 0..n {
+            match i {
+                2 => s.push_str("R2,P2,2025-03-03,what_good,\"Stray quote opens here,2,Trust,Dir,Team,,,,,,,,,,\n"),
+                6 => s.push_str("R6,P6,2025-03-07,what_good,and closes here\",2,Trust,Dir,Team,,,,,,,,,,\n"),
+                _ => s.push_str(&line(i, "The nurse was kind")),
+            }
+        }
+        s.into_bytes()
+    };
+    let mut v = vec![
+        // ---- CSV structure
+        case("csv_unclosed_quote_row3_of_10", vec![("f.csv", unclosed(10))], &run_input("f.csv"), 1)
+            .quarantine(&["malformed_row"])
+            .check(|_, o| expect("9 of 10 rows kept", rows_read(o) == 10 && records(o) == 9)),
+        case("csv_unclosed_quote_row3_of_1000", vec![("f.csv", unclosed(1000))], &run_input("f.csv"), 1)
+            .quarantine(&["malformed_row"])
+            .check(|_, o| expect("999 of 1000 rows kept", rows_read(o) == 1000 && records(o) == 999)),
+        case("csv_quote_spans_rows_3_to_7_of_10", vec![("f.csv", spans(10))], &run_input("f.csv"), 1)
+            .quarantine(&[QUOTE_SPANS])
+            .check(|_, o| expect("rows 4-6 read as their own rows", records(o) >= 7)),
+        case("csv_quote_spans_rows_3_to_7_of_1000", vec![("f.csv", spans(1000))], &run_input("f.csv"), 1)
+            .quarantine(&[QUOTE_SPANS])
+            .check(|_, o| expect("rows 4-6 read as their own rows", records(o) >= 997)),
+        case(
+            "csv_genuine_multiline_comment",
+            vec![("f.csv", csv_with(5, 1, "R1,P1,2025-03-02,what_good,\"First line\nsecond line, with a comma\nthird\",2,,,,,,,,,,,,,\n"))],
+            &run_input("f.csv"),
+            0,
+        )
+        .check(|_, o| expect("5 records", records(o) == 5)),
+        case("csv_empty_file", vec![("f.csv", Vec::new())], &run_input("f.csv"), 2),
+        case("csv_header_only", csv(header_only.clone()), &run_input("f.csv"), 0)
+            .check(|_, o| expect("no records", records(o) == 0)),
+        case("csv_truncated_mid_quoted_field", vec![("f.csv", {
+            let mut b = csv_rows(5).into_bytes();
+            b.extend_from_slice(b"R9,P9,2025-03-01,what_good,\"The nurse was ki");
+            b
+        })], &run_input("f.csv"), 1)
+        .quarantine(&["malformed_row"])
+        .check(|_, o| expect("5 records", records(o) == 5)),
+        case("csv_truncated_mid_row", vec![("f.csv", {
+            let mut b = csv_rows(5).into_bytes();
+            b.extend_from_slice(b"R9,P9,2025-03-01,what_good,The nurse");
+            b
+        })], &run_input("f.csv"), 1)
+        .quarantine(&["malformed_row"]),
+        case("csv_row_with_extra_fields", vec![("f.csv", csv_with(5, 1, "R1,P1,2025-03-02,what_good,text,2,,,,,,,,,,,,,,extra,more\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["malformed_row"]),
+        case("csv_row_with_too_few_fields", vec![("f.csv", csv_with(5, 1, "R1,P1,2025-03-02,what_good,text\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["malformed_row"]),
+        case("csv_crlf_line_endings", csv(csv_rows(5).replace('\n', "\r\n")), &run_input("f.csv"), 0)
+            .check(|_, o| expect("5 records", records(o) == 5)),
+        case("csv_cr_only_line_endings", csv(csv_rows(5).replace('\n', "\r")), &run_input("f.csv"), 0)
+            .check(|_, o| expect("5 records", records(o) == 5)),
+        case("csv_blank_lines_between_rows", csv(csv_rows(5).replace('\n', "\n\n")), &run_input("f.csv"), 0)
+            .check(|_, o| expect("5 records", records(o) == 5)),
+        case("csv_stray_quote_inside_unquoted_field", vec![("f.csv", csv_with(5, 1, "R1,P1,2025-03-02,what_good,He was 6'2\" and kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 0)
+            .check(|_, o| expect("5 records", records(o) == 5)),
+        case("csv_semicolons_without_a_delimiter_setting", csv(csv_rows(3).replace(',', ";")), &run_input("f.csv"), 2),
+        case("csv_no_text_column", csv("id,date\n1,2025-01-01\n".into()), &run_input("f.csv"), 2),
+        case("csv_bom_utf8", vec![("f.csv", {
+            let mut b = b"\xEF\xBB\xBF".to_vec();
+            b.extend_from_slice(csv_rows(3).as_bytes());
+            b
+        })], &run_input("f.csv"), 0)
+        .check(|_, o| expect("3 records", records(o) == 3)),
+        // ---- encoding
+        case("csv_one_windows_1252_field_among_utf8", vec![("f.csv", {
+            let mut b = csv_rows(3).into_bytes();
+            b.extend_from_slice("R7,P7,2025-03-01,what_good,Caf\u{e9} \u{2013} \u{a3}5 parking,2,,,,,,,,,,,,,\n".as_bytes());
+            b.extend_from_slice(b"R8,P8,2025-03-01,what_good,Caf\xe9 \x96 \xa35 parking,2,,,,,,,,,,,,,\n");
+            b
+        })], &["run", "--input", "f.csv", "--out", "o", "-q"], 0)
+        .check(|dir, o| {
+            expect("5 records", records(o) == 5)?;
+            let text = crate::who::read(&dir.join("o/records/month=2025-03/part-0.parquet"));
+            let texts: Vec<String> = (0..text["text"].len()).map(|i| crate::who::str_at(&text, "text", i)).collect();
+            expect(
+                &format!("both lines read as 'Café – £5 parking': {texts:?}"),
+                texts.iter().filter(|t| t.as_str() == "Café – £5 parking").count() == 2,
+            )
+        }),
+        case("csv_windows_1252_file", vec![("f.csv", {
+            let mut b = HEADER.as_bytes().to_vec();
+            b.extend_from_slice(b"\nR1,P1,2025-03-01,what_good,Caf\xe9 staff \x93brilliant\x94,1,,,,,,,,,,,,,\n");
+            b
+        })], &run_input("f.csv"), 0),
+        case("csv_declared_utf8_with_bad_bytes", vec![("f.csv", {
+            let mut b = csv_rows(2).into_bytes();
+            b.extend_from_slice(b"R7,P7,2025-03-01,what_good,caf\xe9,2,,,,,,,,,,,,,\n");
+            b
+        })], &["run", "--input", "f.csv", "--encoding", "utf-8", "--out", "o", "-q"], 1)
+        .quarantine(&["undecodable_bytes"]),
+        case("csv_unknown_encoding_flag", csv(csv_rows(2)), &["run", "--input", "f.csv", "--encoding", "latin-9", "--out", "o", "-q"], 2),
+        case("csv_nul_bytes_in_text", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,what_good,The nurse\0 was kind,2,,,,,,,,,,,,,\n").to_vec())], &run_input("f.csv"), 0)
+            .check(|dir, _| no_control_bytes(dir)),
+        case("csv_control_bytes_in_id", vec![("f.csv", csv_with(3, 1, "R\u{1}1\u{7},P1,2025-03-02,what_good,The nurse was kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 0)
+            .check(|dir, _| no_control_bytes(dir)),
+        case("csv_utf16_file", vec![("f.csv", {
+            let mut b = vec![0xFF, 0xFE];
+            for u in csv_rows(2).encode_utf16() {
+                b.extend_from_slice(&u.to_le_bytes());
+            }
+            b
+        })], &run_input("f.csv"), 2),
+        case("csv_random_binary", vec![("f.csv", (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect())], &run_input("f.csv"), 2),
+        // ---- field sizes
+        case("csv_huge_text_field", vec![("f.csv", csv_with(3, 1, &format!("R1,P1,2025-03-02,what_good,{},2,,,,,,,,,,,,,\n", "word ".repeat(5000))))], &run_input("f.csv"), 1)
+            .quarantine(&["field_too_long"]),
+        case("csv_huge_line_without_newline", vec![("f.csv", {
+            let mut b = csv_rows(2).into_bytes();
+            b.extend(std::iter::repeat_n(b'a', 8 << 20));
+            b
+        })], &run_input("f.csv"), 1)
+        .quarantine(&["field_too_long"]),
+        case("csv_huge_field_in_demographic", vec![("f.csv", csv_with(3, 1, &format!("R1,P1,2025-03-02,what_good,kind,2,,,,{},,,,,,,,,\n", "x".repeat(30_000))))], &run_input("f.csv"), 1)
+            .quarantine(&["field_too_long"]),
+        // ---- fields
+        case("csv_rating_off_the_scale_keeps_both_comments", csv(format!(
+            "response_id,received_date,what_good,could_improve,rating\nP1,2025-03-01,Kind staff,Shorter waits,7\nP2,2025-03-01,Clean,Parking,2\n"
+        )), &["run", "p.toml", "--out", "o", "-q"], 1)
+        .field_issues(&["invalid_rating"])
+        .setup(|dir| two_text_pipeline(dir, ""))
+        .check(|_, o| expect("4 records: both comments of the response with rating 7 kept", records(o) == 4)),
+        case("csv_rating_off_the_scale_quarantined_on_request", csv(format!(
+            "response_id,received_date,what_good,could_improve,rating\nP1,2025-03-01,Kind staff,Shorter waits,7\nP2,2025-03-01,Clean,Parking,2\n"
+        )), &["run", "p.toml", "--out", "o", "-q"], 1)
+        .quarantine(&["invalid_rating"])
+        .setup(|dir| two_text_pipeline(dir, "[source.on_invalid]\nrating = \"quarantine\"\n"))
+        .check(|_, o| expect("2 records", records(o) == 2)),
+        case("csv_rating_words_not_a_rating", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,what_good,kind,excellent!!,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .field_issues(&["invalid_rating"])
+            .check(|_, o| expect("3 records", records(o) == 3)),
+        case("csv_date_not_a_date", vec![("f.csv", csv_with(3, 1, "R1,P1,yesterday,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["invalid_date"]),
+        case("csv_date_empty", vec![("f.csv", csv_with(3, 1, "R1,P1,,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["missing_required"]),
+        case("csv_date_in_the_future", vec![("f.csv", csv_with(3, 1, "R1,P1,2099-03-02,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .field_issues(&[DATE_WINDOW])
+            .check(|_, o| expect("3 records", records(o) == 3)),
+        case("csv_date_before_2000", vec![("f.csv", csv_with(3, 1, "R1,P1,1970-01-01,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .field_issues(&[DATE_WINDOW])
+            .check(|_, o| expect("3 records", records(o) == 3)),
+        case("csv_empty_text", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,what_good,,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["empty_text"]),
+        case("csv_whitespace_text", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,what_good,\"  \t \",2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["empty_text"]),
+        case("csv_unknown_question", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,banana,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["unknown_question"]),
+        case("csv_duplicate_id", vec![("f.csv", csv_with(3, 1, &line(0, "again")))], &run_input("f.csv"), 1)
+            .quarantine(&["duplicate_id"]),
+        case("csv_empty_id", vec![("f.csv", csv_with(3, 1, ",P1,2025-03-02,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["missing_required"]),
+        case("csv_unknown_demographic_values", csv(format!("{HEADER}\nR1,P1,2025-03-02,what_good,kind,2,,,,Walrus,,a long time,Martian,,Perhaps,,,9,\n")), &run_input("f.csv"), 1)
+            .field_issues(&["unmapped_value"])
+            .check(|_, o| expect("the record is kept", records(o) == 1)),
+        case("csv_pii_in_date_cell_is_not_published", vec![("f.csv", csv_with(3, 1, "R1,P1,07700 900123,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["invalid_date"])
+            .check(|dir, o| {
+                expect("the phone number is not in stderr", !o.stderr.contains("900123"))?;
+                nowhere(dir, "900123")
+            }),
+        // ---- wrong extensions and compression
+        // .txt and .tsv are read as delimited text on purpose; an unknown extension is refused
+        case("csv_named_txt", vec![("f.txt", csv_rows(2).into_bytes())], &run_input("f.txt"), 0)
+            .check(|_, o| expect("2 records", records(o) == 2)),
+        case("tsv_tab_separated", vec![("f.tsv", csv_rows(4).replace(',', "\t").into_bytes())], &run_input("f.tsv"), 0)
+            .check(|_, o| expect("4 records", records(o) == 4)),
+        case("tsv_gz_tab_separated", vec![("f.tsv.gz", gzip(csv_rows(4).replace(',', "\t").as_bytes()))], &run_input("f.tsv.gz"), 0)
+            .check(|_, o| expect("4 records", records(o) == 4)),
+        case("csv_named_docx", vec![("f.docx", csv_rows(2).into_bytes())], &run_input("f.docx"), 2),
+        case("csv_named_parquet", vec![("f.parquet", csv_rows(2).into_bytes())], &run_input("f.parquet"), 2),
+        case("csv_named_xlsx", vec![("f.xlsx", csv_rows(2).into_bytes())], &run_input("f.xlsx"), 2),
+        case("csv_gz_corrupt", vec![("f.csv.gz", b"\x1f\x8b\x08\x00garbage that is not deflate".to_vec())], &run_input("f.csv.gz"), 2),
+        case("csv_gz_truncated", vec![("f.csv.gz", {
+            let g = gzip(csv_rows(50).as_bytes());
+            g[..g.len() / 2].to_vec()
+        })], &run_input("f.csv.gz"), 2),
+        case("csv_gz_good", vec![("f.csv.gz", gzip(csv_rows(50).as_bytes()))], &run_input("f.csv.gz"), 0)
+            .check(|_, o| expect("50 records", records(o) == 50)),
+        case("csv_plain_named_gz", vec![("f.csv.gz", csv_rows(5).into_bytes())], &run_input("f.csv.gz"), 2),
+        // ---- JSONL
+        case("jsonl_text_is_a_number", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":12345}"#]))], &run_input("f.jsonl"), 1)
+            .field_issues(&[WRONG_TYPE])
+            .check(|dir, _| nowhere(dir, "12345")),
+        case("jsonl_text_is_an_object", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":{"a":"nested words"}}"#]))], &run_input("f.jsonl"), 1)
+            .field_issues(&[WRONG_TYPE]),
+        case("jsonl_text_is_an_array", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":["a","b"]}"#]))], &run_input("f.jsonl"), 1)
+            .field_issues(&[WRONG_TYPE]),
+        case("jsonl_demographic_is_an_object", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":"kind","ethnicity":{"code":"A"}}"#]))], &run_input("f.jsonl"), 1)
+            .field_issues(&[WRONG_TYPE])
+            .check(|_, o| expect("both records kept", records(o) == 2)),
+        case("jsonl_rating_is_a_boolean", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":"kind","rating":true}"#]))], &run_input("f.jsonl"), 1)
+            .check(|_, o| expect("both records kept", records(o) == 2)),
+        case("jsonl_broken_line", vec![("f.jsonl", jsonl(&[J_OK, "{not json", J_OK2]))], &run_input("f.jsonl"), 1)
+            .quarantine(&["malformed_row"])
+            .check(|_, o| expect("2 records", records(o) == 2)),
+        case("jsonl_truncated_last_line", vec![("f.jsonl", {
+            let mut b = jsonl(&[J_OK]);
+            b.extend_from_slice(br#"{"record_id":"J2","text":"Food w"#);
+            b
+        })], &run_input("f.jsonl"), 1)
+        .quarantine(&["malformed_row"]),
+        case("jsonl_blank_lines", vec![("f.jsonl", jsonl(&[J_OK, "", "   ", J_OK2]))], &run_input("f.jsonl"), 0)
+            .check(|_, o| expect("2 records, 2 dropped", records(o) == 2 && o.manifest.as_ref().is_some_and(|m| m["counts"]["rows_dropped"] == 2))),
+        case("jsonl_empty_file", vec![("f.jsonl", Vec::new())], &run_input("f.jsonl"), 2),
+        // no line is a JSON object: nothing to map, a clear error
+        case("jsonl_top_level_array", vec![("f.jsonl", format!("[{J_OK},\n{J_OK2}]\n").into_bytes())], &run_input("f.jsonl"), 2),
+        case("jsonl_line_is_a_string", vec![("f.jsonl", jsonl(&[J_OK, "\"just a string\"", J_OK2]))], &run_input("f.jsonl"), 1)
+            .quarantine(&["malformed_row"]),
+        case("jsonl_non_utf8_bytes", vec![("f.jsonl", {
+            let mut b = jsonl(&[J_OK]);
+            b.extend_from_slice(b"{\"record_id\":\"J2\",\"received_date\":\"2025-03-01\",\"text\":\"caf\xe9\"}\n");
+            b
+        })], &run_input("f.jsonl"), 1)
+        .quarantine(&["undecodable_bytes"]),
+        case("jsonl_huge_text", vec![("f.jsonl", jsonl(&[J_OK, &format!(r#"{{"record_id":"J3","received_date":"2025-03-01","text":"{}"}}"#, "word ".repeat(5000))]))], &run_input("f.jsonl"), 1)
+            .quarantine(&["field_too_long"]),
+        case("jsonl_rating_off_the_scale", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":"kind","rating":9}"#]))], &run_input("f.jsonl"), 1)
+            .field_issues(&["invalid_rating"])
+            .check(|_, o| expect("both records kept", records(o) == 2)),
+        // ---- Parquet
+        case("parquet_good", vec![("f.parquet", parquet(good_parquet_columns(20)))], &run_input("f.parquet"), 0)
+            .check(|_, o| expect("20 records", records(o) == 20)),
+        case("parquet_empty_file", vec![("f.parquet", Vec::new())], &run_input("f.parquet"), 2),
+        case("parquet_truncated", vec![("f.parquet", {
+            let p = parquet(good_parquet_columns(20));
+            p[..p.len() / 2].to_vec()
+        })], &run_input("f.parquet"), 2),
+        case("parquet_random_bytes", vec![("f.parquet", b"PAR1 this is not a parquet file at all PAR1".to_vec())], &run_input("f.parquet"), 2),
+        case("parquet_text_column_is_int64", vec![("f.parquet", {
+            let mut c = good_parquet_columns(3);
+            c[3] = ("text", Arc::new(Int64Array::from(vec![1, 2, 3])));
+            parquet(c)
+        })], &run_input("f.parquet"), 2)
+        .check(|_, o| expect(&format!("the error names the column and its type: {}", o.stderr), o.stderr.contains("text") && o.stderr.to_lowercase().contains("int64"))),
+        case("parquet_unused_nested_column", vec![("f.parquet", {
+            let mut c = good_parquet_columns(3);
+            let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)]), None, Some(vec![Some(2), Some(3)])]);
+            c.push(("tags", Arc::new(list)));
+            parquet(c)
+        })], &run_input("f.parquet"), 0)
+        .check(|_, o| expect("3 records", records(o) == 3)),
+        case("parquet_zero_rows", vec![("f.parquet", parquet(good_parquet_columns(0)))], &run_input("f.parquet"), 0),
+        case("parquet_rating_off_the_scale", vec![("f.parquet", {
+            let mut c = good_parquet_columns(3);
+            c[4] = ("rating", Arc::new(Int64Array::from(vec![2, 7, 3])));
+            parquet(c)
+        })], &run_input("f.parquet"), 1)
+        .field_issues(&["invalid_rating"])
+        .check(|_, o| expect("3 records", records(o) == 3)),
+        case("parquet_null_text", vec![("f.parquet", {
+            let mut c = good_parquet_columns(3);
+            c[3] = ("text", Arc::new(StringArray::from(vec![Some("kind"), None, Some("cold")])));
+            parquet(c)
+        })], &run_input("f.parquet"), 1)
+        .quarantine(&["empty_text"]),
+        case("parquet_named_csv", vec![("f.csv", parquet(good_parquet_columns(3)))], &run_input("f.csv"), 2),
+        // ---- XLSX
+        case("xlsx_good", vec![("f.xlsx", xlsx_rows(5, "2", "The nurse was kind"))], &run_input("f.xlsx"), 0)
+            .check(|_, o| expect("5 records", records(o) == 5)),
+        case("xlsx_empty_file", vec![("f.xlsx", Vec::new())], &run_input("f.xlsx"), 2),
+        case("xlsx_truncated", vec![("f.xlsx", {
+            let x = xlsx_rows(5, "2", "kind");
+            x[..x.len() / 2].to_vec()
+        })], &run_input("f.xlsx"), 2),
+        case("xlsx_rating_off_the_scale", vec![("f.xlsx", xlsx_rows(3, "7", "The nurse was kind"))], &run_input("f.xlsx"), 1)
+            .field_issues(&["invalid_rating"])
+            .check(|_, o| expect("3 records", records(o) == 3)),
+        case("xlsx_huge_cell", vec![("f.xlsx", xlsx_rows(2, "2", &"word ".repeat(5000)))], &run_input("f.xlsx"), 1)
+            .quarantine(&["field_too_long"]),
+        case("xlsx_header_only", vec![("f.xlsx", xlsx(&["record_id", "received_date", "text"], &[]))], &run_input("f.xlsx"), 0),
+        case("xlsx_named_csv", vec![("f.csv", xlsx_rows(2, "2", "kind"))], &run_input("f.csv"), 2),
+        // ---- inputs that are not regular files
+        case("input_is_a_folder", Vec::new(), &run_input("d.csv"), 2).setup(|dir| std::fs::create_dir(dir.join("d.csv")).unwrap()),
+        case("input_is_a_fifo", Vec::new(), &run_input("p.csv"), 2).setup(|dir| {
+            let ok = Command::new("mkfifo").arg(dir.join("p.csv")).status().is_ok_and(|s| s.success());
+            assert!(ok, "mkfifo works");
+        }),
+        case("input_is_dev_zero_renamed", Vec::new(), &run_input("zero.csv"), 2)
+            .setup(|dir| std::os::unix::fs::symlink("/dev/zero", dir.join("zero.csv")).unwrap()),
+        case("input_does_not_exist", Vec::new(), &run_input("nope.csv"), 2),
+        // ---- careless flags
+        case("threads_10000", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--threads", "10000", "-q"], 2),
+        case("out_is_the_inputs_folder", vec![("survey/feedback.csv", csv_rows(3).into_bytes())], &["run", "--input", "survey/feedback.csv", "--out", "survey", "-q"], 2)
+            .check(|dir, _| expect("the input is still there", dir.join("survey/feedback.csv").is_file())),
+        case("out_is_an_existing_file", vec![("f.csv", csv_rows(3).into_bytes()), ("notes.txt", b"my notes".to_vec())], &["run", "--input", "f.csv", "--out", "notes.txt", "-q"], 2)
+            .check(|dir, _| expect("notes.txt untouched", std::fs::read(dir.join("notes.txt")).ok().as_deref() == Some(b"my notes".as_slice()))),
+        case("out_is_dot", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", ".", "-q"], 2)
+            .check(|dir, _| expect("the input is still there", dir.join("f.csv").is_file())),
+        case("out_is_a_folder_with_other_content", vec![("f.csv", csv_rows(3).into_bytes()), ("reports/q1.docx", b"report".to_vec())], &["run", "--input", "f.csv", "--out", "reports", "-q"], 2)
+            .check(|dir, _| expect("reports/q1.docx untouched", dir.join("reports/q1.docx").is_file())),
+        case("out_is_an_ancestor_of_the_input", vec![("a/b/f.csv", csv_rows(3).into_bytes())], &["run", "--input", "a/b/f.csv", "--out", "a", "-q"], 2)
+            .check(|dir, _| expect("the input is still there", dir.join("a/b/f.csv").is_file())),
+        // ---- baselines
+        case("baseline_duplicate_rows", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nethnicity,White,100\nethnicity,White British,50\nethnicity,Asian,40\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 2)
+            .check(|_, o| expect(&format!("both lines named: {}", o.stderr), o.stderr.contains('2') && o.stderr.contains('3'))),
+        case("baseline_zero_population", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nethnicity,White,0\nethnicity,Asian,40\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 2),
+        case("baseline_negative_population", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nethnicity,White,-5\nethnicity,Asian,40\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 2),
+        case("baseline_not_a_number", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nethnicity,White,lots\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 2),
+        case("baseline_dimension_no_record_has", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nethnicity,White,100\nreligion,Buddhist,10\nreligion,Christian,90\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o"], 0)
+            .check(|_, o| expect(&format!("a warning names the dimension: {}", o.stderr), o.stderr.contains("religion"))),
+        case("baseline_in_other_age_bands", vec![("f.csv", {
+            let mut s = format!("{HEADER}\n");
+            for (i, age) in ["19", "30", "50", "70", "22", "41"].iter().enumerate() {
+                s.push_str(&format!("R{i},P{i},2025-03-01,what_good,kind,2,,,,Female,,{age},White,,,,,,\n"));
+            }
+            s.into_bytes()
+        }), ("b.csv", b"dimension,group,population\nage_band,18-24,100\nage_band,25-44,300\nage_band,45-64,300\nage_band,65+,200\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
+        .check(|dir, _| {
+            let rep = crate::who::read(&dir.join("o/representation.parquet"));
+            let mut groups: Vec<String> = (0..rep["group"].len())
+                .filter(|&i| crate::who::str_at(&rep, "dimension", i) == "age_band" && crate::who::str_at(&rep, "period", i) == "all")
+                .map(|i| crate::who::str_at(&rep, "group", i))
+                .collect();
+            groups.sort();
+            expect(&format!("the baseline's bands: {groups:?}"), groups == ["18-24", "25-44", "45-64", "65+"])
+        }),
+        // ---- configs
+        case("pipeline_unknown_key", Vec::new(), &["run", "p.toml", "--out", "o", "-q"], 2)
+            .setup(|dir| std::fs::write(dir.join("p.toml"), "[run]\nnmae = \"x\"\n").unwrap()),
+        case("pipeline_missing_source_file", Vec::new(), &["run", "p.toml", "--out", "o", "-q"], 2)
+            .setup(|dir| std::fs::write(dir.join("p.toml"), "[[source]]\npath = \"missing.csv\"\n").unwrap()),
+        case("pipeline_mapped_column_absent", csv(csv_rows(3)), &["run", "p.toml", "--out", "o", "-q"], 2)
+            .setup(|dir| std::fs::write(dir.join("p.toml"), "[[source]]\npath = \"f.csv\"\n[source.columns]\ntext = \"Comment\"\n").unwrap()),
+    ];
+    v.sort_by_key(|c| c.name);
+    v
+}
+
+// Reason codes whose names the code owns; named once here.
+const QUOTE_SPANS: &str = "quote_spans_rows";
+const DATE_WINDOW: &str = "date_out_of_window";
+const WRONG_TYPE: &str = "wrong_type";
+
+fn two_text_pipeline(dir: &Path, extra: &str) {
+    std::fs::write(
+        dir.join("p.toml"),
+        format!(
+            "[[source]]\npath = \"f.csv\"\n[source.columns]\nresponse_id = \"response_id\"\nrating = \"rating\"\n\
+             [[source.text]]\ncolumn = \"what_good\"\nquestion = \"what_good\"\n[[source.text]]\ncolumn = \"could_improve\"\nquestion = \"could_improve\"\n{extra}"
+        ),
+    )
+    .unwrap();
+}
+
+/// No string in any output (Parquet, manifest) holds a control byte other than tab or newline.
+fn no_control_bytes(dir: &Path) -> Result<(), String> {
+    for f in crate::util::parquet_files(&dir.join("o")) {
+        for (name, col) in crate::who::read(&f) {
+            if let Some(s) = col.as_any().downcast_ref::<StringArray>() {
+                for v in s.iter().flatten() {
+                    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                        return Err(format!("{}: {name} holds a control character: {v:?}", f.display()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `needle` appears in no output file.
+fn nowhere(dir: &Path, needle: &str) -> Result<(), String> {
+    let mut stack = vec![dir.join("o")];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                for (name, col) in crate::who::read(&p) {
+                    if let Some(s) = col.as_any().downcast_ref::<StringArray>() {
+                        if s.iter().flatten().any(|v| v.contains(needle)) {
+                            return Err(format!("{}: {name} holds {needle:?}", p.display()));
+                        }
+                    }
+                }
+            } else if std::fs::read_to_string(&p).is_ok_and(|t| t.contains(needle)) {
+                return Err(format!("{} holds {needle:?}", p.display()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the binary with a time limit: an input that hangs it is a failure, not a stuck suite.
+fn run(dir: &Path, args: &[String]) -> Outcome {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break Some(s);
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+    }
+    let manifest =
+        std::fs::read_to_string(dir.join("o/manifest.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+    Outcome { code: status.and_then(|s| s.code()).unwrap_or(-1), stderr, manifest }
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object()
+        .map(|o| o.iter().filter(|(_, n)| n.as_u64() != Some(0)).map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn judge(c: &Case, dir: &Path, o: &Outcome) -> Result<(), String> {
+    if o.stderr.contains("panicked") || o.code == 101 {
+        return Err(format!("panicked: {}", o.stderr));
+    }
+    if o.code == -1 {
+        return Err("did not finish within 30 s (hung?)".to_owned());
+    }
+    if o.code != c.code {
+        return Err(format!("exit {} (expected {}): {}", o.code, c.code, o.stderr.trim()));
+    }
+    if o.code == 2 {
+        if o.stderr.trim().is_empty() {
+            return Err("exit 2 with no message".to_owned());
+        }
+    } else {
+        let m = o.manifest.as_ref().ok_or("no manifest.json written")?;
+        let n = &m["counts"];
+        if n["rows_reconcile"] != true || n["text_cells_reconcile"] != true {
+            return Err(format!("counts do not reconcile: {n}"));
+        }
+        let mut q = keys(&n["quarantine_by_reason"]);
+        q.sort();
+        let mut want: Vec<String> = c.quarantine.iter().map(|s| (*s).to_owned()).collect();
+        want.sort();
+        if q != want {
+            return Err(format!("quarantine reasons {q:?}, expected {want:?}"));
+        }
+        let mut f = keys(&n["field_issues_by_reason"]);
+        f.sort();
+        let mut want: Vec<String> = c.field_issues.iter().map(|s| (*s).to_owned()).collect();
+        want.sort();
+        if f != want {
+            return Err(format!("field issue reasons {f:?}, expected {want:?}"));
+        }
+    }
+    if let Some(check) = &c.check {
+        check(dir, o)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn bad_input_corpus() {
+    let cases = cases();
+    assert!(cases.len() >= 70, "the corpus has {} cases", cases.len());
+    let mut names: Vec<&str> = cases.iter().map(|c| c.name).collect();
+    names.dedup();
+    assert_eq!(names.len(), cases.len(), "case names are unique");
+    let only = std::env::var("UNHEARD_CASE").ok();
+    let mut failures = Vec::new();
+    for c in cases.iter().filter(|c| only.as_deref().is_none_or(|o| c.name.contains(o))) {
+        let tmp = tempfile::tempdir().unwrap();
+        for (rel, bytes) in &c.files {
+            let p = tmp.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, bytes).unwrap();
+        }
+        if let Some(setup) = c.setup {
+            setup(tmp.path());
+        }
+        let o = run(tmp.path(), &c.args);
+        if let Err(why) = judge(c, tmp.path(), &o) {
+            failures.push(format!("{}: {why}", c.name));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
