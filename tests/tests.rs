@@ -5,6 +5,7 @@ mod util;
 
 mod cli;
 mod ingest;
+mod layouts;
 mod learned;
 mod privacy;
 mod profile;
