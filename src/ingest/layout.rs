@@ -322,3 +322,75 @@ pub fn describe() -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Format;
+
+    fn headers(s: &str) -> Vec<String> {
+        s.split(',').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn detection_ignores_case_and_punctuation_and_needs_one_fit() {
+        assert_eq!(detect(&headers("Date,FFT Score,Question 1,Question 2")).name, "experiencesdashboard-upload");
+        assert_eq!(detect(&headers("comment id,pt_id,DATE,comment-type,comment_txt")).name, "experiencesdashboard-db");
+        assert_eq!(
+            detect(&headers("comment_id,Respondent ID,date,fft categorical answer,FFT question,fft_answer")).name,
+            "fft-labelled"
+        );
+        assert_eq!(detect(&headers("date,fft_score")).name, "canonical", "question_1 is required");
+        assert_eq!(
+            detect(&headers("date,fft_score,question_1,comment_id,pt_id,comment_type,comment_txt")).name,
+            "canonical",
+            "two layouts fit: ambiguous"
+        );
+    }
+
+    #[test]
+    fn a_source_that_maps_its_own_columns_is_not_detected_and_its_mapping_wins() {
+        let h = headers("date,fft_score,question_1,question_2,age");
+        let mut s = SourceSettings::plain("s", Path::new("s.csv"), Format::Csv);
+        s.columns.insert("text".to_owned(), "question_2".to_owned());
+        let (out, name) = apply(&s, &h).unwrap();
+        assert_eq!((name, out.columns.len()), ("canonical", 1));
+        s.layout = Some("experiencesdashboard-upload".to_owned());
+        s.columns.insert("age_band".to_owned(), "date".to_owned());
+        let (out, name) = apply(&s, &h).unwrap();
+        assert_eq!(name, "experiencesdashboard-upload");
+        assert_eq!(out.columns["age_band"], "date", "the source's own mapping wins");
+        assert_eq!(out.columns["rating"], "fft_score");
+        assert!(out.texts.is_empty(), "columns.text replaces the layout's text columns");
+        assert_eq!(out.date_format.0, "%Y-%m-%d|%d/%m/%Y");
+    }
+
+    #[test]
+    fn question_slots_take_the_named_question_or_nonspecific() {
+        let h = headers("Date,FFT_Score,Question_1,Question_2");
+        let mut s = SourceSettings::plain("s", Path::new("s.csv"), Format::Csv);
+        s.question_values.insert("QUESTION 2".to_owned(), Question::WhatGood);
+        let (out, _) = apply(&s, &h).unwrap();
+        assert_eq!(
+            out.texts,
+            [("Question_1".to_owned(), Question::Nonspecific), ("Question_2".to_owned(), Question::WhatGood)]
+        );
+        let (out, _) = apply(&s, &headers("comment_id,date,pt_id,comment_type,comment_txt")).unwrap();
+        assert_eq!(out.question_values["comment_2"], Question::WhatGood, "comment_2 is question_2");
+        assert_eq!(out.question_values["comment_1"], Question::Nonspecific);
+    }
+
+    #[test]
+    fn every_layout_target_is_a_canonical_name() {
+        for l in LAYOUTS {
+            for c in l.columns() {
+                if let Field(f) = c.target {
+                    assert!(CANONICAL_FIELDS.contains(&f) || CANONICAL_DIMENSIONS.contains(&f), "{}: {f}", l.name);
+                }
+            }
+            assert!(l.columns().any(|c| c.required) || l.columns.is_empty(), "{} can be detected", l.name);
+        }
+    }
+}
