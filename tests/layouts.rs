@@ -121,6 +121,10 @@ fn dashboard_database_layout_maps_ids_question_values_and_carries_categories() {
     let m = manifest(&tmp.path().join("o"));
     assert_eq!(m["inputs"][0]["layout"], "experiencesdashboard-db");
     assert_eq!(m["counts"]["records"], 3);
+    let v = unheard(tmp.path(), &["validate", "--input", "db.csv"]);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    assert!(v.stdout.contains("layout experiencesdashboard-db"), "validate names the layout: {}", v.stdout);
+    assert!(v.stdout.contains("x_super_category"), "and the carried columns: {}", v.stdout);
     let rows = records(&tmp.path().join("o"));
     let a = by_text(&rows, "Reception staff");
     let b = by_text(&rows, "The car park");
@@ -238,4 +242,36 @@ fn layouts_command_lists_columns_and_targets() {
     ] {
         assert!(r.stdout.contains(line), "lists {line:?}:\n{}", r.stdout);
     }
+}
+
+#[test]
+fn upload_template_as_a_workbook_with_date_and_number_cells() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let date_fmt = Format::new().set_num_format("dd/mm/yyyy");
+    for (r, line) in (0u32..).zip(UPLOAD.lines()) {
+        for (c, v) in (0u16..).zip(line.split(',')) {
+            if v.is_empty() {
+                continue;
+            }
+            match (r, c) {
+                (1, 0) => ws.write_date_with_format(r, c, &ExcelDateTime::from_ymd(2025, 3, 4).unwrap(), &date_fmt),
+                (1.., 4) => ws.write_number(r, c, v.parse::<f64>().unwrap()),
+                _ => ws.write_string(r, c, v),
+            }
+            .unwrap();
+        }
+    }
+    wb.save(tmp.path().join("upload.xlsx")).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "upload.xlsx", "--out", "o", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&tmp.path().join("o"));
+    assert_eq!(m["inputs"][0]["layout"], "experiencesdashboard-upload");
+    assert_eq!(m["counts"]["records"], 5);
+    let rows = records(&tmp.path().join("o"));
+    let a = by_text(&rows, "The porter");
+    assert_eq!((a["received_date"].as_str(), a["rating"].as_str()), ("2025-03-04", "1"));
+    assert_eq!(by_text(&rows, "Clean and quiet")["received_date"], "2025-03-14", "a date typed as text");
 }
