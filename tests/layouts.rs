@@ -257,7 +257,7 @@ fn upload_template_as_a_workbook_with_date_and_number_cells() {
                 continue;
             }
             match (r, c) {
-                (1, 0) => ws.write_date_with_format(r, c, &ExcelDateTime::from_ymd(2025, 3, 4).unwrap(), &date_fmt),
+                (1, 0) => ws.write_date_with_format(r, c, ExcelDateTime::from_ymd(2025, 3, 4).unwrap(), &date_fmt),
                 (1.., 4) => ws.write_number(r, c, v.parse::<f64>().unwrap()),
                 _ => ws.write_string(r, c, v),
             }
