@@ -214,6 +214,10 @@ fn forced_layout_missing_columns_exits_2_naming_them() {
     let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--layout", "nhs-magic"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("fft-labelled") && r.stderr.contains("canonical"), "lists the layouts: {}", r.stderr);
+    std::fs::write(tmp.path().join("p.toml"), "[[source]]\npath = \"f.csv\"\nlayout = \"nhs-magic\"\n").unwrap();
+    let r = unheard(tmp.path(), &["validate", "p.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("line 3") && r.stderr.contains("source.layout"), "names line and key: {}", r.stderr);
     // canonical files stay canonical
     let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
