@@ -206,10 +206,11 @@ fn forced_layout_missing_columns_exits_2_naming_them() {
     std::fs::write(tmp.path().join("f.csv"), crate::util::canonical_csv(3)).unwrap();
     let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--layout", "experiencesdashboard-upload"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    for col in ["\"date\"", "\"fft_score\"", "\"question_1\""] {
-        assert!(r.stderr.contains(col), "names {col}: {}", r.stderr);
-    }
-    assert!(!r.stderr.contains("\"question_2\""), "question_2 is optional: {}", r.stderr);
+    assert!(
+        r.stderr.contains("needs the columns \"date\", \"question_1\" which are not in the header"),
+        "{}",
+        r.stderr
+    );
     assert!(!tmp.path().join("o").exists(), "nothing committed");
     let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--layout", "nhs-magic"]);
     assert_eq!(r.code, 2);
@@ -234,7 +235,7 @@ fn layouts_command_lists_columns_and_targets() {
         "experiencesdashboard-upload",
         "experiencesdashboard-db",
         "fft-labelled",
-        "fft_score        → rating (required)",
+        "fft_score        → rating\n",
         "age              → age_band",
         "location_3       → org_level_3",
         "question_1       → text, question nonspecific unless --question question_1=QUESTION (required)",

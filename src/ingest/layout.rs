@@ -92,7 +92,7 @@ const UPLOAD: Layout = Layout {
             col("location_1", Field("org_level_1"), false),
             col("location_2", Field("org_level_2"), false),
             col("location_3", Field("org_level_3"), false),
-            col("fft_score", Field("rating"), true),
+            col("fft_score", Field("rating"), false),
             col("question_1", Text(Asks::Slot("question_1")), true),
             col("question_2", Text(Asks::Slot("question_2")), false),
         ],
@@ -342,7 +342,8 @@ mod tests {
             detect(&headers("comment_id,Respondent ID,date,fft categorical answer,FFT question,fft_answer")).name,
             "fft-labelled"
         );
-        assert_eq!(detect(&headers("date,fft_score")).name, "canonical", "question_1 is required");
+        assert_eq!(detect(&headers("date,fft_score,question_2")).name, "canonical", "question_1 is required");
+        assert_eq!(detect(&headers("Date,Question 1")).name, "experiencesdashboard-upload", "a rating is optional");
         assert_eq!(
             detect(&headers("date,fft_score,question_1,comment_id,pt_id,comment_type,comment_txt")).name,
             "canonical",
