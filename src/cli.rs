@@ -40,6 +40,9 @@ pub enum Command {
     /// Show why a text (or a record of a past run) got its codes: tokens, themes with their
     /// rule and span, the polarity of each mention and why, redactions.
     Explain(ExplainArgs),
+    /// List the export layouts read with no mapping: the columns each expects and what each
+    /// maps to.
+    Layouts,
 }
 
 /// Arguments of `explain`.
@@ -275,9 +278,28 @@ pub struct RunArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Export layout of every input (see `unheard layouts`; default: detected from the header).
+    #[arg(long, value_name = "NAME")]
+    pub layout: Option<String>,
+    /// The question a layout's trust-specific question answers, e.g. question_1=could_improve
+    /// (repeatable; also a raw value of a question column).
+    #[arg(long = "question", value_name = "NAME=QUESTION", value_parser = parse_question)]
+    pub questions: Vec<(String, crate::record::Question)>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+fn parse_question(s: &str) -> Result<(String, crate::record::Question), String> {
+    use crate::record::Question;
+    let (name, q) = s
+        .split_once('=')
+        .filter(|(n, _)| !n.trim().is_empty())
+        .ok_or_else(|| format!("expected NAME=QUESTION, e.g. question_1=could_improve, not {s:?}"))?;
+    let question = Question::parse(q).ok_or_else(|| {
+        format!("unknown question {q:?}; expected one of {}", Question::ALL.map(Question::as_str).join(", "))
+    })?;
+    Ok((name.trim().to_owned(), question))
 }
 
 /// Arguments of `synth`.
@@ -308,6 +330,8 @@ impl RunArgs {
             out: self.out.clone(),
             threads: self.threads,
             codebook: self.codebook.clone(),
+            layout: self.layout.clone(),
+            questions: self.questions.clone(),
         }
     }
 
@@ -338,7 +362,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
     let quiet = match &cli.command {
         Command::Run(a) | Command::Validate(a) => a.quiet,
         Command::Synth(a) => a.quiet,
-        Command::Codebook(_) | Command::Eval(_) | Command::Explain(_) | Command::Train(_) => false,
+        Command::Codebook(_) | Command::Eval(_) | Command::Explain(_) | Command::Train(_) | Command::Layouts => false,
     };
     let messages = Messages::new(quiet);
     match dispatch(cli, &messages) {
@@ -378,6 +402,10 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
         Command::Eval(args) => crate::commands::eval(&args, messages),
         Command::Train(args) => crate::commands::train(&args, messages),
         Command::Explain(args) => crate::commands::explain(&args, messages),
+        Command::Layouts => {
+            messages.out(ingest::layout::describe().trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Synth(args) => {
             let gz = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
             let plain = if gz { args.out.with_extension("") } else { args.out.clone() };
@@ -475,9 +503,10 @@ fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
         let mapper = ingest::Mapper::new(&settings, source, i, &table.headers)?;
         let mapped: Vec<String> = mapper.mapped_columns().into_iter().map(|(k, v)| format!("{k} ← {v:?}")).collect();
         report.push(format!(
-            "source {} ({}): {} text column(s); {}",
+            "source {} ({}): layout {}; {} text column(s); {}",
             source.name,
             source.path.display(),
+            mapper.layout(),
             mapper.text_columns(),
             mapped.join(", ")
         ));

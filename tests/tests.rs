@@ -6,6 +6,7 @@ mod util;
 mod cli;
 mod corpus;
 mod ingest;
+mod layouts;
 mod learned;
 mod privacy;
 mod profile;

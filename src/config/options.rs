@@ -143,9 +143,12 @@ pub struct SourceOptions {
     /// Several free-text columns in one row, each answering its own question.
     #[serde(default)]
     pub text: Vec<Spanned<TextColumnOptions>>,
-    /// Extra map from raw question values to canonical questions.
+    /// Extra map from raw question values to canonical questions; with a layout, also the
+    /// question of its free-text columns by name (`question_1 = "could_improve"`).
     #[serde(default)]
     pub question_values: BTreeMap<String, Spanned<String>>,
+    /// Export layout (`unheard layouts`); default: detected from the header.
+    pub layout: Option<Spanned<String>>,
 }
 
 /// `[[source.text]]`

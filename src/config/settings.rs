@@ -164,8 +164,10 @@ pub struct SourceSettings {
     pub texts: Vec<(String, Question)>,
     /// Question of the `text` column when there is no question column.
     pub default_question: Option<Question>,
-    /// Extra raw question values.
+    /// Extra raw question values (also the question of a layout's free-text column, by name).
     pub question_values: BTreeMap<String, Question>,
+    /// Export layout (see `unheard layouts`); `None` = detected from the header.
+    pub layout: Option<String>,
 }
 
 /// A resolved `[baseline]`.
@@ -282,6 +284,10 @@ pub struct Overrides {
     pub threads: Option<usize>,
     /// `--codebook`.
     pub codebook: Option<PathBuf>,
+    /// `--layout`: the export layout of every source.
+    pub layout: Option<String>,
+    /// `--question NAME=QUESTION` (repeatable): added to every source's `question_values`.
+    pub questions: Vec<(String, Question)>,
 }
 
 struct Ctx<'a> {
@@ -422,6 +428,17 @@ fn resolve(
                 sources[i].name = sources[i].path.file_name().and_then(|n| n.to_str()).unwrap_or("source").to_owned();
             }
         }
+    }
+    for s in &mut sources {
+        if let Some(l) = &overrides.layout {
+            s.layout = Some(l.clone());
+        }
+        for (raw, q) in &overrides.questions {
+            s.question_values.insert(raw.clone(), *q);
+        }
+    }
+    if let Some(l) = &overrides.layout {
+        check_layout(ctx, None, "--layout", l)?;
     }
     let mut names = BTreeSet::new();
     for s in &sources {
@@ -604,6 +621,7 @@ impl SourceSettings {
             texts: Vec::new(),
             default_question: None,
             question_values: BTreeMap::new(),
+            layout: None,
         }
     }
 }
@@ -615,6 +633,20 @@ fn default_delimiter(path: &Path) -> u8 {
         b'\t'
     } else {
         b','
+    }
+}
+
+fn check_layout(ctx: &Ctx<'_>, span: Option<Range<usize>>, key: &str, name: &str) -> Result<(), ConfigError> {
+    match crate::ingest::layout::find(name) {
+        Some(_) => Ok(()),
+        None => Err(ctx.err(
+            span,
+            key,
+            format!(
+                "unknown layout {name:?}; expected one of {} (see `unheard layouts`)",
+                crate::ingest::layout::names()
+            ),
+        )),
     }
 }
 
@@ -719,6 +751,13 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
         texts,
         default_question,
         question_values,
+        layout: match &s.layout {
+            Some(l) => {
+                check_layout(ctx, Some(l.span()), "source.layout", l.get_ref())?;
+                Some(l.get_ref().clone())
+            }
+            None => None,
+        },
     })
 }
 

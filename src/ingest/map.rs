@@ -22,6 +22,8 @@ pub struct Mapper {
     fields: BTreeMap<&'static str, usize>,
     /// free-text columns with their question; `None` = per-row question column / default
     texts: Vec<(usize, Option<Question>)>,
+    /// per free-text column, what makes its record id distinct within the row
+    text_parts: Vec<String>,
     default_question: Question,
     question_values: BTreeMap<String, Question>,
     /// one entry per run dimension
@@ -30,6 +32,8 @@ pub struct Mapper {
     carried: Vec<usize>,
     /// index of the imd_quintile dimension
     imd_dim: Option<usize>,
+    /// the export layout read (see [`super::layout`])
+    layout: &'static str,
 }
 
 /// A row mapped to records.
@@ -43,7 +47,8 @@ pub struct Mapped {
     raw: Vec<(String, String)>,
 }
 
-fn key(s: &str) -> String {
+/// A header or value as a key: lowercase, runs of other characters as one `_`.
+pub(super) fn key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut last_us = true;
     for c in s.trim().chars() {
@@ -72,6 +77,8 @@ impl Mapper {
         index: usize,
         headers: &[String],
     ) -> Result<Mapper, IngestError> {
+        let (source, layout) = super::layout::apply(source, headers)?;
+        let source = source.as_ref();
         let file = shown(&source.path);
         let find = |name: &str| -> Option<usize> {
             headers.iter().position(|h| h == name).or_else(|| {
@@ -143,7 +150,16 @@ impl Mapper {
             .filter(|&i| !used[i] && !CANONICAL_DIMENSIONS.contains(&key(&headers[i]).as_str()))
             .collect();
         let question_values = source.question_values.iter().map(|(k, v)| (key(k), *v)).collect();
+        let text_parts = texts
+            .iter()
+            .map(|&(i, q)| match q {
+                Some(q) if texts.iter().filter(|t| t.1 == Some(q)).count() > 1 => format!("{q}:{}", key(&headers[i])),
+                Some(q) => q.as_str().to_owned(),
+                None => String::new(),
+            })
+            .collect();
         Ok(Mapper {
+            text_parts,
             imd_dim: settings.dimensions.iter().position(|d| d == "imd_quintile"),
             source: source.name.clone(),
             file,
@@ -157,7 +173,14 @@ impl Mapper {
             question_values,
             dims,
             carried,
+            layout,
         })
+    }
+
+    /// The export layout this source is read with.
+    #[must_use]
+    pub fn layout(&self) -> &'static str {
+        self.layout
     }
 
     /// Free-text columns per row.
@@ -389,16 +412,19 @@ impl Mapper {
         let mut records = Vec::with_capacity(texts.len());
         let mut blank_cells = 0;
         let multi = self.texts.len() > 1;
-        for (_, q, text) in texts {
+        for (j, (_, q, text)) in texts.into_iter().enumerate() {
             let question = q.unwrap_or(row_question);
             let Some(text) = text else {
                 blank_cells += 1;
                 continue;
             };
+            // what tells the texts of one row apart: the question, or the column when two
+            // columns answer the same question
+            let part = if multi { self.text_parts[j].as_str() } else { question.as_str() };
             let record_id = match (&id, multi) {
                 (Some(id), false) => id.clone(),
-                (Some(id), true) => format!("{id}:{question}"),
-                (None, _) => self.hash_id(row.row, question.as_str()),
+                (Some(id), true) => format!("{id}:{part}"),
+                (None, _) => self.hash_id(row.row, part),
             };
             records.push(Record {
                 record_id,
@@ -437,8 +463,12 @@ pub fn excel_serial(n: f64) -> Option<NaiveDate> {
 
 /// Parses a date with a chrono format; `excel` reads serial numbers written as text.
 /// An ISO date followed by a time (`2025-04-01T10:00:00`) is read as its date.
+/// Formats separated by `|` are tried in order (`%d/%m/%Y|%Y-%m-%d`).
 #[must_use]
 pub fn parse_date(s: &str, format: &str) -> Option<NaiveDate> {
+    if format.contains('|') {
+        return format.split('|').find_map(|f| parse_date(s, f));
+    }
     if format.eq_ignore_ascii_case("excel") {
         return s.parse::<f64>().ok().and_then(excel_serial);
     }
@@ -478,6 +508,13 @@ mod tests {
         assert_eq!(parse_date("01/04/2025", "%d/%m/%Y"), NaiveDate::from_ymd_opt(2025, 4, 1));
         assert_eq!(parse_date("31/02/2025", "%d/%m/%Y"), None);
         assert_eq!(parse_date("45748", "excel"), NaiveDate::from_ymd_opt(2025, 4, 1));
+        // alternatives in order: day first, then month first when day first cannot be
+        let uk_us = "%d/%m/%Y|%m/%d/%Y|%Y-%m-%d";
+        assert_eq!(parse_date("01/04/2025", uk_us), NaiveDate::from_ymd_opt(2025, 4, 1));
+        assert_eq!(parse_date("5/31/2022", uk_us), NaiveDate::from_ymd_opt(2022, 5, 31));
+        assert_eq!(parse_date("2025-04-01", uk_us), NaiveDate::from_ymd_opt(2025, 4, 1));
+        assert_eq!(parse_date("31/05/2022 00:00", uk_us), NaiveDate::from_ymd_opt(2022, 5, 31));
+        assert_eq!(parse_date("31/31/2022", uk_us), None);
         assert_eq!(excel_serial(45748.75), NaiveDate::from_ymd_opt(2025, 4, 1));
         assert_eq!(excel_serial(-3.0), None);
     }

@@ -8,6 +8,7 @@
 
 pub mod csv;
 pub mod jsonl;
+pub mod layout;
 mod map;
 pub mod parquet;
 pub mod xlsx;
@@ -191,6 +192,8 @@ pub struct SourceReport {
     pub path: String,
     /// Format.
     pub format: String,
+    /// Export layout read (`canonical` or one of `unheard layouts`).
+    pub layout: String,
     /// Encoding actually used (CSV).
     pub encoding: Option<String>,
     /// sha256 of the file's bytes.
@@ -259,6 +262,7 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
             name: source.name.clone(),
             path: source.path.display().to_string(),
             format: format!("{:?}", source.format).to_lowercase(),
+            layout: mapper.layout().to_owned(),
             encoding: table.encoding.map(str::to_owned),
             sha256,
             bytes: bytes.len() as u64,

@@ -55,7 +55,7 @@ pub fn records(
         .map(|(month, idx)| {
             let pick = |f: &dyn Fn(&Record) -> Option<String>| ColumnData::Str(idx.iter().map(|&i| f(&records[i])).collect());
             let mut columns = vec![
-                Col::new("record_id", "stable id of the piece of text: the source's id (+ `:question` when a row holds several texts), else a hash of source, file, row and question", pick(&|r| s(&r.record_id))),
+                Col::new("record_id", "stable id of the piece of text: the source's id (+ `:question` when a row holds several texts, `:question:column` when two of them answer the same question), else a hash of source, file, row and the same", pick(&|r| s(&r.record_id))),
                 Col::new("response_id", "groups the records of one response (an FFT response with two free-text answers is two records)", pick(&|r| s(&r.response_id))),
                 Col::new("source", "configured name of the source", pick(&|r| s(&r.source))),
                 Col::new("month", "partition key, YYYY-MM of received_date (`unknown` without a date)", ColumnData::Str(idx.iter().map(|_| s(&month)).collect())),

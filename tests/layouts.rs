@@ -1,0 +1,282 @@
+//! Export layouts read with no mapping: detection, forcing, questions, `unheard layouts`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow::array::Array;
+use arrow::util::display::array_value_to_string;
+
+use crate::util::{manifest, parquet_files, unheard};
+use crate::who::read;
+
+/// Every record of a run, as column → value ("" for null), in partition then file order.
+fn records(out: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut rows = Vec::new();
+    for p in parquet_files(&out.join("records")) {
+        let t = read(&p);
+        let n = t.values().next().map_or(0, |a| a.len());
+        for i in 0..n {
+            rows.push(
+                t.iter()
+                    .map(|(k, a)| {
+                        let v = if a.is_null(i) { String::new() } else { array_value_to_string(a, i).unwrap() };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+/// The record whose text starts with `start`.
+fn by_text<'a>(rows: &'a [BTreeMap<String, String>], start: &str) -> &'a BTreeMap<String, String> {
+    rows.iter().find(|r| r["text"].starts_with(start)).unwrap_or_else(|| panic!("a record starts with {start:?}"))
+}
+
+const UPLOAD: &str = "date,location_1,location_2,location_3,fft_score,question_1,question_2,sex,gender,age,ethnicity,sexuality,disability,religion,extra_variable_1,extra_variable_2,extra_variable_3
+2025-03-04,Trust North,Ward 7,Night team,1,The porter was cheerful,More chairs in reception please,Female,,25-34,White British,,,,ref-1,,
+14/03/2025,Trust North,Ward 9,,2,Clean and quiet ward,,Male,,75+,Asian or Asian British,,,,ref-2,,
+21/04/2025,Trust South,Clinic 2,Desk,4,Long queue at the desk,Signs to the clinic were confusing,Female,,45-54,Black,,,,,,
+";
+
+#[test]
+fn upload_template_is_detected_and_two_comments_share_a_response() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("export.csv"), UPLOAD).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "export.csv", "--out", "o", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&tmp.path().join("o"));
+    assert_eq!(m["inputs"][0]["layout"], "experiencesdashboard-upload");
+    assert_eq!(m["counts"]["rows_read"], 3);
+    assert_eq!(m["counts"]["records"], 5, "two comments, one, two");
+    assert_eq!(m["counts"]["rows_reconcile"], true);
+    let carried = m["inputs"][0]["carried_columns"].as_array().unwrap();
+    assert_eq!(carried.len(), 3, "only the extra variables are carried: {carried:?}");
+    let rows = records(&tmp.path().join("o"));
+    assert_eq!(rows.len(), 5);
+    let a = by_text(&rows, "The porter");
+    let b = by_text(&rows, "More chairs");
+    assert_eq!(a["response_id"], b["response_id"], "one response, two records");
+    assert_ne!(a["record_id"], b["record_id"]);
+    assert_eq!((a["question"].as_str(), b["question"].as_str()), ("nonspecific", "nonspecific"));
+    assert_eq!(
+        (a["rating"].as_str(), a["org_level_1"].as_str(), a["org_level_2"].as_str(), a["org_level_3"].as_str()),
+        ("1", "Trust North", "Ward 7", "Night team")
+    );
+    assert_eq!((a["sex"].as_str(), a["age_band"].as_str(), a["ethnicity"].as_str()), ("Female", "25-34", "White"));
+    assert_eq!(a["x_extra_variable_1"], "ref-1");
+    assert_eq!(a["received_date"], "2025-03-04");
+    let c = by_text(&rows, "Clean and quiet");
+    assert_eq!((c["received_date"].as_str(), c["rating"].as_str()), ("2025-03-14", "2"), "DD/MM/YYYY is read");
+    assert_eq!(by_text(&rows, "Long queue")["received_date"], "2025-04-21");
+    for r in &rows {
+        for dim in ["sex", "gender", "age_band", "ethnicity", "sexuality", "disability", "religion"] {
+            assert!(r.contains_key(dim), "records has {dim}");
+        }
+    }
+}
+
+#[test]
+fn question_flag_and_pipeline_name_the_trust_questions() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("export.csv"), UPLOAD).unwrap();
+    let r = unheard(
+        tmp.path(),
+        &["run", "--input", "export.csv", "--out", "o", "-q", "--question", "question_1=could_improve"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = records(&tmp.path().join("o"));
+    assert_eq!(by_text(&rows, "The porter")["question"], "could_improve");
+    assert_eq!(by_text(&rows, "More chairs")["question"], "nonspecific", "question_2 was not named");
+    // the same from a pipeline source, with the layout named there
+    std::fs::write(
+        tmp.path().join("p.toml"),
+        "[[source]]\npath = \"export.csv\"\nlayout = \"experiencesdashboard-upload\"\n[source.question_values]\nquestion_1 = \"what_good\"\nquestion_2 = \"could_improve\"\n",
+    )
+    .unwrap();
+    let r = unheard(tmp.path(), &["run", "p.toml", "--out", "p", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = records(&tmp.path().join("p"));
+    assert_eq!(by_text(&rows, "The porter")["question"], "what_good");
+    assert_eq!(by_text(&rows, "More chairs")["question"], "could_improve");
+    // a question that is not one
+    let r = unheard(tmp.path(), &["run", "--input", "export.csv", "--out", "q", "--question", "question_1=sometimes"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("could_improve"), "lists the questions: {}", r.stderr);
+}
+
+#[test]
+fn dashboard_database_layout_maps_ids_question_values_and_carries_categories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = "comment_id,date,pt_id,location_1,location_2,location_3,comment_type,comment_txt,fft,sex,gender,age,ethnicity,sexuality,disability,religion,extra_variable_1,extra_variable_2,extra_variable_3,category,super_category,sentiment
+101,2025-02-03,7,Trust East,Outpatients,Room 4,question_1,Reception staff smiled at everyone,1,Female,,65-74,White British,,,,,,,Staff manner,Staff,1
+102,2025-02-03,7,Trust East,Outpatients,Room 4,question_2,The car park was full,1,Female,,65-74,White British,,,,,,,Parking,Environment,4
+103,10/02/2025,8,Trust East,Wards,,comment_1,Meals arrived warm,2,Male,,35-44,Black,,,,,,,Food,Environment,2
+";
+    std::fs::write(tmp.path().join("db.csv"), csv).unwrap();
+    let r =
+        unheard(tmp.path(), &["run", "--input", "db.csv", "--out", "o", "-q", "--question", "question_1=what_good"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&tmp.path().join("o"));
+    assert_eq!(m["inputs"][0]["layout"], "experiencesdashboard-db");
+    assert_eq!(m["counts"]["records"], 3);
+    let v = unheard(tmp.path(), &["validate", "--input", "db.csv"]);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    assert!(v.stdout.contains("layout experiencesdashboard-db"), "validate names the layout: {}", v.stdout);
+    assert!(v.stdout.contains("x_super_category"), "and the carried columns: {}", v.stdout);
+    let rows = records(&tmp.path().join("o"));
+    let a = by_text(&rows, "Reception staff");
+    let b = by_text(&rows, "The car park");
+    let c = by_text(&rows, "Meals arrived");
+    assert_eq!((a["record_id"].as_str(), a["response_id"].as_str()), ("101", "7"));
+    assert_eq!(b["response_id"], "7");
+    assert_eq!(a["question"], "what_good");
+    assert_eq!(b["question"], "nonspecific");
+    assert_eq!(c["question"], "what_good", "comment_1 is question_1");
+    assert_eq!((c["received_date"].as_str(), c["rating"].as_str()), ("2025-02-10", "2"));
+    assert_eq!((a["org_level_2"].as_str(), a["org_level_3"].as_str()), ("Outpatients", "Room 4"));
+    assert_eq!((c["sex"].as_str(), c["age_band"].as_str(), c["ethnicity"].as_str()), ("Male", "35-44", "Black"));
+    assert_eq!(
+        (a["x_category"].as_str(), a["x_super_category"].as_str(), a["x_sentiment"].as_str()),
+        ("Staff manner", "Staff", "1")
+    );
+}
+
+#[test]
+fn labelled_fft_export_maps_questions_ratings_and_mixed_dates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = "Comment ID,Trust,Respondent ID,Date,Service type 1,Service type 2,FFT categorical answer,FFT question,FFT answer,Person identifiable info?,Comment sentiment,Not assigned,Invented label one,Invented label two
+C1,TRA,R1,31/05/2022,Transport,,1,What was good?,Driver carried my bag to the door,,1,0,1,0
+C2,TRA,R1,5/31/2022,Transport,,1,What could we do better?,Ring before arriving,,3,0,0,1
+C3,TRB,R2,01/06/2022,Community,Older adults,4,FFT Why?,Nobody called back,,4,0,0,1
+C4,TRB,R3,02/06/2022,111,,6,\"Please describe any things about the 111 service that
+you were particularly satisfied and/or dissatisfied with\",The call handler stayed calm,,2,0,1,0
+C5,TRB,R4,03/06/2022,111,,2,How could we improve?,   ,,,1,0,0
+";
+    std::fs::write(tmp.path().join("labelled.csv"), csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "labelled.csv", "--out", "o", "-q"]);
+    assert_eq!(r.code, 1, "the blank answer is quarantined: {}", r.stderr);
+    let m = manifest(&tmp.path().join("o"));
+    assert_eq!(m["inputs"][0]["layout"], "fft-labelled");
+    assert_eq!(m["counts"]["records"], 4);
+    assert_eq!(m["counts"]["quarantine_by_reason"]["empty_text"], 1);
+    let carried = m["inputs"][0]["carried_columns"].as_array().unwrap();
+    assert!(carried.iter().any(|c| c == "x_comment_sentiment") && carried.iter().any(|c| c == "x_invented_label_two"));
+    let rows = records(&tmp.path().join("o"));
+    let q = |t: &str| by_text(&rows, t)["question"].clone();
+    assert_eq!(
+        [q("Driver"), q("Ring before"), q("Nobody called"), q("The call handler")],
+        ["what_good", "could_improve", "nonspecific", "nonspecific"]
+    );
+    let a = by_text(&rows, "Driver");
+    assert_eq!((a["record_id"].as_str(), a["response_id"].as_str(), a["rating"].as_str()), ("C1", "R1", "1"));
+    assert_eq!(by_text(&rows, "Ring before")["received_date"], "2022-05-31", "m/d/yyyy when it cannot be d/m");
+    assert_eq!(a["received_date"], "2022-05-31");
+    let c = by_text(&rows, "Nobody called");
+    assert_eq!(
+        (c["org_level_1"].as_str(), c["org_level_2"].as_str(), c["org_level_3"].as_str(), c["rating"].as_str()),
+        ("TRB", "Community", "Older adults", "4")
+    );
+    assert_eq!(by_text(&rows, "The call handler")["rating"], "6");
+}
+
+#[test]
+fn layout_is_forced_when_detection_cannot_choose() {
+    let tmp = tempfile::tempdir().unwrap();
+    // both the upload template's and the database's required columns: ambiguous → canonical
+    let csv = "comment_id,date,pt_id,comment_type,comment_txt,fft_score,question_1\n1,2025-01-05,9,question_1,Kind words from the nurse,1,unused\n";
+    std::fs::write(tmp.path().join("both.csv"), csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "both.csv", "--out", "o", "-q"]);
+    assert_eq!(r.code, 2, "canonical finds no text column");
+    assert!(r.stderr.contains("no free-text column"), "{}", r.stderr);
+    let r =
+        unheard(tmp.path(), &["run", "--input", "both.csv", "--out", "o", "-q", "--layout", "experiencesdashboard-db"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&tmp.path().join("o"));
+    assert_eq!(m["inputs"][0]["layout"], "experiencesdashboard-db");
+    assert_eq!(m["counts"]["records"], 1);
+    let rows = records(&tmp.path().join("o"));
+    assert_eq!((rows[0]["record_id"].as_str(), rows[0]["text"].as_str()), ("1", "Kind words from the nurse"));
+}
+
+#[test]
+fn forced_layout_missing_columns_exits_2_naming_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), crate::util::canonical_csv(3)).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--layout", "experiencesdashboard-upload"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("needs the columns \"date\", \"question_1\" which are not in the header"),
+        "{}",
+        r.stderr
+    );
+    assert!(!tmp.path().join("o").exists(), "nothing committed");
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--layout", "nhs-magic"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("fft-labelled") && r.stderr.contains("canonical"), "lists the layouts: {}", r.stderr);
+    std::fs::write(tmp.path().join("p.toml"), "[[source]]\npath = \"f.csv\"\nlayout = \"nhs-magic\"\n").unwrap();
+    let r = unheard(tmp.path(), &["validate", "p.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("line 3") && r.stderr.contains("source.layout"), "names line and key: {}", r.stderr);
+    // canonical files stay canonical
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(manifest(&tmp.path().join("o"))["inputs"][0]["layout"], "canonical");
+}
+
+#[test]
+fn layouts_command_lists_columns_and_targets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = unheard(tmp.path(), &["layouts"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for line in [
+        "canonical",
+        "experiencesdashboard-upload",
+        "experiencesdashboard-db",
+        "fft-labelled",
+        "fft_score        → rating\n",
+        "age              → age_band",
+        "location_3       → org_level_3",
+        "question_1       → text, question nonspecific unless --question question_1=QUESTION (required)",
+        "extra_variable_1 → carried as x_extra_variable_1",
+        "comment_id       → record_id (required)",
+        "FFT categorical answer → rating (required)",
+        "Respondent ID          → response_id (required)",
+        "question value \"comment_1\" → nonspecific unless --question question_1=QUESTION",
+    ] {
+        assert!(r.stdout.contains(line), "lists {line:?}:\n{}", r.stdout);
+    }
+}
+
+#[test]
+fn upload_template_as_a_workbook_with_date_and_number_cells() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let date_fmt = Format::new().set_num_format("dd/mm/yyyy");
+    for (r, line) in (0u32..).zip(UPLOAD.lines()) {
+        for (c, v) in (0u16..).zip(line.split(',')) {
+            if v.is_empty() {
+                continue;
+            }
+            match (r, c) {
+                (1, 0) => ws.write_date_with_format(r, c, ExcelDateTime::from_ymd(2025, 3, 4).unwrap(), &date_fmt),
+                (1.., 4) => ws.write_number(r, c, v.parse::<f64>().unwrap()),
+                _ => ws.write_string(r, c, v),
+            }
+            .unwrap();
+        }
+    }
+    wb.save(tmp.path().join("upload.xlsx")).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "upload.xlsx", "--out", "o", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&tmp.path().join("o"));
+    assert_eq!(m["inputs"][0]["layout"], "experiencesdashboard-upload");
+    assert_eq!(m["counts"]["records"], 5);
+    let rows = records(&tmp.path().join("o"));
+    let a = by_text(&rows, "The porter");
+    assert_eq!((a["received_date"].as_str(), a["rating"].as_str()), ("2025-03-04", "1"));
+    assert_eq!(by_text(&rows, "Clean and quiet")["received_date"], "2025-03-14", "a date typed as text");
+}
