@@ -84,12 +84,17 @@ fn out_that_unheard_did_not_write_is_refused_touching_nothing() {
         refused(d, &["validate", "--input", input, "--out", out], why);
     }
     // the same rule for a pipeline's [run] out
-    std::fs::write(d.join("p.toml"), "[run]\nout = \"data\"\n[[source]]\npath = \"data/survey/feedback.csv\"\n").unwrap();
+    std::fs::write(d.join("p.toml"), "[run]\nout = \"data\"\n[[source]]\npath = \"data/survey/feedback.csv\"\n")
+        .unwrap();
     refused(d, &["run", "p.toml", "-q"], "holds the input");
     // an earlier run someone added a file to is not replaced either
     assert_eq!(unheard(d, &["run", "--input", input, "--out", "o", "-q"]).code, 0);
     std::fs::write(d.join("o/records/my-notes.txt"), "notes").unwrap();
-    refused(d, &["run", "--input", input, "--out", "o", "-q"], "holds records/my-notes.txt, which no unheard run wrote");
+    refused(
+        d,
+        &["run", "--input", input, "--out", "o", "-q"],
+        "holds records/my-notes.txt, which no unheard run wrote",
+    );
 }
 
 #[test]
@@ -193,8 +198,11 @@ fn killed_at(faults: &str, expect: Option<u64>) {
     }
     assert!(!dot_entries(d).is_empty(), "{faults}: the killed run left something to tidy");
     // a failing run still tidies (and puts back a run left aside) and keeps what is there
-    std::fs::write(d.join("p.toml"), "[run]\nout = \"o\"\n[[source]]\npath = \"a.csv\"\n[source.columns]\nsex = \"Nope\"\n")
-        .unwrap();
+    std::fs::write(
+        d.join("p.toml"),
+        "[run]\nout = \"o\"\n[[source]]\npath = \"a.csv\"\n[source.columns]\nsex = \"Nope\"\n",
+    )
+    .unwrap();
     assert_eq!(unheard(d, &["run", "p.toml", "-q"]).code, 2);
     assert_eq!(complete_run(&d.join("o")), expect.unwrap_or(10), "{faults}: the next run restored or kept the run");
     assert_eq!(dot_entries(d), Vec::<String>::new(), "{faults}: the next run left no leftovers");
@@ -228,7 +236,10 @@ fn failing_to_remove_the_previous_run_is_a_warning_not_a_failure() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("warning: the run was committed to o, but the previous run could not be removed"), "{stderr}");
+    assert!(
+        stderr.contains("warning: the run was committed to o, but the previous run could not be removed"),
+        "{stderr}"
+    );
     assert_eq!(complete_run(&d.join("o")), 24);
     assert_eq!(unheard(d, &["run", "--input", "b.csv", "--out", "o", "-q"]).code, 0);
     assert_eq!(dot_entries(d), Vec::<String>::new(), "the next run removed the old run");

@@ -108,7 +108,11 @@ fn earlier_run(dir: &Path) -> Result<(), String> {
     }
     let listed: Vec<String> = match std::fs::read_to_string(dir.join(MARKER)) {
         Ok(text) => text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect(),
-        Err(_) => return Err(format!("is a folder unheard did not write (it has no {MARKER} marker)")),
+        Err(_) => {
+            return Err(format!(
+                "is a folder unheard did not write (it has no {MARKER} marker; a run folder written before the marker existed must be removed by hand)"
+            ))
+        }
     };
     let manifest: Option<serde_json::Value> =
         std::fs::read(dir.join("manifest.json")).ok().and_then(|b| serde_json::from_slice(&b).ok());
