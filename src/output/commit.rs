@@ -244,14 +244,17 @@ fn tidy_dead_runs(target: &Target) -> Vec<String> {
         .filter(|e| {
             let n = e.file_name();
             let n = n.to_string_lossy();
-            n.starts_with(&staging) || n.starts_with(&previous)
+            let pid = n.strip_prefix(&staging).or_else(|| n.strip_prefix(&previous));
+            pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         })
         .map(|e| e.path())
         .collect();
     leftovers.sort();
     let out = target.path();
     if std::fs::symlink_metadata(&out).is_err() {
-        let aside = leftovers.iter().position(|p| p.to_string_lossy().contains(&previous) && earlier_run(p).is_ok());
+        let aside = leftovers.iter().position(|p| {
+            p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&previous)) && earlier_run(p).is_ok()
+        });
         if let Some(i) = aside {
             match std::fs::rename(&leftovers[i], &out) {
                 Ok(()) => {
@@ -479,6 +482,18 @@ mod tests {
         assert_eq!(names(&target), [MARKER, "manifest.json", "new.txt"]);
         drop(lock);
         assert_eq!(names(tmp.path()), ["run"], "no staging, previous or lock file left");
+    }
+
+    #[test]
+    fn the_lock_holder_removes_only_dead_runs_leftovers() {
+        let tmp = tempfile::tempdir().unwrap();
+        for dir in [".run.staging-123", ".run.previous-45", ".run.staging-mine", ".other.staging-6"] {
+            std::fs::create_dir(tmp.path().join(dir)).unwrap();
+        }
+        let lock = OutputLock::acquire(&tmp.path().join("run"), &[]).unwrap();
+        assert!(lock.warnings.is_empty());
+        assert_eq!(names(tmp.path()), [".other.staging-6", ".run.lock", ".run.staging-mine"]);
+        assert_eq!(std::fs::read_to_string(tmp.path().join(".run.lock")).unwrap(), format!("{}\n", std::process::id()));
     }
 
     #[test]
