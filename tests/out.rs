@@ -87,6 +87,8 @@ fn out_that_unheard_did_not_write_is_refused_touching_nothing() {
     std::fs::write(d.join("p.toml"), "[run]\nout = \"data\"\n[[source]]\npath = \"data/survey/feedback.csv\"\n")
         .unwrap();
     refused(d, &["run", "p.toml", "-q"], "holds the input");
+    std::fs::write(d.join("p.toml"), "[run]\nout = \".\"\n[[source]]\npath = \"data/survey/feedback.csv\"\n").unwrap();
+    refused(d, &["run", "p.toml", "-q"], "output .: is the current folder");
     // an earlier run someone added a file to is not replaced either
     assert_eq!(unheard(d, &["run", "--input", input, "--out", "o", "-q"]).code, 0);
     std::fs::write(d.join("o/records/my-notes.txt"), "notes").unwrap();
