@@ -365,7 +365,10 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Command::Codebook(_) | Command::Eval(_) | Command::Explain(_) | Command::Train(_) | Command::Layouts => false,
     };
     let messages = Messages::new(quiet);
-    match dispatch(cli, &messages) {
+    let result = dispatch(cli, &messages);
+    // a signal being handled ends the process with its own exit code
+    crate::output::interrupt::settle();
+    match result {
         Ok(code) => code,
         Err(err) => {
             messages.error(&err);
@@ -479,9 +482,15 @@ fn gzip(from: &Path, to: &Path) -> std::io::Result<()> {
 
 fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
     let settings = args.settings()?;
+    let out = crate::output::check_out(&settings.out, &pipeline::input_paths(&settings))?;
     let book = pipeline::load_codebook(&settings.codebook)?;
     let mut report = vec![
         format!("pipeline {:?}: ok", settings.name),
+        format!(
+            "output {}: {}",
+            settings.out.display(),
+            if out.replaces { "replaces an earlier run" } else { "a new folder" }
+        ),
         format!("codebook {} {}: {} themes", book.name, book.version, book.themes.len()),
     ];
     if let Some(m) = pipeline::load_model(&settings, &book)? {

@@ -14,7 +14,7 @@ use crate::config::{CodebookSource, Settings, DEFAULT_CODEBOOK};
 use crate::ingest::{self, IngestError, SourceReport};
 use crate::messages::Messages;
 use crate::output::tables::{self, Groups};
-use crate::output::{write_table, OutputError, Staging, Table};
+use crate::output::{write_table, OutputError, OutputLock, Table};
 use crate::people::harmonise::Harmoniser;
 use crate::people::{
     self,
@@ -81,6 +81,25 @@ pub fn load_codebook(source: &CodebookSource) -> Result<Codebook, CodebookError>
         CodebookSource::Builtin => Codebook::from_toml(DEFAULT_CODEBOOK, "<builtin nhs-patient-experience.toml>"),
         CodebookSource::Path(p) => Codebook::from_file(p),
     }
+}
+
+/// Every file a run reads (an output folder may not hold any of them).
+#[must_use]
+pub fn input_paths(settings: &Settings) -> Vec<&std::path::Path> {
+    let mut paths: Vec<&std::path::Path> = settings.sources.iter().map(|s| s.path.as_path()).collect();
+    paths.extend(settings.baselines.iter().map(|b| b.path.as_path()));
+    paths.extend(settings.baseline.iter().map(|b| b.path.as_path()));
+    if let CodebookSource::Path(p) = &settings.codebook {
+        paths.push(p);
+    }
+    let c = &settings.coder;
+    paths.extend(
+        [&settings.pipeline, &c.model, &c.label_map, &settings.people.imd_lookup]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path),
+    );
+    paths
 }
 
 /// Loads the run's learned coder, if `[coder]` names one and its policy uses it.
@@ -314,14 +333,24 @@ pub const VERSIONS: [(&str, &str); 6] = [
 /// # Errors
 /// Any fatal error; the previous outputs are then left as they were.
 pub fn run(settings: &Settings, messages: &Messages) -> Result<Outcome, RunError> {
+    // before anything is read: the output may be replaced, and no other run writes to it
+    let lock = OutputLock::acquire(&settings.out, &input_paths(settings))?;
+    for w in &lock.warnings {
+        messages.warn(w);
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
         .map_err(|e| RunError::Threads { threads: settings.threads, message: e.to_string() })?;
-    pool.install(|| run_in_pool(settings, messages, pool.current_num_threads()))
+    pool.install(|| run_in_pool(settings, messages, &lock, pool.current_num_threads()))
 }
 
-fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Result<Outcome, RunError> {
+fn run_in_pool(
+    settings: &Settings,
+    messages: &Messages,
+    lock: &OutputLock,
+    threads: usize,
+) -> Result<Outcome, RunError> {
     let t0 = Instant::now();
     let mut timings = BTreeMap::new();
     let mut lap = {
@@ -363,7 +392,7 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         analyse_who(settings, &ingested.records, &groups, baseline.as_ref(), &harmoniser, &pairs, book.themes.len())?;
     lap("analyse", &mut timings);
 
-    let staging = Staging::new(&settings.out)?;
+    let staging = lock.stage()?;
     let dir = staging.path().to_path_buf();
     let source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
     // the two big tables are independent: build them side by side
@@ -464,7 +493,11 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
         &dir.join("manifest.json"),
         &(serde_json::to_string_pretty(&manifest).map_err(OutputError::Json)? + "\n"),
     )?;
-    let out = staging.commit()?;
+    let committed = staging.commit()?;
+    if let Some(w) = &committed.warning {
+        messages.warn(w);
+    }
+    let out = committed.path;
     let c = &manifest.counts;
     Ok(Outcome {
         out,

@@ -8,6 +8,7 @@ mod corpus;
 mod ingest;
 mod layouts;
 mod learned;
+mod out;
 mod privacy;
 mod profile;
 mod props;

@@ -509,11 +509,21 @@ fn resolve(
         .map(|s| (*s).to_owned())
         .chain(extra.into_iter().filter(|e| !CANONICAL_DIMENSIONS.contains(&e.as_str())))
         .collect();
+    let threads = overrides.threads.or(options.run.threads).unwrap_or(0);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if threads > cores * 4 {
+        let key = if overrides.threads.is_some() { "--threads" } else { "run.threads" };
+        return Err(ctx.err(
+            None,
+            key,
+            format!("{threads} threads is more than 4 × the {cores} cores of this machine"),
+        ));
+    }
     Ok(Settings {
         name,
         pipeline,
         out,
-        threads: overrides.threads.or(options.run.threads).unwrap_or(0),
+        threads,
         max_field_chars: options.run.max_field_chars.unwrap_or(DEFAULT_MAX_FIELD_CHARS),
         keep_original_text: options.run.keep_original_text.unwrap_or(false),
         codebook,

@@ -2,8 +2,9 @@
 //! Computes no statistics.
 
 pub mod commit;
+pub mod interrupt;
 pub mod parquet;
 pub mod tables;
 
-pub use commit::Staging;
+pub use commit::{check_out, OutputLock, Staging};
 pub use parquet::{write_table, Col, ColumnData, OutputError, Table};

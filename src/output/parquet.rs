@@ -48,6 +48,22 @@ pub enum OutputError {
         #[source]
         source: arrow::error::ArrowError,
     },
+    /// An output path that may not be replaced.
+    #[error("output {path}: {reason}; unheard replaces only a folder an earlier run wrote that holds nothing else: choose a new path (nothing was touched)")]
+    Refused {
+        /// The output path as given.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Another run writes to the same output.
+    #[error("output {path}: another unheard run ({holder}) is writing to it; wait for it to finish")]
+    Locked {
+        /// The output path as given.
+        path: PathBuf,
+        /// The process holding the lock.
+        holder: String,
+    },
     /// Manifest.
     #[error("cannot write the manifest: {0}")]
     Json(#[from] serde_json::Error),

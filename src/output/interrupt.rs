@@ -1,0 +1,83 @@
+//! SIGINT and SIGTERM: the run removes its own staging folder and lock file and exits 130 / 143.
+//!
+//! [`install`] blocks both signals in every thread and waits for them on a thread of its own
+//! (`sigwait`), so no code runs in a signal handler. The commit holds [`cleanup`] while it
+//! renames, so a signal never removes a folder that has just become the output.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// What a signal must remove.
+#[derive(Debug)]
+pub struct Cleanup {
+    /// The run's staging folder, until it is committed.
+    pub staging: Option<PathBuf>,
+    /// The run's lock file.
+    pub lock_file: Option<PathBuf>,
+}
+
+static CLEANUP: Mutex<Cleanup> = Mutex::new(Cleanup { staging: None, lock_file: None });
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The paths a signal removes (held while the commit renames).
+pub fn cleanup() -> MutexGuard<'static, Cleanup> {
+    CLEANUP.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Handles SIGINT and SIGTERM from now on. Call first in `main`, before any thread starts
+/// (threads inherit the blocked signals).
+pub fn install() {
+    #[cfg(unix)]
+    {
+        // SAFETY: plain libc calls on a local, initialised signal set
+        let set = unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGINT);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+                return;
+            }
+            set
+        };
+        let spawned = std::thread::Builder::new().name("signals".to_owned()).spawn(move || loop {
+            let mut sig = 0;
+            // SAFETY: `set` is initialised and `sig` is a valid out-pointer
+            if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+                stop(sig);
+            }
+        });
+        if spawned.is_err() {
+            // SAFETY: as above
+            unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+        }
+    }
+}
+
+/// Removes the run's staging folder and lock file and ends the process with 128 + `sig`.
+#[cfg(unix)]
+fn stop(sig: i32) -> ! {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    // waits for a commit in progress, then keeps the lock until the process ends
+    let c = cleanup();
+    if let Some(dir) = &c.staging {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if let Some(lock) = &c.lock_file {
+        let _ = std::fs::remove_file(lock);
+    }
+    let name = if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
+    eprintln!("unheard: stopped by {name}");
+    std::process::exit(128 + sig);
+}
+
+/// When a signal is being handled, waits for its thread to end the process (so the main thread
+/// does not exit first with another code).
+pub fn settle() {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! What `--out` may replace, the lock on an output, the commit under kills and signals.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::util::{canonical_csv, manifest, unheard, BIN};
+
+/// Every path under `dir` (dot files included) with its bytes (`None` for a folder).
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(dir).unwrap().to_path_buf();
+            if p.is_dir() {
+                out.insert(rel, None);
+                stack.push(p);
+            } else {
+                out.insert(rel, Some(std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// The dot files and folders in `dir` (staging, previous, lock).
+fn dot_entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The number of rows the run at `out` read; panics unless `out` holds a complete run: the
+/// marker, every file it lists, and nothing else.
+fn complete_run(out: &Path) -> u64 {
+    let marker = std::fs::read_to_string(out.join(".unheard-run")).expect("the marker is there");
+    let listed: Vec<&str> = marker.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
+    assert!(listed.contains(&"manifest.json") && listed.iter().any(|l| l.starts_with("records/")), "{marker}");
+    for f in &listed {
+        assert!(out.join(f).is_file(), "{f} is listed and present");
+    }
+    let files = snapshot(out).into_iter().filter(|(_, b)| b.is_some()).count();
+    assert_eq!(files, listed.len() + 1, "nothing but the listed files and the marker");
+    manifest(out)["counts"]["rows_read"].as_u64().unwrap()
+}
+
+fn refused(dir: &Path, args: &[&str], why: &str) {
+    let before = snapshot(dir);
+    let r = unheard(dir, args);
+    assert_eq!(r.code, 2, "{args:?} is refused: {}", r.stderr);
+    assert!(r.stderr.contains(why) && r.stderr.contains("nothing was touched"), "{args:?}: {}", r.stderr);
+    assert_eq!(snapshot(dir), before, "{args:?} left every byte in place");
+}
+
+#[test]
+fn out_that_unheard_did_not_write_is_refused_touching_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("data/survey")).unwrap();
+    std::fs::write(d.join("data/survey/feedback.csv"), canonical_csv(10)).unwrap();
+    std::fs::write(d.join("notes.txt"), "my notes").unwrap();
+    std::fs::create_dir(d.join("mine")).unwrap();
+    std::fs::write(d.join("mine/report.docx"), "report").unwrap();
+    std::fs::create_dir(d.join("empty")).unwrap();
+    let input = "data/survey/feedback.csv";
+    for (out, why) in [
+        ("data/survey", "holds the input data/survey/feedback.csv"),
+        ("data", "holds the input data/survey/feedback.csv"),
+        ("notes.txt", "is a file"),
+        ("mine", "no .unheard-run marker"),
+        ("empty", "no .unheard-run marker"),
+        (".", "is the current folder"),
+        ("..", "is the current folder or one of its parents"),
+    ] {
+        refused(d, &["run", "--input", input, "--out", out, "-q"], why);
+        refused(d, &["validate", "--input", input, "--out", out], why);
+    }
+    // the same rule for a pipeline's [run] out
+    std::fs::write(d.join("p.toml"), "[run]\nout = \"data\"\n[[source]]\npath = \"data/survey/feedback.csv\"\n")
+        .unwrap();
+    refused(d, &["run", "p.toml", "-q"], "holds the input");
+    std::fs::write(d.join("p.toml"), "[run]\nout = \".\"\n[[source]]\npath = \"data/survey/feedback.csv\"\n").unwrap();
+    refused(d, &["run", "p.toml", "-q"], "output .: is the current folder");
+    // an earlier run someone added a file to is not replaced either
+    assert_eq!(unheard(d, &["run", "--input", input, "--out", "o", "-q"]).code, 0);
+    std::fs::write(d.join("o/records/my-notes.txt"), "notes").unwrap();
+    refused(
+        d,
+        &["run", "--input", input, "--out", "o", "-q"],
+        "holds records/my-notes.txt, which no unheard run wrote",
+    );
+}
+
+#[test]
+fn an_earlier_run_is_replaced_and_nothing_is_left_beside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
+    std::fs::write(d.join("b.csv"), canonical_csv(24)).unwrap();
+    assert_eq!(unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]).code, 0);
+    assert_eq!(complete_run(&d.join("o")), 10);
+    let v = unheard(d, &["validate", "--input", "b.csv", "--out", "o"]);
+    assert!(v.code == 0 && v.stdout.contains("output o: replaces an earlier run"), "{}{}", v.stdout, v.stderr);
+    let r = unheard(d, &["run", "--input", "b.csv", "--out", "o", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(complete_run(&d.join("o")), 24, "the new run replaced the earlier one");
+    assert_eq!(dot_entries(d), Vec::<String>::new(), "no staging, previous or lock file left");
+}
+
+/// Starts a run paused at `step` and waits (reading its stderr, no timing) until it is there.
+fn paused(dir: &Path, input: &str, step: &str) -> Child {
+    let mut child = Command::new(BIN)
+        .args(["run", "--input", input, "--out", "o", "-q"])
+        .current_dir(dir)
+        .env("UNHEARD_TEST_FAULT", format!("pause@{step}"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut seen = String::new();
+    let mut reader = BufReader::new(child.stderr.as_mut().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "the child paused at {step}: {seen}");
+        if line.contains(&format!("unheard: test pause at {step} (pid {pid})")) {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    child
+}
+
+fn signal(child: &Child, sig: i32) {
+    // SAFETY: signals a child process this test started
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+}
+
+#[test]
+fn a_second_run_into_the_same_out_exits_2_naming_the_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
+    let mut first = paused(d, "a.csv", "locked");
+    let second = unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]);
+    assert_eq!(second.code, 2, "{}", second.stderr);
+    assert!(second.stderr.contains(&format!("another unheard run (PID {})", first.id())), "{}", second.stderr);
+    signal(&first, libc::SIGTERM);
+    assert_eq!(first.wait().unwrap().code(), Some(143));
+    assert!(!d.join("o").exists() && dot_entries(d).is_empty(), "{:?}", dot_entries(d));
+    assert_eq!(unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]).code, 0, "the lock went with the process");
+}
+
+#[test]
+fn sigterm_and_sigint_remove_the_staging_folder_and_exit_143_and_130() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
+    std::fs::write(d.join("b.csv"), canonical_csv(24)).unwrap();
+    assert_eq!(unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]).code, 0);
+    for (sig, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+        let mut child = paused(d, "b.csv", "staged");
+        assert!(
+            dot_entries(d).iter().any(|n| n.starts_with(".o.staging-")),
+            "the staging folder is complete and waiting: {:?}",
+            dot_entries(d)
+        );
+        signal(&child, sig);
+        assert_eq!(child.wait().unwrap().code(), Some(code));
+        assert_eq!(dot_entries(d), Vec::<String>::new(), "staging folder and lock file removed");
+        assert_eq!(complete_run(&d.join("o")), 10, "the previous run is untouched");
+    }
+}
+
+/// Kills a run at `step` (as SIGKILL does), checks the output path then holds a complete run
+/// that read `expect` rows, and that the next run tidies everything.
+fn killed_at(faults: &str, expect: Option<u64>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
+    std::fs::write(d.join("b.csv"), canonical_csv(24)).unwrap();
+    assert_eq!(unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]).code, 0);
+    let status = Command::new(BIN)
+        .args(["run", "--input", "b.csv", "--out", "o", "-q"])
+        .current_dir(d)
+        .env("UNHEARD_TEST_FAULT", faults)
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{faults}: the fault fired");
+    match expect {
+        Some(rows) => assert_eq!(complete_run(&d.join("o")), rows, "{faults}: a complete run at the path"),
+        None => assert!(!d.join("o").exists(), "{faults}: the fallback's moment with no output"),
+    }
+    assert!(!dot_entries(d).is_empty(), "{faults}: the killed run left something to tidy");
+    // a failing run still tidies (and puts back a run left aside) and keeps what is there
+    std::fs::write(
+        d.join("p.toml"),
+        "[run]\nout = \"o\"\n[[source]]\npath = \"a.csv\"\n[source.columns]\nsex = \"Nope\"\n",
+    )
+    .unwrap();
+    assert_eq!(unheard(d, &["run", "p.toml", "-q"]).code, 2);
+    assert_eq!(complete_run(&d.join("o")), expect.unwrap_or(10), "{faults}: the next run restored or kept the run");
+    assert_eq!(dot_entries(d), Vec::<String>::new(), "{faults}: the next run left no leftovers");
+    assert_eq!(unheard(d, &["run", "--input", "b.csv", "--out", "o", "-q"]).code, 0);
+    assert_eq!(complete_run(&d.join("o")), 24);
+    assert_eq!(dot_entries(d), Vec::<String>::new());
+}
+
+#[test]
+fn a_kill_at_each_commit_step_leaves_a_complete_run_and_the_next_run_tidies() {
+    killed_at("kill@locked", Some(10));
+    killed_at("kill@staged", Some(10));
+    killed_at("kill@exchanged", Some(24));
+    killed_at("no-exchange,kill@staged", Some(10));
+    killed_at("no-exchange,kill@moved-aside", None);
+    killed_at("no-exchange,kill@exchanged", Some(24));
+}
+
+#[test]
+fn failing_to_remove_the_previous_run_is_a_warning_not_a_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
+    std::fs::write(d.join("b.csv"), canonical_csv(24)).unwrap();
+    assert_eq!(unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]).code, 0);
+    let r = Command::new(BIN)
+        .args(["run", "--input", "b.csv", "--out", "o"])
+        .current_dir(d)
+        .env("UNHEARD_TEST_FAULT", "fail@tidy")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: the run was committed to o, but the previous run could not be removed"),
+        "{stderr}"
+    );
+    assert_eq!(complete_run(&d.join("o")), 24);
+    assert_eq!(unheard(d, &["run", "--input", "b.csv", "--out", "o", "-q"]).code, 0);
+    assert_eq!(dot_entries(d), Vec::<String>::new(), "the next run removed the old run");
+}
+
+#[test]
+fn threads_beyond_four_per_core_is_an_error_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("a.csv"), canonical_csv(10)).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "a.csv", "--out", "o", "--threads", "10000"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("key `--threads`: 10000 threads is more than 4 × the"), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(!tmp.path().join("o").exists());
+}
