@@ -40,6 +40,21 @@ pub enum Command {
     /// Show why a text (or a record of a past run) got its codes: tokens, themes with their
     /// rule and span, the polarity of each mention and why, redactions.
     Explain(ExplainArgs),
+    /// Show how each raw demographic value of the inputs maps to a group, with counts, and
+    /// write a `[people.map.<dimension>]` snippet for the values no mapping knows.
+    People(PeopleArgs),
+}
+
+/// Arguments of `people`.
+#[derive(Debug, Args)]
+pub struct PeopleArgs {
+    /// The pipeline and inputs, as for `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Write the snippet to this file instead of stdout (only a new file, or one this
+    /// command wrote before).
+    #[arg(long, value_name = "FILE")]
+    pub snippet: Option<PathBuf>,
 }
 
 /// Arguments of `explain`.
@@ -337,6 +352,7 @@ impl RunArgs {
 pub fn main_with(cli: Cli) -> ExitCode {
     let quiet = match &cli.command {
         Command::Run(a) | Command::Validate(a) => a.quiet,
+        Command::People(a) => a.run.quiet,
         Command::Synth(a) => a.quiet,
         Command::Codebook(_) | Command::Eval(_) | Command::Explain(_) | Command::Train(_) => false,
     };
@@ -378,6 +394,7 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
         Command::Eval(args) => crate::commands::eval(&args, messages),
         Command::Train(args) => crate::commands::train(&args, messages),
         Command::Explain(args) => crate::commands::explain(&args, messages),
+        Command::People(args) => crate::commands::people(&args, messages),
         Command::Synth(args) => {
             let gz = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
             let plain = if gz { args.out.with_extension("") } else { args.out.clone() };
