@@ -6,6 +6,7 @@ mod util;
 mod cli;
 mod ingest;
 mod learned;
+mod people;
 mod privacy;
 mod profile;
 mod props;

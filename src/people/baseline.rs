@@ -82,7 +82,7 @@ impl Baseline {
         let mut rows = Vec::new();
         for (i, rec) in reader.records().enumerate() {
             let rec = rec.map_err(|e| err(i as u64 + 2, e.to_string()))?;
-            let row = rec.position().map_or(i as u64 + 2, csv::Position::line);
+            let row = rec.position().map_or(i as u64 + 2, |p| line_at(bytes, p.byte()));
             let get = |j: usize| rec.get(j).unwrap_or("").trim().to_owned();
             let pop_raw = get(p);
             let population: f64 = pop_raw
@@ -96,6 +96,21 @@ impl Baseline {
         }
         Ok(Baseline { name: name.to_owned(), rows, sha256 })
     }
+}
+
+/// The line (from 1) of the record that starts at or after `byte`: the reader's position of a
+/// record can be that of the comment or blank lines before it.
+fn line_at(bytes: &[u8], byte: u64) -> u64 {
+    let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+    loop {
+        let rest = &bytes[at..];
+        let skip = rest.first().is_some_and(|&c| c == b'#' || c == b'\n' || c == b'\r');
+        match rest.iter().position(|&c| c == b'\n') {
+            Some(n) if skip => at += n + 1,
+            _ => break,
+        }
+    }
+    1 + bytes[..at].iter().filter(|&&c| c == b'\n').count() as u64
 }
 
 /// A baseline's populations per run dimension, after harmonisation.
@@ -223,5 +238,62 @@ impl Populations {
             }
         }
         Ok(warnings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn baseline(text: &str) -> (tempfile::TempDir, PathBuf, Baseline) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.csv");
+        std::fs::write(&path, text).unwrap();
+        let b = Baseline::from_file("b", &path).unwrap();
+        (dir, path, b)
+    }
+
+    fn trim(_: usize, raw: &str) -> String {
+        match raw {
+            "White British" => "White".to_owned(),
+            "?" => crate::people::UNMAPPED.to_owned(),
+            other => other.to_owned(),
+        }
+    }
+
+    #[test]
+    fn lines_count_comments_and_blank_lines() {
+        let (_d, _p, b) =
+            baseline("dimension,group,population\n# note\n\nethnicity,White,1\r\n#x\nethnicity,Asian,2\n");
+        assert_eq!(b.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [4, 6]);
+    }
+
+    #[test]
+    fn duplicates_after_harmonisation_name_both_lines_or_are_summed() {
+        let text =
+            "dimension,group,population\nethnicity,White,100\nethnicity,?,5\nethnicity,White British,30\nsex,Male,1\n";
+        let (_d, path, b) = baseline(text);
+        let dims = ["ethnicity".to_owned()];
+        let err = b.populations(&path, &dims, trim, false).unwrap_err().to_string();
+        assert!(err.contains("lines 2 and 4") && err.contains("\"White British\""), "{err}");
+        let p = b.populations(&path, &dims, trim, true).unwrap();
+        assert_eq!(p.groups[0]["White"], (130.0, 2));
+        assert_eq!(p.unused.len(), 2, "the unmapped row and the sex row: {:?}", p.unused);
+        assert_eq!(p.other_dimensions, ["sex"]);
+    }
+
+    #[test]
+    fn groups_in_the_records_need_a_population() {
+        let (_d, path, b) = baseline("dimension,group,population\nethnicity,White,100\nethnicity,Asian,0\n");
+        let dims = ["ethnicity".to_owned(), "religion".to_owned()];
+        let p = b.populations(&path, &dims, trim, false).unwrap();
+        let present = |g: &[&str]| vec![g.iter().map(|g| ((*g).to_owned(), 3)).collect::<Vec<_>>(), Vec::new()];
+        assert!(p.check(&path, &dims, &present(&["White"])).unwrap().is_empty());
+        let zero = p.check(&path, &dims, &present(&["Asian", "White"])).unwrap_err().to_string();
+        assert!(zero.contains("line 3") && zero.contains("population 0"), "{zero}");
+        let gap = p.check(&path, &dims, &present(&["Black"])).unwrap_err().to_string();
+        assert!(gap.contains("no population for ethnicity group \"Black\""), "{gap}");
+        let none = p.check(&path, &dims, &[Vec::new(), Vec::new()]).unwrap();
+        assert_eq!(none.len(), 1, "no record has an ethnicity: {none:?}");
     }
 }
