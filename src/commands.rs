@@ -514,15 +514,13 @@ pub fn people(args: &crate::cli::PeopleArgs, messages: &Messages) -> Result<Exit
     use crate::people::{baseline::Baseline, UNMAPPED};
     use crate::pipeline;
     let settings = args.run.settings()?;
-    if let Some(path) = &args.snippet {
-        if path.exists() {
-            let head = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            anyhow::ensure!(
-                head.starts_with(SNIPPET_HEADER.as_bytes()),
-                "{}: exists and was not written by `unheard people`; it is left as it is: choose another --snippet",
-                path.display()
-            );
-        }
+    if let Some(path) = args.snippet.as_ref().filter(|p| p.exists()) {
+        let head = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        anyhow::ensure!(
+            head.starts_with(SNIPPET_HEADER.as_bytes()),
+            "{}: exists and was not written by `unheard people`; it is left as it is: choose another --snippet",
+            path.display()
+        );
     }
     let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
     let ingested = crate::ingest::ingest(&settings)?;

@@ -73,7 +73,7 @@ impl AgeBand {
 
     /// Width for choosing the narrowest band that holds a value (open bands are widest).
     fn width(&self) -> u32 {
-        self.hi.map_or(u32::MAX, |h| h - self.lo)
+        self.hi.map_or(u32::MAX, |h| h.saturating_sub(self.lo))
     }
 }
 
