@@ -174,16 +174,44 @@ pub fn group_records(harmoniser: &Harmoniser, dimensions: &[String], records: &[
 pub fn unmapped_values(dimensions: &[String], values: &ValueCounts) -> BTreeMap<String, BTreeMap<String, u64>> {
     let mut out = BTreeMap::new();
     for (d, vals) in values.iter().enumerate() {
-        let u: BTreeMap<String, u64> = vals
-            .iter()
-            .filter(|v| v.1 == people::UNMAPPED)
-            .map(|(raw, _, n)| (raw.clone().unwrap_or_default(), *n))
-            .collect();
+        let mut u: BTreeMap<String, u64> = BTreeMap::new();
+        for (raw, _, n) in vals.iter().filter(|v| v.1 == people::UNMAPPED) {
+            *u.entry(raw.clone().unwrap_or_default()).or_insert(0) += n;
+        }
         if !u.is_empty() {
             out.insert(dimensions[d].clone(), u);
         }
     }
     out
+}
+
+/// `values` with each raw value as it may be published (manifest, messages): personal data
+/// redacted, and a date in the age dimension (a date of birth) as `[DOB]`.
+#[must_use]
+pub fn publishable(
+    values: &ValueCounts,
+    dimensions: &[String],
+    redactor: &crate::text::redact::Redactor,
+) -> ValueCounts {
+    values
+        .iter()
+        .zip(dimensions)
+        .map(|(vals, dim)| {
+            let age = people::harmonise::is_age_dimension(dim);
+            vals.iter()
+                .map(|(raw, g, n)| {
+                    let safe = raw.as_deref().map(|r| {
+                        if age && people::harmonise::is_date(r) {
+                            "[DOB]".to_owned()
+                        } else {
+                            redactor.redact(r).0.into_owned()
+                        }
+                    });
+                    (safe, g.clone(), *n)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// A dimension is worth a warning above this share of `unmapped` records.
@@ -200,8 +228,11 @@ pub fn unmapped_shares(
     let mut shares = BTreeMap::new();
     let mut warnings = Vec::new();
     for (d, vals) in values.iter().enumerate() {
-        let mut unmapped: Vec<(&str, u64)> =
-            vals.iter().filter(|v| v.1 == people::UNMAPPED).map(|(r, _, n)| (r.as_deref().unwrap_or(""), *n)).collect();
+        let mut by_value: BTreeMap<&str, u64> = BTreeMap::new();
+        for (raw, _, n) in vals.iter().filter(|v| v.1 == people::UNMAPPED) {
+            *by_value.entry(raw.as_deref().unwrap_or("")).or_insert(0) += n;
+        }
+        let mut unmapped: Vec<(&str, u64)> = by_value.into_iter().collect();
         let total: u64 = unmapped.iter().map(|u| u.1).sum();
         let share = if records == 0 { 0.0 } else { total as f64 / records as f64 };
         shares.insert(dimensions[d].clone(), share);
@@ -459,8 +490,10 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
     let bands = age_bands(settings, baseline.as_ref(), &ingested.records);
     let harmoniser = harmoniser(settings, &bands)?;
     let (groups, values) = group_records(&harmoniser, &settings.dimensions, &ingested.records);
-    let unmapped = unmapped_values(&settings.dimensions, &values);
-    let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &values, ingested.records.len());
+    let safe_values = publishable(&values, &settings.dimensions, &engine.redactor);
+    let unmapped = unmapped_values(&settings.dimensions, &safe_values);
+    let (unmapped_share, mut people_warnings) =
+        unmapped_shares(&settings.dimensions, &safe_values, ingested.records.len());
     lap("people", &mut timings);
 
     let pairs: Vec<(u32, u32, bool)> = coded

@@ -305,3 +305,20 @@ fn a_baseline_dimension_no_record_has_is_a_warning() {
     let w = manifest(&tmp.path().join("o"))["people"]["warnings"].to_string();
     assert!(w.contains("religion") && w.contains("shoe_size"), "{w}");
 }
+
+#[test]
+fn unmapped_values_are_redacted_where_they_are_published() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..20 {
+        let rel = if i % 4 == 0 { "me@example.org" } else { "Muslim" };
+        csv.push_str(&row(i, ["", "", "", "", "", rel, ""]));
+    }
+    write(tmp.path(), "f.csv", &csv);
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("\"[EMAIL]\" (5)"), "{}", r.stderr);
+    let text = std::fs::read_to_string(tmp.path().join("o/manifest.json")).unwrap();
+    assert!(!text.contains("example.org") && text.contains("[EMAIL]"), "{text}");
+    assert!(!r.stderr.contains("example.org"));
+}

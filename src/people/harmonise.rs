@@ -106,6 +106,15 @@ enum Kind {
     Other,
 }
 
+/// How dates of birth are written.
+const DOB_FORMATS: [&str; 3] = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"];
+
+/// Is `raw` a date (in an age column: a date of birth)?
+#[must_use]
+pub fn is_date(raw: &str) -> bool {
+    DOB_FORMATS.iter().any(|f| NaiveDate::parse_from_str(raw.trim(), f).is_ok())
+}
+
 /// Is this the dimension of age bands?
 #[must_use]
 pub fn is_age_dimension(dimension: &str) -> bool {
@@ -480,7 +489,7 @@ impl Harmoniser {
     /// a group of its own (see [`Harmoniser::is_off_band`]).
     fn age_band(&self, raw: &str, k: &str, date: Option<NaiveDate>) -> Option<String> {
         // a date of birth: the age on the record's date
-        for f in ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"] {
+        for f in DOB_FORMATS {
             if let Ok(dob) = NaiveDate::parse_from_str(raw.trim(), f) {
                 let on = date?;
                 let mut age = on.year() - dob.year();
