@@ -484,7 +484,15 @@ fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
     }
     if let Some(b) = &settings.baseline {
         let base = crate::people::baseline::Baseline::from_file(&b.name, &b.path)?;
-        report.push(format!("baseline {}: {} rows", base.name, base.rows.len()));
+        // its groups harmonised as a run would (duplicates are an error here too)
+        let harmoniser = pipeline::harmoniser(&settings, &pipeline::age_bands(&settings, Some(&base), &[]))?;
+        let pops = base.populations(
+            &b.path,
+            &settings.dimensions,
+            |d, raw| harmoniser.group(d, Some(raw), None),
+            b.sum_duplicates,
+        )?;
+        report.push(format!("baseline {}: {} rows, {} unused", base.name, base.rows.len(), pops.unused.len()));
     }
     for (i, source) in settings.sources.iter().enumerate() {
         let bytes = std::fs::read(&source.path).with_context(|| format!("cannot read {}", source.path.display()))?;

@@ -245,6 +245,10 @@ fn duplicate_baseline_rows_are_an_error_unless_summed() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("lines 3 and 5") && r.stderr.contains("\"White British\""), "{}", r.stderr);
     assert!(!tmp.path().join("o").exists());
+    write(tmp.path(), "p.toml", "[run]\nout = \"o\"\n[[baseline]]\npath = \"b.csv\"\n[[source]]\npath = \"f.csv\"\n");
+    let r = unheard(tmp.path(), &["validate", "p.toml"]);
+    assert_eq!(r.code, 2, "validate checks duplicates too: {}", r.stdout);
+    assert!(r.stderr.contains("lines 3 and 5"), "{}", r.stderr);
 
     write(
         tmp.path(),
