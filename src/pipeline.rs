@@ -117,13 +117,16 @@ pub fn code_records(engine: &Engine, records: &[Record], messages: &Messages) ->
 
 /// Per dimension: each distinct raw value (`None`: empty) with its group and its records,
 /// sorted by raw value.
-pub type ValueCounts = Vec<Vec<(Option<String>, String, u64)>>;
+pub type ValueCounts = Vec<DimValues>;
+
+/// One dimension's distinct raw values with their group and records.
+pub type DimValues = Vec<(Option<String>, String, u64)>;
 
 /// Harmonises every record's demographics into groups; also returns, per dimension, each raw
 /// value with its group and count.
 #[must_use]
 pub fn group_records(harmoniser: &Harmoniser, dimensions: &[String], records: &[Record]) -> (Groups, ValueCounts) {
-    let per_dim: Vec<(Vec<String>, Vec<u32>, Vec<(Option<String>, String, u64)>)> = (0..dimensions.len())
+    let per_dim: Vec<(Vec<String>, Vec<u32>, DimValues)> = (0..dimensions.len())
         .into_par_iter()
         .map(|d| {
             // intern raw values first: far fewer distinct values than records (the date only
