@@ -1,12 +1,14 @@
 //! Harmonisation: raw demographic values to standard groups.
 //!
-//! Built-in mappings: NHS Data Dictionary ethnic category codes (A–Z; Z and 99 not stated) and
-//! common free-text forms to the five Census 2021 high-level groups (Asian, Black, Mixed, White,
-//! Other — Census 2021 puts Chinese under Asian and Arab under Other), and to the detailed
-//! Census 2021 groups for `ethnicity_detail`; ages, dates of birth or bands to configurable age
-//! bands; sex and gender; disability; religion; sexuality; IMD decile or quintile to quintile;
-//! carer. Every mapping can be overridden in the pipeline file (`[people.map.<dimension>]`).
-//! `not_stated`, `missing` and `unmapped` stay distinct.
+//! Built-in mappings: NHS Data Dictionary codes per dimension (ethnic category, person stated
+//! gender and gender identity, sexual orientation, religious or other belief system affiliation,
+//! disability; see [`code`] and README "Demographic codes") and common free-text forms — to the
+//! five Census 2021 high-level ethnic groups (Chinese under Asian, Arab under Other) and the
+//! detailed ones for `ethnicity_detail`; ages, dates of birth or bands to the age bands in force
+//! (a value outside every band keeps its own name); sex and gender; disability; religion;
+//! sexuality; IMD decile or quintile to quintile; carer. Every mapping can be overridden in the
+//! pipeline file (`[people.map.<dimension>]`). `not_stated`, `missing` and `unmapped` stay
+//! distinct.
 
 use std::collections::{BTreeMap, HashMap};
 
