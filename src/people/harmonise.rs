@@ -2,7 +2,7 @@
 //!
 //! Built-in mappings: NHS Data Dictionary codes per dimension (ethnic category, person stated
 //! gender and gender identity, sexual orientation, religious or other belief system affiliation,
-//! disability; see [`code`] and README "Demographic codes") and common free-text forms — to the
+//! disability; see `fn code` and README "Demographic codes") and common free-text forms — to the
 //! five Census 2021 high-level ethnic groups (Chinese under Asian, Arab under Other) and the
 //! detailed ones for `ethnicity_detail`; ages, dates of birth or bands to the age bands in force
 //! (a value outside every band keeps its own name); sex and gender; disability; religion;
