@@ -43,6 +43,21 @@ pub enum Command {
     /// List the export layouts read with no mapping: the columns each expects and what each
     /// maps to.
     Layouts,
+    /// Show how each raw demographic value of the inputs maps to a group, with counts, and
+    /// write a `[people.map.<dimension>]` snippet for the values no mapping knows.
+    People(PeopleArgs),
+}
+
+/// Arguments of `people`.
+#[derive(Debug, Args)]
+pub struct PeopleArgs {
+    /// The pipeline and inputs, as for `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Write the snippet to this file instead of stdout (only a new file, or one this
+    /// command wrote before).
+    #[arg(long, value_name = "FILE")]
+    pub snippet: Option<PathBuf>,
 }
 
 /// Arguments of `explain`.
@@ -361,6 +376,7 @@ impl RunArgs {
 pub fn main_with(cli: Cli) -> ExitCode {
     let quiet = match &cli.command {
         Command::Run(a) | Command::Validate(a) => a.quiet,
+        Command::People(a) => a.run.quiet,
         Command::Synth(a) => a.quiet,
         Command::Codebook(_) | Command::Eval(_) | Command::Explain(_) | Command::Train(_) | Command::Layouts => false,
     };
@@ -409,6 +425,7 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
             messages.out(ingest::layout::describe().trim_end());
             Ok(ExitCode::SUCCESS)
         }
+        Command::People(args) => crate::commands::people(&args, messages),
         Command::Synth(args) => {
             let gz = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
             let plain = if gz { args.out.with_extension("") } else { args.out.clone() };
@@ -504,7 +521,15 @@ fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
     }
     if let Some(b) = &settings.baseline {
         let base = crate::people::baseline::Baseline::from_file(&b.name, &b.path)?;
-        report.push(format!("baseline {}: {} rows", base.name, base.rows.len()));
+        // its groups harmonised as a run would (duplicates are an error here too)
+        let harmoniser = pipeline::harmoniser(&settings, &pipeline::age_bands(&settings, Some(&base), &[]))?;
+        let pops = base.populations(
+            &b.path,
+            &settings.dimensions,
+            |d, raw| harmoniser.group(d, Some(raw), None),
+            b.sum_duplicates,
+        )?;
+        report.push(format!("baseline {}: {} rows, {} unused", base.name, base.rows.len(), pops.unused.len()));
     }
     for (i, source) in settings.sources.iter().enumerate() {
         let bytes = std::fs::read(&source.path).with_context(|| format!("cannot read {}", source.path.display()))?;

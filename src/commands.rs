@@ -1,4 +1,4 @@
-//! Commands beyond `run`: evaluation and explanation. Thin: they call the library and print.
+//! Commands beyond `run`: evaluation, explanation and demographic values. Thin: they call the library and print.
 
 use std::process::ExitCode;
 
@@ -500,4 +500,93 @@ fn find_record(run: &std::path::Path, id: &str) -> Result<FoundRecord> {
         }
     }
     anyhow::bail!("record {id:?} is not in {}", run.display())
+}
+
+/// First line of a snippet `unheard people` writes: it may replace a file that starts with it.
+const SNIPPET_HEADER: &str = "# unheard people: raw values no mapping knows.";
+
+/// `unheard people`: reads the inputs as `run` does, prints each dimension's raw values with
+/// their group and count, and writes a `[people.map.<dimension>]` snippet for the unmapped ones.
+///
+/// # Errors
+/// A bad pipeline, input or baseline; a snippet path holding a file this command did not write.
+pub fn people(args: &crate::cli::PeopleArgs, messages: &Messages) -> Result<ExitCode> {
+    use crate::people::{baseline::Baseline, UNMAPPED};
+    use crate::pipeline;
+    let settings = args.run.settings()?;
+    if let Some(path) = args.snippet.as_ref().filter(|p| p.exists()) {
+        let head = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        anyhow::ensure!(
+            head.starts_with(SNIPPET_HEADER.as_bytes()),
+            "{}: exists and was not written by `unheard people`; it is left as it is: choose another --snippet",
+            path.display()
+        );
+    }
+    let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
+    let ingested = crate::ingest::ingest(&settings)?;
+    let bands = pipeline::age_bands(&settings, baseline.as_ref(), &ingested.records);
+    let harmoniser = pipeline::harmoniser(&settings, &bands)?;
+    let (_, values) = pipeline::group_records(&harmoniser, &settings.dimensions, &ingested.records);
+    let mut out = vec![format!("{} records from {} source(s)", ingested.records.len(), settings.sources.len())];
+    let mut snippet = vec![
+        SNIPPET_HEADER.to_owned(),
+        "# Replace each \"unmapped\" with a group, then copy the tables into the pipeline file.".to_owned(),
+    ];
+    for (d, dim) in settings.dimensions.iter().enumerate() {
+        let vals = &values[d];
+        if vals.iter().all(|v| v.0.is_none()) {
+            continue;
+        }
+        let mut head = dim.clone();
+        if crate::people::harmonise::is_age_dimension(dim) {
+            let labels: Vec<&str> = bands.bands.iter().map(|b| b.label.as_str()).collect();
+            head.push_str(&format!(" (age bands from the {}: {})", bands.from, labels.join(", ")));
+        }
+        out.push(head);
+        for (raw, group, n) in vals {
+            let note = if harmoniser.is_off_band(d, group) { "  (outside the bands in force)" } else { "" };
+            out.push(format!("  {:?} → {group}  {n}{note}", raw.as_deref().unwrap_or("")));
+        }
+        let unmapped: Vec<_> = vals.iter().filter(|v| v.1 == UNMAPPED).collect();
+        if !unmapped.is_empty() {
+            snippet.push(String::new());
+            snippet.push(format!("[people.map.{dim}]"));
+            for (raw, _, n) in unmapped {
+                snippet.push(format!("{} = \"unmapped\"  # {n} record(s)", toml_string(raw.as_deref().unwrap_or(""))));
+            }
+        }
+    }
+    let unmapped_values = snippet.iter().filter(|l| l.ends_with("record(s)")).count();
+    let snippet = snippet.join("\n") + "\n";
+    match &args.snippet {
+        Some(path) => {
+            std::fs::write(path, &snippet).with_context(|| format!("cannot write {}", path.display()))?;
+            out.push(format!("{unmapped_values} unmapped value(s): snippet written to {}", path.display()));
+            messages.out(&out.join("\n"));
+        }
+        None => {
+            out.push(format!("{unmapped_values} unmapped value(s)"));
+            messages.out(&out.join("\n"));
+            if unmapped_values > 0 {
+                messages.out(&format!("\n{snippet}"));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A TOML basic string (usable as a quoted key).
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

@@ -84,3 +84,15 @@ impl Messages {
         let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
 }
+
+/// `text` cut to at most `max` characters (an ellipsis marks a cut), for quoting values in
+/// one-line messages.
+#[must_use]
+pub fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

@@ -134,20 +134,23 @@ pub fn code_records(engine: &Engine, records: &[Record], messages: &Messages) ->
     out
 }
 
-/// Harmonises every record's demographics into groups; also returns, per dimension, the raw
-/// values no mapping knows, with their counts.
+/// Per dimension: each distinct raw value (`None`: empty) with its group and its records,
+/// sorted by raw value.
+pub type ValueCounts = Vec<DimValues>;
+
+/// One dimension's distinct raw values with their group and records.
+pub type DimValues = Vec<(Option<String>, String, u64)>;
+
+/// Harmonises every record's demographics into groups; also returns, per dimension, each raw
+/// value with its group and count.
 #[must_use]
-pub fn group_records(
-    harmoniser: &Harmoniser,
-    dimensions: &[String],
-    records: &[Record],
-) -> (Groups, BTreeMap<String, BTreeMap<String, u64>>) {
-    let per_dim: Vec<(Vec<String>, Vec<u32>, BTreeMap<String, u64>)> = (0..dimensions.len())
+pub fn group_records(harmoniser: &Harmoniser, dimensions: &[String], records: &[Record]) -> (Groups, ValueCounts) {
+    let per_dim: Vec<(Vec<String>, Vec<u32>, DimValues)> = (0..dimensions.len())
         .into_par_iter()
         .map(|d| {
             // intern raw values first: far fewer distinct values than records (the date only
             // matters for ages given as dates of birth)
-            let dated = dimensions[d] == "age_band";
+            let dated = people::harmonise::is_age_dimension(&dimensions[d]);
             let mut first: HashMap<(Option<&str>, Option<chrono::NaiveDate>), u32> = HashMap::new();
             let raw_ids: Vec<u32> = records
                 .iter()
@@ -164,38 +167,165 @@ pub fn group_records(
             let mut raw_values: Vec<(u32, Option<&str>, String)> =
                 first.into_iter().map(|((raw, date), id)| (id, raw, harmoniser.group(d, raw, date))).collect();
             raw_values.sort_unstable();
-            let mut unmapped = BTreeMap::new();
+            let mut values: BTreeMap<(Option<&str>, &str), u64> = BTreeMap::new();
             for (id, raw, g) in &raw_values {
-                if g == people::UNMAPPED {
-                    *unmapped.entry(raw.unwrap_or_default().to_owned()).or_insert(0) += counts[*id as usize];
-                }
+                *values.entry((*raw, g.as_str())).or_insert(0) += counts[*id as usize];
             }
+            let values = values.into_iter().map(|((raw, g), n)| (raw.map(str::to_owned), g.to_owned(), n)).collect();
             let mut dict: Vec<String> = raw_values.iter().map(|(_, _, g)| g.clone()).collect();
             dict.sort_unstable();
             dict.dedup();
             let remap: Vec<u32> =
                 raw_values.iter().map(|(_, _, g)| dict.binary_search(g).unwrap_or(0) as u32).collect();
-            (dict, raw_ids.into_iter().map(|i| remap[i as usize]).collect(), unmapped)
+            (dict, raw_ids.into_iter().map(|i| remap[i as usize]).collect(), values)
         })
         .collect();
     let mut names = Vec::new();
     let mut ids = Vec::new();
-    let mut unmapped = BTreeMap::new();
-    for (d, (n, i, u)) in per_dim.into_iter().enumerate() {
+    let mut values = Vec::new();
+    for (n, i, v) in per_dim {
         names.push(n);
         ids.push(i);
-        if !u.is_empty() {
-            unmapped.insert(dimensions[d].clone(), u);
-        }
+        values.push(v);
     }
-    (Groups { dimensions: dimensions.to_vec(), names, ids }, unmapped)
+    (Groups { dimensions: dimensions.to_vec(), names, ids }, values)
 }
 
-/// The run's harmoniser, with its IMD lookup table loaded.
+/// Per dimension (only those with any): the raw values no mapping knows, with their counts.
+#[must_use]
+pub fn unmapped_values(dimensions: &[String], values: &ValueCounts) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
+    for (d, vals) in values.iter().enumerate() {
+        let mut u: BTreeMap<String, u64> = BTreeMap::new();
+        for (raw, _, n) in vals.iter().filter(|v| v.1 == people::UNMAPPED) {
+            *u.entry(raw.clone().unwrap_or_default()).or_insert(0) += n;
+        }
+        if !u.is_empty() {
+            out.insert(dimensions[d].clone(), u);
+        }
+    }
+    out
+}
+
+/// `values` with each raw value as it may be published (manifest, messages): personal data
+/// redacted, and a date in the age dimension (a date of birth) as `[DOB]`.
+#[must_use]
+pub fn publishable(
+    values: &ValueCounts,
+    dimensions: &[String],
+    redactor: &crate::text::redact::Redactor,
+) -> ValueCounts {
+    values
+        .iter()
+        .zip(dimensions)
+        .map(|(vals, dim)| {
+            let age = people::harmonise::is_age_dimension(dim);
+            vals.iter()
+                .map(|(raw, g, n)| {
+                    let safe = raw.as_deref().map(|r| {
+                        if age && people::harmonise::is_date(r) {
+                            "[DOB]".to_owned()
+                        } else {
+                            redactor.redact(r).0.into_owned()
+                        }
+                    });
+                    (safe, g.clone(), *n)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A dimension is worth a warning above this share of `unmapped` records.
+pub const UNMAPPED_WARN_SHARE: f64 = 0.05;
+
+/// Per dimension, the share of records `unmapped`; and a warning for each dimension above
+/// [`UNMAPPED_WARN_SHARE`], naming its commonest unmapped values (shortened).
+#[must_use]
+pub fn unmapped_shares(
+    dimensions: &[String],
+    values: &ValueCounts,
+    records: usize,
+) -> (BTreeMap<String, f64>, Vec<String>) {
+    let mut shares = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for (d, vals) in values.iter().enumerate() {
+        let mut by_value: BTreeMap<&str, u64> = BTreeMap::new();
+        for (raw, _, n) in vals.iter().filter(|v| v.1 == people::UNMAPPED) {
+            *by_value.entry(raw.as_deref().unwrap_or("")).or_insert(0) += n;
+        }
+        let mut unmapped: Vec<(&str, u64)> = by_value.into_iter().collect();
+        let total: u64 = unmapped.iter().map(|u| u.1).sum();
+        let share = if records == 0 { 0.0 } else { total as f64 / records as f64 };
+        shares.insert(dimensions[d].clone(), share);
+        if share > UNMAPPED_WARN_SHARE {
+            unmapped.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let top: Vec<String> =
+                unmapped.iter().take(5).map(|(v, n)| format!("{:?} ({n})", crate::messages::short(v, 24))).collect();
+            warnings.push(format!(
+                "{:.1}% of records have a {} value no mapping knows (unmapped), e.g. {}; `unheard people` \
+                 lists them and writes a [people.map.{}] snippet",
+                share * 100.0,
+                dimensions[d],
+                top.join(", "),
+                dimensions[d]
+            ));
+        }
+    }
+    (shares, warnings)
+}
+
+/// The age bands in force, and where they come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgeBands {
+    /// `configured` (`[people] age_bands`), `baseline`, `source` (the values as written) or
+    /// `default`.
+    pub from: &'static str,
+    /// The bands.
+    #[serde(serialize_with = "band_labels")]
+    pub bands: Vec<people::harmonise::AgeBand>,
+}
+
+fn band_labels<S: serde::Serializer>(bands: &[people::harmonise::AgeBand], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(bands.iter().map(|b| b.label.as_str()))
+}
+
+/// The age bands in force: the configured ones; else the baseline's own (when it has age
+/// bands); else the bands the records are written in; else the default bands.
+#[must_use]
+pub fn age_bands(settings: &Settings, baseline: Option<&Baseline>, records: &[Record]) -> AgeBands {
+    use people::harmonise::{bands_in, is_age_dimension, AgeBand, DEFAULT_AGE_BANDS};
+    if let Some(b) = &settings.people.age_bands {
+        return AgeBands { from: "configured", bands: b.clone() };
+    }
+    let from_baseline = bands_in(
+        baseline
+            .iter()
+            .flat_map(|b| b.rows.iter())
+            .filter(|r| is_age_dimension(&r.dimension))
+            .map(|r| r.group.as_str()),
+    );
+    if !from_baseline.is_empty() {
+        return AgeBands { from: "baseline", bands: from_baseline };
+    }
+    if let Some(d) = settings.dimensions.iter().position(|d| is_age_dimension(d)) {
+        let mut raw: Vec<&str> =
+            records.iter().filter_map(|r| r.demographics.get(d).and_then(Option::as_deref)).collect();
+        raw.sort_unstable();
+        raw.dedup();
+        let from_source = bands_in(raw);
+        if !from_source.is_empty() {
+            return AgeBands { from: "source", bands: from_source };
+        }
+    }
+    AgeBands { from: "default", bands: DEFAULT_AGE_BANDS.iter().filter_map(|b| AgeBand::parse(b)).collect() }
+}
+
+/// The run's harmoniser, with the age bands in force and its IMD lookup table loaded.
 ///
 /// # Errors
 /// An unreadable or malformed lookup table.
-pub fn harmoniser(settings: &Settings) -> Result<Harmoniser, BaselineError> {
+pub fn harmoniser(settings: &Settings, bands: &AgeBands) -> Result<Harmoniser, BaselineError> {
     let mut lookup = HashMap::new();
     if let Some(path) = &settings.people.imd_lookup {
         let err = |row: u64, message: String| BaselineError::Row { path: path.clone(), row, message };
@@ -222,7 +352,7 @@ pub fn harmoniser(settings: &Settings) -> Result<Harmoniser, BaselineError> {
             lookup.insert(rec.get(k).unwrap_or("").trim().to_owned(), decile);
         }
     }
-    Ok(Harmoniser::new(&settings.dimensions, &settings.people.map, settings.people.age_bands.clone(), lookup))
+    Ok(Harmoniser::new(&settings.dimensions, &settings.people.map, bands.bands.clone(), lookup))
 }
 
 #[derive(Debug, Serialize)]
@@ -292,6 +422,13 @@ struct BaselineEntry {
 }
 
 #[derive(Debug, Serialize)]
+struct PeopleReport<'a> {
+    age_bands: &'a AgeBands,
+    unmapped_share: BTreeMap<String, f64>,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
 struct Manifest<'a> {
     unheard_version: &'static str,
     versions: BTreeMap<&'static str, &'static str>,
@@ -309,6 +446,9 @@ struct Manifest<'a> {
     /// raw demographic values no mapping knows, per dimension, with their counts: add them
     /// under [people.map.<dimension>] in the pipeline
     unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
+    /// the age bands in force, the share of each dimension unmapped, and the warnings about
+    /// demographics and the baseline (also shown on stderr)
+    people: PeopleReport<'a>,
     /// baseline rows whose dimension the run does not have, or whose group maps to nothing
     baseline_unused: Vec<String>,
     /// what raking did for theme_ranking
@@ -379,8 +519,13 @@ fn run_in_pool(
     let book = &engine.book;
     lap("code", &mut timings);
 
-    let harmoniser = harmoniser(settings)?;
-    let (groups, unmapped) = group_records(&harmoniser, &settings.dimensions, &ingested.records);
+    let bands = age_bands(settings, baseline.as_ref(), &ingested.records);
+    let harmoniser = harmoniser(settings, &bands)?;
+    let (groups, values) = group_records(&harmoniser, &settings.dimensions, &ingested.records);
+    let safe_values = publishable(&values, &settings.dimensions, &engine.redactor);
+    let unmapped = unmapped_values(&settings.dimensions, &safe_values);
+    let (unmapped_share, mut people_warnings) =
+        unmapped_shares(&settings.dimensions, &safe_values, ingested.records.len());
     lap("people", &mut timings);
 
     let pairs: Vec<(u32, u32, bool)> = coded
@@ -391,6 +536,10 @@ fn run_in_pool(
     let who =
         analyse_who(settings, &ingested.records, &groups, baseline.as_ref(), &harmoniser, &pairs, book.themes.len())?;
     lap("analyse", &mut timings);
+    people_warnings.extend(who.baseline_warnings.iter().cloned());
+    for w in &people_warnings {
+        messages.warn(w);
+    }
 
     let staging = lock.stage()?;
     let dir = staging.path().to_path_buf();
@@ -484,6 +633,7 @@ fn run_in_pool(
         counts,
         coding,
         unmapped_values: unmapped,
+        people: PeopleReport { age_bands: &bands, unmapped_share, warnings: people_warnings },
         baseline_unused: who_unused,
         raking: who.raking.clone(),
         tables: entries,
@@ -518,6 +668,7 @@ struct Who {
     ranking: Vec<analyse::who::RankingRow>,
     raking: analyse::who::RakingReport,
     baseline_unused: Vec<String>,
+    baseline_warnings: Vec<String>,
 }
 
 fn analyse_who(
@@ -553,28 +704,46 @@ fn analyse_who(
     })?;
     // the baseline's groups go through the same harmonisation as the records'
     let mut unused = Vec::new();
+    let mut baseline_warnings = Vec::new();
     let mut baselines: Vec<Option<DimBaseline>> = vec![None; groups.dimensions.len()];
-    if let Some(b) = baseline {
-        let mut pops: Vec<BTreeMap<String, f64>> = vec![BTreeMap::new(); groups.dimensions.len()];
-        for row in &b.rows {
-            let Some(d) = groups.dimensions.iter().position(|x| *x == row.dimension) else {
-                unused.push(format!("{}={}: the run has no dimension {:?}", row.dimension, row.group, row.dimension));
-                continue;
-            };
-            let g = harmoniser.group(d, Some(&row.group), None);
-            if analyse::who::is_absent(&g) {
-                unused.push(format!("{}={}: the group maps to {g}", row.dimension, row.group));
-                continue;
-            }
-            *pops[d].entry(g).or_insert(0.0) += row.population;
-        }
-        for (d, pop) in pops.into_iter().enumerate() {
+    if let (Some(b), Some(bs)) = (baseline, settings.baseline.as_ref()) {
+        let pops = b.populations(
+            &bs.path,
+            &groups.dimensions,
+            |d, raw| harmoniser.group(d, Some(raw), None),
+            bs.sum_duplicates,
+        )?;
+        // the groups records have: stated, and inside the bands in force
+        let present: Vec<Vec<(String, u64)>> = (0..groups.dimensions.len())
+            .map(|d| {
+                let mut n = vec![0u64; groups.names[d].len()];
+                for &g in &groups.ids[d] {
+                    n[g as usize] += 1;
+                }
+                groups.names[d]
+                    .iter()
+                    .zip(n)
+                    .filter(|(g, n)| *n > 0 && !analyse::who::is_absent(g) && !harmoniser.is_off_band(d, g))
+                    .map(|(g, n)| (g.clone(), n))
+                    .collect()
+            })
+            .collect();
+        baseline_warnings = pops.check(&bs.path, &groups.dimensions, &present)?;
+        unused = pops.unused;
+        for (d, pop) in pops.groups.into_iter().enumerate() {
             if pop.is_empty() {
                 continue;
             }
             let names = &groups.names[d];
-            let population = names.iter().map(|n| pop.get(n).copied()).collect();
-            let unseen = pop.iter().filter(|(g, _)| !names.contains(g)).map(|(g, p)| (g.clone(), *p)).collect();
+            let population = names.iter().map(|n| pop.get(n).map(|p| p.0)).collect();
+            let mut unseen = Vec::new();
+            for (g, (p, line)) in pop.iter().filter(|(g, _)| !names.contains(g)) {
+                if *p > 0.0 {
+                    unseen.push((g.clone(), *p));
+                } else {
+                    unused.push(format!("line {line}: {}={g}: population 0", groups.dimensions[d]));
+                }
+            }
             baselines[d] = Some(DimBaseline { population, unseen });
         }
     }
@@ -612,6 +781,7 @@ fn analyse_who(
         ranking: out.ranking,
         raking: out.raking,
         baseline_unused: unused,
+        baseline_warnings,
     })
 }
 

@@ -9,6 +9,7 @@ mod ingest;
 mod layouts;
 mod learned;
 mod out;
+mod people;
 mod privacy;
 mod profile;
 mod props;

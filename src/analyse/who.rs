@@ -66,7 +66,7 @@ pub struct RepresentationRow {
     /// Respondents in the groups the baseline covers (all stated groups without a baseline): the
     /// denominator of the shares (published).
     pub stated_n: Published,
-    /// Respondents with no stated group (published).
+    /// Respondents with no stated group, or one the baseline has no population for (published).
     pub n_missing: Published,
     /// Share of stated feedback.
     pub feedback_share: Option<f64>,
@@ -104,9 +104,13 @@ pub fn representation_rows(
     base: &DimBaseline,
     s: &WhoSettings,
 ) -> Vec<RepresentationRow> {
-    let stated: Vec<usize> = (0..names.len()).filter(|&g| !is_absent(&names[g])).collect();
+    // where the dimension has a baseline, a group it has no population for (an age outside
+    // every band in force) counts as unmapped here
+    let with_baseline = base.population.iter().any(Option::is_some);
+    let absent = |g: usize| is_absent(&names[g]) || (with_baseline && base.population[g].is_none());
+    let stated: Vec<usize> = (0..names.len()).filter(|&g| !absent(g)).collect();
     let n: u64 = stated.iter().map(|&g| respondents[g].max(0) as u64).sum();
-    let missing: u64 = (0..names.len()).filter(|&g| is_absent(&names[g])).map(|g| respondents[g].max(0) as u64).sum();
+    let missing: u64 = (0..names.len()).filter(|&g| absent(g)).map(|g| respondents[g].max(0) as u64).sum();
     // groups in the baseline (seen or not), for the chi-square and CV
     let total_pop: f64 =
         stated.iter().filter_map(|&g| base.population[g]).sum::<f64>() + base.unseen.iter().map(|u| u.1).sum::<f64>();

@@ -114,6 +114,8 @@ pub struct BaselineOptions {
     pub path: Spanned<String>,
     /// A name for the baseline (default: the file stem).
     pub name: Option<String>,
+    /// Rows of the same (dimension, group) after harmonisation: `"error"` (default) or `"sum"`.
+    pub duplicates: Option<Spanned<String>>,
 }
 
 /// `[[source]]`

@@ -177,6 +177,9 @@ pub struct BaselineSettings {
     pub name: String,
     /// CSV file.
     pub path: PathBuf,
+    /// Add up rows of the same (dimension, group) after harmonisation (`duplicates = "sum"`);
+    /// otherwise they are an error.
+    pub sum_duplicates: bool,
 }
 
 /// Validated settings for one run.
@@ -246,27 +249,15 @@ impl Default for AnalysisSettings {
 }
 
 /// A resolved `[people]`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PeopleSettings {
-    /// Age bands.
-    pub age_bands: Vec<crate::people::harmonise::AgeBand>,
+    /// Age bands configured (`[people] age_bands`); without them the bands in force are the
+    /// baseline's, else the source's own, else the default ones.
+    pub age_bands: Option<Vec<crate::people::harmonise::AgeBand>>,
     /// Lookup from a key (e.g. LSOA) to IMD decile.
     pub imd_lookup: Option<PathBuf>,
     /// Per dimension: raw value → group.
     pub map: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-impl Default for PeopleSettings {
-    fn default() -> Self {
-        PeopleSettings {
-            age_bands: crate::people::harmonise::DEFAULT_AGE_BANDS
-                .iter()
-                .filter_map(|b| crate::people::harmonise::AgeBand::parse(b))
-                .collect(),
-            imd_lookup: None,
-            map: BTreeMap::new(),
-        }
-    }
 }
 
 /// Command-line values that override (or stand in for) the pipeline file.
@@ -385,9 +376,24 @@ fn resolve(
         .iter()
         .map(|b| {
             let path = join(base, b.get_ref().path.get_ref());
-            BaselineSettings { name: b.get_ref().name.clone().unwrap_or_else(|| file_stem(&path)), path }
+            let sum_duplicates = match b.get_ref().duplicates.as_ref().map(|d| d.get_ref().as_str()) {
+                None | Some("error") => false,
+                Some("sum") => true,
+                Some(other) => {
+                    return Err(ctx.err(
+                        b.get_ref().duplicates.as_ref().map(Spanned::span),
+                        "baseline.duplicates",
+                        format!("{other:?}: write \"error\" (the default) or \"sum\""),
+                    ))
+                }
+            };
+            Ok(BaselineSettings {
+                name: b.get_ref().name.clone().unwrap_or_else(|| file_stem(&path)),
+                path,
+                sum_duplicates,
+            })
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     for (i, b) in baselines.iter().enumerate() {
         if baselines[..i].iter().any(|o| o.name == b.name) {
             return Err(ctx.err(
@@ -399,7 +405,7 @@ fn resolve(
     }
     let wanted = overrides.baseline_name.clone().or_else(|| options.run.baseline.as_ref().map(|n| n.get_ref().clone()));
     let baseline = match (&overrides.baseline, wanted) {
-        (Some(p), _) => Some(BaselineSettings { name: file_stem(p), path: p.clone() }),
+        (Some(p), _) => Some(BaselineSettings { name: file_stem(p), path: p.clone(), sum_duplicates: false }),
         (None, Some(name)) => Some(baselines.iter().find(|b| b.name == name).cloned().ok_or_else(|| {
             ctx.err(
                 options.run.baseline.as_ref().map(Spanned::span),
@@ -465,19 +471,21 @@ fn resolve(
     }
     let mut people = PeopleSettings::default();
     if let Some(bands) = &options.people.age_bands {
-        people.age_bands = bands
-            .get_ref()
-            .iter()
-            .map(|b| {
-                crate::people::harmonise::AgeBand::parse(b).ok_or_else(|| {
-                    ctx.err(
-                        Some(bands.span()),
-                        "people.age_bands",
-                        format!("{b:?} is not an age band; write e.g. \"25-34\" or \"75+\""),
-                    )
+        people.age_bands = Some(
+            bands
+                .get_ref()
+                .iter()
+                .map(|b| {
+                    crate::people::harmonise::AgeBand::parse(b).ok_or_else(|| {
+                        ctx.err(
+                            Some(bands.span()),
+                            "people.age_bands",
+                            format!("{b:?} is not an age band; write e.g. \"25-34\" or \"75+\""),
+                        )
+                    })
                 })
-            })
-            .collect::<Result<_, _>>()?;
+                .collect::<Result<_, _>>()?,
+        );
     }
     people.imd_lookup = options.people.imd_lookup.as_ref().map(|p| join(base, p.get_ref()));
     people.map.clone_from(&options.people.map);

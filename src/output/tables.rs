@@ -310,7 +310,7 @@ pub fn representation(rows: &[RepresentationRow]) -> Table {
             Col::new("group", "group (stated groups and baseline groups; missing / not_stated / unmapped are in n_missing)", strs(rows, |r| s(&r.group))),
             Col::new("feedback_n", format!("respondents in the group {PUBLISHED}"), counts(rows, |r| r.feedback_n)),
             Col::new("eligible_n", format!("respondents in the groups the baseline covers: the denominator of feedback_share {PUBLISHED}"), counts(rows, |r| r.stated_n)),
-            Col::new("n_missing", format!("respondents with no stated group in the dimension {PUBLISHED}"), counts(rows, |r| r.n_missing)),
+            Col::new("n_missing", format!("respondents with no stated group in the dimension, or one the baseline has no population for (an age outside its bands) {PUBLISHED}"), counts(rows, |r| r.n_missing)),
             Col::new("feedback_share", "feedback_n / eligible_n (unrounded)", f64s(rows, |r| r.feedback_share)),
             Col::new("population_share", "the group's share of the baseline population", f64s(rows, |r| r.population_share)),
             Col::new("ratio", "feedback_share / population_share", f64s(rows, |r| r.ratio)),

@@ -1,5 +1,6 @@
 //! Population baselines: `dimension,group,population` CSV files.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -13,6 +14,8 @@ pub struct BaselineRow {
     pub group: String,
     /// Population count.
     pub population: f64,
+    /// Line in the file (header = 1).
+    pub line: u64,
 }
 
 /// A population baseline.
@@ -37,6 +40,14 @@ pub enum BaselineError {
         /// Cause.
         #[source]
         source: std::io::Error,
+    },
+    /// The rows, once harmonised, do not fit the records.
+    #[error("{path}: {message}")]
+    Check {
+        /// File.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
     },
     /// Bad content.
     #[error("{path}: row {row}: {message}")]
@@ -70,8 +81,8 @@ impl Baseline {
         let (d, g, p) = (col("dimension")?, col("group")?, col("population")?);
         let mut rows = Vec::new();
         for (i, rec) in reader.records().enumerate() {
-            let row = i as u64 + 2;
-            let rec = rec.map_err(|e| err(row, e.to_string()))?;
+            let rec = rec.map_err(|e| err(i as u64 + 2, e.to_string()))?;
+            let row = rec.position().map_or(i as u64 + 2, |p| line_at(bytes, p.byte()));
             let get = |j: usize| rec.get(j).unwrap_or("").trim().to_owned();
             let pop_raw = get(p);
             let population: f64 = pop_raw
@@ -81,8 +92,208 @@ impl Baseline {
             if !(population.is_finite() && population >= 0.0) {
                 return Err(err(row, format!("column \"population\": {pop_raw:?} must be zero or more")));
             }
-            rows.push(BaselineRow { dimension: get(d), group: get(g), population });
+            rows.push(BaselineRow { dimension: get(d), group: get(g), population, line: row });
         }
         Ok(Baseline { name: name.to_owned(), rows, sha256 })
+    }
+}
+
+/// The line (from 1) of the record that starts at or after `byte`: the reader's position of a
+/// record can be that of the comment or blank lines before it.
+fn line_at(bytes: &[u8], byte: u64) -> u64 {
+    let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+    loop {
+        let rest = &bytes[at..];
+        let skip = rest.first().is_some_and(|&c| c == b'#' || c == b'\n' || c == b'\r');
+        match rest.iter().position(|&c| c == b'\n') {
+            Some(n) if skip => at += n + 1,
+            _ => break,
+        }
+    }
+    1 + bytes[..at].iter().filter(|&&c| c == b'\n').count() as u64
+}
+
+/// A baseline's populations per run dimension, after harmonisation.
+#[derive(Debug, Clone, Default)]
+pub struct Populations {
+    /// Per run dimension: group → (population, first line of the file).
+    pub groups: Vec<BTreeMap<String, (f64, u64)>>,
+    /// Rows that could not be used, each with why.
+    pub unused: Vec<String>,
+    /// Baseline dimensions the run does not have.
+    pub other_dimensions: Vec<String>,
+}
+
+impl Baseline {
+    /// Harmonises every row's group (`group(d, raw)`) into the run's `dimensions`. Two rows
+    /// that land on the same (dimension, group) are an error naming both lines, unless
+    /// `sum_duplicates`.
+    ///
+    /// # Errors
+    /// [`BaselineError::Check`] for a duplicate.
+    pub fn populations(
+        &self,
+        path: &Path,
+        dimensions: &[String],
+        group: impl Fn(usize, &str) -> String,
+        sum_duplicates: bool,
+    ) -> Result<Populations, BaselineError> {
+        let mut out = Populations { groups: vec![BTreeMap::new(); dimensions.len()], ..Populations::default() };
+        for row in &self.rows {
+            let Some(d) = dimensions.iter().position(|x| *x == row.dimension) else {
+                if !out.other_dimensions.contains(&row.dimension) {
+                    out.other_dimensions.push(row.dimension.clone());
+                }
+                out.unused.push(format!(
+                    "line {}: {}={}: the run has no dimension {:?}",
+                    row.line, row.dimension, row.group, row.dimension
+                ));
+                continue;
+            };
+            let g = group(d, &row.group);
+            if matches!(g.as_str(), super::MISSING | super::NOT_STATED | super::UNMAPPED) {
+                out.unused.push(format!("line {}: {}={}: the group maps to {g}", row.line, row.dimension, row.group));
+                continue;
+            }
+            match out.groups[d].get_mut(&g) {
+                Some((pop, _)) if sum_duplicates => *pop += row.population,
+                Some((_, first)) => {
+                    let first_raw = self.rows.iter().find(|r| r.line == *first).map_or("", |r| r.group.as_str());
+                    return Err(BaselineError::Check {
+                        path: path.to_path_buf(),
+                        message: format!(
+                            "lines {first} and {} are both {} group {g:?} (written {first_raw:?} and {:?}): remove \
+                             one, or add them up with duplicates = \"sum\" under [[baseline]] in the pipeline",
+                            row.line, row.dimension, row.group
+                        ),
+                    });
+                }
+                None => {
+                    out.groups[d].insert(g, (row.population, row.line));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Populations {
+    /// Checks the populations against the records' groups: `present[d]` lists (group, records)
+    /// for every group of dimension `d` that some record has (absent groups and ages outside
+    /// every band left out by the caller). A dimension the baseline has must give each such
+    /// group a population above zero. Returns warnings for baseline dimensions no record has.
+    ///
+    /// # Errors
+    /// [`BaselineError::Check`] naming the first group with no or a zero population.
+    pub fn check(
+        &self,
+        path: &Path,
+        dimensions: &[String],
+        present: &[Vec<(String, u64)>],
+    ) -> Result<Vec<String>, BaselineError> {
+        let mut warnings = Vec::new();
+        for d in &self.other_dimensions {
+            warnings.push(format!(
+                "baseline {}: dimension {d:?} is not one of the run's dimensions: no record has it, its rows are unused",
+                path.display()
+            ));
+        }
+        for (d, pops) in self.groups.iter().enumerate() {
+            if pops.is_empty() {
+                continue;
+            }
+            let dim = &dimensions[d];
+            if present[d].is_empty() {
+                warnings.push(format!(
+                    "baseline {}: no record has a stated {dim}, so its {dim} rows are unused",
+                    path.display()
+                ));
+            }
+            for (g, n) in &present[d] {
+                let map = format!(
+                    "or map the records' value to a group the baseline has under [people.map.{dim}] (see `unheard \
+                     people`)"
+                );
+                match pops.get(g) {
+                    None => {
+                        return Err(BaselineError::Check {
+                            path: path.to_path_buf(),
+                            message: format!(
+                                "no population for {dim} group {g:?}, which {n} record(s) have: add a row \
+                                 \"{dim},{g},<population>\", {map}"
+                            ),
+                        })
+                    }
+                    Some((p, line)) if *p <= 0.0 => {
+                        return Err(BaselineError::Check {
+                            path: path.to_path_buf(),
+                            message: format!(
+                                "line {line}: {dim} group {g:?} has population {p}, but {n} record(s) have it: give \
+                                 its population, {map}"
+                            ),
+                        })
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        Ok(warnings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn baseline(text: &str) -> (tempfile::TempDir, PathBuf, Baseline) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.csv");
+        std::fs::write(&path, text).unwrap();
+        let b = Baseline::from_file("b", &path).unwrap();
+        (dir, path, b)
+    }
+
+    fn trim(_: usize, raw: &str) -> String {
+        match raw {
+            "White British" => "White".to_owned(),
+            "?" => crate::people::UNMAPPED.to_owned(),
+            other => other.to_owned(),
+        }
+    }
+
+    #[test]
+    fn lines_count_comments_and_blank_lines() {
+        let (_d, _p, b) =
+            baseline("dimension,group,population\n# note\n\nethnicity,White,1\r\n#x\nethnicity,Asian,2\n");
+        assert_eq!(b.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [4, 6]);
+    }
+
+    #[test]
+    fn duplicates_after_harmonisation_name_both_lines_or_are_summed() {
+        let text =
+            "dimension,group,population\nethnicity,White,100\nethnicity,?,5\nethnicity,White British,30\nsex,Male,1\n";
+        let (_d, path, b) = baseline(text);
+        let dims = ["ethnicity".to_owned()];
+        let err = b.populations(&path, &dims, trim, false).unwrap_err().to_string();
+        assert!(err.contains("lines 2 and 4") && err.contains("\"White British\""), "{err}");
+        let p = b.populations(&path, &dims, trim, true).unwrap();
+        assert_eq!(p.groups[0]["White"], (130.0, 2));
+        assert_eq!(p.unused.len(), 2, "the unmapped row and the sex row: {:?}", p.unused);
+        assert_eq!(p.other_dimensions, ["sex"]);
+    }
+
+    #[test]
+    fn groups_in_the_records_need_a_population() {
+        let (_d, path, b) = baseline("dimension,group,population\nethnicity,White,100\nethnicity,Asian,0\n");
+        let dims = ["ethnicity".to_owned(), "religion".to_owned()];
+        let p = b.populations(&path, &dims, trim, false).unwrap();
+        let present = |g: &[&str]| vec![g.iter().map(|g| ((*g).to_owned(), 3)).collect::<Vec<_>>(), Vec::new()];
+        assert!(p.check(&path, &dims, &present(&["White"])).unwrap().is_empty());
+        let zero = p.check(&path, &dims, &present(&["Asian", "White"])).unwrap_err().to_string();
+        assert!(zero.contains("line 3") && zero.contains("population 0"), "{zero}");
+        let gap = p.check(&path, &dims, &present(&["Black"])).unwrap_err().to_string();
+        assert!(gap.contains("no population for ethnicity group \"Black\""), "{gap}");
+        let none = p.check(&path, &dims, &[Vec::new(), Vec::new()]).unwrap();
+        assert_eq!(none.len(), 1, "no record has an ethnicity: {none:?}");
     }
 }

@@ -1,12 +1,14 @@
 //! Harmonisation: raw demographic values to standard groups.
 //!
-//! Built-in mappings: NHS Data Dictionary ethnic category codes (A–Z; Z and 99 not stated) and
-//! common free-text forms to the five Census 2021 high-level groups (Asian, Black, Mixed, White,
-//! Other — Census 2021 puts Chinese under Asian and Arab under Other), and to the detailed
-//! Census 2021 groups for `ethnicity_detail`; ages, dates of birth or bands to configurable age
-//! bands; sex and gender; disability; religion; sexuality; IMD decile or quintile to quintile;
-//! carer. Every mapping can be overridden in the pipeline file (`[people.map.<dimension>]`).
-//! `not_stated`, `missing` and `unmapped` stay distinct.
+//! Built-in mappings: NHS Data Dictionary codes per dimension (ethnic category, person stated
+//! gender and gender identity, sexual orientation, religious or other belief system affiliation,
+//! disability; see `fn code` and README "Demographic codes") and common free-text forms — to the
+//! five Census 2021 high-level ethnic groups (Chinese under Asian, Arab under Other) and the
+//! detailed ones for `ethnicity_detail`; ages, dates of birth or bands to the age bands in force
+//! (a value outside every band keeps its own name); sex and gender; disability; religion;
+//! sexuality; IMD decile or quintile to quintile; carer. Every mapping can be overridden in the
+//! pipeline file (`[people.map.<dimension>]`). `not_stated`, `missing` and `unmapped` stay
+//! distinct.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -27,23 +29,26 @@ pub struct AgeBand {
 }
 
 impl AgeBand {
-    /// Parses `25-34`, `25 to 34`, `75+`, `75 and over`, `Under 16`, `16 and under`.
+    /// Parses `25-34`, `18 - 25`, `25 to 34`, `75+`, `75 and over`, `Over 65`, `Under 16`,
+    /// `16 and under`; the label is normalised (`lo-hi`, or `lo+` for an open band), so
+    /// "18 - 25" is "18-25", "Over 65" and "65 and over" are "65+" and "Under 16" is "0-15".
     #[must_use]
     pub fn parse(label: &str) -> Option<AgeBand> {
         let s = label.trim().to_ascii_lowercase();
         let nums: Vec<u32> =
             s.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).filter_map(|p| p.parse().ok()).collect();
         let (lo, hi) = match nums.as_slice() {
-            [a, b] if a <= b => (*a, Some(*b)),
-            [a] if s.contains('+')
-                || s.contains("over")
-                || s.contains("plus")
-                || s.contains("older")
-                || s.contains("above") =>
+            [a, b] if a <= b && *b < 150 => (*a, Some(*b)),
+            [a] if *a < 150
+                && (s.contains('+')
+                    || s.contains("over")
+                    || s.contains("plus")
+                    || s.contains("older")
+                    || s.contains("above")) =>
             {
                 (*a, None)
             }
-            [a] if s.contains("under") || s.contains("below") || s.contains('<') => {
+            [a] if *a < 150 && (s.contains("under") || s.contains("below") || s.contains('<')) => {
                 if s.starts_with(|c: char| c.is_ascii_digit()) && s.contains("and under") {
                     (0, Some(*a))
                 } else {
@@ -52,7 +57,11 @@ impl AgeBand {
             }
             _ => return None,
         };
-        Some(AgeBand { label: label.trim().to_owned(), lo, hi })
+        let label = match hi {
+            Some(h) => format!("{lo}-{h}"),
+            None => format!("{lo}+"),
+        };
+        Some(AgeBand { label, lo, hi })
     }
 
     fn contains(&self, lo: u32, hi: Option<u32>) -> bool {
@@ -63,6 +72,21 @@ impl AgeBand {
                 (Some(_), None) => false,
             }
     }
+
+    /// Width for choosing the narrowest band that holds a value (open bands are widest).
+    fn width(&self) -> u32 {
+        self.hi.map_or(u32::MAX, |h| h.saturating_sub(self.lo))
+    }
+}
+
+/// The distinct bands among raw values (ages and dates of birth are not bands), sorted by their
+/// lowest age: a source's own bands as written, normalised.
+#[must_use]
+pub fn bands_in<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<AgeBand> {
+    let mut out: Vec<AgeBand> = values.into_iter().filter_map(AgeBand::parse).collect();
+    out.sort_by(|a, b| (a.lo, a.hi.is_none(), a.hi).cmp(&(b.lo, b.hi.is_none(), b.hi)));
+    out.dedup();
+    out
 }
 
 /// The default age bands (Census-style, adults in ten-year bands).
@@ -82,6 +106,21 @@ enum Kind {
     ImdQuintile,
     Carer,
     Other,
+}
+
+/// How dates of birth are written.
+const DOB_FORMATS: [&str; 3] = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"];
+
+/// Is `raw` a date (in an age column: a date of birth)?
+#[must_use]
+pub fn is_date(raw: &str) -> bool {
+    DOB_FORMATS.iter().any(|f| NaiveDate::parse_from_str(raw.trim(), f).is_ok())
+}
+
+/// Is this the dimension of age bands?
+#[must_use]
+pub fn is_age_dimension(dimension: &str) -> bool {
+    kind_of(dimension) == Kind::AgeBand
 }
 
 fn kind_of(dimension: &str) -> Kind {
@@ -135,31 +174,111 @@ fn is_not_stated(k: &str) -> bool {
             | "not given"
             | "withheld"
             | "rather not say"
-            | "z"
-            | "99"
-            | "x"
+            | "not sure"
+            | "unsure"
     )
 }
 
+/// The coded values of one dimension: NHS Data Dictionary national and default codes, the
+/// older one-digit "not applicable" / "not known" pair, and one-letter initials that are
+/// unambiguous within the dimension. README "Demographic codes" lists each table with its
+/// source. Checked before any wording; `k` is the value's [`key`].
+fn code(kind: Kind, k: &str) -> Option<&'static str> {
+    Some(match (kind, k) {
+        // PERSON STATED GENDER CODE / PERSON PHENOTYPIC SEX: 1 male, 2 female, 9 indeterminate
+        // (PERSON GENDER CODE: 9 not specified), X not known; PERSON GENDER CODE: 0 not known
+        (Kind::Sex, "1" | "m") => "Male",
+        (Kind::Sex, "2" | "f") => "Female",
+        (Kind::Sex | Kind::Gender, "9") => NOT_STATED,
+        (Kind::Sex | Kind::Gender, "0" | "u") => MISSING,
+        // GENDER IDENTITY CODE: 1 male (including trans man), 2 female (including trans woman),
+        // 3 non-binary, 4 other (not listed), Z not stated, X not known
+        (Kind::Gender, "1" | "m") => "Man",
+        (Kind::Gender, "2" | "f") => "Woman",
+        (Kind::Gender, "3") => "Non-binary",
+        (Kind::Gender, "4") => "Other",
+        // SEXUAL ORIENTATION CODE (DCB2094): 1 heterosexual or straight, 2 gay or lesbian,
+        // 3 bisexual, 4 other sexual orientation not listed, U asked and does not know or is not
+        // sure, Z not stated, 9 not known (not recorded)
+        (Kind::Sexuality, "1" | "h") => "Heterosexual",
+        (Kind::Sexuality, "2" | "g" | "l") => "Gay or lesbian",
+        (Kind::Sexuality, "3" | "b") => "Bisexual",
+        (Kind::Sexuality, "4") => "Other",
+        (Kind::Sexuality, "u") => NOT_STATED,
+        (Kind::Sexuality, "9") => MISSING,
+        // DISABILITY CODE: 01–10 a type of disability, XX other (not listed), NN no disability,
+        // ZZ not stated
+        (Kind::Disability, "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "xx") => "Yes",
+        (Kind::Disability, "nn") => "No",
+        // yes / no answers: Y/N, 1 yes / 2 no, 1 / 0; 8 not applicable, 9 not known
+        (Kind::Disability | Kind::Carer, "y" | "1") => "Yes",
+        (Kind::Disability | Kind::Carer, "n" | "2" | "0") => "No",
+        (Kind::Disability | Kind::Carer, "8" | "9" | "98") => MISSING,
+        // RELIGIOUS OR OTHER BELIEF SYSTEM AFFILIATION GROUP CODE (A–N) and the detailed
+        // RELIGIOUS OR OTHER BELIEF SYSTEM AFFILIATION CODE (its letter, then digits)
+        (Kind::Religion, _) if religion_code(k).is_some() => return religion_code(k),
+        // ETHNIC CATEGORY: Z not stated, 99 not known; 9 "not given", the withdrawn default
+        (Kind::Ethnicity | Kind::EthnicityDetail, "9") => NOT_STATED,
+        (Kind::Ethnicity | Kind::EthnicityDetail, _) if k.len() == 2 && k.starts_with('z') => NOT_STATED,
+        // any dimension
+        (_, "z" | "zz") => NOT_STATED,
+        (_, "x") => MISSING,
+        (Kind::AgeBand | Kind::ImdQuintile, "99") => return None, // an age of 99; not an IMD value
+        (_, "99") => MISSING,
+        _ => return None,
+    })
+}
+
+/// RELIGIOUS OR OTHER BELIEF SYSTEM AFFILIATION GROUP CODE → Census 2021 religion group; the
+/// detailed codes (e.g. `C22` Church of England) by their letter.
+fn religion_code(k: &str) -> Option<&'static str> {
+    let mut chars = k.chars();
+    let letter = chars.next()?;
+    let rest = chars.as_str();
+    if !(rest.is_empty() || (rest.len() <= 3 && rest.chars().all(|c| c.is_ascii_digit()))) {
+        return None;
+    }
+    Some(match letter {
+        'a' | 'e' | 'h' | 'j' | 'k' => "Other", // Baha'i, Jain, Pagan, Zoroastrian, Other
+        'b' => "Buddhist",
+        'c' => "Christian",
+        'd' => "Hindu",
+        'f' => "Jewish",
+        'g' => "Muslim",
+        'i' => "Sikh",
+        'l' => "No religion",
+        'm' => NOT_STATED, // declines to disclose
+        'n' => MISSING,    // patient religion unknown
+        'z' if rest.is_empty() => NOT_STATED,
+        'x' if rest.is_empty() => MISSING,
+        _ => return None,
+    })
+}
+
 /// NHS Data Dictionary ethnic category code → (Census 2021 high-level group, detailed group).
+/// The national code is the first character; a second character is for local use (`CA`, `C2`).
 fn ethnic_code(code: &str) -> Option<(&'static str, &'static str)> {
+    let code = match code.as_bytes() {
+        [c] | [c, b'a'..=b'z' | b'0'..=b'9'] => *c,
+        _ => return None,
+    };
     Some(match code {
-        "a" => ("White", "White: English, Welsh, Scottish, Northern Irish or British"),
-        "b" => ("White", "White: Irish"),
-        "c" => ("White", "White: Other White"),
-        "d" => ("Mixed", "Mixed: White and Black Caribbean"),
-        "e" => ("Mixed", "Mixed: White and Black African"),
-        "f" => ("Mixed", "Mixed: White and Asian"),
-        "g" => ("Mixed", "Mixed: Other Mixed or Multiple ethnic groups"),
-        "h" => ("Asian", "Asian: Indian"),
-        "j" => ("Asian", "Asian: Pakistani"),
-        "k" => ("Asian", "Asian: Bangladeshi"),
-        "l" => ("Asian", "Asian: Other Asian"),
-        "m" => ("Black", "Black: Caribbean"),
-        "n" => ("Black", "Black: African"),
-        "p" => ("Black", "Black: Other Black"),
-        "r" => ("Asian", "Asian: Chinese"),
-        "s" => ("Other", "Other ethnic group: Any other ethnic group"),
+        b'a' => ("White", "White: English, Welsh, Scottish, Northern Irish or British"),
+        b'b' => ("White", "White: Irish"),
+        b'c' => ("White", "White: Other White"),
+        b'd' => ("Mixed", "Mixed: White and Black Caribbean"),
+        b'e' => ("Mixed", "Mixed: White and Black African"),
+        b'f' => ("Mixed", "Mixed: White and Asian"),
+        b'g' => ("Mixed", "Mixed: Other Mixed or Multiple ethnic groups"),
+        b'h' => ("Asian", "Asian: Indian"),
+        b'j' => ("Asian", "Asian: Pakistani"),
+        b'k' => ("Asian", "Asian: Bangladeshi"),
+        b'l' => ("Asian", "Asian: Other Asian"),
+        b'm' => ("Black", "Black: Caribbean"),
+        b'n' => ("Black", "Black: African"),
+        b'p' => ("Black", "Black: Other Black"),
+        b'r' => ("Asian", "Asian: Chinese"),
+        b's' => ("Other", "Other ethnic group: Any other ethnic group"),
         _ => return None,
     })
 }
@@ -280,13 +399,16 @@ impl Harmoniser {
         if let Some(g) = self.overrides.get(d).and_then(|m| m.get(&k)) {
             return g.clone();
         }
-        if k.is_empty() || matches!(k.as_str(), "na" | "n a" | "null" | "missing" | "blank") {
+        let kind = self.kinds.get(d).copied().unwrap_or(Kind::Other);
+        if let Some(g) = code(kind, &k) {
+            return g.to_owned();
+        }
+        if k.is_empty() || matches!(k.as_str(), "na" | "n a" | "null" | "missing" | "blank" | "not recorded") {
             return MISSING.to_owned();
         }
         if is_not_stated(&k) {
             return NOT_STATED.to_owned();
         }
-        let kind = self.kinds.get(d).copied().unwrap_or(Kind::Other);
         let found: Option<String> = match kind {
             Kind::Ethnicity => ethnic_code(&k).map(|e| e.0).or_else(|| ethnic_text(&k).map(|e| e.0)).map(str::to_owned),
             Kind::EthnicityDetail => {
@@ -301,10 +423,12 @@ impl Harmoniser {
             }
             .map(str::to_owned),
             Kind::Gender => match k.as_str() {
-                "male" | "m" | "man" | "boy" | "trans man" => Some("Man"),
-                "female" | "f" | "woman" | "girl" | "trans woman" => Some("Woman"),
+                "male" | "m" | "man" | "boy" | "trans man" | "male including trans man" => Some("Man"),
+                "female" | "f" | "woman" | "girl" | "trans woman" | "female including trans woman" => Some("Woman"),
                 "non binary" | "nonbinary" | "non-binary" | "enby" => Some("Non-binary"),
-                "other" | "prefer to self describe" | "self describe" | "in another way" => Some("Other"),
+                "other" | "other not listed" | "prefer to self describe" | "self describe" | "in another way" => {
+                    Some("Other")
+                }
                 _ => None,
             }
             .map(str::to_owned),
@@ -329,18 +453,30 @@ impl Harmoniser {
                 "sikh" | "sikhism" => Some("Sikh"),
                 "jewish" | "judaism" => Some("Jewish"),
                 "buddhist" | "buddhism" => Some("Buddhist"),
-                "no religion" | "none" | "atheist" | "agnostic" | "no religion or belief" | "not religious" => {
-                    Some("No religion")
-                }
-                "other" | "other religion" | "any other religion" | "pagan" | "spiritual" => Some("Other"),
+                "no religion"
+                | "none"
+                | "atheist"
+                | "agnostic"
+                | "humanist"
+                | "no religion or belief"
+                | "not religious" => Some("No religion"),
+                "other" | "other religion" | "any other religion" | "pagan" | "spiritual" | "bahai" | "baha i"
+                | "jain" | "zoroastrian" | "rastafarian" => Some("Other"),
                 _ => None,
             }
             .map(str::to_owned),
             Kind::Sexuality => match k.as_str() {
                 "heterosexual" | "straight" | "heterosexual or straight" => Some("Heterosexual"),
-                "gay or lesbian" | "gay" | "lesbian" | "gay man" | "gay woman" | "homosexual" => Some("Gay or lesbian"),
+                "gay or lesbian" | "lesbian or gay" | "gay" | "lesbian" | "gay man" | "gay woman" | "homosexual" => {
+                    Some("Gay or lesbian")
+                }
                 "bisexual" | "bi" => Some("Bisexual"),
-                "other" | "other sexual orientation" | "pansexual" | "asexual" | "queer" => Some("Other"),
+                "other"
+                | "other sexual orientation"
+                | "other sexual orientation not listed"
+                | "pansexual"
+                | "asexual"
+                | "queer" => Some("Other"),
                 _ => None,
             }
             .map(str::to_owned),
@@ -350,25 +486,52 @@ impl Harmoniser {
         found.unwrap_or_else(|| UNMAPPED.to_owned())
     }
 
+    /// An age, a date of birth or a band, in the band in force that holds it; a value that
+    /// fits no band in force keeps its own name (the age, or the band normalised), so it stays
+    /// a group of its own (see [`Harmoniser::is_off_band`]).
     fn age_band(&self, raw: &str, k: &str, date: Option<NaiveDate>) -> Option<String> {
-        let fit = |lo: u32, hi: Option<u32>| self.bands.iter().find(|b| b.contains(lo, hi)).map(|b| b.label.clone());
-        if let Ok(age) = k.parse::<u32>() {
-            return (age < 130).then(|| fit(age, Some(age))).flatten();
-        }
         // a date of birth: the age on the record's date
-        for f in ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"] {
+        for f in DOB_FORMATS {
             if let Ok(dob) = NaiveDate::parse_from_str(raw.trim(), f) {
                 let on = date?;
                 let mut age = on.year() - dob.year();
                 if (on.month(), on.day()) < (dob.month(), dob.day()) {
                     age -= 1;
                 }
-                let age = u32::try_from(age).ok()?;
-                return fit(age, Some(age));
+                let age = u32::try_from(age).ok().filter(|a| *a < 130)?;
+                return Some(self.place(age, Some(age)).unwrap_or_else(|| age.to_string()));
             }
         }
-        let band = AgeBand::parse(raw)?;
-        fit(band.lo, band.hi)
+        // a band before a number: "65+" is an open band, never the age 65
+        if let Some(band) = AgeBand::parse(raw) {
+            return Some(self.place(band.lo, band.hi).unwrap_or(band.label));
+        }
+        let age: u32 = k.strip_suffix(" years").unwrap_or(k).parse().ok().filter(|a| *a < 130)?;
+        Some(self.place(age, Some(age)).unwrap_or_else(|| age.to_string()))
+    }
+
+    /// The band in force with exactly these ages, else the narrowest band that holds them.
+    fn place(&self, lo: u32, hi: Option<u32>) -> Option<String> {
+        self.bands
+            .iter()
+            .find(|b| b.lo == lo && b.hi == hi)
+            .or_else(|| self.bands.iter().filter(|b| b.contains(lo, hi)).min_by_key(|b| (b.width(), b.lo)))
+            .map(|b| b.label.clone())
+    }
+
+    /// The age bands in force.
+    #[must_use]
+    pub fn bands(&self) -> &[AgeBand] {
+        &self.bands
+    }
+
+    /// Is `group` of dimension `d` an age outside every band in force? Such a group is kept
+    /// by name for theme statistics and counts as `unmapped` for representation.
+    #[must_use]
+    pub fn is_off_band(&self, d: usize, group: &str) -> bool {
+        self.kinds.get(d) == Some(&Kind::AgeBand)
+            && !matches!(group, MISSING | NOT_STATED | UNMAPPED)
+            && !self.bands.iter().any(|b| b.label == group)
     }
 
     fn imd(&self, k: &str) -> Option<String> {
@@ -418,7 +581,11 @@ mod tests {
             ("N", "Black"),
             ("S", "Other"),
             ("Z", "not_stated"),
-            ("99", "not_stated"),
+            ("99", "missing"),
+            ("9", "not_stated"),
+            ("CA", "White"),
+            ("H1", "Asian"),
+            ("ZZ", "not_stated"),
         ] {
             assert_eq!(g(raw), want, "code {raw}");
         }
@@ -450,7 +617,10 @@ mod tests {
         assert_eq!(g("75 and over"), "75+");
         assert_eq!(g("80-84"), "75+");
         assert_eq!(g("Under 16"), "0-15");
-        assert_eq!(g("20-29"), "unmapped", "a band that straddles two configured bands");
+        assert_eq!(g("20-29"), "20-29", "a band that straddles two bands in force keeps its own name");
+        assert!(h.is_off_band(0, "20-29"));
+        assert!(!h.is_off_band(0, "25-34"));
+        assert!(!h.is_off_band(0, "unmapped"));
         assert_eq!(g("1990-06-02"), "25-34", "34 on 2025-06-01: the birthday is the next day");
         assert_eq!(g("1990-06-01"), "35-44");
         assert_eq!(h.group(0, Some("1990-06-01"), None), "unmapped", "a date of birth needs the record's date");
@@ -468,5 +638,165 @@ mod tests {
         assert_eq!(h.group(3, Some("Prefer not to say"), None), "not_stated");
         assert_eq!(h.group(4, Some("  Deaf   Club "), None), "Deaf Club");
         assert_eq!(Harmoniser::quintile_of_decile("9").as_deref(), Some("5"));
+    }
+
+    fn bands(labels: &[&str]) -> Harmoniser {
+        Harmoniser::new(
+            &["age_band".to_owned()],
+            &BTreeMap::new(),
+            labels.iter().filter_map(|b| AgeBand::parse(b)).collect(),
+            HashMap::new(),
+        )
+    }
+
+    #[test]
+    fn band_labels_are_normalised() {
+        let label = |s: &str| AgeBand::parse(s).map(|b| b.label);
+        assert_eq!(label("18 - 25").as_deref(), Some("18-25"));
+        assert_eq!(label("Over 65").as_deref(), Some("65+"));
+        assert_eq!(label("65 and over").as_deref(), Some("65+"));
+        assert_eq!(label("65+").as_deref(), Some("65+"));
+        assert_eq!(label("Under 16").as_deref(), Some("0-15"));
+        assert_eq!(label("16 and under").as_deref(), Some("0-16"));
+        assert_eq!(label("25 to 34").as_deref(), Some("25-34"));
+        assert_eq!(label("0 - 11").as_deref(), Some("0-11"));
+        assert_eq!(label("34"), None, "an age is not a band");
+        assert_eq!(label("1990-06-02"), None, "a date of birth is not a band");
+        assert_eq!(label("34-25"), None);
+        let found: Vec<String> = bands_in(["Over 65", "26-39", "0 - 11", "65 and over", "abc", "12-25"])
+            .into_iter()
+            .map(|b| b.label)
+            .collect();
+        assert_eq!(found, ["0-11", "12-25", "26-39", "65+"]);
+    }
+
+    #[test]
+    fn an_open_band_is_never_a_closed_one() {
+        let h = bands(&["18-24", "25-44", "45-64", "65+"]);
+        let g = |raw: &str| h.group(0, Some(raw), NaiveDate::from_ymd_opt(2025, 6, 1));
+        assert_eq!(g("65+"), "65+", "not the age 65");
+        assert_eq!(g("Over 65"), "65+");
+        assert_eq!(g("65 and over"), "65+");
+        assert_eq!(g("75+"), "65+", "an open band inside an open band");
+        assert_eq!(g("25 - 44"), "25-44");
+        assert_eq!(g("30-34"), "25-44", "a narrower band inside a band in force");
+        assert_eq!(g("64"), "45-64");
+        assert_eq!(g("99"), "65+", "99 is an age here, not a not-known code");
+        assert_eq!(g("1960-01-01"), "65+");
+        assert_eq!(g("17"), "17", "an age outside every band keeps its own name");
+        assert_eq!(g("Under 16"), "0-15");
+        assert!(h.is_off_band(0, "17") && h.is_off_band(0, "0-15"));
+        assert_eq!(g("60+"), "60+", "an open band is never squeezed into 45-64");
+        assert_eq!(g("x"), "missing");
+        assert_eq!(g("Z"), "not_stated");
+        assert_eq!(g("old"), "unmapped");
+    }
+
+    #[test]
+    fn trust_bands_come_out_as_written() {
+        let h = bands(&["0 - 11", "12-25", "26-39", "40-64", "Over 65"]);
+        let g = |raw: &str| h.group(0, Some(raw), None);
+        assert_eq!(g("0 - 11"), "0-11");
+        assert_eq!(g("26-39"), "26-39");
+        assert_eq!(g("Over 65"), "65+");
+        assert_eq!(g("30"), "26-39");
+        assert_eq!(g("7"), "0-11");
+    }
+
+    #[test]
+    fn gender_and_sex_codes() {
+        let h = h(&["gender", "sex"]);
+        for (raw, want) in [
+            ("1", "Man"),
+            ("2", "Woman"),
+            ("3", "Non-binary"),
+            ("4", "Other"),
+            ("9", "not_stated"),
+            ("X", "missing"),
+            ("Z", "not_stated"),
+            ("0", "missing"),
+            ("M", "Man"),
+            ("f", "Woman"),
+            ("Female (including trans woman)", "Woman"),
+        ] {
+            assert_eq!(h.group(0, Some(raw), None), want, "gender {raw}");
+        }
+        for (raw, want) in
+            [("1", "Male"), ("2", "Female"), ("9", "not_stated"), ("X", "missing"), ("0", "missing"), ("M", "Male")]
+        {
+            assert_eq!(h.group(1, Some(raw), None), want, "sex {raw}");
+        }
+    }
+
+    #[test]
+    fn sexual_orientation_codes() {
+        let h = h(&["sexuality"]);
+        for (raw, want) in [
+            ("1", "Heterosexual"),
+            ("2", "Gay or lesbian"),
+            ("3", "Bisexual"),
+            ("4", "Other"),
+            ("U", "not_stated"),
+            ("Z", "not_stated"),
+            ("9", "missing"),
+            ("Heterosexual or Straight", "Heterosexual"),
+            ("Other sexual orientation not listed", "Other"),
+            ("B", "Bisexual"),
+        ] {
+            assert_eq!(h.group(0, Some(raw), None), want, "sexuality {raw}");
+        }
+    }
+
+    #[test]
+    fn religion_codes() {
+        let h = h(&["religion"]);
+        for (raw, want) in [
+            ("A", "Other"),
+            ("B", "Buddhist"),
+            ("C", "Christian"),
+            ("D", "Hindu"),
+            ("E", "Other"),
+            ("F", "Jewish"),
+            ("G", "Muslim"),
+            ("H", "Other"),
+            ("I", "Sikh"),
+            ("J", "Other"),
+            ("K", "Other"),
+            ("L", "No religion"),
+            ("M", "not_stated"),
+            ("N", "missing"),
+            ("C22", "Christian"),
+            ("B8", "Buddhist"),
+            ("Z", "not_stated"),
+            ("99", "missing"),
+            ("Any other religion", "Other"),
+            ("No religion", "No religion"),
+            ("Cx1", "unmapped"),
+        ] {
+            assert_eq!(h.group(0, Some(raw), None), want, "religion {raw}");
+        }
+    }
+
+    #[test]
+    fn disability_and_yes_no_codes() {
+        let h = h(&["disability", "carer"]);
+        for (raw, want) in [
+            ("Y", "Yes"),
+            ("N", "No"),
+            ("1", "Yes"),
+            ("2", "No"),
+            ("yes", "Yes"),
+            ("01", "Yes"),
+            ("10", "Yes"),
+            ("XX", "Yes"),
+            ("NN", "No"),
+            ("ZZ", "not_stated"),
+            ("9", "missing"),
+            ("8", "missing"),
+        ] {
+            assert_eq!(h.group(0, Some(raw), None), want, "disability {raw}");
+        }
+        assert_eq!(h.group(1, Some("01"), None), "unmapped", "disability codes are not carer codes");
+        assert_eq!(h.group(1, Some("N"), None), "No");
     }
 }
