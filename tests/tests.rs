@@ -4,6 +4,7 @@
 mod util;
 
 mod cli;
+mod fields;
 mod ingest;
 mod learned;
 mod privacy;

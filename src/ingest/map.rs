@@ -234,7 +234,14 @@ impl Mapper {
     /// Per run dimension, the header it is read from.
     #[must_use]
     pub fn dimension_columns(&self) -> Vec<Option<String>> {
-        self.dims.iter().map(|d| d.map(|i| self.headers[i].clone())).collect()
+        // IMD read from a decile or lookup-key column is named by that column
+        let imd = self.fields.get("imd_decile").or_else(|| self.fields.get("imd_key"));
+        (0..self.dims.len())
+            .map(|d| {
+                let col = self.dims[d].or(if Some(d) == self.imd_dim { imd.copied() } else { None });
+                col.map(|i| self.headers[i].clone())
+            })
+            .collect()
     }
 
     /// Names of the columns carried through (snake_case, prefixed `x_`).
