@@ -356,3 +356,80 @@ fn personal_data_in_any_column_of_any_format_is_never_published() {
         assert_eq!(records.len(), table.len() - 2 * PLANTED.len(), "{input}: every other row keeps its record");
     }
 }
+
+#[test]
+fn organisation_values_and_questions_follow_their_on_invalid_choice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = "W".repeat(201);
+    let csv = format!(
+        "response_id,received_date,question,text,org_level_1,org_level_2\nP1,2025-03-01,what_good,Kind staff,Ward\t7,Team\nP2,2025-03-01,what_good,Kind staff,{long},Team\nP3,2025-03-01,banana,Kind staff,Ward,Team\nP4,2025-03-01,could_improve,Shorter waits,Ward 7,Team A\n"
+    );
+    let base = "[run]\nout = \"o\"\n[[source]]\npath = \"f.csv\"\n[source.columns]\nresponse_id = \"response_id\"\n";
+    let r = run(tmp.path(), &csv, base);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out = tmp.path().join("o");
+    let c = &manifest(&out)["counts"];
+    assert_eq!((c["records"].as_u64(), c["rows_quarantined"].as_u64()), (Some(3), Some(1)), "{c}");
+    assert_eq!(c["quarantine_by_reason"]["unknown_question"], 1, "an unknown question quarantines by default");
+    // (a reader that strips control characters itself leaves only the overlong value)
+    let invalid = c["field_issues_by_reason"]["invalid_value"].as_u64();
+    assert!(invalid == Some(2) || invalid == Some(1), "a tab and 201 characters: {c}");
+    let org: BTreeMap<String, Option<String>> = rows(&out.join("records"))
+        .iter()
+        .map(|r| (get(r, "response_id").unwrap().to_owned(), get(r, "org_level_1").map(str::to_owned)))
+        .collect();
+    assert!(org["P1"].as_deref().is_none_or(|v| !v.contains('\t')), "no control character is published");
+    assert_eq!(org["P2"], None);
+    assert_eq!(org["P4"].as_deref(), Some("Ward 7"));
+
+    let chosen = format!("{base}[source.on_invalid]\norg_level_1 = \"quarantine\"\nquestion = \"null\"\n");
+    let r = run(tmp.path(), &csv, &chosen);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let c = &manifest(&out)["counts"];
+    assert_eq!(c["rows_reconcile"], true);
+    assert!(c["records"].as_u64() <= Some(3) && c["rows_quarantined"].as_u64() >= Some(1), "P2 quarantined: {c}");
+    assert!(c["quarantine_by_reason"]["invalid_value"].as_u64() >= Some(1), "{c}");
+    let issues = rows(&out.join("field_issues.parquet"));
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(
+        (get(&issues[0], "reason"), get(&issues[0], "action"), get(&issues[0], "value")),
+        (Some("unknown_question"), Some("default_question"), Some("banana"))
+    );
+    let p3: Vec<Row> = rows(&out.join("records")).into_iter().filter(|r| get(r, "response_id") == Some("P3")).collect();
+    assert_eq!(get(&p3[0], "question"), Some("nonspecific"), "the source's default question");
+}
+
+#[test]
+fn an_unmapped_demographic_is_one_issue_per_row_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = "response_id,received_date,rating,what_good,could_improve,ethnicity,religion\nP1,2025-03-01,1,Kind nurses,Shorter waits,Martian,Jedi\nP2,2025-03-01,1,Kind nurses,Shorter waits,White British,\nP3,2025-03-01,1,Kind nurses,,Martian,\n";
+    let pipeline = TWO_TEXTS.replace(
+        "response_id = \"response_id\"\n",
+        "response_id = \"response_id\"\nethnicity = \"ethnicity\"\nreligion = \"religion\"\n",
+    );
+    let r = run(tmp.path(), csv, &pipeline);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out = tmp.path().join("o");
+    let issues: Vec<(String, String, String)> = rows(&out.join("field_issues.parquet"))
+        .iter()
+        .map(|f| {
+            assert_eq!((get(f, "reason"), get(f, "action")), (Some("unmapped_value"), Some("unmapped")));
+            (
+                get(f, "response_id").unwrap().to_owned(),
+                get(f, "column").unwrap().to_owned(),
+                get(f, "value").unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = [("P1", "ethnicity", "Martian"), ("P1", "religion", "Jedi"), ("P3", "ethnicity", "Martian")];
+    let mut got = issues.clone();
+    got.sort();
+    assert_eq!(
+        got,
+        want.map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned())),
+        "P1 has two records but one issue per column"
+    );
+    let m = manifest(&out);
+    assert_eq!(m["counts"]["field_issues_by_reason"]["unmapped_value"], 3);
+    assert_eq!(m["unmapped_values"]["ethnicity"]["Martian"], 3, "counted per record as before");
+}

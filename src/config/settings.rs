@@ -914,6 +914,25 @@ mod tests {
     }
 
     #[test]
+    fn on_invalid_and_date_window_are_resolved_and_located() {
+        let s = parse("[run]\ndate_window = [\"2010-01-01\", \"2020-12-31\"]\n[[source]]\npath = \"a.csv\"\n[source.on_invalid]\nrating = \"quarantine\"\nreceived_date = \"null\"\n[[source]]\npath = \"b.csv\"\ndate_window = [\"1990-01-01\", \"today\"]\n").unwrap();
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!((s.date_window.from, s.date_window.to), (d(2010, 1, 1), d(2020, 12, 31)));
+        assert_eq!(s.sources[0].on_invalid.get("rating"), Some(&OnInvalid::Quarantine));
+        assert_eq!(s.sources[0].on_invalid.get("received_date"), Some(&OnInvalid::Null));
+        assert_eq!(s.sources[0].date_window, None, "the run's window applies");
+        let own = s.sources[1].date_window.unwrap();
+        assert_eq!((own.from, own.to), (d(1990, 1, 1), chrono::Utc::now().date_naive()));
+        let default = parse("[[source]]\npath = \"a.csv\"\n").unwrap().date_window;
+        assert_eq!(default.from, d(2000, 1, 1));
+        assert_eq!(Some(default.to), chrono::Utc::now().date_naive().succ_opt(), "tomorrow");
+        let err = parse("[[source]]\npath = \"a.csv\"\n[source.on_invalid]\nethnicity = \"null\"\n").unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(4), Some("source.on_invalid.ethnicity")), "{err}");
+        let err = parse("[[source]]\npath = \"a.csv\"\ndate_window = [\"2001-02-30\", \"today\"]\n").unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("source.date_window")), "{err}");
+    }
+
+    #[test]
     fn overrides_replace_sources_and_out() {
         let o = Overrides {
             inputs: vec!["x/y.csv".into()],
