@@ -433,3 +433,26 @@ fn an_unmapped_demographic_is_one_issue_per_row_and_column() {
     assert_eq!(m["counts"]["field_issues_by_reason"]["unmapped_value"], 3);
     assert_eq!(m["unmapped_values"]["ethnicity"]["Martian"], 3, "counted per record as before");
 }
+
+#[test]
+fn an_overlong_optional_field_costs_the_field_and_an_overlong_text_the_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = "n".repeat(61);
+    let csv = format!(
+        "response_id,received_date,rating,what_good,could_improve,note\nP1,2025-03-01,1,Kind nurses,,{long}\nP2,2025-03-01,1,{long},,ok\n"
+    );
+    let r = run(tmp.path(), &csv, &TWO_TEXTS.replace("[run]\n", "[run]\nmax_field_chars = 60\n"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out = tmp.path().join("o");
+    let c = &manifest(&out)["counts"];
+    assert_eq!((c["records"].as_u64(), c["rows_quarantined"].as_u64()), (Some(1), Some(1)), "{c}");
+    assert_eq!(c["quarantine_by_reason"]["field_too_long"], 1, "the text of P2: {c}");
+    let issues = rows(&out.join("field_issues.parquet"));
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (get(&issues[0], "field"), get(&issues[0], "reason"), get(&issues[0], "response_id")),
+        (Some("x_note"), Some("field_too_long"), Some("P1"))
+    );
+    let recs = rows(&out.join("records"));
+    assert_eq!(get(&recs[0], "x_note"), None, "the carried value is null");
+}

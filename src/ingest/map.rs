@@ -14,6 +14,9 @@ use crate::text::redact::Redactor;
 /// Longest organisation value kept (longer ones are a field issue, `invalid_value`).
 pub const ORG_MAX_CHARS: usize = 200;
 
+/// Longest value quoted in a field issue (longer ones are cut, with `…`).
+const ISSUE_VALUE_CHARS: usize = 500;
+
 /// What a column feeds, for the checks every cell goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -308,7 +311,12 @@ impl Mapper {
             field: self.roles[col].1.clone(),
             reason,
             action,
-            value,
+            // an overlong value is shown by its start
+            value: if value.chars().count() > ISSUE_VALUE_CHARS {
+                value.chars().take(ISSUE_VALUE_CHARS).chain(std::iter::once('…')).collect()
+            } else {
+                value
+            },
             message: self.msg(row, col, what),
             response_id: None,
         }
@@ -381,31 +389,23 @@ impl Mapper {
         let mut cells: Cow<'_, [Cell]> = Cow::Borrowed(&row.cells);
         for (i, c) in row.cells.iter().enumerate().take(self.roles.len()) {
             let role = self.roles[i].0;
-            let problem = match c {
-                Cell::Text(s) if s.len() > self.max_chars && s.chars().count() > self.max_chars => Some((
-                    Reason::FieldTooLong,
-                    format!("{} characters, over the limit of {}", s.chars().count(), self.max_chars),
-                )),
-                Cell::Structured(_) => Some((Reason::WrongType, "an object or array, not a value".to_owned())),
-                Cell::Number(_) | Cell::Date(_) if role == Role::Text => Some((
-                    Reason::WrongType,
-                    format!("{} where free text was expected: counted as blank", c.type_name()),
-                )),
-                _ => None,
+            if matches!(role, Role::Unused | Role::Chosen) {
+                continue;
+            }
+            let problem = match self.checked(&row.cells, i) {
+                Err(p) => Some(p),
+                Ok(Cell::Number(_) | Cell::Date(_)) if role == Role::Text => {
+                    Some((Reason::WrongType, format!("{} where free text was expected", c.type_name())))
+                }
+                Ok(_) => None,
             };
             let Some((reason, what)) = problem else { continue };
-            match role {
-                Role::Unused | Role::Chosen => {}
-                Role::Id => return Err(self.quarantine(row, Some(i), reason, self.msg(row, i, &what))),
-                Role::Text if reason == Reason::FieldTooLong => {
-                    return Err(self.quarantine(row, Some(i), reason, self.msg(row, i, &what)))
-                }
-                Role::Text | Role::Optional => {
-                    let action = if role == Role::Text { "blank" } else { "null" };
-                    issues.push(self.issue(row, i, reason, action, c.shown(), &what));
-                    cells.to_mut()[i] = Cell::Empty;
-                }
+            if role == Role::Id || (role == Role::Text && reason == Reason::FieldTooLong) {
+                return Err(self.quarantine(row, Some(i), reason, self.msg(row, i, &what)));
             }
+            let action = if role == Role::Text { "blank" } else { "null" };
+            issues.push(self.issue(row, i, reason, action, c.shown(), &what));
+            cells.to_mut()[i] = Cell::Empty;
         }
         // 2. date
         let received_date = match self.fields.get("received_date") {
