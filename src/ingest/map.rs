@@ -375,8 +375,9 @@ impl Mapper {
         }
         let kinds: Vec<&str> = found.iter().map(|r| r.kind.as_str()).collect();
         let what = format!("personal data ({}) in a published field", kinds.join(", "));
-        issues.push(self.issue(row, col, Reason::PersonalData, action, safe.clone().into_owned(), &what));
-        Some(safe.into_owned())
+        let safe = safe.into_owned();
+        issues.push(self.issue(row, col, Reason::PersonalData, action, safe.clone(), &what));
+        Some(safe)
     }
 
     /// Maps one row to its records, or quarantines it.
