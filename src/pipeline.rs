@@ -387,7 +387,7 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
     lap("config", &mut timings);
 
     let spinner = messages.spinner("ingest");
-    let ingested = ingest::ingest(settings)?;
+    let mut ingested = ingest::ingest(settings)?;
     spinner.finish_and_clear();
     lap("ingest", &mut timings);
 
@@ -403,6 +403,9 @@ fn run_in_pool(settings: &Settings, messages: &Messages, threads: usize) -> Resu
     let harmoniser = harmoniser(settings)?;
     let (groups, unmapped) = group_records(&harmoniser, &settings.dimensions, &ingested.records);
     let issues = redact_field_issues(&engine, field_issues(settings, &ingested, &groups));
+    for source in &mut ingested.sources {
+        source.field_issues = issues.iter().filter(|f| f.source == source.name).count() as u64;
+    }
     let unmapped = redact_keys(&engine, unmapped);
     lap("people", &mut timings);
 

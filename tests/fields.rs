@@ -431,6 +431,7 @@ fn an_unmapped_demographic_is_one_issue_per_row_and_column() {
     );
     let m = manifest(&out);
     assert_eq!(m["counts"]["field_issues_by_reason"]["unmapped_value"], 3);
+    assert_eq!(m["inputs"][0]["field_issues"], 3, "per source too");
     assert_eq!(m["unmapped_values"]["ethnicity"]["Martian"], 3, "counted per record as before");
 }
 

@@ -279,8 +279,8 @@ pub struct SourceReport {
     pub blank_text_cells: u64,
     /// Free-text cells of quarantined rows.
     pub quarantined_text_cells: u64,
-    /// Field issues found at ingest in kept rows (unmapped demographics are counted in the
-    /// manifest's `counts.field_issues`).
+    /// Rows of `field_issues` from this source (ingest's and the people stage's unmapped
+    /// values; filled in by the pipeline once both are known).
     pub field_issues: u64,
     /// Column mapping used: canonical name → header.
     pub mapped_columns: Vec<(String, String)>,
@@ -374,7 +374,6 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
                     }
                     report.rows_kept += 1;
                     report.blank_text_cells += mapped.blank_cells;
-                    report.field_issues += mapped.issues.len() as u64;
                     out.field_issues.extend(mapped.issues);
                     for mut r in mapped.records {
                         seen_ids.insert(r.record_id.clone());
