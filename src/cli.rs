@@ -1,5 +1,5 @@
 //! Command line: clap arguments → settings → the library. Exit codes: 0 clean, 1 finished
-//! with quarantined rows, 2 failed (nothing committed).
+//! with quarantined rows or field issues, 2 failed (nothing committed).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -404,17 +404,19 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
             let o = pipeline::run(&settings, messages)
                 .with_context(|| format!("run {:?} failed; nothing was committed", settings.name))?;
             messages.info(&format!(
-                "unheard: {} rows from {} source{} → {} records, {} quarantined, {} theme codes in {:.2} s → {}",
+                "unheard: {} rows from {} source{} → {} records, {} quarantined, {} field issue{}, {} theme codes in {:.2} s → {}",
                 o.rows_read,
                 o.sources,
                 if o.sources == 1 { "" } else { "s" },
                 o.records,
                 o.quarantined,
+                o.field_issues,
+                if o.field_issues == 1 { "" } else { "s" },
                 o.record_themes,
                 o.seconds,
                 o.out.display()
             ));
-            Ok(if o.quarantined > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if o.quarantined > 0 || o.field_issues > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Validate(args) => validate(&args, messages),
         Command::Codebook(CodebookCommand::Check { file, verbose }) => codebook_check(&file, verbose, messages),

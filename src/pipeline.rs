@@ -1,5 +1,6 @@
 //! One run, end to end: ingest → code → people → analyse → output, committed atomically.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -66,6 +67,8 @@ pub struct Outcome {
     pub records: usize,
     /// Rows quarantined.
     pub quarantined: u64,
+    /// Fields that could not be used in kept records (`field_issues.parquet`).
+    pub field_issues: u64,
     /// Record × theme pairs.
     pub record_themes: usize,
     /// Wall time, seconds.
@@ -372,6 +375,9 @@ struct Counts {
     /// text_cells == records + blank_text_cells + quarantined_text_cells
     text_cells_reconcile: bool,
     quarantine_by_reason: BTreeMap<String, u64>,
+    /// fields that could not be used in kept records (rows of field_issues)
+    field_issues: u64,
+    field_issues_by_reason: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -388,6 +394,50 @@ struct Coding {
     records_redacted: u64,
     /// personal data replaced in the quarantine's raw fields, by type
     quarantine_redactions: BTreeMap<&'static str, u64>,
+}
+
+/// The field issues of a run: ingest's, then an `unmapped_value` per row × demographic column
+/// whose group is `unmapped`; in source, row and column order.
+fn field_issues(settings: &Settings, ingested: &ingest::Ingested, groups: &Groups) -> Vec<ingest::FieldIssue> {
+    let mut out = ingested.field_issues.clone();
+    for (d, dim) in groups.dimensions.iter().enumerate() {
+        let Some(unmapped) = groups.names[d].iter().position(|g| g == people::UNMAPPED) else { continue };
+        let mut last = None;
+        for (i, r) in ingested.records.iter().enumerate() {
+            // the records of one row are consecutive: one issue per row
+            if groups.ids[d].get(i).is_none_or(|&g| g as usize != unmapped) || last == Some(r.origin) {
+                continue;
+            }
+            last = Some(r.origin);
+            let src = r.origin.source as usize;
+            let file = settings.sources.get(src).map(|s| s.path.display().to_string()).unwrap_or_default();
+            let column = ingested
+                .dimension_columns
+                .get(src)
+                .and_then(|c| c.get(d).cloned().flatten())
+                .unwrap_or_else(|| dim.clone());
+            let value = r.demographics.get(d).cloned().flatten().unwrap_or_default();
+            out.push(ingest::FieldIssue {
+                message: format!(
+                    "{file}: row {}: column {column:?}: {value:?} is not a known {dim} value (group `unmapped`); \
+                     map it under [people.map.{dim}]",
+                    r.origin.row
+                ),
+                source: r.source.clone(),
+                file,
+                row: r.origin.row,
+                column,
+                field: dim.clone(),
+                reason: ingest::Reason::UnmappedValue,
+                action: "unmapped",
+                value,
+                response_id: Some(r.response_id.clone()),
+            });
+        }
+    }
+    let order: HashMap<&str, usize> = settings.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    out.sort_by_key(|f| (order.get(f.source.as_str()).copied().unwrap_or(usize::MAX), f.row));
+    out
 }
 
 #[derive(Debug, Serialize)]
@@ -506,7 +556,7 @@ fn run_in_pool(
     lap("config", &mut timings);
 
     let spinner = messages.spinner("ingest");
-    let ingested = ingest::ingest(settings)?;
+    let mut ingested = ingest::ingest(settings)?;
     spinner.finish_and_clear();
     lap("ingest", &mut timings);
 
@@ -526,6 +576,10 @@ fn run_in_pool(
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
     let (unmapped_share, mut people_warnings) =
         unmapped_shares(&settings.dimensions, &safe_values, ingested.records.len());
+    let issues = redact_field_issues(&engine, field_issues(settings, &ingested, &groups));
+    for source in &mut ingested.sources {
+        source.field_issues = issues.iter().filter(|f| f.source == source.name).count() as u64;
+    }
     lap("people", &mut timings);
 
     let pairs: Vec<(u32, u32, bool)> = coded
@@ -566,6 +620,7 @@ fn run_in_pool(
         tables::underheard_concerns(&who.underheard, &groups, book),
         tables::theme_ranking(&who.ranking, book),
         tables::quarantine(&quarantine),
+        tables::field_issues(&issues),
     ];
     let mut entries = Vec::new();
     let mut jobs: Vec<(String, &Table)> = Vec::new();
@@ -602,7 +657,8 @@ fn run_in_pool(
     write_text(&dir.join("DATA_DICTIONARY.md"), &tables::data_dictionary(&dict_tables))?;
 
     let who_unused = who.baseline_unused.clone();
-    let counts = counts(&ingested, pairs.len() as u64, coded.iter().filter(|c| c.themes.is_empty()).count() as u64);
+    let counts =
+        counts(&ingested, &issues, pairs.len() as u64, coded.iter().filter(|c| c.themes.is_empty()).count() as u64);
     lap("output", &mut timings);
     timings.insert("total", u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
     let manifest = Manifest {
@@ -655,6 +711,7 @@ fn run_in_pool(
         rows_read: c.rows_read,
         records: ingested.records.len(),
         quarantined: c.rows_quarantined,
+        field_issues: c.field_issues,
         record_themes: pairs.len(),
         seconds: t0.elapsed().as_secs_f64(),
     })
@@ -803,11 +860,27 @@ fn coding_counts(coded: &[Coded]) -> Coding {
     c
 }
 
-/// Quarantined rows keep their raw fields, so personal data in them is redacted too.
+/// Field issues quote values: the value and the message are redacted.
+fn redact_field_issues(engine: &Engine, mut issues: Vec<ingest::FieldIssue>) -> Vec<ingest::FieldIssue> {
+    for f in &mut issues {
+        for s in [&mut f.value, &mut f.message] {
+            if let (Cow::Owned(safe), _) = engine.redactor.redact(s) {
+                *s = safe;
+            }
+        }
+    }
+    issues
+}
+
+/// Quarantined rows keep their raw fields and quote values in their message, so personal
+/// data in them is redacted too.
 fn redact_quarantine(engine: &Engine, rows: &[ingest::Quarantined], coding: &mut Coding) -> Vec<ingest::Quarantined> {
     rows.iter()
         .map(|q| {
             let mut q = q.clone();
+            if let (Cow::Owned(safe), _) = engine.redactor.redact(&q.message) {
+                q.message = safe;
+            }
             for (_, value) in &mut q.raw {
                 let (safe, found) = engine.redactor.redact(value);
                 if !found.is_empty() {
@@ -822,7 +895,7 @@ fn redact_quarantine(engine: &Engine, rows: &[ingest::Quarantined], coding: &mut
         .collect()
 }
 
-fn counts(ingested: &ingest::Ingested, record_themes: u64, no_theme: u64) -> Counts {
+fn counts(ingested: &ingest::Ingested, issues: &[ingest::FieldIssue], record_themes: u64, no_theme: u64) -> Counts {
     let sum = |f: fn(&SourceReport) -> u64| ingested.sources.iter().map(f).sum::<u64>();
     let mut by_reason = BTreeMap::new();
     for q in &ingested.quarantine {
@@ -842,6 +915,11 @@ fn counts(ingested: &ingest::Ingested, record_themes: u64, no_theme: u64) -> Cou
         rows_reconcile: false,
         text_cells_reconcile: false,
         quarantine_by_reason: by_reason,
+        field_issues: issues.len() as u64,
+        field_issues_by_reason: issues.iter().fold(BTreeMap::new(), |mut m, f| {
+            *m.entry(f.reason.as_str().to_owned()).or_insert(0) += 1;
+            m
+        }),
     };
     Counts {
         rows_reconcile: c.rows_read == c.rows_kept + c.rows_quarantined + c.rows_dropped,

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 out = pathlib.Path(sys.argv[1])
 con = duckdb.connect()
-for table in ["records", "record_themes", "themes", "theme_by_group", "representation", "underheard_concerns", "theme_ranking", "quarantine"]:
+for table in ["records", "record_themes", "themes", "theme_by_group", "representation", "underheard_concerns", "theme_ranking", "quarantine", "field_issues"]:
     if table == "records":
         glob = str(out / "records" / "*" / "*.parquet")
         dataset = ds.dataset(out / "records", format="parquet", partitioning="hive")

@@ -5,6 +5,7 @@ mod util;
 
 mod cli;
 mod corpus;
+mod fields;
 mod ingest;
 mod layouts;
 mod learned;

@@ -142,7 +142,7 @@ fn imd_from_a_lookup_and_overrides_from_the_pipeline() {
     )
     .unwrap();
     let r = unheard(tmp.path(), &["run", "p.toml", "-q"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "unmapped values are field issues: {}", r.stderr);
     let recs = read(&tmp.path().join("o/records/month=2025-01/part-0.parquet"));
     let col = |c: &str| (0..3).map(|i| str_at(&recs, c, i)).collect::<Vec<_>>();
     assert_eq!(col("imd_quintile"), ["1", "5", "unmapped"], "deciles 1 and 10 from the lookup; E01000003 is not in it");
@@ -150,4 +150,5 @@ fn imd_from_a_lookup_and_overrides_from_the_pipeline() {
     let m = crate::util::manifest(&tmp.path().join("o"));
     assert_eq!(m["unmapped_values"]["ethnicity"]["Martian"], 1);
     assert_eq!(m["unmapped_values"]["imd_quintile"]["E01000003"], 1);
+    assert_eq!(m["counts"]["field_issues_by_reason"]["unmapped_value"], 2);
 }

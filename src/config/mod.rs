@@ -7,6 +7,6 @@ pub mod options;
 mod settings;
 
 pub use settings::{
-    BaselineSettings, CodebookSource, CoderSettings, ConfigError, DateFormat, Encoding, Format, Overrides, Policy,
-    Settings, SourceSettings, DEFAULT_CODEBOOK, DEFAULT_MAX_FIELD_CHARS,
+    BaselineSettings, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow, Encoding, Format, OnInvalid,
+    Overrides, Policy, Settings, SourceSettings, DEFAULT_CODEBOOK, DEFAULT_MAX_FIELD_CHARS, ON_INVALID_FIELDS,
 };

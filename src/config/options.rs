@@ -96,6 +96,9 @@ pub struct RunOptions {
     pub baseline: Option<Spanned<String>>,
     /// Extra demographic dimensions every source may fill (beyond the canonical ones).
     pub dimensions: Option<Vec<String>>,
+    /// Plausible received dates, inclusive: `["2000-01-01", "tomorrow"]` by default; each end
+    /// an ISO date, `today` or `tomorrow`. A date outside is a field issue (`date_out_of_window`).
+    pub date_window: Option<Spanned<Vec<String>>>,
 }
 
 /// `[codebook]`
@@ -151,6 +154,12 @@ pub struct SourceOptions {
     pub question_values: BTreeMap<String, Spanned<String>>,
     /// Export layout (`unheard layouts`); default: detected from the header.
     pub layout: Option<Spanned<String>>,
+    /// This source's plausible received dates (default: `[run] date_window`).
+    pub date_window: Option<Spanned<Vec<String>>>,
+    /// Per field, what a value that cannot be used costs: `"null"` (the field) or
+    /// `"quarantine"` (the row). Fields: received_date, rating, question, org_level_1..3.
+    #[serde(default)]
+    pub on_invalid: BTreeMap<String, Spanned<String>>,
 }
 
 /// `[[source.text]]`

@@ -92,6 +92,64 @@ pub enum Encoding {
     Windows1252,
 }
 
+/// What a value that cannot be used costs (`[source.on_invalid]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInvalid {
+    /// The field is null (the record is kept) and a field issue is written.
+    Null,
+    /// The row goes to quarantine.
+    Quarantine,
+}
+
+/// Fields whose invalid values `[source.on_invalid]` may send to `null` or `quarantine`.
+/// Unset: an unusable `received_date` (empty, unreadable) or `question` quarantines the row; a
+/// date outside `date_window`, a bad `rating` or organisation value costs the field only.
+pub const ON_INVALID_FIELDS: [&str; 6] =
+    ["received_date", "rating", "question", "org_level_1", "org_level_2", "org_level_3"];
+
+/// Plausible received dates, both ends inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateWindow {
+    /// First plausible date.
+    pub from: chrono::NaiveDate,
+    /// Last plausible date.
+    pub to: chrono::NaiveDate,
+}
+
+impl DateWindow {
+    /// The default: 2000-01-01 to tomorrow (UTC).
+    #[must_use]
+    pub fn default_window() -> DateWindow {
+        let today = chrono::Utc::now().date_naive();
+        DateWindow {
+            from: chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today),
+            to: today.succ_opt().unwrap_or(today),
+        }
+    }
+
+    /// Whether `d` is inside the window.
+    #[must_use]
+    pub fn contains(&self, d: chrono::NaiveDate) -> bool {
+        self.from <= d && d <= self.to
+    }
+
+    fn end(s: &str) -> Option<chrono::NaiveDate> {
+        let today = chrono::Utc::now().date_naive();
+        match s.trim().to_ascii_lowercase().as_str() {
+            "today" => Some(today),
+            "tomorrow" => today.succ_opt(),
+            other => chrono::NaiveDate::parse_from_str(other, "%Y-%m-%d").ok(),
+        }
+    }
+}
+
+impl Serialize for DateWindow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        [self.from.format("%Y-%m-%d").to_string(), self.to.format("%Y-%m-%d").to_string()].serialize(s)
+    }
+}
+
 /// How dates in a text column are written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DateFormat(pub String);
@@ -168,6 +226,10 @@ pub struct SourceSettings {
     pub question_values: BTreeMap<String, Question>,
     /// Export layout (see `unheard layouts`); `None` = detected from the header.
     pub layout: Option<String>,
+    /// This source's own date window (default: the run's).
+    pub date_window: Option<DateWindow>,
+    /// Per field (of [`ON_INVALID_FIELDS`]): what an unusable value costs; unset = the default.
+    pub on_invalid: BTreeMap<String, OnInvalid>,
 }
 
 /// A resolved `[baseline]`.
@@ -195,6 +257,8 @@ pub struct Settings {
     pub threads: usize,
     /// Longest accepted field in characters.
     pub max_field_chars: usize,
+    /// Plausible received dates (a source may have its own).
+    pub date_window: DateWindow,
     /// Also write the unredacted text.
     pub keep_original_text: bool,
     /// Codebook.
@@ -533,6 +597,8 @@ fn resolve(
         out,
         threads,
         max_field_chars: options.run.max_field_chars.unwrap_or(DEFAULT_MAX_FIELD_CHARS),
+        date_window: date_window(ctx, "run.date_window", options.run.date_window.as_ref())?
+            .unwrap_or_else(DateWindow::default_window),
         keep_original_text: options.run.keep_original_text.unwrap_or(false),
         codebook,
         baseline,
@@ -640,6 +706,8 @@ impl SourceSettings {
             default_question: None,
             question_values: BTreeMap::new(),
             layout: None,
+            date_window: None,
+            on_invalid: BTreeMap::new(),
         }
     }
 }
@@ -666,6 +734,58 @@ fn check_layout(ctx: &Ctx<'_>, span: Option<Range<usize>>, key: &str, name: &str
             ),
         )),
     }
+}
+
+fn date_window(
+    ctx: &Ctx<'_>,
+    key: &str,
+    value: Option<&Spanned<Vec<String>>>,
+) -> Result<Option<DateWindow>, ConfigError> {
+    let Some(v) = value else { return Ok(None) };
+    let bad = |m: String| ctx.err(Some(v.span()), key, m);
+    let [from, to] = v.get_ref().as_slice() else {
+        return Err(bad("give two dates, e.g. [\"2000-01-01\", \"tomorrow\"]".to_owned()));
+    };
+    let end = |s: &String| {
+        DateWindow::end(s)
+            .ok_or_else(|| bad(format!("{s:?} is not a date; write YYYY-MM-DD, \"today\" or \"tomorrow\"")))
+    };
+    let w = DateWindow { from: end(from)?, to: end(to)? };
+    if w.from > w.to {
+        return Err(bad(format!("the window starts ({from}) after it ends ({to})")));
+    }
+    Ok(Some(w))
+}
+
+fn on_invalid(ctx: &Ctx<'_>, s: &SourceOptions) -> Result<BTreeMap<String, OnInvalid>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for (field, v) in &s.on_invalid {
+        let key = format!("source.on_invalid.{field}");
+        if !ON_INVALID_FIELDS.contains(&field.as_str()) {
+            return Err(ctx.err(
+                Some(v.span()),
+                &key,
+                format!(
+                    "unknown field {field:?}; on_invalid applies to {} (text and ids cannot be null; \
+                     an unmapped demographic value is always kept as `unmapped`)",
+                    ON_INVALID_FIELDS.join(", ")
+                ),
+            ));
+        }
+        let choice = match v.get_ref().as_str() {
+            "null" => OnInvalid::Null,
+            "quarantine" => OnInvalid::Quarantine,
+            other => {
+                return Err(ctx.err(
+                    Some(v.span()),
+                    &key,
+                    format!("unknown choice {other:?}; expected \"null\" or \"quarantine\""),
+                ))
+            }
+        };
+        out.insert(field.clone(), choice);
+    }
+    Ok(out)
 }
 
 fn question(ctx: &Ctx<'_>, key: &str, value: &Spanned<String>) -> Result<Question, ConfigError> {
@@ -776,6 +896,8 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
             }
             None => None,
         },
+        date_window: date_window(ctx, "source.date_window", s.date_window.as_ref())?,
+        on_invalid: on_invalid(ctx, s)?,
     })
 }
 
@@ -856,6 +978,25 @@ mod tests {
         assert_eq!(s.dimensions.len(), CANONICAL_DIMENSIONS.len() + 1);
         assert_eq!(s.out, Path::new("out/demo"));
         assert_eq!(s.codebook, CodebookSource::Builtin);
+    }
+
+    #[test]
+    fn on_invalid_and_date_window_are_resolved_and_located() {
+        let s = parse("[run]\ndate_window = [\"2010-01-01\", \"2020-12-31\"]\n[[source]]\npath = \"a.csv\"\n[source.on_invalid]\nrating = \"quarantine\"\nreceived_date = \"null\"\n[[source]]\npath = \"b.csv\"\ndate_window = [\"1990-01-01\", \"today\"]\n").unwrap();
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!((s.date_window.from, s.date_window.to), (d(2010, 1, 1), d(2020, 12, 31)));
+        assert_eq!(s.sources[0].on_invalid.get("rating"), Some(&OnInvalid::Quarantine));
+        assert_eq!(s.sources[0].on_invalid.get("received_date"), Some(&OnInvalid::Null));
+        assert_eq!(s.sources[0].date_window, None, "the run's window applies");
+        let own = s.sources[1].date_window.unwrap();
+        assert_eq!((own.from, own.to), (d(1990, 1, 1), chrono::Utc::now().date_naive()));
+        let default = parse("[[source]]\npath = \"a.csv\"\n").unwrap().date_window;
+        assert_eq!(default.from, d(2000, 1, 1));
+        assert_eq!(Some(default.to), chrono::Utc::now().date_naive().succ_opt(), "tomorrow");
+        let err = parse("[[source]]\npath = \"a.csv\"\n[source.on_invalid]\nethnicity = \"null\"\n").unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(4), Some("source.on_invalid.ethnicity")), "{err}");
+        let err = parse("[[source]]\npath = \"a.csv\"\ndate_window = [\"2001-02-30\", \"today\"]\n").unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("source.date_window")), "{err}");
     }
 
     #[test]

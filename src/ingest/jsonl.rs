@@ -6,7 +6,8 @@ use super::{shown, Cell, IngestError, Quarantined, RawRow, ReadItem, Reason, Tab
 use crate::config::SourceSettings;
 
 /// Reads JSONL bytes into a table. A line that is not a JSON object is quarantined
-/// (`malformed_row`); a blank line is dropped and counted.
+/// (`malformed_row`); a blank line is dropped and counted. Numbers stay numbers and objects or
+/// arrays stay structured, so that the mapper can tell free text that is not a string.
 ///
 /// # Errors
 /// Never for content; kept fallible for symmetry with the other readers.
@@ -71,6 +72,7 @@ fn cell(v: Option<&Value>) -> Cell {
         Some(Value::String(s)) => Cell::Text(s.clone()),
         Some(Value::Number(n)) => n.as_f64().map_or_else(|| Cell::Text(n.to_string()), Cell::Number),
         Some(Value::Bool(b)) => Cell::Text(b.to_string()),
-        Some(other) => Cell::Text(other.to_string()),
+        // an object or array is never a value: the mapper reports it (`wrong_type`)
+        Some(other) => Cell::Structured(other.to_string()),
     }
 }

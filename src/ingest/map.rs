@@ -1,13 +1,36 @@
 //! Maps raw rows to canonical records: one shared mechanism for every format.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
-use super::{hex, shown, Cell, IngestError, Quarantined, RawRow, Reason};
-use crate::config::{Settings, SourceSettings};
+use super::{hex, shown, Cell, FieldIssue, IngestError, Quarantined, RawRow, Reason};
+use crate::config::{DateWindow, OnInvalid, Settings, SourceSettings};
 use crate::record::{Question, Record, RowRef, CANONICAL_DIMENSIONS, CANONICAL_FIELDS};
+use crate::text::redact::Redactor;
+
+/// Longest organisation value kept (longer ones are a field issue, `invalid_value`).
+pub const ORG_MAX_CHARS: usize = 200;
+
+/// Longest value quoted in a field issue (longer ones are cut, with `…`).
+const ISSUE_VALUE_CHARS: usize = 500;
+
+/// What a column feeds, for the checks every cell goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Not used.
+    Unused,
+    /// A free-text column.
+    Text,
+    /// The record or response id: a row whose id cannot be used is quarantined.
+    Id,
+    /// A field with an `on_invalid` choice: checked where it is parsed.
+    Chosen,
+    /// Any other field (demographics, IMD, carried columns): a bad value costs the field.
+    Optional,
+}
 
 /// The column plan for one source, built once from its header.
 #[derive(Debug)]
@@ -34,6 +57,11 @@ pub struct Mapper {
     imd_dim: Option<usize>,
     /// the export layout read (see [`super::layout`])
     layout: &'static str,
+    /// per column: what it feeds, and the field's name (for field issues)
+    roles: Vec<(Role, String)>,
+    window: DateWindow,
+    on_invalid: BTreeMap<String, OnInvalid>,
+    redactor: Redactor,
 }
 
 /// A row mapped to records.
@@ -43,6 +71,8 @@ pub struct Mapped {
     pub records: Vec<Record>,
     /// Blank text cells (dropped on purpose).
     pub blank_cells: u64,
+    /// Fields that could not be used (the records are kept).
+    pub issues: Vec<FieldIssue>,
     row: u64,
     raw: Vec<(String, String)>,
 }
@@ -146,7 +176,7 @@ impl Mapper {
             }
             t
         };
-        let carried = (0..headers.len())
+        let carried: Vec<usize> = (0..headers.len())
             .filter(|&i| !used[i] && !CANONICAL_DIMENSIONS.contains(&key(&headers[i]).as_str()))
             .collect();
         let question_values = source.question_values.iter().map(|(k, v)| (key(k), *v)).collect();
@@ -158,8 +188,33 @@ impl Mapper {
                 None => String::new(),
             })
             .collect();
+        let mut roles = vec![(Role::Unused, String::new()); headers.len()];
+        for (f, &i) in &fields {
+            let role = match *f {
+                "record_id" | "response_id" => Role::Id,
+                "text" => Role::Text,
+                f if crate::config::ON_INVALID_FIELDS.contains(&f) => Role::Chosen,
+                _ => Role::Optional,
+            };
+            roles[i] = (role, (*f).to_owned());
+        }
+        for (d, i) in dims.iter().enumerate() {
+            if let Some(i) = *i {
+                roles[i] = (Role::Optional, settings.dimensions[d].clone());
+            }
+        }
+        for &(i, _) in &texts {
+            roles[i] = (Role::Text, "text".to_owned());
+        }
+        for &i in &carried {
+            roles[i] = (Role::Optional, format!("x_{}", key(&headers[i])));
+        }
         Ok(Mapper {
             text_parts,
+            roles,
+            window: source.date_window.unwrap_or(settings.date_window),
+            on_invalid: source.on_invalid.clone(),
+            redactor: Redactor::new(),
             imd_dim: settings.dimensions.iter().position(|d| d == "imd_quintile"),
             source: source.name.clone(),
             file,
@@ -202,6 +257,19 @@ impl Mapper {
         v
     }
 
+    /// Per run dimension, the header it is read from.
+    #[must_use]
+    pub fn dimension_columns(&self) -> Vec<Option<String>> {
+        // IMD read from a decile or lookup-key column is named by that column
+        let imd = self.fields.get("imd_decile").or_else(|| self.fields.get("imd_key"));
+        (0..self.dims.len())
+            .map(|d| {
+                let col = self.dims[d].or(if Some(d) == self.imd_dim { imd.copied() } else { None });
+                col.map(|i| self.headers[i].clone())
+            })
+            .collect()
+    }
+
     /// Names of the columns carried through (snake_case, prefixed `x_`).
     #[must_use]
     pub fn carried_columns(&self) -> Vec<String> {
@@ -240,13 +308,99 @@ impl Mapper {
         }
     }
 
-    fn text(&self, row: &RawRow, field: &str) -> Option<String> {
+    fn text(&self, cells: &[Cell], field: &str) -> Option<String> {
         let i = *self.fields.get(field)?;
-        row.cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+        cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
     }
 
     fn msg(&self, row: &RawRow, col: usize, what: &str) -> String {
         format!("{}: row {}: column {:?}: {what}", self.file, row.row, self.headers[col])
+    }
+
+    fn issue(
+        &self,
+        row: &RawRow,
+        col: usize,
+        reason: Reason,
+        action: &'static str,
+        value: String,
+        what: &str,
+    ) -> FieldIssue {
+        FieldIssue {
+            source: self.source.clone(),
+            file: self.file.clone(),
+            row: row.row,
+            column: self.headers[col].clone(),
+            field: self.roles[col].1.clone(),
+            reason,
+            action,
+            // an overlong value is shown by its start
+            value: if value.chars().count() > ISSUE_VALUE_CHARS {
+                value.chars().take(ISSUE_VALUE_CHARS).chain(std::iter::once('…')).collect()
+            } else {
+                value
+            },
+            message: self.msg(row, col, what),
+            response_id: None,
+        }
+    }
+
+    /// A value of a field with an `on_invalid` choice that cannot be used: the row is
+    /// quarantined, or the field is null and a field issue is written.
+    #[allow(clippy::too_many_arguments)]
+    fn unusable(
+        &self,
+        row: &RawRow,
+        col: usize,
+        default: OnInvalid,
+        reason: Reason,
+        what: &str,
+        action: &'static str,
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<(), Quarantined> {
+        let field = self.roles[col].1.as_str();
+        match self.on_invalid.get(field).copied().unwrap_or(default) {
+            OnInvalid::Quarantine => Err(self.quarantine(row, Some(col), reason, self.msg(row, col, what))),
+            OnInvalid::Null => {
+                let value = row.cells.get(col).map(Cell::shown).unwrap_or_default();
+                issues.push(self.issue(row, col, reason, action, value, what));
+                Ok(())
+            }
+        }
+    }
+
+    /// A cell of a field with an `on_invalid` choice: `Err` when it cannot be a value at all
+    /// (an object or array, or over the length limit).
+    fn checked<'c>(&self, cells: &'c [Cell], col: usize) -> Result<&'c Cell, (Reason, String)> {
+        match cells.get(col).unwrap_or(&Cell::Empty) {
+            Cell::Structured(_) => Err((Reason::WrongType, "an object or array, not a value".to_owned())),
+            Cell::Text(s) if s.len() > self.max_chars && s.chars().count() > self.max_chars => Err((
+                Reason::FieldTooLong,
+                format!("{} characters, over the limit of {}", s.chars().count(), self.max_chars),
+            )),
+            c => Ok(c),
+        }
+    }
+
+    /// Personal data in a published field other than the text: replaced by its placeholder,
+    /// reported as a field issue. `None` when nothing was found.
+    fn redact(
+        &self,
+        row: &RawRow,
+        col: usize,
+        value: &str,
+        action: &'static str,
+        issues: &mut Vec<FieldIssue>,
+    ) -> Option<String> {
+        let (safe, found) = self.redactor.redact(value);
+        if found.is_empty() {
+            return None;
+        }
+        let kinds: Vec<&str> = found.iter().map(|r| r.kind.as_str()).collect();
+        let what = format!("personal data ({}) in a published field", kinds.join(", "));
+        let safe = safe.into_owned();
+        issues.push(self.issue(row, col, Reason::PersonalData, action, safe.clone(), &what));
+        Some(safe)
     }
 
     /// Maps one row to its records, or quarantines it.
@@ -254,99 +408,123 @@ impl Mapper {
     /// # Errors
     /// The row, quarantined with a reason code.
     pub fn map_row(&self, row: &RawRow) -> Result<Mapped, Quarantined> {
-        // 1. length limit on every field
-        for (i, c) in row.cells.iter().enumerate() {
-            if let Cell::Text(s) = c {
-                if s.len() > self.max_chars {
-                    let n = s.chars().count();
-                    if n > self.max_chars {
-                        return Err(self.quarantine(
-                            row,
-                            Some(i),
-                            Reason::FieldTooLong,
-                            self.msg(row, i, &format!("{n} characters, over the limit of {}", self.max_chars)),
-                        ));
-                    }
-                }
+        let mut issues = Vec::new();
+        // 1. every cell not checked where it is parsed: length limit and type
+        let mut cells: Cow<'_, [Cell]> = Cow::Borrowed(&row.cells);
+        for (i, c) in row.cells.iter().enumerate().take(self.roles.len()) {
+            let role = self.roles[i].0;
+            if matches!(role, Role::Unused | Role::Chosen) {
+                continue;
             }
+            let problem = match self.checked(&row.cells, i) {
+                Err(p) => Some(p),
+                Ok(Cell::Number(_) | Cell::Date(_)) if role == Role::Text => {
+                    Some((Reason::WrongType, format!("{} where free text was expected", c.type_name())))
+                }
+                Ok(_) => None,
+            };
+            let Some((reason, what)) = problem else { continue };
+            if role == Role::Id || (role == Role::Text && reason == Reason::FieldTooLong) {
+                return Err(self.quarantine(row, Some(i), reason, self.msg(row, i, &what)));
+            }
+            let action = if role == Role::Text { "blank" } else { "null" };
+            issues.push(self.issue(row, i, reason, action, c.shown(), &what));
+            cells.to_mut()[i] = Cell::Empty;
         }
         // 2. date
         let received_date = match self.fields.get("received_date") {
             None => None,
-            Some(&i) => match row.cells.get(i).unwrap_or(&Cell::Empty) {
-                Cell::Empty => {
-                    return Err(self.quarantine(
-                        row,
-                        Some(i),
-                        Reason::MissingRequired,
-                        self.msg(row, i, "date is empty"),
-                    ))
-                }
-                Cell::Date(d) => Some(*d),
-                Cell::Number(n) => match excel_serial(*n) {
-                    Some(d) => Some(d),
-                    None => {
-                        return Err(self.quarantine(
-                            row,
-                            Some(i),
-                            Reason::InvalidDate,
-                            self.msg(row, i, &format!("{n} is not an Excel date serial")),
-                        ))
+            Some(&i) => {
+                let (date, problem) = match self.checked(&cells, i) {
+                    Err((reason, what)) => (None, Some((OnInvalid::Quarantine, reason, what))),
+                    Ok(Cell::Empty) => {
+                        (None, Some((OnInvalid::Quarantine, Reason::MissingRequired, "date is empty".to_owned())))
                     }
-                },
-                Cell::Text(s) => match parse_date(s.trim(), &self.date_format) {
-                    Some(d) => Some(d),
-                    None if s.trim().is_empty() => {
-                        return Err(self.quarantine(
-                            row,
-                            Some(i),
-                            Reason::MissingRequired,
-                            self.msg(row, i, "date is empty"),
-                        ))
-                    }
-                    None => {
-                        return Err(self.quarantine(
-                            row,
-                            Some(i),
-                            Reason::InvalidDate,
-                            self.msg(
-                                row,
-                                i,
-                                &format!("{:?} does not match the date format {:?}", s.trim(), self.date_format),
+                    Ok(Cell::Date(d)) => (Some(*d), None),
+                    Ok(Cell::Number(n)) => match excel_serial(*n) {
+                        Some(d) => (Some(d), None),
+                        None => (
+                            None,
+                            Some((
+                                OnInvalid::Quarantine,
+                                Reason::InvalidDate,
+                                format!("{n} is not an Excel date serial"),
+                            )),
+                        ),
+                    },
+                    Ok(Cell::Text(s)) => match parse_date(s.trim(), &self.date_format) {
+                        Some(d) => (Some(d), None),
+                        None if s.trim().is_empty() => {
+                            (None, Some((OnInvalid::Quarantine, Reason::MissingRequired, "date is empty".to_owned())))
+                        }
+                        None => (
+                            None,
+                            Some((
+                                OnInvalid::Quarantine,
+                                Reason::InvalidDate,
+                                format!("{:?} does not match the date format {:?}", s.trim(), self.date_format),
+                            )),
+                        ),
+                    },
+                    Ok(Cell::Structured(_)) => (None, None),
+                };
+                let problem = problem.or_else(|| {
+                    date.filter(|d| !self.window.contains(*d)).map(|d| {
+                        (
+                            OnInvalid::Null,
+                            Reason::DateOutOfWindow,
+                            format!(
+                                "{d} is outside the plausible window {} to {} (date_window)",
+                                self.window.from, self.window.to
                             ),
-                        ))
+                        )
+                    })
+                });
+                match problem {
+                    None => date,
+                    Some((default, reason, what)) => {
+                        self.unusable(row, i, default, reason, &what, "null", &mut issues)?;
+                        None
                     }
-                },
-            },
+                }
+            }
         };
         // 3. rating
         let rating = match self.fields.get("rating") {
             None => None,
-            Some(&i) => match row.cells.get(i).and_then(Cell::to_text) {
-                None => None,
-                Some(s) if s.trim().is_empty() => None,
-                Some(s) => match parse_rating(s.trim()) {
-                    Some(r) => Some(r),
-                    None => {
-                        return Err(self.quarantine(
-                            row,
-                            Some(i),
-                            Reason::InvalidRating,
-                            self.msg(row, i, &format!("{:?} is not a rating from 1 to 5 or 6 (don't know)", s.trim())),
-                        ))
+            Some(&i) => {
+                let problem = match self.checked(&cells, i) {
+                    Err(p) => Err(p),
+                    Ok(c) => match c.to_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+                        None => Ok(None),
+                        Some(s) => parse_rating(&s).map(Some).ok_or_else(|| {
+                            (Reason::InvalidRating, format!("{s:?} is not a rating from 1 to 5 or 6 (don't know)"))
+                        }),
+                    },
+                };
+                match problem {
+                    Ok(r) => r,
+                    Err((reason, what)) => {
+                        self.unusable(row, i, OnInvalid::Null, reason, &what, "null", &mut issues)?;
+                        None
                     }
-                },
-            },
+                }
+            }
         };
         // 4. texts
         let texts: Vec<(usize, Option<Question>, Option<String>)> = self
             .texts
             .iter()
             .map(|&(i, q)| {
-                (i, q, row.cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+                (i, q, cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
             })
             .collect();
         if texts.iter().all(|t| t.2.is_none()) {
+            // a text cell of the wrong type names the row's fault; else the row is just empty
+            if let Some(wrong) = issues.iter().find(|f| f.field == "text" && f.reason == Reason::WrongType) {
+                let col = self.headers.iter().position(|h| *h == wrong.column);
+                return Err(self.quarantine(row, col, Reason::WrongType, wrong.message.clone()));
+            }
             let col = self.texts[0].0;
             let what = if self.texts.len() == 1 {
                 "no text after trimming".to_owned()
@@ -357,58 +535,103 @@ impl Mapper {
         }
         // 5. question for a single text column
         let row_question = match self.fields.get("question") {
-            Some(&i) if self.texts.iter().any(|t| t.1.is_none()) => match row.cells.get(i).and_then(Cell::to_text) {
-                None => self.default_question,
-                Some(raw) => match self.question_values.get(&key(&raw)).copied().or_else(|| Question::parse(&raw)) {
-                    Some(q) => q,
-                    None if raw.trim().is_empty() => self.default_question,
-                    None => {
-                        return Err(self.quarantine(
-                            row,
-                            Some(i),
-                            Reason::UnknownQuestion,
-                            self.msg(row, i, &format!("unknown question {:?}; map it in question_values", raw.trim())),
-                        ))
+            Some(&i) if self.texts.iter().any(|t| t.1.is_none()) => {
+                let found = match self.checked(&cells, i) {
+                    Err(p) => Err(p),
+                    Ok(c) => match c.to_text().filter(|s| !s.trim().is_empty()) {
+                        None => Ok(self.default_question),
+                        Some(raw) => {
+                            self.question_values.get(&key(&raw)).copied().or_else(|| Question::parse(&raw)).ok_or_else(
+                                || {
+                                    (
+                                        Reason::UnknownQuestion,
+                                        format!("unknown question {:?}; map it in question_values", raw.trim()),
+                                    )
+                                },
+                            )
+                        }
+                    },
+                };
+                match found {
+                    Ok(q) => q,
+                    Err((reason, what)) => {
+                        self.unusable(row, i, OnInvalid::Quarantine, reason, &what, "default_question", &mut issues)?;
+                        self.default_question
                     }
-                },
-            },
+                }
+            }
             _ => self.default_question,
         };
-        // 6. ids
-        let id_col = self.fields.get("record_id").or_else(|| self.fields.get("response_id")).copied();
-        let id = match id_col {
-            Some(i) => match self
-                .text(row, if self.fields.contains_key("record_id") { "record_id" } else { "response_id" })
-            {
-                Some(id) => Some(id),
+        // 6. ids: an id holding personal data is replaced by the row's hash (it is published)
+        let id_field = if self.fields.contains_key("record_id") { "record_id" } else { "response_id" };
+        let id = match self.fields.get(id_field).copied() {
+            Some(i) => match self.text(&cells, id_field) {
+                Some(id) => self.redact(row, i, &id, "hashed_id", &mut issues).is_none().then_some(id),
                 None => {
                     return Err(self.quarantine(row, Some(i), Reason::MissingRequired, self.msg(row, i, "id is empty")))
                 }
             },
             None => None,
         };
-        let response_id =
-            self.text(row, "response_id").or_else(|| id.clone()).unwrap_or_else(|| self.hash_id(row.row, "response"));
-        let org = [self.text(row, "org_level_1"), self.text(row, "org_level_2"), self.text(row, "org_level_3")];
+        let response_id = match (self.fields.get("response_id"), self.text(&cells, "response_id")) {
+            (Some(&i), Some(r)) if id_field == "record_id" => {
+                self.redact(row, i, &r, "hashed_id", &mut issues).is_none().then_some(r)
+            }
+            _ => id.clone(),
+        }
+        .unwrap_or_else(|| self.hash_id(row.row, "response"));
+        // 7. organisation levels: no list of known values; control characters or an overlong
+        // value cost the field, personal data is redacted
+        let mut org: [Option<String>; 3] = [None, None, None];
+        for (level, slot) in org.iter_mut().enumerate() {
+            let field = ["org_level_1", "org_level_2", "org_level_3"][level];
+            let Some(&i) = self.fields.get(field) else { continue };
+            let value = match self.checked(&cells, i) {
+                Err(p) => Err(p),
+                Ok(c) => match c.to_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+                    None => Ok(None),
+                    Some(v) if v.chars().any(char::is_control) => {
+                        Err((Reason::InvalidValue, "control characters in an organisation value".to_owned()))
+                    }
+                    Some(v) if v.chars().count() > ORG_MAX_CHARS => Err((
+                        Reason::InvalidValue,
+                        format!("{} characters, over the {ORG_MAX_CHARS} of an organisation value", v.chars().count()),
+                    )),
+                    Some(v) => Ok(Some(v)),
+                },
+            };
+            *slot = match value {
+                Ok(v) => v.map(|v| self.redact(row, i, &v, "redacted", &mut issues).unwrap_or(v)),
+                Err((reason, what)) => {
+                    self.unusable(row, i, OnInvalid::Null, reason, &what, "null", &mut issues)?;
+                    None
+                }
+            };
+        }
         let mut demographics: Vec<Option<String>> = self
             .dims
             .iter()
             .map(|d| {
-                d.and_then(|i| row.cells.get(i))
-                    .and_then(Cell::to_text)
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
+                let i = (*d)?;
+                let v = cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())?;
+                Some(self.redact(row, i, &v, "redacted", &mut issues).unwrap_or(v))
             })
             .collect();
         // IMD: a quintile column wins; else a decile column; else a key for the lookup table
         if let Some(q) = self.imd_dim.filter(|&q| demographics[q].is_none()) {
             demographics[q] = self
-                .text(row, "imd_decile")
+                .text(&cells, "imd_decile")
                 .map(|d| crate::people::harmonise::Harmoniser::quintile_of_decile(&d).unwrap_or(d))
-                .or_else(|| self.text(row, "imd_key"));
+                .or_else(|| self.text(&cells, "imd_key"));
         }
-        let extra: Vec<Option<String>> =
-            self.carried.iter().map(|&i| row.cells.get(i).and_then(Cell::to_text)).collect();
+        let extra: Vec<Option<String>> = self
+            .carried
+            .iter()
+            .map(|&i| {
+                let v = cells.get(i).and_then(Cell::to_text)?;
+                Some(self.redact(row, i, &v, "redacted", &mut issues).unwrap_or(v))
+            })
+            .collect();
         let mut records = Vec::with_capacity(texts.len());
         let mut blank_cells = 0;
         let multi = self.texts.len() > 1;
@@ -440,7 +663,10 @@ impl Mapper {
                 origin: RowRef { source: self.index, row: row.row },
             });
         }
-        Ok(Mapped { records, blank_cells, row: row.row, raw: self.raw(row) })
+        for f in &mut issues {
+            f.response_id = Some(response_id.clone());
+        }
+        Ok(Mapped { records, blank_cells, issues, row: row.row, raw: self.raw(row) })
     }
 
     fn hash_id(&self, row: u64, question: &str) -> String {

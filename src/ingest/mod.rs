@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::config::{Format, Settings, SourceSettings};
 use crate::record::Record;
 
-pub use map::{parse_rating, Mapper};
+pub use map::{parse_rating, Mapper, ORG_MAX_CHARS};
 
 /// One value as a reader found it.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +37,9 @@ pub enum Cell {
     Number(f64),
     /// A date from a typed format (Parquet, Excel date cells).
     Date(NaiveDate),
+    /// A value that is not a scalar (a JSON object or array), as JSON text: never a
+    /// usable value; the mapper reports it as a `wrong_type` field issue.
+    Structured(String),
 }
 
 impl Cell {
@@ -48,6 +51,28 @@ impl Cell {
             Cell::Text(s) => Some(s.clone()),
             Cell::Number(n) => Some(format_number(*n)),
             Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
+            Cell::Structured(_) => None,
+        }
+    }
+
+    /// The cell as written, for messages (a structured value as its JSON text).
+    #[must_use]
+    pub fn shown(&self) -> String {
+        match self {
+            Cell::Structured(json) => json.clone(),
+            other => other.to_text().unwrap_or_default(),
+        }
+    }
+
+    /// The name of the cell's type, for messages.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Cell::Empty => "empty",
+            Cell::Text(_) => "text",
+            Cell::Number(_) => "a number",
+            Cell::Date(_) => "a date",
+            Cell::Structured(_) => "an object or array",
         }
     }
 }
@@ -82,7 +107,7 @@ pub enum ReadItem {
     Blank,
 }
 
-/// Bounded reason codes for quarantined rows.
+/// Bounded reason codes, shared by quarantined rows and field issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -104,6 +129,17 @@ pub enum Reason {
     DuplicateId,
     /// A row that cannot be parsed (wrong number of fields, bad JSON).
     MalformedRow,
+    /// A date outside the plausible window (`date_window`).
+    DateOutOfWindow,
+    /// A value of the wrong type (an object or array; free text that is not a string).
+    WrongType,
+    /// An organisation value with control characters or over 200 characters.
+    InvalidValue,
+    /// A demographic value no mapping knows (its group is `unmapped`).
+    UnmappedValue,
+    /// Personal data found in a field other than the free text (replaced by its placeholder;
+    /// an id is replaced by a hash of source, file and row).
+    PersonalData,
 }
 
 impl Reason {
@@ -120,6 +156,11 @@ impl Reason {
             Reason::UnknownQuestion => "unknown_question",
             Reason::DuplicateId => "duplicate_id",
             Reason::MalformedRow => "malformed_row",
+            Reason::DateOutOfWindow => "date_out_of_window",
+            Reason::WrongType => "wrong_type",
+            Reason::InvalidValue => "invalid_value",
+            Reason::UnmappedValue => "unmapped_value",
+            Reason::PersonalData => "personal_data",
         }
     }
 }
@@ -149,6 +190,31 @@ pub struct Quarantined {
     pub raw: Vec<(String, String)>,
     /// Free-text cells this row would have yielded (for the cell-level reconcile).
     pub text_cells: u64,
+}
+
+/// A field that could not be used as written, in a record that was kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldIssue {
+    /// Source name.
+    pub source: String,
+    /// File the row came from.
+    pub file: String,
+    /// Row number.
+    pub row: u64,
+    /// Column header.
+    pub column: String,
+    /// The field it feeds: a canonical field, a dimension, `text` or an `x_` column.
+    pub field: String,
+    /// Reason code.
+    pub reason: Reason,
+    /// What was done: `null`, `unmapped`, `blank`, `redacted`, `hashed_id`, `default_question`.
+    pub action: &'static str,
+    /// The value as read (redacted before it is written anywhere).
+    pub value: String,
+    /// Human message naming file, row and column (redacted before it is written anywhere).
+    pub message: String,
+    /// The response the row's records belong to.
+    pub response_id: Option<String>,
 }
 
 /// Fatal ingest errors: the run stops, nothing is committed.
@@ -216,6 +282,9 @@ pub struct SourceReport {
     pub blank_text_cells: u64,
     /// Free-text cells of quarantined rows.
     pub quarantined_text_cells: u64,
+    /// Rows of `field_issues` from this source (ingest's and the people stage's unmapped
+    /// values; filled in by the pipeline once both are known).
+    pub field_issues: u64,
     /// Column mapping used: canonical name → header.
     pub mapped_columns: Vec<(String, String)>,
     /// Columns carried through untouched into `records`.
@@ -233,6 +302,10 @@ pub struct Ingested {
     pub sources: Vec<SourceReport>,
     /// Names of carried-through columns (aligned with `Record::extra`).
     pub extra_columns: Vec<String>,
+    /// Fields that could not be used in kept rows, in source order then row order.
+    pub field_issues: Vec<FieldIssue>,
+    /// Per source, per run dimension: the column header it was read from.
+    pub dimension_columns: Vec<Vec<Option<String>>>,
 }
 
 /// The file's header and rows.
@@ -270,6 +343,7 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
             carried_columns: mapper.carried_columns(),
             ..SourceReport::default()
         };
+        out.dimension_columns.push(mapper.dimension_columns());
         let first_extra = out.extra_columns.len();
         out.extra_columns.extend(mapper.carried_columns());
         let extra_total_before = first_extra;
@@ -291,6 +365,7 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
                 Ok(mapped) => {
                     // Duplicate ids quarantine the whole row: a second copy is not new evidence.
                     if let Some(dup) = mapped.records.iter().find(|r| seen_ids.contains(&r.record_id)) {
+                        // (the row's field issues go with it: the quarantine holds the row)
                         let q = mapper.quarantine_mapped(
                             &mapped,
                             super::ingest::Reason::DuplicateId,
@@ -303,6 +378,7 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
                     }
                     report.rows_kept += 1;
                     report.blank_text_cells += mapped.blank_cells;
+                    out.field_issues.extend(mapped.issues);
                     for mut r in mapped.records {
                         seen_ids.insert(r.record_id.clone());
                         // place this source's extras in the run-wide extra column list

@@ -10,7 +10,7 @@ use super::{Col, ColumnData, Table};
 use crate::analyse::stats::Published;
 use crate::analyse::who::{RankingRow, RepresentationRow, ThemeGroupRow, UnderheardRow};
 use crate::code::{Codebook, Coded};
-use crate::ingest::Quarantined;
+use crate::ingest::{FieldIssue, Quarantined};
 use crate::record::Record;
 
 fn s(v: impl Into<String>) -> Option<String> {
@@ -415,13 +415,34 @@ pub fn quarantine(rows: &[Quarantined]) -> Table {
             Col::new("source_row", "row (header = row 1; JSONL: line number)", ColumnData::I64(rows.iter().map(|q| i64::try_from(q.row).ok()).collect())),
             Col::new("column", "column at fault, if one is", ColumnData::Str(rows.iter().map(|q| q.column.clone()).collect())),
             Col::new("stage", "stage that set the row aside", ColumnData::Str(rows.iter().map(|_| s("ingest")).collect())),
-            Col::new("reason", "reason code: empty_text, invalid_date, field_too_long, undecodable_bytes, missing_required, invalid_rating, unknown_question, duplicate_id, malformed_row", ColumnData::Str(rows.iter().map(|q| s(q.reason.as_str())).collect())),
-            Col::new("message", "what is wrong, naming file, row and column", ColumnData::Str(rows.iter().map(|q| s(&q.message)).collect())),
+            Col::new("reason", "reason code: empty_text, invalid_date, date_out_of_window, field_too_long, undecodable_bytes, missing_required, invalid_rating, unknown_question, invalid_value, wrong_type, duplicate_id, malformed_row", ColumnData::Str(rows.iter().map(|q| s(q.reason.as_str())).collect())),
+            Col::new("message", "what is wrong, naming file, row and column (personal data redacted)", ColumnData::Str(rows.iter().map(|q| s(&q.message)).collect())),
             Col::new("text_cells", "free-text cells the row held (for the manifest's reconcile)", ColumnData::I64(rows.iter().map(|q| i64::try_from(q.text_cells).ok()).collect())),
             Col::new("raw", "the row's fields as read, as a JSON object", ColumnData::Str(rows.iter().map(|q| {
                 let map: serde_json::Map<String, serde_json::Value> = q.raw.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
                 s(serde_json::Value::Object(map).to_string())
             }).collect())),
+        ],
+    }
+}
+
+/// `field_issues`: fields that could not be used in records that were kept.
+#[must_use]
+pub fn field_issues(rows: &[FieldIssue]) -> Table {
+    Table {
+        name: "field_issues".to_owned(),
+        grain: "one field of an input row that could not be used as written (the row's records were kept)".to_owned(),
+        columns: vec![
+            Col::new("source", "configured source name", ColumnData::Str(rows.iter().map(|f| s(&f.source)).collect())),
+            Col::new("source_file", "file", ColumnData::Str(rows.iter().map(|f| s(&f.file)).collect())),
+            Col::new("source_row", "row (header = row 1; JSONL: line number)", ColumnData::I64(rows.iter().map(|f| i64::try_from(f.row).ok()).collect())),
+            Col::new("column", "column header in the file", ColumnData::Str(rows.iter().map(|f| s(&f.column)).collect())),
+            Col::new("field", "what the column feeds: a canonical field (rating, received_date, org_level_1, …), a demographic dimension, `text` or an `x_` carried column", ColumnData::Str(rows.iter().map(|f| s(&f.field)).collect())),
+            Col::new("reason", "reason code: invalid_rating, invalid_date, date_out_of_window, missing_required, unknown_question, wrong_type, field_too_long, invalid_value, unmapped_value, personal_data", ColumnData::Str(rows.iter().map(|f| s(f.reason.as_str())).collect())),
+            Col::new("action", "what was done: null (the field is empty in records), unmapped (the group is `unmapped`), blank (a free-text cell counted as blank), redacted (personal data replaced), hashed_id (an id holding personal data replaced by a hash of source, file and row), default_question", ColumnData::Str(rows.iter().map(|f| s(f.action)).collect())),
+            Col::new("value", "the value as read, with personal data redacted", ColumnData::Str(rows.iter().map(|f| s(&f.value)).collect())),
+            Col::new("message", "what is wrong, naming file, row and column (personal data redacted)", ColumnData::Str(rows.iter().map(|f| s(&f.message)).collect())),
+            Col::new("response_id", "the response whose records were kept (joins records.response_id)", ColumnData::Str(rows.iter().map(|f| f.response_id.clone()).collect())),
         ],
     }
 }
