@@ -505,3 +505,53 @@ fn parquet_nested_column_named_as_text_is_an_error_naming_it() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("visits") && err.contains("nested columns are not read"), "{err}");
 }
+
+#[test]
+fn unreadable_files_fail_with_exit_2_naming_the_file() {
+    use arrow::array::StringArray;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_parquet(
+        &d.join("good.parquet"),
+        &parquet_batch(std::sync::Arc::new(StringArray::from(vec!["a", "b"])), false),
+    );
+    let parquet = std::fs::read(d.join("good.parquet")).unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet().write_string(0, 0, "text").unwrap();
+    let xlsx = book.save_to_buffer().unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.csv", Vec::new(), "no header row"),
+        ("blank-lines.csv", b"\n\r\n\n".to_vec(), "no header row"),
+        ("header-quote.csv", b"record_id,\"text\nR1,hello\n".to_vec(), "never closes"),
+        ("parquet-bytes.csv", parquet.clone(), "no free-text column"),
+        ("truncated.parquet", parquet[..parquet.len() / 2].to_vec(), "not a readable Parquet file"),
+        ("text.parquet", b"record_id,text\nR1,hi\n".to_vec(), "not a readable Parquet file"),
+        ("truncated.xlsx", xlsx[..xlsx.len() / 2].to_vec(), "not a readable XLSX file"),
+        ("empty.jsonl", Vec::new(), "no free-text column"),
+    ];
+    for (name, bytes, says) in cases {
+        std::fs::write(d.join(name), bytes).unwrap();
+        let (code, _, err) = run_input(d, name, &[]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn csv_header_only_reads_no_rows_and_exits_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), format!("{HEADER}\r\n\r\n")).unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_counts(&m, 0, 0, &[]);
+}
+
+#[test]
+fn csv_single_column_keeps_multi_line_comments() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), "text\none\n\"two,\nlines\"\nthree\n").unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_counts(&m, 3, 3, &[]);
+}

@@ -67,6 +67,10 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
         };
         parsed.push((row, item));
     }
+    // blank lines at the very end are the editor's, not the respondent's: do not count them
+    while parsed.last().is_some_and(|(_, item)| item.as_ref().is_ok_and(serde_json::Map::is_empty)) {
+        parsed.pop();
+    }
     let items = parsed
         .into_iter()
         .map(|(row, item)| match item {
