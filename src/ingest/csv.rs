@@ -187,7 +187,7 @@ impl Reader<'_> {
                         return (ReadItem::Bad(self.bad(row, Reason::MalformedRow, message, raw)), next);
                     }
                 }
-                (self.to_item(&r.fields, row, line, headers), r.next)
+                (self.row_item(&r.fields, row, line, headers), r.next)
             }
         }
     }
@@ -230,7 +230,7 @@ impl Reader<'_> {
         }
     }
 
-    fn to_item(&mut self, fields: &[Cow<'_, [u8]>], row: u64, line: u64, headers: &[String]) -> ReadItem {
+    fn row_item(&mut self, fields: &[Cow<'_, [u8]>], row: u64, line: u64, headers: &[String]) -> ReadItem {
         let file = self.file;
         let raw =
             || -> Vec<(String, String)> { headers.iter().cloned().zip(fields.iter().map(|f| lossy(f))).collect() };

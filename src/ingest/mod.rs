@@ -298,6 +298,10 @@ fn removed(c: char) -> bool {
 /// `s` without control characters (tab and line ends kept), or `None` when it has none.
 #[must_use]
 pub fn strip_controls(s: &str) -> Option<String> {
+    // fast path: C0 controls and DEL are single bytes, C1 controls start with 0xC2
+    if !s.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2) {
+        return None;
+    }
     s.chars().any(removed).then(|| s.chars().filter(|&c| !removed(c)).collect())
 }
 
