@@ -361,14 +361,15 @@ fn control_bytes_never_reach_text_or_ids() {
     let tmp = tempfile::tempdir().unwrap();
     let mut bytes = format!("{HEADER}\n").into_bytes();
     bytes.extend_from_slice(b"R\x001,P1,2025-01-01,what_good,nul\x00 and esc\x1b[31m\tkept tab,1,,,,,,,,,,,,,\n");
-    bytes.extend_from_slice(b"R2,P2,2025-01-01,what_good,fine,1,,,,,,,,,,,,,\n");
+    bytes.extend_from_slice(b"R\t2,P2,2025-01-01,what_good,fine,1,,,,,,,,,,,,,\n");
     std::fs::write(tmp.path().join("f.csv"), bytes).unwrap();
     let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(m["inputs"][0]["fields_control_chars_removed"], 2);
-    assert_eq!(m["inputs"][0]["control_chars_rows"], serde_json::json!([2]));
+    assert_eq!(m["inputs"][0]["fields_control_chars_removed"], 3);
+    assert_eq!(m["inputs"][0]["control_chars_rows"], serde_json::json!([2, 3]));
     let got = ingest_file(&tmp.path().join("f.csv"));
     assert_eq!(got.records[0].record_id, "R1");
+    assert_eq!(got.records[1].record_id, "R2", "a tab is kept in text, not in an id");
     assert_eq!(got.records[0].text, "nul and esc[31m\tkept tab");
 }
 

@@ -84,7 +84,7 @@ impl Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Encoding {
-    /// UTF-8 if the whole file is valid UTF-8, else Windows-1252.
+    /// Each field UTF-8 when it is valid UTF-8, else Windows-1252.
     Auto,
     /// UTF-8 (a byte-order mark is skipped); invalid rows are quarantined.
     Utf8,

@@ -290,42 +290,50 @@ pub(crate) fn note_row(rows: &mut Vec<u64>, row: u64) {
     }
 }
 
-/// Whether `c` is removed from text: control characters but tab and line ends.
-fn removed(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+/// Whether `c` is removed: a control character (in text, tab and line ends are kept).
+fn removed(c: char, text: bool) -> bool {
+    c.is_control() && !(text && matches!(c, '\t' | '\n' | '\r'))
 }
 
-/// `s` without control characters (tab and line ends kept), or `None` when it has none.
+/// `s` without control characters (tab and line ends kept when `text`), or `None` when it has
+/// none.
 #[must_use]
-pub fn strip_controls(s: &str) -> Option<String> {
+pub fn strip_controls(s: &str, text: bool) -> Option<String> {
     // fast path: C0 controls and DEL are single bytes, C1 controls start with 0xC2
     if !s.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2) {
         return None;
     }
-    s.chars().any(removed).then(|| s.chars().filter(|&c| !removed(c)).collect())
+    s.chars().any(|c| removed(c, text)).then(|| s.chars().filter(|&c| !removed(c, text)).collect())
 }
 
-/// Removes control characters from every header and text cell of a table, counting them.
+/// Removes control characters from the cells of `row` in `columns` (all when `None`), counting
+/// the fields in `notes`.
+fn clean_row(notes: &mut ReadNotes, row: &mut RawRow, columns: Option<&[usize]>, text: bool) {
+    for (i, cell) in row.cells.iter_mut().enumerate() {
+        if columns.is_some_and(|c| !c.contains(&i)) {
+            continue;
+        }
+        let Cell::Text(s) = cell else { continue };
+        let Some(c) = strip_controls(s, text) else { continue };
+        notes.fields_control_chars_removed += 1;
+        note_row(&mut notes.control_chars_rows, row.row);
+        *cell = if c.is_empty() { Cell::Empty } else { Cell::Text(c) };
+    }
+}
+
+/// Removes control characters from every header and cell of a table (tab and line ends kept).
 fn clean(table: &mut Table) {
     for h in &mut table.headers {
-        if let Some(c) = strip_controls(h) {
+        if let Some(c) = strip_controls(h, false) {
             *h = c;
         }
     }
     for item in &mut table.items {
         match item {
-            ReadItem::Row(row) => {
-                for cell in &mut row.cells {
-                    let Cell::Text(s) = cell else { continue };
-                    let Some(c) = strip_controls(s) else { continue };
-                    table.notes.fields_control_chars_removed += 1;
-                    note_row(&mut table.notes.control_chars_rows, row.row);
-                    *cell = if c.is_empty() { Cell::Empty } else { Cell::Text(c) };
-                }
-            }
+            ReadItem::Row(row) => clean_row(&mut table.notes, row, None, true),
             ReadItem::Bad(q) => {
                 for (_, v) in &mut q.raw {
-                    if let Some(c) = strip_controls(v) {
+                    if let Some(c) = strip_controls(v, true) {
                         *v = c;
                     }
                 }
@@ -390,7 +398,7 @@ pub struct Opened {
 pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -> Result<Opened, IngestError> {
     let bytes = read_input(&source.path)?;
     let sha256 = hex(&Sha256::digest(&bytes));
-    let table = read_table(source, &decompress(&source.path, &bytes)?)?;
+    let mut table = read_table(source, &decompress(&source.path, &bytes)?)?;
     let mapper = Mapper::new(settings, source, index, &table.headers).map_err(|e| match e {
         IngestError::Columns { path, message } if !table.notes.columns_not_read.is_empty() => IngestError::Columns {
             path,
@@ -408,6 +416,20 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
                     format: "Parquet",
                     message: format!("column {header:?} holds the free text but its type is {t}, not a string"),
                 });
+            }
+        }
+    }
+    // ids hold no tab or line end either
+    let ids: Vec<usize> = mapper
+        .mapped_columns()
+        .iter()
+        .filter(|(what, _)| what == "record_id" || what == "response_id")
+        .filter_map(|(_, header)| table.headers.iter().position(|h| h == header))
+        .collect();
+    if !ids.is_empty() {
+        for item in &mut table.items {
+            if let ReadItem::Row(row) = item {
+                clean_row(&mut table.notes, row, Some(&ids), false);
             }
         }
     }
