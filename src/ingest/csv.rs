@@ -49,7 +49,15 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
         return Err(fail("the file has no header row".to_owned()));
     }
     let header = match scan(data, pos, delim, MAX_ROW_BYTES) {
-        Scan::Record(r) => r,
+        Scan::Record(r) => {
+            if let Some(&(open, _, _)) = r.spans.iter().find(|s| s.2) {
+                return Err(fail(format!(
+                    "header: a quote opened on line {} never closes where a field ends",
+                    line + line_ends(&data[pos..open])
+                )));
+            }
+            r
+        }
         Scan::Unclosed { at, .. } => {
             return Err(fail(format!(
                 "header: a quote opened on line {} never closes",
