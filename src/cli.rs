@@ -300,6 +300,10 @@ pub struct RunArgs {
     /// (repeatable; also a raw value of a question column).
     #[arg(long = "question", value_name = "NAME=QUESTION", value_parser = parse_question)]
     pub questions: Vec<(String, crate::record::Question)>,
+    /// CSV encoding of every input: auto (each field UTF-8, else Windows-1252), utf-8 or
+    /// windows-1252; replaces the pipeline's `encoding`.
+    #[arg(long, value_name = "auto|utf-8|windows-1252", value_parser = parse_encoding)]
+    pub encoding: Option<crate::config::Encoding>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -336,6 +340,11 @@ pub struct SynthArgs {
 
 const DEMO: &str = "pipelines/demo.toml";
 
+fn parse_encoding(s: &str) -> Result<crate::config::Encoding, String> {
+    crate::config::Encoding::parse(s)
+        .ok_or_else(|| format!("unknown encoding {s:?}; expected auto, utf-8 or windows-1252"))
+}
+
 impl RunArgs {
     fn overrides(&self) -> Overrides {
         Overrides {
@@ -347,6 +356,7 @@ impl RunArgs {
             codebook: self.codebook.clone(),
             layout: self.layout.clone(),
             questions: self.questions.clone(),
+            encoding: self.encoding,
         }
     }
 
@@ -534,9 +544,7 @@ fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
         report.push(format!("baseline {}: {} rows, {} unused", base.name, base.rows.len(), pops.unused.len()));
     }
     for (i, source) in settings.sources.iter().enumerate() {
-        let bytes = std::fs::read(&source.path).with_context(|| format!("cannot read {}", source.path.display()))?;
-        let table = ingest::read_table(source, &ingest::decompress(&source.path, &bytes)?)?;
-        let mapper = ingest::Mapper::new(&settings, source, i, &table.headers)?;
+        let ingest::Opened { mapper, .. } = ingest::open_source(&settings, source, i)?;
         let mapped: Vec<String> = mapper.mapped_columns().into_iter().map(|(k, v)| format!("{k} ← {v:?}")).collect();
         report.push(format!(
             "source {} ({}): layout {}; {} text column(s); {}",

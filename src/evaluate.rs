@@ -113,7 +113,7 @@ pub fn read_long(texts: &Path, long: &Path, cols: &Columns) -> Result<LabelledSe
 
 fn read_set(path: &Path, cols: &Columns, wide: bool) -> Result<LabelledSet, EvalError> {
     let source = SourceSettings::plain("labelled", path, Format::Csv);
-    let bytes = std::fs::read(path).map_err(|e| ingest::IngestError::Io { path: path.to_path_buf(), source: e })?;
+    let bytes = ingest::read_input(path)?;
     let table = ingest::read_table(&source, &ingest::decompress(path, &bytes)?)?;
     let err = |message: String| EvalError::Data { path: path.to_path_buf(), message };
     let find = |name: &str| {
@@ -132,6 +132,9 @@ fn read_set(path: &Path, cols: &Columns, wide: bool) -> Result<LabelledSet, Eval
     let group = cols.group.as_deref().map(find).transpose()?;
     let mut set = LabelledSet { labels: table.headers[first_label..].to_vec(), ..LabelledSet::default() };
     for item in table.items {
+        if matches!(item, ReadItem::Blank) {
+            continue;
+        }
         let ReadItem::Row(row) = item else {
             return Err(err("a row could not be read (check the file is a well-formed CSV)".to_owned()));
         };

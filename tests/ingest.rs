@@ -23,7 +23,7 @@ fn windows_1252_is_detected_and_bom_is_skipped() {
         "[run]\nkeep_original_text = true\n[[source]]\npath = \"w.csv\"\n[[source]]\npath = \"b.csv\"\n",
     );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(m["inputs"][0]["encoding"], "windows-1252 (detected)");
+    assert_eq!(m["inputs"][0]["encoding"], "utf-8, windows-1252 per field (detected)");
     assert_eq!(m["inputs"][1]["encoding"], "utf-8");
     let mapped = m["inputs"][1]["mapped_columns"].as_array().unwrap();
     assert!(
@@ -121,4 +121,439 @@ fn xlsx_two_text_columns_and_excel_dates() {
         tmp.path().join("o/records/month=2025-06/part-0.parquet").exists(),
         "dates read from date cells and serials"
     );
+}
+
+// ---- bad inputs, one named test each: exit code, reason codes, counts that reconcile ----
+
+/// `rows` canonical data lines (no header), one per element, texts unquoted.
+fn plain_lines(rows: usize) -> Vec<String> {
+    (0..rows)
+        .map(|i| {
+            format!(
+                "R{i:05},P{i:05},2025-03-{:02},what_good,comment number {i} about the ward,1,,,,,,,,,,,,,",
+                1 + i % 28
+            )
+        })
+        .collect()
+}
+
+fn write_csv(dir: &std::path::Path, name: &str, lines: &[String]) {
+    std::fs::write(dir.join(name), format!("{HEADER}\n{}\n", lines.join("\n"))).unwrap();
+}
+
+/// Runs `--input name` and returns exit code, manifest (or null) and stderr.
+fn run_input(dir: &std::path::Path, name: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut args = vec!["run", "--input", name, "--out", "o", "-q"];
+    args.extend_from_slice(extra);
+    let r = unheard(dir, &args);
+    let m = if dir.join("o/manifest.json").exists() { manifest(&dir.join("o")) } else { serde_json::Value::Null };
+    (r.code, m, r.stderr)
+}
+
+/// The library's view of one input: records and quarantined rows.
+fn ingest_file(path: &std::path::Path) -> unheard::ingest::Ingested {
+    let o = unheard::config::Overrides { inputs: vec![path.to_path_buf()], ..Default::default() };
+    let s = unheard::config::Settings::from_overrides(&o).unwrap();
+    unheard::ingest::ingest(&s).unwrap()
+}
+
+fn assert_counts(m: &serde_json::Value, read: u64, records: u64, reasons: &[(&str, u64)]) {
+    let c = &m["counts"];
+    assert_eq!(c["rows_read"], read, "{c}");
+    assert_eq!(c["records"], records, "{c}");
+    assert_eq!(c["rows_reconcile"], true, "{c}");
+    assert_eq!(c["text_cells_reconcile"], true, "{c}");
+    let by = c["quarantine_by_reason"].as_object().cloned().unwrap_or_default();
+    assert_eq!(by.len(), reasons.len(), "{by:?}");
+    for (r, n) in reasons {
+        assert_eq!(by.get(*r).and_then(serde_json::Value::as_u64), Some(*n), "{r}: {by:?}");
+    }
+}
+
+fn unclosed_quote_at_row_3(rows: usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lines = plain_lines(rows);
+    lines[2] = lines[2].replace("comment number", "\"comment number");
+    write_csv(tmp.path(), "f.csv", &lines);
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_counts(&m, rows as u64, rows as u64 - 1, &[("malformed_row", 1)]);
+    let got = ingest_file(&tmp.path().join("f.csv"));
+    let q = &got.quarantine[0];
+    assert_eq!(q.row, 4, "row 3 of the data is row 4 of the file (header = row 1)");
+    assert!(q.message.contains("opened on line 4 never closes"), "{}", q.message);
+    assert_eq!(got.records[2].record_id, "R00003", "reading resumes on the next line");
+}
+
+#[test]
+fn csv_unclosed_quote_costs_one_row_of_10() {
+    unclosed_quote_at_row_3(10);
+}
+
+#[test]
+fn csv_unclosed_quote_costs_one_row_of_1000() {
+    unclosed_quote_at_row_3(1000);
+}
+
+/// Every text quoted (as Excel writes them); row 3 loses its closing quote, so its quote
+/// "closes" at row 4's opening quote, in the middle of a field.
+fn unclosed_quote_among_quoted_texts(rows: usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = crate::util::canonical_csv(rows);
+    let mut lines: Vec<String> = csv.lines().skip(1).map(str::to_owned).collect();
+    let cut = lines[2].find("\",").unwrap();
+    lines[2].remove(cut);
+    write_csv(tmp.path(), "f.csv", &lines);
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_counts(&m, rows as u64, rows as u64 - 1, &[("malformed_row", 1)]);
+    let got = ingest_file(&tmp.path().join("f.csv"));
+    assert!(got.quarantine[0].message.contains("opened on line 4"), "{}", got.quarantine[0].message);
+}
+
+#[test]
+fn csv_unclosed_quote_among_quoted_texts_of_10() {
+    unclosed_quote_among_quoted_texts(10);
+}
+
+#[test]
+fn csv_unclosed_quote_among_quoted_texts_of_1000() {
+    unclosed_quote_among_quoted_texts(1000);
+}
+
+/// A quote opened in row 3 and closed in row 7: rows 4–7 each read as a full row.
+fn quote_spanning_rows(rows: usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lines = plain_lines(rows);
+    lines[2] = lines[2].replace("comment number", "\"comment number");
+    lines[6] = lines[6].replace("about the ward", "about the ward\"");
+    write_csv(tmp.path(), "f.csv", &lines);
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_counts(&m, rows as u64, rows as u64 - 1, &[("quote_spans_rows", 1)]);
+    let got = ingest_file(&tmp.path().join("f.csv"));
+    let q = &got.quarantine[0];
+    assert_eq!((q.row, q.reason.as_str()), (4, "quote_spans_rows"));
+    assert!(q.message.contains("opened on line 4 closes on line 8"), "{}", q.message);
+    let ids: Vec<&str> = got.records.iter().take(6).map(|r| r.record_id.as_str()).collect();
+    assert_eq!(ids, ["R00000", "R00001", "R00003", "R00004", "R00005", "R00006"], "swallowed rows are rows again");
+}
+
+#[test]
+fn csv_quote_spanning_rows_is_reported_in_10() {
+    quote_spanning_rows(10);
+}
+
+#[test]
+fn csv_quote_spanning_rows_is_reported_in_1000() {
+    quote_spanning_rows(1000);
+}
+
+#[test]
+fn csv_multi_line_comment_is_one_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lines = plain_lines(10);
+    lines[4] = lines[4].replace(
+        "comment number 4 about the ward",
+        "\"First, the wait.\r\nThen, the \"\"nice\"\" nurse,\nand the food, cold, late, small\"",
+    );
+    write_csv(tmp.path(), "f.csv", &lines);
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_counts(&m, 10, 10, &[]);
+    let got = ingest_file(&tmp.path().join("f.csv"));
+    assert_eq!(got.records[4].text, "First, the wait.\r\nThen, the \"nice\" nurse,\nand the food, cold, late, small");
+    assert_eq!(got.records[5].origin.row, 7, "row numbers count records");
+}
+
+#[test]
+fn csv_multi_line_row_with_the_wrong_width_costs_its_opening_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lines = plain_lines(10);
+    lines[4] = lines[4].replace("comment number 4 about the ward,1", "\"two\nlines\",1,extra");
+    write_csv(tmp.path(), "f.csv", &lines);
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 1, "{err}");
+    // the opening line, then "lines",1,extra… read as a row of its own (wrong width)
+    assert_counts(&m, 11, 9, &[("malformed_row", 2)]);
+}
+
+#[test]
+fn csv_line_endings_cr_crlf_and_blank_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = plain_lines(4);
+    let body = format!("{HEADER}\r{}\r\n\n{}\r{}\n{}\n\n\r\n", lines[0], lines[1], lines[2], lines[3]);
+    std::fs::write(tmp.path().join("f.csv"), body).unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_counts(&m, 5, 4, &[]);
+    assert_eq!(m["counts"]["rows_dropped"], 1, "the blank line between rows is counted; trailing ones are not");
+}
+
+#[test]
+fn csv_utf16_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in format!("{HEADER}\n").encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(tmp.path().join("f.csv"), bytes).unwrap();
+    let (code, _, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("UTF-16"), "{err}");
+}
+
+fn mixed_encoding_lines() -> Vec<u8> {
+    let mut bytes = format!("{HEADER}\n").into_bytes();
+    bytes.extend_from_slice("R1,P1,2025-01-01,what_good,Café – £5 parking,1,,,,,,,,,,,,,\n".as_bytes());
+    bytes.extend_from_slice(b"R2,P2,2025-01-01,what_good,Caf\xe9 \x96 \xa35 parking,1,,,,,,,,,,,,,\n");
+    bytes.extend_from_slice("R3,P3,2025-01-01,what_good,Naïve “quotes”,1,,,,,,,,,,,,,\n".as_bytes());
+    bytes
+}
+
+#[test]
+fn csv_encoding_is_decided_per_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), mixed_encoding_lines()).unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_counts(&m, 3, 3, &[]);
+    assert_eq!(m["inputs"][0]["fields_decoded_windows_1252"], 1);
+    assert_eq!(m["inputs"][0]["windows_1252_rows"], serde_json::json!([3]));
+    let got = ingest_file(&tmp.path().join("f.csv"));
+    let texts: Vec<&str> = got.records.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts, ["Café – £5 parking", "Café – £5 parking", "Naïve “quotes”"], "no mojibake");
+}
+
+#[test]
+fn csv_encoding_flag_overrides_the_pipeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), mixed_encoding_lines()).unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &["--encoding", "utf-8"]);
+    assert_eq!(code, 1, "{err}");
+    assert_counts(&m, 3, 2, &[("undecodable_bytes", 1)]);
+    assert_eq!(m["inputs"][0]["encoding"], "utf-8");
+    std::fs::remove_dir_all(tmp.path().join("o")).unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &["--encoding", "windows-1252"]);
+    // row 3's UTF-8 "”" is E2 80 9D, and 9D is undefined in Windows-1252
+    assert_eq!(code, 1, "{err}");
+    assert_counts(&m, 3, 2, &[("undecodable_bytes", 1)]);
+    assert_eq!(m["inputs"][0]["encoding"], "windows-1252");
+    let r = unheard(tmp.path(), &["validate", "--input", "f.csv", "--encoding", "ebcdic"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("ebcdic"), "{}", r.stderr);
+}
+
+#[test]
+fn csv_bytes_that_are_neither_utf8_nor_windows_1252_quarantine_the_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = format!("{HEADER}\n").into_bytes();
+    bytes.extend_from_slice(b"R1,P1,2025-01-01,what_good,bad \x81 byte,1,,,,,,,,,,,,,\n");
+    bytes.extend_from_slice(b"R2,P2,2025-01-01,what_good,fine,1,,,,,,,,,,,,,\n");
+    std::fs::write(tmp.path().join("f.csv"), bytes).unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_counts(&m, 2, 1, &[("undecodable_bytes", 1)]);
+}
+
+#[test]
+fn control_bytes_never_reach_text_or_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = format!("{HEADER}\n").into_bytes();
+    bytes.extend_from_slice(b"R\x001,P1,2025-01-01,what_good,nul\x00 and esc\x1b[31m\tkept tab,1,,,,,,,,,,,,,\n");
+    bytes.extend_from_slice(b"R\t2,P2,2025-01-01,what_good,fine,1,,,,,,,,,,,,,\n");
+    std::fs::write(tmp.path().join("f.csv"), bytes).unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(m["inputs"][0]["fields_control_chars_removed"], 3);
+    assert_eq!(m["inputs"][0]["control_chars_rows"], serde_json::json!([2, 3]));
+    let got = ingest_file(&tmp.path().join("f.csv"));
+    assert_eq!(got.records[0].record_id, "R1");
+    assert_eq!(got.records[1].record_id, "R2", "a tab is kept in text, not in an id");
+    assert_eq!(got.records[0].text, "nul and esc[31m\tkept tab");
+}
+
+#[test]
+fn csv_line_over_the_row_limit_is_field_too_long() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lines = plain_lines(3);
+    lines[1] = lines[1].replace("about the ward", &"x".repeat(unheard::ingest::MAX_ROW_BYTES + 1));
+    write_csv(tmp.path(), "f.csv", &lines);
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_counts(&m, 3, 2, &[("field_too_long", 1)]);
+}
+
+#[test]
+fn jsonl_line_over_the_row_limit_is_field_too_long() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = "y".repeat(unheard::ingest::MAX_ROW_BYTES + 1);
+    let body = format!(
+        "{{\"record_id\":\"A\",\"received_date\":\"2025-01-01\",\"text\":\"{long}\"}}\n{{\"record_id\":\"B\",\"received_date\":\"2025-01-01\",\"text\":\"ok\"}}\n"
+    );
+    std::fs::write(tmp.path().join("f.jsonl"), body).unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.jsonl", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_counts(&m, 2, 1, &[("field_too_long", 1)]);
+}
+
+/// Runs the binary but gives up (and fails) if it has not finished in a minute: a reader
+/// that blocks on its input must fail this test, not hang the suite.
+fn run_bounded(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let mut child = std::process::Command::new(crate::util::BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            return (status.code().unwrap_or(-1), err);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("unheard {args:?} did not finish: it is reading something that never ends");
+}
+
+#[test]
+fn fifo_input_is_refused_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("mkfifo").arg(tmp.path().join("f.csv")).status().unwrap();
+    assert!(made.success());
+    for cmd in ["run", "validate"] {
+        let (code, err) = run_bounded(tmp.path(), &[cmd, "--input", "f.csv", "--out", "o"]);
+        assert_eq!(code, 2, "{cmd}: {err}");
+        assert!(err.contains("f.csv") && err.contains("FIFO"), "{err}");
+    }
+}
+
+#[test]
+fn device_and_folder_inputs_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/dev/zero", tmp.path().join("zero.csv")).unwrap();
+    std::fs::create_dir(tmp.path().join("folder.csv")).unwrap();
+    for (name, kind) in [("zero.csv", "device"), ("folder.csv", "folder")] {
+        let (code, err) = run_bounded(tmp.path(), &["run", "--input", name, "--out", "o"]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(name) && err.contains(kind), "{err}");
+    }
+}
+
+fn write_parquet(path: &std::path::Path, batch: &arrow::record_batch::RecordBatch) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(batch).unwrap();
+    w.close().unwrap();
+}
+
+fn parquet_batch(text: arrow::array::ArrayRef, nested: bool) -> arrow::record_batch::RecordBatch {
+    use arrow::array::{ArrayRef, Int32Array, ListArray, StringArray};
+    use arrow::datatypes::Int32Type;
+    use std::sync::Arc;
+    let mut cols: Vec<(&str, ArrayRef)> = vec![
+        ("record_id", Arc::new(StringArray::from(vec!["A", "B"]))),
+        ("received_date", Arc::new(StringArray::from(vec!["2025-01-01", "2025-01-02"]))),
+        ("text", text),
+        ("rating", Arc::new(Int32Array::from(vec![1, 2]))),
+    ];
+    if nested {
+        let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), None]), None]);
+        cols.push(("visits", Arc::new(list)));
+    }
+    arrow::record_batch::RecordBatch::try_from_iter(cols).unwrap()
+}
+
+#[test]
+fn parquet_unused_nested_column_is_not_read() {
+    use arrow::array::StringArray;
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::sync::Arc::new(StringArray::from(vec!["kind staff", "long wait"]));
+    write_parquet(&tmp.path().join("f.parquet"), &parquet_batch(text, true));
+    let (code, m, err) = run_input(tmp.path(), "f.parquet", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_counts(&m, 2, 2, &[]);
+    let not_read = m["inputs"][0]["columns_not_read"].as_array().unwrap();
+    assert_eq!(not_read.len(), 1);
+    assert!(not_read[0].as_str().unwrap().starts_with("\"visits\" (List"), "{not_read:?}");
+    assert!(!m["carried_columns"].as_array().unwrap().iter().any(|c| c == "x_visits"));
+}
+
+#[test]
+fn parquet_text_column_of_int64_is_an_error_naming_it() {
+    use arrow::array::Int64Array;
+    let tmp = tempfile::tempdir().unwrap();
+    write_parquet(
+        &tmp.path().join("f.parquet"),
+        &parquet_batch(std::sync::Arc::new(Int64Array::from(vec![12345, 6])), false),
+    );
+    let (code, _, err) = run_input(tmp.path(), "f.parquet", &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("\"text\"") && err.contains("Int64"), "{err}");
+}
+
+#[test]
+fn parquet_nested_column_named_as_text_is_an_error_naming_it() {
+    use arrow::array::StringArray;
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::sync::Arc::new(StringArray::from(vec!["kind staff", "long wait"]));
+    write_parquet(&tmp.path().join("f.parquet"), &parquet_batch(text, true));
+    let p = "[[source]]\npath = \"f.parquet\"\n[source.columns]\ntext = \"visits\"\n";
+    let (code, _, err) = run_pipeline(tmp.path(), p);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("visits") && err.contains("nested columns are not read"), "{err}");
+}
+
+#[test]
+fn unreadable_files_fail_with_exit_2_naming_the_file() {
+    use arrow::array::StringArray;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write_parquet(
+        &d.join("good.parquet"),
+        &parquet_batch(std::sync::Arc::new(StringArray::from(vec!["a", "b"])), false),
+    );
+    let parquet = std::fs::read(d.join("good.parquet")).unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet().write_string(0, 0, "text").unwrap();
+    let xlsx = book.save_to_buffer().unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.csv", Vec::new(), "no header row"),
+        ("blank-lines.csv", b"\n\r\n\n".to_vec(), "no header row"),
+        ("header-quote.csv", b"record_id,\"text\nR1,hello\n".to_vec(), "never closes"),
+        ("header-stray-quote.csv", b"record_id,\"text\nR1,\"hello\"\n".to_vec(), "never closes where a field ends"),
+        ("parquet-bytes.csv", parquet.clone(), "no free-text column"),
+        ("truncated.parquet", parquet[..parquet.len() / 2].to_vec(), "not a readable Parquet file"),
+        ("text.parquet", b"record_id,text\nR1,hi\n".to_vec(), "not a readable Parquet file"),
+        ("truncated.xlsx", xlsx[..xlsx.len() / 2].to_vec(), "not a readable XLSX file"),
+        ("empty.jsonl", Vec::new(), "no free-text column"),
+    ];
+    for (name, bytes, says) in cases {
+        std::fs::write(d.join(name), bytes).unwrap();
+        let (code, _, err) = run_input(d, name, &[]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn csv_header_only_reads_no_rows_and_exits_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), format!("{HEADER}\r\n\r\n")).unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_counts(&m, 0, 0, &[]);
+}
+
+#[test]
+fn csv_single_column_keeps_multi_line_comments() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), "text\none\n\"two,\nlines\"\nthree\n").unwrap();
+    let (code, m, err) = run_input(tmp.path(), "f.csv", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_counts(&m, 3, 3, &[]);
 }

@@ -131,7 +131,7 @@ pub struct SourceOptions {
     pub path: Spanned<String>,
     /// `csv`, `jsonl`, `parquet` or `xlsx`; default from the extension.
     pub format: Option<Spanned<String>>,
-    /// CSV encoding: `auto` (default: UTF-8, else Windows-1252), `utf-8`, `windows-1252`.
+    /// CSV encoding: `auto` (default: each field UTF-8, else Windows-1252), `utf-8`, `windows-1252`.
     pub encoding: Option<Spanned<String>>,
     /// CSV delimiter (one character, default `,`).
     pub delimiter: Option<Spanned<String>>,

@@ -84,7 +84,7 @@ impl Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Encoding {
-    /// UTF-8 if the whole file is valid UTF-8, else Windows-1252.
+    /// Each field UTF-8 when it is valid UTF-8, else Windows-1252.
     Auto,
     /// UTF-8 (a byte-order mark is skipped); invalid rows are quarantined.
     Utf8,
@@ -140,6 +140,19 @@ impl DateWindow {
             "today" => Some(today),
             "tomorrow" => today.succ_opt(),
             other => chrono::NaiveDate::parse_from_str(other, "%Y-%m-%d").ok(),
+        }
+    }
+}
+
+impl Encoding {
+    /// Parses `auto`, `utf-8` or `windows-1252` (and their common aliases).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Encoding> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "auto" => Some(Encoding::Auto),
+            "utf-8" | "utf8" => Some(Encoding::Utf8),
+            "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" => Some(Encoding::Windows1252),
+            _ => None,
         }
     }
 }
@@ -343,6 +356,8 @@ pub struct Overrides {
     pub layout: Option<String>,
     /// `--question NAME=QUESTION` (repeatable): added to every source's `question_values`.
     pub questions: Vec<(String, Question)>,
+    /// `--encoding`: replaces every source's `encoding`.
+    pub encoding: Option<Encoding>,
 }
 
 struct Ctx<'a> {
@@ -491,6 +506,11 @@ fn resolve(
         overrides.inputs.iter().map(|p| input_source(p, ctx)).collect::<Result<Vec<_>, _>>()?
     };
     let mut sources = sources;
+    if let Some(e) = overrides.encoding {
+        for s in &mut sources {
+            s.encoding = e;
+        }
+    }
     if !overrides.inputs.is_empty() {
         // two --input files with the same stem (a.csv, a.parquet) are named by file name
         for i in 0..sources.len() {
@@ -823,18 +843,13 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
     };
     let encoding = match &s.encoding {
         None => Encoding::Auto,
-        Some(e) => match e.get_ref().to_ascii_lowercase().replace('_', "-").as_str() {
-            "auto" => Encoding::Auto,
-            "utf-8" | "utf8" => Encoding::Utf8,
-            "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" => Encoding::Windows1252,
-            other => {
-                return Err(ctx.err(
-                    Some(e.span()),
-                    "source.encoding",
-                    format!("unknown encoding {other:?}; expected auto, utf-8 or windows-1252"),
-                ))
-            }
-        },
+        Some(e) => Encoding::parse(e.get_ref()).ok_or_else(|| {
+            ctx.err(
+                Some(e.span()),
+                "source.encoding",
+                format!("unknown encoding {:?}; expected auto, utf-8 or windows-1252", e.get_ref()),
+            )
+        })?,
     };
     let delimiter = match &s.delimiter {
         None => default_delimiter(&path),

@@ -1,112 +1,486 @@
-//! CSV reader: UTF-8 (with or without BOM) or Windows-1252, declared or detected.
+//! CSV reader: fields split on bytes, each field decoded on its own (UTF-8, Windows-1252,
+//! or either in `auto`), with recovery from quotes that never close or close rows too late.
+//!
+//! The rule for quotes (README, "Nothing lost, nothing silent"): a quoted field may span lines
+//! (a multi-line comment). A quote that never closes, or whose next quote is inside a field
+//! rather than where a field ends, costs its own row only: that row is quarantined
+//! (`malformed_row`, naming the line where the quote opened) and reading resumes on the next
+//! line. A quoted field that swallows lines which each read on their own as a complete row of
+//! the header's width is not merged in silence: its opening row is quarantined
+//! (`quote_spans_rows`) and the swallowed lines are read as rows of their own. A multi-line row
+//! that ends with the wrong number of fields is treated the same way (`malformed_row`), so a
+//! stray quote never takes good rows with it. One line is at most [`MAX_ROW_BYTES`]
+//! (`field_too_long` beyond).
 
 use std::borrow::Cow;
 
-use super::{shown, Cell, IngestError, Quarantined, RawRow, ReadItem, Reason, Table};
+use memchr::{memchr2, memchr3};
+
+use super::{shown, Cell, IngestError, Quarantined, RawRow, ReadItem, ReadNotes, Reason, Table, MAX_ROW_BYTES};
 use crate::config::{Encoding, SourceSettings};
 
 /// Reads a CSV file's bytes into a table.
 ///
-/// With `encoding = "auto"` the file is UTF-8 when every byte sequence is valid UTF-8 and
-/// Windows-1252 otherwise (every byte is valid Windows-1252, so nothing is lost). With
-/// `utf-8` declared, a row with invalid bytes is quarantined as `undecodable_bytes`.
+/// Fields are decoded one at a time. With `encoding = "auto"`, a field that is valid UTF-8 is
+/// read as UTF-8 and any other field as Windows-1252 (counted in the notes); a field that is
+/// neither quarantines its row as `undecodable_bytes`, as does a field that is not valid in a
+/// declared encoding.
 ///
 /// # Errors
-/// The header cannot be read.
+/// The header cannot be read, or the file is UTF-16.
 pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let (data, encoding): (Cow<'_, [u8]>, &'static str) = match source.encoding {
-        Encoding::Utf8 => (Cow::Borrowed(bytes), "utf-8"),
-        Encoding::Auto if std::str::from_utf8(bytes).is_ok() => (Cow::Borrowed(bytes), "utf-8"),
-        Encoding::Auto | Encoding::Windows1252 => {
-            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-            let label = if source.encoding == Encoding::Auto { "windows-1252 (detected)" } else { "windows-1252" };
-            (Cow::Owned(text.into_owned().into_bytes()), label)
-        }
-    };
+    let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "CSV", message };
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(fail("the file is UTF-16 text; save it as \"CSV UTF-8\" (or CSV) and run again".to_owned()));
+    }
+    let data = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let file = shown(&source.path);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(source.delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(data.as_ref());
-    let headers: Vec<String> = reader
-        .byte_headers()
-        .map_err(|e| IngestError::Format { path: source.path.clone(), format: "CSV", message: e.to_string() })?
+    let delim = source.delimiter;
+    let mut reader =
+        Reader { data, delim, file: &file, source, encoding: source.encoding, notes: ReadNotes::default() };
+    // the header: leading blank lines are skipped
+    let mut pos = 0;
+    let mut line: u64 = 1;
+    while let Some(n) = line_end_len(data, pos) {
+        pos += n;
+        line += 1;
+    }
+    if pos >= data.len() {
+        return Err(fail("the file has no header row".to_owned()));
+    }
+    let header = match scan(data, pos, delim, MAX_ROW_BYTES) {
+        Scan::Record(r) => {
+            if let Some(&(open, _, _)) = r.spans.iter().find(|s| s.2) {
+                return Err(fail(format!(
+                    "header: a quote opened on line {} never closes where a field ends",
+                    line + line_ends(&data[pos..open])
+                )));
+            }
+            r
+        }
+        Scan::Unclosed { at, .. } => {
+            return Err(fail(format!(
+                "header: a quote opened on line {} never closes",
+                line + line_ends(&data[pos..at])
+            )))
+        }
+        Scan::TooLong { .. } => return Err(fail(format!("header: line {line} is over {MAX_ROW_BYTES} bytes"))),
+    };
+    let headers: Vec<String> = header
+        .fields
         .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+        .map(|f| reader.decode(f).map(|(s, _)| s.trim().to_owned()).unwrap_or_else(|_| lossy(f).trim().to_owned()))
         .collect();
     if headers.iter().all(String::is_empty) {
-        return Err(IngestError::Format {
-            path: source.path.clone(),
-            format: "CSV",
-            message: "the file has no header row".to_owned(),
-        });
+        return Err(fail("the file has no header row".to_owned()));
     }
+    line += line_ends(&data[pos..header.next]);
+    pos = header.next;
     let mut items = Vec::new();
-    let mut record = csv::ByteRecord::new();
     let mut row: u64 = 1;
-    loop {
+    let mut trailing_blanks = 0;
+    while pos < data.len() {
         row += 1;
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => items.push(to_item(&file, &source.name, &headers, &record, row)),
-            Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                items.push(ReadItem::Bad(Quarantined {
-                    source: source.name.clone(),
-                    file: file.clone(),
-                    row,
-                    column: None,
-                    reason: Reason::MalformedRow,
-                    message: format!("{file}: row {row} (line {line}): {e}"),
-                    raw: Vec::new(),
-                    text_cells: 0,
-                }));
-                // the csv reader cannot resume after an I/O error; a parse error it can
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
+        if let Some(n) = line_end_len(data, pos) {
+            items.push(ReadItem::Blank);
+            trailing_blanks += 1;
+            pos += n;
+            line += 1;
+            continue;
+        }
+        trailing_blanks = 0;
+        let (item, next) = reader.record(pos, line, row, &headers);
+        items.push(item);
+        line += line_ends(&data[pos..next]);
+        pos = next;
+    }
+    // blank lines at the very end are the editor's, not the respondent's: do not count them
+    items.truncate(items.len() - trailing_blanks);
+    let encoding = match source.encoding {
+        Encoding::Utf8 => "utf-8",
+        Encoding::Windows1252 => "windows-1252",
+        Encoding::Auto if reader.notes.fields_decoded_windows_1252 == 0 => "utf-8",
+        Encoding::Auto => "utf-8, windows-1252 per field (detected)",
+    };
+    Ok(Table { headers, items, encoding: Some(encoding), notes: reader.notes, types: None })
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    delim: u8,
+    file: &'a str,
+    source: &'a SourceSettings,
+    encoding: Encoding,
+    notes: ReadNotes,
+}
+
+/// How a field's bytes were decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decoded {
+    Utf8,
+    Windows1252,
+}
+
+impl Reader<'_> {
+    /// Reads the record starting at `pos` (on `line`, row `row`); returns it and where the next
+    /// record starts.
+    fn record(&mut self, pos: usize, line: u64, row: u64, headers: &[String]) -> (ReadItem, usize) {
+        let data = self.data;
+        let width = headers.len();
+        let line_of = |at: usize| line + line_ends(&data[pos..at]);
+        match scan(data, pos, self.delim, MAX_ROW_BYTES) {
+            Scan::TooLong { next } => {
+                let message = format!(
+                    "{}: row {row} (line {line}): the line is over {MAX_ROW_BYTES} bytes; it is set aside unread",
+                    self.file
+                );
+                (ReadItem::Bad(self.bad(row, Reason::FieldTooLong, message, Vec::new())), next)
+            }
+            Scan::Unclosed { at, capped } => {
+                let lq = line_of(at);
+                let next = after_line(data, at);
+                let why = if capped {
+                    format!("does not close within {MAX_ROW_BYTES} bytes")
+                } else {
+                    "never closes".to_owned()
+                };
+                let message = format!(
+                    "{}: row {row} (line {line}): a quote opened on line {lq} {why}; this row is set aside and reading resumes on line {}",
+                    self.file,
+                    lq + 1
+                );
+                (ReadItem::Bad(self.bad(row, Reason::MalformedRow, message, self.raw_lines(pos, next))), next)
+            }
+            Scan::Record(r) => {
+                // a multi-line row is kept only when it is a well-formed row whose quoted fields
+                // swallow no line that reads as a row of its own
+                for &(open, close, stray) in &r.spans {
+                    if stray {
+                        let (lq, lc) = (line_of(open), line_of(close));
+                        let next = after_line(data, open);
+                        let message = format!(
+                            "{}: row {row} (line {line}): a quote opened on line {lq} never closes where a field ends (the next quote, on line {lc}, is inside a field); this row is set aside and reading resumes on line {}",
+                            self.file,
+                            lq + 1
+                        );
+                        let raw = self.raw_lines(pos, next);
+                        return (ReadItem::Bad(self.bad(row, Reason::MalformedRow, message, raw)), next);
+                    }
+                    if width >= 2
+                        && swallows_rows(&data[after_line(data, open)..line_stop(data, close)], self.delim, width)
+                    {
+                        let (lq, lc) = (line_of(open), line_of(close));
+                        let next = after_line(data, open);
+                        let message = format!(
+                            "{}: row {row} (line {line}): a quote opened on line {lq} closes on line {lc}, and the {} line(s) in between each read as a complete row; this row is set aside (check the quote) and lines {}–{lc} are read as rows",
+                            self.file,
+                            lc - lq,
+                            lq + 1
+                        );
+                        let raw = self.raw_lines(pos, next);
+                        return (ReadItem::Bad(self.bad(row, Reason::QuoteSpansRows, message, raw)), next);
+                    }
+                }
+                if let Some(&(open, close, _)) = r.spans.first() {
+                    if r.fields.len() != width {
+                        let (lq, lc) = (line_of(open), line_of(close));
+                        let next = after_line(data, open);
+                        let message = format!(
+                            "{}: row {row} (line {line}): a quote opened on line {lq} runs to line {lc} and makes a row of {} fields where the header has {width}; this row is set aside and reading resumes on line {}",
+                            self.file,
+                            r.fields.len(),
+                            lq + 1
+                        );
+                        let raw = self.raw_lines(pos, next);
+                        return (ReadItem::Bad(self.bad(row, Reason::MalformedRow, message, raw)), next);
+                    }
+                }
+                (self.row_item(&r.fields, row, line, headers), r.next)
+            }
+        }
+    }
+
+    fn bad(&self, row: u64, reason: Reason, message: String, raw: Vec<(String, String)>) -> Quarantined {
+        Quarantined {
+            source: self.source.name.clone(),
+            file: self.file.to_owned(),
+            row,
+            column: None,
+            reason,
+            message,
+            raw,
+            text_cells: 0,
+        }
+    }
+
+    /// The raw text of the lines from `from` to `to`, for the quarantine (capped).
+    fn raw_lines(&self, from: usize, to: usize) -> Vec<(String, String)> {
+        let bytes = &self.data[from..to.min(from + 4096)];
+        vec![("line".to_owned(), lossy(bytes).trim_end_matches(['\r', '\n']).to_owned())]
+    }
+
+    /// Decodes one field as the source's encoding says.
+    fn decode<'b>(&self, bytes: &'b [u8]) -> Result<(Cow<'b, str>, Decoded), String> {
+        match self.encoding {
+            Encoding::Utf8 => std::str::from_utf8(bytes).map(|s| (Cow::Borrowed(s), Decoded::Utf8)).map_err(|e| {
+                format!(
+                    "invalid UTF-8 at byte {} (declare encoding = \"windows-1252\" if the file came from Excel)",
+                    e.valid_up_to()
+                )
+            }),
+            Encoding::Windows1252 => windows_1252(bytes).map(|s| (s, Decoded::Windows1252)),
+            Encoding::Auto => match std::str::from_utf8(bytes) {
+                Ok(s) => Ok((Cow::Borrowed(s), Decoded::Utf8)),
+                Err(_) => windows_1252(bytes)
+                    .map(|s| (s, Decoded::Windows1252))
+                    .map_err(|e| format!("neither UTF-8 nor Windows-1252: {e}")),
+            },
+        }
+    }
+
+    fn row_item(&mut self, fields: &[Cow<'_, [u8]>], row: u64, line: u64, headers: &[String]) -> ReadItem {
+        let file = self.file;
+        let raw =
+            || -> Vec<(String, String)> { headers.iter().cloned().zip(fields.iter().map(|f| lossy(f))).collect() };
+        if fields.len() != headers.len() {
+            let message = format!(
+                "{file}: row {row} (line {line}): {} fields where the header has {}",
+                fields.len(),
+                headers.len()
+            );
+            return ReadItem::Bad(self.bad(row, Reason::MalformedRow, message, raw()));
+        }
+        let mut cells = Vec::with_capacity(fields.len());
+        let mut windows_1252 = false;
+        for (i, field) in fields.iter().enumerate() {
+            match self.decode(field) {
+                Ok((s, how)) => {
+                    if how == Decoded::Windows1252 && self.encoding == Encoding::Auto {
+                        self.notes.fields_decoded_windows_1252 += 1;
+                        windows_1252 = true;
+                    }
+                    cells.push(if s.is_empty() { Cell::Empty } else { Cell::Text(s.into_owned()) });
+                }
+                Err(why) => {
+                    let message = format!("{file}: row {row} (line {line}): column {:?}: {why}", headers[i]);
+                    let mut q = self.bad(row, Reason::UndecodableBytes, message, raw());
+                    q.column = Some(headers[i].clone());
+                    return ReadItem::Bad(q);
                 }
             }
         }
+        if windows_1252 {
+            super::note_row(&mut self.notes.windows_1252_rows, row);
+        }
+        ReadItem::Row(RawRow { row, cells })
     }
-    Ok(Table { headers, items, encoding: Some(encoding) })
 }
 
-fn to_item(file: &str, source: &str, headers: &[String], record: &csv::ByteRecord, row: u64) -> ReadItem {
-    let raw = || -> Vec<(String, String)> {
-        headers.iter().cloned().zip(record.iter().map(|f| String::from_utf8_lossy(f).into_owned())).collect()
-    };
-    if record.len() != headers.len() {
-        return ReadItem::Bad(Quarantined {
-            source: source.to_owned(),
-            file: file.to_owned(),
-            row,
-            column: None,
-            reason: Reason::MalformedRow,
-            message: format!("{file}: row {row}: {} fields where the header has {}", record.len(), headers.len()),
-            raw: raw(),
-            text_cells: 0,
-        });
+/// Bytes Windows-1252 leaves undefined.
+const UNDEFINED_1252: [u8; 5] = [0x81, 0x8D, 0x8F, 0x90, 0x9D];
+
+/// Decodes Windows-1252; the five bytes it leaves undefined are an error.
+fn windows_1252(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
+    if let Some(i) = bytes.iter().position(|b| UNDEFINED_1252.contains(b)) {
+        return Err(format!("byte 0x{:02X} at {i} is not a Windows-1252 character", bytes[i]));
     }
-    let mut cells = Vec::with_capacity(record.len());
-    for (i, field) in record.iter().enumerate() {
-        match std::str::from_utf8(field) {
-            Ok("") => cells.push(Cell::Empty),
-            Ok(s) => cells.push(Cell::Text(s.to_owned())),
-            Err(e) => {
-                return ReadItem::Bad(Quarantined {
-                    source: source.to_owned(),
-                    file: file.to_owned(),
-                    row,
-                    column: Some(headers[i].clone()),
-                    reason: Reason::UndecodableBytes,
-                    message: format!("{file}: row {row}: column {:?}: invalid UTF-8 at byte {} (declare encoding = \"windows-1252\" if the file came from Excel)", headers[i], e.valid_up_to()),
-                    raw: raw(),
-                    text_cells: 0,
-                })
+    Ok(encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0)
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
+    }
+}
+
+/// What one record scan found.
+enum Scan<'a> {
+    /// A record, well-formed or not.
+    Record(Record<'a>),
+    /// The quote opened at byte `at` does not close before the end of the data (`capped`:
+    /// before the row limit).
+    Unclosed { at: usize, capped: bool },
+    /// The first line is over the row limit; the next record starts at `next`.
+    TooLong { next: usize },
+}
+
+/// A record's fields and shape.
+struct Record<'a> {
+    fields: Vec<Cow<'a, [u8]>>,
+    /// Where the next record starts.
+    next: usize,
+    /// Quoted fields that cross a line end: byte offsets of their opening and closing quote,
+    /// and whether text follows the closing quote (so it is not where a field ends).
+    spans: Vec<(usize, usize, bool)>,
+}
+
+/// Scans one record from `start` (RFC 4180, lenient about text after a closing quote on the
+/// same line, as spreadsheets are). Lines end with `\n`, `\r\n` or `\r`.
+fn scan(data: &[u8], start: usize, delim: u8, cap: usize) -> Scan<'_> {
+    let len = data.len();
+    let mut fields = Vec::new();
+    let mut spans = Vec::new();
+    let mut i = start;
+    loop {
+        if data.get(i) == Some(&b'"') {
+            let open = i;
+            i += 1;
+            let mut owned: Option<Vec<u8>> = None;
+            let mut seg = i;
+            let mut crossed = false;
+            let field = loop {
+                let Some(k) = memchr3(b'"', b'\n', b'\r', &data[i..]) else {
+                    return Scan::Unclosed { at: open, capped: false };
+                };
+                let j = i + k;
+                if j - start > cap {
+                    if !crossed {
+                        return Scan::TooLong { next: after_line(data, start) };
+                    }
+                    return Scan::Unclosed { at: open, capped: true };
+                }
+                if data[j] != b'"' {
+                    crossed = true;
+                    i = j + 1;
+                    continue;
+                }
+                if data.get(j + 1) == Some(&b'"') {
+                    owned.get_or_insert_with(Vec::new).extend_from_slice(&data[seg..=j]);
+                    i = j + 2;
+                    seg = i;
+                    continue;
+                }
+                let mut field = match owned.take() {
+                    None => Cow::Borrowed(&data[seg..j]),
+                    Some(mut v) => {
+                        v.extend_from_slice(&data[seg..j]);
+                        Cow::Owned(v)
+                    }
+                };
+                i = j + 1;
+                let stray = i < len && !matches!(data[i], b'\n' | b'\r') && data[i] != delim;
+                if crossed {
+                    spans.push((open, j, stray));
+                }
+                if stray {
+                    // text after the closing quote: kept, up to the next delimiter or line end
+                    let end = memchr3(delim, b'\n', b'\r', &data[i..]).map_or(len, |k| i + k);
+                    if end - start > cap {
+                        return Scan::TooLong { next: after_line(data, start) };
+                    }
+                    field.to_mut().extend_from_slice(&data[i..end]);
+                    i = end;
+                }
+                break field;
+            };
+            fields.push(field);
+        } else {
+            let end = memchr3(delim, b'\n', b'\r', &data[i.min(len)..]).map_or(len, |k| i + k);
+            if end - start > cap {
+                return Scan::TooLong { next: after_line(data, start) };
+            }
+            fields.push(Cow::Borrowed(&data[i.min(len)..end]));
+            i = end;
+        }
+        if i >= len {
+            return Scan::Record(Record { fields, next: len, spans });
+        }
+        if data[i] == delim {
+            i += 1;
+            continue;
+        }
+        let next = i + line_end_len(data, i).unwrap_or(1);
+        return Scan::Record(Record { fields, next, spans });
+    }
+}
+
+/// Whether `lines` (the lines a quoted field swallowed, its closing line included) hold at
+/// least one line and every non-blank line reads on its own as a row of `width` fields.
+fn swallows_rows(lines: &[u8], delim: u8, width: usize) -> bool {
+    let mut pos = 0;
+    let mut any = false;
+    while pos < lines.len() {
+        let end = memchr2(b'\n', b'\r', &lines[pos..]).map_or(lines.len(), |k| pos + k);
+        let line = &lines[pos..end];
+        if !line.is_empty() {
+            match scan(line, 0, delim, usize::MAX) {
+                Scan::Record(r) if r.fields.len() == width && r.spans.is_empty() => any = true,
+                _ => return false,
             }
         }
+        pos = end + line_end_len(lines, end).unwrap_or(0);
     }
-    ReadItem::Row(RawRow { row, cells })
+    any
+}
+
+/// Length of the line end at `i` (`\n`, `\r\n` or `\r`), if one is there.
+fn line_end_len(data: &[u8], i: usize) -> Option<usize> {
+    match data.get(i) {
+        Some(b'\n') => Some(1),
+        Some(b'\r') if data.get(i + 1) == Some(&b'\n') => Some(2),
+        Some(b'\r') => Some(1),
+        _ => None,
+    }
+}
+
+/// Line ends in `bytes` (`\r\n` counts once).
+fn line_ends(bytes: &[u8]) -> u64 {
+    let mut n = 0;
+    let mut i = 0;
+    while let Some(k) = memchr2(b'\n', b'\r', &bytes[i..]) {
+        n += 1;
+        i += k + line_end_len(bytes, i + k).unwrap_or(1);
+        if i >= bytes.len() {
+            break;
+        }
+    }
+    n
+}
+
+/// Where the line holding byte `at` ends (its line end excluded).
+fn line_stop(data: &[u8], at: usize) -> usize {
+    memchr2(b'\n', b'\r', &data[at..]).map_or(data.len(), |k| at + k)
+}
+
+/// The start of the line after the one holding byte `at`.
+fn after_line(data: &[u8], at: usize) -> usize {
+    let stop = line_stop(data, at);
+    stop + line_end_len(data, stop).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(line: &str) -> Vec<String> {
+        match scan(line.as_bytes(), 0, b',', usize::MAX) {
+            Scan::Record(r) => r.fields.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
+            _ => panic!("not a record: {line:?}"),
+        }
+    }
+
+    #[test]
+    fn fields_are_split_as_rfc_4180_says() {
+        assert_eq!(fields("a,\"b,c\",\"d \"\"e\"\"\",,f"), ["a", "b,c", "d \"e\"", "", "f"]);
+        assert_eq!(fields("a,\"x\"y,z"), ["a", "xy", "z"], "text after a closing quote is kept");
+        assert_eq!(fields("a,b\"c,d"), ["a", "b\"c", "d"], "a quote inside a field is literal");
+        assert_eq!(fields("a,"), ["a", ""]);
+        assert_eq!(fields(""), [""]);
+    }
+
+    #[test]
+    fn line_ends_of_every_kind() {
+        assert_eq!(line_ends(b"a\nb\r\nc\rd"), 3);
+        assert_eq!(line_ends(b"a\r\n"), 1);
+        assert_eq!(line_ends(b"\r\r\n\n"), 3);
+        assert_eq!(after_line(b"ab\r\ncd", 1), 4);
+        assert_eq!(after_line(b"ab", 0), 2);
+    }
+
+    #[test]
+    fn windows_1252_leaves_five_bytes_undefined() {
+        assert_eq!(windows_1252(b"caf\xe9 \x96 \xa3").unwrap(), "café – £");
+        assert!(windows_1252(b"a\x81b").is_err());
+    }
 }

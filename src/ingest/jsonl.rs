@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{shown, Cell, IngestError, Quarantined, RawRow, ReadItem, Reason, Table};
+use super::{shown, Cell, IngestError, Quarantined, RawRow, ReadItem, ReadNotes, Reason, Table, MAX_ROW_BYTES};
 use crate::config::SourceSettings;
 
 /// Reads JSONL bytes into a table. A line that is not a JSON object is quarantined
@@ -37,6 +37,20 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
             raw: vec![("line".to_owned(), String::from_utf8_lossy(line).into_owned())],
             text_cells: 0,
         };
+        if line.len() > MAX_ROW_BYTES {
+            let q = Quarantined {
+                source: source.name.clone(),
+                file: file.clone(),
+                row,
+                column: None,
+                reason: Reason::FieldTooLong,
+                message: format!("{file}: line {row}: over {MAX_ROW_BYTES} bytes; set aside unread"),
+                raw: Vec::new(),
+                text_cells: 0,
+            };
+            parsed.push((row, Err(q)));
+            continue;
+        }
         let item = match serde_json::from_slice::<Value>(line) {
             Ok(Value::Object(map)) => {
                 for k in map.keys() {
@@ -54,6 +68,10 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
         };
         parsed.push((row, item));
     }
+    // blank lines at the very end are the editor's, not the respondent's: do not count them
+    while parsed.last().is_some_and(|(_, item)| item.as_ref().is_ok_and(serde_json::Map::is_empty)) {
+        parsed.pop();
+    }
     let items = parsed
         .into_iter()
         .map(|(row, item)| match item {
@@ -62,7 +80,7 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
             Err(q) => ReadItem::Bad(q),
         })
         .collect();
-    Ok(Table { headers, items, encoding: None })
+    Ok(Table { headers, items, encoding: None, notes: ReadNotes::default(), types: None })
 }
 
 fn cell(v: Option<&Value>) -> Cell {

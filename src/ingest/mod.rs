@@ -127,7 +127,7 @@ pub enum Reason {
     UnknownQuestion,
     /// A record id seen before in this run.
     DuplicateId,
-    /// A row that cannot be parsed (wrong number of fields, bad JSON).
+    /// A row that cannot be parsed (wrong number of fields, a quote that never closes, bad JSON).
     MalformedRow,
     /// A date outside the plausible window (`date_window`).
     DateOutOfWindow,
@@ -140,6 +140,8 @@ pub enum Reason {
     /// Personal data found in a field other than the free text (replaced by its placeholder;
     /// an id is replaced by a hash of source, file and row).
     PersonalData,
+    /// A CSV quote that closes only after lines that each read as a complete row.
+    QuoteSpansRows,
 }
 
 impl Reason {
@@ -161,6 +163,7 @@ impl Reason {
             Reason::InvalidValue => "invalid_value",
             Reason::UnmappedValue => "unmapped_value",
             Reason::PersonalData => "personal_data",
+            Reason::QuoteSpansRows => "quote_spans_rows",
         }
     }
 }
@@ -239,6 +242,14 @@ pub enum IngestError {
         /// What the reader said.
         message: String,
     },
+    /// The input is not a regular file (a folder, a FIFO, a device): it is not opened.
+    #[error("{path}: {kind}, not a regular file; only files are read")]
+    NotAFile {
+        /// Path.
+        path: PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
     /// A configured or required column is absent.
     #[error("{path}: {message}")]
     Columns {
@@ -262,6 +273,10 @@ pub struct SourceReport {
     pub layout: String,
     /// Encoding actually used (CSV).
     pub encoding: Option<String>,
+    /// What the reader repaired or left out (fields decoded as Windows-1252, control
+    /// characters removed, columns not read).
+    #[serde(flatten)]
+    pub reading: ReadNotes,
     /// sha256 of the file's bytes.
     pub sha256: String,
     /// File size.
@@ -316,6 +331,185 @@ pub struct Table {
     pub items: Vec<ReadItem>,
     /// Encoding used, for CSV.
     pub encoding: Option<&'static str>,
+    /// What the reader repaired or left out.
+    pub notes: ReadNotes,
+    /// Column types as the file declares them (Parquet), aligned with `headers`.
+    pub types: Option<Vec<arrow::datatypes::DataType>>,
+}
+
+/// Largest row (CSV line, JSONL line) a reader holds: a longer one is quarantined as
+/// `field_too_long` without being decoded, so one enormous line cannot exhaust memory.
+pub const MAX_ROW_BYTES: usize = 4 << 20;
+
+/// Rows listed per note in the manifest.
+const NOTE_ROWS: usize = 10;
+
+/// What a reader repaired or left out, per source (in the manifest's `inputs`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReadNotes {
+    /// CSV fields that were not UTF-8 and were decoded as Windows-1252 (`encoding = "auto"`).
+    pub fields_decoded_windows_1252: u64,
+    /// The first rows holding such fields.
+    pub windows_1252_rows: Vec<u64>,
+    /// Fields from which control characters (NUL, escape…; not tab or line ends) were removed.
+    pub fields_control_chars_removed: u64,
+    /// The first rows holding such fields.
+    pub control_chars_rows: Vec<u64>,
+    /// Columns not read, with their type (nested Parquet columns no setting names).
+    pub columns_not_read: Vec<String>,
+}
+
+/// Lists `row` among the first rows of a note.
+pub(crate) fn note_row(rows: &mut Vec<u64>, row: u64) {
+    if rows.len() < NOTE_ROWS && rows.last() != Some(&row) {
+        rows.push(row);
+    }
+}
+
+/// Whether `c` is removed: a control character (in text, tab and line ends are kept).
+fn removed(c: char, text: bool) -> bool {
+    c.is_control() && !(text && matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// `s` without control characters (tab and line ends kept when `text`), or `None` when it has
+/// none.
+#[must_use]
+pub fn strip_controls(s: &str, text: bool) -> Option<String> {
+    // fast path: C0 controls and DEL are single bytes, C1 controls start with 0xC2
+    if !s.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2) {
+        return None;
+    }
+    s.chars().any(|c| removed(c, text)).then(|| s.chars().filter(|&c| !removed(c, text)).collect())
+}
+
+/// Removes control characters from the cells of `row` in `columns` (all when `None`), counting
+/// the fields in `notes`.
+fn clean_row(notes: &mut ReadNotes, row: &mut RawRow, columns: Option<&[usize]>, text: bool) {
+    for (i, cell) in row.cells.iter_mut().enumerate() {
+        if columns.is_some_and(|c| !c.contains(&i)) {
+            continue;
+        }
+        let Cell::Text(s) = cell else { continue };
+        let Some(c) = strip_controls(s, text) else { continue };
+        notes.fields_control_chars_removed += 1;
+        note_row(&mut notes.control_chars_rows, row.row);
+        *cell = if c.is_empty() { Cell::Empty } else { Cell::Text(c) };
+    }
+}
+
+/// Removes control characters from every header and cell of a table (tab and line ends kept).
+fn clean(table: &mut Table) {
+    for h in &mut table.headers {
+        if let Some(c) = strip_controls(h, false) {
+            *h = c;
+        }
+    }
+    for item in &mut table.items {
+        match item {
+            ReadItem::Row(row) => clean_row(&mut table.notes, row, None, true),
+            ReadItem::Bad(q) => {
+                for (_, v) in &mut q.raw {
+                    if let Some(c) = strip_controls(v, true) {
+                        *v = c;
+                    }
+                }
+            }
+            ReadItem::Blank => {}
+        }
+    }
+}
+
+/// The bytes of an input file. Only regular files are read: a folder, FIFO, socket or device
+/// is refused before it is opened (a FIFO would block, `/dev/zero` would never end).
+///
+/// # Errors
+/// Not a regular file, or it cannot be read.
+pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
+    let io = |e| IngestError::Io { path: path.to_path_buf(), source: e };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(IngestError::NotAFile { path: path.to_path_buf(), kind: file_kind(&meta.file_type()) });
+    }
+    std::fs::read(path).map_err(io)
+}
+
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else {
+        "something else"
+    }
+}
+
+/// A source opened: its table, its column plan and its file's facts.
+pub struct Opened {
+    /// Header and rows.
+    pub table: Table,
+    /// Column plan.
+    pub mapper: Mapper,
+    /// sha256 of the file's bytes.
+    pub sha256: String,
+    /// File size.
+    pub bytes: u64,
+}
+
+/// Reads one source and plans its mapping; the one way every command opens a source.
+///
+/// # Errors
+/// Not a regular file, unreadable, not of its format, a configured column missing, or a
+/// free-text column whose type is not text.
+pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -> Result<Opened, IngestError> {
+    let bytes = read_input(&source.path)?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let mut table = read_table(source, &decompress(&source.path, &bytes)?)?;
+    let mapper = Mapper::new(settings, source, index, &table.headers).map_err(|e| match e {
+        IngestError::Columns { path, message } if !table.notes.columns_not_read.is_empty() => IngestError::Columns {
+            path,
+            message: format!("{message}; nested columns are not read: {}", table.notes.columns_not_read.join(", ")),
+        },
+        other => other,
+    })?;
+    if let Some(types) = &table.types {
+        for (what, header) in mapper.mapped_columns() {
+            let Some(i) = table.headers.iter().position(|h| *h == header) else { continue };
+            let t = &types[i];
+            if what.starts_with("text") && !parquet::is_text(t) {
+                return Err(IngestError::Format {
+                    path: source.path.clone(),
+                    format: "Parquet",
+                    message: format!("column {header:?} holds the free text but its type is {t}, not a string"),
+                });
+            }
+        }
+    }
+    // ids hold no tab or line end either
+    let ids: Vec<usize> = mapper
+        .mapped_columns()
+        .iter()
+        .filter(|(what, _)| what == "record_id" || what == "response_id")
+        .filter_map(|(_, header)| table.headers.iter().position(|h| h == header))
+        .collect();
+    if !ids.is_empty() {
+        for item in &mut table.items {
+            if let ReadItem::Row(row) = item {
+                clean_row(&mut table.notes, row, Some(&ids), false);
+            }
+        }
+    }
+    Ok(Opened { table, mapper, sha256, bytes: bytes.len() as u64 })
 }
 
 /// Reads every source of the run.
@@ -326,19 +520,16 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
     let mut out = Ingested::default();
     let mut seen_ids: HashSet<String> = HashSet::new();
     for (index, source) in settings.sources.iter().enumerate() {
-        let bytes =
-            std::fs::read(&source.path).map_err(|e| IngestError::Io { path: source.path.clone(), source: e })?;
-        let sha256 = hex(&Sha256::digest(&bytes));
-        let table = read_table(source, &decompress(&source.path, &bytes)?)?;
-        let mapper = Mapper::new(settings, source, index, &table.headers)?;
+        let Opened { table, mapper, sha256, bytes } = open_source(settings, source, index)?;
         let mut report = SourceReport {
             name: source.name.clone(),
             path: source.path.display().to_string(),
             format: format!("{:?}", source.format).to_lowercase(),
             layout: mapper.layout().to_owned(),
             encoding: table.encoding.map(str::to_owned),
+            reading: table.notes.clone(),
             sha256,
-            bytes: bytes.len() as u64,
+            bytes,
             mapped_columns: mapper.mapped_columns(),
             carried_columns: mapper.carried_columns(),
             ..SourceReport::default()
@@ -424,12 +615,31 @@ pub fn decompress<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'
 /// # Errors
 /// The file is not of its declared format.
 pub fn read_table(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
-    match source.format {
+    let mut table = match source.format {
         Format::Csv => csv::read(source, bytes),
         Format::Jsonl => jsonl::read(source, bytes),
-        Format::Parquet => parquet::read(source, bytes),
-        Format::Xlsx => xlsx::read(source, bytes),
-    }
+        Format::Parquet => guarded(source, "Parquet", || parquet::read(source, bytes)),
+        Format::Xlsx => guarded(source, "XLSX", || xlsx::read(source, bytes)),
+    }?;
+    clean(&mut table);
+    Ok(table)
+}
+
+/// Runs a reader of a binary format whose parser is not ours: a panic inside it on a damaged
+/// file becomes a format error naming the file, not a crash.
+fn guarded(
+    source: &SourceSettings,
+    format: &'static str,
+    read: impl FnOnce() -> Result<Table, IngestError>,
+) -> Result<Table, IngestError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("the reader failed");
+        Err(IngestError::Format { path: source.path.clone(), format, message: format!("damaged file ({message})") })
+    })
 }
 
 /// Lowercase hex of a digest.

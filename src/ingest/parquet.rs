@@ -1,23 +1,39 @@
-//! Parquet reader (arrow-rs): any flat schema; values are read as text, dates as dates.
+//! Parquet reader (arrow-rs): flat columns are read (text as text, numbers as numbers, dates
+//! as dates); nested columns (lists, structs, maps) are not read at all, and are listed.
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Date32Type, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
 
-use super::{Cell, IngestError, RawRow, ReadItem, Table};
+use super::{Cell, IngestError, RawRow, ReadItem, ReadNotes, Table};
 use crate::config::SourceSettings;
 
 /// Reads Parquet bytes into a table. Row numbers count data rows from 2, as if the
-/// column names were row 1.
+/// column names were row 1. Only flat columns are projected: a nested column is neither
+/// decoded nor carried, so it cannot fail the file (naming it in the pipeline is an error).
 ///
 /// # Errors
-/// Not a Parquet file, or a nested column that cannot be read as text.
+/// Not a Parquet file, or a column that cannot be read.
 pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
     let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "Parquet", message };
     let data = bytes::Bytes::copy_from_slice(bytes);
     let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(|e| fail(e.to_string()))?;
-    let headers: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
-    let reader = builder.with_batch_size(8192).build().map_err(|e| fail(e.to_string()))?;
+    let mut notes = ReadNotes::default();
+    let mut roots = Vec::new();
+    let mut headers = Vec::new();
+    let mut types = Vec::new();
+    for (i, f) in builder.schema().fields().iter().enumerate() {
+        if f.data_type().is_nested() {
+            notes.columns_not_read.push(format!("{:?} ({})", f.name(), f.data_type()));
+        } else {
+            roots.push(i);
+            headers.push(f.name().clone());
+            types.push(f.data_type().clone());
+        }
+    }
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let reader = builder.with_projection(mask).with_batch_size(8192).build().map_err(|e| fail(e.to_string()))?;
     let mut items = Vec::new();
     let mut row: u64 = 1;
     for batch in reader {
@@ -30,10 +46,23 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
             .collect::<Result<_, _>>()?;
         for i in 0..batch.num_rows() {
             row += 1;
-            items.push(ReadItem::Row(RawRow { row, cells: columns.iter().map(|c| c[i].clone()).collect() }));
+            items.push(ReadItem::Row(RawRow {
+                row,
+                cells: columns.iter().map(|c| c.get(i).cloned().unwrap_or(Cell::Empty)).collect(),
+            }));
         }
     }
-    Ok(Table { headers, items, encoding: None })
+    Ok(Table { headers, items, encoding: None, notes, types: Some(types) })
+}
+
+/// Whether a column of this type holds text (or nothing at all).
+#[must_use]
+pub fn is_text(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
+        DataType::Dictionary(_, v) => is_text(v),
+        _ => false,
+    }
 }
 
 fn column_cells(array: &dyn Array) -> Result<Vec<Cell>, String> {

@@ -4,7 +4,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader};
 
-use super::{Cell, IngestError, RawRow, ReadItem, Table};
+use super::{Cell, IngestError, RawRow, ReadItem, ReadNotes, Table};
 use crate::config::SourceSettings;
 
 /// Reads a workbook's bytes into a table. Date cells become dates; numbers stay numbers
@@ -46,7 +46,7 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
     while matches!(items.last(), Some(ReadItem::Blank)) {
         items.pop();
     }
-    Ok(Table { headers, items, encoding: None })
+    Ok(Table { headers, items, encoding: None, notes: ReadNotes::default(), types: None })
 }
 
 fn cell(c: &Data) -> Cell {

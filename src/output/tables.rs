@@ -415,7 +415,7 @@ pub fn quarantine(rows: &[Quarantined]) -> Table {
             Col::new("source_row", "row (header = row 1; JSONL: line number)", ColumnData::I64(rows.iter().map(|q| i64::try_from(q.row).ok()).collect())),
             Col::new("column", "column at fault, if one is", ColumnData::Str(rows.iter().map(|q| q.column.clone()).collect())),
             Col::new("stage", "stage that set the row aside", ColumnData::Str(rows.iter().map(|_| s("ingest")).collect())),
-            Col::new("reason", "reason code: empty_text, invalid_date, date_out_of_window, field_too_long, undecodable_bytes, missing_required, invalid_rating, unknown_question, invalid_value, wrong_type, duplicate_id, malformed_row", ColumnData::Str(rows.iter().map(|q| s(q.reason.as_str())).collect())),
+            Col::new("reason", "reason code: empty_text, invalid_date, date_out_of_window, field_too_long, undecodable_bytes, missing_required, invalid_rating, unknown_question, invalid_value, wrong_type, duplicate_id, malformed_row, quote_spans_rows", ColumnData::Str(rows.iter().map(|q| s(q.reason.as_str())).collect())),
             Col::new("message", "what is wrong, naming file, row and column (personal data redacted)", ColumnData::Str(rows.iter().map(|q| s(&q.message)).collect())),
             Col::new("text_cells", "free-text cells the row held (for the manifest's reconcile)", ColumnData::I64(rows.iter().map(|q| i64::try_from(q.text_cells).ok()).collect())),
             Col::new("raw", "the row's fields as read, as a JSON object", ColumnData::Str(rows.iter().map(|q| {
