@@ -128,7 +128,7 @@ fn coded_demographics_leave_under_two_percent_unmapped() {
     }
     write(tmp.path(), "f.csv", &csv);
     let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "unmapped values are field issues: {}", r.stderr);
     assert!(!r.stderr.contains("warning"), "{}", r.stderr);
     let out = tmp.path().join("o");
     let m = manifest(&out);
@@ -172,7 +172,7 @@ fn a_dimension_more_than_five_percent_unmapped_is_a_warning() {
     }
     write(tmp.path(), "f.csv", &csv);
     let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "unmapped values are field issues: {}", r.stderr);
     let warnings: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("warning:")).collect();
     assert_eq!(warnings.len(), 1, "{}", r.stderr);
     assert!(warnings[0].contains("10.0%") && warnings[0].contains("religion") && warnings[0].contains("\"Jedi\" (10)"));
@@ -320,7 +320,7 @@ fn unmapped_values_are_redacted_where_they_are_published() {
     }
     write(tmp.path(), "f.csv", &csv);
     let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "unmapped values are field issues: {}", r.stderr);
     assert!(r.stderr.contains("\"[EMAIL]\" (5)"), "{}", r.stderr);
     let text = std::fs::read_to_string(tmp.path().join("o/manifest.json")).unwrap();
     assert!(!text.contains("example.org") && text.contains("[EMAIL]"), "{text}");
