@@ -470,7 +470,7 @@ fn find_record(run: &std::path::Path, id: &str) -> Result<FoundRecord> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(run.join("manifest.json"))
+        &crate::files::read_to_string(&run.join("manifest.json"))
             .with_context(|| format!("{} is not a run folder (no manifest.json)", run.display()))?,
     )?;
     let codebook = manifest["settings"]["codebook"]["path"].as_str().map(std::path::PathBuf::from);
@@ -515,7 +515,7 @@ pub fn people(args: &crate::cli::PeopleArgs, messages: &Messages) -> Result<Exit
     use crate::pipeline;
     let settings = args.run.settings()?;
     if let Some(path) = args.snippet.as_ref().filter(|p| p.exists()) {
-        let head = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let head = crate::files::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         anyhow::ensure!(
             head.starts_with(SNIPPET_HEADER.as_bytes()),
             "{}: exists and was not written by `unheard people`; it is left as it is: choose another --snippet",

@@ -90,7 +90,8 @@ pub fn read_long(texts: &Path, long: &Path, cols: &Columns) -> Result<LabelledSe
     let err = |message: String| EvalError::Data { path: long.to_path_buf(), message };
     let index: std::collections::HashMap<&str, usize> =
         set.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-    let mut reader = csv::Reader::from_path(long).map_err(|e| err(e.to_string()))?;
+    let bytes = crate::files::read(long).map_err(|e| err(e.to_string()))?;
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
     let mut pairs = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| err(format!("row {}: {e}", i + 2)))?;
@@ -270,7 +271,8 @@ pub fn metrics(labels: &[String], truth: &[Vec<bool>], pred: &[Vec<bool>]) -> Me
 /// Unreadable file or a row without both fields.
 pub fn read_label_map(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
     let err = |message: String| EvalError::Data { path: path.to_path_buf(), message };
-    let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_path(path).map_err(|e| err(e.to_string()))?;
+    let bytes = crate::files::read(path).map_err(|e| err(e.to_string()))?;
+    let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(bytes.as_slice());
     let mut out = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| err(format!("row {}: {e}", i + 2)))?;

@@ -24,6 +24,7 @@ pub mod code;
 pub mod commands;
 pub mod config;
 pub mod evaluate;
+pub mod files;
 pub mod ingest;
 pub mod messages;
 pub mod model;

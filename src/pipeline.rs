@@ -332,7 +332,8 @@ pub fn harmoniser(settings: &Settings, bands: &AgeBands) -> Result<Harmoniser, B
     let mut lookup = HashMap::new();
     if let Some(path) = &settings.people.imd_lookup {
         let err = |row: u64, message: String| BaselineError::Row { path: path.clone(), row, message };
-        let mut reader = csv::Reader::from_path(path).map_err(|e| err(1, e.to_string()))?;
+        let bytes = crate::files::read(path).map_err(|e| err(1, e.to_string()))?;
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
         let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
         let col = |n: &str| {
             headers

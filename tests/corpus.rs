@@ -482,13 +482,20 @@ fn cases() -> Vec<Case> {
         case("xlsx_named_csv", vec![("f.csv", xlsx_rows(2, "2", "kind"))], &run_input("f.csv"), 2),
         // ---- inputs that are not regular files
         case("input_is_a_folder", Vec::new(), &run_input("d.csv"), 2).setup(|dir| std::fs::create_dir(dir.join("d.csv")).unwrap()),
-        case("input_is_a_fifo", Vec::new(), &run_input("p.csv"), 2).setup(|dir| {
-            let ok = Command::new("mkfifo").arg(dir.join("p.csv")).status().is_ok_and(|s| s.success());
-            assert!(ok, "mkfifo works");
-        }),
+        case("input_is_a_fifo", Vec::new(), &run_input("p.csv"), 2).setup(|dir| mkfifo(&dir.join("p.csv"))),
         case("input_is_dev_zero_renamed", Vec::new(), &run_input("zero.csv"), 2)
             .setup(|dir| std::os::unix::fs::symlink("/dev/zero", dir.join("zero.csv")).unwrap()),
         case("input_does_not_exist", Vec::new(), &run_input("nope.csv"), 2),
+        // every other file a run reads is held to the same rule
+        case("baseline_is_a_fifo", csv(csv_rows(3)), &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 2)
+            .setup(|dir| mkfifo(&dir.join("b.csv"))),
+        case("pipeline_is_a_fifo", Vec::new(), &["run", "p.toml", "--out", "o", "-q"], 2).setup(|dir| mkfifo(&dir.join("p.toml"))),
+        case("codebook_is_a_fifo", csv(csv_rows(3)), &["run", "--input", "f.csv", "--codebook", "c.toml", "--out", "o", "-q"], 2)
+            .setup(|dir| mkfifo(&dir.join("c.toml"))),
+        case("imd_lookup_is_a_folder", csv(csv_rows(3)), &["run", "p.toml", "--out", "o", "-q"], 2).setup(|dir| {
+            std::fs::create_dir(dir.join("lookup.csv")).unwrap();
+            std::fs::write(dir.join("p.toml"), "[people]\nimd_lookup = \"lookup.csv\"\n[[source]]\npath = \"f.csv\"\n").unwrap();
+        }),
         // ---- careless flags
         case("threads_10000", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--threads", "10000", "-q"], 2),
         case("out_is_the_inputs_folder", vec![("survey/feedback.csv", csv_rows(3).into_bytes())], &["run", "--input", "survey/feedback.csv", "--out", "survey", "-q"], 2)
@@ -541,6 +548,11 @@ fn cases() -> Vec<Case> {
 const QUOTE_SPANS: &str = "quote_spans_rows";
 const DATE_WINDOW: &str = "date_out_of_window";
 const WRONG_TYPE: &str = "wrong_type";
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().is_ok_and(|s| s.success());
+    assert!(ok, "mkfifo works");
+}
 
 fn two_text_pipeline(dir: &Path, extra: &str) {
     std::fs::write(

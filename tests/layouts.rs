@@ -280,3 +280,90 @@ fn upload_template_as_a_workbook_with_date_and_number_cells() {
     assert_eq!((a["received_date"].as_str(), a["rating"].as_str()), ("2025-03-04", "1"));
     assert_eq!(by_text(&rows, "Clean and quiet")["received_date"], "2025-03-14", "a date typed as text");
 }
+
+/// Issue 8's "done means": an export in the experiencesdashboard upload template, with the
+/// values trusts really put in it (their own age bands, NHS codes next to words, an FFT score
+/// off the scale, "Don't know"), runs with no mapping, loses no comment and leaves under 2% of
+/// any demographic unmapped.
+#[test]
+fn upload_export_as_trusts_write_it_keeps_every_comment_and_maps_its_demographics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ages = ["0 - 11", "12-17", "18 - 25", "26-39", "40-64", "Over 65", "65 and over", "Prefer not to say", ""];
+    let sex = ["Male", "Female", "M", "F", "1", "2", "Not known"];
+    let gender = ["Man", "Woman", "1", "2", "Non-binary", "Prefer not to say"];
+    let eth = [
+        "White British",
+        "A",
+        "H",
+        "Asian or Asian British - Pakistani",
+        "Black African",
+        "N",
+        "Z",
+        "Mixed",
+        "Any other ethnic group",
+    ];
+    let sexuality = ["Heterosexual or Straight", "1", "Gay or Lesbian", "Bisexual", "Prefer not to say", "U"];
+    let disability = ["Yes", "No", "Y", "N", "Prefer not to say"];
+    let religion =
+        ["Christian", "Muslim", "No religion", "None", "Hindu", "C", "M", "Prefer not to say", "Sikh", "Jewish"];
+    let scores = ["1", "2", "3", "4", "5", "Don't know", "", "7"];
+    let mut csv = String::from(
+        "date,location_1,location_2,location_3,fft_score,question_1,question_2,sex,gender,age,ethnicity,sexuality,disability,religion,extra_variable_1,extra_variable_2,extra_variable_3\n",
+    );
+    let (mut comments, mut sevens) = (0, 0);
+    for i in 0..400 {
+        let q1 = if i % 9 == 4 { String::new() } else { format!("The staff on ward {} were kind", i % 7) };
+        let q2 = if i % 5 == 0 {
+            String::new()
+        } else {
+            "The wait for a bed was far too long, \"hours\" on a trolley".to_owned()
+        };
+        if q1.is_empty() && q2.is_empty() {
+            continue;
+        }
+        comments += usize::from(!q1.is_empty()) + usize::from(!q2.is_empty());
+        sevens += u64::from(scores[i % scores.len()] == "7");
+        csv.push_str(&format!(
+            "{:02}/{:02}/2025,Trust,Division {},Ward {},{},{},\"{}\",{},{},{},{},{},{},{},Inpatient,,\n",
+            1 + i % 28,
+            1 + i % 12,
+            i % 3,
+            i % 7,
+            scores[i % scores.len()],
+            q1,
+            q2.replace('"', "\"\""),
+            sex[i % sex.len()],
+            gender[i % gender.len()],
+            ages[i % ages.len()],
+            eth[i % eth.len()],
+            sexuality[i % sexuality.len()],
+            disability[i % disability.len()],
+            religion[i % religion.len()],
+        ));
+    }
+    std::fs::write(tmp.path().join("export.csv"), &csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "export.csv", "--out", "o"]);
+    assert_eq!(r.code, 1, "the score 7 is a field issue, nothing more: {}", r.stderr);
+    let m = manifest(&tmp.path().join("o"));
+    assert_eq!(m["inputs"][0]["layout"], "experiencesdashboard-upload");
+    assert_eq!(m["counts"]["records"], comments as u64, "every comment is a record: {}", m["counts"]);
+    assert_eq!(m["counts"]["rows_quarantined"], 0, "{}", m["counts"]);
+    assert_eq!(m["counts"]["field_issues_by_reason"]["invalid_rating"], sevens, "{}", m["counts"]);
+    let shares = m["people"]["unmapped_share"].as_object().expect("unmapped shares per dimension");
+    for dim in ["sex", "gender", "age_band", "ethnicity", "sexuality", "disability", "religion"] {
+        let share = shares.get(dim).and_then(serde_json::Value::as_f64).unwrap_or(0.0);
+        assert!(share < 0.02, "{dim} is {:.1}% unmapped: {}", share * 100.0, m["unmapped_values"]);
+    }
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    // the trust's own age bands are the groups, open bands kept open
+    let mut bands: Vec<String> = Vec::new();
+    for f in parquet_files(&tmp.path().join("o/records")) {
+        let rec = read(&f);
+        bands.extend((0..rec["age_band"].len()).map(|i| crate::who::str_at(&rec, "age_band", i)));
+    }
+    bands.sort();
+    bands.dedup();
+    for b in ["0-11", "12-17", "18-25", "26-39", "40-64", "65+"] {
+        assert!(bands.contains(&b.to_owned()), "band {b} among {bands:?}");
+    }
+}

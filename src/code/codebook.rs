@@ -271,7 +271,7 @@ impl Codebook {
     /// # Errors
     /// Unreadable file, bad TOML, or an invalid theme.
     pub fn from_file(path: &Path) -> Result<Codebook, CodebookError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CodebookError {
+        let text = crate::files::read_to_string(path).map_err(|e| CodebookError {
             file: path.display().to_string(),
             line: 1,
             theme: None,

@@ -386,7 +386,7 @@ impl Settings {
     /// # Errors
     /// Unreadable file, TOML syntax, unknown key or invalid value, each naming file, line and key.
     pub fn from_file(path: &Path, overrides: &Overrides) -> Result<Settings, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let text = crate::files::read_to_string(path).map_err(|e| ConfigError {
             file: path.display().to_string(),
             line: None,
             key: None,

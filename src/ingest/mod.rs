@@ -425,33 +425,10 @@ fn clean(table: &mut Table) {
 /// # Errors
 /// Not a regular file, or it cannot be read.
 pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
-    let io = |e| IngestError::Io { path: path.to_path_buf(), source: e };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if !meta.is_file() {
-        return Err(IngestError::NotAFile { path: path.to_path_buf(), kind: file_kind(&meta.file_type()) });
+    if let Some(kind) = crate::files::not_a_file(path) {
+        return Err(IngestError::NotAFile { path: path.to_path_buf(), kind });
     }
-    std::fs::read(path).map_err(io)
-}
-
-fn file_kind(t: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if t.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_dir() {
-        "a folder"
-    } else {
-        "something else"
-    }
+    std::fs::read(path).map_err(|e| IngestError::Io { path: path.to_path_buf(), source: e })
 }
 
 /// A source opened: its table, its column plan and its file's facts.

@@ -333,7 +333,7 @@ impl Model {
     pub fn load(path: &Path) -> Result<Model, ModelError> {
         let io = |source| ModelError::Io { path: path.to_path_buf(), source };
         let invalid = |message: String| ModelError::Invalid { path: path.to_path_buf(), message };
-        let raw = std::fs::read(path).map_err(io)?;
+        let raw = crate::files::read(path).map_err(io)?;
         let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
             let mut out = Vec::new();
             flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(io)?;
@@ -494,5 +494,5 @@ fn is_gz(path: &Path) -> bool {
 /// Unreadable file.
 pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
-    Ok(crate::ingest::hex(&Sha256::digest(std::fs::read(path)?)))
+    Ok(crate::ingest::hex(&Sha256::digest(crate::files::read(path)?)))
 }

@@ -283,8 +283,38 @@ fn ethnic_code(code: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
-/// Free-text ethnicity → (high-level group, detailed group if the text says which).
+/// Free-text ethnicity → (high-level group, detailed group if the text says which). Besides
+/// the words of one group, the two-part wordings of the 2001 and 2011 classifications that NHS
+/// systems export ("Asian or Asian British - Pakistani", "White: Irish", "Other Ethnic Groups -
+/// Chinese") are read as their second part, or as the first part's group when the second part
+/// names nothing more precise.
 fn ethnic_text(k: &str) -> Option<(&'static str, Option<&'static str>)> {
+    const HEADINGS: &[(&str, &str)] = &[
+        ("asian asian british or asian welsh", "Asian"),
+        ("asian or asian british", "Asian"),
+        ("asian british", "Asian"),
+        ("black black british black welsh caribbean or african", "Black"),
+        ("black black british caribbean or african", "Black"),
+        ("black or african or caribbean or black british", "Black"),
+        ("black african caribbean or black british", "Black"),
+        ("black or black british", "Black"),
+        ("black british", "Black"),
+        ("mixed or multiple ethnic groups", "Mixed"),
+        ("mixed", "Mixed"),
+        ("other ethnic groups", "Other"),
+        ("other ethnic group", "Other"),
+        ("white", "White"),
+        ("asian", "Asian"),
+    ];
+    ethnic_words(k).or_else(|| {
+        HEADINGS.iter().find_map(|(heading, group)| {
+            let rest = k.strip_prefix(heading)?.strip_prefix(' ')?;
+            Some(ethnic_words(rest).unwrap_or((group, None)))
+        })
+    })
+}
+
+fn ethnic_words(k: &str) -> Option<(&'static str, Option<&'static str>)> {
     let detail = |d: &'static str| Some(d);
     Some(match k {
         "white british" | "british" | "english" | "welsh" | "scottish" | "northern irish" | "white english"
@@ -586,6 +616,16 @@ mod tests {
             ("CA", "White"),
             ("H1", "Asian"),
             ("ZZ", "not_stated"),
+            ("Asian or Asian British - Pakistani", "Asian"),
+            ("Asian or Asian British: Any other Asian background", "Asian"),
+            ("Black or Black British - African", "Black"),
+            ("White - British", "White"),
+            ("White: Irish", "White"),
+            ("Mixed - White and Asian", "Mixed"),
+            ("Other Ethnic Groups - Chinese", "Asian"),
+            ("Other Ethnic Groups - Any other ethnic group", "Other"),
+            ("Black, Black British, Caribbean or African - Somali", "Black"),
+            ("Whitewash", "unmapped"),
         ] {
             assert_eq!(g(raw), want, "code {raw}");
         }

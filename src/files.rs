@@ -1,0 +1,77 @@
+//! Reading the files a run is pointed at. Only regular files are read: a folder, FIFO, socket or
+//! device is refused before it is opened (a FIFO would block for ever, `/dev/zero` would never
+//! end). Every file unheard reads — inputs, pipelines, codebooks, baselines, models, label maps,
+//! lookups — goes through here.
+
+use std::path::Path;
+
+/// What `path` is when it is not a regular file (following links), e.g. `"a FIFO (named pipe)"`;
+/// `None` for a regular file or a path that cannot be looked at (the read then says why).
+#[must_use]
+pub fn not_a_file(path: &Path) -> Option<&'static str> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_file() {
+        return None;
+    }
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return Some("a device");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some(if t.is_dir() { "a folder" } else { "something else" })
+}
+
+fn refuse(path: &Path) -> std::io::Result<()> {
+    match not_a_file(path) {
+        None => Ok(()),
+        Some(kind) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{kind}, not a regular file; only files are read"),
+        )),
+    }
+}
+
+/// The bytes of a regular file.
+///
+/// # Errors
+/// Not a regular file, or it cannot be read.
+pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    refuse(path)?;
+    std::fs::read(path)
+}
+
+/// The text of a regular file.
+///
+/// # Errors
+/// Not a regular file, not UTF-8, or it cannot be read.
+pub fn read_to_string(path: &Path) -> std::io::Result<String> {
+    refuse(path)?;
+    std::fs::read_to_string(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("f.txt");
+        std::fs::write(&f, "x").unwrap();
+        assert_eq!(read(&f).unwrap(), b"x");
+        assert_eq!(not_a_file(tmp.path()), Some("a folder"));
+        let e = read_to_string(tmp.path()).unwrap_err();
+        assert!(e.to_string().contains("a folder, not a regular file"), "{e}");
+        assert_eq!(not_a_file(Path::new("/dev/null")), Some("a device"));
+        assert!(read(Path::new("/dev/zero")).is_err());
+    }
+}
