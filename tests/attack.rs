@@ -255,13 +255,20 @@ impl Lattice {
         for _ in 0..200 {
             let mut changed = false;
             for i in 0..self.sums.len() {
-                let (terms, total) = self.sums[i].clone();
+                let total = self.sums[i].1;
+                let terms = &self.sums[i].0;
                 let slo: i64 = terms.iter().map(|&t| self.lo[t]).sum();
-                let shi: i64 = terms.iter().map(|&t| self.hi[t].min(UNBOUNDED)).sum::<i64>().min(UNBOUNDED);
-                changed |= self.tighten(total, slo, shi);
+                let open = terms.iter().filter(|&&t| self.hi[t] >= UNBOUNDED).count();
+                let shi: i64 = terms.iter().map(|&t| self.hi[t]).filter(|&h| h < UNBOUNDED).sum();
+                changed |= self.tighten(total, slo, if open > 0 { UNBOUNDED } else { shi });
                 let (tlo, thi) = (self.lo[total], self.hi[total]);
-                for &t in &terms {
-                    let (lo, hi) = (tlo - (shi - self.hi[t]), thi - (slo - self.lo[t]));
+                for k in 0..self.sums[i].0.len() {
+                    let t = self.sums[i].0[k];
+                    let own_open = usize::from(self.hi[t] >= UNBOUNDED);
+                    // the others' largest sum, or unbounded
+                    let others_hi = (open - own_open == 0).then(|| shi - if own_open == 1 { 0 } else { self.hi[t] });
+                    let lo = others_hi.map_or(0, |o| tlo - o);
+                    let hi = if thi >= UNBOUNDED { UNBOUNDED } else { thi - (slo - self.lo[t]) };
                     changed |= self.tighten(t, lo, hi);
                 }
             }
@@ -283,7 +290,8 @@ fn differencing_verdict(l: &Lattice, initial: &[(i64, i64)], out: &mut Findings)
     for (v, name) in l.name.iter().enumerate() {
         let Some((table, cell)) = name else { continue };
         let (lo0, hi0) = initial[v];
-        if hi0 > lo0 && l.lo[v] == l.hi[v] {
+        // a 0 recovered where a whole block is withheld is no disclosure: 0 is published as 0
+        if hi0 > lo0 && l.lo[v] == l.hi[v] && l.lo[v] > 0 {
             out.differenced.push(format!("{table} {cell}: admitted {lo0}..={hi0}, recovered {}", l.lo[v]));
         } else if lo0 >= 1 && hi0 <= 7 && (l.lo[v], l.hi[v]) != (lo0, hi0) {
             out.narrowed += 1;
@@ -388,18 +396,31 @@ fn theme_by_group(t: &Table, rule: Rule, alpha0: f64, out: &mut Findings) {
             }
         }
     }
-    // attack 3
+    // attack 3. A block whose every cell is null (a theme's mentions or concerns, or the group
+    // sizes, in one period) is withheld as a whole: any count, 0 included.
+    let mut shown: HashMap<(String, &str, String), bool> = HashMap::new();
+    for i in 0..rows {
+        for (c, v, th) in
+            [("group_n", gn[i], ""), ("theme_n", tn[i], theme[i].as_str()), ("concern_n", cn[i], theme[i].as_str())]
+        {
+            *shown.entry((period[i].clone(), c, th.to_owned())).or_default() |= v.is_some();
+        }
+    }
+    let withheld = shown.values().filter(|s| !**s).count();
+    eprintln!("theme_by_group: {withheld} blocks withheld against differencing");
     let mut l = Lattice::default();
     let mut ids: HashMap<(String, String), usize> = HashMap::new();
-    let mut var = |l: &mut Lattice, c: &str, key: String, v: Option<i64>| {
+    let mut var = |l: &mut Lattice, c: &str, key: String, v: Option<i64>, th: &str| {
+        let p = key.split_once('/').unwrap().0.to_owned();
+        let d = if shown[&(p, c, th.to_owned())] { rule.domain(v) } else { (0, UNBOUNDED) };
         *ids.entry((c.to_owned(), key.clone()))
-            .or_insert_with(|| l.var(rule.domain(v), Some(("theme_by_group".to_owned(), format!("{c} {key}")))))
+            .or_insert_with(|| l.var(d, Some(("theme_by_group".to_owned(), format!("{c} {key}")))))
     };
     let mut cell = Vec::with_capacity(rows);
     for i in 0..rows {
-        let g = var(&mut l, "group_n", gkey(i), gn[i]);
-        let m = var(&mut l, "theme_n", tkey(i), tn[i]);
-        let c = var(&mut l, "concern_n", tkey(i), cn[i]);
+        let g = var(&mut l, "group_n", gkey(i), gn[i], "");
+        let m = var(&mut l, "theme_n", tkey(i), tn[i], &theme[i]);
+        let c = var(&mut l, "concern_n", tkey(i), cn[i], &theme[i]);
         l.le.push((m, g));
         l.le.push((c, m));
         cell.push((g, m, c));

@@ -1,0 +1,290 @@
+//! Differencing guard for `theme_by_group`: no suppressed or rounded count may be worked back out
+//! as a total minus the other cells.
+//!
+//! METHODS §6 rounds totals independently, which avoids the secondary suppression a
+//! suppression-only regime needs, but only one total at a time. `theme_by_group` holds many totals
+//! that an attacker can set against each other: every dimension splits the same records (so the
+//! groups of each dimension add up to one hidden total, per period and per theme), the months add
+//! up to `all`, and a theme's records are within its group's (concerns within mentions). With 0
+//! published exactly and 1–7 as a range, those identities can pin a suppressed count: on the demo,
+//! 352 counts were recovered exactly this way before this guard.
+//!
+//! The guard plays that attacker on the counts about to be published: every count becomes the
+//! interval of true values its published form admits, the identities are propagated to a fixpoint
+//! (interval constraint propagation), and any count narrowed to a single value above 0 has its
+//! whole block withheld: the counts of that theme (mentions or concerns) in that period, in every
+//! dimension and group, or the group sizes of that period. If a withheld block is itself pinned,
+//! the block grows to every period, then to both counts of the theme. A withheld count is published
+//! as suppressed, so everything derived from it is null too; a block is recognisable as every cell
+//! null, and the attacker's interval for it is 0..∞.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::stats::{DisclosureRule, Published};
+
+const UNBOUNDED: i64 = i64::MAX / 4;
+
+/// The published counts of one dimension in one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodCounts {
+    /// Records per group.
+    pub records: Vec<Published>,
+    /// Records mentioning each theme, per group.
+    pub mentions: Vec<Vec<Published>>,
+    /// Records where each theme is a concern, per group.
+    pub concerns: Vec<Vec<Published>>,
+}
+
+/// A block of counts: (period, kind, theme), kind 0 = group records (theme 0), 1 = mentions,
+/// 2 = concerns.
+type Block = (usize, u8, usize);
+
+/// Intervals with sum and order identities, tightened to a fixpoint.
+#[derive(Debug, Default)]
+struct Lattice {
+    lo: Vec<i64>,
+    hi: Vec<i64>,
+    sums: Vec<(Vec<usize>, usize)>,
+    le: Vec<(usize, usize)>,
+}
+
+impl Lattice {
+    fn var(&mut self, (lo, hi): (i64, i64)) -> usize {
+        self.lo.push(lo);
+        self.hi.push(hi);
+        self.lo.len() - 1
+    }
+
+    fn tighten(&mut self, v: usize, lo: i64, hi: i64) -> bool {
+        let before = (self.lo[v], self.hi[v]);
+        self.lo[v] = self.lo[v].max(lo);
+        self.hi[v] = self.hi[v].min(hi);
+        // the true counts satisfy every identity, so the interval never empties; guard anyway
+        if self.lo[v] > self.hi[v] {
+            (self.lo[v], self.hi[v]) = before;
+            return false;
+        }
+        before != (self.lo[v], self.hi[v])
+    }
+
+    fn solve(&mut self) {
+        for _ in 0..1000 {
+            let mut changed = false;
+            for i in 0..self.sums.len() {
+                let total = self.sums[i].1;
+                let terms = &self.sums[i].0;
+                let slo: i64 = terms.iter().map(|&t| self.lo[t]).sum();
+                let open = terms.iter().filter(|&&t| self.hi[t] >= UNBOUNDED).count();
+                let shi: i64 = terms.iter().map(|&t| self.hi[t]).filter(|&h| h < UNBOUNDED).sum();
+                changed |= self.tighten(total, slo, if open > 0 { UNBOUNDED } else { shi });
+                let (tlo, thi) = (self.lo[total], self.hi[total]);
+                for k in 0..self.sums[i].0.len() {
+                    let t = self.sums[i].0[k];
+                    let own_open = usize::from(self.hi[t] >= UNBOUNDED);
+                    // the others' largest sum, or unbounded
+                    let others_hi = (open - own_open == 0).then(|| shi - if own_open == 1 { 0 } else { self.hi[t] });
+                    let lo = others_hi.map_or(0, |o| tlo - o);
+                    let hi = if thi >= UNBOUNDED { UNBOUNDED } else { thi - (slo - self.lo[t]) };
+                    changed |= self.tighten(t, lo, hi);
+                }
+            }
+            for i in 0..self.le.len() {
+                let (a, b) = self.le[i];
+                let (bhi, alo) = (self.hi[b], self.lo[a]);
+                changed |= self.tighten(a, i64::MIN, bhi);
+                changed |= self.tighten(b, alo, i64::MAX);
+            }
+            if !changed {
+                return;
+            }
+        }
+    }
+}
+
+/// The true counts a published count admits: 0 exactly, 1..=suppress_max when suppressed, the
+/// values that round to it otherwise; 0..∞ when withheld.
+fn domain(p: Published, rule: &DisclosureRule, withheld: bool) -> (i64, i64) {
+    if withheld {
+        return (0, UNBOUNDED);
+    }
+    let max = i64::try_from(rule.suppress_max).unwrap_or(UNBOUNDED);
+    let step = i64::try_from(rule.round_to.max(1)).unwrap_or(1);
+    match p.value.map(|v| i64::try_from(v).unwrap_or(UNBOUNDED)) {
+        None if rule.suppress_zero => (0, max),
+        None => (1, max),
+        Some(0) if !rule.suppress_zero => (0, 0),
+        Some(v) => ((v - step / 2).max(max + 1), v + (step - 1) - step / 2),
+    }
+}
+
+/// Withholds, in `counts[d][p]` (None: the period is not published), every block whose counts the
+/// identities of the table pin; returns the blocks withheld (for the manifest / tests).
+pub fn withhold(counts: &mut [Vec<Option<PeriodCounts>>], rule: &DisclosureRule) -> usize {
+    let mut withheld: HashSet<Block> = HashSet::new();
+    loop {
+        let pinned = pinned_blocks(counts, rule, &withheld);
+        let mut grew = false;
+        for b in pinned {
+            grew |= escalate(b, counts, &mut withheld);
+        }
+        if !grew {
+            break;
+        }
+    }
+    for dim in counts.iter_mut() {
+        for (p, c) in dim.iter_mut().enumerate() {
+            let Some(c) = c else { continue };
+            let hide = Published { value: None, suppressed: true };
+            if withheld.contains(&(p, 0, 0)) {
+                c.records.iter_mut().for_each(|x| *x = hide);
+            }
+            for (kind, cells) in [(1u8, &mut c.mentions), (2, &mut c.concerns)] {
+                for row in cells.iter_mut() {
+                    for (t, x) in row.iter_mut().enumerate() {
+                        if withheld.contains(&(p, kind, t)) {
+                            *x = hide;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    withheld.len()
+}
+
+/// Adds a pinned block, or the next larger block when it is withheld already; false when nothing
+/// grew (cannot happen: the largest blocks have no lower bound to be pinned by).
+fn escalate(b: Block, counts: &[Vec<Option<PeriodCounts>>], w: &mut HashSet<Block>) -> bool {
+    if w.insert(b) {
+        return true;
+    }
+    let periods = counts.first().map_or(0, Vec::len);
+    let mut grew = false;
+    for p in 0..periods {
+        grew |= w.insert((p, b.1, b.2));
+    }
+    if !grew && b.1 > 0 {
+        for p in 0..periods {
+            grew |= w.insert((p, 3 - b.1, b.2));
+        }
+    }
+    grew
+}
+
+/// The blocks holding a count that the identities pin to one value above 0.
+fn pinned_blocks(counts: &[Vec<Option<PeriodCounts>>], rule: &DisclosureRule, w: &HashSet<Block>) -> Vec<Block> {
+    let mut l = Lattice::default();
+    let mut block_of: Vec<Block> = Vec::new();
+    let mut var = |l: &mut Lattice, p: Published, b: Block| {
+        block_of.push(b);
+        l.var(domain(p, rule, w.contains(&b)))
+    };
+    // [d][p] → (records vars, mentions vars, concerns vars)
+    let mut ids: Vec<Vec<Option<(Vec<usize>, Vec<Vec<usize>>, Vec<Vec<usize>>)>>> = Vec::new();
+    for dim in counts {
+        let mut per = Vec::new();
+        for (p, c) in dim.iter().enumerate() {
+            per.push(c.as_ref().map(|c| {
+                let rec: Vec<usize> = c.records.iter().map(|&x| var(&mut l, x, (p, 0, 0))).collect();
+                let men: Vec<Vec<usize>> = c
+                    .mentions
+                    .iter()
+                    .map(|row| row.iter().enumerate().map(|(t, &x)| var(&mut l, x, (p, 1, t))).collect())
+                    .collect();
+                let con: Vec<Vec<usize>> = c
+                    .concerns
+                    .iter()
+                    .map(|row| row.iter().enumerate().map(|(t, &x)| var(&mut l, x, (p, 2, t))).collect())
+                    .collect();
+                (rec, men, con)
+            }));
+        }
+        ids.push(per);
+    }
+    let n_vars = l.lo.len();
+    let initial: Vec<(i64, i64)> = l.lo.iter().copied().zip(l.hi.iter().copied()).collect();
+    // one hidden total per (period, kind, theme), shared by every dimension
+    let mut totals: BTreeMap<Block, usize> = BTreeMap::new();
+    let mut total = |l: &mut Lattice, b: Block| *totals.entry(b).or_insert_with(|| l.var((0, UNBOUNDED)));
+    for dim in &ids {
+        for (p, c) in dim.iter().enumerate() {
+            let Some((rec, men, con)) = c else { continue };
+            let t = total(&mut l, (p, 0, 0));
+            l.sums.push((rec.clone(), t));
+            let n_themes = men.first().map_or(0, Vec::len);
+            for th in 0..n_themes {
+                let t = total(&mut l, (p, 1, th));
+                l.sums.push((men.iter().map(|row| row[th]).collect(), t));
+                let t = total(&mut l, (p, 2, th));
+                l.sums.push((con.iter().map(|row| row[th]).collect(), t));
+            }
+            for (g, &r) in rec.iter().enumerate() {
+                for th in 0..n_themes {
+                    l.le.push((men[g][th], r));
+                    l.le.push((con[g][th], men[g][th]));
+                }
+            }
+        }
+        // months add up to `all` (period 0)
+        if let Some(Some((rec0, men0, con0))) = dim.first() {
+            let months: Vec<&(Vec<usize>, Vec<Vec<usize>>, Vec<Vec<usize>>)> = dim.iter().skip(1).flatten().collect();
+            for (g, &r) in rec0.iter().enumerate() {
+                l.sums.push((months.iter().map(|m| m.0[g]).collect(), r));
+                for th in 0..men0[g].len() {
+                    l.sums.push((months.iter().map(|m| m.1[g][th]).collect(), men0[g][th]));
+                    l.sums.push((months.iter().map(|m| m.2[g][th]).collect(), con0[g][th]));
+                }
+            }
+        }
+    }
+    l.solve();
+    let mut out: Vec<Block> = (0..n_vars)
+        .filter(|&v| initial[v].0 < initial[v].1 && l.lo[v] == l.hi[v] && l.lo[v] > 0)
+        .map(|v| block_of[v])
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyse::stats::disclose_count;
+
+    fn pc(records: &[u64], mentions: &[&[u64]]) -> PeriodCounts {
+        let rule = DisclosureRule::default();
+        let p = |v: u64| disclose_count(v, &rule);
+        PeriodCounts {
+            records: records.iter().map(|&v| p(v)).collect(),
+            mentions: mentions.iter().map(|r| r.iter().map(|&v| p(v)).collect()).collect(),
+            concerns: mentions.iter().map(|r| r.iter().map(|_| p(0)).collect()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_suppressed_count_pinned_by_two_dimensions_is_withheld() {
+        // theme 0: 7 mentions. Dimension A: one group of 7 (suppressed) and one of 0; dimension B:
+        // seven groups of 1 (each suppressed): at least 7 in total, so A's cell is exactly 7.
+        let a = pc(&[100, 100], &[&[7, 20], &[0, 20]]);
+        let b = pc(&[25; 8], &[&[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[0, 5]]);
+        let mut counts = vec![vec![Some(a)], vec![Some(b)]];
+        let rule = DisclosureRule::default();
+        assert!(!pinned_blocks(&counts, &rule, &HashSet::new()).is_empty(), "the attack works on the raw tables");
+        let n = withhold(&mut counts, &rule);
+        assert!(n >= 1);
+        let c = counts[0][0].as_ref().unwrap();
+        assert_eq!(c.mentions[0][0].value, None, "theme 0 is withheld");
+        assert!(c.mentions.iter().all(|r| r[0].value.is_none()), "in every group");
+        assert_eq!(c.records[0].value, Some(100), "the group sizes stay");
+    }
+
+    #[test]
+    fn large_counts_are_left_alone() {
+        let a = pc(&[400, 600], &[&[100, 20], &[150, 35]]);
+        let b = pc(&[500, 500], &[&[120, 25], &[130, 30]]);
+        let mut counts = vec![vec![Some(a.clone())], vec![Some(b.clone())]];
+        assert_eq!(withhold(&mut counts, &DisclosureRule::default()), 0);
+        assert_eq!(counts, vec![vec![Some(a)], vec![Some(b)]]);
+    }
+}
