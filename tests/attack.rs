@@ -18,9 +18,9 @@
 //!    knows becomes a constraint: the groups of each dimension add up to the same total in every
 //!    dimension (records, mentions and concerns per theme; respondents with `n_missing`), the
 //!    eligible respondents are the covered groups, the months add up to `all`, a theme's records are
-//!    within its group's. The intervals are tightened to a fixpoint; a count narrowed to one value
-//!    where the rounding admitted several (a suppressed count recovered as a total minus the others)
-//!    fails.
+//!    within its group's. A count listed in `withheld` may be anything. The intervals are tightened
+//!    to a fixpoint; a count narrowed to one value above 0 where the rounding admitted several (a
+//!    suppressed count recovered as a total minus the others) fails.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -290,7 +290,7 @@ fn differencing_verdict(l: &Lattice, initial: &[(i64, i64)], out: &mut Findings)
     for (v, name) in l.name.iter().enumerate() {
         let Some((table, cell)) = name else { continue };
         let (lo0, hi0) = initial[v];
-        // a 0 recovered where a whole block is withheld is no disclosure: 0 is published as 0
+        // a withheld count recovered as 0 is no disclosure: 0 is published as 0
         if hi0 > lo0 && l.lo[v] == l.hi[v] && l.lo[v] > 0 {
             out.differenced.push(format!("{table} {cell}: admitted {lo0}..={hi0}, recovered {}", l.lo[v]));
         } else if lo0 >= 1 && hi0 <= 7 && (l.lo[v], l.hi[v]) != (lo0, hi0) {
@@ -396,31 +396,30 @@ fn theme_by_group(t: &Table, rule: Rule, alpha0: f64, out: &mut Findings) {
             }
         }
     }
-    // attack 3. A block whose every cell is null (a theme's mentions or concerns, or the group
-    // sizes, in one period) is withheld as a whole: any count, 0 included.
-    let mut shown: HashMap<(String, &str, String), bool> = HashMap::new();
-    for i in 0..rows {
-        for (c, v, th) in
-            [("group_n", gn[i], ""), ("theme_n", tn[i], theme[i].as_str()), ("concern_n", cn[i], theme[i].as_str())]
-        {
-            *shown.entry((period[i].clone(), c, th.to_owned())).or_default() |= v.is_some();
+    // attack 3. A count the row lists in `withheld` may be any value, 0 included.
+    let withheld_col: Vec<Option<String>> = match t.get("withheld") {
+        Some(a) => {
+            let a = a.as_string::<i32>();
+            (0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).to_owned())).collect()
         }
-    }
-    let withheld = shown.values().filter(|s| !**s).count();
-    eprintln!("theme_by_group: {withheld} blocks withheld against differencing");
+        None => vec![None; rows],
+    };
+    let n_withheld: usize = withheld_col.iter().flatten().map(|w| w.split(',').count()).sum();
+    eprintln!("theme_by_group: {n_withheld} counts withheld against differencing");
     let mut l = Lattice::default();
     let mut ids: HashMap<(String, String), usize> = HashMap::new();
-    let mut var = |l: &mut Lattice, c: &str, key: String, v: Option<i64>, th: &str| {
-        let p = key.split_once('/').unwrap().0.to_owned();
-        let d = if shown[&(p, c, th.to_owned())] { rule.domain(v) } else { (0, UNBOUNDED) };
+    let mut var = |l: &mut Lattice, c: &str, key: String, v: Option<i64>, i: usize| {
+        let withheld = withheld_col[i].as_ref().is_some_and(|w| w.split(',').any(|x| x == c));
+        assert!(!withheld || v.is_none(), "a withheld count is null");
+        let d = if withheld { (0, UNBOUNDED) } else { rule.domain(v) };
         *ids.entry((c.to_owned(), key.clone()))
             .or_insert_with(|| l.var(d, Some(("theme_by_group".to_owned(), format!("{c} {key}")))))
     };
     let mut cell = Vec::with_capacity(rows);
     for i in 0..rows {
-        let g = var(&mut l, "group_n", gkey(i), gn[i], "");
-        let m = var(&mut l, "theme_n", tkey(i), tn[i], &theme[i]);
-        let c = var(&mut l, "concern_n", tkey(i), cn[i], &theme[i]);
+        let g = var(&mut l, "group_n", gkey(i), gn[i], i);
+        let m = var(&mut l, "theme_n", tkey(i), tn[i], i);
+        let c = var(&mut l, "concern_n", tkey(i), cn[i], i);
         l.le.push((m, g));
         l.le.push((c, m));
         cell.push((g, m, c));

@@ -18,7 +18,7 @@
 //! as suppressed, so everything derived from it is null too; a block is recognisable as every cell
 //! null, and the attacker's interval for it is 0..∞.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::stats::{DisclosureRule, Published};
 
@@ -33,11 +33,14 @@ pub struct PeriodCounts {
     pub mentions: Vec<Vec<Published>>,
     /// Records where each theme is a concern, per group.
     pub concerns: Vec<Vec<Published>>,
+    /// Counts withheld against differencing, as (kind, group, theme): kind 0 = the group's
+    /// records (theme 0), 1 = mentions, 2 = concerns. Published null like a suppressed count, but
+    /// any value (0 included) may lie behind them.
+    pub withheld: BTreeSet<(u8, usize, usize)>,
 }
 
-/// A block of counts: (period, kind, theme), kind 0 = group records (theme 0), 1 = mentions,
-/// 2 = concerns.
-type Block = (usize, u8, usize);
+/// One count of the table: (period, dimension, kind, group, theme).
+type Cell = (usize, usize, u8, usize, usize);
 
 /// Intervals with sum and order identities, tightened to a fixpoint.
 #[derive(Debug, Default)]
@@ -117,85 +120,95 @@ fn domain(p: Published, rule: &DisclosureRule, withheld: bool) -> (i64, i64) {
     }
 }
 
-/// Withholds, in `counts[d][p]` (None: the period is not published), every block whose counts the
-/// identities of the table pin; returns the blocks withheld (for the manifest / tests).
+/// Withholds, in `counts[d][p]` (None: the period is not published), every count that the
+/// identities of the table pin; returns how many counts were withheld.
 pub fn withhold(counts: &mut [Vec<Option<PeriodCounts>>], rule: &DisclosureRule) -> usize {
-    let mut withheld: HashSet<Block> = HashSet::new();
+    let mut withheld: HashSet<Cell> = HashSet::new();
     loop {
-        let pinned = pinned_blocks(counts, rule, &withheld);
+        let pinned = pinned_cells(counts, rule, &withheld);
         let mut grew = false;
-        for b in pinned {
-            grew |= escalate(b, counts, &mut withheld);
+        for c in pinned {
+            grew |= escalate(c, counts, &mut withheld);
         }
         if !grew {
             break;
         }
     }
-    for dim in counts.iter_mut() {
-        for (p, c) in dim.iter_mut().enumerate() {
-            let Some(c) = c else { continue };
-            let hide = Published { value: None, suppressed: true };
-            if withheld.contains(&(p, 0, 0)) {
-                c.records.iter_mut().for_each(|x| *x = hide);
-            }
-            for (kind, cells) in [(1u8, &mut c.mentions), (2, &mut c.concerns)] {
-                for row in cells.iter_mut() {
-                    for (t, x) in row.iter_mut().enumerate() {
-                        if withheld.contains(&(p, kind, t)) {
-                            *x = hide;
-                        }
-                    }
-                }
-            }
+    let hide = Published { value: None, suppressed: true };
+    for &(p, d, kind, g, t) in &withheld {
+        let Some(c) = counts.get_mut(d).and_then(|x| x.get_mut(p)).and_then(Option::as_mut) else { continue };
+        match kind {
+            0 => c.records[g] = hide,
+            1 => c.mentions[g][t] = hide,
+            _ => c.concerns[g][t] = hide,
         }
+        c.withheld.insert((kind, g, t));
     }
     withheld.len()
 }
 
-/// Adds a pinned block, or the next larger block when it is withheld already; false when nothing
-/// grew (cannot happen: the largest blocks have no lower bound to be pinned by).
-fn escalate(b: Block, counts: &[Vec<Option<PeriodCounts>>], w: &mut HashSet<Block>) -> bool {
-    if w.insert(b) {
-        return true;
-    }
+/// Withholds a pinned count, or more when it is withheld already: the same count in every
+/// period, then that count of every group and dimension in the period, then in every period, then
+/// both counts (mentions and concerns) of the theme. False when nothing grew (cannot happen: those
+/// last have no lower bound to be pinned by).
+fn escalate(c: Cell, counts: &[Vec<Option<PeriodCounts>>], w: &mut HashSet<Cell>) -> bool {
+    let (p, d, kind, g, t) = c;
     let periods = counts.first().map_or(0, Vec::len);
-    let mut grew = false;
-    for p in 0..periods {
-        grew |= w.insert((p, b.1, b.2));
+    let cells_of = |p: usize, kind: u8| -> Vec<Cell> {
+        let mut v = Vec::new();
+        for (d, dim) in counts.iter().enumerate() {
+            if let Some(Some(pc)) = dim.get(p) {
+                v.extend((0..pc.records.len()).map(|g| (p, d, kind, g, t)));
+            }
+        }
+        v
+    };
+    let mut steps: Vec<Vec<Cell>> =
+        vec![vec![c], (0..periods).map(|q| (q, d, kind, g, t)).collect(), cells_of(p, kind)];
+    steps.push((0..periods).flat_map(|q| cells_of(q, kind)).collect());
+    if kind > 0 {
+        steps.push((0..periods).flat_map(|q| cells_of(q, 3 - kind)).collect());
     }
-    if !grew && b.1 > 0 {
-        for p in 0..periods {
-            grew |= w.insert((p, 3 - b.1, b.2));
+    for step in steps {
+        let mut grew = false;
+        for x in step {
+            grew |= w.insert(x);
+        }
+        if grew {
+            return true;
         }
     }
-    grew
+    false
 }
 
-/// The blocks holding a count that the identities pin to one value above 0.
-fn pinned_blocks(counts: &[Vec<Option<PeriodCounts>>], rule: &DisclosureRule, w: &HashSet<Block>) -> Vec<Block> {
+/// The counts that the identities pin to one value above 0.
+fn pinned_cells(counts: &[Vec<Option<PeriodCounts>>], rule: &DisclosureRule, w: &HashSet<Cell>) -> Vec<Cell> {
     let mut l = Lattice::default();
-    let mut block_of: Vec<Block> = Vec::new();
-    let mut var = |l: &mut Lattice, p: Published, b: Block| {
-        block_of.push(b);
-        l.var(domain(p, rule, w.contains(&b)))
+    let mut cell_of: Vec<Cell> = Vec::new();
+    let mut var = |l: &mut Lattice, x: Published, c: Cell| {
+        cell_of.push(c);
+        l.var(domain(x, rule, w.contains(&c)))
     };
     // [d][p] → (records vars, mentions vars, concerns vars)
     let mut ids: Vec<Vec<Option<(Vec<usize>, Vec<Vec<usize>>, Vec<Vec<usize>>)>>> = Vec::new();
-    for dim in counts {
+    for (d, dim) in counts.iter().enumerate() {
         let mut per = Vec::new();
         for (p, c) in dim.iter().enumerate() {
             per.push(c.as_ref().map(|c| {
-                let rec: Vec<usize> = c.records.iter().map(|&x| var(&mut l, x, (p, 0, 0))).collect();
-                let men: Vec<Vec<usize>> = c
-                    .mentions
-                    .iter()
-                    .map(|row| row.iter().enumerate().map(|(t, &x)| var(&mut l, x, (p, 1, t))).collect())
-                    .collect();
-                let con: Vec<Vec<usize>> = c
-                    .concerns
-                    .iter()
-                    .map(|row| row.iter().enumerate().map(|(t, &x)| var(&mut l, x, (p, 2, t))).collect())
-                    .collect();
+                let rec: Vec<usize> =
+                    c.records.iter().enumerate().map(|(g, &x)| var(&mut l, x, (p, d, 0, g, 0))).collect();
+                let each = |l: &mut Lattice,
+                            var: &mut dyn FnMut(&mut Lattice, Published, Cell) -> usize,
+                            kind: u8,
+                            m: &[Vec<Published>]|
+                 -> Vec<Vec<usize>> {
+                    m.iter()
+                        .enumerate()
+                        .map(|(g, row)| row.iter().enumerate().map(|(t, &x)| var(l, x, (p, d, kind, g, t))).collect())
+                        .collect()
+                };
+                let men = each(&mut l, &mut var, 1, &c.mentions);
+                let con = each(&mut l, &mut var, 2, &c.concerns);
                 (rec, men, con)
             }));
         }
@@ -204,8 +217,8 @@ fn pinned_blocks(counts: &[Vec<Option<PeriodCounts>>], rule: &DisclosureRule, w:
     let n_vars = l.lo.len();
     let initial: Vec<(i64, i64)> = l.lo.iter().copied().zip(l.hi.iter().copied()).collect();
     // one hidden total per (period, kind, theme), shared by every dimension
-    let mut totals: BTreeMap<Block, usize> = BTreeMap::new();
-    let mut total = |l: &mut Lattice, b: Block| *totals.entry(b).or_insert_with(|| l.var((0, UNBOUNDED)));
+    let mut totals: BTreeMap<(usize, u8, usize), usize> = BTreeMap::new();
+    let mut total = |l: &mut Lattice, b: (usize, u8, usize)| *totals.entry(b).or_insert_with(|| l.var((0, UNBOUNDED)));
     for dim in &ids {
         for (p, c) in dim.iter().enumerate() {
             let Some((rec, men, con)) = c else { continue };
@@ -238,9 +251,9 @@ fn pinned_blocks(counts: &[Vec<Option<PeriodCounts>>], rule: &DisclosureRule, w:
         }
     }
     l.solve();
-    let mut out: Vec<Block> = (0..n_vars)
+    let mut out: Vec<Cell> = (0..n_vars)
         .filter(|&v| initial[v].0 < initial[v].1 && l.lo[v] == l.hi[v] && l.lo[v] > 0)
-        .map(|v| block_of[v])
+        .map(|v| cell_of[v])
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -259,6 +272,7 @@ mod tests {
             records: records.iter().map(|&v| p(v)).collect(),
             mentions: mentions.iter().map(|r| r.iter().map(|&v| p(v)).collect()).collect(),
             concerns: mentions.iter().map(|r| r.iter().map(|_| p(0)).collect()).collect(),
+            withheld: BTreeSet::new(),
         }
     }
 
@@ -270,13 +284,16 @@ mod tests {
         let b = pc(&[25; 8], &[&[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[0, 5]]);
         let mut counts = vec![vec![Some(a)], vec![Some(b)]];
         let rule = DisclosureRule::default();
-        assert!(!pinned_blocks(&counts, &rule, &HashSet::new()).is_empty(), "the attack works on the raw tables");
+        let pinned = pinned_cells(&counts, &rule, &HashSet::new());
+        assert!(pinned.contains(&(0, 0, 1, 0, 0)), "the attack works on the raw tables: {pinned:?}");
         let n = withhold(&mut counts, &rule);
         assert!(n >= 1);
         let c = counts[0][0].as_ref().unwrap();
-        assert_eq!(c.mentions[0][0].value, None, "theme 0 is withheld");
-        assert!(c.mentions.iter().all(|r| r[0].value.is_none()), "in every group");
+        assert_eq!(c.mentions[0][0].value, None, "A's cell of theme 0 is withheld");
+        assert!(c.withheld.contains(&(1, 0, 0)));
+        assert_eq!(c.mentions[1][0].value, Some(0), "a 0 stays");
         assert_eq!(c.records[0].value, Some(100), "the group sizes stay");
+        assert_eq!(c.mentions[0][1].value, Some(20), "other themes stay");
     }
 
     #[test]
@@ -285,6 +302,7 @@ mod tests {
         let b = pc(&[500, 500], &[&[120, 25], &[130, 30]]);
         let mut counts = vec![vec![Some(a.clone())], vec![Some(b.clone())]];
         assert_eq!(withhold(&mut counts, &DisclosureRule::default()), 0);
+        assert!(pinned_cells(&counts, &DisclosureRule::default(), &HashSet::new()).is_empty());
         assert_eq!(counts, vec![vec![Some(a)], vec![Some(b)]]);
     }
 }

@@ -285,6 +285,7 @@ pub fn publish_period(
         records: records.iter().map(|&r| publish(r, rule)).collect(),
         mentions: each(mentions),
         concerns: each(concerns),
+        withheld: std::collections::BTreeSet::new(),
     }
 }
 
@@ -323,6 +324,8 @@ pub struct ThemeGroupRow {
     pub z: Option<f64>,
     /// Any count of the row suppressed.
     pub suppressed: bool,
+    /// The row's counts withheld against differencing (any value may lie behind them).
+    pub withheld: Vec<&'static str>,
 }
 
 /// `theme_by_group` rows for one dimension and period, from its published counts.
@@ -356,6 +359,11 @@ pub fn theme_group_rows(
                 lift: st.and_then(|x| x.lift),
                 z: st.and_then(|x| x.z),
                 suppressed,
+                withheld: [(0u8, 0usize, "group_n"), (1, t, "theme_n"), (2, t, "concern_n")]
+                    .into_iter()
+                    .filter(|(k, th, _)| c.withheld.contains(&(*k, g, *th)))
+                    .map(|x| x.2)
+                    .collect(),
             });
         }
     }
@@ -681,8 +689,8 @@ pub struct WhoOutput {
     pub ranking: Vec<RankingRow>,
     /// What raking did.
     pub raking: RakingReport,
-    /// `theme_by_group` blocks withheld against differencing.
-    pub withheld_blocks: usize,
+    /// `theme_by_group` counts withheld against differencing.
+    pub withheld: usize,
 }
 
 /// Runs every statistic of the who-is-missing analysis.
@@ -705,7 +713,7 @@ pub fn analyse(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
                 .collect()
         })
         .collect();
-    out.withheld_blocks = differencing::withhold(&mut published, &s.disclosure);
+    out.withheld = differencing::withhold(&mut published, &s.disclosure);
     for (d, dim) in input.dimensions.iter().enumerate() {
         let names = &input.names[d];
         let c = &input.counts[d];

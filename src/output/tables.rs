@@ -291,8 +291,13 @@ pub fn theme_by_group(rows: &[ThemeGroupRow], groups: &Groups, book: &Codebook) 
             Col::new("concern_rate", "concern_n / group_n, both as published; null when suppressed", f64s(rows, |r| r.concern_rate)),
             Col::new(
                 "suppressed",
-                "group_n or theme_n is null (1-7, or withheld: every cell of a theme in a period is null when differencing the dimensions could pin one): the row's statistics are null",
+                "group_n or theme_n is null (1-7, or withheld): the row's statistics are null",
                 ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect()),
+            ),
+            Col::new(
+                "withheld",
+                "counts of the row withheld against differencing (`group_n`, `theme_n`, `concern_n`, comma-separated): null like a suppressed count, but any value, 0 included, may lie behind them; null when none",
+                strs(rows, |r| (!r.withheld.is_empty()).then(|| r.withheld.join(","))),
             ),
         ],
     }
