@@ -765,18 +765,13 @@ fn theme_ranking(t: &Table, rule: Rule, out: &mut Findings) {
     }
 }
 
-#[test]
-fn no_published_figure_gives_back_a_count() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out_dir = tmp.path().join("demo");
-    let r = unheard(&project(), &["run", "--out", out_dir.to_str().unwrap(), "-q"]);
-    assert!(r.code == 0 || r.code == 1, "demo run: {}", r.stderr);
-    let m = manifest(&out_dir);
+/// Runs the attack on every aggregate table of a run folder; panics with what it found.
+fn attack(out_dir: &std::path::Path) {
+    let m = manifest(out_dir);
     let a = &m["settings"]["analysis"];
     let rule = Rule { max: a["suppress_max"].as_i64().unwrap(), step: a["round_to"].as_i64().unwrap() };
     let alpha0 = a["alpha0"].as_f64().unwrap();
-    assert_eq!((rule.max, rule.step), (7, 5), "the demo runs under NHS Digital's rule");
-
+    assert_eq!((rule.max, rule.step), (7, 5), "the run is under NHS Digital's rule");
     let mut f = Findings::default();
     let tbg = read(&out_dir.join("theme_by_group.parquet"));
     theme_by_group(&tbg, rule, alpha0, &mut f);
@@ -803,6 +798,30 @@ fn no_published_figure_gives_back_a_count() {
         report.push_str(&format!("  e.g. {e}\n"));
     }
     eprintln!("{report}");
-    assert!(f.rounded_cells.values().map(|c| c.len()).sum::<usize>() > 1000, "the attack had cells to attack");
+    assert!(f.rounded_cells.values().map(|c| c.len()).sum::<usize>() > 100, "the attack had cells to attack");
     assert!(f.clean(), "the published tables give counts back:\n{report}");
+}
+
+#[test]
+fn no_published_figure_of_the_demo_gives_back_a_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("demo");
+    let r = unheard(&project(), &["run", "--out", out_dir.to_str().unwrap(), "-q"]);
+    assert!(r.code == 0 || r.code == 1, "demo run: {}", r.stderr);
+    attack(&out_dir);
+}
+
+#[test]
+fn no_published_figure_of_a_small_run_gives_back_a_count() {
+    // 300 records over a year: most cells are small, so suppression and differencing are the rule
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), crate::util::canonical_csv(300)).unwrap();
+    std::fs::write(
+        tmp.path().join("b.csv"),
+        "dimension,group,population\nethnicity,White,800000\nethnicity,Asian,120000\nethnicity,Black,50000\nethnicity,Mixed,20000\nsex,Female,510000\nsex,Male,490000\nage_band,16-24,150000\nage_band,25-34,180000\nage_band,75+,90000\n",
+    )
+    .unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"]);
+    assert!(r.code == 0 || r.code == 1, "run: {}", r.stderr);
+    attack(&tmp.path().join("o"));
 }
