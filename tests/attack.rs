@@ -299,7 +299,9 @@ fn differencing_verdict(l: &Lattice, initial: &[(i64, i64)], out: &mut Findings)
     }
 }
 
-fn theme_by_group(t: &Table, rule: Rule, alpha0: f64, out: &mut Findings) {
+/// `theme_by_group`, with the run's totals that `theme_ranking` publishes (`records_n`, `raw_n`)
+/// as the hidden totals of period `all`: an attacker may hold both files.
+fn theme_by_group(t: &Table, ranking: &Table, rule: Rule, alpha0: f64, out: &mut Findings) {
     let (period, dim, group, theme) =
         (col_str(t, "period"), col_str(t, "dimension"), col_str(t, "group"), col_str(t, "theme_code"));
     let (gn, tn, cn) =
@@ -436,8 +438,23 @@ fn theme_by_group(t: &Table, rule: Rule, alpha0: f64, out: &mut Findings) {
         members.entry((period[i].clone(), dim[i].clone(), theme[i].clone(), 1)).or_default().push(m);
         members.entry((period[i].clone(), dim[i].clone(), theme[i].clone(), 2)).or_default().push(c);
     }
+    let mut known: HashMap<(String, usize), Option<i64>> = HashMap::new();
+    {
+        let (measure, code, raw_n) =
+            (col_str(ranking, "measure"), col_str(ranking, "theme_code"), col_i64(ranking, "raw_n").unwrap());
+        for i in 0..measure.len() {
+            known.insert((code[i].clone(), if measure[i] == "mentions" { 1 } else { 2 }), raw_n[i]);
+        }
+        if let Some(records) = col_i64(ranking, "records_n").and_then(|r| r.first().copied()) {
+            known.insert((String::new(), 0), records);
+        }
+    }
     for ((p, _, th, kind), terms) in members {
-        let total = *totals.entry((p, th, kind)).or_insert_with(|| l.hidden());
+        let total =
+            *totals.entry((p.clone(), th.clone(), kind)).or_insert_with(|| match known.get(&(th.clone(), kind)) {
+                Some(&v) if p == "all" => l.var(rule.domain(v), None),
+                _ => l.hidden(),
+            });
         l.sums.push((terms, total));
     }
     // the months add up to `all`
@@ -774,10 +791,11 @@ fn attack(out_dir: &std::path::Path) {
     assert_eq!((rule.max, rule.step), (7, 5), "the run is under NHS Digital's rule");
     let mut f = Findings::default();
     let tbg = read(&out_dir.join("theme_by_group.parquet"));
-    theme_by_group(&tbg, rule, alpha0, &mut f);
+    let ranking = read(&out_dir.join("theme_ranking.parquet"));
+    theme_by_group(&tbg, &ranking, rule, alpha0, &mut f);
     representation(&read(&out_dir.join("representation.parquet")), rule, &mut f);
     underheard(&read(&out_dir.join("underheard_concerns.parquet")), &tbg, alpha0, &mut f);
-    theme_ranking(&read(&out_dir.join("theme_ranking.parquet")), rule, &mut f);
+    theme_ranking(&ranking, rule, &mut f);
 
     let mut report = String::new();
     for (table, cells) in &f.rounded_cells {

@@ -39,6 +39,19 @@ pub struct PeriodCounts {
     pub withheld: BTreeSet<(u8, usize, usize)>,
 }
 
+/// Totals of the whole run published elsewhere (`theme_ranking`: `records_n`, and `raw_n` per
+/// theme for mentions and concerns): an attacker holding both tables knows the hidden totals of
+/// period `all` to within their rounding, so the guard does too.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KnownTotals {
+    /// All records.
+    pub records: Option<Published>,
+    /// Records per theme.
+    pub mentions: Vec<Published>,
+    /// Records with the theme as a concern, per theme.
+    pub concerns: Vec<Published>,
+}
+
 /// One count of the table: (period, dimension, kind, group, theme).
 type Cell = (usize, usize, u8, usize, usize);
 
@@ -122,10 +135,10 @@ fn domain(p: Published, rule: &DisclosureRule, withheld: bool) -> (i64, i64) {
 
 /// Withholds, in `counts[d][p]` (None: the period is not published), every count that the
 /// identities of the table pin; returns how many counts were withheld.
-pub fn withhold(counts: &mut [Vec<Option<PeriodCounts>>], rule: &DisclosureRule) -> usize {
+pub fn withhold(counts: &mut [Vec<Option<PeriodCounts>>], known: &KnownTotals, rule: &DisclosureRule) -> usize {
     let mut withheld: HashSet<Cell> = HashSet::new();
     loop {
-        let pinned = pinned_cells(counts, rule, &withheld);
+        let pinned = pinned_cells(counts, known, rule, &withheld);
         let mut grew = false;
         for c in pinned {
             grew |= escalate(c, counts, &mut withheld);
@@ -182,7 +195,12 @@ fn escalate(c: Cell, counts: &[Vec<Option<PeriodCounts>>], w: &mut HashSet<Cell>
 }
 
 /// The counts that the identities pin to one value above 0.
-fn pinned_cells(counts: &[Vec<Option<PeriodCounts>>], rule: &DisclosureRule, w: &HashSet<Cell>) -> Vec<Cell> {
+fn pinned_cells(
+    counts: &[Vec<Option<PeriodCounts>>],
+    known: &KnownTotals,
+    rule: &DisclosureRule,
+    w: &HashSet<Cell>,
+) -> Vec<Cell> {
     let mut l = Lattice::default();
     let mut cell_of: Vec<Cell> = Vec::new();
     let mut var = |l: &mut Lattice, x: Published, c: Cell| {
@@ -218,7 +236,17 @@ fn pinned_cells(counts: &[Vec<Option<PeriodCounts>>], rule: &DisclosureRule, w: 
     let initial: Vec<(i64, i64)> = l.lo.iter().copied().zip(l.hi.iter().copied()).collect();
     // one hidden total per (period, kind, theme), shared by every dimension
     let mut totals: BTreeMap<(usize, u8, usize), usize> = BTreeMap::new();
-    let mut total = |l: &mut Lattice, b: (usize, u8, usize)| *totals.entry(b).or_insert_with(|| l.var((0, UNBOUNDED)));
+    let mut total = |l: &mut Lattice, b: (usize, u8, usize)| {
+        *totals.entry(b).or_insert_with(|| {
+            let published = match b {
+                (0, 0, _) => known.records,
+                (0, 1, t) => known.mentions.get(t).copied(),
+                (0, 2, t) => known.concerns.get(t).copied(),
+                _ => None,
+            };
+            l.var(published.map_or((0, UNBOUNDED), |p| domain(p, rule, false)))
+        })
+    };
     for dim in &ids {
         for (p, c) in dim.iter().enumerate() {
             let Some((rec, men, con)) = c else { continue };
@@ -284,9 +312,9 @@ mod tests {
         let b = pc(&[25; 8], &[&[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[0, 5]]);
         let mut counts = vec![vec![Some(a)], vec![Some(b)]];
         let rule = DisclosureRule::default();
-        let pinned = pinned_cells(&counts, &rule, &HashSet::new());
+        let pinned = pinned_cells(&counts, &KnownTotals::default(), &rule, &HashSet::new());
         assert!(pinned.contains(&(0, 0, 1, 0, 0)), "the attack works on the raw tables: {pinned:?}");
-        let n = withhold(&mut counts, &rule);
+        let n = withhold(&mut counts, &KnownTotals::default(), &rule);
         assert!(n >= 1);
         let c = counts[0][0].as_ref().unwrap();
         assert_eq!(c.mentions[0][0].value, None, "A's cell of theme 0 is withheld");
@@ -301,8 +329,9 @@ mod tests {
         let a = pc(&[400, 600], &[&[100, 20], &[150, 35]]);
         let b = pc(&[500, 500], &[&[120, 25], &[130, 30]]);
         let mut counts = vec![vec![Some(a.clone())], vec![Some(b.clone())]];
-        assert_eq!(withhold(&mut counts, &DisclosureRule::default()), 0);
-        assert!(pinned_cells(&counts, &DisclosureRule::default(), &HashSet::new()).is_empty());
+        let known = KnownTotals::default();
+        assert_eq!(withhold(&mut counts, &known, &DisclosureRule::default()), 0);
+        assert!(pinned_cells(&counts, &known, &DisclosureRule::default(), &HashSet::new()).is_empty());
         assert_eq!(counts, vec![vec![Some(a)], vec![Some(b)]]);
     }
 }

@@ -8,7 +8,7 @@
 //! of every denominator and published as their own rows with `n_missing`.
 
 use super::counts::DimCounts;
-use super::differencing::{self, PeriodCounts};
+use super::differencing::{self, KnownTotals, PeriodCounts};
 use super::stats::{
     self, chi_square_gof, disclose_count, log_odds_dirichlet, propensity_cv, relative_risk_lift, representation,
     wilson, DisclosureRule, Flag, FlagThresholds, Prior, Published, Z95,
@@ -713,7 +713,21 @@ pub fn analyse(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
                 .collect()
         })
         .collect();
-    out.withheld = differencing::withhold(&mut published, &s.disclosure);
+    // theme_ranking publishes the run's totals (records_n, raw_n): the guard counts them as known
+    let known = input.counts.first().map_or_else(KnownTotals::default, |c| {
+        let (records, _, mentions, concerns) = period_view(c, 0);
+        let per_theme = |m: &[Vec<i64>]| -> Vec<Published> {
+            (0..input.n_themes)
+                .map(|t| publish(m.iter().map(|row| row.get(t).copied().unwrap_or(0)).sum(), &s.disclosure))
+                .collect()
+        };
+        KnownTotals {
+            records: Some(publish(records.iter().sum(), &s.disclosure)),
+            mentions: per_theme(mentions),
+            concerns: per_theme(concerns),
+        }
+    });
+    out.withheld = differencing::withhold(&mut published, &known, &s.disclosure);
     for (d, dim) in input.dimensions.iter().enumerate() {
         let names = &input.names[d];
         let c = &input.counts[d];
