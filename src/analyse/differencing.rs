@@ -55,6 +55,10 @@ pub struct KnownTotals {
 /// One count of the table: (period, dimension, kind, group, theme).
 type Cell = (usize, usize, u8, usize, usize);
 
+/// The lattice variables of one dimension and period: records per group, mentions and concerns
+/// per group and theme.
+type Vars = (Vec<usize>, Vec<Vec<usize>>, Vec<Vec<usize>>);
+
 /// Intervals with sum and order identities, tightened to a fixpoint.
 #[derive(Debug, Default)]
 struct Lattice {
@@ -84,36 +88,36 @@ impl Lattice {
     }
 
     fn solve(&mut self) {
+        // the identities are read while the intervals change: take them out for the loop
+        let (sums, le) = (std::mem::take(&mut self.sums), std::mem::take(&mut self.le));
         for _ in 0..1000 {
             let mut changed = false;
-            for i in 0..self.sums.len() {
-                let total = self.sums[i].1;
-                let terms = &self.sums[i].0;
+            for (terms, total) in &sums {
                 let slo: i64 = terms.iter().map(|&t| self.lo[t]).sum();
                 let open = terms.iter().filter(|&&t| self.hi[t] >= UNBOUNDED).count();
                 let shi: i64 = terms.iter().map(|&t| self.hi[t]).filter(|&h| h < UNBOUNDED).sum();
-                changed |= self.tighten(total, slo, if open > 0 { UNBOUNDED } else { shi });
-                let (tlo, thi) = (self.lo[total], self.hi[total]);
-                for k in 0..self.sums[i].0.len() {
-                    let t = self.sums[i].0[k];
-                    let own_open = usize::from(self.hi[t] >= UNBOUNDED);
+                changed |= self.tighten(*total, slo, if open > 0 { UNBOUNDED } else { shi });
+                let (tlo, thi) = (self.lo[*total], self.hi[*total]);
+                for &t in terms {
+                    let own_open = self.hi[t] >= UNBOUNDED;
                     // the others' largest sum, or unbounded
-                    let others_hi = (open - own_open == 0).then(|| shi - if own_open == 1 { 0 } else { self.hi[t] });
+                    let others_hi =
+                        (open - usize::from(own_open) == 0).then(|| shi - if own_open { 0 } else { self.hi[t] });
                     let lo = others_hi.map_or(0, |o| tlo - o);
                     let hi = if thi >= UNBOUNDED { UNBOUNDED } else { thi - (slo - self.lo[t]) };
                     changed |= self.tighten(t, lo, hi);
                 }
             }
-            for i in 0..self.le.len() {
-                let (a, b) = self.le[i];
+            for &(a, b) in &le {
                 let (bhi, alo) = (self.hi[b], self.lo[a]);
                 changed |= self.tighten(a, i64::MIN, bhi);
                 changed |= self.tighten(b, alo, i64::MAX);
             }
             if !changed {
-                return;
+                break;
             }
         }
+        (self.sums, self.le) = (sums, le);
     }
 }
 
@@ -208,7 +212,7 @@ fn pinned_cells(
         l.var(domain(x, rule, w.contains(&c)))
     };
     // [d][p] → (records vars, mentions vars, concerns vars)
-    let mut ids: Vec<Vec<Option<(Vec<usize>, Vec<Vec<usize>>, Vec<Vec<usize>>)>>> = Vec::new();
+    let mut ids: Vec<Vec<Option<Vars>>> = Vec::new();
     for (d, dim) in counts.iter().enumerate() {
         let mut per = Vec::new();
         for (p, c) in dim.iter().enumerate() {
@@ -268,7 +272,7 @@ fn pinned_cells(
         }
         // months add up to `all` (period 0)
         if let Some(Some((rec0, men0, con0))) = dim.first() {
-            let months: Vec<&(Vec<usize>, Vec<Vec<usize>>, Vec<Vec<usize>>)> = dim.iter().skip(1).flatten().collect();
+            let months: Vec<&Vars> = dim.iter().skip(1).flatten().collect();
             for (g, &r) in rec0.iter().enumerate() {
                 l.sums.push((months.iter().map(|m| m.0[g]).collect(), r));
                 for th in 0..men0[g].len() {
