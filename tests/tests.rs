@@ -3,6 +3,7 @@
 
 mod util;
 
+mod attack;
 mod cli;
 mod corpus;
 mod fields;

@@ -1,6 +1,7 @@
 //! Analyse: every statistic, computed on polars frames. Reads no files.
 
 pub mod counts;
+pub mod differencing;
 pub mod stats;
 pub mod who;
 

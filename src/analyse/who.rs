@@ -8,6 +8,7 @@
 //! of every denominator and published as their own rows with `n_missing`.
 
 use super::counts::DimCounts;
+use super::differencing::{self, KnownTotals, PeriodCounts};
 use super::stats::{
     self, chi_square_gof, disclose_count, log_odds_dirichlet, propensity_cv, relative_risk_lift, representation,
     wilson, DisclosureRule, Flag, FlagThresholds, Prior, Published, Z95,
@@ -126,29 +127,35 @@ pub fn representation_rows(
         obs.push(0);
         pop.push(u.1);
     }
-    let covered: u64 = obs.iter().sum();
-    // shares are taken over the eligible population: the groups the baseline covers (all stated
-    // groups when the dimension has no baseline)
+    // every statistic below is computed from the published (rounded, suppressed) counts (METHODS
+    // §6): the eligible total is rounded from its unrounded value, and the chi-square and CV take
+    // the groups' published counts, so none of them says more than the counts do; one suppressed
+    // group makes the dimension's chi-square and CV null
     let has_baseline = total_pop > 0.0;
-    let n_eligible = if has_baseline { covered } else { n };
-    let shares: Vec<f64> = if total_pop > 0.0 { pop.iter().map(|p| p / total_pop).collect() } else { Vec::new() };
-    let gof = if covered > 0 && shares.len() > 1 { chi_square_gof(&obs, &shares) } else { None };
-    let cv = if covered > 0 && pop.len() > 1 { propensity_cv(&obs, &pop) } else { None };
+    let n_eligible = if has_baseline { obs.iter().sum() } else { n };
+    let stated_pub = disclose_count(n_eligible, &s.disclosure);
+    let missing_pub = disclose_count(missing, &s.disclosure);
+    let obs_pub: Option<Vec<u64>> = obs.iter().map(|&x| disclose_count(x, &s.disclosure).value).collect();
+    let shares: Vec<f64> = if has_baseline { pop.iter().map(|p| p / total_pop).collect() } else { Vec::new() };
+    let covered: u64 = obs_pub.as_ref().map_or(0, |o| o.iter().sum());
+    let gof = obs_pub.as_ref().filter(|_| covered > 0 && shares.len() > 1).and_then(|o| chi_square_gof(o, &shares));
+    let cv = obs_pub.as_ref().filter(|_| covered > 0 && pop.len() > 1).and_then(|o| propensity_cv(o, &pop));
     let dim_stats = (
         gof.as_ref().map(|g| g.statistic),
         gof.as_ref().map(|g| g.df as i64),
         gof.as_ref().map(|g| g.p_value),
         cv.as_ref().map(|c| c.cv),
     );
-    let stated_pub = disclose_count(n_eligible, &s.disclosure);
-    let missing_pub = disclose_count(missing, &s.disclosure);
     let row = |group: &str, x: u64, p: Option<f64>, contribution: Option<f64>| {
         let share_p = p.filter(|_| total_pop > 0.0).map(|p| p / total_pop);
         let eligible = !has_baseline || share_p.is_some();
-        let rep = if eligible { representation(x, n_eligible, share_p, Z95, &s.flags) } else { None };
         let published = disclose_count(x, &s.disclosure);
         // a zero count is published (0 stays 0); a suppressed count hides every statistic of its row
         let suppressed = published.suppressed || stated_pub.suppressed;
+        let rep = match (published.value, stated_pub.value) {
+            (Some(x), Some(n)) if eligible => representation(x, n, share_p, Z95, &s.flags),
+            _ => None,
+        };
         let gate = |v: Option<f64>| if suppressed { None } else { v };
         RepresentationRow {
             period: period.to_owned(),
@@ -203,38 +210,48 @@ pub struct GroupTheme {
     pub z: Option<f64>,
 }
 
+/// The rest of group `g` for theme `t`, from published counts only: the other stated groups whose
+/// group size and count are both published (a suppressed cell is left out of the numerator and
+/// its group out of the denominator). Returns (count, records).
+#[must_use]
+pub fn published_rest(
+    names: &[String],
+    records: &[Published],
+    counts: &[Vec<Published>],
+    g: usize,
+    t: usize,
+) -> (u64, u64) {
+    (0..names.len())
+        .filter(|&h| h != g && !is_absent(&names[h]))
+        .filter_map(|h| Some((counts[h][t].value?, records[h].value?)))
+        .fold((0, 0), |(b, n), (x, r)| (b + x, n + r))
+}
+
 /// Per group (stated groups only), per theme: rate interval, lift and log-odds z of `counts`
-/// (mentions or concerns) against the rest of the stated groups.
+/// (mentions or concerns) against the rest of the stated groups, all from the **published**
+/// counts (METHODS §6): a group's own suppressed cell gives `None`, and the rest is
+/// [`published_rest`], so no figure says more than the published counts do.
 #[must_use]
 pub fn group_theme_stats(
     names: &[String],
-    records: &[i64],
-    counts: &[Vec<i64>],
+    records: &[Published],
+    counts: &[Vec<Published>],
     prior: Prior,
 ) -> Vec<Vec<Option<GroupTheme>>> {
     let n_themes = counts.first().map_or(0, Vec::len);
-    let stated: Vec<usize> = (0..names.len()).filter(|&g| !is_absent(&names[g])).collect();
-    let total_records: i64 = stated.iter().map(|&g| records[g]).sum();
-    let mut total = vec![0i64; n_themes];
-    for &g in &stated {
-        for t in 0..n_themes {
-            total[t] += counts[g][t];
-        }
-    }
     (0..names.len())
         .map(|g| {
-            if is_absent(&names[g]) {
+            let Some(n_g) = records[g].value.filter(|_| !is_absent(&names[g])) else {
                 return vec![None; n_themes];
-            }
-            let y_group: Vec<f64> = counts[g].iter().map(|&c| c as f64).collect();
-            let y_rest: Vec<f64> = (0..n_themes).map(|t| (total[t] - counts[g][t]) as f64).collect();
+            };
+            let rest: Vec<(u64, u64)> = (0..n_themes).map(|t| published_rest(names, records, counts, g, t)).collect();
+            let y_group: Vec<f64> = counts[g].iter().map(|c| c.value.unwrap_or(0) as f64).collect();
+            let y_rest: Vec<f64> = rest.iter().map(|r| r.0 as f64).collect();
             let z = log_odds_dirichlet(&y_group, &y_rest, prior);
-            let n_g = records[g].max(0) as u64;
-            let n_r = (total_records - records[g]).max(0) as u64;
             (0..n_themes)
                 .map(|t| {
-                    let a = counts[g][t].max(0) as u64;
-                    let b = (total[t] - counts[g][t]).max(0) as u64;
+                    let a = counts[g][t].value?;
+                    let (b, n_r) = rest[t];
                     let rl = relative_risk_lift(a, n_g, b, n_r, Z95);
                     Some(GroupTheme {
                         rate_ci: wilson(a as f64, n_g as f64, Z95),
@@ -257,6 +274,29 @@ pub fn publish(n: i64, rule: &DisclosureRule) -> Published {
 #[must_use]
 pub fn period_view(c: &DimCounts, period: usize) -> (&[i64], &[i64], &[Vec<i64>], &[Vec<i64>]) {
     (&c.records[period], &c.respondents[period], &c.mentions[period], &c.concerns[period])
+}
+
+/// The published counts of one dimension in one period (before the differencing guard).
+#[must_use]
+pub fn publish_period(
+    records: &[i64],
+    mentions: &[Vec<i64>],
+    concerns: &[Vec<i64>],
+    rule: &DisclosureRule,
+) -> PeriodCounts {
+    let each = |m: &[Vec<i64>]| m.iter().map(|row| row.iter().map(|&c| publish(c, rule)).collect()).collect();
+    PeriodCounts {
+        records: records.iter().map(|&r| publish(r, rule)).collect(),
+        mentions: each(mentions),
+        concerns: each(concerns),
+        withheld: std::collections::BTreeSet::new(),
+    }
+}
+
+/// A share of two published counts (`None` when either is suppressed or the denominator is 0).
+fn ratio_of(num: Published, den: Published) -> Option<f64> {
+    let d = den.value.filter(|d| *d > 0)?;
+    Some(num.value? as f64 / d as f64)
 }
 
 /// One row of `theme_by_group`.
@@ -288,31 +328,27 @@ pub struct ThemeGroupRow {
     pub z: Option<f64>,
     /// Any count of the row suppressed.
     pub suppressed: bool,
+    /// The row's counts withheld against differencing (any value may lie behind them).
+    pub withheld: Vec<&'static str>,
 }
 
-/// `theme_by_group` rows for one dimension and period.
+/// `theme_by_group` rows for one dimension and period, from its published counts.
 #[must_use]
 pub fn theme_group_rows(
     period: &str,
     d: usize,
     names: &[String],
-    records: &[i64],
-    mentions: &[Vec<i64>],
-    concerns: &[Vec<i64>],
+    c: &PeriodCounts,
     s: &WhoSettings,
 ) -> Vec<ThemeGroupRow> {
-    let stats = group_theme_stats(names, records, mentions, s.prior);
+    let stats = group_theme_stats(names, &c.records, &c.mentions, s.prior);
     let mut rows = Vec::new();
     for g in 0..names.len() {
-        let group_n = publish(records[g], &s.disclosure);
-        for t in 0..mentions[g].len() {
-            let theme_n = publish(mentions[g][t], &s.disclosure);
-            let concern_n = publish(concerns[g][t], &s.disclosure);
+        let group_n = c.records[g];
+        for t in 0..c.mentions[g].len() {
+            let (theme_n, concern_n) = (c.mentions[g][t], c.concerns[g][t]);
             let suppressed = group_n.suppressed || theme_n.suppressed;
             let st = stats[g][t].filter(|_| !suppressed);
-            let rate = (!suppressed && records[g] > 0).then(|| mentions[g][t] as f64 / records[g] as f64);
-            let concern_rate = (!suppressed && !concern_n.suppressed && records[g] > 0)
-                .then(|| concerns[g][t] as f64 / records[g] as f64);
             rows.push(ThemeGroupRow {
                 period: period.to_owned(),
                 dimension: d,
@@ -321,12 +357,17 @@ pub fn theme_group_rows(
                 group_n,
                 theme_n,
                 concern_n,
-                rate,
+                rate: ratio_of(theme_n, group_n),
                 rate_ci: st.and_then(|x| x.rate_ci),
-                concern_rate,
+                concern_rate: ratio_of(concern_n, group_n).filter(|_| !suppressed),
                 lift: st.and_then(|x| x.lift),
                 z: st.and_then(|x| x.z),
                 suppressed,
+                withheld: [(0u8, 0usize, "group_n"), (1, t, "theme_n"), (2, t, "concern_n")]
+                    .into_iter()
+                    .filter(|(k, th, _)| c.withheld.contains(&(*k, g, *th)))
+                    .map(|x| x.2)
+                    .collect(),
             });
         }
     }
@@ -348,8 +389,11 @@ pub struct UnderheardRow {
     pub group_n: Published,
     /// The group's records where the theme is a concern.
     pub group_concerns: Published,
-    /// The rest's records where the theme is a concern.
-    pub rest_concerns: Published,
+    /// The rest's records where the theme is a concern: the sum of the other stated groups'
+    /// published counts ([`published_rest`]).
+    pub rest_concerns: u64,
+    /// The rest's records: the sum of the same groups' published sizes.
+    pub rest_n: u64,
     /// Log-odds z with the informative Dirichlet prior, group vs rest.
     pub z: Option<f64>,
     /// Lift with interval.
@@ -362,28 +406,28 @@ pub struct UnderheardRow {
     pub suppressed: bool,
 }
 
-/// The concerns of groups flagged `under_represented` or `below_parity`, ranked by z.
+/// The concerns of groups flagged `under_represented` or `below_parity`, ranked by z, from the
+/// published concern counts of `theme_by_group` (period `all`): one row per theme whose published
+/// count is not 0.
 #[must_use]
 pub fn underheard_rows(
     d: usize,
     names: &[String],
-    records: &[i64],
-    concerns: &[Vec<i64>],
+    c: &PeriodCounts,
     flags: &[(usize, String)],
     s: &WhoSettings,
 ) -> Vec<UnderheardRow> {
-    let stats = group_theme_stats(names, records, concerns, s.prior);
-    let n_themes = concerns.first().map_or(0, Vec::len);
-    let stated: Vec<usize> = (0..names.len()).filter(|&g| !is_absent(&names[g])).collect();
+    let stats = group_theme_stats(names, &c.records, &c.concerns, s.prior);
+    let n_themes = c.concerns.first().map_or(0, Vec::len);
     let mut out = Vec::new();
     for (g, flag) in flags {
         let g = *g;
-        let group_n = publish(records[g], &s.disclosure);
+        let group_n = c.records[g];
         let mut rows: Vec<UnderheardRow> = (0..n_themes)
-            .filter(|&t| concerns[g][t] > 0)
+            .filter(|&t| c.concerns[g][t].value != Some(0))
             .map(|t| {
-                let rest: i64 = stated.iter().filter(|&&h| h != g).map(|&h| concerns[h][t]).sum();
-                let gc = publish(concerns[g][t], &s.disclosure);
+                let gc = c.concerns[g][t];
+                let (rest_concerns, rest_n) = published_rest(names, &c.records, &c.concerns, g, t);
                 let suppressed = group_n.suppressed || gc.suppressed;
                 let st = stats[g][t].filter(|_| !suppressed);
                 let z = st.and_then(|x| x.z);
@@ -394,10 +438,11 @@ pub fn underheard_rows(
                     theme: t,
                     group_n,
                     group_concerns: gc,
-                    rest_concerns: publish(rest, &s.disclosure),
+                    rest_concerns,
+                    rest_n,
                     z,
                     lift: st.and_then(|x| x.lift),
-                    distinctive: z.is_some_and(|z| z >= 1.96) && concerns[g][t] >= 5,
+                    distinctive: z.is_some_and(|z| z >= 1.96) && gc.value.is_some_and(|v| v >= 5),
                     rank: None,
                     suppressed,
                 }
@@ -424,11 +469,15 @@ pub struct RankingRow {
     pub theme: usize,
     /// Records with the theme (published).
     pub raw_n: Published,
-    /// Raw prevalence.
+    /// All records (published): the denominator of the raw prevalence.
+    pub records_n: Published,
+    /// Raw prevalence, raw_n / records_n.
     pub raw_prevalence: Option<f64>,
-    /// Weighted prevalence.
+    /// Records raked (published): the denominator of the weighted prevalence.
+    pub raked_n: Option<Published>,
+    /// Weighted prevalence: the weighted count (in records) rounded like a count, over raked_n.
     pub weighted_prevalence: Option<f64>,
-    /// Wilson interval on n_eff.
+    /// Wilson interval on the published weighted prevalence and effective_n.
     pub weighted_ci: Option<(f64, f64)>,
     /// Raw rank (1 = most common; ties = min).
     pub raw_rank: Option<i64>,
@@ -436,10 +485,17 @@ pub struct RankingRow {
     pub weighted_rank: Option<i64>,
     /// raw_rank − weighted_rank (positive: moves up once every group counts in proportion).
     pub rank_change: Option<i64>,
-    /// Kish effective sample size of the weighted records.
+    /// Kish effective sample size of the weighted records, rounded like a count.
     pub effective_n: Option<f64>,
     /// Suppressed.
     pub suppressed: bool,
+}
+
+/// A weighted count rounded to the rule's step, as a count would be (METHODS §6): a weighted
+/// figure then pins no count more precisely than the rounding.
+fn round_weighted(x: f64, rule: &DisclosureRule) -> f64 {
+    let step = rule.round_to.max(1) as f64;
+    (x / step).round() * step
 }
 
 /// What raking did, for the manifest.
@@ -537,6 +593,15 @@ pub fn ranking(
             }
         }
     };
+    // every published figure comes from published counts: the raw prevalence from the rounded
+    // count and the rounded number of records, the weighted one from the weighted count rounded
+    // like a count over the rounded number of records raked, the interval from those and the
+    // rounded effective n, the ranks and Kendall's tau from those prevalences
+    let rule = &s.disclosure;
+    let records_n = disclose_count(n_records as u64, rule);
+    let raked_n = weights.as_ref().map(|_| disclose_count(kept.len() as u64, rule));
+    let n_eff = weights.as_ref().map(|w| round_weighted(w.n_eff, rule));
+    report.effective_n = n_eff;
     let mut rows = Vec::new();
     for (measure, concern_only) in [("mentions", false), ("concerns", true)] {
         let mut has = vec![vec![false; n_records]; n_themes];
@@ -547,39 +612,43 @@ pub fn ranking(
                 raw_count[t as usize] += 1;
             }
         }
-        let raw: Vec<f64> =
-            raw_count.iter().map(|&c| if n_records == 0 { 0.0 } else { c as f64 / n_records as f64 }).collect();
-        let weighted: Option<Vec<f64>> = weights.as_ref().map(|w| {
-            (0..n_themes)
-                .map(|t| {
-                    let num: f64 = kept.iter().zip(&w.weights).filter(|(r, _)| has[t][**r]).map(|(_, w)| w).sum();
-                    let den: f64 = w.weights.iter().sum();
-                    num / den
-                })
-                .collect()
-        });
-        let ranks = weighted.as_ref().and_then(|wv| stats::Ranking::new(&raw, wv));
+        let raw_n: Vec<Published> = raw_count.iter().map(|&c| publish(c, rule)).collect();
+        let raw: Vec<Option<f64>> = raw_n.iter().map(|&c| ratio_of(c, records_n)).collect();
+        let weighted: Vec<Option<f64>> = (0..n_themes)
+            .map(|t| {
+                let w = weights.as_ref()?;
+                let num: f64 = kept.iter().zip(&w.weights).filter(|(r, _)| has[t][**r]).map(|(_, w)| w).sum();
+                let den: f64 = w.weights.iter().sum();
+                let raked = raked_n?.value.filter(|n| *n > 0)? as f64;
+                (den > 0.0 && !raw_n[t].suppressed).then(|| round_weighted(num / den * kept.len() as f64, rule) / raked)
+            })
+            .collect();
+        // ranks over the published themes only
+        let shown: Vec<usize> = (0..n_themes).filter(|&t| raw[t].is_some()).collect();
+        let raw_shown: Vec<f64> = shown.iter().filter_map(|&t| raw[t]).collect();
+        let weighted_shown: Option<Vec<f64>> = shown.iter().map(|&t| weighted[t]).collect();
+        let ranks = weighted_shown.as_ref().and_then(|wv| stats::Ranking::new(&raw_shown, wv));
         if measure == "mentions" {
             report.kendall_tau_b = ranks.as_ref().and_then(|r| r.tau_b);
         }
-        let raw_rank = stats::rank_min_desc(&raw);
+        let raw_rank = stats::rank_min_desc(&raw_shown);
         for t in 0..n_themes {
-            let raw_n = publish(raw_count[t], &s.disclosure);
-            let suppressed = raw_n.suppressed;
-            let wp = weighted.as_ref().map(|w| w[t]);
-            let n_eff = weights.as_ref().map(|w| w.n_eff);
+            let k = shown.iter().position(|&x| x == t);
+            let wp = weighted[t];
             rows.push(RankingRow {
                 measure,
                 theme: t,
-                raw_n,
-                raw_prevalence: (!suppressed).then_some(raw[t]),
-                weighted_prevalence: wp.filter(|_| !suppressed),
-                weighted_ci: wp.zip(n_eff).and_then(|(p, n)| wilson(p * n, n, Z95)).filter(|_| !suppressed),
-                raw_rank: Some(raw_rank[t] as i64),
-                weighted_rank: ranks.as_ref().map(|r| r.rank_weighted[t] as i64),
-                rank_change: ranks.as_ref().map(|r| r.delta_rank[t]),
+                raw_n: raw_n[t],
+                records_n,
+                raw_prevalence: raw[t],
+                raked_n,
+                weighted_prevalence: wp,
+                weighted_ci: wp.zip(n_eff).and_then(|(p, n)| wilson(p * n, n, Z95)),
+                raw_rank: k.map(|k| raw_rank[k] as i64),
+                weighted_rank: k.zip(ranks.as_ref()).map(|(k, r)| r.rank_weighted[k] as i64),
+                rank_change: k.zip(ranks.as_ref()).map(|(k, r)| r.delta_rank[k]),
                 effective_n: n_eff,
-                suppressed,
+                suppressed: raw_n[t].suppressed,
             });
         }
     }
@@ -624,6 +693,8 @@ pub struct WhoOutput {
     pub ranking: Vec<RankingRow>,
     /// What raking did.
     pub raking: RakingReport,
+    /// `theme_by_group` counts withheld against differencing.
+    pub withheld: usize,
 }
 
 /// Runs every statistic of the who-is-missing analysis.
@@ -631,6 +702,36 @@ pub struct WhoOutput {
 pub fn analyse(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
     let mut out = WhoOutput::default();
     let empty = DimBaseline { population: Vec::new(), unseen: Vec::new() };
+    // the published counts of theme_by_group, guarded against differencing before any statistic
+    // is computed from them
+    let mut published: Vec<Vec<Option<PeriodCounts>>> = input
+        .counts
+        .iter()
+        .map(|c| {
+            (0..input.periods.len())
+                .map(|p| {
+                    let (records, _, mentions, concerns) = period_view(c, p);
+                    (p == 0 || records.iter().any(|&r| r != 0))
+                        .then(|| publish_period(records, mentions, concerns, &s.disclosure))
+                })
+                .collect()
+        })
+        .collect();
+    // theme_ranking publishes the run's totals (records_n, raw_n): the guard counts them as known
+    let known = input.counts.first().map_or_else(KnownTotals::default, |c| {
+        let (records, _, mentions, concerns) = period_view(c, 0);
+        let per_theme = |m: &[Vec<i64>]| -> Vec<Published> {
+            (0..input.n_themes)
+                .map(|t| publish(m.iter().map(|row| row.get(t).copied().unwrap_or(0)).sum(), &s.disclosure))
+                .collect()
+        };
+        KnownTotals {
+            records: Some(publish(records.iter().sum(), &s.disclosure)),
+            mentions: per_theme(mentions),
+            concerns: per_theme(concerns),
+        }
+    });
+    out.withheld = differencing::withhold(&mut published, &known, &s.disclosure);
     for (d, dim) in input.dimensions.iter().enumerate() {
         let names = &input.names[d];
         let c = &input.counts[d];
@@ -638,10 +739,8 @@ pub fn analyse(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
             .clone()
             .unwrap_or_else(|| DimBaseline { population: vec![None; names.len()], ..empty.clone() });
         for (p, period) in input.periods.iter().enumerate() {
-            let (records, respondents, mentions, concerns) = period_view(c, p);
-            if p > 0 && records.iter().all(|&r| r == 0) {
-                continue;
-            }
+            let Some(pc) = &published[d][p] else { continue };
+            let (_, respondents, _, _) = period_view(c, p);
             let rep = representation_rows(period, dim, names, respondents, &base, s);
             if p == 0 {
                 let flagged: Vec<(usize, String)> = rep
@@ -649,10 +748,10 @@ pub fn analyse(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
                     .filter(|r| r.flag == Flag::UnderRepresented.as_str() || r.flag == Flag::BelowParity.as_str())
                     .filter_map(|r| names.iter().position(|n| *n == r.group).map(|g| (g, r.flag.clone())))
                     .collect();
-                out.underheard.extend(underheard_rows(d, names, records, concerns, &flagged, s));
+                out.underheard.extend(underheard_rows(d, names, pc, &flagged, s));
             }
             out.representation.extend(rep);
-            out.theme_by_group.extend(theme_group_rows(period, d, names, records, mentions, concerns, s));
+            out.theme_by_group.extend(theme_group_rows(period, d, names, pc, s));
         }
     }
     let margins: Vec<(String, &[u32], Vec<Option<f64>>, Vec<String>)> = input

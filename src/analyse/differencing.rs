@@ -1,0 +1,341 @@
+//! Differencing guard for `theme_by_group`: no suppressed or rounded count may be worked back out
+//! as a total minus the other cells.
+//!
+//! METHODS §6 rounds totals independently, which avoids the secondary suppression a
+//! suppression-only regime needs, but only one total at a time. `theme_by_group` holds many totals
+//! that an attacker can set against each other: every dimension splits the same records (so the
+//! groups of each dimension add up to one hidden total, per period and per theme), the months add
+//! up to `all`, and a theme's records are within its group's (concerns within mentions). With 0
+//! published exactly and 1–7 as a range, those identities can pin a suppressed count: on the demo,
+//! 352 counts were recovered exactly this way before this guard.
+//!
+//! The guard plays that attacker on the counts about to be published: every count becomes the
+//! interval of true values its published form admits, the identities are propagated to a fixpoint
+//! (interval constraint propagation), and any count narrowed to a single value above 0 has its
+//! whole block withheld: the counts of that theme (mentions or concerns) in that period, in every
+//! dimension and group, or the group sizes of that period. If a withheld block is itself pinned,
+//! the block grows to every period, then to both counts of the theme. A withheld count is published
+//! as suppressed, so everything derived from it is null too; a block is recognisable as every cell
+//! null, and the attacker's interval for it is 0..∞.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use super::stats::{DisclosureRule, Published};
+
+const UNBOUNDED: i64 = i64::MAX / 4;
+
+/// The published counts of one dimension in one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodCounts {
+    /// Records per group.
+    pub records: Vec<Published>,
+    /// Records mentioning each theme, per group.
+    pub mentions: Vec<Vec<Published>>,
+    /// Records where each theme is a concern, per group.
+    pub concerns: Vec<Vec<Published>>,
+    /// Counts withheld against differencing, as (kind, group, theme): kind 0 = the group's
+    /// records (theme 0), 1 = mentions, 2 = concerns. Published null like a suppressed count, but
+    /// any value (0 included) may lie behind them.
+    pub withheld: BTreeSet<(u8, usize, usize)>,
+}
+
+/// Totals of the whole run published elsewhere (`theme_ranking`: `records_n`, and `raw_n` per
+/// theme for mentions and concerns): an attacker holding both tables knows the hidden totals of
+/// period `all` to within their rounding, so the guard does too.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KnownTotals {
+    /// All records.
+    pub records: Option<Published>,
+    /// Records per theme.
+    pub mentions: Vec<Published>,
+    /// Records with the theme as a concern, per theme.
+    pub concerns: Vec<Published>,
+}
+
+/// One count of the table: (period, dimension, kind, group, theme).
+type Cell = (usize, usize, u8, usize, usize);
+
+/// The lattice variables of one dimension and period: records per group, mentions and concerns
+/// per group and theme.
+type Vars = (Vec<usize>, Vec<Vec<usize>>, Vec<Vec<usize>>);
+
+/// Intervals with sum and order identities, tightened to a fixpoint.
+#[derive(Debug, Default)]
+struct Lattice {
+    lo: Vec<i64>,
+    hi: Vec<i64>,
+    sums: Vec<(Vec<usize>, usize)>,
+    le: Vec<(usize, usize)>,
+}
+
+impl Lattice {
+    fn var(&mut self, (lo, hi): (i64, i64)) -> usize {
+        self.lo.push(lo);
+        self.hi.push(hi);
+        self.lo.len() - 1
+    }
+
+    fn tighten(&mut self, v: usize, lo: i64, hi: i64) -> bool {
+        let before = (self.lo[v], self.hi[v]);
+        self.lo[v] = self.lo[v].max(lo);
+        self.hi[v] = self.hi[v].min(hi);
+        // the true counts satisfy every identity, so the interval never empties; guard anyway
+        if self.lo[v] > self.hi[v] {
+            (self.lo[v], self.hi[v]) = before;
+            return false;
+        }
+        before != (self.lo[v], self.hi[v])
+    }
+
+    fn solve(&mut self) {
+        // the identities are read while the intervals change: take them out for the loop
+        let (sums, le) = (std::mem::take(&mut self.sums), std::mem::take(&mut self.le));
+        for _ in 0..1000 {
+            let mut changed = false;
+            for (terms, total) in &sums {
+                let slo: i64 = terms.iter().map(|&t| self.lo[t]).sum();
+                let open = terms.iter().filter(|&&t| self.hi[t] >= UNBOUNDED).count();
+                let shi: i64 = terms.iter().map(|&t| self.hi[t]).filter(|&h| h < UNBOUNDED).sum();
+                changed |= self.tighten(*total, slo, if open > 0 { UNBOUNDED } else { shi });
+                let (tlo, thi) = (self.lo[*total], self.hi[*total]);
+                for &t in terms {
+                    let own_open = self.hi[t] >= UNBOUNDED;
+                    // the others' largest sum, or unbounded
+                    let others_hi =
+                        (open - usize::from(own_open) == 0).then(|| shi - if own_open { 0 } else { self.hi[t] });
+                    let lo = others_hi.map_or(0, |o| tlo - o);
+                    let hi = if thi >= UNBOUNDED { UNBOUNDED } else { thi - (slo - self.lo[t]) };
+                    changed |= self.tighten(t, lo, hi);
+                }
+            }
+            for &(a, b) in &le {
+                let (bhi, alo) = (self.hi[b], self.lo[a]);
+                changed |= self.tighten(a, i64::MIN, bhi);
+                changed |= self.tighten(b, alo, i64::MAX);
+            }
+            if !changed {
+                break;
+            }
+        }
+        (self.sums, self.le) = (sums, le);
+    }
+}
+
+/// The true counts a published count admits: 0 exactly, 1..=suppress_max when suppressed, the
+/// values that round to it otherwise; 0..∞ when withheld.
+fn domain(p: Published, rule: &DisclosureRule, withheld: bool) -> (i64, i64) {
+    if withheld {
+        return (0, UNBOUNDED);
+    }
+    let max = i64::try_from(rule.suppress_max).unwrap_or(UNBOUNDED);
+    let step = i64::try_from(rule.round_to.max(1)).unwrap_or(1);
+    match p.value.map(|v| i64::try_from(v).unwrap_or(UNBOUNDED)) {
+        None if rule.suppress_zero => (0, max),
+        None => (1, max),
+        Some(0) if !rule.suppress_zero => (0, 0),
+        Some(v) => ((v - step / 2).max(max + 1), v + (step - 1) - step / 2),
+    }
+}
+
+/// Withholds, in `counts[d][p]` (None: the period is not published), every count that the
+/// identities of the table pin; returns how many counts were withheld.
+pub fn withhold(counts: &mut [Vec<Option<PeriodCounts>>], known: &KnownTotals, rule: &DisclosureRule) -> usize {
+    let mut withheld: HashSet<Cell> = HashSet::new();
+    loop {
+        let pinned = pinned_cells(counts, known, rule, &withheld);
+        let mut grew = false;
+        for c in pinned {
+            grew |= escalate(c, counts, &mut withheld);
+        }
+        if !grew {
+            break;
+        }
+    }
+    let hide = Published { value: None, suppressed: true };
+    for &(p, d, kind, g, t) in &withheld {
+        let Some(c) = counts.get_mut(d).and_then(|x| x.get_mut(p)).and_then(Option::as_mut) else { continue };
+        match kind {
+            0 => c.records[g] = hide,
+            1 => c.mentions[g][t] = hide,
+            _ => c.concerns[g][t] = hide,
+        }
+        c.withheld.insert((kind, g, t));
+    }
+    withheld.len()
+}
+
+/// Withholds a pinned count, or more when it is withheld already: the same count in every
+/// period, then that count of every group and dimension in the period, then in every period, then
+/// both counts (mentions and concerns) of the theme. False when nothing grew (cannot happen: those
+/// last have no lower bound to be pinned by).
+fn escalate(c: Cell, counts: &[Vec<Option<PeriodCounts>>], w: &mut HashSet<Cell>) -> bool {
+    let (p, d, kind, g, t) = c;
+    let periods = counts.first().map_or(0, Vec::len);
+    let cells_of = |p: usize, kind: u8| -> Vec<Cell> {
+        let mut v = Vec::new();
+        for (d, dim) in counts.iter().enumerate() {
+            if let Some(Some(pc)) = dim.get(p) {
+                v.extend((0..pc.records.len()).map(|g| (p, d, kind, g, t)));
+            }
+        }
+        v
+    };
+    let mut steps: Vec<Vec<Cell>> =
+        vec![vec![c], (0..periods).map(|q| (q, d, kind, g, t)).collect(), cells_of(p, kind)];
+    steps.push((0..periods).flat_map(|q| cells_of(q, kind)).collect());
+    if kind > 0 {
+        steps.push((0..periods).flat_map(|q| cells_of(q, 3 - kind)).collect());
+    }
+    for step in steps {
+        let mut grew = false;
+        for x in step {
+            grew |= w.insert(x);
+        }
+        if grew {
+            return true;
+        }
+    }
+    false
+}
+
+/// The counts that the identities pin to one value above 0.
+fn pinned_cells(
+    counts: &[Vec<Option<PeriodCounts>>],
+    known: &KnownTotals,
+    rule: &DisclosureRule,
+    w: &HashSet<Cell>,
+) -> Vec<Cell> {
+    let mut l = Lattice::default();
+    let mut cell_of: Vec<Cell> = Vec::new();
+    let mut var = |l: &mut Lattice, x: Published, c: Cell| {
+        cell_of.push(c);
+        l.var(domain(x, rule, w.contains(&c)))
+    };
+    // [d][p] → (records vars, mentions vars, concerns vars)
+    let mut ids: Vec<Vec<Option<Vars>>> = Vec::new();
+    for (d, dim) in counts.iter().enumerate() {
+        let mut per = Vec::new();
+        for (p, c) in dim.iter().enumerate() {
+            per.push(c.as_ref().map(|c| {
+                let rec: Vec<usize> =
+                    c.records.iter().enumerate().map(|(g, &x)| var(&mut l, x, (p, d, 0, g, 0))).collect();
+                let each = |l: &mut Lattice,
+                            var: &mut dyn FnMut(&mut Lattice, Published, Cell) -> usize,
+                            kind: u8,
+                            m: &[Vec<Published>]|
+                 -> Vec<Vec<usize>> {
+                    m.iter()
+                        .enumerate()
+                        .map(|(g, row)| row.iter().enumerate().map(|(t, &x)| var(l, x, (p, d, kind, g, t))).collect())
+                        .collect()
+                };
+                let men = each(&mut l, &mut var, 1, &c.mentions);
+                let con = each(&mut l, &mut var, 2, &c.concerns);
+                (rec, men, con)
+            }));
+        }
+        ids.push(per);
+    }
+    let n_vars = l.lo.len();
+    let initial: Vec<(i64, i64)> = l.lo.iter().copied().zip(l.hi.iter().copied()).collect();
+    // one hidden total per (period, kind, theme), shared by every dimension
+    let mut totals: BTreeMap<(usize, u8, usize), usize> = BTreeMap::new();
+    let mut total = |l: &mut Lattice, b: (usize, u8, usize)| {
+        *totals.entry(b).or_insert_with(|| {
+            let published = match b {
+                (0, 0, _) => known.records,
+                (0, 1, t) => known.mentions.get(t).copied(),
+                (0, 2, t) => known.concerns.get(t).copied(),
+                _ => None,
+            };
+            l.var(published.map_or((0, UNBOUNDED), |p| domain(p, rule, false)))
+        })
+    };
+    for dim in &ids {
+        for (p, c) in dim.iter().enumerate() {
+            let Some((rec, men, con)) = c else { continue };
+            let t = total(&mut l, (p, 0, 0));
+            l.sums.push((rec.clone(), t));
+            let n_themes = men.first().map_or(0, Vec::len);
+            for th in 0..n_themes {
+                let t = total(&mut l, (p, 1, th));
+                l.sums.push((men.iter().map(|row| row[th]).collect(), t));
+                let t = total(&mut l, (p, 2, th));
+                l.sums.push((con.iter().map(|row| row[th]).collect(), t));
+            }
+            for (g, &r) in rec.iter().enumerate() {
+                for th in 0..n_themes {
+                    l.le.push((men[g][th], r));
+                    l.le.push((con[g][th], men[g][th]));
+                }
+            }
+        }
+        // months add up to `all` (period 0)
+        if let Some(Some((rec0, men0, con0))) = dim.first() {
+            let months: Vec<&Vars> = dim.iter().skip(1).flatten().collect();
+            for (g, &r) in rec0.iter().enumerate() {
+                l.sums.push((months.iter().map(|m| m.0[g]).collect(), r));
+                for th in 0..men0[g].len() {
+                    l.sums.push((months.iter().map(|m| m.1[g][th]).collect(), men0[g][th]));
+                    l.sums.push((months.iter().map(|m| m.2[g][th]).collect(), con0[g][th]));
+                }
+            }
+        }
+    }
+    l.solve();
+    let mut out: Vec<Cell> = (0..n_vars)
+        .filter(|&v| initial[v].0 < initial[v].1 && l.lo[v] == l.hi[v] && l.lo[v] > 0)
+        .map(|v| cell_of[v])
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyse::stats::disclose_count;
+
+    fn pc(records: &[u64], mentions: &[&[u64]]) -> PeriodCounts {
+        let rule = DisclosureRule::default();
+        let p = |v: u64| disclose_count(v, &rule);
+        PeriodCounts {
+            records: records.iter().map(|&v| p(v)).collect(),
+            mentions: mentions.iter().map(|r| r.iter().map(|&v| p(v)).collect()).collect(),
+            concerns: mentions.iter().map(|r| r.iter().map(|_| p(0)).collect()).collect(),
+            withheld: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn a_suppressed_count_pinned_by_two_dimensions_is_withheld() {
+        // theme 0: 7 mentions. Dimension A: one group of 7 (suppressed) and one of 0; dimension B:
+        // seven groups of 1 (each suppressed): at least 7 in total, so A's cell is exactly 7.
+        let a = pc(&[100, 100], &[&[7, 20], &[0, 20]]);
+        let b = pc(&[25; 8], &[&[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[0, 5]]);
+        let mut counts = vec![vec![Some(a)], vec![Some(b)]];
+        let rule = DisclosureRule::default();
+        let pinned = pinned_cells(&counts, &KnownTotals::default(), &rule, &HashSet::new());
+        assert!(pinned.contains(&(0, 0, 1, 0, 0)), "the attack works on the raw tables: {pinned:?}");
+        let n = withhold(&mut counts, &KnownTotals::default(), &rule);
+        assert!(n >= 1);
+        let c = counts[0][0].as_ref().unwrap();
+        assert_eq!(c.mentions[0][0].value, None, "A's cell of theme 0 is withheld");
+        assert!(c.withheld.contains(&(1, 0, 0)));
+        assert_eq!(c.mentions[1][0].value, Some(0), "a 0 stays");
+        assert_eq!(c.records[0].value, Some(100), "the group sizes stay");
+        assert_eq!(c.mentions[0][1].value, Some(20), "other themes stay");
+    }
+
+    #[test]
+    fn large_counts_are_left_alone() {
+        let a = pc(&[400, 600], &[&[100, 20], &[150, 35]]);
+        let b = pc(&[500, 500], &[&[120, 25], &[130, 30]]);
+        let mut counts = vec![vec![Some(a.clone())], vec![Some(b.clone())]];
+        let known = KnownTotals::default();
+        assert_eq!(withhold(&mut counts, &known, &DisclosureRule::default()), 0);
+        assert!(pinned_cells(&counts, &known, &DisclosureRule::default(), &HashSet::new()).is_empty());
+        assert_eq!(counts, vec![vec![Some(a)], vec![Some(b)]]);
+    }
+}
