@@ -324,15 +324,17 @@ fn cases() -> Vec<Case> {
             .field_issues(&["field_too_long"])
             .check(|_, o| expect("an overlong optional field costs the field: 3 records", records(o) == 3)),
         // ---- fields
-        case("csv_rating_off_the_scale_keeps_both_comments", csv(format!(
+        case("csv_rating_off_the_scale_keeps_both_comments", csv(
             "response_id,received_date,what_good,could_improve,rating\nP1,2025-03-01,Kind staff,Shorter waits,7\nP2,2025-03-01,Clean,Parking,2\n"
-        )), &["run", "p.toml", "--out", "o", "-q"], 1)
+                .to_owned()
+        ), &["run", "p.toml", "--out", "o", "-q"], 1)
         .field_issues(&["invalid_rating"])
         .setup(|dir| two_text_pipeline(dir, ""))
         .check(|_, o| expect("4 records: both comments of the response with rating 7 kept", records(o) == 4)),
-        case("csv_rating_off_the_scale_quarantined_on_request", csv(format!(
+        case("csv_rating_off_the_scale_quarantined_on_request", csv(
             "response_id,received_date,what_good,could_improve,rating\nP1,2025-03-01,Kind staff,Shorter waits,7\nP2,2025-03-01,Clean,Parking,2\n"
-        )), &["run", "p.toml", "--out", "o", "-q"], 1)
+                .to_owned()
+        ), &["run", "p.toml", "--out", "o", "-q"], 1)
         .quarantine(&["invalid_rating"])
         .setup(|dir| two_text_pipeline(dir, "[source.on_invalid]\nrating = \"quarantine\"\n"))
         .check(|_, o| expect("2 records", records(o) == 2)),

@@ -84,7 +84,7 @@ impl AgeBand {
 #[must_use]
 pub fn bands_in<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<AgeBand> {
     let mut out: Vec<AgeBand> = values.into_iter().filter_map(AgeBand::parse).collect();
-    out.sort_by(|a, b| (a.lo, a.hi.is_none(), a.hi).cmp(&(b.lo, b.hi.is_none(), b.hi)));
+    out.sort_by_key(|b| (b.lo, b.hi.is_none(), b.hi));
     out.dedup();
     out
 }
