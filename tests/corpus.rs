@@ -397,6 +397,9 @@ fn cases() -> Vec<Case> {
             .quarantine(&[WRONG_TYPE]),
         case("jsonl_text_is_an_array", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":["a","b"]}"#]))], &run_input("f.jsonl"), 1)
             .quarantine(&[WRONG_TYPE]),
+        case("jsonl_text_is_a_boolean", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":true}"#, J_OK2]))], &run_input("f.jsonl"), 1)
+            .quarantine(&[WRONG_TYPE])
+            .check(|_, o| expect("true is not coded as text: 2 records", records(o) == 2)),
         case("jsonl_demographic_is_an_object", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":"kind","ethnicity":{"code":"A"}}"#]))], &run_input("f.jsonl"), 1)
             .field_issues(&[WRONG_TYPE])
             .check(|_, o| expect("both records kept", records(o) == 2)),

@@ -89,7 +89,7 @@ fn cell(v: Option<&Value>) -> Cell {
         Some(Value::String(s)) if s.is_empty() => Cell::Empty,
         Some(Value::String(s)) => Cell::Text(s.clone()),
         Some(Value::Number(n)) => n.as_f64().map_or_else(|| Cell::Text(n.to_string()), Cell::Number),
-        Some(Value::Bool(b)) => Cell::Text(b.to_string()),
+        Some(Value::Bool(b)) => Cell::Bool(*b),
         // an object or array is never a value: the mapper reports it (`wrong_type`)
         Some(other) => Cell::Structured(other.to_string()),
     }

@@ -418,7 +418,7 @@ impl Mapper {
             }
             let problem = match self.checked(&row.cells, i) {
                 Err(p) => Some(p),
-                Ok(Cell::Number(_) | Cell::Date(_)) if role == Role::Text => {
+                Ok(Cell::Number(_) | Cell::Date(_) | Cell::Bool(_)) if role == Role::Text => {
                     Some((Reason::WrongType, format!("{} where free text was expected", c.type_name())))
                 }
                 Ok(_) => None,
@@ -467,6 +467,9 @@ impl Mapper {
                         ),
                     },
                     Ok(Cell::Structured(_)) => (None, None),
+                    Ok(Cell::Bool(b)) => {
+                        (None, Some((OnInvalid::Quarantine, Reason::InvalidDate, format!("{b} is not a date"))))
+                    }
                 };
                 let problem = problem.or_else(|| {
                     date.filter(|d| !self.window.contains(*d)).map(|d| {

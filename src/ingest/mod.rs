@@ -37,6 +37,9 @@ pub enum Cell {
     Number(f64),
     /// A date from a typed format (Parquet, Excel date cells).
     Date(NaiveDate),
+    /// A true/false value from a typed format (JSON, Excel): read as `true`/`false` where a
+    /// value is wanted, never as free text.
+    Bool(bool),
     /// A value that is not a scalar (a JSON object or array), as JSON text: never a
     /// usable value; the mapper reports it as a `wrong_type` field issue.
     Structured(String),
@@ -51,6 +54,7 @@ impl Cell {
             Cell::Text(s) => Some(s.clone()),
             Cell::Number(n) => Some(format_number(*n)),
             Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
+            Cell::Bool(b) => Some(b.to_string()),
             Cell::Structured(_) => None,
         }
     }
@@ -72,6 +76,7 @@ impl Cell {
             Cell::Text(_) => "text",
             Cell::Number(_) => "a number",
             Cell::Date(_) => "a date",
+            Cell::Bool(_) => "a true/false value",
             Cell::Structured(_) => "an object or array",
         }
     }

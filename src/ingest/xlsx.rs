@@ -56,7 +56,7 @@ fn cell(c: &Data) -> Cell {
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
         Data::Int(n) => Cell::Number(*n as f64),
         Data::Float(f) => Cell::Number(*f),
-        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::Bool(b) => Cell::Bool(*b),
         Data::DateTime(d) => {
             let (y, m, day, ..) = d.to_ymd_hms_milli();
             chrono::NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(day))
