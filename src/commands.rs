@@ -526,7 +526,10 @@ pub fn people(args: &crate::cli::PeopleArgs, messages: &Messages) -> Result<Exit
     let ingested = crate::ingest::ingest(&settings)?;
     let bands = pipeline::age_bands(&settings, baseline.as_ref(), &ingested.records);
     let harmoniser = pipeline::harmoniser(&settings, &bands)?;
-    let (_, values) = pipeline::group_records(&harmoniser, &settings.dimensions, &ingested.records);
+    let (_, raw_values) = pipeline::group_records(&harmoniser, &settings.dimensions, &ingested.records);
+    // what is shown is what may be published: personal data redacted, dates of birth as [DOB];
+    // a value that needed redacting is no category to map, so it stays out of the snippet
+    let values = pipeline::publishable(&raw_values, &settings.dimensions, &crate::text::redact::Redactor::new());
     let mut out = vec![format!("{} records from {} source(s)", ingested.records.len(), settings.sources.len())];
     let mut snippet = vec![
         SNIPPET_HEADER.to_owned(),
@@ -543,16 +546,32 @@ pub fn people(args: &crate::cli::PeopleArgs, messages: &Messages) -> Result<Exit
             head.push_str(&format!(" (age bands from the {}: {})", bands.from, labels.join(", ")));
         }
         out.push(head);
-        for (raw, group, n) in vals {
-            let note = if harmoniser.is_off_band(d, group) { "  (outside the bands in force)" } else { "" };
-            out.push(format!("  {:?} → {group}  {n}{note}", raw.as_deref().unwrap_or("")));
+        let mut shown: Vec<(&str, &str, u64)> = Vec::new();
+        for (safe, group, n) in vals {
+            let safe = safe.as_deref().unwrap_or("");
+            match shown.iter_mut().find(|(s, g, _)| *s == safe && *g == group.as_str()) {
+                Some(entry) => entry.2 += n,
+                None => shown.push((safe, group, *n)),
+            }
         }
-        let unmapped: Vec<_> = vals.iter().filter(|v| v.1 == UNMAPPED).collect();
+        for (safe, group, n) in shown {
+            let note = if harmoniser.is_off_band(d, group) { "  (outside the bands in force)" } else { "" };
+            out.push(format!("  {safe:?} → {group}  {n}{note}"));
+        }
+        let unmapped: Vec<_> = vals.iter().zip(&raw_values[d]).filter(|(v, _)| v.1 == UNMAPPED).collect();
         if !unmapped.is_empty() {
             snippet.push(String::new());
             snippet.push(format!("[people.map.{dim}]"));
-            for (raw, _, n) in unmapped {
+            let mut personal = 0;
+            for ((safe, _, n), (raw, _, _)) in unmapped {
+                if safe != raw {
+                    personal += n;
+                    continue;
+                }
                 snippet.push(format!("{} = \"unmapped\"  # {n} record(s)", toml_string(raw.as_deref().unwrap_or(""))));
+            }
+            if personal > 0 {
+                snippet.push(format!("# {personal} record(s) hold personal data here, not a group: left out"));
             }
         }
     }

@@ -326,3 +326,32 @@ fn unmapped_values_are_redacted_where_they_are_published() {
     assert!(!text.contains("example.org") && text.contains("[EMAIL]"), "{text}");
     assert!(!r.stderr.contains("example.org"));
 }
+
+/// `unheard people` shows what may be published: a date of birth in the age column is `[DOB]`,
+/// personal data typed into a demographic column is redacted (the snippet offers the redacted
+/// value, which is what a mapping would meet).
+#[test]
+fn people_shows_no_personal_data_and_leaves_it_out_of_the_snippet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..40 {
+        let (age, rel) = match i % 4 {
+            0 => ("1984-07-21", "Muslim"),
+            1 => ("34", "call 07700 900123"),
+            2 => ("25-34", "Pastafarian"),
+            _ => ("40", "Christian"),
+        };
+        csv.push_str(&row(i, ["Female", "", age, "White", "", rel, ""]));
+    }
+    write(tmp.path(), "f.csv", &csv);
+    let r = unheard(tmp.path(), &["people", "--input", "f.csv", "--snippet", "map.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let snippet = std::fs::read_to_string(tmp.path().join("map.toml")).unwrap();
+    for shown in [&r.stdout, &r.stderr, &snippet] {
+        assert!(!shown.contains("1984") && !shown.contains("900123"), "personal data shown: {shown}");
+    }
+    assert!(r.stdout.contains("\"[DOB]\""), "{}", r.stdout);
+    assert!(snippet.contains("\"Pastafarian\" = \"unmapped\""), "{snippet}");
+    // redacted at ingest: the placeholder is what a mapping would meet
+    assert!(snippet.contains("\"call [PHONE]\" = \"unmapped\""), "{snippet}");
+}
