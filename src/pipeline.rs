@@ -441,6 +441,22 @@ fn field_issues(settings: &Settings, ingested: &ingest::Ingested, groups: &Group
     out
 }
 
+/// Counts of what disclosure control held back, for the manifest.
+#[derive(Debug, Serialize)]
+struct DisclosureReport {
+    /// counts from 1 to this are suppressed
+    suppress_max: u64,
+    /// other counts are rounded to a multiple of this
+    round_to: u64,
+    /// theme_by_group rows with a count suppressed
+    theme_by_group_rows_suppressed: u64,
+    /// theme_by_group counts withheld so that no suppressed count can be worked back by
+    /// differencing (named in the rows' `withheld` column)
+    theme_by_group_counts_withheld: u64,
+    /// representation rows with a count suppressed
+    representation_rows_suppressed: u64,
+}
+
 #[derive(Debug, Serialize)]
 struct TableEntry {
     name: String,
@@ -504,6 +520,8 @@ struct Manifest<'a> {
     baseline_unused: Vec<String>,
     /// what raking did for theme_ranking
     raking: analyse::who::RakingReport,
+    /// what disclosure control held back from the published tables
+    disclosure: DisclosureReport,
     tables: Vec<TableEntry>,
     /// wall time of each stage in milliseconds (the only part that differs between runs)
     timings_ms: BTreeMap<&'static str, u64>,
@@ -693,6 +711,13 @@ fn run_in_pool(
         people: PeopleReport { age_bands: &bands, unmapped_share, warnings: people_warnings },
         baseline_unused: who_unused,
         raking: who.raking.clone(),
+        disclosure: DisclosureReport {
+            suppress_max: settings.analysis.suppress_max,
+            round_to: settings.analysis.round_to,
+            theme_by_group_rows_suppressed: who.theme_by_group.iter().filter(|r| r.suppressed).count() as u64,
+            theme_by_group_counts_withheld: who.theme_by_group.iter().map(|r| r.withheld.len() as u64).sum(),
+            representation_rows_suppressed: who.representation.iter().filter(|r| r.suppressed).count() as u64,
+        },
         tables: entries,
         timings_ms: timings,
     };

@@ -222,6 +222,12 @@ fn demo_pipeline_runs_over_every_sample_format() {
         checked += 1;
     }
     assert!(checked >= 3, "planted concerns of under-heard groups checked: {checked}");
+    // the manifest counts what disclosure control held back, as the table names it
+    let tbg = crate::who::read(&out.join("theme_by_group.parquet"));
+    let withheld = tbg["withheld"].as_string::<i32>();
+    let named: u64 = withheld.iter().flatten().map(|w| w.split(',').count() as u64).sum();
+    assert!(named > 0, "the demo withholds counts against differencing");
+    assert_eq!(m["disclosure"]["theme_by_group_counts_withheld"], named, "{}", m["disclosure"]);
     let dims: Vec<String> =
         m["settings"]["dimensions"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_owned()).collect();
     assert!(dims.contains(&"community_group".to_owned()) && dims.contains(&"language".to_owned()));
