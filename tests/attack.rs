@@ -286,6 +286,27 @@ impl Lattice {
 }
 
 /// Attack 3's verdict on the published variables.
+impl Lattice {
+    /// Each count of period `all` is the sum of the same count over the months: entries are
+    /// (the count's name without its period, whether the period is `all`, its variable).
+    fn months_add_up(&mut self, entries: impl Iterator<Item = (String, bool, usize)>) {
+        let mut months: BTreeMap<String, (Option<usize>, Vec<usize>)> = BTreeMap::new();
+        for (key, is_all, v) in entries {
+            let e = months.entry(key).or_default();
+            if is_all {
+                e.0 = Some(v);
+            } else {
+                e.1.push(v);
+            }
+        }
+        for (all, parts) in months.into_values() {
+            if let Some(all) = all {
+                self.sums.push((parts, all));
+            }
+        }
+    }
+}
+
 fn differencing_verdict(l: &Lattice, initial: &[(i64, i64)], out: &mut Findings) {
     for (v, name) in l.name.iter().enumerate() {
         let Some((table, cell)) = name else { continue };
@@ -458,22 +479,10 @@ fn theme_by_group(t: &Table, ranking: &Table, rule: Rule, alpha0: f64, out: &mut
         l.sums.push((terms, total));
     }
     // the months add up to `all`
-    let mut months: BTreeMap<(String, usize), (Option<usize>, Vec<usize>)> = BTreeMap::new();
-    for ((c, key), &v) in &ids {
+    l.months_add_up(ids.iter().map(|((c, key), &v)| {
         let (p, rest) = key.split_once('/').unwrap();
-        let kind = ["group_n", "theme_n", "concern_n"].iter().position(|x| x == c).unwrap();
-        let e = months.entry((rest.to_owned(), kind)).or_default();
-        if p == "all" {
-            e.0 = Some(v);
-        } else {
-            e.1.push(v);
-        }
-    }
-    for (_, (all, parts)) in months {
-        if let Some(all) = all {
-            l.sums.push((parts, all));
-        }
-    }
+        (format!("{c} {rest}"), p == "all", v)
+    }));
     let initial: Vec<(i64, i64)> = l.lo.iter().copied().zip(l.hi.iter().copied()).collect();
     l.solve();
     differencing_verdict(&l, &initial, out);
@@ -608,22 +617,11 @@ fn representation(t: &Table, rule: Rule, out: &mut Findings) {
         all.push(m);
         l.sums.push((all, total));
     }
-    let mut months: BTreeMap<String, (Option<usize>, Vec<usize>)> = BTreeMap::new();
-    for (key, &v) in &ids {
+    l.months_add_up(ids.iter().map(|(key, &v)| {
         let (c, rest) = key.split_once(' ').unwrap();
         let (p, rest) = rest.split_once('/').unwrap();
-        let e = months.entry(format!("{c} {rest}")).or_default();
-        if p == "all" {
-            e.0 = Some(v);
-        } else {
-            e.1.push(v);
-        }
-    }
-    for (_, (all, parts)) in months {
-        if let Some(all) = all {
-            l.sums.push((parts, all));
-        }
-    }
+        (format!("{c} {rest}"), p == "all", v)
+    }));
     let initial: Vec<(i64, i64)> = l.lo.iter().copied().zip(l.hi.iter().copied()).collect();
     l.solve();
     differencing_verdict(&l, &initial, out);
