@@ -796,6 +796,23 @@ fn analyse_who(
             |d, raw| harmoniser.group(d, Some(raw), None),
             bs.sum_duplicates,
         )?;
+        // a baseline band that fits no band in force would take a share of the population no
+        // record can match: every ratio of the dimension would be off
+        for (d, pop) in pops.groups.iter().enumerate() {
+            if let Some((g, (_, line))) = pop.iter().find(|(g, _)| harmoniser.is_off_band(d, g)) {
+                let bands: Vec<&str> = harmoniser.bands().iter().map(|b| b.label.as_str()).collect();
+                return Err(BaselineError::Check {
+                    path: bs.path.clone(),
+                    message: format!(
+                        "line {line}: {} group {g:?} fits none of the age bands in force ({}): give the \
+                         baseline in those bands, or leave [people] age_bands unset to use the baseline's own",
+                        groups.dimensions[d],
+                        bands.join(", ")
+                    ),
+                }
+                .into());
+            }
+        }
         // the groups records have: stated, and inside the bands in force
         let present: Vec<Vec<(String, u64)>> = (0..groups.dimensions.len())
             .map(|d| {
