@@ -433,7 +433,28 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
     if let Some(kind) = crate::files::not_a_file(path) {
         return Err(IngestError::NotAFile { path: path.to_path_buf(), kind });
     }
-    std::fs::read(path).map_err(|e| IngestError::Io { path: path.to_path_buf(), source: e })
+    let io = |e| IngestError::Io { path: path.to_path_buf(), source: e };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_INPUT_BYTES {
+        return Err(too_big(path, "is"));
+    }
+    std::fs::read(path).map_err(io)
+}
+
+/// The most one input may hold (after gunzip): a run holds every record in memory until the
+/// pipeline streams, so a larger file — or a gzip bomb — is refused at once rather than read
+/// until memory runs out.
+pub const MAX_INPUT_BYTES: u64 = 4 << 30;
+
+fn too_big(path: &Path, what: &str) -> IngestError {
+    IngestError::Format {
+        path: path.to_path_buf(),
+        format: "input",
+        message: format!(
+            "{what} over {} GiB, the most one input may hold while a run keeps every record in memory: split it",
+            MAX_INPUT_BYTES >> 30
+        ),
+    }
 }
 
 /// A source opened: its table, its column plan and its file's facts.
@@ -583,12 +604,23 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
 /// # Errors
 /// A `.gz` file that is not valid gzip.
 pub fn decompress<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, IngestError> {
+    decompress_at_most(path, bytes, MAX_INPUT_BYTES)
+}
+
+fn decompress_at_most<'a>(path: &Path, bytes: &'a [u8], limit: u64) -> Result<std::borrow::Cow<'a, [u8]>, IngestError> {
     if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
         return Ok(std::borrow::Cow::Borrowed(bytes));
     }
-    let mut out = Vec::with_capacity(bytes.len() * 4);
-    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(bytes), &mut out)
-        .map_err(|e| IngestError::Format { path: path.to_path_buf(), format: "gzip", message: e.to_string() })?;
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(usize::try_from(limit).unwrap_or(usize::MAX)));
+    let decoder = std::io::Read::take(flate2::read::MultiGzDecoder::new(bytes), limit.saturating_add(1));
+    std::io::Read::read_to_end(&mut { decoder }, &mut out).map_err(|e| IngestError::Format {
+        path: path.to_path_buf(),
+        format: "gzip",
+        message: e.to_string(),
+    })?;
+    if out.len() as u64 > limit {
+        return Err(too_big(path, "unzipped, it is"));
+    }
     Ok(std::borrow::Cow::Owned(out))
 }
 
@@ -638,4 +670,21 @@ pub fn hex(bytes: &[u8]) -> String {
 /// The file name to show in messages (as configured).
 pub(crate) fn shown(path: &Path) -> String {
     path.display().to_string()
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    #[test]
+    fn a_gzip_that_unzips_past_the_limit_is_refused() {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut e, &vec![b'a'; 1 << 20]).unwrap();
+        let gz = e.finish().unwrap();
+        assert!(gz.len() < 10_000, "a small bomb: {} bytes", gz.len());
+        let path = Path::new("bomb.csv.gz");
+        let err = decompress_at_most(path, &gz, 1 << 16).unwrap_err();
+        assert!(err.to_string().contains("unzipped, it is over"), "{err}");
+        assert_eq!(decompress_at_most(path, &gz, 1 << 20).unwrap().len(), 1 << 20, "exactly the limit is read");
+    }
 }
