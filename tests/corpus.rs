@@ -370,6 +370,23 @@ fn cases() -> Vec<Case> {
                 expect("the phone number is not in stderr", !o.stderr.contains("900123"))?;
                 nowhere(dir, "900123")
             }),
+        // ---- headers
+        case("csv_two_headers_of_one_canonical_name", csv("record_id,text,ethnicity,Ethnicity\n1,kind staff,White,Asian\n".into()), &run_input("f.csv"), 0)
+            .check(|dir, o| {
+                let cols = record_columns(dir);
+                expect(&format!("the second is carried, not dropped: {cols:?}"), records(o) == 1 && cols.contains(&"x_ethnicity".to_owned()))
+            }),
+        case("csv_two_headers_of_one_carried_name", csv("record_id,text,Notes,notes\n1,kind staff,a,b\n".into()), &run_input("f.csv"), 0)
+            .check(|dir, _| {
+                let cols = record_columns(dir);
+                expect(&format!("distinct column names: {cols:?}"), cols.contains(&"x_notes".to_owned()) && cols.contains(&"x_notes_2".to_owned()))
+            }),
+        case("two_sources_carry_the_same_column", vec![("a.csv", b"record_id,text,notes\n1,kind staff,a\n".to_vec()), ("b.csv", b"record_id,text,notes,ward\n2,long wait,b,W1\n".to_vec())], &["run", "--input", "a.csv", "--input", "b.csv", "--out", "o", "-q"], 0)
+            .check(|dir, _| {
+                let cols = record_columns(dir);
+                let notes = cols.iter().filter(|c| c.as_str() == "x_notes").count();
+                expect(&format!("one x_notes column for both sources: {cols:?}"), notes == 1 && cols.contains(&"x_ward".to_owned()))
+            }),
         // ---- wrong extensions and compression
         // .txt and .tsv are read as delimited text on purpose; an unknown extension is refused
         case("csv_named_txt", vec![("f.txt", csv_rows(2).into_bytes())], &run_input("f.txt"), 0)
@@ -587,6 +604,22 @@ fn no_control_bytes(dir: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Column names of the `records` table, as a reader that is not the writer sees them.
+fn record_columns(dir: &Path) -> Vec<String> {
+    let mut cols = Vec::new();
+    for f in crate::util::parquet_files(&dir.join("o/records")) {
+        let file = std::fs::File::open(&f).unwrap();
+        let meta = parquet::file::reader::FileReader::metadata(
+            &parquet::file::reader::SerializedFileReader::new(file).unwrap(),
+        )
+        .clone();
+        for c in meta.file_metadata().schema_descr().columns() {
+            cols.push(c.name().to_owned());
+        }
+    }
+    cols
 }
 
 /// `needle` appears in no output file.

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::{hex, shown, Cell, FieldIssue, IngestError, Quarantined, RawRow, Reason};
 use crate::config::{DateWindow, OnInvalid, Settings, SourceSettings};
-use crate::record::{Question, Record, RowRef, CANONICAL_DIMENSIONS, CANONICAL_FIELDS};
+use crate::record::{Question, Record, RowRef, CANONICAL_FIELDS};
 use crate::text::redact::Redactor;
 
 /// Longest organisation value kept (longer ones are a field issue, `invalid_value`).
@@ -53,6 +53,8 @@ pub struct Mapper {
     dims: Vec<Option<usize>>,
     /// carried-through column indices
     carried: Vec<usize>,
+    /// their names in `records` (`x_<header>`, made unique within the source)
+    carried_names: Vec<String>,
     /// index of the imd_quintile dimension
     imd_dim: Option<usize>,
     /// the export layout read (see [`super::layout`])
@@ -176,9 +178,9 @@ impl Mapper {
             }
             t
         };
-        let carried: Vec<usize> = (0..headers.len())
-            .filter(|&i| !used[i] && !CANONICAL_DIMENSIONS.contains(&key(&headers[i]).as_str()))
-            .collect();
+        // every column not used is carried, a second column of a canonical name included
+        // ("Ethnicity" beside "ethnicity" becomes x_ethnicity): nothing read is dropped
+        let carried: Vec<usize> = (0..headers.len()).filter(|&i| !used[i]).collect();
         let question_values = source.question_values.iter().map(|(k, v)| (key(k), *v)).collect();
         let text_parts = texts
             .iter()
@@ -206,8 +208,9 @@ impl Mapper {
         for &(i, _) in &texts {
             roles[i] = (Role::Text, "text".to_owned());
         }
-        for &i in &carried {
-            roles[i] = (Role::Optional, format!("x_{}", key(&headers[i])));
+        let carried_names = carried_names(headers, &carried);
+        for (&i, name) in carried.iter().zip(&carried_names) {
+            roles[i] = (Role::Optional, name.clone());
         }
         Ok(Mapper {
             text_parts,
@@ -228,6 +231,7 @@ impl Mapper {
             question_values,
             dims,
             carried,
+            carried_names,
             layout,
         })
     }
@@ -273,7 +277,7 @@ impl Mapper {
     /// Names of the columns carried through (snake_case, prefixed `x_`).
     #[must_use]
     pub fn carried_columns(&self) -> Vec<String> {
-        self.carried.iter().map(|&i| format!("x_{}", key(&self.headers[i]))).collect()
+        self.carried_names.clone()
     }
 
     fn raw(&self, row: &RawRow) -> Vec<(String, String)> {
@@ -677,6 +681,23 @@ impl Mapper {
         let digest = Sha256::digest(format!("{}\u{1f}{file_name}\u{1f}{row}\u{1f}{question}", self.source).as_bytes());
         hex(&digest[..8])
     }
+}
+
+/// `x_<header>` for each carried column; a name that two headers share ("Notes", "notes")
+/// gets `_2`, `_3`… so that no table has two columns of one name.
+fn carried_names(headers: &[String], carried: &[usize]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(carried.len());
+    for &i in carried {
+        let base = format!("x_{}", key(&headers[i]));
+        let mut name = base.clone();
+        let mut n = 1;
+        while names.contains(&name) {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        names.push(name);
+    }
+    names
 }
 
 /// Excel's 1900 date system: serial 1 = 1900-01-01, with Excel's phantom 1900-02-29.

@@ -538,9 +538,19 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
             ..SourceReport::default()
         };
         out.dimension_columns.push(mapper.dimension_columns());
-        let first_extra = out.extra_columns.len();
-        out.extra_columns.extend(mapper.carried_columns());
-        let extra_total_before = first_extra;
+        // a carried column of the same name in several sources is one column of `records`
+        let slots: Vec<usize> = mapper
+            .carried_columns()
+            .into_iter()
+            .map(|name| match out.extra_columns.iter().position(|c| *c == name) {
+                Some(i) => i,
+                None => {
+                    out.extra_columns.push(name);
+                    out.extra_columns.len() - 1
+                }
+            })
+            .collect();
+        let width_now = out.extra_columns.len();
         for item in table.items {
             report.rows_read += 1;
             let outcome = match item {
@@ -576,8 +586,10 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
                     for mut r in mapped.records {
                         seen_ids.insert(r.record_id.clone());
                         // place this source's extras in the run-wide extra column list
-                        let mut extra = vec![None; extra_total_before];
-                        extra.append(&mut r.extra);
+                        let mut extra = vec![None; width_now];
+                        for (value, &slot) in r.extra.drain(..).zip(&slots) {
+                            extra[slot] = value;
+                        }
                         r.extra = extra;
                         report.records += 1;
                         out.records.push(r);
