@@ -535,12 +535,7 @@ fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
         let base = crate::people::baseline::Baseline::from_file(&b.name, &b.path)?;
         // its groups harmonised as a run would (duplicates are an error here too)
         let harmoniser = pipeline::harmoniser(&settings, &pipeline::age_bands(&settings, Some(&base), &[]))?;
-        let pops = base.populations(
-            &b.path,
-            &settings.dimensions,
-            |d, raw| harmoniser.group(d, Some(raw), None),
-            b.sum_duplicates,
-        )?;
+        let pops = pipeline::baseline_populations(&base, b, &settings.dimensions, &harmoniser)?;
         report.push(format!("baseline {}: {} rows, {} unused", base.name, base.rows.len(), pops.unused.len()));
     }
     for (i, source) in settings.sources.iter().enumerate() {

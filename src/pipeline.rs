@@ -754,6 +754,43 @@ struct Who {
     baseline_warnings: Vec<String>,
 }
 
+/// The baseline's populations, its groups harmonised as the records' are, checked: duplicate
+/// groups (unless summed) and bands that fit none of the age bands in force are errors naming
+/// their lines. `unheard validate` and a run use this one check.
+///
+/// # Errors
+/// A duplicate group, or a band outside the bands in force.
+pub fn baseline_populations(
+    baseline: &Baseline,
+    settings: &crate::config::BaselineSettings,
+    dimensions: &[String],
+    harmoniser: &Harmoniser,
+) -> Result<people::baseline::Populations, BaselineError> {
+    let pops = baseline.populations(
+        &settings.path,
+        dimensions,
+        |d, raw| harmoniser.group(d, Some(raw), None),
+        settings.sum_duplicates,
+    )?;
+    // a baseline band that fits no band in force would take a share of the population no
+    // record can match: every ratio of the dimension would be off
+    for (d, pop) in pops.groups.iter().enumerate() {
+        if let Some((g, (_, line))) = pop.iter().find(|(g, _)| harmoniser.is_off_band(d, g)) {
+            let bands: Vec<&str> = harmoniser.bands().iter().map(|b| b.label.as_str()).collect();
+            return Err(BaselineError::Check {
+                path: settings.path.clone(),
+                message: format!(
+                    "line {line}: {} group {g:?} fits none of the age bands in force ({}): give the \
+                     baseline in those bands, or leave [people] age_bands unset to use the baseline's own",
+                    dimensions[d],
+                    bands.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(pops)
+}
+
 fn analyse_who(
     settings: &Settings,
     records: &[Record],
@@ -790,29 +827,7 @@ fn analyse_who(
     let mut baseline_warnings = Vec::new();
     let mut baselines: Vec<Option<DimBaseline>> = vec![None; groups.dimensions.len()];
     if let (Some(b), Some(bs)) = (baseline, settings.baseline.as_ref()) {
-        let pops = b.populations(
-            &bs.path,
-            &groups.dimensions,
-            |d, raw| harmoniser.group(d, Some(raw), None),
-            bs.sum_duplicates,
-        )?;
-        // a baseline band that fits no band in force would take a share of the population no
-        // record can match: every ratio of the dimension would be off
-        for (d, pop) in pops.groups.iter().enumerate() {
-            if let Some((g, (_, line))) = pop.iter().find(|(g, _)| harmoniser.is_off_band(d, g)) {
-                let bands: Vec<&str> = harmoniser.bands().iter().map(|b| b.label.as_str()).collect();
-                return Err(BaselineError::Check {
-                    path: bs.path.clone(),
-                    message: format!(
-                        "line {line}: {} group {g:?} fits none of the age bands in force ({}): give the \
-                         baseline in those bands, or leave [people] age_bands unset to use the baseline's own",
-                        groups.dimensions[d],
-                        bands.join(", ")
-                    ),
-                }
-                .into());
-            }
-        }
+        let pops = baseline_populations(b, bs, &groups.dimensions, harmoniser)?;
         // the groups records have: stated, and inside the bands in force
         let present: Vec<Vec<(String, u64)>> = (0..groups.dimensions.len())
             .map(|d| {

@@ -557,6 +557,9 @@ fn cases() -> Vec<Case> {
         case("baseline_band_straddles_the_configured_bands", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nage_band,18-29,100\nage_band,30-44,300\nage_band,25-34,50\n".to_vec())], &["run", "p.toml", "--out", "o", "-q"], 2)
             .setup(|dir| std::fs::write(dir.join("p.toml"), "[people]\nage_bands = [\"16-24\", \"25-34\", \"35-44\", \"45+\"]\n[[baseline]]\nname = \"b\"\npath = \"b.csv\"\n[run]\nbaseline = \"b\"\n[[source]]\npath = \"f.csv\"\n").unwrap())
             .check(|_, o| expect(&format!("the line and the bands are named: {}", o.stderr), o.stderr.contains("line 2") && o.stderr.contains("18-29") && o.stderr.contains("16-24"))),
+        case("validate_baseline_band_straddles_the_configured_bands", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nage_band,18-29,100\n".to_vec())], &["validate", "p.toml"], 2)
+            .setup(|dir| std::fs::write(dir.join("p.toml"), "[people]\nage_bands = [\"16-24\", \"25-34\", \"35+\"]\n[[baseline]]\nname = \"b\"\npath = \"b.csv\"\n[run]\nbaseline = \"b\"\n[[source]]\npath = \"f.csv\"\n").unwrap())
+            .check(|_, o| expect(&format!("validate names the line: {}", o.stderr), o.stderr.contains("line 2") && o.stderr.contains("18-29"))),
         // ---- configs
         case("pipeline_unknown_key", Vec::new(), &["run", "p.toml", "--out", "o", "-q"], 2)
             .setup(|dir| std::fs::write(dir.join("p.toml"), "[run]\nnmae = \"x\"\n").unwrap()),
