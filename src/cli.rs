@@ -304,6 +304,10 @@ pub struct RunArgs {
     /// windows-1252; replaces the pipeline's `encoding`.
     #[arg(long, value_name = "auto|utf-8|windows-1252", value_parser = parse_encoding)]
     pub encoding: Option<crate::config::Encoding>,
+    /// The line (CSV) or row (XLSX) holding the header of every input, counting from 1, for
+    /// exports with title lines above it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_row: Option<u64>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -357,6 +361,7 @@ impl RunArgs {
             layout: self.layout.clone(),
             questions: self.questions.clone(),
             encoding: self.encoding,
+            header_row: self.header_row,
         }
     }
 

@@ -387,6 +387,18 @@ fn cases() -> Vec<Case> {
                 let notes = cols.iter().filter(|c| c.as_str() == "x_notes").count();
                 expect(&format!("one x_notes column for both sources: {cols:?}"), notes == 1 && cols.contains(&"x_ward".to_owned()))
             }),
+        case("csv_title_lines_above_the_header", csv(format!("Friends and Family Test, ward report\nGenerated 01/11/2025\n\n{}", csv_rows(4))), &run_input("f.csv"), 2)
+            .check(|_, o| expect(&format!("the message says how: {}", o.stderr), o.stderr.contains("--header-row"))),
+        case("csv_title_lines_with_header_row", csv(format!("Friends and Family Test, ward report\n\"Generated, 01/11/2025\"\n\n{}", csv_rows(4))), &["run", "--input", "f.csv", "--header-row", "4", "--out", "o", "-q"], 0)
+            .check(|_, o| expect("4 records", records(o) == 4 && rows_read(o) == 4)),
+        case("csv_header_row_zero", csv(csv_rows(2)), &["run", "--input", "f.csv", "--header-row", "0", "--out", "o", "-q"], 2),
+        case("xlsx_title_rows_with_header_row", vec![("f.xlsx", {
+            let mut rows = vec![vec!["FFT export, all wards".to_owned()], Vec::new()];
+            rows.push(["record_id", "received_date", "text", "rating"].iter().map(|s| (*s).to_owned()).collect());
+            rows.extend((0..3).map(|i| vec![format!("R{i}"), "2025-03-01".into(), "Kind nurse".into(), "2".into()]));
+            xlsx(&["Trust report"], &rows)
+        })], &["run", "--input", "f.xlsx", "--header-row", "4", "--out", "o", "-q"], 0)
+        .check(|_, o| expect("3 records", records(o) == 3)),
         // ---- wrong extensions and compression
         // .txt and .tsv are read as delimited text on purpose; an unknown extension is refused
         case("csv_named_txt", vec![("f.txt", csv_rows(2).into_bytes())], &run_input("f.txt"), 0)

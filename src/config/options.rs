@@ -137,6 +137,9 @@ pub struct SourceOptions {
     pub delimiter: Option<Spanned<String>>,
     /// XLSX sheet name (default: the first sheet).
     pub sheet: Option<String>,
+    /// The line (CSV) or row (XLSX) that holds the header, counting from 1, for exports with
+    /// title lines above it (default: the first line that is not blank).
+    pub header_row: Option<Spanned<u64>>,
     /// chrono format of the date column, e.g. `%d/%m/%Y`; default ISO `%Y-%m-%d`.
     /// Excel date cells and serial numbers are read whatever the format.
     pub date_format: Option<Spanned<String>>,

@@ -227,6 +227,8 @@ pub struct SourceSettings {
     pub delimiter: u8,
     /// XLSX sheet (default: first).
     pub sheet: Option<String>,
+    /// Line (CSV) or row (XLSX) of the header, from 1; `None` = the first non-blank line.
+    pub header_row: Option<u64>,
     /// Date format for text dates.
     pub date_format: DateFormat,
     /// Explicit map canonical name → source header (canonical headers are matched too).
@@ -358,6 +360,8 @@ pub struct Overrides {
     pub questions: Vec<(String, Question)>,
     /// `--encoding`: replaces every source's `encoding`.
     pub encoding: Option<Encoding>,
+    /// `--header-row`: replaces every source's `header_row`.
+    pub header_row: Option<u64>,
 }
 
 struct Ctx<'a> {
@@ -509,6 +513,11 @@ fn resolve(
     if let Some(e) = overrides.encoding {
         for s in &mut sources {
             s.encoding = e;
+        }
+    }
+    if let Some(h) = overrides.header_row {
+        for s in &mut sources {
+            s.header_row = Some(h);
         }
     }
     if !overrides.inputs.is_empty() {
@@ -720,6 +729,7 @@ impl SourceSettings {
             encoding: Encoding::Auto,
             delimiter: default_delimiter(path),
             sheet: None,
+            header_row: None,
             date_format: DateFormat::default(),
             columns: BTreeMap::new(),
             texts: Vec::new(),
@@ -899,6 +909,16 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
         encoding,
         delimiter,
         sheet: s.sheet.clone(),
+        header_row: match &s.header_row {
+            Some(h) if *h.get_ref() == 0 => {
+                return Err(ctx.err(
+                    Some(h.span()),
+                    "source.header_row",
+                    "lines count from 1; the header's line is 1 or more",
+                ))
+            }
+            h => h.as_ref().map(|h| *h.get_ref()),
+        },
         date_format: s.date_format.as_ref().map(|d| DateFormat(d.get_ref().clone())).unwrap_or_default(),
         columns,
         texts,

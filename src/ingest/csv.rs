@@ -38,9 +38,15 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
     let delim = source.delimiter;
     let mut reader =
         Reader { data, delim, file: &file, source, encoding: source.encoding, notes: ReadNotes::default() };
-    // the header: leading blank lines are skipped
+    // the header: on `header_row` when set (title lines above it are passed over), else the
+    // first line that is not blank
     let mut pos = 0;
     let mut line: u64 = 1;
+    while line < source.header_row.unwrap_or(1) && pos < data.len() {
+        pos = memchr::memchr2(b'\n', b'\r', &data[pos..]).map_or(data.len(), |i| pos + i);
+        pos += line_end_len(data, pos).unwrap_or(0);
+        line += 1;
+    }
     while let Some(n) = line_end_len(data, pos) {
         pos += n;
         line += 1;

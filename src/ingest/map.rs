@@ -163,7 +163,8 @@ impl Mapper {
                     return Err(IngestError::Columns {
                         path: source.path.clone(),
                         message: format!(
-                            "no free-text column: name one with columns.text or [[source.text]] (the header has: {})",
+                            "no free-text column: name one with columns.text or [[source.text]] (the header has: {}; \
+                             if the header is not on the first line, say where with header_row or --header-row)",
                             headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
                         ),
                     })

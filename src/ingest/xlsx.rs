@@ -1,4 +1,5 @@
-//! XLSX reader (calamine): the first or a named sheet; the first row is the header.
+//! XLSX reader (calamine): the first or a named sheet; the first row (or `header_row`) is the
+//! header.
 
 use std::io::Cursor;
 
@@ -26,8 +27,12 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
         None => names.first().cloned().ok_or_else(|| fail("the workbook has no sheets".to_owned()))?,
     };
     let range = book.worksheet_range(&sheet).map_err(|e| fail(format!("sheet {sheet:?}: {e}")))?;
-    let first_row = u64::from(range.start().map_or(0, |(r, _)| r)) + 1;
-    let mut rows = range.rows();
+    // the header: on `header_row` when set (title rows above it are passed over), else the
+    // first row of the sheet's used range
+    let start = u64::from(range.start().map_or(0, |(r, _)| r)) + 1;
+    let skip = source.header_row.map_or(0, |h| h.saturating_sub(start));
+    let first_row = start + skip;
+    let mut rows = range.rows().skip(usize::try_from(skip).unwrap_or(usize::MAX));
     let headers: Vec<String> = match rows.next() {
         Some(h) => h.iter().map(|c| cell(c).to_text().unwrap_or_default().trim().to_owned()).collect(),
         None => return Err(fail(format!("sheet {sheet:?} is empty"))),
