@@ -12,8 +12,12 @@ use serde::Serialize;
 use crate::analyse::{self, AnalyseError};
 use crate::code::{Codebook, CodebookError, Coded, Coder, Engine};
 use crate::config::{CodebookSource, Settings, DEFAULT_CODEBOOK};
-use crate::ingest::{self, IngestError, SourceReport};
+use crate::ingest::{self, IngestError};
 use crate::messages::Messages;
+use crate::output::manifest::{
+    coding_counts, counts, BaselineEntry, CodebookEntry, Coding, DisclosureReport, Manifest, ModelEntry, PeopleReport,
+    TableEntry, VERSIONS,
+};
 use crate::output::tables::{self, Groups};
 use crate::output::{write_table, OutputError, OutputLock, Table};
 use crate::people::harmonise::Harmoniser;
@@ -359,44 +363,6 @@ pub fn harmoniser(settings: &Settings, bands: &AgeBands) -> Result<Harmoniser, B
     Ok(Harmoniser::new(&settings.dimensions, &settings.people.map, bands.bands.clone(), lookup))
 }
 
-#[derive(Debug, Serialize)]
-struct Counts {
-    rows_read: u64,
-    rows_kept: u64,
-    rows_quarantined: u64,
-    rows_dropped: u64,
-    text_cells: u64,
-    records: u64,
-    blank_text_cells: u64,
-    quarantined_text_cells: u64,
-    record_themes: u64,
-    records_with_no_theme: u64,
-    /// rows_read == rows_kept + rows_quarantined + rows_dropped
-    rows_reconcile: bool,
-    /// text_cells == records + blank_text_cells + quarantined_text_cells
-    text_cells_reconcile: bool,
-    quarantine_by_reason: BTreeMap<String, u64>,
-    /// fields that could not be used in kept records (rows of field_issues)
-    field_issues: u64,
-    field_issues_by_reason: BTreeMap<String, u64>,
-}
-
-#[derive(Debug, Default, Serialize)]
-struct Coding {
-    /// records by polarity
-    polarity: BTreeMap<&'static str, u64>,
-    /// non-informative answers by how they read under their question
-    non_informative: BTreeMap<&'static str, u64>,
-    /// record × theme pairs that are concerns
-    concerns: u64,
-    /// personal data replaced in the records' text, by type
-    redactions: BTreeMap<&'static str, u64>,
-    /// records whose text had something redacted
-    records_redacted: u64,
-    /// personal data replaced in the quarantine's raw fields, by type
-    quarantine_redactions: BTreeMap<&'static str, u64>,
-}
-
 /// The field issues of a run: ingest's, then an `unmapped_value` per row × demographic column
 /// whose group is `unmapped`; in source, row and column order.
 fn field_issues(settings: &Settings, ingested: &ingest::Ingested, groups: &Groups) -> Vec<ingest::FieldIssue> {
@@ -440,102 +406,6 @@ fn field_issues(settings: &Settings, ingested: &ingest::Ingested, groups: &Group
     out.sort_by_key(|f| (order.get(f.source.as_str()).copied().unwrap_or(usize::MAX), f.row));
     out
 }
-
-/// Counts of what disclosure control held back, for the manifest.
-#[derive(Debug, Serialize)]
-struct DisclosureReport {
-    /// counts from 1 to this are suppressed
-    suppress_max: u64,
-    /// other counts are rounded to a multiple of this
-    round_to: u64,
-    /// theme_by_group rows with a count suppressed
-    theme_by_group_rows_suppressed: u64,
-    /// theme_by_group counts withheld so that no suppressed count can be worked back by
-    /// differencing (named in the rows' `withheld` column)
-    theme_by_group_counts_withheld: u64,
-    /// representation rows with a count suppressed
-    representation_rows_suppressed: u64,
-}
-
-#[derive(Debug, Serialize)]
-struct TableEntry {
-    name: String,
-    grain: String,
-    rows: usize,
-    files: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct ModelEntry {
-    path: String,
-    sha256: String,
-}
-
-#[derive(Debug, Serialize)]
-struct CodebookEntry {
-    name: String,
-    version: String,
-    sha256: String,
-    themes: usize,
-    analyzer: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-struct BaselineEntry {
-    name: String,
-    path: String,
-    sha256: String,
-    rows: usize,
-}
-
-#[derive(Debug, Serialize)]
-struct PeopleReport<'a> {
-    age_bands: &'a AgeBands,
-    unmapped_share: BTreeMap<String, f64>,
-    warnings: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Manifest<'a> {
-    unheard_version: &'static str,
-    versions: BTreeMap<&'static str, &'static str>,
-    run: &'a str,
-    threads: usize,
-    settings: &'a Settings,
-    codebook: CodebookEntry,
-    /// the learned model, when the pipeline uses one
-    model: Option<ModelEntry>,
-    baseline: Option<BaselineEntry>,
-    inputs: &'a [SourceReport],
-    carried_columns: &'a [String],
-    counts: Counts,
-    coding: Coding,
-    /// raw demographic values no mapping knows, per dimension, with their counts: add them
-    /// under [people.map.<dimension>] in the pipeline
-    unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
-    /// the age bands in force, the share of each dimension unmapped, and the warnings about
-    /// demographics and the baseline (also shown on stderr)
-    people: PeopleReport<'a>,
-    /// baseline rows whose dimension the run does not have, or whose group maps to nothing
-    baseline_unused: Vec<String>,
-    /// what raking did for theme_ranking
-    raking: analyse::who::RakingReport,
-    /// what disclosure control held back from the published tables
-    disclosure: DisclosureReport,
-    tables: Vec<TableEntry>,
-    /// wall time of each stage in milliseconds (the only part that differs between runs)
-    timings_ms: BTreeMap<&'static str, u64>,
-}
-
-/// Versions of the crates that shape the outputs (checked against Cargo.lock by a test).
-pub const VERSIONS: [(&str, &str); 6] = [
-    ("arrow", "60.1.0"),
-    ("parquet", "60.1.0"),
-    ("polars", "0.55.2"),
-    ("rust-stemmers", "1.2.0"),
-    ("tokenizers", "0.23.2"),
-    ("calamine", "0.38.0"),
-];
 
 /// Runs the pipeline and commits its outputs to `settings.out`.
 ///
@@ -690,19 +560,8 @@ fn run_in_pool(
             path: p.display().to_string(),
             sha256: crate::model::file_sha256(p).unwrap_or_default(),
         }),
-        codebook: CodebookEntry {
-            name: book.name.clone(),
-            version: book.version.clone(),
-            sha256: book.sha256.clone(),
-            themes: book.themes.len(),
-            analyzer: crate::text::ANALYZER_ID,
-        },
-        baseline: baseline.as_ref().zip(settings.baseline.as_ref()).map(|(b, s)| BaselineEntry {
-            name: b.name.clone(),
-            path: s.path.display().to_string(),
-            sha256: b.sha256.clone(),
-            rows: b.rows.len(),
-        }),
+        codebook: CodebookEntry::of(book),
+        baseline: baseline.as_ref().zip(settings.baseline.as_ref()).map(|(b, s)| BaselineEntry::of(b, s)),
         inputs: &ingested.sources,
         carried_columns: &ingested.extra_columns,
         counts,
@@ -711,13 +570,7 @@ fn run_in_pool(
         people: PeopleReport { age_bands: &bands, unmapped_share, warnings: people_warnings },
         baseline_unused: who_unused,
         raking: who.raking.clone(),
-        disclosure: DisclosureReport {
-            suppress_max: settings.analysis.suppress_max,
-            round_to: settings.analysis.round_to,
-            theme_by_group_rows_suppressed: who.theme_by_group.iter().filter(|r| r.suppressed).count() as u64,
-            theme_by_group_counts_withheld: who.theme_by_group.iter().map(|r| r.withheld.len() as u64).sum(),
-            representation_rows_suppressed: who.representation.iter().filter(|r| r.suppressed).count() as u64,
-        },
+        disclosure: DisclosureReport::of(&settings.analysis, &who.theme_by_group, &who.representation),
         tables: entries,
         timings_ms: timings,
     };
@@ -900,24 +753,6 @@ fn analyse_who(
     })
 }
 
-fn coding_counts(coded: &[Coded]) -> Coding {
-    let mut c = Coding::default();
-    for r in coded {
-        *c.polarity.entry(r.polarity.as_str()).or_insert(0) += 1;
-        if let Some(reading) = r.reading {
-            *c.non_informative.entry(reading.as_str()).or_insert(0) += 1;
-        }
-        c.concerns += r.themes.iter().filter(|t| t.is_concern).count() as u64;
-        if !r.redactions.is_empty() {
-            c.records_redacted += 1;
-        }
-        for red in &r.redactions {
-            *c.redactions.entry(red.kind.as_str()).or_insert(0) += 1;
-        }
-    }
-    c
-}
-
 /// Field issues quote values: the value and the message are redacted.
 fn redact_field_issues(engine: &Engine, mut issues: Vec<ingest::FieldIssue>) -> Vec<ingest::FieldIssue> {
     for f in &mut issues {
@@ -951,39 +786,6 @@ fn redact_quarantine(engine: &Engine, rows: &[ingest::Quarantined], coding: &mut
             q
         })
         .collect()
-}
-
-fn counts(ingested: &ingest::Ingested, issues: &[ingest::FieldIssue], record_themes: u64, no_theme: u64) -> Counts {
-    let sum = |f: fn(&SourceReport) -> u64| ingested.sources.iter().map(f).sum::<u64>();
-    let mut by_reason = BTreeMap::new();
-    for q in &ingested.quarantine {
-        *by_reason.entry(q.reason.as_str().to_owned()).or_insert(0) += 1;
-    }
-    let c = Counts {
-        rows_read: sum(|s| s.rows_read),
-        rows_kept: sum(|s| s.rows_kept),
-        rows_quarantined: sum(|s| s.rows_quarantined),
-        rows_dropped: sum(|s| s.rows_dropped),
-        text_cells: sum(|s| s.text_cells),
-        records: sum(|s| s.records),
-        blank_text_cells: sum(|s| s.blank_text_cells),
-        quarantined_text_cells: sum(|s| s.quarantined_text_cells),
-        record_themes,
-        records_with_no_theme: no_theme,
-        rows_reconcile: false,
-        text_cells_reconcile: false,
-        quarantine_by_reason: by_reason,
-        field_issues: issues.len() as u64,
-        field_issues_by_reason: issues.iter().fold(BTreeMap::new(), |mut m, f| {
-            *m.entry(f.reason.as_str().to_owned()).or_insert(0) += 1;
-            m
-        }),
-    };
-    Counts {
-        rows_reconcile: c.rows_read == c.rows_kept + c.rows_quarantined + c.rows_dropped,
-        text_cells_reconcile: c.text_cells == c.records + c.blank_text_cells + c.quarantined_text_cells,
-        ..c
-    }
 }
 
 fn write_text(path: &std::path::Path, text: &str) -> Result<(), OutputError> {

@@ -7,6 +7,7 @@ pub mod options;
 mod settings;
 
 pub use settings::{
-    BaselineSettings, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow, Encoding, Format, OnInvalid,
-    Overrides, Policy, Settings, SourceSettings, DEFAULT_CODEBOOK, DEFAULT_MAX_FIELD_CHARS, ON_INVALID_FIELDS,
+    AnalysisSettings, BaselineSettings, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow, Encoding,
+    Format, OnInvalid, Overrides, Policy, Settings, SourceSettings, DEFAULT_CODEBOOK, DEFAULT_MAX_FIELD_CHARS,
+    ON_INVALID_FIELDS,
 };

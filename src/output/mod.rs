@@ -1,8 +1,10 @@
-//! Output: Parquet to one BI-safe profile, the atomic commit of a run, the manifest.
+//! Output: Parquet to one BI-safe profile, the atomic commit of a run, the manifest
+//! ([`manifest`]).
 //! Computes no statistics.
 
 pub mod commit;
 pub mod interrupt;
+pub mod manifest;
 pub mod parquet;
 pub mod tables;
 
