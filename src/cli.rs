@@ -539,8 +539,8 @@ fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
     if let Some(b) = &settings.baseline {
         let base = crate::people::baseline::Baseline::from_file(&b.name, &b.path)?;
         // its groups harmonised as a run would (duplicates are an error here too)
-        let harmoniser = pipeline::harmoniser(&settings, &pipeline::age_bands(&settings, Some(&base), &[]))?;
-        let pops = pipeline::baseline_populations(&base, b, &settings.dimensions, &harmoniser)?;
+        let harmoniser = crate::people::harmoniser(&settings, &crate::people::age_bands(&settings, Some(&base), &[]))?;
+        let pops = crate::people::baseline_populations(&base, b, &settings.dimensions, &harmoniser)?;
         report.push(format!("baseline {}: {} rows, {} unused", base.name, base.rows.len(), pops.unused.len()));
     }
     for (i, source) in settings.sources.iter().enumerate() {

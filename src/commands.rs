@@ -512,7 +512,6 @@ const SNIPPET_HEADER: &str = "# unheard people: raw values no mapping knows.";
 /// A bad pipeline, input or baseline; a snippet path holding a file this command did not write.
 pub fn people(args: &crate::cli::PeopleArgs, messages: &Messages) -> Result<ExitCode> {
     use crate::people::{baseline::Baseline, UNMAPPED};
-    use crate::pipeline;
     let settings = args.run.settings()?;
     if let Some(path) = args.snippet.as_ref().filter(|p| p.exists()) {
         let head = crate::files::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -524,12 +523,12 @@ pub fn people(args: &crate::cli::PeopleArgs, messages: &Messages) -> Result<Exit
     }
     let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
     let ingested = crate::ingest::ingest(&settings)?;
-    let bands = pipeline::age_bands(&settings, baseline.as_ref(), &ingested.records);
-    let harmoniser = pipeline::harmoniser(&settings, &bands)?;
-    let (_, raw_values) = pipeline::group_records(&harmoniser, &settings.dimensions, &ingested.records);
+    let bands = crate::people::age_bands(&settings, baseline.as_ref(), &ingested.records);
+    let harmoniser = crate::people::harmoniser(&settings, &bands)?;
+    let (_, raw_values) = crate::people::group_records(&harmoniser, &settings.dimensions, &ingested.records);
     // what is shown is what may be published: personal data redacted, dates of birth as [DOB];
     // a value that needed redacting is no category to map, so it stays out of the snippet
-    let values = pipeline::publishable(&raw_values, &settings.dimensions, &crate::text::redact::Redactor::new());
+    let values = crate::people::publishable(&raw_values, &settings.dimensions, &crate::text::redact::Redactor::new());
     let mut out = vec![format!("{} records from {} source(s)", ingested.records.len(), settings.sources.len())];
     let mut snippet = vec![
         SNIPPET_HEADER.to_owned(),

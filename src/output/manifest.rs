@@ -12,7 +12,7 @@ use crate::code::{Codebook, Coded};
 use crate::config::{AnalysisSettings, BaselineSettings, Settings};
 use crate::ingest::{self, SourceReport};
 use crate::people::baseline::Baseline;
-use crate::pipeline::AgeBands;
+use crate::people::AgeBands;
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Counts {
