@@ -8,7 +8,8 @@ use std::time::Instant;
 use indicatif::ParallelProgressIterator;
 use rayon::prelude::*;
 
-use crate::analyse::{self, AnalyseError};
+use crate::analyse::setup::{analyse_who, WhoError};
+use crate::analyse::AnalyseError;
 use crate::code::{Codebook, CodebookError, Coded, Coder, Engine};
 use crate::config::{CodebookSource, Settings, DEFAULT_CODEBOOK};
 use crate::ingest::{self, IngestError};
@@ -19,12 +20,10 @@ use crate::output::manifest::{
 };
 use crate::output::tables;
 use crate::output::{write_table, OutputError, OutputLock, Table};
-use crate::people::harmonise::Harmoniser;
 use crate::people::{
     age_bands,
     baseline::{Baseline, BaselineError},
-    baseline_populations, field_issues, group_records, harmoniser, publishable, unmapped_shares, unmapped_values,
-    Groups,
+    field_issues, group_records, harmoniser, publishable, unmapped_shares, unmapped_values,
 };
 use crate::record::Record;
 
@@ -57,6 +56,15 @@ pub enum RunError {
         /// Cause.
         message: String,
     },
+}
+
+impl From<WhoError> for RunError {
+    fn from(e: WhoError) -> RunError {
+        match e {
+            WhoError::Analyse(e) => RunError::Analyse(e),
+            WhoError::Baseline(e) => RunError::Baseline(e),
+        }
+    }
 }
 
 /// What a finished run did.
@@ -328,126 +336,6 @@ fn run_in_pool(
         field_issues: c.field_issues,
         record_themes: pairs.len(),
         seconds: t0.elapsed().as_secs_f64(),
-    })
-}
-
-/// The who-is-missing analysis's rows, plus what of the baseline went unused.
-struct Who {
-    representation: Vec<analyse::who::RepresentationRow>,
-    theme_by_group: Vec<analyse::who::ThemeGroupRow>,
-    underheard: Vec<analyse::who::UnderheardRow>,
-    ranking: Vec<analyse::who::RankingRow>,
-    raking: analyse::who::RakingReport,
-    baseline_unused: Vec<String>,
-    baseline_warnings: Vec<String>,
-}
-
-fn analyse_who(
-    settings: &Settings,
-    records: &[Record],
-    groups: &Groups,
-    baseline: Option<&Baseline>,
-    harmoniser: &Harmoniser,
-    pairs: &[(u32, u32, bool)],
-    n_themes: usize,
-) -> Result<Who, RunError> {
-    use analyse::who::{DimBaseline, WhoInput, WhoSettings};
-    // periods: all, then each month in order ("unknown" last for undated records)
-    let months: Vec<String> = {
-        let mut m: Vec<String> = records.iter().map(tables::month_of).collect();
-        m.sort_unstable();
-        m.dedup();
-        m
-    };
-    let month: Vec<u32> =
-        records.iter().map(|r| months.binary_search(&tables::month_of(r)).unwrap_or(0) as u32).collect();
-    let mut seen = std::collections::HashSet::new();
-    let first: Vec<bool> = records.iter().map(|r| seen.insert((r.source.as_str(), r.response_id.as_str()))).collect();
-    let n_groups: Vec<usize> = groups.names.iter().map(Vec::len).collect();
-    let counts = analyse::counts::count(&analyse::counts::CountInput {
-        month: &month,
-        months: months.len(),
-        groups: &groups.ids,
-        n_groups: &n_groups,
-        first_of_response: &first,
-        pairs,
-        n_themes,
-    })?;
-    // the baseline's groups go through the same harmonisation as the records'
-    let mut unused = Vec::new();
-    let mut baseline_warnings = Vec::new();
-    let mut baselines: Vec<Option<DimBaseline>> = vec![None; groups.dimensions.len()];
-    if let (Some(b), Some(bs)) = (baseline, settings.baseline.as_ref()) {
-        let pops = baseline_populations(b, bs, &groups.dimensions, harmoniser)?;
-        // the groups records have: stated, and inside the bands in force
-        let present: Vec<Vec<(String, u64)>> = (0..groups.dimensions.len())
-            .map(|d| {
-                let mut n = vec![0u64; groups.names[d].len()];
-                for &g in &groups.ids[d] {
-                    n[g as usize] += 1;
-                }
-                groups.names[d]
-                    .iter()
-                    .zip(n)
-                    .filter(|(g, n)| *n > 0 && !analyse::who::is_absent(g) && !harmoniser.is_off_band(d, g))
-                    .map(|(g, n)| (g.clone(), n))
-                    .collect()
-            })
-            .collect();
-        baseline_warnings = pops.check(&bs.path, &groups.dimensions, &present)?;
-        unused = pops.unused;
-        for (d, pop) in pops.groups.into_iter().enumerate() {
-            if pop.is_empty() {
-                continue;
-            }
-            let names = &groups.names[d];
-            let population = names.iter().map(|n| pop.get(n).map(|p| p.0)).collect();
-            let mut unseen = Vec::new();
-            for (g, (p, line)) in pop.iter().filter(|(g, _)| !names.contains(g)) {
-                if *p > 0.0 {
-                    unseen.push((g.clone(), *p));
-                } else {
-                    unused.push(format!("line {line}: {}={g}: population 0", groups.dimensions[d]));
-                }
-            }
-            baselines[d] = Some(DimBaseline { population, unseen });
-        }
-    }
-    let periods: Vec<String> = std::iter::once("all".to_owned()).chain(months).collect();
-    let a = &settings.analysis;
-    let who_settings = WhoSettings {
-        disclosure: analyse::stats::DisclosureRule {
-            suppress_max: a.suppress_max,
-            round_to: a.round_to,
-            suppress_zero: false,
-        },
-        flags: analyse::stats::FlagThresholds { under: a.under_represented, parity: 1.0, over: a.over_represented },
-        prior: analyse::stats::Prior::Scaled { alpha0: a.alpha0 },
-        weight_cap: a.weight_cap,
-    };
-    let out = analyse::who::analyse(
-        &WhoInput {
-            dimensions: &groups.dimensions,
-            names: &groups.names,
-            ids: &groups.ids,
-            counts: &counts,
-            periods: &periods,
-            baselines: &baselines,
-            pairs,
-            n_records: records.len(),
-            n_themes,
-            raking: &a.raking_dimensions,
-        },
-        &who_settings,
-    );
-    Ok(Who {
-        representation: out.representation,
-        theme_by_group: out.theme_by_group,
-        underheard: out.underheard,
-        ranking: out.ranking,
-        raking: out.raking,
-        baseline_unused: unused,
-        baseline_warnings,
     })
 }
 

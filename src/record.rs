@@ -141,6 +141,12 @@ pub const CANONICAL_FIELDS: [&str; 11] = [
     "imd_key",
 ];
 
+/// The month partition key of a record (`YYYY-MM`, or `unknown` without a date).
+#[must_use]
+pub fn month_of(r: &Record) -> String {
+    r.received_date.map_or_else(|| "unknown".to_owned(), |d| d.format("%Y-%m").to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

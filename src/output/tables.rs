@@ -12,16 +12,10 @@ use crate::analyse::who::{RankingRow, RepresentationRow, ThemeGroupRow, Underhea
 use crate::code::{Codebook, Coded};
 use crate::ingest::{FieldIssue, Quarantined};
 use crate::people::Groups;
-use crate::record::Record;
+use crate::record::{month_of, Record};
 
 fn s(v: impl Into<String>) -> Option<String> {
     Some(v.into())
-}
-
-/// The month partition key of a record (`YYYY-MM`, or `unknown` without a date).
-#[must_use]
-pub fn month_of(r: &Record) -> String {
-    r.received_date.map_or_else(|| "unknown".to_owned(), |d| d.format("%Y-%m").to_string())
 }
 
 /// `records`, split by month: one table per partition, in month order.
