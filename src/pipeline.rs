@@ -16,10 +16,10 @@ use crate::ingest::{self, IngestError};
 use crate::messages::Messages;
 use crate::output::manifest::{
     coding_counts, counts, BaselineEntry, CodebookEntry, Coding, DisclosureReport, Manifest, ModelEntry, PeopleReport,
-    TableEntry, VERSIONS,
+    VERSIONS,
 };
-use crate::output::tables;
-use crate::output::{write_table, OutputError, OutputLock, Table};
+use crate::output::write::{write_tables, write_text, RunTables};
+use crate::output::{OutputError, OutputLock};
 use crate::people::{
     age_bands,
     baseline::{Baseline, BaselineError},
@@ -230,63 +230,21 @@ fn run_in_pool(
     let staging = lock.stage()?;
     let dir = staging.path().to_path_buf();
     let source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
-    // the two big tables are independent: build them side by side
-    let (parts, record_themes) = rayon::join(
-        || {
-            tables::records(
-                &ingested.records,
-                &coded,
-                &groups,
-                &ingested.extra_columns,
-                &source_files,
-                settings.keep_original_text,
-            )
+    let entries = write_tables(
+        &dir,
+        &RunTables {
+            records: &ingested.records,
+            coded: &coded,
+            groups: &groups,
+            extra_columns: &ingested.extra_columns,
+            source_files: &source_files,
+            keep_original_text: settings.keep_original_text,
+            book,
+            who: &who,
+            quarantine: &quarantine,
+            field_issues: &issues,
         },
-        || tables::record_themes(&ingested.records, &coded, book),
-    );
-    let singles: Vec<Table> = vec![
-        record_themes,
-        tables::themes(book),
-        tables::representation(&who.representation),
-        tables::theme_by_group(&who.theme_by_group, &groups, book),
-        tables::underheard_concerns(&who.underheard, &groups, book),
-        tables::theme_ranking(&who.ranking, book),
-        tables::quarantine(&quarantine),
-        tables::field_issues(&issues),
-    ];
-    let mut entries = Vec::new();
-    let mut jobs: Vec<(String, &Table)> = Vec::new();
-    for (month, t) in &parts {
-        let rel = format!("records/month={month}/part-0.parquet");
-        if let Some(p) = dir.join(&rel).parent() {
-            std::fs::create_dir_all(p).map_err(|e| OutputError::Io { path: p.to_path_buf(), source: e })?;
-        }
-        jobs.push((rel, t));
-    }
-    entries.push(TableEntry {
-        name: "records".to_owned(),
-        grain: "one piece of free text".to_owned(),
-        rows: ingested.records.len(),
-        files: jobs.iter().map(|j| j.0.clone()).collect(),
-    });
-    for t in &singles {
-        let rel = format!("{}.parquet", t.name);
-        entries.push(TableEntry {
-            name: t.name.clone(),
-            grain: t.grain.clone(),
-            rows: t.rows(),
-            files: vec![rel.clone()],
-        });
-        jobs.push((rel, t));
-    }
-    // each file is independent: write (and fsync) them in parallel
-    jobs.par_iter().try_for_each(|(rel, t)| write_table(t, &dir.join(rel)))?;
-    let empty_records =
-        tables::records(&[], &[], &groups, &ingested.extra_columns, &source_files, settings.keep_original_text);
-    let records_def = parts.first().or(empty_records.first()).map(|(_, t)| t.clone());
-    let mut dict_tables: Vec<&Table> = records_def.iter().collect();
-    dict_tables.extend(singles.iter());
-    write_text(&dir.join("DATA_DICTIONARY.md"), &tables::data_dictionary(&dict_tables))?;
+    )?;
 
     let who_unused = who.baseline_unused.clone();
     let counts =
@@ -372,8 +330,4 @@ fn redact_quarantine(engine: &Engine, rows: &[ingest::Quarantined], coding: &mut
             q
         })
         .collect()
-}
-
-fn write_text(path: &std::path::Path, text: &str) -> Result<(), OutputError> {
-    std::fs::write(path, text).map_err(|e| OutputError::Io { path: path.to_path_buf(), source: e })
 }

@@ -7,6 +7,7 @@ pub mod interrupt;
 pub mod manifest;
 pub mod parquet;
 pub mod tables;
+pub mod write;
 
 pub use commit::{check_out, OutputLock, Staging};
 pub use parquet::{write_table, Col, ColumnData, OutputError, Table};
