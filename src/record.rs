@@ -147,6 +147,13 @@ pub fn month_of(r: &Record) -> String {
     r.received_date.map_or_else(|| "unknown".to_owned(), |d| d.format("%Y-%m").to_string())
 }
 
+/// The IMD quintile (1–5) of an IMD decile value (1–10); `None` for anything else.
+#[must_use]
+pub fn quintile_of_decile(raw: &str) -> Option<String> {
+    let d: u8 = raw.trim().parse().ok()?;
+    (1..=10).contains(&d).then(|| d.div_ceil(2).to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

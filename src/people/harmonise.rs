@@ -571,13 +571,6 @@ impl Harmoniser {
         let n: u8 = k.trim_start_matches("q").trim_start_matches("quintile ").trim().parse().ok()?;
         (1..=5).contains(&n).then(|| n.to_string())
     }
-
-    /// Quintile from an IMD decile value (1–10).
-    #[must_use]
-    pub fn quintile_of_decile(raw: &str) -> Option<String> {
-        let d: u8 = raw.trim().parse().ok()?;
-        (1..=10).contains(&d).then(|| d.div_ceil(2).to_string())
-    }
 }
 
 #[cfg(test)]
@@ -677,7 +670,7 @@ mod tests {
         assert_eq!(h.group(2, Some("7"), None), "unmapped");
         assert_eq!(h.group(3, Some("Prefer not to say"), None), "not_stated");
         assert_eq!(h.group(4, Some("  Deaf   Club "), None), "Deaf Club");
-        assert_eq!(Harmoniser::quintile_of_decile("9").as_deref(), Some("5"));
+        assert_eq!(crate::record::quintile_of_decile("9").as_deref(), Some("5"));
     }
 
     fn bands(labels: &[&str]) -> Harmoniser {
