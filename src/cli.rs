@@ -235,7 +235,7 @@ impl LearnArgs {
     ///
     /// # Errors
     /// A malformed --char-ngrams or an out-of-range value.
-    pub fn options(&self) -> Result<crate::model::train::TrainOptions> {
+    pub fn options(&self) -> Result<crate::code::model::train::TrainOptions> {
         let char_ngrams = match &self.char_ngrams {
             None => None,
             Some(s) => {
@@ -252,8 +252,8 @@ impl LearnArgs {
         anyhow::ensure!(self.c > 0.0, "--c must be above 0");
         anyhow::ensure!(self.ngram_max >= 1, "--ngram-max must be at least 1");
         anyhow::ensure!(self.inner_folds >= 2, "--inner-folds must be at least 2");
-        Ok(crate::model::train::TrainOptions {
-            features: crate::model::features::FeatureSettings {
+        Ok(crate::code::model::train::TrainOptions {
+            features: crate::code::model::features::FeatureSettings {
                 ngram_max: self.ngram_max,
                 char_ngrams,
                 min_df: self.min_df,

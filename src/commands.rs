@@ -85,7 +85,7 @@ pub fn eval(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
 /// # Errors
 /// Unreadable inputs, bad options, or an unwritable model file.
 pub fn train(args: &crate::cli::TrainArgs, messages: &Messages) -> Result<ExitCode> {
-    use crate::model::train;
+    use crate::code::model::train;
     let started = std::time::Instant::now();
     let opts = args.learn.options()?;
     let cols = args.columns.columns(false);
@@ -100,7 +100,7 @@ pub fn train(args: &crate::cli::TrainArgs, messages: &Messages) -> Result<ExitCo
     let rows: Vec<usize> = (0..set.texts.len()).collect();
     let mut model = train::fit(&analysed, &targets, &rows, &opts);
     model.training.file = args.labelled.display().to_string();
-    model.training.sha256 = crate::model::file_sha256(&args.labelled)
+    model.training.sha256 = crate::code::model::file_sha256(&args.labelled)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     model.training.seconds = started.elapsed().as_secs_f64();
     model.save(&args.out)?;
@@ -123,7 +123,7 @@ pub fn train(args: &crate::cli::TrainArgs, messages: &Messages) -> Result<ExitCo
 
 /// `eval --model` / `eval --folds`.
 fn eval_model(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
-    use crate::model::{train, Model};
+    use crate::code::model::{train, Model};
     let model = args.model.as_ref().map(|p| Model::load(p)).transpose()?;
     let cols = args.columns.columns(false);
     let set = evaluate::read_labelled(&args.labelled, &cols)
@@ -189,7 +189,7 @@ fn eval_model(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
 }
 
 fn model_sentiment_report(gold: &[Option<u8>], three: &[Option<usize>], five: &[Option<u8>]) -> String {
-    use crate::model::train::three_class;
+    use crate::code::model::train::three_class;
     let mut confusion = [[0u64; 3]; 3];
     let (mut n, mut right5) = (0u64, 0u64);
     for ((g, t), f) in gold.iter().zip(three).zip(five) {

@@ -27,7 +27,6 @@ pub mod evaluate;
 pub mod files;
 pub mod ingest;
 pub mod messages;
-pub mod model;
 pub mod output;
 pub mod people;
 pub mod pipeline;

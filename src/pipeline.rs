@@ -47,7 +47,7 @@ pub enum RunError {
     Output(#[from] OutputError),
     /// Learned coder.
     #[error(transparent)]
-    Model(#[from] crate::model::ModelError),
+    Model(#[from] crate::code::model::ModelError),
     /// Thread pool.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -125,11 +125,11 @@ pub fn input_paths(settings: &Settings) -> Vec<&std::path::Path> {
 pub fn load_model(
     settings: &Settings,
     book: &Codebook,
-) -> Result<Option<crate::model::ThemeModel>, crate::model::ModelError> {
+) -> Result<Option<crate::code::model::ThemeModel>, crate::code::model::ModelError> {
     let c = &settings.coder;
     match (&c.model, &c.label_map) {
         (Some(m), Some(map)) if c.policy != crate::config::Policy::CodebookOnly => {
-            crate::model::ThemeModel::load(m, map, book, c.policy).map(Some)
+            crate::code::model::ThemeModel::load(m, map, book, c.policy).map(Some)
         }
         _ => Ok(None),
     }
@@ -259,7 +259,7 @@ fn run_in_pool(
         settings,
         model: settings.coder.model.as_ref().map(|p| ModelEntry {
             path: p.display().to_string(),
-            sha256: crate::model::file_sha256(p).unwrap_or_default(),
+            sha256: crate::code::model::file_sha256(p).unwrap_or_default(),
         }),
         codebook: CodebookEntry::of(book),
         baseline: baseline.as_ref().zip(settings.baseline.as_ref()).map(|(b, s)| BaselineEntry::of(b, s)),

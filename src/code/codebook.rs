@@ -220,7 +220,7 @@ pub struct Coder {
     /// The tokens of the last text coded.
     pub tokens: Tokens,
     /// Scratch space of a learned model.
-    pub model: crate::model::Scratch,
+    pub model: crate::code::model::Scratch,
     elems: Vec<(u32, Elem)>,
     starts: Vec<u32>,
     found: Vec<(u32, u32, u32)>,
