@@ -332,7 +332,7 @@ impl Default for AnalysisSettings {
 pub struct PeopleSettings {
     /// Age bands configured (`[people] age_bands`); without them the bands in force are the
     /// baseline's, else the source's own, else the default ones.
-    pub age_bands: Option<Vec<crate::people::harmonise::AgeBand>>,
+    pub age_bands: Option<Vec<crate::record::AgeBand>>,
     /// Lookup from a key (e.g. LSOA) to IMD decile.
     pub imd_lookup: Option<PathBuf>,
     /// Per dimension: raw value → group.
@@ -569,7 +569,7 @@ fn resolve(
                 .get_ref()
                 .iter()
                 .map(|b| {
-                    crate::people::harmonise::AgeBand::parse(b).ok_or_else(|| {
+                    crate::record::AgeBand::parse(b).ok_or_else(|| {
                         ctx.err(
                             Some(bands.span()),
                             "people.age_bands",
