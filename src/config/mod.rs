@@ -3,6 +3,7 @@
 //! Stages only ever see `&Settings`. Paths in a pipeline file are relative to that file.
 //! Every error names the file, the line and the key.
 
+pub mod layouts;
 pub mod options;
 mod settings;
 

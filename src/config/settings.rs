@@ -753,15 +753,12 @@ fn default_delimiter(path: &Path) -> u8 {
 }
 
 fn check_layout(ctx: &Ctx<'_>, span: Option<Range<usize>>, key: &str, name: &str) -> Result<(), ConfigError> {
-    match crate::ingest::layout::find(name) {
+    match super::layouts::find(name) {
         Some(_) => Ok(()),
         None => Err(ctx.err(
             span,
             key,
-            format!(
-                "unknown layout {name:?}; expected one of {} (see `unheard layouts`)",
-                crate::ingest::layout::names()
-            ),
+            format!("unknown layout {name:?}; expected one of {} (see `unheard layouts`)", super::layouts::names()),
         )),
     }
 }
