@@ -8,11 +8,11 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rayon::prelude::*;
+use unheard::code::model::train::{analyse, fit, Targets, TrainOptions};
+use unheard::code::model::Scratch;
 use unheard::code::{Codebook, Coder};
 use unheard::config::DEFAULT_CODEBOOK;
 use unheard::evaluate::{read_labelled, Columns};
-use unheard::model::train::{analyse, fit, Targets, TrainOptions};
-use unheard::model::Scratch;
 
 #[path = "corpus.rs"]
 mod corpus;

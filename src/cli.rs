@@ -83,6 +83,21 @@ pub struct ExplainArgs {
     pub run: Option<PathBuf>,
 }
 
+impl ExplainArgs {
+    /// What these flags ask `explain` to do.
+    #[must_use]
+    pub fn request(&self) -> crate::commands::ExplainRequest {
+        crate::commands::ExplainRequest {
+            text: self.text.clone(),
+            question: self.question.clone(),
+            rating: self.rating,
+            codebook: self.codebook.clone(),
+            record: self.record.clone(),
+            run: self.run.clone(),
+        }
+    }
+}
+
 /// `unheard codebook …`
 #[derive(Debug, Subcommand)]
 pub enum CodebookCommand {
@@ -127,6 +142,24 @@ pub struct EvalArgs {
     /// Write predictions.parquet and metrics.parquet here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+impl EvalArgs {
+    /// What these flags ask `eval` to do.
+    #[must_use]
+    pub fn request(&self) -> crate::commands::EvalRequest {
+        crate::commands::EvalRequest {
+            codebook: self.codebook.clone(),
+            labelled: self.labelled.clone(),
+            label_map: self.label_map.clone(),
+            model: self.model.clone(),
+            folds: self.folds,
+            exclude_labels: self.exclude_labels.clone(),
+            learn: self.learn.request(),
+            columns: self.columns.columns(true),
+            out: self.out.clone(),
+        }
+    }
 }
 
 /// Where things are in a labelled file (defaults: the FFT export's column names). An empty
@@ -197,6 +230,20 @@ pub struct TrainArgs {
     pub learn: LearnArgs,
 }
 
+impl TrainArgs {
+    /// What these flags ask `train` to do.
+    #[must_use]
+    pub fn request(&self) -> crate::commands::TrainRequest {
+        crate::commands::TrainRequest {
+            labelled: self.labelled.clone(),
+            long_labels: self.long_labels.clone(),
+            out: self.out.clone(),
+            columns: self.columns.columns(false),
+            learn: self.learn.request(),
+        }
+    }
+}
+
 /// Options of the learner.
 #[derive(Debug, Clone, Args)]
 pub struct LearnArgs {
@@ -231,41 +278,20 @@ pub struct LearnArgs {
 }
 
 impl LearnArgs {
-    /// The training options these flags ask for.
-    ///
-    /// # Errors
-    /// A malformed --char-ngrams or an out-of-range value.
-    pub fn options(&self) -> Result<crate::model::train::TrainOptions> {
-        let char_ngrams = match &self.char_ngrams {
-            None => None,
-            Some(s) => {
-                let (lo, hi) = s.split_once('-').unwrap_or((s, s));
-                let (lo, hi): (usize, usize) = (
-                    lo.trim().parse().with_context(|| format!("--char-ngrams {s:?}: expected e.g. 3-5"))?,
-                    hi.trim().parse().with_context(|| format!("--char-ngrams {s:?}: expected e.g. 3-5"))?,
-                );
-                anyhow::ensure!(lo >= 1 && lo <= hi, "--char-ngrams {s:?}: expected LO-HI with 1 <= LO <= HI");
-                Some((lo, hi))
-            }
-        };
-        anyhow::ensure!(self.beta > 0.0, "--beta must be above 0");
-        anyhow::ensure!(self.c > 0.0, "--c must be above 0");
-        anyhow::ensure!(self.ngram_max >= 1, "--ngram-max must be at least 1");
-        anyhow::ensure!(self.inner_folds >= 2, "--inner-folds must be at least 2");
-        Ok(crate::model::train::TrainOptions {
-            features: crate::model::features::FeatureSettings {
-                ngram_max: self.ngram_max,
-                char_ngrams,
-                min_df: self.min_df,
-                sublinear_tf: true,
-                question_weight: self.question_weight,
-                codebook_weight: self.codebook_weight,
-            },
-            c: self.c,
-            beta: self.beta,
+    /// The learner's options as asked, for a command.
+    #[must_use]
+    pub fn request(&self) -> crate::commands::LearnRequest {
+        crate::commands::LearnRequest {
             seed: self.seed,
+            beta: self.beta,
+            c: self.c,
+            ngram_max: self.ngram_max,
+            char_ngrams: self.char_ngrams.clone(),
+            min_df: self.min_df,
+            question_weight: self.question_weight,
+            codebook_weight: self.codebook_weight,
             inner_folds: self.inner_folds,
-        })
+        }
     }
 }
 
@@ -435,14 +461,17 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
         }
         Command::Validate(args) => validate(&args, messages),
         Command::Codebook(CodebookCommand::Check { file, verbose }) => codebook_check(&file, verbose, messages),
-        Command::Eval(args) => crate::commands::eval(&args, messages),
-        Command::Train(args) => crate::commands::train(&args, messages),
-        Command::Explain(args) => crate::commands::explain(&args, messages),
+        Command::Eval(args) => crate::commands::eval(&args.request(), messages),
+        Command::Train(args) => crate::commands::train(&args.request(), messages),
+        Command::Explain(args) => crate::commands::explain(&args.request(), messages),
         Command::Layouts => {
             messages.out(ingest::layout::describe().trim_end());
             Ok(ExitCode::SUCCESS)
         }
-        Command::People(args) => crate::commands::people(&args, messages),
+        Command::People(args) => crate::commands::people(
+            &crate::commands::PeopleRequest { settings: args.run.settings()?, snippet: args.snippet },
+            messages,
+        ),
         Command::Synth(args) => {
             let gz = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
             let plain = if gz { args.out.with_extension("") } else { args.out.clone() };
@@ -539,8 +568,8 @@ fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
     if let Some(b) = &settings.baseline {
         let base = crate::people::baseline::Baseline::from_file(&b.name, &b.path)?;
         // its groups harmonised as a run would (duplicates are an error here too)
-        let harmoniser = pipeline::harmoniser(&settings, &pipeline::age_bands(&settings, Some(&base), &[]))?;
-        let pops = pipeline::baseline_populations(&base, b, &settings.dimensions, &harmoniser)?;
+        let harmoniser = crate::people::harmoniser(&settings, &crate::people::age_bands(&settings, Some(&base), &[]))?;
+        let pops = crate::people::baseline_populations(&base, b, &settings.dimensions, &harmoniser)?;
         report.push(format!("baseline {}: {} rows, {} unused", base.name, base.rows.len(), pops.unused.len()));
     }
     for (i, source) in settings.sources.iter().enumerate() {

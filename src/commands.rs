@@ -1,10 +1,10 @@
 //! Commands beyond `run`: evaluation, explanation and demographic values. Thin: they call the library and print.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::cli::EvalArgs;
 use crate::code::sentiment::RecordPolarity;
 use crate::code::{Coder, Engine};
 use crate::config::CodebookSource;
@@ -13,11 +13,137 @@ use crate::messages::Messages;
 use crate::output::{write_table, Col, ColumnData, Table};
 use crate::pipeline::load_codebook;
 
+/// What `eval` is asked to do.
+#[derive(Debug, Clone)]
+pub struct EvalRequest {
+    /// Codebook TOML (default: the built-in codebook).
+    pub codebook: Option<PathBuf>,
+    /// Labelled comments, wide layout.
+    pub labelled: PathBuf,
+    /// Map from theme codes to label columns; needed to score a codebook.
+    pub label_map: Option<PathBuf>,
+    /// Score this learned model instead of the codebook.
+    pub model: Option<PathBuf>,
+    /// K-fold cross-validation on the labelled file.
+    pub folds: Option<u32>,
+    /// Labels left out of a model's scores.
+    pub exclude_labels: Vec<String>,
+    /// Training options for folds without a model.
+    pub learn: LearnRequest,
+    /// Where things are in the labelled file (with the rating column; a model does not use it).
+    pub columns: Columns,
+    /// Write predictions.parquet and metrics.parquet here.
+    pub out: Option<PathBuf>,
+}
+
+/// What `train` is asked to do.
+#[derive(Debug, Clone)]
+pub struct TrainRequest {
+    /// Labelled comments (wide layout, or the texts file of the long layout).
+    pub labelled: PathBuf,
+    /// Long layout: a `record_id,label` CSV.
+    pub long_labels: Option<PathBuf>,
+    /// Where to write the model.
+    pub out: PathBuf,
+    /// Where things are in the labelled file.
+    pub columns: Columns,
+    /// Training options.
+    pub learn: LearnRequest,
+}
+
+/// The learner's options as asked (checked by [`LearnRequest::options`] when training).
+#[derive(Debug, Clone)]
+pub struct LearnRequest {
+    /// Seed (inner folds, the solver's order).
+    pub seed: u64,
+    /// Thresholds maximise F-beta on inner folds.
+    pub beta: f64,
+    /// Inverse regularisation strength of the linear SVM.
+    pub c: f64,
+    /// Word n-grams from 1 to N.
+    pub ngram_max: usize,
+    /// Character n-grams inside words, `LO-HI`.
+    pub char_ngrams: Option<String>,
+    /// Drop terms in fewer training records than this.
+    pub min_df: u32,
+    /// Weight of the question feature.
+    pub question_weight: f32,
+    /// Weight of each built-in codebook theme found.
+    pub codebook_weight: f32,
+    /// Inner folds for the thresholds.
+    pub inner_folds: usize,
+}
+
+impl LearnRequest {
+    /// The training options these flags ask for.
+    ///
+    /// # Errors
+    /// A malformed --char-ngrams or an out-of-range value.
+    pub fn options(&self) -> Result<crate::code::model::train::TrainOptions> {
+        let char_ngrams = match &self.char_ngrams {
+            None => None,
+            Some(s) => {
+                let (lo, hi) = s.split_once('-').unwrap_or((s, s));
+                let (lo, hi): (usize, usize) = (
+                    lo.trim().parse().with_context(|| format!("--char-ngrams {s:?}: expected e.g. 3-5"))?,
+                    hi.trim().parse().with_context(|| format!("--char-ngrams {s:?}: expected e.g. 3-5"))?,
+                );
+                anyhow::ensure!(lo >= 1 && lo <= hi, "--char-ngrams {s:?}: expected LO-HI with 1 <= LO <= HI");
+                Some((lo, hi))
+            }
+        };
+        anyhow::ensure!(self.beta > 0.0, "--beta must be above 0");
+        anyhow::ensure!(self.c > 0.0, "--c must be above 0");
+        anyhow::ensure!(self.ngram_max >= 1, "--ngram-max must be at least 1");
+        anyhow::ensure!(self.inner_folds >= 2, "--inner-folds must be at least 2");
+        Ok(crate::code::model::train::TrainOptions {
+            features: crate::code::model::features::FeatureSettings {
+                ngram_max: self.ngram_max,
+                char_ngrams,
+                min_df: self.min_df,
+                sublinear_tf: true,
+                question_weight: self.question_weight,
+                codebook_weight: self.codebook_weight,
+            },
+            c: self.c,
+            beta: self.beta,
+            seed: self.seed,
+            inner_folds: self.inner_folds,
+        })
+    }
+}
+
+/// What `explain` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ExplainRequest {
+    /// The text to explain (or a record of a past run).
+    pub text: Option<String>,
+    /// Question the text answers.
+    pub question: String,
+    /// FFT rating, a sentiment prior.
+    pub rating: Option<u8>,
+    /// Codebook TOML (default: the built-in codebook).
+    pub codebook: Option<PathBuf>,
+    /// A record id of a past run.
+    pub record: Option<String>,
+    /// The output folder of that run.
+    pub run: Option<PathBuf>,
+}
+
+/// What `people` is asked to do.
+#[derive(Debug, Clone)]
+pub struct PeopleRequest {
+    /// The run's settings.
+    pub settings: crate::config::Settings,
+    /// Write the snippet to this file instead of stdout.
+    pub snippet: Option<PathBuf>,
+}
+
 /// `unheard eval`: codes every labelled comment and scores the codes against the labels.
 ///
 /// # Errors
 /// Unreadable inputs or outputs.
-pub fn eval(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
+pub fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
     if args.model.is_some() || args.folds.is_some() {
         return eval_model(args, messages);
     }
@@ -27,7 +153,7 @@ pub fn eval(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
     let source = args.codebook.clone().map_or(CodebookSource::Builtin, CodebookSource::Path);
     let book = load_codebook(&source)?;
     // a codebook is not trained, so no folds and no respondent column are needed
-    let cols = Columns { group: None, ..args.columns.columns(true) };
+    let cols = Columns { group: None, ..args.columns.clone() };
     let set = evaluate::read_labelled(&args.labelled, &cols)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     let map = evaluate::read_label_map(label_map)?;
@@ -84,11 +210,11 @@ pub fn eval(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
 ///
 /// # Errors
 /// Unreadable inputs, bad options, or an unwritable model file.
-pub fn train(args: &crate::cli::TrainArgs, messages: &Messages) -> Result<ExitCode> {
-    use crate::model::train;
+pub fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode> {
+    use crate::code::model::train;
     let started = std::time::Instant::now();
     let opts = args.learn.options()?;
-    let cols = args.columns.columns(false);
+    let cols = args.columns.clone();
     let set = match &args.long_labels {
         None => evaluate::read_labelled(&args.labelled, &cols),
         Some(long) => evaluate::read_long(&args.labelled, long, &cols),
@@ -100,7 +226,7 @@ pub fn train(args: &crate::cli::TrainArgs, messages: &Messages) -> Result<ExitCo
     let rows: Vec<usize> = (0..set.texts.len()).collect();
     let mut model = train::fit(&analysed, &targets, &rows, &opts);
     model.training.file = args.labelled.display().to_string();
-    model.training.sha256 = crate::model::file_sha256(&args.labelled)
+    model.training.sha256 = crate::code::model::file_sha256(&args.labelled)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     model.training.seconds = started.elapsed().as_secs_f64();
     model.save(&args.out)?;
@@ -122,10 +248,10 @@ pub fn train(args: &crate::cli::TrainArgs, messages: &Messages) -> Result<ExitCo
 }
 
 /// `eval --model` / `eval --folds`.
-fn eval_model(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
-    use crate::model::{train, Model};
+fn eval_model(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
+    use crate::code::model::{train, Model};
     let model = args.model.as_ref().map(|p| Model::load(p)).transpose()?;
-    let cols = args.columns.columns(false);
+    let cols = Columns { rating: None, ..args.columns.clone() };
     let set = evaluate::read_labelled(&args.labelled, &cols)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     let targets = train::Targets { labels: &set.labels, y: &set.y, sentiment: &set.sentiment, groups: &set.groups };
@@ -143,7 +269,7 @@ fn eval_model(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
                 set.labels.clone(),
                 set.y.clone(),
                 p,
-                format!("{k}-fold cross-validation by {:?}", args.columns.group_column),
+                format!("{k}-fold cross-validation by {:?}", args.columns.group.as_deref().unwrap_or("")),
             )
         }
         (None, Some(m)) => {
@@ -189,7 +315,7 @@ fn eval_model(args: &EvalArgs, messages: &Messages) -> Result<ExitCode> {
 }
 
 fn model_sentiment_report(gold: &[Option<u8>], three: &[Option<usize>], five: &[Option<u8>]) -> String {
-    use crate::model::train::three_class;
+    use crate::code::model::train::three_class;
     let mut confusion = [[0u64; 3]; 3];
     let (mut n, mut right5) = (0u64, 0u64);
     for ((g, t), f) in gold.iter().zip(three).zip(five) {
@@ -342,7 +468,7 @@ fn metrics_table(m: &Metrics) -> Table {
 ///
 /// # Errors
 /// Unknown question, unreadable codebook, or a record that is not in the run.
-pub fn explain(args: &crate::cli::ExplainArgs, messages: &Messages) -> Result<ExitCode> {
+pub fn explain(args: &ExplainRequest, messages: &Messages) -> Result<ExitCode> {
     use std::fmt::Write as _;
 
     let (codebook, text, question, rating) = match (&args.record, &args.run) {
@@ -510,10 +636,9 @@ const SNIPPET_HEADER: &str = "# unheard people: raw values no mapping knows.";
 ///
 /// # Errors
 /// A bad pipeline, input or baseline; a snippet path holding a file this command did not write.
-pub fn people(args: &crate::cli::PeopleArgs, messages: &Messages) -> Result<ExitCode> {
+pub fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCode> {
     use crate::people::{baseline::Baseline, UNMAPPED};
-    use crate::pipeline;
-    let settings = args.run.settings()?;
+    let settings = &args.settings;
     if let Some(path) = args.snippet.as_ref().filter(|p| p.exists()) {
         let head = crate::files::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         anyhow::ensure!(
@@ -523,13 +648,13 @@ pub fn people(args: &crate::cli::PeopleArgs, messages: &Messages) -> Result<Exit
         );
     }
     let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
-    let ingested = crate::ingest::ingest(&settings)?;
-    let bands = pipeline::age_bands(&settings, baseline.as_ref(), &ingested.records);
-    let harmoniser = pipeline::harmoniser(&settings, &bands)?;
-    let (_, raw_values) = pipeline::group_records(&harmoniser, &settings.dimensions, &ingested.records);
+    let ingested = crate::ingest::ingest(settings)?;
+    let bands = crate::people::age_bands(settings, baseline.as_ref(), &ingested.records);
+    let harmoniser = crate::people::harmoniser(settings, &bands)?;
+    let (_, raw_values) = crate::people::group_records(&harmoniser, &settings.dimensions, &ingested.records);
     // what is shown is what may be published: personal data redacted, dates of birth as [DOB];
     // a value that needed redacting is no category to map, so it stays out of the snippet
-    let values = pipeline::publishable(&raw_values, &settings.dimensions, &crate::text::redact::Redactor::new());
+    let values = crate::people::publishable(&raw_values, &settings.dimensions, &crate::text::redact::Redactor::new());
     let mut out = vec![format!("{} records from {} source(s)", ingested.records.len(), settings.sources.len())];
     let mut snippet = vec![
         SNIPPET_HEADER.to_owned(),

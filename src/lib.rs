@@ -8,6 +8,13 @@
 //! [`output`], orchestrated by [`pipeline::run`]. [`config`] turns a pipeline file into
 //! [`config::Settings`] once; stages see only settings.
 //!
+//! No two modules import each other. [`record`] (the canonical record, and the few values every
+//! stage reads) imports nothing of the crate; [`config`], [`files`], [`messages`] and [`text`]
+//! (analyzer, redaction) import at most record and files; each stage imports those and the
+//! stages before it ([`code`]'s learned model also reads [`evaluate`]'s scores).
+//! [`pipeline`] runs the stages in order, [`commands`] serve the other subcommands from plain
+//! requests, and [`cli`] turns arguments into settings and requests.
+//!
 //! ```no_run
 //! use unheard::config::{Overrides, Settings};
 //! let overrides = Overrides { inputs: vec!["feedback.csv".into()], out: Some("out/x".into()), ..Overrides::default() };
@@ -27,7 +34,6 @@ pub mod evaluate;
 pub mod files;
 pub mod ingest;
 pub mod messages;
-pub mod model;
 pub mod output;
 pub mod people;
 pub mod pipeline;

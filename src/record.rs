@@ -3,6 +3,10 @@
 //! An FFT response with two free-text questions becomes two [`Record`]s that share a
 //! `response_id`. Every record keeps its provenance ([`RowRef`]) so that any output row can
 //! be traced back to the file and row it came from.
+//!
+//! It also holds the few values every stage may read without importing another stage: a
+//! record's month ([`month_of`]), an IMD decile as a quintile ([`quintile_of_decile`]) and an
+//! age band ([`AgeBand`]). It imports no other module of the crate.
 
 use std::fmt;
 
@@ -140,6 +144,81 @@ pub const CANONICAL_FIELDS: [&str; 11] = [
     "imd_decile",
     "imd_key",
 ];
+
+/// The month partition key of a record (`YYYY-MM`, or `unknown` without a date).
+#[must_use]
+pub fn month_of(r: &Record) -> String {
+    r.received_date.map_or_else(|| "unknown".to_owned(), |d| d.format("%Y-%m").to_string())
+}
+
+/// The IMD quintile (1–5) of an IMD decile value (1–10); `None` for anything else.
+#[must_use]
+pub fn quintile_of_decile(raw: &str) -> Option<String> {
+    let d: u8 = raw.trim().parse().ok()?;
+    (1..=10).contains(&d).then(|| d.div_ceil(2).to_string())
+}
+
+/// An age band `lo..=hi` (`hi = None`: and over).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AgeBand {
+    /// Label, e.g. `25-34` or `75+`.
+    pub label: String,
+    /// Lowest age.
+    pub lo: u32,
+    /// Highest age, `None` for an open band.
+    pub hi: Option<u32>,
+}
+
+impl AgeBand {
+    /// Parses `25-34`, `18 - 25`, `25 to 34`, `75+`, `75 and over`, `Over 65`, `Under 16`,
+    /// `16 and under`; the label is normalised (`lo-hi`, or `lo+` for an open band), so
+    /// "18 - 25" is "18-25", "Over 65" and "65 and over" are "65+" and "Under 16" is "0-15".
+    #[must_use]
+    pub fn parse(label: &str) -> Option<AgeBand> {
+        let s = label.trim().to_ascii_lowercase();
+        let nums: Vec<u32> =
+            s.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).filter_map(|p| p.parse().ok()).collect();
+        let (lo, hi) = match nums.as_slice() {
+            [a, b] if a <= b && *b < 150 => (*a, Some(*b)),
+            [a] if *a < 150
+                && (s.contains('+')
+                    || s.contains("over")
+                    || s.contains("plus")
+                    || s.contains("older")
+                    || s.contains("above")) =>
+            {
+                (*a, None)
+            }
+            [a] if *a < 150 && (s.contains("under") || s.contains("below") || s.contains('<')) => {
+                if s.starts_with(|c: char| c.is_ascii_digit()) && s.contains("and under") {
+                    (0, Some(*a))
+                } else {
+                    (0, Some(a.checked_sub(1)?))
+                }
+            }
+            _ => return None,
+        };
+        let label = match hi {
+            Some(h) => format!("{lo}-{h}"),
+            None => format!("{lo}+"),
+        };
+        Some(AgeBand { label, lo, hi })
+    }
+
+    pub(crate) fn contains(&self, lo: u32, hi: Option<u32>) -> bool {
+        lo >= self.lo
+            && match (self.hi, hi) {
+                (None, _) => true,
+                (Some(h), Some(x)) => x <= h,
+                (Some(_), None) => false,
+            }
+    }
+
+    /// Width for choosing the narrowest band that holds a value (open bands are widest).
+    pub(crate) fn width(&self) -> u32 {
+        self.hi.map_or(u32::MAX, |h| h.saturating_sub(self.lo))
+    }
+}
 
 #[cfg(test)]
 mod tests {

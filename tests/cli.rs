@@ -251,9 +251,9 @@ fn every_pipeline_file_validates() {
 #[test]
 fn versions_in_the_manifest_match_cargo_lock() {
     let lock = std::fs::read_to_string(project().join("Cargo.lock")).unwrap();
-    for (name, version) in unheard::pipeline::VERSIONS {
+    for (name, version) in unheard::output::manifest::VERSIONS {
         let entry = format!("name = \"{name}\"\nversion = \"{version}\"");
-        assert!(lock.contains(&entry), "Cargo.lock does not pin {name} {version}: update pipeline::VERSIONS");
+        assert!(lock.contains(&entry), "Cargo.lock does not pin {name} {version}: update output::manifest::VERSIONS");
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod counts;
 pub mod differencing;
+pub mod setup;
 pub mod stats;
 pub mod who;
 

@@ -220,7 +220,7 @@ pub struct Coder {
     /// The tokens of the last text coded.
     pub tokens: Tokens,
     /// Scratch space of a learned model.
-    pub model: crate::model::Scratch,
+    pub model: crate::code::model::Scratch,
     elems: Vec<(u32, Elem)>,
     starts: Vec<u32>,
     found: Vec<(u32, u32, u32)>,
@@ -300,7 +300,7 @@ impl Codebook {
         let mut book = Codebook {
             name: parsed.codebook.name,
             version: parsed.codebook.version,
-            sha256: crate::ingest::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
+            sha256: format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
             themes: Vec::new(),
             negation_window: parsed.codebook.negation_window.unwrap_or(3),
             short_answer_words: parsed.codebook.short_answer_words.unwrap_or(6),

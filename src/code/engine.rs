@@ -26,7 +26,7 @@ pub struct Engine {
     /// PII redactor.
     pub redactor: Redactor,
     /// A learned model whose themes join the codebook's (see [`crate::config::Policy`]).
-    pub model: Option<std::sync::Arc<crate::model::ThemeModel>>,
+    pub model: Option<std::sync::Arc<crate::code::model::ThemeModel>>,
 }
 
 /// What assigned a theme.
@@ -99,7 +99,7 @@ impl Engine {
 
     /// The same engine with a learned model.
     #[must_use]
-    pub fn with_model(mut self, model: Option<crate::model::ThemeModel>) -> Engine {
+    pub fn with_model(mut self, model: Option<crate::code::model::ThemeModel>) -> Engine {
         self.model = model.map(std::sync::Arc::new);
         self
     }

@@ -1,8 +1,10 @@
 //! Code: turns text into themes. A [`Codebook`] of rules matched on stems, multi-label,
-//! each theme with its evidence (the rule, the respondent's words, the character span).
+//! each theme with its evidence (the rule, the respondent's words, the character span); the
+//! learned coder ([`model`]), whose themes join or replace the codebook's as `[coder] policy` says.
 
 mod codebook;
 pub mod engine;
+pub mod model;
 pub mod sentiment;
 
 pub use codebook::{

@@ -3,10 +3,12 @@
 //! Stages only ever see `&Settings`. Paths in a pipeline file are relative to that file.
 //! Every error names the file, the line and the key.
 
+pub mod layouts;
 pub mod options;
 mod settings;
 
 pub use settings::{
-    BaselineSettings, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow, Encoding, Format, OnInvalid,
-    Overrides, Policy, Settings, SourceSettings, DEFAULT_CODEBOOK, DEFAULT_MAX_FIELD_CHARS, ON_INVALID_FIELDS,
+    AnalysisSettings, BaselineSettings, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow, Encoding,
+    Format, OnInvalid, Overrides, Policy, Settings, SourceSettings, DEFAULT_CODEBOOK, DEFAULT_MAX_FIELD_CHARS,
+    ON_INVALID_FIELDS,
 };

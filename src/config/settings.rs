@@ -332,7 +332,7 @@ impl Default for AnalysisSettings {
 pub struct PeopleSettings {
     /// Age bands configured (`[people] age_bands`); without them the bands in force are the
     /// baseline's, else the source's own, else the default ones.
-    pub age_bands: Option<Vec<crate::people::harmonise::AgeBand>>,
+    pub age_bands: Option<Vec<crate::record::AgeBand>>,
     /// Lookup from a key (e.g. LSOA) to IMD decile.
     pub imd_lookup: Option<PathBuf>,
     /// Per dimension: raw value → group.
@@ -569,7 +569,7 @@ fn resolve(
                 .get_ref()
                 .iter()
                 .map(|b| {
-                    crate::people::harmonise::AgeBand::parse(b).ok_or_else(|| {
+                    crate::record::AgeBand::parse(b).ok_or_else(|| {
                         ctx.err(
                             Some(bands.span()),
                             "people.age_bands",
@@ -753,15 +753,12 @@ fn default_delimiter(path: &Path) -> u8 {
 }
 
 fn check_layout(ctx: &Ctx<'_>, span: Option<Range<usize>>, key: &str, name: &str) -> Result<(), ConfigError> {
-    match crate::ingest::layout::find(name) {
+    match super::layouts::find(name) {
         Some(_) => Ok(()),
         None => Err(ctx.err(
             span,
             key,
-            format!(
-                "unknown layout {name:?}; expected one of {} (see `unheard layouts`)",
-                crate::ingest::layout::names()
-            ),
+            format!("unknown layout {name:?}; expected one of {} (see `unheard layouts`)", super::layouts::names()),
         )),
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
-use super::{hex, shown, Cell, FieldIssue, IngestError, Quarantined, RawRow, Reason};
+use super::{shown, Cell, FieldIssue, IngestError, Quarantined, RawRow, Reason};
 use crate::config::{DateWindow, OnInvalid, Settings, SourceSettings};
 use crate::record::{Question, Record, RowRef, CANONICAL_FIELDS};
 use crate::text::redact::Redactor;
@@ -629,7 +629,7 @@ impl Mapper {
         if let Some(q) = self.imd_dim.filter(|&q| demographics[q].is_none()) {
             demographics[q] = self
                 .text(&cells, "imd_decile")
-                .map(|d| crate::people::harmonise::Harmoniser::quintile_of_decile(&d).unwrap_or(d))
+                .map(|d| crate::record::quintile_of_decile(&d).unwrap_or(d))
                 .or_else(|| self.text(&cells, "imd_key"));
         }
         let extra: Vec<Option<String>> = self
@@ -680,7 +680,8 @@ impl Mapper {
     fn hash_id(&self, row: u64, question: &str) -> String {
         let file_name = std::path::Path::new(&self.file).file_name().and_then(|s| s.to_str()).unwrap_or("");
         let digest = Sha256::digest(format!("{}\u{1f}{file_name}\u{1f}{row}\u{1f}{question}", self.source).as_bytes());
-        hex(&digest[..8])
+        // the first 8 bytes, in hex
+        format!("{digest:.16x}")
     }
 }
 

@@ -476,7 +476,7 @@ pub struct Opened {
 /// free-text column whose type is not text.
 pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -> Result<Opened, IngestError> {
     let bytes = read_input(&source.path)?;
-    let sha256 = hex(&Sha256::digest(&bytes));
+    let sha256 = format!("{:x}", Sha256::digest(&bytes));
     let mut table = read_table(source, &decompress(&source.path, &bytes)?)?;
     let mapper = Mapper::new(settings, source, index, &table.headers).map_err(|e| match e {
         IngestError::Columns { path, message } if !table.notes.columns_not_read.is_empty() => IngestError::Columns {
@@ -666,17 +666,6 @@ fn guarded(
             .unwrap_or("the reader failed");
         Err(IngestError::Format { path: source.path.clone(), format, message: format!("damaged file ({message})") })
     })
-}
-
-/// Lowercase hex of a digest.
-#[must_use]
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// The file name to show in messages (as configured).

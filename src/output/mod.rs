@@ -1,10 +1,13 @@
-//! Output: Parquet to one BI-safe profile, the atomic commit of a run, the manifest.
+//! Output: Parquet to one BI-safe profile, the atomic commit of a run, the manifest
+//! ([`manifest`]).
 //! Computes no statistics.
 
 pub mod commit;
 pub mod interrupt;
+pub mod manifest;
 pub mod parquet;
 pub mod tables;
+pub mod write;
 
 pub use commit::{check_out, OutputLock, Staging};
 pub use parquet::{write_table, Col, ColumnData, OutputError, Table};

@@ -11,27 +11,11 @@ use crate::analyse::stats::Published;
 use crate::analyse::who::{RankingRow, RepresentationRow, ThemeGroupRow, UnderheardRow};
 use crate::code::{Codebook, Coded};
 use crate::ingest::{FieldIssue, Quarantined};
-use crate::record::Record;
+use crate::people::Groups;
+use crate::record::{month_of, Record};
 
 fn s(v: impl Into<String>) -> Option<String> {
     Some(v.into())
-}
-
-/// The month partition key of a record (`YYYY-MM`, or `unknown` without a date).
-#[must_use]
-pub fn month_of(r: &Record) -> String {
-    r.received_date.map_or_else(|| "unknown".to_owned(), |d| d.format("%Y-%m").to_string())
-}
-
-/// Demographic groups of the records: per dimension, the group names and each record's id.
-#[derive(Debug, Clone, Default)]
-pub struct Groups {
-    /// Dimension names.
-    pub dimensions: Vec<String>,
-    /// Per dimension, its group names (sorted).
-    pub names: Vec<Vec<String>>,
-    /// Per dimension, each record's group id.
-    pub ids: Vec<Vec<u32>>,
 }
 
 /// `records`, split by month: one table per partition, in month order.

@@ -68,7 +68,7 @@ impl Baseline {
     /// Unreadable file, missing columns, or a population that is not a non-negative number.
     pub fn from_file(name: &str, path: &Path) -> Result<Baseline, BaselineError> {
         let bytes = crate::files::read(path).map_err(|e| BaselineError::Io { path: path.to_path_buf(), source: e })?;
-        let sha256 = crate::ingest::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        let sha256 = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let err = |row: u64, message: String| BaselineError::Row { path: path.to_path_buf(), row, message };
         let mut reader = csv::ReaderBuilder::new().flexible(true).comment(Some(b'#')).from_reader(bytes);

@@ -17,67 +17,7 @@ use serde::Serialize;
 
 use super::{MISSING, NOT_STATED, UNMAPPED};
 
-/// An age band `lo..=hi` (`hi = None`: and over).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AgeBand {
-    /// Label, e.g. `25-34` or `75+`.
-    pub label: String,
-    /// Lowest age.
-    pub lo: u32,
-    /// Highest age, `None` for an open band.
-    pub hi: Option<u32>,
-}
-
-impl AgeBand {
-    /// Parses `25-34`, `18 - 25`, `25 to 34`, `75+`, `75 and over`, `Over 65`, `Under 16`,
-    /// `16 and under`; the label is normalised (`lo-hi`, or `lo+` for an open band), so
-    /// "18 - 25" is "18-25", "Over 65" and "65 and over" are "65+" and "Under 16" is "0-15".
-    #[must_use]
-    pub fn parse(label: &str) -> Option<AgeBand> {
-        let s = label.trim().to_ascii_lowercase();
-        let nums: Vec<u32> =
-            s.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).filter_map(|p| p.parse().ok()).collect();
-        let (lo, hi) = match nums.as_slice() {
-            [a, b] if a <= b && *b < 150 => (*a, Some(*b)),
-            [a] if *a < 150
-                && (s.contains('+')
-                    || s.contains("over")
-                    || s.contains("plus")
-                    || s.contains("older")
-                    || s.contains("above")) =>
-            {
-                (*a, None)
-            }
-            [a] if *a < 150 && (s.contains("under") || s.contains("below") || s.contains('<')) => {
-                if s.starts_with(|c: char| c.is_ascii_digit()) && s.contains("and under") {
-                    (0, Some(*a))
-                } else {
-                    (0, Some(a.checked_sub(1)?))
-                }
-            }
-            _ => return None,
-        };
-        let label = match hi {
-            Some(h) => format!("{lo}-{h}"),
-            None => format!("{lo}+"),
-        };
-        Some(AgeBand { label, lo, hi })
-    }
-
-    fn contains(&self, lo: u32, hi: Option<u32>) -> bool {
-        lo >= self.lo
-            && match (self.hi, hi) {
-                (None, _) => true,
-                (Some(h), Some(x)) => x <= h,
-                (Some(_), None) => false,
-            }
-    }
-
-    /// Width for choosing the narrowest band that holds a value (open bands are widest).
-    fn width(&self) -> u32 {
-        self.hi.map_or(u32::MAX, |h| h.saturating_sub(self.lo))
-    }
-}
+pub use crate::record::AgeBand;
 
 /// The distinct bands among raw values (ages and dates of birth are not bands), sorted by their
 /// lowest age: a source's own bands as written, normalised.
@@ -571,13 +511,6 @@ impl Harmoniser {
         let n: u8 = k.trim_start_matches("q").trim_start_matches("quintile ").trim().parse().ok()?;
         (1..=5).contains(&n).then(|| n.to_string())
     }
-
-    /// Quintile from an IMD decile value (1–10).
-    #[must_use]
-    pub fn quintile_of_decile(raw: &str) -> Option<String> {
-        let d: u8 = raw.trim().parse().ok()?;
-        (1..=10).contains(&d).then(|| d.div_ceil(2).to_string())
-    }
 }
 
 #[cfg(test)]
@@ -677,7 +610,7 @@ mod tests {
         assert_eq!(h.group(2, Some("7"), None), "unmapped");
         assert_eq!(h.group(3, Some("Prefer not to say"), None), "not_stated");
         assert_eq!(h.group(4, Some("  Deaf   Club "), None), "Deaf Club");
-        assert_eq!(Harmoniser::quintile_of_decile("9").as_deref(), Some("5"));
+        assert_eq!(crate::record::quintile_of_decile("9").as_deref(), Some("5"));
     }
 
     fn bands(labels: &[&str]) -> Harmoniser {

@@ -7,7 +7,15 @@
 //! the records' groups.
 
 pub mod baseline;
+pub mod groups;
 pub mod harmonise;
+pub mod setup;
+
+pub use groups::{
+    field_issues, group_records, publishable, unmapped_shares, unmapped_values, DimValues, Groups, ValueCounts,
+    UNMAPPED_WARN_SHARE,
+};
+pub use setup::{age_bands, baseline_populations, harmoniser, AgeBands};
 
 /// The field was empty, or the value is "not known".
 pub const MISSING: &str = "missing";

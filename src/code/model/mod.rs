@@ -494,5 +494,5 @@ fn is_gz(path: &Path) -> bool {
 /// Unreadable file.
 pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
-    Ok(crate::ingest::hex(&Sha256::digest(crate::files::read(path)?)))
+    Ok(format!("{:x}", Sha256::digest(crate::files::read(path)?)))
 }

@@ -1,0 +1,151 @@
+//! A run's analysis set-up: the records' periods, counts and baseline populations, in the
+//! shape [`who::analyse`] takes, and its rows back.
+
+use crate::analyse::{self, who, AnalyseError};
+use crate::config::Settings;
+use crate::people::baseline::{Baseline, BaselineError};
+use crate::people::harmonise::Harmoniser;
+use crate::people::{baseline_populations, Groups};
+use crate::record::{month_of, Record};
+
+/// Why the analysis could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WhoError {
+    /// Counting failed.
+    #[error(transparent)]
+    Analyse(#[from] AnalyseError),
+    /// The baseline does not fit.
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+}
+
+/// The who-is-missing analysis's rows, plus what of the baseline went unused.
+pub struct Who {
+    /// Representation of each group against the baseline.
+    pub representation: Vec<who::RepresentationRow>,
+    /// Each theme in each group.
+    pub theme_by_group: Vec<who::ThemeGroupRow>,
+    /// Concerns raised most by under-represented groups.
+    pub underheard: Vec<who::UnderheardRow>,
+    /// Themes ranked, raked to the population.
+    pub ranking: Vec<who::RankingRow>,
+    /// What raking did.
+    pub raking: who::RakingReport,
+    /// Baseline rows the run could not use, each with its line.
+    pub baseline_unused: Vec<String>,
+    /// Warnings about the baseline against the records' groups.
+    pub baseline_warnings: Vec<String>,
+}
+
+/// Counts the records by period and group, sets the baseline's populations (harmonised as
+/// the records' groups are) against them, and runs the who-is-missing analysis.
+///
+/// # Errors
+/// The counts fail, or the baseline does not fit the run's groups and bands.
+pub fn analyse_who(
+    settings: &Settings,
+    records: &[Record],
+    groups: &Groups,
+    baseline: Option<&Baseline>,
+    harmoniser: &Harmoniser,
+    pairs: &[(u32, u32, bool)],
+    n_themes: usize,
+) -> Result<Who, WhoError> {
+    use who::{DimBaseline, WhoInput, WhoSettings};
+    // periods: all, then each month in order ("unknown" last for undated records)
+    let months: Vec<String> = {
+        let mut m: Vec<String> = records.iter().map(month_of).collect();
+        m.sort_unstable();
+        m.dedup();
+        m
+    };
+    let month: Vec<u32> = records.iter().map(|r| months.binary_search(&month_of(r)).unwrap_or(0) as u32).collect();
+    let mut seen = std::collections::HashSet::new();
+    let first: Vec<bool> = records.iter().map(|r| seen.insert((r.source.as_str(), r.response_id.as_str()))).collect();
+    let n_groups: Vec<usize> = groups.names.iter().map(Vec::len).collect();
+    let counts = analyse::counts::count(&analyse::counts::CountInput {
+        month: &month,
+        months: months.len(),
+        groups: &groups.ids,
+        n_groups: &n_groups,
+        first_of_response: &first,
+        pairs,
+        n_themes,
+    })?;
+    // the baseline's groups go through the same harmonisation as the records'
+    let mut unused = Vec::new();
+    let mut baseline_warnings = Vec::new();
+    let mut baselines: Vec<Option<DimBaseline>> = vec![None; groups.dimensions.len()];
+    if let (Some(b), Some(bs)) = (baseline, settings.baseline.as_ref()) {
+        let pops = baseline_populations(b, bs, &groups.dimensions, harmoniser)?;
+        // the groups records have: stated, and inside the bands in force
+        let present: Vec<Vec<(String, u64)>> = (0..groups.dimensions.len())
+            .map(|d| {
+                let mut n = vec![0u64; groups.names[d].len()];
+                for &g in &groups.ids[d] {
+                    n[g as usize] += 1;
+                }
+                groups.names[d]
+                    .iter()
+                    .zip(n)
+                    .filter(|(g, n)| *n > 0 && !who::is_absent(g) && !harmoniser.is_off_band(d, g))
+                    .map(|(g, n)| (g.clone(), n))
+                    .collect()
+            })
+            .collect();
+        baseline_warnings = pops.check(&bs.path, &groups.dimensions, &present)?;
+        unused = pops.unused;
+        for (d, pop) in pops.groups.into_iter().enumerate() {
+            if pop.is_empty() {
+                continue;
+            }
+            let names = &groups.names[d];
+            let population = names.iter().map(|n| pop.get(n).map(|p| p.0)).collect();
+            let mut unseen = Vec::new();
+            for (g, (p, line)) in pop.iter().filter(|(g, _)| !names.contains(g)) {
+                if *p > 0.0 {
+                    unseen.push((g.clone(), *p));
+                } else {
+                    unused.push(format!("line {line}: {}={g}: population 0", groups.dimensions[d]));
+                }
+            }
+            baselines[d] = Some(DimBaseline { population, unseen });
+        }
+    }
+    let periods: Vec<String> = std::iter::once("all".to_owned()).chain(months).collect();
+    let a = &settings.analysis;
+    let who_settings = WhoSettings {
+        disclosure: analyse::stats::DisclosureRule {
+            suppress_max: a.suppress_max,
+            round_to: a.round_to,
+            suppress_zero: false,
+        },
+        flags: analyse::stats::FlagThresholds { under: a.under_represented, parity: 1.0, over: a.over_represented },
+        prior: analyse::stats::Prior::Scaled { alpha0: a.alpha0 },
+        weight_cap: a.weight_cap,
+    };
+    let out = who::analyse(
+        &WhoInput {
+            dimensions: &groups.dimensions,
+            names: &groups.names,
+            ids: &groups.ids,
+            counts: &counts,
+            periods: &periods,
+            baselines: &baselines,
+            pairs,
+            n_records: records.len(),
+            n_themes,
+            raking: &a.raking_dimensions,
+        },
+        &who_settings,
+    );
+    Ok(Who {
+        representation: out.representation,
+        theme_by_group: out.theme_by_group,
+        underheard: out.underheard,
+        ranking: out.ranking,
+        raking: out.raking,
+        baseline_unused: unused,
+        baseline_warnings,
+    })
+}

@@ -1,0 +1,247 @@
+//! The run's manifest (`manifest.json`): what was read, kept, quarantined and coded, the
+//! settings and versions in force, what disclosure control held back, and every table written.
+//! The types here fix its layout (field order is the JSON's order); the functions build its
+//! parts from the stages' results and compute nothing else.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::analyse;
+use crate::code::{Codebook, Coded};
+use crate::config::{AnalysisSettings, BaselineSettings, Settings};
+use crate::ingest::{self, SourceReport};
+use crate::people::baseline::Baseline;
+use crate::people::AgeBands;
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Counts {
+    pub(crate) rows_read: u64,
+    pub(crate) rows_kept: u64,
+    pub(crate) rows_quarantined: u64,
+    pub(crate) rows_dropped: u64,
+    pub(crate) text_cells: u64,
+    pub(crate) records: u64,
+    pub(crate) blank_text_cells: u64,
+    pub(crate) quarantined_text_cells: u64,
+    pub(crate) record_themes: u64,
+    pub(crate) records_with_no_theme: u64,
+    /// rows_read == rows_kept + rows_quarantined + rows_dropped
+    pub(crate) rows_reconcile: bool,
+    /// text_cells == records + blank_text_cells + quarantined_text_cells
+    pub(crate) text_cells_reconcile: bool,
+    pub(crate) quarantine_by_reason: BTreeMap<String, u64>,
+    /// fields that could not be used in kept records (rows of field_issues)
+    pub(crate) field_issues: u64,
+    pub(crate) field_issues_by_reason: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Coding {
+    /// records by polarity
+    pub(crate) polarity: BTreeMap<&'static str, u64>,
+    /// non-informative answers by how they read under their question
+    pub(crate) non_informative: BTreeMap<&'static str, u64>,
+    /// record × theme pairs that are concerns
+    pub(crate) concerns: u64,
+    /// personal data replaced in the records' text, by type
+    pub(crate) redactions: BTreeMap<&'static str, u64>,
+    /// records whose text had something redacted
+    pub(crate) records_redacted: u64,
+    /// personal data replaced in the quarantine's raw fields, by type
+    pub(crate) quarantine_redactions: BTreeMap<&'static str, u64>,
+}
+
+/// Counts of what disclosure control held back, for the manifest.
+#[derive(Debug, Serialize)]
+pub(crate) struct DisclosureReport {
+    /// counts from 1 to this are suppressed
+    pub(crate) suppress_max: u64,
+    /// other counts are rounded to a multiple of this
+    pub(crate) round_to: u64,
+    /// theme_by_group rows with a count suppressed
+    pub(crate) theme_by_group_rows_suppressed: u64,
+    /// theme_by_group counts withheld so that no suppressed count can be worked back by
+    /// differencing (named in the rows' `withheld` column)
+    pub(crate) theme_by_group_counts_withheld: u64,
+    /// representation rows with a count suppressed
+    pub(crate) representation_rows_suppressed: u64,
+}
+
+impl DisclosureReport {
+    /// What the analysis's rows held back under `analysis`'s rule.
+    pub(crate) fn of(
+        analysis: &AnalysisSettings,
+        theme_by_group: &[analyse::who::ThemeGroupRow],
+        representation: &[analyse::who::RepresentationRow],
+    ) -> DisclosureReport {
+        DisclosureReport {
+            suppress_max: analysis.suppress_max,
+            round_to: analysis.round_to,
+            theme_by_group_rows_suppressed: theme_by_group.iter().filter(|r| r.suppressed).count() as u64,
+            theme_by_group_counts_withheld: theme_by_group.iter().map(|r| r.withheld.len() as u64).sum(),
+            representation_rows_suppressed: representation.iter().filter(|r| r.suppressed).count() as u64,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TableEntry {
+    pub(crate) name: String,
+    pub(crate) grain: String,
+    pub(crate) rows: usize,
+    pub(crate) files: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ModelEntry {
+    pub(crate) path: String,
+    pub(crate) sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CodebookEntry {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) sha256: String,
+    pub(crate) themes: usize,
+    pub(crate) analyzer: &'static str,
+}
+
+impl CodebookEntry {
+    /// The codebook a run coded with.
+    pub(crate) fn of(book: &Codebook) -> CodebookEntry {
+        CodebookEntry {
+            name: book.name.clone(),
+            version: book.version.clone(),
+            sha256: book.sha256.clone(),
+            themes: book.themes.len(),
+            analyzer: crate::text::ANALYZER_ID,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct BaselineEntry {
+    pub(crate) name: String,
+    pub(crate) path: String,
+    pub(crate) sha256: String,
+    pub(crate) rows: usize,
+}
+
+impl BaselineEntry {
+    /// The baseline a run compared with, read from `settings.path`.
+    pub(crate) fn of(baseline: &Baseline, settings: &BaselineSettings) -> BaselineEntry {
+        BaselineEntry {
+            name: baseline.name.clone(),
+            path: settings.path.display().to_string(),
+            sha256: baseline.sha256.clone(),
+            rows: baseline.rows.len(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PeopleReport<'a> {
+    pub(crate) age_bands: &'a AgeBands,
+    pub(crate) unmapped_share: BTreeMap<String, f64>,
+    pub(crate) warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Manifest<'a> {
+    pub(crate) unheard_version: &'static str,
+    pub(crate) versions: BTreeMap<&'static str, &'static str>,
+    pub(crate) run: &'a str,
+    pub(crate) threads: usize,
+    pub(crate) settings: &'a Settings,
+    pub(crate) codebook: CodebookEntry,
+    /// the learned model, when the pipeline uses one
+    pub(crate) model: Option<ModelEntry>,
+    pub(crate) baseline: Option<BaselineEntry>,
+    pub(crate) inputs: &'a [SourceReport],
+    pub(crate) carried_columns: &'a [String],
+    pub(crate) counts: Counts,
+    pub(crate) coding: Coding,
+    /// raw demographic values no mapping knows, per dimension, with their counts: add them
+    /// under [people.map.<dimension>] in the pipeline
+    pub(crate) unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
+    /// the age bands in force, the share of each dimension unmapped, and the warnings about
+    /// demographics and the baseline (also shown on stderr)
+    pub(crate) people: PeopleReport<'a>,
+    /// baseline rows whose dimension the run does not have, or whose group maps to nothing
+    pub(crate) baseline_unused: Vec<String>,
+    /// what raking did for theme_ranking
+    pub(crate) raking: analyse::who::RakingReport,
+    /// what disclosure control held back from the published tables
+    pub(crate) disclosure: DisclosureReport,
+    pub(crate) tables: Vec<TableEntry>,
+    /// wall time of each stage in milliseconds (the only part that differs between runs)
+    pub(crate) timings_ms: BTreeMap<&'static str, u64>,
+}
+
+/// Versions of the crates that shape the outputs (checked against Cargo.lock by a test).
+pub const VERSIONS: [(&str, &str); 6] = [
+    ("arrow", "60.1.0"),
+    ("parquet", "60.1.0"),
+    ("polars", "0.55.2"),
+    ("rust-stemmers", "1.2.0"),
+    ("tokenizers", "0.23.2"),
+    ("calamine", "0.38.0"),
+];
+
+pub(crate) fn coding_counts(coded: &[Coded]) -> Coding {
+    let mut c = Coding::default();
+    for r in coded {
+        *c.polarity.entry(r.polarity.as_str()).or_insert(0) += 1;
+        if let Some(reading) = r.reading {
+            *c.non_informative.entry(reading.as_str()).or_insert(0) += 1;
+        }
+        c.concerns += r.themes.iter().filter(|t| t.is_concern).count() as u64;
+        if !r.redactions.is_empty() {
+            c.records_redacted += 1;
+        }
+        for red in &r.redactions {
+            *c.redactions.entry(red.kind.as_str()).or_insert(0) += 1;
+        }
+    }
+    c
+}
+
+pub(crate) fn counts(
+    ingested: &ingest::Ingested,
+    issues: &[ingest::FieldIssue],
+    record_themes: u64,
+    no_theme: u64,
+) -> Counts {
+    let sum = |f: fn(&SourceReport) -> u64| ingested.sources.iter().map(f).sum::<u64>();
+    let mut by_reason = BTreeMap::new();
+    for q in &ingested.quarantine {
+        *by_reason.entry(q.reason.as_str().to_owned()).or_insert(0) += 1;
+    }
+    let c = Counts {
+        rows_read: sum(|s| s.rows_read),
+        rows_kept: sum(|s| s.rows_kept),
+        rows_quarantined: sum(|s| s.rows_quarantined),
+        rows_dropped: sum(|s| s.rows_dropped),
+        text_cells: sum(|s| s.text_cells),
+        records: sum(|s| s.records),
+        blank_text_cells: sum(|s| s.blank_text_cells),
+        quarantined_text_cells: sum(|s| s.quarantined_text_cells),
+        record_themes,
+        records_with_no_theme: no_theme,
+        rows_reconcile: false,
+        text_cells_reconcile: false,
+        quarantine_by_reason: by_reason,
+        field_issues: issues.len() as u64,
+        field_issues_by_reason: issues.iter().fold(BTreeMap::new(), |mut m, f| {
+            *m.entry(f.reason.as_str().to_owned()).or_insert(0) += 1;
+            m
+        }),
+    };
+    Counts {
+        rows_reconcile: c.rows_read == c.rows_kept + c.rows_quarantined + c.rows_dropped,
+        text_cells_reconcile: c.text_cells == c.records + c.blank_text_cells + c.quarantined_text_cells,
+        ..c
+    }
+}

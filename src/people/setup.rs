@@ -1,0 +1,132 @@
+//! A run's people set-up, from its settings: the age bands in force, the harmoniser (with its
+//! IMD lookup table loaded) and the baseline's populations, checked against both.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::people::{
+    self,
+    baseline::{Baseline, BaselineError},
+    harmonise::Harmoniser,
+};
+use crate::record::Record;
+
+/// The age bands in force, and where they come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgeBands {
+    /// `configured` (`[people] age_bands`), `baseline`, `source` (the values as written) or
+    /// `default`.
+    pub from: &'static str,
+    /// The bands.
+    #[serde(serialize_with = "band_labels")]
+    pub bands: Vec<people::harmonise::AgeBand>,
+}
+
+fn band_labels<S: serde::Serializer>(bands: &[people::harmonise::AgeBand], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(bands.iter().map(|b| b.label.as_str()))
+}
+
+/// The age bands in force: the configured ones; else the baseline's own (when it has age
+/// bands); else the bands the records are written in; else the default bands.
+#[must_use]
+pub fn age_bands(settings: &Settings, baseline: Option<&Baseline>, records: &[Record]) -> AgeBands {
+    use people::harmonise::{bands_in, is_age_dimension, AgeBand, DEFAULT_AGE_BANDS};
+    if let Some(b) = &settings.people.age_bands {
+        return AgeBands { from: "configured", bands: b.clone() };
+    }
+    let from_baseline = bands_in(
+        baseline
+            .iter()
+            .flat_map(|b| b.rows.iter())
+            .filter(|r| is_age_dimension(&r.dimension))
+            .map(|r| r.group.as_str()),
+    );
+    if !from_baseline.is_empty() {
+        return AgeBands { from: "baseline", bands: from_baseline };
+    }
+    if let Some(d) = settings.dimensions.iter().position(|d| is_age_dimension(d)) {
+        let mut raw: Vec<&str> =
+            records.iter().filter_map(|r| r.demographics.get(d).and_then(Option::as_deref)).collect();
+        raw.sort_unstable();
+        raw.dedup();
+        let from_source = bands_in(raw);
+        if !from_source.is_empty() {
+            return AgeBands { from: "source", bands: from_source };
+        }
+    }
+    AgeBands { from: "default", bands: DEFAULT_AGE_BANDS.iter().filter_map(|b| AgeBand::parse(b)).collect() }
+}
+
+/// The run's harmoniser, with the age bands in force and its IMD lookup table loaded.
+///
+/// # Errors
+/// An unreadable or malformed lookup table.
+pub fn harmoniser(settings: &Settings, bands: &AgeBands) -> Result<Harmoniser, BaselineError> {
+    let mut lookup = HashMap::new();
+    if let Some(path) = &settings.people.imd_lookup {
+        let err = |row: u64, message: String| BaselineError::Row { path: path.clone(), row, message };
+        let bytes = crate::files::read(path).map_err(|e| err(1, e.to_string()))?;
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
+        let col = |n: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(n))
+                .ok_or_else(|| err(1, format!("column {n:?} is missing; the lookup needs key,imd_decile")))
+        };
+        let (k, v) = (col("key")?, col("imd_decile")?);
+        for (i, rec) in reader.records().enumerate() {
+            let row = i as u64 + 2;
+            let rec = rec.map_err(|e| err(row, e.to_string()))?;
+            let decile: u8 = rec
+                .get(v)
+                .unwrap_or("")
+                .trim()
+                .parse()
+                .ok()
+                .filter(|d| (1..=10).contains(d))
+                .ok_or_else(|| err(row, "column \"imd_decile\": not a decile from 1 to 10".to_owned()))?;
+            lookup.insert(rec.get(k).unwrap_or("").trim().to_owned(), decile);
+        }
+    }
+    Ok(Harmoniser::new(&settings.dimensions, &settings.people.map, bands.bands.clone(), lookup))
+}
+
+/// The baseline's populations, its groups harmonised as the records' are, checked: duplicate
+/// groups (unless summed) and bands that fit none of the age bands in force are errors naming
+/// their lines. `unheard validate` and a run use this one check.
+///
+/// # Errors
+/// A duplicate group, or a band outside the bands in force.
+pub fn baseline_populations(
+    baseline: &Baseline,
+    settings: &crate::config::BaselineSettings,
+    dimensions: &[String],
+    harmoniser: &Harmoniser,
+) -> Result<people::baseline::Populations, BaselineError> {
+    let pops = baseline.populations(
+        &settings.path,
+        dimensions,
+        |d, raw| harmoniser.group(d, Some(raw), None),
+        settings.sum_duplicates,
+    )?;
+    // a baseline band that fits no band in force would take a share of the population no
+    // record can match: every ratio of the dimension would be off
+    for (d, pop) in pops.groups.iter().enumerate() {
+        if let Some((g, (_, line))) = pop.iter().find(|(g, _)| harmoniser.is_off_band(d, g)) {
+            let bands: Vec<&str> = harmoniser.bands().iter().map(|b| b.label.as_str()).collect();
+            return Err(BaselineError::Check {
+                path: settings.path.clone(),
+                message: format!(
+                    "line {line}: {} group {g:?} fits none of the age bands in force ({}): give the \
+                     baseline in those bands, or leave [people] age_bands unset to use the baseline's own",
+                    dimensions[d],
+                    bands.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(pops)
+}
