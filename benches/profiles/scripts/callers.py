@@ -1,25 +1,12 @@
 #!/usr/bin/env python3
 """For each stage: top leaf symbols with their nearest unheard/polars/parquet caller chain."""
-import json, re, sys, collections
+import re, sys, collections
 script, manifest = sys.argv[1], sys.argv[2]
 want_stage = sys.argv[3]
 topn = int(sys.argv[4]) if len(sys.argv) > 4 else 8
-t = json.load(open(manifest))['timings_ms']
-order = ['config', 'ingest', 'code', 'people', 'analyse', 'output']
-samples = []; cur = None
-hdr = re.compile(r'^\s*(\d+)\s+([\d.]+):'); fr = re.compile(r'^\s+[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$')
-for line in open(script, errors='replace'):
-    m = hdr.match(line)
-    if m:
-        cur = [float(m.group(2)), []]; samples.append(cur); continue
-    m = fr.match(line)
-    if m and cur is not None:
-        cur[1].append(m.group(1))
-start = min(s[0] for s in samples)
-acc = start; win = {}
-for name in order:
-    win[name] = (acc, acc + t[name] / 1000); acc += t[name] / 1000
-win['tail'] = (acc, 1e18)
+from perfstages import samples as read_samples, windows
+samples = [(ts, [sym for _, sym, _ in f]) for _, ts, f in read_samples(script)]
+win = {n: (a, b) for n, a, b in windows(manifest, min(s[0] for s in samples))}
 a, b = win[want_stage]
 sel = [f for ts, f in samples if a <= ts < b and f]
 interesting = re.compile(r'unheard::|polars|parquet::|arrow|\{closure')

@@ -1,20 +1,9 @@
-import json,re,sys,collections
+import re,sys,collections
 script,manifest=sys.argv[1:3]
-t=json.load(open(manifest))['timings_ms']; order=['config','ingest','code','people','analyse','output']
-samples=[];cur=None
-hdr=re.compile(r'^\s*(\d+)\s+([\d.]+):'); fr=re.compile(r'^\s+([0-9a-f]+)\s+(.*?)\s+\((.*)\)\s*$')
-for line in open(script,errors='replace'):
-    m=hdr.match(line)
-    if m: cur=[float(m.group(2)),[]]; samples.append(cur); continue
-    m=fr.match(line)
-    if m and cur is not None: cur[1].append((m.group(1),m.group(2),m.group(3)))
-start=min(s[0] for s in samples); acc=start; win=[]
-for n in order: win.append((n,acc,acc+t[n]/1000)); acc+=t[n]/1000
-win.append(('tail',acc,1e18))
-def stage(ts):
-    for n,a,b in win:
-        if a<=ts<b: return n
-    return 'tail'
+from perfstages import samples as read_samples, windows, stage_of
+samples=[(ts,f) for _,ts,f in read_samples(script)]
+win=windows(manifest, min(s[0] for s in samples))
+def stage(ts): return stage_of(win, ts)
 ALLOC=re.compile(r'(^|_)(malloc|free|int_free|int_malloc|unlink_chunk|malloc_consolidate|cfree|realloc|int_realloc|tcache|sysmalloc|calloc|arena|systrim)|__rust_(alloc|dealloc|realloc)')
 def cat(frames):
     ip,sym,dso=frames[0]

@@ -1,37 +1,16 @@
 #!/usr/bin/env python3
 """Per-stage attribution of a `perf script -F tid,time,ip,sym,dso` dump.
 usage: stages.py SCRIPT MANIFEST [collapsed_out]"""
-import json, re, sys, collections
+import re, sys, collections
 script, manifest = sys.argv[1], sys.argv[2]
 collapsed_out = sys.argv[3] if len(sys.argv) > 3 else None
-t = json.load(open(manifest))['timings_ms']
-order = ['config', 'ingest', 'code', 'people', 'analyse', 'output']
-samples = []  # (tid, time, frames[(sym, inlined)])
-cur = None
-hdr = re.compile(r'^\s*(\d+)\s+([\d.]+):')
-fr = re.compile(r'^\s+[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$')
-for line in open(script, errors='replace'):
-    m = hdr.match(line)
-    if m:
-        cur = [int(m.group(1)), float(m.group(2)), []]
-        samples.append(cur)
-        continue
-    m = fr.match(line)
-    if m and cur is not None:
-        cur[2].append((m.group(1), m.group(2) == 'inlined'))
+from perfstages import samples as read_samples, windows, stage_of as _stage_of
+samples = [[tid, ts, [(sym, dso == 'inlined') for _, sym, dso in f]] for tid, ts, f in read_samples(script)]
 start = min(s[1] for s in samples)
 end = max(s[1] for s in samples)
-bounds = []
-acc = start
-for name in order:
-    bounds.append((name, acc, acc + t[name] / 1000))
-    acc += t[name] / 1000
-bounds.append(('tail (manifest+commit+drop+exit)', acc, end + 1))
+bounds = windows(manifest, start, tail='tail (manifest+commit+drop+exit)')
 def stage_of(ts):
-    for name, a, b in bounds:
-        if a <= ts < b:
-            return name
-    return 'tail (manifest+commit+drop+exit)'
+    return _stage_of(bounds, ts)
 ALLOC = ('malloc', '_int_free', '_int_malloc', 'unlink_chunk', 'malloc_consolidate', 'cfree', 'free', 'realloc',
          '_int_realloc', 'sysmalloc', 'alloc::raw_vec', '__rust_dealloc', '__rust_alloc', 'calloc', 'mremap', '__libc_free',
          'tcache', 'arena_get2', '_int_memalign', 'systrim', 'alloc_perturb', '__GI___libc_free', '__GI___libc_malloc')
