@@ -1,0 +1,80 @@
+//! What the published tables share: which groups are absent, the settings and baselines of the
+//! analysis, and the publishing of counts (disclosure control) every figure is computed from.
+
+use super::counts::DimCounts;
+use super::differencing::PeriodCounts;
+use super::stats::{self, DisclosureRule, FlagThresholds, Prior, Published};
+
+/// Is a group name one of the absent values?
+#[must_use]
+pub fn is_absent(group: &str) -> bool {
+    matches!(group, crate::people::MISSING | crate::people::NOT_STATED | crate::people::UNMAPPED)
+}
+
+/// Analysis settings.
+#[derive(Debug, Clone)]
+pub struct WhoSettings {
+    /// Disclosure rule for published counts.
+    pub disclosure: DisclosureRule,
+    /// Representation flag thresholds.
+    pub flags: FlagThresholds,
+    /// Prior for the log-odds of distinctive concerns.
+    pub prior: Prior,
+    /// Weight cap for raking (mean-1 weights).
+    pub weight_cap: f64,
+}
+
+impl Default for WhoSettings {
+    fn default() -> Self {
+        WhoSettings {
+            disclosure: DisclosureRule::default(),
+            flags: FlagThresholds::default(),
+            prior: Prior::default(),
+            weight_cap: 5.0,
+        }
+    }
+}
+
+/// A baseline for one dimension, aligned with that dimension's group list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DimBaseline {
+    /// Population per group id (None: the group is not in the baseline).
+    pub population: Vec<Option<f64>>,
+    /// Baseline groups with no record at all (name, population): they still get a row.
+    pub unseen: Vec<(String, f64)>,
+}
+
+/// Re-export for callers that publish counts.
+#[must_use]
+pub fn publish(n: i64, rule: &DisclosureRule) -> Published {
+    stats::disclose_count(n.max(0) as u64, rule)
+}
+
+/// Counts of one dimension for one period, as the statistics want them.
+#[must_use]
+pub fn period_view(c: &DimCounts, period: usize) -> (&[i64], &[i64], &[Vec<i64>], &[Vec<i64>]) {
+    (&c.records[period], &c.respondents[period], &c.mentions[period], &c.concerns[period])
+}
+
+/// The published counts of one dimension in one period (before the differencing guard).
+#[must_use]
+pub fn publish_period(
+    records: &[i64],
+    mentions: &[Vec<i64>],
+    concerns: &[Vec<i64>],
+    rule: &DisclosureRule,
+) -> PeriodCounts {
+    let each = |m: &[Vec<i64>]| m.iter().map(|row| row.iter().map(|&c| publish(c, rule)).collect()).collect();
+    PeriodCounts {
+        records: records.iter().map(|&r| publish(r, rule)).collect(),
+        mentions: each(mentions),
+        concerns: each(concerns),
+        withheld: std::collections::BTreeSet::new(),
+    }
+}
+
+/// A share of two published counts (`None` when either is suppressed or the denominator is 0).
+pub(crate) fn ratio_of(num: Published, den: Published) -> Option<f64> {
+    let d = den.value.filter(|d| *d > 0)?;
+    Some(num.value? as f64 / d as f64)
+}

@@ -1,0 +1,151 @@
+//! `representation.parquet`: feedback share against population share per group, with the
+//! goodness-of-fit chi-square and the CV of propensities per dimension.
+
+use super::common::*;
+use super::stats::{chi_square_gof, disclose_count, propensity_cv, representation, Flag, Published, Z95};
+
+/// One row of `representation`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepresentationRow {
+    /// Period (`all` or `YYYY-MM`).
+    pub period: String,
+    /// Dimension.
+    pub dimension: String,
+    /// Group.
+    pub group: String,
+    /// Respondents in the group (published).
+    pub feedback_n: Published,
+    /// Respondents in the groups the baseline covers (all stated groups without a baseline): the
+    /// denominator of the shares (published).
+    pub stated_n: Published,
+    /// Respondents with no stated group, or one the baseline has no population for (published).
+    pub n_missing: Published,
+    /// Share of stated feedback.
+    pub feedback_share: Option<f64>,
+    /// Share of the population.
+    pub population_share: Option<f64>,
+    /// Ratio with interval.
+    pub ratio: Option<f64>,
+    /// Lower bound.
+    pub ratio_low: Option<f64>,
+    /// Upper bound.
+    pub ratio_high: Option<f64>,
+    /// Flag.
+    pub flag: String,
+    /// Suppressed by disclosure control.
+    pub suppressed: bool,
+    /// Per dimension: chi-square goodness of fit.
+    pub chi_square: Option<f64>,
+    /// Its degrees of freedom.
+    pub chi_square_df: Option<i64>,
+    /// Its p-value.
+    pub chi_square_p: Option<f64>,
+    /// Coefficient of variation of response propensities (0 = representative).
+    pub cv_propensity: Option<f64>,
+    /// This group's contribution sqrt(P)(RR−1) to the CV.
+    pub cv_contribution: Option<f64>,
+}
+
+/// Representation rows for one dimension and period.
+#[must_use]
+pub fn representation_rows(
+    period: &str,
+    dimension: &str,
+    names: &[String],
+    respondents: &[i64],
+    base: &DimBaseline,
+    s: &WhoSettings,
+) -> Vec<RepresentationRow> {
+    // where the dimension has a baseline, a group it has no population for (an age outside
+    // every band in force) counts as unmapped here
+    let with_baseline = base.population.iter().any(Option::is_some);
+    let absent = |g: usize| is_absent(&names[g]) || (with_baseline && base.population[g].is_none());
+    let stated: Vec<usize> = (0..names.len()).filter(|&g| !absent(g)).collect();
+    let n: u64 = stated.iter().map(|&g| respondents[g].max(0) as u64).sum();
+    let missing: u64 = (0..names.len()).filter(|&g| absent(g)).map(|g| respondents[g].max(0) as u64).sum();
+    // groups in the baseline (seen or not), for the chi-square and CV
+    let total_pop: f64 =
+        stated.iter().filter_map(|&g| base.population[g]).sum::<f64>() + base.unseen.iter().map(|u| u.1).sum::<f64>();
+    let mut obs = Vec::new();
+    let mut pop = Vec::new();
+    for &g in &stated {
+        if let Some(p) = base.population[g] {
+            obs.push(respondents[g].max(0) as u64);
+            pop.push(p);
+        }
+    }
+    for u in &base.unseen {
+        obs.push(0);
+        pop.push(u.1);
+    }
+    // every statistic below is computed from the published (rounded, suppressed) counts (METHODS
+    // §6): the eligible total is rounded from its unrounded value, and the chi-square and CV take
+    // the groups' published counts, so none of them says more than the counts do; one suppressed
+    // group makes the dimension's chi-square and CV null
+    let has_baseline = total_pop > 0.0;
+    let n_eligible = if has_baseline { obs.iter().sum() } else { n };
+    let stated_pub = disclose_count(n_eligible, &s.disclosure);
+    let missing_pub = disclose_count(missing, &s.disclosure);
+    let obs_pub: Option<Vec<u64>> = obs.iter().map(|&x| disclose_count(x, &s.disclosure).value).collect();
+    let shares: Vec<f64> = if has_baseline { pop.iter().map(|p| p / total_pop).collect() } else { Vec::new() };
+    let covered: u64 = obs_pub.as_ref().map_or(0, |o| o.iter().sum());
+    let gof = obs_pub.as_ref().filter(|_| covered > 0 && shares.len() > 1).and_then(|o| chi_square_gof(o, &shares));
+    let cv = obs_pub.as_ref().filter(|_| covered > 0 && pop.len() > 1).and_then(|o| propensity_cv(o, &pop));
+    let dim_stats = (
+        gof.as_ref().map(|g| g.statistic),
+        gof.as_ref().map(|g| g.df as i64),
+        gof.as_ref().map(|g| g.p_value),
+        cv.as_ref().map(|c| c.cv),
+    );
+    let row = |group: &str, x: u64, p: Option<f64>, contribution: Option<f64>| {
+        let share_p = p.filter(|_| total_pop > 0.0).map(|p| p / total_pop);
+        let eligible = !has_baseline || share_p.is_some();
+        let published = disclose_count(x, &s.disclosure);
+        // a zero count is published (0 stays 0); a suppressed count hides every statistic of its row
+        let suppressed = published.suppressed || stated_pub.suppressed;
+        let rep = match (published.value, stated_pub.value) {
+            (Some(x), Some(n)) if eligible => representation(x, n, share_p, Z95, &s.flags),
+            _ => None,
+        };
+        let gate = |v: Option<f64>| if suppressed { None } else { v };
+        RepresentationRow {
+            period: period.to_owned(),
+            dimension: dimension.to_owned(),
+            group: group.to_owned(),
+            feedback_n: published,
+            stated_n: stated_pub,
+            n_missing: missing_pub,
+            feedback_share: gate(rep.as_ref().map(|r| r.share)),
+            population_share: share_p,
+            ratio: gate(rep.as_ref().and_then(|r| r.ratio.map(|x| x.ratio))),
+            ratio_low: gate(rep.as_ref().and_then(|r| r.ratio.map(|x| x.lower))),
+            ratio_high: gate(rep.as_ref().and_then(|r| r.ratio.map(|x| x.upper))),
+            flag: if suppressed {
+                "suppressed".to_owned()
+            } else {
+                rep.map_or(Flag::NoBaseline, |r| r.flag).as_str().to_owned()
+            },
+            suppressed,
+            chi_square: dim_stats.0,
+            chi_square_df: dim_stats.1,
+            chi_square_p: dim_stats.2,
+            cv_propensity: dim_stats.3,
+            cv_contribution: gate(contribution),
+        }
+    };
+    let mut rows = Vec::new();
+    let mut k = 0;
+    for &g in &stated {
+        let contribution = base.population[g].and_then(|_| {
+            let c = cv.as_ref().map(|c| c.contributions[k]);
+            k += 1;
+            c
+        });
+        rows.push(row(&names[g], respondents[g].max(0) as u64, base.population[g], contribution));
+    }
+    for (i, u) in base.unseen.iter().enumerate() {
+        let c = cv.as_ref().map(|c| c.contributions[k + i]);
+        rows.push(row(&u.0, 0, Some(u.1), c));
+    }
+    rows
+}
