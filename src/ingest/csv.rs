@@ -19,96 +19,225 @@ use memchr::{memchr2, memchr3};
 use super::{shown, Cell, IngestError, Quarantined, RawRow, ReadItem, ReadNotes, Reason, Table, MAX_ROW_BYTES};
 use crate::config::{Encoding, SourceSettings};
 
-/// Reads a CSV file's bytes into a table.
-///
-/// Fields are decoded one at a time. With `encoding = "auto"`, a field that is valid UTF-8 is
-/// read as UTF-8 and any other field as Windows-1252 (counted in the notes); a field that is
-/// neither quarantines its row as `undecodable_bytes`, as does a field that is not valid in a
-/// declared encoding.
+/// Reads a CSV file's bytes into a table (every row at once: tests and small files; a run
+/// streams with [`CsvRows`]).
 ///
 /// # Errors
-/// The header cannot be read, or the file is UTF-16.
+/// As [`CsvRows::open`].
 pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
-    let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "CSV", message };
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return Err(fail("the file is UTF-16 text; save it as \"CSV UTF-8\" (or CSV) and run again".to_owned()));
-    }
-    let data = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let file = shown(&source.path);
-    let delim = source.delimiter;
-    let mut reader =
-        Reader { data, delim, file: &file, source, encoding: source.encoding, notes: ReadNotes::default() };
-    // the header: on `header_row` when set (title lines above it are passed over), else the
-    // first line that is not blank
-    let mut pos = 0;
-    let mut line: u64 = 1;
-    while line < source.header_row.unwrap_or(1) && pos < data.len() {
-        pos = memchr::memchr2(b'\n', b'\r', &data[pos..]).map_or(data.len(), |i| pos + i);
-        pos += line_end_len(data, pos).unwrap_or(0);
-        line += 1;
-    }
-    while let Some(n) = line_end_len(data, pos) {
-        pos += n;
-        line += 1;
-    }
-    if pos >= data.len() {
-        return Err(fail("the file has no header row".to_owned()));
-    }
-    let header = match scan(data, pos, delim, MAX_ROW_BYTES) {
-        Scan::Record(r) => {
-            if let Some(&(open, _, _)) = r.spans.iter().find(|s| s.2) {
-                return Err(fail(format!(
-                    "header: a quote opened on line {} never closes where a field ends",
-                    line + line_ends(&data[pos..open])
-                )));
-            }
-            r
-        }
-        Scan::Unclosed { at, .. } => {
-            return Err(fail(format!(
-                "header: a quote opened on line {} never closes",
-                line + line_ends(&data[pos..at])
-            )))
-        }
-        Scan::TooLong { .. } => return Err(fail(format!("header: line {line} is over {MAX_ROW_BYTES} bytes"))),
-    };
-    let headers: Vec<String> = header
-        .fields
-        .iter()
-        .map(|f| reader.decode(f).map(|(s, _)| s.trim().to_owned()).unwrap_or_else(|_| lossy(f).trim().to_owned()))
-        .collect();
-    if headers.iter().all(String::is_empty) {
-        return Err(fail("the file has no header row".to_owned()));
-    }
-    line += line_ends(&data[pos..header.next]);
-    pos = header.next;
+    let mut rows = CsvRows::open(source, Box::new(bytes))?;
     let mut items = Vec::new();
-    let mut row: u64 = 1;
-    let mut trailing_blanks = 0;
-    while pos < data.len() {
-        row += 1;
-        if let Some(n) = line_end_len(data, pos) {
-            items.push(ReadItem::Blank);
-            trailing_blanks += 1;
-            pos += n;
-            line += 1;
-            continue;
+    loop {
+        let batch = rows.next_items(usize::MAX)?;
+        if batch.is_empty() {
+            break;
         }
-        trailing_blanks = 0;
-        let (item, next) = reader.record(pos, line, row, &headers);
-        items.push(item);
-        line += line_ends(&data[pos..next]);
-        pos = next;
+        items.extend(batch);
     }
-    // blank lines at the very end are the editor's, not the respondent's: do not count them
-    items.truncate(items.len() - trailing_blanks);
-    let encoding = match source.encoding {
-        Encoding::Utf8 => "utf-8",
-        Encoding::Windows1252 => "windows-1252",
-        Encoding::Auto if reader.notes.fields_decoded_windows_1252 == 0 => "utf-8",
-        Encoding::Auto => "utf-8, windows-1252 per field (detected)",
-    };
-    Ok(Table { headers, items, encoding: Some(encoding), notes: reader.notes, types: None })
+    let headers = rows.headers.clone();
+    let (encoding, notes) = rows.finish();
+    Ok(Table { headers, items, encoding: Some(encoding), notes, types: None })
+}
+
+/// Bytes read from the input at a time.
+const CHUNK: usize = 1 << 20;
+
+/// A record is read only when this much of the file lies ahead of it in memory (or the file
+/// ends sooner): twice the row limit, so that every scan, and the recovery from a quote that
+/// never closes, sees exactly what it would see in the whole file.
+const LOOKAHEAD: usize = 2 * MAX_ROW_BYTES + 16;
+
+/// A CSV file read as a stream: a window of the file in memory, at least [`LOOKAHEAD`]
+/// bytes ahead of the next record, so that memory stays flat whatever the file's size.
+pub struct CsvRows<'a> {
+    input: Box<dyn std::io::Read + Send + 'a>,
+    buf: Vec<u8>,
+    pos: usize,
+    eof: bool,
+    line: u64,
+    row: u64,
+    blanks: u64,
+    /// The header's column names.
+    pub headers: Vec<String>,
+    file: String,
+    source: SourceSettings,
+    notes: ReadNotes,
+}
+
+impl<'a> CsvRows<'a> {
+    /// Opens the stream and reads the header.
+    ///
+    /// # Errors
+    /// The input cannot be read, the header cannot be read, or the file is UTF-16.
+    pub fn open(
+        source: &SourceSettings,
+        input: Box<dyn std::io::Read + Send + 'a>,
+    ) -> Result<CsvRows<'a>, IngestError> {
+        let mut me = CsvRows {
+            input,
+            buf: Vec::new(),
+            pos: 0,
+            eof: false,
+            line: 1,
+            row: 1,
+            blanks: 0,
+            headers: Vec::new(),
+            file: shown(&source.path),
+            source: source.clone(),
+            notes: ReadNotes::default(),
+        };
+        me.fill()?;
+        let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "CSV", message };
+        if me.buf.starts_with(b"\xFF\xFE") || me.buf.starts_with(b"\xFE\xFF") {
+            return Err(fail("the file is UTF-16 text; save it as \"CSV UTF-8\" (or CSV) and run again".to_owned()));
+        }
+        if me.buf.starts_with(b"\xEF\xBB\xBF") {
+            me.pos = 3;
+        }
+        let delim = source.delimiter;
+        // the header: on `header_row` when set (title lines above it are passed over), else the
+        // first line that is not blank
+        while me.line < source.header_row.unwrap_or(1) && me.pos < me.buf.len() {
+            let data = &me.buf;
+            let mut pos = memchr::memchr2(b'\n', b'\r', &data[me.pos..]).map_or(data.len(), |i| me.pos + i);
+            pos += line_end_len(data, pos).unwrap_or(0);
+            me.pos = pos;
+            me.line += 1;
+            me.fill()?;
+        }
+        while let Some(n) = line_end_len(&me.buf, me.pos) {
+            me.pos += n;
+            me.line += 1;
+            me.fill()?;
+        }
+        if me.pos >= me.buf.len() {
+            return Err(fail("the file has no header row".to_owned()));
+        }
+        let (data, pos, line) = (&me.buf, me.pos, me.line);
+        let header = match scan(data, pos, delim, MAX_ROW_BYTES) {
+            Scan::Record(r) => {
+                if let Some(&(open, _, _)) = r.spans.iter().find(|s| s.2) {
+                    return Err(fail(format!(
+                        "header: a quote opened on line {} never closes where a field ends",
+                        line + line_ends(&data[pos..open])
+                    )));
+                }
+                r
+            }
+            Scan::Unclosed { at, .. } => {
+                return Err(fail(format!(
+                    "header: a quote opened on line {} never closes",
+                    line + line_ends(&data[pos..at])
+                )))
+            }
+            Scan::TooLong { .. } => return Err(fail(format!("header: line {line} is over {MAX_ROW_BYTES} bytes"))),
+        };
+        let reader = me.reader();
+        let headers: Vec<String> = header
+            .fields
+            .iter()
+            .map(|f| reader.decode(f).map(|(s, _)| s.trim().to_owned()).unwrap_or_else(|_| lossy(f).trim().to_owned()))
+            .collect();
+        if headers.iter().all(String::is_empty) {
+            return Err(fail("the file has no header row".to_owned()));
+        }
+        let next = header.next;
+        me.line += line_ends(&me.buf[pos..next]);
+        me.pos = next;
+        me.headers = headers;
+        Ok(me)
+    }
+
+    fn reader(&self) -> Reader<'_> {
+        Reader {
+            data: &self.buf,
+            delim: self.source.delimiter,
+            file: &self.file,
+            source: &self.source,
+            encoding: self.source.encoding,
+            notes: ReadNotes::default(),
+        }
+    }
+
+    /// Keeps at least [`LOOKAHEAD`] bytes past `pos` in memory, or the rest of the file.
+    fn fill(&mut self) -> Result<(), IngestError> {
+        if self.eof || self.buf.len() - self.pos >= LOOKAHEAD {
+            return Ok(());
+        }
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        while !self.eof && self.buf.len() < LOOKAHEAD + CHUNK {
+            let len = self.buf.len();
+            self.buf.resize(len + CHUNK, 0);
+            let n = loop {
+                match self.input.read(&mut self.buf[len..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.buf.truncate(len);
+                        return Err(IngestError::Format {
+                            path: self.source.path.clone(),
+                            format: "CSV",
+                            message: format!("reading stopped at byte {len} of the window: {e}"),
+                        });
+                    }
+                }
+            };
+            self.buf.truncate(len + n);
+            self.eof = n == 0;
+        }
+        Ok(())
+    }
+
+    /// Up to `max` more rows (blank lines included); empty at the end of the file.
+    ///
+    /// # Errors
+    /// The input cannot be read (e.g. a gzip stream that breaks off).
+    pub fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
+        let mut items = Vec::new();
+        let mut notes = std::mem::take(&mut self.notes);
+        while items.len() < max {
+            self.fill()?;
+            if self.pos >= self.buf.len() {
+                break;
+            }
+            self.row += 1;
+            if let Some(n) = line_end_len(&self.buf, self.pos) {
+                // blank lines at the very end are the editor's, not the respondent's: held
+                // back until a row follows them
+                self.blanks += 1;
+                self.pos += n;
+                self.line += 1;
+                continue;
+            }
+            for _ in 0..std::mem::take(&mut self.blanks) {
+                items.push(ReadItem::Blank);
+            }
+            let mut reader = self.reader();
+            reader.notes = std::mem::take(&mut notes);
+            let (item, next) = reader.record(self.pos, self.line, self.row, &self.headers);
+            notes = reader.notes;
+            items.push(item);
+            self.line += line_ends(&self.buf[self.pos..next]);
+            self.pos = next;
+        }
+        self.notes = notes;
+        Ok(items)
+    }
+
+    /// What the stream found: the encoding as read, and the reading notes.
+    #[must_use]
+    pub fn finish(self) -> (&'static str, ReadNotes) {
+        let encoding = match self.source.encoding {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Windows1252 => "windows-1252",
+            Encoding::Auto if self.notes.fields_decoded_windows_1252 == 0 => "utf-8",
+            Encoding::Auto => "utf-8, windows-1252 per field (detected)",
+        };
+        (encoding, self.notes)
+    }
 }
 
 struct Reader<'a> {

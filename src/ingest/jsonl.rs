@@ -1,86 +1,214 @@
 //! JSON Lines reader: one object per line; keys become columns in order of first appearance.
 
+use std::io::{BufRead, BufReader, Read};
+
 use serde_json::Value;
 
 use super::{shown, Cell, IngestError, Quarantined, RawRow, ReadItem, ReadNotes, Reason, Table, MAX_ROW_BYTES};
 use crate::config::SourceSettings;
 
-/// Reads JSONL bytes into a table. A line that is not a JSON object is quarantined
-/// (`malformed_row`); a blank line is dropped and counted. Numbers stay numbers and objects or
-/// arrays stay structured, so that the mapper can tell free text that is not a string.
+/// Reads JSONL bytes into a table (every row at once; a run streams with [`JsonlRows`]).
 ///
 /// # Errors
-/// Never for content; kept fallible for symmetry with the other readers.
+/// As [`JsonlRows::open`].
 pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
-    let file = shown(&source.path);
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut headers: Vec<String> = Vec::new();
-    let mut parsed: Vec<(u64, Result<serde_json::Map<String, Value>, Quarantined>)> = Vec::new();
-    // a final newline does not start another (blank) line
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        let row = i as u64 + 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            if !body.is_empty() {
-                parsed.push((row, Ok(serde_json::Map::new())));
-            }
-            continue;
+    let mut rows = JsonlRows::open(source, &|| Ok(Box::new(bytes)))?;
+    let mut items = Vec::new();
+    loop {
+        let batch = rows.next_items(usize::MAX)?;
+        if batch.is_empty() {
+            break;
         }
-        let bad = |reason: Reason, message: String| Quarantined {
-            source: source.name.clone(),
+        items.extend(batch);
+    }
+    Ok(Table { headers: rows.headers, items, encoding: None, notes: ReadNotes::default(), types: None })
+}
+
+/// Opens the input (again): JSONL is read twice, once for its keys, once for its rows.
+pub type Reopen<'a> = dyn Fn() -> Result<Box<dyn Read + Send + 'a>, IngestError> + 'a;
+
+/// A JSONL file read as a stream. A line that is not a JSON object is quarantined
+/// (`malformed_row`); a blank line is dropped and counted. Numbers stay numbers and objects or
+/// arrays stay structured, so that the mapper can tell free text that is not a string. The
+/// columns are every key, in order of first appearance in the file: a first pass reads them
+/// (memory: the keys only), the second the rows.
+pub struct JsonlRows<'a> {
+    lines: Lines<'a>,
+    /// Every key of the file, in order of first appearance.
+    pub headers: Vec<String>,
+    blanks: u64,
+    file: String,
+    source: SourceSettings,
+}
+
+/// The lines of a stream, each at most [`MAX_ROW_BYTES`] (a longer one is cut, and flagged).
+struct Lines<'a> {
+    input: BufReader<Box<dyn Read + Send + 'a>>,
+    row: u64,
+    done: bool,
+    path: std::path::PathBuf,
+}
+
+impl Lines<'_> {
+    /// The next line without its line end: (line number, bytes, too long).
+    fn next_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<(u64, bool)>, IngestError> {
+        buf.clear();
+        if self.done {
+            return Ok(None);
+        }
+        let mut too_long = false;
+        let mut any = false;
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(IngestError::Format {
+                        path: self.path.clone(),
+                        format: "JSONL",
+                        message: format!("reading stopped after line {}: {e}", self.row),
+                    })
+                }
+            };
+            if chunk.is_empty() {
+                self.done = true;
+                // a final newline does not start another (blank) line
+                if !any {
+                    return Ok(None);
+                }
+                break;
+            }
+            any = true;
+            let (take, end) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i, true),
+                None => (chunk.len(), false),
+            };
+            if buf.len() + take > MAX_ROW_BYTES {
+                too_long = true;
+            } else {
+                buf.extend_from_slice(&chunk[..take]);
+            }
+            self.input.consume(take + usize::from(end));
+            if end {
+                break;
+            }
+        }
+        self.row += 1;
+        if buf.ends_with(b"\r") {
+            buf.pop();
+        }
+        if self.row == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
+            buf.drain(..3);
+        }
+        Ok(Some((self.row, too_long)))
+    }
+}
+
+impl<'a> JsonlRows<'a> {
+    /// Reads the keys of the whole file, then opens it again for its rows.
+    ///
+    /// # Errors
+    /// The input cannot be read.
+    pub fn open(source: &SourceSettings, reopen: &Reopen<'a>) -> Result<JsonlRows<'a>, IngestError> {
+        let lines = |input| Lines {
+            input: BufReader::with_capacity(1 << 20, input),
+            row: 0,
+            done: false,
+            path: source.path.clone(),
+        };
+        let mut first = lines(reopen()?);
+        let mut headers: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut buf = Vec::new();
+        while let Some((_, too_long)) = first.next_line(&mut buf)? {
+            if too_long {
+                continue;
+            }
+            if let Ok(keys) = serde_json::from_slice::<Keys>(&buf) {
+                for k in keys.0 {
+                    if seen.insert(k.clone()) {
+                        headers.push(k);
+                    }
+                }
+            }
+        }
+        Ok(JsonlRows { lines: lines(reopen()?), headers, blanks: 0, file: shown(&source.path), source: source.clone() })
+    }
+
+    /// Up to `max` more rows (blank lines included); empty at the end of the file.
+    ///
+    /// # Errors
+    /// The input cannot be read.
+    pub fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
+        let mut items = Vec::new();
+        let mut line = Vec::new();
+        while items.len() < max {
+            let Some((row, too_long)) = self.lines.next_line(&mut line)? else { break };
+            if !too_long && line.iter().all(u8::is_ascii_whitespace) {
+                // blank lines at the very end are the editor's: held back until a row follows
+                self.blanks += 1;
+                continue;
+            }
+            for _ in 0..std::mem::take(&mut self.blanks) {
+                items.push(ReadItem::Blank);
+            }
+            items.push(self.item(row, &line, too_long));
+        }
+        Ok(items)
+    }
+
+    fn item(&self, row: u64, line: &[u8], too_long: bool) -> ReadItem {
+        let file = &self.file;
+        let bad = |reason: Reason, message: String, raw: Vec<(String, String)>| Quarantined {
+            source: self.source.name.clone(),
             file: file.clone(),
             row,
             column: None,
             reason,
             message,
-            raw: vec![("line".to_owned(), String::from_utf8_lossy(line).into_owned())],
+            raw,
             text_cells: 0,
         };
-        if line.len() > MAX_ROW_BYTES {
-            let q = Quarantined {
-                source: source.name.clone(),
-                file: file.clone(),
-                row,
-                column: None,
-                reason: Reason::FieldTooLong,
-                message: format!("{file}: line {row}: over {MAX_ROW_BYTES} bytes; set aside unread"),
-                raw: Vec::new(),
-                text_cells: 0,
-            };
-            parsed.push((row, Err(q)));
-            continue;
+        if too_long {
+            let message = format!("{file}: line {row}: over {MAX_ROW_BYTES} bytes; set aside unread");
+            return ReadItem::Bad(bad(Reason::FieldTooLong, message, Vec::new()));
         }
-        let item = match serde_json::from_slice::<Value>(line) {
+        let raw = || vec![("line".to_owned(), String::from_utf8_lossy(line).into_owned())];
+        match serde_json::from_slice::<Value>(line) {
             Ok(Value::Object(map)) => {
-                for k in map.keys() {
-                    if !headers.iter().any(|h| h == k) {
-                        headers.push(k.clone());
-                    }
-                }
-                Ok(map)
+                ReadItem::Row(RawRow { row, cells: self.headers.iter().map(|h| cell(map.get(h))).collect() })
             }
-            Ok(_) => Err(bad(Reason::MalformedRow, format!("{file}: line {row}: not a JSON object"))),
+            Ok(_) => ReadItem::Bad(bad(Reason::MalformedRow, format!("{file}: line {row}: not a JSON object"), raw())),
             Err(e) if std::str::from_utf8(line).is_err() => {
-                Err(bad(Reason::UndecodableBytes, format!("{file}: line {row}: invalid UTF-8: {e}")))
+                ReadItem::Bad(bad(Reason::UndecodableBytes, format!("{file}: line {row}: invalid UTF-8: {e}"), raw()))
             }
-            Err(e) => Err(bad(Reason::MalformedRow, format!("{file}: line {row}: {e}"))),
-        };
-        parsed.push((row, item));
+            Err(e) => ReadItem::Bad(bad(Reason::MalformedRow, format!("{file}: line {row}: {e}"), raw())),
+        }
     }
-    // blank lines at the very end are the editor's, not the respondent's: do not count them
-    while parsed.last().is_some_and(|(_, item)| item.as_ref().is_ok_and(serde_json::Map::is_empty)) {
-        parsed.pop();
+}
+
+/// An object's keys in file order (the values are skipped unread).
+struct Keys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Keys, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        d.deserialize_map(V)
     }
-    let items = parsed
-        .into_iter()
-        .map(|(row, item)| match item {
-            Ok(map) if map.is_empty() => ReadItem::Blank,
-            Ok(map) => ReadItem::Row(RawRow { row, cells: headers.iter().map(|h| cell(map.get(h))).collect() }),
-            Err(q) => ReadItem::Bad(q),
-        })
-        .collect();
-    Ok(Table { headers, items, encoding: None, notes: ReadNotes::default(), types: None })
 }
 
 fn cell(v: Option<&Value>) -> Cell {

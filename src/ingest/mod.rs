@@ -11,20 +11,20 @@ pub mod jsonl;
 pub mod layout;
 mod map;
 pub mod parquet;
+pub mod stream;
 pub mod xlsx;
 
-use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::config::{Format, Settings, SourceSettings};
 use crate::record::Record;
 
 pub use map::{parse_rating, Mapper, ORG_MAX_CHARS};
+pub use stream::{open_source, Batch, Ingest, Opened};
 
 /// One value as a reader found it.
 #[derive(Debug, Clone, PartialEq)]
@@ -389,7 +389,7 @@ pub fn strip_controls(s: &str, text: bool) -> Option<String> {
 
 /// Removes control characters from the cells of `row` in `columns` (all when `None`), counting
 /// the fields in `notes`.
-fn clean_row(notes: &mut ReadNotes, row: &mut RawRow, columns: Option<&[usize]>, text: bool) {
+pub(crate) fn clean_row(notes: &mut ReadNotes, row: &mut RawRow, columns: Option<&[usize]>, text: bool) {
     for (i, cell) in row.cells.iter_mut().enumerate() {
         if columns.is_some_and(|c| !c.contains(&i)) {
             continue;
@@ -441,9 +441,9 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
     std::fs::read(path).map_err(io)
 }
 
-/// The most one input may hold (after gunzip): a run holds every record in memory until the
-/// pipeline streams, so a larger file — or a gzip bomb — is refused at once rather than read
-/// until memory runs out.
+/// The most a workbook (or a gzipped Parquet file, after gunzip) may hold: those are read
+/// whole, so a larger file — or a gzip bomb — is refused at once rather than read until memory
+/// runs out. CSV and JSONL (gzipped or not) and Parquet stream, whatever their size.
 pub const MAX_INPUT_BYTES: u64 = 4 << 30;
 
 fn too_big(path: &Path, what: &str) -> IngestError {
@@ -451,163 +451,28 @@ fn too_big(path: &Path, what: &str) -> IngestError {
         path: path.to_path_buf(),
         format: "input",
         message: format!(
-            "{what} over {} GiB, the most one input may hold while a run keeps every record in memory: split it",
+            "{what} over {} GiB, the most a file read whole (a workbook, a gzipped Parquet file) may hold: split it, or save it as CSV or Parquet, which stream",
             MAX_INPUT_BYTES >> 30
         ),
     }
 }
 
-/// A source opened: its table, its column plan and its file's facts.
-pub struct Opened {
-    /// Header and rows.
-    pub table: Table,
-    /// Column plan.
-    pub mapper: Mapper,
-    /// sha256 of the file's bytes.
-    pub sha256: String,
-    /// File size.
-    pub bytes: u64,
-}
-
-/// Reads one source and plans its mapping; the one way every command opens a source.
-///
-/// # Errors
-/// Not a regular file, unreadable, not of its format, a configured column missing, or a
-/// free-text column whose type is not text.
-pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -> Result<Opened, IngestError> {
-    let bytes = read_input(&source.path)?;
-    let sha256 = format!("{:x}", Sha256::digest(&bytes));
-    let mut table = read_table(source, &decompress(&source.path, &bytes)?)?;
-    let mapper = Mapper::new(settings, source, index, &table.headers).map_err(|e| match e {
-        IngestError::Columns { path, message } if !table.notes.columns_not_read.is_empty() => IngestError::Columns {
-            path,
-            message: format!("{message}; nested columns are not read: {}", table.notes.columns_not_read.join(", ")),
-        },
-        other => other,
-    })?;
-    if let Some(types) = &table.types {
-        for (what, header) in mapper.mapped_columns() {
-            let Some(i) = table.headers.iter().position(|h| *h == header) else { continue };
-            let t = &types[i];
-            if what.starts_with("text") && !parquet::is_text(t) {
-                return Err(IngestError::Format {
-                    path: source.path.clone(),
-                    format: "Parquet",
-                    message: format!("column {header:?} holds the free text but its type is {t}, not a string"),
-                });
-            }
-        }
-    }
-    // ids hold no tab or line end either
-    let ids: Vec<usize> = mapper
-        .mapped_columns()
-        .iter()
-        .filter(|(what, _)| what == "record_id" || what == "response_id")
-        .filter_map(|(_, header)| table.headers.iter().position(|h| h == header))
-        .collect();
-    if !ids.is_empty() {
-        for item in &mut table.items {
-            if let ReadItem::Row(row) = item {
-                clean_row(&mut table.notes, row, Some(&ids), false);
-            }
-        }
-    }
-    Ok(Opened { table, mapper, sha256, bytes: bytes.len() as u64 })
-}
-
-/// Reads every source of the run.
+/// Reads every source of the run at once (commands that look at every record, and tests; a
+/// run streams with [`Ingest`]).
 ///
 /// # Errors
 /// A source that cannot be read at all, or lacks a configured column.
 pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
+    let mut stream = Ingest::open(settings)?;
     let mut out = Ingested::default();
-    let mut seen_ids: HashSet<String> = HashSet::new();
-    for (index, source) in settings.sources.iter().enumerate() {
-        let Opened { table, mapper, sha256, bytes } = open_source(settings, source, index)?;
-        let mut report = SourceReport {
-            name: source.name.clone(),
-            path: source.path.display().to_string(),
-            format: format!("{:?}", source.format).to_lowercase(),
-            layout: mapper.layout().to_owned(),
-            encoding: table.encoding.map(str::to_owned),
-            reading: table.notes.clone(),
-            sha256,
-            bytes,
-            mapped_columns: mapper.mapped_columns(),
-            carried_columns: mapper.carried_columns(),
-            ..SourceReport::default()
-        };
-        out.dimension_columns.push(mapper.dimension_columns());
-        // a carried column of the same name in several sources is one column of `records`
-        let slots: Vec<usize> = mapper
-            .carried_columns()
-            .into_iter()
-            .map(|name| match out.extra_columns.iter().position(|c| *c == name) {
-                Some(i) => i,
-                None => {
-                    out.extra_columns.push(name);
-                    out.extra_columns.len() - 1
-                }
-            })
-            .collect();
-        let width_now = out.extra_columns.len();
-        for item in table.items {
-            report.rows_read += 1;
-            let outcome = match item {
-                ReadItem::Blank => {
-                    report.rows_dropped += 1;
-                    continue;
-                }
-                ReadItem::Bad(mut q) => {
-                    q.text_cells = mapper.text_columns() as u64;
-                    Err(q)
-                }
-                ReadItem::Row(row) => mapper.map_row(&row),
-            };
-            report.text_cells += mapper.text_columns() as u64;
-            match outcome {
-                Ok(mapped) => {
-                    // Duplicate ids quarantine the whole row: a second copy is not new evidence.
-                    if let Some(dup) = mapped.records.iter().find(|r| seen_ids.contains(&r.record_id)) {
-                        // (the row's field issues go with it: the quarantine holds the row)
-                        let q = mapper.quarantine_mapped(
-                            &mapped,
-                            super::ingest::Reason::DuplicateId,
-                            format!("record id {:?} was already read", dup.record_id),
-                        );
-                        report.rows_quarantined += 1;
-                        report.quarantined_text_cells += q.text_cells;
-                        out.quarantine.push(q);
-                        continue;
-                    }
-                    report.rows_kept += 1;
-                    report.blank_text_cells += mapped.blank_cells;
-                    out.field_issues.extend(mapped.issues);
-                    for mut r in mapped.records {
-                        seen_ids.insert(r.record_id.clone());
-                        // place this source's extras in the run-wide extra column list
-                        let mut extra = vec![None; width_now];
-                        for (value, &slot) in r.extra.drain(..).zip(&slots) {
-                            extra[slot] = value;
-                        }
-                        r.extra = extra;
-                        report.records += 1;
-                        out.records.push(r);
-                    }
-                }
-                Err(q) => {
-                    report.rows_quarantined += 1;
-                    report.quarantined_text_cells += q.text_cells;
-                    out.quarantine.push(q);
-                }
-            }
-        }
-        out.sources.push(report);
+    while let Some(batch) = stream.next_batch()? {
+        out.records.extend(batch.records);
+        out.quarantine.extend(batch.quarantine);
+        out.field_issues.extend(batch.field_issues);
     }
-    let width = out.extra_columns.len();
-    for r in &mut out.records {
-        r.extra.resize(width, None);
-    }
+    out.sources = stream.sources;
+    out.extra_columns = stream.extra_columns;
+    out.dimension_columns = stream.dimension_columns;
     Ok(out)
 }
 
@@ -653,11 +518,11 @@ pub fn read_table(source: &SourceSettings, bytes: &[u8]) -> Result<Table, Ingest
 
 /// Runs a reader of a binary format whose parser is not ours: a panic inside it on a damaged
 /// file becomes a format error naming the file, not a crash.
-fn guarded(
+pub(crate) fn guarded<T>(
     source: &SourceSettings,
     format: &'static str,
-    read: impl FnOnce() -> Result<Table, IngestError>,
-) -> Result<Table, IngestError> {
+    read: impl FnOnce() -> Result<T, IngestError>,
+) -> Result<T, IngestError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<String>()

@@ -3,56 +3,99 @@
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Date32Type, TimeUnit};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
+use parquet::file::reader::ChunkReader;
 
 use super::{Cell, IngestError, RawRow, ReadItem, ReadNotes, Table};
 use crate::config::SourceSettings;
 
-/// Reads Parquet bytes into a table. Row numbers count data rows from 2, as if the
-/// column names were row 1. Only flat columns are projected: a nested column is neither
-/// decoded nor carried, so it cannot fail the file (naming it in the pipeline is an error).
+/// Reads a Parquet file's bytes into a table (every row at once; a run streams with
+/// [`ParquetRows`]).
 ///
 /// # Errors
-/// Not a Parquet file, or a column that cannot be read.
+/// As [`ParquetRows::open`] and [`ParquetRows::next_items`].
 pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
-    let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "Parquet", message };
-    let data = bytes::Bytes::copy_from_slice(bytes);
-    let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(|e| fail(e.to_string()))?;
-    let mut notes = ReadNotes::default();
-    let mut roots = Vec::new();
-    let mut headers = Vec::new();
-    let mut types = Vec::new();
-    for (i, f) in builder.schema().fields().iter().enumerate() {
-        if f.data_type().is_nested() {
-            notes.columns_not_read.push(format!("{:?} ({})", f.name(), f.data_type()));
-        } else {
-            roots.push(i);
-            headers.push(f.name().clone());
-            types.push(f.data_type().clone());
-        }
-    }
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let reader = builder.with_projection(mask).with_batch_size(8192).build().map_err(|e| fail(e.to_string()))?;
+    let mut rows = ParquetRows::open(source, bytes::Bytes::copy_from_slice(bytes))?;
     let mut items = Vec::new();
-    let mut row: u64 = 1;
-    for batch in reader {
-        let batch = batch.map_err(|e| fail(e.to_string()))?;
-        let columns: Vec<Vec<Cell>> = batch
-            .columns()
-            .iter()
-            .zip(&headers)
-            .map(|(c, h)| column_cells(c.as_ref()).map_err(|m| fail(format!("column {h:?}: {m}"))))
-            .collect::<Result<_, _>>()?;
-        for i in 0..batch.num_rows() {
-            row += 1;
-            items.push(ReadItem::Row(RawRow {
-                row,
-                cells: columns.iter().map(|c| c.get(i).cloned().unwrap_or(Cell::Empty)).collect(),
-            }));
+    loop {
+        let batch = rows.next_items(usize::MAX)?;
+        if batch.is_empty() {
+            break;
         }
+        items.extend(batch);
     }
-    Ok(Table { headers, items, encoding: None, notes, types: Some(types) })
+    Ok(Table { headers: rows.headers, items, encoding: None, notes: rows.notes, types: Some(rows.types) })
+}
+
+/// A Parquet file read as a stream, one record batch (within a row group) at a time: flat
+/// columns are read (text as text, numbers as numbers, dates as dates); nested columns (lists,
+/// structs, maps) are not read at all, and are listed.
+pub struct ParquetRows {
+    reader: ParquetRecordBatchReader,
+    /// Column names of the flat columns.
+    pub headers: Vec<String>,
+    /// Their Arrow types.
+    pub types: Vec<DataType>,
+    /// Columns not read.
+    pub notes: ReadNotes,
+    row: u64,
+    path: std::path::PathBuf,
+}
+
+impl ParquetRows {
+    /// Opens the file (its footer) and plans the columns to read.
+    ///
+    /// # Errors
+    /// Not a Parquet file.
+    pub fn open<T: ChunkReader + 'static>(source: &SourceSettings, data: T) -> Result<ParquetRows, IngestError> {
+        let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "Parquet", message };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(|e| fail(e.to_string()))?;
+        let mut notes = ReadNotes::default();
+        let mut roots = Vec::new();
+        let mut headers = Vec::new();
+        let mut types = Vec::new();
+        for (i, f) in builder.schema().fields().iter().enumerate() {
+            if f.data_type().is_nested() {
+                notes.columns_not_read.push(format!("{:?} ({})", f.name(), f.data_type()));
+            } else {
+                roots.push(i);
+                headers.push(f.name().clone());
+                types.push(f.data_type().clone());
+            }
+        }
+        let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+        let reader = builder.with_projection(mask).with_batch_size(8192).build().map_err(|e| fail(e.to_string()))?;
+        Ok(ParquetRows { reader, headers, types, notes, row: 1, path: source.path.clone() })
+    }
+
+    /// At least `max` more rows (whole record batches) unless the file ends; empty at its end.
+    ///
+    /// # Errors
+    /// A damaged page or a column that cannot be read as cells.
+    pub fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
+        let fail = |message: String| IngestError::Format { path: self.path.clone(), format: "Parquet", message };
+        let mut items = Vec::new();
+        while items.len() < max {
+            let Some(batch) = self.reader.next() else { break };
+            let batch = batch.map_err(|e| fail(e.to_string()))?;
+            let columns: Vec<Vec<Cell>> = batch
+                .columns()
+                .iter()
+                .zip(&self.headers)
+                .map(|(c, h)| column_cells(c.as_ref()).map_err(|m| fail(format!("column {h:?}: {m}"))))
+                .collect::<Result<_, _>>()?;
+            let mut columns: Vec<std::vec::IntoIter<Cell>> = columns.into_iter().map(Vec::into_iter).collect();
+            for _ in 0..batch.num_rows() {
+                self.row += 1;
+                items.push(ReadItem::Row(RawRow {
+                    row: self.row,
+                    cells: columns.iter_mut().map(|c| c.next().unwrap_or(Cell::Empty)).collect(),
+                }));
+            }
+        }
+        Ok(items)
+    }
 }
 
 /// Whether a column of this type holds text (or nothing at all).

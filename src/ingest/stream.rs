@@ -1,0 +1,440 @@
+//! The run's sources as one stream of batches: every source opened first (its header, its
+//! column plan, the run-wide carried columns), then read in order, a batch of rows at a time,
+//! mapped in parallel and checked for duplicate ids in order. Memory holds one batch and the
+//! ids seen (as 128-bit fingerprints), never the file.
+
+use std::hash::BuildHasher;
+use std::io::Read;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::{
+    clean_row, csv, guarded, jsonl, parquet, read_input, strip_controls, FieldIssue, IngestError, Mapper, Quarantined,
+    ReadItem, ReadNotes, Reason, SourceReport,
+};
+use crate::config::{Format, Settings, SourceSettings};
+use crate::record::Record;
+
+/// Rows read per batch (per source: a batch never mixes sources).
+pub const BATCH_ROWS: usize = 32_768;
+
+/// The rows of one source, as its reader yields them.
+pub enum Rows {
+    /// CSV, streamed through a window.
+    Csv(csv::CsvRows<'static>),
+    /// JSON Lines, streamed line by line.
+    Jsonl(jsonl::JsonlRows<'static>),
+    /// Parquet, streamed by record batch.
+    Parquet(parquet::ParquetRows),
+    /// A workbook, read whole (see the README's limits).
+    Whole(std::vec::IntoIter<ReadItem>),
+}
+
+/// sha256 and size of the bytes a stream has read from its file.
+#[derive(Clone, Default)]
+struct Hashed(Arc<Mutex<(Sha256, u64)>>);
+
+impl Hashed {
+    fn reset(&self) {
+        if let Ok(mut h) = self.0.lock() {
+            *h = (Sha256::new(), 0);
+        }
+    }
+
+    fn hex(&self) -> (String, u64) {
+        self.0.lock().map(|h| (format!("{:x}", h.0.clone().finalize()), h.1)).unwrap_or_default()
+    }
+}
+
+/// A reader that hashes what it reads.
+struct Hashing<R> {
+    inner: R,
+    hash: Hashed,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut h) = self.hash.0.lock() {
+            h.0.update(&buf[..n]);
+            h.1 += n as u64;
+        }
+        Ok(n)
+    }
+}
+
+fn is_gz(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// Opens `path` for streaming (gunzipped when its name ends in `.gz`), hashing its bytes.
+fn stream_file(path: &Path, hash: &Hashed) -> Result<Box<dyn Read + Send>, IngestError> {
+    if let Some(kind) = crate::files::not_a_file(path) {
+        return Err(IngestError::NotAFile { path: path.to_path_buf(), kind });
+    }
+    let file = std::fs::File::open(path).map_err(|e| IngestError::Io { path: path.to_path_buf(), source: e })?;
+    hash.reset();
+    let hashed = Hashing { inner: file, hash: hash.clone() };
+    Ok(if is_gz(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, hashed)))
+    } else {
+        Box::new(hashed)
+    })
+}
+
+/// A source opened: its rows, its column plan and its file's facts.
+pub struct Opened {
+    /// The rows still to read.
+    pub rows: Rows,
+    /// Column names.
+    pub headers: Vec<String>,
+    /// Column plan.
+    pub mapper: Mapper,
+    hash: Hashed,
+    /// What cleaning found (control characters), on top of the reader's own notes.
+    notes: ReadNotes,
+    /// The id columns (tabs and line ends removed too).
+    ids: Vec<usize>,
+}
+
+/// Opens one source and plans its mapping; the one way every command opens a source.
+///
+/// # Errors
+/// Not a regular file, unreadable, not of its format, a configured column missing, or a
+/// free-text column whose type is not text.
+pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -> Result<Opened, IngestError> {
+    let path = &source.path;
+    let hash = Hashed::default();
+    let mut types = None;
+    let mut notes = ReadNotes::default();
+    let (rows, mut headers) = match source.format {
+        Format::Csv => {
+            let rows = csv::CsvRows::open(source, stream_file(path, &hash)?)?;
+            let headers = rows.headers.clone();
+            (Rows::Csv(rows), headers)
+        }
+        Format::Jsonl => {
+            let (p, h) = (path.clone(), hash.clone());
+            let rows = jsonl::JsonlRows::open(source, &move || stream_file(&p, &h))?;
+            let headers = rows.headers.clone();
+            (Rows::Jsonl(rows), headers)
+        }
+        Format::Parquet if !is_gz(path) => {
+            if let Some(kind) = crate::files::not_a_file(path) {
+                return Err(IngestError::NotAFile { path: path.to_path_buf(), kind });
+            }
+            // the footer and row groups are read where they lie; the hash is one more pass
+            let mut r = stream_file(path, &hash)?;
+            std::io::copy(&mut r, &mut std::io::sink())
+                .map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
+            let file = std::fs::File::open(path).map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
+            let rows = guarded(source, "Parquet", || parquet::ParquetRows::open(source, file))?;
+            let headers = rows.headers.clone();
+            types = Some(rows.types.clone());
+            notes.columns_not_read.clone_from(&rows.notes.columns_not_read);
+            (Rows::Parquet(rows), headers)
+        }
+        Format::Parquet | Format::Xlsx => {
+            let bytes = read_input(path)?;
+            if let Ok(mut h) = hash.0.lock() {
+                h.0.update(&bytes);
+                h.1 = bytes.len() as u64;
+            }
+            let table = super::read_table(source, &super::decompress(path, &bytes)?)?;
+            notes = table.notes;
+            types = table.types;
+            (Rows::Whole(table.items.into_iter()), table.headers)
+        }
+    };
+    for h in &mut headers {
+        if let Some(c) = strip_controls(h, false) {
+            *h = c;
+        }
+    }
+    let mapper = Mapper::new(settings, source, index, &headers).map_err(|e| match e {
+        IngestError::Columns { path, message } if !notes.columns_not_read.is_empty() => IngestError::Columns {
+            path,
+            message: format!("{message}; nested columns are not read: {}", notes.columns_not_read.join(", ")),
+        },
+        other => other,
+    })?;
+    if let Some(types) = &types {
+        for (what, header) in mapper.mapped_columns() {
+            let Some(i) = headers.iter().position(|h| *h == header) else { continue };
+            let t = &types[i];
+            if what.starts_with("text") && !parquet::is_text(t) {
+                return Err(IngestError::Format {
+                    path: source.path.clone(),
+                    format: "Parquet",
+                    message: format!("column {header:?} holds the free text but its type is {t}, not a string"),
+                });
+            }
+        }
+    }
+    // ids hold no tab or line end either
+    let ids: Vec<usize> = mapper
+        .mapped_columns()
+        .iter()
+        .filter(|(what, _)| what == "record_id" || what == "response_id")
+        .filter_map(|(_, header)| headers.iter().position(|h| h == header))
+        .collect();
+    Ok(Opened { rows, headers, mapper, hash, notes, ids })
+}
+
+impl Opened {
+    /// Up to `max` more rows (a reader may give a few more), cleaned of control characters;
+    /// empty at the end of the source.
+    ///
+    /// # Errors
+    /// The input cannot be read on.
+    pub fn next_items(&mut self, source: &SourceSettings, max: usize) -> Result<Vec<ReadItem>, IngestError> {
+        let mut items = match &mut self.rows {
+            Rows::Csv(r) => r.next_items(max)?,
+            Rows::Jsonl(r) => r.next_items(max)?,
+            Rows::Parquet(r) => guarded(source, "Parquet", || r.next_items(max))?,
+            Rows::Whole(r) => r.by_ref().take(max).collect(),
+        };
+        // the whole-file readers cleaned their rows already
+        if !matches!(self.rows, Rows::Whole(_)) {
+            for item in &mut items {
+                match item {
+                    ReadItem::Row(row) => clean_row(&mut self.notes, row, None, true),
+                    ReadItem::Bad(q) => {
+                        for (_, v) in &mut q.raw {
+                            if let Some(c) = strip_controls(v, true) {
+                                *v = c;
+                            }
+                        }
+                    }
+                    ReadItem::Blank => {}
+                }
+            }
+        }
+        if !self.ids.is_empty() {
+            for item in &mut items {
+                if let ReadItem::Row(row) = item {
+                    clean_row(&mut self.notes, row, Some(&self.ids), false);
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// The encoding as read, everything noted while reading, the file's sha256 and size.
+    fn finish(self) -> (Option<&'static str>, ReadNotes, String, u64) {
+        let (sha, bytes) = self.hash.hex();
+        let mut notes = self.notes;
+        let encoding = match self.rows {
+            Rows::Csv(r) => {
+                let (encoding, read) = r.finish();
+                notes.fields_decoded_windows_1252 = read.fields_decoded_windows_1252;
+                notes.windows_1252_rows = read.windows_1252_rows;
+                Some(encoding)
+            }
+            Rows::Whole(_) if notes.fields_decoded_windows_1252 > 0 => Some("utf-8, windows-1252 per field (detected)"),
+            _ => None,
+        };
+        (encoding, notes, sha, bytes)
+    }
+}
+
+/// Ids seen, as 128-bit fingerprints (two independent 64-bit hashes): 16 bytes an id
+/// whatever its length, and no false duplicate in any run this side of 10^18 ids.
+#[derive(Default)]
+pub struct IdSet(std::collections::HashSet<u128, foldhash::fast::FixedState>);
+
+impl IdSet {
+    fn fingerprint(parts: &[&str]) -> u128 {
+        let h = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(parts);
+        (u128::from(h(0x9E37_79B9_7F4A_7C15)) << 64) | u128::from(h(0xC2B2_AE3D_27D4_EB4F))
+    }
+
+    /// Adds the id made of `parts`; false if it was there already.
+    pub fn insert(&mut self, parts: &[&str]) -> bool {
+        self.0.insert(Self::fingerprint(parts))
+    }
+
+    /// Whether the id made of `parts` was seen.
+    #[must_use]
+    pub fn contains(&self, parts: &[&str]) -> bool {
+        self.0.contains(&Self::fingerprint(parts))
+    }
+}
+
+/// One batch of a source's rows, mapped: the records kept, the rows quarantined, and the
+/// fields that could not be used in the kept records.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The records.
+    pub records: Vec<Record>,
+    /// The rows set aside.
+    pub quarantine: Vec<Quarantined>,
+    /// Field issues of kept rows.
+    pub field_issues: Vec<FieldIssue>,
+}
+
+/// Every source of a run, read as batches in source and row order.
+pub struct Ingest<'s> {
+    settings: &'s Settings,
+    opened: Vec<Option<Opened>>,
+    current: usize,
+    seen: IdSet,
+    slots: Vec<Vec<usize>>,
+    /// Per source, what reading it found (complete once the stream ends).
+    pub sources: Vec<SourceReport>,
+    /// Columns carried into `records`, run-wide (known before the first batch).
+    pub extra_columns: Vec<String>,
+    /// Per source, per dimension: the column read, if any.
+    pub dimension_columns: Vec<Vec<Option<String>>>,
+}
+
+impl<'s> Ingest<'s> {
+    /// Opens every source of the run (headers and column plans) before any row is read.
+    ///
+    /// # Errors
+    /// A source that cannot be opened, or lacks a configured column.
+    pub fn open(settings: &'s Settings) -> Result<Ingest<'s>, IngestError> {
+        let mut me = Ingest {
+            settings,
+            opened: Vec::new(),
+            current: 0,
+            seen: IdSet::default(),
+            slots: Vec::new(),
+            sources: Vec::new(),
+            extra_columns: Vec::new(),
+            dimension_columns: Vec::new(),
+        };
+        for (index, source) in settings.sources.iter().enumerate() {
+            let opened = open_source(settings, source, index)?;
+            let mapper = &opened.mapper;
+            me.sources.push(SourceReport {
+                name: source.name.clone(),
+                path: source.path.display().to_string(),
+                format: format!("{:?}", source.format).to_lowercase(),
+                layout: mapper.layout().to_owned(),
+                mapped_columns: mapper.mapped_columns(),
+                carried_columns: mapper.carried_columns(),
+                ..SourceReport::default()
+            });
+            me.dimension_columns.push(mapper.dimension_columns());
+            // a carried column of the same name in several sources is one column of `records`
+            let slots: Vec<usize> = mapper
+                .carried_columns()
+                .into_iter()
+                .map(|name| match me.extra_columns.iter().position(|c| *c == name) {
+                    Some(i) => i,
+                    None => {
+                        me.extra_columns.push(name);
+                        me.extra_columns.len() - 1
+                    }
+                })
+                .collect();
+            me.slots.push(slots);
+            me.opened.push(Some(opened));
+        }
+        Ok(me)
+    }
+
+    /// The next batch of records, quarantined rows and field issues; `None` once every source
+    /// is read.
+    ///
+    /// # Errors
+    /// A source that cannot be read on.
+    pub fn next_batch(&mut self) -> Result<Option<Batch>, IngestError> {
+        while self.current < self.opened.len() {
+            let index = self.current;
+            let source = &self.settings.sources[index];
+            let Some(opened) = self.opened[index].as_mut() else {
+                self.current += 1;
+                continue;
+            };
+            let items = opened.next_items(source, BATCH_ROWS)?;
+            if items.is_empty() {
+                if let Some(done) = self.opened[index].take() {
+                    let report = &mut self.sources[index];
+                    let (encoding, notes, sha, bytes) = done.finish();
+                    report.encoding = encoding.map(str::to_owned);
+                    report.reading = notes;
+                    report.sha256 = sha;
+                    report.bytes = bytes;
+                }
+                self.current += 1;
+                continue;
+            }
+            return Ok(Some(self.map_items(index, items)));
+        }
+        Ok(None)
+    }
+
+    /// Maps a batch's rows in parallel, then checks ids and counts in row order.
+    fn map_items(&mut self, index: usize, items: Vec<ReadItem>) -> Batch {
+        let Some(opened) = self.opened[index].as_ref() else { return Batch::default() };
+        let mapper = &opened.mapper;
+        let text_cells = mapper.text_columns() as u64;
+        let outcomes: Vec<Option<Result<super::map::Mapped, Quarantined>>> = items
+            .into_par_iter()
+            .with_min_len(512)
+            .map(|item| match item {
+                ReadItem::Blank => None,
+                ReadItem::Bad(mut q) => {
+                    q.text_cells = text_cells;
+                    Some(Err(q))
+                }
+                ReadItem::Row(row) => Some(mapper.map_row(&row)),
+            })
+            .collect();
+        let width = self.extra_columns.len();
+        let slots = &self.slots[index];
+        let report = &mut self.sources[index];
+        let mut batch = Batch::default();
+        for outcome in outcomes {
+            report.rows_read += 1;
+            let Some(outcome) = outcome else {
+                report.rows_dropped += 1;
+                continue;
+            };
+            report.text_cells += text_cells;
+            match outcome {
+                Ok(mapped) => {
+                    // Duplicate ids quarantine the whole row: a second copy is not new evidence.
+                    if let Some(dup) = mapped.records.iter().find(|r| self.seen.contains(&[&r.record_id])) {
+                        // (the row's field issues go with it: the quarantine holds the row)
+                        let q = mapper.quarantine_mapped(
+                            &mapped,
+                            Reason::DuplicateId,
+                            format!("record id {:?} was already read", dup.record_id),
+                        );
+                        report.rows_quarantined += 1;
+                        report.quarantined_text_cells += q.text_cells;
+                        batch.quarantine.push(q);
+                        continue;
+                    }
+                    report.rows_kept += 1;
+                    report.blank_text_cells += mapped.blank_cells;
+                    report.field_issues += mapped.issues.len() as u64;
+                    batch.field_issues.extend(mapped.issues);
+                    for mut r in mapped.records {
+                        self.seen.insert(&[&r.record_id]);
+                        // place this source's extras in the run-wide extra column list
+                        let mut extra = vec![None; width];
+                        for (value, &slot) in r.extra.drain(..).zip(slots) {
+                            extra[slot] = value;
+                        }
+                        r.extra = extra;
+                        report.records += 1;
+                        batch.records.push(r);
+                    }
+                }
+                Err(q) => {
+                    report.rows_quarantined += 1;
+                    report.quarantined_text_cells += q.text_cells;
+                    batch.quarantine.push(q);
+                }
+            }
+        }
+        batch
+    }
+}
