@@ -5,27 +5,34 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use indicatif::ParallelProgressIterator;
+use std::collections::HashMap;
+
+use chrono::Datelike;
 use rayon::prelude::*;
 
-use crate::analyse::setup::{analyse_who, WhoError};
+use crate::analyse::counts::{BatchCounts, Counter};
+use crate::analyse::setup::{analyse_who, Seen, WhoError};
 use crate::analyse::AnalyseError;
 use crate::code::{Codebook, CodebookError, Coded, Coder, Engine};
 use crate::config::{CodebookSource, Settings, DEFAULT_CODEBOOK};
+use crate::ingest::stream::IdSet;
 use crate::ingest::{self, IngestError};
 use crate::messages::Messages;
 use crate::output::manifest::{
-    coding_counts, counts, BaselineEntry, CodebookEntry, Coding, DisclosureReport, Manifest, ModelEntry, PeopleReport,
+    counts, BaselineEntry, CodebookEntry, Coding, DisclosureReport, Manifest, ModelEntry, PeopleReport, Tallies,
     VERSIONS,
 };
-use crate::output::write::{write_tables, write_text, RunTables};
+use crate::output::tables::RecordsBatch;
+use crate::output::write::{write_tables, write_text, RunTables, StreamWriter};
 use crate::output::{OutputError, OutputLock};
 use crate::people::{
     age_bands,
     baseline::{Baseline, BaselineError},
-    field_issues, group_records, harmoniser, publishable, unmapped_shares, unmapped_values,
+    field_issues,
+    groups::Grouper,
+    harmoniser, publishable, unmapped_shares, unmapped_values, Groups,
 };
-use crate::record::Record;
+use crate::record::{month_of, Record};
 
 /// Why a run failed (nothing was committed).
 #[derive(Debug, thiserror::Error)]
@@ -138,16 +145,12 @@ pub fn load_model(
 /// Redacts, codes and reads the sentiment of every record in parallel; the output order is
 /// the records' order, whatever the thread count.
 #[must_use]
-pub fn code_records(engine: &Engine, records: &[Record], messages: &Messages) -> Vec<Coded> {
-    let bar = messages.bar("code", records.len() as u64);
-    let out = records
+pub fn code_records(engine: &Engine, records: &[Record]) -> Vec<Coded> {
+    records
         .par_iter()
         .with_min_len(256)
-        .progress_with(bar.clone())
         .map_init(Coder::default, |coder, r| engine.process(&r.text, r.question, r.rating, coder))
-        .collect();
-    bar.finish_and_clear();
-    out
+        .collect()
 }
 
 /// Runs the pipeline and commits its outputs to `settings.out`.
@@ -167,6 +170,67 @@ pub fn run(settings: &Settings, messages: &Messages) -> Result<Outcome, RunError
     pool.install(|| run_in_pool(settings, messages, &lock, pool.current_num_threads()))
 }
 
+/// Wall time per stage, in milliseconds; a stage met in every batch adds up.
+#[derive(Default)]
+struct Timings(BTreeMap<&'static str, u64>);
+
+impl Timings {
+    fn time<T>(&mut self, stage: &'static str, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let out = f();
+        *self.0.entry(stage).or_insert(0) += u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX);
+        out
+    }
+}
+
+/// The records' months as ids in first-seen order (`YYYY-MM`; `unknown` without a date).
+#[derive(Default)]
+struct Months {
+    ids: HashMap<Option<(i32, u32)>, u32>,
+    labels: Vec<String>,
+}
+
+impl Months {
+    fn id(&mut self, r: &Record) -> u32 {
+        let key = r.received_date.map(|d| (d.year(), d.month()));
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
+        let id = self.labels.len() as u32;
+        self.labels.push(month_of(r));
+        self.ids.insert(key, id);
+        id
+    }
+
+    /// The labels sorted (`unknown` sorts after every month), and each id's place among them.
+    fn sorted(&self) -> (Vec<String>, Vec<u32>) {
+        let mut sorted = self.labels.clone();
+        sorted.sort_unstable();
+        let places = self.labels.iter().map(|l| sorted.binary_search(l).unwrap_or(0) as u32).collect();
+        (sorted, places)
+    }
+}
+
+/// The records the age bands in force are read from when neither the pipeline nor the
+/// baseline gives them: the first batch of each source (README, "Age bands").
+fn band_sample(settings: &Settings, baseline: Option<&Baseline>) -> Result<Vec<Record>, RunError> {
+    use crate::people::harmonise::{bands_in, is_age_dimension};
+    let from_baseline = baseline.is_some_and(|b| {
+        !bands_in(b.rows.iter().filter(|r| is_age_dimension(&r.dimension)).map(|r| r.group.as_str())).is_empty()
+    });
+    if settings.people.age_bands.is_some() || from_baseline || !settings.dimensions.iter().any(|d| is_age_dimension(d))
+    {
+        return Ok(Vec::new());
+    }
+    let mut stream = ingest::Ingest::open(settings)?;
+    let mut sample = Vec::new();
+    while let Some(batch) = stream.next_batch()? {
+        sample.extend(batch.records);
+        stream.skip_source();
+    }
+    Ok(sample)
+}
+
 fn run_in_pool(
     settings: &Settings,
     messages: &Messages,
@@ -174,82 +238,132 @@ fn run_in_pool(
     threads: usize,
 ) -> Result<Outcome, RunError> {
     let t0 = Instant::now();
-    let mut timings = BTreeMap::new();
-    let mut lap = {
-        let mut last = Instant::now();
-        move |name: &'static str, timings: &mut BTreeMap<&'static str, u64>| {
-            let now = Instant::now();
-            timings.insert(name, u64::try_from((now - last).as_millis()).unwrap_or(u64::MAX));
-            last = now;
-        }
-    };
-    let book = load_codebook(&settings.codebook)?;
-    let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
-    lap("config", &mut timings);
-
-    let spinner = messages.spinner("ingest");
-    let mut ingested = ingest::ingest(settings)?;
-    spinner.finish_and_clear();
-    lap("ingest", &mut timings);
-
-    let engine = Engine::new(book);
-    let model = load_model(settings, &engine.book)?;
-    let engine = engine.with_model(model);
-    let coded = code_records(&engine, &ingested.records, messages);
-    let mut coding = coding_counts(&coded);
-    let quarantine = redact_quarantine(&engine, &ingested.quarantine, &mut coding);
+    let mut timings = Timings::default();
+    let (engine, baseline, mut stream) = timings.time("config", || -> Result<_, RunError> {
+        let book = load_codebook(&settings.codebook)?;
+        let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
+        let engine = Engine::new(book);
+        let model = load_model(settings, &engine.book)?;
+        let stream = ingest::Ingest::open(settings)?;
+        Ok((engine.with_model(model), baseline, stream))
+    })?;
     let book = &engine.book;
-    lap("code", &mut timings);
-
-    let bands = age_bands(settings, baseline.as_ref(), &ingested.records);
+    let bands = timings.time("people", || -> Result<_, RunError> {
+        Ok(age_bands(settings, baseline.as_ref(), &band_sample(settings, baseline.as_ref())?))
+    })?;
     let harmoniser = harmoniser(settings, &bands)?;
-    let (groups, values) = group_records(&harmoniser, &settings.dimensions, &ingested.records);
+    let mut grouper = Grouper::new(&harmoniser, &settings.dimensions);
+    let mut raking: Vec<usize> = Vec::new();
+    for name in &settings.analysis.raking_dimensions {
+        if let Some(d) = settings.dimensions.iter().position(|x| x == name) {
+            if !raking.contains(&d) {
+                raking.push(d);
+            }
+        }
+    }
+    let mut counter = Counter::new(settings.dimensions.len(), book.themes.len(), raking.clone());
+    let mut months = Months::default();
+    let mut respondents = IdSet::default();
+    let mut coding = Coding::default();
+    let mut tallies = Tallies::default();
+    let staging = lock.stage()?;
+    let dir = staging.path().to_path_buf();
+    let mut writer = StreamWriter::create(&dir)?;
+    let source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
+    let mut n_records = 0usize;
+    let bar = messages.spinner("run");
+    while let Some(batch) = timings.time("ingest", || stream.next_batch())? {
+        let coded = timings.time("code", || code_records(&engine, &batch.records));
+        let (ids, names, issues) = timings.time("people", || {
+            let ids = grouper.group(&batch.records);
+            let names = grouper.names();
+            let issues =
+                field_issues(settings, &stream.dimension_columns, &batch.records, batch.field_issues, &names, &ids);
+            (ids, names, issues)
+        });
+        let issues = redact_field_issues(&engine, issues);
+        let quarantine = redact_quarantine(&engine, &batch.quarantine, &mut coding);
+        for f in issues.iter().filter(|f| f.reason == ingest::Reason::UnmappedValue) {
+            if let Some(s) = stream.sources.iter_mut().find(|s| s.name == f.source) {
+                s.field_issues += 1;
+            }
+        }
+        timings.time("analyse", || {
+            let month: Vec<u32> = batch.records.iter().map(|r| months.id(r)).collect();
+            let first: Vec<bool> =
+                batch.records.iter().map(|r| respondents.insert(&[&r.source, &r.response_id])).collect();
+            let themes: Vec<Vec<(u32, bool)>> = coded
+                .iter()
+                .map(|c| c.themes.iter().map(|t| (u32::from(t.hit.theme), t.is_concern)).collect())
+                .collect();
+            counter.add(&BatchCounts { month: &month, groups: &ids, first_of_response: &first, themes: &themes });
+            coding.add(&coded);
+            tallies.add(&quarantine, &issues);
+            tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
+            tallies.records_with_no_theme += themes.iter().filter(|t| t.is_empty()).count() as u64;
+        });
+        timings.time("output", || {
+            writer.write(
+                &RecordsBatch {
+                    records: &batch.records,
+                    coded: &coded,
+                    dimensions: &settings.dimensions,
+                    names: &names,
+                    ids: &ids,
+                    extra_columns: &stream.extra_columns,
+                    source_files: &source_files,
+                    keep_original_text: settings.keep_original_text,
+                },
+                book,
+                &quarantine,
+                &issues,
+            )
+        })?;
+        n_records += batch.records.len();
+        bar.set_message(format!("{n_records} records"));
+    }
+    bar.finish_and_clear();
+
+    let (names, group_places, values) = grouper.finish();
+    let (month_labels, month_places) = months.sorted();
+    let n_groups: Vec<usize> = names.iter().map(Vec::len).collect();
+    let counted = counter.finish(&month_places, month_labels.len(), &group_places, &n_groups);
     let safe_values = publishable(&values, &settings.dimensions, &engine.redactor);
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
-    let (unmapped_share, mut people_warnings) =
-        unmapped_shares(&settings.dimensions, &safe_values, ingested.records.len());
-    let issues = redact_field_issues(&engine, field_issues(settings, &ingested, &groups));
-    for source in &mut ingested.sources {
-        source.field_issues = issues.iter().filter(|f| f.source == source.name).count() as u64;
-    }
-    lap("people", &mut timings);
-
-    let pairs: Vec<(u32, u32, bool)> = coded
-        .iter()
-        .enumerate()
-        .flat_map(|(r, c)| c.themes.iter().map(move |t| (r as u32, u32::from(t.hit.theme), t.is_concern)))
-        .collect();
+    let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
+    let seen = Seen {
+        dimensions: &settings.dimensions,
+        names: &names,
+        months: &month_labels,
+        counted: &counted,
+        cell_dimensions: &raking,
+    };
     let who =
-        analyse_who(settings, &ingested.records, &groups, baseline.as_ref(), &harmoniser, &pairs, book.themes.len())?;
-    lap("analyse", &mut timings);
+        timings.time("analyse", || analyse_who(settings, &seen, baseline.as_ref(), &harmoniser, book.themes.len()))?;
     people_warnings.extend(who.baseline_warnings.iter().cloned());
     for w in &people_warnings {
         messages.warn(w);
     }
 
-    let staging = lock.stage()?;
-    let dir = staging.path().to_path_buf();
-    let source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
-    let entries = write_tables(
-        &dir,
-        &RunTables {
-            records: &ingested.records,
-            coded: &coded,
-            groups: &groups,
-            extra_columns: &ingested.extra_columns,
-            source_files: &source_files,
-            keep_original_text: settings.keep_original_text,
-            book,
-            who: &who,
-            quarantine: &quarantine,
-            field_issues: &issues,
-        },
-    )?;
+    let groups = Groups { dimensions: settings.dimensions.clone(), names, ids: Vec::new() };
+    let entries = timings.time("output", || -> Result<_, RunError> {
+        let streamed = writer.finish()?;
+        Ok(write_tables(
+            &dir,
+            &RunTables {
+                groups: &groups,
+                extra_columns: &stream.extra_columns,
+                keep_original_text: settings.keep_original_text,
+                book,
+                who: &who,
+            },
+            streamed,
+        )?)
+    })?;
 
-    let who_unused = who.baseline_unused.clone();
-    let counts =
-        counts(&ingested, &issues, pairs.len() as u64, coded.iter().filter(|c| c.themes.is_empty()).count() as u64);
-    lap("output", &mut timings);
+    let record_themes = tallies.record_themes;
+    let counts = counts(&stream.sources, tallies);
+    let mut timings = timings.0;
     timings.insert("total", u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
     let manifest = Manifest {
         unheard_version: env!("CARGO_PKG_VERSION"),
@@ -263,13 +377,13 @@ fn run_in_pool(
         }),
         codebook: CodebookEntry::of(book),
         baseline: baseline.as_ref().zip(settings.baseline.as_ref()).map(|(b, s)| BaselineEntry::of(b, s)),
-        inputs: &ingested.sources,
-        carried_columns: &ingested.extra_columns,
+        inputs: &stream.sources,
+        carried_columns: &stream.extra_columns,
         counts,
         coding,
         unmapped_values: unmapped,
         people: PeopleReport { age_bands: &bands, unmapped_share, warnings: people_warnings },
-        baseline_unused: who_unused,
+        baseline_unused: who.baseline_unused.clone(),
         raking: who.raking.clone(),
         disclosure: DisclosureReport::of(&settings.analysis, &who.theme_by_group, &who.representation),
         tables: entries,
@@ -289,10 +403,10 @@ fn run_in_pool(
         out,
         sources: settings.sources.len(),
         rows_read: c.rows_read,
-        records: ingested.records.len(),
+        records: n_records,
         quarantined: c.rows_quarantined,
         field_issues: c.field_issues,
-        record_themes: pairs.len(),
+        record_themes: usize::try_from(record_themes).unwrap_or(usize::MAX),
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

@@ -12,11 +12,12 @@ fn run_on_a_canonical_csv_with_flags_only() {
     assert_eq!(r.code, 0, "clean run exits 0: {}", r.stderr);
     assert!(r.stderr.is_empty() && r.stdout.is_empty(), "--quiet prints nothing on success: {}{}", r.stdout, r.stderr);
     let out = tmp.path().join("o");
-    for table in ["record_themes", "themes", "theme_by_group", "quarantine"] {
+    for table in ["themes", "theme_by_group", "quarantine"] {
         assert!(out.join(format!("{table}.parquet")).exists(), "{table}.parquet is written");
     }
     assert!(out.join("records/month=2025-01/part-0.parquet").exists());
     assert_eq!(parquet_files(&out.join("records")).len(), 12, "one partition per month");
+    assert_eq!(parquet_files(&out.join("record_themes")).len(), 12, "record_themes: one partition per month too");
     let m = manifest(&out);
     assert_eq!(m["counts"]["rows_read"], 60);
     assert_eq!(m["counts"]["records"], 60);

@@ -6,7 +6,7 @@ use std::path::Path;
 use arrow::array::{Array, AsArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::util::{canonical_csv, unheard};
+use crate::util::{canonical_csv, parquet_files, unheard};
 
 const HEADER: &str = "Comment ID,Respondent ID,FFT categorical answer,FFT question,FFT answer,Comment sentiment,Not assigned,Parking,Staff manner & personal attributes,Timeliness of care";
 
@@ -116,7 +116,8 @@ fn train_eval_cross_validate_and_run_with_the_model() {
     .unwrap();
     let r = unheard(dir, &["run", "p.toml", "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let themes = table(&dir.join("o/record_themes.parquet"));
+    let parts: Vec<_> = parquet_files(&dir.join("o/record_themes")).iter().map(|p| table(p)).collect();
+    let themes = arrow::compute::concat_batches(&parts[0].schema(), &parts).unwrap();
     let origin = strings(&themes, "origin");
     let rule = strings(&themes, "rule");
     assert!(origin.iter().any(|o| o.as_deref() == Some("model")), "{origin:?}");

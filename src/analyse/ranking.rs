@@ -1,6 +1,7 @@
 //! `theme_ranking.parquet`: raw and raked prevalence of themes and the rank change; what raking did.
 
 use super::common::*;
+use super::counts::Cell;
 use super::stats::{self, disclose_count, wilson, DisclosureRule, Published, Z95};
 
 /// One row of `theme_ranking`.
@@ -64,31 +65,48 @@ pub struct RakingReport {
     pub skipped: Option<String>,
 }
 
-/// Raw against weighted theme prevalence, raked over `margins` (dimension name, each record's
-/// group id, population per group id).
+/// A cell's records per theme: mentions, or concerns.
+fn counts_of(c: &Cell, concerns: bool) -> &[i64] {
+    if concerns {
+        &c.concerns
+    } else {
+        &c.mentions
+    }
+}
+
+/// One raking margin: the dimension's name, each group's population (by group id) and the
+/// group names.
+pub type RakeMargin = (String, Vec<Option<f64>>, Vec<String>);
+
+/// Raw against weighted theme prevalence, raked over `margins`. `cells` are the records
+/// cross-classified by the margins' groups (per cell, one group id per margin, in the
+/// margins' order) with their theme counts; `totals` the whole run's counts. Raking the cells
+/// with their record counts gives each record the weight raking them one by one would.
 #[must_use]
 pub fn ranking(
-    n_records: usize,
+    totals: &Cell,
     n_themes: usize,
-    pairs: &[(u32, u32, bool)],
-    margins: &[(String, &[u32], Vec<Option<f64>>, Vec<String>)],
+    cells: &[(Vec<u32>, Cell)],
+    margins: &[RakeMargin],
     s: &WhoSettings,
 ) -> (Vec<RankingRow>, RakingReport) {
+    let n_records = usize::try_from(totals.records).unwrap_or(0);
     let mut report =
         RakingReport { dimensions: margins.iter().map(|m| m.0.clone()).collect(), ..RakingReport::default() };
-    // eligible records: every raking dimension has a group with population > 0
-    let eligible: Vec<bool> = (0..n_records)
-        .map(|r| margins.iter().all(|(_, ids, pop, _)| pop[ids[r] as usize].is_some_and(|p| p > 0.0)))
+    // eligible cells: every raking dimension has a group with population > 0
+    let eligible: Vec<&(Vec<u32>, Cell)> = cells
+        .iter()
+        .filter(|(k, c)| {
+            c.records > 0 && margins.iter().zip(k).all(|((_, pop, _), &g)| pop[g as usize].is_some_and(|p| p > 0.0))
+        })
         .collect();
     // categories seen among eligible records
     let mut cats: Vec<Vec<usize>> = Vec::new();
     let mut targets: Vec<Vec<f64>> = Vec::new();
-    for (name, ids, pop, names) in margins {
+    for (m, (name, pop, names)) in margins.iter().enumerate() {
         let mut seen = vec![false; pop.len()];
-        for r in 0..n_records {
-            if eligible[r] {
-                seen[ids[r] as usize] = true;
-            }
+        for (k, _) in &eligible {
+            seen[k[m] as usize] = true;
         }
         let idx: Vec<Option<usize>> = {
             let mut k = 0;
@@ -109,21 +127,23 @@ pub fn ranking(
         let t: Vec<f64> = (0..pop.len()).filter(|&g| idx[g].is_some()).map(|g| pop[g].unwrap_or(0.0)).collect();
         let sum: f64 = t.iter().sum();
         targets.push(t.iter().map(|x| x / sum).collect());
-        cats.push((0..n_records).filter(|&r| eligible[r]).map(|r| idx[ids[r] as usize].unwrap_or(0)).collect());
+        cats.push(eligible.iter().map(|(k, _)| idx[k[m] as usize].unwrap_or(0)).collect());
     }
-    let kept: Vec<usize> = (0..n_records).filter(|&r| eligible[r]).collect();
-    report.records_raked = kept.len() as u64;
-    report.records_dropped = (n_records - kept.len()) as u64;
+    let counts: Vec<f64> = eligible.iter().map(|(_, c)| c.records as f64).collect();
+    let kept: i64 = eligible.iter().map(|(_, c)| c.records).sum();
+    report.records_raked = u64::try_from(kept).unwrap_or(0);
+    report.records_dropped = (n_records as u64).saturating_sub(report.records_raked);
     let weights = if margins.is_empty() {
         report.skipped = Some("no baseline dimension to rake over".to_owned());
         None
-    } else if kept.is_empty() {
+    } else if eligible.is_empty() {
         report.skipped = Some("no record has every raking dimension stated".to_owned());
         None
     } else {
         let m: Vec<stats::Margin<'_>> =
             cats.iter().zip(&targets).map(|(c, t)| stats::Margin { category: c, targets: t }).collect();
-        match stats::rake(&m, &stats::RakeOptions { cap: Some(s.weight_cap), ..stats::RakeOptions::default() }) {
+        let options = stats::RakeOptions { cap: Some(s.weight_cap), ..stats::RakeOptions::default() };
+        match stats::rake_counts(&m, &counts, &options) {
             Ok(r) => {
                 report.iterations = r.iterations;
                 report.converged = r.converged;
@@ -142,28 +162,26 @@ pub fn ranking(
     // rounded effective n, the ranks and Kendall's tau from those prevalences
     let rule = &s.disclosure;
     let records_n = disclose_count(n_records as u64, rule);
-    let raked_n = weights.as_ref().map(|_| disclose_count(kept.len() as u64, rule));
+    let raked_n = weights.as_ref().map(|_| disclose_count(report.records_raked, rule));
     let n_eff = weights.as_ref().map(|w| round_weighted(w.n_eff, rule));
     report.effective_n = n_eff;
     let mut rows = Vec::new();
     for (measure, concern_only) in [("mentions", false), ("concerns", true)] {
-        let mut has = vec![vec![false; n_records]; n_themes];
-        let mut raw_count = vec![0i64; n_themes];
-        for &(r, t, c) in pairs {
-            if !concern_only || c {
-                has[t as usize][r as usize] = true;
-                raw_count[t as usize] += 1;
-            }
-        }
-        let raw_n: Vec<Published> = raw_count.iter().map(|&c| publish(c, rule)).collect();
+        let raw_count = counts_of(totals, concern_only);
+        let raw_n: Vec<Published> =
+            (0..n_themes).map(|t| publish(raw_count.get(t).copied().unwrap_or(0), rule)).collect();
         let raw: Vec<Option<f64>> = raw_n.iter().map(|&c| ratio_of(c, records_n)).collect();
         let weighted: Vec<Option<f64>> = (0..n_themes)
             .map(|t| {
                 let w = weights.as_ref()?;
-                let num: f64 = kept.iter().zip(&w.weights).filter(|(r, _)| has[t][**r]).map(|(_, w)| w).sum();
-                let den: f64 = w.weights.iter().sum();
+                let num: f64 = eligible
+                    .iter()
+                    .zip(&w.weights)
+                    .map(|((_, c), w)| w * counts_of(c, concern_only).get(t).copied().unwrap_or(0) as f64)
+                    .sum();
+                let den: f64 = eligible.iter().zip(&w.weights).map(|((_, c), w)| w * c.records as f64).sum();
                 let raked = raked_n?.value.filter(|n| *n > 0)? as f64;
-                (den > 0.0 && !raw_n[t].suppressed).then(|| round_weighted(num / den * kept.len() as f64, rule) / raked)
+                (den > 0.0 && !raw_n[t].suppressed).then(|| round_weighted(num / den * kept as f64, rule) / raked)
             })
             .collect();
         // ranks over the published themes only

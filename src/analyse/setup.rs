@@ -1,12 +1,12 @@
 //! A run's analysis set-up: the records' periods, counts and baseline populations, in the
 //! shape [`who::analyse`] takes, and its rows back.
 
+use crate::analyse::counts::Counted;
 use crate::analyse::{self, who, AnalyseError};
 use crate::config::Settings;
 use crate::people::baseline::{Baseline, BaselineError};
 use crate::people::harmonise::Harmoniser;
 use crate::people::{baseline_populations, Groups};
-use crate::record::{month_of, Record};
 
 /// Why the analysis could not run.
 #[derive(Debug, thiserror::Error)]
@@ -37,41 +37,36 @@ pub struct Who {
     pub baseline_warnings: Vec<String>,
 }
 
-/// Counts the records by period and group, sets the baseline's populations (harmonised as
-/// the records' groups are) against them, and runs the who-is-missing analysis.
+/// What the counters saw, in the analysis' order.
+pub struct Seen<'a> {
+    /// Dimension names.
+    pub dimensions: &'a [String],
+    /// Per dimension, the group names (sorted).
+    pub names: &'a [Vec<String>],
+    /// The months (sorted; `unknown` last).
+    pub months: &'a [String],
+    /// The counts, months and groups sorted.
+    pub counted: &'a Counted,
+    /// The dimensions (indices) of the raking cells' keys.
+    pub cell_dimensions: &'a [usize],
+}
+
+/// Sets the baseline's populations (harmonised as the records' groups are) against the
+/// counts, and runs the who-is-missing analysis.
 ///
 /// # Errors
-/// The counts fail, or the baseline does not fit the run's groups and bands.
+/// The baseline does not fit the run's groups and bands.
 pub fn analyse_who(
     settings: &Settings,
-    records: &[Record],
-    groups: &Groups,
+    seen: &Seen<'_>,
     baseline: Option<&Baseline>,
     harmoniser: &Harmoniser,
-    pairs: &[(u32, u32, bool)],
     n_themes: usize,
 ) -> Result<Who, WhoError> {
     use who::{DimBaseline, WhoInput, WhoSettings};
-    // periods: all, then each month in order ("unknown" last for undated records)
-    let months: Vec<String> = {
-        let mut m: Vec<String> = records.iter().map(month_of).collect();
-        m.sort_unstable();
-        m.dedup();
-        m
-    };
-    let month: Vec<u32> = records.iter().map(|r| months.binary_search(&month_of(r)).unwrap_or(0) as u32).collect();
-    let mut seen = std::collections::HashSet::new();
-    let first: Vec<bool> = records.iter().map(|r| seen.insert((r.source.as_str(), r.response_id.as_str()))).collect();
-    let n_groups: Vec<usize> = groups.names.iter().map(Vec::len).collect();
-    let counts = analyse::counts::count(&analyse::counts::CountInput {
-        month: &month,
-        months: months.len(),
-        groups: &groups.ids,
-        n_groups: &n_groups,
-        first_of_response: &first,
-        pairs,
-        n_themes,
-    })?;
+    let groups = Groups { dimensions: seen.dimensions.to_vec(), names: seen.names.to_vec(), ids: Vec::new() };
+    let counts = &seen.counted.dims;
+    let months = seen.months.to_vec();
     // the baseline's groups go through the same harmonisation as the records'
     let mut unused = Vec::new();
     let mut baseline_warnings = Vec::new();
@@ -81,13 +76,10 @@ pub fn analyse_who(
         // the groups records have: stated, and inside the bands in force
         let present: Vec<Vec<(String, u64)>> = (0..groups.dimensions.len())
             .map(|d| {
-                let mut n = vec![0u64; groups.names[d].len()];
-                for &g in &groups.ids[d] {
-                    n[g as usize] += 1;
-                }
+                let n = counts[d].records.first().cloned().unwrap_or_default();
                 groups.names[d]
                     .iter()
-                    .zip(n)
+                    .zip(n.into_iter().map(|n| u64::try_from(n).unwrap_or(0)))
                     .filter(|(g, n)| *n > 0 && !who::is_absent(g) && !harmoniser.is_off_band(d, g))
                     .map(|(g, n)| (g.clone(), n))
                     .collect()
@@ -128,12 +120,12 @@ pub fn analyse_who(
         &WhoInput {
             dimensions: &groups.dimensions,
             names: &groups.names,
-            ids: &groups.ids,
-            counts: &counts,
+            counts,
             periods: &periods,
             baselines: &baselines,
-            pairs,
-            n_records: records.len(),
+            totals: &seen.counted.totals,
+            cells: &seen.counted.cells,
+            cell_dimensions: seen.cell_dimensions,
             n_themes,
             raking: &a.raking_dimensions,
         },

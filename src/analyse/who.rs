@@ -8,9 +8,9 @@
 //! of every denominator and published as their own rows with `n_missing`.
 
 pub use super::common::{is_absent, period_view, publish, publish_period, DimBaseline, WhoSettings};
-use super::counts::DimCounts;
+use super::counts::{project, Cell, DimCounts};
 use super::differencing::{self, KnownTotals, PeriodCounts};
-pub use super::ranking::{ranking, RakingReport, RankingRow};
+pub use super::ranking::{ranking, RakeMargin, RakingReport, RankingRow};
 pub use super::representation::{representation_rows, RepresentationRow};
 use super::stats::{Flag, Published};
 pub use super::theme_by_group::{group_theme_stats, published_rest, theme_group_rows, GroupTheme, ThemeGroupRow};
@@ -23,18 +23,18 @@ pub struct WhoInput<'a> {
     pub dimensions: &'a [String],
     /// Per dimension: group names.
     pub names: &'a [Vec<String>],
-    /// Per dimension: each record's group id.
-    pub ids: &'a [Vec<u32>],
     /// Per dimension: counts.
     pub counts: &'a [DimCounts],
     /// Period labels: `all`, then the months.
     pub periods: &'a [String],
     /// Per dimension: the baseline, if it has one.
     pub baselines: &'a [Option<DimBaseline>],
-    /// (record, theme, is_concern).
-    pub pairs: &'a [(u32, u32, bool)],
-    /// Records.
-    pub n_records: usize,
+    /// The whole run's counts.
+    pub totals: &'a Cell,
+    /// Raking cells: per cell, the group id of each dimension of `cell_dimensions`.
+    pub cells: &'a [(Vec<u32>, Cell)],
+    /// The dimensions (indices) of the cells' keys.
+    pub cell_dimensions: &'a [usize],
     /// Themes.
     pub n_themes: usize,
     /// Dimensions to rake over.
@@ -115,16 +115,19 @@ pub fn analyse(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
             out.theme_by_group.extend(theme_group_rows(period, d, names, pc, s));
         }
     }
-    let margins: Vec<(String, &[u32], Vec<Option<f64>>, Vec<String>)> = input
+    // the raking margins: the raking dimensions with a baseline, and the cells merged over them
+    let (keep, margins): (Vec<usize>, Vec<RakeMargin>) = input
         .raking
         .iter()
         .filter_map(|name| {
             let d = input.dimensions.iter().position(|x| x == name)?;
+            let k = input.cell_dimensions.iter().position(|&x| x == d)?;
             let base = input.baselines[d].as_ref()?;
-            Some((name.clone(), input.ids[d].as_slice(), base.population.clone(), input.names[d].clone()))
+            Some((k, (name.clone(), base.population.clone(), input.names[d].clone())))
         })
-        .collect();
-    let (ranking, report) = ranking(input.n_records, input.n_themes, input.pairs, &margins, s);
+        .unzip();
+    let cells = project(input.cells, &keep);
+    let (ranking, report) = ranking(input.totals, input.n_themes, &cells, &margins, s);
     out.ranking = ranking;
     out.raking = report;
     out

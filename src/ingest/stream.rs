@@ -369,6 +369,14 @@ impl<'s> Ingest<'s> {
         Ok(None)
     }
 
+    /// Passes over the rest of the source being read (its counts stay as they are).
+    pub fn skip_source(&mut self) {
+        if let Some(o) = self.opened.get_mut(self.current) {
+            *o = None;
+        }
+        self.current += 1;
+    }
+
     /// Maps a batch's rows in parallel, then checks ids and counts in row order.
     fn map_items(&mut self, index: usize, items: Vec<ReadItem>) -> Batch {
         let Some(opened) = self.opened[index].as_ref() else { return Batch::default() };

@@ -190,35 +190,51 @@ pub const VERSIONS: [(&str, &str); 6] = [
     ("calamine", "0.38.0"),
 ];
 
-pub(crate) fn coding_counts(coded: &[Coded]) -> Coding {
-    let mut c = Coding::default();
-    for r in coded {
-        *c.polarity.entry(r.polarity.as_str()).or_insert(0) += 1;
-        if let Some(reading) = r.reading {
-            *c.non_informative.entry(reading.as_str()).or_insert(0) += 1;
-        }
-        c.concerns += r.themes.iter().filter(|t| t.is_concern).count() as u64;
-        if !r.redactions.is_empty() {
-            c.records_redacted += 1;
-        }
-        for red in &r.redactions {
-            *c.redactions.entry(red.kind.as_str()).or_insert(0) += 1;
+impl Coding {
+    /// Adds a batch of codings.
+    pub(crate) fn add(&mut self, coded: &[Coded]) {
+        let c = self;
+        for r in coded {
+            *c.polarity.entry(r.polarity.as_str()).or_insert(0) += 1;
+            if let Some(reading) = r.reading {
+                *c.non_informative.entry(reading.as_str()).or_insert(0) += 1;
+            }
+            c.concerns += r.themes.iter().filter(|t| t.is_concern).count() as u64;
+            if !r.redactions.is_empty() {
+                c.records_redacted += 1;
+            }
+            for red in &r.redactions {
+                *c.redactions.entry(red.kind.as_str()).or_insert(0) += 1;
+            }
         }
     }
-    c
 }
 
-pub(crate) fn counts(
-    ingested: &ingest::Ingested,
-    issues: &[ingest::FieldIssue],
-    record_themes: u64,
-    no_theme: u64,
-) -> Counts {
-    let sum = |f: fn(&SourceReport) -> u64| ingested.sources.iter().map(f).sum::<u64>();
-    let mut by_reason = BTreeMap::new();
-    for q in &ingested.quarantine {
-        *by_reason.entry(q.reason.as_str().to_owned()).or_insert(0) += 1;
+/// Tallies by reason of the rows quarantined and the field issues, kept as batches pass.
+#[derive(Debug, Default)]
+pub(crate) struct Tallies {
+    pub(crate) quarantine_by_reason: BTreeMap<String, u64>,
+    pub(crate) field_issues_by_reason: BTreeMap<String, u64>,
+    pub(crate) field_issues: u64,
+    pub(crate) record_themes: u64,
+    pub(crate) records_with_no_theme: u64,
+}
+
+impl Tallies {
+    /// Adds a batch's quarantined rows and field issues.
+    pub(crate) fn add(&mut self, quarantine: &[ingest::Quarantined], issues: &[ingest::FieldIssue]) {
+        for q in quarantine {
+            *self.quarantine_by_reason.entry(q.reason.as_str().to_owned()).or_insert(0) += 1;
+        }
+        for f in issues {
+            *self.field_issues_by_reason.entry(f.reason.as_str().to_owned()).or_insert(0) += 1;
+        }
+        self.field_issues += issues.len() as u64;
     }
+}
+
+pub(crate) fn counts(sources: &[SourceReport], tallies: Tallies) -> Counts {
+    let sum = |f: fn(&SourceReport) -> u64| sources.iter().map(f).sum::<u64>();
     let c = Counts {
         rows_read: sum(|s| s.rows_read),
         rows_kept: sum(|s| s.rows_kept),
@@ -228,16 +244,13 @@ pub(crate) fn counts(
         records: sum(|s| s.records),
         blank_text_cells: sum(|s| s.blank_text_cells),
         quarantined_text_cells: sum(|s| s.quarantined_text_cells),
-        record_themes,
-        records_with_no_theme: no_theme,
+        record_themes: tallies.record_themes,
+        records_with_no_theme: tallies.records_with_no_theme,
         rows_reconcile: false,
         text_cells_reconcile: false,
-        quarantine_by_reason: by_reason,
-        field_issues: issues.len() as u64,
-        field_issues_by_reason: issues.iter().fold(BTreeMap::new(), |mut m, f| {
-            *m.entry(f.reason.as_str().to_owned()).or_insert(0) += 1;
-            m
-        }),
+        quarantine_by_reason: tallies.quarantine_by_reason,
+        field_issues: tallies.field_issues,
+        field_issues_by_reason: tallies.field_issues_by_reason,
     };
     Counts {
         rows_reconcile: c.rows_read == c.rows_kept + c.rows_quarantined + c.rows_dropped,

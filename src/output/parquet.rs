@@ -111,6 +111,19 @@ impl ColumnData {
         }
     }
 
+    /// The Arrow type the column is written as.
+    #[must_use]
+    pub fn arrow_type(&self) -> DataType {
+        match self {
+            ColumnData::Str(_) => DataType::Utf8,
+            ColumnData::I32(_) => DataType::Int32,
+            ColumnData::I64(_) => DataType::Int64,
+            ColumnData::F64(_) => DataType::Float64,
+            ColumnData::Bool(_) => DataType::Boolean,
+            ColumnData::Date(_) => DataType::Date32,
+        }
+    }
+
     fn to_arrow(&self) -> (DataType, ArrayRef) {
         match self {
             ColumnData::Str(v) => (DataType::Utf8, Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>())),
@@ -164,49 +177,82 @@ impl Table {
     }
 }
 
-fn properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_writer_version(WriterVersion::PARQUET_1_0)
-        .set_compression(Compression::SNAPPY)
-        .set_dictionary_enabled(true)
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_created_by(concat!("unheard ", env!("CARGO_PKG_VERSION")).to_owned())
-        .build()
-}
-
 /// Writes `table` to `path` (via a dot file, fsynced, then renamed).
 ///
 /// # Errors
 /// I/O or Parquet errors, naming the path.
 pub fn write_table(table: &Table, path: &Path) -> Result<(), OutputError> {
-    let mut fields = Vec::with_capacity(table.columns.len());
-    let mut arrays = Vec::with_capacity(table.columns.len());
-    for c in &table.columns {
-        let (dt, array) = c.data.to_arrow();
-        fields.push(Field::new(&c.name, dt, true));
-        arrays.push(array);
-    }
-    let schema = Arc::new(Schema::new(fields));
-    let batch = if arrays.is_empty() {
-        RecordBatch::new_empty(schema.clone())
-    } else {
-        RecordBatch::try_new(schema.clone(), arrays)
-            .map_err(|e| OutputError::Arrow { table: table.name.clone(), source: e })?
-    };
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("part.parquet");
-    let tmp = path.with_file_name(format!(".{name}"));
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |e| OutputError::Io { path: p, source: e }
-    };
-    let pq = |e| OutputError::Parquet { path: path.to_path_buf(), source: e };
-    let file = File::create(&tmp).map_err(io(&tmp))?;
-    let options = ArrowWriterOptions::new().with_properties(properties()).with_skip_arrow_metadata(true);
-    let mut writer = ArrowWriter::try_new_with_options(file, schema, options).map_err(pq)?;
-    writer.write(&batch).map_err(pq)?;
-    let file = writer.into_inner().map_err(pq)?;
-    file.sync_all().map_err(io(&tmp))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io(path))?;
+    let mut w = TableWriter::create(table, path, ROW_GROUP_ROWS)?;
+    w.write(table)?;
+    w.finish()?;
     Ok(())
+}
+
+/// Rows per row group of the tables written as a stream (`records`, `record_themes`,
+/// `quarantine`, `field_issues`): each open writer holds at most one row group in memory.
+pub const STREAM_ROW_GROUP_ROWS: usize = 131_072;
+
+/// A Parquet file written batch by batch (under a dot name; [`TableWriter::finish`] fsyncs
+/// and renames it). Row groups close every `row_group_rows` rows, so the file's bytes depend
+/// on its rows only, never on how they were batched across threads.
+pub struct TableWriter {
+    writer: ArrowWriter<File>,
+    schema: Arc<Schema>,
+    name: String,
+    tmp: PathBuf,
+    path: PathBuf,
+    rows: usize,
+}
+
+impl TableWriter {
+    /// Opens `path` for a table with `table`'s columns (its rows are not written).
+    ///
+    /// # Errors
+    /// The file cannot be created.
+    pub fn create(table: &Table, path: &Path, row_group_rows: usize) -> Result<TableWriter, OutputError> {
+        let fields: Vec<Field> = table.columns.iter().map(|c| Field::new(&c.name, c.data.arrow_type(), true)).collect();
+        let schema = Arc::new(Schema::new(fields));
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("part.parquet");
+        let tmp = path.with_file_name(format!(".{name}"));
+        let file = File::create(&tmp).map_err(|e| OutputError::Io { path: tmp.clone(), source: e })?;
+        let properties = WriterProperties::builder()
+            .set_writer_version(WriterVersion::PARQUET_1_0)
+            .set_compression(Compression::SNAPPY)
+            .set_dictionary_enabled(true)
+            .set_max_row_group_row_count(Some(row_group_rows))
+            .set_created_by(concat!("unheard ", env!("CARGO_PKG_VERSION")).to_owned())
+            .build();
+        let options = ArrowWriterOptions::new().with_properties(properties).with_skip_arrow_metadata(true);
+        let writer = ArrowWriter::try_new_with_options(file, schema.clone(), options)
+            .map_err(|e| OutputError::Parquet { path: path.to_path_buf(), source: e })?;
+        Ok(TableWriter { writer, schema, name: table.name.clone(), tmp, path: path.to_path_buf(), rows: 0 })
+    }
+
+    /// Appends `table`'s rows (its columns must be those the writer was created with).
+    ///
+    /// # Errors
+    /// Columns that do not match, or the file cannot be written.
+    pub fn write(&mut self, table: &Table) -> Result<(), OutputError> {
+        if table.rows() == 0 {
+            return Ok(());
+        }
+        let arrays: Vec<ArrayRef> = table.columns.iter().map(|c| c.data.to_arrow().1).collect();
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays)
+            .map_err(|e| OutputError::Arrow { table: self.name.clone(), source: e })?;
+        self.writer.write(&batch).map_err(|e| OutputError::Parquet { path: self.path.clone(), source: e })?;
+        self.rows += table.rows();
+        Ok(())
+    }
+
+    /// Closes the file, fsyncs it and gives it its name; returns its rows.
+    ///
+    /// # Errors
+    /// The file cannot be finished.
+    pub fn finish(self) -> Result<usize, OutputError> {
+        let file = self.writer.into_inner().map_err(|e| OutputError::Parquet { path: self.path.clone(), source: e })?;
+        file.sync_all().map_err(|e| OutputError::Io { path: self.tmp.clone(), source: e })?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| OutputError::Io { path: self.path.clone(), source: e })?;
+        Ok(self.rows)
+    }
 }

@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use rayon::prelude::*;
-
 use super::{Col, ColumnData, Table};
 use crate::analyse::stats::Published;
 use crate::analyse::who::{RankingRow, RepresentationRow, ThemeGroupRow, UnderheardRow};
@@ -18,31 +16,54 @@ fn s(v: impl Into<String>) -> Option<String> {
     Some(v.into())
 }
 
-/// `records`, split by month: one table per partition, in month order.
+/// A batch of records as the stages left it, for `records` and `record_themes`.
+#[derive(Clone, Copy)]
+pub struct RecordsBatch<'a> {
+    /// The records.
+    pub records: &'a [Record],
+    /// Each record's coding.
+    pub coded: &'a [Coded],
+    /// Dimension names.
+    pub dimensions: &'a [String],
+    /// Per dimension, the group names by id.
+    pub names: &'a [Vec<String>],
+    /// Per dimension, each record's group id.
+    pub ids: &'a [Vec<u32>],
+    /// Source columns carried into `records`.
+    pub extra_columns: &'a [String],
+    /// Each source's file, by source index.
+    pub source_files: &'a [String],
+    /// Whether `records` keeps the original (unredacted) text.
+    pub keep_original_text: bool,
+}
+
+/// The batch's record indices by month (`YYYY-MM`, `unknown` without a date), in month order.
 #[must_use]
-pub fn records(
-    records: &[Record],
-    coded: &[Coded],
-    groups: &Groups,
-    extra_columns: &[String],
-    source_files: &[String],
-    keep_original_text: bool,
-) -> Vec<(String, Table)> {
+pub fn by_month(records: &[Record]) -> BTreeMap<String, Vec<usize>> {
     let mut by_month: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut last: Option<(Option<(i32, u32)>, String)> = None;
     for (i, r) in records.iter().enumerate() {
-        by_month.entry(month_of(r)).or_default().push(i);
+        let key = r.received_date.map(|d| (chrono::Datelike::year(&d), chrono::Datelike::month(&d)));
+        let month = match &last {
+            Some((k, m)) if *k == key => m.clone(),
+            _ => month_of(r),
+        };
+        by_month.entry(month.clone()).or_default().push(i);
+        last = Some((key, month));
     }
-    // months are independent: build them in parallel (the order of the output stays by month)
-    let months: Vec<(String, Vec<usize>)> = by_month.into_iter().collect();
-    months
-        .into_par_iter()
-        .map(|(month, idx)| {
-            let pick = |f: &dyn Fn(&Record) -> Option<String>| ColumnData::Str(idx.iter().map(|&i| f(&records[i])).collect());
-            let mut columns = vec![
+    by_month
+}
+
+/// `records` rows of the batch's records `idx` (all of one month).
+#[must_use]
+pub fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table {
+    let (records, coded, extra_columns, source_files) = (b.records, b.coded, b.extra_columns, b.source_files);
+    let pick = |f: &dyn Fn(&Record) -> Option<String>| ColumnData::Str(idx.iter().map(|&i| f(&records[i])).collect());
+    let mut columns = vec![
                 Col::new("record_id", "stable id of the piece of text: the source's id (+ `:question` when a row holds several texts, `:question:column` when two of them answer the same question), else a hash of source, file, row and the same", pick(&|r| s(&r.record_id))),
                 Col::new("response_id", "groups the records of one response (an FFT response with two free-text answers is two records)", pick(&|r| s(&r.response_id))),
                 Col::new("source", "configured name of the source", pick(&|r| s(&r.source))),
-                Col::new("month", "partition key, YYYY-MM of received_date (`unknown` without a date)", ColumnData::Str(idx.iter().map(|_| s(&month)).collect())),
+                Col::new("month", "partition key, YYYY-MM of received_date (`unknown` without a date)", ColumnData::Str(idx.iter().map(|_| s(month)).collect())),
                 Col::new("received_date", "date the feedback was received", ColumnData::Date(idx.iter().map(|&i| records[i].received_date).collect())),
                 Col::new("question", "what_good, could_improve, nonspecific, conversation or complaint", pick(&|r| s(r.question.as_str()))),
                 Col::new("rating", "FFT rating 1 (very good) to 5 (very poor), 6 = don't know", ColumnData::I32(idx.iter().map(|&i| records[i].rating.map(i32::from)).collect())),
@@ -50,38 +71,86 @@ pub fn records(
                 Col::new("org_level_2", "organisation level 2 (e.g. directorate)", pick(&|r| r.org[1].clone())),
                 Col::new("org_level_3", "organisation level 3 (e.g. team)", pick(&|r| r.org[2].clone())),
             ];
-            for (d, dim) in groups.dimensions.iter().enumerate() {
-                columns.push(Col::new(
-                    dim.clone(),
-                    format!("{dim} group: as stated, or missing / not_stated / unmapped"),
-                    ColumnData::Str(idx.iter().map(|&i| s(&groups.names[d][groups.ids[d][i] as usize])).collect()),
-                ));
-            }
-            for (e, name) in extra_columns.iter().enumerate() {
-                columns.push(Col::new(name.clone(), "column carried through from the source, untouched", ColumnData::Str(idx.iter().map(|&i| records[i].extra.get(e).cloned().flatten()).collect())));
-            }
-            columns.push(Col::new("text", "the free text with personal data redacted ([NHS_NUMBER], [PHONE], [EMAIL], [POSTCODE], [DOB], [NAME]); evidence spans index this text", ColumnData::Str(idx.iter().map(|&i| s(coded[i].text(&records[i].text))).collect())));
-            if keep_original_text {
-                columns.push(Col::new("original_text", "the unredacted text (written only when the pipeline sets keep_original_text = true)", pick(&|r| s(&r.text))));
-            }
-            columns.push(Col::new("redactions", "pieces of personal data redacted from the text", ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].redactions.len()).ok()).collect())));
-            columns.push(Col::new("polarity", "record sentiment: positive, negative, neutral or mixed", ColumnData::Str(idx.iter().map(|&i| s(coded[i].polarity.as_str())).collect())));
-            columns.push(Col::new("sentiment_score", "sentiment score (below 0 negative), rating prior included", ColumnData::F64(idx.iter().map(|&i| Some(f64::from(coded[i].score))).collect())));
-            columns.push(Col::new("non_informative", "true for answers like \"nothing\", \"n/a\", \"no comment\", \"-\"", ColumnData::Bool(idx.iter().map(|&i| Some(coded[i].reading.is_some())).collect())));
-            columns.push(Col::new("non_informative_reading", "how a non-informative answer reads under its question: satisfied, dissatisfied or no_content", ColumnData::Str(idx.iter().map(|&i| coded[i].reading.map(|r| r.as_str().to_owned())).collect())));
-            columns.push(Col::new("n_themes", "number of themes coded", ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].themes.len()).ok()).collect())));
-            columns.push(Col::new("n_concerns", "number of themes coded as concerns", ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].themes.iter().filter(|t| t.is_concern).count()).ok()).collect())));
-            columns.push(Col::new("text_chars", "length of the text in characters", ColumnData::I32(idx.iter().map(|&i| i32::try_from(records[i].text.chars().count()).ok()).collect())));
-            columns.push(Col::new("source_file", "file the record was read from", ColumnData::Str(idx.iter().map(|&i| source_files.get(records[i].origin.source as usize).cloned()).collect())));
-            columns.push(Col::new("source_row", "row in that file (header = row 1; JSONL: line number)", ColumnData::I64(idx.iter().map(|&i| i64::try_from(records[i].origin.row).ok()).collect())));
-            (month, Table { name: "records".to_owned(), grain: "one piece of free text".to_owned(), columns })
-        })
-        .collect()
+    for (d, dim) in b.dimensions.iter().enumerate() {
+        columns.push(Col::new(
+            dim.clone(),
+            format!("{dim} group: as stated, or missing / not_stated / unmapped"),
+            ColumnData::Str(idx.iter().map(|&i| s(&b.names[d][b.ids[d][i] as usize])).collect()),
+        ));
+    }
+    for (e, name) in extra_columns.iter().enumerate() {
+        columns.push(Col::new(
+            name.clone(),
+            "column carried through from the source, untouched",
+            ColumnData::Str(idx.iter().map(|&i| records[i].extra.get(e).cloned().flatten()).collect()),
+        ));
+    }
+    columns.push(Col::new("text", "the free text with personal data redacted ([NHS_NUMBER], [PHONE], [EMAIL], [POSTCODE], [DOB], [NAME]); evidence spans index this text", ColumnData::Str(idx.iter().map(|&i| s(coded[i].text(&records[i].text))).collect())));
+    if b.keep_original_text {
+        columns.push(Col::new(
+            "original_text",
+            "the unredacted text (written only when the pipeline sets keep_original_text = true)",
+            pick(&|r| s(&r.text)),
+        ));
+    }
+    columns.push(Col::new(
+        "redactions",
+        "pieces of personal data redacted from the text",
+        ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].redactions.len()).ok()).collect()),
+    ));
+    columns.push(Col::new(
+        "polarity",
+        "record sentiment: positive, negative, neutral or mixed",
+        ColumnData::Str(idx.iter().map(|&i| s(coded[i].polarity.as_str())).collect()),
+    ));
+    columns.push(Col::new(
+        "sentiment_score",
+        "sentiment score (below 0 negative), rating prior included",
+        ColumnData::F64(idx.iter().map(|&i| Some(f64::from(coded[i].score))).collect()),
+    ));
+    columns.push(Col::new(
+        "non_informative",
+        "true for answers like \"nothing\", \"n/a\", \"no comment\", \"-\"",
+        ColumnData::Bool(idx.iter().map(|&i| Some(coded[i].reading.is_some())).collect()),
+    ));
+    columns.push(Col::new(
+        "non_informative_reading",
+        "how a non-informative answer reads under its question: satisfied, dissatisfied or no_content",
+        ColumnData::Str(idx.iter().map(|&i| coded[i].reading.map(|r| r.as_str().to_owned())).collect()),
+    ));
+    columns.push(Col::new(
+        "n_themes",
+        "number of themes coded",
+        ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].themes.len()).ok()).collect()),
+    ));
+    columns.push(Col::new(
+        "n_concerns",
+        "number of themes coded as concerns",
+        ColumnData::I32(
+            idx.iter().map(|&i| i32::try_from(coded[i].themes.iter().filter(|t| t.is_concern).count()).ok()).collect(),
+        ),
+    ));
+    columns.push(Col::new(
+        "text_chars",
+        "length of the text in characters",
+        ColumnData::I32(idx.iter().map(|&i| i32::try_from(records[i].text.chars().count()).ok()).collect()),
+    ));
+    columns.push(Col::new(
+        "source_file",
+        "file the record was read from",
+        ColumnData::Str(idx.iter().map(|&i| source_files.get(records[i].origin.source as usize).cloned()).collect()),
+    ));
+    columns.push(Col::new(
+        "source_row",
+        "row in that file (header = row 1; JSONL: line number)",
+        ColumnData::I64(idx.iter().map(|&i| i64::try_from(records[i].origin.row).ok()).collect()),
+    ));
+    Table { name: "records".to_owned(), grain: "one piece of free text".to_owned(), columns }
 }
 
-/// `record_themes`: one row per record × theme.
+/// `record_themes`: one row per record × theme, of the batch's records `idx` (all of one month).
 #[must_use]
-pub fn record_themes(records: &[Record], coded: &[Coded], book: &Codebook) -> Table {
+pub fn record_themes(b: &RecordsBatch<'_>, idx: &[usize], book: &Codebook) -> Table {
     let mut id = Vec::new();
     let mut code = Vec::new();
     let mut category = Vec::new();
@@ -94,7 +163,7 @@ pub fn record_themes(records: &[Record], coded: &[Coded], book: &Codebook) -> Ta
     let mut concern = Vec::new();
     let mut negated = Vec::new();
     let mut origin = Vec::new();
-    for (r, c) in records.iter().zip(coded) {
+    for (r, c) in idx.iter().map(|&i| (&b.records[i], &b.coded[i])) {
         for t in &c.themes {
             let h = &t.hit;
             polarity.push(s(t.polarity.as_str()));

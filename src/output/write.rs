@@ -1,94 +1,194 @@
-//! The run's tables, written: every Parquet file of the run folder (records partitioned by
-//! month, the rest one file each) and the data dictionary, in the staging folder.
+//! The run's tables, written into the staging folder: `records` and `record_themes`
+//! partitioned by month and `quarantine` and `field_issues` as batches arrive
+//! ([`StreamWriter`]), the aggregate tables once the counts are final ([`write_tables`]), and
+//! the data dictionary.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::manifest::TableEntry;
+use super::parquet::{TableWriter, STREAM_ROW_GROUP_ROWS};
 use super::{tables, write_table, OutputError, Table};
 use crate::analyse::setup::Who;
-use crate::code::{Codebook, Coded};
+use crate::code::Codebook;
 use crate::ingest::{FieldIssue, Quarantined};
 use crate::people::Groups;
-use crate::record::Record;
 
-/// What a run publishes, as the stages left it (quarantine and field issues already redacted).
+/// A table partitioned by month: one open file per month, written as its rows arrive.
+struct Partitioned {
+    name: &'static str,
+    grain: &'static str,
+    dir: PathBuf,
+    files: BTreeMap<String, TableWriter>,
+}
+
+impl Partitioned {
+    fn new(dir: &Path, name: &'static str, grain: &'static str) -> Partitioned {
+        Partitioned { name, grain, dir: dir.join(name), files: BTreeMap::new() }
+    }
+
+    fn write(&mut self, month: &str, table: &Table) -> Result<(), OutputError> {
+        if !self.files.contains_key(month) {
+            let folder = self.dir.join(format!("month={month}"));
+            std::fs::create_dir_all(&folder).map_err(|e| OutputError::Io { path: folder.clone(), source: e })?;
+            let w = TableWriter::create(table, &folder.join("part-0.parquet"), STREAM_ROW_GROUP_ROWS)?;
+            self.files.insert(month.to_owned(), w);
+        }
+        match self.files.get_mut(month) {
+            Some(w) => w.write(table),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(self) -> Result<TableEntry, OutputError> {
+        let mut rows = 0;
+        let mut files = Vec::new();
+        for (month, w) in self.files {
+            files.push(format!("{}/month={month}/part-0.parquet", self.name));
+            rows += w.finish()?;
+        }
+        Ok(TableEntry { name: self.name.to_owned(), grain: self.grain.to_owned(), rows, files })
+    }
+}
+
+/// The tables that grow with the input, written batch by batch.
+pub(crate) struct StreamWriter {
+    records: Partitioned,
+    record_themes: Partitioned,
+    quarantine: TableWriter,
+    field_issues: TableWriter,
+}
+
+impl StreamWriter {
+    /// Opens the streamed tables in `dir`.
+    ///
+    /// # Errors
+    /// A file cannot be created.
+    pub(crate) fn create(dir: &Path) -> Result<StreamWriter, OutputError> {
+        let open = |t: Table| TableWriter::create(&t, &dir.join(format!("{}.parquet", t.name)), STREAM_ROW_GROUP_ROWS);
+        Ok(StreamWriter {
+            records: Partitioned::new(dir, "records", "one piece of free text"),
+            record_themes: Partitioned::new(dir, "record_themes", "one theme coded on one record"),
+            quarantine: open(tables::quarantine(&[]))?,
+            field_issues: open(tables::field_issues(&[]))?,
+        })
+    }
+
+    /// Writes a batch: its records and their themes into their months' partitions (tables
+    /// built in parallel, written in month order), its quarantined rows and field issues
+    /// (already redacted).
+    ///
+    /// # Errors
+    /// A file cannot be written.
+    pub(crate) fn write(
+        &mut self,
+        batch: &tables::RecordsBatch<'_>,
+        book: &Codebook,
+        quarantine: &[Quarantined],
+        field_issues: &[FieldIssue],
+    ) -> Result<(), OutputError> {
+        let months: Vec<(String, Vec<usize>)> = tables::by_month(batch.records).into_iter().collect();
+        let built: Vec<(Table, Table)> = months
+            .par_iter()
+            .map(|(month, idx)| (tables::records(batch, month, idx), tables::record_themes(batch, idx, book)))
+            .collect();
+        for ((month, _), (records, themes)) in months.iter().zip(&built) {
+            self.records.write(month, records)?;
+            self.record_themes.write(month, themes)?;
+        }
+        self.quarantine.write(&tables::quarantine(quarantine))?;
+        self.field_issues.write(&tables::field_issues(field_issues))?;
+        Ok(())
+    }
+
+    /// Finishes every streamed file; returns their manifest entries.
+    ///
+    /// # Errors
+    /// A file cannot be finished.
+    pub(crate) fn finish(self) -> Result<Vec<TableEntry>, OutputError> {
+        let single = |w: TableWriter, t: Table| -> Result<TableEntry, OutputError> {
+            Ok(TableEntry {
+                rows: w.finish()?,
+                files: vec![format!("{}.parquet", t.name)],
+                name: t.name,
+                grain: t.grain,
+            })
+        };
+        Ok(vec![
+            self.records.finish()?,
+            self.record_themes.finish()?,
+            single(self.quarantine, tables::quarantine(&[]))?,
+            single(self.field_issues, tables::field_issues(&[]))?,
+        ])
+    }
+}
+
+/// What a run publishes once the counts are final.
 pub(crate) struct RunTables<'a> {
-    /// The kept records.
-    pub records: &'a [Record],
-    /// Each record's coding, in the records' order.
-    pub coded: &'a [Coded],
-    /// The records' demographic groups.
+    /// The records' demographic groups (names only).
     pub groups: &'a Groups,
     /// Source columns carried into `records`.
     pub extra_columns: &'a [String],
-    /// Each source's file, by source index.
-    pub source_files: &'a [String],
     /// Whether `records` keeps the original (unredacted) text.
     pub keep_original_text: bool,
     /// The codebook.
     pub book: &'a Codebook,
     /// The who-is-missing analysis's rows.
     pub who: &'a Who,
-    /// Quarantined rows.
-    pub quarantine: &'a [Quarantined],
-    /// Fields that could not be used in kept records.
-    pub field_issues: &'a [FieldIssue],
 }
 
-/// Writes every table of `t` and `DATA_DICTIONARY.md` into `dir`; returns the manifest's
-/// entry for each table, in the order written.
+/// Writes the aggregate tables of `t` and `DATA_DICTIONARY.md` into `dir`; returns the
+/// manifest's entry for each table, after the streamed tables' `streamed` entries.
 ///
 /// # Errors
 /// A file cannot be written.
-pub(crate) fn write_tables(dir: &Path, t: &RunTables) -> Result<Vec<TableEntry>, OutputError> {
-    // the two big tables are independent: build them side by side
-    let (parts, record_themes) = rayon::join(
-        || tables::records(t.records, t.coded, t.groups, t.extra_columns, t.source_files, t.keep_original_text),
-        || tables::record_themes(t.records, t.coded, t.book),
-    );
+pub(crate) fn write_tables(
+    dir: &Path,
+    t: &RunTables,
+    streamed: Vec<TableEntry>,
+) -> Result<Vec<TableEntry>, OutputError> {
     let singles: Vec<Table> = vec![
-        record_themes,
         tables::themes(t.book),
         tables::representation(&t.who.representation),
         tables::theme_by_group(&t.who.theme_by_group, t.groups, t.book),
         tables::underheard_concerns(&t.who.underheard, t.groups, t.book),
         tables::theme_ranking(&t.who.ranking, t.book),
-        tables::quarantine(t.quarantine),
-        tables::field_issues(t.field_issues),
     ];
+    singles.par_iter().try_for_each(|table| write_table(table, &dir.join(format!("{}.parquet", table.name))))?;
+    // the entries in the order a reader expects: records, record_themes, themes, the
+    // analysis, quarantine, field_issues
     let mut entries = Vec::new();
-    let mut jobs: Vec<(String, &Table)> = Vec::new();
-    for (month, part) in &parts {
-        let rel = format!("records/month={month}/part-0.parquet");
-        if let Some(p) = dir.join(&rel).parent() {
-            std::fs::create_dir_all(p).map_err(|e| OutputError::Io { path: p.to_path_buf(), source: e })?;
-        }
-        jobs.push((rel, part));
-    }
-    entries.push(TableEntry {
-        name: "records".to_owned(),
-        grain: "one piece of free text".to_owned(),
-        rows: t.records.len(),
-        files: jobs.iter().map(|j| j.0.clone()).collect(),
-    });
+    let mut streamed = streamed.into_iter();
+    entries.extend(streamed.by_ref().take(2));
     for table in &singles {
-        let rel = format!("{}.parquet", table.name);
         entries.push(TableEntry {
             name: table.name.clone(),
             grain: table.grain.clone(),
             rows: table.rows(),
-            files: vec![rel.clone()],
+            files: vec![format!("{}.parquet", table.name)],
         });
-        jobs.push((rel, table));
     }
-    // each file is independent: write (and fsync) them in parallel
-    jobs.par_iter().try_for_each(|(rel, table)| write_table(table, &dir.join(rel)))?;
-    let empty_records = tables::records(&[], &[], t.groups, t.extra_columns, t.source_files, t.keep_original_text);
-    let records_def = parts.first().or(empty_records.first()).map(|(_, part)| part.clone());
-    let mut dict_tables: Vec<&Table> = records_def.iter().collect();
-    dict_tables.extend(singles.iter());
+    entries.extend(streamed);
+    // the data dictionary, from the tables' definitions
+    let batch = tables::RecordsBatch {
+        records: &[],
+        coded: &[],
+        dimensions: &t.groups.dimensions,
+        names: &t.groups.names,
+        ids: &[],
+        extra_columns: t.extra_columns,
+        source_files: &[],
+        keep_original_text: t.keep_original_text,
+    };
+    let defs = [tables::records(&batch, "", &[]), tables::record_themes(&batch, &[], t.book)];
+    let mut dict_tables: Vec<&Table> = defs.iter().collect();
+    dict_tables.push(&singles[0]);
+    dict_tables.extend(singles[1..].iter());
+    let (q, f) = (tables::quarantine(&[]), tables::field_issues(&[]));
+    dict_tables.push(&q);
+    dict_tables.push(&f);
     write_text(&dir.join("DATA_DICTIONARY.md"), &tables::data_dictionary(&dict_tables))?;
     Ok(entries)
 }

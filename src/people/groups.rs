@@ -30,53 +30,140 @@ pub type ValueCounts = Vec<DimValues>;
 pub type DimValues = Vec<(Option<String>, String, u64)>;
 
 /// Harmonises every record's demographics into groups; also returns, per dimension, each raw
-/// value with its group and count.
+/// value with its group and count (all records at once: commands and tests; a run groups
+/// batch by batch with [`Grouper`]).
 #[must_use]
 pub fn group_records(harmoniser: &Harmoniser, dimensions: &[String], records: &[Record]) -> (Groups, ValueCounts) {
-    let per_dim: Vec<(Vec<String>, Vec<u32>, DimValues)> = (0..dimensions.len())
-        .into_par_iter()
-        .map(|d| {
-            // intern raw values first: far fewer distinct values than records (the date only
-            // matters for ages given as dates of birth)
-            let dated = people::harmonise::is_age_dimension(&dimensions[d]);
-            let mut first: HashMap<(Option<&str>, Option<chrono::NaiveDate>), u32> = HashMap::new();
-            let raw_ids: Vec<u32> = records
-                .iter()
-                .map(|r| {
-                    let raw = r.demographics.get(d).and_then(Option::as_deref);
-                    let n = first.len() as u32;
-                    *first.entry((raw, if dated { r.received_date } else { None })).or_insert(n)
-                })
-                .collect();
-            let mut counts = vec![0u64; first.len()];
-            for &i in &raw_ids {
-                counts[i as usize] += 1;
-            }
-            let mut raw_values: Vec<(u32, Option<&str>, String)> =
-                first.into_iter().map(|((raw, date), id)| (id, raw, harmoniser.group(d, raw, date))).collect();
-            raw_values.sort_unstable();
-            let mut values: BTreeMap<(Option<&str>, &str), u64> = BTreeMap::new();
-            for (id, raw, g) in &raw_values {
-                *values.entry((*raw, g.as_str())).or_insert(0) += counts[*id as usize];
-            }
-            let values = values.into_iter().map(|((raw, g), n)| (raw.map(str::to_owned), g.to_owned(), n)).collect();
-            let mut dict: Vec<String> = raw_values.iter().map(|(_, _, g)| g.clone()).collect();
-            dict.sort_unstable();
-            dict.dedup();
-            let remap: Vec<u32> =
-                raw_values.iter().map(|(_, _, g)| dict.binary_search(g).unwrap_or(0) as u32).collect();
-            (dict, raw_ids.into_iter().map(|i| remap[i as usize]).collect(), values)
-        })
-        .collect();
-    let mut names = Vec::new();
-    let mut ids = Vec::new();
-    let mut values = Vec::new();
-    for (n, i, v) in per_dim {
-        names.push(n);
-        ids.push(i);
-        values.push(v);
-    }
+    let mut grouper = Grouper::new(harmoniser, dimensions);
+    let ids = grouper.group(records);
+    let (names, remap, values) = grouper.finish();
+    let ids = ids.into_iter().zip(&remap).map(|(ids, m)| ids.into_iter().map(|g| m[g as usize]).collect()).collect();
     (Groups { dimensions: dimensions.to_vec(), names, ids }, values)
+}
+
+type Fast = foldhash::fast::FixedState;
+
+/// One dimension's groups as they are met: group ids in first-seen order, and every distinct
+/// raw value with its group and records (memory grows with distinct values, not records).
+#[derive(Default)]
+struct DimGrouper {
+    /// An age dimension: a date of birth is grouped by the age on the day of the record.
+    dated: bool,
+    /// raw value → (group id, records)
+    cache: HashMap<String, (u32, u64), Fast>,
+    /// the empty value's group and records
+    empty: Option<(u32, u64)>,
+    /// dates of birth: (raw value, group id) → records
+    dob: HashMap<(String, u32), u64, Fast>,
+    /// group names by id, first seen first
+    names: Vec<String>,
+    ids: HashMap<String, u32, Fast>,
+}
+
+impl DimGrouper {
+    fn id_of(&mut self, name: String) -> u32 {
+        if let Some(&id) = self.ids.get(&name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
+        id
+    }
+
+    fn group(&mut self, h: &Harmoniser, d: usize, raw: Option<&str>, date: Option<chrono::NaiveDate>) -> u32 {
+        let Some(raw) = raw else {
+            if let Some((id, n)) = &mut self.empty {
+                *n += 1;
+                return *id;
+            }
+            let id = self.id_of(h.group(d, None, date));
+            self.empty = Some((id, 1));
+            return id;
+        };
+        if let Some((id, n)) = self.cache.get_mut(raw) {
+            *n += 1;
+            return *id;
+        }
+        if self.dated && people::harmonise::is_date(raw) {
+            let id = self.id_of(h.group(d, Some(raw), date));
+            *self.dob.entry((raw.to_owned(), id)).or_insert(0) += 1;
+            return id;
+        }
+        let id = self.id_of(h.group(d, Some(raw), date));
+        self.cache.insert(raw.to_owned(), (id, 1));
+        id
+    }
+}
+
+/// Records to groups, batch by batch: each record's demographics harmonised to one group per
+/// dimension, as ids that stay fixed for the run (first seen, first numbered);
+/// [`Grouper::finish`] gives the sorted names and the ids' places among them.
+pub struct Grouper<'h> {
+    harmoniser: &'h Harmoniser,
+    dims: Vec<DimGrouper>,
+}
+
+impl<'h> Grouper<'h> {
+    /// A grouper for the run's dimensions.
+    #[must_use]
+    pub fn new(harmoniser: &'h Harmoniser, dimensions: &[String]) -> Grouper<'h> {
+        let dims = dimensions
+            .iter()
+            .map(|d| DimGrouper { dated: people::harmonise::is_age_dimension(d), ..DimGrouper::default() })
+            .collect();
+        Grouper { harmoniser, dims }
+    }
+
+    /// Per dimension, each record's group id (dimensions in parallel).
+    pub fn group(&mut self, records: &[Record]) -> Vec<Vec<u32>> {
+        let h = self.harmoniser;
+        self.dims
+            .par_iter_mut()
+            .enumerate()
+            .map(|(d, g)| {
+                records
+                    .iter()
+                    .map(|r| g.group(h, d, r.demographics.get(d).and_then(Option::as_deref), r.received_date))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Per dimension, the names of the groups met so far, by id.
+    #[must_use]
+    pub fn names(&self) -> Vec<Vec<String>> {
+        self.dims.iter().map(|d| d.names.clone()).collect()
+    }
+
+    /// Per dimension: the group names sorted, each id's place among them, and every raw value
+    /// with its group and records (sorted by raw value).
+    #[must_use]
+    pub fn finish(&self) -> (Vec<Vec<String>>, Vec<Vec<u32>>, ValueCounts) {
+        let mut names = Vec::new();
+        let mut remaps = Vec::new();
+        let mut values = Vec::new();
+        for g in &self.dims {
+            let mut sorted = g.names.clone();
+            sorted.sort_unstable();
+            let remap: Vec<u32> = g.names.iter().map(|n| sorted.binary_search(n).unwrap_or(0) as u32).collect();
+            let mut v: BTreeMap<(Option<&str>, &str), u64> = BTreeMap::new();
+            let name = |id: u32| g.names[id as usize].as_str();
+            if let Some((id, n)) = g.empty {
+                *v.entry((None, name(id))).or_insert(0) += n;
+            }
+            for (raw, (id, n)) in &g.cache {
+                *v.entry((Some(raw.as_str()), name(*id))).or_insert(0) += n;
+            }
+            for ((raw, id), n) in &g.dob {
+                *v.entry((Some(raw.as_str()), name(*id))).or_insert(0) += n;
+            }
+            values.push(v.into_iter().map(|((raw, g), n)| (raw.map(str::to_owned), g.to_owned(), n)).collect());
+            names.push(sorted);
+            remaps.push(remap);
+        }
+        (names, remaps, values)
+    }
 }
 
 /// Per dimension (only those with any): the raw values no mapping knows, with their counts.
@@ -163,26 +250,32 @@ pub fn unmapped_shares(
     (shares, warnings)
 }
 
-/// The field issues of a run: ingest's, then an `unmapped_value` per row × demographic column
-/// whose group is `unmapped`; in source, row and column order.
-pub fn field_issues(settings: &Settings, ingested: &ingest::Ingested, groups: &Groups) -> Vec<ingest::FieldIssue> {
-    let mut out = ingested.field_issues.clone();
-    for (d, dim) in groups.dimensions.iter().enumerate() {
-        let Some(unmapped) = groups.names[d].iter().position(|g| g == people::UNMAPPED) else { continue };
+/// The field issues of a batch of records: ingest's (`issues`), then an `unmapped_value` per
+/// row × demographic column whose group is `unmapped`; in source, row and column order.
+/// `names` and `ids` are the groups (names by id; per dimension, each record's id).
+#[must_use]
+pub fn field_issues(
+    settings: &Settings,
+    dimension_columns: &[Vec<Option<String>>],
+    records: &[Record],
+    issues: Vec<ingest::FieldIssue>,
+    names: &[Vec<String>],
+    ids: &[Vec<u32>],
+) -> Vec<ingest::FieldIssue> {
+    let mut out = issues;
+    for (d, dim) in settings.dimensions.iter().enumerate() {
+        let Some(unmapped) = names.get(d).and_then(|n| n.iter().position(|g| g == people::UNMAPPED)) else { continue };
         let mut last = None;
-        for (i, r) in ingested.records.iter().enumerate() {
+        for (i, r) in records.iter().enumerate() {
             // the records of one row are consecutive: one issue per row
-            if groups.ids[d].get(i).is_none_or(|&g| g as usize != unmapped) || last == Some(r.origin) {
+            if ids[d].get(i).is_none_or(|&g| g as usize != unmapped) || last == Some(r.origin) {
                 continue;
             }
             last = Some(r.origin);
             let src = r.origin.source as usize;
             let file = settings.sources.get(src).map(|s| s.path.display().to_string()).unwrap_or_default();
-            let column = ingested
-                .dimension_columns
-                .get(src)
-                .and_then(|c| c.get(d).cloned().flatten())
-                .unwrap_or_else(|| dim.clone());
+            let column =
+                dimension_columns.get(src).and_then(|c| c.get(d).cloned().flatten()).unwrap_or_else(|| dim.clone());
             let value = r.demographics.get(d).cloned().flatten().unwrap_or_default();
             out.push(ingest::FieldIssue {
                 message: format!(

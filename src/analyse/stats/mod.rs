@@ -19,8 +19,8 @@ pub use representation::{
 };
 pub use themes::{lift_from_rr, log_odds_dirichlet, relative_risk_lift, tidylo_log_odds, LogOdds, Prior, RiskLift};
 pub use weighting::{
-    kendall_tau_b, kish_n_eff, poststratify, rake, rank_min_desc, weighted_prevalence, Margin, PostStratified,
-    RakeError, RakeOptions, RakeResult, Ranking,
+    kendall_tau_b, kish_n_eff, poststratify, rake, rake_counts, rank_min_desc, weighted_prevalence, Margin,
+    PostStratified, RakeError, RakeOptions, RakeResult, Ranking,
 };
 
 /// Two-sided 95% normal quantile, Φ⁻¹(0.975) (METHODS §0, "z = 1.959963985").

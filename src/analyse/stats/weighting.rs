@@ -188,6 +188,7 @@ fn check_margins(margins: &[Margin<'_>], n: usize) -> Result<(), RakeError> {
     Ok(())
 }
 
+#[cfg(test)]
 fn margin_sums(weights: &[f64], margin: &Margin<'_>) -> Vec<f64> {
     let mut sums = vec![0.0; margin.targets.len()];
     for (w, &c) in weights.iter().zip(margin.category) {
@@ -203,14 +204,41 @@ fn margin_sums(weights: &[f64], margin: &Margin<'_>) -> Vec<f64> {
 /// Rows with a missing raking variable must be dropped (or imputed) by the caller beforehand.
 pub fn rake(margins: &[Margin<'_>], options: &RakeOptions) -> Result<RakeResult, RakeError> {
     let n = margins.first().map_or(0, |m| m.category.len());
-    check_margins(margins, n)?;
-    let mut w = vec![1.0; n];
+    rake_counts(margins, &vec![1.0; n], options)
+}
+
+/// [`rake`] over units that each stand for `counts[i]` respondents alike in every margin (the
+/// cells of a cross-tabulation): the same weights as raking the respondents one by one, in
+/// memory that grows with the cells. `weights[i]` is the weight of each respondent of unit `i`
+/// (mean 1 over respondents); `n_eff` counts respondents.
+///
+/// # Errors
+/// As [`rake`]; a unit with a negative or non-finite count is [`RakeError::BadTargets`] of margin 0.
+pub fn rake_counts(margins: &[Margin<'_>], counts: &[f64], options: &RakeOptions) -> Result<RakeResult, RakeError> {
+    let units = margins.first().map_or(0, |m| m.category.len());
+    check_margins(margins, units)?;
+    if counts.len() != units {
+        return Err(RakeError::LengthMismatch { margin: 0 });
+    }
+    if counts.iter().any(|c| !c.is_finite() || *c < 0.0) {
+        return Err(RakeError::BadTargets { margin: 0 });
+    }
+    let n: f64 = counts.iter().sum();
+    let mut w = vec![1.0; units];
+    let total_of = |w: &[f64]| -> f64 { w.iter().zip(counts).map(|(w, c)| w * c).sum() };
+    let sums_of = |w: &[f64], margin: &Margin<'_>| -> Vec<f64> {
+        let mut sums = vec![0.0; margin.targets.len()];
+        for ((w, c), &k) in w.iter().zip(counts).zip(margin.category) {
+            sums[k] += w * c;
+        }
+        sums
+    };
     let (mut iterations, mut converged, mut max_error) = (0, false, f64::INFINITY);
     for cycle in 1..=options.max_iterations {
         iterations = cycle;
         for margin in margins {
-            let total: f64 = w.iter().sum();
-            let factors: Vec<f64> = margin_sums(&w, margin)
+            let total = total_of(&w);
+            let factors: Vec<f64> = sums_of(&w, margin)
                 .iter()
                 .zip(margin.targets)
                 .map(|(s, t)| if *s > 0.0 { t * total / s } else { 1.0 })
@@ -218,43 +246,49 @@ pub fn rake(margins: &[Margin<'_>], options: &RakeOptions) -> Result<RakeResult,
             w.iter_mut().zip(margin.category).for_each(|(wi, &c)| *wi *= factors[c]);
         }
         if let Some(cap) = options.cap {
-            cap_mean_one(&mut w, cap);
+            cap_mean_one(&mut w, counts, cap);
         }
-        let total: f64 = w.iter().sum();
+        let total = total_of(&w);
         max_error = margins
             .iter()
-            .flat_map(|m| margin_sums(&w, m).into_iter().zip(m.targets).map(move |(s, t)| (s / total - t).abs()))
+            .flat_map(|m| sums_of(&w, m).into_iter().zip(m.targets).map(move |(s, t)| (s / total - t).abs()))
             .fold(0.0, f64::max);
         if max_error < options.tolerance {
             converged = true;
             break;
         }
     }
-    let total: f64 = w.iter().sum();
+    let total = total_of(&w);
     if total > 0.0 {
-        w.iter_mut().for_each(|wi| *wi *= n as f64 / total);
+        w.iter_mut().for_each(|wi| *wi *= n / total);
     }
-    let n_eff = kish_n_eff(&w).unwrap_or(0.0);
+    let (s, s2) = w.iter().zip(counts).fold((0.0, 0.0), |(s, s2), (w, c)| (s + w * c, s2 + w * w * c));
+    let n_eff = if s2 > 0.0 { s * s / s2 } else { 0.0 };
     Ok(RakeResult { weights: w, iterations, converged, max_error, n_eff })
 }
 
-/// Rescale weights to mean 1 with none above `cap`: the largest weights are set to `cap` and the rest
-/// scaled by one common factor so that the mean stays 1 (the fixed point of trim-and-renormalise).
-/// Leaves the weights unchanged if `cap` ≤ 1 or is not finite (no mean-1 solution is capped below 1).
-fn cap_mean_one(w: &mut [f64], cap: f64) {
-    let (n, mut rest) = (w.len() as f64, w.iter().sum::<f64>());
+/// Rescale weights to mean 1 (over respondents: unit `i` stands for `counts[i]`) with none
+/// above `cap`: the largest weights are set to `cap` and the rest scaled by one common factor
+/// so that the mean stays 1 (the fixed point of trim-and-renormalise). Leaves the weights
+/// unchanged if `cap` ≤ 1 or is not finite (no mean-1 solution is capped below 1).
+fn cap_mean_one(w: &mut [f64], counts: &[f64], cap: f64) {
+    let n: f64 = counts.iter().sum();
+    let mut rest: f64 = w.iter().zip(counts).map(|(w, c)| w * c).sum();
     if !(cap.is_finite() && cap > 1.0 && rest > 0.0) {
         return;
     }
-    let mut sorted = w.to_vec();
-    sorted.sort_by(|a, b| b.total_cmp(a));
-    for (k, top) in sorted.iter().enumerate() {
-        let factor = (n - k as f64 * cap) / rest;
+    let mut order: Vec<usize> = (0..w.len()).filter(|&i| counts[i] > 0.0).collect();
+    order.sort_by(|&a, &b| w[b].total_cmp(&w[a]));
+    let mut capped = 0.0;
+    for &i in &order {
+        let top = w[i];
+        let factor = (n - capped * cap) / rest;
         if factor * top <= cap {
             w.iter_mut().for_each(|wi| *wi = (*wi * factor).min(cap));
             return;
         }
-        rest -= top;
+        rest -= top * counts[i];
+        capped += counts[i];
     }
 }
 
