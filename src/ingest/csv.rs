@@ -168,7 +168,8 @@ impl<'a> CsvRows<'a> {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        while !self.eof && self.buf.len() < LOOKAHEAD + CHUNK {
+        // read twice the lookahead: the bytes kept are moved once per lookahead's worth read
+        while !self.eof && self.buf.len() < 2 * LOOKAHEAD {
             let len = self.buf.len();
             self.buf.resize(len + CHUNK, 0);
             let n = loop {

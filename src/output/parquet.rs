@@ -74,6 +74,8 @@ pub enum OutputError {
 pub enum ColumnData {
     /// UTF-8 strings.
     Str(Vec<Option<String>>),
+    /// UTF-8 strings already in Arrow's layout (built from borrowed text: no `String` a value).
+    Utf8(StringArray),
     /// 32-bit integers.
     I32(Vec<Option<i32>>),
     /// 64-bit integers.
@@ -87,9 +89,15 @@ pub enum ColumnData {
 }
 
 impl ColumnData {
+    /// A string column from borrowed text.
+    pub fn strs<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ColumnData {
+        ColumnData::Utf8(values.collect())
+    }
+
     fn len(&self) -> usize {
         match self {
             ColumnData::Str(v) => v.len(),
+            ColumnData::Utf8(a) => arrow::array::Array::len(a),
             ColumnData::I32(v) => v.len(),
             ColumnData::I64(v) => v.len(),
             ColumnData::F64(v) => v.len(),
@@ -102,7 +110,7 @@ impl ColumnData {
     #[must_use]
     pub fn type_name(&self) -> &'static str {
         match self {
-            ColumnData::Str(_) => "string",
+            ColumnData::Str(_) | ColumnData::Utf8(_) => "string",
             ColumnData::I32(_) => "int32",
             ColumnData::I64(_) => "int64",
             ColumnData::F64(_) => "double",
@@ -115,7 +123,7 @@ impl ColumnData {
     #[must_use]
     pub fn arrow_type(&self) -> DataType {
         match self {
-            ColumnData::Str(_) => DataType::Utf8,
+            ColumnData::Str(_) | ColumnData::Utf8(_) => DataType::Utf8,
             ColumnData::I32(_) => DataType::Int32,
             ColumnData::I64(_) => DataType::Int64,
             ColumnData::F64(_) => DataType::Float64,
@@ -127,6 +135,7 @@ impl ColumnData {
     fn to_arrow(&self) -> (DataType, ArrayRef) {
         match self {
             ColumnData::Str(v) => (DataType::Utf8, Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>())),
+            ColumnData::Utf8(a) => (DataType::Utf8, Arc::new(a.clone())),
             ColumnData::I32(v) => (DataType::Int32, Arc::new(v.iter().copied().collect::<Int32Array>())),
             ColumnData::I64(v) => (DataType::Int64, Arc::new(v.iter().copied().collect::<Int64Array>())),
             ColumnData::F64(v) => (DataType::Float64, Arc::new(v.iter().copied().collect::<Float64Array>())),

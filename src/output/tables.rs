@@ -58,39 +58,39 @@ pub fn by_month(records: &[Record]) -> BTreeMap<String, Vec<usize>> {
 #[must_use]
 pub fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table {
     let (records, coded, extra_columns, source_files) = (b.records, b.coded, b.extra_columns, b.source_files);
-    let pick = |f: &dyn Fn(&Record) -> Option<String>| ColumnData::Str(idx.iter().map(|&i| f(&records[i])).collect());
+    let pick = |f: &dyn Fn(&Record) -> Option<&str>| ColumnData::strs(idx.iter().map(|&i| f(&records[i])));
     let mut columns = vec![
-                Col::new("record_id", "stable id of the piece of text: the source's id (+ `:question` when a row holds several texts, `:question:column` when two of them answer the same question), else a hash of source, file, row and the same", pick(&|r| s(&r.record_id))),
-                Col::new("response_id", "groups the records of one response (an FFT response with two free-text answers is two records)", pick(&|r| s(&r.response_id))),
-                Col::new("source", "configured name of the source", pick(&|r| s(&r.source))),
-                Col::new("month", "partition key, YYYY-MM of received_date (`unknown` without a date)", ColumnData::Str(idx.iter().map(|_| s(month)).collect())),
+                Col::new("record_id", "stable id of the piece of text: the source's id (+ `:question` when a row holds several texts, `:question:column` when two of them answer the same question), else a hash of source, file, row and the same", pick(&|r| Some(&r.record_id))),
+                Col::new("response_id", "groups the records of one response (an FFT response with two free-text answers is two records)", pick(&|r| Some(&r.response_id))),
+                Col::new("source", "configured name of the source", pick(&|r| Some(&r.source))),
+                Col::new("month", "partition key, YYYY-MM of received_date (`unknown` without a date)", ColumnData::strs(idx.iter().map(|_| Some(month)))),
                 Col::new("received_date", "date the feedback was received", ColumnData::Date(idx.iter().map(|&i| records[i].received_date).collect())),
-                Col::new("question", "what_good, could_improve, nonspecific, conversation or complaint", pick(&|r| s(r.question.as_str()))),
+                Col::new("question", "what_good, could_improve, nonspecific, conversation or complaint", pick(&|r| Some(r.question.as_str()))),
                 Col::new("rating", "FFT rating 1 (very good) to 5 (very poor), 6 = don't know", ColumnData::I32(idx.iter().map(|&i| records[i].rating.map(i32::from)).collect())),
-                Col::new("org_level_1", "organisation level 1 (e.g. trust or service)", pick(&|r| r.org[0].clone())),
-                Col::new("org_level_2", "organisation level 2 (e.g. directorate)", pick(&|r| r.org[1].clone())),
-                Col::new("org_level_3", "organisation level 3 (e.g. team)", pick(&|r| r.org[2].clone())),
+                Col::new("org_level_1", "organisation level 1 (e.g. trust or service)", pick(&|r| r.org[0].as_deref())),
+                Col::new("org_level_2", "organisation level 2 (e.g. directorate)", pick(&|r| r.org[1].as_deref())),
+                Col::new("org_level_3", "organisation level 3 (e.g. team)", pick(&|r| r.org[2].as_deref())),
             ];
     for (d, dim) in b.dimensions.iter().enumerate() {
         columns.push(Col::new(
             dim.clone(),
             format!("{dim} group: as stated, or missing / not_stated / unmapped"),
-            ColumnData::Str(idx.iter().map(|&i| s(&b.names[d][b.ids[d][i] as usize])).collect()),
+            ColumnData::strs(idx.iter().map(|&i| Some(b.names[d][b.ids[d][i] as usize].as_str()))),
         ));
     }
     for (e, name) in extra_columns.iter().enumerate() {
         columns.push(Col::new(
             name.clone(),
             "column carried through from the source, untouched",
-            ColumnData::Str(idx.iter().map(|&i| records[i].extra.get(e).cloned().flatten()).collect()),
+            ColumnData::strs(idx.iter().map(|&i| records[i].extra.get(e).and_then(Option::as_deref))),
         ));
     }
-    columns.push(Col::new("text", "the free text with personal data redacted ([NHS_NUMBER], [PHONE], [EMAIL], [POSTCODE], [DOB], [NAME]); evidence spans index this text", ColumnData::Str(idx.iter().map(|&i| s(coded[i].text(&records[i].text))).collect())));
+    columns.push(Col::new("text", "the free text with personal data redacted ([NHS_NUMBER], [PHONE], [EMAIL], [POSTCODE], [DOB], [NAME]); evidence spans index this text", ColumnData::strs(idx.iter().map(|&i| Some(coded[i].text(&records[i].text))))));
     if b.keep_original_text {
         columns.push(Col::new(
             "original_text",
             "the unredacted text (written only when the pipeline sets keep_original_text = true)",
-            pick(&|r| s(&r.text)),
+            pick(&|r| Some(&r.text)),
         ));
     }
     columns.push(Col::new(
@@ -101,7 +101,7 @@ pub fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table {
     columns.push(Col::new(
         "polarity",
         "record sentiment: positive, negative, neutral or mixed",
-        ColumnData::Str(idx.iter().map(|&i| s(coded[i].polarity.as_str())).collect()),
+        ColumnData::strs(idx.iter().map(|&i| Some(coded[i].polarity.as_str()))),
     ));
     columns.push(Col::new(
         "sentiment_score",
@@ -116,7 +116,7 @@ pub fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table {
     columns.push(Col::new(
         "non_informative_reading",
         "how a non-informative answer reads under its question: satisfied, dissatisfied or no_content",
-        ColumnData::Str(idx.iter().map(|&i| coded[i].reading.map(|r| r.as_str().to_owned())).collect()),
+        ColumnData::strs(idx.iter().map(|&i| coded[i].reading.map(|r| r.as_str()))),
     ));
     columns.push(Col::new(
         "n_themes",
@@ -138,7 +138,7 @@ pub fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table {
     columns.push(Col::new(
         "source_file",
         "file the record was read from",
-        ColumnData::Str(idx.iter().map(|&i| source_files.get(records[i].origin.source as usize).cloned()).collect()),
+        ColumnData::strs(idx.iter().map(|&i| source_files.get(records[i].origin.source as usize).map(String::as_str))),
     ));
     columns.push(Col::new(
         "source_row",
@@ -166,18 +166,18 @@ pub fn record_themes(b: &RecordsBatch<'_>, idx: &[usize], book: &Codebook) -> Ta
     for (r, c) in idx.iter().map(|&i| (&b.records[i], &b.coded[i])) {
         for t in &c.themes {
             let h = &t.hit;
-            polarity.push(s(t.polarity.as_str()));
+            polarity.push(Some(t.polarity.as_str()));
             concern.push(Some(t.is_concern));
             negated.push(Some(h.mentions.first().is_some_and(|m| m.negated)));
-            origin.push(s(t.origin.as_str()));
+            origin.push(Some(t.origin.as_str()));
             // a theme only the model found has no rule and no span: null evidence
             let evidence = !h.mentions.is_empty();
             let t = &book.themes[h.theme as usize];
-            id.push(s(&r.record_id));
-            code.push(s(&t.code));
-            category.push(s(&t.category));
-            rule.push(evidence.then(|| h.rule.clone()));
-            matched.push(evidence.then(|| h.matched.clone()));
+            id.push(Some(r.record_id.as_str()));
+            code.push(Some(t.code.as_str()));
+            category.push(Some(t.category.as_str()));
+            rule.push(evidence.then_some(h.rule.as_str()));
+            matched.push(evidence.then_some(h.matched.as_str()));
             start.push(i32::try_from(h.span.0).ok().filter(|_| evidence));
             end.push(i32::try_from(h.span.1).ok().filter(|_| evidence));
             hits.push(i32::try_from(h.hits).ok());
@@ -187,19 +187,23 @@ pub fn record_themes(b: &RecordsBatch<'_>, idx: &[usize], book: &Codebook) -> Ta
         name: "record_themes".to_owned(),
         grain: "one theme coded on one record".to_owned(),
         columns: vec![
-            Col::new("record_id", "the record (joins to records.record_id)", ColumnData::Str(id)),
-            Col::new("theme_code", "stable theme code (joins to themes.theme_code)", ColumnData::Str(code)),
-            Col::new("category", "the theme's category", ColumnData::Str(category)),
+            Col::new("record_id", "the record (joins to records.record_id)", ColumnData::strs(id.into_iter())),
+            Col::new(
+                "theme_code",
+                "stable theme code (joins to themes.theme_code)",
+                ColumnData::strs(code.into_iter()),
+            ),
+            Col::new("category", "the theme's category", ColumnData::strs(category.into_iter())),
             Col::new(
                 "origin",
                 "what assigned the theme: codebook (rules), model (the learned coder; no evidence span) or both",
-                ColumnData::Str(origin),
+                ColumnData::strs(origin.into_iter()),
             ),
-            Col::new("rule", "the first codebook term that matched, as written", ColumnData::Str(rule)),
+            Col::new("rule", "the first codebook term that matched, as written", ColumnData::strs(rule.into_iter())),
             Col::new(
                 "matched_words",
                 "the respondent's words of every match, `; `-separated",
-                ColumnData::Str(matched),
+                ColumnData::strs(matched.into_iter()),
             ),
             Col::new(
                 "evidence_start",
@@ -211,7 +215,7 @@ pub fn record_themes(b: &RecordsBatch<'_>, idx: &[usize], book: &Codebook) -> Ta
             Col::new(
                 "polarity",
                 "polarity of the clause carrying the theme: positive, negative or neutral (negative if any mention is)",
-                ColumnData::Str(polarity),
+                ColumnData::strs(polarity.into_iter()),
             ),
             Col::new(
                 "is_concern",
