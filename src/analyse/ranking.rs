@@ -1,7 +1,10 @@
-//! `theme_ranking.parquet`: raw and raked prevalence of themes and the rank change; what raking did.
+//! `theme_ranking.parquet`: raw and raked prevalence of themes and the rank change; what raking did;
+//! the table's columns ([`table`]).
 
 use super::common::*;
 use super::stats::{self, disclose_count, wilson, DisclosureRule, Published, Z95};
+use crate::code::Codebook;
+use crate::table::{Col, ColumnData, Table};
 
 /// One row of `theme_ranking`.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,4 +199,55 @@ pub fn ranking(
         }
     }
     (rows, report)
+}
+
+/// The `theme_ranking` table: its columns, their documentation (the data dictionary) and values.
+#[must_use]
+pub fn table(rows: &[RankingRow], book: &Codebook) -> Table {
+    let theme = |r: &RankingRow| &book.themes[r.theme];
+    Table {
+        name: "theme_ranking".to_owned(),
+        grain: "measure (mentions or concerns) × theme: raw against population-weighted prevalence".to_owned(),
+        columns: vec![
+            Col::new("measure", "mentions (records coded with the theme) or concerns", strs(rows, |r| owned(r.measure))),
+            Col::new("theme_code", "theme code", strs(rows, |r| owned(&theme(r).code))),
+            Col::new("theme_name", "theme name", strs(rows, |r| owned(&theme(r).name))),
+            Col::new("raw_n", format!("records {PUBLISHED}"), counts(rows, |r| r.raw_n)),
+            Col::new("records_n", format!("all records {PUBLISHED}"), counts(rows, |r| r.records_n)),
+            Col::new("raw_prevalence", "raw_n / records_n", f64s(rows, |r| r.raw_prevalence)),
+            Col::new("raked_n", format!("records raked {PUBLISHED}"), ColumnData::I64(rows.iter().map(|r| r.raked_n.and_then(pubn)).collect())),
+            Col::new(
+                "weighted_prevalence",
+                "prevalence with records raked to the baseline over the raking dimensions (weights capped): the weighted count of records rounded to the nearest 5, over raked_n",
+                f64s(rows, |r| r.weighted_prevalence),
+            ),
+            Col::new(
+                "weighted_low",
+                "Wilson 95% interval of weighted_prevalence on effective_n, lower",
+                f64s(rows, |r| r.weighted_ci.map(|c| c.0)),
+            ),
+            Col::new("weighted_high", "same, upper", f64s(rows, |r| r.weighted_ci.map(|c| c.1))),
+            Col::new(
+                "raw_rank",
+                "rank by raw_prevalence among the themes published (1 = most common, ties = min)",
+                ColumnData::I64(rows.iter().map(|r| r.raw_rank).collect()),
+            ),
+            Col::new(
+                "weighted_rank",
+                "rank by weighted prevalence",
+                ColumnData::I64(rows.iter().map(|r| r.weighted_rank).collect()),
+            ),
+            Col::new(
+                "rank_change",
+                "raw_rank - weighted_rank: positive when the theme moves up once every group counts in proportion",
+                ColumnData::I64(rows.iter().map(|r| r.rank_change).collect()),
+            ),
+            Col::new("effective_n", "Kish effective sample size of the raked records, rounded to the nearest 5", f64s(rows, |r| r.effective_n)),
+            Col::new(
+                "suppressed",
+                "raw_n was 1-7: prevalences and ranks null",
+                ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect()),
+            ),
+        ],
+    }
 }

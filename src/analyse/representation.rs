@@ -1,8 +1,10 @@
 //! `representation.parquet`: feedback share against population share per group, with the
-//! goodness-of-fit chi-square and the CV of propensities per dimension.
+//! goodness-of-fit chi-square and the CV of propensities per dimension: the rows, the statistics
+//! they call, and the table's columns ([`table`]).
 
 use super::common::*;
 use super::stats::{chi_square_gof, disclose_count, propensity_cv, representation, Flag, Published, Z95};
+use crate::table::{Col, ColumnData, Table};
 
 /// One row of `representation`.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,4 +150,33 @@ pub fn representation_rows(
         rows.push(row(&u.0, 0, Some(u.1), c));
     }
     rows
+}
+
+/// The `representation` table: its columns, their documentation (the data dictionary) and values.
+#[must_use]
+pub fn table(rows: &[RepresentationRow]) -> Table {
+    Table {
+        name: "representation".to_owned(),
+        grain: "period × dimension × group: respondents' share of feedback against the population's".to_owned(),
+        columns: vec![
+            Col::new("period", "`all` for the whole run, else the month YYYY-MM", strs(rows, |r| owned(&r.period))),
+            Col::new("dimension", "demographic dimension", strs(rows, |r| owned(&r.dimension))),
+            Col::new("group", "group (stated groups and baseline groups; missing / not_stated / unmapped are in n_missing)", strs(rows, |r| owned(&r.group))),
+            Col::new("feedback_n", format!("respondents in the group {PUBLISHED}"), counts(rows, |r| r.feedback_n)),
+            Col::new("eligible_n", format!("respondents in the groups the baseline covers: the denominator of feedback_share {PUBLISHED}"), counts(rows, |r| r.stated_n)),
+            Col::new("n_missing", format!("respondents with no stated group in the dimension, or one the baseline has no population for (an age outside its bands) {PUBLISHED}"), counts(rows, |r| r.n_missing)),
+            Col::new("feedback_share", "feedback_n / eligible_n, both as published", f64s(rows, |r| r.feedback_share)),
+            Col::new("population_share", "the group's share of the baseline population", f64s(rows, |r| r.population_share)),
+            Col::new("ratio", "feedback_share / population_share", f64s(rows, |r| r.ratio)),
+            Col::new("ratio_low", "Wilson 95% interval of feedback_n out of eligible_n (as published) divided by the population share, lower", f64s(rows, |r| r.ratio_low)),
+            Col::new("ratio_high", "same, upper", f64s(rows, |r| r.ratio_high)),
+            Col::new("flag", "under_represented (upper < 0.8), below_parity (upper < 1), no_evidence, above_parity (lower > 1), over_represented (lower > 1.25), no_baseline, or suppressed", strs(rows, |r| owned(&r.flag))),
+            Col::new("suppressed", "feedback_n or eligible_n was 1-7: the row's statistics are null", ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect())),
+            Col::new("chi_square", "per dimension: goodness-of-fit chi-square of the published feedback_n of the baseline's groups against the baseline; null when one is suppressed", f64s(rows, |r| r.chi_square)),
+            Col::new("chi_square_df", "its degrees of freedom", ColumnData::I64(rows.iter().map(|r| r.chi_square_df).collect())),
+            Col::new("chi_square_p", "its p-value", f64s(rows, |r| r.chi_square_p)),
+            Col::new("cv_propensity", "per dimension: coefficient of variation of response propensities, from the same published counts (0 = representative; bounds the bias of an unweighted prevalence at cv × 0.5)", f64s(rows, |r| r.cv_propensity)),
+            Col::new("cv_contribution", "the group's contribution sqrt(P)(ratio - 1) to cv_propensity; negative when under-represented", f64s(rows, |r| r.cv_contribution)),
+        ],
+    }
 }

@@ -1,9 +1,13 @@
 //! `theme_by_group.parquet`: theme rates by group with intervals, lift and log-odds z against
-//! the rest, concerns, and the counts withheld against differencing.
+//! the rest, concerns, and the counts withheld against differencing: the rows, the statistics
+//! they call, and the table's columns ([`table`]).
 
 use super::common::*;
 use super::differencing::PeriodCounts;
 use super::stats::{log_odds_dirichlet, relative_risk_lift, wilson, Prior, Published, Z95};
+use crate::code::Codebook;
+use crate::people::Groups;
+use crate::table::{Col, ColumnData, Table};
 
 /// Statistics of one theme in one group against the rest of the stated groups.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -143,4 +147,67 @@ pub fn theme_group_rows(
         }
     }
     rows
+}
+
+/// The `theme_by_group` table: its columns, their documentation (the data dictionary) and values.
+#[must_use]
+pub fn table(rows: &[ThemeGroupRow], groups: &Groups, book: &Codebook) -> Table {
+    let theme = |r: &ThemeGroupRow| &book.themes[r.theme];
+    Table {
+        name: "theme_by_group".to_owned(),
+        grain: "period × dimension × group × theme".to_owned(),
+        columns: vec![
+            Col::new("period", "`all` for the whole run, else the month YYYY-MM", strs(rows, |r| owned(&r.period))),
+            Col::new("dimension", "demographic dimension", strs(rows, |r| owned(&groups.dimensions[r.dimension]))),
+            Col::new(
+                "group",
+                "group within the dimension (missing / not_stated / unmapped kept distinct)",
+                strs(rows, |r| owned(&groups.names[r.dimension][r.group])),
+            ),
+            Col::new("theme_code", "theme code", strs(rows, |r| owned(&theme(r).code))),
+            Col::new("theme_name", "theme name", strs(rows, |r| owned(&theme(r).name))),
+            Col::new("category", "theme category", strs(rows, |r| owned(&theme(r).category))),
+            Col::new("group_n", format!("records (comments) in the group {PUBLISHED}"), counts(rows, |r| r.group_n)),
+            Col::new(
+                "theme_n",
+                format!("records in the group coded with the theme {PUBLISHED}"),
+                counts(rows, |r| r.theme_n),
+            ),
+            Col::new("rate", "theme_n / group_n, both as published; null when either is suppressed", f64s(rows, |r| r.rate)),
+            Col::new("rate_low", "Wilson 95% interval of theme_n out of group_n as published, lower", f64s(rows, |r| r.rate_ci.map(|c| c.0))),
+            Col::new("rate_high", "Wilson 95% interval of the rate, upper", f64s(rows, |r| r.rate_ci.map(|c| c.1))),
+            Col::new(
+                "lift",
+                "the group's rate over the stated groups' overall rate, from published counts: the rest is the other stated groups whose group_n and theme_n are published",
+                f64s(rows, |r| r.lift.map(|l| l.0)),
+            ),
+            Col::new(
+                "lift_low",
+                "lift interval, lower (Katz interval of group vs rest, mapped)",
+                f64s(rows, |r| r.lift.map(|l| l.1)),
+            ),
+            Col::new("lift_high", "lift interval, upper", f64s(rows, |r| r.lift.map(|l| l.2))),
+            Col::new(
+                "log_odds_z",
+                "weighted log-odds z, group vs the rest of the stated groups (informative Dirichlet prior), from the published theme_n of every theme (suppressed cells count 0)",
+                f64s(rows, |r| r.z),
+            ),
+            Col::new(
+                "concern_n",
+                format!("records in the group where the theme is a concern {PUBLISHED}"),
+                counts(rows, |r| r.concern_n),
+            ),
+            Col::new("concern_rate", "concern_n / group_n, both as published; null when suppressed", f64s(rows, |r| r.concern_rate)),
+            Col::new(
+                "suppressed",
+                "group_n or theme_n is null (1-7, or withheld): the row's statistics are null",
+                ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect()),
+            ),
+            Col::new(
+                "withheld",
+                "counts of the row withheld against differencing (`group_n`, `theme_n`, `concern_n`, comma-separated): null like a suppressed count, but any value, 0 included, may lie behind them; null when none",
+                strs(rows, |r| (!r.withheld.is_empty()).then(|| r.withheld.join(","))),
+            ),
+        ],
+    }
 }

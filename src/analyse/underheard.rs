@@ -1,9 +1,13 @@
-//! `underheard_concerns.parquet`: the concerns distinctive to groups flagged under-heard.
+//! `underheard_concerns.parquet`: the concerns distinctive to groups flagged under-heard: the
+//! rows (log-odds z and lift from [`group_theme_stats`]), and the table's columns ([`table`]).
 
 use super::common::*;
 use super::differencing::PeriodCounts;
 use super::stats::Published;
 use super::theme_by_group::{group_theme_stats, published_rest};
+use crate::code::Codebook;
+use crate::people::Groups;
+use crate::table::{Col, ColumnData, Table};
 
 /// One row of `underheard_concerns`.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,4 +93,32 @@ pub fn underheard_rows(
         out.extend(rows);
     }
     out
+}
+
+/// The `underheard_concerns` table: its columns, their documentation (the data dictionary) and values.
+#[must_use]
+pub fn table(rows: &[UnderheardRow], groups: &Groups, book: &Codebook) -> Table {
+    let theme = |r: &UnderheardRow| &book.themes[r.theme];
+    Table {
+        name: "underheard_concerns".to_owned(),
+        grain: "dimension × group flagged under_represented or below_parity × theme raised as a concern".to_owned(),
+        columns: vec![
+            Col::new("dimension", "demographic dimension", strs(rows, |r| owned(&groups.dimensions[r.dimension]))),
+            Col::new("group", "the under-heard group", strs(rows, |r| owned(&groups.names[r.dimension][r.group]))),
+            Col::new("representation_flag", "the group's flag in representation (period all)", strs(rows, |r| owned(&r.flag))),
+            Col::new("theme_code", "theme code", strs(rows, |r| owned(&theme(r).code))),
+            Col::new("theme_name", "theme name", strs(rows, |r| owned(&theme(r).name))),
+            Col::new("group_n", format!("records of the group {PUBLISHED}"), counts(rows, |r| r.group_n)),
+            Col::new("group_concerns", format!("the group's records with the theme as a concern {PUBLISHED}"), counts(rows, |r| r.group_concerns)),
+            Col::new("rest_concerns", "the other stated groups' records with the theme as a concern: the sum of their published concern_n in theme_by_group (period all), groups with a suppressed cell left out", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.rest_concerns).ok()).collect())),
+            Col::new("rest_n", "the records of those same groups: the sum of their published group_n", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.rest_n).ok()).collect())),
+            Col::new("log_odds_z", "weighted log-odds z of the concern, group vs rest (informative Dirichlet prior, alpha0 in the manifest), from the published concern_n of every theme in theme_by_group (period all)", f64s(rows, |r| r.z)),
+            Col::new("lift", "group_concerns / group_n over (group_concerns + rest_concerns) / (group_n + rest_n)", f64s(rows, |r| r.lift.map(|l| l.0))),
+            Col::new("lift_low", "lift interval, lower", f64s(rows, |r| r.lift.map(|l| l.1))),
+            Col::new("lift_high", "lift interval, upper", f64s(rows, |r| r.lift.map(|l| l.2))),
+            Col::new("distinctive", "log_odds_z >= 1.96 and at least 5 concerns (descriptive, not adjusted for multiplicity)", ColumnData::Bool(rows.iter().map(|r| Some(r.distinctive)).collect())),
+            Col::new("rank", "rank of the theme within the group by log_odds_z (1 = most distinctive)", ColumnData::I64(rows.iter().map(|r| r.rank).collect())),
+            Col::new("suppressed", "a count was 1-7: statistics null and not ranked", ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect())),
+        ],
+    }
 }

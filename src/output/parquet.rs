@@ -15,6 +15,8 @@ use parquet::arrow::arrow_writer::{ArrowWriter, ArrowWriterOptions};
 use parquet::basic::Compression;
 use parquet::file::properties::{WriterProperties, WriterVersion};
 
+use crate::table::{ColumnData, Table};
+
 /// Rows per row group.
 pub const ROW_GROUP_ROWS: usize = 1_000_000;
 
@@ -69,98 +71,19 @@ pub enum OutputError {
     Json(#[from] serde_json::Error),
 }
 
-/// Values of one column.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ColumnData {
-    /// UTF-8 strings.
-    Str(Vec<Option<String>>),
-    /// 32-bit integers.
-    I32(Vec<Option<i32>>),
-    /// 64-bit integers.
-    I64(Vec<Option<i64>>),
-    /// Doubles.
-    F64(Vec<Option<f64>>),
-    /// Booleans.
-    Bool(Vec<Option<bool>>),
-    /// Dates.
-    Date(Vec<Option<NaiveDate>>),
-}
-
-impl ColumnData {
-    fn len(&self) -> usize {
-        match self {
-            ColumnData::Str(v) => v.len(),
-            ColumnData::I32(v) => v.len(),
-            ColumnData::I64(v) => v.len(),
-            ColumnData::F64(v) => v.len(),
-            ColumnData::Bool(v) => v.len(),
-            ColumnData::Date(v) => v.len(),
+/// The column's values as an Arrow array, with its type.
+fn to_arrow(data: &ColumnData) -> (DataType, ArrayRef) {
+    match data {
+        ColumnData::Str(v) => (DataType::Utf8, Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>())),
+        ColumnData::I32(v) => (DataType::Int32, Arc::new(v.iter().copied().collect::<Int32Array>())),
+        ColumnData::I64(v) => (DataType::Int64, Arc::new(v.iter().copied().collect::<Int64Array>())),
+        ColumnData::F64(v) => (DataType::Float64, Arc::new(v.iter().copied().collect::<Float64Array>())),
+        ColumnData::Bool(v) => (DataType::Boolean, Arc::new(v.iter().copied().collect::<BooleanArray>())),
+        ColumnData::Date(v) => {
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+            let days = v.iter().map(|d| d.map(|d| i32::try_from((d - epoch).num_days()).unwrap_or(i32::MAX)));
+            (DataType::Date32, Arc::new(days.collect::<Date32Array>()))
         }
-    }
-
-    /// The Parquet/SQL type name for the data dictionary.
-    #[must_use]
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            ColumnData::Str(_) => "string",
-            ColumnData::I32(_) => "int32",
-            ColumnData::I64(_) => "int64",
-            ColumnData::F64(_) => "double",
-            ColumnData::Bool(_) => "boolean",
-            ColumnData::Date(_) => "date",
-        }
-    }
-
-    fn to_arrow(&self) -> (DataType, ArrayRef) {
-        match self {
-            ColumnData::Str(v) => (DataType::Utf8, Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>())),
-            ColumnData::I32(v) => (DataType::Int32, Arc::new(v.iter().copied().collect::<Int32Array>())),
-            ColumnData::I64(v) => (DataType::Int64, Arc::new(v.iter().copied().collect::<Int64Array>())),
-            ColumnData::F64(v) => (DataType::Float64, Arc::new(v.iter().copied().collect::<Float64Array>())),
-            ColumnData::Bool(v) => (DataType::Boolean, Arc::new(v.iter().copied().collect::<BooleanArray>())),
-            ColumnData::Date(v) => {
-                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-                let days = v.iter().map(|d| d.map(|d| i32::try_from((d - epoch).num_days()).unwrap_or(i32::MAX)));
-                (DataType::Date32, Arc::new(days.collect::<Date32Array>()))
-            }
-        }
-    }
-}
-
-/// One column: name, documentation, values.
-#[derive(Debug, Clone)]
-pub struct Col {
-    /// snake_case name.
-    pub name: String,
-    /// One line for the data dictionary.
-    pub doc: String,
-    /// Values.
-    pub data: ColumnData,
-}
-
-impl Col {
-    /// A column.
-    pub fn new(name: impl Into<String>, doc: impl Into<String>, data: ColumnData) -> Col {
-        Col { name: name.into(), doc: doc.into(), data }
-    }
-}
-
-/// A table to write.
-#[derive(Debug, Clone)]
-pub struct Table {
-    /// Table name (file or folder name).
-    pub name: String,
-    /// What one row is.
-    pub grain: String,
-    /// Columns.
-    pub columns: Vec<Col>,
-}
-
-impl Table {
-    /// Rows.
-    #[must_use]
-    pub fn rows(&self) -> usize {
-        self.columns.first().map_or(0, |c| c.data.len())
     }
 }
 
@@ -182,7 +105,7 @@ pub fn write_table(table: &Table, path: &Path) -> Result<(), OutputError> {
     let mut fields = Vec::with_capacity(table.columns.len());
     let mut arrays = Vec::with_capacity(table.columns.len());
     for c in &table.columns {
-        let (dt, array) = c.data.to_arrow();
+        let (dt, array) = to_arrow(&c.data);
         fields.push(Field::new(&c.name, dt, true));
         arrays.push(array);
     }

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::manifest::TableEntry;
 use super::{tables, write_table, OutputError, Table};
 use crate::analyse::setup::Who;
+use crate::analyse::{ranking, representation, theme_by_group, underheard};
 use crate::code::{Codebook, Coded};
 use crate::ingest::{FieldIssue, Quarantined};
 use crate::people::Groups;
@@ -51,10 +52,10 @@ pub(crate) fn write_tables(dir: &Path, t: &RunTables) -> Result<Vec<TableEntry>,
     let singles: Vec<Table> = vec![
         record_themes,
         tables::themes(t.book),
-        tables::representation(&t.who.representation),
-        tables::theme_by_group(&t.who.theme_by_group, t.groups, t.book),
-        tables::underheard_concerns(&t.who.underheard, t.groups, t.book),
-        tables::theme_ranking(&t.who.ranking, t.book),
+        representation::table(&t.who.representation),
+        theme_by_group::table(&t.who.theme_by_group, t.groups, t.book),
+        underheard::table(&t.who.underheard, t.groups, t.book),
+        ranking::table(&t.who.ranking, t.book),
         tables::quarantine(t.quarantine),
         tables::field_issues(t.field_issues),
     ];
