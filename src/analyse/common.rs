@@ -110,3 +110,28 @@ pub(crate) fn strs<T>(rows: &[T], f: impl Fn(&T) -> Option<String>) -> ColumnDat
 pub(crate) fn counts<T>(rows: &[T], f: impl Fn(&T) -> Published) -> ColumnData {
     ColumnData::I64(rows.iter().map(|r| pubn(f(r))).collect())
 }
+
+/// METHODS formulas written afresh for the tables' unit tests: none of them calls the production
+/// statistics, so a test comparing a row with them checks the row against METHODS itself.
+#[cfg(test)]
+pub(crate) mod formulas {
+    use crate::analyse::stats::Z95;
+
+    /// The Wilson interval of x/n (METHODS §1).
+    pub(crate) fn wilson95(x: f64, n: f64) -> (f64, f64) {
+        let z = Z95;
+        let centre = (x + z * z / 2.0) / (n + z * z);
+        let half = z / (n + z * z) * (x * (n - x) / n + z * z / 4.0).sqrt();
+        (centre - half, centre + half)
+    }
+
+    /// A count as published (METHODS §6): 0 stays 0, 1-7 is suppressed (`None`), the rest is
+    /// rounded to the nearest 5.
+    pub(crate) fn published(n: i64) -> Option<f64> {
+        match n {
+            0 => Some(0.0),
+            1..=7 => None,
+            _ => Some((n as f64 / 5.0).round() * 5.0),
+        }
+    }
+}
