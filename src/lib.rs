@@ -9,7 +9,8 @@
 //! [`config::Settings`] once; stages see only settings.
 //!
 //! No two modules import each other. [`record`] (the canonical record, and the few values every
-//! stage reads) imports nothing of the crate; [`config`], [`files`], [`messages`] and [`text`]
+//! stage reads) and [`table`] (a published table as plain data: its columns, their names, types
+//! and documentation) import nothing of the crate; [`config`], [`files`], [`messages`] and [`text`]
 //! (analyzer, redaction) import at most record and files; each stage imports those and the
 //! stages before it ([`code`]'s learned model also reads [`evaluate`]'s scores).
 //! [`pipeline`] runs the stages in order, [`commands`] serve the other subcommands from plain
@@ -39,4 +40,5 @@ pub mod people;
 pub mod pipeline;
 pub mod record;
 pub mod synth;
+pub mod table;
 pub mod text;

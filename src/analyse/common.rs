@@ -1,9 +1,11 @@
 //! What the published tables share: which groups are absent, the settings and baselines of the
-//! analysis, and the publishing of counts (disclosure control) every figure is computed from.
+//! analysis, the publishing of counts (disclosure control) every figure is computed from, and
+//! the column builders of the tables.
 
 use super::counts::DimCounts;
 use super::differencing::PeriodCounts;
 use super::stats::{self, DisclosureRule, FlagThresholds, Prior, Published};
+use crate::table::ColumnData;
 
 /// Is a group name one of the absent values?
 #[must_use]
@@ -77,4 +79,59 @@ pub fn publish_period(
 pub(crate) fn ratio_of(num: Published, den: Published) -> Option<f64> {
     let d = den.value.filter(|d| *d > 0)?;
     Some(num.value? as f64 / d as f64)
+}
+
+// Column builders of the published tables (each module's `table`).
+
+/// What every published count's documentation says of disclosure control.
+pub(crate) const PUBLISHED: &str = "(disclosure control: 1-7 suppressed as null, others rounded to the nearest 5)";
+
+/// A string cell.
+pub(crate) fn owned(v: impl Into<String>) -> Option<String> {
+    Some(v.into())
+}
+
+/// A published count as a cell: null when suppressed.
+pub(crate) fn pubn(p: Published) -> Option<i64> {
+    p.value.and_then(|v| i64::try_from(v).ok())
+}
+
+/// A column of doubles, one per row.
+pub(crate) fn f64s<T>(rows: &[T], f: impl Fn(&T) -> Option<f64>) -> ColumnData {
+    ColumnData::F64(rows.iter().map(f).collect())
+}
+
+/// A column of strings, one per row.
+pub(crate) fn strs<T>(rows: &[T], f: impl Fn(&T) -> Option<String>) -> ColumnData {
+    ColumnData::Str(rows.iter().map(f).collect())
+}
+
+/// A column of published counts, one per row.
+pub(crate) fn counts<T>(rows: &[T], f: impl Fn(&T) -> Published) -> ColumnData {
+    ColumnData::I64(rows.iter().map(|r| pubn(f(r))).collect())
+}
+
+/// METHODS formulas written afresh for the tables' unit tests: none of them calls the production
+/// statistics, so a test comparing a row with them checks the row against METHODS itself.
+#[cfg(test)]
+pub(crate) mod formulas {
+    use crate::analyse::stats::Z95;
+
+    /// The Wilson interval of x/n (METHODS §1).
+    pub(crate) fn wilson95(x: f64, n: f64) -> (f64, f64) {
+        let z = Z95;
+        let centre = (x + z * z / 2.0) / (n + z * z);
+        let half = z / (n + z * z) * (x * (n - x) / n + z * z / 4.0).sqrt();
+        (centre - half, centre + half)
+    }
+
+    /// A count as published (METHODS §6): 0 stays 0, 1-7 is suppressed (`None`), the rest is
+    /// rounded to the nearest 5.
+    pub(crate) fn published(n: i64) -> Option<f64> {
+        match n {
+            0 => Some(0.0),
+            1..=7 => None,
+            _ => Some((n as f64 / 5.0).round() * 5.0),
+        }
+    }
 }

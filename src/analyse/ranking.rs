@@ -1,8 +1,11 @@
-//! `theme_ranking.parquet`: raw and raked prevalence of themes and the rank change; what raking did.
+//! `theme_ranking.parquet`: raw and raked prevalence of themes and the rank change; what raking did;
+//! the table's columns ([`table`]).
 
 use super::common::*;
 use super::counts::Cell;
 use super::stats::{self, disclose_count, wilson, DisclosureRule, Published, Z95};
+use crate::code::Codebook;
+use crate::table::{Col, ColumnData, Table};
 
 /// One row of `theme_ranking`.
 #[derive(Debug, Clone, PartialEq)]
@@ -214,4 +217,189 @@ pub fn ranking(
         }
     }
     (rows, report)
+}
+
+/// The `theme_ranking` table: its columns, their documentation (the data dictionary) and values.
+#[must_use]
+pub fn table(rows: &[RankingRow], book: &Codebook) -> Table {
+    let theme = |r: &RankingRow| &book.themes[r.theme];
+    Table {
+        name: "theme_ranking".to_owned(),
+        grain: "measure (mentions or concerns) × theme: raw against population-weighted prevalence".to_owned(),
+        columns: vec![
+            Col::new("measure", "mentions (records coded with the theme) or concerns", strs(rows, |r| owned(r.measure))),
+            Col::new("theme_code", "theme code", strs(rows, |r| owned(&theme(r).code))),
+            Col::new("theme_name", "theme name", strs(rows, |r| owned(&theme(r).name))),
+            Col::new("raw_n", format!("records {PUBLISHED}"), counts(rows, |r| r.raw_n)),
+            Col::new("records_n", format!("all records {PUBLISHED}"), counts(rows, |r| r.records_n)),
+            Col::new("raw_prevalence", "raw_n / records_n", f64s(rows, |r| r.raw_prevalence)),
+            Col::new("raked_n", format!("records raked {PUBLISHED}"), ColumnData::I64(rows.iter().map(|r| r.raked_n.and_then(pubn)).collect())),
+            Col::new(
+                "weighted_prevalence",
+                "prevalence with records raked to the baseline over the raking dimensions (weights capped): the weighted count of records rounded to the nearest 5, over raked_n",
+                f64s(rows, |r| r.weighted_prevalence),
+            ),
+            Col::new(
+                "weighted_low",
+                "Wilson 95% interval of weighted_prevalence on effective_n, lower",
+                f64s(rows, |r| r.weighted_ci.map(|c| c.0)),
+            ),
+            Col::new("weighted_high", "same, upper", f64s(rows, |r| r.weighted_ci.map(|c| c.1))),
+            Col::new(
+                "raw_rank",
+                "rank by raw_prevalence among the themes published (1 = most common, ties = min)",
+                ColumnData::I64(rows.iter().map(|r| r.raw_rank).collect()),
+            ),
+            Col::new(
+                "weighted_rank",
+                "rank by weighted prevalence",
+                ColumnData::I64(rows.iter().map(|r| r.weighted_rank).collect()),
+            ),
+            Col::new(
+                "rank_change",
+                "raw_rank - weighted_rank: positive when the theme moves up once every group counts in proportion",
+                ColumnData::I64(rows.iter().map(|r| r.rank_change).collect()),
+            ),
+            Col::new("effective_n", "Kish effective sample size of the raked records, rounded to the nearest 5", f64s(rows, |r| r.effective_n)),
+            Col::new(
+                "suppressed",
+                "raw_n was 1-7: prevalences and ranks null",
+                ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect()),
+            ),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyse::common::formulas::{published, wilson95};
+    use crate::analyse::stats::testutil::close;
+
+    /// A tiny raked case, one margin with equal population shares: A has 10 records, B 30,
+    /// `not_stated` 5 (left out of raking, counted raw). Theme 0 is in 8 of A's and 3 of B's
+    /// records, theme 1 in 1 of A's, 15 of B's (concerns) and every `not_stated` one, theme 2 in
+    /// 3 of B's. The only place [`ranking`] is called, so a change of its inputs changes one line.
+    fn tiny(rule: DisclosureRule) -> (Vec<RankingRow>, RakingReport) {
+        let mut ids = vec![0u32; 10];
+        ids.extend([1u32; 30]);
+        ids.extend([2u32; 5]);
+        let mut pairs: Vec<(u32, u32, bool)> = Vec::new();
+        pairs.extend((0..8).map(|r| (r, 0, false)));
+        pairs.extend((10..13).map(|r| (r, 0, false)));
+        pairs.push((9, 1, false));
+        pairs.extend((10..25).map(|r| (r, 1, true)));
+        pairs.extend((40..45).map(|r| (r, 1, false)));
+        pairs.extend((30..33).map(|r| (r, 2, false)));
+        let names = vec!["A".to_owned(), "B".to_owned(), "not_stated".to_owned()];
+        // the records counted as a run counts them: raking cells over the one dimension
+        let mut themes = vec![Vec::new(); 45];
+        for &(r, t, c) in &pairs {
+            themes[r as usize].push((t, c));
+        }
+        let mut counter = super::super::counts::Counter::new(1, 3, vec![0]);
+        counter.add(&super::super::counts::BatchCounts {
+            month: &[0; 45],
+            groups: &[ids],
+            first_of_response: &[true; 45],
+            themes: &themes,
+        });
+        let counted = counter.finish(&[0], 1, &[vec![0, 1, 2]], &[3]);
+        let margins = [("sex".to_owned(), vec![Some(50.0), Some(50.0), None], names)];
+        let s = WhoSettings { disclosure: rule, ..WhoSettings::default() };
+        ranking(&counted.totals, 3, &counted.cells, &margins, &s)
+    }
+
+    fn row<'a>(rows: &'a [RankingRow], measure: &str, theme: usize) -> &'a RankingRow {
+        rows.iter().find(|r| r.measure == measure && r.theme == theme).expect("row")
+    }
+
+    /// Without disclosure control: the raw prevalence counts every record; the weighted one is
+    /// the post-stratified Σ_h P_h·x_h/n_h of METHODS §2 over the raked records (weights 2 for A's,
+    /// 2/3 for B's); the ranks swap; Kish n_eff = (Σw)²/Σw² = 30; Kendall's tau-b = 1/3.
+    #[test]
+    fn raw_against_weighted_prevalence_on_a_tiny_raked_case() {
+        let (rows, report) = tiny(DisclosureRule { suppress_max: 0, round_to: 1, suppress_zero: false });
+        assert_eq!(rows.len(), 6);
+        assert_eq!((report.records_raked, report.records_dropped, report.converged), (40, 5, true));
+        let w = [2.0f64, 2.0 / 3.0];
+        let n_eff = (10.0 * w[0] + 30.0 * w[1]).powi(2) / (10.0 * w[0] * w[0] + 30.0 * w[1] * w[1]);
+        close("n_eff", n_eff, 30.0);
+        close("report n_eff", report.effective_n.expect("n_eff"), n_eff);
+        let post = |a: f64, b: f64| 0.5 * a / 10.0 + 0.5 * b / 30.0;
+        for (measure, t, raw, a, b) in [
+            ("mentions", 0, 11.0, 8.0, 3.0),
+            ("mentions", 1, 21.0, 1.0, 15.0),
+            ("mentions", 2, 3.0, 0.0, 3.0),
+            ("concerns", 1, 15.0, 0.0, 15.0),
+            ("concerns", 0, 0.0, 0.0, 0.0),
+        ] {
+            let r = row(&rows, measure, t);
+            let case = format!("{measure} {t}");
+            assert_eq!(
+                (r.raw_n.value, r.records_n.value, r.raked_n.and_then(|n| n.value)),
+                (Some(raw as u64), Some(45), Some(40))
+            );
+            close(&format!("{case} raw"), r.raw_prevalence.expect("raw"), raw / 45.0);
+            let p = post(a, b);
+            close(&format!("{case} weighted"), r.weighted_prevalence.expect("weighted"), p);
+            let (lo, hi) = wilson95(p * 30.0, 30.0);
+            let ci = r.weighted_ci.expect("interval");
+            close(&format!("{case} low"), ci.0, lo.max(0.0));
+            close(&format!("{case} high"), ci.1, hi);
+            assert_eq!(r.effective_n, Some(30.0));
+        }
+        // theme 1 is the commonest raw (21/45), theme 0 once A counts as much as B (0.45 > 0.30)
+        let ranks = |t: usize| {
+            let r = row(&rows, "mentions", t);
+            (r.raw_rank, r.weighted_rank, r.rank_change)
+        };
+        assert_eq!(ranks(0), (Some(2), Some(1), Some(1)));
+        assert_eq!(ranks(1), (Some(1), Some(2), Some(-1)));
+        assert_eq!(ranks(2), (Some(3), Some(3), Some(0)));
+        close("tau-b", report.kendall_tau_b.expect("tau"), 1.0 / 3.0);
+    }
+
+    /// Under the default rule every figure comes from published counts: raw_n 11 is published 10
+    /// over 45 records; the weighted count 18 is rounded like a count to 20, over 40 raked; a theme
+    /// of 3 records is suppressed, with no prevalence and no rank.
+    #[test]
+    fn published_figures_and_a_suppressed_theme() {
+        let (rows, _) = tiny(DisclosureRule::default());
+        let t0 = row(&rows, "mentions", 0);
+        assert_eq!((published(11), published(18), published(12)), (Some(10.0), Some(20.0), Some(10.0)));
+        close("raw 0", t0.raw_prevalence.expect("raw"), 10.0 / 45.0);
+        close("weighted 0", t0.weighted_prevalence.expect("weighted"), 20.0 / 40.0);
+        close("weighted 1", row(&rows, "mentions", 1).weighted_prevalence.expect("weighted"), 10.0 / 40.0);
+        let t2 = row(&rows, "mentions", 2);
+        assert!(t2.suppressed && t2.raw_n.value.is_none());
+        assert_eq!((t2.raw_prevalence, t2.weighted_prevalence, t2.weighted_ci), (None, None, None));
+        assert_eq!((t2.raw_rank, t2.weighted_rank, t2.rank_change), (None, None, None));
+        assert_eq!((t0.raw_rank, t0.weighted_rank), (Some(2), Some(1)));
+    }
+
+    /// The table carries each row's figures into the column named for them.
+    #[test]
+    fn table_columns_carry_the_rows() {
+        let (rows, _) = tiny(DisclosureRule::default());
+        let book = Codebook::from_toml(
+            "[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='W1'\nname='w'\ncategory='c'\nterms=['wait']\n[[theme]]\ncode='S1'\nname='s'\ncategory='c'\nterms=['rude']\n[[theme]]\ncode='P1'\nname='p'\ncategory='c'\nterms=['parking']\n",
+            "t.toml",
+        )
+        .expect("codebook");
+        let t = table(&rows, &book);
+        assert_eq!((t.name.as_str(), t.rows()), ("theme_ranking", 6));
+        assert_eq!(t.column("raw_prevalence"), Some(&ColumnData::F64(rows.iter().map(|r| r.raw_prevalence).collect())));
+        assert_eq!(
+            t.column("weighted_prevalence"),
+            Some(&ColumnData::F64(rows.iter().map(|r| r.weighted_prevalence).collect()))
+        );
+        assert_eq!(t.column("rank_change"), Some(&ColumnData::I64(rows.iter().map(|r| r.rank_change).collect())));
+        let codes: Vec<Option<String>> = rows.iter().map(|r| Some(["W1", "S1", "P1"][r.theme].to_owned())).collect();
+        assert_eq!(t.column("theme_code"), Some(&ColumnData::Str(codes)));
+        assert_eq!(
+            t.column("raw_n"),
+            Some(&ColumnData::I64(vec![Some(10), Some(20), None, Some(0), Some(15), Some(0)]))
+        );
+    }
 }

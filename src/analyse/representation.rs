@@ -1,8 +1,10 @@
 //! `representation.parquet`: feedback share against population share per group, with the
-//! goodness-of-fit chi-square and the CV of propensities per dimension.
+//! goodness-of-fit chi-square and the CV of propensities per dimension: the rows, the statistics
+//! they call, and the table's columns ([`table`]).
 
 use super::common::*;
 use super::stats::{chi_square_gof, disclose_count, propensity_cv, representation, Flag, Published, Z95};
+use crate::table::{Col, ColumnData, Table};
 
 /// One row of `representation`.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,4 +150,198 @@ pub fn representation_rows(
         rows.push(row(&u.0, 0, Some(u.1), c));
     }
     rows
+}
+
+/// The `representation` table: its columns, their documentation (the data dictionary) and values.
+#[must_use]
+pub fn table(rows: &[RepresentationRow]) -> Table {
+    Table {
+        name: "representation".to_owned(),
+        grain: "period × dimension × group: respondents' share of feedback against the population's".to_owned(),
+        columns: vec![
+            Col::new("period", "`all` for the whole run, else the month YYYY-MM", strs(rows, |r| owned(&r.period))),
+            Col::new("dimension", "demographic dimension", strs(rows, |r| owned(&r.dimension))),
+            Col::new("group", "group (stated groups and baseline groups; missing / not_stated / unmapped are in n_missing)", strs(rows, |r| owned(&r.group))),
+            Col::new("feedback_n", format!("respondents in the group {PUBLISHED}"), counts(rows, |r| r.feedback_n)),
+            Col::new("eligible_n", format!("respondents in the groups the baseline covers: the denominator of feedback_share {PUBLISHED}"), counts(rows, |r| r.stated_n)),
+            Col::new("n_missing", format!("respondents with no stated group in the dimension, or one the baseline has no population for (an age outside its bands) {PUBLISHED}"), counts(rows, |r| r.n_missing)),
+            Col::new("feedback_share", "feedback_n / eligible_n, both as published", f64s(rows, |r| r.feedback_share)),
+            Col::new("population_share", "the group's share of the baseline population", f64s(rows, |r| r.population_share)),
+            Col::new("ratio", "feedback_share / population_share", f64s(rows, |r| r.ratio)),
+            Col::new("ratio_low", "Wilson 95% interval of feedback_n out of eligible_n (as published) divided by the population share, lower", f64s(rows, |r| r.ratio_low)),
+            Col::new("ratio_high", "same, upper", f64s(rows, |r| r.ratio_high)),
+            Col::new("flag", "under_represented (upper < 0.8), below_parity (upper < 1), no_evidence, above_parity (lower > 1), over_represented (lower > 1.25), no_baseline, or suppressed", strs(rows, |r| owned(&r.flag))),
+            Col::new("suppressed", "feedback_n or eligible_n was 1-7: the row's statistics are null", ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect())),
+            Col::new("chi_square", "per dimension: goodness-of-fit chi-square of the published feedback_n of the baseline's groups against the baseline; null when one is suppressed", f64s(rows, |r| r.chi_square)),
+            Col::new("chi_square_df", "its degrees of freedom", ColumnData::I64(rows.iter().map(|r| r.chi_square_df).collect())),
+            Col::new("chi_square_p", "its p-value", f64s(rows, |r| r.chi_square_p)),
+            Col::new("cv_propensity", "per dimension: coefficient of variation of response propensities, from the same published counts (0 = representative; bounds the bias of an unweighted prevalence at cv × 0.5)", f64s(rows, |r| r.cv_propensity)),
+            Col::new("cv_contribution", "the group's contribution sqrt(P)(ratio - 1) to cv_propensity; negative when under-represented", f64s(rows, |r| r.cv_contribution)),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyse::common::formulas::wilson95;
+    use crate::analyse::stats::testutil::{close, num, vectors};
+    use crate::analyse::stats::DisclosureRule;
+
+    /// The flag rule of METHODS §1 with its default thresholds.
+    fn flag(lo: f64, hi: f64) -> &'static str {
+        if hi < 0.8 {
+            "under_represented"
+        } else if hi < 1.0 {
+            "below_parity"
+        } else if lo > 1.25 {
+            "over_represented"
+        } else if lo > 1.0 {
+            "above_parity"
+        } else {
+            "no_evidence"
+        }
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn baseline(pop: &[Option<f64>]) -> DimBaseline {
+        DimBaseline { population: pop.to_vec(), unseen: Vec::new() }
+    }
+
+    fn open() -> WhoSettings {
+        WhoSettings {
+            disclosure: DisclosureRule { suppress_max: 0, round_to: 1, suppress_zero: false },
+            ..WhoSettings::default()
+        }
+    }
+
+    /// 60 of 1,000 respondents against a 10% population share (METHODS §1's example): ratio
+    /// 0.6, the Wilson interval divided by the share, `under_represented`; the other group and the
+    /// dimension's chi-square and CV from their formulas; `not_stated` only in n_missing.
+    #[test]
+    fn ratio_interval_and_flag_follow_the_formula() {
+        let names = names(&["A", "B", "not_stated"]);
+        let rows = representation_rows(
+            "all",
+            "ethnicity",
+            &names,
+            &[60, 940, 30],
+            &baseline(&[Some(10_000.0), Some(90_000.0), None]),
+            &WhoSettings::default(),
+        );
+        assert_eq!(rows.iter().map(|r| r.group.as_str()).collect::<Vec<_>>(), ["A", "B"]);
+        for (row, x, share) in [(&rows[0], 60.0, 0.1), (&rows[1], 940.0, 0.9)] {
+            let (lo, hi) = wilson95(x, 1000.0);
+            let g = &row.group;
+            close(&format!("{g} share"), row.feedback_share.expect("share"), x / 1000.0);
+            close(&format!("{g} population share"), row.population_share.expect("population"), share);
+            close(&format!("{g} ratio"), row.ratio.expect("ratio"), x / 1000.0 / share);
+            close(&format!("{g} low"), row.ratio_low.expect("low"), lo / share);
+            close(&format!("{g} high"), row.ratio_high.expect("high"), hi / share);
+            assert_eq!(row.flag, flag(lo / share, hi / share), "{g}");
+            close(
+                &format!("{g} cv contribution"),
+                row.cv_contribution.expect("c"),
+                share.sqrt() * (x / 1000.0 / share - 1.0),
+            );
+            assert_eq!(
+                (row.feedback_n.value, row.stated_n.value, row.n_missing.value),
+                (Some(x as u64), Some(1000), Some(30))
+            );
+        }
+        assert_eq!((rows[0].flag.as_str(), rows[1].flag.as_str()), ("under_represented", "above_parity"));
+        // the METHODS vector of the same case
+        close("A low (vector)", rows[0].ratio_low.expect("low"), 0.4689647268);
+        close("A high (vector)", rows[0].ratio_high.expect("high"), 0.7647107479);
+        // chi-square against n·P, and CV = sqrt(N/(N-1))·sqrt(Σ P (RR-1)²)
+        let chi = (60.0f64 - 100.0).powi(2) / 100.0 + (940.0f64 - 900.0).powi(2) / 900.0;
+        let cv = (100_000.0f64 / 99_999.0).sqrt() * (0.1 * 0.4f64.powi(2) + 0.9 * (0.94f64 / 0.9 - 1.0).powi(2)).sqrt();
+        for row in &rows {
+            close("chi-square", row.chi_square.expect("chi"), chi);
+            assert_eq!(row.chi_square_df, Some(1));
+            close("cv", row.cv_propensity.expect("cv"), cv);
+        }
+    }
+
+    /// Every figure comes from the published counts: 62 respondents are published as 60 and the
+    /// ratio is 60/1005 over the share; a group of 5 is suppressed (no statistic, flag
+    /// `suppressed`) and takes the dimension's chi-square and CV with it.
+    #[test]
+    fn statistics_come_from_published_counts_and_small_groups_are_suppressed() {
+        let names = names(&["A", "B", "C", "missing"]);
+        let rows = representation_rows(
+            "2025-04",
+            "sex",
+            &names,
+            &[62, 938, 5, 12],
+            &baseline(&[Some(10.0), Some(85.0), Some(5.0), None]),
+            &WhoSettings::default(),
+        );
+        let a = &rows[0];
+        assert_eq!((a.feedback_n.value, a.stated_n.value, a.n_missing.value), (Some(60), Some(1005), Some(10)));
+        let (lo, hi) = wilson95(60.0, 1005.0);
+        close("A ratio", a.ratio.expect("ratio"), 60.0 / 1005.0 / 0.1);
+        close("A low", a.ratio_low.expect("low"), lo / 0.1);
+        close("A high", a.ratio_high.expect("high"), hi / 0.1);
+        let c = &rows[2];
+        assert!(c.suppressed && c.feedback_n.value.is_none());
+        assert_eq!(c.flag, "suppressed");
+        assert_eq!(
+            (c.feedback_share, c.ratio, c.ratio_low, c.ratio_high, c.cv_contribution),
+            (None, None, None, None, None)
+        );
+        assert!(rows.iter().all(|r| r.chi_square.is_none() && r.cv_propensity.is_none() && r.period == "2025-04"));
+    }
+
+    /// METHODS §1 known answers (`1_representation.representation_ratio`), published as they are.
+    #[test]
+    fn known_answer_vectors_of_representation() {
+        let v = vectors();
+        let cases = v["1_representation"]["representation_ratio"].as_array().expect("cases");
+        for c in cases {
+            let (x, n, p) = (num(&c["x"]) as i64, num(&c["n"]) as i64, num(&c["population_share"]));
+            let rows = representation_rows(
+                "all",
+                "d",
+                &names(&["g", "others"]),
+                &[x, n - x],
+                &baseline(&[Some(p * 1000.0), Some((1.0 - p) * 1000.0)]),
+                &open(),
+            );
+            let label = c["label"].as_str().unwrap_or("case");
+            close(label, rows[0].ratio.expect("ratio"), num(&c["rr"]));
+            close(label, rows[0].ratio_low.expect("low"), num(&c["rr_lower"]));
+            close(label, rows[0].ratio_high.expect("high"), num(&c["rr_upper"]));
+            assert_eq!(Some(rows[0].flag.as_str()), c["flag"].as_str(), "{label}");
+        }
+        assert_eq!(cases.len(), 7);
+    }
+
+    /// A group with no baseline gets `no_baseline` and no ratio; the table carries each row's
+    /// figures into the column named for them.
+    #[test]
+    fn no_baseline_and_the_table_columns() {
+        let names = names(&["A", "B"]);
+        let mut rows =
+            representation_rows("all", "age", &names, &[40, 60], &baseline(&[None, None]), &WhoSettings::default());
+        assert!(rows.iter().all(|r| r.flag == "no_baseline" && r.ratio.is_none()));
+        close("share without baseline", rows[0].feedback_share.expect("share"), 0.4);
+        rows.extend(representation_rows(
+            "all",
+            "sex",
+            &names,
+            &[60, 940],
+            &baseline(&[Some(1.0), Some(9.0)]),
+            &WhoSettings::default(),
+        ));
+        let t = table(&rows);
+        assert_eq!((t.name.as_str(), t.rows()), ("representation", 4));
+        assert_eq!(t.column("ratio"), Some(&ColumnData::F64(rows.iter().map(|r| r.ratio).collect())));
+        assert_eq!(t.column("ratio_high"), Some(&ColumnData::F64(rows.iter().map(|r| r.ratio_high).collect())));
+        assert_eq!(t.column("flag"), Some(&ColumnData::Str(rows.iter().map(|r| Some(r.flag.clone())).collect())));
+        assert_eq!(t.column("eligible_n"), Some(&ColumnData::I64(vec![Some(100), Some(100), Some(1000), Some(1000)])));
+    }
 }

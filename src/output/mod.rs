@@ -9,5 +9,6 @@ pub mod parquet;
 pub mod tables;
 pub mod write;
 
+pub use crate::table::{Col, ColumnData, Table};
 pub use commit::{check_out, OutputLock, Staging};
-pub use parquet::{write_table, Col, ColumnData, OutputError, Table};
+pub use parquet::{write_table, OutputError};

@@ -15,6 +15,8 @@ use parquet::arrow::arrow_writer::{ArrowWriter, ArrowWriterOptions};
 use parquet::basic::Compression;
 use parquet::file::properties::{WriterProperties, WriterVersion};
 
+use crate::table::{ColumnData, Table};
+
 /// Rows per row group.
 pub const ROW_GROUP_ROWS: usize = 1_000_000;
 
@@ -69,120 +71,32 @@ pub enum OutputError {
     Json(#[from] serde_json::Error),
 }
 
-/// Values of one column.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ColumnData {
-    /// UTF-8 strings.
-    Str(Vec<Option<String>>),
-    /// UTF-8 strings already in Arrow's layout (built from borrowed text: no `String` a value).
-    Utf8(StringArray),
-    /// 32-bit integers.
-    I32(Vec<Option<i32>>),
-    /// 64-bit integers.
-    I64(Vec<Option<i64>>),
-    /// Doubles.
-    F64(Vec<Option<f64>>),
-    /// Booleans.
-    Bool(Vec<Option<bool>>),
-    /// Dates.
-    Date(Vec<Option<NaiveDate>>),
-}
-
-impl ColumnData {
-    /// A string column from borrowed text.
-    pub fn strs<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ColumnData {
-        ColumnData::Utf8(values.collect())
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            ColumnData::Str(v) => v.len(),
-            ColumnData::Utf8(a) => arrow::array::Array::len(a),
-            ColumnData::I32(v) => v.len(),
-            ColumnData::I64(v) => v.len(),
-            ColumnData::F64(v) => v.len(),
-            ColumnData::Bool(v) => v.len(),
-            ColumnData::Date(v) => v.len(),
-        }
-    }
-
-    /// The Parquet/SQL type name for the data dictionary.
-    #[must_use]
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            ColumnData::Str(_) | ColumnData::Utf8(_) => "string",
-            ColumnData::I32(_) => "int32",
-            ColumnData::I64(_) => "int64",
-            ColumnData::F64(_) => "double",
-            ColumnData::Bool(_) => "boolean",
-            ColumnData::Date(_) => "date",
-        }
-    }
-
-    /// The Arrow type the column is written as.
-    #[must_use]
-    pub fn arrow_type(&self) -> DataType {
-        match self {
-            ColumnData::Str(_) | ColumnData::Utf8(_) => DataType::Utf8,
-            ColumnData::I32(_) => DataType::Int32,
-            ColumnData::I64(_) => DataType::Int64,
-            ColumnData::F64(_) => DataType::Float64,
-            ColumnData::Bool(_) => DataType::Boolean,
-            ColumnData::Date(_) => DataType::Date32,
-        }
-    }
-
-    fn to_arrow(&self) -> (DataType, ArrayRef) {
-        match self {
-            ColumnData::Str(v) => (DataType::Utf8, Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>())),
-            ColumnData::Utf8(a) => (DataType::Utf8, Arc::new(a.clone())),
-            ColumnData::I32(v) => (DataType::Int32, Arc::new(v.iter().copied().collect::<Int32Array>())),
-            ColumnData::I64(v) => (DataType::Int64, Arc::new(v.iter().copied().collect::<Int64Array>())),
-            ColumnData::F64(v) => (DataType::Float64, Arc::new(v.iter().copied().collect::<Float64Array>())),
-            ColumnData::Bool(v) => (DataType::Boolean, Arc::new(v.iter().copied().collect::<BooleanArray>())),
-            ColumnData::Date(v) => {
-                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-                let days = v.iter().map(|d| d.map(|d| i32::try_from((d - epoch).num_days()).unwrap_or(i32::MAX)));
-                (DataType::Date32, Arc::new(days.collect::<Date32Array>()))
-            }
+/// The column's values as an Arrow array, with its type.
+fn to_arrow(data: &ColumnData) -> (DataType, ArrayRef) {
+    match data {
+        ColumnData::Str(v) => (DataType::Utf8, Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>())),
+        ColumnData::Utf8(a) => (DataType::Utf8, Arc::new(a.clone())),
+        ColumnData::I32(v) => (DataType::Int32, Arc::new(v.iter().copied().collect::<Int32Array>())),
+        ColumnData::I64(v) => (DataType::Int64, Arc::new(v.iter().copied().collect::<Int64Array>())),
+        ColumnData::F64(v) => (DataType::Float64, Arc::new(v.iter().copied().collect::<Float64Array>())),
+        ColumnData::Bool(v) => (DataType::Boolean, Arc::new(v.iter().copied().collect::<BooleanArray>())),
+        ColumnData::Date(v) => {
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+            let days = v.iter().map(|d| d.map(|d| i32::try_from((d - epoch).num_days()).unwrap_or(i32::MAX)));
+            (DataType::Date32, Arc::new(days.collect::<Date32Array>()))
         }
     }
 }
 
-/// One column: name, documentation, values.
-#[derive(Debug, Clone)]
-pub struct Col {
-    /// snake_case name.
-    pub name: String,
-    /// One line for the data dictionary.
-    pub doc: String,
-    /// Values.
-    pub data: ColumnData,
-}
-
-impl Col {
-    /// A column.
-    pub fn new(name: impl Into<String>, doc: impl Into<String>, data: ColumnData) -> Col {
-        Col { name: name.into(), doc: doc.into(), data }
-    }
-}
-
-/// A table to write.
-#[derive(Debug, Clone)]
-pub struct Table {
-    /// Table name (file or folder name).
-    pub name: String,
-    /// What one row is.
-    pub grain: String,
-    /// Columns.
-    pub columns: Vec<Col>,
-}
-
-impl Table {
-    /// Rows.
-    #[must_use]
-    pub fn rows(&self) -> usize {
-        self.columns.first().map_or(0, |c| c.data.len())
+/// The Arrow type a column is written as.
+fn arrow_type(data: &ColumnData) -> DataType {
+    match data {
+        ColumnData::Str(_) | ColumnData::Utf8(_) => DataType::Utf8,
+        ColumnData::I32(_) => DataType::Int32,
+        ColumnData::I64(_) => DataType::Int64,
+        ColumnData::F64(_) => DataType::Float64,
+        ColumnData::Bool(_) => DataType::Boolean,
+        ColumnData::Date(_) => DataType::Date32,
     }
 }
 
@@ -219,7 +133,7 @@ impl TableWriter {
     /// # Errors
     /// The file cannot be created.
     pub fn create(table: &Table, path: &Path, row_group_rows: usize) -> Result<TableWriter, OutputError> {
-        let fields: Vec<Field> = table.columns.iter().map(|c| Field::new(&c.name, c.data.arrow_type(), true)).collect();
+        let fields: Vec<Field> = table.columns.iter().map(|c| Field::new(&c.name, arrow_type(&c.data), true)).collect();
         let schema = Arc::new(Schema::new(fields));
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("part.parquet");
         let tmp = path.with_file_name(format!(".{name}"));
@@ -245,7 +159,7 @@ impl TableWriter {
         if table.rows() == 0 {
             return Ok(());
         }
-        let arrays: Vec<ArrayRef> = table.columns.iter().map(|c| c.data.to_arrow().1).collect();
+        let arrays: Vec<ArrayRef> = table.columns.iter().map(|c| to_arrow(&c.data).1).collect();
         let batch = RecordBatch::try_new(self.schema.clone(), arrays)
             .map_err(|e| OutputError::Arrow { table: self.name.clone(), source: e })?;
         self.writer.write(&batch).map_err(|e| OutputError::Parquet { path: self.path.clone(), source: e })?;

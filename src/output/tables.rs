@@ -1,15 +1,15 @@
-//! The output tables, each defined once: names, types and documentation of their columns.
-//! The data dictionary (`DATA_DICTIONARY.md` in every run folder) is generated from here.
+//! The output tables of the records, the codebook and the rows set aside, each defined once:
+//! names, types and documentation of their columns. The analysis tables (`representation`,
+//! `theme_by_group`, `underheard_concerns`, `theme_ranking`) are defined next to their statistics,
+//! in their modules under `analyse`. The data dictionary (`DATA_DICTIONARY.md` in every run
+//! folder) is generated from all of these definitions ([`data_dictionary`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Col, ColumnData, Table};
-use crate::analyse::stats::Published;
-use crate::analyse::who::{RankingRow, RepresentationRow, ThemeGroupRow, UnderheardRow};
 use crate::code::{Codebook, Coded};
 use crate::ingest::{FieldIssue, Quarantined};
-use crate::people::Groups;
 use crate::record::{month_of, Record};
 
 fn s(v: impl Into<String>) -> Option<String> {
@@ -275,195 +275,6 @@ pub fn themes(book: &Codebook) -> Table {
                 }),
             ),
             Col::new("codebook", "codebook name and version", col(&|_| format!("{} {}", book.name, book.version))),
-        ],
-    }
-}
-
-fn pubn(p: Published) -> Option<i64> {
-    p.value.and_then(|v| i64::try_from(v).ok())
-}
-
-fn f64s<T>(rows: &[T], f: impl Fn(&T) -> Option<f64>) -> ColumnData {
-    ColumnData::F64(rows.iter().map(f).collect())
-}
-
-fn strs<T>(rows: &[T], f: impl Fn(&T) -> Option<String>) -> ColumnData {
-    ColumnData::Str(rows.iter().map(f).collect())
-}
-
-fn counts<T>(rows: &[T], f: impl Fn(&T) -> Published) -> ColumnData {
-    ColumnData::I64(rows.iter().map(|r| pubn(f(r))).collect())
-}
-
-const PUBLISHED: &str = "(disclosure control: 1-7 suppressed as null, others rounded to the nearest 5)";
-
-/// `theme_by_group`.
-#[must_use]
-pub fn theme_by_group(rows: &[ThemeGroupRow], groups: &Groups, book: &Codebook) -> Table {
-    let theme = |r: &ThemeGroupRow| &book.themes[r.theme];
-    Table {
-        name: "theme_by_group".to_owned(),
-        grain: "period × dimension × group × theme".to_owned(),
-        columns: vec![
-            Col::new("period", "`all` for the whole run, else the month YYYY-MM", strs(rows, |r| s(&r.period))),
-            Col::new("dimension", "demographic dimension", strs(rows, |r| s(&groups.dimensions[r.dimension]))),
-            Col::new(
-                "group",
-                "group within the dimension (missing / not_stated / unmapped kept distinct)",
-                strs(rows, |r| s(&groups.names[r.dimension][r.group])),
-            ),
-            Col::new("theme_code", "theme code", strs(rows, |r| s(&theme(r).code))),
-            Col::new("theme_name", "theme name", strs(rows, |r| s(&theme(r).name))),
-            Col::new("category", "theme category", strs(rows, |r| s(&theme(r).category))),
-            Col::new("group_n", format!("records (comments) in the group {PUBLISHED}"), counts(rows, |r| r.group_n)),
-            Col::new(
-                "theme_n",
-                format!("records in the group coded with the theme {PUBLISHED}"),
-                counts(rows, |r| r.theme_n),
-            ),
-            Col::new("rate", "theme_n / group_n, both as published; null when either is suppressed", f64s(rows, |r| r.rate)),
-            Col::new("rate_low", "Wilson 95% interval of theme_n out of group_n as published, lower", f64s(rows, |r| r.rate_ci.map(|c| c.0))),
-            Col::new("rate_high", "Wilson 95% interval of the rate, upper", f64s(rows, |r| r.rate_ci.map(|c| c.1))),
-            Col::new(
-                "lift",
-                "the group's rate over the stated groups' overall rate, from published counts: the rest is the other stated groups whose group_n and theme_n are published",
-                f64s(rows, |r| r.lift.map(|l| l.0)),
-            ),
-            Col::new(
-                "lift_low",
-                "lift interval, lower (Katz interval of group vs rest, mapped)",
-                f64s(rows, |r| r.lift.map(|l| l.1)),
-            ),
-            Col::new("lift_high", "lift interval, upper", f64s(rows, |r| r.lift.map(|l| l.2))),
-            Col::new(
-                "log_odds_z",
-                "weighted log-odds z, group vs the rest of the stated groups (informative Dirichlet prior), from the published theme_n of every theme (suppressed cells count 0)",
-                f64s(rows, |r| r.z),
-            ),
-            Col::new(
-                "concern_n",
-                format!("records in the group where the theme is a concern {PUBLISHED}"),
-                counts(rows, |r| r.concern_n),
-            ),
-            Col::new("concern_rate", "concern_n / group_n, both as published; null when suppressed", f64s(rows, |r| r.concern_rate)),
-            Col::new(
-                "suppressed",
-                "group_n or theme_n is null (1-7, or withheld): the row's statistics are null",
-                ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect()),
-            ),
-            Col::new(
-                "withheld",
-                "counts of the row withheld against differencing (`group_n`, `theme_n`, `concern_n`, comma-separated): null like a suppressed count, but any value, 0 included, may lie behind them; null when none",
-                strs(rows, |r| (!r.withheld.is_empty()).then(|| r.withheld.join(","))),
-            ),
-        ],
-    }
-}
-
-/// `representation`.
-#[must_use]
-pub fn representation(rows: &[RepresentationRow]) -> Table {
-    Table {
-        name: "representation".to_owned(),
-        grain: "period × dimension × group: respondents' share of feedback against the population's".to_owned(),
-        columns: vec![
-            Col::new("period", "`all` for the whole run, else the month YYYY-MM", strs(rows, |r| s(&r.period))),
-            Col::new("dimension", "demographic dimension", strs(rows, |r| s(&r.dimension))),
-            Col::new("group", "group (stated groups and baseline groups; missing / not_stated / unmapped are in n_missing)", strs(rows, |r| s(&r.group))),
-            Col::new("feedback_n", format!("respondents in the group {PUBLISHED}"), counts(rows, |r| r.feedback_n)),
-            Col::new("eligible_n", format!("respondents in the groups the baseline covers: the denominator of feedback_share {PUBLISHED}"), counts(rows, |r| r.stated_n)),
-            Col::new("n_missing", format!("respondents with no stated group in the dimension, or one the baseline has no population for (an age outside its bands) {PUBLISHED}"), counts(rows, |r| r.n_missing)),
-            Col::new("feedback_share", "feedback_n / eligible_n, both as published", f64s(rows, |r| r.feedback_share)),
-            Col::new("population_share", "the group's share of the baseline population", f64s(rows, |r| r.population_share)),
-            Col::new("ratio", "feedback_share / population_share", f64s(rows, |r| r.ratio)),
-            Col::new("ratio_low", "Wilson 95% interval of feedback_n out of eligible_n (as published) divided by the population share, lower", f64s(rows, |r| r.ratio_low)),
-            Col::new("ratio_high", "same, upper", f64s(rows, |r| r.ratio_high)),
-            Col::new("flag", "under_represented (upper < 0.8), below_parity (upper < 1), no_evidence, above_parity (lower > 1), over_represented (lower > 1.25), no_baseline, or suppressed", strs(rows, |r| s(&r.flag))),
-            Col::new("suppressed", "feedback_n or eligible_n was 1-7: the row's statistics are null", ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect())),
-            Col::new("chi_square", "per dimension: goodness-of-fit chi-square of the published feedback_n of the baseline's groups against the baseline; null when one is suppressed", f64s(rows, |r| r.chi_square)),
-            Col::new("chi_square_df", "its degrees of freedom", ColumnData::I64(rows.iter().map(|r| r.chi_square_df).collect())),
-            Col::new("chi_square_p", "its p-value", f64s(rows, |r| r.chi_square_p)),
-            Col::new("cv_propensity", "per dimension: coefficient of variation of response propensities, from the same published counts (0 = representative; bounds the bias of an unweighted prevalence at cv × 0.5)", f64s(rows, |r| r.cv_propensity)),
-            Col::new("cv_contribution", "the group's contribution sqrt(P)(ratio - 1) to cv_propensity; negative when under-represented", f64s(rows, |r| r.cv_contribution)),
-        ],
-    }
-}
-
-/// `underheard_concerns`.
-#[must_use]
-pub fn underheard_concerns(rows: &[UnderheardRow], groups: &Groups, book: &Codebook) -> Table {
-    let theme = |r: &UnderheardRow| &book.themes[r.theme];
-    Table {
-        name: "underheard_concerns".to_owned(),
-        grain: "dimension × group flagged under_represented or below_parity × theme raised as a concern".to_owned(),
-        columns: vec![
-            Col::new("dimension", "demographic dimension", strs(rows, |r| s(&groups.dimensions[r.dimension]))),
-            Col::new("group", "the under-heard group", strs(rows, |r| s(&groups.names[r.dimension][r.group]))),
-            Col::new("representation_flag", "the group's flag in representation (period all)", strs(rows, |r| s(&r.flag))),
-            Col::new("theme_code", "theme code", strs(rows, |r| s(&theme(r).code))),
-            Col::new("theme_name", "theme name", strs(rows, |r| s(&theme(r).name))),
-            Col::new("group_n", format!("records of the group {PUBLISHED}"), counts(rows, |r| r.group_n)),
-            Col::new("group_concerns", format!("the group's records with the theme as a concern {PUBLISHED}"), counts(rows, |r| r.group_concerns)),
-            Col::new("rest_concerns", "the other stated groups' records with the theme as a concern: the sum of their published concern_n in theme_by_group (period all), groups with a suppressed cell left out", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.rest_concerns).ok()).collect())),
-            Col::new("rest_n", "the records of those same groups: the sum of their published group_n", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.rest_n).ok()).collect())),
-            Col::new("log_odds_z", "weighted log-odds z of the concern, group vs rest (informative Dirichlet prior, alpha0 in the manifest), from the published concern_n of every theme in theme_by_group (period all)", f64s(rows, |r| r.z)),
-            Col::new("lift", "group_concerns / group_n over (group_concerns + rest_concerns) / (group_n + rest_n)", f64s(rows, |r| r.lift.map(|l| l.0))),
-            Col::new("lift_low", "lift interval, lower", f64s(rows, |r| r.lift.map(|l| l.1))),
-            Col::new("lift_high", "lift interval, upper", f64s(rows, |r| r.lift.map(|l| l.2))),
-            Col::new("distinctive", "log_odds_z >= 1.96 and at least 5 concerns (descriptive, not adjusted for multiplicity)", ColumnData::Bool(rows.iter().map(|r| Some(r.distinctive)).collect())),
-            Col::new("rank", "rank of the theme within the group by log_odds_z (1 = most distinctive)", ColumnData::I64(rows.iter().map(|r| r.rank).collect())),
-            Col::new("suppressed", "a count was 1-7: statistics null and not ranked", ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect())),
-        ],
-    }
-}
-
-/// `theme_ranking`.
-#[must_use]
-pub fn theme_ranking(rows: &[RankingRow], book: &Codebook) -> Table {
-    let theme = |r: &RankingRow| &book.themes[r.theme];
-    Table {
-        name: "theme_ranking".to_owned(),
-        grain: "measure (mentions or concerns) × theme: raw against population-weighted prevalence".to_owned(),
-        columns: vec![
-            Col::new("measure", "mentions (records coded with the theme) or concerns", strs(rows, |r| s(r.measure))),
-            Col::new("theme_code", "theme code", strs(rows, |r| s(&theme(r).code))),
-            Col::new("theme_name", "theme name", strs(rows, |r| s(&theme(r).name))),
-            Col::new("raw_n", format!("records {PUBLISHED}"), counts(rows, |r| r.raw_n)),
-            Col::new("records_n", format!("all records {PUBLISHED}"), counts(rows, |r| r.records_n)),
-            Col::new("raw_prevalence", "raw_n / records_n", f64s(rows, |r| r.raw_prevalence)),
-            Col::new("raked_n", format!("records raked {PUBLISHED}"), ColumnData::I64(rows.iter().map(|r| r.raked_n.and_then(pubn)).collect())),
-            Col::new(
-                "weighted_prevalence",
-                "prevalence with records raked to the baseline over the raking dimensions (weights capped): the weighted count of records rounded to the nearest 5, over raked_n",
-                f64s(rows, |r| r.weighted_prevalence),
-            ),
-            Col::new(
-                "weighted_low",
-                "Wilson 95% interval of weighted_prevalence on effective_n, lower",
-                f64s(rows, |r| r.weighted_ci.map(|c| c.0)),
-            ),
-            Col::new("weighted_high", "same, upper", f64s(rows, |r| r.weighted_ci.map(|c| c.1))),
-            Col::new(
-                "raw_rank",
-                "rank by raw_prevalence among the themes published (1 = most common, ties = min)",
-                ColumnData::I64(rows.iter().map(|r| r.raw_rank).collect()),
-            ),
-            Col::new(
-                "weighted_rank",
-                "rank by weighted prevalence",
-                ColumnData::I64(rows.iter().map(|r| r.weighted_rank).collect()),
-            ),
-            Col::new(
-                "rank_change",
-                "raw_rank - weighted_rank: positive when the theme moves up once every group counts in proportion",
-                ColumnData::I64(rows.iter().map(|r| r.rank_change).collect()),
-            ),
-            Col::new("effective_n", "Kish effective sample size of the raked records, rounded to the nearest 5", f64s(rows, |r| r.effective_n)),
-            Col::new(
-                "suppressed",
-                "raw_n was 1-7: prevalences and ranks null",
-                ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect()),
-            ),
         ],
     }
 }

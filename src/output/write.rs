@@ -12,6 +12,7 @@ use super::manifest::TableEntry;
 use super::parquet::{TableWriter, STREAM_ROW_GROUP_ROWS};
 use super::{tables, write_table, OutputError, Table};
 use crate::analyse::setup::Who;
+use crate::analyse::{ranking, representation, theme_by_group, underheard};
 use crate::code::Codebook;
 use crate::ingest::{FieldIssue, Quarantined};
 use crate::people::Groups;
@@ -151,10 +152,10 @@ pub(crate) fn write_tables(
 ) -> Result<Vec<TableEntry>, OutputError> {
     let singles: Vec<Table> = vec![
         tables::themes(t.book),
-        tables::representation(&t.who.representation),
-        tables::theme_by_group(&t.who.theme_by_group, t.groups, t.book),
-        tables::underheard_concerns(&t.who.underheard, t.groups, t.book),
-        tables::theme_ranking(&t.who.ranking, t.book),
+        representation::table(&t.who.representation),
+        theme_by_group::table(&t.who.theme_by_group, t.groups, t.book),
+        underheard::table(&t.who.underheard, t.groups, t.book),
+        ranking::table(&t.who.ranking, t.book),
     ];
     singles.par_iter().try_for_each(|table| write_table(table, &dir.join(format!("{}.parquet", table.name))))?;
     // the entries in the order a reader expects: records, record_themes, themes, the

@@ -1,0 +1,107 @@
+//! A published table as plain data: its name, what one row is, and its columns (name, one line
+//! of documentation, values). The analysis modules define their tables with these, output writes
+//! them to Parquet and the data dictionary. It imports no other module of the crate.
+
+use chrono::NaiveDate;
+
+/// Values of one column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// UTF-8 strings.
+    Str(Vec<Option<String>>),
+    /// UTF-8 strings already in Arrow's layout (built from borrowed text: no `String` a value).
+    Utf8(arrow::array::StringArray),
+    /// 32-bit integers.
+    I32(Vec<Option<i32>>),
+    /// 64-bit integers.
+    I64(Vec<Option<i64>>),
+    /// Doubles.
+    F64(Vec<Option<f64>>),
+    /// Booleans.
+    Bool(Vec<Option<bool>>),
+    /// Dates.
+    Date(Vec<Option<NaiveDate>>),
+}
+
+impl ColumnData {
+    /// A string column from borrowed text.
+    pub fn strs<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ColumnData {
+        ColumnData::Utf8(values.collect())
+    }
+
+    /// Number of values.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnData::Str(v) => v.len(),
+            ColumnData::Utf8(a) => arrow::array::Array::len(a),
+            ColumnData::I32(v) => v.len(),
+            ColumnData::I64(v) => v.len(),
+            ColumnData::F64(v) => v.len(),
+            ColumnData::Bool(v) => v.len(),
+            ColumnData::Date(v) => v.len(),
+        }
+    }
+
+    /// No values.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The Parquet/SQL type name for the data dictionary.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ColumnData::Str(_) | ColumnData::Utf8(_) => "string",
+            ColumnData::I32(_) => "int32",
+            ColumnData::I64(_) => "int64",
+            ColumnData::F64(_) => "double",
+            ColumnData::Bool(_) => "boolean",
+            ColumnData::Date(_) => "date",
+        }
+    }
+}
+
+/// One column: name, documentation, values.
+#[derive(Debug, Clone)]
+pub struct Col {
+    /// snake_case name.
+    pub name: String,
+    /// One line for the data dictionary.
+    pub doc: String,
+    /// Values.
+    pub data: ColumnData,
+}
+
+impl Col {
+    /// A column.
+    pub fn new(name: impl Into<String>, doc: impl Into<String>, data: ColumnData) -> Col {
+        Col { name: name.into(), doc: doc.into(), data }
+    }
+}
+
+/// A table to write.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Table name (file or folder name).
+    pub name: String,
+    /// What one row is.
+    pub grain: String,
+    /// Columns.
+    pub columns: Vec<Col>,
+}
+
+impl Table {
+    /// Rows.
+    #[must_use]
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.data.len())
+    }
+
+    /// The column called `name`, if the table has one.
+    #[must_use]
+    pub fn column(&self, name: &str) -> Option<&ColumnData> {
+        self.columns.iter().find(|c| c.name == name).map(|c| &c.data)
+    }
+}
