@@ -55,6 +55,9 @@ pub enum RunError {
     /// Learned coder.
     #[error(transparent)]
     Model(#[from] crate::code::model::ModelError),
+    /// A stage's thread stopped on a bug (its panic message was printed).
+    #[error("internal error: the {0} thread stopped; please report it")]
+    Panicked(&'static str),
     /// Thread pool.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -167,7 +170,7 @@ pub fn run(settings: &Settings, messages: &Messages) -> Result<Outcome, RunError
         .num_threads(settings.threads)
         .build()
         .map_err(|e| RunError::Threads { threads: settings.threads, message: e.to_string() })?;
-    pool.install(|| run_in_pool(settings, messages, &lock, pool.current_num_threads()))
+    pool.install(|| run_in_pool(settings, messages, &lock, &pool))
 }
 
 /// Wall time per stage, in milliseconds; a stage met in every batch adds up.
@@ -175,6 +178,12 @@ pub fn run(settings: &Settings, messages: &Messages) -> Result<Outcome, RunError
 struct Timings(BTreeMap<&'static str, u64>);
 
 impl Timings {
+    fn merge(&mut self, other: Timings) {
+        for (k, v) in other.0 {
+            *self.0.entry(k).or_insert(0) += v;
+        }
+    }
+
     fn time<T>(&mut self, stage: &'static str, f: impl FnOnce() -> T) -> T {
         let t = Instant::now();
         let out = f();
@@ -231,15 +240,30 @@ fn band_sample(settings: &Settings, baseline: Option<&Baseline>) -> Result<Vec<R
     Ok(sample)
 }
 
+/// A batch on its way to the writer.
+struct ToWrite {
+    batch: ingest::Batch,
+    coded: Vec<Coded>,
+    ids: Vec<Vec<u32>>,
+    names: Vec<Vec<String>>,
+    quarantine: Vec<ingest::Quarantined>,
+    issues: Vec<ingest::FieldIssue>,
+}
+
+/// Batches in flight between two stages: a reader and a writer thread work beside the
+/// coding, and memory holds at most this many batches at each hand-over.
+const IN_FLIGHT: usize = 2;
+
 fn run_in_pool(
     settings: &Settings,
     messages: &Messages,
     lock: &OutputLock,
-    threads: usize,
+    pool: &rayon::ThreadPool,
 ) -> Result<Outcome, RunError> {
+    let threads = pool.current_num_threads();
     let t0 = Instant::now();
     let mut timings = Timings::default();
-    let (engine, baseline, mut stream) = timings.time("config", || -> Result<_, RunError> {
+    let (engine, baseline, stream) = timings.time("config", || -> Result<_, RunError> {
         let book = load_codebook(&settings.codebook)?;
         let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
         let engine = Engine::new(book);
@@ -272,55 +296,120 @@ fn run_in_pool(
     let source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
     let mut n_records = 0usize;
     let bar = messages.spinner("run");
-    while let Some(batch) = timings.time("ingest", || stream.next_batch())? {
-        let coded = timings.time("code", || code_records(&engine, &batch.records));
-        let (ids, names, issues) = timings.time("people", || {
-            let ids = grouper.group(&batch.records);
-            let names = grouper.names();
-            let issues =
-                field_issues(settings, &stream.dimension_columns, &batch.records, batch.field_issues, &names, &ids);
-            (ids, names, issues)
+    let ingest::Ingest { mut reader, mut mapping } = stream;
+    let extra_columns = mapping.extra_columns.clone();
+    let dimension_columns = mapping.dimension_columns.clone();
+    let mut unmapped_issues: HashMap<String, u64> = HashMap::new();
+    // three stages side by side, batches handed over in order: the reader (parsing and
+    // mapping), this thread (coding, grouping, counting), the writer (Parquet encoding)
+    let writer = std::thread::scope(|scope| -> Result<_, RunError> {
+        let (to_code, from_reader) =
+            std::sync::mpsc::sync_channel::<Result<ingest::stream::Handed, IngestError>>(IN_FLIGHT);
+        let (to_write, from_coder) = std::sync::mpsc::sync_channel::<ToWrite>(IN_FLIGHT);
+        let reading = scope.spawn(move || {
+            let mut timing = Timings::default();
+            loop {
+                match timing.time("ingest", || reader.next()) {
+                    Ok(Some(read)) => {
+                        if to_code.send(Ok(read)).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = to_code.send(Err(e));
+                        break;
+                    }
+                }
+            }
+            timing
         });
-        let issues = redact_field_issues(&engine, issues);
-        let quarantine = redact_quarantine(&engine, &batch.quarantine, &mut coding);
-        for f in issues.iter().filter(|f| f.reason == ingest::Reason::UnmappedValue) {
-            if let Some(s) = stream.sources.iter_mut().find(|s| s.name == f.source) {
-                s.field_issues += 1;
+        let source_files = &source_files;
+        let extra_columns = &extra_columns;
+        let writing = scope.spawn(move || {
+            (|| -> Result<(StreamWriter, Timings), OutputError> {
+                let mut timing = Timings::default();
+                for w in from_coder {
+                    timing.time("output", || {
+                        writer.write(
+                            &RecordsBatch {
+                                records: &w.batch.records,
+                                coded: &w.coded,
+                                dimensions: &settings.dimensions,
+                                names: &w.names,
+                                ids: &w.ids,
+                                extra_columns,
+                                source_files,
+                                keep_original_text: settings.keep_original_text,
+                            },
+                            book,
+                            &w.quarantine,
+                            &w.issues,
+                        )
+                    })?;
+                }
+                Ok((writer, timing))
+            })()
+        });
+        for read in from_reader {
+            let (index, items) = match read? {
+                ingest::stream::Handed::Items(index, items) => (index, items),
+                ingest::stream::Handed::Finished(index, end) => {
+                    mapping.finish(index, end);
+                    continue;
+                }
+            };
+            let mut batch = timings.time("ingest", || mapping.map(index, items));
+            let coded = timings.time("code", || code_records(&engine, &batch.records));
+            let (ids, names, issues) = timings.time("people", || {
+                let ids = grouper.group(&batch.records);
+                let names = grouper.names();
+                let issues = field_issues(
+                    settings,
+                    &dimension_columns,
+                    &batch.records,
+                    std::mem::take(&mut batch.field_issues),
+                    &names,
+                    &ids,
+                );
+                (ids, names, issues)
+            });
+            let issues = redact_field_issues(&engine, issues);
+            let quarantine = redact_quarantine(&engine, &std::mem::take(&mut batch.quarantine), &mut coding);
+            for f in issues.iter().filter(|f| f.reason == ingest::Reason::UnmappedValue) {
+                *unmapped_issues.entry(f.source.clone()).or_insert(0) += 1;
+            }
+            timings.time("analyse", || {
+                let month: Vec<u32> = batch.records.iter().map(|r| months.id(r)).collect();
+                let first: Vec<bool> =
+                    batch.records.iter().map(|r| respondents.insert(&[&r.source, &r.response_id])).collect();
+                let themes: Vec<Vec<(u32, bool)>> = coded
+                    .iter()
+                    .map(|c| c.themes.iter().map(|t| (u32::from(t.hit.theme), t.is_concern)).collect())
+                    .collect();
+                counter.add(&BatchCounts { month: &month, groups: &ids, first_of_response: &first, themes: &themes });
+                coding.add(&coded);
+                tallies.add(&quarantine, &issues);
+                tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
+                tallies.records_with_no_theme += themes.iter().filter(|t| t.is_empty()).count() as u64;
+            });
+            n_records += batch.records.len();
+            bar.set_message(format!("{n_records} records"));
+            if to_write.send(ToWrite { batch, coded, ids, names, quarantine, issues }).is_err() {
+                break;
             }
         }
-        timings.time("analyse", || {
-            let month: Vec<u32> = batch.records.iter().map(|r| months.id(r)).collect();
-            let first: Vec<bool> =
-                batch.records.iter().map(|r| respondents.insert(&[&r.source, &r.response_id])).collect();
-            let themes: Vec<Vec<(u32, bool)>> = coded
-                .iter()
-                .map(|c| c.themes.iter().map(|t| (u32::from(t.hit.theme), t.is_concern)).collect())
-                .collect();
-            counter.add(&BatchCounts { month: &month, groups: &ids, first_of_response: &first, themes: &themes });
-            coding.add(&coded);
-            tallies.add(&quarantine, &issues);
-            tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
-            tallies.records_with_no_theme += themes.iter().filter(|t| t.is_empty()).count() as u64;
-        });
-        timings.time("output", || {
-            writer.write(
-                &RecordsBatch {
-                    records: &batch.records,
-                    coded: &coded,
-                    dimensions: &settings.dimensions,
-                    names: &names,
-                    ids: &ids,
-                    extra_columns: &stream.extra_columns,
-                    source_files: &source_files,
-                    keep_original_text: settings.keep_original_text,
-                },
-                book,
-                &quarantine,
-                &issues,
-            )
-        })?;
-        n_records += batch.records.len();
-        bar.set_message(format!("{n_records} records"));
+        drop(to_write);
+        let (writer, out_timing) = writing.join().map_err(|_| RunError::Panicked("writer"))??;
+        let in_timing = reading.join().map_err(|_| RunError::Panicked("reader"))?;
+        timings.merge(in_timing);
+        timings.merge(out_timing);
+        Ok(writer)
+    })?;
+    let stream = mapping;
+    let mut stream = stream;
+    for s in &mut stream.sources {
+        s.field_issues += unmapped_issues.get(&s.name).copied().unwrap_or(0);
     }
     bar.finish_and_clear();
 

@@ -470,9 +470,9 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
         out.quarantine.extend(batch.quarantine);
         out.field_issues.extend(batch.field_issues);
     }
-    out.sources = stream.sources;
-    out.extra_columns = stream.extra_columns;
-    out.dimension_columns = stream.dimension_columns;
+    out.sources = stream.mapping.sources;
+    out.extra_columns = stream.mapping.extra_columns;
+    out.dimension_columns = stream.mapping.dimension_columns;
     Ok(out)
 }
 

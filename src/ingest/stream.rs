@@ -85,14 +85,19 @@ fn stream_file(path: &Path, hash: &Hashed) -> Result<Box<dyn Read + Send>, Inges
     })
 }
 
-/// A source opened: its rows, its column plan and its file's facts.
+/// A source opened: its rows and its column plan.
 pub struct Opened {
     /// The rows still to read.
-    pub rows: Rows,
+    pub rows: SourceRows,
     /// Column names.
     pub headers: Vec<String>,
     /// Column plan.
     pub mapper: Mapper,
+}
+
+/// A source's rows as they are read, with its file's facts.
+pub struct SourceRows {
+    rows: Rows,
     hash: Hashed,
     /// What cleaning found (control characters), on top of the reader's own notes.
     notes: ReadNotes,
@@ -181,10 +186,10 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
         .filter(|(what, _)| what == "record_id" || what == "response_id")
         .filter_map(|(_, header)| headers.iter().position(|h| h == header))
         .collect();
-    Ok(Opened { rows, headers, mapper, hash, notes, ids })
+    Ok(Opened { rows: SourceRows { rows, hash, notes, ids }, headers, mapper })
 }
 
-impl Opened {
+impl SourceRows {
     /// Up to `max` more rows (a reader may give a few more), cleaned of control characters;
     /// empty at the end of the source.
     ///
@@ -276,14 +281,73 @@ pub struct Batch {
     pub field_issues: Vec<FieldIssue>,
 }
 
-/// Every source of a run, read as batches in source and row order.
-pub struct Ingest<'s> {
-    settings: &'s Settings,
-    opened: Vec<Option<Opened>>,
+/// What the reader hands over: a source's next rows, or the end of a source with what
+/// reading it found.
+pub enum Handed {
+    /// Rows of source `0`, in order.
+    Items(usize, Vec<ReadItem>),
+    /// Source `0` is read to its end.
+    Finished(usize, SourceEnd),
+}
+
+/// What reading a source found, once it is read.
+pub struct SourceEnd {
+    encoding: Option<&'static str>,
+    notes: ReadNotes,
+    sha256: String,
+    bytes: u64,
+}
+
+/// The reading half of [`Ingest`]: the sources' rows, in order (no mapping: this half may
+/// run on a thread of its own).
+pub struct Reader {
+    sources: Vec<SourceSettings>,
+    opened: Vec<Option<SourceRows>>,
     current: usize,
+}
+
+impl Reader {
+    /// The next rows of the source being read, or the end of a source; `None` once every
+    /// source is read.
+    ///
+    /// # Errors
+    /// A source that cannot be read on.
+    pub fn next(&mut self) -> Result<Option<Handed>, IngestError> {
+        while self.current < self.opened.len() {
+            let index = self.current;
+            let Some(opened) = self.opened[index].as_mut() else {
+                self.current += 1;
+                continue;
+            };
+            let items = opened.next_items(&self.sources[index], BATCH_ROWS)?;
+            if !items.is_empty() {
+                return Ok(Some(Handed::Items(index, items)));
+            }
+            self.current += 1;
+            if let Some(done) = self.opened[index].take() {
+                let (encoding, notes, sha256, bytes) = done.finish();
+                return Ok(Some(Handed::Finished(index, SourceEnd { encoding, notes, sha256, bytes })));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Passes over the rest of the source being read.
+    pub fn skip_source(&mut self) {
+        if let Some(o) = self.opened.get_mut(self.current) {
+            *o = None;
+        }
+        self.current += 1;
+    }
+}
+
+/// The mapping half of [`Ingest`]: the sources' column plans, the ids seen, and what each
+/// source gave.
+pub struct Mapping {
+    mappers: Vec<Mapper>,
     seen: IdSet,
     slots: Vec<Vec<usize>>,
-    /// Per source, what reading it found (complete once the stream ends).
+    /// Per source, what reading it found (complete once its end is handed over).
     pub sources: Vec<SourceReport>,
     /// Columns carried into `records`, run-wide (known before the first batch).
     pub extra_columns: Vec<String>,
@@ -291,16 +355,23 @@ pub struct Ingest<'s> {
     pub dimension_columns: Vec<Vec<Option<String>>>,
 }
 
-impl<'s> Ingest<'s> {
+/// Every source of a run, read as batches in source and row order.
+pub struct Ingest {
+    /// Reading.
+    pub reader: Reader,
+    /// Mapping.
+    pub mapping: Mapping,
+}
+
+impl Ingest {
     /// Opens every source of the run (headers and column plans) before any row is read.
     ///
     /// # Errors
     /// A source that cannot be opened, or lacks a configured column.
-    pub fn open(settings: &'s Settings) -> Result<Ingest<'s>, IngestError> {
-        let mut me = Ingest {
-            settings,
-            opened: Vec::new(),
-            current: 0,
+    pub fn open(settings: &Settings) -> Result<Ingest, IngestError> {
+        let mut reader = Reader { sources: settings.sources.clone(), opened: Vec::new(), current: 0 };
+        let mut m = Mapping {
+            mappers: Vec::new(),
             seen: IdSet::default(),
             slots: Vec::new(),
             sources: Vec::new(),
@@ -308,9 +379,8 @@ impl<'s> Ingest<'s> {
             dimension_columns: Vec::new(),
         };
         for (index, source) in settings.sources.iter().enumerate() {
-            let opened = open_source(settings, source, index)?;
-            let mapper = &opened.mapper;
-            me.sources.push(SourceReport {
+            let Opened { rows, mapper, .. } = open_source(settings, source, index)?;
+            m.sources.push(SourceReport {
                 name: source.name.clone(),
                 path: source.path.display().to_string(),
                 format: format!("{:?}", source.format).to_lowercase(),
@@ -319,23 +389,24 @@ impl<'s> Ingest<'s> {
                 carried_columns: mapper.carried_columns(),
                 ..SourceReport::default()
             });
-            me.dimension_columns.push(mapper.dimension_columns());
+            m.dimension_columns.push(mapper.dimension_columns());
             // a carried column of the same name in several sources is one column of `records`
             let slots: Vec<usize> = mapper
                 .carried_columns()
                 .into_iter()
-                .map(|name| match me.extra_columns.iter().position(|c| *c == name) {
+                .map(|name| match m.extra_columns.iter().position(|c| *c == name) {
                     Some(i) => i,
                     None => {
-                        me.extra_columns.push(name);
-                        me.extra_columns.len() - 1
+                        m.extra_columns.push(name);
+                        m.extra_columns.len() - 1
                     }
                 })
                 .collect();
-            me.slots.push(slots);
-            me.opened.push(Some(opened));
+            m.slots.push(slots);
+            m.mappers.push(mapper);
+            reader.opened.push(Some(rows));
         }
-        Ok(me)
+        Ok(Ingest { reader, mapping: m })
     }
 
     /// The next batch of records, quarantined rows and field issues; `None` once every source
@@ -344,43 +415,36 @@ impl<'s> Ingest<'s> {
     /// # Errors
     /// A source that cannot be read on.
     pub fn next_batch(&mut self) -> Result<Option<Batch>, IngestError> {
-        while self.current < self.opened.len() {
-            let index = self.current;
-            let source = &self.settings.sources[index];
-            let Some(opened) = self.opened[index].as_mut() else {
-                self.current += 1;
-                continue;
-            };
-            let items = opened.next_items(source, BATCH_ROWS)?;
-            if items.is_empty() {
-                if let Some(done) = self.opened[index].take() {
-                    let report = &mut self.sources[index];
-                    let (encoding, notes, sha, bytes) = done.finish();
-                    report.encoding = encoding.map(str::to_owned);
-                    report.reading = notes;
-                    report.sha256 = sha;
-                    report.bytes = bytes;
-                }
-                self.current += 1;
-                continue;
+        loop {
+            match self.reader.next()? {
+                None => return Ok(None),
+                Some(Handed::Items(index, items)) => return Ok(Some(self.mapping.map(index, items))),
+                Some(Handed::Finished(index, end)) => self.mapping.finish(index, end),
             }
-            return Ok(Some(self.map_items(index, items)));
         }
-        Ok(None)
     }
 
     /// Passes over the rest of the source being read (its counts stay as they are).
     pub fn skip_source(&mut self) {
-        if let Some(o) = self.opened.get_mut(self.current) {
-            *o = None;
+        self.reader.skip_source();
+    }
+}
+
+impl Mapping {
+    /// Records what reading source `index` found.
+    pub fn finish(&mut self, index: usize, end: SourceEnd) {
+        if let Some(report) = self.sources.get_mut(index) {
+            report.encoding = end.encoding.map(str::to_owned);
+            report.reading = end.notes;
+            report.sha256 = end.sha256;
+            report.bytes = end.bytes;
         }
-        self.current += 1;
     }
 
-    /// Maps a batch's rows in parallel, then checks ids and counts in row order.
-    fn map_items(&mut self, index: usize, items: Vec<ReadItem>) -> Batch {
-        let Some(opened) = self.opened[index].as_ref() else { return Batch::default() };
-        let mapper = &opened.mapper;
+    /// Maps a batch of source `index`'s rows in parallel, then checks ids and counts in row
+    /// order.
+    pub fn map(&mut self, index: usize, items: Vec<ReadItem>) -> Batch {
+        let Some(mapper) = self.mappers.get(index) else { return Batch::default() };
         let text_cells = mapper.text_columns() as u64;
         let outcomes: Vec<Option<Result<super::map::Mapped, Quarantined>>> = items
             .into_par_iter()

@@ -77,8 +77,8 @@ impl StreamWriter {
         })
     }
 
-    /// Writes a batch: its records and their themes into their months' partitions (tables
-    /// built in parallel, written in month order), its quarantined rows and field issues
+    /// Writes a batch: its records and their themes into their months' partitions (in month
+    /// order), its quarantined rows and field issues
     /// (already redacted).
     ///
     /// # Errors
@@ -91,8 +91,9 @@ impl StreamWriter {
         field_issues: &[FieldIssue],
     ) -> Result<(), OutputError> {
         let months: Vec<(String, Vec<usize>)> = tables::by_month(batch.records).into_iter().collect();
+        // (on the writer's own thread: no pool to share)
         let built: Vec<(Table, Table)> = months
-            .par_iter()
+            .iter()
             .map(|(month, idx)| (tables::records(batch, month, idx), tables::record_themes(batch, idx, book)))
             .collect();
         for ((month, _), (records, themes)) in months.iter().zip(&built) {
