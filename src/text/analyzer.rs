@@ -1,4 +1,7 @@
 use std::borrow::Cow;
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState as Fast;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::char::is_combining_mark;
@@ -63,6 +66,46 @@ impl Tokens {
         self.stems.push_str(stem);
         self.stem_ends.push(u32::try_from(self.stems.len()).unwrap_or(u32::MAX));
         self.spans.push((u32::try_from(start).unwrap_or(u32::MAX), u32::try_from(end).unwrap_or(u32::MAX)));
+    }
+}
+
+/// Words met before, with their normalised form and stem: a per-thread memo for
+/// [`Analyzer::analyze_cached`]. Bounded: at [`StemCache::CAPACITY`] words it starts again, so
+/// memory stays flat however much text passes through.
+#[derive(Debug, Default, Clone)]
+pub struct StemCache {
+    algorithm: Option<Algorithm>,
+    /// word as written -> (start of its normalised form, start of its stem, end) in `arena`
+    words: HashMap<Box<str>, (u32, u32, u32), Fast>,
+    arena: String,
+}
+
+impl StemCache {
+    /// Most words held at once.
+    pub const CAPACITY: usize = 1 << 15;
+
+    fn clear(&mut self) {
+        self.words.clear();
+        self.arena.clear();
+    }
+
+    /// The normalised form and stem of `word`; on a miss, `fill` appends them to the arena and
+    /// returns where the stem starts.
+    fn get_or_insert(&mut self, word: &str, fill: impl FnOnce(&mut String) -> usize) -> (&str, &str) {
+        let (s, m, e) = match self.words.get(word) {
+            Some(&found) => found,
+            None => {
+                if self.words.len() >= StemCache::CAPACITY || self.arena.len() > u32::MAX as usize / 2 {
+                    self.clear();
+                }
+                let s = self.arena.len();
+                let m = fill(&mut self.arena);
+                let found = (s as u32, m as u32, self.arena.len() as u32);
+                self.words.insert(word.into(), found);
+                found
+            }
+        };
+        (&self.arena[s as usize..m as usize], &self.arena[m as usize..e as usize])
     }
 }
 
@@ -141,11 +184,34 @@ impl Analyzer {
         for (start, word) in text.unicode_word_indices() {
             let norm = Analyzer::normalize_word(word);
             let norm = norm.trim_matches('\'');
-            if norm.is_empty() {
-                continue;
+            if !norm.is_empty() {
+                tokens.push(norm, &self.stemmer.stem(norm), start, start + word.len());
             }
-            let stem = self.stemmer.stem(norm);
-            tokens.push(norm, &stem, start, start + word.len());
+        }
+    }
+
+    /// As [`Analyzer::analyze`], looking each word up in `cache` first (the same tokens, without
+    /// normalising and stemming a word again).
+    pub fn analyze_cached(&self, text: &str, tokens: &mut Tokens, cache: &mut StemCache) {
+        tokens.clear();
+        if cache.algorithm != Some(self.algorithm) {
+            cache.clear();
+            cache.algorithm = Some(self.algorithm);
+        }
+        for (start, word) in text.unicode_word_indices() {
+            let (norm, stem) = cache.get_or_insert(word, |arena| {
+                let norm = Analyzer::normalize_word(word);
+                let norm = norm.trim_matches('\'');
+                arena.push_str(norm);
+                let mid = arena.len();
+                if !norm.is_empty() {
+                    arena.push_str(&self.stemmer.stem(norm));
+                }
+                mid
+            });
+            if !norm.is_empty() {
+                tokens.push(norm, stem, start, start + word.len());
+            }
         }
     }
 
@@ -192,6 +258,38 @@ mod tests {
             .collect();
         assert_eq!(words, ["Très", "bien", "the", "NURSE"]);
         assert_eq!(t.word(0), "tres");
+    }
+
+    /// Every token of `t`, as (word, stem, span).
+    fn all(t: &Tokens) -> Vec<(String, String, (usize, usize))> {
+        (0..t.len()).map(|i| (t.word(i).to_owned(), t.stem(i).to_owned(), t.span(i))).collect()
+    }
+
+    #[test]
+    fn the_cache_gives_the_same_tokens_as_analyzing_afresh() {
+        let english = Analyzer::english();
+        let french = Analyzer::for_language("french").unwrap();
+        let mut cache = StemCache::default();
+        let (mut plain, mut cached) = (Tokens::default(), Tokens::default());
+        let texts = ["Waiting WAITING waited 'quoted' '' Café naïve didn\u{2019}t", "😡 -- n/a", "", "nurses nursing"];
+        for round in 0..3 {
+            for analyzer in [&english, &french] {
+                for text in texts {
+                    analyzer.analyze(text, &mut plain);
+                    analyzer.analyze_cached(text, &mut cached, &mut cache);
+                    assert_eq!(all(&cached), all(&plain), "round {round}, {text:?}");
+                }
+            }
+        }
+        // past its capacity the cache starts again and stays right
+        let many: String = (0..StemCache::CAPACITY + 10).map(|i| format!("word{i}ing ")).collect();
+        english.analyze(&many, &mut plain);
+        english.analyze_cached(&many, &mut cached, &mut cache);
+        assert_eq!(all(&cached), all(&plain));
+        assert!(cache.words.len() <= StemCache::CAPACITY);
+        english.analyze(texts[0], &mut plain);
+        english.analyze_cached(texts[0], &mut cached, &mut cache);
+        assert_eq!(all(&cached), all(&plain));
     }
 
     #[test]

@@ -52,8 +52,8 @@ impl Codebook {
     /// Codes one text. Themes come out in codebook order; `coder.tokens` holds the text's
     /// tokens afterwards.
     pub fn code(&self, text: &str, question: Question, coder: &mut Coder) -> Vec<ThemeHit> {
-        let Coder { tokens, elems, starts, found, .. } = coder;
-        self.analyzer.analyze(text, tokens);
+        let Coder { tokens, stems, elems, starts, found, frontier, next, .. } = coder;
+        self.analyzer.analyze_cached(text, tokens, stems);
         // elements of each token: its stem id (if the codebook knows it) and prefix matches
         elems.clear();
         starts.clear();
@@ -75,8 +75,6 @@ impl Codebook {
         starts.push(elems.len() as u32);
         // walk the trie from every token position
         found.clear();
-        let mut frontier: Vec<u32> = Vec::new();
-        let mut next: Vec<u32> = Vec::new();
         let mut start_idx = 0;
         while start_idx < elems.len() {
             let start = elems[start_idx].0;
@@ -88,7 +86,7 @@ impl Codebook {
                 next.clear();
                 while k < elems.len() && elems[k].0 == pos {
                     let e = elems[k].1;
-                    for &node in &frontier {
+                    for &node in frontier.iter() {
                         if let Some(&n) = self.edges.get(&(node, e)) {
                             next.push(n);
                             if let Some(ps) = self.accepts.get(&n) {
@@ -105,7 +103,7 @@ impl Codebook {
                 if next.is_empty() || k >= elems.len() || elems[k].0 != pos + 1 {
                     break;
                 }
-                std::mem::swap(&mut frontier, &mut next);
+                std::mem::swap(frontier, next);
                 pos += 1;
             }
             while start_idx < elems.len() && elems[start_idx].0 == start {

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::record::Question;
-use crate::text::{Analyzer, Tokens};
+use crate::text::{Analyzer, StemCache, Tokens};
 
 pub use lint::{Finding, Severity};
 pub use matcher::is_negator;
@@ -229,9 +229,13 @@ pub struct Coder {
     pub tokens: Tokens,
     /// Scratch space of a learned model.
     pub model: crate::code::model::Scratch,
+    /// Words seen before and their stems.
+    stems: StemCache,
     elems: Vec<(u32, Elem)>,
     starts: Vec<u32>,
     found: Vec<(u32, u32, u32)>,
+    frontier: Vec<u32>,
+    next: Vec<u32>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
