@@ -1,9 +1,13 @@
 //! Matching: a text's tokens walked through the trie from every position, further segments
 //! found within their gaps, excludes vetoing overlapping includes, negators marking mentions.
 
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState as Fast;
+
 use super::{Codebook, Coder, Elem, Mention, Negation, ThemeHit};
 use crate::record::Question;
-use crate::text::char_offset;
+use crate::text::{char_offset, StemCache};
 
 /// Is this normalised word a negator?
 #[must_use]
@@ -40,7 +44,58 @@ pub fn is_negator(word: &str) -> bool {
         )
 }
 
+/// Words met before with their elements under one codebook: a per-thread memo, bounded like
+/// the [`crate::text::StemCache`] so that memory stays flat.
+#[derive(Debug, Default, Clone)]
+pub(super) struct WordMemo {
+    /// The codebook the memo holds elements of (its id; 0: none yet).
+    book: u64,
+    /// normalised word -> its elements in `elems`
+    words: HashMap<Box<str>, (u32, u32), Fast>,
+    elems: Vec<Elem>,
+}
+
+impl WordMemo {
+    fn clear(&mut self) {
+        self.words.clear();
+        self.elems.clear();
+    }
+
+    /// The elements of `word`; on a miss, `fill` appends them.
+    fn get_or_insert(&mut self, word: &str, fill: impl FnOnce(&mut Vec<Elem>)) -> &[Elem] {
+        let (s, e) = match self.words.get(word) {
+            Some(&found) => found,
+            None => {
+                if self.words.len() >= StemCache::CAPACITY || self.elems.len() > u32::MAX as usize / 2 {
+                    self.clear();
+                }
+                let s = self.elems.len();
+                fill(&mut self.elems);
+                let found = (s as u32, self.elems.len() as u32);
+                self.words.insert(word.into(), found);
+                found
+            }
+        };
+        &self.elems[s as usize..e as usize]
+    }
+}
+
 impl Codebook {
+    /// The elements of a word (normalised) with stem `stem`: its stem id, if the codebook knows
+    /// it, then the prefixes it starts with.
+    fn word_elems(&self, word: &str, stem: &str, out: &mut Vec<Elem>) {
+        if let Some(&id) = self.vocab.get(stem) {
+            out.push(Elem::Stem(id));
+        }
+        if let Some(candidates) = word.as_bytes().first().map(|&b| &self.prefix_index[usize::from(b)]) {
+            for &p in candidates {
+                if word.starts_with(self.prefixes[p as usize].as_str()) {
+                    out.push(Elem::Prefix(p));
+                }
+            }
+        }
+    }
+
     /// Does token `pos` carry element `e`?
     fn has(elems: &[(u32, Elem)], starts: &[u32], pos: usize, e: Elem) -> bool {
         match (starts.get(pos), starts.get(pos + 1)) {
@@ -52,25 +107,20 @@ impl Codebook {
     /// Codes one text. Themes come out in codebook order; `coder.tokens` holds the text's
     /// tokens afterwards.
     pub fn code(&self, text: &str, question: Question, coder: &mut Coder) -> Vec<ThemeHit> {
-        let Coder { tokens, stems, elems, starts, found, frontier, next, .. } = coder;
+        let Coder { tokens, stems, memo, elems, starts, found, frontier, next, .. } = coder;
         self.analyzer.analyze_cached(text, tokens, stems);
         // elements of each token: its stem id (if the codebook knows it) and prefix matches
         elems.clear();
         starts.clear();
+        if memo.book != self.id {
+            memo.clear();
+            memo.book = self.id;
+        }
         for i in 0..tokens.len() {
             starts.push(elems.len() as u32);
             let pos = i as u32;
-            if let Some(&id) = self.vocab.get(tokens.stem(i)) {
-                elems.push((pos, Elem::Stem(id)));
-            }
-            let w = tokens.word(i);
-            if let Some(candidates) = w.as_bytes().first().map(|&b| &self.prefix_index[usize::from(b)]) {
-                for &p in candidates {
-                    if w.starts_with(self.prefixes[p as usize].as_str()) {
-                        elems.push((pos, Elem::Prefix(p)));
-                    }
-                }
-            }
+            let known = memo.get_or_insert(tokens.word(i), |out| self.word_elems(tokens.word(i), tokens.stem(i), out));
+            elems.extend(known.iter().map(|&e| (pos, e)));
         }
         starts.push(elems.len() as u32);
         // walk the trie from every token position
@@ -272,6 +322,21 @@ questions = ["could_improve"]
         assert_eq!(n("Nothing, all good"), 1);
         assert_eq!(n("nothing was explained to me at all"), 0);
     }
+    #[test]
+    fn one_coder_serves_several_codebooks() {
+        let wait = Codebook::from_toml(BOOK, "test.toml").unwrap();
+        let other = Codebook::from_toml("[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='W1'\nname='w'\ncategory='c'\nterms=['delay*', 'staff']\n", "t").unwrap();
+        let text = "Lovely staff but the WAIT was long and delays";
+        let fresh = |book: &Codebook| book.code(text, Question::Nonspecific, &mut Coder::default());
+        let mut shared = Coder::default();
+        for _ in 0..2 {
+            for book in [&wait, &other, &wait.clone()] {
+                assert_eq!(book.code(text, Question::Nonspecific, &mut shared), fresh(book));
+            }
+        }
+        assert_ne!(fresh(&wait), fresh(&other), "the two codebooks find different themes in the text");
+    }
+
     #[test]
     fn question_scope() {
         assert!(code("parking was hard", Question::WhatGood).is_empty());

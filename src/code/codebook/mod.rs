@@ -194,6 +194,8 @@ pub struct Codebook {
     accepts: HashMap<u32, Vec<u32>, Fast>,
     patterns: Vec<Pattern>,
     has_excludes: bool,
+    /// Tells compiled codebooks apart (clones share it), for the [`Coder`]'s memo of words.
+    id: u64,
 }
 
 /// One counted match of a theme.
@@ -231,12 +233,17 @@ pub struct Coder {
     pub model: crate::code::model::Scratch,
     /// Words seen before and their stems.
     stems: StemCache,
+    /// Words seen before and their elements in the codebook.
+    memo: matcher::WordMemo,
     elems: Vec<(u32, Elem)>,
     starts: Vec<u32>,
     found: Vec<(u32, u32, u32)>,
     frontier: Vec<u32>,
     next: Vec<u32>,
 }
+
+/// The next [`Codebook`] id (0 is no codebook).
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
@@ -290,6 +297,7 @@ impl Codebook {
             accepts: HashMap::default(),
             patterns: Vec::new(),
             has_excludes: false,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         let _ = parsed.codebook.description;
         let mut codes = BTreeSet::new();
