@@ -21,18 +21,21 @@ pub struct Tokens {
 impl Tokens {
     /// Number of tokens.
     #[must_use]
+    #[inline]
     pub fn len(&self) -> usize {
         self.spans.len()
     }
 
     /// No tokens.
     #[must_use]
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
 
     /// Stem of token `i`.
     #[must_use]
+    #[inline]
     pub fn stem(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.stem_ends[i - 1] as usize };
         &self.stems[start..self.stem_ends[i] as usize]
@@ -40,6 +43,7 @@ impl Tokens {
 
     /// Normalised (lowercased, folded) word of token `i`, before stemming.
     #[must_use]
+    #[inline]
     pub fn word(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.word_ends[i - 1] as usize };
         &self.words[start..self.word_ends[i] as usize]
@@ -47,6 +51,7 @@ impl Tokens {
 
     /// Byte span of token `i` in the original text.
     #[must_use]
+    #[inline]
     pub fn span(&self, i: usize) -> (usize, usize) {
         let (s, e) = self.spans[i];
         (s as usize, e as usize)

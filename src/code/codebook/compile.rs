@@ -19,19 +19,40 @@ impl Codebook {
         let mut segs = segments.into_iter();
         let (_, first) = segs.next().ok_or_else(|| " has no words".to_owned())?;
         let mut node = 0u32;
-        for e in &first {
-            node = *self.edges.entry((node, *e)).or_insert_with(|| {
+        for &e in &first {
+            let child = match (node, e) {
+                (0, Elem::Stem(i)) => grow(&mut self.root_stems, i),
+                (0, Elem::Prefix(i)) => grow(&mut self.root_prefixes, i),
+                _ => self.edges.entry((node, e)).or_insert(0),
+            };
+            if *child == 0 {
+                *child = *next_node;
                 *next_node += 1;
-                *next_node - 1
-            });
+            }
+            node = *child;
         }
         let rest: Vec<(usize, Vec<Elem>)> = segs.collect();
         let elems = first.iter().chain(rest.iter().flat_map(|(_, s)| s.iter())).copied().collect();
         let id = u32::try_from(self.patterns.len()).unwrap_or(u32::MAX);
         self.patterns.push(Pattern { theme, exclude, max_words, term: term.to_owned(), rest, elems });
-        self.accepts.entry(node).or_default().push(id);
+        grow(&mut self.accepts, node).push(id);
         self.has_excludes |= exclude;
         Ok(())
+    }
+
+    /// The child of trie node `node` through element `e`.
+    pub(super) fn child(&self, node: u32, e: Elem) -> Option<u32> {
+        let found = match (node, e) {
+            (0, Elem::Stem(i)) => self.root_stems.get(i as usize),
+            (0, Elem::Prefix(i)) => self.root_prefixes.get(i as usize),
+            _ => self.edges.get(&(node, e)),
+        };
+        found.copied().filter(|&n| n != 0)
+    }
+
+    /// The patterns ending at trie node `node`.
+    pub(super) fn accepts(&self, node: u32) -> &[u32] {
+        self.accepts.get(node as usize).map_or(&[], Vec::as_slice)
     }
 
     /// Compiles a term into segments `(gap before, elements)`; the first gap is 0.
@@ -76,4 +97,13 @@ impl Codebook {
         }
         Ok(segments)
     }
+}
+
+/// Slot `i` of `v`, growing `v` with defaults to hold it.
+fn grow<T: Default>(v: &mut Vec<T>, i: u32) -> &mut T {
+    let i = i as usize;
+    if v.len() <= i {
+        v.resize_with(i + 1, T::default);
+    }
+    &mut v[i]
 }

@@ -137,13 +137,11 @@ impl Codebook {
                 while k < elems.len() && elems[k].0 == pos {
                     let e = elems[k].1;
                     for &node in frontier.iter() {
-                        if let Some(&n) = self.edges.get(&(node, e)) {
+                        if let Some(n) = self.child(node, e) {
                             next.push(n);
-                            if let Some(ps) = self.accepts.get(&n) {
-                                for &p in ps {
-                                    if let Some(end) = self.extend(p, pos + 1, elems, starts) {
-                                        found.push((p, start, end));
-                                    }
+                            for &p in self.accepts(n) {
+                                if let Some(end) = self.extend(p, pos + 1, elems, starts) {
+                                    found.push((p, start, end));
                                 }
                             }
                         }

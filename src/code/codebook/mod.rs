@@ -188,10 +188,13 @@ pub struct Codebook {
     prefixes: Vec<String>,
     /// prefix indices by the prefix's first byte
     prefix_index: Vec<Vec<u32>>,
-    /// trie: (node, elem) -> node; node 0 is the root
+    /// trie: the root's children by stem id and by prefix id (0: none; node 0 is the root)
+    root_stems: Vec<u32>,
+    root_prefixes: Vec<u32>,
+    /// trie below the root: (node, elem) -> node
     edges: HashMap<(u32, Elem), u32, Fast>,
-    /// patterns ending at a node
-    accepts: HashMap<u32, Vec<u32>, Fast>,
+    /// patterns ending at each node, by node
+    accepts: Vec<Vec<u32>>,
     patterns: Vec<Pattern>,
     has_excludes: bool,
     /// Tells compiled codebooks apart (clones share it), for the [`Coder`]'s memo of words.
@@ -293,8 +296,10 @@ impl Codebook {
             vocab: HashMap::default(),
             prefixes: Vec::new(),
             prefix_index: vec![Vec::new(); 256],
+            root_stems: Vec::new(),
+            root_prefixes: Vec::new(),
             edges: HashMap::default(),
-            accepts: HashMap::default(),
+            accepts: Vec::new(),
             patterns: Vec::new(),
             has_excludes: false,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
