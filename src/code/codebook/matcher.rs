@@ -158,6 +158,7 @@ impl Codebook {
                 start_idx += 1;
             }
         }
+        let ascii = text.is_ascii();
         // exclusions veto overlapping includes of the same theme
         let mut hits: Vec<ThemeHit> = Vec::new();
         found.sort_unstable_by_key(|&(p, s, e)| (self.patterns[p as usize].theme, s, std::cmp::Reverse(e), p));
@@ -199,8 +200,8 @@ impl Codebook {
                     h.mentions.push(mention);
                 }
                 _ => {
-                    let cs = char_offset(text, bs);
-                    let ce = cs + words.chars().count();
+                    // in ASCII text a byte offset is a character offset
+                    let (cs, ce) = if ascii { (bs, be) } else { (char_offset(text, bs), char_offset(text, be)) };
                     hits.push(ThemeHit {
                         theme: pat.theme,
                         hits: 1,

@@ -156,6 +156,9 @@ const UNHAPPY: &str = "😡😠👎😞😢😭🙁☹😤😒";
 
 /// Clause boundary in the text between two tokens, and the emoji score it holds.
 fn scan_gap(gap: &str) -> (Gap, f32) {
+    if gap == " " {
+        return (Gap::None, 0.0); // most gaps: nothing to scan
+    }
     let mut boundary = Gap::None;
     let mut emoji = 0.0;
     let spaced = gap.contains(char::is_whitespace);
