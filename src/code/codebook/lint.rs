@@ -6,6 +6,9 @@ use std::collections::HashMap;
 use super::{Codebook, Elem, Pattern};
 use crate::text::Analyzer;
 
+/// What makes two patterns match the same words: exclude or not, elements, gaps.
+type PatternKey = (bool, Vec<Elem>, Vec<usize>);
+
 impl Codebook {
     /// Lints the codebook: duplicate or overlapping terms, themes that can never fire, terms
     /// whose stems may surprise their author.
@@ -23,7 +26,7 @@ impl Codebook {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        let mut seen: HashMap<(bool, Vec<Elem>, Vec<usize>), (u16, &str)> = HashMap::new();
+        let mut seen: HashMap<PatternKey, (u16, &str)> = HashMap::new();
         for pat in &self.patterns {
             let gaps: Vec<usize> = pat.rest.iter().map(|r| r.0).collect();
             let theme = &self.themes[pat.theme as usize];

@@ -75,8 +75,6 @@ struct ThemeDef {
 }
 
 /// A codebook error, naming the file, the line and the theme.
-
-/// A codebook error, naming the file, the line and the theme.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("{file}: line {line}: {}{message}", theme.as_ref().map(|t| format!("theme {t}: ")).unwrap_or_default())]
 pub struct CodebookError {
