@@ -75,42 +75,54 @@ impl Tokens {
 }
 
 /// Words met before, with their normalised form and stem: a per-thread memo for
-/// [`Analyzer::analyze_cached`]. Bounded: at [`StemCache::CAPACITY`] words it starts again, so
+/// [`Analyzer::analyze_cached`]. Each word gets a slot (0, 1, 2, … in the order met) that callers
+/// may key their own per-word memos by, while [`StemCache::generation`] stays the same. Bounded:
+/// a text that finds [`StemCache::CAPACITY`] words held starts it again (a new generation), so
 /// memory stays flat however much text passes through.
 #[derive(Debug, Default, Clone)]
 pub struct StemCache {
     algorithm: Option<Algorithm>,
-    /// word as written -> (start of its normalised form, start of its stem, end) in `arena`
-    words: HashMap<Box<str>, (u32, u32, u32), Fast>,
+    /// word as written -> (start of its normalised form, start of its stem, end) in `arena`, slot
+    words: HashMap<Box<str>, ((u32, u32, u32), u32), Fast>,
     arena: String,
+    generation: u64,
+    /// the slot of each token of the last text analysed
+    slots: Vec<u32>,
 }
 
 impl StemCache {
-    /// Most words held at once.
+    /// Words held at once, at most, before a text begins.
     pub const CAPACITY: usize = 1 << 15;
+
+    /// Changes whenever the slots start again.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The slot of each token of the last text analysed.
+    #[must_use]
+    pub fn slots(&self) -> &[u32] {
+        &self.slots
+    }
 
     fn clear(&mut self) {
         self.words.clear();
         self.arena.clear();
+        self.generation += 1;
     }
 
-    /// The normalised form and stem of `word`; on a miss, `fill` appends them to the arena and
-    /// returns where the stem starts.
-    fn get_or_insert(&mut self, word: &str, fill: impl FnOnce(&mut String) -> usize) -> (&str, &str) {
-        let (s, m, e) = match self.words.get(word) {
-            Some(&found) => found,
-            None => {
-                if self.words.len() >= StemCache::CAPACITY || self.arena.len() > u32::MAX as usize / 2 {
-                    self.clear();
-                }
-                let s = self.arena.len();
-                let m = fill(&mut self.arena);
-                let found = (s as u32, m as u32, self.arena.len() as u32);
-                self.words.insert(word.into(), found);
-                found
-            }
-        };
-        (&self.arena[s as usize..m as usize], &self.arena[m as usize..e as usize])
+    /// Where `word`'s normalised form and stem are in the arena, and its slot; on a miss, `fill`
+    /// appends them to the arena and returns where the stem starts.
+    fn get_or_insert(&mut self, word: &str, fill: impl FnOnce(&mut String) -> usize) -> ((u32, u32, u32), u32) {
+        if let Some(&found) = self.words.get(word) {
+            return found;
+        }
+        let s = self.arena.len();
+        let m = fill(&mut self.arena);
+        let found = ((s as u32, m as u32, self.arena.len() as u32), self.words.len() as u32);
+        self.words.insert(word.into(), found);
+        found
     }
 }
 
@@ -199,12 +211,14 @@ impl Analyzer {
     /// normalising and stemming a word again).
     pub fn analyze_cached(&self, text: &str, tokens: &mut Tokens, cache: &mut StemCache) {
         tokens.clear();
-        if cache.algorithm != Some(self.algorithm) {
+        cache.slots.clear();
+        let full = cache.words.len() >= StemCache::CAPACITY || cache.arena.len() > u32::MAX as usize / 4;
+        if full || cache.algorithm != Some(self.algorithm) {
             cache.clear();
             cache.algorithm = Some(self.algorithm);
         }
         for (start, word) in text.unicode_word_indices() {
-            let (norm, stem) = cache.get_or_insert(word, |arena| {
+            let ((s, m, e), slot) = cache.get_or_insert(word, |arena| {
                 let norm = Analyzer::normalize_word(word);
                 let norm = norm.trim_matches('\'');
                 arena.push_str(norm);
@@ -214,8 +228,10 @@ impl Analyzer {
                 }
                 mid
             });
-            if !norm.is_empty() {
-                tokens.push(norm, stem, start, start + word.len());
+            if s < m {
+                let arena = &cache.arena;
+                tokens.push(&arena[s as usize..m as usize], &arena[m as usize..e as usize], start, start + word.len());
+                cache.slots.push(slot);
             }
         }
     }
@@ -287,14 +303,21 @@ mod tests {
             }
         }
         // past its capacity the cache starts again and stays right
+        // the same word, the same slot, within a generation
+        english.analyze_cached("wait waiting Wait wait", &mut cached, &mut cache);
+        let s = cache.slots().to_vec();
+        assert_eq!((s.len(), s[0] == s[3], s[0] == s[1], s[0] == s[2]), (4, true, false, false));
         let many: String = (0..StemCache::CAPACITY + 10).map(|i| format!("word{i}ing ")).collect();
         english.analyze(&many, &mut plain);
         english.analyze_cached(&many, &mut cached, &mut cache);
         assert_eq!(all(&cached), all(&plain));
-        assert!(cache.words.len() <= StemCache::CAPACITY);
+        assert_eq!(cache.slots().len(), cached.len());
+        let generation = cache.generation();
         english.analyze(texts[0], &mut plain);
         english.analyze_cached(texts[0], &mut cached, &mut cache);
         assert_eq!(all(&cached), all(&plain));
+        assert!(cache.words.len() < StemCache::CAPACITY, "past its capacity the cache starts again");
+        assert_ne!(cache.generation(), generation);
     }
 
     #[test]

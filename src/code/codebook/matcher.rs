@@ -1,10 +1,6 @@
 //! Matching: a text's tokens walked through the trie from every position, further segments
 //! found within their gaps, excludes vetoing overlapping includes, negators marking mentions.
 
-use std::collections::HashMap;
-
-use foldhash::fast::RandomState as Fast;
-
 use super::{Codebook, Coder, Elem, Mention, Negation, ThemeHit};
 use crate::record::Question;
 use crate::text::{char_offset, StemCache};
@@ -44,38 +40,43 @@ pub fn is_negator(word: &str) -> bool {
         )
 }
 
-/// Words met before with their elements under one codebook: a per-thread memo, bounded like
-/// the [`crate::text::StemCache`] so that memory stays flat.
+/// Words met before with their elements under one codebook: a per-thread memo by the
+/// [`StemCache`]'s slots, so bounded like it and started again with it.
 #[derive(Debug, Default, Clone)]
 pub(super) struct WordMemo {
     /// The codebook the memo holds elements of (its id; 0: none yet).
     book: u64,
-    /// normalised word -> its elements in `elems`
-    words: HashMap<Box<str>, (u32, u32), Fast>,
+    /// The stem cache's generation the slots belong to.
+    generation: u64,
+    /// slot -> its elements in `elems` (`UNKNOWN`: not met yet)
+    spans: Vec<(u32, u32)>,
     elems: Vec<Elem>,
 }
 
+const UNKNOWN: (u32, u32) = (u32::MAX, u32::MAX);
+
 impl WordMemo {
-    fn clear(&mut self) {
-        self.words.clear();
-        self.elems.clear();
+    /// Starts again unless the memo is of codebook `book` and of the slots of `stems`.
+    fn renew(&mut self, book: u64, stems: &StemCache) {
+        if (self.book, self.generation) != (book, stems.generation()) {
+            self.spans.clear();
+            self.elems.clear();
+            (self.book, self.generation) = (book, stems.generation());
+        }
     }
 
-    /// The elements of `word`; on a miss, `fill` appends them.
-    fn get_or_insert(&mut self, word: &str, fill: impl FnOnce(&mut Vec<Elem>)) -> &[Elem] {
-        let (s, e) = match self.words.get(word) {
-            Some(&found) => found,
-            None => {
-                if self.words.len() >= StemCache::CAPACITY || self.elems.len() > u32::MAX as usize / 2 {
-                    self.clear();
-                }
-                let s = self.elems.len();
-                fill(&mut self.elems);
-                let found = (s as u32, self.elems.len() as u32);
-                self.words.insert(word.into(), found);
-                found
-            }
-        };
+    /// The elements of the word in `slot`; on a miss, `fill` appends them.
+    fn get_or_insert(&mut self, slot: u32, fill: impl FnOnce(&mut Vec<Elem>)) -> &[Elem] {
+        let slot = slot as usize;
+        if self.spans.len() <= slot {
+            self.spans.resize(slot + 1, UNKNOWN);
+        }
+        if self.spans[slot] == UNKNOWN {
+            let s = self.elems.len();
+            fill(&mut self.elems);
+            self.spans[slot] = (s as u32, self.elems.len() as u32);
+        }
+        let (s, e) = self.spans[slot];
         &self.elems[s as usize..e as usize]
     }
 }
@@ -112,14 +113,11 @@ impl Codebook {
         // elements of each token: its stem id (if the codebook knows it) and prefix matches
         elems.clear();
         starts.clear();
-        if memo.book != self.id {
-            memo.clear();
-            memo.book = self.id;
-        }
-        for i in 0..tokens.len() {
+        memo.renew(self.id, stems);
+        for (i, &slot) in stems.slots().iter().enumerate() {
             starts.push(elems.len() as u32);
             let pos = i as u32;
-            let known = memo.get_or_insert(tokens.word(i), |out| self.word_elems(tokens.word(i), tokens.stem(i), out));
+            let known = memo.get_or_insert(slot, |out| self.word_elems(tokens.word(i), tokens.stem(i), out));
             elems.extend(known.iter().map(|&e| (pos, e)));
         }
         starts.push(elems.len() as u32);
