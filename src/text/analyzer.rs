@@ -82,13 +82,16 @@ impl Tokens {
 #[derive(Debug, Default, Clone)]
 pub struct StemCache {
     algorithm: Option<Algorithm>,
-    /// word as written -> (start of its normalised form, start of its stem, end) in `arena`, slot
-    words: HashMap<Box<str>, ((u32, u32, u32), u32), Fast>,
+    /// word as written -> where it is in `arena`, and its slot
+    words: HashMap<Box<str>, (Place, u32), Fast>,
     arena: String,
     generation: u64,
     /// the slot of each token of the last text analysed
     slots: Vec<u32>,
 }
+
+/// Start of a word's normalised form, start of its stem, end, in the arena.
+type Place = (u32, u32, u32);
 
 impl StemCache {
     /// Words held at once, at most, before a text begins.
@@ -114,7 +117,7 @@ impl StemCache {
 
     /// Where `word`'s normalised form and stem are in the arena, and its slot; on a miss, `fill`
     /// appends them to the arena and returns where the stem starts.
-    fn get_or_insert(&mut self, word: &str, fill: impl FnOnce(&mut String) -> usize) -> ((u32, u32, u32), u32) {
+    fn get_or_insert(&mut self, word: &str, fill: impl FnOnce(&mut String) -> usize) -> (Place, u32) {
         if let Some(&found) = self.words.get(word) {
             return found;
         }
