@@ -1,4 +1,7 @@
 use std::borrow::Cow;
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState as Fast;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::char::is_combining_mark;
@@ -18,18 +21,21 @@ pub struct Tokens {
 impl Tokens {
     /// Number of tokens.
     #[must_use]
+    #[inline]
     pub fn len(&self) -> usize {
         self.spans.len()
     }
 
     /// No tokens.
     #[must_use]
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
 
     /// Stem of token `i`.
     #[must_use]
+    #[inline]
     pub fn stem(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.stem_ends[i - 1] as usize };
         &self.stems[start..self.stem_ends[i] as usize]
@@ -37,6 +43,7 @@ impl Tokens {
 
     /// Normalised (lowercased, folded) word of token `i`, before stemming.
     #[must_use]
+    #[inline]
     pub fn word(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.word_ends[i - 1] as usize };
         &self.words[start..self.word_ends[i] as usize]
@@ -44,6 +51,7 @@ impl Tokens {
 
     /// Byte span of token `i` in the original text.
     #[must_use]
+    #[inline]
     pub fn span(&self, i: usize) -> (usize, usize) {
         let (s, e) = self.spans[i];
         (s as usize, e as usize)
@@ -63,6 +71,61 @@ impl Tokens {
         self.stems.push_str(stem);
         self.stem_ends.push(u32::try_from(self.stems.len()).unwrap_or(u32::MAX));
         self.spans.push((u32::try_from(start).unwrap_or(u32::MAX), u32::try_from(end).unwrap_or(u32::MAX)));
+    }
+}
+
+/// Words met before, with their normalised form and stem: a per-thread memo for
+/// [`Analyzer::analyze_cached`]. Each word gets a slot (0, 1, 2, … in the order met) that callers
+/// may key their own per-word memos by, while [`StemCache::generation`] stays the same. Bounded:
+/// a text that finds [`StemCache::CAPACITY`] words held starts it again (a new generation), so
+/// memory stays flat however much text passes through.
+#[derive(Debug, Default, Clone)]
+pub struct StemCache {
+    algorithm: Option<Algorithm>,
+    /// word as written -> where it is in `arena`, and its slot
+    words: HashMap<Box<str>, (Place, u32), Fast>,
+    arena: String,
+    generation: u64,
+    /// the slot of each token of the last text analysed
+    slots: Vec<u32>,
+}
+
+/// Start of a word's normalised form, start of its stem, end, in the arena.
+type Place = (u32, u32, u32);
+
+impl StemCache {
+    /// Words held at once, at most, before a text begins.
+    pub const CAPACITY: usize = 1 << 15;
+
+    /// Changes whenever the slots start again.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The slot of each token of the last text analysed.
+    #[must_use]
+    pub fn slots(&self) -> &[u32] {
+        &self.slots
+    }
+
+    fn clear(&mut self) {
+        self.words.clear();
+        self.arena.clear();
+        self.generation += 1;
+    }
+
+    /// Where `word`'s normalised form and stem are in the arena, and its slot; on a miss, `fill`
+    /// appends them to the arena and returns where the stem starts.
+    fn get_or_insert(&mut self, word: &str, fill: impl FnOnce(&mut String) -> usize) -> (Place, u32) {
+        if let Some(&found) = self.words.get(word) {
+            return found;
+        }
+        let s = self.arena.len();
+        let m = fill(&mut self.arena);
+        let found = ((s as u32, m as u32, self.arena.len() as u32), self.words.len() as u32);
+        self.words.insert(word.into(), found);
+        found
     }
 }
 
@@ -141,11 +204,38 @@ impl Analyzer {
         for (start, word) in text.unicode_word_indices() {
             let norm = Analyzer::normalize_word(word);
             let norm = norm.trim_matches('\'');
-            if norm.is_empty() {
-                continue;
+            if !norm.is_empty() {
+                tokens.push(norm, &self.stemmer.stem(norm), start, start + word.len());
             }
-            let stem = self.stemmer.stem(norm);
-            tokens.push(norm, &stem, start, start + word.len());
+        }
+    }
+
+    /// As [`Analyzer::analyze`], looking each word up in `cache` first (the same tokens, without
+    /// normalising and stemming a word again).
+    pub fn analyze_cached(&self, text: &str, tokens: &mut Tokens, cache: &mut StemCache) {
+        tokens.clear();
+        cache.slots.clear();
+        let full = cache.words.len() >= StemCache::CAPACITY || cache.arena.len() > u32::MAX as usize / 4;
+        if full || cache.algorithm != Some(self.algorithm) {
+            cache.clear();
+            cache.algorithm = Some(self.algorithm);
+        }
+        for (start, word) in text.unicode_word_indices() {
+            let ((s, m, e), slot) = cache.get_or_insert(word, |arena| {
+                let norm = Analyzer::normalize_word(word);
+                let norm = norm.trim_matches('\'');
+                arena.push_str(norm);
+                let mid = arena.len();
+                if !norm.is_empty() {
+                    arena.push_str(&self.stemmer.stem(norm));
+                }
+                mid
+            });
+            if s < m {
+                let arena = &cache.arena;
+                tokens.push(&arena[s as usize..m as usize], &arena[m as usize..e as usize], start, start + word.len());
+                cache.slots.push(slot);
+            }
         }
     }
 
@@ -192,6 +282,45 @@ mod tests {
             .collect();
         assert_eq!(words, ["Très", "bien", "the", "NURSE"]);
         assert_eq!(t.word(0), "tres");
+    }
+
+    /// Every token of `t`, as (word, stem, span).
+    fn all(t: &Tokens) -> Vec<(String, String, (usize, usize))> {
+        (0..t.len()).map(|i| (t.word(i).to_owned(), t.stem(i).to_owned(), t.span(i))).collect()
+    }
+
+    #[test]
+    fn the_cache_gives_the_same_tokens_as_analyzing_afresh() {
+        let english = Analyzer::english();
+        let french = Analyzer::for_language("french").unwrap();
+        let mut cache = StemCache::default();
+        let (mut plain, mut cached) = (Tokens::default(), Tokens::default());
+        let texts = ["Waiting WAITING waited 'quoted' '' Café naïve didn\u{2019}t", "😡 -- n/a", "", "nurses nursing"];
+        for round in 0..3 {
+            for analyzer in [&english, &french] {
+                for text in texts {
+                    analyzer.analyze(text, &mut plain);
+                    analyzer.analyze_cached(text, &mut cached, &mut cache);
+                    assert_eq!(all(&cached), all(&plain), "round {round}, {text:?}");
+                }
+            }
+        }
+        // past its capacity the cache starts again and stays right
+        // the same word, the same slot, within a generation
+        english.analyze_cached("wait waiting Wait wait", &mut cached, &mut cache);
+        let s = cache.slots().to_vec();
+        assert_eq!((s.len(), s[0] == s[3], s[0] == s[1], s[0] == s[2]), (4, true, false, false));
+        let many: String = (0..StemCache::CAPACITY + 10).map(|i| format!("word{i}ing ")).collect();
+        english.analyze(&many, &mut plain);
+        english.analyze_cached(&many, &mut cached, &mut cache);
+        assert_eq!(all(&cached), all(&plain));
+        assert_eq!(cache.slots().len(), cached.len());
+        let generation = cache.generation();
+        english.analyze(texts[0], &mut plain);
+        english.analyze_cached(texts[0], &mut cached, &mut cache);
+        assert_eq!(all(&cached), all(&plain));
+        assert!(cache.words.len() < StemCache::CAPACITY, "past its capacity the cache starts again");
+        assert_ne!(cache.generation(), generation);
     }
 
     #[test]

@@ -93,6 +93,11 @@ pub fn non_informative(tokens: &Tokens, question: Question) -> Option<Reading> {
     if tokens.len() > 8 {
         return None;
     }
+    // a word that is neither in a head nor a filler makes the answer informative
+    let known = |w: &str| FILLER.contains(&w) || HEADS.iter().any(|(phrase, _)| phrase.contains(&w));
+    if !(0..tokens.len()).all(|i| known(tokens.word(i))) {
+        return None;
+    }
     let words: Vec<&str> = (0..tokens.len()).map(|i| tokens.word(i)).collect();
     // the longest head found anywhere, with every other word a filler
     let mut best: Option<(usize, Head)> = None;

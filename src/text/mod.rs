@@ -16,4 +16,4 @@ pub mod hf;
 pub mod informative;
 pub mod redact;
 
-pub use analyzer::{char_offset, Analyzer, Tokens, ANALYZER_ID};
+pub use analyzer::{char_offset, Analyzer, StemCache, Tokens, ANALYZER_ID};

@@ -1,174 +1,12 @@
-//! Clause-level sentiment: a small, explainable lexicon model compiled to stems.
-//!
-//! Text is split into clauses at sentence punctuation, commas and contrast markers ("but",
-//! "apart from", …). Each clause scores the lexicon words and short phrases it holds, with
-//! negation ("not rude", "didn't listen", "couldn't fault"), intensifiers ("very", "a bit")
-//! and `!` emphasis. The record adds the FFT rating as a prior and a question rule: under
-//! "could we improve?" a comment with no sentiment words is a suggestion and leans negative,
-//! while "nothing" / "none" / "no" answers mean there was nothing to improve (positive).
-//!
-//! One hash lookup per token; no allocation per token; `reasons` are built only by
-//! [`SentimentModel::analyze_explained`].
+//! The scorer: one pass over a text's tokens, closing clauses at punctuation and contrasts,
+//! with pending negations and modifiers aged token by token; then the record's score.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
+use super::lexicon::{Entry, Kind, Phrase};
+use super::{Clause, Polarity, RecordPolarity, Sentiment, SentimentModel};
 use crate::record::Question;
-use crate::text::{Analyzer, Tokens};
-
-/// Polarity of one clause (or of a theme mention).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Polarity {
-    /// Praise.
-    Positive,
-    /// Criticism or a problem.
-    Negative,
-    /// Neither.
-    Neutral,
-}
-
-impl Polarity {
-    /// `"positive"`, `"negative"` or `"neutral"`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Polarity::Positive => "positive",
-            Polarity::Negative => "negative",
-            Polarity::Neutral => "neutral",
-        }
-    }
-}
-
-/// Polarity of a whole record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RecordPolarity {
-    /// Praise overall.
-    Positive,
-    /// Criticism overall.
-    Negative,
-    /// No clear leaning.
-    Neutral,
-    /// Clearly positive and clearly negative clauses.
-    Mixed,
-}
-
-impl RecordPolarity {
-    /// `"positive"`, `"negative"`, `"neutral"` or `"mixed"`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordPolarity::Positive => "positive",
-            RecordPolarity::Negative => "negative",
-            RecordPolarity::Neutral => "neutral",
-            RecordPolarity::Mixed => "mixed",
-        }
-    }
-}
-
-/// One clause: a run of tokens with its own score.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Clause {
-    /// Token indices covered (clauses tile the record's tokens).
-    pub tokens: Range<usize>,
-    /// Signed score (positive is praise).
-    pub score: f32,
-    /// Polarity of `score`.
-    pub polarity: Polarity,
-    /// Why (only filled by [`SentimentModel::analyze_explained`]).
-    pub reasons: Vec<String>,
-}
-
-/// Sentiment of one record.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sentiment {
-    /// Clauses in text order.
-    pub clauses: Vec<Clause>,
-    /// Record score: clause scores + emoji + question rule + rating prior.
-    pub score: f32,
-    /// Record polarity.
-    pub record: RecordPolarity,
-    /// Record-level reasons (only filled by [`SentimentModel::analyze_explained`]).
-    pub reasons: Vec<String>,
-}
-
-impl Sentiment {
-    /// The clause holding token `i` (theme mentions take the polarity of their clause).
-    #[must_use]
-    pub fn clause_of(&self, token: usize) -> Option<&Clause> {
-        let i = self.clauses.partition_point(|c| c.tokens.end <= token);
-        self.clauses.get(i).filter(|c| c.tokens.contains(&token))
-    }
-
-    /// Polarity of a mention spanning tokens `range`: its clause's polarity, or when that clause
-    /// is neutral, the record's leaning (positive / negative; neutral when mixed or neutral).
-    #[must_use]
-    pub fn mention_polarity(&self, range: Range<usize>) -> Polarity {
-        match self.clause_of(range.start).map(|c| c.polarity) {
-            Some(p @ (Polarity::Positive | Polarity::Negative)) => p,
-            _ => match self.record {
-                RecordPolarity::Positive => Polarity::Positive,
-                RecordPolarity::Negative => Polarity::Negative,
-                RecordPolarity::Neutral | RecordPolarity::Mixed => Polarity::Neutral,
-            },
-        }
-    }
-}
-
-/// What a lexicon entry does.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    /// A sentiment word or phrase with its weight.
-    Word(f32),
-    /// Negates the next sentiment item within a few tokens; `nil` marks "nothing"/"none".
-    Negator { nil: bool },
-    /// Scales the next sentiment item.
-    Modifier(f32),
-    /// Starts a new clause.
-    Contrast,
-    /// Cancels a pending negation without scoring ("not sure", "not only").
-    Cancel,
-}
-
-#[derive(Debug, Clone)]
-struct Phrase {
-    rest: Box<[Box<str>]>,
-    kind: Kind,
-    text: &'static str,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Entry {
-    kind: Option<Kind>,
-    text: &'static str,
-    /// Phrases starting with this stem, longest first.
-    phrases: Vec<Phrase>,
-}
-
-/// FNV-1a: stems are short, so this beats `SipHash` by a wide margin.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type StemMap = HashMap<Box<str>, Entry, BuildHasherDefault<Fnv>>;
-
-/// The lexicon compiled to stems. Build once, share across threads.
-#[derive(Debug, Clone)]
-pub struct SentimentModel {
-    map: StemMap,
-}
+use crate::text::Tokens;
 
 /// Tokens a negation reaches.
 const NEG_WINDOW: u8 = 3;
@@ -201,50 +39,6 @@ fn rating_prior(rating: Option<u8>) -> f32 {
 }
 
 impl SentimentModel {
-    /// The built-in English lexicon, stemmed with [`Analyzer::english`].
-    #[must_use]
-    pub fn english() -> SentimentModel {
-        let analyzer = Analyzer::english();
-        let mut map = StemMap::default();
-        let mut add = |text: &'static str, kind: Kind| {
-            let mut stems = analyzer.stems_of(text);
-            for s in &mut stems {
-                if s.ends_with("n't") {
-                    "not".clone_into(s);
-                }
-            }
-            let Some((first, rest)) = stems.split_first() else { return };
-            let entry = map.entry(first.as_str().into()).or_default();
-            if rest.is_empty() {
-                entry.kind = Some(kind);
-                entry.text = text;
-            } else {
-                let rest = rest.iter().map(|s| s.as_str().into()).collect();
-                entry.phrases.push(Phrase { rest, kind, text });
-            }
-        };
-        for &(w, list) in LEXICON {
-            items(list).for_each(|text| add(text, Kind::Word(w)));
-        }
-        for &(m, list) in MODIFIERS {
-            items(list).for_each(|text| add(text, Kind::Modifier(m)));
-        }
-        items(NEGATORS).for_each(|text| add(text, Kind::Negator { nil: items(NIL).any(|n| n == text) }));
-        items(CONTRASTS).for_each(|text| add(text, Kind::Contrast));
-        items(CANCELS).for_each(|text| add(text, Kind::Cancel));
-        // Phrases written with "not" also start with every other negator ("can't fault").
-        let not_phrases = map.get("not").map(|e| e.phrases.clone()).unwrap_or_default();
-        for (key, entry) in &mut map {
-            if &**key != "not" && matches!(entry.kind, Some(Kind::Negator { .. })) {
-                entry.phrases.extend(not_phrases.iter().cloned());
-            }
-        }
-        for entry in map.values_mut() {
-            entry.phrases.sort_by_key(|p| std::cmp::Reverse(p.rest.len()));
-        }
-        SentimentModel { map }
-    }
-
     /// Scores `text` (`tokens` are its analysis); `rating` is the FFT rating used as a prior.
     /// Leaves `reasons` empty (see [`SentimentModel::analyze_explained`]).
     #[must_use]
@@ -327,11 +121,6 @@ impl SentimentModel {
     }
 }
 
-/// The items of a comma-separated lexicon list.
-fn items(list: &'static str) -> impl Iterator<Item = &'static str> {
-    list.split(',').map(str::trim).filter(|t| !t.is_empty())
-}
-
 /// The lookup key of token `i`: "not" for every n't form, else the stem.
 fn key_of(tokens: &Tokens, i: usize) -> &str {
     if tokens.word(i).ends_with("n't") {
@@ -367,6 +156,9 @@ const UNHAPPY: &str = "😡😠👎😞😢😭🙁☹😤😒";
 
 /// Clause boundary in the text between two tokens, and the emoji score it holds.
 fn scan_gap(gap: &str) -> (Gap, f32) {
+    if gap == " " {
+        return (Gap::None, 0.0); // most gaps: nothing to scan
+    }
     let mut boundary = Gap::None;
     let mut emoji = 0.0;
     let spaced = gap.contains(char::is_whitespace);
@@ -592,82 +384,10 @@ fn polarity(score: f32) -> Polarity {
     }
 }
 
-/// Sentiment words and short phrases (2–4 words), comma-separated by weight (−2…+2).
-/// Phrases may start with "not", which stands for every negator ("can't fault", "no complaints").
-const LEXICON: &[(f32, &str)] = &[
-    (2.0, "excellent, brilliant, fantastic, amazing, outstanding, superb, wonderful, perfect, fabulous"),
-    (2.0, "exceptional, marvellous, faultless, incredible, first class, top notch, above and beyond"),
-    (2.0, "second to none, not fault, not be better, not have been better, not thank you enough"),
-    (2.0, "not thank them enough, would highly recommend"),
-    (1.5, "great, lovely, kind, kindness, friendly, efficient, thorough, reassuring, compassionate"),
-    (1.5, "attentive, welcoming, happy, pleased, satisfied, impressed, grateful, thankful, thank, thanks"),
-    (1.5, "appreciate, best, fab, pleasant, cheerful, gentle, considerate, recommend, love, pleasure, hero"),
-    (1.5, "angel, dedicated, knowledgeable, accommodating, well done, thank you, put me at ease, spot on"),
-    (1.5, "went out of their way, more than happy, nothing to improve, nothing could be improved"),
-    (1.5, "not do enough, would recommend, would definitely recommend, would like to thank"),
-    (1.0, "good, nice, caring, helpful, polite, courteous, respectful, professional, quick, quickly, prompt"),
-    (1.0, "promptly, fast, reassured, listened, supportive, clean, comfortable, safe, smooth, easy"),
-    (1.0, "organised, punctual, sympathetic, lucky, smile, reliable, competent, skilled, straightforward"),
-    (1.0, "at ease, on time, straight away, looked after, kept me informed, took the time, took time"),
-    (1.0, "can't think of anything, no complaints, keep up"),
-    (0.5, "understanding, calm, explained, satisfactory, reasonable, easily, well, care, call back"),
-    (0.5, "called back, not too bad"),
-    (0.4, "fine"),
-    (0.3, "alright, informed, informative"),
-    (0.1, "ok, okay"),
-    (-0.3, "need, less, longer, hours"),
-    (-0.5, "wait, waiting, queue, worried, anxious, issue, busy, noisy, bumpy, struggled, sooner, quicker"),
-    (-0.5, "faster, should, improve, improvement, would be nice, would be good, would be better"),
-    (-0.5, "would have been nice, would be helpful, could have been"),
-    (-0.8, "rushed"),
-    (-1.0, "not enough, slow, late, delay, delays, lost, confusing, confused, distressing, uncomfortable"),
-    (-1.0, "waste, difficult, problem, problems, complaint, complain, error, fault, lack, shortage"),
-    (-1.0, "stressful, smelly, overcrowded, denied, unclear, inconsistent, unfortunately, sadly, shame"),
-    (-1.0, "annoying, chase, wait long, for ages, on hold, could be better, could have been better"),
-    (-1.0, "could do better, long time, had to wait, no appointments"),
-    (-1.5, "too much trouble, bad, poor, poorly, rude, unhelpful, unprofessional, cancelled, ignored"),
-    (-1.5, "dismissed, dismissive, chaotic, chaos, disorganised, frustrating, frustrated, angry, upset"),
-    (-1.5, "disappointed, disappointing, unhappy, dirty, uncaring, ridiculous, hopeless, impossible, mistake"),
-    (-1.5, "wrong, failed, understaffed, abrupt, patronising, condescending, unfriendly, impatient, careless"),
-    (-1.5, "refused, waited hours, long wait, too long, took ages, still waiting, kept waiting, let down"),
-    (-1.5, "fobbed off, worse"),
-    (-2.0, "terrible, awful, horrible, appalling, disgusting, dreadful, shocking, incompetent, useless"),
-    (-2.0, "worst, unacceptable, nightmare, neglect, arrogant"),
-];
-
-/// Intensifiers (> 1), downtoners (< 1) and suggestion markers (< 0: "more caring", "better signs").
-const MODIFIERS: &[(f32, &str)] = &[
-    (1.8, "extremely, exceptionally"),
-    (1.7, "incredibly"),
-    (1.6, "absolutely"),
-    (1.5, "very, totally, completely, highly"),
-    (1.4, "really, so, super, truly, too"),
-    (1.3, "most"),
-    (1.1, "pretty"),
-    (0.8, "quite, rather"),
-    (0.7, "fairly"),
-    (0.6, "a bit, a little, bit, somewhat"),
-    (0.5, "slightly"),
-    (-0.5, "more, better, would"),
-];
-
-/// Negators (every n't form is one too).
-const NEGATORS: &str = "not, no, never, nothing, none, nobody, nope, nil, cannot, without, barely, neither, nor, \
-    cant, dont, didnt, wont, wasnt, werent, isnt, arent, couldnt, wouldnt, havent, hasnt, doesnt, shouldnt, \
-    not a thing, not a great deal, not much, not a lot, not really, n/a";
-
-/// Negators that, alone, answer "could we improve?" with "nothing".
-const NIL: &str = "nothing, none, nope, nil, not a thing, not a great deal, not much, not a lot, not really, n/a";
-
-/// Contrast markers: each starts a clause.
-const CONTRASTS: &str = "but, however, although, though, except, whereas, yet, apart from, other than, only thing";
-
-/// Phrases that look negated but are not ("not sure", "not only").
-const CANCELS: &str = "friends and family, not sure, not only, not just, no doubt, not know, not matter";
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::Analyzer;
 
     fn run(text: &str, question: Question, rating: Option<u8>) -> Sentiment {
         let mut tokens = Tokens::default();
@@ -771,19 +491,5 @@ mod tests {
         for text in ["but", "not", "very", "no one", "a bit", "n't", "didn't very", "x".repeat(100).as_str()] {
             let _ = run(text, Question::CouldImprove, Some(4));
         }
-    }
-
-    #[test]
-    fn clause_of_and_mention_polarity() {
-        let s = run("lovely staff but the wait was awful", Question::Nonspecific, None);
-        assert_eq!(s.clause_of(1).map(|c| c.tokens.clone()), Some(0..2));
-        assert_eq!(s.clause_of(4).map(|c| c.tokens.clone()), Some(2..7));
-        assert_eq!(s.clause_of(7), None);
-        assert_eq!(s.mention_polarity(1..2), Polarity::Positive);
-        assert_eq!(s.mention_polarity(4..5), Polarity::Negative);
-        // A neutral clause falls back to the record's leaning.
-        let s = run("the parking. terrible rude staff", Question::Nonspecific, None);
-        assert_eq!(s.clause_of(1).map(|c| c.polarity), Some(Polarity::Neutral));
-        assert_eq!(s.mention_polarity(1..2), Polarity::Negative);
     }
 }

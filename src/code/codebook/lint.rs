@@ -1,0 +1,185 @@
+//! Linting a codebook: duplicate or overlapping terms, themes that can never fire, terms whose
+//! stems may surprise their author.
+
+use std::collections::HashMap;
+
+use super::{Codebook, Elem, Pattern};
+use crate::text::Analyzer;
+
+/// What makes two patterns match the same words: exclude or not, elements, gaps.
+type PatternKey = (bool, Vec<Elem>, Vec<usize>);
+
+impl Codebook {
+    /// Lints the codebook: duplicate or overlapping terms, themes that can never fire, terms
+    /// whose stems may surprise their author.
+    #[must_use]
+    pub fn check(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let stems_by_id: HashMap<u32, &str> = self.vocab.iter().map(|(s, &i)| (i, s.as_str())).collect();
+        let show = |elems: &[Elem]| -> String {
+            elems
+                .iter()
+                .map(|e| match e {
+                    Elem::Stem(i) => stems_by_id.get(i).copied().unwrap_or("?").to_owned(),
+                    Elem::Prefix(i) => format!("{}*", self.prefixes[*i as usize]),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut seen: HashMap<PatternKey, (u16, &str)> = HashMap::new();
+        for pat in &self.patterns {
+            let gaps: Vec<usize> = pat.rest.iter().map(|r| r.0).collect();
+            let theme = &self.themes[pat.theme as usize];
+            let key = (pat.exclude, pat.elems.clone(), gaps);
+            if let Some(&(other, other_term)) = seen.get(&key) {
+                let ot = &self.themes[other as usize];
+                let (severity, message) = if other == pat.theme {
+                    (
+                        Severity::Warning,
+                        format!(
+                            "term {:?} matches the same words as {other_term:?} (stems: {})",
+                            pat.term,
+                            show(&pat.elems)
+                        ),
+                    )
+                } else {
+                    (
+                        Severity::Info,
+                        format!(
+                            "term {:?} also codes {} ({}) through {other_term:?}: the same words give both themes",
+                            pat.term, ot.code, ot.name
+                        ),
+                    )
+                };
+                out.push(Finding { severity, theme: Some(theme.code.clone()), line: theme.line, message });
+            } else {
+                seen.insert(key, (pat.theme, &pat.term));
+            }
+            for (i, prefix) in self.prefixes.iter().enumerate() {
+                if pat.elems.contains(&Elem::Prefix(i as u32)) && prefix.chars().count() < 3 {
+                    out.push(Finding {
+                        severity: Severity::Warning,
+                        theme: Some(theme.code.clone()),
+                        line: theme.line,
+                        message: format!(
+                            "term {:?}: the wildcard {prefix:?}* is shorter than 3 letters and will match many words",
+                            pat.term
+                        ),
+                    });
+                }
+            }
+            if !pat.exclude
+                && pat.rest.is_empty()
+                && pat.term.split_whitespace().count() == 1
+                && !pat.term.ends_with('*')
+            {
+                let word = Analyzer::normalize_word(pat.term.trim()).into_owned();
+                if let [Elem::Stem(id)] = pat.elems.as_slice() {
+                    let stem = stems_by_id.get(id).copied().unwrap_or("");
+                    if stem.chars().count() < 3 && stem != word {
+                        out.push(Finding {
+                            severity: Severity::Warning,
+                            theme: Some(theme.code.clone()),
+                            line: theme.line,
+                            message: format!(
+                                "term {:?} stems to {stem:?}, which is very short and may match unrelated words",
+                                pat.term
+                            ),
+                        });
+                    } else if !word.starts_with(stem) {
+                        out.push(Finding {
+                            severity: Severity::Info,
+                            theme: Some(theme.code.clone()),
+                            line: theme.line,
+                            message: format!(
+                                "term {:?} stems to {stem:?}: it matches every word with that stem",
+                                pat.term
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        // includes that an exclude of the same theme always vetoes
+        for (t, theme) in self.themes.iter().enumerate() {
+            let pats: Vec<&Pattern> = self.patterns.iter().filter(|p| p.theme as usize == t).collect();
+            let includes: Vec<&&Pattern> = pats.iter().filter(|p| !p.exclude).collect();
+            let vetoed = |inc: &Pattern| {
+                pats.iter().any(|ex| {
+                    ex.exclude && ex.rest.is_empty() && inc.rest.is_empty() && contains(&inc.elems, &ex.elems)
+                })
+            };
+            let dead: Vec<&str> = includes.iter().filter(|p| vetoed(p)).map(|p| p.term.as_str()).collect();
+            if !dead.is_empty() && dead.len() == includes.len() {
+                out.push(Finding {
+                    severity: Severity::Error,
+                    theme: Some(theme.code.clone()),
+                    line: theme.line,
+                    message: "every term is vetoed by an exclude of the same theme: the theme can never fire"
+                        .to_owned(),
+                });
+            } else {
+                for term in dead {
+                    out.push(Finding {
+                        severity: Severity::Warning,
+                        theme: Some(theme.code.clone()),
+                        line: theme.line,
+                        message: format!("term {term:?} can never fire: an exclude of the same theme covers it"),
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.line, &a.message).cmp(&(b.line, &b.message)));
+        out
+    }
+}
+
+/// Does `outer` contain `inner` as a run?
+fn contains(inner: &[Elem], outer: &[Elem]) -> bool {
+    !outer.is_empty() && inner.windows(outer.len()).any(|w| w == outer)
+}
+
+/// How serious a lint finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// For information: the codebook works, but the author may want to know.
+    Info,
+    /// Probably a mistake.
+    Warning,
+    /// The codebook does not do what it says.
+    Error,
+}
+
+/// One lint finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Severity.
+    pub severity: Severity,
+    /// Theme code.
+    pub theme: Option<String>,
+    /// Line of the theme.
+    pub line: usize,
+    /// What was found.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lint_finds_duplicates_overlaps_dead_terms_and_short_stems() {
+        let text = "[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='A1'\nname='a'\ncategory='c'\nterms=['waiting', 'waited', 'awful', 'car park']\nexclude=['car park']\n[[theme]]\ncode='B1'\nname='b'\ncategory='c'\nterms=['wait', 'x*']\n";
+        let book = Codebook::from_toml(text, "t").unwrap();
+        let findings = book.check();
+        let has = |sev: Severity, code: &str, needle: &str| {
+            findings.iter().any(|f| f.severity == sev && f.theme.as_deref() == Some(code) && f.message.contains(needle))
+        };
+        assert!(has(Severity::Warning, "A1", "\"waited\" matches the same words as \"waiting\""), "{findings:#?}");
+        assert!(has(Severity::Info, "B1", "also codes A1"), "{findings:#?}");
+        assert!(has(Severity::Warning, "A1", "\"car park\" can never fire"), "{findings:#?}");
+        assert!(has(Severity::Warning, "A1", "very short"), "{findings:#?}");
+        assert!(has(Severity::Warning, "B1", "shorter than 3 letters"), "{findings:#?}");
+        assert!(!findings.iter().any(|f| f.severity == Severity::Error));
+    }
+}
