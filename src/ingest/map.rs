@@ -314,8 +314,7 @@ impl Mapper {
     }
 
     fn text(&self, cells: &[Cell], field: &str) -> Option<String> {
-        let i = *self.fields.get(field)?;
-        cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+        trimmed(cells, *self.fields.get(field)?)
     }
 
     fn msg(&self, row: &RawRow, col: usize, what: &str) -> String {
@@ -408,13 +407,35 @@ impl Mapper {
         Some(safe)
     }
 
-    /// Maps one row to its records, or quarantines it.
+    /// Maps one row to its records, or quarantines it. Each step reads one part of the row;
+    /// what it cannot use is a field issue, or quarantines the row (the steps run in this
+    /// order, so the first fault found is the one reported).
     ///
     /// # Errors
     /// The row, quarantined with a reason code.
     pub fn map_row(&self, row: &RawRow) -> Result<Mapped, Quarantined> {
         let mut issues = Vec::new();
-        // 1. every cell not checked where it is parsed: length limit and type
+        let cells = self.usable_cells(row, &mut issues)?;
+        let received_date = self.received_date(row, &cells, &mut issues)?;
+        let rating = self.rating(row, &cells, &mut issues)?;
+        let texts = self.texts(row, &cells, &issues)?;
+        let question = self.row_question(row, &cells, &mut issues)?;
+        let (id, response_id) = self.ids(row, &cells, &mut issues)?;
+        let org = self.org_levels(row, &cells, &mut issues)?;
+        let demographics = self.demographics(row, &cells, &mut issues);
+        let extra = self.carried_values(row, &cells, &mut issues);
+        let shared = Shared { id, response_id, received_date, rating, question, org, demographics, extra };
+        let (records, blank_cells) = self.records(row.row, texts, &shared);
+        for f in &mut issues {
+            f.response_id = Some(shared.response_id.clone());
+        }
+        Ok(Mapped { records, blank_cells, issues, row: row.row, raw: self.raw(row) })
+    }
+
+    /// Step 1: every cell not checked where it is parsed, against the length limit and its
+    /// type. A bad id (or an overlong text) quarantines the row; any other bad cell is emptied
+    /// and reported.
+    fn usable_cells<'r>(&self, row: &'r RawRow, issues: &mut Vec<FieldIssue>) -> Result<Cow<'r, [Cell]>, Quarantined> {
         let mut cells: Cow<'_, [Cell]> = Cow::Borrowed(&row.cells);
         for (i, c) in row.cells.iter().enumerate().take(self.roles.len()) {
             let role = self.roles[i].0;
@@ -436,215 +457,200 @@ impl Mapper {
             issues.push(self.issue(row, i, reason, action, c.shown(), &what));
             cells.to_mut()[i] = Cell::Empty;
         }
-        // 2. date
-        let received_date = match self.fields.get("received_date") {
-            None => None,
-            Some(&i) => {
-                let (date, problem) = match self.checked(&cells, i) {
-                    Err((reason, what)) => (None, Some((OnInvalid::Quarantine, reason, what))),
-                    Ok(Cell::Empty) => {
-                        (None, Some((OnInvalid::Quarantine, Reason::MissingRequired, "date is empty".to_owned())))
-                    }
-                    Ok(Cell::Date(d)) => (Some(*d), None),
-                    Ok(Cell::Number(n)) => match excel_serial(*n) {
-                        Some(d) => (Some(d), None),
-                        None => (
-                            None,
-                            Some((
-                                OnInvalid::Quarantine,
-                                Reason::InvalidDate,
-                                format!("{n} is not an Excel date serial"),
-                            )),
-                        ),
-                    },
-                    Ok(Cell::Text(s)) => match parse_date(s.trim(), &self.date_format) {
-                        Some(d) => (Some(d), None),
-                        None if s.trim().is_empty() => {
-                            (None, Some((OnInvalid::Quarantine, Reason::MissingRequired, "date is empty".to_owned())))
-                        }
-                        None => (
-                            None,
-                            Some((
-                                OnInvalid::Quarantine,
-                                Reason::InvalidDate,
-                                format!("{:?} does not match the date format {:?}", s.trim(), self.date_format),
-                            )),
-                        ),
-                    },
-                    Ok(Cell::Structured(_)) => (None, None),
-                    Ok(Cell::Bool(b)) => {
-                        (None, Some((OnInvalid::Quarantine, Reason::InvalidDate, format!("{b} is not a date"))))
-                    }
-                };
-                let problem = problem.or_else(|| {
-                    date.filter(|d| !self.window.contains(*d)).map(|d| {
-                        (
-                            OnInvalid::Null,
-                            Reason::DateOutOfWindow,
-                            format!(
-                                "{d} is outside the plausible window {} to {} (date_window)",
-                                self.window.from, self.window.to
-                            ),
-                        )
-                    })
-                });
-                match problem {
-                    None => date,
-                    Some((default, reason, what)) => {
-                        self.unusable(row, i, default, reason, &what, "null", &mut issues)?;
-                        None
-                    }
-                }
+        Ok(cells)
+    }
+
+    /// Step 2: the received date (by default an unusable date quarantines the row, a date
+    /// outside the window costs the field).
+    fn received_date(
+        &self,
+        row: &RawRow,
+        cells: &[Cell],
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<Option<NaiveDate>, Quarantined> {
+        let Some(&i) = self.fields.get("received_date") else { return Ok(None) };
+        match self.date_in(cells, i) {
+            Ok(date) => Ok(date),
+            Err((default, reason, what)) => {
+                self.unusable(row, i, default, reason, &what, "null", issues)?;
+                Ok(None)
             }
-        };
-        // 3. rating
-        let rating = match self.fields.get("rating") {
-            None => None,
-            Some(&i) => {
-                let problem = match self.checked(&cells, i) {
-                    Err(p) => Err(p),
-                    Ok(c) => match c.to_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-                        None => Ok(None),
-                        Some(s) => parse_rating(&s).map(Some).ok_or_else(|| {
-                            (Reason::InvalidRating, format!("{s:?} is not a rating from 1 to 5 or 6 (don't know)"))
-                        }),
-                    },
-                };
-                match problem {
-                    Ok(r) => r,
-                    Err((reason, what)) => {
-                        self.unusable(row, i, OnInvalid::Null, reason, &what, "null", &mut issues)?;
-                        None
-                    }
-                }
-            }
-        };
-        // 4. texts
-        let texts: Vec<(usize, Option<Question>, Option<String>)> = self
-            .texts
-            .iter()
-            .map(|&(i, q)| {
-                (i, q, cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
-            })
-            .collect();
-        if texts.iter().all(|t| t.2.is_none()) {
-            // a text cell of the wrong type names the row's fault; else the row is just empty
-            if let Some(wrong) = issues.iter().find(|f| f.field == "text" && f.reason == Reason::WrongType) {
-                let col = self.headers.iter().position(|h| *h == wrong.column);
-                return Err(self.quarantine(row, col, Reason::WrongType, wrong.message.clone()));
-            }
-            let col = self.texts[0].0;
-            let what = if self.texts.len() == 1 {
-                "no text after trimming".to_owned()
-            } else {
-                format!("none of the {} free-text columns has text", self.texts.len())
-            };
-            return Err(self.quarantine(row, Some(col), Reason::EmptyText, self.msg(row, col, &what)));
         }
-        // 5. question for a single text column
-        let row_question = match self.fields.get("question") {
-            Some(&i) if self.texts.iter().any(|t| t.1.is_none()) => {
-                let found = match self.checked(&cells, i) {
-                    Err(p) => Err(p),
-                    Ok(c) => match c.to_text().filter(|s| !s.trim().is_empty()) {
-                        None => Ok(self.default_question),
-                        Some(raw) => {
-                            self.question_values.get(&key(&raw)).copied().or_else(|| Question::parse(&raw)).ok_or_else(
-                                || {
-                                    (
-                                        Reason::UnknownQuestion,
-                                        format!("unknown question {:?}; map it in question_values", raw.trim()),
-                                    )
-                                },
-                            )
-                        }
-                    },
-                };
-                match found {
-                    Ok(q) => q,
-                    Err((reason, what)) => {
-                        self.unusable(row, i, OnInvalid::Quarantine, reason, &what, "default_question", &mut issues)?;
-                        self.default_question
-                    }
+    }
+
+    /// The date in column `i`, or what is wrong with it and what that costs by default.
+    fn date_in(&self, cells: &[Cell], i: usize) -> Result<Option<NaiveDate>, (OnInvalid, Reason, String)> {
+        let bad = |reason: Reason, what: String| Err((OnInvalid::Quarantine, reason, what));
+        let date = match self.checked(cells, i) {
+            Err((reason, what)) => return bad(reason, what),
+            Ok(Cell::Empty) => return bad(Reason::MissingRequired, "date is empty".to_owned()),
+            Ok(Cell::Date(d)) => *d,
+            Ok(Cell::Number(n)) => match excel_serial(*n) {
+                Some(d) => d,
+                None => return bad(Reason::InvalidDate, format!("{n} is not an Excel date serial")),
+            },
+            Ok(Cell::Text(s)) => match parse_date(s.trim(), &self.date_format) {
+                Some(d) => d,
+                None if s.trim().is_empty() => return bad(Reason::MissingRequired, "date is empty".to_owned()),
+                None => {
+                    let what = format!("{:?} does not match the date format {:?}", s.trim(), self.date_format);
+                    return bad(Reason::InvalidDate, what);
                 }
-            }
-            _ => self.default_question,
+            },
+            Ok(Cell::Structured(_)) => return Ok(None),
+            Ok(Cell::Bool(b)) => return bad(Reason::InvalidDate, format!("{b} is not a date")),
         };
-        // 6. ids: an id holding personal data is replaced by the row's hash (it is published)
+        if !self.window.contains(date) {
+            let what = format!(
+                "{date} is outside the plausible window {} to {} (date_window)",
+                self.window.from, self.window.to
+            );
+            return Err((OnInvalid::Null, Reason::DateOutOfWindow, what));
+        }
+        Ok(Some(date))
+    }
+
+    /// Step 3: the rating (an unusable one costs the field by default).
+    fn rating(&self, row: &RawRow, cells: &[Cell], issues: &mut Vec<FieldIssue>) -> Result<Option<u8>, Quarantined> {
+        let Some(&i) = self.fields.get("rating") else { return Ok(None) };
+        let rating = self.checked(cells, i).and_then(|c| {
+            let Some(s) = c.to_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) else { return Ok(None) };
+            parse_rating(&s)
+                .map(Some)
+                .ok_or_else(|| (Reason::InvalidRating, format!("{s:?} is not a rating from 1 to 5 or 6 (don't know)")))
+        });
+        self.settle(row, i, rating, OnInvalid::Null, "null", None, issues)
+    }
+
+    /// Step 4: the text of each free-text column (`None` when blank). A row with no text is
+    /// quarantined: as `wrong_type` when a text cell was of the wrong type, else as `empty_text`.
+    fn texts(&self, row: &RawRow, cells: &[Cell], issues: &[FieldIssue]) -> Result<Vec<Option<String>>, Quarantined> {
+        let texts: Vec<Option<String>> = self.texts.iter().map(|&(i, _)| trimmed(cells, i)).collect();
+        if texts.iter().any(Option::is_some) {
+            return Ok(texts);
+        }
+        if let Some(wrong) = issues.iter().find(|f| f.field == "text" && f.reason == Reason::WrongType) {
+            let col = self.headers.iter().position(|h| *h == wrong.column);
+            return Err(self.quarantine(row, col, Reason::WrongType, wrong.message.clone()));
+        }
+        let col = self.texts[0].0;
+        let what = if self.texts.len() == 1 {
+            "no text after trimming".to_owned()
+        } else {
+            format!("none of the {} free-text columns has text", self.texts.len())
+        };
+        Err(self.quarantine(row, Some(col), Reason::EmptyText, self.msg(row, col, &what)))
+    }
+
+    /// Step 5: the question a text column without its own question answers, from the row's
+    /// question column (an unknown one quarantines the row by default) or the default.
+    fn row_question(
+        &self,
+        row: &RawRow,
+        cells: &[Cell],
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<Question, Quarantined> {
+        let i = match self.fields.get("question") {
+            Some(&i) if self.texts.iter().any(|t| t.1.is_none()) => i,
+            _ => return Ok(self.default_question),
+        };
+        let question = self.checked(cells, i).and_then(|c| match c.to_text().filter(|s| !s.trim().is_empty()) {
+            None => Ok(self.default_question),
+            Some(raw) => {
+                self.question_values.get(&key(&raw)).copied().or_else(|| Question::parse(&raw)).ok_or_else(|| {
+                    (Reason::UnknownQuestion, format!("unknown question {:?}; map it in question_values", raw.trim()))
+                })
+            }
+        });
+        self.settle(row, i, question, OnInvalid::Quarantine, "default_question", self.default_question, issues)
+    }
+
+    /// Step 6: the row's id (`None` when the source has none, or when it holds personal data:
+    /// ids are published, so such an id is replaced by the row's hash) and its response id.
+    /// An empty id quarantines the row.
+    fn ids(
+        &self,
+        row: &RawRow,
+        cells: &[Cell],
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<(Option<String>, String), Quarantined> {
         let id_field = if self.fields.contains_key("record_id") { "record_id" } else { "response_id" };
         let id = match self.fields.get(id_field).copied() {
-            Some(i) => match self.text(&cells, id_field) {
-                Some(id) => self.redact(row, i, &id, "hashed_id", &mut issues).is_none().then_some(id),
+            Some(i) => match self.text(cells, id_field) {
+                Some(id) => self.redact(row, i, &id, "hashed_id", issues).is_none().then_some(id),
                 None => {
                     return Err(self.quarantine(row, Some(i), Reason::MissingRequired, self.msg(row, i, "id is empty")))
                 }
             },
             None => None,
         };
-        let response_id = match (self.fields.get("response_id"), self.text(&cells, "response_id")) {
+        let response_id = match (self.fields.get("response_id"), self.text(cells, "response_id")) {
             (Some(&i), Some(r)) if id_field == "record_id" => {
-                self.redact(row, i, &r, "hashed_id", &mut issues).is_none().then_some(r)
+                self.redact(row, i, &r, "hashed_id", issues).is_none().then_some(r)
             }
             _ => id.clone(),
         }
         .unwrap_or_else(|| self.hash_id(row.row, "response"));
-        // 7. organisation levels: no list of known values; control characters or an overlong
-        // value cost the field, personal data is redacted
+        Ok((id, response_id))
+    }
+
+    /// Step 7: the organisation levels. There is no list of known values: control characters
+    /// or an overlong value cost the field; personal data is redacted.
+    fn org_levels(
+        &self,
+        row: &RawRow,
+        cells: &[Cell],
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<[Option<String>; 3], Quarantined> {
         let mut org: [Option<String>; 3] = [None, None, None];
-        for (level, slot) in org.iter_mut().enumerate() {
-            let field = ["org_level_1", "org_level_2", "org_level_3"][level];
+        for (slot, field) in org.iter_mut().zip(["org_level_1", "org_level_2", "org_level_3"]) {
             let Some(&i) = self.fields.get(field) else { continue };
-            let value = match self.checked(&cells, i) {
-                Err(p) => Err(p),
-                Ok(c) => match c.to_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-                    None => Ok(None),
-                    Some(v) if v.chars().any(char::is_control) => {
-                        Err((Reason::InvalidValue, "control characters in an organisation value".to_owned()))
-                    }
-                    Some(v) if v.chars().count() > ORG_MAX_CHARS => Err((
-                        Reason::InvalidValue,
-                        format!("{} characters, over the {ORG_MAX_CHARS} of an organisation value", v.chars().count()),
-                    )),
-                    Some(v) => Ok(Some(v)),
-                },
-            };
-            *slot = match value {
-                Ok(v) => v.map(|v| self.redact(row, i, &v, "redacted", &mut issues).unwrap_or(v)),
-                Err((reason, what)) => {
-                    self.unusable(row, i, OnInvalid::Null, reason, &what, "null", &mut issues)?;
-                    None
-                }
-            };
+            let value = self.checked(cells, i).and_then(org_value);
+            let value = self.settle(row, i, value, OnInvalid::Null, "null", None, issues)?;
+            *slot = value.map(|v| self.redact(row, i, &v, "redacted", issues).unwrap_or(v));
         }
+        Ok(org)
+    }
+
+    /// Step 8: the raw demographic value per run dimension, personal data redacted. IMD: a
+    /// quintile column wins; else a decile column (as its quintile); else a key for the lookup.
+    fn demographics(&self, row: &RawRow, cells: &[Cell], issues: &mut Vec<FieldIssue>) -> Vec<Option<String>> {
         let mut demographics: Vec<Option<String>> = self
             .dims
             .iter()
             .map(|d| {
                 let i = (*d)?;
-                let v = cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())?;
-                Some(self.redact(row, i, &v, "redacted", &mut issues).unwrap_or(v))
+                let v = trimmed(cells, i)?;
+                Some(self.redact(row, i, &v, "redacted", issues).unwrap_or(v))
             })
             .collect();
-        // IMD: a quintile column wins; else a decile column; else a key for the lookup table
         if let Some(q) = self.imd_dim.filter(|&q| demographics[q].is_none()) {
             demographics[q] = self
-                .text(&cells, "imd_decile")
+                .text(cells, "imd_decile")
                 .map(|d| crate::record::quintile_of_decile(&d).unwrap_or(d))
-                .or_else(|| self.text(&cells, "imd_key"));
+                .or_else(|| self.text(cells, "imd_key"));
         }
-        let extra: Vec<Option<String>> = self
-            .carried
+        demographics
+    }
+
+    /// Step 9: the carried columns, as written (not trimmed), personal data redacted.
+    fn carried_values(&self, row: &RawRow, cells: &[Cell], issues: &mut Vec<FieldIssue>) -> Vec<Option<String>> {
+        self.carried
             .iter()
             .map(|&i| {
                 let v = cells.get(i).and_then(Cell::to_text)?;
-                Some(self.redact(row, i, &v, "redacted", &mut issues).unwrap_or(v))
+                Some(self.redact(row, i, &v, "redacted", issues).unwrap_or(v))
             })
-            .collect();
+            .collect()
+    }
+
+    /// Step 10: one record per non-blank text, and the number of blank text cells.
+    fn records(&self, row: u64, texts: Vec<Option<String>>, shared: &Shared) -> (Vec<Record>, u64) {
         let mut records = Vec::with_capacity(texts.len());
         let mut blank_cells = 0;
         let multi = self.texts.len() > 1;
-        for (j, (_, q, text)) in texts.into_iter().enumerate() {
-            let question = q.unwrap_or(row_question);
+        for (j, (&(_, q), text)) in self.texts.iter().zip(texts).enumerate() {
+            let question = q.unwrap_or(shared.question);
             let Some(text) = text else {
                 blank_cells += 1;
                 continue;
@@ -652,29 +658,48 @@ impl Mapper {
             // what tells the texts of one row apart: the question, or the column when two
             // columns answer the same question
             let part = if multi { self.text_parts[j].as_str() } else { question.as_str() };
-            let record_id = match (&id, multi) {
+            let record_id = match (&shared.id, multi) {
                 (Some(id), false) => id.clone(),
                 (Some(id), true) => format!("{id}:{part}"),
-                (None, _) => self.hash_id(row.row, part),
+                (None, _) => self.hash_id(row, part),
             };
             records.push(Record {
                 record_id,
-                response_id: response_id.clone(),
+                response_id: shared.response_id.clone(),
                 source: self.source.clone(),
-                received_date,
+                received_date: shared.received_date,
                 question,
-                rating,
+                rating: shared.rating,
                 text,
-                org: org.clone(),
-                demographics: demographics.clone(),
-                extra: extra.clone(),
-                origin: RowRef { source: self.index, row: row.row },
+                org: shared.org.clone(),
+                demographics: shared.demographics.clone(),
+                extra: shared.extra.clone(),
+                origin: RowRef { source: self.index, row },
             });
         }
-        for f in &mut issues {
-            f.response_id = Some(response_id.clone());
+        (records, blank_cells)
+    }
+
+    /// A value found, or what is wrong with it: on a fault, [`Mapper::unusable`] decides
+    /// (`Err` quarantines the row), and a field that is nulled gives `fallback`.
+    #[allow(clippy::too_many_arguments)]
+    fn settle<T>(
+        &self,
+        row: &RawRow,
+        col: usize,
+        found: Result<T, (Reason, String)>,
+        default: OnInvalid,
+        action: &'static str,
+        fallback: T,
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<T, Quarantined> {
+        match found {
+            Ok(v) => Ok(v),
+            Err((reason, what)) => {
+                self.unusable(row, col, default, reason, &what, action, issues)?;
+                Ok(fallback)
+            }
         }
-        Ok(Mapped { records, blank_cells, issues, row: row.row, raw: self.raw(row) })
     }
 
     fn hash_id(&self, row: u64, question: &str) -> String {
@@ -682,6 +707,41 @@ impl Mapper {
         let digest = Sha256::digest(format!("{}\u{1f}{file_name}\u{1f}{row}\u{1f}{question}", self.source).as_bytes());
         // the first 8 bytes, in hex
         format!("{digest:.16x}")
+    }
+}
+
+/// What every record of one row shares.
+struct Shared {
+    /// The row's id, when it has a usable one.
+    id: Option<String>,
+    response_id: String,
+    received_date: Option<NaiveDate>,
+    rating: Option<u8>,
+    /// The question of a text column that names none.
+    question: Question,
+    org: [Option<String>; 3],
+    demographics: Vec<Option<String>>,
+    extra: Vec<Option<String>>,
+}
+
+/// The cell in column `i` as text, trimmed; `None` when empty.
+fn trimmed(cells: &[Cell], i: usize) -> Option<String> {
+    cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// An organisation value: `None` when empty; control characters or over [`ORG_MAX_CHARS`]
+/// characters make it unusable.
+fn org_value(cell: &Cell) -> Result<Option<String>, (Reason, String)> {
+    match cell.to_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.chars().any(char::is_control) => {
+            Err((Reason::InvalidValue, "control characters in an organisation value".to_owned()))
+        }
+        Some(v) if v.chars().count() > ORG_MAX_CHARS => Err((
+            Reason::InvalidValue,
+            format!("{} characters, over the {ORG_MAX_CHARS} of an organisation value", v.chars().count()),
+        )),
+        Some(v) => Ok(Some(v)),
     }
 }
 
