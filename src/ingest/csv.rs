@@ -54,7 +54,9 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
     if pos >= data.len() {
         return Err(fail("the file has no header row".to_owned()));
     }
-    let header = match scan(data, pos, delim, MAX_ROW_BYTES) {
+    // one buffer of field slices serves every record
+    let mut fields = Vec::new();
+    let header = match scan(data, pos, delim, MAX_ROW_BYTES, &mut fields) {
         Scan::Record(r) => {
             if let Some(&(open, _, _)) = r.spans.iter().find(|s| s.2) {
                 return Err(fail(format!(
@@ -72,8 +74,7 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
         }
         Scan::TooLong { .. } => return Err(fail(format!("header: line {line} is over {MAX_ROW_BYTES} bytes"))),
     };
-    let headers: Vec<String> = header
-        .fields
+    let headers: Vec<String> = fields
         .iter()
         .map(|f| reader.decode(f).map(|(s, _)| s.trim().to_owned()).unwrap_or_else(|_| lossy(f).trim().to_owned()))
         .collect();
@@ -95,7 +96,7 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
             continue;
         }
         trailing_blanks = 0;
-        let (item, next) = reader.record(pos, line, row, &headers);
+        let (item, next) = reader.record(pos, line, row, &headers, &mut fields);
         items.push(item);
         line += line_ends(&data[pos..next]);
         pos = next;
@@ -127,14 +128,21 @@ enum Decoded {
     Windows1252,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     /// Reads the record starting at `pos` (on `line`, row `row`); returns it and where the next
-    /// record starts.
-    fn record(&mut self, pos: usize, line: u64, row: u64, headers: &[String]) -> (ReadItem, usize) {
+    /// record starts. `fields` is scratch space for the record's field slices.
+    fn record(
+        &mut self,
+        pos: usize,
+        line: u64,
+        row: u64,
+        headers: &[String],
+        fields: &mut Vec<Cow<'a, [u8]>>,
+    ) -> (ReadItem, usize) {
         let data = self.data;
         let width = headers.len();
         let line_of = |at: usize| line + line_ends(&data[pos..at]);
-        match scan(data, pos, self.delim, MAX_ROW_BYTES) {
+        match scan(data, pos, self.delim, MAX_ROW_BYTES, fields) {
             Scan::TooLong { next } => {
                 let message = format!(
                     "{}: row {row} (line {line}): the line is over {MAX_ROW_BYTES} bytes; it is set aside unread",
@@ -188,20 +196,20 @@ impl Reader<'_> {
                     }
                 }
                 if let Some(&(open, close, _)) = r.spans.first() {
-                    if r.fields.len() != width {
+                    if fields.len() != width {
                         let (lq, lc) = (line_of(open), line_of(close));
                         let next = after_line(data, open);
                         let message = format!(
                             "{}: row {row} (line {line}): a quote opened on line {lq} runs to line {lc} and makes a row of {} fields where the header has {width}; this row is set aside and reading resumes on line {}",
                             self.file,
-                            r.fields.len(),
+                            fields.len(),
                             lq + 1
                         );
                         let raw = self.raw_lines(pos, next);
                         return (ReadItem::Bad(self.bad(row, Reason::MalformedRow, message, raw)), next);
                     }
                 }
-                (self.row_item(&r.fields, row, line, headers), r.next)
+                (self.row_item(fields, row, line, headers), r.next)
             }
         }
     }
@@ -301,9 +309,9 @@ fn lossy(bytes: &[u8]) -> String {
 }
 
 /// What one record scan found.
-enum Scan<'a> {
+enum Scan {
     /// A record, well-formed or not.
-    Record(Record<'a>),
+    Record(Record),
     /// The quote opened at byte `at` does not close before the end of the data (`capped`:
     /// before the row limit).
     Unclosed { at: usize, capped: bool },
@@ -311,9 +319,8 @@ enum Scan<'a> {
     TooLong { next: usize },
 }
 
-/// A record's fields and shape.
-struct Record<'a> {
-    fields: Vec<Cow<'a, [u8]>>,
+/// A record's shape (its fields are in the buffer given to [`scan`]).
+struct Record {
     /// Where the next record starts.
     next: usize,
     /// Quoted fields that cross a line end: byte offsets of their opening and closing quote,
@@ -323,9 +330,9 @@ struct Record<'a> {
 
 /// Scans one record from `start` (RFC 4180, lenient about text after a closing quote on the
 /// same line, as spreadsheets are). Lines end with `\n`, `\r\n` or `\r`.
-fn scan(data: &[u8], start: usize, delim: u8, cap: usize) -> Scan<'_> {
+fn scan<'a>(data: &'a [u8], start: usize, delim: u8, cap: usize, fields: &mut Vec<Cow<'a, [u8]>>) -> Scan {
     let len = data.len();
-    let mut fields = Vec::new();
+    fields.clear();
     let mut spans = Vec::new();
     let mut i = start;
     loop {
@@ -390,14 +397,14 @@ fn scan(data: &[u8], start: usize, delim: u8, cap: usize) -> Scan<'_> {
             i = end;
         }
         if i >= len {
-            return Scan::Record(Record { fields, next: len, spans });
+            return Scan::Record(Record { next: len, spans });
         }
         if data[i] == delim {
             i += 1;
             continue;
         }
         let next = i + line_end_len(data, i).unwrap_or(1);
-        return Scan::Record(Record { fields, next, spans });
+        return Scan::Record(Record { next, spans });
     }
 }
 
@@ -406,12 +413,13 @@ fn scan(data: &[u8], start: usize, delim: u8, cap: usize) -> Scan<'_> {
 fn swallows_rows(lines: &[u8], delim: u8, width: usize) -> bool {
     let mut pos = 0;
     let mut any = false;
+    let mut fields = Vec::new();
     while pos < lines.len() {
         let end = memchr2(b'\n', b'\r', &lines[pos..]).map_or(lines.len(), |k| pos + k);
         let line = &lines[pos..end];
         if !line.is_empty() {
-            match scan(line, 0, delim, usize::MAX) {
-                Scan::Record(r) if r.fields.len() == width && r.spans.is_empty() => any = true,
+            match scan(line, 0, delim, usize::MAX, &mut fields) {
+                Scan::Record(r) if fields.len() == width && r.spans.is_empty() => any = true,
                 _ => return false,
             }
         }
@@ -460,8 +468,9 @@ mod tests {
     use super::*;
 
     fn fields(line: &str) -> Vec<String> {
-        match scan(line.as_bytes(), 0, b',', usize::MAX) {
-            Scan::Record(r) => r.fields.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
+        let mut fields = Vec::new();
+        match scan(line.as_bytes(), 0, b',', usize::MAX, &mut fields) {
+            Scan::Record(_) => fields.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
             _ => panic!("not a record: {line:?}"),
         }
     }
