@@ -1,4 +1,9 @@
 //! Maps raw rows to canonical records: one shared mechanism for every format.
+//!
+//! [`Mapper::map_row`] runs one step per part of the row (cells, date, rating, texts, question,
+//! ids, organisation, demographics, carried columns, records); a step's error is the row,
+//! quarantined.
+#![allow(clippy::result_large_err, reason = "the error is the quarantined row itself, made once per bad row")]
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
