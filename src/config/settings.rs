@@ -432,6 +432,8 @@ impl Settings {
     }
 }
 
+/// Resolves a parsed pipeline (or none) and the command line into settings, one step per part
+/// of the run; the steps run in this order, so the first fault found is the one reported.
 fn resolve(
     options: PipelineOptions,
     ctx: &Ctx<'_>,
@@ -440,20 +442,70 @@ fn resolve(
     pipeline: Option<PathBuf>,
     overrides: &Overrides,
 ) -> Result<Settings, ConfigError> {
+    let name = run_name(&options, ctx, stem)?;
+    let out = out_folder(&options, base, &name, overrides);
+    let codebook = codebook_source(&options, base, overrides);
+    let baselines = resolve_baselines(&options, ctx, base)?;
+    let baseline = chosen_baseline(&options, ctx, &baselines, overrides)?;
+    let sources = resolve_sources(&options, ctx, base, overrides)?;
+    let dimensions = resolve_dimensions(&options, ctx, &sources)?;
+    let people = resolve_people(&options, ctx, base)?;
+    let analysis = resolve_analysis(&options, ctx)?;
+    let coder = resolve_coder(&options, ctx, base)?;
+    let threads = resolve_threads(&options, ctx, overrides)?;
+    Ok(Settings {
+        name,
+        pipeline,
+        out,
+        threads,
+        max_field_chars: options.run.max_field_chars.unwrap_or(DEFAULT_MAX_FIELD_CHARS),
+        date_window: date_window(ctx, "run.date_window", options.run.date_window.as_ref())?
+            .unwrap_or_else(DateWindow::default_window),
+        keep_original_text: options.run.keep_original_text.unwrap_or(false),
+        codebook,
+        baseline,
+        baselines,
+        sources,
+        dimensions,
+        people,
+        analysis,
+        coder,
+    })
+}
+
+/// The run's name: `run.name`, else the pipeline file's stem; it names a folder.
+fn run_name(options: &PipelineOptions, ctx: &Ctx<'_>, stem: &str) -> Result<String, ConfigError> {
     let name = options.run.name.clone().unwrap_or_else(|| stem.to_owned());
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
         return Err(ctx.err(None, "run.name", format!("invalid run name {name:?}")));
     }
-    let out = match (&overrides.out, &options.run.out) {
+    Ok(name)
+}
+
+/// The output folder: `--out`, else `run.out`, else `out/<name>`.
+fn out_folder(options: &PipelineOptions, base: &Path, name: &str, overrides: &Overrides) -> PathBuf {
+    match (&overrides.out, &options.run.out) {
         (Some(o), _) => o.clone(),
         (None, Some(o)) => join(base, o),
-        (None, None) => PathBuf::from("out").join(&name),
-    };
-    let codebook = match (&overrides.codebook, &options.codebook) {
+        (None, None) => PathBuf::from("out").join(name),
+    }
+}
+
+/// The codebook: `--codebook`, else `[codebook] path`, else the built-in one.
+fn codebook_source(options: &PipelineOptions, base: &Path, overrides: &Overrides) -> CodebookSource {
+    match (&overrides.codebook, &options.codebook) {
         (Some(p), _) => CodebookSource::Path(p.clone()),
         (None, Some(c)) => CodebookSource::Path(join(base, c.path.get_ref())),
         (None, None) => CodebookSource::Builtin,
-    };
+    }
+}
+
+/// Every `[[baseline]]` of the pipeline, each under a distinct name.
+fn resolve_baselines(
+    options: &PipelineOptions,
+    ctx: &Ctx<'_>,
+    base: &Path,
+) -> Result<Vec<BaselineSettings>, ConfigError> {
     let baselines: Vec<BaselineSettings> = options
         .baselines
         .iter()
@@ -486,8 +538,19 @@ fn resolve(
             ));
         }
     }
+    Ok(baselines)
+}
+
+/// The baseline this run uses: `--baseline`, else the one `--baseline-name` or `run.baseline`
+/// names, else the pipeline's first.
+fn chosen_baseline(
+    options: &PipelineOptions,
+    ctx: &Ctx<'_>,
+    baselines: &[BaselineSettings],
+    overrides: &Overrides,
+) -> Result<Option<BaselineSettings>, ConfigError> {
     let wanted = overrides.baseline_name.clone().or_else(|| options.run.baseline.as_ref().map(|n| n.get_ref().clone()));
-    let baseline = match (&overrides.baseline, wanted) {
+    Ok(match (&overrides.baseline, wanted) {
         (Some(p), _) => Some(BaselineSettings { name: file_stem(p), path: p.clone(), sum_duplicates: false }),
         (None, Some(name)) => Some(baselines.iter().find(|b| b.name == name).cloned().ok_or_else(|| {
             ctx.err(
@@ -500,45 +563,28 @@ fn resolve(
             )
         })?),
         (None, None) => baselines.first().cloned(),
-    };
-    let sources = if overrides.inputs.is_empty() {
+    })
+}
+
+/// The sources: the `--input` files, else the pipeline's `[[source]]`s; then the command
+/// line's per-source overrides; each source under a distinct name.
+fn resolve_sources(
+    options: &PipelineOptions,
+    ctx: &Ctx<'_>,
+    base: &Path,
+    overrides: &Overrides,
+) -> Result<Vec<SourceSettings>, ConfigError> {
+    let mut sources = if overrides.inputs.is_empty() {
         if options.sources.is_empty() {
             return Err(ctx.err(None, "source", "the pipeline has no [[source]]; add one or pass --input"));
         }
         options.sources.iter().map(|s| resolve_source(s, ctx, base)).collect::<Result<Vec<_>, _>>()?
     } else {
-        overrides.inputs.iter().map(|p| input_source(p, ctx)).collect::<Result<Vec<_>, _>>()?
+        let mut inputs = overrides.inputs.iter().map(|p| input_source(p, ctx)).collect::<Result<Vec<_>, _>>()?;
+        name_inputs_apart(&mut inputs);
+        inputs
     };
-    let mut sources = sources;
-    if let Some(e) = overrides.encoding {
-        for s in &mut sources {
-            s.encoding = e;
-        }
-    }
-    if let Some(h) = overrides.header_row {
-        for s in &mut sources {
-            s.header_row = Some(h);
-        }
-    }
-    if !overrides.inputs.is_empty() {
-        // two --input files with the same stem (a.csv, a.parquet) are named by file name
-        for i in 0..sources.len() {
-            if sources.iter().filter(|s| s.name == sources[i].name).count() > 1 {
-                sources[i].name = sources[i].path.file_name().and_then(|n| n.to_str()).unwrap_or("source").to_owned();
-            }
-        }
-    }
-    for s in &mut sources {
-        if let Some(l) = &overrides.layout {
-            s.layout = Some(l.clone());
-        }
-        for (raw, q) in &overrides.questions {
-            s.question_values.insert(raw.clone(), *q);
-        }
-    }
-    if let Some(l) = &overrides.layout {
-        check_layout(ctx, None, "--layout", l)?;
-    }
+    apply_source_overrides(&mut sources, ctx, overrides)?;
     let mut names = BTreeSet::new();
     for s in &sources {
         if !names.insert(s.name.clone()) {
@@ -549,8 +595,53 @@ fn resolve(
             ));
         }
     }
+    Ok(sources)
+}
+
+/// Two `--input` files with the same stem (`a.csv`, `a.parquet`) are named by file name.
+fn name_inputs_apart(sources: &mut [SourceSettings]) {
+    for i in 0..sources.len() {
+        if sources.iter().filter(|s| s.name == sources[i].name).count() > 1 {
+            sources[i].name = sources[i].path.file_name().and_then(|n| n.to_str()).unwrap_or("source").to_owned();
+        }
+    }
+}
+
+/// `--encoding`, `--header-row`, `--layout` and `--question` applied to every source.
+fn apply_source_overrides(
+    sources: &mut [SourceSettings],
+    ctx: &Ctx<'_>,
+    overrides: &Overrides,
+) -> Result<(), ConfigError> {
+    for s in sources.iter_mut() {
+        if let Some(e) = overrides.encoding {
+            s.encoding = e;
+        }
+        if let Some(h) = overrides.header_row {
+            s.header_row = Some(h);
+        }
+        if let Some(l) = &overrides.layout {
+            s.layout = Some(l.clone());
+        }
+        for (raw, q) in &overrides.questions {
+            s.question_values.insert(raw.clone(), *q);
+        }
+    }
+    if let Some(l) = &overrides.layout {
+        check_layout(ctx, None, "--layout", l)?;
+    }
+    Ok(())
+}
+
+/// The run's dimensions: the canonical ones, then extra ones (`run.dimensions` and the
+/// sources' mapped columns that are not canonical), snake_case, in sorted order.
+fn resolve_dimensions(
+    options: &PipelineOptions,
+    ctx: &Ctx<'_>,
+    sources: &[SourceSettings],
+) -> Result<Vec<String>, ConfigError> {
     let mut extra: BTreeSet<String> = options.run.dimensions.clone().unwrap_or_default().into_iter().collect();
-    for s in &sources {
+    for s in sources {
         for key in s.columns.keys() {
             if !CANONICAL_FIELDS.contains(&key.as_str()) && !CANONICAL_DIMENSIONS.contains(&key.as_str()) {
                 extra.insert(key.clone());
@@ -562,6 +653,15 @@ fn resolve(
             return Err(ctx.err(None, "columns", format!("dimension name {e:?} must be snake_case (a-z, 0-9, _)")));
         }
     }
+    Ok(CANONICAL_DIMENSIONS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(extra.into_iter().filter(|e| !CANONICAL_DIMENSIONS.contains(&e.as_str())))
+        .collect())
+}
+
+/// `[people]`: age bands, the IMD lookup and the value maps.
+fn resolve_people(options: &PipelineOptions, ctx: &Ctx<'_>, base: &Path) -> Result<PeopleSettings, ConfigError> {
     let mut people = PeopleSettings::default();
     if let Some(bands) = &options.people.age_bands {
         people.age_bands = Some(
@@ -582,6 +682,11 @@ fn resolve(
     }
     people.imd_lookup = options.people.imd_lookup.as_ref().map(|p| join(base, p.get_ref()));
     people.map.clone_from(&options.people.map);
+    Ok(people)
+}
+
+/// `[analysis]`, each setting unset taking its default, within its bounds.
+fn resolve_analysis(options: &PipelineOptions, ctx: &Ctx<'_>) -> Result<AnalysisSettings, ConfigError> {
     let a = &options.analysis;
     let d = AnalysisSettings::default();
     let analysis = AnalysisSettings {
@@ -604,12 +709,11 @@ fn resolve(
             "alpha0 must be above 0, weight_cap above 1, under_represented above 0 and over_represented above 1",
         ));
     }
-    let coder = resolve_coder(&options, ctx, base)?;
-    let dimensions = CANONICAL_DIMENSIONS
-        .iter()
-        .map(|s| (*s).to_owned())
-        .chain(extra.into_iter().filter(|e| !CANONICAL_DIMENSIONS.contains(&e.as_str())))
-        .collect();
+    Ok(analysis)
+}
+
+/// Worker threads: `--threads`, else `run.threads`, else 0 (all cores); at most 4 per core.
+fn resolve_threads(options: &PipelineOptions, ctx: &Ctx<'_>, overrides: &Overrides) -> Result<usize, ConfigError> {
     let threads = overrides.threads.or(options.run.threads).unwrap_or(0);
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     if threads > cores * 4 {
@@ -620,24 +724,7 @@ fn resolve(
             format!("{threads} threads is more than 4 × the {cores} cores of this machine"),
         ));
     }
-    Ok(Settings {
-        name,
-        pipeline,
-        out,
-        threads,
-        max_field_chars: options.run.max_field_chars.unwrap_or(DEFAULT_MAX_FIELD_CHARS),
-        date_window: date_window(ctx, "run.date_window", options.run.date_window.as_ref())?
-            .unwrap_or_else(DateWindow::default_window),
-        keep_original_text: options.run.keep_original_text.unwrap_or(false),
-        codebook,
-        baseline,
-        baselines,
-        sources,
-        dimensions,
-        people,
-        analysis,
-        coder,
-    })
+    Ok(threads)
 }
 
 fn resolve_coder(options: &PipelineOptions, ctx: &Ctx<'_>, base: &Path) -> Result<CoderSettings, ConfigError> {

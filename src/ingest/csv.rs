@@ -114,7 +114,8 @@ impl<'a> CsvRows<'a> {
             return Err(fail("the file has no header row".to_owned()));
         }
         let (data, pos, line) = (&me.buf, me.pos, me.line);
-        let header = match scan(data, pos, delim, MAX_ROW_BYTES) {
+        let mut fields = Vec::new();
+        let header = match scan(data, pos, delim, MAX_ROW_BYTES, &mut fields) {
             Scan::Record(r) => {
                 if let Some(&(open, _, _)) = r.spans.iter().find(|s| s.2) {
                     return Err(fail(format!(
@@ -133,8 +134,7 @@ impl<'a> CsvRows<'a> {
             Scan::TooLong { .. } => return Err(fail(format!("header: line {line} is over {MAX_ROW_BYTES} bytes"))),
         };
         let reader = me.reader();
-        let headers: Vec<String> = header
-            .fields
+        let headers: Vec<String> = fields
             .iter()
             .map(|f| reader.decode(f).map(|(s, _)| s.trim().to_owned()).unwrap_or_else(|_| lossy(f).trim().to_owned()))
             .collect();
@@ -204,25 +204,33 @@ impl<'a> CsvRows<'a> {
             if self.pos >= self.buf.len() {
                 break;
             }
-            self.row += 1;
-            if let Some(n) = line_end_len(&self.buf, self.pos) {
-                // blank lines at the very end are the editor's, not the respondent's: held
-                // back until a row follows them
-                self.blanks += 1;
-                self.pos += n;
-                self.line += 1;
-                continue;
-            }
-            for _ in 0..std::mem::take(&mut self.blanks) {
-                items.push(ReadItem::Blank);
-            }
+            // the records that lie a lookahead or more before the window's end (or all, at
+            // the end of the file), with one buffer of field slices for all of them
+            let mut fields = Vec::new();
             let mut reader = self.reader();
             reader.notes = std::mem::take(&mut notes);
-            let (item, next) = reader.record(self.pos, self.line, self.row, &self.headers);
+            let (mut pos, mut line, mut row, mut blanks) = (self.pos, self.line, self.row, self.blanks);
+            let data = reader.data;
+            while items.len() < max && pos < data.len() && (self.eof || data.len() - pos >= LOOKAHEAD) {
+                row += 1;
+                if let Some(n) = line_end_len(data, pos) {
+                    // blank lines at the very end are the editor's, not the respondent's: held
+                    // back until a row follows them
+                    blanks += 1;
+                    pos += n;
+                    line += 1;
+                    continue;
+                }
+                for _ in 0..std::mem::take(&mut blanks) {
+                    items.push(ReadItem::Blank);
+                }
+                let (item, next) = reader.record(pos, line, row, &self.headers, &mut fields);
+                items.push(item);
+                line += line_ends(&data[pos..next]);
+                pos = next;
+            }
             notes = reader.notes;
-            items.push(item);
-            self.line += line_ends(&self.buf[self.pos..next]);
-            self.pos = next;
+            (self.pos, self.line, self.row, self.blanks) = (pos, line, row, blanks);
         }
         self.notes = notes;
         Ok(items)
@@ -257,14 +265,21 @@ enum Decoded {
     Windows1252,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     /// Reads the record starting at `pos` (on `line`, row `row`); returns it and where the next
-    /// record starts.
-    fn record(&mut self, pos: usize, line: u64, row: u64, headers: &[String]) -> (ReadItem, usize) {
+    /// record starts. `fields` is scratch space for the record's field slices.
+    fn record(
+        &mut self,
+        pos: usize,
+        line: u64,
+        row: u64,
+        headers: &[String],
+        fields: &mut Vec<Cow<'a, [u8]>>,
+    ) -> (ReadItem, usize) {
         let data = self.data;
         let width = headers.len();
         let line_of = |at: usize| line + line_ends(&data[pos..at]);
-        match scan(data, pos, self.delim, MAX_ROW_BYTES) {
+        match scan(data, pos, self.delim, MAX_ROW_BYTES, fields) {
             Scan::TooLong { next } => {
                 let message = format!(
                     "{}: row {row} (line {line}): the line is over {MAX_ROW_BYTES} bytes; it is set aside unread",
@@ -318,20 +333,20 @@ impl Reader<'_> {
                     }
                 }
                 if let Some(&(open, close, _)) = r.spans.first() {
-                    if r.fields.len() != width {
+                    if fields.len() != width {
                         let (lq, lc) = (line_of(open), line_of(close));
                         let next = after_line(data, open);
                         let message = format!(
                             "{}: row {row} (line {line}): a quote opened on line {lq} runs to line {lc} and makes a row of {} fields where the header has {width}; this row is set aside and reading resumes on line {}",
                             self.file,
-                            r.fields.len(),
+                            fields.len(),
                             lq + 1
                         );
                         let raw = self.raw_lines(pos, next);
                         return (ReadItem::Bad(self.bad(row, Reason::MalformedRow, message, raw)), next);
                     }
                 }
-                (self.row_item(&r.fields, row, line, headers), r.next)
+                (self.row_item(fields, row, line, headers), r.next)
             }
         }
     }
@@ -431,9 +446,9 @@ fn lossy(bytes: &[u8]) -> String {
 }
 
 /// What one record scan found.
-enum Scan<'a> {
+enum Scan {
     /// A record, well-formed or not.
-    Record(Record<'a>),
+    Record(Record),
     /// The quote opened at byte `at` does not close before the end of the data (`capped`:
     /// before the row limit).
     Unclosed { at: usize, capped: bool },
@@ -441,9 +456,8 @@ enum Scan<'a> {
     TooLong { next: usize },
 }
 
-/// A record's fields and shape.
-struct Record<'a> {
-    fields: Vec<Cow<'a, [u8]>>,
+/// A record's shape (its fields are in the buffer given to [`scan`]).
+struct Record {
     /// Where the next record starts.
     next: usize,
     /// Quoted fields that cross a line end: byte offsets of their opening and closing quote,
@@ -453,9 +467,9 @@ struct Record<'a> {
 
 /// Scans one record from `start` (RFC 4180, lenient about text after a closing quote on the
 /// same line, as spreadsheets are). Lines end with `\n`, `\r\n` or `\r`.
-fn scan(data: &[u8], start: usize, delim: u8, cap: usize) -> Scan<'_> {
+fn scan<'a>(data: &'a [u8], start: usize, delim: u8, cap: usize, fields: &mut Vec<Cow<'a, [u8]>>) -> Scan {
     let len = data.len();
-    let mut fields = Vec::new();
+    fields.clear();
     let mut spans = Vec::new();
     let mut i = start;
     loop {
@@ -520,28 +534,29 @@ fn scan(data: &[u8], start: usize, delim: u8, cap: usize) -> Scan<'_> {
             i = end;
         }
         if i >= len {
-            return Scan::Record(Record { fields, next: len, spans });
+            return Scan::Record(Record { next: len, spans });
         }
         if data[i] == delim {
             i += 1;
             continue;
         }
         let next = i + line_end_len(data, i).unwrap_or(1);
-        return Scan::Record(Record { fields, next, spans });
+        return Scan::Record(Record { next, spans });
     }
 }
 
 /// Whether `lines` (the lines a quoted field swallowed, its closing line included) hold at
 /// least one line and every non-blank line reads on its own as a row of `width` fields.
 fn swallows_rows(lines: &[u8], delim: u8, width: usize) -> bool {
+    let mut fields = Vec::new();
     let mut pos = 0;
     let mut any = false;
     while pos < lines.len() {
         let end = memchr2(b'\n', b'\r', &lines[pos..]).map_or(lines.len(), |k| pos + k);
         let line = &lines[pos..end];
         if !line.is_empty() {
-            match scan(line, 0, delim, usize::MAX) {
-                Scan::Record(r) if r.fields.len() == width && r.spans.is_empty() => any = true,
+            match scan(line, 0, delim, usize::MAX, &mut fields) {
+                Scan::Record(r) if fields.len() == width && r.spans.is_empty() => any = true,
                 _ => return false,
             }
         }
@@ -590,8 +605,9 @@ mod tests {
     use super::*;
 
     fn fields(line: &str) -> Vec<String> {
-        match scan(line.as_bytes(), 0, b',', usize::MAX) {
-            Scan::Record(r) => r.fields.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
+        let mut fields = Vec::new();
+        match scan(line.as_bytes(), 0, b',', usize::MAX, &mut fields) {
+            Scan::Record(_) => fields.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
             _ => panic!("not a record: {line:?}"),
         }
     }

@@ -1,4 +1,9 @@
 //! Maps raw rows to canonical records: one shared mechanism for every format.
+//!
+//! [`Mapper::map_row`] runs one step per part of the row (cells, date, rating, texts, question,
+//! ids, organisation, demographics, carried columns, records); a step's error is the row,
+//! quarantined.
+#![allow(clippy::result_large_err, reason = "the error is the quarantined row itself, made once per bad row")]
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -43,6 +48,8 @@ pub struct Mapper {
     date_format: String,
     /// canonical field → column index
     fields: BTreeMap<&'static str, usize>,
+    /// the columns of the fields every row reads, looked up once
+    cols: Columns,
     /// free-text columns with their question; `None` = per-row question column / default
     texts: Vec<(usize, Option<Question>)>,
     /// per free-text column, what makes its record id distinct within the row
@@ -66,6 +73,35 @@ pub struct Mapper {
     redactor: Redactor,
 }
 
+/// The column of each canonical field a row is read for (`None`: not in the source).
+#[derive(Debug)]
+struct Columns {
+    received_date: Option<usize>,
+    rating: Option<usize>,
+    question: Option<usize>,
+    record_id: Option<usize>,
+    response_id: Option<usize>,
+    org: [Option<usize>; 3],
+    imd_decile: Option<usize>,
+    imd_key: Option<usize>,
+}
+
+impl Columns {
+    fn of(fields: &BTreeMap<&'static str, usize>) -> Columns {
+        let col = |name: &str| fields.get(name).copied();
+        Columns {
+            received_date: col("received_date"),
+            rating: col("rating"),
+            question: col("question"),
+            record_id: col("record_id"),
+            response_id: col("response_id"),
+            org: [col("org_level_1"), col("org_level_2"), col("org_level_3")],
+            imd_decile: col("imd_decile"),
+            imd_key: col("imd_key"),
+        }
+    }
+}
+
 /// A row mapped to records.
 #[derive(Debug)]
 pub struct Mapped {
@@ -76,7 +112,36 @@ pub struct Mapped {
     /// Fields that could not be used (the records are kept).
     pub issues: Vec<FieldIssue>,
     row: u64,
-    raw: Vec<(String, String)>,
+    raw: RawText,
+}
+
+/// A row's cells as text, kept in case the mapped row is set aside after all (a duplicate id):
+/// one buffer for the whole row rather than a `String` per cell.
+#[derive(Debug)]
+struct RawText {
+    text: String,
+    /// where each cell's text ends in `text`
+    ends: Vec<usize>,
+}
+
+impl RawText {
+    fn of(cells: &[Cell]) -> RawText {
+        let size = cells.iter().map(|c| if let Cell::Text(s) = c { s.len() } else { 8 }).sum();
+        let mut raw = RawText { text: String::with_capacity(size), ends: Vec::with_capacity(cells.len()) };
+        for c in cells {
+            if let Some(t) = cell_text(c) {
+                raw.text.push_str(&t);
+            }
+            raw.ends.push(raw.text.len());
+        }
+        raw
+    }
+
+    /// `(header, value)` per cell, as the quarantine holds them.
+    fn pairs(&self, headers: &[String]) -> Vec<(String, String)> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        headers.iter().zip(starts.zip(&self.ends)).map(|(h, (a, &b))| (h.clone(), self.text[a..b].to_owned())).collect()
+    }
 }
 
 /// A header or value as a key: lowercase, runs of other characters as one `_`.
@@ -226,6 +291,7 @@ impl Mapper {
             headers: headers.to_vec(),
             max_chars: settings.max_field_chars,
             date_format: source.date_format.0.clone(),
+            cols: Columns::of(&fields),
             fields,
             texts,
             default_question: source.default_question.unwrap_or(Question::Nonspecific),
@@ -305,17 +371,16 @@ impl Mapper {
             source: self.source.clone(),
             file: self.file.clone(),
             row: mapped.row,
-            column: self.fields.get("record_id").map(|&i| self.headers[i].clone()),
+            column: self.cols.record_id.map(|i| self.headers[i].clone()),
             reason,
             message: format!("{}: row {}: {message}", self.file, mapped.row),
-            raw: mapped.raw.clone(),
+            raw: mapped.raw.pairs(&self.headers),
             text_cells: self.texts.len() as u64,
         }
     }
 
-    fn text(&self, cells: &[Cell], field: &str) -> Option<String> {
-        let i = *self.fields.get(field)?;
-        cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    fn text(cells: &[Cell], col: Option<usize>) -> Option<String> {
+        trimmed(cells, col?)
     }
 
     fn msg(&self, row: &RawRow, col: usize, what: &str) -> String {
@@ -408,13 +473,35 @@ impl Mapper {
         Some(safe)
     }
 
-    /// Maps one row to its records, or quarantines it.
+    /// Maps one row to its records, or quarantines it. Each step reads one part of the row;
+    /// what it cannot use is a field issue, or quarantines the row (the steps run in this
+    /// order, so the first fault found is the one reported).
     ///
     /// # Errors
     /// The row, quarantined with a reason code.
     pub fn map_row(&self, row: &RawRow) -> Result<Mapped, Quarantined> {
         let mut issues = Vec::new();
-        // 1. every cell not checked where it is parsed: length limit and type
+        let cells = self.usable_cells(row, &mut issues)?;
+        let received_date = self.received_date(row, &cells, &mut issues)?;
+        let rating = self.rating(row, &cells, &mut issues)?;
+        let texts = self.texts(row, &cells, &issues)?;
+        let question = self.row_question(row, &cells, &mut issues)?;
+        let (id, response_id) = self.ids(row, &cells, &mut issues)?;
+        let org = self.org_levels(row, &cells, &mut issues)?;
+        let demographics = self.demographics(row, &cells, &mut issues);
+        let extra = self.carried_values(row, &cells, &mut issues);
+        let shared = Shared { id, response_id, received_date, rating, question, org, demographics, extra };
+        for f in &mut issues {
+            f.response_id = Some(shared.response_id.clone());
+        }
+        let (records, blank_cells) = self.records(row.row, texts, shared);
+        Ok(Mapped { records, blank_cells, issues, row: row.row, raw: RawText::of(&row.cells) })
+    }
+
+    /// Step 1: every cell not checked where it is parsed, against the length limit and its
+    /// type. A bad id (or an overlong text) quarantines the row; any other bad cell is emptied
+    /// and reported.
+    fn usable_cells<'r>(&self, row: &'r RawRow, issues: &mut Vec<FieldIssue>) -> Result<Cow<'r, [Cell]>, Quarantined> {
         let mut cells: Cow<'_, [Cell]> = Cow::Borrowed(&row.cells);
         for (i, c) in row.cells.iter().enumerate().take(self.roles.len()) {
             let role = self.roles[i].0;
@@ -436,215 +523,210 @@ impl Mapper {
             issues.push(self.issue(row, i, reason, action, c.shown(), &what));
             cells.to_mut()[i] = Cell::Empty;
         }
-        // 2. date
-        let received_date = match self.fields.get("received_date") {
-            None => None,
-            Some(&i) => {
-                let (date, problem) = match self.checked(&cells, i) {
-                    Err((reason, what)) => (None, Some((OnInvalid::Quarantine, reason, what))),
-                    Ok(Cell::Empty) => {
-                        (None, Some((OnInvalid::Quarantine, Reason::MissingRequired, "date is empty".to_owned())))
-                    }
-                    Ok(Cell::Date(d)) => (Some(*d), None),
-                    Ok(Cell::Number(n)) => match excel_serial(*n) {
-                        Some(d) => (Some(d), None),
-                        None => (
-                            None,
-                            Some((
-                                OnInvalid::Quarantine,
-                                Reason::InvalidDate,
-                                format!("{n} is not an Excel date serial"),
-                            )),
-                        ),
-                    },
-                    Ok(Cell::Text(s)) => match parse_date(s.trim(), &self.date_format) {
-                        Some(d) => (Some(d), None),
-                        None if s.trim().is_empty() => {
-                            (None, Some((OnInvalid::Quarantine, Reason::MissingRequired, "date is empty".to_owned())))
-                        }
-                        None => (
-                            None,
-                            Some((
-                                OnInvalid::Quarantine,
-                                Reason::InvalidDate,
-                                format!("{:?} does not match the date format {:?}", s.trim(), self.date_format),
-                            )),
-                        ),
-                    },
-                    Ok(Cell::Structured(_)) => (None, None),
-                    Ok(Cell::Bool(b)) => {
-                        (None, Some((OnInvalid::Quarantine, Reason::InvalidDate, format!("{b} is not a date"))))
-                    }
-                };
-                let problem = problem.or_else(|| {
-                    date.filter(|d| !self.window.contains(*d)).map(|d| {
-                        (
-                            OnInvalid::Null,
-                            Reason::DateOutOfWindow,
-                            format!(
-                                "{d} is outside the plausible window {} to {} (date_window)",
-                                self.window.from, self.window.to
-                            ),
-                        )
-                    })
-                });
-                match problem {
-                    None => date,
-                    Some((default, reason, what)) => {
-                        self.unusable(row, i, default, reason, &what, "null", &mut issues)?;
-                        None
-                    }
-                }
+        Ok(cells)
+    }
+
+    /// Step 2: the received date (by default an unusable date quarantines the row, a date
+    /// outside the window costs the field).
+    fn received_date(
+        &self,
+        row: &RawRow,
+        cells: &[Cell],
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<Option<NaiveDate>, Quarantined> {
+        let Some(i) = self.cols.received_date else { return Ok(None) };
+        match self.date_in(cells, i) {
+            Ok(date) => Ok(date),
+            Err((default, reason, what)) => {
+                self.unusable(row, i, default, reason, &what, "null", issues)?;
+                Ok(None)
             }
-        };
-        // 3. rating
-        let rating = match self.fields.get("rating") {
-            None => None,
-            Some(&i) => {
-                let problem = match self.checked(&cells, i) {
-                    Err(p) => Err(p),
-                    Ok(c) => match c.to_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-                        None => Ok(None),
-                        Some(s) => parse_rating(&s).map(Some).ok_or_else(|| {
-                            (Reason::InvalidRating, format!("{s:?} is not a rating from 1 to 5 or 6 (don't know)"))
-                        }),
-                    },
-                };
-                match problem {
-                    Ok(r) => r,
-                    Err((reason, what)) => {
-                        self.unusable(row, i, OnInvalid::Null, reason, &what, "null", &mut issues)?;
-                        None
-                    }
-                }
-            }
-        };
-        // 4. texts
-        let texts: Vec<(usize, Option<Question>, Option<String>)> = self
-            .texts
-            .iter()
-            .map(|&(i, q)| {
-                (i, q, cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
-            })
-            .collect();
-        if texts.iter().all(|t| t.2.is_none()) {
-            // a text cell of the wrong type names the row's fault; else the row is just empty
-            if let Some(wrong) = issues.iter().find(|f| f.field == "text" && f.reason == Reason::WrongType) {
-                let col = self.headers.iter().position(|h| *h == wrong.column);
-                return Err(self.quarantine(row, col, Reason::WrongType, wrong.message.clone()));
-            }
-            let col = self.texts[0].0;
-            let what = if self.texts.len() == 1 {
-                "no text after trimming".to_owned()
-            } else {
-                format!("none of the {} free-text columns has text", self.texts.len())
-            };
-            return Err(self.quarantine(row, Some(col), Reason::EmptyText, self.msg(row, col, &what)));
         }
-        // 5. question for a single text column
-        let row_question = match self.fields.get("question") {
-            Some(&i) if self.texts.iter().any(|t| t.1.is_none()) => {
-                let found = match self.checked(&cells, i) {
-                    Err(p) => Err(p),
-                    Ok(c) => match c.to_text().filter(|s| !s.trim().is_empty()) {
-                        None => Ok(self.default_question),
-                        Some(raw) => {
-                            self.question_values.get(&key(&raw)).copied().or_else(|| Question::parse(&raw)).ok_or_else(
-                                || {
-                                    (
-                                        Reason::UnknownQuestion,
-                                        format!("unknown question {:?}; map it in question_values", raw.trim()),
-                                    )
-                                },
-                            )
-                        }
-                    },
-                };
-                match found {
-                    Ok(q) => q,
-                    Err((reason, what)) => {
-                        self.unusable(row, i, OnInvalid::Quarantine, reason, &what, "default_question", &mut issues)?;
-                        self.default_question
-                    }
+    }
+
+    /// The date in column `i`, or what is wrong with it and what that costs by default.
+    fn date_in(&self, cells: &[Cell], i: usize) -> Result<Option<NaiveDate>, (OnInvalid, Reason, String)> {
+        let bad = |reason: Reason, what: String| Err((OnInvalid::Quarantine, reason, what));
+        let date = match self.checked(cells, i) {
+            Err((reason, what)) => return bad(reason, what),
+            Ok(Cell::Empty) => return bad(Reason::MissingRequired, "date is empty".to_owned()),
+            Ok(Cell::Date(d)) => *d,
+            Ok(Cell::Number(n)) => match excel_serial(*n) {
+                Some(d) => d,
+                None => return bad(Reason::InvalidDate, format!("{n} is not an Excel date serial")),
+            },
+            Ok(Cell::Text(s)) => match parse_date(s.trim(), &self.date_format) {
+                Some(d) => d,
+                None if s.trim().is_empty() => return bad(Reason::MissingRequired, "date is empty".to_owned()),
+                None => {
+                    let what = format!("{:?} does not match the date format {:?}", s.trim(), self.date_format);
+                    return bad(Reason::InvalidDate, what);
                 }
-            }
-            _ => self.default_question,
+            },
+            Ok(Cell::Structured(_)) => return Ok(None),
+            Ok(Cell::Bool(b)) => return bad(Reason::InvalidDate, format!("{b} is not a date")),
         };
-        // 6. ids: an id holding personal data is replaced by the row's hash (it is published)
-        let id_field = if self.fields.contains_key("record_id") { "record_id" } else { "response_id" };
-        let id = match self.fields.get(id_field).copied() {
-            Some(i) => match self.text(&cells, id_field) {
-                Some(id) => self.redact(row, i, &id, "hashed_id", &mut issues).is_none().then_some(id),
+        if !self.window.contains(date) {
+            let what = format!(
+                "{date} is outside the plausible window {} to {} (date_window)",
+                self.window.from, self.window.to
+            );
+            return Err((OnInvalid::Null, Reason::DateOutOfWindow, what));
+        }
+        Ok(Some(date))
+    }
+
+    /// Step 3: the rating (an unusable one costs the field by default).
+    fn rating(&self, row: &RawRow, cells: &[Cell], issues: &mut Vec<FieldIssue>) -> Result<Option<u8>, Quarantined> {
+        let Some(i) = self.cols.rating else { return Ok(None) };
+        let rating = self.checked(cells, i).and_then(|c| {
+            let Some(s) = cell_text(c).filter(|s| !s.trim().is_empty()) else { return Ok(None) };
+            let s = s.trim();
+            parse_rating(s)
+                .map(Some)
+                .ok_or_else(|| (Reason::InvalidRating, format!("{s:?} is not a rating from 1 to 5 or 6 (don't know)")))
+        });
+        self.settle(row, i, rating, OnInvalid::Null, "null", None, issues)
+    }
+
+    /// Step 4: the text of each free-text column (`None` when blank). A row with no text is
+    /// quarantined: as `wrong_type` when a text cell was of the wrong type, else as `empty_text`.
+    fn texts(&self, row: &RawRow, cells: &[Cell], issues: &[FieldIssue]) -> Result<Vec<Option<String>>, Quarantined> {
+        let texts: Vec<Option<String>> = self.texts.iter().map(|&(i, _)| trimmed(cells, i)).collect();
+        if texts.iter().any(Option::is_some) {
+            return Ok(texts);
+        }
+        if let Some(wrong) = issues.iter().find(|f| f.field == "text" && f.reason == Reason::WrongType) {
+            let col = self.headers.iter().position(|h| *h == wrong.column);
+            return Err(self.quarantine(row, col, Reason::WrongType, wrong.message.clone()));
+        }
+        let col = self.texts[0].0;
+        let what = if self.texts.len() == 1 {
+            "no text after trimming".to_owned()
+        } else {
+            format!("none of the {} free-text columns has text", self.texts.len())
+        };
+        Err(self.quarantine(row, Some(col), Reason::EmptyText, self.msg(row, col, &what)))
+    }
+
+    /// Step 5: the question a text column without its own question answers, from the row's
+    /// question column (an unknown one quarantines the row by default) or the default.
+    fn row_question(
+        &self,
+        row: &RawRow,
+        cells: &[Cell],
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<Question, Quarantined> {
+        let i = match self.cols.question {
+            Some(i) if self.texts.iter().any(|t| t.1.is_none()) => i,
+            _ => return Ok(self.default_question),
+        };
+        let question = self.checked(cells, i).and_then(|c| match cell_text(c).filter(|s| !s.trim().is_empty()) {
+            None => Ok(self.default_question),
+            Some(raw) => self.question_of(&raw).ok_or_else(|| {
+                (Reason::UnknownQuestion, format!("unknown question {:?}; map it in question_values", raw.trim()))
+            }),
+        });
+        self.settle(row, i, question, OnInvalid::Quarantine, "default_question", self.default_question, issues)
+    }
+
+    /// A question value: as `question_values` maps it, else as [`Question::parse`] reads it.
+    fn question_of(&self, raw: &str) -> Option<Question> {
+        if !self.question_values.is_empty() {
+            if let Some(&q) = self.question_values.get(&key(raw)) {
+                return Some(q);
+            }
+        }
+        // a canonical name is what `Question::parse` reads it as, without building its key
+        Question::ALL.into_iter().find(|q| q.as_str() == raw).or_else(|| Question::parse(raw))
+    }
+
+    /// Step 6: the row's id (`None` when the source has none, or when it holds personal data:
+    /// ids are published, so such an id is replaced by the row's hash) and its response id.
+    /// An empty id quarantines the row.
+    fn ids(
+        &self,
+        row: &RawRow,
+        cells: &[Cell],
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<(Option<String>, String), Quarantined> {
+        let id = match self.cols.record_id.or(self.cols.response_id) {
+            Some(i) => match trimmed(cells, i) {
+                Some(id) => self.redact(row, i, &id, "hashed_id", issues).is_none().then_some(id),
                 None => {
                     return Err(self.quarantine(row, Some(i), Reason::MissingRequired, self.msg(row, i, "id is empty")))
                 }
             },
             None => None,
         };
-        let response_id = match (self.fields.get("response_id"), self.text(&cells, "response_id")) {
-            (Some(&i), Some(r)) if id_field == "record_id" => {
-                self.redact(row, i, &r, "hashed_id", &mut issues).is_none().then_some(r)
+        let response_id = match (self.cols.response_id, Self::text(cells, self.cols.response_id)) {
+            (Some(i), Some(r)) if self.cols.record_id.is_some() => {
+                self.redact(row, i, &r, "hashed_id", issues).is_none().then_some(r)
             }
             _ => id.clone(),
         }
         .unwrap_or_else(|| self.hash_id(row.row, "response"));
-        // 7. organisation levels: no list of known values; control characters or an overlong
-        // value cost the field, personal data is redacted
+        Ok((id, response_id))
+    }
+
+    /// Step 7: the organisation levels. There is no list of known values: control characters
+    /// or an overlong value cost the field; personal data is redacted.
+    fn org_levels(
+        &self,
+        row: &RawRow,
+        cells: &[Cell],
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<[Option<String>; 3], Quarantined> {
         let mut org: [Option<String>; 3] = [None, None, None];
-        for (level, slot) in org.iter_mut().enumerate() {
-            let field = ["org_level_1", "org_level_2", "org_level_3"][level];
-            let Some(&i) = self.fields.get(field) else { continue };
-            let value = match self.checked(&cells, i) {
-                Err(p) => Err(p),
-                Ok(c) => match c.to_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-                    None => Ok(None),
-                    Some(v) if v.chars().any(char::is_control) => {
-                        Err((Reason::InvalidValue, "control characters in an organisation value".to_owned()))
-                    }
-                    Some(v) if v.chars().count() > ORG_MAX_CHARS => Err((
-                        Reason::InvalidValue,
-                        format!("{} characters, over the {ORG_MAX_CHARS} of an organisation value", v.chars().count()),
-                    )),
-                    Some(v) => Ok(Some(v)),
-                },
-            };
-            *slot = match value {
-                Ok(v) => v.map(|v| self.redact(row, i, &v, "redacted", &mut issues).unwrap_or(v)),
-                Err((reason, what)) => {
-                    self.unusable(row, i, OnInvalid::Null, reason, &what, "null", &mut issues)?;
-                    None
-                }
-            };
+        for (slot, col) in org.iter_mut().zip(self.cols.org) {
+            let Some(i) = col else { continue };
+            let value = self.checked(cells, i).and_then(org_value);
+            let value = self.settle(row, i, value, OnInvalid::Null, "null", None, issues)?;
+            *slot = value.map(|v| self.redact(row, i, &v, "redacted", issues).unwrap_or(v));
         }
+        Ok(org)
+    }
+
+    /// Step 8: the raw demographic value per run dimension, personal data redacted. IMD: a
+    /// quintile column wins; else a decile column (as its quintile); else a key for the lookup.
+    fn demographics(&self, row: &RawRow, cells: &[Cell], issues: &mut Vec<FieldIssue>) -> Vec<Option<String>> {
         let mut demographics: Vec<Option<String>> = self
             .dims
             .iter()
             .map(|d| {
                 let i = (*d)?;
-                let v = cells.get(i).and_then(Cell::to_text).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())?;
-                Some(self.redact(row, i, &v, "redacted", &mut issues).unwrap_or(v))
+                let v = trimmed(cells, i)?;
+                Some(self.redact(row, i, &v, "redacted", issues).unwrap_or(v))
             })
             .collect();
-        // IMD: a quintile column wins; else a decile column; else a key for the lookup table
         if let Some(q) = self.imd_dim.filter(|&q| demographics[q].is_none()) {
-            demographics[q] = self
-                .text(&cells, "imd_decile")
+            demographics[q] = Self::text(cells, self.cols.imd_decile)
                 .map(|d| crate::record::quintile_of_decile(&d).unwrap_or(d))
-                .or_else(|| self.text(&cells, "imd_key"));
+                .or_else(|| Self::text(cells, self.cols.imd_key));
         }
-        let extra: Vec<Option<String>> = self
-            .carried
+        demographics
+    }
+
+    /// Step 9: the carried columns, as written (not trimmed), personal data redacted.
+    fn carried_values(&self, row: &RawRow, cells: &[Cell], issues: &mut Vec<FieldIssue>) -> Vec<Option<String>> {
+        self.carried
             .iter()
             .map(|&i| {
-                let v = cells.get(i).and_then(Cell::to_text)?;
-                Some(self.redact(row, i, &v, "redacted", &mut issues).unwrap_or(v))
+                let v = cells.get(i).and_then(cell_text)?;
+                Some(self.redact(row, i, &v, "redacted", issues).unwrap_or_else(|| v.into_owned()))
             })
-            .collect();
+            .collect()
+    }
+
+    /// Step 10: one record per non-blank text, and the number of blank text cells. The last
+    /// record takes the shared values; the others get copies.
+    fn records(&self, row: u64, texts: Vec<Option<String>>, mut shared: Shared) -> (Vec<Record>, u64) {
         let mut records = Vec::with_capacity(texts.len());
         let mut blank_cells = 0;
         let multi = self.texts.len() > 1;
-        for (j, (_, q, text)) in texts.into_iter().enumerate() {
-            let question = q.unwrap_or(row_question);
+        let last = texts.iter().rposition(Option::is_some);
+        for (j, (&(_, q), text)) in self.texts.iter().zip(texts).enumerate() {
+            let question = q.unwrap_or(shared.question);
             let Some(text) = text else {
                 blank_cells += 1;
                 continue;
@@ -652,29 +734,49 @@ impl Mapper {
             // what tells the texts of one row apart: the question, or the column when two
             // columns answer the same question
             let part = if multi { self.text_parts[j].as_str() } else { question.as_str() };
-            let record_id = match (&id, multi) {
-                (Some(id), false) => id.clone(),
+            let own = Some(j) == last;
+            let record_id = match (shared.id.as_deref(), multi) {
+                (Some(_), false) => take_or_clone(&mut shared.id, own).unwrap_or_default(),
                 (Some(id), true) => format!("{id}:{part}"),
-                (None, _) => self.hash_id(row.row, part),
+                (None, _) => self.hash_id(row, part),
             };
             records.push(Record {
                 record_id,
-                response_id: response_id.clone(),
+                response_id: take_or_clone(&mut shared.response_id, own),
                 source: self.source.clone(),
-                received_date,
+                received_date: shared.received_date,
                 question,
-                rating,
+                rating: shared.rating,
                 text,
-                org: org.clone(),
-                demographics: demographics.clone(),
-                extra: extra.clone(),
-                origin: RowRef { source: self.index, row: row.row },
+                org: take_or_clone(&mut shared.org, own),
+                demographics: take_or_clone(&mut shared.demographics, own),
+                extra: take_or_clone(&mut shared.extra, own),
+                origin: RowRef { source: self.index, row },
             });
         }
-        for f in &mut issues {
-            f.response_id = Some(response_id.clone());
+        (records, blank_cells)
+    }
+
+    /// A value found, or what is wrong with it: on a fault, [`Mapper::unusable`] decides
+    /// (`Err` quarantines the row), and a field that is nulled gives `fallback`.
+    #[allow(clippy::too_many_arguments)]
+    fn settle<T>(
+        &self,
+        row: &RawRow,
+        col: usize,
+        found: Result<T, (Reason, String)>,
+        default: OnInvalid,
+        action: &'static str,
+        fallback: T,
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<T, Quarantined> {
+        match found {
+            Ok(v) => Ok(v),
+            Err((reason, what)) => {
+                self.unusable(row, col, default, reason, &what, action, issues)?;
+                Ok(fallback)
+            }
         }
-        Ok(Mapped { records, blank_cells, issues, row: row.row, raw: self.raw(row) })
     }
 
     fn hash_id(&self, row: u64, question: &str) -> String {
@@ -682,6 +784,61 @@ impl Mapper {
         let digest = Sha256::digest(format!("{}\u{1f}{file_name}\u{1f}{row}\u{1f}{question}", self.source).as_bytes());
         // the first 8 bytes, in hex
         format!("{digest:.16x}")
+    }
+}
+
+/// What every record of one row shares.
+struct Shared {
+    /// The row's id, when it has a usable one.
+    id: Option<String>,
+    response_id: String,
+    received_date: Option<NaiveDate>,
+    rating: Option<u8>,
+    /// The question of a text column that names none.
+    question: Question,
+    org: [Option<String>; 3],
+    demographics: Vec<Option<String>>,
+    extra: Vec<Option<String>>,
+}
+
+/// `value` itself when `take` (leaving its default behind), else a copy.
+fn take_or_clone<T: Clone + Default>(value: &mut T, take: bool) -> T {
+    if take {
+        std::mem::take(value)
+    } else {
+        value.clone()
+    }
+}
+
+/// The cell as [`Cell::to_text`] gives it, borrowed when it is text.
+fn cell_text(cell: &Cell) -> Option<Cow<'_, str>> {
+    match cell {
+        Cell::Text(s) => Some(Cow::Borrowed(s)),
+        other => other.to_text().map(Cow::Owned),
+    }
+}
+
+/// The cell in column `i` as text, trimmed; `None` when empty.
+fn trimmed(cells: &[Cell], i: usize) -> Option<String> {
+    let text = cells.get(i).and_then(cell_text)?;
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// An organisation value: `None` when empty; control characters or over [`ORG_MAX_CHARS`]
+/// characters make it unusable.
+fn org_value(cell: &Cell) -> Result<Option<String>, (Reason, String)> {
+    let text = cell_text(cell);
+    match text.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned) {
+        None => Ok(None),
+        Some(v) if v.chars().any(char::is_control) => {
+            Err((Reason::InvalidValue, "control characters in an organisation value".to_owned()))
+        }
+        Some(v) if v.len() > ORG_MAX_CHARS && v.chars().count() > ORG_MAX_CHARS => Err((
+            Reason::InvalidValue,
+            format!("{} characters, over the {ORG_MAX_CHARS} of an organisation value", v.chars().count()),
+        )),
+        Some(v) => Ok(Some(v)),
     }
 }
 
@@ -724,11 +881,32 @@ pub fn parse_date(s: &str, format: &str) -> Option<NaiveDate> {
     if format.eq_ignore_ascii_case("excel") {
         return s.parse::<f64>().ok().and_then(excel_serial);
     }
+    if format == ISO_DATE {
+        if let Some(d) = iso_date(s) {
+            return Some(d);
+        }
+    }
     NaiveDate::parse_from_str(s, format).ok().or_else(|| {
         // a date with a time part: parse the leading date only
         let cut = s.find(['T', ' '])?;
         NaiveDate::parse_from_str(&s[..cut], format).ok()
     })
+}
+
+/// The default date format.
+const ISO_DATE: &str = "%Y-%m-%d";
+
+/// A date written exactly `YYYY-MM-DD`, as chrono reads it with [`ISO_DATE`], without parsing the
+/// format each time; `None` for anything else (chrono then decides).
+fn iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(digits(0..4)?).ok()?, digits(5..7)?, digits(8..10)?)
 }
 
 /// Ratings: 1–6 as numbers, or the FFT wording.
@@ -769,6 +947,38 @@ mod tests {
         assert_eq!(parse_date("31/31/2022", uk_us), None);
         assert_eq!(excel_serial(45748.75), NaiveDate::from_ymd_opt(2025, 4, 1));
         assert_eq!(excel_serial(-3.0), None);
+    }
+
+    #[test]
+    fn iso_dates_read_as_chrono_reads_them() {
+        let cases = [
+            "2025-04-01",
+            "0000-01-01",
+            "9999-12-31",
+            "2024-02-29",
+            "2025-02-29",
+            "2025-13-01",
+            "2025-00-10",
+            "2025-04-00",
+            "2025-4-01",
+            "+025-04-01",
+            "2025/04/01",
+            "2025-04-01 ",
+            " 2025-04-01",
+            "20250401xx",
+            "2025-04-1a",
+            "２０２５-04-01",
+            "",
+        ];
+        for s in cases {
+            let chrono = NaiveDate::parse_from_str(s, ISO_DATE).ok();
+            assert!(iso_date(s).is_none() || iso_date(s) == chrono, "{s:?}: {:?} vs {chrono:?}", iso_date(s));
+            // what parse_date gave before the fast path: chrono, then the date before a time part
+            let before = chrono.or_else(|| NaiveDate::parse_from_str(&s[..s.find(['T', ' '])?], ISO_DATE).ok());
+            assert_eq!(parse_date(s, ISO_DATE), before, "{s:?}");
+        }
+        assert_eq!(iso_date("2025-04-01"), NaiveDate::from_ymd_opt(2025, 4, 1));
+        assert_eq!(iso_date("2025-02-29"), None);
     }
 
     #[test]

@@ -18,8 +18,11 @@
 //!   two capitalised words. The title is kept: `Nurse [NAME] was lovely`.
 //!
 //! Overlapping matches are settled by kind (email, NHS number, date of birth, phone, postcode,
-//! name, in that order), then by length. Text with no ASCII digit, no `@` and no title costs a
-//! byte scan and one Aho-Corasick pass, and comes back borrowed.
+//! name, in that order), then by length. One byte scan first counts what each kind needs (ten
+//! digits for an NHS or phone number, an `@` for an email, two digits and three letters for a
+//! postcode, a digit and a `b` for a date of birth, a space or tab for a name after a title):
+//! a pattern runs only where it could match, so a short value such as `65-74` or `S0000001`
+//! costs that scan alone, and text with nothing found comes back borrowed.
 //!
 //! # Known limits
 //! - Names are found only after a capitalised title (`Dr Smith`, `Dr SMITH`) or an all-capitals
@@ -185,12 +188,16 @@ impl Redactor {
     /// non-overlapping, with spans into `text`.
     #[must_use]
     pub fn redact<'a>(&self, text: &'a str) -> (Cow<'a, str>, Vec<Redaction>) {
-        let bytes = text.as_bytes();
+        self.redact_shaped(text, &Shape::of(text))
+    }
+
+    /// [`Redactor::redact`], running only the patterns that `shape` leaves possible.
+    fn redact_shaped<'a>(&self, text: &'a str, shape: &Shape) -> (Cow<'a, str>, Vec<Redaction>) {
         let mut found = Vec::new();
-        if memchr::memchr(b'@', bytes).is_some() {
+        if shape.at {
             scan(&self.email, text, PiiKind::Email, &mut found, |s, e| Some((s, e)));
         }
-        if bytes.iter().any(u8::is_ascii_digit) {
+        if shape.digits >= 10 {
             scan(&self.nhs, text, PiiKind::NhsNumber, &mut found, |s, e| {
                 let mut digits = [0u8; 10];
                 let mut n = 0;
@@ -210,10 +217,14 @@ impl Redactor {
                     e = s + text[s..e].rfind([' ', '-'])?;
                 }
             });
+        }
+        if shape.digits >= 2 && shape.letters >= 3 {
             scan(&self.postcode, text, PiiKind::Postcode, &mut found, |s, e| {
                 let ordinal = matches!(text.get(e - 2..e), Some("st" | "nd" | "rd" | "th"));
                 (word_free(text, s, e) && !ordinal).then_some((s, e))
             });
+        }
+        if shape.digits >= 1 && shape.b {
             scan(&self.dob, text, PiiKind::Dob, &mut found, |s, _| {
                 let date = self.dob.captures_at(text, s)?.get(1)?;
                 let bounded = !prev_char(text, s).is_some_and(blocks_before)
@@ -221,7 +232,9 @@ impl Redactor {
                 bounded.then(|| (date.start(), date.end()))
             });
         }
-        self.find_names(text, &mut found);
+        if shape.gap {
+            self.find_names(text, &mut found);
+        }
         if found.is_empty() {
             return (Cow::Borrowed(text), found);
         }
@@ -261,6 +274,44 @@ impl Redactor {
                 }
             }
         }
+    }
+}
+
+/// What a text holds that each kind of personal data needs, counted in one pass: a pattern
+/// runs only on text that has what every match of it (and every match accepted) must have.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Shape {
+    /// ASCII digits: an NHS number has 10; an accepted phone number has at least 10 (a `0`, or
+    /// `+44`/`0044`, and 9 or 10 national digits); a postcode has 2; every date pattern has 1.
+    digits: usize,
+    /// ASCII letters: a postcode has at least 3.
+    letters: usize,
+    /// An `@`, which every email address has.
+    at: bool,
+    /// A `b` or `B`, which every date-of-birth cue has (`DOB`, `date of birth`, `born`; no other
+    /// character folds to `b`).
+    b: bool,
+    /// A space or tab, which must follow a title before a name.
+    gap: bool,
+}
+
+impl Shape {
+    fn of(text: &str) -> Shape {
+        let mut shape = Shape::default();
+        for &c in text.as_bytes() {
+            match c {
+                b'0'..=b'9' => shape.digits += 1,
+                b'b' | b'B' => {
+                    shape.b = true;
+                    shape.letters += 1;
+                }
+                b'a'..=b'z' | b'A'..=b'Z' => shape.letters += 1,
+                b'@' => shape.at = true,
+                b' ' | b'\t' => shape.gap = true,
+                _ => {}
+            }
+        }
+        shape
     }
 }
 
@@ -623,5 +674,41 @@ mod tests {
             assert_eq!(shared().redact(&out).1, [], "{text:?} -> {out:?}");
         }
         assert!(total > 5_000, "the generator should plant plenty of PII, found {total}");
+    }
+
+    #[test]
+    fn patterns_skipped_by_shape_would_have_found_nothing() {
+        // every pattern run, whatever the text holds
+        let all = Shape { digits: usize::MAX, letters: usize::MAX, at: true, b: true, gap: true };
+        let parts: Vec<&str> = "Dr |Nurse| |\t|Smith|07700 900123|0770090012|+44 7700 900123|9434765919|943 476 5919|\
+            SO14 0YN|so140yn|M1 1AE|a.b@example.com|@|DOB |born on |date of birth |12/03/1956|3rd March 1956|1|7|\
+            0|B|b|x|yz|-|(0)|0044|Sr.|MS|S0000001|65-74|White British|Prefer not to say|Mrs.|é"
+            .split('|')
+            .collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut text, mut skipped) = (String::new(), 0);
+        for _ in 0..30_000 {
+            text.clear();
+            for _ in 0..next() % 12 {
+                text.push_str(parts[(next() % parts.len() as u64) as usize]);
+            }
+            let shape = Shape::of(&text);
+            skipped += usize::from(shape.digits < 10 || shape.letters < 3 || !shape.b || !shape.gap || !shape.at);
+            assert_eq!(shared().redact_shaped(&text, &shape), shared().redact_shaped(&text, &all), "{text:?}");
+        }
+        assert!(skipped > 10_000, "the generator should make texts that skip patterns, made {skipped}");
+        // the date-of-birth cue is matched ignoring case: only `b` and `B` fold to `b`
+        let b = Regex::new("(?i)b").expect("compiles");
+        let folds: Vec<char> = (0..=char::MAX as u32)
+            .filter_map(char::from_u32)
+            .filter(|c| b.is_match(c.encode_utf8(&mut [0; 4])))
+            .collect();
+        assert_eq!(folds, ['B', 'b']);
     }
 }
