@@ -306,7 +306,7 @@ fn run_in_pool(
         let (to_code, from_reader) =
             std::sync::mpsc::sync_channel::<Result<ingest::stream::Handed, IngestError>>(IN_FLIGHT);
         let (to_write, from_coder) = std::sync::mpsc::sync_channel::<ToWrite>(IN_FLIGHT);
-        let reading = scope.spawn(move || {
+        let reading = std::thread::Builder::new().name("unheard-read".to_owned()).spawn_scoped(scope, move || {
             let mut timing = Timings::default();
             loop {
                 match timing.time("ingest", || reader.next()) {
@@ -323,10 +323,11 @@ fn run_in_pool(
                 }
             }
             timing
-        });
+        })
+        .map_err(|e| RunError::Threads { threads: 1, message: e.to_string() })?;
         let source_files = &source_files;
         let extra_columns = &extra_columns;
-        let writing = scope.spawn(move || {
+        let writing = std::thread::Builder::new().name("unheard-write".to_owned()).spawn_scoped(scope, move || {
             (|| -> Result<(StreamWriter, Timings), OutputError> {
                 let mut timing = Timings::default();
                 for w in from_coder {
@@ -350,7 +351,8 @@ fn run_in_pool(
                 }
                 Ok((writer, timing))
             })()
-        });
+        })
+        .map_err(|e| RunError::Threads { threads: 1, message: e.to_string() })?;
         for read in from_reader {
             let (index, items) = match read? {
                 ingest::stream::Handed::Items(index, items) => (index, items),
