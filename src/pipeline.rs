@@ -306,53 +306,57 @@ fn run_in_pool(
         let (to_code, from_reader) =
             std::sync::mpsc::sync_channel::<Result<ingest::stream::Handed, IngestError>>(IN_FLIGHT);
         let (to_write, from_coder) = std::sync::mpsc::sync_channel::<ToWrite>(IN_FLIGHT);
-        let reading = std::thread::Builder::new().name("unheard-read".to_owned()).spawn_scoped(scope, move || {
-            let mut timing = Timings::default();
-            loop {
-                match timing.time("ingest", || reader.next()) {
-                    Ok(Some(read)) => {
-                        if to_code.send(Ok(read)).is_err() {
+        let reading = std::thread::Builder::new()
+            .name("unheard-read".to_owned())
+            .spawn_scoped(scope, move || {
+                let mut timing = Timings::default();
+                loop {
+                    match timing.time("ingest", || reader.next()) {
+                        Ok(Some(read)) => {
+                            if to_code.send(Ok(read)).is_err() {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            let _ = to_code.send(Err(e));
                             break;
                         }
                     }
-                    Ok(None) => break,
-                    Err(e) => {
-                        let _ = to_code.send(Err(e));
-                        break;
-                    }
                 }
-            }
-            timing
-        })
-        .map_err(|e| RunError::Threads { threads: 1, message: e.to_string() })?;
+                timing
+            })
+            .map_err(|e| RunError::Threads { threads: 1, message: e.to_string() })?;
         let source_files = &source_files;
         let extra_columns = &extra_columns;
-        let writing = std::thread::Builder::new().name("unheard-write".to_owned()).spawn_scoped(scope, move || {
-            (|| -> Result<(StreamWriter, Timings), OutputError> {
-                let mut timing = Timings::default();
-                for w in from_coder {
-                    timing.time("output", || {
-                        writer.write(
-                            &RecordsBatch {
-                                records: &w.batch.records,
-                                coded: &w.coded,
-                                dimensions: &settings.dimensions,
-                                names: &w.names,
-                                ids: &w.ids,
-                                extra_columns,
-                                source_files,
-                                keep_original_text: settings.keep_original_text,
-                            },
-                            book,
-                            &w.quarantine,
-                            &w.issues,
-                        )
-                    })?;
-                }
-                Ok((writer, timing))
-            })()
-        })
-        .map_err(|e| RunError::Threads { threads: 1, message: e.to_string() })?;
+        let writing = std::thread::Builder::new()
+            .name("unheard-write".to_owned())
+            .spawn_scoped(scope, move || {
+                (|| -> Result<(StreamWriter, Timings), OutputError> {
+                    let mut timing = Timings::default();
+                    for w in from_coder {
+                        timing.time("output", || {
+                            writer.write(
+                                &RecordsBatch {
+                                    records: &w.batch.records,
+                                    coded: &w.coded,
+                                    dimensions: &settings.dimensions,
+                                    names: &w.names,
+                                    ids: &w.ids,
+                                    extra_columns,
+                                    source_files,
+                                    keep_original_text: settings.keep_original_text,
+                                },
+                                book,
+                                &w.quarantine,
+                                &w.issues,
+                            )
+                        })?;
+                    }
+                    Ok((writer, timing))
+                })()
+            })
+            .map_err(|e| RunError::Threads { threads: 1, message: e.to_string() })?;
         for read in from_reader {
             let (index, items) = match read? {
                 ingest::stream::Handed::Items(index, items) => (index, items),

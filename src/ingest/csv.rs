@@ -39,6 +39,12 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
     Ok(Table { headers, items, encoding: Some(encoding), notes, types: None })
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: a lookahead that holds the whole file, for a reference read.
+    static WHOLE: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
 /// Bytes read from the input at a time.
 const CHUNK: usize = 1 << 20;
 
@@ -62,6 +68,8 @@ pub struct CsvRows<'a> {
     file: String,
     source: SourceSettings,
     notes: ReadNotes,
+    /// [`LOOKAHEAD`] (tests read whole files with a larger one, for a reference).
+    lookahead: usize,
 }
 
 impl<'a> CsvRows<'a> {
@@ -85,7 +93,12 @@ impl<'a> CsvRows<'a> {
             file: shown(&source.path),
             source: source.clone(),
             notes: ReadNotes::default(),
+            lookahead: LOOKAHEAD,
         };
+        #[cfg(test)]
+        if let Some(n) = WHOLE.with(std::cell::Cell::get) {
+            me.lookahead = n;
+        }
         me.fill()?;
         let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "CSV", message };
         if me.buf.starts_with(b"\xFF\xFE") || me.buf.starts_with(b"\xFE\xFF") {
@@ -161,7 +174,7 @@ impl<'a> CsvRows<'a> {
 
     /// Keeps at least [`LOOKAHEAD`] bytes past `pos` in memory, or the rest of the file.
     fn fill(&mut self) -> Result<(), IngestError> {
-        if self.eof || self.buf.len() - self.pos >= LOOKAHEAD {
+        if self.eof || self.buf.len() - self.pos >= self.lookahead {
             return Ok(());
         }
         if self.pos > 0 {
@@ -169,7 +182,7 @@ impl<'a> CsvRows<'a> {
             self.pos = 0;
         }
         // read twice the lookahead: the bytes kept are moved once per lookahead's worth read
-        while !self.eof && self.buf.len() < 2 * LOOKAHEAD {
+        while !self.eof && self.buf.len() < 2 * self.lookahead {
             let len = self.buf.len();
             self.buf.resize(len + CHUNK, 0);
             let n = loop {
@@ -211,7 +224,7 @@ impl<'a> CsvRows<'a> {
             reader.notes = std::mem::take(&mut notes);
             let (mut pos, mut line, mut row, mut blanks) = (self.pos, self.line, self.row, self.blanks);
             let data = reader.data;
-            while items.len() < max && pos < data.len() && (self.eof || data.len() - pos >= LOOKAHEAD) {
+            while items.len() < max && pos < data.len() && (self.eof || data.len() - pos >= self.lookahead) {
                 row += 1;
                 if let Some(n) = line_end_len(data, pos) {
                     // blank lines at the very end are the editor's, not the respondent's: held
@@ -628,6 +641,75 @@ mod tests {
         assert_eq!(line_ends(b"\r\r\n\n"), 3);
         assert_eq!(after_line(b"ab\r\ncd", 1), 4);
         assert_eq!(after_line(b"ab", 0), 2);
+    }
+
+    /// A reader that hands over its bytes a few at a time (odd sizes).
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.1 = (self.1 * 31 + 7) % 9973 + 1;
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn all_items(source: &SourceSettings, input: Box<dyn std::io::Read + Send + '_>) -> Vec<String> {
+        let mut rows = CsvRows::open(source, input).unwrap();
+        let mut out = Vec::new();
+        loop {
+            let batch = rows.next_items(1000).unwrap();
+            if batch.is_empty() {
+                break;
+            }
+            out.extend(batch.iter().map(|i| format!("{i:?}")));
+        }
+        out
+    }
+
+    /// A file several windows long, full of what makes recovery look ahead (multi-line
+    /// comments, quotes that never close, CRLF line ends, a line over the row limit, blank
+    /// lines, Windows-1252 bytes), reads row for row as it does when held whole, however the
+    /// input arrives.
+    #[test]
+    fn the_window_reads_what_the_whole_file_holds() {
+        let mut data = b"id,text,rating\r\n".to_vec();
+        let mut i = 0u64;
+        while data.len() < 3 * LOOKAHEAD {
+            i += 1;
+            let row = match i % 11 {
+                0 => format!("{i},\"a comment\r\nover two lines, \"\"quoted\"\"\",2\r\n"),
+                3 => format!("{i},\"opens and never closes,3\r\n"),
+                5 => "\r\n".to_owned(),
+                7 => format!("{i},caf\u{e9} plain text,1\n"),
+                _ => format!("{i},the staff were kind and the wait was long {i},4\r\n"),
+            };
+            data.extend_from_slice(row.as_bytes());
+            if i == 20_000 {
+                data.extend_from_slice(b"x,\"");
+                data.extend(std::iter::repeat_n(b'y', MAX_ROW_BYTES + 10));
+                data.extend_from_slice(b"\",1\r\n");
+            }
+            if i % 13 == 0 {
+                data.extend_from_slice(format!("{i}w,na").as_bytes());
+                data.extend_from_slice(b"\xefve,5\n");
+            }
+        }
+        data.extend_from_slice(b"\r\n\r\n");
+        let source = SourceSettings::plain("s", std::path::Path::new("s.csv"), crate::config::Format::Csv);
+        WHOLE.with(|w| w.set(Some(1 << 30)));
+        let whole = all_items(&source, Box::new(data.as_slice()));
+        WHOLE.with(|w| w.set(None));
+        assert!(whole.len() > 100_000, "{} rows", whole.len());
+        assert!(whole.iter().any(|r| r.contains("FieldTooLong")), "the long line is there");
+        assert!(whole.iter().any(|r| r.contains("MalformedRow")), "the unclosed quotes are there");
+        let streamed = all_items(&source, Box::new(data.as_slice()));
+        assert_eq!(streamed.len(), whole.len());
+        assert!(streamed == whole, "1 MiB reads");
+        let trickled = all_items(&source, Box::new(Trickle(&data, 0)));
+        assert!(trickled == whole, "odd small reads");
     }
 
     #[test]
