@@ -12,7 +12,8 @@
 //! stage reads) imports nothing of the crate; [`config`], [`files`], [`messages`] and [`text`]
 //! (analyzer, redaction) import at most record and files; each stage imports those and the
 //! stages before it ([`code`]'s learned model also reads [`evaluate`]'s scores).
-//! [`pipeline`] runs the stages in order, [`commands`] serve the other subcommands from plain
+//! [`archive`] reads the outputs of many runs back (it imports record, files and
+//! analyse's statistics). [`pipeline`] runs the stages in order, [`commands`] serve the other subcommands from plain
 //! requests, and [`cli`] turns arguments into settings and requests.
 //!
 //! ```no_run
@@ -26,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod analyse;
+pub mod archive;
 pub mod cli;
 pub mod code;
 pub mod commands;
