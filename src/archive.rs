@@ -11,8 +11,10 @@
 //! run, and a respondent is a distinct `(source, response_id)` of one run. Runs are counted as
 //! disjoint — an archive that holds the same month twice counts it twice.
 //!
-//! Two readers give the same [`ArchiveCounts`]: [`count_polars`] (a lazy polars scan of every
-//! run, one plan) and [`count_arrow`] (a plain loop over the `parquet` crate's Arrow reader). The
+//! Two readers give the same [`ArchiveCounts`]: [`count_arrow`] (a plain loop over the `parquet`
+//! crate's Arrow reader, the runs in parallel; `unheard archive`'s default) and [`count_polars`]
+//! (a lazy polars scan, one plan per run). Measured on a 14-million-record year the loop is
+//! 3.7× faster and uses a quarter of the memory (README, "Beyond one machine"). The
 //! counts are raw, before disclosure control: whatever prints or publishes them passes them
 //! through `analyse::stats::disclose_count` first.
 
@@ -25,8 +27,8 @@ use foldhash::fast::FixedState;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use polars::prelude::{
-    col, concat, lit, DataFrame, DataType, Engine, HiveOptions, JoinArgs, JoinType, LazyFrame, OptFlags, PlRefPath,
-    ScanArgsParquet, Schema, UnionArgs, NULL,
+    col, lit, DataFrame, DataType, Engine, HiveOptions, JoinArgs, JoinType, LazyFrame, OptFlags, PlRefPath,
+    ScanArgsParquet, Schema, NULL,
 };
 use rayon::prelude::*;
 
@@ -405,14 +407,24 @@ impl Report {
 /// The column of the polars plan that stands for "every group" (the month totals).
 const TOTAL: &str = "__unheard_total";
 
-/// Counts the archive with one lazy polars plan: each run's `records` scanned with hive
-/// partitioning (the month from the folder name), `record_themes` joined on `(run, record_id)`,
-/// then per dimension a group-by, all collected together so the scans are shared.
+/// Counts the archive with polars, one lazy plan per run (so memory is bounded by the largest
+/// run, and ids need no run key): the run's `records` scanned with hive partitioning (the month
+/// from the folder name), `record_themes` joined on `record_id`, then per dimension a group-by,
+/// all collected together on the streaming engine so the scans are shared.
 ///
 /// # Errors
 /// A file polars cannot read, or a column missing.
 pub fn count_polars(archive: &Archive) -> Result<ArchiveCounts, ArchiveError> {
     let dims = archive.dimensions();
+    let start = ArchiveCounts { runs: archive.runs.len(), ..ArchiveCounts::default() };
+    archive.runs.iter().try_fold(start, |counts, run| Ok(counts.merge(count_run_polars(run, &dims)?)))
+}
+
+fn count_run_polars(run: &Run, dims: &[String]) -> Result<ArchiveCounts, ArchiveError> {
+    let mut counts = ArchiveCounts::default();
+    if run.records.is_empty() {
+        return Ok(counts);
+    }
     let hive = || HiveOptions {
         enabled: Some(true),
         hive_start_idx: 0,
@@ -420,55 +432,42 @@ pub fn count_polars(archive: &Archive) -> Result<ArchiveCounts, ArchiveError> {
         try_parse_dates: false,
     };
     let path = |p: &Path| PlRefPath::new(p.to_string_lossy().as_ref());
-    let mut records = Vec::new();
-    let mut pairs = Vec::new();
-    for (i, run) in archive.runs.iter().enumerate() {
-        if run.records.is_empty() {
-            continue;
-        }
-        let run_id = lit(i.to_string()).alias("run");
-        let args = ScanArgsParquet { hive_options: hive(), glob: false, ..ScanArgsParquet::default() };
-        let mut select = vec![run_id.clone(), col("month"), col("source"), col("response_id"), col("record_id")];
-        for d in &dims {
-            let present = run.dimensions.contains(d);
-            select.push(if present { col(d.as_str()) } else { lit(NULL).cast(DataType::String).alias(d.as_str()) });
-        }
-        select.push(lit("").alias(TOTAL));
-        records.push(LazyFrame::scan_parquet(path(&run.path.join("records")), args)?.select(select));
-        let themes_args = if run.themes.is_dir() {
-            ScanArgsParquet { hive_options: hive(), glob: false, ..ScanArgsParquet::default() }
-        } else {
-            ScanArgsParquet { hive_options: HiveOptions::new_disabled(), glob: false, ..ScanArgsParquet::default() }
-        };
-        pairs.push(LazyFrame::scan_parquet(path(&run.themes), themes_args)?.select([
-            run_id,
-            col("record_id"),
-            col("theme_code"),
-            col("is_concern"),
-        ]));
+    let args = ScanArgsParquet { hive_options: hive(), glob: false, ..ScanArgsParquet::default() };
+    let mut select = vec![col("month"), col("source"), col("response_id"), col("record_id")];
+    for d in dims {
+        let present = run.dimensions.contains(d);
+        select.push(if present { col(d.as_str()) } else { lit(NULL).cast(DataType::String).alias(d.as_str()) });
     }
-    let mut counts = ArchiveCounts { runs: archive.runs.len(), ..ArchiveCounts::default() };
-    if records.is_empty() {
-        return Ok(counts);
-    }
-    let records = concat(records, UnionArgs::default())?;
-    let pairs = concat(pairs, UnionArgs::default())?;
-    let mut keep: Vec<_> = [col("run"), col("record_id"), col("month"), col(TOTAL)].into();
+    select.push(lit("").alias(TOTAL));
+    let records = LazyFrame::scan_parquet(path(&run.path.join("records")), args)?.select(select);
+    let themes_args = if run.themes.is_dir() {
+        ScanArgsParquet { hive_options: hive(), glob: false, ..ScanArgsParquet::default() }
+    } else {
+        ScanArgsParquet { hive_options: HiveOptions::new_disabled(), glob: false, ..ScanArgsParquet::default() }
+    };
+    let pairs = LazyFrame::scan_parquet(path(&run.themes), themes_args)?.select([
+        col("record_id"),
+        col("theme_code"),
+        col("is_concern"),
+    ]);
+    let mut keep: Vec<_> = [col("record_id"), col("month"), col(TOTAL)].into();
     keep.extend(dims.iter().map(|d| col(d.as_str())));
     let joined = pairs.clone().join(
         records.clone().select(keep),
-        [col("run"), col("record_id")],
-        [col("run"), col("record_id")],
+        [col("record_id")],
+        [col("record_id")],
         JoinArgs::new(JoinType::Inner),
     );
     let columns: Vec<&str> = std::iter::once(TOTAL).chain(dims.iter().map(String::as_str)).collect();
+    // counts are `count()` of a column and `sum()` of a boolean: `len()` lowers to a sum over
+    // UInt128 on the streaming engine, a type this build of polars leaves out
     let mut plans = vec![pairs.select([col("record_id").count().alias("pairs")]).logical_plan];
     for &d in &columns {
         plans.push(
             records
                 .clone()
                 .filter(col(d).is_not_null())
-                .group_by([col("run"), col("month"), col(d), col("source"), col("response_id")])
+                .group_by([col("month"), col(d), col("source"), col("response_id")])
                 .agg([col("record_id").count().alias("n")])
                 .group_by([col("month"), col(d)])
                 .agg([col("n").sum().alias("records"), col("n").count().alias("respondents")])

@@ -12,8 +12,8 @@
 //! stage reads) imports nothing of the crate; [`config`], [`files`], [`messages`] and [`text`]
 //! (analyzer, redaction) import at most record and files; each stage imports those and the
 //! stages before it ([`code`]'s learned model also reads [`evaluate`]'s scores).
-//! [`archive`] reads the outputs of many runs back (it imports record, files and
-//! analyse's statistics). [`pipeline`] runs the stages in order, [`commands`] serve the other subcommands from plain
+//! [`archive`] reads the outputs of many runs back (it imports files and analyse's
+//! disclosure control). [`pipeline`] runs the stages in order, [`commands`] serve the other subcommands from plain
 //! requests, and [`cli`] turns arguments into settings and requests.
 //!
 //! ```no_run
