@@ -602,7 +602,7 @@ fn count_run(run: &Run, dims: &[String]) -> Result<ArchiveCounts, ArchiveError> 
             let column = |name: &str| string_column(&batch, name, file);
             let (ids, response, source) = (column("record_id")?, column("response_id")?, column("source")?);
             let dim_columns: Vec<Option<&StringArray>> =
-                present.iter().map(|d| d.map(|n| column(n)).transpose()).collect::<Result<_, _>>()?;
+                present.iter().map(|d| d.map(&column).transpose()).collect::<Result<_, _>>()?;
             for i in 0..batch.num_rows() {
                 let r = u32::try_from(record_cells.len() / slots).unwrap_or(u32::MAX);
                 let first = record_cells.len();
