@@ -46,6 +46,37 @@ pub enum Command {
     /// Show how each raw demographic value of the inputs maps to a group, with counts, and
     /// write a `[people.map.<dimension>]` snippet for the values no mapping knows.
     People(PeopleArgs),
+    /// Recompute the counts behind the published tables from an archive of runs (a folder of
+    /// run folders, or one run folder): records, respondents, months and the top themes, with
+    /// the runs' disclosure control.
+    Archive(ArchiveArgs),
+}
+
+/// Arguments of `archive`.
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// The folder holding the run folders (or one run folder).
+    #[arg(value_name = "ROOT")]
+    pub root: PathBuf,
+    /// Print JSON (a suppressed count is null).
+    #[arg(long)]
+    pub json: bool,
+    /// Themes shown, by mentions.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Which reader counts: arrow (a plain loop over the Arrow reader, the default: 3.7× faster
+    /// than polars on a 14-million-record year) or polars (a lazy scan); both give the same counts.
+    #[arg(long, value_enum, default_value = "arrow")]
+    pub reader: ArchiveReader,
+}
+
+/// The readers of `archive --reader`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ArchiveReader {
+    /// A lazy polars scan.
+    Polars,
+    /// A plain loop over the `parquet` crate's Arrow reader.
+    Arrow,
 }
 
 /// Arguments of `people`.
@@ -419,7 +450,12 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Command::Run(a) | Command::Validate(a) => a.quiet,
         Command::People(a) => a.run.quiet,
         Command::Synth(a) => a.quiet,
-        Command::Codebook(_) | Command::Eval(_) | Command::Explain(_) | Command::Train(_) | Command::Layouts => false,
+        Command::Codebook(_)
+        | Command::Eval(_)
+        | Command::Explain(_)
+        | Command::Train(_)
+        | Command::Layouts
+        | Command::Archive(_) => false,
     };
     let messages = Messages::new(quiet);
     let result = dispatch(cli, &messages);
@@ -464,6 +500,18 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
         Command::Eval(args) => crate::commands::eval(&args.request(), messages),
         Command::Train(args) => crate::commands::train(&args.request(), messages),
         Command::Explain(args) => crate::commands::explain(&args.request(), messages),
+        Command::Archive(args) => crate::commands::archive(
+            &crate::commands::ArchiveRequest {
+                root: args.root,
+                json: args.json,
+                top: args.top,
+                reader: match args.reader {
+                    ArchiveReader::Polars => crate::archive::Reader::Polars,
+                    ArchiveReader::Arrow => crate::archive::Reader::Arrow,
+                },
+            },
+            messages,
+        ),
         Command::Layouts => {
             messages.out(ingest::layout::describe().trim_end());
             Ok(ExitCode::SUCCESS)

@@ -139,6 +139,37 @@ pub struct PeopleRequest {
     pub snippet: Option<PathBuf>,
 }
 
+/// What `archive` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ArchiveRequest {
+    /// The folder of run folders (or one run folder).
+    pub root: PathBuf,
+    /// JSON instead of text.
+    pub json: bool,
+    /// Themes shown.
+    pub top: usize,
+    /// The reader that counts.
+    pub reader: crate::archive::Reader,
+}
+
+/// `unheard archive`: the counts recomputed from an archive of runs, printed under the runs'
+/// disclosure rule. Exit 1 when some `record_themes` rows join no record.
+///
+/// # Errors
+/// No run under the root, or a file that cannot be read.
+pub fn archive(args: &ArchiveRequest, messages: &Messages) -> Result<ExitCode> {
+    let archive = crate::archive::discover(&args.root)?;
+    let counts = crate::archive::count(&archive, args.reader)?;
+    let report = crate::archive::Report::new(&archive, &counts, &archive.rule(), args.top);
+    messages.out(&if args.json { report.json().to_string() } else { report.text() });
+    if counts.orphan_themes > 0 {
+        messages
+            .warn(&format!("{} record_themes row(s) join no record of their run: not counted", counts.orphan_themes));
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `unheard eval`: codes every labelled comment and scores the codes against the labels.
 ///
 /// # Errors

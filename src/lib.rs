@@ -13,7 +13,8 @@
 //! and documentation) import nothing of the crate; [`config`], [`files`], [`messages`] and [`text`]
 //! (analyzer, redaction) import at most record and files; each stage imports those and the
 //! stages before it ([`code`]'s learned model also reads [`evaluate`]'s scores).
-//! [`pipeline`] runs the stages in order, [`commands`] serve the other subcommands from plain
+//! [`archive`] reads the outputs of many runs back (it imports files and analyse's
+//! disclosure control). [`pipeline`] runs the stages in order, [`commands`] serve the other subcommands from plain
 //! requests, and [`cli`] turns arguments into settings and requests.
 //!
 //! ```no_run
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod analyse;
+pub mod archive;
 pub mod cli;
 pub mod code;
 pub mod commands;

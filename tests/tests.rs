@@ -3,6 +3,7 @@
 
 mod util;
 
+mod archive;
 mod attack;
 mod cli;
 mod corpus;
