@@ -1,7 +1,7 @@
 //! `unheard archive`: the counts recomputed from the run folders of two runs of synthetic data.
 //! The two readers (polars, arrow) give the same counts, those counts match DuckDB's own
 //! group-by over the same files, the month is the partition folder's whatever the files hold,
-//! `record_themes` may be partitioned by month, and what the command prints follows the
+//! `record_themes` may be one file (runs before issue 9) or partitioned by month, and what the command prints follows the
 //! disclosure rule.
 
 use std::path::Path;
@@ -46,7 +46,7 @@ import duckdb, json, sys
 root = sys.argv[1]
 con = duckdb.connect()
 R = f"read_parquet('{root}/*/records/*/*.parquet', filename = true, hive_partitioning = false)"
-T = f"read_parquet('{root}/*/record_themes.parquet', filename = true)"
+T = f"read_parquet('{root}/*/record_themes/*/*.parquet', filename = true, hive_partitioning = false)"
 rr = f"""SELECT regexp_extract(filename, '/([^/]+)/records/', 1) AS run,
   regexp_extract(filename, 'month=([^/]+)/', 1) AS m, record_id, source, response_id, ethnicity FROM {R}"""
 groups = con.sql(f"""SELECT m, ethnicity, count(*),
@@ -98,25 +98,25 @@ for i, f in enumerate(sorted(run.glob("records/*/*.parquet"))):
     # the first file says a wrong month inside; the others hold no month column (issue 11)
     t = t.set_column(at, "month", pa.array(["1999-12"] * t.num_rows)) if i == 0 else t.remove_column(at)
     pq.write_table(t, f)
-themes = pq.read_table(run / "record_themes.parquet")
-(run / "record_themes.parquet").unlink()
-part = run / "record_themes" / "month=2025-01"
-part.mkdir(parents=True)
-half = themes.num_rows // 2
-pq.write_table(themes.slice(0, half), part / "part-0.parquet")
-pq.write_table(themes.slice(half), part / "part-1.parquet")
+# record_themes as runs before issue 9 wrote it: one file, no partitions
+import shutil
+parts = sorted(run.glob("record_themes/*/*.parquet"))
+themes = pa.concat_tables([pq.read_table(f) for f in parts])
+shutil.rmtree(run / "record_themes")
+pq.write_table(themes, run / "record_themes.parquet")
 print("{}")
 "#;
 
 #[test]
-fn month_from_the_folder_and_record_themes_by_month() {
+fn month_from_the_folder_and_record_themes_in_one_file() {
     let tmp = tempfile::tempdir().unwrap();
     two_runs(tmp.path());
     let root = tmp.path().join("runs");
     let before = both(&root);
     python(RELAYOUT, &[root.join("run-2").to_str().unwrap()]);
-    assert!(root.join("run-2/record_themes/month=2025-01/part-1.parquet").is_file());
-    assert_eq!(both(&root), before, "same counts: months from folder names, record_themes by month");
+    assert!(root.join("run-2/record_themes.parquet").is_file());
+    assert!(!root.join("run-2/record_themes").exists());
+    assert_eq!(both(&root), before, "same counts: months from folder names, record_themes in one file");
     // one run folder is an archive of one run
     let one = both(&root.join("run-1"));
     assert_eq!(one.runs, 1);

@@ -87,8 +87,8 @@ pub(crate) fn ratio_of(num: Published, den: Published) -> Option<f64> {
 pub(crate) const PUBLISHED: &str = "(disclosure control: 1-7 suppressed as null, others rounded to the nearest 5)";
 
 /// A string cell.
-pub(crate) fn owned(v: impl Into<String>) -> Option<String> {
-    Some(v.into())
+pub(crate) fn owned<S>(v: S) -> Option<S> {
+    Some(v)
 }
 
 /// A published count as a cell: null when suppressed.
@@ -102,8 +102,16 @@ pub(crate) fn f64s<T>(rows: &[T], f: impl Fn(&T) -> Option<f64>) -> ColumnData {
 }
 
 /// A column of strings, one per row.
-pub(crate) fn strs<T>(rows: &[T], f: impl Fn(&T) -> Option<String>) -> ColumnData {
-    ColumnData::Str(rows.iter().map(f).collect())
+pub(crate) fn strs<'r, T, S: AsRef<str>>(rows: &'r [T], f: impl Fn(&'r T) -> Option<S>) -> ColumnData {
+    // straight into Arrow's layout: no `String` a cell
+    let mut b = arrow::array::StringBuilder::with_capacity(rows.len(), rows.len() * 16);
+    for r in rows {
+        match f(r) {
+            Some(v) => b.append_value(v.as_ref()),
+            None => b.append_null(),
+        }
+    }
+    ColumnData::Utf8(b.finish())
 }
 
 /// A column of published counts, one per row.

@@ -93,6 +93,9 @@ pub fn analyse(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
         }
     });
     out.withheld = differencing::withhold(&mut published, &known, &s.disclosure);
+    // every period × group × theme has its row: room for all of them at once
+    let rows: usize = input.names.iter().map(|n| n.len() * input.periods.len() * input.n_themes).sum();
+    out.theme_by_group.reserve(rows);
     for (d, dim) in input.dimensions.iter().enumerate() {
         let names = &input.names[d];
         let c = &input.counts[d];
