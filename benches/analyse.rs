@@ -1,14 +1,14 @@
 //! The analyse stage at one trust's year (35,000 records) and one national month of FFT
-//! (1.2 million records), 8 dimensions × 8 groups × 61 themes × 12 months: the grouped counts
-//! (polars) and every who-is-missing statistic from them. A plain counting loop is measured
-//! beside the polars counts, so the README can say what polars costs.
+//! (1.2 million records), 8 dimensions × 8 groups × 61 themes × 12 months: the run's counters
+//! fed batch by batch (`analyse::counts::Counter`, 32,768 records a batch as a run feeds them)
+//! and every who-is-missing statistic from them.
 //!
 //! `cargo bench --bench analyse`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use unheard::analyse::counts::{count, CountInput};
+use unheard::analyse::counts::{BatchCounts, Counted, Counter};
 use unheard::analyse::who::{analyse, DimBaseline, WhoInput, WhoSettings};
 
 const DIMS: usize = 8;
@@ -20,7 +20,7 @@ struct Data {
     month: Vec<u32>,
     groups: Vec<Vec<u32>>,
     first: Vec<bool>,
-    pairs: Vec<(u32, u32, bool)>,
+    themes: Vec<Vec<(u32, bool)>>,
 }
 
 fn data(n: usize) -> Data {
@@ -28,29 +28,37 @@ fn data(n: usize) -> Data {
     let month = (0..n).map(|_| rng.random_range(0..MONTHS as u32)).collect();
     let groups = (0..DIMS).map(|_| (0..n).map(|_| rng.random_range(0..GROUPS as u32)).collect()).collect();
     let first = (0..n).map(|i| i % 3 != 1).collect();
-    let mut pairs = Vec::new();
-    for r in 0..n as u32 {
-        let k = rng.random_range(0..4u32);
-        let mut ts: Vec<u32> = (0..k).map(|_| rng.random_range(0..THEMES as u32)).collect();
-        ts.sort_unstable();
-        ts.dedup();
-        pairs.extend(ts.into_iter().map(|t| (r, t, rng.random_bool(0.4))));
-    }
-    Data { month, groups, first, pairs }
+    let themes = (0..n)
+        .map(|_| {
+            let k = rng.random_range(0..4u32);
+            let mut ts: Vec<u32> = (0..k).map(|_| rng.random_range(0..THEMES as u32)).collect();
+            ts.sort_unstable();
+            ts.dedup();
+            ts.into_iter().map(|t| (t, rng.random_bool(0.4))).collect()
+        })
+        .collect();
+    Data { month, groups, first, themes }
 }
 
-fn plain(d: &Data) -> usize {
-    let mut cells = 0;
-    for g in &d.groups {
-        let mut counts = vec![0i64; (MONTHS + 1) * GROUPS * THEMES];
-        for &(r, t, _) in &d.pairs {
-            let (m, grp) = (d.month[r as usize] as usize + 1, g[r as usize] as usize);
-            counts[grp * THEMES + t as usize] += 1;
-            counts[(m * GROUPS + grp) * THEMES + t as usize] += 1;
-        }
-        cells += counts.len();
+/// The counters fed as a run feeds them, in batches of 32,768 records.
+fn count(d: &Data, raking: &[usize]) -> Counted {
+    let n = d.month.len();
+    let mut counter = Counter::new(DIMS, THEMES, raking.to_vec());
+    let mut start = 0;
+    while start < n {
+        let end = (start + 32_768).min(n);
+        let groups: Vec<Vec<u32>> = d.groups.iter().map(|g| g[start..end].to_vec()).collect();
+        counter.add(&BatchCounts {
+            month: &d.month[start..end],
+            groups: &groups,
+            first_of_response: &d.first[start..end],
+            themes: &d.themes[start..end],
+        });
+        start = end;
     }
-    cells
+    let months: Vec<u32> = (0..MONTHS as u32).collect();
+    let groups: Vec<Vec<u32>> = (0..DIMS).map(|_| (0..GROUPS as u32).collect()).collect();
+    counter.finish(&months, MONTHS, &groups, &[GROUPS; DIMS])
 }
 
 fn bench(c: &mut Criterion) {
@@ -71,35 +79,24 @@ fn bench(c: &mut Criterion) {
     let raking: Vec<String> = dims[..3].to_vec();
     for n in [35_000usize, 1_200_000] {
         let d = data(n);
-        let input = CountInput {
-            month: &d.month,
-            months: MONTHS,
-            groups: &d.groups,
-            n_groups: &[GROUPS; DIMS],
-            first_of_response: &d.first,
-            pairs: &d.pairs,
-            n_themes: THEMES,
-        };
+        let raking_dims = [0usize, 1, 2];
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::new("counts_polars", n), &n, |b, _| {
-            b.iter(|| assert_eq!(count(&input).unwrap().len(), DIMS));
+        group.bench_with_input(BenchmarkId::new("counters", n), &n, |b, _| {
+            b.iter(|| assert_eq!(count(&d, &raking_dims).dims.len(), DIMS));
         });
-        group.bench_with_input(BenchmarkId::new("counts_plain_loop", n), &n, |b, _| {
-            b.iter(|| assert_eq!(plain(&d), DIMS * (MONTHS + 1) * GROUPS * THEMES));
-        });
-        group.bench_with_input(BenchmarkId::new("counts_and_statistics", n), &n, |b, _| {
+        group.bench_with_input(BenchmarkId::new("counters_and_statistics", n), &n, |b, _| {
             b.iter(|| {
-                let counts = count(&input).unwrap();
+                let counted = count(&d, &raking_dims);
                 let out = analyse(
                     &WhoInput {
                         dimensions: &dims,
                         names: &names,
-                        ids: &d.groups,
-                        counts: &counts,
+                        counts: &counted.dims,
                         periods: &periods,
                         baselines: &baselines,
-                        pairs: &d.pairs,
-                        n_records: n,
+                        totals: &counted.totals,
+                        cells: &counted.cells,
+                        cell_dimensions: &raking_dims,
                         n_themes: THEMES,
                         raking: &raking,
                     },

@@ -115,7 +115,13 @@ fn missing_mapped_column_is_fatal_and_keeps_previous_outputs() {
 #[test]
 fn same_outputs_whatever_the_thread_count() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("f.csv"), canonical_csv(3000)).unwrap();
+    // three batches of the stream (32,768 rows each), and the first row again at the end: a
+    // duplicate id is found across batches whatever the threads
+    let mut csv = canonical_csv(70_000);
+    let first = csv.lines().nth(1).unwrap().to_owned();
+    csv.push_str(&first);
+    csv.push('\n');
+    std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
     // a baseline for every group the file has, so that representation, under-heard concerns
     // and raking have rows to differ in
     std::fs::write(
@@ -125,7 +131,7 @@ fn same_outputs_whatever_the_thread_count() {
          imd_quintile,1,2500\nimd_quintile,2,2000\nimd_quintile,3,2000\nimd_quintile,4,2000\nimd_quintile,5,1500\n",
     )
     .unwrap();
-    for (out, threads) in [("one", "1"), ("two", "2")] {
+    for (out, threads) in [("one", "1"), ("two", "2"), ("three", "3")] {
         let r = unheard(
             tmp.path(),
             &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", out, "--threads", threads, "-q"],
@@ -139,17 +145,22 @@ fn same_outputs_whatever_the_thread_count() {
     }
     let m = manifest(&tmp.path().join("one"));
     assert!(m["raking"]["records_raked"].as_u64().unwrap_or(0) > 1000, "raking ran: {}", m["raking"]);
+    assert_eq!(m["counts"]["rows_read"], 70_001);
+    assert_eq!(m["counts"]["quarantine_by_reason"]["duplicate_id"], 1, "{}", m["counts"]);
     let one = parquet_files(&tmp.path().join("one"));
     assert!(one.len() > 5);
-    for f in &one {
-        let rel = f.strip_prefix(tmp.path().join("one")).unwrap();
-        let other = tmp.path().join("two").join(rel);
-        assert_eq!(
-            std::fs::read(f).unwrap(),
-            std::fs::read(&other).unwrap(),
-            "{} differs between 1 and 2 threads",
-            rel.display()
-        );
+    for other in ["two", "three"] {
+        for f in &one {
+            let rel = f.strip_prefix(tmp.path().join("one")).unwrap();
+            let theirs = tmp.path().join(other).join(rel);
+            assert_eq!(
+                std::fs::read(f).unwrap(),
+                std::fs::read(&theirs).unwrap(),
+                "{} differs between 1 thread and {other}",
+                rel.display()
+            );
+        }
+        assert_eq!(parquet_files(&tmp.path().join(other)).len(), one.len());
     }
 }
 
