@@ -132,7 +132,7 @@ pub struct ExplainRequest {
 
 /// What `people` is asked to do.
 #[derive(Debug, Clone)]
-pub struct PeopleRequest {
+pub(crate) struct PeopleRequest {
     /// The run's settings.
     pub settings: crate::config::Settings,
     /// Write the snippet to this file instead of stdout.
@@ -143,7 +143,7 @@ pub struct PeopleRequest {
 ///
 /// # Errors
 /// Unreadable inputs or outputs.
-pub fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
+pub(crate) fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
     if args.model.is_some() || args.folds.is_some() {
         return eval_model(args, messages);
     }
@@ -210,7 +210,7 @@ pub fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
 ///
 /// # Errors
 /// Unreadable inputs, bad options, or an unwritable model file.
-pub fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode> {
+pub(crate) fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode> {
     use crate::code::model::train;
     let started = std::time::Instant::now();
     let opts = args.learn.options()?;
@@ -468,7 +468,7 @@ fn metrics_table(m: &Metrics) -> Table {
 ///
 /// # Errors
 /// Unknown question, unreadable codebook, or a record that is not in the run.
-pub fn explain(args: &ExplainRequest, messages: &Messages) -> Result<ExitCode> {
+pub(crate) fn explain(args: &ExplainRequest, messages: &Messages) -> Result<ExitCode> {
     use std::fmt::Write as _;
 
     let (codebook, text, question, rating) = match (&args.record, &args.run) {
@@ -636,7 +636,7 @@ const SNIPPET_HEADER: &str = "# unheard people: raw values no mapping knows.";
 ///
 /// # Errors
 /// A bad pipeline, input or baseline; a snippet path holding a file this command did not write.
-pub fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCode> {
+pub(crate) fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCode> {
     use crate::people::{baseline::Baseline, UNMAPPED};
     let settings = &args.settings;
     if let Some(path) = args.snippet.as_ref().filter(|p| p.exists()) {

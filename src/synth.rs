@@ -39,7 +39,7 @@ use rand_chacha::ChaCha8Rng;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SynthOptions {
+pub(crate) struct SynthOptions {
     /// Rows to write: records for `.csv`/`.parquet`, responses for `.xlsx`, conversations for `.jsonl`.
     pub records: usize,
     /// Seed for the `ChaCha8` generator; the same seed gives the same bytes.
@@ -48,7 +48,7 @@ pub struct SynthOptions {
 
 /// What [`write`] produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SynthSummary {
+pub(crate) struct SynthSummary {
     /// Pieces of text written (for `.xlsx`, the non-blank free-text cells).
     pub records: usize,
     /// Data rows written (excluding headers).
@@ -61,7 +61,7 @@ pub struct SynthSummary {
 
 /// Errors from writing synthetic data; every message names the file, the cause is the `source`.
 #[derive(Debug, thiserror::Error)]
-pub enum SynthError {
+pub(crate) enum SynthError {
     /// Creating or writing a file failed.
     #[error("{}: cannot write file", path.display())]
     Io {
@@ -120,7 +120,7 @@ pub enum SynthError {
 /// error, naming the file.
 ///
 /// For `.xlsx` a row is a response (up to two records); for `.jsonl` a row is a conversation.
-pub fn write(path: &Path, opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
+pub(crate) fn write(path: &Path, opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     let truth_path = path.with_extension("truth.csv");
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);

@@ -52,7 +52,7 @@ impl fmt::Display for Published {
 /// 1..=`suppress_max` → suppressed, otherwise rounded to the nearest `round_to`. An exact half rounds
 /// up; with the default 5 it cannot occur, since n/5 of an integer never ends in .5 (12 → 10, 13 → 15).
 /// Totals are rounded from their unrounded value, so rows need not add up.
-pub fn disclose_count(n: u64, rule: &DisclosureRule) -> Published {
+pub(crate) fn disclose_count(n: u64, rule: &DisclosureRule) -> Published {
     let suppressed = if n == 0 { rule.suppress_zero } else { n <= rule.suppress_max };
     if suppressed {
         return Published { value: None, suppressed };

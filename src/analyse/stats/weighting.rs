@@ -6,7 +6,7 @@ use super::wilson;
 
 /// Post-stratified prevalence of one theme on one variable (METHODS §2).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PostStratified {
+pub(crate) struct PostStratified {
     /// Respondent weight per group, w_h = P'_h/(n_h/n) = 1/RR_h (mean 1); `None` for an empty cell.
     pub weights: Vec<Option<f64>>,
     /// Σ x_h / n.
@@ -76,7 +76,7 @@ pub fn poststratify(n_h: &[u64], x_h: &[u64], population_share: &[f64], z: f64) 
 /// Settings for [`rake`] (METHODS §2). Defaults: tolerance 1e-6, 100 cycles, cap 5 on mean-1 weights
 /// (anesrake's default).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RakeOptions {
+pub(crate) struct RakeOptions {
     /// Stop when the largest |weighted share − target| over all margins is below this.
     pub tolerance: f64,
     /// Maximum number of full cycles over the margins.
@@ -94,7 +94,7 @@ impl Default for RakeOptions {
 
 /// One raking margin: each respondent's category index and the target share of each category.
 #[derive(Debug, Clone, Copy)]
-pub struct Margin<'a> {
+pub(crate) struct Margin<'a> {
     /// Category index (0-based) of every respondent; the same respondents, in the same order, for all margins.
     pub category: &'a [usize],
     /// Population share per category; must sum to 1 (±1e-6) over the same eligible population.
@@ -103,7 +103,7 @@ pub struct Margin<'a> {
 
 /// Output of [`rake`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct RakeResult {
+pub(crate) struct RakeResult {
     /// Respondent weights, rescaled to mean 1.
     pub weights: Vec<f64>,
     /// Cycles run (the cycle that met the tolerance, or `max_iterations`).
@@ -118,7 +118,7 @@ pub struct RakeResult {
 
 /// Why raking could not start. `margin`, `respondent` and `category` are 0-based indices.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RakeError {
+pub(crate) enum RakeError {
     /// No respondents or no margins.
     Empty,
     /// A margin's category list is not one entry per respondent.
@@ -307,14 +307,14 @@ pub fn weighted_prevalence(weights: &[f64], has_theme: &[bool]) -> Option<f64> {
 
 /// Descending ranks with ties sharing the lowest rank (scipy `rankdata(-v, method='min')`):
 /// rank_i = 1 + #{j : v_j > v_i}. A NaN is never greater, so it does not push others down.
-pub fn rank_min_desc(values: &[f64]) -> Vec<usize> {
+pub(crate) fn rank_min_desc(values: &[f64]) -> Vec<usize> {
     values.iter().map(|v| 1 + values.iter().filter(|u| *u > v).count()).collect()
 }
 
 /// Kendall's τ_b (scipy `kendalltau`): (C − D)/sqrt((n₀ − n_x)(n₀ − n_y)), where n₀ = pairs,
 /// n_x / n_y = pairs tied in x / in y. `None` for mismatched lengths, fewer than two items, or a
 /// constant vector.
-pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
+pub(crate) fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
     if x.len() != y.len() || x.len() < 2 {
         return None;
     }
@@ -337,7 +337,7 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
 
 /// Raw versus weighted theme ranking (METHODS §2).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Ranking {
+pub(crate) struct Ranking {
     /// Rank by raw prevalence (1 = most common, ties = min).
     pub rank_raw: Vec<usize>,
     /// Rank by weighted prevalence.
@@ -351,7 +351,7 @@ pub struct Ranking {
 impl Ranking {
     /// Rank both prevalence vectors; `None` when their lengths differ. Call a swap real only when the two
     /// themes' weighted intervals do not overlap; otherwise report "not distinguishable".
-    pub fn new(raw: &[f64], weighted: &[f64]) -> Option<Ranking> {
+    pub(crate) fn new(raw: &[f64], weighted: &[f64]) -> Option<Ranking> {
         if raw.len() != weighted.len() {
             return None;
         }
