@@ -14,7 +14,7 @@ use std::borrow::Cow;
 
 use super::map::key;
 use super::IngestError;
-pub(crate) use crate::config::layouts::{find, names, Asks, Column, Layout, Target, LAYOUTS};
+pub(crate) use crate::config::layouts::{find, names, Asks, Layout, LAYOUTS};
 use crate::config::layouts::{
     Target::{Carried, Field, Text},
     CANONICAL,

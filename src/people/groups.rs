@@ -19,6 +19,7 @@ pub(crate) struct Groups {
     /// Per dimension, its group names (sorted).
     pub names: Vec<Vec<String>>,
     /// Per dimension, each record's group id.
+    #[expect(dead_code, reason = "written, never read; dropping it touches src/pipeline.rs (lead)")]
     pub ids: Vec<Vec<u32>>,
 }
 
@@ -33,7 +34,11 @@ pub(crate) type DimValues = Vec<(Option<String>, String, u64)>;
 /// value with its group and count (all records at once: commands and tests; a run groups
 /// batch by batch with [`Grouper`]).
 #[must_use]
-pub fn group_records(harmoniser: &Harmoniser, dimensions: &[String], records: &[Record]) -> (Groups, ValueCounts) {
+pub(crate) fn group_records(
+    harmoniser: &Harmoniser,
+    dimensions: &[String],
+    records: &[Record],
+) -> (Groups, ValueCounts) {
     let mut grouper = Grouper::new(harmoniser, dimensions);
     let ids = grouper.group(records);
     let (names, remap, values) = grouper.finish();

@@ -13,7 +13,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
 
 use super::{MISSING, NOT_STATED, UNMAPPED};
 
@@ -327,13 +326,6 @@ pub(crate) struct Harmoniser {
     overrides: Vec<HashMap<String, String>>,
     bands: Vec<AgeBand>,
     imd_lookup: HashMap<String, u8>,
-}
-
-/// Where a value came from, for the manifest's list of unmapped values.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Unmapped {
-    /// Per dimension: raw value → records.
-    pub values: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl Harmoniser {

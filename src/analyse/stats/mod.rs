@@ -5,23 +5,17 @@
 //! Each function is checked against the known-answer vectors in
 //! `tests/fixtures/methods-vectors.json` to an absolute tolerance of 1e-9.
 
-pub mod before_after;
-pub mod disclosure;
-pub mod representation;
-pub mod themes;
-pub mod weighting;
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+mod before_after;
+pub(crate) mod disclosure;
+pub(crate) mod representation;
+pub(crate) mod themes;
+pub(crate) mod weighting;
 
-pub(crate) use before_after::{benjamini_hochberg, newcombe_diff, DiffInterval};
-pub(crate) use disclosure::{disclose_count, disclose_percent, DisclosureRule, Published};
-pub(crate) use representation::{
-    chi_square_gof, chi_square_monte_carlo, katz_ratio, propensity_cv, representation, ChiSquareGof, Flag,
-    FlagThresholds, KatzInterval, KatzMethod, PropensityCv, RatioInterval, Representation,
-};
-pub(crate) use themes::{lift_from_rr, log_odds_dirichlet, relative_risk_lift, tidylo_log_odds, LogOdds, Prior, RiskLift};
-pub(crate) use weighting::{
-    kendall_tau_b, kish_n_eff, poststratify, rake, rake_counts, rank_min_desc, weighted_prevalence, Margin,
-    PostStratified, RakeError, RakeOptions, RakeResult, Ranking,
-};
+pub(crate) use disclosure::{disclose_count, DisclosureRule, Published};
+pub(crate) use representation::{chi_square_gof, propensity_cv, representation, Flag, FlagThresholds};
+pub(crate) use themes::{log_odds_dirichlet, relative_risk_lift, Prior};
+pub(crate) use weighting::{rake_counts, rank_min_desc, Margin, RakeOptions, Ranking};
 
 /// Two-sided 95% normal quantile, Φ⁻¹(0.975) (METHODS §0, "z = 1.959963985").
 ///

@@ -41,7 +41,8 @@ pub(crate) struct LogOdds {
 
 impl LogOdds {
     /// METHODS §3 flag: z ≥ 1.96 and at least 5 group mentions (`y_group`).
-    pub fn is_flagged(&self, y_group: f64) -> bool {
+    #[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+    pub(crate) fn is_flagged(&self, y_group: f64) -> bool {
         self.z >= 1.96 && y_group >= 5.0
     }
 }
@@ -98,7 +99,8 @@ pub(crate) fn log_odds_dirichlet(y_group: &[f64], y_rest: &[f64], prior: Prior) 
 /// δ = ln(y_wi/(n_i − y_wi)) − ln(y_w/(Σ y − y_w)); σ² = 1/y_wi + 1/y_w.
 ///
 /// Returns `None` for ragged or negative input; a cell with an undefined z is `None`.
-pub fn tidylo_log_odds<S: AsRef<[f64]>>(counts: &[S]) -> Option<Vec<Vec<Option<LogOdds>>>> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn tidylo_log_odds<S: AsRef<[f64]>>(counts: &[S]) -> Option<Vec<Vec<Option<LogOdds>>>> {
     let width = counts.first().map_or(0, |s| s.as_ref().len());
     if counts.iter().any(|s| s.as_ref().len() != width || !valid_counts(s.as_ref())) {
         return None;

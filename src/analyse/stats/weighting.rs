@@ -2,9 +2,11 @@
 
 use std::fmt;
 
+#[cfg(test)]
 use super::wilson;
 
 /// Post-stratified prevalence of one theme on one variable (METHODS §2).
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PostStratified {
     /// Respondent weight per group, w_h = P'_h/(n_h/n) = 1/RR_h (mean 1); `None` for an empty cell.
@@ -31,7 +33,8 @@ pub(crate) struct PostStratified {
 ///
 /// Returns `None` for mismatched lengths, x_h > n_h, a negative or non-finite share, no respondents,
 /// or zero coverage.
-pub fn poststratify(n_h: &[u64], x_h: &[u64], population_share: &[f64], z: f64) -> Option<PostStratified> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn poststratify(n_h: &[u64], x_h: &[u64], population_share: &[f64], z: f64) -> Option<PostStratified> {
     if n_h.len() != x_h.len() || n_h.len() != population_share.len() {
         return None;
     }
@@ -202,7 +205,8 @@ fn margin_sums(weights: &[f64], margin: &Margin<'_>) -> Vec<f64> {
 /// `cap` (if any; see `RakeOptions::cap`), then stop once max |weighted share − target| < `tolerance` or after `max_iterations`.
 ///
 /// Rows with a missing raking variable must be dropped (or imputed) by the caller beforehand.
-pub fn rake(margins: &[Margin<'_>], options: &RakeOptions) -> Result<RakeResult, RakeError> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn rake(margins: &[Margin<'_>], options: &RakeOptions) -> Result<RakeResult, RakeError> {
     let n = margins.first().map_or(0, |m| m.category.len());
     rake_counts(margins, &vec![1.0; n], options)
 }
@@ -214,7 +218,11 @@ pub fn rake(margins: &[Margin<'_>], options: &RakeOptions) -> Result<RakeResult,
 ///
 /// # Errors
 /// As [`rake`]; a unit with a negative or non-finite count is [`RakeError::BadTargets`] of margin 0.
-pub fn rake_counts(margins: &[Margin<'_>], counts: &[f64], options: &RakeOptions) -> Result<RakeResult, RakeError> {
+pub(crate) fn rake_counts(
+    margins: &[Margin<'_>],
+    counts: &[f64],
+    options: &RakeOptions,
+) -> Result<RakeResult, RakeError> {
     let units = margins.first().map_or(0, |m| m.category.len());
     check_margins(margins, units)?;
     if counts.len() != units {
@@ -293,13 +301,15 @@ fn cap_mean_one(w: &mut [f64], counts: &[f64], cap: f64) {
 }
 
 /// Kish effective sample size (Σw)²/Σw² (METHODS §2); `None` when Σw² = 0.
-pub fn kish_n_eff(weights: &[f64]) -> Option<f64> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn kish_n_eff(weights: &[f64]) -> Option<f64> {
     let (s, s2) = weights.iter().fold((0.0, 0.0), |(s, s2), w| (s + w, s2 + w * w));
     (s2 > 0.0).then(|| s * s / s2)
 }
 
 /// Weighted prevalence Σ_{i: theme} w_i / Σ w_i; `None` for mismatched lengths or Σw = 0.
-pub fn weighted_prevalence(weights: &[f64], has_theme: &[bool]) -> Option<f64> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn weighted_prevalence(weights: &[f64], has_theme: &[bool]) -> Option<f64> {
     let total: f64 = weights.iter().sum();
     let hit: f64 = weights.iter().zip(has_theme).filter(|(_, t)| **t).map(|(w, _)| w).sum();
     (weights.len() == has_theme.len() && total > 0.0).then(|| hit / total)
