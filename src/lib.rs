@@ -4,16 +4,16 @@
 //! community conversations, codes each piece of text into themes, breaks the themes down by
 //! demographic group and writes Parquet that BI tools open.
 //!
-//! Data flows one way: [`ingest`] → [`text`] → [`code`] → [`people`] → [`analyse`] →
+//! Data flows one way: [`ingest`] → [`text`] → [`code`] → `people` → [`analyse`] →
 //! [`output`], orchestrated by [`pipeline::run`]. [`config`] turns a pipeline file into
 //! [`config::Settings`] once; stages see only settings.
 //!
 //! No two modules import each other. [`record`] (the canonical record, and the few values every
-//! stage reads) and [`table`] (a published table as plain data: its columns, their names, types
-//! and documentation) import nothing of the crate; [`config`], [`files`], [`messages`] and [`text`]
+//! stage reads) and `table` (a published table as plain data: its columns, their names, types
+//! and documentation) import nothing of the crate; [`config`], `files`, [`messages`] and [`text`]
 //! (analyzer, redaction) import at most record and files; each stage imports those and the
 //! stages before it ([`code`]'s learned model also reads [`evaluate`]'s scores).
-//! [`pipeline`] runs the stages in order, [`commands`] serve the other subcommands from plain
+//! [`pipeline`] runs the stages in order, `commands` serve the other subcommands from plain
 //! requests, and [`cli`] turns arguments into settings and requests.
 //!
 //! ```no_run
