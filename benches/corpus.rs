@@ -2,7 +2,7 @@
 
 use unheard::record::Question;
 
-pub fn texts() -> Vec<(String, Question)> {
+pub(crate) fn texts() -> Vec<(String, Question)> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/feedback.csv.gz");
     let file = std::fs::File::open(path).expect("data-samples/feedback.csv.gz is in the repository");
     let mut reader = csv::Reader::from_reader(flate2::read::GzDecoder::new(file));

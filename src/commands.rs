@@ -132,7 +132,7 @@ pub struct ExplainRequest {
 
 /// What `people` is asked to do.
 #[derive(Debug, Clone)]
-pub struct PeopleRequest {
+pub(crate) struct PeopleRequest {
     /// The run's settings.
     pub settings: crate::config::Settings,
     /// Write the snippet to this file instead of stdout.
@@ -141,7 +141,7 @@ pub struct PeopleRequest {
 
 /// What `archive` is asked to do.
 #[derive(Debug, Clone)]
-pub struct ArchiveRequest {
+pub(crate) struct ArchiveRequest {
     /// The folder of run folders (or one run folder).
     pub root: PathBuf,
     /// JSON instead of text.
@@ -157,7 +157,7 @@ pub struct ArchiveRequest {
 ///
 /// # Errors
 /// No run under the root, or a file that cannot be read.
-pub fn archive(args: &ArchiveRequest, messages: &Messages) -> Result<ExitCode> {
+pub(crate) fn archive(args: &ArchiveRequest, messages: &Messages) -> Result<ExitCode> {
     let archive = crate::archive::discover(&args.root)?;
     let counts = crate::archive::count(&archive, args.reader)?;
     let report = crate::archive::Report::new(&archive, &counts, &archive.rule(), args.top);
@@ -174,7 +174,7 @@ pub fn archive(args: &ArchiveRequest, messages: &Messages) -> Result<ExitCode> {
 ///
 /// # Errors
 /// Unreadable inputs or outputs.
-pub fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
+pub(crate) fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
     if args.model.is_some() || args.folds.is_some() {
         return eval_model(args, messages);
     }
@@ -241,7 +241,7 @@ pub fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
 ///
 /// # Errors
 /// Unreadable inputs, bad options, or an unwritable model file.
-pub fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode> {
+pub(crate) fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode> {
     use crate::code::model::train;
     let started = std::time::Instant::now();
     let opts = args.learn.options()?;
@@ -499,7 +499,7 @@ fn metrics_table(m: &Metrics) -> Table {
 ///
 /// # Errors
 /// Unknown question, unreadable codebook, or a record that is not in the run.
-pub fn explain(args: &ExplainRequest, messages: &Messages) -> Result<ExitCode> {
+pub(crate) fn explain(args: &ExplainRequest, messages: &Messages) -> Result<ExitCode> {
     use std::fmt::Write as _;
 
     let (codebook, text, question, rating) = match (&args.record, &args.run) {
@@ -667,7 +667,7 @@ const SNIPPET_HEADER: &str = "# unheard people: raw values no mapping knows.";
 ///
 /// # Errors
 /// A bad pipeline, input or baseline; a snippet path holding a file this command did not write.
-pub fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCode> {
+pub(crate) fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCode> {
     use crate::people::{baseline::Baseline, UNMAPPED};
     let settings = &args.settings;
     if let Some(path) = args.snippet.as_ref().filter(|p| p.exists()) {

@@ -8,7 +8,7 @@ use std::path::Path;
 /// What `path` is when it is not a regular file (following links), e.g. `"a FIFO (named pipe)"`;
 /// `None` for a regular file or a path that cannot be looked at (the read then says why).
 #[must_use]
-pub fn not_a_file(path: &Path) -> Option<&'static str> {
+pub(crate) fn not_a_file(path: &Path) -> Option<&'static str> {
     let meta = std::fs::metadata(path).ok()?;
     if meta.is_file() {
         return None;
@@ -44,7 +44,7 @@ fn refuse(path: &Path) -> std::io::Result<()> {
 ///
 /// # Errors
 /// Not a regular file, or it cannot be read.
-pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read(path: &Path) -> std::io::Result<Vec<u8>> {
     refuse(path)?;
     std::fs::read(path)
 }
@@ -53,7 +53,7 @@ pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
 ///
 /// # Errors
 /// Not a regular file, not UTF-8, or it cannot be read.
-pub fn read_to_string(path: &Path) -> std::io::Result<String> {
+pub(crate) fn read_to_string(path: &Path) -> std::io::Result<String> {
     refuse(path)?;
     std::fs::read_to_string(path)
 }

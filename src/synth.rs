@@ -17,9 +17,10 @@
 //! The data carries planted truths, written beside the output as `<stem>.truth.csv`
 //! (`kind,dimension,group,value,note`):
 //!
-//! * **under-representation**: response propensity is skewed against [`write_population_baseline`]
-//!   so that Asian, Black and Mixed ethnicities, ages 16-24 and 25-34, IMD quintile 1 and men
-//!   respond less, and White, 65-74 and 75+ respond more;
+//! * **under-representation**: response propensity is skewed against the illustrative population
+//!   baseline (`DIMS`, published as `data-samples/population-baseline.csv`) so that Asian, Black
+//!   and Mixed ethnicities, ages 16-24 and 25-34, IMD quintile 1 and men respond less, and White,
+//!   65-74 and 75+ respond more;
 //! * **group concerns**: inclusion themes (interpreters INC01, discrimination INC03, digital
 //!   exclusion INC04, cost and travel INC05, caring responsibilities INC06, accessibility INC08)
 //!   appear in about 28% of the affected group's `could_improve` records and 2% of everyone else's;
@@ -39,7 +40,7 @@ use rand_chacha::ChaCha8Rng;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SynthOptions {
+pub(crate) struct SynthOptions {
     /// Rows to write: records for `.csv`/`.parquet`, responses for `.xlsx`, conversations for `.jsonl`.
     pub records: usize,
     /// Seed for the `ChaCha8` generator; the same seed gives the same bytes.
@@ -48,7 +49,7 @@ pub struct SynthOptions {
 
 /// What [`write`] produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SynthSummary {
+pub(crate) struct SynthSummary {
     /// Pieces of text written (for `.xlsx`, the non-blank free-text cells).
     pub records: usize,
     /// Data rows written (excluding headers).
@@ -61,7 +62,7 @@ pub struct SynthSummary {
 
 /// Errors from writing synthetic data; every message names the file, the cause is the `source`.
 #[derive(Debug, thiserror::Error)]
-pub enum SynthError {
+pub(crate) enum SynthError {
     /// Creating or writing a file failed.
     #[error("{}: cannot write file", path.display())]
     Io {
@@ -120,7 +121,7 @@ pub enum SynthError {
 /// error, naming the file.
 ///
 /// For `.xlsx` a row is a response (up to two records); for `.jsonl` a row is a conversation.
-pub fn write(path: &Path, opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
+pub(crate) fn write(path: &Path, opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     let truth_path = path.with_extension("truth.csv");
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
@@ -151,26 +152,6 @@ pub fn write(path: &Path, opts: &SynthOptions) -> Result<SynthSummary, SynthErro
     };
     write_csv(&truth_path, &["kind", "dimension", "group", "value", "note"], &truth)?;
     Ok(SynthSummary { records, rows, path: path.to_path_buf(), truth_path })
-}
-
-/// Writes the illustrative population baseline (`dimension,group,population`) that the planted
-/// under-representation is measured against; returns the number of data rows.
-///
-/// The counts describe a fictional catchment of 500,000 people, loosely Census-2021-shaped; the
-/// `age_band` rows cover people aged 16 and over only.
-///
-/// # Errors
-///
-/// [`SynthError::Csv`] if the file cannot be created or written.
-pub fn write_population_baseline(path: &Path) -> Result<usize, SynthError> {
-    let mut rows = Vec::new();
-    for dim in DIMS {
-        for (group, pop) in dim.groups.iter().zip(dim.population) {
-            rows.push(vec![dim.name.to_string(), (*group).to_string(), pop.to_string()]);
-        }
-    }
-    write_csv(path, &["dimension", "group", "population"], &rows)?;
-    Ok(rows.len())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1586,6 +1567,19 @@ mod tests {
         assert_eq!(read(&a), read(&b), "same seed must give identical csv bytes");
         assert_eq!(read(&a.with_extension("truth.csv")), read(&b.with_extension("truth.csv")));
         assert_ne!(read(&a), read(&c), "a different seed must change the data");
+    }
+
+    #[test]
+    fn sample_population_baseline_is_the_planted_population() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/population-baseline.csv");
+        let text = std::fs::read_to_string(path).expect("data-samples/population-baseline.csv");
+        let mut want = vec!["dimension,group,population".to_owned()];
+        for dim in &DIMS {
+            for (group, population) in dim.groups.iter().zip(dim.population) {
+                want.push(format!("{},{group},{population}", dim.name));
+            }
+        }
+        assert_eq!(text.lines().collect::<Vec<_>>(), want);
     }
 
     #[test]

@@ -1,19 +1,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_unheard");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_unheard");
 
-pub fn project() -> PathBuf {
+pub(crate) fn project() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
-pub fn unheard(dir: &Path, args: &[&str]) -> Run {
+pub(crate) fn unheard(dir: &Path, args: &[&str]) -> Run {
     let Output { status, stdout, stderr } =
         Command::new(BIN).args(args).current_dir(dir).output().expect("the binary runs");
     Run {
@@ -23,13 +23,13 @@ pub fn unheard(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-pub fn manifest(out: &Path) -> serde_json::Value {
+pub(crate) fn manifest(out: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(out.join("manifest.json")).expect("manifest.json is written");
     serde_json::from_str(&text).expect("manifest.json is JSON")
 }
 
 /// Every Parquet file under `dir` (skipping dot files, as readers do).
-pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -50,10 +50,10 @@ pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-pub const HEADER: &str = "record_id,response_id,received_date,question,text,rating,org_level_1,org_level_2,org_level_3,sex,gender,age_band,ethnicity,ethnicity_detail,disability,religion,sexuality,imd_quintile,carer";
+pub(crate) const HEADER: &str = "record_id,response_id,received_date,question,text,rating,org_level_1,org_level_2,org_level_3,sex,gender,age_band,ethnicity,ethnicity_detail,disability,religion,sexuality,imd_quintile,carer";
 
 /// A small canonical CSV someone else might have written.
-pub fn canonical_csv(rows: usize) -> String {
+pub(crate) fn canonical_csv(rows: usize) -> String {
     let texts = [
         "The nurse was lovely and kind",
         "Waited far too long in the waiting room, over 3 hours",

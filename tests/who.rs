@@ -12,7 +12,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::util::{unheard, HEADER};
 
-pub fn read(path: &std::path::Path) -> HashMap<String, ArrayRef> {
+pub(crate) fn read(path: &std::path::Path) -> HashMap<String, ArrayRef> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
     let schema = reader.schema().clone();
     let batches: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
@@ -20,7 +20,7 @@ pub fn read(path: &std::path::Path) -> HashMap<String, ArrayRef> {
     schema.fields().iter().enumerate().map(|(i, f)| (f.name().clone(), all.column(i).clone())).collect()
 }
 
-pub fn str_at(t: &HashMap<String, ArrayRef>, col: &str, i: usize) -> String {
+pub(crate) fn str_at(t: &HashMap<String, ArrayRef>, col: &str, i: usize) -> String {
     t[col].as_string::<i32>().value(i).to_owned()
 }
 

@@ -43,7 +43,7 @@ pub struct PeriodCounts {
 /// theme for mentions and concerns): an attacker holding both tables knows the hidden totals of
 /// period `all` to within their rounding, so the guard does too.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct KnownTotals {
+pub(crate) struct KnownTotals {
     /// All records.
     pub records: Option<Published>,
     /// Records per theme.
@@ -139,7 +139,7 @@ fn domain(p: Published, rule: &DisclosureRule, withheld: bool) -> (i64, i64) {
 
 /// Withholds, in `counts[d][p]` (None: the period is not published), every count that the
 /// identities of the table pin; returns how many counts were withheld.
-pub fn withhold(counts: &mut [Vec<Option<PeriodCounts>>], known: &KnownTotals, rule: &DisclosureRule) -> usize {
+pub(crate) fn withhold(counts: &mut [Vec<Option<PeriodCounts>>], known: &KnownTotals, rule: &DisclosureRule) -> usize {
     let mut withheld: HashSet<Cell> = HashSet::new();
     loop {
         let pinned = pinned_cells(counts, known, rule, &withheld);

@@ -1,14 +1,14 @@
 //! Analyse: every statistic, computed on polars frames. Reads no files.
 
-pub mod common;
+pub(crate) mod common;
 pub mod counts;
-pub mod differencing;
-pub mod ranking;
-pub mod representation;
-pub mod setup;
-pub mod stats;
-pub mod theme_by_group;
-pub mod underheard;
+pub(crate) mod differencing;
+pub(crate) mod ranking;
+pub(crate) mod representation;
+pub(crate) mod setup;
+pub(crate) mod stats;
+pub(crate) mod theme_by_group;
+pub(crate) mod underheard;
 pub mod who;
 
 /// Analysis errors (polars reports its own).

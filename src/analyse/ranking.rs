@@ -221,7 +221,7 @@ pub fn ranking(
 
 /// The `theme_ranking` table: its columns, their documentation (the data dictionary) and values.
 #[must_use]
-pub fn table(rows: &[RankingRow], book: &Codebook) -> Table {
+pub(crate) fn table(rows: &[RankingRow], book: &Codebook) -> Table {
     let theme = |r: &RankingRow| &book.themes[r.theme];
     Table {
         name: "theme_ranking".to_owned(),

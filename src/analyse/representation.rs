@@ -154,7 +154,7 @@ pub fn representation_rows(
 
 /// The `representation` table: its columns, their documentation (the data dictionary) and values.
 #[must_use]
-pub fn table(rows: &[RepresentationRow]) -> Table {
+pub(crate) fn table(rows: &[RepresentationRow]) -> Table {
     Table {
         name: "representation".to_owned(),
         grain: "period × dimension × group: respondents' share of feedback against the population's".to_owned(),

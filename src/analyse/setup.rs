@@ -20,7 +20,7 @@ pub enum WhoError {
 }
 
 /// The who-is-missing analysis's rows, plus what of the baseline went unused.
-pub struct Who {
+pub(crate) struct Who {
     /// Representation of each group against the baseline.
     pub representation: Vec<who::RepresentationRow>,
     /// Each theme in each group.
@@ -38,7 +38,7 @@ pub struct Who {
 }
 
 /// What the counters saw, in the analysis' order.
-pub struct Seen<'a> {
+pub(crate) struct Seen<'a> {
     /// Dimension names.
     pub dimensions: &'a [String],
     /// Per dimension, the group names (sorted).
@@ -56,7 +56,7 @@ pub struct Seen<'a> {
 ///
 /// # Errors
 /// The baseline does not fit the run's groups and bands.
-pub fn analyse_who(
+pub(crate) fn analyse_who(
     settings: &Settings,
     seen: &Seen<'_>,
     baseline: Option<&Baseline>,

@@ -151,7 +151,7 @@ pub fn theme_group_rows(
 
 /// The `theme_by_group` table: its columns, their documentation (the data dictionary) and values.
 #[must_use]
-pub fn table(rows: &[ThemeGroupRow], groups: &Groups, book: &Codebook) -> Table {
+pub(crate) fn table(rows: &[ThemeGroupRow], groups: &Groups, book: &Codebook) -> Table {
     let theme = |r: &ThemeGroupRow| &book.themes[r.theme];
     Table {
         name: "theme_by_group".to_owned(),

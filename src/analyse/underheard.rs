@@ -97,7 +97,7 @@ pub fn underheard_rows(
 
 /// The `underheard_concerns` table: its columns, their documentation (the data dictionary) and values.
 #[must_use]
-pub fn table(rows: &[UnderheardRow], groups: &Groups, book: &Codebook) -> Table {
+pub(crate) fn table(rows: &[UnderheardRow], groups: &Groups, book: &Codebook) -> Table {
     let theme = |r: &UnderheardRow| &book.themes[r.theme];
     Table {
         name: "underheard_concerns".to_owned(),

@@ -3,9 +3,9 @@
 //! learned coder ([`model`]), whose themes join or replace the codebook's as `[coder] policy` says.
 
 mod codebook;
-pub mod engine;
+pub(crate) mod engine;
 pub mod model;
-pub mod sentiment;
+pub(crate) mod sentiment;
 
 pub use codebook::{
     is_negator, Codebook, CodebookError, Coder, Finding, Improvement, Mention, Negation, Severity, Theme, ThemeHit,

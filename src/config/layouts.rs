@@ -6,7 +6,7 @@ use crate::record::Question;
 
 /// The question a free-text column or a question value stands for.
 #[derive(Debug, Clone, Copy)]
-pub enum Asks {
+pub(crate) enum Asks {
     /// A trust-specific question, `nonspecific` unless `--question SLOT=...` (or the source's
     /// `question_values`) says otherwise.
     Slot(&'static str),
@@ -16,7 +16,7 @@ pub enum Asks {
 
 /// What a layout column maps to.
 #[derive(Debug, Clone, Copy)]
-pub enum Target {
+pub(crate) enum Target {
     /// A canonical field or demographic dimension.
     Field(&'static str),
     /// Free text answering a question.
@@ -27,7 +27,7 @@ pub enum Target {
 
 /// One column of a layout.
 #[derive(Debug, Clone, Copy)]
-pub struct Column {
+pub(crate) struct Column {
     /// Header as the export writes it.
     pub header: &'static str,
     /// What it maps to.
@@ -38,7 +38,7 @@ pub struct Column {
 
 /// An export layout.
 #[derive(Debug)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// Name for `--layout` and `layout = "..."`.
     pub name: &'static str,
     /// One line on what exports it reads.
@@ -149,22 +149,22 @@ pub(crate) const CANONICAL: Layout = Layout {
 
 impl Layout {
     /// Its columns in order.
-    pub fn columns(&self) -> impl Iterator<Item = &'static Column> {
+    pub(crate) fn columns(&self) -> impl Iterator<Item = &'static Column> {
         self.columns.iter().flat_map(|g| g.iter())
     }
 }
 
 /// Every layout, `canonical` first.
-pub const LAYOUTS: [&Layout; 4] = [&CANONICAL, &UPLOAD, &DB, &FFT_LABELLED];
+pub(crate) const LAYOUTS: [&Layout; 4] = [&CANONICAL, &UPLOAD, &DB, &FFT_LABELLED];
 
 /// The layout of this name.
 #[must_use]
-pub fn find(name: &str) -> Option<&'static Layout> {
+pub(crate) fn find(name: &str) -> Option<&'static Layout> {
     LAYOUTS.iter().copied().find(|l| l.name == name)
 }
 
 /// The names, for messages.
 #[must_use]
-pub fn names() -> String {
+pub(crate) fn names() -> String {
     LAYOUTS.iter().map(|l| l.name).collect::<Vec<_>>().join(", ")
 }

@@ -3,8 +3,8 @@
 //! Stages only ever see `&Settings`. Paths in a pipeline file are relative to that file.
 //! Every error names the file, the line and the key.
 
-pub mod layouts;
-pub mod options;
+pub(crate) mod layouts;
+pub(crate) mod options;
 mod settings;
 
 pub use settings::{

@@ -10,7 +10,7 @@ use toml::Spanned;
 /// A pipeline file (`pipelines/*.toml`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PipelineOptions {
+pub(crate) struct PipelineOptions {
     /// Run-wide settings.
     #[serde(default)]
     pub run: RunOptions,
@@ -35,7 +35,7 @@ pub struct PipelineOptions {
 /// `[coder]`
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CoderOptions {
+pub(crate) struct CoderOptions {
     /// A model from `unheard train`, relative to the pipeline file.
     pub model: Option<Spanned<String>>,
     /// `union`, `model_only` or `codebook_only` (default: `union` with a model, else `codebook_only`).
@@ -47,7 +47,7 @@ pub struct CoderOptions {
 /// `[analysis]`
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AnalysisOptions {
+pub(crate) struct AnalysisOptions {
     /// Counts from 1 to this are suppressed (default 7).
     pub suppress_max: Option<u64>,
     /// Other counts are rounded to the nearest multiple of this (default 5).
@@ -67,7 +67,7 @@ pub struct AnalysisOptions {
 /// `[people]`
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PeopleOptions {
+pub(crate) struct PeopleOptions {
     /// Age bands, e.g. `["0-15", "16-24", …, "75+"]`.
     pub age_bands: Option<Spanned<Vec<String>>>,
     /// CSV with columns `key,imd_decile` (e.g. LSOA code → decile); a source maps the key
@@ -81,7 +81,7 @@ pub struct PeopleOptions {
 /// `[run]`
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     /// Run name; default: the pipeline file's stem.
     pub name: Option<String>,
     /// Output folder; default `out/<name>` relative to the working directory.
@@ -104,7 +104,7 @@ pub struct RunOptions {
 /// `[codebook]`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CodebookOptions {
+pub(crate) struct CodebookOptions {
     /// Path to the codebook TOML, relative to the pipeline file.
     pub path: Spanned<String>,
 }
@@ -112,7 +112,7 @@ pub struct CodebookOptions {
 /// `[baseline]`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BaselineOptions {
+pub(crate) struct BaselineOptions {
     /// Path to a `dimension,group,population` CSV, relative to the pipeline file.
     pub path: Spanned<String>,
     /// A name for the baseline (default: the file stem).
@@ -124,7 +124,7 @@ pub struct BaselineOptions {
 /// `[[source]]`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SourceOptions {
+pub(crate) struct SourceOptions {
     /// Source name written on every record (default: the file stem).
     pub name: Option<String>,
     /// Path to the file, relative to the pipeline file.
@@ -168,7 +168,7 @@ pub struct SourceOptions {
 /// `[[source.text]]`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TextColumnOptions {
+pub(crate) struct TextColumnOptions {
     /// Column header.
     pub column: String,
     /// Question it answers.

@@ -24,7 +24,7 @@ use crate::config::{Encoding, SourceSettings};
 ///
 /// # Errors
 /// As [`CsvRows::open`].
-pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
+pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
     let mut rows = CsvRows::open(source, Box::new(bytes))?;
     let mut items = Vec::new();
     loop {
@@ -55,7 +55,7 @@ const LOOKAHEAD: usize = 2 * MAX_ROW_BYTES + 16;
 
 /// A CSV file read as a stream: a window of the file in memory, at least [`LOOKAHEAD`]
 /// bytes ahead of the next record, so that memory stays flat whatever the file's size.
-pub struct CsvRows<'a> {
+pub(crate) struct CsvRows<'a> {
     input: Box<dyn std::io::Read + Send + 'a>,
     buf: Vec<u8>,
     pos: usize,
@@ -77,7 +77,7 @@ impl<'a> CsvRows<'a> {
     ///
     /// # Errors
     /// The input cannot be read, the header cannot be read, or the file is UTF-16.
-    pub fn open(
+    pub(crate) fn open(
         source: &SourceSettings,
         input: Box<dyn std::io::Read + Send + 'a>,
     ) -> Result<CsvRows<'a>, IngestError> {
@@ -209,7 +209,7 @@ impl<'a> CsvRows<'a> {
     ///
     /// # Errors
     /// The input cannot be read (e.g. a gzip stream that breaks off).
-    pub fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
+    pub(crate) fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
         let mut items = Vec::new();
         let mut notes = std::mem::take(&mut self.notes);
         while items.len() < max {
@@ -251,7 +251,7 @@ impl<'a> CsvRows<'a> {
 
     /// What the stream found: the encoding as read, and the reading notes.
     #[must_use]
-    pub fn finish(self) -> (&'static str, ReadNotes) {
+    pub(crate) fn finish(self) -> (&'static str, ReadNotes) {
         let encoding = match self.source.encoding {
             Encoding::Utf8 => "utf-8",
             Encoding::Windows1252 => "windows-1252",

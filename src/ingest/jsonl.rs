@@ -11,7 +11,7 @@ use crate::config::SourceSettings;
 ///
 /// # Errors
 /// As [`JsonlRows::open`].
-pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
+pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
     let mut rows = JsonlRows::open(source, &|| Ok(Box::new(bytes)))?;
     let mut items = Vec::new();
     loop {
@@ -25,14 +25,14 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
 }
 
 /// Opens the input (again): JSONL is read twice, once for its keys, once for its rows.
-pub type Reopen<'a> = dyn Fn() -> Result<Box<dyn Read + Send + 'a>, IngestError> + 'a;
+pub(crate) type Reopen<'a> = dyn Fn() -> Result<Box<dyn Read + Send + 'a>, IngestError> + 'a;
 
 /// A JSONL file read as a stream. A line that is not a JSON object is quarantined
 /// (`malformed_row`); a blank line is dropped and counted. Numbers stay numbers and objects or
 /// arrays stay structured, so that the mapper can tell free text that is not a string. The
 /// columns are every key, in order of first appearance in the file: a first pass reads them
 /// (memory: the keys only), the second the rows.
-pub struct JsonlRows<'a> {
+pub(crate) struct JsonlRows<'a> {
     lines: Lines<'a>,
     /// Every key of the file, in order of first appearance.
     pub headers: Vec<String>,
@@ -109,7 +109,7 @@ impl<'a> JsonlRows<'a> {
     ///
     /// # Errors
     /// The input cannot be read.
-    pub fn open(source: &SourceSettings, reopen: &Reopen<'a>) -> Result<JsonlRows<'a>, IngestError> {
+    pub(crate) fn open(source: &SourceSettings, reopen: &Reopen<'a>) -> Result<JsonlRows<'a>, IngestError> {
         let lines = |input| Lines {
             input: BufReader::with_capacity(1 << 20, input),
             row: 0,
@@ -139,7 +139,7 @@ impl<'a> JsonlRows<'a> {
     ///
     /// # Errors
     /// The input cannot be read.
-    pub fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
+    pub(crate) fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
         let mut items = Vec::new();
         let mut line = Vec::new();
         while items.len() < max {

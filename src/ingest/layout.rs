@@ -14,7 +14,7 @@ use std::borrow::Cow;
 
 use super::map::key;
 use super::IngestError;
-pub use crate::config::layouts::{find, names, Asks, Column, Layout, Target, LAYOUTS};
+pub(crate) use crate::config::layouts::{find, names, Asks, Layout, LAYOUTS};
 use crate::config::layouts::{
     Target::{Carried, Field, Text},
     CANONICAL,
@@ -24,7 +24,7 @@ use crate::record::{Question, CANONICAL_DIMENSIONS, CANONICAL_FIELDS};
 
 /// The layout a header fits: the one whose required columns are all there, else `canonical`.
 #[must_use]
-pub fn detect(headers: &[String]) -> &'static Layout {
+pub(crate) fn detect(headers: &[String]) -> &'static Layout {
     let keys: Vec<String> = headers.iter().map(|h| key(h)).collect();
     let fits: Vec<&'static Layout> = LAYOUTS[1..]
         .iter()
@@ -45,7 +45,7 @@ pub fn detect(headers: &[String]) -> &'static Layout {
 ///
 /// # Errors
 /// A forced layout whose required columns are not all in the header, or an unknown layout.
-pub fn apply<'a>(
+pub(crate) fn apply<'a>(
     source: &'a SourceSettings,
     headers: &[String],
 ) -> Result<(Cow<'a, SourceSettings>, &'static str), IngestError> {
@@ -124,7 +124,7 @@ pub fn apply<'a>(
 
 /// What `unheard layouts` prints: each layout, how it is detected, its columns and targets.
 #[must_use]
-pub fn describe() -> String {
+pub(crate) fn describe() -> String {
     let mut out = String::new();
     for l in LAYOUTS {
         out.push_str(&format!("{}\n  {}\n", l.name, l.description));

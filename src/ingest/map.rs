@@ -861,7 +861,7 @@ fn carried_names(headers: &[String], carried: &[usize]) -> Vec<String> {
 
 /// Excel's 1900 date system: serial 1 = 1900-01-01, with Excel's phantom 1900-02-29.
 #[must_use]
-pub fn excel_serial(n: f64) -> Option<NaiveDate> {
+pub(crate) fn excel_serial(n: f64) -> Option<NaiveDate> {
     if !(1.0..2_958_466.0).contains(&n) {
         return None;
     }
@@ -874,7 +874,7 @@ pub fn excel_serial(n: f64) -> Option<NaiveDate> {
 /// An ISO date followed by a time (`2025-04-01T10:00:00`) is read as its date.
 /// Formats separated by `|` are tried in order (`%d/%m/%Y|%Y-%m-%d`).
 #[must_use]
-pub fn parse_date(s: &str, format: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(s: &str, format: &str) -> Option<NaiveDate> {
     if format.contains('|') {
         return format.split('|').find_map(|f| parse_date(s, f));
     }

@@ -6,13 +6,13 @@
 //! `rows_read = rows_kept + rows_quarantined + rows_dropped`, and per free-text cell,
 //! `text_cells = records + blank_text_cells + quarantined_text_cells`.
 
-pub mod csv;
-pub mod jsonl;
-pub mod layout;
+pub(crate) mod csv;
+pub(crate) mod jsonl;
+pub(crate) mod layout;
 mod map;
-pub mod parquet;
-pub mod stream;
-pub mod xlsx;
+pub(crate) mod parquet;
+pub(crate) mod stream;
+pub(crate) mod xlsx;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

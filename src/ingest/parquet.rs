@@ -15,7 +15,7 @@ use crate::config::SourceSettings;
 ///
 /// # Errors
 /// As [`ParquetRows::open`] and [`ParquetRows::next_items`].
-pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
+pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
     let mut rows = ParquetRows::open(source, bytes::Bytes::copy_from_slice(bytes))?;
     let mut items = Vec::new();
     loop {
@@ -31,7 +31,7 @@ pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError>
 /// A Parquet file read as a stream, one record batch (within a row group) at a time: flat
 /// columns are read (text as text, numbers as numbers, dates as dates); nested columns (lists,
 /// structs, maps) are not read at all, and are listed.
-pub struct ParquetRows {
+pub(crate) struct ParquetRows {
     reader: ParquetRecordBatchReader,
     /// Column names of the flat columns.
     pub headers: Vec<String>,
@@ -48,7 +48,7 @@ impl ParquetRows {
     ///
     /// # Errors
     /// Not a Parquet file.
-    pub fn open<T: ChunkReader + 'static>(source: &SourceSettings, data: T) -> Result<ParquetRows, IngestError> {
+    pub(crate) fn open<T: ChunkReader + 'static>(source: &SourceSettings, data: T) -> Result<ParquetRows, IngestError> {
         let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "Parquet", message };
         let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(|e| fail(e.to_string()))?;
         let mut notes = ReadNotes::default();
@@ -73,7 +73,7 @@ impl ParquetRows {
     ///
     /// # Errors
     /// A damaged page or a column that cannot be read as cells.
-    pub fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
+    pub(crate) fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
         let fail = |message: String| IngestError::Format { path: self.path.clone(), format: "Parquet", message };
         let mut items = Vec::new();
         while items.len() < max {
@@ -100,7 +100,7 @@ impl ParquetRows {
 
 /// Whether a column of this type holds text (or nothing at all).
 #[must_use]
-pub fn is_text(t: &DataType) -> bool {
+pub(crate) fn is_text(t: &DataType) -> bool {
     match t {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
         DataType::Dictionary(_, v) => is_text(v),

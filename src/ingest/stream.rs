@@ -19,10 +19,10 @@ use crate::config::{Format, Settings, SourceSettings};
 use crate::record::Record;
 
 /// Rows read per batch (per source: a batch never mixes sources).
-pub const BATCH_ROWS: usize = 32_768;
+pub(crate) const BATCH_ROWS: usize = 32_768;
 
 /// The rows of one source, as its reader yields them.
-pub enum Rows {
+pub(crate) enum Rows {
     /// CSV, streamed through a window.
     Csv(csv::CsvRows<'static>),
     /// JSON Lines, streamed line by line.
@@ -249,7 +249,7 @@ impl SourceRows {
 /// Ids seen, as 128-bit fingerprints (two independent 64-bit hashes): 16 bytes an id
 /// whatever its length, and no false duplicate in any run this side of 10^18 ids.
 #[derive(Default)]
-pub struct IdSet(std::collections::HashSet<u128, foldhash::fast::FixedState>);
+pub(crate) struct IdSet(std::collections::HashSet<u128, foldhash::fast::FixedState>);
 
 impl IdSet {
     fn fingerprint(parts: &[&str]) -> u128 {
@@ -258,13 +258,13 @@ impl IdSet {
     }
 
     /// Adds the id made of `parts`; false if it was there already.
-    pub fn insert(&mut self, parts: &[&str]) -> bool {
+    pub(crate) fn insert(&mut self, parts: &[&str]) -> bool {
         self.0.insert(Self::fingerprint(parts))
     }
 
     /// Whether the id made of `parts` was seen.
     #[must_use]
-    pub fn contains(&self, parts: &[&str]) -> bool {
+    pub(crate) fn contains(&self, parts: &[&str]) -> bool {
         self.0.contains(&Self::fingerprint(parts))
     }
 }

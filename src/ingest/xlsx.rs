@@ -13,7 +13,7 @@ use crate::config::SourceSettings;
 ///
 /// # Errors
 /// Not a workbook, or the named sheet does not exist.
-pub fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
+pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
     let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "XLSX", message };
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| fail(e.to_string()))?;
     let names = book.sheet_names();

@@ -27,7 +27,7 @@ use super::interrupt;
 use super::OutputError;
 
 /// The marker file of a run folder: lists every file the run wrote.
-pub const MARKER: &str = ".unheard-run";
+pub(crate) const MARKER: &str = ".unheard-run";
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |e| OutputError::Io { path: path.to_path_buf(), source: e }

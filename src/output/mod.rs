@@ -2,12 +2,12 @@
 //! ([`manifest`]).
 //! Computes no statistics.
 
-pub mod commit;
+pub(crate) mod commit;
 pub mod interrupt;
 pub mod manifest;
-pub mod parquet;
-pub mod tables;
-pub mod write;
+pub(crate) mod parquet;
+pub(crate) mod tables;
+pub(crate) mod write;
 
 pub use crate::table::{Col, ColumnData, Table};
 pub use commit::{check_out, OutputLock, Staging};

@@ -19,7 +19,7 @@ use parquet::schema::types::ColumnPath;
 use crate::table::{ColumnData, Table};
 
 /// Rows per row group.
-pub const ROW_GROUP_ROWS: usize = 1_000_000;
+pub(crate) const ROW_GROUP_ROWS: usize = 1_000_000;
 
 /// Output errors.
 #[derive(Debug, thiserror::Error)]
@@ -118,12 +118,12 @@ const UNIQUE_COLUMNS: [&str; 5] = ["record_id", "response_id", "text", "original
 
 /// Rows per row group of the tables written as a stream (`records`, `record_themes`,
 /// `quarantine`, `field_issues`): each open writer holds at most one row group in memory.
-pub const STREAM_ROW_GROUP_ROWS: usize = 131_072;
+pub(crate) const STREAM_ROW_GROUP_ROWS: usize = 131_072;
 
 /// A Parquet file written batch by batch (under a dot name; [`TableWriter::finish`] fsyncs
 /// and renames it). Row groups close every `row_group_rows` rows, so the file's bytes depend
 /// on its rows only, never on how they were batched across threads.
-pub struct TableWriter {
+pub(crate) struct TableWriter {
     writer: ArrowWriter<File>,
     schema: Arc<Schema>,
     name: String,
@@ -137,7 +137,7 @@ impl TableWriter {
     ///
     /// # Errors
     /// The file cannot be created.
-    pub fn create(table: &Table, path: &Path, row_group_rows: usize) -> Result<TableWriter, OutputError> {
+    pub(crate) fn create(table: &Table, path: &Path, row_group_rows: usize) -> Result<TableWriter, OutputError> {
         let fields: Vec<Field> = table.columns.iter().map(|c| Field::new(&c.name, arrow_type(&c.data), true)).collect();
         let schema = Arc::new(Schema::new(fields));
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("part.parquet");
@@ -163,7 +163,7 @@ impl TableWriter {
     ///
     /// # Errors
     /// Columns that do not match, or the file cannot be written.
-    pub fn write(&mut self, table: &Table) -> Result<(), OutputError> {
+    pub(crate) fn write(&mut self, table: &Table) -> Result<(), OutputError> {
         if table.rows() == 0 {
             return Ok(());
         }
@@ -179,7 +179,7 @@ impl TableWriter {
     ///
     /// # Errors
     /// The file cannot be finished.
-    pub fn finish(self) -> Result<usize, OutputError> {
+    pub(crate) fn finish(self) -> Result<usize, OutputError> {
         let file = self.writer.into_inner().map_err(|e| OutputError::Parquet { path: self.path.clone(), source: e })?;
         file.sync_all().map_err(|e| OutputError::Io { path: self.tmp.clone(), source: e })?;
         drop(file);

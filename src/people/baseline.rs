@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// One row of a baseline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BaselineRow {
+pub(crate) struct BaselineRow {
     /// Dimension, e.g. `ethnicity`.
     pub dimension: String,
     /// Group, e.g. `Asian`.
@@ -20,7 +20,7 @@ pub struct BaselineRow {
 
 /// A population baseline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     /// Name.
     pub name: String,
     /// Rows in file order.
@@ -66,7 +66,7 @@ impl Baseline {
     ///
     /// # Errors
     /// Unreadable file, missing columns, or a population that is not a non-negative number.
-    pub fn from_file(name: &str, path: &Path) -> Result<Baseline, BaselineError> {
+    pub(crate) fn from_file(name: &str, path: &Path) -> Result<Baseline, BaselineError> {
         let bytes = crate::files::read(path).map_err(|e| BaselineError::Io { path: path.to_path_buf(), source: e })?;
         let sha256 = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -115,7 +115,7 @@ fn line_at(bytes: &[u8], byte: u64) -> u64 {
 
 /// A baseline's populations per run dimension, after harmonisation.
 #[derive(Debug, Clone, Default)]
-pub struct Populations {
+pub(crate) struct Populations {
     /// Per run dimension: group → (population, first line of the file).
     pub groups: Vec<BTreeMap<String, (f64, u64)>>,
     /// Rows that could not be used, each with why.
@@ -131,7 +131,7 @@ impl Baseline {
     ///
     /// # Errors
     /// [`BaselineError::Check`] for a duplicate.
-    pub fn populations(
+    pub(crate) fn populations(
         &self,
         path: &Path,
         dimensions: &[String],
@@ -185,7 +185,7 @@ impl Populations {
     ///
     /// # Errors
     /// [`BaselineError::Check`] naming the first group with no or a zero population.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         path: &Path,
         dimensions: &[String],

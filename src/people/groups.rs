@@ -13,27 +13,32 @@ use crate::record::Record;
 
 /// Demographic groups of the records: per dimension, the group names and each record's id.
 #[derive(Debug, Clone, Default)]
-pub struct Groups {
+pub(crate) struct Groups {
     /// Dimension names.
     pub dimensions: Vec<String>,
     /// Per dimension, its group names (sorted).
     pub names: Vec<Vec<String>>,
     /// Per dimension, each record's group id.
+    #[expect(dead_code, reason = "written, never read; dropping it touches src/pipeline.rs (lead)")]
     pub ids: Vec<Vec<u32>>,
 }
 
 /// Per dimension: each distinct raw value (`None`: empty) with its group and its records,
 /// sorted by raw value.
-pub type ValueCounts = Vec<DimValues>;
+pub(crate) type ValueCounts = Vec<DimValues>;
 
 /// One dimension's distinct raw values with their group and records.
-pub type DimValues = Vec<(Option<String>, String, u64)>;
+pub(crate) type DimValues = Vec<(Option<String>, String, u64)>;
 
 /// Harmonises every record's demographics into groups; also returns, per dimension, each raw
 /// value with its group and count (all records at once: commands and tests; a run groups
 /// batch by batch with [`Grouper`]).
 #[must_use]
-pub fn group_records(harmoniser: &Harmoniser, dimensions: &[String], records: &[Record]) -> (Groups, ValueCounts) {
+pub(crate) fn group_records(
+    harmoniser: &Harmoniser,
+    dimensions: &[String],
+    records: &[Record],
+) -> (Groups, ValueCounts) {
     let mut grouper = Grouper::new(harmoniser, dimensions);
     let ids = grouper.group(records);
     let (names, remap, values) = grouper.finish();
@@ -99,7 +104,7 @@ impl DimGrouper {
 /// Records to groups, batch by batch: each record's demographics harmonised to one group per
 /// dimension, as ids that stay fixed for the run (first seen, first numbered);
 /// [`Grouper::finish`] gives the sorted names and the ids' places among them.
-pub struct Grouper<'h> {
+pub(crate) struct Grouper<'h> {
     harmoniser: &'h Harmoniser,
     dims: Vec<DimGrouper>,
 }
@@ -107,7 +112,7 @@ pub struct Grouper<'h> {
 impl<'h> Grouper<'h> {
     /// A grouper for the run's dimensions.
     #[must_use]
-    pub fn new(harmoniser: &'h Harmoniser, dimensions: &[String]) -> Grouper<'h> {
+    pub(crate) fn new(harmoniser: &'h Harmoniser, dimensions: &[String]) -> Grouper<'h> {
         let dims = dimensions
             .iter()
             .map(|d| DimGrouper { dated: people::harmonise::is_age_dimension(d), ..DimGrouper::default() })
@@ -116,7 +121,7 @@ impl<'h> Grouper<'h> {
     }
 
     /// Per dimension, each record's group id (dimensions in parallel).
-    pub fn group(&mut self, records: &[Record]) -> Vec<Vec<u32>> {
+    pub(crate) fn group(&mut self, records: &[Record]) -> Vec<Vec<u32>> {
         let h = self.harmoniser;
         self.dims
             .par_iter_mut()
@@ -132,14 +137,14 @@ impl<'h> Grouper<'h> {
 
     /// Per dimension, the names of the groups met so far, by id.
     #[must_use]
-    pub fn names(&self) -> Vec<Vec<String>> {
+    pub(crate) fn names(&self) -> Vec<Vec<String>> {
         self.dims.iter().map(|d| d.names.clone()).collect()
     }
 
     /// Per dimension: the group names sorted, each id's place among them, and every raw value
     /// with its group and records (sorted by raw value).
     #[must_use]
-    pub fn finish(&self) -> (Vec<Vec<String>>, Vec<Vec<u32>>, ValueCounts) {
+    pub(crate) fn finish(&self) -> (Vec<Vec<String>>, Vec<Vec<u32>>, ValueCounts) {
         let mut names = Vec::new();
         let mut remaps = Vec::new();
         let mut values = Vec::new();
@@ -168,7 +173,7 @@ impl<'h> Grouper<'h> {
 
 /// Per dimension (only those with any): the raw values no mapping knows, with their counts.
 #[must_use]
-pub fn unmapped_values(dimensions: &[String], values: &ValueCounts) -> BTreeMap<String, BTreeMap<String, u64>> {
+pub(crate) fn unmapped_values(dimensions: &[String], values: &ValueCounts) -> BTreeMap<String, BTreeMap<String, u64>> {
     let mut out = BTreeMap::new();
     for (d, vals) in values.iter().enumerate() {
         let mut u: BTreeMap<String, u64> = BTreeMap::new();
@@ -185,7 +190,7 @@ pub fn unmapped_values(dimensions: &[String], values: &ValueCounts) -> BTreeMap<
 /// `values` with each raw value as it may be published (manifest, messages): personal data
 /// redacted, and a date in the age dimension (a date of birth) as `[DOB]`.
 #[must_use]
-pub fn publishable(
+pub(crate) fn publishable(
     values: &ValueCounts,
     dimensions: &[String],
     redactor: &crate::text::redact::Redactor,
@@ -212,12 +217,12 @@ pub fn publishable(
 }
 
 /// A dimension is worth a warning above this share of `unmapped` records.
-pub const UNMAPPED_WARN_SHARE: f64 = 0.05;
+pub(crate) const UNMAPPED_WARN_SHARE: f64 = 0.05;
 
 /// Per dimension, the share of records `unmapped`; and a warning for each dimension above
 /// [`UNMAPPED_WARN_SHARE`], naming its commonest unmapped values (shortened).
 #[must_use]
-pub fn unmapped_shares(
+pub(crate) fn unmapped_shares(
     dimensions: &[String],
     values: &ValueCounts,
     records: usize,
@@ -254,7 +259,7 @@ pub fn unmapped_shares(
 /// row × demographic column whose group is `unmapped`; in source, row and column order.
 /// `names` and `ids` are the groups (names by id; per dimension, each record's id).
 #[must_use]
-pub fn field_issues(
+pub(crate) fn field_issues(
     settings: &Settings,
     dimension_columns: &[Vec<Option<String>>],
     records: &[Record],

@@ -13,16 +13,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
 
 use super::{MISSING, NOT_STATED, UNMAPPED};
 
-pub use crate::record::AgeBand;
+pub(crate) use crate::record::AgeBand;
 
 /// The distinct bands among raw values (ages and dates of birth are not bands), sorted by their
 /// lowest age: a source's own bands as written, normalised.
 #[must_use]
-pub fn bands_in<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<AgeBand> {
+pub(crate) fn bands_in<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<AgeBand> {
     let mut out: Vec<AgeBand> = values.into_iter().filter_map(AgeBand::parse).collect();
     out.sort_by_key(|b| (b.lo, b.hi.is_none(), b.hi));
     out.dedup();
@@ -30,7 +29,7 @@ pub fn bands_in<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<AgeBand> {
 }
 
 /// The default age bands (Census-style, adults in ten-year bands).
-pub const DEFAULT_AGE_BANDS: [&str; 8] = ["0-15", "16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"];
+pub(crate) const DEFAULT_AGE_BANDS: [&str; 8] = ["0-15", "16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"];
 
 /// What a dimension's values are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,13 +52,13 @@ const DOB_FORMATS: [&str; 3] = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"];
 
 /// Is `raw` a date (in an age column: a date of birth)?
 #[must_use]
-pub fn is_date(raw: &str) -> bool {
+pub(crate) fn is_date(raw: &str) -> bool {
     DOB_FORMATS.iter().any(|f| NaiveDate::parse_from_str(raw.trim(), f).is_ok())
 }
 
 /// Is this the dimension of age bands?
 #[must_use]
-pub fn is_age_dimension(dimension: &str) -> bool {
+pub(crate) fn is_age_dimension(dimension: &str) -> bool {
     kind_of(dimension) == Kind::AgeBand
 }
 
@@ -322,25 +321,18 @@ fn ethnic_words(k: &str) -> Option<(&'static str, Option<&'static str>)> {
 
 /// Harmonises the raw values of one run.
 #[derive(Debug, Clone)]
-pub struct Harmoniser {
+pub(crate) struct Harmoniser {
     kinds: Vec<Kind>,
     overrides: Vec<HashMap<String, String>>,
     bands: Vec<AgeBand>,
     imd_lookup: HashMap<String, u8>,
 }
 
-/// Where a value came from, for the manifest's list of unmapped values.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Unmapped {
-    /// Per dimension: raw value → records.
-    pub values: BTreeMap<String, BTreeMap<String, u64>>,
-}
-
 impl Harmoniser {
     /// A harmoniser for `dimensions`, with per-dimension overrides (raw value → group) and the
     /// age bands to use.
     #[must_use]
-    pub fn new(
+    pub(crate) fn new(
         dimensions: &[String],
         overrides: &BTreeMap<String, BTreeMap<String, String>>,
         bands: Vec<AgeBand>,
@@ -361,7 +353,7 @@ impl Harmoniser {
 
     /// The group of `raw` in dimension `d`; `date` is the record's date (for dates of birth).
     #[must_use]
-    pub fn group(&self, d: usize, raw: Option<&str>, date: Option<NaiveDate>) -> String {
+    pub(crate) fn group(&self, d: usize, raw: Option<&str>, date: Option<NaiveDate>) -> String {
         let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
             return MISSING.to_owned();
         };
@@ -491,14 +483,14 @@ impl Harmoniser {
 
     /// The age bands in force.
     #[must_use]
-    pub fn bands(&self) -> &[AgeBand] {
+    pub(crate) fn bands(&self) -> &[AgeBand] {
         &self.bands
     }
 
     /// Is `group` of dimension `d` an age outside every band in force? Such a group is kept
     /// by name for theme statistics and counts as `unmapped` for representation.
     #[must_use]
-    pub fn is_off_band(&self, d: usize, group: &str) -> bool {
+    pub(crate) fn is_off_band(&self, d: usize, group: &str) -> bool {
         self.kinds.get(d) == Some(&Kind::AgeBand)
             && !matches!(group, MISSING | NOT_STATED | UNMAPPED)
             && !self.bands.iter().any(|b| b.label == group)

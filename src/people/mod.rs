@@ -6,20 +6,17 @@
 //! ages and bands) to groups; [`baseline`] reads population baselines and checks them against
 //! the records' groups.
 
-pub mod baseline;
-pub mod groups;
-pub mod harmonise;
-pub mod setup;
+pub(crate) mod baseline;
+pub(crate) mod groups;
+pub(crate) mod harmonise;
+pub(crate) mod setup;
 
-pub use groups::{
-    field_issues, group_records, publishable, unmapped_shares, unmapped_values, DimValues, Groups, ValueCounts,
-    UNMAPPED_WARN_SHARE,
-};
-pub use setup::{age_bands, baseline_populations, harmoniser, AgeBands};
+pub(crate) use groups::{field_issues, group_records, publishable, unmapped_shares, unmapped_values, Groups};
+pub(crate) use setup::{age_bands, baseline_populations, harmoniser, AgeBands};
 
 /// The field was empty, or the value is "not known".
-pub const MISSING: &str = "missing";
+pub(crate) const MISSING: &str = "missing";
 /// The person chose not to say.
-pub const NOT_STATED: &str = "not_stated";
+pub(crate) const NOT_STATED: &str = "not_stated";
 /// A value no mapping knows.
-pub const UNMAPPED: &str = "unmapped";
+pub(crate) const UNMAPPED: &str = "unmapped";

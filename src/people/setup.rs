@@ -15,7 +15,7 @@ use crate::record::Record;
 
 /// The age bands in force, and where they come from.
 #[derive(Debug, Clone, Serialize)]
-pub struct AgeBands {
+pub(crate) struct AgeBands {
     /// `configured` (`[people] age_bands`), `baseline`, `source` (the values as written) or
     /// `default`.
     pub from: &'static str,
@@ -31,7 +31,7 @@ fn band_labels<S: serde::Serializer>(bands: &[people::harmonise::AgeBand], s: S)
 /// The age bands in force: the configured ones; else the baseline's own (when it has age
 /// bands); else the bands the records are written in; else the default bands.
 #[must_use]
-pub fn age_bands(settings: &Settings, baseline: Option<&Baseline>, records: &[Record]) -> AgeBands {
+pub(crate) fn age_bands(settings: &Settings, baseline: Option<&Baseline>, records: &[Record]) -> AgeBands {
     use people::harmonise::{bands_in, is_age_dimension, AgeBand, DEFAULT_AGE_BANDS};
     if let Some(b) = &settings.people.age_bands {
         return AgeBands { from: "configured", bands: b.clone() };
@@ -63,7 +63,7 @@ pub fn age_bands(settings: &Settings, baseline: Option<&Baseline>, records: &[Re
 ///
 /// # Errors
 /// An unreadable or malformed lookup table.
-pub fn harmoniser(settings: &Settings, bands: &AgeBands) -> Result<Harmoniser, BaselineError> {
+pub(crate) fn harmoniser(settings: &Settings, bands: &AgeBands) -> Result<Harmoniser, BaselineError> {
     let mut lookup = HashMap::new();
     if let Some(path) = &settings.people.imd_lookup {
         let err = |row: u64, message: String| BaselineError::Row { path: path.clone(), row, message };
@@ -100,7 +100,7 @@ pub fn harmoniser(settings: &Settings, bands: &AgeBands) -> Result<Harmoniser, B
 ///
 /// # Errors
 /// A duplicate group, or a band outside the bands in force.
-pub fn baseline_populations(
+pub(crate) fn baseline_populations(
     baseline: &Baseline,
     settings: &crate::config::BaselineSettings,
     dimensions: &[String],

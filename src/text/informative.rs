@@ -85,7 +85,7 @@ const FILLER: &[&str] = &[
 
 /// Reads a text's tokens (from the analyzer) as a non-informative answer, if it is one.
 #[must_use]
-pub fn non_informative(tokens: &Tokens, question: Question) -> Option<Reading> {
+pub(crate) fn non_informative(tokens: &Tokens, question: Question) -> Option<Reading> {
     if tokens.is_empty() {
         // only punctuation or emoji: "-", ".", "?", "👍"
         return Some(Reading::NoContent);

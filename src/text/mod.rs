@@ -13,7 +13,7 @@
 
 mod analyzer;
 pub mod hf;
-pub mod informative;
+pub(crate) mod informative;
 pub mod redact;
 
 pub use analyzer::{char_offset, Analyzer, StemCache, Tokens, ANALYZER_ID};

@@ -4,7 +4,7 @@ use super::wilson;
 
 /// A difference of proportions d = p_a − p_b with its interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DiffInterval {
+pub(crate) struct DiffInterval {
     /// d = p_a − p_b (after minus before).
     pub diff: f64,
     /// Lower bound.
@@ -19,7 +19,7 @@ pub struct DiffInterval {
 /// as statsmodels `confint_proportions_2indep(x_a, n_a, x_b, n_b, compare='diff', method='newcomb')`.
 ///
 /// Defined even when both counts are 0. Returns `None` when n_a or n_b is 0 or a count exceeds its n.
-pub fn newcombe_diff(x_a: u64, n_a: u64, x_b: u64, n_b: u64, z: f64) -> Option<DiffInterval> {
+pub(crate) fn newcombe_diff(x_a: u64, n_a: u64, x_b: u64, n_b: u64, z: f64) -> Option<DiffInterval> {
     let (l_a, u_a) = wilson(x_a as f64, n_a as f64, z)?;
     let (l_b, u_b) = wilson(x_b as f64, n_b as f64, z)?;
     let (p_a, p_b) = (x_a as f64 / n_a as f64, x_b as f64 / n_b as f64);
@@ -36,7 +36,7 @@ pub fn newcombe_diff(x_a: u64, n_a: u64, x_b: u64, n_b: u64, z: f64) -> Option<D
 /// Apply it to one family (one change × one breakdown).
 ///
 /// Returns `None` if any p is NaN or outside [0, 1]; an empty input gives an empty vector.
-pub fn benjamini_hochberg(p: &[f64]) -> Option<Vec<f64>> {
+pub(crate) fn benjamini_hochberg(p: &[f64]) -> Option<Vec<f64>> {
     if p.iter().any(|v| !(0.0..=1.0).contains(v)) {
         return None;
     }

@@ -52,7 +52,7 @@ impl fmt::Display for Published {
 /// 1..=`suppress_max` → suppressed, otherwise rounded to the nearest `round_to`. An exact half rounds
 /// up; with the default 5 it cannot occur, since n/5 of an integer never ends in .5 (12 → 10, 13 → 15).
 /// Totals are rounded from their unrounded value, so rows need not add up.
-pub fn disclose_count(n: u64, rule: &DisclosureRule) -> Published {
+pub(crate) fn disclose_count(n: u64, rule: &DisclosureRule) -> Published {
     let suppressed = if n == 0 { rule.suppress_zero } else { n <= rule.suppress_max };
     if suppressed {
         return Published { value: None, suppressed };
@@ -65,7 +65,8 @@ pub fn disclose_count(n: u64, rule: &DisclosureRule) -> Published {
 /// A percentage computed from the *rounded* numerator and denominator (METHODS §6), rounded to
 /// `decimals` places (half away from zero). `None` when either count is suppressed or the published
 /// denominator is 0. For ±0.1 accuracy at one decimal the rounded denominator must be ≥ 4,000.
-pub fn disclose_percent(numerator: u64, denominator: u64, rule: &DisclosureRule, decimals: i32) -> Option<f64> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn disclose_percent(numerator: u64, denominator: u64, rule: &DisclosureRule, decimals: i32) -> Option<f64> {
     let num = disclose_count(numerator, rule).value?;
     let den = disclose_count(denominator, rule).value.filter(|d| *d > 0)?;
     let scale = 10f64.powi(decimals);

@@ -5,30 +5,24 @@
 //! Each function is checked against the known-answer vectors in
 //! `tests/fixtures/methods-vectors.json` to an absolute tolerance of 1e-9.
 
-pub mod before_after;
-pub mod disclosure;
-pub mod representation;
-pub mod themes;
-pub mod weighting;
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+mod before_after;
+pub(crate) mod disclosure;
+pub(crate) mod representation;
+pub(crate) mod themes;
+pub(crate) mod weighting;
 
-pub use before_after::{benjamini_hochberg, newcombe_diff, DiffInterval};
-pub use disclosure::{disclose_count, disclose_percent, DisclosureRule, Published};
-pub use representation::{
-    chi_square_gof, chi_square_monte_carlo, katz_ratio, propensity_cv, representation, ChiSquareGof, Flag,
-    FlagThresholds, KatzInterval, KatzMethod, PropensityCv, RatioInterval, Representation,
-};
-pub use themes::{lift_from_rr, log_odds_dirichlet, relative_risk_lift, tidylo_log_odds, LogOdds, Prior, RiskLift};
-pub use weighting::{
-    kendall_tau_b, kish_n_eff, poststratify, rake, rake_counts, rank_min_desc, weighted_prevalence, Margin,
-    PostStratified, RakeError, RakeOptions, RakeResult, Ranking,
-};
+pub(crate) use disclosure::{disclose_count, DisclosureRule, Published};
+pub(crate) use representation::{chi_square_gof, propensity_cv, representation, Flag, FlagThresholds};
+pub(crate) use themes::{log_odds_dirichlet, relative_risk_lift, Prior};
+pub(crate) use weighting::{rake_counts, rank_min_desc, Margin, RakeOptions, Ranking};
 
 /// Two-sided 95% normal quantile, Φ⁻¹(0.975) (METHODS §0, "z = 1.959963985").
 ///
 /// Held at full double precision (1.959963984540054, as scipy's `norm.ppf(0.975)` and the vectors'
 /// `meta.conventions.z`); the 9-decimal value in METHODS is this number rounded. The extra digits matter:
 /// a Katz upper bound near 77 moves by 2e-8 between the two.
-pub const Z95: f64 = 1.959_963_984_540_054;
+pub(crate) const Z95: f64 = 1.959_963_984_540_054;
 
 /// Wilson score interval for a proportion x/n (METHODS §1):
 /// `(x + z²/2)/(n + z²) ± z/(n + z²)·sqrt(x(n − x)/n + z²/4)`,
@@ -36,7 +30,7 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 ///
 /// `x` and `n` are `f64` so the same interval serves weighted data (x = θ̂·n_eff, n = n_eff, §2).
 /// Returns `None` when n ≤ 0, x is outside [0, n], or an input is not finite. Bounds are clipped to [0, 1].
-pub fn wilson(x: f64, n: f64, z: f64) -> Option<(f64, f64)> {
+pub(crate) fn wilson(x: f64, n: f64, z: f64) -> Option<(f64, f64)> {
     if !(x.is_finite() && n.is_finite() && z.is_finite()) || n <= 0.0 || x < 0.0 || x > n {
         return None;
     }
@@ -51,24 +45,24 @@ pub(crate) mod testutil {
     use serde_json::Value;
 
     /// The known-answer vectors, read from the fixture copied from `shared/methods/vectors.json`.
-    pub fn vectors() -> Value {
+    pub(crate) fn vectors() -> Value {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/methods-vectors.json");
         let text = std::fs::read_to_string(path).expect("read methods-vectors.json");
         serde_json::from_str(&text).expect("parse methods-vectors.json")
     }
 
     /// A JSON number as f64 (panics in tests only).
-    pub fn num(v: &Value) -> f64 {
+    pub(crate) fn num(v: &Value) -> f64 {
         v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
     }
 
     /// A JSON array of numbers.
-    pub fn nums(v: &Value) -> Vec<f64> {
+    pub(crate) fn nums(v: &Value) -> Vec<f64> {
         v.as_array().unwrap_or_else(|| panic!("not an array: {v}")).iter().map(num).collect()
     }
 
     /// Assert |got − want| ≤ 1e-9, naming the case on failure.
-    pub fn close(case: &str, got: f64, want: f64) {
+    pub(crate) fn close(case: &str, got: f64, want: f64) {
         assert!((got - want).abs() <= 1e-9, "{case}: got {got:.12}, expected {want:.12}");
     }
 }

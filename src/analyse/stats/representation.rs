@@ -1,6 +1,8 @@
 //! Representation in feedback compared with the population (METHODS §1).
 
+#[cfg(test)]
 use rand::{Rng, SeedableRng};
+#[cfg(test)]
 use rand_chacha::ChaCha8Rng;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
@@ -9,7 +11,7 @@ use super::wilson;
 /// Representation flag for one group (METHODS §1, "Flag rule"). `NoEvidence` does **not** mean
 /// "adequately represented": publish the interval with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Flag {
+pub(crate) enum Flag {
     /// RR upper bound below `FlagThresholds::under` (default 0.8).
     UnderRepresented,
     /// RR upper bound below `FlagThresholds::parity` (default 1).
@@ -26,7 +28,7 @@ pub enum Flag {
 
 impl Flag {
     /// The snake_case name used in outputs, e.g. `"under_represented"`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Flag::UnderRepresented => "under_represented",
             Flag::BelowParity => "below_parity",
@@ -39,7 +41,7 @@ impl Flag {
 
     /// Classify an RR interval: upper < under → under-represented; upper < parity → below parity;
     /// lower > over → over-represented; lower > parity → above parity; otherwise no evidence (§1).
-    pub fn classify(lower: f64, upper: f64, t: &FlagThresholds) -> Flag {
+    pub(crate) fn classify(lower: f64, upper: f64, t: &FlagThresholds) -> Flag {
         if upper < t.under {
             Flag::UnderRepresented
         } else if upper < t.parity {
@@ -73,7 +75,7 @@ impl Default for FlagThresholds {
 
 /// A ratio with its confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RatioInterval {
+pub(crate) struct RatioInterval {
     /// Point estimate.
     pub ratio: f64,
     /// Lower confidence bound.
@@ -84,7 +86,7 @@ pub struct RatioInterval {
 
 /// One group's representation in feedback (METHODS §1).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Representation {
+pub(crate) struct Representation {
     /// p̂_h = x_h / n, the group's share of feedback.
     pub share: f64,
     /// P_h, the group's population share, when known and positive.
@@ -102,7 +104,7 @@ pub struct Representation {
 ///
 /// Returns `None` when n = 0 or x > n. A zero, negative, non-finite or missing `population_share`
 /// gives `ratio: None` and `Flag::NoBaseline`. x = 0 gives RR = 0 with upper bound z²/(n+z²)/P.
-pub fn representation(
+pub(crate) fn representation(
     x: u64,
     n: u64,
     population_share: Option<f64>,
@@ -119,7 +121,7 @@ pub fn representation(
 
 /// Which Katz interval was used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KatzMethod {
+pub(crate) enum KatzMethod {
     /// statsmodels `'log'`: counts as observed.
     Log,
     /// statsmodels `'log-adjusted'`: 0.5 added to each count and each n (used when a count is 0).
@@ -128,7 +130,7 @@ pub enum KatzMethod {
 
 /// Ratio of two independent proportions with a Katz log interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct KatzInterval {
+pub(crate) struct KatzInterval {
     /// (x₁/n₁)/(x₂/n₂) from the unadjusted counts; `None` when x₂ = 0.
     pub ratio: Option<f64>,
     /// Lower bound.
@@ -144,7 +146,7 @@ pub struct KatzInterval {
 /// switches to `'log-adjusted'`, adding 0.5 to each count and each n in both the ratio and the variance.
 ///
 /// Returns `None` when n₁ or n₂ is 0 or a count exceeds its n.
-pub fn katz_ratio(x1: u64, n1: u64, x2: u64, n2: u64, z: f64) -> Option<KatzInterval> {
+pub(crate) fn katz_ratio(x1: u64, n1: u64, x2: u64, n2: u64, z: f64) -> Option<KatzInterval> {
     if n1 == 0 || n2 == 0 || x1 > n1 || x2 > n2 {
         return None;
     }
@@ -159,7 +161,7 @@ pub fn katz_ratio(x1: u64, n1: u64, x2: u64, n2: u64, z: f64) -> Option<KatzInte
 
 /// Pearson goodness of fit of feedback counts to population shares (METHODS §1).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ChiSquareGof {
+pub(crate) struct ChiSquareGof {
     /// χ² = Σ(x_h − nP_h)²/(nP_h).
     pub statistic: f64,
     /// Degrees of freedom K − 1.
@@ -194,7 +196,7 @@ fn chi2_stat(observed: impl Iterator<Item = f64>, expected: &[f64]) -> f64 {
 ///
 /// Returns `None` for fewer than two groups, n = 0, mismatched lengths, a non-positive share, or
 /// shares that do not sum to 1 (±1e-8).
-pub fn chi_square_gof(observed: &[u64], population_share: &[f64]) -> Option<ChiSquareGof> {
+pub(crate) fn chi_square_gof(observed: &[u64], population_share: &[f64]) -> Option<ChiSquareGof> {
     let (n, expected) = expected_counts(observed, population_share)?;
     let statistic = chi2_stat(observed.iter().map(|&o| o as f64), &expected);
     let df = observed.len() - 1;
@@ -210,7 +212,8 @@ pub fn chi_square_gof(observed: &[u64], population_share: &[f64]) -> Option<ChiS
 /// METHODS asks for at least 10,000 draws.
 ///
 /// Returns `None` under the same conditions as [`chi_square_gof`], or when `draws` is 0.
-pub fn chi_square_monte_carlo(observed: &[u64], population_share: &[f64], draws: u32, seed: u64) -> Option<f64> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn chi_square_monte_carlo(observed: &[u64], population_share: &[f64], draws: u32, seed: u64) -> Option<f64> {
     let (n, expected) = expected_counts(observed, population_share)?;
     if draws == 0 {
         return None;
@@ -245,7 +248,7 @@ pub fn chi_square_monte_carlo(observed: &[u64], population_share: &[f64], draws:
 
 /// Response propensities by group: the R-indicator and the coefficient of variation (METHODS §1).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PropensityCv {
+pub(crate) struct PropensityCv {
     /// ρ_h = x_h / N_h.
     pub rho: Vec<f64>,
     /// ρ̄ = n / N.
@@ -265,7 +268,7 @@ pub struct PropensityCv {
 /// x_h and population counts N_h.
 ///
 /// Returns `None` for mismatched or empty inputs, n = 0, a non-positive or non-finite N_h, or N ≤ 1.
-pub fn propensity_cv(observed: &[u64], population: &[f64]) -> Option<PropensityCv> {
+pub(crate) fn propensity_cv(observed: &[u64], population: &[f64]) -> Option<PropensityCv> {
     if observed.is_empty() || observed.len() != population.len() {
         return None;
     }

@@ -28,7 +28,7 @@ impl Default for Prior {
 
 /// Weighted log-odds of one theme.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LogOdds {
+pub(crate) struct LogOdds {
     /// The prior pseudo-count α_w used.
     pub alpha: f64,
     /// δ_w, the log-odds ratio (natural log).
@@ -41,7 +41,8 @@ pub struct LogOdds {
 
 impl LogOdds {
     /// METHODS §3 flag: z ≥ 1.96 and at least 5 group mentions (`y_group`).
-    pub fn is_flagged(&self, y_group: f64) -> bool {
+    #[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+    pub(crate) fn is_flagged(&self, y_group: f64) -> bool {
         self.z >= 1.96 && y_group >= 5.0
     }
 }
@@ -59,7 +60,7 @@ fn valid_counts(y: &[f64]) -> bool {
 /// `y_group` and `y_rest` are mentions per theme (the rest = all other groups, excluding missing).
 /// Returns `None` for mismatched lengths, negative counts, no mentions at all, or a non-positive prior;
 /// a theme whose δ or z is undefined (e.g. never mentioned under a pooled prior) is `None`.
-pub fn log_odds_dirichlet(y_group: &[f64], y_rest: &[f64], prior: Prior) -> Option<Vec<Option<LogOdds>>> {
+pub(crate) fn log_odds_dirichlet(y_group: &[f64], y_rest: &[f64], prior: Prior) -> Option<Vec<Option<LogOdds>>> {
     if y_group.len() != y_rest.len() || !valid_counts(y_group) || !valid_counts(y_rest) {
         return None;
     }
@@ -98,7 +99,8 @@ pub fn log_odds_dirichlet(y_group: &[f64], y_rest: &[f64], prior: Prior) -> Opti
 /// δ = ln(y_wi/(n_i − y_wi)) − ln(y_w/(Σ y − y_w)); σ² = 1/y_wi + 1/y_w.
 ///
 /// Returns `None` for ragged or negative input; a cell with an undefined z is `None`.
-pub fn tidylo_log_odds<S: AsRef<[f64]>>(counts: &[S]) -> Option<Vec<Vec<Option<LogOdds>>>> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn tidylo_log_odds<S: AsRef<[f64]>>(counts: &[S]) -> Option<Vec<Vec<Option<LogOdds>>>> {
     let width = counts.first().map_or(0, |s| s.as_ref().len());
     if counts.iter().any(|s| s.as_ref().len() != width || !valid_counts(s.as_ref())) {
         return None;
@@ -130,7 +132,7 @@ pub fn tidylo_log_odds<S: AsRef<[f64]>>(counts: &[S]) -> Option<Vec<Vec<Option<L
 
 /// Relative risk and lift of one theme for one group (METHODS §3, comment level).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RiskLift {
+pub(crate) struct RiskLift {
     /// RR = (a/n_g)/(b/n_r); `None` when b = 0.
     pub rr: Option<f64>,
     /// Katz lower bound.
@@ -148,7 +150,7 @@ pub struct RiskLift {
 }
 
 /// Lift from relative risk, L = RR/(s·RR + 1 − s) with s the group's share of comments (METHODS §3).
-pub fn lift_from_rr(rr: f64, s: f64) -> f64 {
+pub(crate) fn lift_from_rr(rr: f64, s: f64) -> f64 {
     rr / (s * rr + 1.0 - s)
 }
 
@@ -158,7 +160,7 @@ pub fn lift_from_rr(rr: f64, s: f64) -> f64 {
 /// p_g/p_all directly: the numerator is part of the denominator (METHODS §3).
 ///
 /// Returns `None` when n_g or n_r is 0 or a count exceeds its n.
-pub fn relative_risk_lift(a: u64, n_g: u64, b: u64, n_r: u64, z: f64) -> Option<RiskLift> {
+pub(crate) fn relative_risk_lift(a: u64, n_g: u64, b: u64, n_r: u64, z: f64) -> Option<RiskLift> {
     let k = katz_ratio(a, n_g, b, n_r, z)?;
     let s = n_g as f64 / (n_g + n_r) as f64;
     let p_all = (a + b) as f64 / (n_g + n_r) as f64;

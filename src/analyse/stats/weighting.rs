@@ -2,11 +2,13 @@
 
 use std::fmt;
 
+#[cfg(test)]
 use super::wilson;
 
 /// Post-stratified prevalence of one theme on one variable (METHODS §2).
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
 #[derive(Debug, Clone, PartialEq)]
-pub struct PostStratified {
+pub(crate) struct PostStratified {
     /// Respondent weight per group, w_h = P'_h/(n_h/n) = 1/RR_h (mean 1); `None` for an empty cell.
     pub weights: Vec<Option<f64>>,
     /// Σ x_h / n.
@@ -31,7 +33,8 @@ pub struct PostStratified {
 ///
 /// Returns `None` for mismatched lengths, x_h > n_h, a negative or non-finite share, no respondents,
 /// or zero coverage.
-pub fn poststratify(n_h: &[u64], x_h: &[u64], population_share: &[f64], z: f64) -> Option<PostStratified> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn poststratify(n_h: &[u64], x_h: &[u64], population_share: &[f64], z: f64) -> Option<PostStratified> {
     if n_h.len() != x_h.len() || n_h.len() != population_share.len() {
         return None;
     }
@@ -76,7 +79,7 @@ pub fn poststratify(n_h: &[u64], x_h: &[u64], population_share: &[f64], z: f64) 
 /// Settings for [`rake`] (METHODS §2). Defaults: tolerance 1e-6, 100 cycles, cap 5 on mean-1 weights
 /// (anesrake's default).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RakeOptions {
+pub(crate) struct RakeOptions {
     /// Stop when the largest |weighted share − target| over all margins is below this.
     pub tolerance: f64,
     /// Maximum number of full cycles over the margins.
@@ -94,7 +97,7 @@ impl Default for RakeOptions {
 
 /// One raking margin: each respondent's category index and the target share of each category.
 #[derive(Debug, Clone, Copy)]
-pub struct Margin<'a> {
+pub(crate) struct Margin<'a> {
     /// Category index (0-based) of every respondent; the same respondents, in the same order, for all margins.
     pub category: &'a [usize],
     /// Population share per category; must sum to 1 (±1e-6) over the same eligible population.
@@ -103,7 +106,7 @@ pub struct Margin<'a> {
 
 /// Output of [`rake`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct RakeResult {
+pub(crate) struct RakeResult {
     /// Respondent weights, rescaled to mean 1.
     pub weights: Vec<f64>,
     /// Cycles run (the cycle that met the tolerance, or `max_iterations`).
@@ -118,7 +121,7 @@ pub struct RakeResult {
 
 /// Why raking could not start. `margin`, `respondent` and `category` are 0-based indices.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RakeError {
+pub(crate) enum RakeError {
     /// No respondents or no margins.
     Empty,
     /// A margin's category list is not one entry per respondent.
@@ -202,7 +205,8 @@ fn margin_sums(weights: &[f64], margin: &Margin<'_>) -> Vec<f64> {
 /// `cap` (if any; see `RakeOptions::cap`), then stop once max |weighted share − target| < `tolerance` or after `max_iterations`.
 ///
 /// Rows with a missing raking variable must be dropped (or imputed) by the caller beforehand.
-pub fn rake(margins: &[Margin<'_>], options: &RakeOptions) -> Result<RakeResult, RakeError> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn rake(margins: &[Margin<'_>], options: &RakeOptions) -> Result<RakeResult, RakeError> {
     let n = margins.first().map_or(0, |m| m.category.len());
     rake_counts(margins, &vec![1.0; n], options)
 }
@@ -214,7 +218,11 @@ pub fn rake(margins: &[Margin<'_>], options: &RakeOptions) -> Result<RakeResult,
 ///
 /// # Errors
 /// As [`rake`]; a unit with a negative or non-finite count is [`RakeError::BadTargets`] of margin 0.
-pub fn rake_counts(margins: &[Margin<'_>], counts: &[f64], options: &RakeOptions) -> Result<RakeResult, RakeError> {
+pub(crate) fn rake_counts(
+    margins: &[Margin<'_>],
+    counts: &[f64],
+    options: &RakeOptions,
+) -> Result<RakeResult, RakeError> {
     let units = margins.first().map_or(0, |m| m.category.len());
     check_margins(margins, units)?;
     if counts.len() != units {
@@ -293,13 +301,15 @@ fn cap_mean_one(w: &mut [f64], counts: &[f64], cap: f64) {
 }
 
 /// Kish effective sample size (Σw)²/Σw² (METHODS §2); `None` when Σw² = 0.
-pub fn kish_n_eff(weights: &[f64]) -> Option<f64> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn kish_n_eff(weights: &[f64]) -> Option<f64> {
     let (s, s2) = weights.iter().fold((0.0, 0.0), |(s, s2), w| (s + w, s2 + w * w));
     (s2 > 0.0).then(|| s * s / s2)
 }
 
 /// Weighted prevalence Σ_{i: theme} w_i / Σ w_i; `None` for mismatched lengths or Σw = 0.
-pub fn weighted_prevalence(weights: &[f64], has_theme: &[bool]) -> Option<f64> {
+#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
+pub(crate) fn weighted_prevalence(weights: &[f64], has_theme: &[bool]) -> Option<f64> {
     let total: f64 = weights.iter().sum();
     let hit: f64 = weights.iter().zip(has_theme).filter(|(_, t)| **t).map(|(w, _)| w).sum();
     (weights.len() == has_theme.len() && total > 0.0).then(|| hit / total)
@@ -307,14 +317,14 @@ pub fn weighted_prevalence(weights: &[f64], has_theme: &[bool]) -> Option<f64> {
 
 /// Descending ranks with ties sharing the lowest rank (scipy `rankdata(-v, method='min')`):
 /// rank_i = 1 + #{j : v_j > v_i}. A NaN is never greater, so it does not push others down.
-pub fn rank_min_desc(values: &[f64]) -> Vec<usize> {
+pub(crate) fn rank_min_desc(values: &[f64]) -> Vec<usize> {
     values.iter().map(|v| 1 + values.iter().filter(|u| *u > v).count()).collect()
 }
 
 /// Kendall's τ_b (scipy `kendalltau`): (C − D)/sqrt((n₀ − n_x)(n₀ − n_y)), where n₀ = pairs,
 /// n_x / n_y = pairs tied in x / in y. `None` for mismatched lengths, fewer than two items, or a
 /// constant vector.
-pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
+pub(crate) fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
     if x.len() != y.len() || x.len() < 2 {
         return None;
     }
@@ -337,7 +347,7 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
 
 /// Raw versus weighted theme ranking (METHODS §2).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Ranking {
+pub(crate) struct Ranking {
     /// Rank by raw prevalence (1 = most common, ties = min).
     pub rank_raw: Vec<usize>,
     /// Rank by weighted prevalence.
@@ -351,7 +361,7 @@ pub struct Ranking {
 impl Ranking {
     /// Rank both prevalence vectors; `None` when their lengths differ. Call a swap real only when the two
     /// themes' weighted intervals do not overlap; otherwise report "not distinguishable".
-    pub fn new(raw: &[f64], weighted: &[f64]) -> Option<Ranking> {
+    pub(crate) fn new(raw: &[f64], weighted: &[f64]) -> Option<Ranking> {
         if raw.len() != weighted.len() {
             return None;
         }

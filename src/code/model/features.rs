@@ -43,7 +43,7 @@ impl Default for FeatureSettings {
 
 /// Calls `f` with every term of the tokens: stems, then stem n-grams joined by a space, then
 /// character n-grams prefixed with `#`. `buf` is scratch space.
-pub fn for_each_term(tokens: &Tokens, settings: &FeatureSettings, buf: &mut String, mut f: impl FnMut(&str)) {
+pub(crate) fn for_each_term(tokens: &Tokens, settings: &FeatureSettings, buf: &mut String, mut f: impl FnMut(&str)) {
     let n = tokens.len();
     for i in 0..n {
         f(tokens.stem(i));
@@ -81,7 +81,7 @@ pub fn for_each_term(tokens: &Tokens, settings: &FeatureSettings, buf: &mut Stri
 
 /// `ln((1 + n) / (1 + df)) + 1`, as scikit-learn's smoothed idf.
 #[must_use]
-pub fn idf(n: usize, df: u32) -> f32 {
+pub(crate) fn idf(n: usize, df: u32) -> f32 {
     (((1 + n) as f64 / (1 + df as usize) as f64).ln() + 1.0) as f32
 }
 
@@ -163,7 +163,7 @@ impl Space {
 }
 
 /// Turns (index, 1.0) term occurrences into sorted, merged TF-IDF, L2-normalised.
-pub fn weigh(row: &mut Vec<(u32, f32)>, idf: &[f32], sublinear: bool) {
+pub(crate) fn weigh(row: &mut Vec<(u32, f32)>, idf: &[f32], sublinear: bool) {
     row.sort_unstable_by_key(|p| p.0);
     let mut w = 0;
     for r in 0..row.len() {

@@ -7,8 +7,8 @@
 //! and idf, the training file's sha256 and the cross-validated metrics. A model made with
 //! another analyzer, or in an unknown format version, is refused with an error naming the file.
 
-pub mod features;
-pub mod solver;
+pub(crate) mod features;
+pub(crate) mod solver;
 pub mod train;
 
 use std::io::{Read, Write};

@@ -5,7 +5,7 @@
 
 /// Sparse rows (CSR): row `i` is `indices[indptr[i]..indptr[i + 1]]` with its `values`.
 #[derive(Debug, Clone, Default)]
-pub struct Csr {
+pub(crate) struct Csr {
     /// Row starts (one more than the rows).
     pub indptr: Vec<usize>,
     /// Feature indices.
@@ -19,12 +19,12 @@ pub struct Csr {
 impl Csr {
     /// An empty matrix with `cols` columns.
     #[must_use]
-    pub fn new(cols: usize) -> Csr {
+    pub(crate) fn new(cols: usize) -> Csr {
         Csr { indptr: vec![0], indices: Vec::new(), values: Vec::new(), cols }
     }
 
     /// Appends a row.
-    pub fn push(&mut self, row: &[(u32, f32)]) {
+    pub(crate) fn push(&mut self, row: &[(u32, f32)]) {
         for &(i, v) in row {
             self.indices.push(i);
             self.values.push(v);
@@ -34,13 +34,13 @@ impl Csr {
 
     /// Rows.
     #[must_use]
-    pub fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.indptr.len() - 1
     }
 
     /// Row `i`.
     #[must_use]
-    pub fn row(&self, i: usize) -> (&[u32], &[f32]) {
+    pub(crate) fn row(&self, i: usize) -> (&[u32], &[f32]) {
         let (s, e) = (self.indptr[i], self.indptr[i + 1]);
         (&self.indices[s..e], &self.values[s..e])
     }
@@ -69,7 +69,7 @@ impl Linear {
 
 /// Solver settings.
 #[derive(Debug, Clone, Copy)]
-pub struct SolverOptions {
+pub(crate) struct SolverOptions {
     /// Inverse regularisation strength.
     pub c: f64,
     /// Stopping tolerance on the projected gradient's spread (liblinear's default 0.1).
@@ -86,11 +86,11 @@ impl Default for SolverOptions {
 
 /// A small, fast, deterministic generator (splitmix64) for the visiting order.
 #[derive(Debug, Clone)]
-pub struct SplitMix(pub u64);
+pub(crate) struct SplitMix(pub u64);
 
 impl SplitMix {
     /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -99,7 +99,7 @@ impl SplitMix {
     }
 
     /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 }
@@ -107,7 +107,7 @@ impl SplitMix {
 /// Trains one binary L2-loss SVM on the rows `x` with labels `y` (true = positive).
 /// Deterministic for a seed.
 #[must_use]
-pub fn train_binary(x: &Csr, y: &[bool], opts: &SolverOptions, seed: u64) -> Linear {
+pub(crate) fn train_binary(x: &Csr, y: &[bool], opts: &SolverOptions, seed: u64) -> Linear {
     let n = x.rows();
     let mut w = vec![0f64; x.cols];
     let mut b = 0f64;
