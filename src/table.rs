@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 /// Values of one column.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum ColumnData {
     /// UTF-8 strings.
     Str(Vec<Option<String>>),
@@ -21,6 +21,26 @@ pub enum ColumnData {
     Bool(Vec<Option<bool>>),
     /// Dates.
     Date(Vec<Option<NaiveDate>>),
+}
+
+/// Columns are equal when their values are: strings compare by value whichever way they are held.
+impl PartialEq for ColumnData {
+    fn eq(&self, other: &ColumnData) -> bool {
+        use ColumnData::{Bool, Date, Str, Utf8, F64, I32, I64};
+        match (self, other) {
+            (Str(a), Str(b)) => a == b,
+            (Utf8(a), Utf8(b)) => a == b,
+            (Str(s), Utf8(u)) | (Utf8(u), Str(s)) => {
+                s.len() == arrow::array::Array::len(u) && s.iter().zip(u.iter()).all(|(a, b)| a.as_deref() == b)
+            }
+            (I32(a), I32(b)) => a == b,
+            (I64(a), I64(b)) => a == b,
+            (F64(a), F64(b)) => a == b,
+            (Bool(a), Bool(b)) => a == b,
+            (Date(a), Date(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl ColumnData {

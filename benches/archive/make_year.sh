@@ -2,7 +2,7 @@
 # A national year as an archive of twelve monthly runs (12 x 1.17 million = 14.04 million records):
 # each month synthesised with its own seed and run by unheard into DIR/runs/run-NN.
 #   cargo build --release && benches/archive/make_year.sh /tmp/year
-# About 25 s a month on 2 cores, 4.8 GB peak per run, 0.9 GB of runs in all.
+# About 6 s a run and 15 s of synth a month on 2 cores, 0.8 GB peak per run, 0.9 GB of runs in all.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-$here/target/release/unheard}

@@ -13,12 +13,12 @@ queries = {
   GROUP BY ALL""",
  "concerns by theme": """
   SELECT theme_code, count(*) FILTER (WHERE is_concern) AS concerns, count(*) AS mentions
-  FROM read_parquet('runs/*/record_themes.parquet') GROUP BY ALL""",
+  FROM read_parquet('runs/*/record_themes/*/*.parquet', hive_partitioning = true) GROUP BY ALL""",
  "theme mentions by ethnicity (records joined to record_themes within each run)": """
   SELECT r.ethnicity, t.theme_code, count(*) AS mentions, count(*) FILTER (WHERE t.is_concern) AS concerns
   FROM read_parquet('runs/*/records/*/*.parquet', hive_partitioning = true, filename = true) r
-  JOIN read_parquet('runs/*/record_themes.parquet', filename = true) t
-    ON t.record_id = r.record_id
+  JOIN read_parquet('runs/*/record_themes/*/*.parquet', hive_partitioning = true, filename = true) t
+    ON t.record_id = r.record_id AND t.month = r.month
    AND split_part(t.filename, '/', 2) = split_part(r.filename, '/', 2)
   GROUP BY ALL""",
 }
