@@ -26,14 +26,7 @@ use crate::config::{Encoding, SourceSettings};
 /// As [`CsvRows::open`].
 pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
     let mut rows = CsvRows::open(source, Box::new(bytes))?;
-    let mut items = Vec::new();
-    loop {
-        let batch = rows.next_items(usize::MAX)?;
-        if batch.is_empty() {
-            break;
-        }
-        items.extend(batch);
-    }
+    let items = super::all_items(|max| rows.next_items(max))?;
     let headers = rows.headers.clone();
     let (encoding, notes) = rows.finish();
     Ok(Table { headers, items, encoding: Some(encoding), notes, types: None })

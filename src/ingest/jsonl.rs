@@ -13,14 +13,7 @@ use crate::config::SourceSettings;
 /// As [`JsonlRows::open`].
 pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
     let mut rows = JsonlRows::open(source, &|| Ok(Box::new(bytes)))?;
-    let mut items = Vec::new();
-    loop {
-        let batch = rows.next_items(usize::MAX)?;
-        if batch.is_empty() {
-            break;
-        }
-        items.extend(batch);
-    }
+    let items = super::all_items(|max| rows.next_items(max))?;
     Ok(Table { headers: rows.headers, items, encoding: None, notes: ReadNotes::default(), types: None })
 }
 

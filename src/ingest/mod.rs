@@ -364,6 +364,21 @@ pub struct ReadNotes {
     pub columns_not_read: Vec<String>,
 }
 
+/// Every row a streaming reader gives, at once (the whole-file `read` of each format, for
+/// tests and small files): `next` is the reader's `next_items`.
+pub(crate) fn all_items(
+    mut next: impl FnMut(usize) -> Result<Vec<ReadItem>, IngestError>,
+) -> Result<Vec<ReadItem>, IngestError> {
+    let mut items = Vec::new();
+    loop {
+        let batch = next(usize::MAX)?;
+        if batch.is_empty() {
+            return Ok(items);
+        }
+        items.extend(batch);
+    }
+}
+
 /// Lists `row` among the first rows of a note.
 pub(crate) fn note_row(rows: &mut Vec<u64>, row: u64) {
     if rows.len() < NOTE_ROWS && rows.last() != Some(&row) {

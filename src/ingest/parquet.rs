@@ -17,14 +17,7 @@ use crate::config::SourceSettings;
 /// As [`ParquetRows::open`] and [`ParquetRows::next_items`].
 pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
     let mut rows = ParquetRows::open(source, bytes::Bytes::copy_from_slice(bytes))?;
-    let mut items = Vec::new();
-    loop {
-        let batch = rows.next_items(usize::MAX)?;
-        if batch.is_empty() {
-            break;
-        }
-        items.extend(batch);
-    }
+    let items = super::all_items(|max| rows.next_items(max))?;
     Ok(Table { headers: rows.headers, items, encoding: None, notes: rows.notes, types: Some(rows.types) })
 }
 

@@ -127,7 +127,8 @@ mod tests {
     use crate::record::Question;
     use crate::text::{Analyzer, Tokens};
 
-    fn run(text: &str, question: Question, rating: Option<u8>) -> Sentiment {
+    /// A text's sentiment, explained (the scorer's tests use it too).
+    pub(super) fn run(text: &str, question: Question, rating: Option<u8>) -> Sentiment {
         let mut tokens = Tokens::default();
         Analyzer::english().analyze(text, &mut tokens);
         SentimentModel::english().analyze_explained(text, &tokens, question, rating)

@@ -387,13 +387,8 @@ fn polarity(score: f32) -> Polarity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::Analyzer;
 
-    fn run(text: &str, question: Question, rating: Option<u8>) -> Sentiment {
-        let mut tokens = Tokens::default();
-        Analyzer::english().analyze(text, &mut tokens);
-        SentimentModel::english().analyze_explained(text, &tokens, question, rating)
-    }
+    use super::super::tests::run;
 
     fn record(text: &str) -> RecordPolarity {
         run(text, Question::Nonspecific, None).record
