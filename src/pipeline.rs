@@ -232,10 +232,19 @@ fn band_sample(settings: &Settings, baseline: Option<&Baseline>) -> Result<Vec<R
         return Ok(Vec::new());
     }
     let mut stream = ingest::Ingest::open(settings)?;
-    let mut sample = Vec::new();
+    let mut sample: Vec<Record> = Vec::new();
+    let mut from_source = 0;
     while let Some(batch) = stream.next_batch()? {
+        // the first BATCH_ROWS records of each source
+        if sample.last().zip(batch.records.first()).is_some_and(|(a, b)| a.origin.source != b.origin.source) {
+            from_source = 0;
+        }
+        from_source += batch.records.len();
         sample.extend(batch.records);
-        stream.skip_source();
+        if from_source >= ingest::stream::BATCH_ROWS {
+            stream.skip_source();
+            from_source = 0;
+        }
     }
     Ok(sample)
 }

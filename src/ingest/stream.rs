@@ -21,6 +21,11 @@ use crate::record::Record;
 /// Rows read per batch (per source: a batch never mixes sources).
 pub(crate) const BATCH_ROWS: usize = 32_768;
 
+/// The first batch of each source: batches double from here up to [`BATCH_ROWS`], so that a
+/// small input is in several batches (the three stages overlap at once) and a large one in big
+/// ones (less per-batch work). Sizes follow row counts only, so outputs do not depend on timing.
+const FIRST_BATCH_ROWS: usize = 4_096;
+
 /// The rows of one source, as its reader yields them.
 pub(crate) enum Rows {
     /// CSV, streamed through a window.
@@ -304,6 +309,8 @@ pub struct Reader {
     sources: Vec<SourceSettings>,
     opened: Vec<Option<SourceRows>>,
     current: usize,
+    /// Batches served from the current source.
+    served: usize,
 }
 
 impl Reader {
@@ -319,11 +326,14 @@ impl Reader {
                 self.current += 1;
                 continue;
             };
-            let items = opened.next_items(&self.sources[index], BATCH_ROWS)?;
+            let rows = (FIRST_BATCH_ROWS << self.served.min(8)).min(BATCH_ROWS);
+            let items = opened.next_items(&self.sources[index], rows)?;
             if !items.is_empty() {
+                self.served += 1;
                 return Ok(Some(Handed::Items(index, items)));
             }
             self.current += 1;
+            self.served = 0;
             if let Some(done) = self.opened[index].take() {
                 let (encoding, notes, sha256, bytes) = done.finish();
                 return Ok(Some(Handed::Finished(index, SourceEnd { encoding, notes, sha256, bytes })));
@@ -338,6 +348,7 @@ impl Reader {
             *o = None;
         }
         self.current += 1;
+        self.served = 0;
     }
 }
 
@@ -369,7 +380,7 @@ impl Ingest {
     /// # Errors
     /// A source that cannot be opened, or lacks a configured column.
     pub fn open(settings: &Settings) -> Result<Ingest, IngestError> {
-        let mut reader = Reader { sources: settings.sources.clone(), opened: Vec::new(), current: 0 };
+        let mut reader = Reader { sources: settings.sources.clone(), opened: Vec::new(), current: 0, served: 0 };
         let mut m = Mapping {
             mappers: Vec::new(),
             seen: IdSet::default(),
