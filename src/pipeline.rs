@@ -263,6 +263,214 @@ struct ToWrite {
 /// coding, and memory holds at most this many batches at each hand-over.
 const IN_FLIGHT: usize = 2;
 
+/// What a run set up before its first batch.
+struct SetUp {
+    engine: Engine,
+    baseline: Option<Baseline>,
+    bands: crate::people::AgeBands,
+    stream: ingest::Ingest,
+}
+
+/// Reads the codebook, baseline and model, opens every source and fixes the age bands.
+fn set_up(settings: &Settings, timings: &mut Timings) -> Result<SetUp, RunError> {
+    let (engine, baseline, stream) = timings.time("config", || -> Result<_, RunError> {
+        let book = load_codebook(&settings.codebook)?;
+        let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
+        let engine = Engine::new(book);
+        let model = load_model(settings, &engine.book)?;
+        let stream = ingest::Ingest::open(settings)?;
+        Ok((engine.with_model(model), baseline, stream))
+    })?;
+    let bands = timings.time("people", || -> Result<_, RunError> {
+        Ok(age_bands(settings, baseline.as_ref(), &band_sample(settings, baseline.as_ref())?))
+    })?;
+    Ok(SetUp { engine, baseline, bands, stream })
+}
+
+/// The dimensions raking runs over (indices, in the pipeline's order, each once).
+fn raking_dimensions(settings: &Settings) -> Vec<usize> {
+    let mut raking: Vec<usize> = Vec::new();
+    for name in &settings.analysis.raking_dimensions {
+        if let Some(d) = settings.dimensions.iter().position(|x| x == name) {
+            if !raking.contains(&d) {
+                raking.push(d);
+            }
+        }
+    }
+    raking
+}
+
+/// What the pool keeps from batch to batch: groups, months, respondents and every counter.
+struct Tally<'h> {
+    grouper: Grouper<'h>,
+    counter: Counter,
+    months: Months,
+    respondents: IdSet,
+    coding: Coding,
+    tallies: Tallies,
+    /// `unmapped_value` field issues per source.
+    unmapped: HashMap<String, u64>,
+    records: usize,
+}
+
+impl Tally<'_> {
+    /// One batch through the pool: its rows mapped, its records coded, grouped and counted,
+    /// its quarantine and field issues redacted; what the writer needs is handed back.
+    fn take(
+        &mut self,
+        settings: &Settings,
+        engine: &Engine,
+        mapping: &mut ingest::stream::Mapping,
+        (index, items): (usize, Vec<ingest::ReadItem>),
+        timings: &mut Timings,
+    ) -> ToWrite {
+        let mut batch = timings.time("ingest", || mapping.map(index, items));
+        let coded = timings.time("code", || code_records(engine, &batch.records));
+        let (ids, names, issues) = timings.time("people", || {
+            let ids = self.grouper.group(&batch.records);
+            let names = self.grouper.names();
+            let issues = field_issues(
+                settings,
+                &mapping.dimension_columns,
+                &batch.records,
+                std::mem::take(&mut batch.field_issues),
+                &names,
+                &ids,
+            );
+            (ids, names, issues)
+        });
+        let issues = redact_field_issues(engine, issues);
+        let quarantine = redact_quarantine(engine, &std::mem::take(&mut batch.quarantine), &mut self.coding);
+        for f in issues.iter().filter(|f| f.reason == ingest::Reason::UnmappedValue) {
+            *self.unmapped.entry(f.source.clone()).or_insert(0) += 1;
+        }
+        timings.time("analyse", || {
+            let month: Vec<u32> = batch.records.iter().map(|r| self.months.id(r)).collect();
+            let first: Vec<bool> =
+                batch.records.iter().map(|r| self.respondents.insert(&[&r.source, &r.response_id])).collect();
+            let themes: Vec<Vec<(u32, bool)>> = coded
+                .iter()
+                .map(|c| c.themes.iter().map(|t| (u32::from(t.hit.theme), t.is_concern)).collect())
+                .collect();
+            self.counter.add(&BatchCounts { month: &month, groups: &ids, first_of_response: &first, themes: &themes });
+            self.coding.add(&coded);
+            self.tallies.add(&quarantine, &issues);
+            self.tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
+            self.tallies.records_with_no_theme += themes.iter().filter(|t| t.is_empty()).count() as u64;
+        });
+        self.records += batch.records.len();
+        ToWrite { batch, coded, ids, names, quarantine, issues }
+    }
+}
+
+/// The reader's thread: every source's rows, in order, handed over until the end or an error.
+fn read_stage(
+    mut reader: ingest::stream::Reader,
+    to_code: std::sync::mpsc::SyncSender<Result<ingest::stream::Handed, IngestError>>,
+) -> Timings {
+    let mut timing = Timings::default();
+    loop {
+        match timing.time("ingest", || reader.next()) {
+            Ok(Some(read)) => {
+                if to_code.send(Ok(read)).is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = to_code.send(Err(e));
+                break;
+            }
+        }
+    }
+    timing
+}
+
+/// What the writer's thread needs besides the batches.
+struct WriteContext<'a> {
+    settings: &'a Settings,
+    book: &'a Codebook,
+    extra_columns: &'a [String],
+    source_files: &'a [String],
+}
+
+/// The writer's thread: every batch into the streamed tables, in order.
+fn write_stage(
+    mut writer: StreamWriter,
+    from_coder: std::sync::mpsc::Receiver<ToWrite>,
+    c: &WriteContext<'_>,
+) -> Result<(StreamWriter, Timings), OutputError> {
+    let mut timing = Timings::default();
+    for w in from_coder {
+        timing.time("output", || {
+            writer.write(
+                &RecordsBatch {
+                    records: &w.batch.records,
+                    coded: &w.coded,
+                    dimensions: &c.settings.dimensions,
+                    names: &w.names,
+                    ids: &w.ids,
+                    extra_columns: c.extra_columns,
+                    source_files: c.source_files,
+                    keep_original_text: c.settings.keep_original_text,
+                },
+                c.book,
+                &w.quarantine,
+                &w.issues,
+            )
+        })?;
+    }
+    Ok((writer, timing))
+}
+
+/// The stream: the reader's thread, the pool (this thread and rayon's) and the writer's
+/// thread side by side, batches handed over in order; returns the writer, every batch written.
+fn stream_batches(
+    settings: &Settings,
+    engine: &Engine,
+    ingest::Ingest { reader, mapping }: ingest::Ingest,
+    tally: &mut Tally<'_>,
+    writer: StreamWriter,
+    timings: &mut Timings,
+    bar: &indicatif::ProgressBar,
+) -> Result<(StreamWriter, ingest::stream::Mapping), RunError> {
+    let mut mapping = mapping;
+    let source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
+    let extra_columns = mapping.extra_columns.clone();
+    let context =
+        WriteContext { settings, book: &engine.book, extra_columns: &extra_columns, source_files: &source_files };
+    std::thread::scope(|scope| {
+        let (to_code, from_reader) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+        let (to_write, from_coder) = std::sync::mpsc::sync_channel::<ToWrite>(IN_FLIGHT);
+        let thread = |name: &str| std::thread::Builder::new().name(name.to_owned());
+        let spawned = |e: std::io::Error| RunError::Threads { threads: 1, message: e.to_string() };
+        let reading =
+            thread("unheard-read").spawn_scoped(scope, move || read_stage(reader, to_code)).map_err(spawned)?;
+        let context = &context;
+        let writing = thread("unheard-write")
+            .spawn_scoped(scope, move || write_stage(writer, from_coder, context))
+            .map_err(spawned)?;
+        for read in from_reader {
+            match read? {
+                ingest::stream::Handed::Finished(index, end) => mapping.finish(index, end),
+                ingest::stream::Handed::Items(index, items) => {
+                    let done = tally.take(settings, engine, &mut mapping, (index, items), timings);
+                    bar.set_message(format!("{} records", tally.records));
+                    if to_write.send(done).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        drop(to_write);
+        let (writer, out_timing) = writing.join().map_err(|_| RunError::Panicked("writer"))??;
+        let in_timing = reading.join().map_err(|_| RunError::Panicked("reader"))?;
+        timings.merge(in_timing);
+        timings.merge(out_timing);
+        Ok((writer, mapping))
+    })
+}
+
 fn run_in_pool(
     settings: &Settings,
     messages: &Messages,
@@ -272,161 +480,30 @@ fn run_in_pool(
     let threads = pool.current_num_threads();
     let t0 = Instant::now();
     let mut timings = Timings::default();
-    let (engine, baseline, stream) = timings.time("config", || -> Result<_, RunError> {
-        let book = load_codebook(&settings.codebook)?;
-        let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
-        let engine = Engine::new(book);
-        let model = load_model(settings, &engine.book)?;
-        let stream = ingest::Ingest::open(settings)?;
-        Ok((engine.with_model(model), baseline, stream))
-    })?;
+    let SetUp { engine, baseline, bands, stream } = set_up(settings, &mut timings)?;
     let book = &engine.book;
-    let bands = timings.time("people", || -> Result<_, RunError> {
-        Ok(age_bands(settings, baseline.as_ref(), &band_sample(settings, baseline.as_ref())?))
-    })?;
     let harmoniser = harmoniser(settings, &bands)?;
-    let mut grouper = Grouper::new(&harmoniser, &settings.dimensions);
-    let mut raking: Vec<usize> = Vec::new();
-    for name in &settings.analysis.raking_dimensions {
-        if let Some(d) = settings.dimensions.iter().position(|x| x == name) {
-            if !raking.contains(&d) {
-                raking.push(d);
-            }
-        }
-    }
-    let mut counter = Counter::new(settings.dimensions.len(), book.themes.len(), raking.clone());
-    let mut months = Months::default();
-    let mut respondents = IdSet::default();
-    let mut coding = Coding::default();
-    let mut tallies = Tallies::default();
+    let raking = raking_dimensions(settings);
+    let mut tally = Tally {
+        grouper: Grouper::new(&harmoniser, &settings.dimensions),
+        counter: Counter::new(settings.dimensions.len(), book.themes.len(), raking.clone()),
+        months: Months::default(),
+        respondents: IdSet::default(),
+        coding: Coding::default(),
+        tallies: Tallies::default(),
+        unmapped: HashMap::new(),
+        records: 0,
+    };
     let staging = lock.stage()?;
     let dir = staging.path().to_path_buf();
-    let mut writer = StreamWriter::create(&dir)?;
-    let source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
-    let mut n_records = 0usize;
     let bar = messages.spinner("run");
-    let ingest::Ingest { mut reader, mut mapping } = stream;
-    let extra_columns = mapping.extra_columns.clone();
-    let dimension_columns = mapping.dimension_columns.clone();
-    let mut unmapped_issues: HashMap<String, u64> = HashMap::new();
-    // three stages side by side, batches handed over in order: the reader (parsing and
-    // mapping), this thread (coding, grouping, counting), the writer (Parquet encoding)
-    let writer = std::thread::scope(|scope| -> Result<_, RunError> {
-        let (to_code, from_reader) =
-            std::sync::mpsc::sync_channel::<Result<ingest::stream::Handed, IngestError>>(IN_FLIGHT);
-        let (to_write, from_coder) = std::sync::mpsc::sync_channel::<ToWrite>(IN_FLIGHT);
-        let reading = std::thread::Builder::new()
-            .name("unheard-read".to_owned())
-            .spawn_scoped(scope, move || {
-                let mut timing = Timings::default();
-                loop {
-                    match timing.time("ingest", || reader.next()) {
-                        Ok(Some(read)) => {
-                            if to_code.send(Ok(read)).is_err() {
-                                break;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            let _ = to_code.send(Err(e));
-                            break;
-                        }
-                    }
-                }
-                timing
-            })
-            .map_err(|e| RunError::Threads { threads: 1, message: e.to_string() })?;
-        let source_files = &source_files;
-        let extra_columns = &extra_columns;
-        let writing = std::thread::Builder::new()
-            .name("unheard-write".to_owned())
-            .spawn_scoped(scope, move || {
-                (|| -> Result<(StreamWriter, Timings), OutputError> {
-                    let mut timing = Timings::default();
-                    for w in from_coder {
-                        timing.time("output", || {
-                            writer.write(
-                                &RecordsBatch {
-                                    records: &w.batch.records,
-                                    coded: &w.coded,
-                                    dimensions: &settings.dimensions,
-                                    names: &w.names,
-                                    ids: &w.ids,
-                                    extra_columns,
-                                    source_files,
-                                    keep_original_text: settings.keep_original_text,
-                                },
-                                book,
-                                &w.quarantine,
-                                &w.issues,
-                            )
-                        })?;
-                    }
-                    Ok((writer, timing))
-                })()
-            })
-            .map_err(|e| RunError::Threads { threads: 1, message: e.to_string() })?;
-        for read in from_reader {
-            let (index, items) = match read? {
-                ingest::stream::Handed::Items(index, items) => (index, items),
-                ingest::stream::Handed::Finished(index, end) => {
-                    mapping.finish(index, end);
-                    continue;
-                }
-            };
-            let mut batch = timings.time("ingest", || mapping.map(index, items));
-            let coded = timings.time("code", || code_records(&engine, &batch.records));
-            let (ids, names, issues) = timings.time("people", || {
-                let ids = grouper.group(&batch.records);
-                let names = grouper.names();
-                let issues = field_issues(
-                    settings,
-                    &dimension_columns,
-                    &batch.records,
-                    std::mem::take(&mut batch.field_issues),
-                    &names,
-                    &ids,
-                );
-                (ids, names, issues)
-            });
-            let issues = redact_field_issues(&engine, issues);
-            let quarantine = redact_quarantine(&engine, &std::mem::take(&mut batch.quarantine), &mut coding);
-            for f in issues.iter().filter(|f| f.reason == ingest::Reason::UnmappedValue) {
-                *unmapped_issues.entry(f.source.clone()).or_insert(0) += 1;
-            }
-            timings.time("analyse", || {
-                let month: Vec<u32> = batch.records.iter().map(|r| months.id(r)).collect();
-                let first: Vec<bool> =
-                    batch.records.iter().map(|r| respondents.insert(&[&r.source, &r.response_id])).collect();
-                let themes: Vec<Vec<(u32, bool)>> = coded
-                    .iter()
-                    .map(|c| c.themes.iter().map(|t| (u32::from(t.hit.theme), t.is_concern)).collect())
-                    .collect();
-                counter.add(&BatchCounts { month: &month, groups: &ids, first_of_response: &first, themes: &themes });
-                coding.add(&coded);
-                tallies.add(&quarantine, &issues);
-                tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
-                tallies.records_with_no_theme += themes.iter().filter(|t| t.is_empty()).count() as u64;
-            });
-            n_records += batch.records.len();
-            bar.set_message(format!("{n_records} records"));
-            if to_write.send(ToWrite { batch, coded, ids, names, quarantine, issues }).is_err() {
-                break;
-            }
-        }
-        drop(to_write);
-        let (writer, out_timing) = writing.join().map_err(|_| RunError::Panicked("writer"))??;
-        let in_timing = reading.join().map_err(|_| RunError::Panicked("reader"))?;
-        timings.merge(in_timing);
-        timings.merge(out_timing);
-        Ok(writer)
-    })?;
-    let stream = mapping;
-    let mut stream = stream;
-    for s in &mut stream.sources {
-        s.field_issues += unmapped_issues.get(&s.name).copied().unwrap_or(0);
-    }
+    let (writer, mut stream) =
+        stream_batches(settings, &engine, stream, &mut tally, StreamWriter::create(&dir)?, &mut timings, &bar)?;
     bar.finish_and_clear();
+    for s in &mut stream.sources {
+        s.field_issues += tally.unmapped.get(&s.name).copied().unwrap_or(0);
+    }
+    let Tally { grouper, counter, months, coding, tallies, records: n_records, .. } = tally;
 
     let (names, group_places, values) = grouper.finish();
     let (month_labels, month_places) = months.sorted();
