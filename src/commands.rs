@@ -682,7 +682,7 @@ pub(crate) fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCo
     let ingested = crate::ingest::ingest(settings)?;
     let bands = crate::people::age_bands(settings, baseline.as_ref(), &ingested.records);
     let harmoniser = crate::people::harmoniser(settings, &bands)?;
-    let (_, raw_values) = crate::people::group_records(&harmoniser, &settings.dimensions, &ingested.records);
+    let raw_values = crate::people::raw_values(&harmoniser, &settings.dimensions, &ingested.records);
     // what is shown is what may be published: personal data redacted, dates of birth as [DOB];
     // a value that needed redacting is no category to map, so it stays out of the snippet
     let values = crate::people::publishable(&raw_values, &settings.dimensions, &crate::text::redact::Redactor::new());

@@ -526,7 +526,7 @@ fn run_in_pool(
         messages.warn(w);
     }
 
-    let groups = Groups { dimensions: settings.dimensions.clone(), names, ids: Vec::new() };
+    let groups = Groups { dimensions: settings.dimensions.clone(), names };
     let entries = timings.time("output", || -> Result<_, RunError> {
         let streamed = writer.finish()?;
         Ok(write_tables(

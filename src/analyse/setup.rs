@@ -64,7 +64,7 @@ pub(crate) fn analyse_who(
     n_themes: usize,
 ) -> Result<Who, WhoError> {
     use who::{DimBaseline, WhoInput, WhoSettings};
-    let groups = Groups { dimensions: seen.dimensions.to_vec(), names: seen.names.to_vec(), ids: Vec::new() };
+    let groups = Groups { dimensions: seen.dimensions.to_vec(), names: seen.names.to_vec() };
     let counts = &seen.counted.dims;
     let months = seen.months.to_vec();
     // the baseline's groups go through the same harmonisation as the records'

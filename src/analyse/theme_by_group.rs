@@ -318,7 +318,7 @@ mod tests {
         let s = WhoSettings::default();
         let c = publish_period(&[40, 600], &[vec![20], vec![100]], &[vec![10], vec![5]], &s.disclosure);
         let rows = theme_group_rows("2025-05", 0, &names, &c, &s);
-        let groups = Groups { dimensions: vec!["sex".to_owned()], names: vec![names.clone()], ids: vec![Vec::new()] };
+        let groups = Groups { dimensions: vec!["sex".to_owned()], names: vec![names.clone()] };
         let book = Codebook::from_toml(
             "[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='W1'\nname='waits'\ncategory='access'\nterms=['wait']\n",
             "t.toml",

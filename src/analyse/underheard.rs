@@ -280,7 +280,7 @@ mod tests {
         let s = WhoSettings::default();
         let c = counts(&[40, 600], &[vec![20, 10], vec![100, 5]], &s.disclosure);
         let rows = underheard_rows(0, &names, &c, &[(0, "below_parity".to_owned())], &s);
-        let groups = Groups { dimensions: vec!["sex".to_owned()], names: vec![names.clone()], ids: vec![Vec::new()] };
+        let groups = Groups { dimensions: vec!["sex".to_owned()], names: vec![names.clone()] };
         let book = Codebook::from_toml(
             "[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='W1'\nname='waits'\ncategory='c'\nterms=['wait']\n[[theme]]\ncode='S1'\nname='staff'\ncategory='c'\nterms=['rude']\n",
             "t.toml",

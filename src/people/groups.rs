@@ -11,16 +11,13 @@ use crate::ingest;
 use crate::people::{self, harmonise::Harmoniser};
 use crate::record::Record;
 
-/// Demographic groups of the records: per dimension, the group names and each record's id.
+/// The run's demographic groups: per dimension, the group names.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Groups {
     /// Dimension names.
     pub dimensions: Vec<String>,
     /// Per dimension, its group names (sorted).
     pub names: Vec<Vec<String>>,
-    /// Per dimension, each record's group id.
-    #[expect(dead_code, reason = "written, never read; dropping it touches src/pipeline.rs (lead)")]
-    pub ids: Vec<Vec<u32>>,
 }
 
 /// Per dimension: each distinct raw value (`None`: empty) with its group and its records,
@@ -30,20 +27,13 @@ pub(crate) type ValueCounts = Vec<DimValues>;
 /// One dimension's distinct raw values with their group and records.
 pub(crate) type DimValues = Vec<(Option<String>, String, u64)>;
 
-/// Harmonises every record's demographics into groups; also returns, per dimension, each raw
-/// value with its group and count (all records at once: commands and tests; a run groups
-/// batch by batch with [`Grouper`]).
+/// Per dimension, each raw value of the records with its group and count (all records at
+/// once: `unheard people`; a run groups batch by batch with [`Grouper`]).
 #[must_use]
-pub(crate) fn group_records(
-    harmoniser: &Harmoniser,
-    dimensions: &[String],
-    records: &[Record],
-) -> (Groups, ValueCounts) {
+pub(crate) fn raw_values(harmoniser: &Harmoniser, dimensions: &[String], records: &[Record]) -> ValueCounts {
     let mut grouper = Grouper::new(harmoniser, dimensions);
-    let ids = grouper.group(records);
-    let (names, remap, values) = grouper.finish();
-    let ids = ids.into_iter().zip(&remap).map(|(ids, m)| ids.into_iter().map(|g| m[g as usize]).collect()).collect();
-    (Groups { dimensions: dimensions.to_vec(), names, ids }, values)
+    grouper.group(records);
+    grouper.finish().2
 }
 
 type Fast = foldhash::fast::FixedState;

@@ -11,7 +11,7 @@ pub(crate) mod groups;
 pub(crate) mod harmonise;
 pub(crate) mod setup;
 
-pub(crate) use groups::{field_issues, group_records, publishable, unmapped_shares, unmapped_values, Groups};
+pub(crate) use groups::{field_issues, publishable, raw_values, unmapped_shares, unmapped_values, Groups};
 pub(crate) use setup::{age_bands, baseline_populations, harmoniser, AgeBands};
 
 /// The field was empty, or the value is "not known".
