@@ -149,10 +149,17 @@ pub fn load_model(
 /// the records' order, whatever the thread count.
 #[must_use]
 pub fn code_records(engine: &Engine, records: &[Record]) -> Vec<Coded> {
+    thread_local! {
+        /// Each worker's scratch and memos (stems, codebook lookups), kept warm from batch to
+        /// batch; they only cache what the codebook and analyzer compute, so results do not
+        /// depend on which worker codes a record (and a memo filled by another codebook is
+        /// dropped, `Coder`'s own rule).
+        static CODER: std::cell::RefCell<Coder> = std::cell::RefCell::new(Coder::default());
+    }
     records
         .par_iter()
         .with_min_len(256)
-        .map_init(Coder::default, |coder, r| engine.process(&r.text, r.question, r.rating, coder))
+        .map(|r| CODER.with(|c| engine.process(&r.text, r.question, r.rating, &mut c.borrow_mut())))
         .collect()
 }
 
