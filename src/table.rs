@@ -45,8 +45,17 @@ impl PartialEq for ColumnData {
 
 impl ColumnData {
     /// A string column from borrowed text.
-    pub fn strs<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ColumnData {
-        ColumnData::Utf8(values.collect())
+    pub fn strs<S: AsRef<str>>(values: impl Iterator<Item = Option<S>>) -> ColumnData {
+        // straight into Arrow's layout: no `String` a value
+        let (n, _) = values.size_hint();
+        let mut b = arrow::array::StringBuilder::with_capacity(n, n * 16);
+        for v in values {
+            match v {
+                Some(v) => b.append_value(v.as_ref()),
+                None => b.append_null(),
+            }
+        }
+        ColumnData::Utf8(b.finish())
     }
 
     /// Number of values.

@@ -103,15 +103,7 @@ pub(crate) fn f64s<T>(rows: &[T], f: impl Fn(&T) -> Option<f64>) -> ColumnData {
 
 /// A column of strings, one per row.
 pub(crate) fn strs<'r, T, S: AsRef<str>>(rows: &'r [T], f: impl Fn(&'r T) -> Option<S>) -> ColumnData {
-    // straight into Arrow's layout: no `String` a cell
-    let mut b = arrow::array::StringBuilder::with_capacity(rows.len(), rows.len() * 16);
-    for r in rows {
-        match f(r) {
-            Some(v) => b.append_value(v.as_ref()),
-            None => b.append_null(),
-        }
-    }
-    ColumnData::Utf8(b.finish())
+    ColumnData::strs(rows.iter().map(f))
 }
 
 /// A column of published counts, one per row.
