@@ -425,17 +425,23 @@ fn clean(table: &mut Table) {
         }
     }
     for item in &mut table.items {
-        match item {
-            ReadItem::Row(row) => clean_row(&mut table.notes, row, None, true),
-            ReadItem::Bad(q) => {
-                for (_, v) in &mut q.raw {
-                    if let Some(c) = strip_controls(v, true) {
-                        *v = c;
-                    }
+        clean_item(&mut table.notes, item);
+    }
+}
+
+/// Removes control characters from a row's cells, or from a bad row's raw fields (tab and line
+/// ends kept), counting the cells in `notes`.
+pub(crate) fn clean_item(notes: &mut ReadNotes, item: &mut ReadItem) {
+    match item {
+        ReadItem::Row(row) => clean_row(notes, row, None, true),
+        ReadItem::Bad(q) => {
+            for (_, v) in &mut q.raw {
+                if let Some(c) = strip_controls(v, true) {
+                    *v = c;
                 }
             }
-            ReadItem::Blank => {}
         }
+        ReadItem::Blank => {}
     }
 }
 

@@ -12,8 +12,8 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::{
-    clean_row, csv, guarded, jsonl, parquet, read_input, strip_controls, FieldIssue, IngestError, Mapper, Quarantined,
-    ReadItem, ReadNotes, Reason, SourceReport,
+    clean_item, clean_row, csv, guarded, jsonl, parquet, read_input, strip_controls, FieldIssue, IngestError, Mapper,
+    Quarantined, ReadItem, ReadNotes, Reason, SourceReport,
 };
 use crate::config::{Format, Settings, SourceSettings};
 use crate::record::Record;
@@ -210,17 +210,7 @@ impl SourceRows {
         // the whole-file readers cleaned their rows already
         if !matches!(self.rows, Rows::Whole(_)) {
             for item in &mut items {
-                match item {
-                    ReadItem::Row(row) => clean_row(&mut self.notes, row, None, true),
-                    ReadItem::Bad(q) => {
-                        for (_, v) in &mut q.raw {
-                            if let Some(c) = strip_controls(v, true) {
-                                *v = c;
-                            }
-                        }
-                    }
-                    ReadItem::Blank => {}
-                }
+                clean_item(&mut self.notes, item);
             }
         }
         if !self.ids.is_empty() {
