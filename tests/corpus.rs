@@ -415,6 +415,24 @@ fn cases() -> Vec<Case> {
             let g = gzip(csv_rows(50).as_bytes());
             g[..g.len() / 2].to_vec()
         })], &run_input("f.csv.gz"), 2),
+        // the stream breaks off after several batches were coded and written into staging:
+        // exit 2 naming the file, nothing committed, no staging folder left
+        case("csv_gz_truncated_after_batches", vec![("f.csv.gz", {
+            // 300,000 rows, ≈ 25 MB unzipped: the break comes well past the first window
+            let g = gzip(csv_rows(300_000).as_bytes());
+            g[..g.len() * 4 / 5].to_vec()
+        })], &run_input("f.csv.gz"), 2)
+            .check(|dir, o| {
+                expect(&format!("the message names the file: {}", o.stderr), o.stderr.contains("f.csv.gz"))?;
+                expect("nothing committed", !dir.join("o").exists())?;
+                let left: Vec<String> = std::fs::read_dir(dir)
+                    .map_err(|e| e.to_string())?
+                    .filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with('.'))
+                    .collect();
+                expect(&format!("no staging folder left: {left:?}"), left.is_empty())
+            }),
         case("csv_gz_good", vec![("f.csv.gz", gzip(csv_rows(50).as_bytes()))], &run_input("f.csv.gz"), 0)
             .check(|_, o| expect("50 records", records(o) == 50)),
         case("csv_plain_named_gz", vec![("f.csv.gz", csv_rows(5).into_bytes())], &run_input("f.csv.gz"), 2),

@@ -187,7 +187,7 @@ impl<'a> CsvRows<'a> {
                         return Err(IngestError::Format {
                             path: self.source.path.clone(),
                             format: "CSV",
-                            message: format!("reading stopped at byte {len} of the window: {e}"),
+                            message: format!("the file cannot be read past line {}: {e}", self.line),
                         });
                     }
                 }
