@@ -79,6 +79,10 @@ impl fmt::Display for Question {
     }
 }
 
+/// A short string held without a heap allocation up to 24 bytes (ids, organisation and
+/// demographic values, carried columns): most of a record's fields are that short.
+pub type Str = compact_str::CompactString;
+
 /// Where a record came from: the source (index into the run's sources) and the row number
 /// as a person would see it (spreadsheet numbering: the header is row 1; JSONL: line number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -93,11 +97,11 @@ pub struct RowRef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     /// Stable id: the source's id (+ question when a row holds several texts), else a hash.
-    pub record_id: String,
+    pub record_id: Str,
     /// Groups the records of one response.
-    pub response_id: String,
+    pub response_id: Str,
     /// Configured source name.
-    pub source: String,
+    pub source: Str,
     /// Date received, when the source has one.
     pub received_date: Option<NaiveDate>,
     /// The question answered.
@@ -107,11 +111,11 @@ pub struct Record {
     /// The original text (never written unredacted unless configured).
     pub text: String,
     /// Service / directorate / team.
-    pub org: [Option<String>; 3],
+    pub org: [Option<Str>; 3],
     /// Raw demographic values, one per dimension of the run (see `Settings::dimensions`).
-    pub demographics: Vec<Option<String>>,
+    pub demographics: Vec<Option<Str>>,
     /// Columns carried through untouched, one per `Settings::extra_columns`.
-    pub extra: Vec<Option<String>>,
+    pub extra: Vec<Option<Str>>,
     /// Provenance.
     pub origin: RowRef,
 }
@@ -153,9 +157,9 @@ pub fn month_of(r: &Record) -> String {
 
 /// The IMD quintile (1–5) of an IMD decile value (1–10); `None` for anything else.
 #[must_use]
-pub fn quintile_of_decile(raw: &str) -> Option<String> {
+pub fn quintile_of_decile(raw: &str) -> Option<Str> {
     let d: u8 = raw.trim().parse().ok()?;
-    (1..=10).contains(&d).then(|| d.div_ceil(2).to_string())
+    (1..=10).contains(&d).then(|| compact_str::ToCompactString::to_compact_string(&d.div_ceil(2)))
 }
 
 /// An age band `lo..=hi` (`hi = None`: and over).

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{shown, Cell, IngestError, Quarantined, RawRow, ReadItem, ReadNotes, Reason, Table, MAX_ROW_BYTES};
 use crate::config::SourceSettings;
+use crate::record::Str;
 
 /// Reads JSONL bytes into a table (every row at once; a run streams with [`JsonlRows`]).
 ///
@@ -208,8 +209,8 @@ fn cell(v: Option<&Value>) -> Cell {
     match v {
         None | Some(Value::Null) => Cell::Empty,
         Some(Value::String(s)) if s.is_empty() => Cell::Empty,
-        Some(Value::String(s)) => Cell::Text(s.clone()),
-        Some(Value::Number(n)) => n.as_f64().map_or_else(|| Cell::Text(n.to_string()), Cell::Number),
+        Some(Value::String(s)) => Cell::Text(Str::from(s.as_str())),
+        Some(Value::Number(n)) => n.as_f64().map_or_else(|| Cell::Text(Str::from(n.to_string())), Cell::Number),
         Some(Value::Bool(b)) => Cell::Bool(*b),
         // an object or array is never a value: the mapper reports it (`wrong_type`)
         Some(other) => Cell::Structured(other.to_string()),

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::{shown, Cell, FieldIssue, IngestError, Quarantined, RawRow, Reason};
 use crate::config::{DateWindow, OnInvalid, Settings, SourceSettings};
-use crate::record::{Question, Record, RowRef, CANONICAL_FIELDS};
+use crate::record::{Question, Record, RowRef, Str, CANONICAL_FIELDS};
 use crate::text::redact::Redactor;
 
 /// Longest organisation value kept (longer ones are a field issue, `invalid_value`).
@@ -40,7 +40,7 @@ enum Role {
 /// The column plan for one source, built once from its header.
 #[derive(Debug)]
 pub struct Mapper {
-    source: String,
+    source: Str,
     file: String,
     index: u32,
     headers: Vec<String>,
@@ -285,7 +285,7 @@ impl Mapper {
             on_invalid: source.on_invalid.clone(),
             redactor: Redactor::new(),
             imd_dim: settings.dimensions.iter().position(|d| d == "imd_quintile"),
-            source: source.name.clone(),
+            source: Str::from(source.name.as_str()),
             file,
             index: u32::try_from(index).unwrap_or(u32::MAX),
             headers: headers.to_vec(),
@@ -353,7 +353,7 @@ impl Mapper {
 
     fn quarantine(&self, row: &RawRow, column: Option<usize>, reason: Reason, message: String) -> Quarantined {
         Quarantined {
-            source: self.source.clone(),
+            source: self.source.to_string(),
             file: self.file.clone(),
             row: row.row,
             column: column.map(|i| self.headers[i].clone()),
@@ -368,7 +368,7 @@ impl Mapper {
     #[must_use]
     pub fn quarantine_mapped(&self, mapped: &Mapped, reason: Reason, message: String) -> Quarantined {
         Quarantined {
-            source: self.source.clone(),
+            source: self.source.to_string(),
             file: self.file.clone(),
             row: mapped.row,
             column: self.cols.record_id.map(|i| self.headers[i].clone()),
@@ -379,7 +379,7 @@ impl Mapper {
         }
     }
 
-    fn text(cells: &[Cell], col: Option<usize>) -> Option<String> {
+    fn text(cells: &[Cell], col: Option<usize>) -> Option<Cow<'_, str>> {
         trimmed(cells, col?)
     }
 
@@ -397,7 +397,7 @@ impl Mapper {
         what: &str,
     ) -> FieldIssue {
         FieldIssue {
-            source: self.source.clone(),
+            source: self.source.to_string(),
             file: self.file.clone(),
             row: row.row,
             column: self.headers[col].clone(),
@@ -492,7 +492,7 @@ impl Mapper {
         let extra = self.carried_values(row, &cells, &mut issues);
         let shared = Shared { id, response_id, received_date, rating, question, org, demographics, extra };
         for f in &mut issues {
-            f.response_id = Some(shared.response_id.clone());
+            f.response_id = Some(shared.response_id.to_string());
         }
         let (records, blank_cells) = self.records(row.row, texts, shared);
         Ok(Mapped { records, blank_cells, issues, row: row.row, raw: RawText::of(&row.cells) })
@@ -592,7 +592,8 @@ impl Mapper {
     /// Step 4: the text of each free-text column (`None` when blank). A row with no text is
     /// quarantined: as `wrong_type` when a text cell was of the wrong type, else as `empty_text`.
     fn texts(&self, row: &RawRow, cells: &[Cell], issues: &[FieldIssue]) -> Result<Vec<Option<String>>, Quarantined> {
-        let texts: Vec<Option<String>> = self.texts.iter().map(|&(i, _)| trimmed(cells, i)).collect();
+        let texts: Vec<Option<String>> =
+            self.texts.iter().map(|&(i, _)| trimmed(cells, i).map(Cow::into_owned)).collect();
         if texts.iter().any(Option::is_some) {
             return Ok(texts);
         }
@@ -649,10 +650,10 @@ impl Mapper {
         row: &RawRow,
         cells: &[Cell],
         issues: &mut Vec<FieldIssue>,
-    ) -> Result<(Option<String>, String), Quarantined> {
+    ) -> Result<(Option<Str>, Str), Quarantined> {
         let id = match self.cols.record_id.or(self.cols.response_id) {
             Some(i) => match trimmed(cells, i) {
-                Some(id) => self.redact(row, i, &id, "hashed_id", issues).is_none().then_some(id),
+                Some(id) => self.redact(row, i, &id, "hashed_id", issues).is_none().then(|| Str::from(id)),
                 None => {
                     return Err(self.quarantine(row, Some(i), Reason::MissingRequired, self.msg(row, i, "id is empty")))
                 }
@@ -661,7 +662,7 @@ impl Mapper {
         };
         let response_id = match (self.cols.response_id, Self::text(cells, self.cols.response_id)) {
             (Some(i), Some(r)) if self.cols.record_id.is_some() => {
-                self.redact(row, i, &r, "hashed_id", issues).is_none().then_some(r)
+                self.redact(row, i, &r, "hashed_id", issues).is_none().then(|| Str::from(r))
             }
             _ => id.clone(),
         }
@@ -676,46 +677,51 @@ impl Mapper {
         row: &RawRow,
         cells: &[Cell],
         issues: &mut Vec<FieldIssue>,
-    ) -> Result<[Option<String>; 3], Quarantined> {
-        let mut org: [Option<String>; 3] = [None, None, None];
+    ) -> Result<[Option<Str>; 3], Quarantined> {
+        let mut org: [Option<Str>; 3] = [None, None, None];
         for (slot, col) in org.iter_mut().zip(self.cols.org) {
             let Some(i) = col else { continue };
             let value = self.checked(cells, i).and_then(org_value);
             let value = self.settle(row, i, value, OnInvalid::Null, "null", None, issues)?;
-            *slot = value.map(|v| self.redact(row, i, &v, "redacted", issues).unwrap_or(v));
+            *slot = value.map(|v| self.published(row, i, v, issues));
         }
         Ok(org)
     }
 
     /// Step 8: the raw demographic value per run dimension, personal data redacted. IMD: a
     /// quintile column wins; else a decile column (as its quintile); else a key for the lookup.
-    fn demographics(&self, row: &RawRow, cells: &[Cell], issues: &mut Vec<FieldIssue>) -> Vec<Option<String>> {
-        let mut demographics: Vec<Option<String>> = self
+    fn demographics(&self, row: &RawRow, cells: &[Cell], issues: &mut Vec<FieldIssue>) -> Vec<Option<Str>> {
+        let mut demographics: Vec<Option<Str>> = self
             .dims
             .iter()
             .map(|d| {
                 let i = (*d)?;
-                let v = trimmed(cells, i)?;
-                Some(self.redact(row, i, &v, "redacted", issues).unwrap_or(v))
+                Some(self.published(row, i, trimmed(cells, i)?, issues))
             })
             .collect();
         if let Some(q) = self.imd_dim.filter(|&q| demographics[q].is_none()) {
             demographics[q] = Self::text(cells, self.cols.imd_decile)
-                .map(|d| crate::record::quintile_of_decile(&d).unwrap_or(d))
-                .or_else(|| Self::text(cells, self.cols.imd_key));
+                .map(|d| crate::record::quintile_of_decile(&d).unwrap_or_else(|| Str::from(d)))
+                .or_else(|| Self::text(cells, self.cols.imd_key).map(Str::from));
         }
         demographics
     }
 
     /// Step 9: the carried columns, as written (not trimmed), personal data redacted.
-    fn carried_values(&self, row: &RawRow, cells: &[Cell], issues: &mut Vec<FieldIssue>) -> Vec<Option<String>> {
-        self.carried
-            .iter()
-            .map(|&i| {
-                let v = cells.get(i).and_then(cell_text)?;
-                Some(self.redact(row, i, &v, "redacted", issues).unwrap_or_else(|| v.into_owned()))
-            })
-            .collect()
+    fn carried_values(&self, row: &RawRow, cells: &[Cell], issues: &mut Vec<FieldIssue>) -> Vec<Option<Str>> {
+        self.carried.iter().map(|&i| Some(self.published(row, i, cells.get(i).and_then(cell_text)?, issues))).collect()
+    }
+
+    /// A value as it may be published: with its personal data redacted (a field issue says
+    /// so), else as it is.
+    fn published<V>(&self, row: &RawRow, col: usize, value: V, issues: &mut Vec<FieldIssue>) -> Str
+    where
+        V: AsRef<str> + Into<Str>,
+    {
+        match self.redact(row, col, value.as_ref(), "redacted", issues) {
+            Some(safe) => Str::from(safe),
+            None => value.into(),
+        }
     }
 
     /// Step 10: one record per non-blank text, and the number of blank text cells. The last
@@ -737,7 +743,7 @@ impl Mapper {
             let own = Some(j) == last;
             let record_id = match (shared.id.as_deref(), multi) {
                 (Some(_), false) => take_or_clone(&mut shared.id, own).unwrap_or_default(),
-                (Some(id), true) => format!("{id}:{part}"),
+                (Some(id), true) => compact_str::format_compact!("{id}:{part}"),
                 (None, _) => self.hash_id(row, part),
             };
             records.push(Record {
@@ -779,26 +785,26 @@ impl Mapper {
         }
     }
 
-    fn hash_id(&self, row: u64, question: &str) -> String {
+    fn hash_id(&self, row: u64, question: &str) -> Str {
         let file_name = std::path::Path::new(&self.file).file_name().and_then(|s| s.to_str()).unwrap_or("");
         let digest = Sha256::digest(format!("{}\u{1f}{file_name}\u{1f}{row}\u{1f}{question}", self.source).as_bytes());
         // the first 8 bytes, in hex
-        format!("{digest:.16x}")
+        compact_str::format_compact!("{digest:.16x}")
     }
 }
 
 /// What every record of one row shares.
 struct Shared {
     /// The row's id, when it has a usable one.
-    id: Option<String>,
-    response_id: String,
+    id: Option<Str>,
+    response_id: Str,
     received_date: Option<NaiveDate>,
     rating: Option<u8>,
     /// The question of a text column that names none.
     question: Question,
-    org: [Option<String>; 3],
-    demographics: Vec<Option<String>>,
-    extra: Vec<Option<String>>,
+    org: [Option<Str>; 3],
+    demographics: Vec<Option<Str>>,
+    extra: Vec<Option<Str>>,
 }
 
 /// `value` itself when `take` (leaving its default behind), else a copy.
@@ -818,18 +824,19 @@ fn cell_text(cell: &Cell) -> Option<Cow<'_, str>> {
     }
 }
 
-/// The cell in column `i` as text, trimmed; `None` when empty.
-fn trimmed(cells: &[Cell], i: usize) -> Option<String> {
-    let text = cells.get(i).and_then(cell_text)?;
-    let t = text.trim();
-    (!t.is_empty()).then(|| t.to_owned())
+/// The cell in column `i` as text, trimmed (borrowed when it is text); `None` when empty.
+fn trimmed(cells: &[Cell], i: usize) -> Option<Cow<'_, str>> {
+    match cells.get(i).and_then(cell_text)? {
+        Cow::Borrowed(s) => Some(s.trim()).filter(|t| !t.is_empty()).map(Cow::Borrowed),
+        Cow::Owned(s) => Some(s.trim()).filter(|t| !t.is_empty()).map(|t| Cow::Owned(t.to_owned())),
+    }
 }
 
 /// An organisation value: `None` when empty; control characters or over [`ORG_MAX_CHARS`]
 /// characters make it unusable.
-fn org_value(cell: &Cell) -> Result<Option<String>, (Reason, String)> {
+fn org_value(cell: &Cell) -> Result<Option<Str>, (Reason, String)> {
     let text = cell_text(cell);
-    match text.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned) {
+    match text.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(v) if v.chars().any(char::is_control) => {
             Err((Reason::InvalidValue, "control characters in an organisation value".to_owned()))
@@ -838,7 +845,7 @@ fn org_value(cell: &Cell) -> Result<Option<String>, (Reason, String)> {
             Reason::InvalidValue,
             format!("{} characters, over the {ORG_MAX_CHARS} of an organisation value", v.chars().count()),
         )),
-        Some(v) => Ok(Some(v)),
+        Some(v) => Ok(Some(Str::from(v))),
     }
 }
 

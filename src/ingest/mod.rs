@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::config::{Format, Settings, SourceSettings};
-use crate::record::Record;
+use crate::record::{Record, Str};
 
 pub use map::{parse_rating, Mapper, ORG_MAX_CHARS};
 pub use stream::{open_source, Batch, Ingest, Opened};
@@ -32,7 +32,7 @@ pub enum Cell {
     /// Nothing there.
     Empty,
     /// Text (also numbers as written in a CSV).
-    Text(String),
+    Text(Str),
     /// A number from a typed format (JSON, Parquet, Excel).
     Number(f64),
     /// A date from a typed format (Parquet, Excel date cells).
@@ -51,7 +51,7 @@ impl Cell {
     pub fn to_text(&self) -> Option<String> {
         match self {
             Cell::Empty => None,
-            Cell::Text(s) => Some(s.clone()),
+            Cell::Text(s) => Some(s.to_string()),
             Cell::Number(n) => Some(format_number(*n)),
             Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
             Cell::Bool(b) => Some(b.to_string()),
@@ -413,7 +413,7 @@ pub(crate) fn clean_row(notes: &mut ReadNotes, row: &mut RawRow, columns: Option
         let Some(c) = strip_controls(s, text) else { continue };
         notes.fields_control_chars_removed += 1;
         note_row(&mut notes.control_chars_rows, row.row);
-        *cell = if c.is_empty() { Cell::Empty } else { Cell::Text(c) };
+        *cell = if c.is_empty() { Cell::Empty } else { Cell::Text(Str::from(c)) };
     }
 }
 

@@ -146,7 +146,7 @@ fn column_cells(array: &dyn Array) -> Result<Vec<Cell>, String> {
                     if a.is_null(i) || a.value(i).is_empty() {
                         Cell::Empty
                     } else {
-                        Cell::Text(a.value(i).to_owned())
+                        Cell::Text(crate::record::Str::from(a.value(i)))
                     }
                 })
                 .collect())

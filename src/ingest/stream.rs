@@ -473,7 +473,7 @@ impl Mapping {
             match outcome {
                 Ok(mapped) => {
                     // Duplicate ids quarantine the whole row: a second copy is not new evidence.
-                    if let Some(dup) = mapped.records.iter().find(|r| self.seen.contains(&[&r.record_id])) {
+                    if let Some(dup) = mapped.records.iter().find(|r| self.seen.contains(&[r.record_id.as_str()])) {
                         // (the row's field issues go with it: the quarantine holds the row)
                         let q = mapper.quarantine_mapped(
                             &mapped,
@@ -490,7 +490,7 @@ impl Mapping {
                     report.field_issues += mapped.issues.len() as u64;
                     batch.field_issues.extend(mapped.issues);
                     for mut r in mapped.records {
-                        self.seen.insert(&[&r.record_id]);
+                        self.seen.insert(&[r.record_id.as_str()]);
                         // place this source's extras in the run-wide extra column list
                         let mut extra = vec![None; width];
                         for (value, &slot) in r.extra.drain(..).zip(slots) {

@@ -7,6 +7,7 @@ use calamine::{Data, Reader};
 
 use super::{Cell, IngestError, RawRow, ReadItem, ReadNotes, Table};
 use crate::config::SourceSettings;
+use crate::record::Str;
 
 /// Reads a workbook's bytes into a table. Date cells become dates; numbers stay numbers
 /// (a number in the date column is read as an Excel serial).
@@ -58,7 +59,7 @@ fn cell(c: &Data) -> Cell {
     match c {
         Data::Empty => Cell::Empty,
         Data::String(s) if s.is_empty() => Cell::Empty,
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(Str::from(s.as_str())),
         Data::Int(n) => Cell::Number(*n as f64),
         Data::Float(f) => Cell::Number(*f),
         Data::Bool(b) => Cell::Bool(*b),
@@ -67,6 +68,6 @@ fn cell(c: &Data) -> Cell {
             chrono::NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(day))
                 .map_or(Cell::Number(d.as_f64()), Cell::Date)
         }
-        Data::Error(e) => Cell::Text(format!("#{e:?}")),
+        Data::Error(e) => Cell::Text(compact_str::format_compact!("#{e:?}")),
     }
 }

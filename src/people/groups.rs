@@ -271,14 +271,14 @@ pub(crate) fn field_issues(
             let file = settings.sources.get(src).map(|s| s.path.display().to_string()).unwrap_or_default();
             let column =
                 dimension_columns.get(src).and_then(|c| c.get(d).cloned().flatten()).unwrap_or_else(|| dim.clone());
-            let value = r.demographics.get(d).cloned().flatten().unwrap_or_default();
+            let value = r.demographics.get(d).and_then(Option::as_deref).unwrap_or_default().to_owned();
             out.push(ingest::FieldIssue {
                 message: format!(
                     "{file}: row {}: column {column:?}: {value:?} is not a known {dim} value (group `unmapped`); \
                      map it under [people.map.{dim}]",
                     r.origin.row
                 ),
-                source: r.source.clone(),
+                source: r.source.to_string(),
                 file,
                 row: r.origin.row,
                 column,
@@ -286,7 +286,7 @@ pub(crate) fn field_issues(
                 reason: ingest::Reason::UnmappedValue,
                 action: "unmapped",
                 value,
-                response_id: Some(r.response_id.clone()),
+                response_id: Some(r.response_id.to_string()),
             });
         }
     }
