@@ -356,6 +356,33 @@ fn csv_bytes_that_are_neither_utf8_nor_windows_1252_quarantine_the_row() {
     assert_counts(&m, 2, 1, &[("undecodable_bytes", 1)]);
 }
 
+/// A row whose id was read before is quarantined as it was read: every cell untrimmed, the
+/// ones its mapping could not use (a bad rating, an overlong organisation) included, and its
+/// field issues go with it.
+#[test]
+fn a_duplicate_row_is_quarantined_as_it_was_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let org = "o".repeat(250);
+    let dup = format!("R1 ,P9,2025-01-02,what_good,  said again  ,great,{org},  Ward 7 ,,Female,,,,,,,,,");
+    let lines = [
+        "R1,P1,2025-01-01,what_good,first,1,,,,,,,,,,,,,".to_owned(),
+        dup.clone(),
+        "R2,P2,2025-01-03,what_good,second,2,,,,,,,,,,,,,".to_owned(),
+    ];
+    write_csv(tmp.path(), "f.csv", &lines);
+    let got = ingest_file(&tmp.path().join("f.csv"));
+    let ids: Vec<&str> = got.records.iter().map(|r| r.record_id.as_str()).collect();
+    assert_eq!(ids, ["R1", "R2"]);
+    assert_eq!(got.quarantine.len(), 1, "{:?}", got.quarantine);
+    let q = &got.quarantine[0];
+    assert_eq!((q.reason, q.row, q.column.as_deref()), (unheard::ingest::Reason::DuplicateId, 3, Some("record_id")));
+    assert!(q.message.contains("row 3") && q.message.contains("\"R1\" was already read"), "{}", q.message);
+    let as_read: Vec<(String, String)> =
+        HEADER.split(',').map(str::to_owned).zip(dup.split(',').map(str::to_owned)).collect();
+    assert_eq!(q.raw, as_read);
+    assert!(got.field_issues.is_empty(), "the duplicate's issues go with it: {:?}", got.field_issues);
+}
+
 #[test]
 fn control_bytes_never_reach_text_or_ids() {
     let tmp = tempfile::tempdir().unwrap();

@@ -111,37 +111,6 @@ pub struct Mapped {
     pub blank_cells: u64,
     /// Fields that could not be used (the records are kept).
     pub issues: Vec<FieldIssue>,
-    row: u64,
-    raw: RawText,
-}
-
-/// A row's cells as text, kept in case the mapped row is set aside after all (a duplicate id):
-/// one buffer for the whole row rather than a `String` per cell.
-#[derive(Debug)]
-struct RawText {
-    text: String,
-    /// where each cell's text ends in `text`
-    ends: Vec<usize>,
-}
-
-impl RawText {
-    fn of(cells: &[Cell]) -> RawText {
-        let size = cells.iter().map(|c| if let Cell::Text(s) = c { s.len() } else { 8 }).sum();
-        let mut raw = RawText { text: String::with_capacity(size), ends: Vec::with_capacity(cells.len()) };
-        for c in cells {
-            if let Some(t) = cell_text(c) {
-                raw.text.push_str(&t);
-            }
-            raw.ends.push(raw.text.len());
-        }
-        raw
-    }
-
-    /// `(header, value)` per cell, as the quarantine holds them.
-    fn pairs(&self, headers: &[String]) -> Vec<(String, String)> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        headers.iter().zip(starts.zip(&self.ends)).map(|(h, (a, &b))| (h.clone(), self.text[a..b].to_owned())).collect()
-    }
 }
 
 /// A header or value as a key: lowercase, runs of other characters as one `_`.
@@ -364,18 +333,14 @@ impl Mapper {
         }
     }
 
-    /// Quarantines a row that mapped but must not be kept (e.g. a duplicate id).
+    /// Quarantines a row that mapped but must not be kept (e.g. a duplicate id): the row as
+    /// read, which the caller keeps beside its [`Mapped`] until it knows.
     #[must_use]
-    pub fn quarantine_mapped(&self, mapped: &Mapped, reason: Reason, message: String) -> Quarantined {
+    pub fn quarantine_mapped(&self, row: &RawRow, reason: Reason, message: String) -> Quarantined {
+        let message = format!("{}: row {}: {message}", self.file, row.row);
         Quarantined {
-            source: self.source.to_string(),
-            file: self.file.clone(),
-            row: mapped.row,
             column: self.cols.record_id.map(|i| self.headers[i].clone()),
-            reason,
-            message: format!("{}: row {}: {message}", self.file, mapped.row),
-            raw: mapped.raw.pairs(&self.headers),
-            text_cells: self.texts.len() as u64,
+            ..self.quarantine(row, None, reason, message)
         }
     }
 
@@ -495,7 +460,7 @@ impl Mapper {
             f.response_id = Some(shared.response_id.to_string());
         }
         let (records, blank_cells) = self.records(row.row, texts, shared);
-        Ok(Mapped { records, blank_cells, issues, row: row.row, raw: RawText::of(&row.cells) })
+        Ok(Mapped { records, blank_cells, issues })
     }
 
     /// Step 1: every cell not checked where it is parsed, against the length limit and its

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     clean_item, clean_row, csv, guarded, jsonl, parquet, read_input, strip_controls, FieldIssue, IngestError, Mapper,
-    Quarantined, ReadItem, ReadNotes, Reason, SourceReport,
+    Quarantined, RawRow, ReadItem, ReadNotes, Reason, SourceReport,
 };
 use crate::config::{Format, Settings, SourceSettings};
 use crate::record::Record;
@@ -447,7 +447,9 @@ impl Mapping {
     pub fn map(&mut self, index: usize, items: Vec<ReadItem>) -> Batch {
         let Some(mapper) = self.mappers.get(index) else { return Batch::default() };
         let text_cells = mapper.text_columns() as u64;
-        let outcomes: Vec<Option<Result<super::map::Mapped, Quarantined>>> = items
+        // a row that maps is kept beside its records (moved, not copied) until the duplicate
+        // check below has passed it: a duplicate is quarantined as it was read
+        let outcomes: Vec<Option<Result<(RawRow, super::map::Mapped), Quarantined>>> = items
             .into_par_iter()
             .with_min_len(512)
             .map(|item| match item {
@@ -456,7 +458,7 @@ impl Mapping {
                     q.text_cells = text_cells;
                     Some(Err(q))
                 }
-                ReadItem::Row(row) => Some(mapper.map_row(&row)),
+                ReadItem::Row(row) => Some(mapper.map_row(&row).map(|mapped| (row, mapped))),
             })
             .collect();
         let width = self.extra_columns.len();
@@ -471,12 +473,12 @@ impl Mapping {
             };
             report.text_cells += text_cells;
             match outcome {
-                Ok(mapped) => {
+                Ok((row, mapped)) => {
                     // Duplicate ids quarantine the whole row: a second copy is not new evidence.
                     if let Some(dup) = mapped.records.iter().find(|r| self.seen.contains(&[r.record_id.as_str()])) {
                         // (the row's field issues go with it: the quarantine holds the row)
                         let q = mapper.quarantine_mapped(
-                            &mapped,
+                            &row,
                             Reason::DuplicateId,
                             format!("record id {:?} was already read", dup.record_id),
                         );
