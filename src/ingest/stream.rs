@@ -247,20 +247,27 @@ impl SourceRows {
 pub(crate) struct IdSet(std::collections::HashSet<u128, foldhash::fast::FixedState>);
 
 impl IdSet {
-    fn fingerprint(parts: &[&str]) -> u128 {
+    /// What the set holds of the id made of `parts` (worked out anywhere, e.g. in parallel).
+    #[must_use]
+    pub(crate) fn fingerprint(parts: &[&str]) -> u128 {
         let h = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(parts);
         (u128::from(h(0x9E37_79B9_7F4A_7C15)) << 64) | u128::from(h(0xC2B2_AE3D_27D4_EB4F))
     }
 
     /// Adds the id made of `parts`; false if it was there already.
     pub(crate) fn insert(&mut self, parts: &[&str]) -> bool {
-        self.0.insert(Self::fingerprint(parts))
+        self.insert_fingerprint(Self::fingerprint(parts))
     }
 
-    /// Whether the id made of `parts` was seen.
+    /// Adds the id of this [`IdSet::fingerprint`]; false if it was there already.
+    pub(crate) fn insert_fingerprint(&mut self, fingerprint: u128) -> bool {
+        self.0.insert(fingerprint)
+    }
+
+    /// Whether the id of this [`IdSet::fingerprint`] was seen.
     #[must_use]
-    pub(crate) fn contains(&self, parts: &[&str]) -> bool {
-        self.0.contains(&Self::fingerprint(parts))
+    pub(crate) fn contains_fingerprint(&self, fingerprint: u128) -> bool {
+        self.0.contains(&fingerprint)
     }
 }
 
@@ -461,10 +468,25 @@ impl Mapping {
                 ReadItem::Row(row) => Some(mapper.map_row(&row).map(|mapped| (row, mapped))),
             })
             .collect();
+        // the ids' fingerprints, worked out in parallel, in record order
+        let fingerprints: Vec<u128> = outcomes
+            .par_iter()
+            .with_min_len(512)
+            .flat_map_iter(|o| {
+                let records = match o {
+                    Some(Ok((_, mapped))) => mapped.records.as_slice(),
+                    _ => &[],
+                };
+                records.iter().map(|r| IdSet::fingerprint(&[r.record_id.as_str()]))
+            })
+            .collect();
         let width = self.extra_columns.len();
         let slots = &self.slots[index];
+        // a source whose carried columns are the run's, in order, places nothing
+        let in_place = slots.len() == width && slots.iter().enumerate().all(|(i, &s)| i == s);
         let report = &mut self.sources[index];
-        let mut batch = Batch::default();
+        let mut batch = Batch { records: Vec::with_capacity(fingerprints.len()), ..Batch::default() };
+        let mut at = 0;
         for outcome in outcomes {
             report.rows_read += 1;
             let Some(outcome) = outcome else {
@@ -474,8 +496,11 @@ impl Mapping {
             report.text_cells += text_cells;
             match outcome {
                 Ok((row, mapped)) => {
+                    let ids = &fingerprints[at..at + mapped.records.len()];
+                    at += ids.len();
                     // Duplicate ids quarantine the whole row: a second copy is not new evidence.
-                    if let Some(dup) = mapped.records.iter().find(|r| self.seen.contains(&[r.record_id.as_str()])) {
+                    if let Some(dup) = ids.iter().position(|&id| self.seen.contains_fingerprint(id)) {
+                        let dup = &mapped.records[dup];
                         // (the row's field issues go with it: the quarantine holds the row)
                         let q = mapper.quarantine_mapped(
                             &row,
@@ -491,14 +516,16 @@ impl Mapping {
                     report.blank_text_cells += mapped.blank_cells;
                     report.field_issues += mapped.issues.len() as u64;
                     batch.field_issues.extend(mapped.issues);
-                    for mut r in mapped.records {
-                        self.seen.insert(&[r.record_id.as_str()]);
-                        // place this source's extras in the run-wide extra column list
-                        let mut extra = vec![None; width];
-                        for (value, &slot) in r.extra.drain(..).zip(slots) {
-                            extra[slot] = value;
+                    for (mut r, &id) in mapped.records.into_iter().zip(ids) {
+                        self.seen.insert_fingerprint(id);
+                        if !in_place {
+                            // place this source's extras in the run-wide extra column list
+                            let mut extra = vec![None; width];
+                            for (value, &slot) in r.extra.drain(..).zip(slots) {
+                                extra[slot] = value;
+                            }
+                            r.extra = extra;
                         }
-                        r.extra = extra;
                         report.records += 1;
                         batch.records.push(r);
                     }
