@@ -113,6 +113,20 @@ pub struct Mapped {
     pub issues: Vec<FieldIssue>,
 }
 
+thread_local! {
+    /// Short values of published fields found free of personal data on this thread:
+    /// organisation and demographic values repeat from row to row, and the verdict depends on
+    /// the value alone (every source's [`Redactor`] is the same), so each is searched once.
+    static CLEAN: std::cell::RefCell<std::collections::HashSet<Str, foldhash::fast::FixedState>> =
+        std::cell::RefCell::default();
+}
+
+/// Longest value [`CLEAN`] remembers (those are held without a heap allocation).
+const CLEAN_MAX_BYTES: usize = 24;
+
+/// Most values [`CLEAN`] remembers per thread (a column of distinct values stops filling it).
+const CLEAN_MAX: usize = 4096;
+
 /// A header or value as a key: lowercase, runs of other characters as one `_`.
 pub(super) fn key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -683,9 +697,23 @@ impl Mapper {
     where
         V: AsRef<str> + Into<Str>,
     {
-        match self.redact(row, col, value.as_ref(), "redacted", issues) {
+        let text = value.as_ref();
+        let remembered = text.len() <= CLEAN_MAX_BYTES;
+        if remembered && CLEAN.with_borrow(|clean| clean.contains(text)) {
+            return value.into();
+        }
+        match self.redact(row, col, text, "redacted", issues) {
             Some(safe) => Str::from(safe),
-            None => value.into(),
+            None => {
+                if remembered {
+                    CLEAN.with_borrow_mut(|clean| {
+                        if clean.len() < CLEAN_MAX {
+                            clean.insert(Str::from(text));
+                        }
+                    });
+                }
+                value.into()
+            }
         }
     }
 
