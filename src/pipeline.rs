@@ -353,11 +353,8 @@ impl Tally<'_> {
         }
         timings.time("analyse", || {
             let month: Vec<u32> = batch.records.iter().map(|r| self.months.id(r)).collect();
-            let first: Vec<bool> = batch
-                .records
-                .iter()
-                .map(|r| self.respondents.insert(&[r.source.as_str(), r.response_id.as_str()]))
-                .collect();
+            let first: Vec<bool> =
+                batch.records.iter().map(|r| self.respondents.insert(&[&*r.source, r.response_id.as_str()])).collect();
             let themes: Vec<Vec<(u32, bool)>> = coded
                 .iter()
                 .map(|c| c.themes.iter().map(|t| (u32::from(t.hit.theme), t.is_concern)).collect())

@@ -101,7 +101,7 @@ pub struct Record {
     /// Groups the records of one response.
     pub response_id: Str,
     /// Configured source name.
-    pub source: Str,
+    pub source: std::sync::Arc<str>,
     /// Date received, when the source has one.
     pub received_date: Option<NaiveDate>,
     /// The question answered.

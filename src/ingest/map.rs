@@ -40,7 +40,7 @@ enum Role {
 /// The column plan for one source, built once from its header.
 #[derive(Debug)]
 pub struct Mapper {
-    source: Str,
+    source: std::sync::Arc<str>,
     file: String,
     index: u32,
     headers: Vec<String>,
@@ -268,7 +268,7 @@ impl Mapper {
             on_invalid: source.on_invalid.clone(),
             redactor: Redactor::new(),
             imd_dim: settings.dimensions.iter().position(|d| d == "imd_quintile"),
-            source: Str::from(source.name.as_str()),
+            source: std::sync::Arc::from(source.name.as_str()),
             file,
             index: u32::try_from(index).unwrap_or(u32::MAX),
             headers: headers.to_vec(),

@@ -62,7 +62,7 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
     let mut columns = vec![
                 Col::new("record_id", "stable id of the piece of text: the source's id (+ `:question` when a row holds several texts, `:question:column` when two of them answer the same question), else a hash of source, file, row and the same", pick(&|r| Some(&r.record_id))),
                 Col::new("response_id", "groups the records of one response (an FFT response with two free-text answers is two records)", pick(&|r| Some(&r.response_id))),
-                Col::new("source", "configured name of the source", pick(&|r| Some(&r.source))),
+                Col::new("source", "configured name of the source", pick(&|r| Some(&*r.source))),
                 Col::new("month", "partition key, YYYY-MM of received_date (`unknown` without a date)", ColumnData::strs(idx.iter().map(|_| Some(month)))),
                 Col::new("received_date", "date the feedback was received", ColumnData::Date(idx.iter().map(|&i| records[i].received_date).collect())),
                 Col::new("question", "what_good, could_improve, nonspecific, conversation or complaint", pick(&|r| Some(r.question.as_str()))),
