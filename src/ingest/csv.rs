@@ -63,6 +63,9 @@ pub(crate) struct CsvRows<'a> {
     notes: ReadNotes,
     /// [`LOOKAHEAD`] (tests read whole files with a larger one, for a reference).
     lookahead: usize,
+    /// Per item of the last [`CsvRows::next_items`]: a row whose bytes hold no control
+    /// character (cleaning it would change nothing).
+    pub(crate) clean: Vec<bool>,
 }
 
 impl<'a> CsvRows<'a> {
@@ -87,6 +90,7 @@ impl<'a> CsvRows<'a> {
             source: source.clone(),
             notes: ReadNotes::default(),
             lookahead: LOOKAHEAD,
+            clean: Vec::new(),
         };
         #[cfg(test)]
         if let Some(n) = WHOLE.with(std::cell::Cell::get) {
@@ -204,6 +208,7 @@ impl<'a> CsvRows<'a> {
     /// The input cannot be read (e.g. a gzip stream that breaks off).
     pub(crate) fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
         let mut items = Vec::new();
+        let mut clean = Vec::new();
         let mut notes = std::mem::take(&mut self.notes);
         while items.len() < max {
             self.fill()?;
@@ -229,8 +234,10 @@ impl<'a> CsvRows<'a> {
                 }
                 for _ in 0..std::mem::take(&mut blanks) {
                     items.push(ReadItem::Blank);
+                    clean.push(true);
                 }
                 let (item, next) = reader.record(pos, line, row, &self.headers, &mut fields);
+                clean.push(matches!(item, ReadItem::Row(_)) && !super::may_hold_controls(content_of(&data[pos..next])));
                 items.push(item);
                 line += line_ends(&data[pos..next]);
                 pos = next;
@@ -239,6 +246,7 @@ impl<'a> CsvRows<'a> {
             (self.pos, self.line, self.row, self.blanks) = (pos, line, row, blanks);
         }
         self.notes = notes;
+        self.clean = clean;
         Ok(items)
     }
 
@@ -581,6 +589,13 @@ fn line_end_len(data: &[u8], i: usize) -> Option<usize> {
     }
 }
 
+/// A record's bytes without the line end that closes it (a field's own line ends lie inside
+/// quotes, before the closing one).
+fn content_of(record: &[u8]) -> &[u8] {
+    let end = record.iter().rposition(|b| !matches!(b, b'\n' | b'\r')).map_or(0, |i| i + 1);
+    &record[..end]
+}
+
 /// Line ends in `bytes` (`\r\n` counts once).
 fn line_ends(bytes: &[u8]) -> u64 {
     let mut n = 0;
@@ -703,6 +718,23 @@ mod tests {
         assert!(streamed == whole, "1 MiB reads");
         let trickled = all_items(&source, Box::new(Trickle(&data, 0)));
         assert!(trickled == whole, "odd small reads");
+    }
+
+    /// Only a row whose bytes hold no control character is passed as clean; its line end is
+    /// not part of it, a line end inside a quoted field is.
+    #[test]
+    fn rows_are_marked_clean_only_without_control_bytes() {
+        let data =
+            "id,text\r\n1,plain\r\n2,nul\u{0}here\r\n3,next line \u{85}\r\n4,\"two\nlines\"\r\n\r\n5,caf\u{e9}\n6,last";
+        let source = SourceSettings::plain("s", std::path::Path::new("s.csv"), crate::config::Format::Csv);
+        let mut rows = CsvRows::open(&source, Box::new(data.as_bytes())).unwrap();
+        let items = rows.next_items(100).unwrap();
+        assert_eq!(items.len(), 7, "{items:?}");
+        assert_eq!(rows.clean, [true, false, false, false, true, true, true]);
+        assert!(matches!(items[4], ReadItem::Blank));
+        assert_eq!(content_of(b"a,b\r\n"), b"a,b");
+        assert_eq!(content_of(b"a,\"b\n\"\n"), b"a,\"b\n\"");
+        assert_eq!(content_of(b"\r\n"), b"");
     }
 
     #[test]

@@ -395,11 +395,17 @@ fn removed(c: char, text: bool) -> bool {
 /// none.
 #[must_use]
 pub fn strip_controls(s: &str, text: bool) -> Option<String> {
-    // fast path: C0 controls and DEL are single bytes, C1 controls start with 0xC2
-    if !s.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2) {
+    if !may_hold_controls(s.as_bytes()) {
         return None;
     }
     s.chars().any(|c| removed(c, text)).then(|| s.chars().filter(|&c| !removed(c, text)).collect())
+}
+
+/// Whether UTF-8 or Windows-1252 `bytes` may hold a control character: C0 controls and DEL are
+/// single bytes, C1 controls start with 0xC2 in UTF-8 (the five bytes Windows-1252 leaves
+/// undefined, which would decode to C1 controls, are refused by the CSV reader).
+pub(crate) fn may_hold_controls(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b < 0x20 || b == 0x7F || b == 0xC2)
 }
 
 /// Removes control characters from the cells of `row` in `columns` (all when `None`), counting

@@ -207,14 +207,20 @@ impl SourceRows {
             Rows::Parquet(r) => guarded(source, "Parquet", || r.next_items(max))?,
             Rows::Whole(r) => r.by_ref().take(max).collect(),
         };
+        // rows the CSV reader found free of control characters are left as they are
+        let clean = match &mut self.rows {
+            Rows::Csv(r) => std::mem::take(&mut r.clean),
+            _ => Vec::new(),
+        };
+        let to_clean = |i: usize| !clean.get(i).copied().unwrap_or(false);
         // the whole-file readers cleaned their rows already
         if !matches!(self.rows, Rows::Whole(_)) {
-            for item in &mut items {
+            for (_, item) in items.iter_mut().enumerate().filter(|(i, _)| to_clean(*i)) {
                 clean_item(&mut self.notes, item);
             }
         }
         if !self.ids.is_empty() {
-            for item in &mut items {
+            for (_, item) in items.iter_mut().enumerate().filter(|(i, _)| to_clean(*i)) {
                 if let ReadItem::Row(row) = item {
                     clean_row(&mut self.notes, row, Some(&self.ids), false);
                 }
