@@ -13,7 +13,7 @@ use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 use parquet::arrow::arrow_writer::{ArrowWriter, ArrowWriterOptions};
 use parquet::basic::Compression;
-use parquet::file::properties::{WriterProperties, WriterVersion};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
 use crate::table::{ColumnData, Table};
@@ -116,6 +116,10 @@ pub fn write_table(table: &Table, path: &Path) -> Result<(), OutputError> {
 /// only be built to be dropped (it cost a sixth of the writer's time).
 const UNIQUE_COLUMNS: [&str; 5] = ["record_id", "response_id", "text", "original_text", "matched_words"];
 
+/// Free-text columns: written without min/max statistics (no reader filters on the smallest
+/// comment, and each page header would carry two whole comments).
+const FREE_TEXT_COLUMNS: [&str; 3] = ["text", "original_text", "matched_words"];
+
 /// Rows per row group of the tables written as a stream (`records`, `record_themes`,
 /// `quarantine`, `field_issues`): each open writer holds at most one row group in memory.
 pub(crate) const STREAM_ROW_GROUP_ROWS: usize = 131_072;
@@ -151,6 +155,10 @@ impl TableWriter {
             .set_created_by(concat!("unheard ", env!("CARGO_PKG_VERSION")).to_owned());
         for c in table.columns.iter().filter(|c| UNIQUE_COLUMNS.contains(&c.name.as_str())) {
             properties = properties.set_column_dictionary_enabled(ColumnPath::from(c.name.as_str()), false);
+        }
+        for c in table.columns.iter().filter(|c| FREE_TEXT_COLUMNS.contains(&c.name.as_str())) {
+            properties =
+                properties.set_column_statistics_enabled(ColumnPath::from(c.name.as_str()), EnabledStatistics::None);
         }
         let properties = properties.build();
         let options = ArrowWriterOptions::new().with_properties(properties).with_skip_arrow_metadata(true);
