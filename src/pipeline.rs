@@ -526,8 +526,20 @@ fn run_in_pool(
         counted: &counted,
         cell_dimensions: &raking,
     };
-    let who =
-        timings.time("analyse", || analyse_who(settings, &seen, baseline.as_ref(), &harmoniser, book.themes.len()))?;
+    // the month files close (their last row groups encoded) while the counts are analysed
+    let ((streamed, closing), (who, analysing)) = rayon::join(
+        || {
+            let mut t = Timings::default();
+            (t.time("output", || writer.finish()), t)
+        },
+        || {
+            let mut t = Timings::default();
+            (t.time("analyse", || analyse_who(settings, &seen, baseline.as_ref(), &harmoniser, book.themes.len())), t)
+        },
+    );
+    timings.merge(closing);
+    timings.merge(analysing);
+    let (who, streamed) = (who?, streamed?);
     people_warnings.extend(who.baseline_warnings.iter().cloned());
     for w in &people_warnings {
         messages.warn(w);
@@ -535,7 +547,6 @@ fn run_in_pool(
 
     let groups = Groups { dimensions: settings.dimensions.clone(), names };
     let entries = timings.time("output", || -> Result<_, RunError> {
-        let streamed = writer.finish()?;
         Ok(write_tables(
             &dir,
             &RunTables {
