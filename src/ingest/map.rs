@@ -6,7 +6,7 @@
 #![allow(clippy::result_large_err, reason = "the error is the quarantined row itself, made once per bad row")]
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -70,7 +70,7 @@ pub struct Mapper {
     roles: Vec<(Role, String)>,
     window: DateWindow,
     on_invalid: BTreeMap<String, OnInvalid>,
-    redactor: Redactor,
+    redactor: &'static Redactor,
 }
 
 /// The column of each canonical field a row is read for (`None`: not in the source).
@@ -283,7 +283,7 @@ impl Mapper {
             roles,
             window: source.date_window.unwrap_or(settings.date_window),
             on_invalid: source.on_invalid.clone(),
-            redactor: Redactor::new(),
+            redactor: Redactor::shared(),
             imd_dim: settings.dimensions.iter().position(|d| d == "imd_quintile"),
             source: source.name.clone(),
             file,
@@ -471,6 +471,39 @@ impl Mapper {
         let safe = safe.into_owned();
         issues.push(self.issue(row, col, Reason::PersonalData, action, safe.clone(), &what));
         Some(safe)
+    }
+
+    /// [`Mapper::redact`] for the fields that repeat (organisation levels, demographics,
+    /// carried columns): a value in which nothing was found is remembered by the worker, and
+    /// not searched again. The redactor reads only the value, so a value clean once is clean
+    /// in every row.
+    fn redact_repeated(
+        &self,
+        row: &RawRow,
+        col: usize,
+        value: &str,
+        action: &'static str,
+        issues: &mut Vec<FieldIssue>,
+    ) -> Option<String> {
+        /// At most this many clean values per worker (beyond, values are searched every time).
+        const MAX_CLEAN: usize = 1 << 16;
+        thread_local! {
+            static CLEAN: std::cell::RefCell<HashSet<Box<str>, foldhash::fast::FixedState>> =
+                std::cell::RefCell::default();
+        }
+        if CLEAN.with(|c| c.borrow().contains(value)) {
+            return None;
+        }
+        let safe = self.redact(row, col, value, action, issues);
+        if safe.is_none() {
+            CLEAN.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.len() < MAX_CLEAN {
+                    c.insert(value.into());
+                }
+            });
+        }
+        safe
     }
 
     /// Maps one row to its records, or quarantines it. Each step reads one part of the row;
@@ -682,7 +715,7 @@ impl Mapper {
             let Some(i) = col else { continue };
             let value = self.checked(cells, i).and_then(org_value);
             let value = self.settle(row, i, value, OnInvalid::Null, "null", None, issues)?;
-            *slot = value.map(|v| self.redact(row, i, &v, "redacted", issues).unwrap_or(v));
+            *slot = value.map(|v| self.redact_repeated(row, i, &v, "redacted", issues).unwrap_or(v));
         }
         Ok(org)
     }
@@ -696,7 +729,7 @@ impl Mapper {
             .map(|d| {
                 let i = (*d)?;
                 let v = trimmed(cells, i)?;
-                Some(self.redact(row, i, &v, "redacted", issues).unwrap_or(v))
+                Some(self.redact_repeated(row, i, &v, "redacted", issues).unwrap_or(v))
             })
             .collect();
         if let Some(q) = self.imd_dim.filter(|&q| demographics[q].is_none()) {
@@ -713,7 +746,7 @@ impl Mapper {
             .iter()
             .map(|&i| {
                 let v = cells.get(i).and_then(cell_text)?;
-                Some(self.redact(row, i, &v, "redacted", issues).unwrap_or_else(|| v.into_owned()))
+                Some(self.redact_repeated(row, i, &v, "redacted", issues).unwrap_or_else(|| v.into_owned()))
             })
             .collect()
     }
