@@ -114,7 +114,7 @@ pub fn write_table(table: &Table, path: &Path) -> Result<(), OutputError> {
 
 /// Columns whose values are (nearly) all different: written PLAIN, since a dictionary would
 /// only be built to be dropped (it cost a sixth of the writer's time).
-const UNIQUE_COLUMNS: [&str; 5] = ["record_id", "response_id", "text", "original_text", "matched_words"];
+const UNIQUE_COLUMNS: [&str; 6] = ["record_id", "response_id", "text", "original_text", "matched_words", "source_row"];
 
 /// String columns that keep min/max statistics: the ids, where a reader looking one up can skip
 /// the row groups that cannot hold it. The other string columns are free text (nobody filters
