@@ -281,12 +281,19 @@ struct SetUp {
 /// Reads the codebook, baseline and model, opens every source and fixes the age bands.
 fn set_up(settings: &Settings, timings: &mut Timings) -> Result<SetUp, RunError> {
     let (engine, baseline, stream) = timings.time("config", || -> Result<_, RunError> {
-        let book = load_codebook(&settings.codebook)?;
-        let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
-        let engine = Engine::new(book);
-        let model = load_model(settings, &engine.book)?;
-        let stream = ingest::Ingest::open(settings)?;
-        Ok((engine.with_model(model), baseline, stream))
+        // the codebook compiles while the sources open (headers read, first rows buffered)
+        let (coding, stream) = rayon::join(
+            || -> Result<_, RunError> {
+                let book = load_codebook(&settings.codebook)?;
+                let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
+                let engine = Engine::new(book);
+                let model = load_model(settings, &engine.book)?;
+                Ok((engine.with_model(model), baseline))
+            },
+            || ingest::Ingest::open(settings),
+        );
+        let (engine, baseline) = coding?;
+        Ok((engine, baseline, stream?))
     })?;
     let bands = timings.time("people", || -> Result<_, RunError> {
         Ok(age_bands(settings, baseline.as_ref(), &band_sample(settings, baseline.as_ref())?))
