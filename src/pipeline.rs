@@ -202,19 +202,30 @@ impl Timings {
 /// The records' months as ids in first-seen order (`YYYY-MM`; `unknown` without a date).
 #[derive(Default)]
 struct Months {
-    ids: HashMap<Option<(i32, u32)>, u32>,
+    ids: HashMap<Option<(i32, u32)>, u32, foldhash::fast::FixedState>,
     labels: Vec<String>,
+    /// The last month met (records mostly come in date order).
+    last: Option<(Option<(i32, u32)>, u32)>,
 }
 
 impl Months {
     fn id(&mut self, r: &Record) -> u32 {
         let key = r.received_date.map(|d| (d.year(), d.month()));
-        if let Some(&id) = self.ids.get(&key) {
-            return id;
+        if let Some((k, id)) = self.last {
+            if k == key {
+                return id;
+            }
         }
-        let id = self.labels.len() as u32;
-        self.labels.push(month_of(r));
-        self.ids.insert(key, id);
+        let id = match self.ids.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.labels.len() as u32;
+                self.labels.push(month_of(r));
+                self.ids.insert(key, id);
+                id
+            }
+        };
+        self.last = Some((key, id));
         id
     }
 
