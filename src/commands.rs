@@ -685,7 +685,7 @@ pub(crate) fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCo
     let raw_values = crate::people::raw_values(&harmoniser, &settings.dimensions, &ingested.records);
     // what is shown is what may be published: personal data redacted, dates of birth as [DOB];
     // a value that needed redacting is no category to map, so it stays out of the snippet
-    let values = crate::people::publishable(&raw_values, &settings.dimensions, &crate::text::redact::Redactor::new());
+    let values = crate::people::publishable(&raw_values, &settings.dimensions, crate::text::redact::Redactor::shared());
     let mut out = vec![format!("{} records from {} source(s)", ingested.records.len(), settings.sources.len())];
     let mut snippet = vec![
         SNIPPET_HEADER.to_owned(),

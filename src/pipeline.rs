@@ -202,19 +202,30 @@ impl Timings {
 /// The records' months as ids in first-seen order (`YYYY-MM`; `unknown` without a date).
 #[derive(Default)]
 struct Months {
-    ids: HashMap<Option<(i32, u32)>, u32>,
+    ids: HashMap<Option<(i32, u32)>, u32, foldhash::fast::FixedState>,
     labels: Vec<String>,
+    /// The last month met (records mostly come in date order).
+    last: Option<(Option<(i32, u32)>, u32)>,
 }
 
 impl Months {
     fn id(&mut self, r: &Record) -> u32 {
         let key = r.received_date.map(|d| (d.year(), d.month()));
-        if let Some(&id) = self.ids.get(&key) {
-            return id;
+        if let Some((k, id)) = self.last {
+            if k == key {
+                return id;
+            }
         }
-        let id = self.labels.len() as u32;
-        self.labels.push(month_of(r));
-        self.ids.insert(key, id);
+        let id = match self.ids.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.labels.len() as u32;
+                self.labels.push(month_of(r));
+                self.ids.insert(key, id);
+                id
+            }
+        };
+        self.last = Some((key, id));
         id
     }
 
@@ -281,12 +292,19 @@ struct SetUp {
 /// Reads the codebook, baseline and model, opens every source and fixes the age bands.
 fn set_up(settings: &Settings, timings: &mut Timings) -> Result<SetUp, RunError> {
     let (engine, baseline, stream) = timings.time("config", || -> Result<_, RunError> {
-        let book = load_codebook(&settings.codebook)?;
-        let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
-        let engine = Engine::new(book);
-        let model = load_model(settings, &engine.book)?;
-        let stream = ingest::Ingest::open(settings)?;
-        Ok((engine.with_model(model), baseline, stream))
+        // the codebook compiles while the sources open (headers read, first rows buffered)
+        let (coding, stream) = rayon::join(
+            || -> Result<_, RunError> {
+                let book = load_codebook(&settings.codebook)?;
+                let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
+                let engine = Engine::new(book);
+                let model = load_model(settings, &engine.book)?;
+                Ok((engine.with_model(model), baseline))
+            },
+            || ingest::Ingest::open(settings),
+        );
+        let (engine, baseline) = coding?;
+        Ok((engine, baseline, stream?))
     })?;
     let bands = timings.time("people", || -> Result<_, RunError> {
         Ok(age_bands(settings, baseline.as_ref(), &band_sample(settings, baseline.as_ref())?))
@@ -526,8 +544,20 @@ fn run_in_pool(
         counted: &counted,
         cell_dimensions: &raking,
     };
-    let who =
-        timings.time("analyse", || analyse_who(settings, &seen, baseline.as_ref(), &harmoniser, book.themes.len()))?;
+    // the month files close (their last row groups encoded) while the counts are analysed
+    let ((streamed, closing), (who, analysing)) = rayon::join(
+        || {
+            let mut t = Timings::default();
+            (t.time("output", || writer.finish()), t)
+        },
+        || {
+            let mut t = Timings::default();
+            (t.time("analyse", || analyse_who(settings, &seen, baseline.as_ref(), &harmoniser, book.themes.len())), t)
+        },
+    );
+    timings.merge(closing);
+    timings.merge(analysing);
+    let (who, streamed) = (who?, streamed?);
     people_warnings.extend(who.baseline_warnings.iter().cloned());
     for w in &people_warnings {
         messages.warn(w);
@@ -535,7 +565,6 @@ fn run_in_pool(
 
     let groups = Groups { dimensions: settings.dimensions.clone(), names };
     let entries = timings.time("output", || -> Result<_, RunError> {
-        let streamed = writer.finish()?;
         Ok(write_tables(
             &dir,
             &RunTables {

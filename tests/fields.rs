@@ -457,3 +457,29 @@ fn an_overlong_optional_field_costs_the_field_and_an_overlong_text_the_row() {
     let recs = rows(&out.join("records"));
     assert_eq!(get(&recs[0], "x_note"), None, "the carried value is null");
 }
+
+/// A value with personal data repeated in many rows, among clean values that repeat too (the
+/// mapper remembers clean values): every one of its rows is redacted and reported.
+#[test]
+fn personal_data_repeated_in_a_field_is_redacted_in_every_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut csv = String::from("record_id,received_date,text,org_level_2,ethnicity\n");
+    for n in 0..300 {
+        let (org, ethnicity) = if n % 3 == 0 { ("Ward of Dr Smith", "SO14 0YN") } else { ("Ward A", "White British") };
+        csv.push_str(&format!("R{n},2025-02-03,The wait was long,{org},{ethnicity}\n"));
+    }
+    std::fs::write(dir.join("f.csv"), csv).unwrap();
+    let out = dir.join("o");
+    let r = unheard(dir, &["run", "--input", "f.csv", "--out", out.to_str().unwrap(), "--threads", "2"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let m = manifest(&out);
+    assert_eq!(m["counts"]["field_issues_by_reason"]["personal_data"], 200, "{}", m["counts"]);
+    let mut orgs = BTreeMap::<String, usize>::new();
+    for row in rows(&out.join("records")) {
+        *orgs.entry(row["org_level_2"].clone().unwrap_or_default()).or_default() += 1;
+    }
+    assert_eq!(orgs.get("Ward A"), Some(&200), "{orgs:?}");
+    assert_eq!(orgs.iter().filter(|(k, _)| k.contains("Smith")).count(), 0, "{orgs:?}");
+    assert_eq!(orgs.values().sum::<usize>(), 300, "{orgs:?}");
+}

@@ -72,6 +72,14 @@ fn every_output_follows_the_profile() {
             let row_group = reader.get_row_group(g).unwrap();
             for (c, cc) in rg.columns().iter().enumerate() {
                 assert_eq!(cc.compression(), parquet::basic::Compression::SNAPPY, "{name}: {}", cc.column_path());
+                // min/max where a reader can skip row groups with them: ids, dates, numbers;
+                // none on free text and categories (README, "Speed")
+                let column = cc.column_path().string();
+                let string = cc.column_type() == Physical::BYTE_ARRAY;
+                let ids = ["record_id", "response_id"].contains(&column.as_str());
+                if rg.num_rows() > 0 {
+                    assert_eq!(cc.statistics().is_some(), !string || ids, "{name}: statistics of {column}");
+                }
                 for e in cc.encodings() {
                     assert!(
                         matches!(e, Encoding::PLAIN | Encoding::RLE | Encoding::RLE_DICTIONARY),

@@ -8,6 +8,8 @@
 //! of every denominator and published as their own rows with `n_missing`.
 
 pub use super::common::{is_absent, period_view, publish, publish_period, DimBaseline, WhoSettings};
+use rayon::prelude::*;
+
 use super::counts::{project, Cell, DimCounts};
 use super::differencing::{self, KnownTotals, PeriodCounts};
 pub use super::ranking::{ranking, RakeMargin, RakingReport, RankingRow};
@@ -58,9 +60,18 @@ pub struct WhoOutput {
     pub withheld: usize,
 }
 
-/// Runs every statistic of the who-is-missing analysis.
+/// Runs every statistic of the who-is-missing analysis: the group tables and the ranking side
+/// by side (neither reads the other).
 #[must_use]
 pub fn analyse(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
+    let (mut out, (ranking, raking)) = rayon::join(|| group_tables(input, s), || ranked(input, s));
+    out.ranking = ranking;
+    out.raking = raking;
+    out
+}
+
+/// `representation`, `theme_by_group` and `underheard_concerns`, from the published counts.
+fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
     let mut out = WhoOutput::default();
     let empty = DimBaseline { population: Vec::new(), unseen: Vec::new() };
     // the published counts of theme_by_group, guarded against differencing before any statistic
@@ -93,32 +104,49 @@ pub fn analyse(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
         }
     });
     out.withheld = differencing::withhold(&mut published, &known, &s.disclosure);
-    // every period × group × theme has its row: room for all of them at once
-    let rows: usize = input.names.iter().map(|n| n.len() * input.periods.len() * input.n_themes).sum();
-    out.theme_by_group.reserve(rows);
-    for (d, dim) in input.dimensions.iter().enumerate() {
-        let names = &input.names[d];
-        let c = &input.counts[d];
-        let base = input.baselines[d]
-            .clone()
-            .unwrap_or_else(|| DimBaseline { population: vec![None; names.len()], ..empty.clone() });
-        for (p, period) in input.periods.iter().enumerate() {
-            let Some(pc) = &published[d][p] else { continue };
-            let (_, respondents, _, _) = period_view(c, p);
-            let rep = representation_rows(period, dim, names, respondents, &base, s);
-            if p == 0 {
-                let flagged: Vec<(usize, String)> = rep
-                    .iter()
-                    .filter(|r| r.flag == Flag::UnderRepresented.as_str() || r.flag == Flag::BelowParity.as_str())
-                    .filter_map(|r| names.iter().position(|n| *n == r.group).map(|g| (g, r.flag.clone())))
-                    .collect();
-                out.underheard.extend(underheard_rows(d, names, pc, &flagged, s));
+    // each dimension's rows on a worker, kept in dimension order
+    let per_dimension: Vec<(Vec<RepresentationRow>, Vec<ThemeGroupRow>, Vec<UnderheardRow>)> = input
+        .dimensions
+        .par_iter()
+        .enumerate()
+        .map(|(d, dim)| {
+            let (mut representation, mut theme_by_group, mut underheard) = (Vec::new(), Vec::new(), Vec::new());
+            let names = &input.names[d];
+            let c = &input.counts[d];
+            let base = input.baselines[d]
+                .clone()
+                .unwrap_or_else(|| DimBaseline { population: vec![None; names.len()], ..empty.clone() });
+            theme_by_group.reserve(names.len() * input.periods.len() * input.n_themes);
+            for (p, period) in input.periods.iter().enumerate() {
+                let Some(pc) = &published[d][p] else { continue };
+                let (_, respondents, _, _) = period_view(c, p);
+                let rep = representation_rows(period, dim, names, respondents, &base, s);
+                if p == 0 {
+                    let flagged: Vec<(usize, String)> = rep
+                        .iter()
+                        .filter(|r| r.flag == Flag::UnderRepresented.as_str() || r.flag == Flag::BelowParity.as_str())
+                        .filter_map(|r| names.iter().position(|n| *n == r.group).map(|g| (g, r.flag.clone())))
+                        .collect();
+                    underheard.extend(underheard_rows(d, names, pc, &flagged, s));
+                }
+                representation.extend(rep);
+                theme_by_group.extend(theme_group_rows(period, d, names, pc, s));
             }
-            out.representation.extend(rep);
-            out.theme_by_group.extend(theme_group_rows(period, d, names, pc, s));
-        }
+            (representation, theme_by_group, underheard)
+        })
+        .collect();
+    out.theme_by_group.reserve(per_dimension.iter().map(|d| d.1.len()).sum());
+    for (representation, theme_by_group, underheard) in per_dimension {
+        out.representation.extend(representation);
+        out.theme_by_group.extend(theme_by_group);
+        out.underheard.extend(underheard);
     }
-    // the raking margins: the raking dimensions with a baseline, and the cells merged over them
+    out
+}
+
+/// `theme_ranking`: the raking margins (the raking dimensions with a baseline, and the cells
+/// merged over them), then the ranking.
+fn ranked(input: &WhoInput<'_>, s: &WhoSettings) -> (Vec<RankingRow>, RakingReport) {
     let (keep, margins): (Vec<usize>, Vec<RakeMargin>) = input
         .raking
         .iter()
@@ -130,8 +158,5 @@ pub fn analyse(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
         })
         .unzip();
     let cells = project(input.cells, &keep);
-    let (ranking, report) = ranking(input.totals, input.n_themes, &cells, &margins, s);
-    out.ranking = ranking;
-    out.raking = report;
-    out
+    ranking(input.totals, input.n_themes, &cells, &margins, s)
 }

@@ -24,7 +24,7 @@ pub struct Engine {
     /// Sentiment lexicon.
     pub sentiment: SentimentModel,
     /// PII redactor.
-    pub redactor: Redactor,
+    pub redactor: &'static Redactor,
     /// A learned model whose themes join the codebook's (see [`crate::config::Policy`]).
     pub model: Option<std::sync::Arc<crate::code::model::ThemeModel>>,
 }
@@ -94,7 +94,7 @@ impl Engine {
     /// An engine with the built-in sentiment lexicon and redactor.
     #[must_use]
     pub fn new(book: Codebook) -> Engine {
-        Engine { book, sentiment: SentimentModel::english(), redactor: Redactor::new(), model: None }
+        Engine { book, sentiment: SentimentModel::english(), redactor: Redactor::shared(), model: None }
     }
 
     /// The same engine with a learned model.

@@ -6,7 +6,7 @@
 #![allow(clippy::result_large_err, reason = "the error is the quarantined row itself, made once per bad row")]
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -70,7 +70,7 @@ pub struct Mapper {
     roles: Vec<(Role, String)>,
     window: DateWindow,
     on_invalid: BTreeMap<String, OnInvalid>,
-    redactor: Redactor,
+    redactor: &'static Redactor,
 }
 
 /// The column of each canonical field a row is read for (`None`: not in the source).
@@ -112,20 +112,6 @@ pub struct Mapped {
     /// Fields that could not be used (the records are kept).
     pub issues: Vec<FieldIssue>,
 }
-
-thread_local! {
-    /// Short values of published fields found free of personal data on this thread:
-    /// organisation and demographic values repeat from row to row, and the verdict depends on
-    /// the value alone (every source's [`Redactor`] is the same), so each is searched once.
-    static CLEAN: std::cell::RefCell<std::collections::HashSet<Str, foldhash::fast::FixedState>> =
-        std::cell::RefCell::default();
-}
-
-/// Longest value [`CLEAN`] remembers (those are held without a heap allocation).
-const CLEAN_MAX_BYTES: usize = 24;
-
-/// Most values [`CLEAN`] remembers per thread (a column of distinct values stops filling it).
-const CLEAN_MAX: usize = 4096;
 
 /// A header or value as a key: lowercase, runs of other characters as one `_`.
 pub(super) fn key(s: &str) -> String {
@@ -266,7 +252,7 @@ impl Mapper {
             roles,
             window: source.date_window.unwrap_or(settings.date_window),
             on_invalid: source.on_invalid.clone(),
-            redactor: Redactor::new(),
+            redactor: Redactor::shared(),
             imd_dim: settings.dimensions.iter().position(|d| d == "imd_quintile"),
             source: std::sync::Arc::from(source.name.as_str()),
             file,
@@ -450,6 +436,39 @@ impl Mapper {
         let safe = safe.into_owned();
         issues.push(self.issue(row, col, Reason::PersonalData, action, safe.clone(), &what));
         Some(safe)
+    }
+
+    /// [`Mapper::redact`] for the fields that repeat (organisation levels, demographics,
+    /// carried columns): a value in which nothing was found is remembered by the worker, and
+    /// not searched again. The redactor reads only the value, so a value clean once is clean
+    /// in every row.
+    fn redact_repeated(
+        &self,
+        row: &RawRow,
+        col: usize,
+        value: &str,
+        action: &'static str,
+        issues: &mut Vec<FieldIssue>,
+    ) -> Option<String> {
+        /// At most this many clean values per worker (beyond, values are searched every time).
+        const MAX_CLEAN: usize = 1 << 16;
+        thread_local! {
+            static CLEAN: std::cell::RefCell<HashSet<Box<str>, foldhash::fast::FixedState>> =
+                std::cell::RefCell::default();
+        }
+        if CLEAN.with(|c| c.borrow().contains(value)) {
+            return None;
+        }
+        let safe = self.redact(row, col, value, action, issues);
+        if safe.is_none() {
+            CLEAN.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.len() < MAX_CLEAN {
+                    c.insert(value.into());
+                }
+            });
+        }
+        safe
     }
 
     /// Maps one row to its records, or quarantines it. Each step reads one part of the row;
@@ -691,29 +710,15 @@ impl Mapper {
         self.carried.iter().map(|&i| Some(self.published(row, i, cells.get(i).and_then(cell_text)?, issues))).collect()
     }
 
-    /// A value as it may be published: with its personal data redacted (a field issue says
-    /// so), else as it is.
+    /// A value of a field that repeats as it may be published: with its personal data redacted
+    /// (a field issue says so), else as it is (see [`Mapper::redact_repeated`]).
     fn published<V>(&self, row: &RawRow, col: usize, value: V, issues: &mut Vec<FieldIssue>) -> Str
     where
         V: AsRef<str> + Into<Str>,
     {
-        let text = value.as_ref();
-        let remembered = text.len() <= CLEAN_MAX_BYTES;
-        if remembered && CLEAN.with_borrow(|clean| clean.contains(text)) {
-            return value.into();
-        }
-        match self.redact(row, col, text, "redacted", issues) {
+        match self.redact_repeated(row, col, value.as_ref(), "redacted", issues) {
             Some(safe) => Str::from(safe),
-            None => {
-                if remembered {
-                    CLEAN.with_borrow_mut(|clean| {
-                        if clean.len() < CLEAN_MAX {
-                            clean.insert(Str::from(text));
-                        }
-                    });
-                }
-                value.into()
-            }
+            None => value.into(),
         }
     }
 

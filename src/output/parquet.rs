@@ -13,10 +13,10 @@ use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 use parquet::arrow::arrow_writer::{ArrowWriter, ArrowWriterOptions};
 use parquet::basic::Compression;
-use parquet::file::properties::{WriterProperties, WriterVersion};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
-use crate::table::{ColumnData, Table};
+use crate::table::{Col, ColumnData, Table};
 
 /// Rows per row group.
 pub(crate) const ROW_GROUP_ROWS: usize = 1_000_000;
@@ -114,7 +114,14 @@ pub fn write_table(table: &Table, path: &Path) -> Result<(), OutputError> {
 
 /// Columns whose values are (nearly) all different: written PLAIN, since a dictionary would
 /// only be built to be dropped (it cost a sixth of the writer's time).
-const UNIQUE_COLUMNS: [&str; 5] = ["record_id", "response_id", "text", "original_text", "matched_words"];
+const UNIQUE_COLUMNS: [&str; 6] = ["record_id", "response_id", "text", "original_text", "matched_words", "source_row"];
+
+/// String columns that keep min/max statistics: the ids, where a reader looking one up can skip
+/// the row groups that cannot hold it. The other string columns are free text (nobody filters
+/// on the smallest comment) or categories (every row group holds nearly every value, so their
+/// min/max would skip nothing); their statistics cost 5 % of a run's instructions. Dates and
+/// numbers keep theirs.
+const STRING_COLUMNS_WITH_STATISTICS: [&str; 2] = ["record_id", "response_id"];
 
 /// Rows per row group of the tables written as a stream (`records`, `record_themes`,
 /// `quarantine`, `field_issues`): each open writer holds at most one row group in memory.
@@ -151,6 +158,13 @@ impl TableWriter {
             .set_created_by(concat!("unheard ", env!("CARGO_PKG_VERSION")).to_owned());
         for c in table.columns.iter().filter(|c| UNIQUE_COLUMNS.contains(&c.name.as_str())) {
             properties = properties.set_column_dictionary_enabled(ColumnPath::from(c.name.as_str()), false);
+        }
+        let unfiltered = |c: &&Col| {
+            matches!(arrow_type(&c.data), DataType::Utf8) && !STRING_COLUMNS_WITH_STATISTICS.contains(&c.name.as_str())
+        };
+        for c in table.columns.iter().filter(unfiltered) {
+            properties =
+                properties.set_column_statistics_enabled(ColumnPath::from(c.name.as_str()), EnabledStatistics::None);
         }
         let properties = properties.build();
         let options = ArrowWriterOptions::new().with_properties(properties).with_skip_arrow_metadata(true);

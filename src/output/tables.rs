@@ -151,18 +151,19 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
 /// `record_themes`: one row per record × theme, of the batch's records `idx` (all of one month).
 #[must_use]
 pub(crate) fn record_themes(b: &RecordsBatch<'_>, idx: &[usize], book: &Codebook) -> Table {
-    let mut id = Vec::new();
-    let mut code = Vec::new();
-    let mut category = Vec::new();
-    let mut rule = Vec::new();
-    let mut matched = Vec::new();
-    let mut start = Vec::new();
-    let mut end = Vec::new();
-    let mut hits = Vec::new();
-    let mut polarity = Vec::new();
-    let mut concern = Vec::new();
-    let mut negated = Vec::new();
-    let mut origin = Vec::new();
+    let n: usize = idx.iter().map(|&i| b.coded[i].themes.len()).sum();
+    let mut id = Vec::with_capacity(n);
+    let mut code = Vec::with_capacity(n);
+    let mut category = Vec::with_capacity(n);
+    let mut rule = Vec::with_capacity(n);
+    let mut matched = Vec::with_capacity(n);
+    let mut start = Vec::with_capacity(n);
+    let mut end = Vec::with_capacity(n);
+    let mut hits = Vec::with_capacity(n);
+    let mut polarity = Vec::with_capacity(n);
+    let mut concern = Vec::with_capacity(n);
+    let mut negated = Vec::with_capacity(n);
+    let mut origin = Vec::with_capacity(n);
     for (r, c) in idx.iter().map(|&i| (&b.records[i], &b.coded[i])) {
         for t in &c.themes {
             let h = &t.hit;

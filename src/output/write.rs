@@ -43,14 +43,18 @@ impl Partitioned {
         }
     }
 
+    /// Closes every month's file (in parallel: each encodes its last row group); the files in
+    /// month order.
     fn finish(self) -> Result<TableEntry, OutputError> {
-        let mut rows = 0;
-        let mut files = Vec::new();
-        for (month, w) in self.files {
-            files.push(format!("{}/month={month}/part-0.parquet", self.name));
-            rows += w.finish()?;
-        }
-        Ok(TableEntry { name: self.name.to_owned(), grain: self.grain.to_owned(), rows, files })
+        let name = self.name;
+        let closed: Vec<(String, usize)> = self
+            .files
+            .into_par_iter()
+            .map(|(month, w)| Ok((format!("{name}/month={month}/part-0.parquet"), w.finish()?)))
+            .collect::<Result<_, OutputError>>()?;
+        let rows = closed.iter().map(|c| c.1).sum();
+        let files = closed.into_iter().map(|c| c.0).collect();
+        Ok(TableEntry { name: name.to_owned(), grain: self.grain.to_owned(), rows, files })
     }
 }
 
@@ -118,9 +122,10 @@ impl StreamWriter {
                 grain: t.grain,
             })
         };
+        let (records, record_themes) = rayon::join(|| self.records.finish(), || self.record_themes.finish());
         Ok(vec![
-            self.records.finish()?,
-            self.record_themes.finish()?,
+            records?,
+            record_themes?,
             single(self.quarantine, tables::quarantine(&[]))?,
             single(self.field_issues, tables::field_issues(&[]))?,
         ])
@@ -151,14 +156,22 @@ pub(crate) fn write_tables(
     t: &RunTables,
     streamed: Vec<TableEntry>,
 ) -> Result<Vec<TableEntry>, OutputError> {
-    let singles: Vec<Table> = vec![
-        tables::themes(t.book),
-        representation::table(&t.who.representation),
-        theme_by_group::table(&t.who.theme_by_group, t.groups, t.book),
-        underheard::table(&t.who.underheard, t.groups, t.book),
-        ranking::table(&t.who.ranking, t.book),
+    // each table built and written on its own worker
+    let build: [&(dyn Fn() -> Table + Sync); 5] = [
+        &|| tables::themes(t.book),
+        &|| representation::table(&t.who.representation),
+        &|| theme_by_group::table(&t.who.theme_by_group, t.groups, t.book),
+        &|| underheard::table(&t.who.underheard, t.groups, t.book),
+        &|| ranking::table(&t.who.ranking, t.book),
     ];
-    singles.par_iter().try_for_each(|table| write_table(table, &dir.join(format!("{}.parquet", table.name))))?;
+    let singles: Vec<Table> = build
+        .par_iter()
+        .map(|make| {
+            let table = make();
+            write_table(&table, &dir.join(format!("{}.parquet", table.name)))?;
+            Ok(table)
+        })
+        .collect::<Result<_, OutputError>>()?;
     // the entries in the order a reader expects: records, record_themes, themes, the
     // analysis, quarantine, field_issues
     let mut entries = Vec::new();

