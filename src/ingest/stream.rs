@@ -248,9 +248,17 @@ impl SourceRows {
 }
 
 /// Ids seen, as 128-bit fingerprints (two independent 64-bit hashes): 16 bytes an id
-/// whatever its length, and no false duplicate in any run this side of 10^18 ids.
-#[derive(Default)]
-pub(crate) struct IdSet(std::collections::HashSet<u128, foldhash::fast::FixedState>);
+/// whatever its length, and no false duplicate in any run this side of 10^18 ids. Held in
+/// 256 sets chosen by the fingerprint's first byte, so that growing copies a 256th of the ids
+/// at a time: one set doubled all at once, holding old and new tables together, half as much
+/// again as the ids at that moment.
+pub(crate) struct IdSet(Vec<std::collections::HashSet<u128, foldhash::fast::FixedState>>);
+
+impl Default for IdSet {
+    fn default() -> IdSet {
+        IdSet((0..256).map(|_| std::collections::HashSet::default()).collect())
+    }
+}
 
 impl IdSet {
     /// What the set holds of the id made of `parts` (worked out anywhere, e.g. in parallel).
@@ -267,13 +275,13 @@ impl IdSet {
 
     /// Adds the id of this [`IdSet::fingerprint`]; false if it was there already.
     pub(crate) fn insert_fingerprint(&mut self, fingerprint: u128) -> bool {
-        self.0.insert(fingerprint)
+        self.0[(fingerprint >> 120) as usize].insert(fingerprint)
     }
 
     /// Whether the id of this [`IdSet::fingerprint`] was seen.
     #[must_use]
     pub(crate) fn contains_fingerprint(&self, fingerprint: u128) -> bool {
-        self.0.contains(&fingerprint)
+        self.0[(fingerprint >> 120) as usize].contains(&fingerprint)
     }
 }
 
