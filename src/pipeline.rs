@@ -534,7 +534,7 @@ fn run_in_pool(
     let (month_labels, month_places) = months.sorted();
     let n_groups: Vec<usize> = names.iter().map(Vec::len).collect();
     let counted = counter.finish(&month_places, month_labels.len(), &group_places, &n_groups);
-    let safe_values = publishable(&values, &settings.dimensions, &engine.redactor);
+    let safe_values = publishable(&values, &settings.dimensions, engine.redactor);
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
     let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
     let seen = Seen {

@@ -700,7 +700,7 @@ mod tests {
                 data.extend(std::iter::repeat_n(b'y', MAX_ROW_BYTES + 10));
                 data.extend_from_slice(b"\",1\r\n");
             }
-            if i % 13 == 0 {
+            if i.is_multiple_of(13) {
                 data.extend_from_slice(format!("{i}w,na").as_bytes());
                 data.extend_from_slice(b"\xefve,5\n");
             }
