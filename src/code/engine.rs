@@ -157,10 +157,10 @@ impl Engine {
                     hits.push(ThemeHit {
                         theme: t,
                         hits: 0,
-                        rule: String::new(),
-                        matched: String::new(),
+                        rule: crate::record::Str::default(),
+                        matched: crate::record::Str::default(),
                         span: (0, 0),
-                        mentions: Vec::new(),
+                        mentions: smallvec::SmallVec::new(),
                     });
                     origins.push(Origin::Model);
                 }

@@ -203,10 +203,10 @@ impl Codebook {
                     hits.push(ThemeHit {
                         theme: pat.theme,
                         hits: 1,
-                        rule: pat.term.clone(),
-                        matched: words.to_owned(),
+                        rule: pat.term.as_str().into(),
+                        matched: words.into(),
                         span: (cs as u32, ce as u32),
-                        mentions: vec![mention],
+                        mentions: smallvec::smallvec![mention],
                     });
                 }
             }
@@ -262,7 +262,7 @@ questions = ["could_improve"]
         let book = Codebook::from_toml(BOOK, "test.toml").unwrap();
         book.code(text, q, &mut Coder::default())
             .into_iter()
-            .map(|h| (book.themes[h.theme as usize].code.clone(), h.hits, h.matched, h.span))
+            .map(|h| (book.themes[h.theme as usize].code.clone(), h.hits, h.matched.to_string(), h.span))
             .collect()
     }
 

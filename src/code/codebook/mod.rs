@@ -215,14 +215,14 @@ pub struct ThemeHit {
     pub theme: u16,
     /// How many rule matches (after exclusions).
     pub hits: u32,
-    /// The first matching rule, as written.
-    pub rule: String,
+    /// The first matching rule, as written (inline when short: no allocation a hit).
+    pub rule: crate::record::Str,
     /// The respondent's words of every match, `; `-separated, in text order.
-    pub matched: String,
+    pub matched: crate::record::Str,
     /// Character span of the first match in the original text (start inclusive, end exclusive).
     pub span: (u32, u32),
-    /// Every counted match, in text order.
-    pub mentions: Vec<Mention>,
+    /// Every counted match, in text order (most themes are mentioned once or twice: inline).
+    pub mentions: smallvec::SmallVec<[Mention; 2]>,
 }
 
 /// Per-worker scratch space for coding (clone one per thread).
