@@ -36,6 +36,8 @@ pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, Inges
 thread_local! {
     /// Tests: a lookahead that holds the whole file, for a reference read.
     static WHOLE: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+    /// Tests: every row read field by field (no [`Reader::plain_record`]), for a reference read.
+    static FIELD_BY_FIELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Bytes read from the input at a time.
@@ -236,7 +238,10 @@ impl<'a> CsvRows<'a> {
                     items.push(ReadItem::Blank);
                     clean.push(true);
                 }
-                let (item, next) = reader.record(pos, line, row, &self.headers, &mut fields);
+                let (item, next) = match reader.plain_record(pos, row, self.headers.len()) {
+                    Some(found) => found,
+                    None => reader.record(pos, line, row, &self.headers, &mut fields),
+                };
                 clean.push(matches!(item, ReadItem::Row(_)) && !super::may_hold_controls(content_of(&data[pos..next])));
                 items.push(item);
                 line += line_ends(&data[pos..next]);
@@ -280,6 +285,45 @@ enum Decoded {
 }
 
 impl<'a> Reader<'a> {
+    /// The record starting at `pos` when it is the plain kind (one line, no quote, at most
+    /// [`MAX_ROW_BYTES`], valid text in the encoding as a whole, the header's `width` of
+    /// fields): its cells sliced from the row's text, which is what [`Reader::record`] reads
+    /// from it field by field, and where the next record starts. `None` for any other row,
+    /// which goes to [`Reader::record`].
+    fn plain_record(&self, pos: usize, row: u64, width: usize) -> Option<(ReadItem, usize)> {
+        #[cfg(test)]
+        if FIELD_BY_FIELD.with(std::cell::Cell::get) {
+            return None;
+        }
+        let data = self.data;
+        let delim = self.delim;
+        if matches!(delim, b'"' | b'\n' | b'\r') {
+            return None;
+        }
+        let end = match memchr3(b'"', b'\n', b'\r', &data[pos..]) {
+            None => data.len(),
+            Some(k) if data[pos + k] != b'"' => pos + k,
+            Some(_) => return None,
+        };
+        if end - pos > MAX_ROW_BYTES {
+            return None;
+        }
+        let text = std::str::from_utf8(&data[pos..end]).ok()?;
+        // Windows-1252 reads ASCII as UTF-8 does; any other byte is its own
+        if self.encoding == Encoding::Windows1252 && !text.is_ascii() {
+            return None;
+        }
+        let mut cells = Vec::with_capacity(width);
+        for field in text.split(char::from(delim)) {
+            cells.push(if field.is_empty() { Cell::Empty } else { Cell::Text(crate::record::Str::from(field)) });
+        }
+        if cells.len() != width {
+            return None;
+        }
+        let next = end + line_end_len(data, end).unwrap_or(0);
+        Some((ReadItem::Row(RawRow { row, cells }), next))
+    }
+
     /// Reads the record starting at `pos` (on `line`, row `row`); returns it and where the next
     /// record starts. `fields` is scratch space for the record's field slices.
     fn record(
@@ -735,6 +779,115 @@ mod tests {
         assert_eq!(content_of(b"a,b\r\n"), b"a,b");
         assert_eq!(content_of(b"a,\"b\n\"\n"), b"a,\"b\n\"");
         assert_eq!(content_of(b"\r\n"), b"");
+    }
+
+    /// Every item, the clean marks and the notes of a whole read of `data`.
+    fn read_all(source: &SourceSettings, data: &[u8]) -> (Vec<String>, Vec<bool>, String) {
+        let mut rows = CsvRows::open(source, Box::new(data)).unwrap();
+        let (mut items, mut clean) = (Vec::new(), Vec::new());
+        loop {
+            let batch = rows.next_items(7).unwrap();
+            if batch.is_empty() {
+                break;
+            }
+            items.extend(batch.iter().map(|i| format!("{i:?}")));
+            clean.extend_from_slice(&rows.clean);
+        }
+        let (encoding, notes) = rows.finish();
+        (items, clean, format!("{encoding} {notes:?}"))
+    }
+
+    /// A CSV file of `rows` made of `pieces`: plain text, every kind of line end, quotes
+    /// (doubled, stray, unclosed), delimiters of every kind, UTF-8 and Windows-1252 bytes, a
+    /// byte Windows-1252 leaves undefined, a truncated UTF-8 sequence, control characters.
+    fn messy_csv(rows: &[Vec<usize>], delim: u8) -> Vec<u8> {
+        const PIECES: [&[u8]; 18] = [
+            b"text",
+            b"x y",
+            b"",
+            b"\"",
+            b"\"\"",
+            b",",
+            b";",
+            b"\t",
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b"caf\xc3\xa9",
+            b"caf\xe9 \x96",
+            b"\x81",
+            b"\xc3",
+            b"\x01\x7f",
+            b"\xc2\x85",
+            b"1",
+        ];
+        let d = char::from(delim);
+        let mut data = format!("id{d}text{d}rating\n").into_bytes();
+        for row in rows {
+            for &p in row {
+                data.extend_from_slice(PIECES[p % PIECES.len()]);
+                if p % 3 == 0 {
+                    data.push(delim);
+                }
+            }
+            data.extend_from_slice(if row.len() % 2 == 0 { b"\n" } else { b"\r\n" });
+        }
+        data
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// The fast path for plain rows (sliced from the row's text validated once) reads
+        /// every file, item for item, with the same clean marks, encoding and notes, as
+        /// reading every row field by field does, whatever the delimiter and encoding.
+        #[test]
+        fn plain_rows_read_as_field_by_field(
+            rows in proptest::collection::vec(proptest::collection::vec(0usize..60, 0..12), 1..30),
+            delim in proptest::sample::select(vec![b',', b';', b'\t', b'|']),
+            encoding in proptest::sample::select(vec![Encoding::Auto, Encoding::Utf8, Encoding::Windows1252]),
+        ) {
+            let data = messy_csv(&rows, delim);
+            let mut source = SourceSettings::plain("s", std::path::Path::new("s.csv"), crate::config::Format::Csv);
+            source.delimiter = delim;
+            source.encoding = encoding;
+            let fast = read_all(&source, &data);
+            FIELD_BY_FIELD.with(|f| f.set(true));
+            let reference = read_all(&source, &data);
+            FIELD_BY_FIELD.with(|f| f.set(false));
+            proptest::prop_assert_eq!(fast, reference);
+        }
+    }
+
+    /// The fast path takes plain rows and only them: a quote, a byte that is not valid in the
+    /// encoding, a wrong number of fields or a delimiter that cannot split a line send the row
+    /// to the field-by-field path.
+    #[test]
+    fn only_plain_rows_take_the_fast_path() {
+        let mut source = SourceSettings::plain("s", std::path::Path::new("s.csv"), crate::config::Format::Csv);
+        let data: &[u8] = b"id,text,rating\n1,caf\xc3\xa9,\n2,\"q\",1\n3,caf\xe9,1\n4,a\n5,x,y,z\n6,last,2";
+        let rows = CsvRows::open(&source, Box::new(data)).unwrap();
+        let reader = rows.reader();
+        let at = |n: &[u8]| data.windows(n.len()).position(|w| w == n).unwrap();
+        let plain = |reader: &Reader<'_>, n: &[u8]| {
+            reader.plain_record(at(n), 2, 3).map(|(item, next)| (format!("{item:?}"), next))
+        };
+        let (item, next) = plain(&reader, b"1,").unwrap();
+        assert!(item.contains("\"café\"") && item.contains("Empty"), "{item}");
+        assert_eq!(next, at(b"2,"));
+        assert!(plain(&reader, b"2,").is_none(), "a quote");
+        assert!(plain(&reader, b"3,").is_none(), "not UTF-8");
+        assert!(plain(&reader, b"4,").is_none(), "too few fields");
+        assert!(plain(&reader, b"5,").is_none(), "too many fields");
+        assert_eq!(plain(&reader, b"6,").map(|p| p.1), Some(data.len()), "the last line, without a line end");
+        source.encoding = Encoding::Windows1252;
+        let rows = CsvRows::open(&source, Box::new(data)).unwrap();
+        let reader = rows.reader();
+        assert!(plain(&reader, b"1,").is_none(), "UTF-8 bytes are other characters in Windows-1252");
+        assert!(plain(&reader, b"6,").is_some(), "ASCII reads the same in Windows-1252");
+        source.delimiter = b'"';
+        let rows = CsvRows::open(&source, Box::new(b"a\"b\n1\"2\n".as_slice())).unwrap();
+        assert!(rows.reader().plain_record(4, 2, 2).is_none(), "a quote as the delimiter");
     }
 
     #[test]
