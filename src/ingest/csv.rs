@@ -209,8 +209,8 @@ impl<'a> CsvRows<'a> {
     /// # Errors
     /// The input cannot be read (e.g. a gzip stream that breaks off).
     pub(crate) fn next_items(&mut self, max: usize) -> Result<Vec<ReadItem>, IngestError> {
-        let mut items = Vec::new();
-        let mut clean = Vec::new();
+        let mut items = Vec::with_capacity(max.min(super::stream::BATCH_ROWS));
+        let mut clean = Vec::with_capacity(items.capacity());
         let mut notes = std::mem::take(&mut self.notes);
         while items.len() < max {
             self.fill()?;
