@@ -1,5 +1,8 @@
 //! CSV reader: fields split on bytes, each field decoded on its own (UTF-8, Windows-1252,
 //! or either in `auto`), with recovery from quotes that never close or close rows too late.
+//! A row valid in the encoding as a whole (nearly all) is validated once and its fields are
+//! sliced from its text, which reads what decoding each field would; a row on one line without
+//! a quote is split eight bytes at a time ([`Reader::plain_record`]).
 //!
 //! The rule for quotes (README, "Nothing lost, nothing silent"): a quoted field may span lines
 //! (a multi-line comment). A quote that never closes, or whose next quote is inside a field
@@ -36,7 +39,8 @@ pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, Inges
 thread_local! {
     /// Tests: a lookahead that holds the whole file, for a reference read.
     static WHOLE: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
-    /// Tests: every row read field by field (no [`Reader::plain_record`]), for a reference read.
+    /// Tests: every row split by [`scan`] and decoded field by field (no [`Reader::plain_record`],
+    /// no [`Reader::as_text`]), for a reference read.
     static FIELD_BY_FIELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
@@ -148,6 +152,7 @@ impl<'a> CsvRows<'a> {
         let reader = me.reader();
         let headers: Vec<String> = fields
             .iter()
+            .map(|f| f.bytes(data))
             .map(|f| reader.decode(f).map(|(s, _)| s.trim().to_owned()).unwrap_or_else(|_| lossy(f).trim().to_owned()))
             .collect();
         if headers.iter().all(String::is_empty) {
@@ -291,10 +296,6 @@ impl<'a> Reader<'a> {
     /// from it field by field, and where the next record starts. `None` for any other row,
     /// which goes to [`Reader::record`].
     fn plain_record(&self, pos: usize, row: u64, width: usize) -> Option<(ReadItem, usize)> {
-        #[cfg(test)]
-        if FIELD_BY_FIELD.with(std::cell::Cell::get) {
-            return None;
-        }
         let data = self.data;
         let delim = self.delim;
         if matches!(delim, b'"' | b'\n' | b'\r') {
@@ -308,11 +309,7 @@ impl<'a> Reader<'a> {
         if end - pos > MAX_ROW_BYTES {
             return None;
         }
-        let text = std::str::from_utf8(&data[pos..end]).ok()?;
-        // Windows-1252 reads ASCII as UTF-8 does; any other byte is its own
-        if self.encoding == Encoding::Windows1252 && !text.is_ascii() {
-            return None;
-        }
+        let text = self.as_text(&data[pos..end])?;
         let mut cells = Vec::with_capacity(width);
         split_at(text, delim, |field| {
             cells.push(if field.is_empty() { Cell::Empty } else { Cell::Text(crate::record::Str::from(field)) });
@@ -324,15 +321,27 @@ impl<'a> Reader<'a> {
         Some((ReadItem::Row(RawRow { row, cells }), next))
     }
 
+    /// `bytes` as text when they are valid in the encoding as a whole (in Windows-1252: when
+    /// ASCII, which it reads as UTF-8 does), so that each field cut from them at ASCII bytes
+    /// (delimiters, quotes, line ends) is the slice of that text its own decoding gives.
+    fn as_text<'b>(&self, bytes: &'b [u8]) -> Option<&'b str> {
+        #[cfg(test)]
+        if FIELD_BY_FIELD.with(std::cell::Cell::get) {
+            return None;
+        }
+        let text = std::str::from_utf8(bytes).ok()?;
+        (self.encoding != Encoding::Windows1252 || text.is_ascii()).then_some(text)
+    }
+
     /// Reads the record starting at `pos` (on `line`, row `row`); returns it and where the next
-    /// record starts. `fields` is scratch space for the record's field slices.
+    /// record starts. `fields` is scratch space for the record's fields.
     fn record(
         &mut self,
         pos: usize,
         line: u64,
         row: u64,
         headers: &[String],
-        fields: &mut Vec<Cow<'a, [u8]>>,
+        fields: &mut Vec<Field>,
     ) -> (ReadItem, usize) {
         let data = self.data;
         let width = headers.len();
@@ -404,7 +413,7 @@ impl<'a> Reader<'a> {
                         return (ReadItem::Bad(self.bad(row, Reason::MalformedRow, message, raw)), next);
                     }
                 }
-                (self.row_item(fields, row, line, headers), r.next)
+                (self.row_item(fields, pos..r.next, row, line, headers), r.next)
             }
         }
     }
@@ -447,10 +456,19 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn row_item(&mut self, fields: &[Cow<'_, [u8]>], row: u64, line: u64, headers: &[String]) -> ReadItem {
-        let file = self.file;
-        let raw =
-            || -> Vec<(String, String)> { headers.iter().cloned().zip(fields.iter().map(|f| lossy(f))).collect() };
+    /// The row of the record at `at` (its `fields` as [`scan`] found them).
+    fn row_item(
+        &mut self,
+        fields: &[Field],
+        at: std::ops::Range<usize>,
+        row: u64,
+        line: u64,
+        headers: &[String],
+    ) -> ReadItem {
+        let (file, data) = (self.file, self.data);
+        let raw = || -> Vec<(String, String)> {
+            headers.iter().cloned().zip(fields.iter().map(|f| lossy(f.bytes(data)))).collect()
+        };
         if fields.len() != headers.len() {
             let message = format!(
                 "{file}: row {row} (line {line}): {} fields where the header has {}",
@@ -461,8 +479,19 @@ impl<'a> Reader<'a> {
         }
         let mut cells = Vec::with_capacity(fields.len());
         let mut windows_1252 = false;
+        // the record validated once, its fields sliced from it; a field put together from
+        // pieces, or a record not valid as a whole, is decoded field by field
+        let whole = self.as_text(&data[at.clone()]);
         for (i, field) in fields.iter().enumerate() {
-            match self.decode(field) {
+            let sliced = match (field, whole) {
+                (&Field::At(a, b), Some(text)) => text.get(a - at.start..b - at.start),
+                _ => None,
+            };
+            let decoded = match sliced {
+                Some(s) => Ok((Cow::Borrowed(s), Decoded::Utf8)),
+                None => self.decode(field.bytes(data)),
+            };
+            match decoded {
                 Ok((s, how)) => {
                     if how == Decoded::Windows1252 && self.encoding == Encoding::Auto {
                         self.notes.fields_decoded_windows_1252 += 1;
@@ -514,6 +543,23 @@ enum Scan {
     TooLong { next: usize },
 }
 
+/// One field of a scanned record: where its bytes lie in the data, or the bytes themselves
+/// when they were put together (a doubled quote, text after a closing quote).
+enum Field {
+    At(usize, usize),
+    Built(Vec<u8>),
+}
+
+impl Field {
+    /// The field's bytes (`data`: what it was scanned from).
+    fn bytes<'d>(&'d self, data: &'d [u8]) -> &'d [u8] {
+        match self {
+            Field::At(a, b) => &data[*a..*b],
+            Field::Built(v) => v,
+        }
+    }
+}
+
 /// A record's shape (its fields are in the buffer given to [`scan`]).
 struct Record {
     /// Where the next record starts.
@@ -525,7 +571,7 @@ struct Record {
 
 /// Scans one record from `start` (RFC 4180, lenient about text after a closing quote on the
 /// same line, as spreadsheets are). Lines end with `\n`, `\r\n` or `\r`.
-fn scan<'a>(data: &'a [u8], start: usize, delim: u8, cap: usize, fields: &mut Vec<Cow<'a, [u8]>>) -> Scan {
+fn scan(data: &[u8], start: usize, delim: u8, cap: usize, fields: &mut Vec<Field>) -> Scan {
     let len = data.len();
     fields.clear();
     let mut spans = Vec::new();
@@ -560,10 +606,10 @@ fn scan<'a>(data: &'a [u8], start: usize, delim: u8, cap: usize, fields: &mut Ve
                     continue;
                 }
                 let mut field = match owned.take() {
-                    None => Cow::Borrowed(&data[seg..j]),
+                    None => Field::At(seg, j),
                     Some(mut v) => {
                         v.extend_from_slice(&data[seg..j]);
-                        Cow::Owned(v)
+                        Field::Built(v)
                     }
                 };
                 i = j + 1;
@@ -577,7 +623,12 @@ fn scan<'a>(data: &'a [u8], start: usize, delim: u8, cap: usize, fields: &mut Ve
                     if end - start > cap {
                         return Scan::TooLong { next: after_line(data, start) };
                     }
-                    field.to_mut().extend_from_slice(&data[i..end]);
+                    let mut v = match field {
+                        Field::At(a, b) => data[a..b].to_vec(),
+                        Field::Built(v) => v,
+                    };
+                    v.extend_from_slice(&data[i..end]);
+                    field = Field::Built(v);
                     i = end;
                 }
                 break field;
@@ -588,7 +639,7 @@ fn scan<'a>(data: &'a [u8], start: usize, delim: u8, cap: usize, fields: &mut Ve
             if end - start > cap {
                 return Scan::TooLong { next: after_line(data, start) };
             }
-            fields.push(Cow::Borrowed(&data[i.min(len)..end]));
+            fields.push(Field::At(i.min(len), end));
             i = end;
         }
         if i >= len {
@@ -702,7 +753,9 @@ mod tests {
     fn fields(line: &str) -> Vec<String> {
         let mut fields = Vec::new();
         match scan(line.as_bytes(), 0, b',', usize::MAX, &mut fields) {
-            Scan::Record(_) => fields.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
+            Scan::Record(_) => {
+                fields.iter().map(|f| String::from_utf8_lossy(f.bytes(line.as_bytes())).into_owned()).collect()
+            }
             _ => panic!("not a record: {line:?}"),
         }
     }
@@ -868,11 +921,12 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
 
-        /// The fast path for plain rows (sliced from the row's text validated once) reads
-        /// every file, item for item, with the same clean marks, encoding and notes, as
-        /// reading every row field by field does, whatever the delimiter and encoding.
+        /// Rows validated once and sliced (plain rows split eight bytes at a time, rows with
+        /// quotes split by `scan`) read every file, item for item, with the same clean marks,
+        /// encoding and notes, as decoding every field on its own does, whatever the
+        /// delimiter and encoding.
         #[test]
-        fn plain_rows_read_as_field_by_field(
+        fn rows_validated_once_read_as_field_by_field(
             rows in proptest::collection::vec(proptest::collection::vec(0usize..60, 0..12), 1..30),
             delim in proptest::sample::select(vec![b',', b';', b'\t', b'|']),
             encoding in proptest::sample::select(vec![Encoding::Auto, Encoding::Utf8, Encoding::Windows1252]),
