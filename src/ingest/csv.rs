@@ -498,7 +498,11 @@ impl<'a> Reader<'a> {
                         self.notes.fields_decoded_windows_1252 += 1;
                         windows_1252 = true;
                     }
-                    cells.push(if s.is_empty() { Cell::Empty } else { Cell::Text(crate::record::Str::from(s)) });
+                    cells.push(match s {
+                        _ if s.is_empty() => Cell::Empty,
+                        Cow::Borrowed(s) => Cell::Text(crate::record::Str::from(s)),
+                        Cow::Owned(s) => Cell::Text(crate::record::Str::from(s)),
+                    });
                 }
                 Err(why) => {
                     let message = format!("{file}: row {row} (line {line}): column {:?}: {why}", headers[i]);
