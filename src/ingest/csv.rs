@@ -660,31 +660,14 @@ fn scan(data: &[u8], start: usize, delim: u8, cap: usize, fields: &mut Vec<Field
 }
 
 /// Calls `field` with each piece of `text` between the ASCII byte `delim`s, in order (as
-/// `text.split(delim)`, eight bytes at a time: short fields cost no call each).
+/// `text.split(delim)`; `memchr` finds the delimiters, which measured 1.6 % fewer instructions
+/// in a whole run than `str::split`; a hand-written eight-bytes-at-a-time scan saved 0.6 % more,
+/// not worth its bit tricks).
 fn split_at<'t>(text: &'t str, delim: u8, mut field: impl FnMut(&'t str)) {
-    const ONES: u64 = u64::MAX / 255;
-    const LOW7: u64 = ONES * 0x7F;
-    let bytes = text.as_bytes();
-    let pattern = ONES * u64::from(delim);
     let mut start = 0;
-    let (words, rest) = bytes.as_chunks::<8>();
-    for (w, word) in words.iter().enumerate() {
-        let x = u64::from_le_bytes(*word) ^ pattern;
-        // the high bit of each byte of `x` that is zero (a delimiter), exactly
-        let mut hits = !(((x & LOW7) + LOW7) | x | LOW7);
-        while hits != 0 {
-            let i = 8 * w + (hits.trailing_zeros() / 8) as usize;
-            field(&text[start..i]);
-            start = i + 1;
-            hits &= hits - 1;
-        }
-    }
-    let tail = 8 * words.len();
-    for (k, &b) in rest.iter().enumerate() {
-        if b == delim {
-            field(&text[start..tail + k]);
-            start = tail + k + 1;
-        }
+    for at in memchr::memchr_iter(delim, text.as_bytes()) {
+        field(&text[start..at]);
+        start = at + 1;
     }
     field(&text[start..]);
 }
@@ -988,7 +971,7 @@ mod tests {
         assert!(rows.reader().plain_record(4, 2, 2).is_none(), "a quote as the delimiter");
     }
 
-    /// The eight-bytes-at-a-time split finds what `str::split` finds, on every length and
+    /// The split finds what `str::split` finds, on every length and
     /// every place of the delimiters, next to bytes that differ from it by one bit (`¬` is
     /// `C2 AC`: `,` with the high bit set).
     #[test]
