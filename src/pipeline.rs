@@ -371,8 +371,14 @@ impl Tally<'_> {
         }
         timings.time("analyse", || {
             let month: Vec<u32> = batch.records.iter().map(|r| self.months.id(r)).collect();
-            let first: Vec<bool> =
-                batch.records.iter().map(|r| self.respondents.insert(&[&*r.source, r.response_id.as_str()])).collect();
+            // the respondents' fingerprints worked out in parallel, then met in record order
+            let fingerprints: Vec<u128> = batch
+                .records
+                .par_iter()
+                .with_min_len(1024)
+                .map(|r| IdSet::fingerprint(&[&*r.source, r.response_id.as_str()]))
+                .collect();
+            let first: Vec<bool> = fingerprints.into_iter().map(|f| self.respondents.insert_fingerprint(f)).collect();
             let themes: Vec<Vec<(u32, bool)>> = coded
                 .iter()
                 .map(|c| c.themes.iter().map(|t| (u32::from(t.hit.theme), t.is_concern)).collect())

@@ -268,11 +268,6 @@ impl IdSet {
         (u128::from(h(0x9E37_79B9_7F4A_7C15)) << 64) | u128::from(h(0xC2B2_AE3D_27D4_EB4F))
     }
 
-    /// Adds the id made of `parts`; false if it was there already.
-    pub(crate) fn insert(&mut self, parts: &[&str]) -> bool {
-        self.insert_fingerprint(Self::fingerprint(parts))
-    }
-
     /// Adds the id of this [`IdSet::fingerprint`]; false if it was there already.
     pub(crate) fn insert_fingerprint(&mut self, fingerprint: u128) -> bool {
         self.0[(fingerprint >> 120) as usize].insert(fingerprint)
