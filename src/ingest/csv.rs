@@ -2,7 +2,7 @@
 //! `auto`), with recovery from quotes that never close or close rows too late. A row valid in
 //! the encoding as a whole (nearly all) is validated once and its fields are sliced from its
 //! text, which reads what decoding each field on its own reads; any other row is decoded field
-//! by field. A row on one line without a quote is split eight bytes at a time
+//! by field. A row on one line without a quote is split at its delimiters in one pass
 //! ([`Reader::plain_record`]).
 //!
 //! The rule for quotes (README, "Nothing lost, nothing silent"): a quoted field may span lines
@@ -918,7 +918,7 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
 
-        /// Rows validated once and sliced (plain rows split eight bytes at a time, rows with
+        /// Rows validated once and sliced (plain rows split in one pass, rows with
         /// quotes split by `scan`) read every file, item for item, with the same clean marks,
         /// encoding and notes, as decoding every field on its own does, whatever the
         /// delimiter and encoding.

@@ -438,39 +438,6 @@ impl Mapper {
         Some(safe)
     }
 
-    /// [`Mapper::redact`] for the fields that repeat (organisation levels, demographics,
-    /// carried columns): a value in which nothing was found is remembered by the worker, and
-    /// not searched again. The redactor reads only the value, so a value clean once is clean
-    /// in every row.
-    fn redact_repeated(
-        &self,
-        row: &RawRow,
-        col: usize,
-        value: &str,
-        action: &'static str,
-        issues: &mut Vec<FieldIssue>,
-    ) -> Option<String> {
-        /// At most this many clean values per worker (beyond, values are searched every time).
-        const MAX_CLEAN: usize = 1 << 16;
-        thread_local! {
-            static CLEAN: std::cell::RefCell<HashSet<Box<str>, foldhash::fast::FixedState>> =
-                std::cell::RefCell::default();
-        }
-        if CLEAN.with(|c| c.borrow().contains(value)) {
-            return None;
-        }
-        let safe = self.redact(row, col, value, action, issues);
-        if safe.is_none() {
-            CLEAN.with(|c| {
-                let mut c = c.borrow_mut();
-                if c.len() < MAX_CLEAN {
-                    c.insert(value.into());
-                }
-            });
-        }
-        safe
-    }
-
     /// Maps one row to its records, or quarantines it. Each step reads one part of the row;
     /// what it cannot use is a field issue, or quarantines the row (the steps run in this
     /// order, so the first fault found is the one reported).
@@ -711,14 +678,36 @@ impl Mapper {
     }
 
     /// A value of a field that repeats as it may be published: with its personal data redacted
-    /// (a field issue says so), else as it is (see [`Mapper::redact_repeated`]).
+    /// (a field issue says so), else as it is.
+    ///
+    /// These fields repeat: a value in which nothing was found is remembered by the worker and
+    /// not searched again (the redactor reads only the value, so a value clean once is clean in
+    /// every row).
     fn published<V>(&self, row: &RawRow, col: usize, value: V, issues: &mut Vec<FieldIssue>) -> Str
     where
         V: AsRef<str> + Into<Str>,
     {
-        match self.redact_repeated(row, col, value.as_ref(), "redacted", issues) {
+        /// At most this many clean values per worker (beyond, values are searched every time).
+        const MAX_CLEAN: usize = 1 << 16;
+        thread_local! {
+            static CLEAN: std::cell::RefCell<HashSet<Box<str>, foldhash::fast::FixedState>> =
+                std::cell::RefCell::default();
+        }
+        let raw = value.as_ref();
+        if CLEAN.with(|c| c.borrow().contains(raw)) {
+            return value.into();
+        }
+        match self.redact(row, col, raw, "redacted", issues) {
             Some(safe) => Str::from(safe),
-            None => value.into(),
+            None => {
+                CLEAN.with(|c| {
+                    let mut c = c.borrow_mut();
+                    if c.len() < MAX_CLEAN {
+                        c.insert(raw.into());
+                    }
+                });
+                value.into()
+            }
         }
     }
 
