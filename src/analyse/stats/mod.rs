@@ -5,8 +5,7 @@
 //! Each function is checked against the known-answer vectors in
 //! `tests/fixtures/methods-vectors.json` to an absolute tolerance of 1e-9.
 
-#[cfg(test)] // no table publishes it yet: compiled for its METHODS vector tests only
-mod before_after;
+pub(crate) mod before_after;
 pub(crate) mod disclosure;
 pub(crate) mod representation;
 pub(crate) mod themes;
