@@ -39,6 +39,41 @@ pub struct PeriodCounts {
     pub withheld: BTreeSet<(u8, usize, usize)>,
 }
 
+/// Periods whose records hold those of other periods: `Σ whole = Σ parts` when `exact`, else
+/// `Σ whole ≥ Σ parts` (some of their records are in none of the parts: a change's window, its
+/// filters, records without a date, a month the change's date cuts).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PeriodSum {
+    /// The periods that hold the others (disjoint).
+    pub whole: Vec<usize>,
+    /// The periods they hold (disjoint).
+    pub parts: Vec<usize>,
+    /// Whether the parts add up to the whole exactly.
+    pub exact: bool,
+}
+
+/// What an attacker knows besides the counts: totals published elsewhere, per period, and
+/// which periods hold which.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Identities {
+    /// Hidden totals published elsewhere, by period.
+    pub known: BTreeMap<usize, KnownTotals>,
+    /// Periods made of others (the months make up `all`; a change's sides lie within it).
+    pub sums: Vec<PeriodSum>,
+}
+
+impl Identities {
+    /// The identities of `theme_by_group` alone: the run's totals `known` (period 0) and the
+    /// months (periods 1..=months) adding up to `all`.
+    #[must_use]
+    pub(crate) fn months(known: KnownTotals, months: usize) -> Identities {
+        Identities {
+            known: BTreeMap::from([(0, known)]),
+            sums: vec![PeriodSum { whole: vec![0], parts: (1..=months).collect(), exact: true }],
+        }
+    }
+}
+
 /// Totals of the whole run published elsewhere (`theme_ranking`: `records_n`, and `raw_n` per
 /// theme for mentions and concerns): an attacker holding both tables knows the hidden totals of
 /// period `all` to within their rounding, so the guard does too.
@@ -210,7 +245,7 @@ fn domain(p: Published, rule: &DisclosureRule, withheld: bool) -> (i64, i64) {
 
 /// Withholds, in `counts[d][p]` (None: the period is not published), every count that the
 /// identities of the table pin; returns how many counts were withheld.
-pub(crate) fn withhold(counts: &mut [Vec<Option<PeriodCounts>>], known: &KnownTotals, rule: &DisclosureRule) -> usize {
+pub(crate) fn withhold(counts: &mut [Vec<Option<PeriodCounts>>], known: &Identities, rule: &DisclosureRule) -> usize {
     let mut withheld: HashSet<Cell> = HashSet::default();
     // the counts do not change until the end: the identities are built once, solved per round
     let mut guard = Guard::build(counts, known, rule);
@@ -267,7 +302,7 @@ fn escalate(c: Cell, counts: &[Vec<Option<PeriodCounts>>], w: &mut HashSet<Cell>
 #[cfg(test)]
 fn pinned_cells(
     counts: &[Vec<Option<PeriodCounts>>],
-    known: &KnownTotals,
+    known: &Identities,
     rule: &DisclosureRule,
     w: &HashSet<Cell>,
 ) -> Vec<Cell> {
@@ -284,7 +319,7 @@ struct Guard {
 }
 
 impl Guard {
-    fn build(counts: &[Vec<Option<PeriodCounts>>], known: &KnownTotals, rule: &DisclosureRule) -> Guard {
+    fn build(counts: &[Vec<Option<PeriodCounts>>], known: &Identities, rule: &DisclosureRule) -> Guard {
         let mut l = Lattice::default();
         let mut cell_of: Vec<Cell> = Vec::new();
         let mut var = |l: &mut Lattice, x: Published, c: Cell| {
@@ -322,12 +357,11 @@ impl Guard {
         let mut totals: BTreeMap<(usize, u8, usize), usize> = BTreeMap::new();
         let mut total = |l: &mut Lattice, b: (usize, u8, usize)| {
             *totals.entry(b).or_insert_with(|| {
-                let published = match b {
-                    (0, 0, _) => known.records,
-                    (0, 1, t) => known.mentions.get(t).copied(),
-                    (0, 2, t) => known.concerns.get(t).copied(),
-                    _ => None,
-                };
+                let published = known.known.get(&b.0).and_then(|k| match b {
+                    (_, 0, _) => k.records,
+                    (_, 1, t) => k.mentions.get(t).copied(),
+                    (_, _, t) => k.concerns.get(t).copied(),
+                });
                 l.var(published.map_or((0, UNBOUNDED), |p| domain(p, rule, false)))
             })
         };
@@ -350,14 +384,42 @@ impl Guard {
                     }
                 }
             }
-            // months add up to `all` (period 0)
-            if let Some(Some((rec0, men0, con0))) = dim.first() {
-                let months: Vec<&Vars> = dim.iter().skip(1).flatten().collect();
-                for (g, &r) in rec0.iter().enumerate() {
-                    l.sums.push((months.iter().map(|m| m.0[g]).collect(), r));
-                    for th in 0..men0[g].len() {
-                        l.sums.push((months.iter().map(|m| m.1[g][th]).collect(), men0[g][th]));
-                        l.sums.push((months.iter().map(|m| m.2[g][th]).collect(), con0[g][th]));
+            // periods made of others: the months add up to `all`, a change's sides lie within it
+            for sum in &known.sums {
+                // a period not published holds no record
+                let of = |periods: &[usize]| -> Vec<&Vars> {
+                    periods.iter().filter_map(|&p| dim.get(p)?.as_ref()).collect()
+                };
+                let (whole, parts) = (of(&sum.whole), of(&sum.parts));
+                let Some(shape) = whole.first().or(parts.first()) else { continue };
+                // Σ whole (one count, or a hidden sum of them) = Σ parts (+ what is in none)
+                let add = |l: &mut Lattice, whole: Vec<usize>, mut terms: Vec<usize>| {
+                    let total = match whole.as_slice() {
+                        [one] => *one,
+                        _ => {
+                            let hidden = l.var((0, UNBOUNDED));
+                            l.sums.push((whole, hidden));
+                            hidden
+                        }
+                    };
+                    if !sum.exact {
+                        terms.push(l.var((0, UNBOUNDED)));
+                    }
+                    l.sums.push((terms, total));
+                };
+                for g in 0..shape.0.len() {
+                    add(&mut l, whole.iter().map(|m| m.0[g]).collect(), parts.iter().map(|m| m.0[g]).collect());
+                    for th in 0..shape.1[g].len() {
+                        add(
+                            &mut l,
+                            whole.iter().map(|m| m.1[g][th]).collect(),
+                            parts.iter().map(|m| m.1[g][th]).collect(),
+                        );
+                        add(
+                            &mut l,
+                            whole.iter().map(|m| m.2[g][th]).collect(),
+                            parts.iter().map(|m| m.2[g][th]).collect(),
+                        );
                     }
                 }
             }
@@ -410,9 +472,9 @@ mod tests {
         let b = pc(&[25; 8], &[&[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[1, 5], &[0, 5]]);
         let mut counts = vec![vec![Some(a)], vec![Some(b)]];
         let rule = DisclosureRule::default();
-        let pinned = pinned_cells(&counts, &KnownTotals::default(), &rule, &HashSet::default());
+        let pinned = pinned_cells(&counts, &Identities::default(), &rule, &HashSet::default());
         assert!(pinned.contains(&(0, 0, 1, 0, 0)), "the attack works on the raw tables: {pinned:?}");
-        let n = withhold(&mut counts, &KnownTotals::default(), &rule);
+        let n = withhold(&mut counts, &Identities::default(), &rule);
         assert!(n >= 1);
         let c = counts[0][0].as_ref().unwrap();
         assert_eq!(c.mentions[0][0].value, None, "A's cell of theme 0 is withheld");
@@ -427,10 +489,129 @@ mod tests {
         let a = pc(&[400, 600], &[&[100, 20], &[150, 35]]);
         let b = pc(&[500, 500], &[&[120, 25], &[130, 30]]);
         let mut counts = vec![vec![Some(a.clone())], vec![Some(b.clone())]];
-        let known = KnownTotals::default();
+        let known = Identities::default();
         assert_eq!(withhold(&mut counts, &known, &DisclosureRule::default()), 0);
         assert!(pinned_cells(&counts, &known, &DisclosureRule::default(), &HashSet::default()).is_empty());
         assert_eq!(counts, vec![vec![Some(a)], vec![Some(b)]]);
+    }
+
+    /// Small random tables of records with a day, a group per dimension and themes: periods
+    /// `all`, three months of 30 days, and the two sides of a change at a random day (with or
+    /// without a window), as `comparisons` publishes them beside `theme_by_group`. Returns the
+    /// true counts and the published ones, and the identities that hold between the periods.
+    fn change_tables(
+        next: &mut dyn FnMut(u64) -> u64,
+    ) -> (Vec<Vec<Vec<Vec<u64>>>>, Vec<Vec<Option<PeriodCounts>>>, Identities) {
+        let (dims, themes) = (1 + next(2) as usize, 1 + next(2) as usize);
+        let groups: Vec<usize> = (0..dims).map(|_| 1 + next(3) as usize).collect();
+        let change = 1 + next(89);
+        let window = (next(2) == 0).then(|| 1 + next(40));
+        let side = |day: u64| match window {
+            Some(w) if day + w < change || day >= change + w => None,
+            _ => Some(if day < change { 4 } else { 5 }),
+        };
+        let records: Vec<(u64, Vec<usize>, Vec<bool>)> = (0..next(60))
+            .map(|_| {
+                let day = next(90);
+                (
+                    day,
+                    groups.iter().map(|&g| next(g as u64) as usize).collect(),
+                    (0..themes).map(|_| next(3) == 0).collect(),
+                )
+            })
+            .collect();
+        // truth[d][p][g] = [records, mentions of theme 0, …]
+        let truth: Vec<Vec<Vec<Vec<u64>>>> = (0..dims)
+            .map(|d| {
+                (0..6)
+                    .map(|p| {
+                        let mut n = vec![vec![0u64; 1 + themes]; groups[d]];
+                        for (day, group, mentions) in &records {
+                            let month = 1 + (*day / 30) as usize;
+                            if p == 0 || p == month || Some(p) == side(*day) {
+                                n[group[d]][0] += 1;
+                                for (t, &hit) in mentions.iter().enumerate() {
+                                    n[group[d]][1 + t] += u64::from(hit);
+                                }
+                            }
+                        }
+                        n
+                    })
+                    .collect()
+            })
+            .collect();
+        let counts = truth
+            .iter()
+            .map(|per| {
+                per.iter()
+                    .map(|n| {
+                        let rows: Vec<&[u64]> = n.iter().map(|r| &r[1..]).collect();
+                        Some(pc(&n.iter().map(|r| r[0]).collect::<Vec<_>>(), &rows))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut identities = Identities::months(KnownTotals::default(), 3);
+        identities.sums.push(PeriodSum { whole: vec![0], parts: vec![4, 5], exact: window.is_none() });
+        // each side lies within the months it meets, and holds the months wholly inside it
+        for p in [4, 5] {
+            let days: Vec<u64> = (0..90).filter(|&d| side(d) == Some(p)).collect();
+            let months = |f: &dyn Fn(u64) -> bool| -> Vec<usize> {
+                (1..=3).filter(|&m| (0..30).map(|i| (m as u64 - 1) * 30 + i).any(|d| f(d))).collect()
+            };
+            let met = months(&|d| days.contains(&d));
+            let inside: Vec<usize> =
+                (1..=3).filter(|&m| (0..30).all(|i| days.contains(&((m as u64 - 1) * 30 + i)))).collect();
+            identities.sums.push(PeriodSum { whole: met.clone(), parts: vec![p], exact: met == inside });
+            identities.sums.push(PeriodSum { whole: vec![p], parts: inside.clone(), exact: met == inside });
+        }
+        (truth, counts, identities)
+    }
+
+    #[test]
+    fn a_change_s_sides_and_the_months_can_pin_a_count_and_the_guard_withholds_it() {
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let rule = DisclosureRule::default();
+        let (mut only_with_sides, mut withheld_somewhere) = (0, 0);
+        for _ in 0..300 {
+            let (truth, mut counts, identities) = change_tables(&mut next);
+            // the identities are true: with nothing withheld, every count's interval holds its value
+            let mut guard = Guard::build(&counts, &identities, &rule);
+            let _ = guard.pinned(&HashSet::default());
+            for (v, &(p, d, kind, g, t)) in guard.cell_of.iter().enumerate() {
+                let value = i64::try_from(truth[d][p][g][if kind == 0 { 0 } else { 1 + t }]).unwrap_or(0);
+                if kind < 2 {
+                    assert!(
+                        guard.l.lo[v] <= value && value <= guard.l.hi[v],
+                        "count {:?} = {value}",
+                        (p, d, kind, g, t)
+                    );
+                }
+            }
+            // the attacker who sets the sides against the months pins counts the months alone do not
+            let months_only = Identities { sums: identities.sums[..1].to_vec(), ..identities.clone() };
+            let alone = pinned_cells(&counts, &months_only, &rule, &HashSet::default());
+            let with_sides = pinned_cells(&counts, &identities, &rule, &HashSet::default());
+            only_with_sides += usize::from(with_sides.iter().any(|c| !alone.contains(c)));
+            // and once the guard has run, nothing is pinned any more
+            withheld_somewhere += usize::from(withhold(&mut counts, &identities, &rule) > 0);
+            let w: HashSet<Cell> = counts
+                .iter()
+                .enumerate()
+                .flat_map(|(d, per)| per.iter().enumerate().map(move |(p, c)| (d, p, c)))
+                .filter_map(|(d, p, c)| Some(c.as_ref()?.withheld.iter().map(move |&(k, g, t)| (p, d, k, g, t))))
+                .flatten()
+                .collect();
+            assert!(pinned_cells(&counts, &identities, &rule, &w).is_empty());
+        }
+        assert!(only_with_sides > 0, "the sides must add to what an attacker knows");
+        assert!(withheld_somewhere > only_with_sides);
     }
 
     /// The fixpoint as the guard first computed it: every identity, swept until nothing changes.
@@ -497,7 +678,8 @@ mod tests {
                         .collect()
                 })
                 .collect();
-            let mut guard = Guard::build(&counts, &KnownTotals::default(), &DisclosureRule::default());
+            let mut guard =
+                Guard::build(&counts, &Identities::months(KnownTotals::default(), months), &DisclosureRule::default());
             let mut reference = Lattice {
                 lo: guard.l.lo.clone(),
                 hi: guard.l.hi.clone(),

@@ -11,7 +11,7 @@ pub use super::common::{is_absent, period_view, publish, publish_period, DimBase
 use rayon::prelude::*;
 
 use super::counts::{project, Cell, DimCounts};
-use super::differencing::{self, KnownTotals, PeriodCounts};
+use super::differencing::{self, Identities, KnownTotals, PeriodCounts};
 pub use super::ranking::{ranking, RakeMargin, RakingReport, RankingRow};
 pub use super::representation::{representation_rows, RepresentationRow};
 use super::stats::{Flag, Published};
@@ -103,7 +103,8 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
             concerns: per_theme(concerns),
         }
     });
-    out.withheld = differencing::withhold(&mut published, &known, &s.disclosure);
+    out.withheld =
+        differencing::withhold(&mut published, &Identities::months(known, input.periods.len() - 1), &s.disclosure);
     // each dimension's rows on a worker, kept in dimension order
     let per_dimension: Vec<(Vec<RepresentationRow>, Vec<ThemeGroupRow>, Vec<UnderheardRow>)> = input
         .dimensions
