@@ -99,6 +99,8 @@ fn bench(c: &mut Criterion) {
                         cell_dimensions: &raking_dims,
                         n_themes: THEMES,
                         raking: &raking,
+                        changes: Default::default(),
+                        monthly_totals_published: true,
                     },
                     &WhoSettings::default(),
                 );

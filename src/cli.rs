@@ -357,6 +357,10 @@ pub struct RunArgs {
     /// (repeatable; also a raw value of a question column).
     #[arg(long = "question", value_name = "NAME=QUESTION", value_parser = parse_question)]
     pub questions: Vec<(String, crate::record::Question)>,
+    /// A service change to compare before and after, NAME=YYYY-MM-DD (repeatable; records
+    /// of that day count as after); a pipeline's `[[change]]` of the same name moves to the date.
+    #[arg(long = "change", value_name = "NAME=YYYY-MM-DD", value_parser = parse_change)]
+    pub changes: Vec<(String, chrono::NaiveDate)>,
     /// CSV encoding of every input: auto (each field UTF-8, else Windows-1252), utf-8 or
     /// windows-1252; replaces the pipeline's `encoding`.
     #[arg(long, value_name = "auto|utf-8|windows-1252", value_parser = parse_encoding)]
@@ -368,6 +372,16 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+fn parse_change(s: &str) -> Result<(String, chrono::NaiveDate), String> {
+    let (name, date) = s
+        .rsplit_once('=')
+        .filter(|(n, _)| !n.trim().is_empty())
+        .ok_or_else(|| format!("expected NAME=YYYY-MM-DD, e.g. new_booking_line=2025-06-02, not {s:?}"))?;
+    let date = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{date:?} is not a date; write YYYY-MM-DD"))?;
+    Ok((name.trim().to_owned(), date))
 }
 
 fn parse_question(s: &str) -> Result<(String, crate::record::Question), String> {
@@ -417,6 +431,7 @@ impl RunArgs {
             codebook: self.codebook.clone(),
             layout: self.layout.clone(),
             questions: self.questions.clone(),
+            changes: self.changes.clone(),
             encoding: self.encoding,
             header_row: self.header_row,
         }

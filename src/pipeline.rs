@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use chrono::Datelike;
 use rayon::prelude::*;
 
+use crate::analyse::comparisons::{ChangeCounter, ChangeInput};
 use crate::analyse::counts::{BatchCounts, Counter};
 use crate::analyse::setup::{analyse_who, Seen, WhoError};
 use crate::analyse::AnalyseError;
@@ -58,6 +59,9 @@ pub enum RunError {
     /// A stage's thread stopped on a bug (its panic message was printed).
     #[error("internal error: the {0} thread stopped; please report it")]
     Panicked(&'static str),
+    /// A declared change cannot be compared.
+    #[error(transparent)]
+    Change(#[from] crate::analyse::comparisons::ChangeError),
     /// Thread pool.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -329,6 +333,7 @@ fn raking_dimensions(settings: &Settings) -> Vec<usize> {
 struct Tally<'h> {
     grouper: Grouper<'h>,
     counter: Counter,
+    changes: ChangeCounter,
     months: Months,
     respondents: IdSet,
     coding: Coding,
@@ -383,7 +388,9 @@ impl Tally<'_> {
                 .iter()
                 .map(|c| c.themes.iter().map(|t| (u32::from(t.hit.theme), t.is_concern)).collect())
                 .collect();
-            self.counter.add(&BatchCounts { month: &month, groups: &ids, first_of_response: &first, themes: &themes });
+            let counts = BatchCounts { month: &month, groups: &ids, first_of_response: &first, themes: &themes };
+            self.counter.add(&counts);
+            self.changes.add(&batch.records, &counts);
             self.coding.add(&coded);
             self.tallies.add(&quarantine, &issues);
             self.tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
@@ -518,6 +525,7 @@ fn run_in_pool(
     let mut tally = Tally {
         grouper: Grouper::new(&harmoniser, &settings.dimensions),
         counter: Counter::new(settings.dimensions.len(), book.themes.len(), raking.clone()),
+        changes: ChangeCounter::new(&settings.changes, settings.dimensions.len(), book.themes.len()),
         months: Months::default(),
         respondents: IdSet::default(),
         coding: Coding::default(),
@@ -534,12 +542,14 @@ fn run_in_pool(
     for s in &mut stream.sources {
         s.field_issues += tally.unmapped.get(&s.name).copied().unwrap_or(0);
     }
-    let Tally { grouper, counter, months, coding, tallies, records: n_records, .. } = tally;
+    let Tally { grouper, counter, changes, months, coding, tallies, records: n_records, .. } = tally;
 
     let (names, group_places, values) = grouper.finish();
     let (month_labels, month_places) = months.sorted();
     let n_groups: Vec<usize> = names.iter().map(Vec::len).collect();
     let counted = counter.finish(&month_places, month_labels.len(), &group_places, &n_groups);
+    let change_counts = changes.finish(&group_places, &n_groups);
+    crate::analyse::comparisons::check(&settings.changes, &change_counts, changes.dates)?;
     let safe_values = publishable(&values, &settings.dimensions, engine.redactor);
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
     let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
@@ -549,6 +559,7 @@ fn run_in_pool(
         months: &month_labels,
         counted: &counted,
         cell_dimensions: &raking,
+        changes: ChangeInput { changes: &settings.changes, counts: &change_counts, dates: changes.dates },
     };
     // the month files close (their last row groups encoded) while the counts are analysed
     let ((streamed, closing), (who, analysing)) = rayon::join(
@@ -579,6 +590,7 @@ fn run_in_pool(
                 keep_original_text: settings.keep_original_text,
                 book,
                 who: &who,
+                changes: &settings.changes,
             },
             streamed,
         )?)

@@ -1,6 +1,7 @@
 //! Analyse: every statistic, computed on polars frames. Reads no files.
 
 pub(crate) mod common;
+pub mod comparisons;
 pub mod counts;
 pub(crate) mod differencing;
 pub(crate) mod ranking;

@@ -29,6 +29,8 @@ pub(crate) struct Who {
     pub underheard: Vec<who::UnderheardRow>,
     /// Themes ranked, raked to the population.
     pub ranking: Vec<who::RankingRow>,
+    /// Each change's before and after.
+    pub comparisons: Vec<crate::analyse::comparisons::ComparisonRow>,
     /// What raking did.
     pub raking: who::RakingReport,
     /// Baseline rows the run could not use, each with its line.
@@ -49,6 +51,8 @@ pub(crate) struct Seen<'a> {
     pub counted: &'a Counted,
     /// The dimensions (indices) of the raking cells' keys.
     pub cell_dimensions: &'a [usize],
+    /// The declared changes and their counts.
+    pub changes: crate::analyse::comparisons::ChangeInput<'a>,
 }
 
 /// Sets the baseline's populations (harmonised as the records' groups are) against the
@@ -128,6 +132,8 @@ pub(crate) fn analyse_who(
             cell_dimensions: seen.cell_dimensions,
             n_themes,
             raking: &a.raking_dimensions,
+            changes: seen.changes,
+            monthly_totals_published: a.spc_period == crate::config::SpcPeriod::Month,
         },
         &who_settings,
     );
@@ -136,6 +142,7 @@ pub(crate) fn analyse_who(
         theme_by_group: out.theme_by_group,
         underheard: out.underheard,
         ranking: out.ranking,
+        comparisons: out.comparisons,
         raking: out.raking,
         baseline_unused: unused,
         baseline_warnings,

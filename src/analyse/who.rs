@@ -10,6 +10,7 @@
 pub use super::common::{is_absent, period_view, publish, publish_period, DimBaseline, WhoSettings};
 use rayon::prelude::*;
 
+use super::comparisons::{self, ChangeCounts, ChangeInput, ComparisonRow};
 use super::counts::{project, Cell, DimCounts};
 use super::differencing::{self, Identities, KnownTotals, PeriodCounts};
 pub use super::ranking::{ranking, RakeMargin, RakingReport, RankingRow};
@@ -41,6 +42,11 @@ pub struct WhoInput<'a> {
     pub n_themes: usize,
     /// Dimensions to rake over.
     pub raking: &'a [String],
+    /// Declared changes and their counts (`comparisons`).
+    pub changes: ChangeInput<'a>,
+    /// Whether the months' overall counts are published (`spc` by month): the guard counts
+    /// them as known.
+    pub monthly_totals_published: bool,
 }
 
 /// The analysis' rows.
@@ -56,7 +62,9 @@ pub struct WhoOutput {
     pub ranking: Vec<RankingRow>,
     /// What raking did.
     pub raking: RakingReport,
-    /// `theme_by_group` counts withheld against differencing.
+    /// `comparisons`.
+    pub comparisons: Vec<ComparisonRow>,
+    /// `theme_by_group` and `comparisons` counts withheld against differencing.
     pub withheld: usize,
 }
 
@@ -103,8 +111,53 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
             concerns: per_theme(concerns),
         }
     });
-    out.withheld =
-        differencing::withhold(&mut published, &Identities::months(known, input.periods.len() - 1), &s.disclosure);
+    let months = input.periods.len() - 1;
+    let mut identities = Identities::months(known, months);
+    let month_totals: Vec<(i64, Vec<i64>, Vec<i64>)> = (1..=months)
+        .map(|p| {
+            input.counts.first().map_or_else(Default::default, |c| {
+                let (records, _, mentions, concerns) = period_view(c, p);
+                let per_theme = |m: &[Vec<i64>]| (0..input.n_themes).map(|t| m.iter().map(|g| g[t]).sum()).collect();
+                (records.iter().sum(), per_theme(mentions), per_theme(concerns))
+            })
+        })
+        .collect();
+    if input.monthly_totals_published {
+        for (i, (n, m, c)) in month_totals.iter().enumerate() {
+            let each = |v: &[i64]| v.iter().map(|&x| publish(x, &s.disclosure)).collect();
+            identities.known.insert(
+                1 + i,
+                KnownTotals { records: Some(publish(*n, &s.disclosure)), mentions: each(m), concerns: each(c) },
+            );
+        }
+    }
+    // each change's sides are two more periods of every dimension, after the months
+    let ch = &input.changes;
+    let month_n: Vec<i64> = month_totals.iter().map(|t| t.0).collect();
+    for (k, (change, counted)) in ch.changes.iter().zip(ch.counts).enumerate() {
+        let before = months + 1 + 2 * k;
+        for (d, per) in published.iter_mut().enumerate() {
+            let Some(c) = counted.dims.get(d) else { continue };
+            for side in 1..=2 {
+                let (records, _, mentions, concerns) = period_view(c, side);
+                per.push(Some(publish_period(records, mentions, concerns, &s.disclosure)));
+            }
+        }
+        let dates = ch.dates.unwrap_or((change.date, change.date));
+        let (known, sums) = comparisons::identities(
+            change,
+            counted,
+            before,
+            &input.periods[1..],
+            &month_n,
+            input.totals.records,
+            dates,
+            &s.disclosure,
+        );
+        identities.known.extend(known);
+        identities.sums.extend(sums);
+    }
+    out.withheld = differencing::withhold(&mut published, &identities, &s.disclosure);
     // each dimension's rows on a worker, kept in dimension order
     let per_dimension: Vec<(Vec<RepresentationRow>, Vec<ThemeGroupRow>, Vec<UnderheardRow>)> = input
         .dimensions
@@ -142,6 +195,36 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
         out.theme_by_group.extend(theme_by_group);
         out.underheard.extend(underheard);
     }
+    // the groups each change's gap is measured for: those under-heard over the whole run
+    let flags: Vec<Vec<(usize, String)>> = input
+        .dimensions
+        .iter()
+        .enumerate()
+        .map(|(d, dim)| {
+            out.representation
+                .iter()
+                .filter(|r| r.period == "all" && &r.dimension == dim)
+                .filter(|r| r.flag == Flag::UnderRepresented.as_str() || r.flag == Flag::BelowParity.as_str())
+                .filter_map(|r| input.names[d].iter().position(|n| *n == r.group).map(|g| (g, r.flag.clone())))
+                .collect()
+        })
+        .collect();
+    let none = KnownTotals::default();
+    out.comparisons = (0..ch.changes.len())
+        .into_par_iter()
+        .flat_map_iter(|k| {
+            let before = months + 1 + 2 * k;
+            let sides = |d: usize| -> Option<[&PeriodCounts; 2]> {
+                Some([published[d].get(before)?.as_ref()?, published[d].get(before + 1)?.as_ref()?])
+            };
+            let known = |p: usize| identities.known.get(&p).unwrap_or(&none);
+            let c = ChangeCounts {
+                dims: (0..input.dimensions.len()).filter_map(sides).collect(),
+                overall: [known(before), known(before + 1)],
+            };
+            comparisons::comparison_rows(k, &c, input.names, &flags, input.n_themes)
+        })
+        .collect();
     out
 }
 

@@ -8,7 +8,7 @@ pub(crate) mod options;
 mod settings;
 
 pub use settings::{
-    AnalysisSettings, BaselineSettings, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow, Encoding,
-    Format, OnInvalid, Overrides, Policy, Settings, SourceSettings, DEFAULT_CODEBOOK, DEFAULT_MAX_FIELD_CHARS,
-    ON_INVALID_FIELDS,
+    AnalysisSettings, BaselineSettings, Change, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow,
+    Encoding, Format, OnInvalid, Overrides, Policy, Settings, SourceSettings, SpcChart, SpcPeriod, DEFAULT_CODEBOOK,
+    DEFAULT_MAX_FIELD_CHARS, ON_INVALID_FIELDS,
 };

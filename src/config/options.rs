@@ -30,6 +30,30 @@ pub(crate) struct PipelineOptions {
     pub analysis: AnalysisOptions,
     /// The learned theme coder.
     pub coder: Option<Spanned<CoderOptions>>,
+    /// Service changes to compare before and after (`[[change]]`).
+    #[serde(default, rename = "change")]
+    pub changes: Vec<Spanned<ChangeOptions>>,
+}
+
+/// `[[change]]`: a service change whose before and after are compared (`comparisons`) and at
+/// which the SPC limits may be rebased.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChangeOptions {
+    /// Name of the change (unique; written in `comparisons.change_name`).
+    pub name: String,
+    /// The day the change took effect, `YYYY-MM-DD`; records of that day count as after.
+    pub date: Spanned<String>,
+    /// Days compared on each side (default: all the data before and after).
+    pub window_days: Option<Spanned<i64>>,
+    /// Only records of these organisation level 1 values (default: all).
+    pub org_level_1: Option<Vec<String>>,
+    /// Only records of these organisation level 2 values (default: all).
+    pub org_level_2: Option<Vec<String>>,
+    /// Only records of these organisation level 3 values (default: all).
+    pub org_level_3: Option<Vec<String>>,
+    /// Only records of these sources, by name (default: all).
+    pub source: Option<Vec<String>>,
 }
 
 /// `[coder]`
@@ -62,6 +86,13 @@ pub(crate) struct AnalysisOptions {
     pub weight_cap: Option<f64>,
     /// Dimensions to rake over (default: ethnicity, age_band and sex, where the baseline has them).
     pub raking_dimensions: Option<Vec<String>>,
+    /// Period of the SPC charts: `month` (default) or `week` (weeks start on Monday).
+    pub spc_period: Option<Spanned<String>>,
+    /// SPC chart: `xmr` (default), `p` or `pprime` (Laney p′).
+    pub spc_chart: Option<Spanned<String>>,
+    /// XmR: leave out moving ranges above 3.267 × their mean before the limits (default true,
+    /// as NHSRplotthedots; the Making Data Count spreadsheets use false).
+    pub spc_screen_outliers: Option<bool>,
 }
 
 /// `[people]`

@@ -292,6 +292,45 @@ pub struct Settings {
     pub analysis: AnalysisSettings,
     /// The learned coder.
     pub coder: CoderSettings,
+    /// Declared service changes, in the order given (the pipeline's, then `--change`).
+    pub changes: Vec<Change>,
+}
+
+/// A declared service change (`[[change]]` or `--change NAME=YYYY-MM-DD`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// Its name.
+    pub name: String,
+    /// The day it took effect; records of that day count as after.
+    pub date: chrono::NaiveDate,
+    /// Days compared on each side (None: all the data).
+    pub window_days: Option<u32>,
+    /// Organisation values records must have, per level (empty: any).
+    pub org: [Vec<String>; 3],
+    /// Sources records must come from, by name (empty: any).
+    pub sources: Vec<String>,
+}
+
+/// The SPC chart's period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpcPeriod {
+    /// Calendar months.
+    Month,
+    /// Weeks starting on Monday.
+    Week,
+}
+
+/// The SPC chart (METHODS §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpcChart {
+    /// XmR (individuals) chart of the proportions: what QI teams see in Making Data Count.
+    Xmr,
+    /// p-chart with per-period limits.
+    P,
+    /// Laney p′ chart (p-chart corrected for overdispersion).
+    Pprime,
 }
 
 /// A resolved `[analysis]`.
@@ -311,6 +350,12 @@ pub struct AnalysisSettings {
     pub weight_cap: f64,
     /// Raking dimensions.
     pub raking_dimensions: Vec<String>,
+    /// SPC period.
+    pub spc_period: SpcPeriod,
+    /// SPC chart.
+    pub spc_chart: SpcChart,
+    /// XmR: screen moving-range outliers.
+    pub spc_screen_outliers: bool,
 }
 
 impl Default for AnalysisSettings {
@@ -323,6 +368,9 @@ impl Default for AnalysisSettings {
             alpha0: 100.0,
             weight_cap: 5.0,
             raking_dimensions: vec!["ethnicity".to_owned(), "age_band".to_owned(), "sex".to_owned()],
+            spc_period: SpcPeriod::Month,
+            spc_chart: SpcChart::Xmr,
+            spc_screen_outliers: true,
         }
     }
 }
@@ -362,6 +410,9 @@ pub struct Overrides {
     pub encoding: Option<Encoding>,
     /// `--header-row`: replaces every source's `header_row`.
     pub header_row: Option<u64>,
+    /// `--change NAME=YYYY-MM-DD` (repeatable): added to the pipeline's changes, or replacing
+    /// the one of the same name.
+    pub changes: Vec<(String, chrono::NaiveDate)>,
 }
 
 struct Ctx<'a> {
@@ -453,6 +504,7 @@ fn resolve(
     let analysis = resolve_analysis(&options, ctx)?;
     let coder = resolve_coder(&options, ctx, base)?;
     let threads = resolve_threads(&options, ctx, overrides)?;
+    let changes = resolve_changes(&options, ctx, &sources, overrides)?;
     Ok(Settings {
         name,
         pipeline,
@@ -470,7 +522,79 @@ fn resolve(
         people,
         analysis,
         coder,
+        changes,
     })
+}
+
+/// `[[change]]` and `--change`: names unique and non-empty, dates real, windows of at least a
+/// day, source filters naming sources of the run. Whether a change falls within the data is
+/// known only once the data is read (the run checks it).
+fn resolve_changes(
+    options: &PipelineOptions,
+    ctx: &Ctx<'_>,
+    sources: &[SourceSettings],
+    overrides: &Overrides,
+) -> Result<Vec<Change>, ConfigError> {
+    let mut changes: Vec<Change> = Vec::new();
+    for spanned in &options.changes {
+        let c = spanned.get_ref();
+        let at = |key: &str, m: String| ctx.err(Some(spanned.span()), &format!("change.{key}"), m);
+        let date = chrono::NaiveDate::parse_from_str(c.date.get_ref().trim(), "%Y-%m-%d").map_err(|_| {
+            ctx.err(
+                Some(c.date.span()),
+                "change.date",
+                format!("{:?} is not a date; write YYYY-MM-DD", c.date.get_ref()),
+            )
+        })?;
+        let window_days = match &c.window_days {
+            None => None,
+            Some(w) => Some(u32::try_from(*w.get_ref()).ok().filter(|&d| d >= 1).ok_or_else(|| {
+                ctx.err(
+                    Some(w.span()),
+                    "change.window_days",
+                    format!("{}: give a number of days of at least 1", w.get_ref()),
+                )
+            })?),
+        };
+        let org = [c.org_level_1.clone(), c.org_level_2.clone(), c.org_level_3.clone()].map(Option::unwrap_or_default);
+        let names = c.source.clone().unwrap_or_default();
+        if let Some(unknown) = names.iter().find(|n| !sources.iter().any(|s| &s.name == *n)) {
+            let known: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+            return Err(at(
+                "source",
+                format!("change {:?}: no source is named {unknown:?} (sources: {})", c.name, known.join(", ")),
+            ));
+        }
+        changes.push(Change { name: c.name.trim().to_owned(), date, window_days, org, sources: names });
+    }
+    for (name, date) in &overrides.changes {
+        let c = Change {
+            name: name.trim().to_owned(),
+            date: *date,
+            window_days: None,
+            org: Default::default(),
+            sources: Vec::new(),
+        };
+        match changes.iter_mut().find(|x| x.name == c.name) {
+            // the command line moves a change of the pipeline to another date, filters kept
+            Some(x) => x.date = c.date,
+            None => changes.push(c),
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for c in &changes {
+        if c.name.is_empty() || c.name.chars().any(char::is_control) {
+            return Err(ctx.err(None, "change.name", format!("invalid change name {:?}", c.name)));
+        }
+        if !seen.insert(c.name.clone()) {
+            return Err(ctx.err(
+                None,
+                "change.name",
+                format!("two changes are named {:?}; give each a distinct name", c.name),
+            ));
+        }
+    }
+    Ok(changes)
 }
 
 /// The run's name: `run.name`, else the pipeline file's stem; it names a folder.
@@ -697,6 +821,36 @@ fn resolve_analysis(options: &PipelineOptions, ctx: &Ctx<'_>) -> Result<Analysis
         alpha0: a.alpha0.unwrap_or(d.alpha0),
         weight_cap: a.weight_cap.unwrap_or(d.weight_cap),
         raking_dimensions: a.raking_dimensions.clone().unwrap_or(d.raking_dimensions),
+        spc_period: match &a.spc_period {
+            None => d.spc_period,
+            Some(v) => match v.get_ref().as_str() {
+                "month" => SpcPeriod::Month,
+                "week" => SpcPeriod::Week,
+                other => {
+                    return Err(ctx.err(
+                        Some(v.span()),
+                        "analysis.spc_period",
+                        format!("{other:?}: expected month or week"),
+                    ))
+                }
+            },
+        },
+        spc_chart: match &a.spc_chart {
+            None => d.spc_chart,
+            Some(v) => match v.get_ref().as_str() {
+                "xmr" => SpcChart::Xmr,
+                "p" => SpcChart::P,
+                "pprime" => SpcChart::Pprime,
+                other => {
+                    return Err(ctx.err(
+                        Some(v.span()),
+                        "analysis.spc_chart",
+                        format!("{other:?}: expected xmr, p or pprime"),
+                    ))
+                }
+            },
+        },
+        spc_screen_outliers: a.spc_screen_outliers.unwrap_or(d.spc_screen_outliers),
     };
     if !(analysis.alpha0 > 0.0
         && analysis.weight_cap > 1.0

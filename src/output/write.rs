@@ -12,7 +12,7 @@ use super::manifest::TableEntry;
 use super::parquet::{TableWriter, STREAM_ROW_GROUP_ROWS};
 use super::{tables, write_table, OutputError, Table};
 use crate::analyse::setup::Who;
-use crate::analyse::{ranking, representation, theme_by_group, underheard};
+use crate::analyse::{comparisons, ranking, representation, theme_by_group, underheard};
 use crate::code::Codebook;
 use crate::ingest::{FieldIssue, Quarantined};
 use crate::people::Groups;
@@ -144,6 +144,8 @@ pub(crate) struct RunTables<'a> {
     pub book: &'a Codebook,
     /// The who-is-missing analysis's rows.
     pub who: &'a Who,
+    /// The declared changes.
+    pub changes: &'a [crate::config::Change],
 }
 
 /// Writes the aggregate tables of `t` and `DATA_DICTIONARY.md` into `dir`; returns the
@@ -157,12 +159,13 @@ pub(crate) fn write_tables(
     streamed: Vec<TableEntry>,
 ) -> Result<Vec<TableEntry>, OutputError> {
     // each table built and written on its own worker
-    let build: [&(dyn Fn() -> Table + Sync); 5] = [
+    let build: [&(dyn Fn() -> Table + Sync); 6] = [
         &|| tables::themes(t.book),
         &|| representation::table(&t.who.representation),
         &|| theme_by_group::table(&t.who.theme_by_group, t.groups, t.book),
         &|| underheard::table(&t.who.underheard, t.groups, t.book),
         &|| ranking::table(&t.who.ranking, t.book),
+        &|| comparisons::table(&t.who.comparisons, t.changes, t.groups, t.book),
     ];
     let singles: Vec<Table> = build
         .par_iter()

@@ -8,7 +8,7 @@ use super::wilson;
 
 /// A difference of proportions d = p_a − p_b with its interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct DiffInterval {
+pub struct DiffInterval {
     /// d = p_a − p_b (after minus before).
     pub diff: f64,
     /// Lower bound.
@@ -37,7 +37,7 @@ pub(crate) fn newcombe_diff(x_a: u64, n_a: u64, x_b: u64, n_b: u64, z: f64) -> O
 
 /// Which test gave a p-value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Test {
+pub enum Test {
     /// Pooled two-proportion z-test (statsmodels `proportions_ztest`).
     PooledZ,
     /// Fisher's exact test, two-sided (scipy `fisher_exact`).
@@ -46,7 +46,7 @@ pub(crate) enum Test {
 
 impl Test {
     /// The name published in `comparisons.test`.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Test::PooledZ => "pooled_z",
             Test::FisherExact => "fisher_exact",
