@@ -370,12 +370,13 @@ impl Variation {
     }
 }
 
-/// The Making Data Count assurance icon of a series against a target.
+/// The Making Data Count assurance icon of a series against a target (the package's
+/// `consistent_pass`, `consistent_fail`, `inconsistent`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Assurance {
-    /// The target lies beyond the limits on the failing side: the process will meet it.
+    /// Everything between the limits meets the target: the process will consistently meet it.
     ConsistentlyPasses,
-    /// The target lies beyond the limits on the improvement side: the process will not meet it.
+    /// Nothing between the limits meets the target: the process will consistently miss it.
     ConsistentlyFails,
     /// The target lies within the limits: hit and miss.
     Inconsistent,
@@ -551,6 +552,7 @@ fn judge(seg: &[Obs], base: &Baseline) -> Vec<Point> {
     points
 }
 
+/// The side of a `relative_to_mean` sign: above for 1, below otherwise (the package's `ifelse`).
 fn side_of(sign: i8) -> Side {
     if sign > 0 {
         Side::High
@@ -633,7 +635,7 @@ fn two_in_three(close: &[bool], rtm: &[i8]) -> Vec<bool> {
     (0..len).map(|i| (i.saturating_sub(2)..=i).any(window)).collect()
 }
 
-/// Mean with one correction pass (as R's `mean`); `None` for an empty slice.
+/// Mean with one correction pass, as R's `mean.default`; `None` for an empty slice.
 fn mean(v: &[f64]) -> Option<f64> {
     if v.is_empty() {
         return None;
