@@ -971,6 +971,29 @@ mod tests {
         assert_eq!(c3.points[11].signal, Some(Signal { rule: Rule::Outside, side: Side::High }));
     }
 
+    /// A peak shared by a rising and a falling trend takes the direction of the step after it, as the
+    /// package's `sdy` (rules run without limits here, so only trend and shift can fire).
+    #[test]
+    fn trend_direction_at_a_shared_peak() {
+        let y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0];
+        let points: Vec<Point> = y
+            .iter()
+            .map(|&v| Point {
+                value: Some(v),
+                segment: 0,
+                centre: Some(4.0),
+                limits: None,
+                relative_to_mean: 0,
+                outside_limits: false,
+                close_to_limits: false,
+                signal: None,
+            })
+            .collect();
+        let sides: Vec<Option<Side>> = signals(&points).iter().map(|s| s.map(|s| s.side)).collect();
+        let want: Vec<Option<Side>> = (0..13).map(|i| Some(if i < 6 { Side::High } else { Side::Low })).collect();
+        assert_eq!(sides, want);
+    }
+
     #[test]
     fn labels_follow_direction() {
         let hi = Signal { rule: Rule::Shift, side: Side::High };
