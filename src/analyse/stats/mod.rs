@@ -1,4 +1,4 @@
-//! Pure statistics for `unheard`, following `shared/METHODS.md` §0–§4 and §6.
+//! Pure statistics for `unheard`, following `shared/METHODS.md` §0–§6.
 //!
 //! Every function is a plain computation on numbers: no I/O, no frames, no panics. Undefined
 //! results (an empty sample, a missing baseline, a zero denominator) come back as `None`.
@@ -8,6 +8,8 @@
 pub(crate) mod before_after;
 pub(crate) mod disclosure;
 pub(crate) mod representation;
+#[allow(dead_code)] // no table publishes it yet (issue 10 part 3 wires it into the spc tables)
+pub(crate) mod spc;
 pub(crate) mod themes;
 pub(crate) mod weighting;
 
