@@ -100,7 +100,7 @@ fn bench(c: &mut Criterion) {
                         n_themes: THEMES,
                         raking: &raking,
                         changes: Default::default(),
-                        monthly_totals_published: true,
+                        spc: &Default::default(),
                     },
                     &WhoSettings::default(),
                 );

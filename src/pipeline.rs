@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use crate::analyse::comparisons::{ChangeCounter, ChangeInput};
 use crate::analyse::counts::{BatchCounts, Counter};
 use crate::analyse::setup::{analyse_who, Seen, WhoError};
+use crate::analyse::spc::SpcCounter;
 use crate::analyse::AnalyseError;
 use crate::code::{Codebook, CodebookError, Coded, Coder, Engine};
 use crate::config::{CodebookSource, Settings, DEFAULT_CODEBOOK};
@@ -334,6 +335,7 @@ struct Tally<'h> {
     grouper: Grouper<'h>,
     counter: Counter,
     changes: ChangeCounter,
+    spc: SpcCounter,
     months: Months,
     respondents: IdSet,
     coding: Coding,
@@ -391,6 +393,7 @@ impl Tally<'_> {
             let counts = BatchCounts { month: &month, groups: &ids, first_of_response: &first, themes: &themes };
             self.counter.add(&counts);
             self.changes.add(&batch.records, &counts);
+            self.spc.add(&batch.records, &counts);
             self.coding.add(&coded);
             self.tallies.add(&quarantine, &issues);
             self.tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
@@ -526,6 +529,7 @@ fn run_in_pool(
         grouper: Grouper::new(&harmoniser, &settings.dimensions),
         counter: Counter::new(settings.dimensions.len(), book.themes.len(), raking.clone()),
         changes: ChangeCounter::new(&settings.changes, settings.dimensions.len(), book.themes.len()),
+        spc: SpcCounter::new(settings.analysis.spc_period, book.themes.len()),
         months: Months::default(),
         respondents: IdSet::default(),
         coding: Coding::default(),
@@ -542,7 +546,7 @@ fn run_in_pool(
     for s in &mut stream.sources {
         s.field_issues += tally.unmapped.get(&s.name).copied().unwrap_or(0);
     }
-    let Tally { grouper, counter, changes, months, coding, tallies, records: n_records, .. } = tally;
+    let Tally { grouper, counter, changes, spc, months, coding, tallies, records: n_records, .. } = tally;
 
     let (names, group_places, values) = grouper.finish();
     let (month_labels, month_places) = months.sorted();
@@ -550,6 +554,7 @@ fn run_in_pool(
     let counted = counter.finish(&month_places, month_labels.len(), &group_places, &n_groups);
     let change_counts = changes.finish(&group_places, &n_groups);
     crate::analyse::comparisons::check(&settings.changes, &change_counts, changes.dates)?;
+    let spc_counts = spc.finish();
     let safe_values = publishable(&values, &settings.dimensions, engine.redactor);
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
     let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
@@ -560,6 +565,7 @@ fn run_in_pool(
         counted: &counted,
         cell_dimensions: &raking,
         changes: ChangeInput { changes: &settings.changes, counts: &change_counts, dates: changes.dates },
+        spc: &spc_counts,
     };
     // the month files close (their last row groups encoded) while the counts are analysed
     let ((streamed, closing), (who, analysing)) = rayon::join(
@@ -569,7 +575,7 @@ fn run_in_pool(
         },
         || {
             let mut t = Timings::default();
-            (t.time("analyse", || analyse_who(settings, &seen, baseline.as_ref(), &harmoniser, book.themes.len())), t)
+            (t.time("analyse", || analyse_who(settings, &seen, baseline.as_ref(), &harmoniser, book)), t)
         },
     );
     timings.merge(closing);
@@ -591,6 +597,7 @@ fn run_in_pool(
                 book,
                 who: &who,
                 changes: &settings.changes,
+                spc_period: settings.analysis.spc_period,
             },
             streamed,
         )?)

@@ -5,7 +5,7 @@
 //! of their dimension (METHODS §4). Every figure comes from the published counts, and the counts
 //! are guarded against differencing beside `theme_by_group`'s ([`identities`]).
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::common::{is_absent, owned, publish, ratio_of, strs, PUBLISHED};
 use super::counts::{BatchCounts, Counted, Counter};
@@ -151,36 +151,60 @@ pub(crate) fn check(
 }
 
 /// The first and last day of a month label `YYYY-MM` (`None` for `unknown`).
-fn month_days(label: &str) -> Option<(NaiveDate, NaiveDate)> {
+#[must_use]
+pub(crate) fn month_days(label: &str) -> Option<(NaiveDate, NaiveDate)> {
     let first = NaiveDate::parse_from_str(&format!("{label}-01"), "%Y-%m-%d").ok()?;
-    let next = if first.month() == 12 {
-        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)?
-    };
-    Some((first, next.pred_opt()?))
+    Some((first, first.checked_add_months(chrono::Months::new(1))?.pred_opt()?))
+}
+
+/// A period of the guard spanning days: its index, first and last day, and records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    /// The guard's period.
+    pub period: usize,
+    /// First day (within the records' dates).
+    pub first: NaiveDate,
+    /// Last day.
+    pub last: NaiveDate,
+    /// Records.
+    pub n: i64,
+}
+
+/// How `target` sits among the periods of `family` (disjoint, together holding every dated
+/// record): it lies within the periods it meets, and, unless it is `filtered` (holds only some of
+/// its days' records), it holds those wholly inside it. Each identity is exact when the records
+/// add up.
+#[must_use]
+pub(crate) fn containment(family: &[Span], target: &Span, filtered: bool) -> Vec<PeriodSum> {
+    let met: Vec<&Span> = family.iter().filter(|f| f.first <= target.last && f.last >= target.first).collect();
+    let inside: Vec<&Span> = met.iter().copied().filter(|f| target.first <= f.first && f.last <= target.last).collect();
+    let n = |s: &[&Span]| s.iter().map(|f| f.n).sum::<i64>();
+    let periods = |s: &[&Span]| s.iter().map(|f| f.period).collect::<Vec<_>>();
+    let mut sums = vec![PeriodSum { whole: periods(&met), parts: vec![target.period], exact: n(&met) == target.n }];
+    if !filtered {
+        sums.push(PeriodSum { whole: vec![target.period], parts: periods(&inside), exact: n(&inside) == target.n });
+    }
+    sums
 }
 
 /// The guard's periods of change `c` (its sides numbered `before` and `before + 1`) and what an
 /// attacker knows of them: the overall counts each side publishes, and the periods that hold
-/// them: the run (`all`) holds both sides; each side lies within the months it meets, and holds
-/// the months wholly inside it when the change has no filter. Each is exact when the records
-/// add up (a window, a filter or undated records leave some in none).
+/// them: the run (`all`) holds both sides, and each side sits among the `months` as
+/// [`containment`] says. Each is exact when the records add up (a window, a filter or undated
+/// records leave some in none). Also returns the sides' spans and whether the change filters.
 ///
-/// `months` are the run's month labels (period `1 + i`), `month_n` their records, `run_n` all
-/// records, `dates` the records' first and last day.
+/// `run_n` is all records, `dates` the records' first and last day.
 #[must_use]
 pub(crate) fn identities(
     c: &Change,
     counts: &Counted,
     before: usize,
-    months: &[String],
-    month_n: &[i64],
+    months: &[Span],
     run_n: i64,
     dates: (NaiveDate, NaiveDate),
     rule: &DisclosureRule,
-) -> (Vec<(usize, KnownTotals)>, Vec<PeriodSum>) {
-    let Some(overall) = counts.dims.last() else { return (Vec::new(), Vec::new()) };
+) -> (Vec<(usize, KnownTotals)>, Vec<PeriodSum>, Vec<Span>, bool) {
+    let Some(overall) = counts.dims.last() else { return (Vec::new(), Vec::new(), Vec::new(), false) };
     let side_n = [overall.records[1][0], overall.records[2][0]];
     let known = (0..2)
         .map(|s| {
@@ -198,31 +222,25 @@ pub(crate) fn identities(
     let mut sums =
         vec![PeriodSum { whole: vec![0], parts: vec![before, before + 1], exact: side_n[0] + side_n[1] == run_n }];
     let filtered = !c.sources.is_empty() || c.org.iter().any(|o| !o.is_empty());
-    let window = i64::from(c.window_days.unwrap_or(u32::MAX));
-    let ranges = [
-        (dates.0.max(c.date - chrono::Duration::days(window.min(1 << 20))), c.date.pred_opt().unwrap_or(c.date)),
-        (c.date, dates.1.min(c.date + chrono::Duration::days((window - 1).min(1 << 20)))),
+    let window = i64::from(c.window_days.unwrap_or(u32::MAX)).min(1 << 20);
+    let sides = [
+        Span {
+            period: before,
+            first: dates.0.max(c.date - chrono::Duration::days(window)),
+            last: c.date.pred_opt().unwrap_or(c.date),
+            n: side_n[0],
+        },
+        Span {
+            period: before + 1,
+            first: c.date,
+            last: dates.1.min(c.date + chrono::Duration::days(window - 1)),
+            n: side_n[1],
+        },
     ];
-    for (s, (from, to)) in ranges.into_iter().enumerate() {
-        let (mut met, mut inside) = (Vec::new(), Vec::new());
-        for (i, label) in months.iter().enumerate() {
-            let Some((first, last)) = month_days(label) else { continue };
-            let (first, last) = (first.max(dates.0), last.min(dates.1));
-            if first <= to && last >= from {
-                met.push(i);
-                if from <= first && last <= to {
-                    inside.push(i);
-                }
-            }
-        }
-        let n = |m: &[usize]| m.iter().map(|&i| month_n.get(i).copied().unwrap_or(0)).sum::<i64>();
-        let period = |m: &[usize]| m.iter().map(|&i| 1 + i).collect::<Vec<_>>();
-        sums.push(PeriodSum { whole: period(&met), parts: vec![before + s], exact: n(&met) == side_n[s] });
-        if !filtered {
-            sums.push(PeriodSum { whole: vec![before + s], parts: period(&inside), exact: n(&inside) == side_n[s] });
-        }
+    for side in &sides {
+        sums.extend(containment(months, side, filtered));
     }
-    (known, sums)
+    (known, sums, sides.to_vec(), filtered)
 }
 
 /// The measure a comparison counts.

@@ -39,11 +39,11 @@ pub struct Cell {
 }
 
 impl Cell {
-    fn new(n_themes: usize) -> Cell {
+    pub(crate) fn new(n_themes: usize) -> Cell {
         Cell { mentions: vec![0; n_themes], concerns: vec![0; n_themes], ..Cell::default() }
     }
 
-    fn add_record(&mut self, first: bool, themes: &[(u32, bool)]) {
+    pub(crate) fn add_record(&mut self, first: bool, themes: &[(u32, bool)]) {
         self.records += 1;
         self.respondents += i64::from(first);
         for &(t, c) in themes {

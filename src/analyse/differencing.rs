@@ -60,6 +60,9 @@ pub(crate) struct Identities {
     pub known: BTreeMap<usize, KnownTotals>,
     /// Periods made of others (the months make up `all`; a change's sides lie within it).
     pub sums: Vec<PeriodSum>,
+    /// The same between periods known only by their totals (`spc`'s weeks, against the months
+    /// and a change's sides): identities of the hidden totals, not of the groups' counts.
+    pub total_sums: Vec<PeriodSum>,
 }
 
 impl Identities {
@@ -70,6 +73,7 @@ impl Identities {
         Identities {
             known: BTreeMap::from([(0, known)]),
             sums: vec![PeriodSum { whole: vec![0], parts: (1..=months).collect(), exact: true }],
+            total_sums: Vec::new(),
         }
     }
 }
@@ -127,6 +131,23 @@ impl Lattice {
             return false;
         }
         before != (self.lo[v], self.hi[v])
+    }
+
+    /// `Σ whole = Σ parts` (`exact`), else `Σ whole = Σ parts + something ≥ 0`; a whole of
+    /// several counts is summed into a hidden variable first.
+    fn holds(&mut self, whole: Vec<usize>, mut parts: Vec<usize>, exact: bool) {
+        let total = match whole.as_slice() {
+            [one] => *one,
+            _ => {
+                let hidden = self.var((0, UNBOUNDED));
+                self.sums.push((whole, hidden));
+                hidden
+            }
+        };
+        if !exact {
+            parts.push(self.var((0, UNBOUNDED)));
+        }
+        self.sums.push((parts, total));
     }
 
     /// Lists the identities each variable takes part in, once every identity is added.
@@ -392,21 +413,7 @@ impl Guard {
                 };
                 let (whole, parts) = (of(&sum.whole), of(&sum.parts));
                 let Some(shape) = whole.first().or(parts.first()) else { continue };
-                // Σ whole (one count, or a hidden sum of them) = Σ parts (+ what is in none)
-                let add = |l: &mut Lattice, whole: Vec<usize>, mut terms: Vec<usize>| {
-                    let total = match whole.as_slice() {
-                        [one] => *one,
-                        _ => {
-                            let hidden = l.var((0, UNBOUNDED));
-                            l.sums.push((whole, hidden));
-                            hidden
-                        }
-                    };
-                    if !sum.exact {
-                        terms.push(l.var((0, UNBOUNDED)));
-                    }
-                    l.sums.push((terms, total));
-                };
+                let add = |l: &mut Lattice, whole: Vec<usize>, parts: Vec<usize>| l.holds(whole, parts, sum.exact);
                 for g in 0..shape.0.len() {
                     add(&mut l, whole.iter().map(|m| m.0[g]).collect(), parts.iter().map(|m| m.0[g]).collect());
                     for th in 0..shape.1[g].len() {
@@ -421,6 +428,17 @@ impl Guard {
                             parts.iter().map(|m| m.2[g][th]).collect(),
                         );
                     }
+                }
+            }
+        }
+        // periods known by their totals: Σ whole = Σ parts (+ what is in none), per kind and theme
+        let n_themes = counts.iter().flatten().flatten().next().and_then(|c| c.mentions.first()).map_or(0, Vec::len);
+        for sum in &known.total_sums {
+            for (kind, themes) in [(0u8, 1), (1, n_themes), (2, n_themes)] {
+                for th in 0..themes {
+                    let whole: Vec<usize> = sum.whole.iter().map(|&p| total(&mut l, (p, kind, th))).collect();
+                    let parts: Vec<usize> = sum.parts.iter().map(|&p| total(&mut l, (p, kind, th))).collect();
+                    l.holds(whole, parts, sum.exact);
                 }
             }
         }

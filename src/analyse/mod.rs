@@ -7,6 +7,7 @@ pub(crate) mod differencing;
 pub(crate) mod ranking;
 pub(crate) mod representation;
 pub(crate) mod setup;
+pub mod spc;
 pub(crate) mod stats;
 pub(crate) mod theme_by_group;
 pub(crate) mod underheard;

@@ -31,6 +31,10 @@ pub(crate) struct Who {
     pub ranking: Vec<who::RankingRow>,
     /// Each change's before and after.
     pub comparisons: Vec<crate::analyse::comparisons::ComparisonRow>,
+    /// Each theme's SPC series, point by point.
+    pub spc: Vec<crate::analyse::spc::SpcRow>,
+    /// Each series' icons.
+    pub spc_summary: Vec<crate::analyse::spc::SpcSummaryRow>,
     /// What raking did.
     pub raking: who::RakingReport,
     /// Baseline rows the run could not use, each with its line.
@@ -53,6 +57,8 @@ pub(crate) struct Seen<'a> {
     pub cell_dimensions: &'a [usize],
     /// The declared changes and their counts.
     pub changes: crate::analyse::comparisons::ChangeInput<'a>,
+    /// The run's counts per `spc` period.
+    pub spc: &'a crate::analyse::spc::SpcCounts,
 }
 
 /// Sets the baseline's populations (harmonised as the records' groups are) against the
@@ -65,8 +71,9 @@ pub(crate) fn analyse_who(
     seen: &Seen<'_>,
     baseline: Option<&Baseline>,
     harmoniser: &Harmoniser,
-    n_themes: usize,
+    book: &crate::code::Codebook,
 ) -> Result<Who, WhoError> {
+    let n_themes = book.themes.len();
     use who::{DimBaseline, WhoInput, WhoSettings};
     let groups = Groups { dimensions: seen.dimensions.to_vec(), names: seen.names.to_vec() };
     let counts = &seen.counted.dims;
@@ -133,11 +140,24 @@ pub(crate) fn analyse_who(
             n_themes,
             raking: &a.raking_dimensions,
             changes: seen.changes,
-            monthly_totals_published: a.spc_period == crate::config::SpcPeriod::Month,
+            spc: seen.spc,
         },
         &who_settings,
     );
+    let (spc, spc_summary) = crate::analyse::spc::spc_rows(
+        seen.spc,
+        book,
+        &crate::analyse::spc::SpcSettings {
+            chart: a.spc_chart,
+            screen_outliers: a.spc_screen_outliers,
+            changes: &settings.changes,
+            targets: &a.spc_targets,
+        },
+        &who_settings.disclosure,
+    );
     Ok(Who {
+        spc,
+        spc_summary,
         representation: out.representation,
         theme_by_group: out.theme_by_group,
         underheard: out.underheard,

@@ -10,14 +10,16 @@
 pub use super::common::{is_absent, period_view, publish, publish_period, DimBaseline, WhoSettings};
 use rayon::prelude::*;
 
-use super::comparisons::{self, ChangeCounts, ChangeInput, ComparisonRow};
+use super::comparisons::{self, ChangeCounts, ChangeInput, ComparisonRow, Span};
 use super::counts::{project, Cell, DimCounts};
 use super::differencing::{self, Identities, KnownTotals, PeriodCounts};
 pub use super::ranking::{ranking, RakeMargin, RakingReport, RankingRow};
 pub use super::representation::{representation_rows, RepresentationRow};
+use super::spc::{self, SpcCounts};
 use super::stats::{Flag, Published};
 pub use super::theme_by_group::{group_theme_stats, published_rest, theme_group_rows, GroupTheme, ThemeGroupRow};
 pub use super::underheard::{underheard_rows, UnderheardRow};
+use crate::config::SpcPeriod;
 
 /// Everything the who-is-missing analysis needs.
 #[derive(Debug, Clone, Copy)]
@@ -44,9 +46,8 @@ pub struct WhoInput<'a> {
     pub raking: &'a [String],
     /// Declared changes and their counts (`comparisons`).
     pub changes: ChangeInput<'a>,
-    /// Whether the months' overall counts are published (`spc` by month): the guard counts
-    /// them as known.
-    pub monthly_totals_published: bool,
+    /// The run's totals per `spc` period: published, so the guard counts them as known.
+    pub spc: &'a SpcCounts,
 }
 
 /// The analysis' rows.
@@ -113,27 +114,22 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
     });
     let months = input.periods.len() - 1;
     let mut identities = Identities::months(known, months);
-    let month_totals: Vec<(i64, Vec<i64>, Vec<i64>)> = (1..=months)
-        .map(|p| {
-            input.counts.first().map_or_else(Default::default, |c| {
-                let (records, _, mentions, concerns) = period_view(c, p);
-                let per_theme = |m: &[Vec<i64>]| (0..input.n_themes).map(|t| m.iter().map(|g| g[t]).sum()).collect();
-                (records.iter().sum(), per_theme(mentions), per_theme(concerns))
-            })
+    let dates = input.changes.dates.or_else(|| Some((input.spc.cells.first()?.0, input.spc.cells.last()?.0)));
+    // the months as spans of days (within the records' dates), for the periods that cut them
+    let month_n: Vec<i64> =
+        (1..=months).map(|p| input.counts.first().map_or(0, |c| period_view(c, p).0.iter().sum())).collect();
+    let month_spans: Vec<Span> = input.periods[1..]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, label)| {
+            let (first, last) = comparisons::month_days(label)?;
+            let (lo, hi) = dates?;
+            Some(Span { period: 1 + i, first: first.max(lo), last: last.min(hi), n: month_n[i] })
         })
         .collect();
-    if input.monthly_totals_published {
-        for (i, (n, m, c)) in month_totals.iter().enumerate() {
-            let each = |v: &[i64]| v.iter().map(|&x| publish(x, &s.disclosure)).collect();
-            identities.known.insert(
-                1 + i,
-                KnownTotals { records: Some(publish(*n, &s.disclosure)), mentions: each(m), concerns: each(c) },
-            );
-        }
-    }
     // each change's sides are two more periods of every dimension, after the months
     let ch = &input.changes;
-    let month_n: Vec<i64> = month_totals.iter().map(|t| t.0).collect();
+    let mut sides: Vec<(Span, bool)> = Vec::new();
     for (k, (change, counted)) in ch.changes.iter().zip(ch.counts).enumerate() {
         let before = months + 1 + 2 * k;
         for (d, per) in published.iter_mut().enumerate() {
@@ -143,19 +139,48 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
                 per.push(Some(publish_period(records, mentions, concerns, &s.disclosure)));
             }
         }
-        let dates = ch.dates.unwrap_or((change.date, change.date));
-        let (known, sums) = comparisons::identities(
+        let (known, sums, spans, filtered) = comparisons::identities(
             change,
             counted,
             before,
-            &input.periods[1..],
-            &month_n,
+            &month_spans,
             input.totals.records,
-            dates,
+            dates.unwrap_or((change.date, change.date)),
             &s.disclosure,
         );
         identities.known.extend(known);
         identities.sums.extend(sums);
+        sides.extend(spans.into_iter().map(|x| (x, filtered)));
+    }
+    // spc publishes each period's totals: a month's are the month's; weeks are periods of their
+    // own, set against the months and the sides
+    let spc_period = |i: usize| match input.spc.period {
+        SpcPeriod::Month => {
+            let label = input.spc.cells[i].0.format("%Y-%m").to_string();
+            input.periods.iter().position(|p| *p == label)
+        }
+        SpcPeriod::Week => Some(months + 1 + 2 * ch.changes.len() + i),
+    };
+    let mut weeks = Vec::new();
+    for (i, (start, cell)) in input.spc.cells.iter().enumerate() {
+        let Some(p) = spc_period(i) else { continue };
+        let each = |v: &[i64]| v.iter().map(|&x| publish(x, &s.disclosure)).collect();
+        let totals = KnownTotals {
+            records: Some(publish(cell.records, &s.disclosure)),
+            mentions: each(&cell.mentions),
+            concerns: each(&cell.concerns),
+        };
+        identities.known.insert(p, totals);
+        if let (SpcPeriod::Week, Some((lo, hi))) = (input.spc.period, dates) {
+            let last = spc::period_end(SpcPeriod::Week, *start);
+            weeks.push(Span { period: p, first: (*start).max(lo), last: last.min(hi), n: cell.records });
+        }
+    }
+    for month in &month_spans {
+        identities.total_sums.extend(comparisons::containment(&weeks, month, false));
+    }
+    for (side, filtered) in &sides {
+        identities.total_sums.extend(comparisons::containment(&weeks, side, *filtered));
     }
     out.withheld = differencing::withhold(&mut published, &identities, &s.disclosure);
     // each dimension's rows on a worker, kept in dimension order

@@ -93,6 +93,9 @@ pub(crate) struct AnalysisOptions {
     /// XmR: leave out moving ranges above 3.267 × their mean before the limits (default true,
     /// as NHSRplotthedots; the Making Data Count spreadsheets use false).
     pub spc_screen_outliers: Option<bool>,
+    /// Targets for the assurance icon of `spc_summary`, as a share of records per period:
+    /// `{ "ACC02:concerns" = 0.05 }` (theme code, `:`, mentions or concerns).
+    pub spc_targets: Option<Spanned<BTreeMap<String, f64>>>,
 }
 
 /// `[people]`

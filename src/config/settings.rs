@@ -356,6 +356,8 @@ pub struct AnalysisSettings {
     pub spc_chart: SpcChart,
     /// XmR: screen moving-range outliers.
     pub spc_screen_outliers: bool,
+    /// Assurance targets per (theme code, measure).
+    pub spc_targets: BTreeMap<(String, String), f64>,
 }
 
 impl Default for AnalysisSettings {
@@ -371,6 +373,7 @@ impl Default for AnalysisSettings {
             spc_period: SpcPeriod::Month,
             spc_chart: SpcChart::Xmr,
             spc_screen_outliers: true,
+            spc_targets: BTreeMap::new(),
         }
     }
 }
@@ -851,6 +854,23 @@ fn resolve_analysis(options: &PipelineOptions, ctx: &Ctx<'_>) -> Result<Analysis
             },
         },
         spc_screen_outliers: a.spc_screen_outliers.unwrap_or(d.spc_screen_outliers),
+        spc_targets: match &a.spc_targets {
+            None => d.spc_targets,
+            Some(t) => t
+                .get_ref()
+                .iter()
+                .map(|(key, &target)| match key.split_once(':') {
+                    Some((code, m @ ("mentions" | "concerns"))) if !code.is_empty() && (0.0..=1.0).contains(&target) => {
+                        Ok(((code.to_owned(), m.to_owned()), target))
+                    }
+                    _ => Err(ctx.err(
+                        Some(t.span()),
+                        "analysis.spc_targets",
+                        format!("{key:?} = {target}: write \"THEME_CODE:mentions\" or \"THEME_CODE:concerns\" = a share from 0 to 1"),
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+        },
     };
     if !(analysis.alpha0 > 0.0
         && analysis.weight_cap > 1.0

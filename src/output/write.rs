@@ -12,7 +12,7 @@ use super::manifest::TableEntry;
 use super::parquet::{TableWriter, STREAM_ROW_GROUP_ROWS};
 use super::{tables, write_table, OutputError, Table};
 use crate::analyse::setup::Who;
-use crate::analyse::{comparisons, ranking, representation, theme_by_group, underheard};
+use crate::analyse::{comparisons, ranking, representation, spc, theme_by_group, underheard};
 use crate::code::Codebook;
 use crate::ingest::{FieldIssue, Quarantined};
 use crate::people::Groups;
@@ -146,6 +146,8 @@ pub(crate) struct RunTables<'a> {
     pub who: &'a Who,
     /// The declared changes.
     pub changes: &'a [crate::config::Change],
+    /// The SPC charts' period.
+    pub spc_period: crate::config::SpcPeriod,
 }
 
 /// Writes the aggregate tables of `t` and `DATA_DICTIONARY.md` into `dir`; returns the
@@ -159,13 +161,15 @@ pub(crate) fn write_tables(
     streamed: Vec<TableEntry>,
 ) -> Result<Vec<TableEntry>, OutputError> {
     // each table built and written on its own worker
-    let build: [&(dyn Fn() -> Table + Sync); 6] = [
+    let build: [&(dyn Fn() -> Table + Sync); 8] = [
         &|| tables::themes(t.book),
         &|| representation::table(&t.who.representation),
         &|| theme_by_group::table(&t.who.theme_by_group, t.groups, t.book),
         &|| underheard::table(&t.who.underheard, t.groups, t.book),
         &|| ranking::table(&t.who.ranking, t.book),
         &|| comparisons::table(&t.who.comparisons, t.changes, t.groups, t.book),
+        &|| spc::table(&t.who.spc, t.changes, t.book, t.spc_period),
+        &|| spc::summary_table(&t.who.spc_summary, t.changes, t.book),
     ];
     let singles: Vec<Table> = build
         .par_iter()
