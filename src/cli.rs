@@ -1,6 +1,7 @@
 //! Command line: clap arguments → settings → the library. Exit codes: 0 clean, 1 finished
 //! with quarantined rows or field issues, 2 failed (nothing committed).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,9 +25,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a pipeline (default: pipelines/demo.toml over data-samples/).
-    Run(RunArgs),
+    Run(RunCommand),
     /// Check a pipeline's config, codebook, baseline and input headers without running.
-    Validate(RunArgs),
+    Validate(RunCommand),
     /// Write synthetic feedback data (format from the extension: csv, jsonl, parquet, xlsx).
     Synth(SynthArgs),
     /// Work with codebooks.
@@ -326,7 +327,31 @@ impl LearnArgs {
     }
 }
 
-/// Arguments of `run` and `validate`.
+/// Arguments of `run` and `validate`: the run's, and what a scheduler asks for.
+#[derive(Debug, Args)]
+pub struct RunCommand {
+    /// The pipeline and inputs.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Summary and log for schedulers.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// What a scheduler asks of `run` and `validate` (README, "Scheduled runs").
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Print one JSON summary object on stdout at the end (nothing else goes to stdout), also
+    /// when the run fails.
+    #[arg(long)]
+    pub json: bool,
+    /// Append the summary, warnings and errors (what the terminal shows, without progress
+    /// bars) to FILE after a timestamped header line; created if missing, never truncated.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+/// The pipeline and inputs of `run`, `validate` and `people`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Pipeline file. Without it and without --input, pipelines/demo.toml.
@@ -443,37 +468,186 @@ impl RunArgs {
     }
 }
 
-/// Runs the command line; returns the process exit code.
+/// Runs the command line; returns the process exit code. `run` and `validate` also print their
+/// JSON summary (`--json`) and write their log (`--log`) here, whatever the outcome.
 #[must_use]
 pub fn main_with(cli: Cli) -> ExitCode {
-    let quiet = match &cli.command {
-        Command::Run(a) | Command::Validate(a) => a.quiet,
-        Command::People(a) => a.run.quiet,
-        Command::Synth(a) => a.quiet,
+    let started = chrono::Utc::now();
+    let (quiet, report) = match &cli.command {
+        Command::Run(a) | Command::Validate(a) => (a.run.quiet, Some(&a.report)),
+        Command::People(a) => (a.run.quiet, None),
+        Command::Synth(a) => (a.quiet, None),
         Command::Codebook(_)
         | Command::Eval(_)
         | Command::Explain(_)
         | Command::Train(_)
         | Command::Layouts
-        | Command::Archive(_) => false,
+        | Command::Archive(_) => (false, None),
     };
-    let messages = Messages::new(quiet);
-    let result = dispatch(cli, &messages);
+    let json = report.is_some_and(|r| r.json);
+    let log = report.and_then(|r| r.log.clone());
+    let mut summary = Summary::new(if matches!(cli.command, Command::Validate(_)) { "validate" } else { "run" });
+    let mut messages = Messages::new(quiet).redacting(redact);
+    if json {
+        messages = messages.keeping();
+    }
+    let opened = match &log {
+        None => Ok(()),
+        Some(path) => messages
+            .log_to(
+                path,
+                &format!(
+                    "=== {} unheard {} {} started (pid {}) ===",
+                    stamp(started),
+                    env!("CARGO_PKG_VERSION"),
+                    summary.command,
+                    std::process::id()
+                ),
+            )
+            .with_context(|| format!("cannot open the log {} for appending", path.display())),
+    };
+    let result = opened.and_then(|()| dispatch(cli, &messages, &mut summary));
     // a signal being handled ends the process with its own exit code
     crate::output::interrupt::settle();
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(err) => {
             messages.error(&err);
+            summary.error = Some(messages.safe(&format!("{err:#}")).into_owned());
+            summary.exit_code = 2;
             ExitCode::from(2)
         }
+    };
+    messages.log(&format!("=== {} exit code {} ===", stamp(chrono::Utc::now()), summary.exit_code));
+    if json {
+        let kept = messages.kept();
+        summary.warnings = kept.warnings;
+        summary.checks = kept.reports;
+        messages.summary(&serde_json::to_string(&summary).unwrap_or_else(|e| {
+            format!(
+                r#"{{"schema_version":{SUMMARY_SCHEMA_VERSION},"exit_code":2,"error":"cannot write the summary: {e}"}}"#
+            )
+        }));
+    }
+    code
+}
+
+/// A time as the log shows it: UTC, to the second.
+fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// What stderr, the log and the summary may show of a line: personal data redacted, as in the
+/// outputs.
+fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::redact::Redactor::shared().redact(text).0
+}
+
+/// The version of the `--json` summary's layout: raised when a field changes or goes.
+pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
+
+/// The `--json` summary of `run` and `validate` (README, "Scheduled runs"): every field is
+/// always there, null (or empty) when it does not apply.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Summary {
+    /// [`SUMMARY_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `run` or `validate`.
+    pub command: &'static str,
+    /// The run's name, once the pipeline is read.
+    pub run: Option<String>,
+    /// The exit code the process returns.
+    pub exit_code: u8,
+    /// Why it failed (exit code 2), with every cause; personal data redacted.
+    pub error: Option<String>,
+    /// The manifest's counts (a finished run).
+    pub counts: Option<SummaryCounts>,
+    /// Groups flagged in `representation` over the whole run.
+    pub flags: Option<SummaryFlags>,
+    /// Rows of `comparisons` whose change is significant.
+    pub significant_changes: Option<u64>,
+    /// Points of `spc` that signal special cause.
+    pub special_causes: Option<u64>,
+    /// The output folder.
+    pub out: Option<String>,
+    /// Its manifest.
+    pub manifest: Option<String>,
+    /// Its files, relative to it.
+    pub files: Vec<String>,
+    /// Wall time per stage, milliseconds (the manifest's `timings_ms`).
+    pub durations_ms: BTreeMap<&'static str, u64>,
+    /// Warnings, as the terminal shows them.
+    pub warnings: Vec<String>,
+    /// `validate`'s report lines.
+    pub checks: Vec<String>,
+}
+
+/// The counts of a finished run, named as in the manifest's `counts`.
+#[derive(Debug, serde::Serialize)]
+pub struct SummaryCounts {
+    /// Sources read.
+    pub sources: usize,
+    /// Rows read.
+    pub rows_read: u64,
+    /// Rows that gave at least one record.
+    pub rows_kept: u64,
+    /// Rows quarantined.
+    pub rows_quarantined: u64,
+    /// Rows dropped on purpose.
+    pub rows_dropped: u64,
+    /// `rows_read == rows_kept + rows_quarantined + rows_dropped`.
+    pub rows_reconcile: bool,
+    /// Records kept.
+    pub records: usize,
+    /// Fields that could not be used in kept records.
+    pub field_issues: u64,
+    /// Record × theme pairs.
+    pub record_themes: usize,
+}
+
+/// Groups flagged in `representation` (period `all`).
+#[derive(Debug, serde::Serialize)]
+pub struct SummaryFlags {
+    /// Flagged `under_represented`.
+    pub under_represented: u64,
+    /// Flagged `below_parity`.
+    pub below_parity: u64,
+}
+
+impl Summary {
+    fn new(command: &'static str) -> Summary {
+        Summary { schema_version: SUMMARY_SCHEMA_VERSION, command, ..Summary::default() }
+    }
+
+    /// Fills in a finished run.
+    fn finished(&mut self, o: &pipeline::Outcome) {
+        self.exit_code = o.exit_code();
+        self.counts = Some(SummaryCounts {
+            sources: o.sources,
+            rows_read: o.rows_read,
+            rows_kept: o.rows_kept,
+            rows_quarantined: o.quarantined,
+            rows_dropped: o.rows_dropped,
+            rows_reconcile: o.rows_read == o.rows_kept + o.quarantined + o.rows_dropped,
+            records: o.records,
+            field_issues: o.field_issues,
+            record_themes: o.record_themes,
+        });
+        self.flags = Some(SummaryFlags { under_represented: o.under_represented, below_parity: o.below_parity });
+        self.significant_changes = Some(o.significant_changes);
+        self.special_causes = Some(o.special_causes);
+        self.out = Some(o.out.display().to_string());
+        self.manifest = Some(o.manifest.display().to_string());
+        self.files.clone_from(&o.files);
+        self.durations_ms.clone_from(&o.timings_ms);
     }
 }
 
-fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
+fn dispatch(cli: Cli, messages: &Messages, summary: &mut Summary) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => {
-            let settings = args.settings()?;
+            let settings = args.run.settings()?;
+            summary.run = Some(settings.name.clone());
             if settings.threads > 0 {
                 // polars sizes its own pool from this before first use
                 std::env::set_var("POLARS_MAX_THREADS", settings.threads.to_string());
@@ -493,9 +667,10 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
                 o.seconds,
                 o.out.display()
             ));
-            Ok(if o.quarantined > 0 || o.field_issues > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            summary.finished(&o);
+            Ok(ExitCode::from(o.exit_code()))
         }
-        Command::Validate(args) => validate(&args, messages),
+        Command::Validate(args) => validate(&args.run, messages, summary),
         Command::Codebook(CodebookCommand::Check { file, verbose }) => codebook_check(&file, verbose, messages),
         Command::Eval(args) => crate::commands::eval(&args.request(), messages),
         Command::Train(args) => crate::commands::train(&args.request(), messages),
@@ -591,8 +766,9 @@ fn gzip(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::remove_file(from)
 }
 
-fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
+fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Result<ExitCode> {
     let settings = args.settings()?;
+    summary.run = Some(settings.name.clone());
     let out = crate::output::check_out(&settings.out, &pipeline::input_paths(&settings))?;
     let book = pipeline::load_codebook(&settings.codebook)?;
     let mut report = vec![

@@ -77,15 +77,23 @@ impl From<WhoError> for RunError {
     }
 }
 
-/// What a finished run did.
+/// What a finished run did (the counts are the manifest's).
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The committed output folder.
     pub out: PathBuf,
+    /// Its files, relative to it, sorted.
+    pub files: Vec<String>,
+    /// Its manifest.
+    pub manifest: PathBuf,
     /// Sources read.
     pub sources: usize,
-    /// Rows read.
+    /// Rows read (`rows_kept + quarantined + rows_dropped`).
     pub rows_read: u64,
+    /// Rows kept.
+    pub rows_kept: u64,
+    /// Rows dropped on purpose (blank JSONL lines).
+    pub rows_dropped: u64,
     /// Records kept.
     pub records: usize,
     /// Rows quarantined.
@@ -94,8 +102,26 @@ pub struct Outcome {
     pub field_issues: u64,
     /// Record × theme pairs.
     pub record_themes: usize,
+    /// Groups flagged `under_represented` over the whole run (`representation`, period `all`).
+    pub under_represented: u64,
+    /// Groups flagged `below_parity` over the whole run (`representation`, period `all`).
+    pub below_parity: u64,
+    /// Rows of `comparisons` with `significant` true (0 until that table exists).
+    pub significant_changes: u64,
+    /// Points of `spc` with `special_cause` true (0 until that table exists).
+    pub special_causes: u64,
+    /// Wall time per stage, milliseconds (the manifest's `timings_ms`, with `total`).
+    pub timings_ms: BTreeMap<&'static str, u64>,
     /// Wall time, seconds.
     pub seconds: f64,
+}
+
+impl Outcome {
+    /// The process's exit code: 1 when rows were quarantined or fields could not be used, else 0.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.quarantined > 0 || self.field_issues > 0)
+    }
 }
 
 /// Loads the codebook a run uses.
@@ -622,14 +648,26 @@ fn run_in_pool(
     }
     let out = committed.path;
     let c = &manifest.counts;
+    let flagged = |flag: crate::analyse::stats::Flag| {
+        who.representation.iter().filter(|r| r.period == "all" && r.flag == flag.as_str()).count() as u64
+    };
     Ok(Outcome {
+        manifest: out.join("manifest.json"),
         out,
+        files: committed.files,
         sources: settings.sources.len(),
         rows_read: c.rows_read,
+        rows_kept: c.rows_kept,
+        rows_dropped: c.rows_dropped,
         records: n_records,
         quarantined: c.rows_quarantined,
         field_issues: c.field_issues,
         record_themes: usize::try_from(record_themes).unwrap_or(usize::MAX),
+        under_represented: flagged(crate::analyse::stats::Flag::UnderRepresented),
+        below_parity: flagged(crate::analyse::stats::Flag::BelowParity),
+        significant_changes: 0,
+        special_causes: 0,
+        timings_ms: manifest.timings_ms,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
