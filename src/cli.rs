@@ -473,8 +473,8 @@ impl RunArgs {
 #[must_use]
 pub fn main_with(cli: Cli) -> ExitCode {
     let started = chrono::Utc::now();
-    let (quiet, report) = match &cli.command {
-        Command::Run(a) | Command::Validate(a) => (a.run.quiet, Some(&a.report)),
+    let (quiet, scheduled) = match &cli.command {
+        Command::Run(a) | Command::Validate(a) => (a.run.quiet, Some(a)),
         Command::People(a) => (a.run.quiet, None),
         Command::Synth(a) => (a.quiet, None),
         Command::Codebook(_)
@@ -484,27 +484,26 @@ pub fn main_with(cli: Cli) -> ExitCode {
         | Command::Layouts
         | Command::Archive(_) => (false, None),
     };
-    let json = report.is_some_and(|r| r.json);
-    let log = report.and_then(|r| r.log.clone());
+    let json = scheduled.is_some_and(|a| a.report.json);
     let mut summary = Summary::new(if matches!(cli.command, Command::Validate(_)) { "validate" } else { "run" });
     let mut messages = Messages::new(quiet).redacting(redact);
     if json {
         messages = messages.keeping();
     }
-    let opened = match &log {
-        None => Ok(()),
-        Some(path) => messages
-            .log_to(
-                path,
-                &format!(
-                    "=== {} unheard {} {} started (pid {}) ===",
-                    stamp(started),
-                    env!("CARGO_PKG_VERSION"),
-                    summary.command,
-                    std::process::id()
-                ),
-            )
-            .with_context(|| format!("cannot open the log {} for appending", path.display())),
+    let opened = match scheduled {
+        Some(RunCommand { run, report: ReportArgs { log: Some(path), .. } }) => open_log(
+            &mut messages,
+            path,
+            run,
+            &format!(
+                "=== {} unheard {} {} started (pid {}) ===",
+                stamp(started),
+                env!("CARGO_PKG_VERSION"),
+                summary.command,
+                std::process::id()
+            ),
+        ),
+        _ => Ok(()),
     };
     let result = opened.and_then(|()| dispatch(cli, &messages, &mut summary));
     // a signal being handled ends the process with its own exit code
@@ -530,6 +529,36 @@ pub fn main_with(cli: Cli) -> ExitCode {
         }));
     }
     code
+}
+
+/// Opens `--log` for appending, unless it is a file the run reads or lies in its output folder
+/// (settings that cannot be read are reported by the run itself, into the log).
+fn open_log(messages: &mut Messages, path: &Path, run: &RunArgs, header: &str) -> Result<()> {
+    if let (Ok(settings), Some(log)) = (run.settings(), resolved(path)) {
+        if let Some(input) = pipeline::input_paths(&settings).into_iter().find(|i| resolved(i).as_ref() == Some(&log)) {
+            anyhow::bail!(
+                "the log {} is {}, a file the run reads: choose another --log",
+                path.display(),
+                input.display()
+            );
+        }
+        if resolved(&settings.out).is_some_and(|out| log.starts_with(out)) {
+            anyhow::bail!(
+                "the log {} is inside the output folder {}, which a run replaces: choose another --log",
+                path.display(),
+                settings.out.display()
+            );
+        }
+    }
+    messages.log_to(path, header).with_context(|| format!("cannot open the log {} for appending", path.display()))
+}
+
+/// `path` made absolute with its links resolved, also when its last part does not exist yet.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok().or_else(|| {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Some(std::fs::canonicalize(parent).ok()?.join(path.file_name()?))
+    })
 }
 
 /// A time as the log shows it: UTC, to the second.

@@ -488,3 +488,21 @@ fn no_progress_bars_when_stderr_is_not_a_terminal() {
         r.stderr
     );
 }
+
+#[test]
+fn log_is_never_an_input_or_inside_the_output_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = canonical_csv(5);
+    std::fs::write(tmp.path().join("f.csv"), &csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--log", "./f.csv"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the log ./f.csv is f.csv, a file the run reads"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(tmp.path().join("f.csv")).unwrap(), csv, "the input is untouched");
+    assert!(!tmp.path().join("o").exists(), "the run did not start");
+
+    assert_eq!(unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q"]).code, 0);
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--log", "o/run.log"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("inside the output folder o"), "{}", r.stderr);
+    assert!(!tmp.path().join("o/run.log").exists(), "nothing was written into the run's folder");
+}
