@@ -522,10 +522,15 @@ pub fn main_with(cli: Cli) -> ExitCode {
         let kept = messages.kept();
         summary.warnings = kept.warnings;
         summary.checks = kept.reports;
+        // plain fields cannot fail to serialise; were one to, the summary still says how it ended
         messages.summary(&serde_json::to_string(&summary).unwrap_or_else(|e| {
-            format!(
-                r#"{{"schema_version":{SUMMARY_SCHEMA_VERSION},"exit_code":2,"error":"cannot write the summary: {e}"}}"#
-            )
+            serde_json::json!({
+                "schema_version": SUMMARY_SCHEMA_VERSION,
+                "command": summary.command,
+                "exit_code": summary.exit_code,
+                "error": format!("cannot write the summary: {e}"),
+            })
+            .to_string()
         }));
     }
     code
@@ -641,6 +646,8 @@ pub struct SummaryFlags {
     pub under_represented: u64,
     /// Flagged `below_parity`.
     pub below_parity: u64,
+    /// Each flagged group: dimension, group, flag.
+    pub groups: Vec<pipeline::FlaggedGroup>,
 }
 
 impl Summary {
@@ -657,12 +664,18 @@ impl Summary {
             rows_kept: o.rows_kept,
             rows_quarantined: o.quarantined,
             rows_dropped: o.rows_dropped,
-            rows_reconcile: o.rows_read == o.rows_kept + o.quarantined + o.rows_dropped,
+            rows_reconcile: o.rows_reconcile,
             records: o.records,
             field_issues: o.field_issues,
             record_themes: o.record_themes,
         });
-        self.flags = Some(SummaryFlags { under_represented: o.under_represented, below_parity: o.below_parity });
+        use crate::analyse::stats::Flag;
+        let count = |flag: Flag| o.flagged.iter().filter(|f| f.flag == flag.as_str()).count() as u64;
+        self.flags = Some(SummaryFlags {
+            under_represented: count(Flag::UnderRepresented),
+            below_parity: count(Flag::BelowParity),
+            groups: o.flagged.clone(),
+        });
         self.significant_changes = Some(o.significant_changes);
         self.special_causes = Some(o.special_causes);
         self.out = Some(o.out.display().to_string());

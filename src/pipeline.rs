@@ -102,10 +102,11 @@ pub struct Outcome {
     pub field_issues: u64,
     /// Record × theme pairs.
     pub record_themes: usize,
-    /// Groups flagged `under_represented` over the whole run (`representation`, period `all`).
-    pub under_represented: u64,
-    /// Groups flagged `below_parity` over the whole run (`representation`, period `all`).
-    pub below_parity: u64,
+    /// Rows read = kept + quarantined + dropped (the manifest's `rows_reconcile`).
+    pub rows_reconcile: bool,
+    /// Groups flagged `under_represented` or `below_parity` over the whole run
+    /// (`representation`, period `all`), in the table's order.
+    pub flagged: Vec<FlaggedGroup>,
     /// Rows of `comparisons` with `significant` true (0 until that table exists).
     pub significant_changes: u64,
     /// Points of `spc` with `special_cause` true (0 until that table exists).
@@ -114,6 +115,17 @@ pub struct Outcome {
     pub timings_ms: BTreeMap<&'static str, u64>,
     /// Wall time, seconds.
     pub seconds: f64,
+}
+
+/// A group `representation` flags over the whole run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FlaggedGroup {
+    /// Dimension.
+    pub dimension: String,
+    /// Group.
+    pub group: String,
+    /// `under_represented` or `below_parity`.
+    pub flag: &'static str,
 }
 
 impl Outcome {
@@ -648,9 +660,16 @@ fn run_in_pool(
     }
     let out = committed.path;
     let c = &manifest.counts;
-    let flagged = |flag: crate::analyse::stats::Flag| {
-        who.representation.iter().filter(|r| r.period == "all" && r.flag == flag.as_str()).count() as u64
-    };
+    use crate::analyse::stats::Flag;
+    let flagged = who
+        .representation
+        .iter()
+        .filter(|r| r.period == "all")
+        .filter_map(|r| {
+            let flag = [Flag::UnderRepresented, Flag::BelowParity].into_iter().find(|f| r.flag == f.as_str())?;
+            Some(FlaggedGroup { dimension: r.dimension.clone(), group: r.group.clone(), flag: flag.as_str() })
+        })
+        .collect();
     Ok(Outcome {
         manifest: out.join("manifest.json"),
         out,
@@ -663,8 +682,8 @@ fn run_in_pool(
         quarantined: c.rows_quarantined,
         field_issues: c.field_issues,
         record_themes: usize::try_from(record_themes).unwrap_or(usize::MAX),
-        under_represented: flagged(crate::analyse::stats::Flag::UnderRepresented),
-        below_parity: flagged(crate::analyse::stats::Flag::BelowParity),
+        rows_reconcile: c.rows_reconcile,
+        flagged,
         significant_changes: 0,
         special_causes: 0,
         timings_ms: manifest.timings_ms,

@@ -357,8 +357,9 @@ fn summary_of(r: &crate::util::Run) -> serde_json::Value {
     v
 }
 
-/// The summary's counts against the manifest's, and its files against the folder.
-fn summary_matches_manifest(dir: &Path, v: &serde_json::Value) {
+/// The summary's counts against the manifest's, its files against the folder and its flags
+/// against `representation`; returns the flagged groups.
+fn summary_matches_manifest(dir: &Path, v: &serde_json::Value) -> usize {
     let out = dir.join(v["out"].as_str().expect("out"));
     let m = manifest(&out);
     let c = &v["counts"];
@@ -382,11 +383,23 @@ fn summary_matches_manifest(dir: &Path, v: &serde_json::Value) {
         parquet_files(&out).len(),
         "every Parquet file"
     );
+    let groups = v["flags"]["groups"].as_array().expect("the flagged groups");
     for key in ["under_represented", "below_parity"] {
-        assert!(v["flags"][key].is_u64(), "{v}");
+        let listed = groups.iter().filter(|g| g["flag"] == key).count() as u64;
+        assert_eq!(v["flags"][key].as_u64(), Some(listed), "{v}");
     }
+    // the flagged groups are those of the representation table (period `all`), read back
+    let rep = crate::who::read(&out.join("representation.parquet"));
+    let flagged: Vec<serde_json::Value> = (0..rep["group"].len())
+        .filter(|&i| crate::who::str_at(&rep, "period", i) == "all")
+        .map(|i| ["dimension", "group", "flag"].map(|c| crate::who::str_at(&rep, c, i)))
+        .filter(|[_, _, flag]| flag == "under_represented" || flag == "below_parity")
+        .map(|[dimension, group, flag]| serde_json::json!({"dimension": dimension, "group": group, "flag": flag}))
+        .collect();
+    assert_eq!(flagged, *groups, "the groups representation flags over the whole run");
     assert!(v["significant_changes"].is_u64() && v["special_causes"].is_u64(), "{v}");
     assert!(v["error"].is_null(), "{v}");
+    flagged.len()
 }
 
 #[test]
@@ -400,14 +413,17 @@ fn json_summary_of_a_clean_run_and_of_one_with_quarantined_rows() {
     assert_eq!((v["command"].as_str(), v["counts"]["rows_read"].as_u64()), (Some("run"), Some(30)));
     assert!(r.stderr.contains("30 records"), "the terminal's summary line is still on stderr: {}", r.stderr);
 
-    let mut csv = canonical_csv(6);
+    // with a baseline (four in five people White), so that groups are flagged
+    let mut csv = canonical_csv(150);
     csv.push_str("B1,B1,2025-13-40,what_good,text with a bad date,1,T,D,X,,,,,,,,,,\n");
     csv.push_str("B2,B2,2025-02-01,what_good,too few fields\n");
     std::fs::write(tmp.path().join("bad.csv"), csv).unwrap();
-    let r = unheard(tmp.path(), &["run", "--input", "bad.csv", "--out", "o2", "--json", "-q"]);
+    let baseline = project().join("data-samples/population-baseline.csv");
+    let args = ["run", "--input", "bad.csv", "--baseline", baseline.to_str().unwrap(), "--out", "o2", "--json", "-q"];
+    let r = unheard(tmp.path(), &args);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v = summary_of(&r);
-    summary_matches_manifest(tmp.path(), &v);
+    assert!(summary_matches_manifest(tmp.path(), &v) > 0, "groups are flagged: {v}");
     assert_eq!(v["counts"]["rows_quarantined"], 2, "{v}");
 }
 
