@@ -412,6 +412,14 @@ fn json_summary_of_a_clean_run_and_of_one_with_quarantined_rows() {
     summary_matches_manifest(tmp.path(), &v);
     assert_eq!((v["command"].as_str(), v["counts"]["rows_read"].as_u64()), (Some("run"), Some(30)));
     assert!(r.stderr.contains("30 records"), "the terminal's summary line is still on stderr: {}", r.stderr);
+    let r = unheard(tmp.path(), &["validate", "--input", "clean.csv", "--out", "o", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = summary_of(&r);
+    let checks = v["checks"].as_array().unwrap();
+    assert!(
+        checks.iter().any(|c| c.as_str().is_some_and(|c| c.contains("replaces an earlier run"))),
+        "validate's report: {v}"
+    );
 
     // with a baseline (four in five people White), so that groups are flagged
     let mut csv = canonical_csv(150);
