@@ -1,6 +1,7 @@
 //! Command line: clap arguments → settings → the library. Exit codes: 0 clean, 1 finished
 //! with quarantined rows or field issues, 2 failed (nothing committed).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,9 +25,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a pipeline (default: pipelines/demo.toml over data-samples/).
-    Run(RunArgs),
+    Run(RunCommand),
     /// Check a pipeline's config, codebook, baseline and input headers without running.
-    Validate(RunArgs),
+    Validate(RunCommand),
     /// Write synthetic feedback data (format from the extension: csv, jsonl, parquet, xlsx).
     Synth(SynthArgs),
     /// Work with codebooks.
@@ -326,7 +327,31 @@ impl LearnArgs {
     }
 }
 
-/// Arguments of `run` and `validate`.
+/// Arguments of `run` and `validate`: the run's, and what a scheduler asks for.
+#[derive(Debug, Args)]
+pub struct RunCommand {
+    /// The pipeline and inputs.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Summary and log for schedulers.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// What a scheduler asks of `run` and `validate` (README, "Scheduled runs").
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Print one JSON summary object on stdout at the end (nothing else goes to stdout), also
+    /// when the run fails.
+    #[arg(long)]
+    pub json: bool,
+    /// Append the summary, warnings and errors (what the terminal shows, without progress
+    /// bars) to FILE after a timestamped header line; created if missing, never truncated.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+/// The pipeline and inputs of `run`, `validate` and `people`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Pipeline file. Without it and without --input, pipelines/demo.toml.
@@ -458,37 +483,228 @@ impl RunArgs {
     }
 }
 
-/// Runs the command line; returns the process exit code.
+/// Runs the command line; returns the process exit code. `run` and `validate` also print their
+/// JSON summary (`--json`) and write their log (`--log`) here, whatever the outcome.
 #[must_use]
 pub fn main_with(cli: Cli) -> ExitCode {
-    let quiet = match &cli.command {
-        Command::Run(a) | Command::Validate(a) => a.quiet,
-        Command::People(a) => a.run.quiet,
-        Command::Synth(a) => a.quiet,
+    let started = chrono::Utc::now();
+    let (quiet, scheduled) = match &cli.command {
+        Command::Run(a) | Command::Validate(a) => (a.run.quiet, Some(a)),
+        Command::People(a) => (a.run.quiet, None),
+        Command::Synth(a) => (a.quiet, None),
         Command::Codebook(_)
         | Command::Eval(_)
         | Command::Explain(_)
         | Command::Train(_)
         | Command::Layouts
-        | Command::Archive(_) => false,
+        | Command::Archive(_) => (false, None),
     };
-    let messages = Messages::new(quiet);
-    let result = dispatch(cli, &messages);
+    let json = scheduled.is_some_and(|a| a.report.json);
+    let mut summary = Summary::new(if matches!(cli.command, Command::Validate(_)) { "validate" } else { "run" });
+    let mut messages = Messages::new(quiet).redacting(redact);
+    if json {
+        messages = messages.keeping();
+    }
+    let opened = match scheduled {
+        Some(RunCommand { run, report: ReportArgs { log: Some(path), .. } }) => open_log(
+            &mut messages,
+            path,
+            run,
+            &format!(
+                "=== {} unheard {} {} started (pid {}) ===",
+                stamp(started),
+                env!("CARGO_PKG_VERSION"),
+                summary.command,
+                std::process::id()
+            ),
+        ),
+        _ => Ok(()),
+    };
+    let result = opened.and_then(|()| dispatch(cli, &messages, &mut summary));
     // a signal being handled ends the process with its own exit code
     crate::output::interrupt::settle();
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(err) => {
             messages.error(&err);
+            summary.error = Some(messages.safe(&format!("{err:#}")).into_owned());
+            summary.exit_code = 2;
             ExitCode::from(2)
         }
+    };
+    messages.log(&format!("=== {} exit code {} ===", stamp(chrono::Utc::now()), summary.exit_code));
+    if json {
+        let kept = messages.kept();
+        summary.warnings = kept.warnings;
+        summary.checks = kept.reports;
+        // plain fields cannot fail to serialise; were one to, the summary still says how it ended
+        messages.summary(&serde_json::to_string(&summary).unwrap_or_else(|e| {
+            serde_json::json!({
+                "schema_version": SUMMARY_SCHEMA_VERSION,
+                "command": summary.command,
+                "exit_code": summary.exit_code,
+                "error": format!("cannot write the summary: {e}"),
+            })
+            .to_string()
+        }));
+    }
+    code
+}
+
+/// Opens `--log` for appending, unless it is a file the run reads or lies in its output folder
+/// (settings that cannot be read are reported by the run itself, into the log).
+fn open_log(messages: &mut Messages, path: &Path, run: &RunArgs, header: &str) -> Result<()> {
+    if let (Ok(settings), Some(log)) = (run.settings(), resolved(path)) {
+        if let Some(input) = pipeline::input_paths(&settings).into_iter().find(|i| resolved(i).as_ref() == Some(&log)) {
+            anyhow::bail!(
+                "the log {} is {}, a file the run reads: choose another --log",
+                path.display(),
+                input.display()
+            );
+        }
+        if resolved(&settings.out).is_some_and(|out| log.starts_with(out)) {
+            anyhow::bail!(
+                "the log {} is inside the output folder {}, which a run replaces: choose another --log",
+                path.display(),
+                settings.out.display()
+            );
+        }
+    }
+    messages.log_to(path, header).with_context(|| format!("cannot open the log {} for appending", path.display()))
+}
+
+/// `path` made absolute with its links resolved, also when its last part does not exist yet.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok().or_else(|| {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Some(std::fs::canonicalize(parent).ok()?.join(path.file_name()?))
+    })
+}
+
+/// A time as the log shows it: UTC, to the second.
+fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// What stderr, the log and the summary may show of a line: personal data redacted, as in the
+/// outputs.
+fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::redact::Redactor::shared().redact(text).0
+}
+
+/// The version of the `--json` summary's layout: raised when a field changes or goes.
+pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
+
+/// The `--json` summary of `run` and `validate` (README, "Scheduled runs"): every field is
+/// always there, null (or empty) when it does not apply.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Summary {
+    /// [`SUMMARY_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `run` or `validate`.
+    pub command: &'static str,
+    /// The run's name, once the pipeline is read.
+    pub run: Option<String>,
+    /// The exit code the process returns.
+    pub exit_code: u8,
+    /// Why it failed (exit code 2), with every cause; personal data redacted.
+    pub error: Option<String>,
+    /// The manifest's counts (a finished run).
+    pub counts: Option<SummaryCounts>,
+    /// Groups flagged in `representation` over the whole run.
+    pub flags: Option<SummaryFlags>,
+    /// Rows of `comparisons` whose change is significant.
+    pub significant_changes: Option<u64>,
+    /// Points of `spc` that signal special cause.
+    pub special_causes: Option<u64>,
+    /// The output folder.
+    pub out: Option<String>,
+    /// Its manifest.
+    pub manifest: Option<String>,
+    /// Its files, relative to it.
+    pub files: Vec<String>,
+    /// Wall time per stage, milliseconds (the manifest's `timings_ms`).
+    pub durations_ms: BTreeMap<&'static str, u64>,
+    /// Warnings, as the terminal shows them.
+    pub warnings: Vec<String>,
+    /// `validate`'s report lines.
+    pub checks: Vec<String>,
+}
+
+/// The counts of a finished run, named as in the manifest's `counts`.
+#[derive(Debug, serde::Serialize)]
+pub struct SummaryCounts {
+    /// Sources read.
+    pub sources: usize,
+    /// Rows read.
+    pub rows_read: u64,
+    /// Rows that gave at least one record.
+    pub rows_kept: u64,
+    /// Rows quarantined.
+    pub rows_quarantined: u64,
+    /// Rows dropped on purpose.
+    pub rows_dropped: u64,
+    /// `rows_read == rows_kept + rows_quarantined + rows_dropped`.
+    pub rows_reconcile: bool,
+    /// Records kept.
+    pub records: usize,
+    /// Fields that could not be used in kept records.
+    pub field_issues: u64,
+    /// Record × theme pairs.
+    pub record_themes: usize,
+}
+
+/// Groups flagged in `representation` (period `all`).
+#[derive(Debug, serde::Serialize)]
+pub struct SummaryFlags {
+    /// Flagged `under_represented`.
+    pub under_represented: u64,
+    /// Flagged `below_parity`.
+    pub below_parity: u64,
+    /// Each flagged group: dimension, group, flag.
+    pub groups: Vec<pipeline::FlaggedGroup>,
+}
+
+impl Summary {
+    fn new(command: &'static str) -> Summary {
+        Summary { schema_version: SUMMARY_SCHEMA_VERSION, command, ..Summary::default() }
+    }
+
+    /// Fills in a finished run.
+    fn finished(&mut self, o: &pipeline::Outcome) {
+        self.exit_code = o.exit_code();
+        self.counts = Some(SummaryCounts {
+            sources: o.sources,
+            rows_read: o.rows_read,
+            rows_kept: o.rows_kept,
+            rows_quarantined: o.quarantined,
+            rows_dropped: o.rows_dropped,
+            rows_reconcile: o.rows_reconcile,
+            records: o.records,
+            field_issues: o.field_issues,
+            record_themes: o.record_themes,
+        });
+        use crate::analyse::stats::Flag;
+        let count = |flag: Flag| o.flagged.iter().filter(|f| f.flag == flag.as_str()).count() as u64;
+        self.flags = Some(SummaryFlags {
+            under_represented: count(Flag::UnderRepresented),
+            below_parity: count(Flag::BelowParity),
+            groups: o.flagged.clone(),
+        });
+        self.significant_changes = Some(o.significant_changes);
+        self.special_causes = Some(o.special_causes);
+        self.out = Some(o.out.display().to_string());
+        self.manifest = Some(o.manifest.display().to_string());
+        self.files.clone_from(&o.files);
+        self.durations_ms.clone_from(&o.timings_ms);
     }
 }
 
-fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
+fn dispatch(cli: Cli, messages: &Messages, summary: &mut Summary) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => {
-            let settings = args.settings()?;
+            let settings = args.run.settings()?;
+            summary.run = Some(settings.name.clone());
             if settings.threads > 0 {
                 // polars sizes its own pool from this before first use
                 std::env::set_var("POLARS_MAX_THREADS", settings.threads.to_string());
@@ -508,9 +724,10 @@ fn dispatch(cli: Cli, messages: &Messages) -> Result<ExitCode> {
                 o.seconds,
                 o.out.display()
             ));
-            Ok(if o.quarantined > 0 || o.field_issues > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            summary.finished(&o);
+            Ok(ExitCode::from(o.exit_code()))
         }
-        Command::Validate(args) => validate(&args, messages),
+        Command::Validate(args) => validate(&args.run, messages, summary),
         Command::Codebook(CodebookCommand::Check { file, verbose }) => codebook_check(&file, verbose, messages),
         Command::Eval(args) => crate::commands::eval(&args.request(), messages),
         Command::Train(args) => crate::commands::train(&args.request(), messages),
@@ -606,8 +823,9 @@ fn gzip(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::remove_file(from)
 }
 
-fn validate(args: &RunArgs, messages: &Messages) -> Result<ExitCode> {
+fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Result<ExitCode> {
     let settings = args.settings()?;
+    summary.run = Some(settings.name.clone());
     let out = crate::output::check_out(&settings.out, &pipeline::input_paths(&settings))?;
     let book = pipeline::load_codebook(&settings.codebook)?;
     let mut report = vec![

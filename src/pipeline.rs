@@ -82,15 +82,23 @@ impl From<WhoError> for RunError {
     }
 }
 
-/// What a finished run did.
+/// What a finished run did (the counts are the manifest's).
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The committed output folder.
     pub out: PathBuf,
+    /// Its files, relative to it, sorted.
+    pub files: Vec<String>,
+    /// Its manifest.
+    pub manifest: PathBuf,
     /// Sources read.
     pub sources: usize,
-    /// Rows read.
+    /// Rows read (`rows_kept + quarantined + rows_dropped`).
     pub rows_read: u64,
+    /// Rows kept.
+    pub rows_kept: u64,
+    /// Rows dropped on purpose (blank JSONL lines).
+    pub rows_dropped: u64,
     /// Records kept.
     pub records: usize,
     /// Rows quarantined.
@@ -99,8 +107,38 @@ pub struct Outcome {
     pub field_issues: u64,
     /// Record × theme pairs.
     pub record_themes: usize,
+    /// Rows read = kept + quarantined + dropped (the manifest's `rows_reconcile`).
+    pub rows_reconcile: bool,
+    /// Groups flagged `under_represented` or `below_parity` over the whole run
+    /// (`representation`, period `all`), in the table's order.
+    pub flagged: Vec<FlaggedGroup>,
+    /// Rows of `comparisons` with `significant` true (0 until that table exists).
+    pub significant_changes: u64,
+    /// Points of `spc` with `special_cause` true (0 until that table exists).
+    pub special_causes: u64,
+    /// Wall time per stage, milliseconds (the manifest's `timings_ms`, with `total`).
+    pub timings_ms: BTreeMap<&'static str, u64>,
     /// Wall time, seconds.
     pub seconds: f64,
+}
+
+/// A group `representation` flags over the whole run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FlaggedGroup {
+    /// Dimension.
+    pub dimension: String,
+    /// Group.
+    pub group: String,
+    /// `under_represented` or `below_parity`.
+    pub flag: &'static str,
+}
+
+impl Outcome {
+    /// The process's exit code: 1 when rows were quarantined or fields could not be used, else 0.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.quarantined > 0 || self.field_issues > 0)
+    }
 }
 
 /// Loads the codebook a run uses.
@@ -641,14 +679,33 @@ fn run_in_pool(
     }
     let out = committed.path;
     let c = &manifest.counts;
+    use crate::analyse::stats::Flag;
+    let flagged = who
+        .representation
+        .iter()
+        .filter(|r| r.period == "all")
+        .filter_map(|r| {
+            let flag = [Flag::UnderRepresented, Flag::BelowParity].into_iter().find(|f| r.flag == f.as_str())?;
+            Some(FlaggedGroup { dimension: r.dimension.clone(), group: r.group.clone(), flag: flag.as_str() })
+        })
+        .collect();
     Ok(Outcome {
+        manifest: out.join("manifest.json"),
         out,
+        files: committed.files,
         sources: settings.sources.len(),
         rows_read: c.rows_read,
+        rows_kept: c.rows_kept,
+        rows_dropped: c.rows_dropped,
         records: n_records,
         quarantined: c.rows_quarantined,
         field_issues: c.field_issues,
         record_themes: usize::try_from(record_themes).unwrap_or(usize::MAX),
+        rows_reconcile: c.rows_reconcile,
+        flagged,
+        significant_changes: 0,
+        special_causes: 0,
+        timings_ms: manifest.timings_ms,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

@@ -346,3 +346,187 @@ fn codebook_check_reports_lines_and_exit_codes() {
     let clean = unheard(&project(), &["codebook", "check", "pipelines/codebooks/nhs-patient-experience.toml"]);
     assert_eq!(clean.code, 0, "the default codebook lints clean: {}", clean.stdout);
 }
+
+/// The `--json` summary on stdout: one line, one JSON object, its exit code the process's.
+fn summary_of(r: &crate::util::Run) -> serde_json::Value {
+    assert_eq!(r.stdout.lines().count(), 1, "nothing but the summary on stdout: {:?}", r.stdout);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("stdout is one JSON object");
+    assert!(v.is_object(), "{v}");
+    assert_eq!(v["schema_version"], 1, "{v}");
+    assert_eq!(v["exit_code"], r.code, "the summary's exit code is the process's: {v}");
+    v
+}
+
+/// The summary's counts against the manifest's, its files against the folder and its flags
+/// against `representation`; returns the flagged groups.
+fn summary_matches_manifest(dir: &Path, v: &serde_json::Value) -> usize {
+    let out = dir.join(v["out"].as_str().expect("out"));
+    let m = manifest(&out);
+    let c = &v["counts"];
+    for key in
+        ["rows_read", "rows_kept", "rows_quarantined", "rows_dropped", "records", "field_issues", "record_themes"]
+    {
+        assert_eq!(c[key], m["counts"][key], "{key}: {c} against the manifest's {}", m["counts"]);
+    }
+    let n = |k: &str| c[k].as_u64().unwrap();
+    assert_eq!(n("rows_read"), n("rows_kept") + n("rows_quarantined") + n("rows_dropped"), "{c}");
+    assert_eq!(c["rows_reconcile"], true);
+    assert_eq!(dir.join(v["manifest"].as_str().unwrap()), out.join("manifest.json"));
+    assert_eq!(v["durations_ms"], m["timings_ms"], "the manifest's timings");
+    let files: Vec<&str> = v["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(files.contains(&"manifest.json") && files.contains(&"representation.parquet"), "{files:?}");
+    for f in &files {
+        assert!(out.join(f).is_file(), "{f} is in the folder");
+    }
+    assert_eq!(
+        files.iter().filter(|f| f.ends_with(".parquet")).count(),
+        parquet_files(&out).len(),
+        "every Parquet file"
+    );
+    let groups = v["flags"]["groups"].as_array().expect("the flagged groups");
+    for key in ["under_represented", "below_parity"] {
+        let listed = groups.iter().filter(|g| g["flag"] == key).count() as u64;
+        assert_eq!(v["flags"][key].as_u64(), Some(listed), "{v}");
+    }
+    // the flagged groups are those of the representation table (period `all`), read back
+    let rep = crate::who::read(&out.join("representation.parquet"));
+    let flagged: Vec<serde_json::Value> = (0..rep["group"].len())
+        .filter(|&i| crate::who::str_at(&rep, "period", i) == "all")
+        .map(|i| ["dimension", "group", "flag"].map(|c| crate::who::str_at(&rep, c, i)))
+        .filter(|[_, _, flag]| flag == "under_represented" || flag == "below_parity")
+        .map(|[dimension, group, flag]| serde_json::json!({"dimension": dimension, "group": group, "flag": flag}))
+        .collect();
+    assert_eq!(flagged, *groups, "the groups representation flags over the whole run");
+    assert!(v["significant_changes"].is_u64() && v["special_causes"].is_u64(), "{v}");
+    assert!(v["error"].is_null(), "{v}");
+    flagged.len()
+}
+
+#[test]
+fn json_summary_of_a_clean_run_and_of_one_with_quarantined_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("clean.csv"), canonical_csv(30)).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "clean.csv", "--out", "o", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = summary_of(&r);
+    summary_matches_manifest(tmp.path(), &v);
+    assert_eq!((v["command"].as_str(), v["counts"]["rows_read"].as_u64()), (Some("run"), Some(30)));
+    assert!(r.stderr.contains("30 records"), "the terminal's summary line is still on stderr: {}", r.stderr);
+    let r = unheard(tmp.path(), &["validate", "--input", "clean.csv", "--out", "o", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = summary_of(&r);
+    let checks = v["checks"].as_array().unwrap();
+    assert!(
+        checks.iter().any(|c| c.as_str().is_some_and(|c| c.contains("replaces an earlier run"))),
+        "validate's report: {v}"
+    );
+
+    // with a baseline (four in five people White), so that groups are flagged
+    let mut csv = canonical_csv(150);
+    csv.push_str("B1,B1,2025-13-40,what_good,text with a bad date,1,T,D,X,,,,,,,,,,\n");
+    csv.push_str("B2,B2,2025-02-01,what_good,too few fields\n");
+    std::fs::write(tmp.path().join("bad.csv"), csv).unwrap();
+    let baseline = project().join("data-samples/population-baseline.csv");
+    let args = ["run", "--input", "bad.csv", "--baseline", baseline.to_str().unwrap(), "--out", "o2", "--json", "-q"];
+    let r = unheard(tmp.path(), &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = summary_of(&r);
+    assert!(summary_matches_manifest(tmp.path(), &v) > 0, "groups are flagged: {v}");
+    assert_eq!(v["counts"]["rows_quarantined"], 2, "{v}");
+}
+
+#[test]
+fn json_summary_of_a_failed_run_holds_the_error_and_exit_code_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "missing.csv", "--out", "o", "--json"]);
+    assert_eq!(r.code, 2);
+    let v = summary_of(&r);
+    assert!(v["error"].as_str().is_some_and(|e| e.contains("missing.csv")), "the error names the file: {v}");
+    assert!(v["counts"].is_null() && v["out"].is_null(), "nothing was committed: {v}");
+    assert!(r.stderr.contains("missing.csv"), "the error is on stderr too: {}", r.stderr);
+    let r = unheard(tmp.path(), &["validate", "--input", "missing.csv", "--json"]);
+    assert_eq!((r.code, summary_of(&r)["command"].as_str()), (2, Some("validate")));
+
+    // a log that cannot be opened fails the run before it starts, naming the log
+    std::fs::write(tmp.path().join("f.csv"), canonical_csv(5)).unwrap();
+    let r =
+        unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--json", "--log", "no-such-folder/run.log"]);
+    assert_eq!(r.code, 2);
+    let v = summary_of(&r);
+    assert!(v["error"].as_str().is_some_and(|e| e.contains("no-such-folder/run.log")), "{v}");
+    assert!(r.stderr.contains("no-such-folder/run.log"), "{}", r.stderr);
+    assert!(!tmp.path().join("o").exists(), "the run did not start");
+}
+
+#[test]
+fn log_appends_each_run_redacted_and_without_progress_bars() {
+    let tmp = tempfile::tempdir().unwrap();
+    // an email as half the records' ethnicity (a warning quotes unmapped values) and as a
+    // quarantined row's date (its message quotes the value)
+    let mut csv = String::from(crate::util::HEADER);
+    csv.push('\n');
+    for i in 0..10 {
+        let ethnicity = if i % 2 == 0 { "write to jo.bloggs@example.org" } else { "White British" };
+        csv.push_str(&format!("R{i},P{i},2025-03-02,what_good,kind staff,2,T,D,X,,,,{ethnicity},,,,,,\n"));
+    }
+    csv.push_str("Q1,Q1,jo.bloggs@example.org,what_good,kind staff,2,T,D,X,,,,,,,,,,\n");
+    std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
+    let log = tmp.path().join("nightly.log");
+    std::fs::write(&log, "a line someone else wrote\n").unwrap();
+    let first = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--log", "nightly.log"]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let quiet = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--log", "nightly.log", "-q"]);
+    assert_eq!(quiet.code, 1, "{}", quiet.stderr);
+    assert!(quiet.stderr.is_empty(), "--quiet keeps the terminal quiet: {}", quiet.stderr);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("a line someone else wrote\n"), "the earlier content is kept: {text}");
+    let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("===") && l.contains("unheard")).collect();
+    assert_eq!(headers.len(), 2, "one header per run: {text}");
+    for h in &headers {
+        // === 2026-12-01T16:50:05Z unheard 0.1.0 run started (pid 3107) ===
+        let stamp = h.split_whitespace().nth(1).unwrap_or_default();
+        assert!(stamp.len() == 20 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T', "timestamped: {h}");
+    }
+    assert_eq!(text.matches("exit code 1").count(), 2, "each run's exit code: {text}");
+    assert_eq!(text.matches("unheard: 11 rows").count(), 2, "each run's summary, quiet or not: {text}");
+    assert_eq!(text.matches("warning: ").count(), 2, "each run's warning: {text}");
+    for line in first.stderr.lines() {
+        assert!(text.contains(line), "what the terminal showed is in the log: {line}");
+    }
+    assert!(text.contains("[EMAIL]"), "the warning's value is there, redacted: {text}");
+    assert!(!text.contains("jo.bloggs") && !text.contains("example.org"), "no personal data in the log: {text}");
+    assert!(!text.contains('\x1b') && !text.contains('\r'), "no control sequences: {text:?}");
+}
+
+#[test]
+fn no_progress_bars_when_stderr_is_not_a_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), canonical_csv(40)).unwrap();
+    // the test harness captures stderr through a pipe, as a scheduler does
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.is_empty(), "the summary line is there");
+    assert!(
+        !r.stderr.contains('\x1b') && !r.stderr.contains('\r'),
+        "no escape sequences or carriage returns on a pipe: {:?}",
+        r.stderr
+    );
+}
+
+#[test]
+fn log_is_never_an_input_or_inside_the_output_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = canonical_csv(5);
+    std::fs::write(tmp.path().join("f.csv"), &csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--log", "./f.csv"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the log ./f.csv is f.csv, a file the run reads"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(tmp.path().join("f.csv")).unwrap(), csv, "the input is untouched");
+    assert!(!tmp.path().join("o").exists(), "the run did not start");
+
+    assert_eq!(unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q"]).code, 0);
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--log", "o/run.log"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("inside the output folder o"), "{}", r.stderr);
+    assert!(!tmp.path().join("o/run.log").exists(), "nothing was written into the run's folder");
+}

@@ -287,6 +287,8 @@ pub struct Committed {
     pub path: PathBuf,
     /// Set when the previous run could not be removed after the commit.
     pub warning: Option<String>,
+    /// Every file of the run, relative to the folder, sorted (what the marker lists).
+    pub files: Vec<String>,
 }
 
 impl Staging {
@@ -302,7 +304,7 @@ impl Staging {
     /// The output was changed into something that may not be replaced since the run began, or
     /// a rename fails; the previous outputs are then left (or put back) in place.
     pub fn commit(mut self) -> Result<Committed, OutputError> {
-        write_marker(&self.dir)?;
+        let files = write_marker(&self.dir)?;
         sync_dir(&self.dir);
         fault("staged");
         let target = self.target.path();
@@ -345,7 +347,7 @@ impl Staging {
                 )
             })
         });
-        Ok(Committed { path: self.target.shown.clone(), warning })
+        Ok(Committed { path: self.target.shown.clone(), warning, files })
     }
 }
 
@@ -359,8 +361,8 @@ impl Drop for Staging {
     }
 }
 
-/// Writes [`MARKER`]: every file in `dir`, one relative path a line.
-fn write_marker(dir: &Path) -> Result<(), OutputError> {
+/// Writes [`MARKER`]: every file in `dir`, one relative path a line; returns them.
+fn write_marker(dir: &Path) -> Result<Vec<String>, OutputError> {
     let mut files = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((d, prefix)) = stack.pop() {
@@ -382,7 +384,8 @@ fn write_marker(dir: &Path) -> Result<(), OutputError> {
     );
     let path = dir.join(MARKER);
     let mut f = File::create(&path).map_err(io(&path))?;
-    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(io(&path))
+    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(io(&path))?;
+    Ok(files)
 }
 
 /// Swaps two paths in one step; `Ok(false)` when the file system or OS cannot.
