@@ -112,9 +112,9 @@ pub struct Outcome {
     /// Groups flagged `under_represented` or `below_parity` over the whole run
     /// (`representation`, period `all`), in the table's order.
     pub flagged: Vec<FlaggedGroup>,
-    /// Rows of `comparisons` with `significant` true (0 until that table exists).
+    /// Rows of `comparisons` with `significant` true.
     pub significant_changes: u64,
-    /// Points of `spc` with `special_cause` true (0 until that table exists).
+    /// Points of `spc` with `special_cause` true.
     pub special_causes: u64,
     /// Wall time per stage, milliseconds (the manifest's `timings_ms`, with `total`).
     pub timings_ms: BTreeMap<&'static str, u64>,
@@ -703,8 +703,8 @@ fn run_in_pool(
         record_themes: usize::try_from(record_themes).unwrap_or(usize::MAX),
         rows_reconcile: c.rows_reconcile,
         flagged,
-        significant_changes: 0,
-        special_causes: 0,
+        significant_changes: who.comparisons.iter().filter(|r| r.significant() == Some(true)).count() as u64,
+        special_causes: who.spc.iter().filter(|r| r.point.special_cause()).count() as u64,
         timings_ms: manifest.timings_ms,
         seconds: t0.elapsed().as_secs_f64(),
     })

@@ -296,6 +296,14 @@ pub struct ComparisonRow {
     pub withheld: Vec<&'static str>,
 }
 
+impl ComparisonRow {
+    /// q ≤ 0.05; `None` without a test.
+    #[must_use]
+    pub fn significant(&self) -> Option<bool> {
+        self.q.map(|q| q <= 0.05)
+    }
+}
+
 /// The published counts of one change, per dimension (the guard's periods `before`, `after`),
 /// and overall.
 #[derive(Debug, Clone)]
@@ -506,7 +514,7 @@ pub(crate) fn table(rows: &[ComparisonRow], changes: &[Change], groups: &Groups,
                 "Benjamini–Hochberg q within the family: one change × measure × breakdown (overall, or one dimension's groups and themes)",
                 ColumnData::F64(rows.iter().map(|r| r.q).collect()),
             ),
-            Col::new("significant", "q_value ≤ 0.05; null without a test", ColumnData::Bool(rows.iter().map(|r| r.q.map(|q| q <= 0.05)).collect())),
+            Col::new("significant", "q_value ≤ 0.05; null without a test", ColumnData::Bool(rows.iter().map(ComparisonRow::significant).collect())),
             Col::new(
                 "representation_flag",
                 "the group's flag in `representation` (period all) when it is under-heard: under_represented or below_parity; else null",
