@@ -5,6 +5,7 @@ mod util;
 
 mod archive;
 mod attack;
+mod changes;
 mod cli;
 mod corpus;
 mod fields;
