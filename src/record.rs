@@ -6,7 +6,8 @@
 //!
 //! It also holds the few values every stage may read without importing another stage: a
 //! record's month ([`month_of`]), an IMD decile as a quintile ([`quintile_of_decile`]) and an
-//! age band ([`AgeBand`]). It imports no other module of the crate.
+//! age band ([`AgeBand`]), and a record's fingerprints across runs ([`Record::key`],
+//! [`Record::content`]). It imports no other module of the crate.
 
 use std::fmt;
 
@@ -118,6 +119,40 @@ pub struct Record {
     pub extra: Vec<Option<Str>>,
     /// Provenance.
     pub origin: RowRef,
+}
+
+impl Record {
+    /// A 128-bit fingerprint of what identifies the record across runs: its source and id.
+    #[must_use]
+    pub fn key(&self) -> u128 {
+        fingerprint(&(&*self.source, self.record_id.as_str()))
+    }
+
+    /// A 128-bit fingerprint of everything read for the record (ids, date, question, rating,
+    /// text, organisation, demographic and carried values): two versions of a record differ
+    /// here when anything a table shows of it could differ.
+    #[must_use]
+    pub fn content(&self) -> u128 {
+        fingerprint(&(
+            &*self.source,
+            self.record_id.as_str(),
+            self.response_id.as_str(),
+            self.received_date,
+            self.question.as_str(),
+            self.rating,
+            self.text.as_str(),
+            &self.org,
+            &self.demographics,
+            &self.extra,
+        ))
+    }
+}
+
+/// Two 64-bit hashes of `value` under fixed seeds (stable from run to run).
+fn fingerprint<T: std::hash::Hash + ?Sized>(value: &T) -> u128 {
+    use std::hash::BuildHasher;
+    let h = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(value);
+    (u128::from(h(0x9E37_79B9_7F4A_7C15)) << 64) | u128::from(h(0xC2B2_AE3D_27D4_EB4F))
 }
 
 /// The canonical demographic dimensions, in output order.

@@ -80,6 +80,8 @@ pub struct Coded {
     pub score: f32,
     /// Set when the answer is non-informative, with how it reads under its question.
     pub reading: Option<Reading>,
+    /// Characters of the original (unredacted) text.
+    pub chars: usize,
 }
 
 impl Coded {
@@ -208,6 +210,7 @@ impl Engine {
             Cow::Borrowed(_) => None,
             Cow::Owned(s) => Some(s),
         };
-        (Coded { redacted, redactions, themes, polarity, score: sentiment.score, reading }, sentiment)
+        let chars = text.chars().count();
+        (Coded { redacted, redactions, themes, polarity, score: sentiment.score, reading, chars }, sentiment)
     }
 }

@@ -188,7 +188,7 @@ impl OutputLock {
         };
         file.set_len(0).and_then(|()| file.rewind()).map_err(io(&path))?;
         writeln!(file, "{}", std::process::id()).and_then(|()| file.flush()).map_err(io(&path))?;
-        interrupt::cleanup().lock_file = Some(path.clone());
+        interrupt::cleanup().lock_files.push(path.clone());
         let warnings = tidy_dead_runs(&target);
         fault("locked");
         Ok(OutputLock { target, path, _file: file, warnings })
@@ -203,7 +203,7 @@ impl OutputLock {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
         }
-        interrupt::cleanup().staging = Some(dir.clone());
+        interrupt::cleanup().staging.push(dir.clone());
         std::fs::create_dir(&dir).map_err(io(&dir))?;
         Ok(Staging { dir, target: self.target.clone(), committed: false })
     }
@@ -213,7 +213,7 @@ impl Drop for OutputLock {
     fn drop(&mut self) {
         let mut c = interrupt::cleanup();
         let _ = std::fs::remove_file(&self.path);
-        c.lock_file = None;
+        c.lock_files.retain(|p| *p != self.path);
     }
 }
 
@@ -329,7 +329,7 @@ impl Staging {
             Some(aside)
         };
         self.committed = true;
-        cleanup.staging = None;
+        cleanup.staging.retain(|p| *p != self.dir);
         drop(cleanup);
         sync_dir(&self.target.parent);
         fault("exchanged");
@@ -356,7 +356,7 @@ impl Drop for Staging {
         if !self.committed {
             let mut c = interrupt::cleanup();
             let _ = std::fs::remove_dir_all(&self.dir);
-            c.staging = None;
+            c.staging.retain(|p| *p != self.dir);
         }
     }
 }

@@ -8,16 +8,16 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// What a signal must remove.
+/// What a signal must remove (a run may hold two outputs: its tables and its state).
 #[derive(Debug)]
 pub struct Cleanup {
-    /// The run's staging folder, until it is committed.
-    pub staging: Option<PathBuf>,
-    /// The run's lock file.
-    pub lock_file: Option<PathBuf>,
+    /// The run's staging folders, until each is committed.
+    pub staging: Vec<PathBuf>,
+    /// The run's lock files.
+    pub lock_files: Vec<PathBuf>,
 }
 
-static CLEANUP: Mutex<Cleanup> = Mutex::new(Cleanup { staging: None, lock_file: None });
+static CLEANUP: Mutex<Cleanup> = Mutex::new(Cleanup { staging: Vec::new(), lock_files: Vec::new() });
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// The paths a signal removes (held while the commit renames).
@@ -55,16 +55,16 @@ pub fn install() {
     }
 }
 
-/// Removes the run's staging folder and lock file and ends the process with 128 + `sig`.
+/// Removes the run's staging folders and lock files and ends the process with 128 + `sig`.
 #[cfg(unix)]
 fn stop(sig: i32) -> ! {
     INTERRUPTED.store(true, Ordering::SeqCst);
     // waits for a commit in progress, then keeps the lock until the process ends
     let c = cleanup();
-    if let Some(dir) = &c.staging {
+    for dir in &c.staging {
         let _ = std::fs::remove_dir_all(dir);
     }
-    if let Some(lock) = &c.lock_file {
+    for lock in &c.lock_files {
         let _ = std::fs::remove_file(lock);
     }
     let name = if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" };

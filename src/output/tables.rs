@@ -133,7 +133,7 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
     columns.push(Col::new(
         "text_chars",
         "length of the text in characters",
-        ColumnData::I32(idx.iter().map(|&i| i32::try_from(records[i].text.chars().count()).ok()).collect()),
+        ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].chars).ok()).collect()),
     ));
     columns.push(Col::new(
         "source_file",
