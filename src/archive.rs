@@ -108,8 +108,17 @@ impl Archive {
     }
 }
 
+/// Whether a folder is the state of nightly runs (its manifest says `unheard_state`).
+fn is_state(dir: &Path) -> bool {
+    std::fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|m| m.get("unheard_state").is_some())
+}
+
 /// Finds the runs under `root`: `root` itself when it holds a `manifest.json`, else every
-/// sub-folder that does (folders starting with `.` — a run being written — are not runs).
+/// sub-folder that does (folders starting with `.` — a run being written — are not runs, nor
+/// are the state folders of nightly runs, which hold the same records as their runs).
 ///
 /// # Errors
 /// No run found, or a run folder whose files are not as unheard writes them.
@@ -122,7 +131,7 @@ pub fn discover(root: &Path) -> Result<Archive, ArchiveError> {
         for e in entries {
             let p = e.map_err(|e| layout(root, format!("cannot read the folder: {e}")))?.path();
             let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if !hidden && p.is_dir() && p.join("manifest.json").is_file() {
+            if !hidden && p.is_dir() && p.join("manifest.json").is_file() && !is_state(&p) {
                 folders.push(p);
             }
         }

@@ -382,6 +382,15 @@ pub struct RunArgs {
     /// (repeatable; also a raw value of a question column).
     #[arg(long = "question", value_name = "NAME=QUESTION", value_parser = parse_question)]
     pub questions: Vec<(String, crate::record::Question)>,
+    /// The state of nightly runs (default: `<out>.state` beside the output).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Code every record again, whatever the state holds.
+    #[arg(long)]
+    pub full: bool,
+    /// Drop from the state the records that a file read again no longer holds.
+    #[arg(long)]
+    pub prune: bool,
     /// A service change to compare before and after, NAME=YYYY-MM-DD (repeatable; records
     /// of that day count as after); a pipeline's `[[change]]` of the same name moves to the date.
     #[arg(long = "change", value_name = "NAME=YYYY-MM-DD", value_parser = parse_change)]
@@ -457,6 +466,9 @@ impl RunArgs {
             layout: self.layout.clone(),
             questions: self.questions.clone(),
             changes: self.changes.clone(),
+            state: self.state.clone(),
+            full: self.full,
+            prune: self.prune,
             encoding: self.encoding,
             header_row: self.header_row,
         }

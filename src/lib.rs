@@ -41,6 +41,7 @@ pub mod output;
 pub(crate) mod people;
 pub mod pipeline;
 pub mod record;
+pub(crate) mod state;
 pub(crate) mod synth;
 pub(crate) mod table;
 pub mod text;

@@ -21,10 +21,10 @@ use crate::ingest::stream::IdSet;
 use crate::ingest::{self, IngestError};
 use crate::messages::Messages;
 use crate::output::manifest::{
-    counts, BaselineEntry, CodebookEntry, Coding, DisclosureReport, Manifest, ModelEntry, PeopleReport, Tallies,
-    VERSIONS,
+    counts, BaselineEntry, CodebookEntry, Coding, DisclosureReport, Manifest, ModelEntry, PeopleReport, StateReport,
+    Tallies, VERSIONS,
 };
-use crate::output::tables::RecordsBatch;
+use crate::output::tables::{self, RecordsBatch};
 use crate::output::write::{write_tables, write_text, RunTables, StreamWriter};
 use crate::output::{OutputError, OutputLock};
 use crate::people::{
@@ -63,6 +63,9 @@ pub enum RunError {
     /// A declared change cannot be compared.
     #[error(transparent)]
     Change(#[from] crate::analyse::comparisons::ChangeError),
+    /// The state of nightly runs cannot be used.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     /// Thread pool.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -171,6 +174,12 @@ pub fn input_paths(settings: &Settings) -> Vec<&std::path::Path> {
     paths
 }
 
+/// The learned model a run codes with, as the state records it: its sha256 and policy.
+fn model_version(settings: &Settings) -> Option<String> {
+    let p = settings.coder.model.as_ref()?;
+    Some(format!("{} {:?}", crate::code::model::file_sha256(p).unwrap_or_default(), settings.coder.policy))
+}
+
 /// Loads the run's learned coder, if `[coder]` names one and its policy uses it.
 ///
 /// # Errors
@@ -192,6 +201,11 @@ pub fn load_model(
 /// the records' order, whatever the thread count.
 #[must_use]
 pub fn code_records(engine: &Engine, records: &[Record]) -> Vec<Coded> {
+    records.par_iter().with_min_len(256).map(|r| code_one(engine, r)).collect()
+}
+
+/// Codes one record with this worker's scratch and memos.
+fn code_one(engine: &Engine, r: &Record) -> Coded {
     thread_local! {
         /// Each worker's scratch and memos (stems, codebook lookups), kept warm from batch to
         /// batch; they only cache what the codebook and analyzer compute, so results do not
@@ -199,11 +213,7 @@ pub fn code_records(engine: &Engine, records: &[Record]) -> Vec<Coded> {
         /// dropped, `Coder`'s own rule).
         static CODER: std::cell::RefCell<Coder> = std::cell::RefCell::new(Coder::default());
     }
-    records
-        .par_iter()
-        .with_min_len(256)
-        .map(|r| CODER.with(|c| engine.process(&r.text, r.question, r.rating, &mut c.borrow_mut())))
-        .collect()
+    CODER.with(|c| engine.process(&r.text, r.question, r.rating, &mut c.borrow_mut()))
 }
 
 /// Runs the pipeline and commits its outputs to `settings.out`.
@@ -213,14 +223,16 @@ pub fn code_records(engine: &Engine, records: &[Record]) -> Vec<Coded> {
 pub fn run(settings: &Settings, messages: &Messages) -> Result<Outcome, RunError> {
     // before anything is read: the output may be replaced, and no other run writes to it
     let lock = OutputLock::acquire(&settings.out, &input_paths(settings))?;
-    for w in &lock.warnings {
+    // the state is written like the outputs, under its own lock
+    let state_lock = settings.state.as_ref().map(|s| OutputLock::acquire(s, &input_paths(settings))).transpose()?;
+    for w in lock.warnings.iter().chain(state_lock.iter().flat_map(|l| &l.warnings)) {
         messages.warn(w);
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
         .map_err(|e| RunError::Threads { threads: settings.threads, message: e.to_string() })?;
-    pool.install(|| run_in_pool(settings, messages, &lock, &pool))
+    pool.install(|| run_in_pool(settings, messages, &lock, state_lock.as_ref(), &pool))
 }
 
 /// Wall time per stage, in milliseconds; a stage met in every batch adds up.
@@ -312,10 +324,24 @@ fn band_sample(settings: &Settings, baseline: Option<&Baseline>) -> Result<Vec<R
 
 /// A batch on its way to the writer.
 struct ToWrite {
-    batch: ingest::Batch,
+    records: Vec<Record>,
     coded: Vec<Coded>,
+    /// Each record's content fingerprint (empty when the run keeps no state).
+    contents: Vec<u128>,
     ids: Vec<Vec<u32>>,
     names: Vec<Vec<String>>,
+    quarantine: Vec<ingest::Quarantined>,
+    issues: Vec<ingest::FieldIssue>,
+}
+
+/// Records coded (or taken back from the state) on their way through people and the counters,
+/// with the rows their batch set aside.
+struct CodedBatch {
+    records: Vec<Record>,
+    coded: Vec<Coded>,
+    contents: Vec<u128>,
+    /// Per record: its coding is the state's, to be done again when the run re-codes.
+    stale: Vec<bool>,
     quarantine: Vec<ingest::Quarantined>,
     issues: Vec<ingest::FieldIssue>,
 }
@@ -333,7 +359,7 @@ struct SetUp {
 }
 
 /// Reads the codebook, baseline and model, opens every source and fixes the age bands.
-fn set_up(settings: &Settings, timings: &mut Timings) -> Result<SetUp, RunError> {
+fn set_up(settings: &Settings, stored_bands: Option<&[String]>, timings: &mut Timings) -> Result<SetUp, RunError> {
     let (engine, baseline, stream) = timings.time("config", || -> Result<_, RunError> {
         // the codebook compiles while the sources open (headers read, first rows buffered)
         let (coding, stream) = rayon::join(
@@ -350,6 +376,16 @@ fn set_up(settings: &Settings, timings: &mut Timings) -> Result<SetUp, RunError>
         Ok((engine, baseline, stream?))
     })?;
     let bands = timings.time("people", || -> Result<_, RunError> {
+        // bands the records themselves gave an earlier run stay those the state's records were
+        // harmonised with (unless the pipeline or the baseline sets them)
+        let fixed = age_bands(settings, baseline.as_ref(), &[]);
+        if let (Some(stored), "source" | "default") = (stored_bands, fixed.from) {
+            let bands: Vec<crate::record::AgeBand> =
+                stored.iter().filter_map(|b| crate::record::AgeBand::parse(b)).collect();
+            if !bands.is_empty() {
+                return Ok(crate::people::AgeBands { from: "state", bands });
+            }
+        }
         Ok(age_bands(settings, baseline.as_ref(), &band_sample(settings, baseline.as_ref())?))
     })?;
     Ok(SetUp { engine, baseline, bands, stream })
@@ -381,11 +417,12 @@ struct Tally<'h> {
     /// `unmapped_value` field issues per source.
     unmapped: HashMap<String, u64>,
     records: usize,
+    /// The files (index into the writer's list) records came from.
+    files_seen: Vec<bool>,
 }
 
 impl Tally<'_> {
-    /// One batch through the pool: its rows mapped, its records coded, grouped and counted,
-    /// its quarantine and field issues redacted; what the writer needs is handed back.
+    /// One read batch through the pool: its rows mapped and its records coded, then [`Tally::tally`].
     fn take(
         &mut self,
         settings: &Settings,
@@ -394,31 +431,47 @@ impl Tally<'_> {
         (index, items): (usize, Vec<ingest::ReadItem>),
         timings: &mut Timings,
     ) -> ToWrite {
-        let mut batch = timings.time("ingest", || mapping.map(index, items));
+        let batch = timings.time("ingest", || mapping.map(index, items));
+        let contents = timings.time("ingest", || contents(settings, &batch.records));
         let coded = timings.time("code", || code_records(engine, &batch.records));
+        let stale = Vec::new();
+        let b = CodedBatch {
+            records: batch.records,
+            coded,
+            contents,
+            stale,
+            quarantine: batch.quarantine,
+            issues: batch.field_issues,
+        };
+        self.tally(settings, engine, &mapping.dimension_columns, b, timings)
+    }
+
+    /// Coded records grouped and counted, their quarantine and field issues (the people stage's
+    /// added) redacted; what the writer needs is handed back.
+    fn tally(
+        &mut self,
+        settings: &Settings,
+        engine: &Engine,
+        dimension_columns: &[Vec<Option<String>>],
+        b: CodedBatch,
+        timings: &mut Timings,
+    ) -> ToWrite {
+        let CodedBatch { records, coded, contents, quarantine, issues, .. } = b;
         let (ids, names, issues) = timings.time("people", || {
-            let ids = self.grouper.group(&batch.records);
+            let ids = self.grouper.group(&records);
             let names = self.grouper.names();
-            let issues = field_issues(
-                settings,
-                &mapping.dimension_columns,
-                &batch.records,
-                std::mem::take(&mut batch.field_issues),
-                &names,
-                &ids,
-            );
+            let issues = field_issues(settings, dimension_columns, &records, issues, &names, &ids);
             (ids, names, issues)
         });
         let issues = redact_field_issues(engine, issues);
-        let quarantine = redact_quarantine(engine, &std::mem::take(&mut batch.quarantine), &mut self.coding);
+        let quarantine = redact_quarantine(engine, &quarantine, &mut self.coding);
         for f in issues.iter().filter(|f| f.reason == ingest::Reason::UnmappedValue) {
             *self.unmapped.entry(f.source.clone()).or_insert(0) += 1;
         }
         timings.time("analyse", || {
-            let month: Vec<u32> = batch.records.iter().map(|r| self.months.id(r)).collect();
+            let month: Vec<u32> = records.iter().map(|r| self.months.id(r)).collect();
             // the respondents' fingerprints worked out in parallel, then met in record order
-            let fingerprints: Vec<u128> = batch
-                .records
+            let fingerprints: Vec<u128> = records
                 .par_iter()
                 .with_min_len(1024)
                 .map(|r| IdSet::fingerprint(&[&*r.source, r.response_id.as_str()]))
@@ -430,16 +483,31 @@ impl Tally<'_> {
                 .collect();
             let counts = BatchCounts { month: &month, groups: &ids, first_of_response: &first, themes: &themes };
             self.counter.add(&counts);
-            self.changes.add(&batch.records, &counts);
-            self.spc.add(&batch.records, &counts);
+            self.changes.add(&records, &counts);
+            self.spc.add(&records, &counts);
             self.coding.add(&coded);
             self.tallies.add(&quarantine, &issues);
             self.tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
             self.tallies.records_with_no_theme += themes.iter().filter(|t| t.is_empty()).count() as u64;
         });
-        self.records += batch.records.len();
-        ToWrite { batch, coded, ids, names, quarantine, issues }
+        self.records += records.len();
+        for r in &records {
+            let i = r.origin.source as usize;
+            if self.files_seen.len() <= i {
+                self.files_seen.resize(i + 1, false);
+            }
+            self.files_seen[i] = true;
+        }
+        ToWrite { records, coded, contents, ids, names, quarantine, issues }
     }
+}
+
+/// Each record's content fingerprint, when the run keeps a state.
+fn contents(settings: &Settings, records: &[Record]) -> Vec<u128> {
+    if settings.state.is_none() {
+        return Vec::new();
+    }
+    records.par_iter().with_min_len(1024).map(Record::content).collect()
 }
 
 /// The reader's thread: every source's rows, in order, handed over until the end or an error.
@@ -484,7 +552,7 @@ fn write_stage(
         timing.time("output", || {
             writer.write(
                 &RecordsBatch {
-                    records: &w.batch.records,
+                    records: &w.records,
                     coded: &w.coded,
                     dimensions: &c.settings.dimensions,
                     names: &w.names,
@@ -493,6 +561,7 @@ fn write_stage(
                     source_files: c.source_files,
                     keep_original_text: c.settings.keep_original_text,
                 },
+                &w.contents,
                 c.book,
                 &w.quarantine,
                 &w.issues,
@@ -502,65 +571,256 @@ fn write_stage(
     Ok((writer, timing))
 }
 
-/// The stream: the reader's thread, the pool (this thread and rayon's) and the writer's
-/// thread side by side, batches handed over in order; returns the writer, every batch written.
-fn stream_batches(
-    settings: &Settings,
-    engine: &Engine,
-    ingest::Ingest { reader, mapping }: ingest::Ingest,
-    tally: &mut Tally<'_>,
+/// Runs `produce` on this thread beside the writer's thread, which writes every batch handed
+/// over, in order; returns the writer once every batch is written, and what `produce` returned.
+fn beside_writer<T>(
     writer: StreamWriter,
+    context: &WriteContext<'_>,
     timings: &mut Timings,
-    bar: &indicatif::ProgressBar,
-) -> Result<(StreamWriter, ingest::stream::Mapping), RunError> {
-    let mut mapping = mapping;
-    let source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
-    let extra_columns = mapping.extra_columns.clone();
-    let context =
-        WriteContext { settings, book: &engine.book, extra_columns: &extra_columns, source_files: &source_files };
+    produce: impl FnOnce(&std::sync::mpsc::SyncSender<ToWrite>, &mut Timings) -> Result<T, RunError>,
+) -> Result<(StreamWriter, T), RunError> {
     std::thread::scope(|scope| {
-        let (to_code, from_reader) = std::sync::mpsc::sync_channel(IN_FLIGHT);
         let (to_write, from_coder) = std::sync::mpsc::sync_channel::<ToWrite>(IN_FLIGHT);
-        let thread = |name: &str| std::thread::Builder::new().name(name.to_owned());
-        let spawned = |e: std::io::Error| RunError::Threads { threads: 1, message: e.to_string() };
-        let reading =
-            thread("unheard-read").spawn_scoped(scope, move || read_stage(reader, to_code)).map_err(spawned)?;
-        let context = &context;
-        let writing = thread("unheard-write")
+        let writing = named("unheard-write")
             .spawn_scoped(scope, move || write_stage(writer, from_coder, context))
             .map_err(spawned)?;
+        let produced = produce(&to_write, timings);
+        drop(to_write);
+        let (writer, out_timing) = writing.join().map_err(|_| RunError::Panicked("writer"))??;
+        timings.merge(out_timing);
+        Ok((writer, produced?))
+    })
+}
+
+fn named(name: &str) -> std::thread::Builder {
+    std::thread::Builder::new().name(name.to_owned())
+}
+
+fn spawned(e: std::io::Error) -> RunError {
+    RunError::Threads { threads: 1, message: e.to_string() }
+}
+
+/// Every source's rows from the reader's thread, one batch at a time, to `each` (on this thread,
+/// which runs the pool); the mapping back once every source is read.
+fn read_batches(
+    ingest::Ingest { reader, mapping }: ingest::Ingest,
+    timings: &mut Timings,
+    mut each: impl FnMut(&mut ingest::stream::Mapping, usize, Vec<ingest::ReadItem>, &mut Timings) -> bool,
+) -> Result<ingest::stream::Mapping, RunError> {
+    let mut mapping = mapping;
+    std::thread::scope(|scope| {
+        let (to_code, from_reader) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+        let reading =
+            named("unheard-read").spawn_scoped(scope, move || read_stage(reader, to_code)).map_err(spawned)?;
         for read in from_reader {
             match read? {
                 ingest::stream::Handed::Finished(index, end) => mapping.finish(index, end),
                 ingest::stream::Handed::Items(index, items) => {
-                    let done = tally.take(settings, engine, &mut mapping, (index, items), timings);
-                    bar.set_message(format!("{} records", tally.records));
-                    if to_write.send(done).is_err() {
+                    if !each(&mut mapping, index, items, timings) {
                         break;
                     }
                 }
             }
         }
-        drop(to_write);
-        let (writer, out_timing) = writing.join().map_err(|_| RunError::Panicked("writer"))??;
         let in_timing = reading.join().map_err(|_| RunError::Panicked("reader"))?;
         timings.merge(in_timing);
-        timings.merge(out_timing);
-        Ok((writer, mapping))
+        Ok(mapping)
     })
+}
+
+/// The stream of a run that codes everything: the reader's thread, the pool (this thread and
+/// rayon's) and the writer's thread side by side, batches handed over in order; returns the
+/// writer, every batch written.
+fn stream_batches(
+    settings: &Settings,
+    engine: &Engine,
+    ingest: ingest::Ingest,
+    tally: &mut Tally<'_>,
+    writer: StreamWriter,
+    context: &WriteContext<'_>,
+    timings: &mut Timings,
+    bar: &indicatif::ProgressBar,
+) -> Result<(StreamWriter, ingest::stream::Mapping), RunError> {
+    beside_writer(writer, context, timings, |to_write, timings| {
+        read_batches(ingest, timings, |mapping, index, items, timings| {
+            let done = tally.take(settings, engine, mapping, (index, items), timings);
+            bar.set_message(format!("{} records", tally.records));
+            to_write.send(done).is_ok()
+        })
+    })
+}
+
+/// What this run's inputs hold against the state: the records that are new or changed (coded,
+/// in input order), the keys of every record read, and the rows set aside (redacted).
+struct Scan {
+    mapping: ingest::stream::Mapping,
+    /// New or changed records: record, coding, content, key, and whether the state holds the key.
+    fresh: Vec<(Record, Coded, u128, u128, bool)>,
+    read: std::collections::HashSet<u128, foldhash::fast::FixedState>,
+    unchanged: u64,
+    quarantine: Vec<ingest::Quarantined>,
+    issues: Vec<ingest::FieldIssue>,
+}
+
+/// Reads this run's inputs and codes only what the state does not hold as it is.
+fn scan(
+    engine: &Engine,
+    ingest: ingest::Ingest,
+    index: &HashMap<u128, u128, foldhash::fast::FixedState>,
+    coding: &mut Coding,
+    timings: &mut Timings,
+) -> Result<Scan, RunError> {
+    let mut fresh_all = Vec::new();
+    let mut read: std::collections::HashSet<u128, foldhash::fast::FixedState> = Default::default();
+    let (mut unchanged, mut quarantine, mut issues) = (0, Vec::new(), Vec::new());
+    let mapping = read_batches(ingest, timings, |mapping, source, items, timings| {
+        let batch = timings.time("ingest", || mapping.map(source, items));
+        let (keys, contents): (Vec<u128>, Vec<u128>) = timings
+            .time("ingest", || batch.records.par_iter().with_min_len(1024).map(|r| (r.key(), r.content())).unzip());
+        let mut fresh: Vec<(Record, u128, u128, bool)> = Vec::new();
+        for ((r, key), content) in batch.records.into_iter().zip(keys).zip(contents) {
+            read.insert(key);
+            match index.get(&key) {
+                Some(&c) if c == content => unchanged += 1,
+                known => fresh.push((r, content, key, known.is_some())),
+            }
+        }
+        let records: Vec<Record> = fresh.iter().map(|f| f.0.clone()).collect();
+        let coded = timings.time("code", || code_records(engine, &records));
+        fresh_all.extend(fresh.into_iter().zip(coded).map(|((r, content, key, known), c)| (r, c, content, key, known)));
+        quarantine.extend(redact_quarantine(engine, &batch.quarantine, coding));
+        issues.extend(batch.field_issues);
+        true
+    })?;
+    Ok(Scan { mapping, fresh: fresh_all, read, unchanged, quarantine, issues })
+}
+
+/// The state's records handed to the pool in order, month by month, each replaced by its new
+/// version when it changed and dropped when it disappeared and `--prune` says so; then the new
+/// records, in the order read. Returns what it found.
+#[allow(clippy::too_many_arguments)]
+fn produce_archive(
+    mut reader: crate::state::ArchiveReader<'_>,
+    fresh: Vec<(Record, Coded, u128, u128, bool)>,
+    read: &std::collections::HashSet<u128, foldhash::fast::FixedState>,
+    read_files: &std::collections::HashSet<String>,
+    file_index: &HashMap<String, u32>,
+    prune: bool,
+    recode: bool,
+    to_pool: &std::sync::mpsc::SyncSender<Result<CodedBatch, RunError>>,
+) -> StateReport {
+    let mut report = StateReport::default();
+    let (mut changed, mut new) = (HashMap::new(), Vec::new());
+    for (r, c, content, key, known) in fresh {
+        if known {
+            changed.insert(key, (r, c, content));
+        } else {
+            new.push((r, c, content));
+        }
+    }
+    report.changed = changed.len() as u64;
+    let empty = || CodedBatch {
+        records: Vec::new(),
+        coded: Vec::new(),
+        contents: Vec::new(),
+        stale: Vec::new(),
+        quarantine: Vec::new(),
+        issues: Vec::new(),
+    };
+    loop {
+        let items = match reader.next_batch(recode) {
+            Ok(Some(items)) => items,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = to_pool.send(Err(e.into()));
+                return report;
+            }
+        };
+        let mut b = empty();
+        for a in items {
+            report.held += 1;
+            let key = a.record.key();
+            if let Some((r, c, content)) = changed.remove(&key) {
+                b.records.push(r);
+                b.coded.push(c);
+                b.contents.push(content);
+                b.stale.push(false);
+                continue;
+            }
+            let file_read = read_files.contains(&*a.file);
+            if file_read && !read.contains(&key) {
+                report.disappeared += 1;
+                if prune {
+                    report.pruned += 1;
+                    continue;
+                }
+            } else if !file_read {
+                report.carried += 1;
+            }
+            let mut record = a.record;
+            record.origin.source = file_index.get(&*a.file).copied().unwrap_or(u32::MAX);
+            b.records.push(record);
+            b.coded.push(a.coded);
+            b.contents.push(a.content);
+            b.stale.push(true);
+        }
+        if !b.records.is_empty() && to_pool.send(Ok(b)).is_err() {
+            return report;
+        }
+    }
+    report.unchanged = report.held - report.changed - report.disappeared - report.carried;
+    report.new = new.len() as u64;
+    // a changed record the state's stream did not meet (cannot happen: its key came from it)
+    new.extend(changed.into_values());
+    for chunk in new.chunks(ingest::stream::BATCH_ROWS) {
+        let mut b = empty();
+        for (r, c, content) in chunk.iter().cloned() {
+            b.records.push(r);
+            b.coded.push(c);
+            b.contents.push(content);
+            b.stale.push(false);
+        }
+        if to_pool.send(Ok(b)).is_err() {
+            break;
+        }
+    }
+    report
+}
+
+/// Codes again the records whose coding is the state's, from their redacted text; the
+/// redactions the state recorded stay (and any the redactor finds now are added).
+fn recode_stale(engine: &Engine, b: &mut CodedBatch) {
+    let stale: Vec<usize> = (0..b.records.len()).filter(|&i| b.stale.get(i).copied().unwrap_or(false)).collect();
+    let again: Vec<Coded> = stale.par_iter().with_min_len(256).map(|&i| code_one(engine, &b.records[i])).collect();
+    for (i, mut c) in stale.into_iter().zip(again) {
+        let old = &b.coded[i];
+        let mut redactions = old.redactions.clone();
+        redactions.append(&mut c.redactions);
+        c.redactions = redactions;
+        c.chars = old.chars;
+        b.coded[i] = c;
+    }
 }
 
 fn run_in_pool(
     settings: &Settings,
     messages: &Messages,
     lock: &OutputLock,
+    state_lock: Option<&OutputLock>,
     pool: &rayon::ThreadPool,
 ) -> Result<Outcome, RunError> {
     let threads = pool.current_num_threads();
     let t0 = Instant::now();
     let mut timings = Timings::default();
-    let SetUp { engine, baseline, bands, stream } = set_up(settings, &mut timings)?;
+    // what the state holds, if the run keeps one and one was kept
+    let held = match &settings.state {
+        Some(dir) => crate::state::read_manifest(dir)?.map(|m| (dir.clone(), m)),
+        None => None,
+    };
+    let SetUp { engine, baseline, bands, stream } =
+        set_up(settings, held.as_ref().map(|h| h.1.age_bands.as_slice()), &mut timings)?;
     let book = &engine.book;
+    let versions = crate::state::CodingVersions::of(book, model_version(settings).as_deref());
     let harmoniser = harmoniser(settings, &bands)?;
     let raking = raking_dimensions(settings);
     let mut tally = Tally {
@@ -574,17 +834,154 @@ fn run_in_pool(
         tallies: Tallies::default(),
         unmapped: HashMap::new(),
         records: 0,
+        files_seen: Vec::new(),
     };
     let staging = lock.stage()?;
     let dir = staging.path().to_path_buf();
+    let state_staging = state_lock.map(OutputLock::stage).transpose()?;
+    let mut writer =
+        StreamWriter::create(&dir, state_staging.as_ref().map(|s| s.path().join(crate::state::ARCHIVE)).as_deref())?;
+    // the files records come from: this run's sources, then those only the state holds
+    let mut source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
+    if let Some((_, m)) = &held {
+        for f in &m.files {
+            if !source_files.contains(f) {
+                source_files.push(f.clone());
+            }
+        }
+    }
+    let extra_columns = stream.mapping.extra_columns.clone();
+    let context = WriteContext { settings, book, extra_columns: &extra_columns, source_files: &source_files };
     let bar = messages.spinner("run");
-    let (writer, mut stream) =
-        stream_batches(settings, &engine, stream, &mut tally, StreamWriter::create(&dir)?, &mut timings, &bar)?;
+    let (writer, mut stream, state_report) = match &held {
+        None => {
+            let (writer, stream) =
+                stream_batches(settings, &engine, stream, &mut tally, writer, &context, &mut timings, &bar)?;
+            let report = settings.state.as_ref().map(|dir| StateReport {
+                path: dir.display().to_string(),
+                mode: "first",
+                new: tally.records as u64,
+                records: tally.records as u64,
+                ..StateReport::default()
+            });
+            (writer, stream, report)
+        }
+        Some((dir, m)) => {
+            if m.dimensions != settings.dimensions || m.extra_columns != extra_columns {
+                return Err(crate::state::StateError::Mismatch {
+                    path: dir.clone(),
+                    message: format!(
+                        "it holds the dimensions [{}] and carried columns [{}]; this run has [{}] and [{}]",
+                        m.dimensions.join(", "),
+                        m.extra_columns.join(", "),
+                        settings.dimensions.join(", "),
+                        extra_columns.join(", ")
+                    ),
+                }
+                .into());
+            }
+            let recoded = if settings.full { Some("--full".to_owned()) } else { m.coding.changed(&versions) };
+            if let Some(why) = &recoded {
+                messages.info(&format!("coding every record again: {why}"));
+            }
+            let index = timings.time("ingest", || crate::state::index(dir, m))?;
+            let scan = scan(&engine, stream, &index, &mut tally.coding, &mut timings)?;
+            drop(index);
+            let read_files: std::collections::HashSet<String> =
+                source_files[..settings.sources.len()].iter().cloned().collect();
+            let (carried_q, carried_f) = timings.time("output", || -> Result<_, RunError> {
+                let archive = dir.join(crate::state::ARCHIVE);
+                let q =
+                    crate::state::carried(&archive.join("quarantine.parquet"), tables::quarantine(&[]), &read_files)?;
+                let f = crate::state::carried(
+                    &archive.join("field_issues.parquet"),
+                    tables::field_issues(&[]),
+                    &read_files,
+                )?;
+                writer.carry(&q, &f)?;
+                Ok((q.rows() as u64, f.rows() as u64))
+            })?;
+            let file_index: HashMap<String, u32> =
+                source_files.iter().enumerate().map(|(i, f)| (f.clone(), i as u32)).collect();
+            let Scan { mapping, fresh, read, unchanged, quarantine, issues } = scan;
+            let reader = crate::state::ArchiveReader::new(dir, m, book, ingest::stream::BATCH_ROWS);
+            let recode = recoded.is_some();
+            let (writer, report) = beside_writer(writer, &context, &mut timings, |to_write, timings| {
+                std::thread::scope(|scope| {
+                    let (to_pool, from_archive) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+                    let (read, read_files, file_index) = (&read, &read_files, &file_index);
+                    let producing = named("unheard-read")
+                        .spawn_scoped(scope, move || {
+                            produce_archive(
+                                reader,
+                                fresh,
+                                read,
+                                read_files,
+                                file_index,
+                                settings.prune,
+                                recode,
+                                &to_pool,
+                            )
+                        })
+                        .map_err(spawned)?;
+                    let mut people_issues = Vec::new();
+                    for b in from_archive {
+                        let mut b = b?;
+                        if recode {
+                            timings.time("code", || recode_stale(&engine, &mut b));
+                        }
+                        let mut done = tally.tally(settings, &engine, &mapping.dimension_columns, b, timings);
+                        // the people stage's issues wait for the end, to be sorted in with the ingest's
+                        people_issues.append(&mut done.issues);
+                        bar.set_message(format!("{} records", tally.records));
+                        if to_write.send(done).is_err() {
+                            break;
+                        }
+                    }
+                    let report = producing.join().map_err(|_| RunError::Panicked("reader"))?;
+                    // this run's rows set aside and field issues, in the order a full run gives them
+                    let issues = redact_field_issues(&engine, issues);
+                    tally.tallies.add(&quarantine, &issues);
+                    let order: HashMap<&str, usize> =
+                        settings.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+                    let mut all = issues;
+                    all.extend(people_issues);
+                    all.sort_by_key(|f| (order.get(f.source.as_str()).copied().unwrap_or(usize::MAX), f.row));
+                    let last = ToWrite {
+                        records: Vec::new(),
+                        coded: Vec::new(),
+                        contents: Vec::new(),
+                        ids: Vec::new(),
+                        names: Vec::new(),
+                        quarantine,
+                        issues: all,
+                    };
+                    let _ = to_write.send(last);
+                    Ok(report)
+                })
+            })?;
+            let mut report = report;
+            report.path = dir.display().to_string();
+            report.mode = if recode { "recoded" } else { "incremental" };
+            report.recoded_because = recoded;
+            report.unchanged = unchanged;
+            report.carried_quarantine = carried_q;
+            report.carried_field_issues = carried_f;
+            report.records = tally.records as u64;
+            if report.disappeared > report.pruned {
+                messages.warn(&format!(
+                    "{} records of files read again are no longer in them: kept in the tables (--prune drops them)",
+                    report.disappeared - report.pruned
+                ));
+            }
+            (writer, mapping, Some(report))
+        }
+    };
     bar.finish_and_clear();
     for s in &mut stream.sources {
         s.field_issues += tally.unmapped.get(&s.name).copied().unwrap_or(0);
     }
-    let Tally { grouper, counter, changes, spc, months, coding, tallies, records: n_records, .. } = tally;
+    let Tally { grouper, counter, changes, spc, months, coding, tallies, records: n_records, files_seen, .. } = tally;
 
     let (names, group_places, values) = grouper.finish();
     let (month_labels, month_places) = months.sorted();
@@ -667,6 +1064,7 @@ fn run_in_pool(
         raking: who.raking.clone(),
         disclosure: DisclosureReport::of(&settings.analysis, &who.theme_by_group, &who.representation),
         tables: entries,
+        state: state_report,
         timings_ms: timings,
     };
     write_text(
@@ -676,6 +1074,36 @@ fn run_in_pool(
     let committed = staging.commit()?;
     if let Some(w) = &committed.warning {
         messages.warn(w);
+    }
+    // then the state: a run whose state commit fails leaves the state before it, from which
+    // the next run makes the same tables again
+    if let Some(state) = state_staging {
+        let kept = crate::state::StateManifest {
+            unheard_version: env!("CARGO_PKG_VERSION").to_owned(),
+            unheard_state: crate::state::STATE_FORMAT,
+            coding: versions,
+            dimensions: settings.dimensions.clone(),
+            extra_columns: extra_columns.clone(),
+            age_bands: bands.bands.iter().map(|b| b.label.clone()).collect(),
+            records: n_records as u64,
+            months: month_labels.clone(),
+            files: files_seen
+                .iter()
+                .enumerate()
+                .filter(|f| *f.1)
+                .filter_map(|(i, _)| source_files.get(i).cloned())
+                .collect(),
+        };
+        let files: Vec<String> = manifest
+            .tables
+            .iter()
+            .filter(|t| ["records", "record_themes", "quarantine", "field_issues"].contains(&t.name.as_str()))
+            .flat_map(|t| t.files.iter().cloned())
+            .collect();
+        crate::state::keep_state(&committed.path, state.path(), &files, &kept)?;
+        if let Some(w) = state.commit()?.warning {
+            messages.warn(&w);
+        }
     }
     let out = committed.path;
     let c = &manifest.counts;

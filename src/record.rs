@@ -149,7 +149,7 @@ impl Record {
 }
 
 /// Two 64-bit hashes of `value` under fixed seeds (stable from run to run).
-fn fingerprint<T: std::hash::Hash + ?Sized>(value: &T) -> u128 {
+pub(crate) fn fingerprint<T: std::hash::Hash + ?Sized>(value: &T) -> u128 {
     use std::hash::BuildHasher;
     let h = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(value);
     (u128::from(h(0x9E37_79B9_7F4A_7C15)) << 64) | u128::from(h(0xC2B2_AE3D_27D4_EB4F))

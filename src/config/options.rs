@@ -130,6 +130,9 @@ pub(crate) struct RunOptions {
     pub baseline: Option<Spanned<String>>,
     /// Extra demographic dimensions every source may fill (beyond the canonical ones).
     pub dimensions: Option<Vec<String>>,
+    /// The state of nightly runs (the coded records so far), relative to the pipeline file;
+    /// default `<out>.state` beside the output folder.
+    pub state: Option<String>,
     /// Plausible received dates, inclusive: `["2000-01-01", "tomorrow"]` by default; each end
     /// an ISO date, `today` or `tomorrow`. A date outside is a field issue (`date_out_of_window`).
     pub date_window: Option<Spanned<Vec<String>>>,

@@ -294,6 +294,13 @@ pub struct Settings {
     pub coder: CoderSettings,
     /// Declared service changes, in the order given (the pipeline's, then `--change`).
     pub changes: Vec<Change>,
+    /// The state of nightly runs; `None` when the run keeps the original text (a state holds
+    /// redacted text only, so every such run codes everything).
+    pub state: Option<PathBuf>,
+    /// `--full`: code every record again, whatever the state holds.
+    pub full: bool,
+    /// `--prune`: drop from the state the records a re-read file no longer holds.
+    pub prune: bool,
 }
 
 /// A declared service change (`[[change]]` or `--change NAME=YYYY-MM-DD`).
@@ -416,6 +423,12 @@ pub struct Overrides {
     /// `--change NAME=YYYY-MM-DD` (repeatable): added to the pipeline's changes, or replacing
     /// the one of the same name.
     pub changes: Vec<(String, chrono::NaiveDate)>,
+    /// `--state`: replaces `[run] state`.
+    pub state: Option<PathBuf>,
+    /// `--full`.
+    pub full: bool,
+    /// `--prune`.
+    pub prune: bool,
 }
 
 struct Ctx<'a> {
@@ -508,6 +521,8 @@ fn resolve(
     let coder = resolve_coder(&options, ctx, base)?;
     let threads = resolve_threads(&options, ctx, overrides)?;
     let changes = resolve_changes(&options, ctx, &sources, overrides)?;
+    let keep_original_text = options.run.keep_original_text.unwrap_or(false);
+    let state = state_folder(&options, ctx, base, &out, overrides, keep_original_text)?;
     Ok(Settings {
         name,
         pipeline,
@@ -516,7 +531,7 @@ fn resolve(
         max_field_chars: options.run.max_field_chars.unwrap_or(DEFAULT_MAX_FIELD_CHARS),
         date_window: date_window(ctx, "run.date_window", options.run.date_window.as_ref())?
             .unwrap_or_else(DateWindow::default_window),
-        keep_original_text: options.run.keep_original_text.unwrap_or(false),
+        keep_original_text,
         codebook,
         baseline,
         baselines,
@@ -526,7 +541,48 @@ fn resolve(
         analysis,
         coder,
         changes,
+        state,
+        full: overrides.full,
+        prune: overrides.prune,
     })
+}
+
+/// The state folder: `--state`, else `[run] state`, else `<out>.state` beside the output; never
+/// the output, inside it, or holding it. None when the run keeps the original text.
+fn state_folder(
+    options: &PipelineOptions,
+    ctx: &Ctx<'_>,
+    base: &Path,
+    out: &Path,
+    overrides: &Overrides,
+    keep_original_text: bool,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let (key, given) = match (&overrides.state, &options.run.state) {
+        (Some(p), _) => ("--state", Some(p.clone())),
+        (None, Some(p)) => ("run.state", Some(join(base, p))),
+        (None, None) => ("run.state", None),
+    };
+    if keep_original_text {
+        return match given {
+            Some(_) => Err(ctx.err(None, key, "a state holds redacted text only: it cannot serve a run that keeps the original text (keep_original_text = true)")),
+            None => Ok(None),
+        };
+    }
+    let state = given.unwrap_or_else(|| {
+        let name = out.file_name().map_or_else(|| "unheard".into(), |n| n.to_string_lossy().into_owned());
+        out.with_file_name(format!("{name}.state"))
+    });
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (s, o) = (absolute(&state), absolute(out));
+    // (an output with no name, `.` or `..`, is refused by the output's own check)
+    if out.file_name().is_some() && (s.starts_with(&o) || o.starts_with(&s)) {
+        return Err(ctx.err(
+            None,
+            key,
+            format!("the state {} must lie outside the output {} (and not hold it)", state.display(), out.display()),
+        ));
+    }
+    Ok(Some(state))
 }
 
 /// `[[change]]` and `--change`: names unique and non-empty, dates real, windows of at least a

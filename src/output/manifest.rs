@@ -176,6 +176,9 @@ pub(crate) struct Manifest<'a> {
     /// what disclosure control held back from the published tables
     pub(crate) disclosure: DisclosureReport,
     pub(crate) tables: Vec<TableEntry>,
+    /// What the run took from its state and kept in it (absent when the run keeps none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) state: Option<StateReport>,
     /// wall time of each stage in milliseconds (the only part that differs between runs)
     pub(crate) timings_ms: BTreeMap<&'static str, u64>,
 }
@@ -208,6 +211,38 @@ impl Coding {
             }
         }
     }
+}
+
+/// What taking the state back found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StateReport {
+    /// The state folder.
+    pub path: String,
+    /// `first` (no state yet: every record coded), `incremental` (only new and changed
+    /// records coded) or `recoded` (every record coded again: see `recoded_because`).
+    pub mode: &'static str,
+    /// Why every record was coded again.
+    pub recoded_because: Option<String>,
+    /// Records the state held before the run.
+    pub held: u64,
+    /// Records read that the state held as they are (not coded again).
+    pub unchanged: u64,
+    /// Records read whose content changed since the state took them (coded, in their place).
+    pub changed: u64,
+    /// Records read that the state did not hold (coded, after the state's).
+    pub new: u64,
+    /// Records of files read again that are no longer in them.
+    pub disappeared: u64,
+    /// Of those, dropped (`--prune`).
+    pub pruned: u64,
+    /// Records of files this run did not read, kept from the state.
+    pub carried: u64,
+    /// Quarantined rows and field issues of those files, kept from the state.
+    pub carried_quarantine: u64,
+    /// Field issues of those files, kept from the state.
+    pub carried_field_issues: u64,
+    /// Records the state holds after the run.
+    pub records: u64,
 }
 
 /// Tallies by reason of the rows quarantined and the field issues, kept as batches pass.

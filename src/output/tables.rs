@@ -148,6 +148,42 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
     Table { name: "records".to_owned(), grain: "one piece of free text".to_owned(), columns }
 }
 
+/// `keys`: one row per record, beside `records` in the same month and order.
+#[must_use]
+pub(crate) fn keys(b: &RecordsBatch<'_>, contents: &[u128], idx: &[usize]) -> Table {
+    let hex = |v: u128| format!("{v:032x}");
+    let mut columns = vec![
+        Col::new(
+            "key",
+            "fingerprint of the record's source and id",
+            ColumnData::Str(idx.iter().map(|&i| Some(hex(b.records[i].key()))).collect()),
+        ),
+        Col::new(
+            "content",
+            "fingerprint of everything read of the record",
+            ColumnData::Str(idx.iter().map(|&i| contents.get(i).map(|&c| hex(c))).collect()),
+        ),
+        Col::new(
+            "redactions",
+            "personal data redacted from the text: `kind start end` (byte offsets in the original), `;`-separated",
+            ColumnData::strs(idx.iter().map(|&i| {
+                let r = &b.coded[i].redactions;
+                (!r.is_empty()).then(|| {
+                    r.iter().map(|x| format!("{} {} {}", x.kind.as_str(), x.start, x.end)).collect::<Vec<_>>().join(";")
+                })
+            })),
+        ),
+    ];
+    for (d, dim) in b.dimensions.iter().enumerate() {
+        columns.push(Col::new(
+            format!("raw_{dim}"),
+            "the demographic value as read",
+            ColumnData::strs(idx.iter().map(|&i| b.records[i].demographics.get(d).and_then(Option::as_deref))),
+        ));
+    }
+    Table { name: "keys".to_owned(), grain: "one record of the state".to_owned(), columns }
+}
+
 /// `record_themes`: one row per record × theme, of the batch's records `idx` (all of one month).
 #[must_use]
 pub(crate) fn record_themes(b: &RecordsBatch<'_>, idx: &[usize], book: &Codebook) -> Table {

@@ -64,6 +64,8 @@ pub(crate) struct StreamWriter {
     record_themes: Partitioned,
     quarantine: TableWriter,
     field_issues: TableWriter,
+    /// The state's `keys`, beside `records` (when the run keeps a state).
+    keys: Option<Partitioned>,
 }
 
 impl StreamWriter {
@@ -71,14 +73,25 @@ impl StreamWriter {
     ///
     /// # Errors
     /// A file cannot be created.
-    pub(crate) fn create(dir: &Path) -> Result<StreamWriter, OutputError> {
+    pub(crate) fn create(dir: &Path, state: Option<&Path>) -> Result<StreamWriter, OutputError> {
         let open = |t: Table| TableWriter::create(&t, &dir.join(format!("{}.parquet", t.name)), STREAM_ROW_GROUP_ROWS);
         Ok(StreamWriter {
             records: Partitioned::new(dir, "records", "one piece of free text"),
             record_themes: Partitioned::new(dir, "record_themes", "one theme coded on one record"),
             quarantine: open(tables::quarantine(&[]))?,
             field_issues: open(tables::field_issues(&[]))?,
+            keys: state.map(|s| Partitioned::new(s, "keys", "one record of the state")),
         })
+    }
+
+    /// Writes rows carried from the state (quarantined rows and field issues of files this run
+    /// does not read) before this run's own.
+    ///
+    /// # Errors
+    /// A file cannot be written.
+    pub(crate) fn carry(&mut self, quarantine: &Table, field_issues: &Table) -> Result<(), OutputError> {
+        self.quarantine.write(quarantine)?;
+        self.field_issues.write(field_issues)
     }
 
     /// Writes a batch: its records and their themes into their months' partitions (in month
@@ -90,6 +103,7 @@ impl StreamWriter {
     pub(crate) fn write(
         &mut self,
         batch: &tables::RecordsBatch<'_>,
+        contents: &[u128],
         book: &Codebook,
         quarantine: &[Quarantined],
         field_issues: &[FieldIssue],
@@ -100,9 +114,12 @@ impl StreamWriter {
             .iter()
             .map(|(month, idx)| (tables::records(batch, month, idx), tables::record_themes(batch, idx, book)))
             .collect();
-        for ((month, _), (records, themes)) in months.iter().zip(&built) {
+        for ((month, idx), (records, themes)) in months.iter().zip(&built) {
             self.records.write(month, records)?;
             self.record_themes.write(month, themes)?;
+            if let Some(keys) = &mut self.keys {
+                keys.write(month, &tables::keys(batch, contents, idx))?;
+            }
         }
         self.quarantine.write(&tables::quarantine(quarantine))?;
         self.field_issues.write(&tables::field_issues(field_issues))?;
@@ -123,6 +140,9 @@ impl StreamWriter {
             })
         };
         let (records, record_themes) = rayon::join(|| self.records.finish(), || self.record_themes.finish());
+        if let Some(keys) = self.keys {
+            keys.finish()?;
+        }
         Ok(vec![
             records?,
             record_themes?,
