@@ -656,7 +656,8 @@ struct Scan {
     mapping: ingest::stream::Mapping,
     /// New or changed records: record, coding, content, key, and whether the state holds the key.
     fresh: Vec<(Record, Coded, u128, u128, bool)>,
-    read: std::collections::HashSet<u128, foldhash::fast::FixedState>,
+    /// Where each record read was read from, by key.
+    read: HashMap<u128, crate::record::RowRef, foldhash::fast::FixedState>,
     unchanged: u64,
     quarantine: Vec<ingest::Quarantined>,
     issues: Vec<ingest::FieldIssue>,
@@ -671,7 +672,7 @@ fn scan(
     timings: &mut Timings,
 ) -> Result<Scan, RunError> {
     let mut fresh_all = Vec::new();
-    let mut read: std::collections::HashSet<u128, foldhash::fast::FixedState> = Default::default();
+    let mut read: HashMap<u128, crate::record::RowRef, foldhash::fast::FixedState> = Default::default();
     let (mut unchanged, mut quarantine, mut issues) = (0, Vec::new(), Vec::new());
     let mapping = read_batches(ingest, timings, |mapping, source, items, timings| {
         let batch = timings.time("ingest", || mapping.map(source, items));
@@ -679,7 +680,7 @@ fn scan(
             .time("ingest", || batch.records.par_iter().with_min_len(1024).map(|r| (r.key(), r.content())).unzip());
         let mut fresh: Vec<(Record, u128, u128, bool)> = Vec::new();
         for ((r, key), content) in batch.records.into_iter().zip(keys).zip(contents) {
-            read.insert(key);
+            read.insert(key, r.origin);
             match index.get(&key) {
                 Some(&c) if c == content => unchanged += 1,
                 known => fresh.push((r, content, key, known.is_some())),
@@ -702,7 +703,7 @@ fn scan(
 fn produce_archive(
     mut reader: crate::state::ArchiveReader<'_>,
     fresh: Vec<(Record, Coded, u128, u128, bool)>,
-    read: &std::collections::HashSet<u128, foldhash::fast::FixedState>,
+    read: &HashMap<u128, crate::record::RowRef, foldhash::fast::FixedState>,
     read_files: &std::collections::HashSet<String>,
     file_index: &HashMap<String, u32>,
     prune: bool,
@@ -748,17 +749,22 @@ fn produce_archive(
                 continue;
             }
             let file_read = read_files.contains(&*a.file);
-            if file_read && !read.contains(&key) {
+            let now = read.get(&key).copied();
+            if file_read && now.is_none() {
                 report.disappeared += 1;
                 if prune {
                     report.pruned += 1;
                     continue;
                 }
-            } else if !file_read {
+            } else if !file_read && now.is_none() {
                 report.carried += 1;
             }
             let mut record = a.record;
-            record.origin.source = file_index.get(&*a.file).copied().unwrap_or(u32::MAX);
+            // read again as it was: it is where this run read it (its row may have moved)
+            record.origin = now.unwrap_or(crate::record::RowRef {
+                source: file_index.get(&*a.file).copied().unwrap_or(u32::MAX),
+                row: record.origin.row,
+            });
             b.records.push(record);
             b.coded.push(a.coded);
             b.contents.push(a.content);

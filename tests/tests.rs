@@ -12,6 +12,7 @@ mod fields;
 mod ingest;
 mod layouts;
 mod learned;
+mod nightly;
 mod out;
 mod people;
 mod privacy;

@@ -306,7 +306,7 @@ impl Staging {
     pub fn commit(mut self) -> Result<Committed, OutputError> {
         let files = write_marker(&self.dir)?;
         sync_dir(&self.dir);
-        fault("staged");
+        self.fault("staged");
         let target = self.target.path();
         let exists = std::fs::symlink_metadata(&target).is_ok();
         if exists {
@@ -321,7 +321,7 @@ impl Staging {
         } else {
             let aside = self.target.sibling(&format!("previous-{}", std::process::id()));
             std::fs::rename(&target, &aside).map_err(io(&target))?;
-            fault("moved-aside");
+            self.fault("moved-aside");
             if let Err(e) = std::fs::rename(&self.dir, &target) {
                 let _ = std::fs::rename(&aside, &target);
                 return Err(OutputError::Io { path: target, source: e });
@@ -332,7 +332,7 @@ impl Staging {
         cleanup.staging.retain(|p| *p != self.dir);
         drop(cleanup);
         sync_dir(&self.target.parent);
-        fault("exchanged");
+        self.fault("exchanged");
         let warning = old.and_then(|old| {
             let removed = if fault_set("fail@tidy") {
                 Err(std::io::Error::other("test fault"))
@@ -348,6 +348,15 @@ impl Staging {
             })
         });
         Ok(Committed { path: self.target.shown.clone(), warning, files })
+    }
+}
+
+impl Staging {
+    /// A test fault at `step` of this commit: `kill@step` for any output, `kill@step:NAME` for
+    /// the output (or state) named NAME.
+    fn fault(&self, step: &str) {
+        fault(step);
+        fault(&format!("{step}:{}", self.target.name));
     }
 }
 

@@ -263,7 +263,11 @@ pub(crate) fn field_issues(
         let mut last = None;
         for (i, r) in records.iter().enumerate() {
             // the records of one row are consecutive: one issue per row
-            if ids[d].get(i).is_none_or(|&g| g as usize != unmapped) || last == Some(r.origin) {
+            // (a record carried from a file this run does not read keeps the issues that run found)
+            if ids[d].get(i).is_none_or(|&g| g as usize != unmapped)
+                || last == Some(r.origin)
+                || r.origin.source as usize >= settings.sources.len()
+            {
                 continue;
             }
             last = Some(r.origin);

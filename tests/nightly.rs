@@ -1,0 +1,232 @@
+//! Nightly runs (issue 10): a chain of nightly increments gives the same tables, byte for byte,
+//! as one full run over the same records, whatever the threads; only new or changed records
+//! are coded; a codebook change or `--full` codes everything again; records gone from a
+//! re-exported file are reported and dropped only with `--prune`; a run killed while it commits
+//! its state leaves a state from which the next run makes the same tables.
+
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::{manifest, parquet_files, unheard, BIN, HEADER};
+
+/// One night's export: `n` rows from id `from`, over four months, with what real exports hold:
+/// an empty comment (quarantined), an unreadable date (quarantined), a rating off the scale (a
+/// field issue), an ethnicity no mapping knows (a field issue of the people stage) and rows of
+/// two comments that share a response.
+fn night(from: usize, n: usize) -> String {
+    let texts = [
+        "The nurse was lovely and kind",
+        "Waited far too long, over 3 hours",
+        "Could not get through on the phone to book",
+        "Parking was impossible and expensive",
+        "Food was cold. Call me on 07700 900123",
+        "Nothing, all good",
+    ];
+    let eth = ["White British", "Asian or Asian British", "Black", "", "Prefer not to say", "Martian"];
+    let mut s = format!("{HEADER}\n");
+    for i in from..from + n {
+        let text = if i % 97 == 0 { "" } else { texts[i % texts.len()] };
+        let date =
+            if i % 89 == 0 { "31/31/2025".to_owned() } else { format!("2025-{:02}-{:02}", 1 + i % 4, 1 + i % 27) };
+        let rating = if i % 83 == 0 { 9 } else { 1 + i % 5 };
+        let q = if i % 2 == 0 { "what_good" } else { "could_improve" };
+        s.push_str(&format!(
+            "R{i:05},P{:05},{date},{q},\"{text}\",{rating},Trust,Dir {},Team {},{},,{},{},,No,,,{},\n",
+            i / 2,
+            i % 3,
+            i % 4,
+            if i % 2 == 0 { "Female" } else { "Male" },
+            ["16-24", "25-34", "75+"][i % 3],
+            eth[i % eth.len()],
+            1 + i % 5
+        ));
+    }
+    s
+}
+
+/// Every Parquet file under `out`, by its path inside it.
+fn tables(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    parquet_files(out)
+        .into_iter()
+        .map(|p| (p.strip_prefix(out).unwrap().display().to_string(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+fn assert_same_tables(a: &Path, b: &Path, what: &str) {
+    let (ta, tb) = (tables(a), tables(b));
+    assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>(), "{what}: the same files");
+    for (name, bytes) in &ta {
+        assert!(*bytes == tb[name], "{what}: {name} differs");
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let r = unheard(dir, args);
+    assert!(r.code == 0 || r.code == 1, "{args:?}: {}", r.stderr);
+    let out = args.iter().position(|a| *a == "--out").map(|i| args[i + 1]).unwrap();
+    manifest(&dir.join(out))
+}
+
+#[test]
+fn a_chain_of_nightly_increments_gives_the_tables_of_one_full_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for (k, (from, n)) in [(0, 700), (700, 500), (1200, 300)].into_iter().enumerate() {
+        std::fs::write(d.join(format!("n{k}.csv")), night(from, n)).unwrap();
+    }
+    // one run over the three exports
+    let full = run(d, &["run", "--input", "n0.csv", "--input", "n1.csv", "--input", "n2.csv", "--out", "full", "-q"]);
+    assert_eq!(full["state"]["mode"], "first");
+    assert!(
+        full["counts"]["rows_quarantined"].as_u64().unwrap() > 0
+            && full["counts"]["field_issues"].as_u64().unwrap() > 0
+    );
+    // the same records night by night, the last night with 1 thread and again with 2
+    for threads in ["1", "2"] {
+        let out = format!("chain{threads}");
+        for k in 0..3 {
+            let input = format!("n{k}.csv");
+            let m = run(d, &["run", "--input", &input, "--out", &out, "--threads", threads, "-q"]);
+            let s = &m["state"];
+            assert_eq!(s["mode"], if k == 0 { "first" } else { "incremental" });
+            if k > 0 {
+                // each night codes only its own records; the earlier nights' are carried
+                assert_eq!(s["new"], m["counts"]["records"], "{s}");
+                assert_eq!(s["unchanged"], 0);
+                assert!(s["carried"].as_u64().unwrap() > 0 && s["carried_quarantine"].as_u64().unwrap() > 0, "{s}");
+                assert_eq!(m["counts"]["rows_reconcile"], true);
+            }
+        }
+        assert_same_tables(&d.join("full"), &d.join(&out), &format!("three nights at {threads} threads"));
+    }
+    // a night with nothing new codes nothing and changes nothing
+    let again = run(d, &["run", "--input", "n2.csv", "--out", "chain2", "-q"]);
+    assert_eq!(again["state"]["unchanged"], again["counts"]["records"]);
+    assert_eq!(again["state"]["new"].as_u64(), Some(0));
+    let coded: u64 = again["coding"]["polarity"].as_object().unwrap().values().filter_map(|v| v.as_u64()).sum();
+    assert_eq!(Some(coded), again["state"]["records"].as_u64(), "every record of the tables is counted");
+    assert_same_tables(&d.join("full"), &d.join("chain2"), "a night with nothing new");
+}
+
+#[test]
+fn changed_records_are_coded_again_in_their_place_and_gone_ones_kept_until_pruned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let first = night(0, 400);
+    std::fs::write(d.join("export.csv"), &first).unwrap();
+    run(d, &["run", "--input", "export.csv", "--out", "o", "-q"]);
+    // the nightly export again: one comment edited, two rows gone
+    let mut lines: Vec<String> = first.lines().map(str::to_owned).collect();
+    lines[7] = lines[7].replace("The nurse was lovely and kind", "The nurse was rude and dismissive");
+    assert!(lines[7].contains("rude"));
+    lines.remove(20);
+    lines.remove(30);
+    std::fs::write(d.join("export.csv"), lines.join("\n") + "\n").unwrap();
+    let r = unheard(d, &["run", "--input", "export.csv", "--out", "o"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(r.stderr.contains("2 records of files read again are no longer in them"), "{}", r.stderr);
+    let m = manifest(&d.join("o"));
+    let s = &m["state"];
+    assert_eq!(
+        (s["changed"].as_u64(), s["disappeared"].as_u64(), s["pruned"].as_u64()),
+        (Some(1), Some(2), Some(0)),
+        "{s}"
+    );
+    assert_eq!(s["records"], s["held"], "the gone records stay until --prune");
+    // the edited comment was coded again, in its place
+    let text_of = |out: &Path| -> Vec<String> {
+        let t = crate::who::read(&out.join("records").join("month=2025-03").join("part-0.parquet"));
+        let texts = arrow::array::AsArray::as_string::<i32>(&t["text"]);
+        (0..arrow::array::Array::len(texts)).map(|i| texts.value(i).to_owned()).collect()
+    };
+    assert!(text_of(&d.join("o")).iter().any(|t| t.contains("rude and dismissive")));
+    // --prune drops them
+    let pruned = run(d, &["run", "--input", "export.csv", "--out", "o", "-q", "--prune"]);
+    assert_eq!((pruned["state"]["pruned"].as_u64(), pruned["state"]["changed"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(pruned["state"]["records"].as_u64(), Some(pruned["state"]["held"].as_u64().unwrap() - 2));
+    // and the tables are then those of a full run over the export as it is now
+    std::fs::create_dir(d.join("fresh")).unwrap();
+    std::fs::copy(d.join("export.csv"), d.join("fresh").join("export.csv")).unwrap();
+    run(&d.join("fresh"), &["run", "--input", "export.csv", "--out", "o", "-q"]);
+    assert_same_tables(&d.join("fresh").join("o"), &d.join("o"), "pruned state against a full run");
+}
+
+#[test]
+fn a_codebook_change_or_full_codes_every_record_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), night(0, 300)).unwrap();
+    std::fs::write(d.join("b.csv"), night(300, 200)).unwrap();
+    let book = "[codebook]\nname = \"mine\"\nversion = \"2\"\n[[theme]]\ncode = \"PARK\"\nname = \"Parking\"\ncategory = \"environment\"\nterms = [\"parking\"]\n";
+    std::fs::write(d.join("book.toml"), book).unwrap();
+    run(d, &["run", "--input", "a.csv", "--out", "o", "-q"]);
+    let m = run(d, &["run", "--input", "b.csv", "--out", "o", "-q", "--codebook", "book.toml"]);
+    assert_eq!(m["state"]["mode"], "recoded");
+    assert!(m["state"]["recoded_because"].as_str().unwrap().contains("the codebook changed"), "{}", m["state"]);
+    // the same as one run with that codebook over both files
+    run(d, &["run", "--input", "a.csv", "--input", "b.csv", "--out", "both", "-q", "--codebook", "book.toml"]);
+    assert_same_tables(&d.join("both"), &d.join("o"), "re-coded with the new codebook");
+    let f = run(d, &["run", "--input", "b.csv", "--out", "o", "-q", "--codebook", "book.toml", "--full"]);
+    assert_eq!(
+        (f["state"]["mode"].as_str(), f["state"]["recoded_because"].as_str()),
+        (Some("recoded"), Some("--full"))
+    );
+    assert_same_tables(&d.join("both"), &d.join("o"), "--full");
+}
+
+#[test]
+fn a_run_killed_while_committing_its_state_leaves_one_the_next_run_can_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), night(0, 300)).unwrap();
+    std::fs::write(d.join("b.csv"), night(300, 200)).unwrap();
+    run(d, &["run", "--input", "a.csv", "--input", "b.csv", "--out", "both", "-q"]);
+    for fault in ["kill@staged:o.state", "kill@exchanged:o.state", "no-exchange,kill@moved-aside:o.state"] {
+        let _ = std::fs::remove_dir_all(d.join("o"));
+        let _ = std::fs::remove_dir_all(d.join("o.state"));
+        run(d, &["run", "--input", "a.csv", "--out", "o", "-q"]);
+        let status = Command::new(BIN)
+            .args(["run", "--input", "b.csv", "--out", "o", "-q"])
+            .current_dir(d)
+            .env("UNHEARD_TEST_FAULT", fault)
+            .status()
+            .unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "{fault}: the fault fired");
+        // the outputs were committed before the state: the night's tables are there
+        assert_same_tables(&d.join("both"), &d.join("o"), fault);
+        // the next run over the same night tidies what the killed one left and gives the same tables
+        let m = run(d, &["run", "--input", "b.csv", "--out", "o", "-q"]);
+        assert_eq!(m["state"]["mode"], "incremental", "{fault}");
+        assert_same_tables(&d.join("both"), &d.join("o"), &format!("{fault}, then again"));
+        let dots: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(dots.is_empty(), "{fault}: leftovers {dots:?}");
+    }
+}
+
+#[test]
+fn a_state_of_other_dimensions_is_refused_and_none_is_kept_for_original_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), night(0, 50)).unwrap();
+    run(d, &["run", "--input", "a.csv", "--out", "o", "-q"]);
+    std::fs::write(
+        d.join("p.toml"),
+        "[run]\nout = \"o\"\ndimensions = [\"ward_type\"]\n[[source]]\npath = \"a.csv\"\n",
+    )
+    .unwrap();
+    let r = unheard(d, &["run", "p.toml", "-q"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("o.state") && r.stderr.contains("dimensions"), "{}", r.stderr);
+    std::fs::write(d.join("k.toml"), "[run]\nout = \"k\"\nkeep_original_text = true\n[[source]]\npath = \"a.csv\"\n")
+        .unwrap();
+    let r = unheard(d, &["run", "k.toml", "-q"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(!d.join("k.state").exists(), "no state holds what a state must not");
+    assert!(manifest(&d.join("k")).get("state").is_none());
+}
