@@ -391,6 +391,9 @@ pub struct RunArgs {
     /// Drop from the state the records that a file read again no longer holds.
     #[arg(long)]
     pub prune: bool,
+    /// Keep no state: a one-off run that codes everything and writes nothing beside its output.
+    #[arg(long, conflicts_with_all = ["state", "full", "prune"])]
+    pub no_state: bool,
     /// A service change to compare before and after, NAME=YYYY-MM-DD (repeatable; records
     /// of that day count as after); a pipeline's `[[change]]` of the same name moves to the date.
     #[arg(long = "change", value_name = "NAME=YYYY-MM-DD", value_parser = parse_change)]
@@ -469,6 +472,7 @@ impl RunArgs {
             state: self.state.clone(),
             full: self.full,
             prune: self.prune,
+            no_state: self.no_state,
             encoding: self.encoding,
             header_row: self.header_row,
         }

@@ -7,7 +7,7 @@
 //!   files of the same name (hard links, or copies across file systems): the records with their
 //!   redacted text and everything coded of them;
 //! - `archive/keys/month=YYYY-MM/part-0.parquet`, row for row beside `records`: each record's key (a
-//!   fingerprint of its source and id), its content fingerprint (ids, date, question, rating,
+//!   128-bit fingerprint of its source and id, as two 64-bit halves), its content fingerprint (ids, date, question, rating,
 //!   text, organisation, demographic and carried values as read), the demographic values as
 //!   read (before harmonisation) and the spans of personal data redacted;
 //! - `archive/quarantine.parquet` and `archive/field_issues.parquet`: the last run's, by source file;
@@ -178,6 +178,17 @@ fn column<'a>(b: &'a RecordBatch, name: &str, path: &Path) -> Result<&'a ArrayRe
     b.column_by_name(name).ok_or_else(|| unreadable(path)(format!("no column {name:?}")))
 }
 
+/// The fingerprints `<name>_hi` and `<name>_lo` of every row.
+fn fingerprints(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<u128>, StateError> {
+    let half = |part: &str| -> Result<&arrow::array::Int64Array, StateError> {
+        column(b, &format!("{name}_{part}"), path)?
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| unreadable(path)(format!("{name}_{part} is not int64")))
+    };
+    let (hi, lo) = (half("hi")?, half("lo")?);
+    Ok((0..b.num_rows()).map(|i| (u128::from(hi.value(i) as u64) << 64) | u128::from(lo.value(i) as u64)).collect())
+}
+
 fn text_at(a: &ArrayRef, i: usize) -> Option<&str> {
     let s = a.as_string_opt::<i32>()?;
     (!s.is_null(i)).then(|| s.value(i))
@@ -204,14 +215,8 @@ pub(crate) fn index(
             let mut out = Vec::new();
             for b in batches(&path, 65_536)? {
                 let b = b.map_err(|e| unreadable(&path)(e.to_string()))?;
-                let (k, c) = (column(&b, "key", &path)?, column(&b, "content", &path)?);
-                for i in 0..b.num_rows() {
-                    let hex = |a: &ArrayRef| text_at(a, i).and_then(|s| u128::from_str_radix(s, 16).ok());
-                    let (Some(k), Some(c)) = (hex(k), hex(c)) else {
-                        return Err(unreadable(&path)(format!("row {i}: no key or content")));
-                    };
-                    out.push((k, c));
-                }
+                let (k, c) = (fingerprints(&b, "key", &path)?, fingerprints(&b, "content", &path)?);
+                out.extend(k.into_iter().zip(c));
             }
             Ok(out)
         })
@@ -353,7 +358,7 @@ impl<'a> ArchiveReader<'a> {
             .as_primitive_opt::<Int32Type>()
             .ok_or_else(|| unreadable(rp)("n_themes is not int32".to_owned()))?;
         let kcol = |name: &str| column(keys, name, kp);
-        let (content, redactions) = (kcol("content")?, kcol("redactions")?);
+        let (content, redactions) = (fingerprints(keys, "content", kp)?, kcol("redactions")?);
         let raw: Vec<&ArrayRef> =
             self.manifest.dimensions.iter().map(|d| kcol(&format!("raw_{d}"))).collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(records.num_rows());
@@ -413,9 +418,8 @@ impl<'a> ArchiveReader<'a> {
                 }),
                 chars: usize::try_from(chars.value(i)).unwrap_or(0),
             };
-            let content = text_at(content, i)
-                .and_then(|c| u128::from_str_radix(c, 16).ok())
-                .ok_or_else(|| unreadable(kp)(format!("row {i}: no content")))?;
+            let content = content[i];
+
             out.push(Archived { record, coded, content, file });
         }
         Ok(out)

@@ -229,4 +229,8 @@ fn a_state_of_other_dimensions_is_refused_and_none_is_kept_for_original_text() {
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     assert!(!d.join("k.state").exists(), "no state holds what a state must not");
     assert!(manifest(&d.join("k")).get("state").is_none());
+    // a one-off run keeps none either
+    let r = unheard(d, &["run", "--input", "a.csv", "--out", "once", "-q", "--no-state"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    assert!(!d.join("once.state").exists() && manifest(&d.join("once")).get("state").is_none());
 }

@@ -133,6 +133,9 @@ pub(crate) struct RunOptions {
     /// The state of nightly runs (the coded records so far), relative to the pipeline file;
     /// default `<out>.state` beside the output folder.
     pub state: Option<String>,
+    /// Keep a state (default true); false for a one-off run that codes everything and keeps
+    /// nothing beside its outputs.
+    pub keep_state: Option<bool>,
     /// Plausible received dates, inclusive: `["2000-01-01", "tomorrow"]` by default; each end
     /// an ISO date, `today` or `tomorrow`. A date outside is a field issue (`date_out_of_window`).
     pub date_window: Option<Spanned<Vec<String>>>,

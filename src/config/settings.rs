@@ -429,6 +429,8 @@ pub struct Overrides {
     pub full: bool,
     /// `--prune`.
     pub prune: bool,
+    /// `--no-state`: keep no state (replaces `[run] keep_state`).
+    pub no_state: bool,
 }
 
 struct Ctx<'a> {
@@ -562,6 +564,9 @@ fn state_folder(
         (None, Some(p)) => ("run.state", Some(join(base, p))),
         (None, None) => ("run.state", None),
     };
+    if overrides.no_state || options.run.keep_state == Some(false) {
+        return Ok(None);
+    }
     if keep_original_text {
         return match given {
             Some(_) => Err(ctx.err(None, key, "a state holds redacted text only: it cannot serve a run that keeps the original text (keep_original_text = true)")),

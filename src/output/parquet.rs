@@ -114,7 +114,18 @@ pub fn write_table(table: &Table, path: &Path) -> Result<(), OutputError> {
 
 /// Columns whose values are (nearly) all different: written PLAIN, since a dictionary would
 /// only be built to be dropped (it cost a sixth of the writer's time).
-const UNIQUE_COLUMNS: [&str; 6] = ["record_id", "response_id", "text", "original_text", "matched_words", "source_row"];
+const UNIQUE_COLUMNS: [&str; 10] = [
+    "record_id",
+    "response_id",
+    "text",
+    "original_text",
+    "matched_words",
+    "source_row",
+    "key_hi",
+    "key_lo",
+    "content_hi",
+    "content_lo",
+];
 
 /// String columns that keep min/max statistics: the ids, where a reader looking one up can skip
 /// the row groups that cannot hold it. The other string columns are free text (nobody filters

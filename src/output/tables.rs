@@ -151,18 +151,23 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
 /// `keys`: one row per record, beside `records` in the same month and order.
 #[must_use]
 pub(crate) fn keys(b: &RecordsBatch<'_>, contents: &[u128], idx: &[usize]) -> Table {
-    let hex = |v: u128| format!("{v:032x}");
+    // each fingerprint as two 64-bit halves (high, low)
+    let half = |v: u128, high: bool| Some((if high { v >> 64 } else { v & u128::from(u64::MAX) }) as u64 as i64);
+    let key: Vec<u128> = idx.iter().map(|&i| b.records[i].key()).collect();
+    let content: Vec<u128> = idx.iter().map(|&i| contents.get(i).copied().unwrap_or(0)).collect();
     let mut columns = vec![
         Col::new(
-            "key",
-            "fingerprint of the record's source and id",
-            ColumnData::Str(idx.iter().map(|&i| Some(hex(b.records[i].key()))).collect()),
+            "key_hi",
+            "fingerprint of the record's source and id, high 64 bits",
+            ColumnData::I64(key.iter().map(|&k| half(k, true)).collect()),
         ),
+        Col::new("key_lo", "low 64 bits", ColumnData::I64(key.iter().map(|&k| half(k, false)).collect())),
         Col::new(
-            "content",
-            "fingerprint of everything read of the record",
-            ColumnData::Str(idx.iter().map(|&i| contents.get(i).map(|&c| hex(c))).collect()),
+            "content_hi",
+            "fingerprint of everything read of the record, high 64 bits",
+            ColumnData::I64(content.iter().map(|&c| half(c, true)).collect()),
         ),
+        Col::new("content_lo", "low 64 bits", ColumnData::I64(content.iter().map(|&c| half(c, false)).collect())),
         Col::new(
             "redactions",
             "personal data redacted from the text: `kind start end` (byte offsets in the original), `;`-separated",
