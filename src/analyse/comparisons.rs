@@ -297,6 +297,38 @@ pub struct ComparisonRow {
 }
 
 impl ComparisonRow {
+    /// A row from its four published counts (before n, x; after n, x): the difference with its
+    /// interval and the test, `None` when a count is suppressed or a side empty.
+    fn new(
+        change: usize,
+        theme: usize,
+        measure: Measure,
+        group: Option<(usize, usize)>,
+        n: [Published; 4],
+    ) -> ComparisonRow {
+        let [before_n, before_x, after_n, after_x] = n;
+        let (diff, p) = match n.map(|c| c.value) {
+            [Some(bn), Some(bx), Some(an), Some(ax)] => (newcombe_diff(ax, an, bx, bn, Z95), compare_p(ax, an, bx, bn)),
+            _ => (None, None),
+        };
+        ComparisonRow {
+            change,
+            theme,
+            measure,
+            group,
+            before_n,
+            before_x,
+            after_n,
+            after_x,
+            diff,
+            p,
+            q: None,
+            flag: None,
+            gap: None,
+            withheld: Vec::new(),
+        }
+    }
+
     /// q ≤ 0.05; `None` without a test.
     #[must_use]
     pub fn significant(&self) -> Option<bool> {
@@ -312,20 +344,6 @@ pub(crate) struct ChangeCounts<'a> {
     pub dims: Vec<[&'a PeriodCounts; 2]>,
     /// Overall: before and after.
     pub overall: [&'a KnownTotals; 2],
-}
-
-/// Figures of one comparison from its four published counts: the difference with its interval
-/// and the test, `None` when a count is suppressed or a side empty.
-fn compare(
-    b_n: Published,
-    b_x: Published,
-    a_n: Published,
-    a_x: Published,
-) -> (Option<DiffInterval>, Option<(f64, Test)>) {
-    let (Some(bn), Some(bx), Some(an), Some(ax)) = (b_n.value, b_x.value, a_n.value, a_x.value) else {
-        return (None, None);
-    };
-    (newcombe_diff(ax, an, bx, bn, Z95), compare_p(ax, an, bx, bn))
 }
 
 /// The rows of change `change` from its published counts; `flags[d]` the under-heard groups of
@@ -360,23 +378,7 @@ pub(crate) fn comparison_rows(
                 let none = Published { value: None, suppressed: true };
                 let (b_n, a_n) = (b.records.unwrap_or(none), a.records.unwrap_or(none));
                 let (b_x, a_x) = (x(b).unwrap_or(none), x(a).unwrap_or(none));
-                let (diff, p) = compare(b_n, b_x, a_n, a_x);
-                ComparisonRow {
-                    change,
-                    theme: t,
-                    measure,
-                    group: None,
-                    before_n: b_n,
-                    before_x: b_x,
-                    after_n: a_n,
-                    after_x: a_x,
-                    diff,
-                    p,
-                    q: None,
-                    flag: None,
-                    gap: None,
-                    withheld: Vec::new(),
-                }
+                ComparisonRow::new(change, t, measure, None, [b_n, b_x, a_n, a_x])
             })
             .collect();
         set_q(&mut family);
@@ -387,9 +389,9 @@ pub(crate) fn comparison_rows(
                 for g in 0..names[d].len() {
                     let (b_n, b_x, a_n, a_x) =
                         (before.records[g], pick(before, g, t), after.records[g], pick(after, g, t));
-                    let (diff, p) = compare(b_n, b_x, a_n, a_x);
+                    let mut row = ComparisonRow::new(change, t, measure, Some((d, g)), [b_n, b_x, a_n, a_x]);
                     let flag = flags[d].iter().find(|f| f.0 == g).map(|f| f.1.clone());
-                    let gap = flag.as_ref().and(diff).and_then(|own| {
+                    let gap = flag.as_ref().and(row.diff).and_then(|own| {
                         // the rest of the dimension: the other stated groups with all four counts published
                         let rest = (0..names[d].len())
                             .filter(|&h| h != g && !is_absent(&names[d][h]))
@@ -414,22 +416,8 @@ pub(crate) fn comparison_rows(
                                 .map(|x| x.1)
                         })
                         .collect();
-                    family.push(ComparisonRow {
-                        change,
-                        theme: t,
-                        measure,
-                        group: Some((d, g)),
-                        before_n: b_n,
-                        before_x: b_x,
-                        after_n: a_n,
-                        after_x: a_x,
-                        diff,
-                        p,
-                        q: None,
-                        flag,
-                        gap,
-                        withheld,
-                    });
+                    (row.flag, row.gap, row.withheld) = (flag, gap, withheld);
+                    family.push(row);
                 }
             }
             set_q(&mut family);

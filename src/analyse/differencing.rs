@@ -513,6 +513,16 @@ mod tests {
         assert_eq!(counts, vec![vec![Some(a)], vec![Some(b)]]);
     }
 
+    /// Numbers below `n`, from a xorshift generator seeded with `state` (the same every run).
+    fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        }
+    }
+
     /// Small random tables of records with a day, a group per dimension and themes: periods
     /// `all`, three months of 30 days, and the two sides of a change at a random day (with or
     /// without a window), as `comparisons` publishes them beside `theme_by_group`. Returns the
@@ -588,13 +598,7 @@ mod tests {
 
     #[test]
     fn a_change_s_sides_and_the_months_can_pin_a_count_and_the_guard_withholds_it() {
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let rule = DisclosureRule::default();
         let (mut only_with_sides, mut withheld_somewhere) = (0, 0);
         for _ in 0..300 {
@@ -655,13 +659,7 @@ mod tests {
     #[test]
     fn the_worklist_reaches_the_fixpoint_a_full_sweep_reaches() {
         // small random tables (many suppressed counts, so the identities have work to do)
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut narrowed_somewhere = 0;
         for _ in 0..200 {
             // records with a month, a group in each dimension and the themes they mention, so
