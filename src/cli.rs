@@ -853,6 +853,21 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
         ),
         format!("codebook {} {}: {} themes", book.name, book.version, book.themes.len()),
     ];
+    report.push(match &settings.state {
+        None => "state: none (every run codes every record)".to_owned(),
+        Some(dir) => {
+            crate::output::check_out(dir, &pipeline::input_paths(&settings))?;
+            match crate::state::read_manifest(dir)? {
+                None => format!("state {}: new (this run codes every record and keeps them)", dir.display()),
+                Some(m) => format!(
+                    "state {}: {} records coded by {}; a run codes only new or changed records",
+                    dir.display(),
+                    m.records,
+                    m.coding.codebook
+                ),
+            }
+        }
+    });
     if let Some(m) = pipeline::load_model(&settings, &book)? {
         report.push(format!(
             "coder: model {} ({} labels, {} mapped to themes), policy {:?}",

@@ -101,6 +101,14 @@ fn a_chain_of_nightly_increments_gives_the_tables_of_one_full_run() {
         }
         assert_same_tables(&d.join("full"), &d.join(&out), &format!("three nights at {threads} threads"));
     }
+    // validate says what the state holds
+    let v = unheard(d, &["validate", "--input", "n2.csv", "--out", "chain2"]);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    assert!(
+        v.stdout.contains("chain2.state: ") && v.stdout.contains("a run codes only new or changed records"),
+        "{}",
+        v.stdout
+    );
     // a night with nothing new codes nothing and changes nothing
     let again = run(d, &["run", "--input", "n2.csv", "--out", "chain2", "-q"]);
     assert_eq!(again["state"]["unchanged"], again["counts"]["records"]);
