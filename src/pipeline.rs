@@ -774,7 +774,6 @@ fn produce_archive(
             return report;
         }
     }
-    report.unchanged = report.held - report.changed - report.disappeared - report.carried;
     report.new = new.len() as u64;
     // a changed record the state's stream did not meet (cannot happen: its key came from it)
     new.extend(changed.into_values());
