@@ -527,9 +527,10 @@ mod tests {
     /// `all`, three months of 30 days, and the two sides of a change at a random day (with or
     /// without a window), as `comparisons` publishes them beside `theme_by_group`. Returns the
     /// true counts and the published ones, and the identities that hold between the periods.
+    #[allow(clippy::type_complexity)]
     fn change_tables(
         next: &mut dyn FnMut(u64) -> u64,
-    ) -> (Vec<Vec<Vec<Vec<u64>>>>, Vec<Vec<Option<PeriodCounts>>>, Identities) {
+    ) -> (Vec<Vec<Vec<Vec<u64>>>>, Vec<Vec<Option<PeriodCounts>>>, Identities, Vec<(u64, Vec<usize>, Vec<bool>)>) {
         let (dims, themes) = (1 + next(2) as usize, 1 + next(2) as usize);
         let groups: Vec<usize> = (0..dims).map(|_| 1 + next(3) as usize).collect();
         let change = 1 + next(89);
@@ -593,7 +594,7 @@ mod tests {
             identities.sums.push(PeriodSum { whole: met.clone(), parts: vec![p], exact: met == inside });
             identities.sums.push(PeriodSum { whole: vec![p], parts: inside.clone(), exact: met == inside });
         }
-        (truth, counts, identities)
+        (truth, counts, identities, records)
     }
 
     #[test]
@@ -602,7 +603,7 @@ mod tests {
         let rule = DisclosureRule::default();
         let (mut only_with_sides, mut withheld_somewhere) = (0, 0);
         for _ in 0..300 {
-            let (truth, mut counts, identities) = change_tables(&mut next);
+            let (truth, mut counts, identities, _) = change_tables(&mut next);
             // the identities are true: with nothing withheld, every count's interval holds its value
             let mut guard = Guard::build(&counts, &identities, &rule);
             let _ = guard.pinned(&HashSet::default());
@@ -634,6 +635,76 @@ mod tests {
         }
         assert!(only_with_sides > 0, "the sides must add to what an attacker knows");
         assert!(withheld_somewhere > only_with_sides);
+    }
+
+    /// `spc`'s weekly totals, known to an attacker and set against the months and the change's
+    /// sides (as `who` sets them), pin counts the months alone do not; the identities hold the
+    /// true counts, and once the guard has run nothing is pinned.
+    #[test]
+    fn weekly_totals_set_against_the_months_can_pin_a_count_and_the_guard_withholds_it() {
+        use crate::analyse::comparisons::{containment, Span};
+        let mut next = xorshift(0x853c_49e6_748f_ea9b);
+        let rule = DisclosureRule::default();
+        let day =
+            |d: u64| chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("date") + chrono::Duration::days(d as i64);
+        let p = |v: u64| crate::analyse::stats::disclose_count(v, &rule);
+        let mut only_with_weeks = 0;
+        for _ in 0..300 {
+            let (truth, mut counts, mut identities, records) = change_tables(&mut next);
+            let themes = records.first().map_or(0, |r| r.2.len());
+            let n_in = |f: &dyn Fn(u64) -> bool| records.iter().filter(|r| f(r.0)).count() as i64;
+            let weeks: Vec<Span> = (0..13u64)
+                .map(|w| {
+                    let (first, last) = (7 * w, (7 * w + 6).min(89));
+                    let hits = |t: usize| records.iter().filter(|r| r.0 / 7 == w && r.2[t]).count() as u64;
+                    identities.known.insert(
+                        6 + w as usize,
+                        KnownTotals {
+                            records: Some(p(n_in(&|d| d / 7 == w) as u64)),
+                            mentions: (0..themes).map(|t| p(hits(t))).collect(),
+                            concerns: vec![p(0); themes],
+                        },
+                    );
+                    Span { period: 6 + w as usize, first: day(first), last: day(last), n: n_in(&|d| d / 7 == w) }
+                })
+                .collect();
+            let months_only = identities.clone();
+            for m in 0..3u64 {
+                let month = Span {
+                    period: 1 + m as usize,
+                    first: day(30 * m),
+                    last: day(30 * m + 29),
+                    n: n_in(&|d| d / 30 == m),
+                };
+                identities.total_sums.extend(containment(&weeks, &month, false));
+            }
+            // the truth holds in every interval
+            let mut guard = Guard::build(&counts, &identities, &rule);
+            let _ = guard.pinned(&HashSet::default());
+            for (v, &(per, d, kind, g, t)) in guard.cell_of.iter().enumerate() {
+                let value = i64::try_from(truth[d][per][g][if kind == 0 { 0 } else { 1 + t }]).unwrap_or(0);
+                if kind < 2 {
+                    assert!(
+                        guard.l.lo[v] <= value && value <= guard.l.hi[v],
+                        "count {:?} = {value}",
+                        (per, d, kind, g, t)
+                    );
+                }
+            }
+            let alone = pinned_cells(&counts, &months_only, &rule, &HashSet::default());
+            let with_weeks = pinned_cells(&counts, &identities, &rule, &HashSet::default());
+            only_with_weeks += usize::from(with_weeks.iter().any(|c| !alone.contains(c)));
+            withhold(&mut counts, &identities, &rule);
+            let w: HashSet<Cell> = counts
+                .iter()
+                .enumerate()
+                .flat_map(|(d, per)| per.iter().enumerate().map(move |(p, c)| (d, p, c)))
+                .filter_map(|(d, p, c)| Some(c.as_ref()?.withheld.iter().map(move |&(k, g, t)| (p, d, k, g, t))))
+                .flatten()
+                .collect();
+            assert!(pinned_cells(&counts, &identities, &rule, &w).is_empty());
+        }
+        assert!(only_with_weeks > 0, "the weeks must add to what an attacker knows");
     }
 
     /// The fixpoint as the guard first computed it: every identity, swept until nothing changes.
