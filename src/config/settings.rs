@@ -1295,6 +1295,34 @@ mod tests {
     }
 
     #[test]
+    fn spc_options_and_changes_are_resolved_and_located() {
+        let s = parse(
+            "[analysis]\nspc_period = \"week\"\nspc_chart = \"pprime\"\nspc_targets = { \"ACC02:concerns\" = 0.05 }\n[[source]]\npath = \"a.csv\"\n[[change]]\nname = \"triage\"\ndate = \"2025-01-01\"\nwindow_days = 30\nsource = [\"a\"]\n",
+        )
+        .unwrap();
+        assert_eq!((s.analysis.spc_period, s.analysis.spc_chart), (SpcPeriod::Week, SpcChart::Pprime));
+        assert_eq!(s.analysis.spc_targets.get(&("ACC02".to_owned(), "concerns".to_owned())), Some(&0.05));
+        assert_eq!(s.changes.len(), 1);
+        assert_eq!((s.changes[0].window_days, s.changes[0].sources.clone()), (Some(30), vec!["a".to_owned()]));
+        let src = "[[source]]\npath = \"a.csv\"\n";
+        for (bad, key) in [
+            ("[analysis]\nspc_chart = \"c\"\n", "analysis.spc_chart"),
+            ("[analysis]\nspc_period = \"day\"\n", "analysis.spc_period"),
+            ("[analysis]\nspc_targets = { \"ACC02\" = 0.05 }\n", "analysis.spc_targets"),
+            ("[analysis]\nspc_targets = { \"ACC02:mentions\" = 5.0 }\n", "analysis.spc_targets"),
+            ("[[change]]\nname = \"x\"\ndate = \"2025-13-01\"\n", "change.date"),
+            ("[[change]]\nname = \"x\"\ndate = \"2025-01-01\"\nwindow_days = 0\n", "change.window_days"),
+            (
+                "[[change]]\nname = \"x\"\ndate = \"2025-01-01\"\n[[change]]\nname = \"x\"\ndate = \"2025-02-01\"\n",
+                "change.name",
+            ),
+        ] {
+            let err = parse(&format!("{src}{bad}")).unwrap_err();
+            assert_eq!(err.key.as_deref(), Some(key), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn coder_section_is_resolved_and_checked() {
         let s = parse("[coder]\nmodel = \"m.json\"\nlabel_map = \"map.csv\"\n[[source]]\npath = \"a.csv\"\n").unwrap();
         assert_eq!(s.coder.policy, Policy::Union, "union by default with a model");
