@@ -633,6 +633,8 @@ pub struct Summary {
     pub significant_changes: Option<u64>,
     /// Points of `spc` that signal special cause.
     pub special_causes: Option<u64>,
+    /// What the run took from its state (the manifest's `state`; null without one).
+    pub state: Option<crate::output::manifest::StateReport>,
     /// The output folder.
     pub out: Option<String>,
     /// Its manifest.
@@ -709,6 +711,7 @@ impl Summary {
         });
         self.significant_changes = Some(o.significant_changes);
         self.special_causes = Some(o.special_causes);
+        self.state.clone_from(&o.state);
         self.out = Some(o.out.display().to_string());
         self.manifest = Some(o.manifest.display().to_string());
         self.files.clone_from(&o.files);

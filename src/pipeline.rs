@@ -121,6 +121,8 @@ pub struct Outcome {
     pub special_causes: u64,
     /// Wall time per stage, milliseconds (the manifest's `timings_ms`, with `total`).
     pub timings_ms: BTreeMap<&'static str, u64>,
+    /// What the run took from its state and kept in it (the manifest's `state`).
+    pub state: Option<StateReport>,
     /// Wall time, seconds.
     pub seconds: f64,
 }
@@ -1139,6 +1141,7 @@ fn run_in_pool(
         significant_changes: who.comparisons.iter().filter(|r| r.significant() == Some(true)).count() as u64,
         special_causes: who.spc.iter().filter(|r| r.point.special_cause()).count() as u64,
         timings_ms: manifest.timings_ms,
+        state: manifest.state,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

@@ -109,8 +109,11 @@ fn a_chain_of_nightly_increments_gives_the_tables_of_one_full_run() {
         "{}",
         v.stdout
     );
-    // a night with nothing new codes nothing and changes nothing
-    let again = run(d, &["run", "--input", "n2.csv", "--out", "chain2", "-q"]);
+    // a night with nothing new codes nothing and changes nothing (the --json summary says so)
+    let r = unheard(d, &["run", "--input", "n2.csv", "--out", "chain2", "-q", "--json"]);
+    let summary: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one JSON object");
+    assert_eq!((summary["state"]["mode"].as_str(), summary["state"]["new"].as_u64()), (Some("incremental"), Some(0)));
+    let again = manifest(&d.join("chain2"));
     assert_eq!(again["state"]["unchanged"], again["counts"]["records"]);
     assert_eq!(again["state"]["new"].as_u64(), Some(0));
     let coded: u64 = again["coding"]["polarity"].as_object().unwrap().values().filter_map(|v| v.as_u64()).sum();
