@@ -122,6 +122,8 @@ pub(crate) struct SpcRow {
     pub chart: &'static str,
     /// First day of the period.
     pub period_start: NaiveDate,
+    /// Periods the point covers (p and p′ merge a period too small for its limits into the next).
+    pub periods: usize,
     /// Records in the period.
     pub n: Published,
     /// Of those, records with the measure.
@@ -185,16 +187,6 @@ pub(crate) fn spc_rows(
     };
     let starts: Vec<NaiveDate> = counts.cells.iter().map(|c| c.0).collect();
     let n: Vec<Published> = counts.cells.iter().map(|c| publish(c.1.records, rule)).collect();
-    // each change's first period: the first that starts on or after its day
-    let mut at: Vec<(usize, usize)> = s
-        .changes
-        .iter()
-        .enumerate()
-        .filter_map(|(k, c)| Some((starts.iter().position(|&d| d >= c.date)?, k)))
-        .filter(|&(i, _)| i > 0)
-        .collect();
-    at.sort_unstable();
-    at.dedup_by_key(|x| x.0);
     let (mut rows, mut summaries) = (Vec::new(), Vec::new());
     for measure in [Measure::Mentions, Measure::Concerns] {
         for theme in 0..book.themes.len() {
@@ -209,16 +201,39 @@ pub(crate) fn spc_rows(
                     publish(v, rule)
                 })
                 .collect();
+            // p and p′: a period too small for its limits (n·p̄ below 5) goes in with the next
+            let groups = match method {
+                Method::P | Method::LaneyP => merge_small(&x, &n),
+                Method::Xmr { .. } => (0..n.len()).map(|i| i..i + 1).collect(),
+            };
+            let sum = |v: &[Published]| -> Published {
+                v.iter().try_fold(0u64, |acc, p| Some(acc + p.value?)).map_or(
+                    Published { value: None, suppressed: true },
+                    |total| Published { value: Some(total), suppressed: false },
+                )
+            };
+            let series: Vec<(NaiveDate, Published, Published, usize)> =
+                groups.iter().map(|g| (starts[g.start], sum(&x[g.clone()]), sum(&n[g.clone()]), g.len())).collect();
+            let days: Vec<NaiveDate> = series.iter().map(|p| p.0).collect();
             // a period with a suppressed count is off the chart (n = 0 skips it)
-            let (xs, ns): (Vec<f64>, Vec<f64>) = x
+            let (xs, ns): (Vec<f64>, Vec<f64>) = series
                 .iter()
-                .zip(&n)
-                .map(|(x, n)| match (x.value, n.value) {
+                .map(|(_, x, n, _)| match (x.value, n.value) {
                     (Some(x), Some(n)) => (x as f64, n as f64),
                     _ => (0.0, 0.0),
                 })
                 .unzip();
-            // rebase at a change only when the points after it shift (each from the last rebase on)
+            // each change's first period: the first that starts on or after its day; rebase at
+            // it only when the points after it shift (each from the last rebase on)
+            let mut at: Vec<(usize, usize)> = s
+                .changes
+                .iter()
+                .enumerate()
+                .filter_map(|(k, c)| Some((days.iter().position(|&d| d >= c.date)?, k)))
+                .filter(|&(i, _)| i > 0)
+                .collect();
+            at.sort_unstable();
+            at.dedup_by_key(|x| x.0);
             let mut rebases: Vec<(usize, usize, Signal)> = Vec::new();
             let mut from = 0;
             for &(i, k) in &at {
@@ -231,16 +246,17 @@ pub(crate) fn spc_rows(
             let Some(chart) = spc::chart(&xs, &ns, method, &cuts) else { continue };
             let dir = direction(book, theme, measure);
             let target = s.targets.get(&(book.themes[theme].code.clone(), measure.as_str().to_owned())).copied();
-            summaries.push(summary_row(&chart, theme, measure, &starts, &rebases, dir, target));
+            summaries.push(summary_row(&chart, theme, measure, &days, &rebases, dir, target));
             for (i, p) in chart.points.iter().enumerate() {
                 let segment = chart.segments.get(p.segment);
                 rows.push(SpcRow {
                     theme,
                     measure,
                     chart: method.name(),
-                    period_start: starts[i],
-                    n: n[i],
-                    x: x[i],
+                    period_start: series[i].0,
+                    periods: series[i].3,
+                    n: series[i].2,
+                    x: series[i].1,
                     point: *p,
                     trial_limits: segment.is_some_and(|s| s.trial_limits),
                     rebased_at: p.segment.checked_sub(1).and_then(|r| rebases.get(r)).map(|r| r.1),
@@ -250,6 +266,35 @@ pub(crate) fn spc_rows(
         }
     }
     (rows, summaries)
+}
+
+/// The runs of consecutive periods a p or p′ chart plots as one point: a period whose published
+/// records n and the series' p̄ give n·p̄ below 5 goes in with the next (METHODS §5: "aggregate
+/// periods when n_i·p̄ is below about 5"), and a short run left at the end with the one before.
+/// p̄ is Σx/Σn over the periods whose counts are published.
+fn merge_small(x: &[Published], n: &[Published]) -> Vec<std::ops::Range<usize>> {
+    let (sx, sn) = x
+        .iter()
+        .zip(n)
+        .filter_map(|(x, n)| Some((x.value?, n.value?)))
+        .fold((0u64, 0u64), |s, v| (s.0 + v.0, s.1 + v.1));
+    let p_bar = if sn == 0 { 0.0 } else { sx as f64 / sn as f64 };
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut from, mut size) = (0, 0u64);
+    for (i, ni) in n.iter().enumerate() {
+        size += ni.value.unwrap_or(0);
+        if size as f64 * p_bar >= 5.0 || p_bar == 0.0 {
+            out.push(from..i + 1);
+            (from, size) = (i + 1, 0);
+        }
+    }
+    if from < n.len() {
+        match out.last_mut() {
+            Some(last) => last.end = n.len(),
+            None => out.push(from..n.len()),
+        }
+    }
+    out
 }
 
 fn summary_row(
@@ -301,6 +346,7 @@ pub(crate) fn table(rows: &[SpcRow], changes: &[Change], book: &Codebook, period
             Col::new("measure", "mentions or concerns: the share of the period's records coded with the theme, or with it as a concern", strs(rows, |r| owned(r.measure.as_str()))),
             Col::new("chart", "xmr (XmR of the proportions, Making Data Count's default), p or p_prime (Laney)", strs(rows, |r| owned(r.chart))),
             Col::new("period_start", format!("first day of the {unit}"), ColumnData::Date(rows.iter().map(|r| Some(r.period_start)).collect())),
+            Col::new("periods", "periods the point covers: 1, or more on a p or p′ chart where a period too small for its limits (n·p̄ below 5) went in with the next, its published counts summed", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.periods).ok()).collect())),
             Col::new("n", format!("records in the period with a date {PUBLISHED}"), count(|r| r.n)),
             Col::new("x", format!("of those, records with the measure {PUBLISHED}"), count(|r| r.x)),
             Col::new("proportion", "x / n as published; null when either is suppressed (the period is then off the chart)", f64s(rows, |r| r.point.value)),
@@ -366,6 +412,22 @@ mod tests {
         assert_eq!(period_start(SpcPeriod::Week, day("2025-06-01")), day("2025-05-26"));
         assert_eq!(period_start(SpcPeriod::Week, day("2025-05-26")), day("2025-05-26"));
         assert_eq!(period_end(SpcPeriod::Week, day("2025-05-26")), day("2025-06-01"));
+    }
+
+    #[test]
+    fn p_charts_merge_periods_too_small_for_their_limits() {
+        let rule = DisclosureRule { suppress_max: 0, round_to: 1, suppress_zero: false };
+        let p = |v: u64| publish(v as i64, &rule);
+        // p̄ = 20/400 = 0.05: n·p̄ ≥ 5 needs 100 records; months of 40, 60, 150, 30, 20, 100
+        let n: Vec<Published> = [40, 60, 150, 30, 20, 100].into_iter().map(p).collect();
+        let x: Vec<Published> = [2, 3, 7, 2, 1, 5].into_iter().map(p).collect();
+        assert_eq!(merge_small(&x, &n), vec![0..2, 2..3, 3..6]);
+        // a short run at the end goes in with the one before
+        let n2: Vec<Published> = [200, 10].into_iter().map(p).collect();
+        assert_eq!(merge_small(&[p(10), p(1)], &n2), vec![0..2]);
+        // nothing to merge when every period is large enough
+        let big: Vec<Published> = [500, 600].into_iter().map(p).collect();
+        assert_eq!(merge_small(&[p(50), p(60)], &big), vec![0..1, 1..2]);
     }
 
     fn book() -> Codebook {
