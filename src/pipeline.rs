@@ -1051,6 +1051,7 @@ fn run_in_pool(
     timings.insert("total", u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
     let manifest = Manifest {
         unheard_version: env!("CARGO_PKG_VERSION"),
+        schema_version: crate::output::manifest::SCHEMA_VERSION,
         versions: VERSIONS.into_iter().collect(),
         run: &settings.name,
         threads,

@@ -351,14 +351,14 @@ impl<'a> ArchiveReader<'a> {
             .as_primitive_opt::<Float64Type>()
             .ok_or_else(|| unreadable(rp)("sentiment_score is not double".to_owned()))?;
         let reading = col("non_informative_reading")?;
-        let chars = col("text_chars")?
+        let chars = col("text_chars_n")?
             .as_primitive_opt::<Int32Type>()
-            .ok_or_else(|| unreadable(rp)("text_chars is not int32".to_owned()))?;
-        let n_themes = col("n_themes")?
+            .ok_or_else(|| unreadable(rp)("text_chars_n is not int32".to_owned()))?;
+        let n_themes = col("themes_n")?
             .as_primitive_opt::<Int32Type>()
-            .ok_or_else(|| unreadable(rp)("n_themes is not int32".to_owned()))?;
+            .ok_or_else(|| unreadable(rp)("themes_n is not int32".to_owned()))?;
         let kcol = |name: &str| column(keys, name, kp);
-        let (content, redactions) = (fingerprints(keys, "content", kp)?, kcol("redactions")?);
+        let (content, redactions) = (fingerprints(keys, "content", kp)?, kcol("redacted_spans")?);
         let raw: Vec<&ArrayRef> =
             self.manifest.dimensions.iter().map(|d| kcol(&format!("raw_{d}"))).collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(records.num_rows());
@@ -459,7 +459,7 @@ impl<'a> ArchiveReader<'a> {
                 Ok(!a.is_null(i) && a.value(i))
             };
             let span = (int("evidence_start")?.unwrap_or(0), int("evidence_end")?.unwrap_or(0));
-            let negated = flag("negated")?;
+            let negated = flag("is_negated")?;
             let mentions = if rule.is_some() {
                 smallvec::smallvec![Mention { tokens: (0, 0), negated }]
             } else {
@@ -467,7 +467,7 @@ impl<'a> ArchiveReader<'a> {
             };
             let hit = ThemeHit {
                 theme,
-                hits: u32::try_from(int("hits")?.unwrap_or(0)).unwrap_or(0),
+                hits: u32::try_from(int("hits_n")?.unwrap_or(0)).unwrap_or(0),
                 rule: rule.map(Str::from).unwrap_or_default(),
                 matched: text_at(column(b, "matched_words", &path)?, i).map(Str::from).unwrap_or_default(),
                 span: (u32::try_from(span.0).unwrap_or(0), u32::try_from(span.1).unwrap_or(0)),

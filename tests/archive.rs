@@ -94,9 +94,10 @@ import pyarrow as pa, pyarrow.parquet as pq, pathlib, sys
 run = pathlib.Path(sys.argv[1])
 for i, f in enumerate(sorted(run.glob("records/*/*.parquet"))):
     t = pq.read_table(f)
-    at = t.schema.get_field_index("month")
-    # the first file says a wrong month inside; the others hold no month column (issue 11)
-    t = t.set_column(at, "month", pa.array(["1999-12"] * t.num_rows)) if i == 0 else t.remove_column(at)
+    # the first file says a wrong month inside (as runs before schema 1 wrote it); the others
+    # hold no month column, as unheard writes them now
+    if i == 0:
+        t = t.append_column("month", pa.array(["1999-12"] * t.num_rows))
     pq.write_table(t, f)
 # record_themes as runs before issue 9 wrote it: one file, no partitions
 import shutil

@@ -324,7 +324,7 @@ fn differencing_verdict(l: &Lattice, initial: &[(i64, i64)], out: &mut Findings)
 /// as the hidden totals of period `all`: an attacker may hold both files.
 fn theme_by_group(t: &Table, ranking: &Table, rule: Rule, alpha0: f64, out: &mut Findings) {
     let (period, dim, group, theme) =
-        (col_str(t, "period"), col_str(t, "dimension"), col_str(t, "group"), col_str(t, "theme_code"));
+        (col_str(t, "period"), col_str(t, "dimension"), col_str(t, "group_name"), col_str(t, "theme_code"));
     let (gn, tn, cn) =
         (col_i64(t, "group_n").unwrap(), col_i64(t, "theme_n").unwrap(), col_i64(t, "concern_n").unwrap());
     let (rate, rate_low, rate_high, concern_rate) =
@@ -489,9 +489,9 @@ fn theme_by_group(t: &Table, ranking: &Table, rule: Rule, alpha0: f64, out: &mut
 }
 
 fn representation(t: &Table, rule: Rule, out: &mut Findings) {
-    let (period, dim, group) = (col_str(t, "period"), col_str(t, "dimension"), col_str(t, "group"));
+    let (period, dim, group) = (col_str(t, "period"), col_str(t, "dimension"), col_str(t, "group_name"));
     let (fb, el, miss) =
-        (col_i64(t, "feedback_n").unwrap(), col_i64(t, "eligible_n").unwrap(), col_i64(t, "n_missing").unwrap());
+        (col_i64(t, "feedback_n").unwrap(), col_i64(t, "eligible_n").unwrap(), col_i64(t, "missing_n").unwrap());
     let (share, pop, ratio, rlo, rhi) = (
         col_f64(t, "feedback_share"),
         col_f64(t, "population_share"),
@@ -506,7 +506,7 @@ fn representation(t: &Table, rule: Rule, out: &mut Findings) {
     let cells = out.rounded_cells.entry("representation".to_owned()).or_default();
     for i in 0..rows {
         for (c, v, k) in
-            [("feedback_n", fb[i], gkey(i)), ("eligible_n", el[i], dkey(i)), ("n_missing", miss[i], dkey(i))]
+            [("feedback_n", fb[i], gkey(i)), ("eligible_n", el[i], dkey(i)), ("missing_n", miss[i], dkey(i))]
         {
             if v.is_some_and(|v| v > 0) {
                 cells.insert((c.to_owned(), k));
@@ -628,9 +628,12 @@ fn representation(t: &Table, rule: Rule, out: &mut Findings) {
 }
 
 fn underheard(t: &Table, by_group: &Table, alpha0: f64, out: &mut Findings) {
-    let (dim, group, theme) = (col_str(t, "dimension"), col_str(t, "group"), col_str(t, "theme_code"));
-    let (gn, gc, rc) =
-        (col_i64(t, "group_n").unwrap(), col_i64(t, "group_concerns").unwrap(), col_i64(t, "rest_concerns").unwrap());
+    let (dim, group, theme) = (col_str(t, "dimension"), col_str(t, "group_name"), col_str(t, "theme_code"));
+    let (gn, gc, rc) = (
+        col_i64(t, "group_n").unwrap(),
+        col_i64(t, "group_concerns_n").unwrap(),
+        col_i64(t, "rest_concerns_n").unwrap(),
+    );
     let rest_n = col_i64(t, "rest_n");
     let (lp, llo, lhi, zs) =
         (col_f64(t, "lift"), col_f64(t, "lift_low"), col_f64(t, "lift_high"), col_f64(t, "log_odds_z"));
@@ -638,7 +641,7 @@ fn underheard(t: &Table, by_group: &Table, alpha0: f64, out: &mut Findings) {
     let (bp, bd, bg, bt) = (
         col_str(by_group, "period"),
         col_str(by_group, "dimension"),
-        col_str(by_group, "group"),
+        col_str(by_group, "group_name"),
         col_str(by_group, "theme_code"),
     );
     let (bgn, bcn) = (col_i64(by_group, "group_n").unwrap(), col_i64(by_group, "concern_n").unwrap());

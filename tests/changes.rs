@@ -148,7 +148,7 @@ fn a_halved_concern_is_significant_and_its_chart_shifts_to_improvement_at_the_ch
                 str_at(&c, "theme_code", i) == wait
                     && str_at(&c, "measure", i) == measure
                     && opt_str(&c, "dimension", i).as_deref() == dim
-                    && opt_str(&c, "group", i).as_deref() == group
+                    && opt_str(&c, "group_name", i).as_deref() == group
             })
             .expect("row")
     };
@@ -158,7 +158,7 @@ fn a_halved_concern_is_significant_and_its_chart_shifts_to_improvement_at_the_ch
     let (before, after) = (f64_at(&c, "before_rate", o).unwrap(), f64_at(&c, "after_rate", o).unwrap());
     assert!((0.17..0.23).contains(&before) && (0.08..0.12).contains(&after), "{before} → {after}");
     // the rates are the published counts' ratios, every count rounded to 5
-    for (x, n, rate) in [("before_x", "before_n", before), ("after_x", "after_n", after)] {
+    for (x, n, rate) in [("before_measure_n", "before_n", before), ("after_measure_n", "after_n", after)] {
         let (x, n) = (i64_at(&c, x, o).unwrap(), i64_at(&c, n, o).unwrap());
         assert!(x % 5 == 0 && n % 5 == 0, "published counts are rounded: {x}/{n}");
         assert!((rate - x as f64 / n as f64).abs() < 1e-12);
@@ -166,15 +166,15 @@ fn a_halved_concern_is_significant_and_its_chart_shifts_to_improvement_at_the_ch
     let (diff, low, high) =
         (f64_at(&c, "diff", o).unwrap(), f64_at(&c, "diff_low", o).unwrap(), f64_at(&c, "diff_high", o).unwrap());
     assert!(low < diff && diff < high && high < 0.0, "the interval excludes 0: {low} {diff} {high}");
-    assert!(f64_at(&c, "q_value", o).unwrap() <= 0.05 && c["significant"].as_boolean().value(o));
+    assert!(f64_at(&c, "q_value", o).unwrap() <= 0.05 && c["is_significant"].as_boolean().value(o));
     assert_eq!(str_at(&c, "test", o), "pooled_z");
     // a theme that did not change is not significant overall
     let unchanged = (0..rows(&c)).filter(|&i| {
-        opt_str(&c, "dimension", i).is_none() && str_at(&c, "theme_code", i) != wait && !c["significant"].is_null(i)
+        opt_str(&c, "dimension", i).is_none() && str_at(&c, "theme_code", i) != wait && !c["is_significant"].is_null(i)
     });
     assert!(unchanged.clone().count() > 0);
     assert!(
-        unchanged.filter(|&i| c["significant"].as_boolean().value(i)).count() <= 1,
+        unchanged.filter(|&i| c["is_significant"].as_boolean().value(i)).count() <= 1,
         "few false alarms among the unchanged themes"
     );
     // the under-heard group's own before/after, with its gap to the rest of its dimension
@@ -191,7 +191,7 @@ fn a_halved_concern_is_significant_and_its_chart_shifts_to_improvement_at_the_ch
         // the rest: the other stated groups of the dimension with all four counts published
         let (mut bn, mut bx, mut an, mut ax) = (0, 0, 0, 0);
         for i in 0..rows(&c) {
-            let group = opt_str(&c, "group", i).unwrap_or_default();
+            let group = opt_str(&c, "group_name", i).unwrap_or_default();
             if str_at(&c, "theme_code", i) != wait
                 || str_at(&c, "measure", i) != "concerns"
                 || opt_str(&c, "dimension", i).as_deref() != Some("ethnicity")
@@ -201,9 +201,9 @@ fn a_halved_concern_is_significant_and_its_chart_shifts_to_improvement_at_the_ch
             }
             if let (Some(a), Some(b), Some(x), Some(y)) = (
                 i64_at(&c, "before_n", i),
-                i64_at(&c, "before_x", i),
+                i64_at(&c, "before_measure_n", i),
                 i64_at(&c, "after_n", i),
-                i64_at(&c, "after_x", i),
+                i64_at(&c, "after_measure_n", i),
             ) {
                 (bn, bx, an, ax) = (bn + a, bx + b, an + x, ax + y);
             }
@@ -256,8 +256,9 @@ fn a_halved_concern_is_significant_and_its_chart_shifts_to_improvement_at_the_ch
     assert!(summary["significant_changes"].as_u64().unwrap() >= 1);
     assert_eq!(
         summary["special_causes"].as_u64().unwrap(),
-        (0..rows(&p)).filter(|&i| !p["special_cause"].is_null(i) && p["special_cause"].as_boolean().value(i)).count()
-            as u64
+        (0..rows(&p))
+            .filter(|&i| !p["is_special_cause"].is_null(i) && p["is_special_cause"].as_boolean().value(i))
+            .count() as u64
     );
     assert_eq!(manifest(&out)["settings"]["changes"][0]["name"], "new triage");
 }

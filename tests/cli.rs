@@ -203,13 +203,13 @@ fn demo_pipeline_runs_over_every_sample_format() {
         .collect();
     assert!(planted_under.len() >= 5);
     for (dim, group) in &planted_under {
-        let flag = (0..rep["group"].len())
+        let flag = (0..rep["group_name"].len())
             .find(|&i| {
                 crate::who::str_at(&rep, "period", i) == "all"
                     && crate::who::str_at(&rep, "dimension", i) == *dim
-                    && crate::who::str_at(&rep, "group", i) == *group
+                    && crate::who::str_at(&rep, "group_name", i) == *group
             })
-            .map(|i| crate::who::str_at(&rep, "flag", i));
+            .map(|i| crate::who::str_at(&rep, "representation_flag", i));
         assert!(
             matches!(flag.as_deref(), Some("under_represented" | "below_parity")),
             "planted under-represented {dim}={group} is flagged: {flag:?}"
@@ -222,14 +222,16 @@ fn demo_pipeline_runs_over_every_sample_format() {
         if !planted_under.iter().any(|(d, g)| d == dim && g == group) {
             continue; // a concern planted in a group that is not planted as under-heard
         }
-        let rows: Vec<usize> = (0..uc["group"].len())
-            .filter(|&i| crate::who::str_at(&uc, "dimension", i) == dim && crate::who::str_at(&uc, "group", i) == group)
+        let rows: Vec<usize> = (0..uc["group_name"].len())
+            .filter(|&i| {
+                crate::who::str_at(&uc, "dimension", i) == dim && crate::who::str_at(&uc, "group_name", i) == group
+            })
             .collect();
         assert!(!rows.is_empty(), "the under-heard group {dim}={group} has concerns listed");
         let rank = rows
             .iter()
             .find(|&&i| crate::who::str_at(&uc, "theme_code", i) == theme)
-            .map(|&i| uc["rank"].as_primitive::<arrow::datatypes::Int64Type>().value(i));
+            .map(|&i| uc["concern_rank"].as_primitive::<arrow::datatypes::Int64Type>().value(i));
         assert_eq!(rank, Some(1), "planted concern {theme} of {dim}={group} ranks first");
         checked += 1;
     }
@@ -390,9 +392,9 @@ fn summary_matches_manifest(dir: &Path, v: &serde_json::Value) -> usize {
     }
     // the flagged groups are those of the representation table (period `all`), read back
     let rep = crate::who::read(&out.join("representation.parquet"));
-    let flagged: Vec<serde_json::Value> = (0..rep["group"].len())
+    let flagged: Vec<serde_json::Value> = (0..rep["group_name"].len())
         .filter(|&i| crate::who::str_at(&rep, "period", i) == "all")
-        .map(|i| ["dimension", "group", "flag"].map(|c| crate::who::str_at(&rep, c, i)))
+        .map(|i| ["dimension", "group_name", "representation_flag"].map(|c| crate::who::str_at(&rep, c, i)))
         .filter(|[_, _, flag]| flag == "under_represented" || flag == "below_parity")
         .map(|[dimension, group, flag]| serde_json::json!({"dimension": dimension, "group": group, "flag": flag}))
         .collect();

@@ -577,9 +577,9 @@ fn cases() -> Vec<Case> {
         }), ("b.csv", b"dimension,group,population\nage_band,18-24,100\nage_band,25-44,300\nage_band,45-64,300\nage_band,65+,200\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
         .check(|dir, _| {
             let rep = crate::who::read(&dir.join("o/representation.parquet"));
-            let mut groups: Vec<String> = (0..rep["group"].len())
+            let mut groups: Vec<String> = (0..rep["group_name"].len())
                 .filter(|&i| crate::who::str_at(&rep, "dimension", i) == "age_band" && crate::who::str_at(&rep, "period", i) == "all")
-                .map(|i| crate::who::str_at(&rep, "group", i))
+                .map(|i| crate::who::str_at(&rep, "group_name", i))
                 .collect();
             groups.sort();
             expect(&format!("the baseline's bands: {groups:?}"), groups == ["18-24", "25-44", "45-64", "65+"])

@@ -77,11 +77,11 @@ fn rating_off_the_scale_keeps_both_comments_and_writes_a_field_issue() {
         ("source", "f"),
         ("source_file", "f.csv"),
         ("source_row", "2"),
-        ("column", "rating"),
+        ("source_column", "rating"),
         ("field", "rating"),
         ("reason", "invalid_rating"),
         ("action", "null"),
-        ("value", "7"),
+        ("raw_value", "7"),
         ("response_id", "P1"),
     ] {
         assert_eq!(get(f, col), Some(want), "{col} in {f:?}");
@@ -392,7 +392,7 @@ fn organisation_values_and_questions_follow_their_on_invalid_choice() {
     let issues = rows(&out.join("field_issues.parquet"));
     assert_eq!(issues.len(), 1, "{issues:?}");
     assert_eq!(
-        (get(&issues[0], "reason"), get(&issues[0], "action"), get(&issues[0], "value")),
+        (get(&issues[0], "reason"), get(&issues[0], "action"), get(&issues[0], "raw_value")),
         (Some("unknown_question"), Some("default_question"), Some("banana"))
     );
     let p3: Vec<Row> = rows(&out.join("records")).into_iter().filter(|r| get(r, "response_id") == Some("P3")).collect();
@@ -416,8 +416,8 @@ fn an_unmapped_demographic_is_one_issue_per_row_and_column() {
             assert_eq!((get(f, "reason"), get(f, "action")), (Some("unmapped_value"), Some("unmapped")));
             (
                 get(f, "response_id").unwrap().to_owned(),
-                get(f, "column").unwrap().to_owned(),
-                get(f, "value").unwrap().to_owned(),
+                get(f, "source_column").unwrap().to_owned(),
+                get(f, "raw_value").unwrap().to_owned(),
             )
         })
         .collect();

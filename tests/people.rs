@@ -36,7 +36,10 @@ fn record_values(out: &Path, col: &str) -> BTreeSet<String> {
 /// Distinct groups of `dimension` in a who table.
 fn table_groups(out: &Path, table: &str, dimension: &str) -> BTreeSet<String> {
     let t = read(&out.join(format!("{table}.parquet")));
-    (0..t["group"].len()).filter(|&i| str_at(&t, "dimension", i) == dimension).map(|i| str_at(&t, "group", i)).collect()
+    (0..t["group_name"].len())
+        .filter(|&i| str_at(&t, "dimension", i) == dimension)
+        .map(|i| str_at(&t, "group_name", i))
+        .collect()
 }
 
 fn set(v: &[&str]) -> BTreeSet<String> {
@@ -73,11 +76,11 @@ fn a_baseline_in_other_bands_gives_exactly_those_age_groups() {
     assert!(m["unmapped_values"].get("age_band").is_none(), "{}", m["unmapped_values"]);
     // the 40 records aged 17 are unmapped for representation: in n_missing, not in the shares
     let rep = read(&out.join("representation.parquet"));
-    let i = (0..rep["group"].len())
-        .find(|&i| str_at(&rep, "period", i) == "all" && str_at(&rep, "group", i) == "65+")
+    let i = (0..rep["group_name"].len())
+        .find(|&i| str_at(&rep, "period", i) == "all" && str_at(&rep, "group_name", i) == "65+")
         .unwrap();
     let n = |c: &str| rep[c].as_any().downcast_ref::<arrow::array::Int64Array>().unwrap().value(i);
-    assert_eq!(n("n_missing"), 40);
+    assert_eq!(n("missing_n"), 40);
     assert_eq!(n("eligible_n"), 360);
     assert_eq!(n("feedback_n"), 160, "65+, Over 65, 70 and 65 and over: 4 of every 10 records");
 }
@@ -258,8 +261,8 @@ fn duplicate_baseline_rows_are_an_error_unless_summed() {
     let r = unheard(tmp.path(), &["run", "p.toml", "-q"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rep = read(&tmp.path().join("o/representation.parquet"));
-    let i = (0..rep["group"].len())
-        .find(|&i| str_at(&rep, "period", i) == "all" && str_at(&rep, "group", i) == "White")
+    let i = (0..rep["group_name"].len())
+        .find(|&i| str_at(&rep, "period", i) == "all" && str_at(&rep, "group_name", i) == "White")
         .unwrap();
     let share = rep["population_share"].as_any().downcast_ref::<arrow::array::Float64Array>().unwrap().value(i);
     assert!((share - 130.0 / 200.0).abs() < 1e-12, "{share}");

@@ -1,5 +1,6 @@
-//! The BI-safe Parquet profile, checked from each file's own metadata, and every output
-//! read back by pyarrow and DuckDB (readers that are not the writer).
+//! The BI-safe Parquet profile and the schema's naming rule, checked from each file's own
+//! metadata, and every output read back by pandas, pyarrow, polars and DuckDB with their default
+//! calls (readers that are not the writer).
 
 use std::fs::File;
 use std::process::Command;
@@ -108,6 +109,177 @@ fn every_output_follows_the_profile() {
             }
         }
     }
+}
+
+/// SQL reserved words of the dialects BI tools speak (SQL:2016, DuckDB, PostgreSQL, MySQL 8,
+/// T-SQL, Spark SQL's ANSI mode): no column may be one of them, quoted or not.
+const RESERVED: &[&str] = &[
+    "all",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "between",
+    "both",
+    "by",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "column",
+    "constraint",
+    "create",
+    "cross",
+    "cube",
+    "current",
+    "current_date",
+    "date",
+    "default",
+    "delete",
+    "desc",
+    "describe",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "exists",
+    "false",
+    "fetch",
+    "filter",
+    "for",
+    "foreign",
+    "from",
+    "full",
+    "function",
+    "grant",
+    "group",
+    "groups",
+    "having",
+    "in",
+    "inner",
+    "insert",
+    "intersect",
+    "interval",
+    "into",
+    "is",
+    "join",
+    "key",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "natural",
+    "not",
+    "null",
+    "of",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "over",
+    "partition",
+    "percent",
+    "pivot",
+    "primary",
+    "qualify",
+    "range",
+    "rank",
+    "references",
+    "returning",
+    "right",
+    "row",
+    "rows",
+    "select",
+    "set",
+    "some",
+    "table",
+    "then",
+    "time",
+    "timestamp",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "unpivot",
+    "update",
+    "user",
+    "using",
+    "values",
+    "when",
+    "where",
+    "window",
+    "with",
+    "year",
+];
+
+/// Integer columns that are not counts (so need not end in `_n`).
+const NOT_COUNTS: &[&str] = &[
+    "rating",
+    "source_row",
+    "evidence_start",
+    "evidence_end",
+    "raw_rank",
+    "weighted_rank",
+    "rank_change",
+    "concern_rank",
+    "chi_square_df",
+];
+
+#[test]
+fn every_column_follows_the_naming_rule_and_the_schema_is_versioned() {
+    let (_tmp, out) = outputs();
+    let mut seen = 0;
+    for path in parquet_files(&out) {
+        let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+        for col in reader.metadata().file_metadata().schema_descr().columns() {
+            let name = col.name();
+            seen += 1;
+            assert!(!RESERVED.contains(&name), "{path:?}: `{name}` is an SQL reserved word");
+            assert!(
+                !name.ends_with("_lower") && !name.ends_with("_upper"),
+                "{path:?}: `{name}`: intervals are _low/_high"
+            );
+            match col.physical_type() {
+                Physical::BOOLEAN => {
+                    assert!(name.starts_with("is_"), "{path:?}: yes/no column `{name}` starts with is_")
+                }
+                Physical::INT64 | Physical::INT32
+                    if col.logical_type_ref().is_none_or(|l| !matches!(l, parquet::basic::LogicalType::Date)) =>
+                {
+                    assert!(name.ends_with("_n") || NOT_COUNTS.contains(&name), "{path:?}: count `{name}` ends in _n");
+                }
+                _ => {}
+            }
+            if name.ends_with("_low") {
+                let base = name.trim_end_matches("_low");
+                let has_high = reader
+                    .metadata()
+                    .file_metadata()
+                    .schema_descr()
+                    .columns()
+                    .iter()
+                    .any(|c| c.name() == format!("{base}_high"));
+                assert!(has_high, "{path:?}: `{name}` has its `{base}_high`");
+            }
+        }
+        // the partition key is the folder's, never a column inside the files
+        if path.components().any(|c| c.as_os_str().to_string_lossy().starts_with("month=")) {
+            let cols = reader.metadata().file_metadata().schema_descr().columns().iter().any(|c| c.name() == "month");
+            assert!(!cols, "{path:?} holds `month` inside as well as in its folder name");
+        }
+    }
+    assert!(seen > 100);
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["schema_version"], 1);
+    let dictionary = std::fs::read_to_string(out.join("DATA_DICTIONARY.md")).unwrap();
+    assert!(dictionary.contains("Schema version 1."), "{}", &dictionary[..200]);
 }
 
 #[test]

@@ -70,11 +70,11 @@ fn planted_under_representation_and_concern_are_found_and_published_safely() {
     let rep = read(&out.join("representation.parquet"));
     let n = 780.0;
     let mut seen = 0;
-    for i in 0..rep["group"].len() {
+    for i in 0..rep["group_name"].len() {
         if str_at(&rep, "period", i) != "all" || str_at(&rep, "dimension", i) != "ethnicity" {
             continue;
         }
-        let (x, p) = match str_at(&rep, "group", i).as_str() {
+        let (x, p) = match str_at(&rep, "group_name", i).as_str() {
             "Asian" => (40.0, 1000.0 / 6000.0),
             "White" => (600.0, 4000.0 / 6000.0),
             "Black" => (140.0, 1000.0 / 6000.0),
@@ -85,8 +85,8 @@ fn planted_under_representation_and_concern_are_found_and_published_safely() {
         assert!((f64_at(&rep, "ratio", i).unwrap() - x / n / p).abs() < 1e-9);
         assert!((f64_at(&rep, "ratio_low", i).unwrap() - lo / p).abs() < 1e-9);
         assert!((f64_at(&rep, "ratio_high", i).unwrap() - hi / p).abs() < 1e-9);
-        let flag = str_at(&rep, "flag", i);
-        match str_at(&rep, "group", i).as_str() {
+        let flag = str_at(&rep, "representation_flag", i);
+        match str_at(&rep, "group_name", i).as_str() {
             "Asian" => assert_eq!(flag, "under_represented", "40/780 against 1/6: ratio {}", x / n / p),
             "White" => assert_eq!(flag, "above_parity"),
             _ => assert_eq!(flag, "no_evidence", "140/780 against 1/6 is 1.08 and the interval spans 1"),
@@ -96,10 +96,10 @@ fn planted_under_representation_and_concern_are_found_and_published_safely() {
 
     // the group's own concern heads its list
     let uc = read(&out.join("underheard_concerns.parquet"));
-    let asian: Vec<usize> = (0..uc["group"].len()).filter(|&i| str_at(&uc, "group", i) == "Asian").collect();
+    let asian: Vec<usize> = (0..uc["group_name"].len()).filter(|&i| str_at(&uc, "group_name", i) == "Asian").collect();
     let top: Vec<String> = asian
         .iter()
-        .filter(|&&i| uc["rank"].as_primitive::<Int64Type>().value(i) == 1)
+        .filter(|&&i| uc["concern_rank"].as_primitive::<Int64Type>().value(i) == 1)
         .map(|&i| str_at(&uc, "theme_code", i))
         .collect();
     // "interpreter" codes both INC01 and the v6 label GEN09 (Equality, Diversity & Inclusion): they tie

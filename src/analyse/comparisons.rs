@@ -364,8 +364,8 @@ pub(crate) fn comparison_rows(
             Measure::Concerns => p.concerns[g][t],
         };
         let kind = match measure {
-            Measure::Mentions => (1u8, "before_x", "after_x"),
-            Measure::Concerns => (2u8, "before_x", "after_x"),
+            Measure::Mentions => (1u8, "before_measure_n", "after_measure_n"),
+            Measure::Concerns => (2u8, "before_measure_n", "after_measure_n"),
         };
         // the overall family
         let mut family: Vec<ComparisonRow> = (0..n_themes)
@@ -469,19 +469,19 @@ pub(crate) fn table(rows: &[ComparisonRow], changes: &[Change], groups: &Groups,
                 "demographic dimension; null on the overall rows",
                 strs(rows, |r| r.group.map(|(d, _)| &groups.dimensions[d])),
             ),
-            Col::new("group", "group within the dimension; null on the overall rows", strs(rows, |r| r.group.map(|(d, g)| &groups.names[d][g]))),
+            Col::new("group_name", "group within the dimension; null on the overall rows", strs(rows, |r| r.group.map(|(d, g)| &groups.names[d][g]))),
             Col::new("before_n", format!("records before the change (in the group) {PUBLISHED}"), n(|r| r.before_n)),
-            Col::new("before_x", format!("of those, records with the measure {PUBLISHED}"), n(|r| r.before_x)),
+            Col::new("before_measure_n", format!("of those, records with the measure {PUBLISHED}"), n(|r| r.before_x)),
             Col::new("after_n", format!("records on or after the change {PUBLISHED}"), n(|r| r.after_n)),
-            Col::new("after_x", format!("of those, records with the measure {PUBLISHED}"), n(|r| r.after_x)),
+            Col::new("after_measure_n", format!("of those, records with the measure {PUBLISHED}"), n(|r| r.after_x)),
             Col::new(
                 "before_rate",
-                "before_x / before_n as published; null when either is suppressed",
+                "before_measure_n / before_n as published; null when either is suppressed",
                 ColumnData::F64(rows.iter().map(|r| ratio_of(r.before_x, r.before_n)).collect()),
             ),
             Col::new(
                 "after_rate",
-                "after_x / after_n as published; null when either is suppressed",
+                "after_measure_n / after_n as published; null when either is suppressed",
                 ColumnData::F64(rows.iter().map(|r| ratio_of(r.after_x, r.after_n)).collect()),
             ),
             Col::new("diff", "after_rate − before_rate (null when a count is suppressed)", diff(|d| d.diff)),
@@ -502,7 +502,7 @@ pub(crate) fn table(rows: &[ComparisonRow], changes: &[Change], groups: &Groups,
                 "Benjamini–Hochberg q within the family: one change × measure × breakdown (overall, or one dimension's groups and themes)",
                 ColumnData::F64(rows.iter().map(|r| r.q).collect()),
             ),
-            Col::new("significant", "q_value ≤ 0.05; null without a test", ColumnData::Bool(rows.iter().map(ComparisonRow::significant).collect())),
+            Col::new("is_significant", "q_value ≤ 0.05; null without a test", ColumnData::Bool(rows.iter().map(ComparisonRow::significant).collect())),
             Col::new(
                 "representation_flag",
                 "the group's flag in `representation` (period all) when it is under-heard: under_represented or below_parity; else null",
@@ -521,7 +521,7 @@ pub(crate) fn table(rows: &[ComparisonRow], changes: &[Change], groups: &Groups,
             Col::new("gap_high", "interval of gap_diff, upper", gap(|d| d.upper)),
             Col::new(
                 "withheld",
-                "counts of the row withheld against differencing (`before_n`, `before_x`, `after_n`, `after_x`): null like a suppressed count, but any value may lie behind them; null when none",
+                "counts of the row withheld against differencing (`before_n`, `before_measure_n`, `after_n`, `after_measure_n`): null like a suppressed count, but any value may lie behind them; null when none",
                 strs(rows, |r| (!r.withheld.is_empty()).then(|| r.withheld.join(","))),
             ),
         ],

@@ -262,7 +262,7 @@ pub(crate) fn table(rows: &[RankingRow], book: &Codebook) -> Table {
             ),
             Col::new("effective_n", "Kish effective sample size of the raked records, rounded to the nearest 5", f64s(rows, |r| r.effective_n)),
             Col::new(
-                "suppressed",
+                "is_suppressed",
                 "raw_n was 1-7: prevalences and ranks null",
                 ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect()),
             ),

@@ -159,19 +159,24 @@ pub(crate) fn table(rows: &[RepresentationRow]) -> Table {
         name: "representation".to_owned(),
         grain: "period × dimension × group: respondents' share of feedback against the population's".to_owned(),
         columns: vec![
+            Col::new(
+                "period_type",
+                "`all`: the whole run (the months add up to it: never sum the two; filter period_type first), or `month`",
+                strs(rows, |r| owned(if r.period == "all" { "all" } else { "month" })),
+            ),
             Col::new("period", "`all` for the whole run, else the month YYYY-MM", strs(rows, |r| owned(&r.period))),
             Col::new("dimension", "demographic dimension", strs(rows, |r| owned(&r.dimension))),
-            Col::new("group", "group (stated groups and baseline groups; missing / not_stated / unmapped are in n_missing)", strs(rows, |r| owned(&r.group))),
+            Col::new("group_name", "group (stated groups and baseline groups; missing / not_stated / unmapped are in missing_n)", strs(rows, |r| owned(&r.group))),
             Col::new("feedback_n", format!("respondents in the group {PUBLISHED}"), counts(rows, |r| r.feedback_n)),
             Col::new("eligible_n", format!("respondents in the groups the baseline covers: the denominator of feedback_share {PUBLISHED}"), counts(rows, |r| r.stated_n)),
-            Col::new("n_missing", format!("respondents with no stated group in the dimension, or one the baseline has no population for (an age outside its bands) {PUBLISHED}"), counts(rows, |r| r.n_missing)),
+            Col::new("missing_n", format!("respondents with no stated group in the dimension, or one the baseline has no population for (an age outside its bands) {PUBLISHED}"), counts(rows, |r| r.n_missing)),
             Col::new("feedback_share", "feedback_n / eligible_n, both as published", f64s(rows, |r| r.feedback_share)),
             Col::new("population_share", "the group's share of the baseline population", f64s(rows, |r| r.population_share)),
             Col::new("ratio", "feedback_share / population_share", f64s(rows, |r| r.ratio)),
             Col::new("ratio_low", "Wilson 95% interval of feedback_n out of eligible_n (as published) divided by the population share, lower", f64s(rows, |r| r.ratio_low)),
             Col::new("ratio_high", "same, upper", f64s(rows, |r| r.ratio_high)),
-            Col::new("flag", "under_represented (upper < 0.8), below_parity (upper < 1), no_evidence, above_parity (lower > 1), over_represented (lower > 1.25), no_baseline, or suppressed", strs(rows, |r| owned(&r.flag))),
-            Col::new("suppressed", "feedback_n or eligible_n was 1-7: the row's statistics are null", ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect())),
+            Col::new("representation_flag", "under_represented (upper < 0.8), below_parity (upper < 1), no_evidence, above_parity (lower > 1), over_represented (lower > 1.25), no_baseline, or suppressed", strs(rows, |r| owned(&r.flag))),
+            Col::new("is_suppressed", "feedback_n or eligible_n was 1-7: the row's statistics are null", ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect())),
             Col::new("chi_square", "per dimension: goodness-of-fit chi-square of the published feedback_n of the baseline's groups against the baseline; null when one is suppressed", f64s(rows, |r| r.chi_square)),
             Col::new("chi_square_df", "its degrees of freedom", ColumnData::I64(rows.iter().map(|r| r.chi_square_df).collect())),
             Col::new("chi_square_p", "its p-value", f64s(rows, |r| r.chi_square_p)),
@@ -341,7 +346,10 @@ mod tests {
         assert_eq!((t.name.as_str(), t.rows()), ("representation", 4));
         assert_eq!(t.column("ratio"), Some(&ColumnData::F64(rows.iter().map(|r| r.ratio).collect())));
         assert_eq!(t.column("ratio_high"), Some(&ColumnData::F64(rows.iter().map(|r| r.ratio_high).collect())));
-        assert_eq!(t.column("flag"), Some(&ColumnData::Str(rows.iter().map(|r| Some(r.flag.clone())).collect())));
+        assert_eq!(
+            t.column("representation_flag"),
+            Some(&ColumnData::Str(rows.iter().map(|r| Some(r.flag.clone())).collect()))
+        );
         assert_eq!(t.column("eligible_n"), Some(&ColumnData::I64(vec![Some(100), Some(100), Some(1000), Some(1000)])));
     }
 }

@@ -157,10 +157,15 @@ pub(crate) fn table(rows: &[ThemeGroupRow], groups: &Groups, book: &Codebook) ->
         name: "theme_by_group".to_owned(),
         grain: "period × dimension × group × theme".to_owned(),
         columns: vec![
+            Col::new(
+                "period_type",
+                "`all`: the whole run (the months add up to it: never sum the two; filter period_type first), or `month`",
+                strs(rows, |r| owned(if r.period == "all" { "all" } else { "month" })),
+            ),
             Col::new("period", "`all` for the whole run, else the month YYYY-MM", strs(rows, |r| owned(&r.period))),
             Col::new("dimension", "demographic dimension", strs(rows, |r| owned(&groups.dimensions[r.dimension]))),
             Col::new(
-                "group",
+                "group_name",
                 "group within the dimension (missing / not_stated / unmapped kept distinct)",
                 strs(rows, |r| owned(&groups.names[r.dimension][r.group])),
             ),
@@ -199,7 +204,7 @@ pub(crate) fn table(rows: &[ThemeGroupRow], groups: &Groups, book: &Codebook) ->
             ),
             Col::new("concern_rate", "concern_n / group_n, both as published; null when suppressed", f64s(rows, |r| r.concern_rate)),
             Col::new(
-                "suppressed",
+                "is_suppressed",
                 "group_n or theme_n is null (1-7, or withheld): the row's statistics are null",
                 ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect()),
             ),
@@ -326,7 +331,8 @@ mod tests {
         .expect("codebook");
         let t = table(&rows, &groups, &book);
         assert_eq!((t.name.as_str(), t.rows()), ("theme_by_group", 2));
-        assert_eq!(t.column("group"), Some(&ColumnData::Str(vec![Some("A".to_owned()), Some("B".to_owned())])));
+        assert_eq!(t.column("group_name"), Some(&ColumnData::Str(vec![Some("A".to_owned()), Some("B".to_owned())])));
+        assert_eq!(t.column("period_type"), Some(&ColumnData::Str(vec![Some("month".to_owned()); 2])));
         assert_eq!(t.column("category"), Some(&ColumnData::Str(vec![Some("access".to_owned()); 2])));
         assert_eq!(t.column("rate"), Some(&ColumnData::F64(rows.iter().map(|r| r.rate).collect())));
         assert_eq!(t.column("rate_low"), Some(&ColumnData::F64(rows.iter().map(|r| r.rate_ci.map(|c| c.0)).collect())));

@@ -104,21 +104,21 @@ pub(crate) fn table(rows: &[UnderheardRow], groups: &Groups, book: &Codebook) ->
         grain: "dimension × group flagged under_represented or below_parity × theme raised as a concern".to_owned(),
         columns: vec![
             Col::new("dimension", "demographic dimension", strs(rows, |r| owned(&groups.dimensions[r.dimension]))),
-            Col::new("group", "the under-heard group", strs(rows, |r| owned(&groups.names[r.dimension][r.group]))),
+            Col::new("group_name", "the under-heard group", strs(rows, |r| owned(&groups.names[r.dimension][r.group]))),
             Col::new("representation_flag", "the group's flag in representation (period all)", strs(rows, |r| owned(&r.flag))),
             Col::new("theme_code", "theme code", strs(rows, |r| owned(&theme(r).code))),
             Col::new("theme_name", "theme name", strs(rows, |r| owned(&theme(r).name))),
             Col::new("group_n", format!("records of the group {PUBLISHED}"), counts(rows, |r| r.group_n)),
-            Col::new("group_concerns", format!("the group's records with the theme as a concern {PUBLISHED}"), counts(rows, |r| r.group_concerns)),
-            Col::new("rest_concerns", "the other stated groups' records with the theme as a concern: the sum of their published concern_n in theme_by_group (period all), groups with a suppressed cell left out", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.rest_concerns).ok()).collect())),
+            Col::new("group_concerns_n", format!("the group's records with the theme as a concern {PUBLISHED}"), counts(rows, |r| r.group_concerns)),
+            Col::new("rest_concerns_n", "the other stated groups' records with the theme as a concern: the sum of their published concern_n in theme_by_group (period all), groups with a suppressed cell left out", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.rest_concerns).ok()).collect())),
             Col::new("rest_n", "the records of those same groups: the sum of their published group_n", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.rest_n).ok()).collect())),
             Col::new("log_odds_z", "weighted log-odds z of the concern, group vs rest (informative Dirichlet prior, alpha0 in the manifest), from the published concern_n of every theme in theme_by_group (period all)", f64s(rows, |r| r.z)),
-            Col::new("lift", "group_concerns / group_n over (group_concerns + rest_concerns) / (group_n + rest_n)", f64s(rows, |r| r.lift.map(|l| l.0))),
+            Col::new("lift", "group_concerns_n / group_n over (group_concerns_n + rest_concerns_n) / (group_n + rest_n)", f64s(rows, |r| r.lift.map(|l| l.0))),
             Col::new("lift_low", "lift interval, lower", f64s(rows, |r| r.lift.map(|l| l.1))),
             Col::new("lift_high", "lift interval, upper", f64s(rows, |r| r.lift.map(|l| l.2))),
-            Col::new("distinctive", "log_odds_z >= 1.96 and at least 5 concerns (descriptive, not adjusted for multiplicity)", ColumnData::Bool(rows.iter().map(|r| Some(r.distinctive)).collect())),
-            Col::new("rank", "rank of the theme within the group by log_odds_z (1 = most distinctive)", ColumnData::I64(rows.iter().map(|r| r.rank).collect())),
-            Col::new("suppressed", "a count was 1-7: statistics null and not ranked", ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect())),
+            Col::new("is_distinctive", "log_odds_z >= 1.96 and at least 5 concerns (descriptive, not adjusted for multiplicity)", ColumnData::Bool(rows.iter().map(|r| Some(r.distinctive)).collect())),
+            Col::new("concern_rank", "rank of the theme within the group by log_odds_z (1 = most distinctive)", ColumnData::I64(rows.iter().map(|r| r.rank).collect())),
+            Col::new("is_suppressed", "a count was 1-7: statistics null and not ranked", ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect())),
         ],
     }
 }
@@ -292,9 +292,9 @@ mod tests {
         assert_eq!(t.column("lift"), Some(&ColumnData::F64(rows.iter().map(|r| r.lift.map(|l| l.0)).collect())));
         let codes: Vec<Option<String>> = rows.iter().map(|r| Some(["W1", "S1"][r.theme].to_owned())).collect();
         assert_eq!(t.column("theme_code"), Some(&ColumnData::Str(codes)));
-        assert_eq!(t.column("group"), Some(&ColumnData::Str(vec![Some("A".to_owned()); 2])));
+        assert_eq!(t.column("group_name"), Some(&ColumnData::Str(vec![Some("A".to_owned()); 2])));
         assert_eq!(
-            t.column("rest_concerns"),
+            t.column("rest_concerns_n"),
             Some(&ColumnData::I64(rows.iter().map(|r| Some(r.rest_concerns as i64)).collect()))
         );
     }

@@ -151,6 +151,8 @@ pub(crate) struct PeopleReport<'a> {
 #[derive(Debug, Serialize)]
 pub(crate) struct Manifest<'a> {
     pub(crate) unheard_version: &'static str,
+    /// the version of the tables' schema (README, "Schema versions")
+    pub(crate) schema_version: u32,
     pub(crate) versions: BTreeMap<&'static str, &'static str>,
     pub(crate) run: &'a str,
     pub(crate) threads: usize,
@@ -244,6 +246,10 @@ pub struct StateReport {
     /// Records the state holds after the run.
     pub records: u64,
 }
+
+/// The version of the published tables' schema: raised when a column is renamed, removed or
+/// changes meaning (README, "Schema versions"); written in the manifest and the data dictionary.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// Tallies by reason of the rows quarantined and the field issues, kept as batches pass.
 #[derive(Debug, Default)]

@@ -63,7 +63,6 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
                 Col::new("record_id", "stable id of the piece of text: the source's id (+ `:question` when a row holds several texts, `:question:column` when two of them answer the same question), else a hash of source, file, row and the same", pick(&|r| Some(&r.record_id))),
                 Col::new("response_id", "groups the records of one response (an FFT response with two free-text answers is two records)", pick(&|r| Some(&r.response_id))),
                 Col::new("source", "configured name of the source", pick(&|r| Some(&*r.source))),
-                Col::new("month", "partition key, YYYY-MM of received_date (`unknown` without a date)", ColumnData::strs(idx.iter().map(|_| Some(month)))),
                 Col::new("received_date", "date the feedback was received", ColumnData::Date(idx.iter().map(|&i| records[i].received_date).collect())),
                 Col::new("question", "what_good, could_improve, nonspecific, conversation or complaint", pick(&|r| Some(r.question.as_str()))),
                 Col::new("rating", "FFT rating 1 (very good) to 5 (very poor), 6 = don't know", ColumnData::I32(idx.iter().map(|&i| records[i].rating.map(i32::from)).collect())),
@@ -94,7 +93,7 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
         ));
     }
     columns.push(Col::new(
-        "redactions",
+        "redactions_n",
         "pieces of personal data redacted from the text",
         ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].redactions.len()).ok()).collect()),
     ));
@@ -109,7 +108,7 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
         ColumnData::F64(idx.iter().map(|&i| Some(f64::from(coded[i].score))).collect()),
     ));
     columns.push(Col::new(
-        "non_informative",
+        "is_non_informative",
         "true for answers like \"nothing\", \"n/a\", \"no comment\", \"-\"",
         ColumnData::Bool(idx.iter().map(|&i| Some(coded[i].reading.is_some())).collect()),
     ));
@@ -119,19 +118,19 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
         ColumnData::strs(idx.iter().map(|&i| coded[i].reading.map(|r| r.as_str()))),
     ));
     columns.push(Col::new(
-        "n_themes",
+        "themes_n",
         "number of themes coded",
         ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].themes.len()).ok()).collect()),
     ));
     columns.push(Col::new(
-        "n_concerns",
+        "concerns_n",
         "number of themes coded as concerns",
         ColumnData::I32(
             idx.iter().map(|&i| i32::try_from(coded[i].themes.iter().filter(|t| t.is_concern).count()).ok()).collect(),
         ),
     ));
     columns.push(Col::new(
-        "text_chars",
+        "text_chars_n",
         "length of the text in characters",
         ColumnData::I32(idx.iter().map(|&i| i32::try_from(coded[i].chars).ok()).collect()),
     ));
@@ -145,7 +144,12 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
         "row in that file (header = row 1; JSONL: line number)",
         ColumnData::I64(idx.iter().map(|&i| i64::try_from(records[i].origin.row).ok()).collect()),
     ));
-    Table { name: "records".to_owned(), grain: "one piece of free text".to_owned(), columns }
+    let _ = month;
+    Table {
+        name: "records".to_owned(),
+        grain: "one piece of free text; partitioned in `month=YYYY-MM` folders (`unknown` without a date), which every hive-aware reader adds as a `month` column".to_owned(),
+        columns,
+    }
 }
 
 /// `keys`: one row per record, beside `records` in the same month and order.
@@ -169,7 +173,7 @@ pub(crate) fn keys(b: &RecordsBatch<'_>, contents: &[u128], idx: &[usize]) -> Ta
         ),
         Col::new("content_lo", "low 64 bits", ColumnData::I64(content.iter().map(|&c| half(c, false)).collect())),
         Col::new(
-            "redactions",
+            "redacted_spans",
             "personal data redacted from the text: `kind start end` (byte offsets in the original), `;`-separated",
             ColumnData::strs(idx.iter().map(|&i| {
                 let r = &b.coded[i].redactions;
@@ -253,7 +257,7 @@ pub(crate) fn record_themes(b: &RecordsBatch<'_>, idx: &[usize], book: &Codebook
                 ColumnData::I32(start),
             ),
             Col::new("evidence_end", "character offset where the first match ends (exclusive)", ColumnData::I32(end)),
-            Col::new("hits", "number of matches of the theme's terms in the text", ColumnData::I32(hits)),
+            Col::new("hits_n", "number of matches of the theme's terms in the text", ColumnData::I32(hits)),
             Col::new(
                 "polarity",
                 "polarity of the clause carrying the theme: positive, negative or neutral (negative if any mention is)",
@@ -265,7 +269,7 @@ pub(crate) fn record_themes(b: &RecordsBatch<'_>, idx: &[usize], book: &Codebook
                 ColumnData::Bool(concern),
             ),
             Col::new(
-                "negated",
+                "is_negated",
                 "a negator (no, not, never, didn't…) stands just before the first match",
                 ColumnData::Bool(negated),
             ),
@@ -331,11 +335,11 @@ pub(crate) fn quarantine(rows: &[Quarantined]) -> Table {
             Col::new("source", "configured source name", ColumnData::Str(rows.iter().map(|q| s(&q.source)).collect())),
             Col::new("source_file", "file", ColumnData::Str(rows.iter().map(|q| s(&q.file)).collect())),
             Col::new("source_row", "row (header = row 1; JSONL: line number)", ColumnData::I64(rows.iter().map(|q| i64::try_from(q.row).ok()).collect())),
-            Col::new("column", "column at fault, if one is", ColumnData::Str(rows.iter().map(|q| q.column.clone()).collect())),
+            Col::new("source_column", "column at fault, if one is", ColumnData::Str(rows.iter().map(|q| q.column.clone()).collect())),
             Col::new("stage", "stage that set the row aside", ColumnData::Str(rows.iter().map(|_| s("ingest")).collect())),
             Col::new("reason", "reason code: empty_text, invalid_date, date_out_of_window, field_too_long, undecodable_bytes, missing_required, invalid_rating, unknown_question, invalid_value, wrong_type, duplicate_id, malformed_row, quote_spans_rows", ColumnData::Str(rows.iter().map(|q| s(q.reason.as_str())).collect())),
             Col::new("message", "what is wrong, naming file, row and column (personal data redacted)", ColumnData::Str(rows.iter().map(|q| s(&q.message)).collect())),
-            Col::new("text_cells", "free-text cells the row held (for the manifest's reconcile)", ColumnData::I64(rows.iter().map(|q| i64::try_from(q.text_cells).ok()).collect())),
+            Col::new("text_cells_n", "free-text cells the row held (for the manifest's reconcile)", ColumnData::I64(rows.iter().map(|q| i64::try_from(q.text_cells).ok()).collect())),
             Col::new("raw", "the row's fields as read, as a JSON object", ColumnData::Str(rows.iter().map(|q| {
                 let map: serde_json::Map<String, serde_json::Value> = q.raw.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
                 s(serde_json::Value::Object(map).to_string())
@@ -354,11 +358,11 @@ pub(crate) fn field_issues(rows: &[FieldIssue]) -> Table {
             Col::new("source", "configured source name", ColumnData::Str(rows.iter().map(|f| s(&f.source)).collect())),
             Col::new("source_file", "file", ColumnData::Str(rows.iter().map(|f| s(&f.file)).collect())),
             Col::new("source_row", "row (header = row 1; JSONL: line number)", ColumnData::I64(rows.iter().map(|f| i64::try_from(f.row).ok()).collect())),
-            Col::new("column", "column header in the file", ColumnData::Str(rows.iter().map(|f| s(&f.column)).collect())),
+            Col::new("source_column", "column header in the file", ColumnData::Str(rows.iter().map(|f| s(&f.column)).collect())),
             Col::new("field", "what the column feeds: a canonical field (rating, received_date, org_level_1, …), a demographic dimension, `text` or an `x_` carried column", ColumnData::Str(rows.iter().map(|f| s(&f.field)).collect())),
             Col::new("reason", "reason code: invalid_rating, invalid_date, date_out_of_window, missing_required, unknown_question, wrong_type, field_too_long, invalid_value, unmapped_value, personal_data", ColumnData::Str(rows.iter().map(|f| s(f.reason.as_str())).collect())),
             Col::new("action", "what was done: null (the field is empty in records), unmapped (the group is `unmapped`), blank (a free-text cell counted as blank), redacted (personal data replaced), hashed_id (an id holding personal data replaced by a hash of source, file and row), default_question", ColumnData::Str(rows.iter().map(|f| s(f.action)).collect())),
-            Col::new("value", "the value as read, with personal data redacted", ColumnData::Str(rows.iter().map(|f| s(&f.value)).collect())),
+            Col::new("raw_value", "the value as read, with personal data redacted", ColumnData::Str(rows.iter().map(|f| s(&f.value)).collect())),
             Col::new("message", "what is wrong, naming file, row and column (personal data redacted)", ColumnData::Str(rows.iter().map(|f| s(&f.message)).collect())),
             Col::new("response_id", "the response whose records were kept (joins records.response_id)", ColumnData::Str(rows.iter().map(|f| f.response_id.clone()).collect())),
         ],
@@ -369,7 +373,7 @@ pub(crate) fn field_issues(rows: &[FieldIssue]) -> Table {
 #[must_use]
 pub(crate) fn data_dictionary(tables: &[&Table]) -> String {
     let mut out =
-        String::from("# Data dictionary\n\nGenerated by unheard from the same definitions that write the tables.\n");
+        format!("# Data dictionary\n\nSchema version {}. Generated by unheard from the same definitions that write the tables.\n\nNaming: counts end in `_n`; yes/no columns start with `is_`; intervals are `<figure>_low` and `<figure>_high`; `period_type` tells the whole run (`all`) from its months; no column is named with an SQL reserved word.\n", super::manifest::SCHEMA_VERSION);
     for t in tables {
         let _ =
             write!(out, "\n## `{}`\n\nOne row: {}.\n\n| column | type | meaning |\n|---|---|---|\n", t.name, t.grain);
