@@ -78,16 +78,16 @@ def main() -> int:
     row = c[(c.theme_code == theme) & (c.measure == "concerns") & c.dimension.isna()].iloc[0]
     s = pq.read_table(tmp / "halved" / "spc_summary.parquet").to_pandas()
     series = s[(s.theme_code == theme) & (s.measure == "concerns")].iloc[0]
-    overall = c[c.dimension.isna() & c.significant.fillna(False).astype(bool)]
+    overall = c[c.dimension.isna() & c.is_significant.fillna(False).astype(bool)]
     print(f"export: {a.eval} ({len(rows) - 1} rows; {first['counts']['records']} records coded)")
     print(f"concern halved: {theme} ({row.theme_name}), {len(hit)} comments, {len(after)} dated {a.date} or later, {len(drop)} removed")
-    print(f"before {row.before_x:.0f}/{row.before_n:.0f} = {row.before_rate:.4f}; after {row.after_x:.0f}/{row.after_n:.0f} = {row.after_rate:.4f}")
-    print(f"diff {row['diff']:+.4f} [{row.diff_low:+.4f}, {row.diff_high:+.4f}], {row.test} p = {row.p_value:.2e}, q = {row.q_value:.2e}, significant = {row.significant}")
-    print(f"spc_summary: points {series.points}, rebased_at {series.rebased_at}, change_signal {series.change_signal}, change_label {series.change_label}, variation {series.variation}")
+    print(f"before {row.before_measure_n:.0f}/{row.before_n:.0f} = {row.before_rate:.4f}; after {row.after_measure_n:.0f}/{row.after_n:.0f} = {row.after_rate:.4f}")
+    print(f"diff {row['diff']:+.4f} [{row.diff_low:+.4f}, {row.diff_high:+.4f}], {row.test} p = {row.p_value:.2e}, q = {row.q_value:.2e}, significant = {row.is_significant}")
+    print(f"spc_summary: points {series.points_n}, rebased_at {series.rebased_at}, change_signal {series.change_signal}, change_label {series.change_label}, variation {series.variation}")
     print(f"overall rows significant after correction: {len(overall)} ({', '.join(sorted(set(overall.theme_code + ':' + overall.measure)))})")
     print(f"run summary: significant_changes {second['significant_changes']}, special_causes {second['special_causes']}")
     print(f"outputs: {tmp}")
-    ok = bool(row.significant) and row["diff"] < 0 and series.change_label == "improvement"
+    ok = bool(row.is_significant) and row["diff"] < 0 and series.change_label == "improvement"
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
