@@ -101,6 +101,7 @@ fn bench(c: &mut Criterion) {
                         raking: &raking,
                         changes: Default::default(),
                         spc: &Default::default(),
+                        pairs: &Default::default(),
                     },
                     &WhoSettings::default(),
                 );

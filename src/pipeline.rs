@@ -412,6 +412,7 @@ struct Tally<'h> {
     counter: Counter,
     changes: ChangeCounter,
     spc: SpcCounter,
+    pairs: crate::analyse::cooccurrence::PairCounter,
     months: Months,
     respondents: IdSet,
     coding: Coding,
@@ -487,6 +488,7 @@ impl Tally<'_> {
             self.counter.add(&counts);
             self.changes.add(&records, &counts);
             self.spc.add(&records, &counts);
+            self.pairs.add(&ids, &themes);
             self.coding.add(&coded);
             self.tallies.add(&quarantine, &issues);
             self.tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
@@ -835,6 +837,7 @@ fn run_in_pool(
         counter: Counter::new(settings.dimensions.len(), book.themes.len(), raking.clone()),
         changes: ChangeCounter::new(&settings.changes, settings.dimensions.len(), book.themes.len()),
         spc: SpcCounter::new(settings.analysis.spc_period, book.themes.len()),
+        pairs: crate::analyse::cooccurrence::PairCounter::new(settings.dimensions.len(), book.themes.len()),
         months: Months::default(),
         respondents: IdSet::default(),
         coding: Coding::default(),
@@ -988,7 +991,9 @@ fn run_in_pool(
     for s in &mut stream.sources {
         s.field_issues += tally.unmapped.get(&s.name).copied().unwrap_or(0);
     }
-    let Tally { grouper, counter, changes, spc, months, coding, tallies, records: n_records, files_seen, .. } = tally;
+    let Tally {
+        grouper, counter, changes, spc, pairs, months, coding, tallies, records: n_records, files_seen, ..
+    } = tally;
 
     let (names, group_places, values) = grouper.finish();
     let (month_labels, month_places) = months.sorted();
@@ -997,6 +1002,7 @@ fn run_in_pool(
     let change_counts = changes.finish(&group_places, &n_groups);
     crate::analyse::comparisons::check(&settings.changes, &change_counts, changes.dates)?;
     let spc_counts = spc.finish();
+    let pair_counts = pairs.finish(&group_places, &n_groups);
     let safe_values = publishable(&values, &settings.dimensions, engine.redactor);
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
     let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
@@ -1008,6 +1014,7 @@ fn run_in_pool(
         cell_dimensions: &raking,
         changes: ChangeInput { changes: &settings.changes, counts: &change_counts, dates: changes.dates },
         spc: &spc_counts,
+        pairs: &pair_counts,
     };
     // the month files close (their last row groups encoded) while the counts are analysed
     let ((streamed, closing), (who, analysing)) = rayon::join(

@@ -152,3 +152,55 @@ fn imd_from_a_lookup_and_overrides_from_the_pipeline() {
     assert_eq!(m["unmapped_values"]["imd_quintile"]["E01000003"], 1);
     assert_eq!(m["counts"]["field_issues_by_reason"]["unmapped_value"], 2);
 }
+
+/// `cooccurrence` on data written here: the overall pair counts are those of `record_themes`
+/// (records carrying both themes, recomputed here) as published, and no published count is 1–7.
+#[test]
+fn cooccurrence_counts_are_the_records_with_both_themes_published_safely() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), crate::util::canonical_csv(900)).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q", "--no-state"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let out = tmp.path().join("o");
+    // the themes of every record, from every record_themes partition
+    let mut themes: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
+    for part in std::fs::read_dir(out.join("record_themes")).unwrap() {
+        let t = read(&part.unwrap().path().join("part-0.parquet"));
+        for i in 0..t["record_id"].len() {
+            themes.entry(str_at(&t, "record_id", i)).or_default().insert(str_at(&t, "theme_code", i));
+        }
+    }
+    let both = |a: &str, b: &str| themes.values().filter(|s| s.contains(a) && s.contains(b)).count() as i64;
+    let c = read(&out.join("cooccurrence.parquet"));
+    let n = c["both_n"].len();
+    assert!(n > 0);
+    let both_n = c["both_n"].as_primitive::<Int64Type>();
+    let mut checked = 0;
+    for i in 0..n {
+        if !both_n.is_null(i) {
+            let v = both_n.value(i);
+            assert!(v == 0 || (v >= 10 && v % 5 == 0), "row {i}: {v} is not as published");
+        }
+        if c["dimension"].is_null(i) {
+            let truth = both(&str_at(&c, "theme_a", i), &str_at(&c, "theme_b", i));
+            let published = if truth == 0 {
+                Some(0)
+            } else if truth <= 7 {
+                None
+            } else {
+                Some(((truth as f64) / 5.0).round() as i64 * 5)
+            };
+            assert_eq!((!both_n.is_null(i)).then(|| both_n.value(i)), published, "pair row {i}: {truth} records");
+            checked += 1;
+        }
+    }
+    assert!(checked > 3, "overall rows checked: {checked}");
+    // the lift's interval holds it
+    for i in 0..n {
+        if let (Some(l), Some(lo), Some(hi)) =
+            (f64_at(&c, "lift", i), f64_at(&c, "lift_low", i), f64_at(&c, "lift_high", i))
+        {
+            assert!(lo <= l && l <= hi, "row {i}: {lo} {l} {hi}");
+        }
+    }
+}

@@ -72,7 +72,10 @@ impl Identities {
     pub(crate) fn months(known: KnownTotals, months: usize) -> Identities {
         Identities {
             known: BTreeMap::from([(0, known)]),
-            sums: vec![PeriodSum { whole: vec![0], parts: (1..=months).collect(), exact: true }],
+            sums: (months > 0)
+                .then(|| PeriodSum { whole: vec![0], parts: (1..=months).collect(), exact: true })
+                .into_iter()
+                .collect(),
             total_sums: Vec::new(),
         }
     }

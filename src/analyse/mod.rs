@@ -2,6 +2,7 @@
 
 pub(crate) mod common;
 pub mod comparisons;
+pub mod cooccurrence;
 pub mod counts;
 pub(crate) mod differencing;
 pub(crate) mod ranking;

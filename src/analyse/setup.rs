@@ -31,6 +31,8 @@ pub(crate) struct Who {
     pub ranking: Vec<who::RankingRow>,
     /// Each change's before and after.
     pub comparisons: Vec<crate::analyse::comparisons::ComparisonRow>,
+    /// Themes coded together.
+    pub cooccurrence: Vec<crate::analyse::cooccurrence::PairRow>,
     /// Each theme's SPC series, point by point.
     pub spc: Vec<crate::analyse::spc::SpcRow>,
     /// Each series' icons.
@@ -59,6 +61,8 @@ pub(crate) struct Seen<'a> {
     pub changes: crate::analyse::comparisons::ChangeInput<'a>,
     /// The run's counts per `spc` period.
     pub spc: &'a crate::analyse::spc::SpcCounts,
+    /// Records per pair of themes.
+    pub pairs: &'a crate::analyse::cooccurrence::PairCounts,
 }
 
 /// Sets the baseline's populations (harmonised as the records' groups are) against the
@@ -141,6 +145,7 @@ pub(crate) fn analyse_who(
             raking: &a.raking_dimensions,
             changes: seen.changes,
             spc: seen.spc,
+            pairs: seen.pairs,
         },
         &who_settings,
     );
@@ -163,6 +168,7 @@ pub(crate) fn analyse_who(
         underheard: out.underheard,
         ranking: out.ranking,
         comparisons: out.comparisons,
+        cooccurrence: out.cooccurrence,
         raking: out.raking,
         baseline_unused: unused,
         baseline_warnings,

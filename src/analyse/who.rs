@@ -11,6 +11,7 @@ pub use super::common::{is_absent, period_view, publish, publish_period, DimBase
 use rayon::prelude::*;
 
 use super::comparisons::{self, ChangeCounts, ChangeInput, ComparisonRow, Span};
+use super::cooccurrence::{pair_rows, PairCounts, PairRow};
 use super::counts::{project, Cell, DimCounts};
 use super::differencing::{self, Identities, KnownTotals, PeriodCounts};
 pub use super::ranking::{ranking, RakeMargin, RakingReport, RankingRow};
@@ -48,6 +49,8 @@ pub struct WhoInput<'a> {
     pub changes: ChangeInput<'a>,
     /// The run's totals per `spc` period: published, so the guard counts them as known.
     pub spc: &'a SpcCounts,
+    /// Records per pair of themes (`cooccurrence`).
+    pub pairs: &'a PairCounts,
 }
 
 /// The analysis' rows.
@@ -65,6 +68,8 @@ pub struct WhoOutput {
     pub raking: RakingReport,
     /// `comparisons`.
     pub comparisons: Vec<ComparisonRow>,
+    /// `cooccurrence`.
+    pub(crate) cooccurrence: Vec<PairRow>,
     /// `theme_by_group` and `comparisons` counts withheld against differencing.
     pub withheld: usize,
 }
@@ -183,6 +188,14 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
         identities.total_sums.extend(comparisons::containment(&weeks, side, *filtered));
     }
     out.withheld = differencing::withhold(&mut published, &identities, &s.disclosure);
+    // themes that travel together, from theme_by_group's published counts of the whole run
+    let whole_run: Vec<&PeriodCounts> = published.iter().filter_map(|per| per.first()?.as_ref()).collect();
+    if whole_run.len() == input.dimensions.len() {
+        let totals = identities.known.get(&0).cloned().unwrap_or_default();
+        let (rows, withheld) = pair_rows(input.pairs, &whole_run, &totals, &s.disclosure);
+        out.cooccurrence = rows;
+        out.withheld += withheld;
+    }
     // each dimension's rows on a worker, kept in dimension order
     let per_dimension: Vec<(Vec<RepresentationRow>, Vec<ThemeGroupRow>, Vec<UnderheardRow>)> = input
         .dimensions

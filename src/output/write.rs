@@ -12,7 +12,7 @@ use super::manifest::TableEntry;
 use super::parquet::{TableWriter, STREAM_ROW_GROUP_ROWS};
 use super::{tables, write_table, OutputError, Table};
 use crate::analyse::setup::Who;
-use crate::analyse::{comparisons, ranking, representation, spc, theme_by_group, underheard};
+use crate::analyse::{comparisons, cooccurrence, ranking, representation, spc, theme_by_group, underheard};
 use crate::code::Codebook;
 use crate::ingest::{FieldIssue, Quarantined};
 use crate::people::Groups;
@@ -181,7 +181,7 @@ pub(crate) fn write_tables(
     streamed: Vec<TableEntry>,
 ) -> Result<Vec<TableEntry>, OutputError> {
     // each table built and written on its own worker
-    let build: [&(dyn Fn() -> Table + Sync); 8] = [
+    let build: [&(dyn Fn() -> Table + Sync); 9] = [
         &|| tables::themes(t.book),
         &|| representation::table(&t.who.representation),
         &|| theme_by_group::table(&t.who.theme_by_group, t.groups, t.book),
@@ -190,6 +190,7 @@ pub(crate) fn write_tables(
         &|| comparisons::table(&t.who.comparisons, t.changes, t.groups, t.book),
         &|| spc::table(&t.who.spc, t.changes, t.book, t.spc_period),
         &|| spc::summary_table(&t.who.spc_summary, t.changes, t.book),
+        &|| cooccurrence::table(&t.who.cooccurrence, t.groups, t.book),
     ];
     let singles: Vec<Table> = build
         .par_iter()

@@ -1,0 +1,305 @@
+//! `cooccurrence.parquet`: which themes travel together — for each pair of themes coded on the
+//! same record, overall and in every group of every dimension (the whole run), how many records
+//! carry both, each, and the group's records; the Jaccard index and the lift of the pair with its
+//! interval. Every figure comes from published counts, and the pair counts are guarded against
+//! differencing like `theme_by_group`'s (the groups of a dimension add up to the published
+//! overall row).
+
+use rayon::prelude::*;
+
+use super::common::{owned, publish, strs, PUBLISHED};
+use super::differencing::{self, Identities, KnownTotals, PeriodCounts};
+use super::stats::{relative_risk_lift, DisclosureRule, Published, Z95};
+use crate::code::Codebook;
+use crate::people::Groups;
+use crate::table::{Col, ColumnData, Table};
+
+/// The index of the pair (a, b), a < b, among the `n` themes' pairs.
+fn pair(a: usize, b: usize, n: usize) -> usize {
+    a * n - a * (a + 1) / 2 + (b - a - 1)
+}
+
+/// Records carrying each pair of themes, per dimension and group, fed batch by batch.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PairCounter {
+    n_themes: usize,
+    /// `[dimension][group id][pair]`, group ids as the batches number them.
+    dims: Vec<Vec<Vec<i64>>>,
+}
+
+/// The pair counts, groups in their sorted places.
+#[derive(Debug, Clone, Default)]
+pub struct PairCounts {
+    /// Themes.
+    pub n_themes: usize,
+    /// `[dimension][group][pair]`.
+    pub dims: Vec<Vec<Vec<i64>>>,
+    /// The whole run, per pair.
+    pub overall: Vec<i64>,
+}
+
+impl PairCounter {
+    /// Counters for `dimensions` dimensions of `n_themes` themes.
+    #[must_use]
+    pub(crate) fn new(dimensions: usize, n_themes: usize) -> PairCounter {
+        PairCounter { n_themes, dims: vec![Vec::new(); dimensions] }
+    }
+
+    /// Adds a batch: each record's group ids per dimension and its themes.
+    pub(crate) fn add(&mut self, groups: &[Vec<u32>], themes: &[Vec<(u32, bool)>]) {
+        let n = self.n_themes;
+        let pairs = n * n.saturating_sub(1) / 2;
+        let with_pairs: Vec<(usize, Vec<usize>)> = themes
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.len() > 1)
+            .map(|(r, t)| {
+                let mut ids: Vec<usize> = t.iter().map(|x| x.0 as usize).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let mut ps = Vec::new();
+                for (i, &a) in ids.iter().enumerate() {
+                    for &b in &ids[i + 1..] {
+                        ps.push(pair(a, b, n));
+                    }
+                }
+                (r, ps)
+            })
+            .collect();
+        self.dims.par_iter_mut().zip(groups).for_each(|(dim, ids)| {
+            for (r, ps) in &with_pairs {
+                let g = ids[*r] as usize;
+                if dim.len() <= g {
+                    dim.resize(g + 1, vec![0; pairs]);
+                }
+                for &p in ps {
+                    dim[g][p] += 1;
+                }
+            }
+        });
+    }
+
+    /// The counts with groups in their sorted places (`groups[d][id]` of `n_groups[d]`).
+    #[must_use]
+    pub(crate) fn finish(&self, groups: &[Vec<u32>], n_groups: &[usize]) -> PairCounts {
+        let pairs = self.n_themes * self.n_themes.saturating_sub(1) / 2;
+        let dims: Vec<Vec<Vec<i64>>> = self
+            .dims
+            .iter()
+            .enumerate()
+            .map(|(d, by_id)| {
+                let mut out = vec![vec![0; pairs]; n_groups[d]];
+                for (id, row) in by_id.iter().enumerate() {
+                    if let Some(&g) = groups[d].get(id) {
+                        out[g as usize] = row.clone();
+                    }
+                }
+                out
+            })
+            .collect();
+        // every dimension splits the same records: the first one's groups add up to the run
+        let overall =
+            dims.first().map_or_else(|| vec![0; pairs], |d| (0..pairs).map(|p| d.iter().map(|g| g[p]).sum()).collect());
+        PairCounts { n_themes: self.n_themes, dims, overall }
+    }
+}
+
+/// One row of `cooccurrence`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PairRow {
+    /// Dimension and group ids; `None` for the overall row.
+    pub group: Option<(usize, usize)>,
+    /// The two themes, a < b.
+    pub themes: (usize, usize),
+    /// Records carrying both.
+    pub both_n: Published,
+    /// Records carrying theme a, and theme b.
+    pub theme_n: (Published, Published),
+    /// Records of the group (all records for the overall row).
+    pub records_n: Published,
+    /// |A ∩ B| / |A ∪ B|.
+    pub jaccard: Option<f64>,
+    /// P(B | A) / P(B) with its interval.
+    pub lift: Option<(f64, f64, f64)>,
+    /// A count of the row is suppressed or withheld.
+    pub suppressed: bool,
+    /// The row's pair count withheld against differencing.
+    pub withheld: bool,
+}
+
+/// The figures of a pair from its published counts: `(jaccard, lift)`, `None` when a count is
+/// suppressed. The lift is the rate of B among the records with A over B's rate among all
+/// records — METHODS §3's lift of a group against the whole, the group here being the records with
+/// A — with its Katz interval mapped to the lift.
+fn figures(both: Published, a: Published, b: Published, n: Published) -> (Option<f64>, Option<(f64, f64, f64)>) {
+    let (Some(both), Some(a), Some(b), Some(n)) = (both.value, a.value, b.value, n.value) else { return (None, None) };
+    let union = (a + b).saturating_sub(both);
+    let jaccard = (union > 0).then(|| both as f64 / union as f64);
+    let lift = (both <= a.min(b) && a < n && a > 0)
+        .then(|| relative_risk_lift(both, a, b - both, n - a, Z95))
+        .flatten()
+        .and_then(|r| Some((r.lift?, r.lift_lower, r.lift_upper)))
+        // at the boundary (every record with B has A) the Katz bounds of the adjusted ratio map
+        // to just below the lift, whose own bound it is: the interval holds its estimate
+        .map(|(l, lo, hi)| (l, lo.min(l), hi.max(l)));
+    (jaccard, lift)
+}
+
+/// The rows: every pair coded together at least once in the run, overall and in every group.
+/// `theme_counts[d]` are `theme_by_group`'s published counts of the whole run (records and
+/// mentions per group), `totals` the run's published totals (`theme_ranking`'s).
+#[must_use]
+pub(crate) fn pair_rows(
+    pairs: &PairCounts,
+    theme_counts: &[&PeriodCounts],
+    totals: &KnownTotals,
+    rule: &DisclosureRule,
+) -> (Vec<PairRow>, usize) {
+    let n = pairs.n_themes;
+    let kept: Vec<(usize, usize)> = (0..n)
+        .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+        .filter(|&(a, b)| pairs.overall[pair(a, b, n)] > 0)
+        .collect();
+    // the pair counts of each dimension, guarded: the groups add up to the published overall row
+    let mut published: Vec<Vec<Option<PeriodCounts>>> = pairs
+        .dims
+        .iter()
+        .zip(theme_counts)
+        .map(|(dim, themes)| {
+            let mentions: Vec<Vec<Published>> =
+                dim.iter().map(|g| kept.iter().map(|&(a, b)| publish(g[pair(a, b, n)], rule)).collect()).collect();
+            let zeros = mentions.iter().map(|m| vec![publish(0, rule); m.len()]).collect();
+            vec![Some(PeriodCounts {
+                records: themes.records.clone(),
+                mentions,
+                concerns: zeros,
+                withheld: std::collections::BTreeSet::new(),
+            })]
+        })
+        .collect();
+    let overall: Vec<Published> = kept.iter().map(|&(a, b)| publish(pairs.overall[pair(a, b, n)], rule)).collect();
+    let known = KnownTotals {
+        records: totals.records,
+        mentions: overall.clone(),
+        concerns: vec![publish(0, rule); kept.len()],
+    };
+    let withheld = differencing::withhold(&mut published, &Identities::months(known, 0), rule);
+    let none = Published { value: None, suppressed: true };
+    let mut rows = Vec::new();
+    for (k, &(a, b)) in kept.iter().enumerate() {
+        let (ta, tb) =
+            (totals.mentions.get(a).copied().unwrap_or(none), totals.mentions.get(b).copied().unwrap_or(none));
+        let records = totals.records.unwrap_or(none);
+        let (jaccard, lift) = figures(overall[k], ta, tb, records);
+        let suppressed = [overall[k], ta, tb, records].iter().any(|p| p.value.is_none());
+        rows.push(PairRow {
+            group: None,
+            themes: (a, b),
+            both_n: overall[k],
+            theme_n: (ta, tb),
+            records_n: records,
+            jaccard,
+            lift,
+            suppressed,
+            withheld: false,
+        });
+    }
+    for (d, per) in published.iter().enumerate() {
+        let Some(Some(c)) = per.first() else { continue };
+        let themes = theme_counts[d];
+        for g in 0..c.records.len() {
+            for (k, &(a, b)) in kept.iter().enumerate() {
+                let (both, ta, tb, records) =
+                    (c.mentions[g][k], themes.mentions[g][a], themes.mentions[g][b], c.records[g]);
+                let (jaccard, lift) = figures(both, ta, tb, records);
+                rows.push(PairRow {
+                    group: Some((d, g)),
+                    themes: (a, b),
+                    both_n: both,
+                    theme_n: (ta, tb),
+                    records_n: records,
+                    jaccard,
+                    lift,
+                    suppressed: [both, ta, tb, records].iter().any(|p| p.value.is_none()),
+                    withheld: c.withheld.contains(&(1, g, k)),
+                });
+            }
+        }
+    }
+    (rows, withheld)
+}
+
+/// The `cooccurrence` table.
+#[must_use]
+pub(crate) fn table(rows: &[PairRow], groups: &Groups, book: &Codebook) -> Table {
+    let n = |f: fn(&PairRow) -> Published| {
+        ColumnData::I64(rows.iter().map(|r| f(r).value.and_then(|v| i64::try_from(v).ok())).collect())
+    };
+    let lift = |f: fn(&(f64, f64, f64)) -> f64| ColumnData::F64(rows.iter().map(|r| r.lift.as_ref().map(f)).collect());
+    Table {
+        name: "cooccurrence".to_owned(),
+        grain: "pair of themes coded on the same records (the whole run), overall and per dimension × group".to_owned(),
+        columns: vec![
+            Col::new("dimension", "demographic dimension; null on the overall rows", strs(rows, |r| r.group.map(|(d, _)| &groups.dimensions[d]))),
+            Col::new("group_name", "group within the dimension; null on the overall rows", strs(rows, |r| r.group.map(|(d, g)| &groups.names[d][g]))),
+            Col::new("theme_a", "the first theme's code (codebook order)", strs(rows, |r| owned(&book.themes[r.themes.0].code))),
+            Col::new("theme_b", "the second theme's code", strs(rows, |r| owned(&book.themes[r.themes.1].code))),
+            Col::new("both_n", format!("records coded with both themes {PUBLISHED}"), n(|r| r.both_n)),
+            Col::new("theme_a_n", format!("records coded with theme_a: theme_by_group's theme_n (theme_ranking's raw_n overall) {PUBLISHED}"), n(|r| r.theme_n.0)),
+            Col::new("theme_b_n", format!("records coded with theme_b {PUBLISHED}"), n(|r| r.theme_n.1)),
+            Col::new("records_n", format!("records of the group (all records on the overall rows) {PUBLISHED}"), n(|r| r.records_n)),
+            Col::new("jaccard", "both_n / (theme_a_n + theme_b_n − both_n), from the published counts", ColumnData::F64(rows.iter().map(|r| r.jaccard).collect())),
+            Col::new("lift", "the share of theme_a's records that carry theme_b over theme_b's share of all the group's records (1 = independent)", lift(|l| l.0)),
+            Col::new("lift_low", "Katz 95% interval of the lift (theme_a's records against the rest, mapped), lower", lift(|l| l.1)),
+            Col::new("lift_high", "same, upper", lift(|l| l.2)),
+            Col::new("is_suppressed", "a count of the row is null (1-7, or withheld): its figures are null", ColumnData::Bool(rows.iter().map(|r| Some(r.suppressed)).collect())),
+            Col::new("is_withheld", "both_n is withheld against differencing (any value, 0 included, may lie behind it)", ColumnData::Bool(rows.iter().map(|r| Some(r.withheld)).collect())),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyse::common::formulas::published;
+    use crate::analyse::stats::testutil::close;
+
+    #[test]
+    fn pairs_are_counted_once_per_record_whatever_the_batches() {
+        // 3 themes; one dimension with groups 0 and 1
+        let groups = vec![vec![0, 0, 1, 1]];
+        let themes = vec![
+            vec![(0, false), (1, true)],
+            vec![(0, false), (1, false), (2, true)],
+            vec![(2, false)],
+            vec![(1, true), (0, false), (0, true)],
+        ];
+        let mut whole = PairCounter::new(1, 3);
+        whole.add(&groups, &themes);
+        let mut split = PairCounter::new(1, 3);
+        split.add(&[groups[0][..1].to_vec()], &themes[..1]);
+        split.add(&[groups[0][1..].to_vec()], &themes[1..]);
+        let (a, b) = (whole.finish(&[vec![0, 1]], &[2]), split.finish(&[vec![0, 1]], &[2]));
+        assert_eq!(a.dims, b.dims);
+        // pairs (0,1), (0,2), (1,2): group 0 has {0,1} and {0,1,2}; group 1 has {2} and {0,1}
+        assert_eq!(a.dims[0][0], vec![2, 1, 1]);
+        assert_eq!(a.dims[0][1], vec![1, 0, 0], "a theme coded twice on a record is one");
+        assert_eq!(a.overall, vec![3, 1, 1]);
+    }
+
+    #[test]
+    fn figures_from_published_counts() {
+        let p = |v: i64| publish(v, &DisclosureRule::default());
+        // 400 records: A on 100, B on 80, both on 40 → published 40, 100, 80, 400
+        let (j, l) = figures(p(40), p(100), p(80), p(400));
+        close("jaccard", j.expect("jaccard"), 40.0 / 140.0);
+        let (lift, lo, hi) = l.expect("lift");
+        close("lift", lift, (40.0 / 100.0) / (80.0 / 400.0));
+        assert!(lo < lift && lift < hi);
+        // a suppressed count empties the row
+        assert_eq!(figures(p(5), p(100), p(80), p(400)), (None, None));
+        assert_eq!(published(5), None);
+        // rounding: 41 is published as 40, and the figures use 40
+        assert_eq!(figures(p(41), p(100), p(80), p(400)).0, j);
+    }
+}
