@@ -413,6 +413,7 @@ struct Tally<'h> {
     changes: ChangeCounter,
     spc: SpcCounter,
     pairs: crate::analyse::cooccurrence::PairCounter,
+    quotes: crate::analyse::quotes::QuoteCollector,
     months: Months,
     respondents: IdSet,
     coding: Coding,
@@ -489,6 +490,7 @@ impl Tally<'_> {
             self.changes.add(&records, &counts);
             self.spc.add(&records, &counts);
             self.pairs.add(&ids, &themes);
+            self.quotes.add(&records, &coded, &ids);
             self.coding.add(&coded);
             self.tallies.add(&quarantine, &issues);
             self.tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
@@ -838,6 +840,7 @@ fn run_in_pool(
         changes: ChangeCounter::new(&settings.changes, settings.dimensions.len(), book.themes.len()),
         spc: SpcCounter::new(settings.analysis.spc_period, book.themes.len()),
         pairs: crate::analyse::cooccurrence::PairCounter::new(settings.dimensions.len(), book.themes.len()),
+        quotes: crate::analyse::quotes::QuoteCollector::new(settings.quotes_per_cell),
         months: Months::default(),
         respondents: IdSet::default(),
         coding: Coding::default(),
@@ -992,7 +995,18 @@ fn run_in_pool(
         s.field_issues += tally.unmapped.get(&s.name).copied().unwrap_or(0);
     }
     let Tally {
-        grouper, counter, changes, spc, pairs, months, coding, tallies, records: n_records, files_seen, ..
+        grouper,
+        counter,
+        changes,
+        spc,
+        pairs,
+        quotes,
+        months,
+        coding,
+        tallies,
+        records: n_records,
+        files_seen,
+        ..
     } = tally;
 
     let (names, group_places, values) = grouper.finish();
@@ -1003,6 +1017,7 @@ fn run_in_pool(
     crate::analyse::comparisons::check(&settings.changes, &change_counts, changes.dates)?;
     let spc_counts = spc.finish();
     let pair_counts = pairs.finish(&group_places, &n_groups);
+    let quotes = quotes.finish(&group_places);
     let safe_values = publishable(&values, &settings.dimensions, engine.redactor);
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
     let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
@@ -1036,6 +1051,7 @@ fn run_in_pool(
     }
 
     let groups = Groups { dimensions: settings.dimensions.clone(), names };
+    let quotes = crate::analyse::quotes::quote_rows(&quotes, &who.theme_by_group, &groups.names, book.themes.len());
     let entries = timings.time("output", || -> Result<_, RunError> {
         Ok(write_tables(
             &dir,
@@ -1047,6 +1063,7 @@ fn run_in_pool(
                 who: &who,
                 changes: &settings.changes,
                 spc_period: settings.analysis.spc_period,
+                quotes: &quotes,
             },
             streamed,
         )?)

@@ -221,6 +221,7 @@ const RESERVED: &[&str] = &[
 /// Integer columns that are not counts (so need not end in `_n`).
 const NOT_COUNTS: &[&str] = &[
     "rating",
+    "quote_rank",
     "source_row",
     "evidence_start",
     "evidence_end",

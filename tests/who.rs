@@ -24,6 +24,10 @@ pub(crate) fn str_at(t: &HashMap<String, ArrayRef>, col: &str, i: usize) -> Stri
     t[col].as_string::<i32>().value(i).to_owned()
 }
 
+fn opt(t: &HashMap<String, ArrayRef>, col: &str, i: usize) -> Option<String> {
+    (!t[col].is_null(i)).then(|| str_at(t, col, i))
+}
+
 fn f64_at(t: &HashMap<String, ArrayRef>, col: &str, i: usize) -> Option<f64> {
     let a = t[col].as_primitive::<Float64Type>();
     (!a.is_null(i)).then(|| a.value(i))
@@ -203,4 +207,82 @@ fn cooccurrence_counts_are_the_records_with_both_themes_published_safely() {
             assert!(lo <= l && l <= hi, "row {i}: {lo} {l} {hi}");
         }
     }
+}
+
+/// `quotes` on data written here: no quote names a person, none comes from a cell
+/// `theme_by_group` suppresses, none in a rare group holds any redaction, and every evidence
+/// span points into its quote.
+#[test]
+fn quotes_keep_out_names_suppressed_cells_and_redactions_in_rare_groups() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = format!("{HEADER}\n");
+    let texts = [
+        "The nurse was lovely and kind and explained everything to me very clearly today",
+        "Dr Smith was rude to me and did not listen at all when I asked about the waiting time",
+        "The wait was far too long, call me on 07700 900123 to talk about the waiting times please",
+        "Parking was impossible and far too expensive for visitors to the hospital every time",
+    ];
+    for i in 0..800 {
+        // Black patients: 80 records (a rare group), half of them with a phone number; White
+        // British: the rest
+        let eth = if i % 20 == 2 || i % 20 == 3 { "Black" } else { "White British" };
+        csv.push_str(&format!(
+            "R{i},P{i},2025-0{}-10,could_improve,\"{}\",2,,,,,,,{eth},,,,,,\n",
+            1 + i % 6,
+            texts[i % texts.len()]
+        ));
+    }
+    std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q", "--no-state"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let out = tmp.path().join("o");
+    let q = read(&out.join("quotes.parquet"));
+    let n = q["text"].len();
+    assert!(n > 0);
+    let tbg = read(&out.join("theme_by_group.parquet"));
+    let cell = |dim: &str, group: &str, theme: &str| -> Option<(Option<i64>, Option<i64>)> {
+        let (theme_n, group_n) =
+            (tbg["theme_n"].as_primitive::<Int64Type>(), tbg["group_n"].as_primitive::<Int64Type>());
+        (0..tbg["theme_n"].len())
+            .find(|&i| {
+                str_at(&tbg, "period_type", i) == "all"
+                    && str_at(&tbg, "dimension", i) == dim
+                    && str_at(&tbg, "group_name", i) == group
+                    && str_at(&tbg, "theme_code", i) == theme
+            })
+            .map(|i| ((!theme_n.is_null(i)).then(|| theme_n.value(i)), (!group_n.is_null(i)).then(|| group_n.value(i))))
+    };
+    let (mut in_groups, mut marked_overall) = (0, 0);
+    let (start, end) = (q["evidence_start"].as_primitive::<Int64Type>(), q["evidence_end"].as_primitive::<Int64Type>());
+    for i in 0..n {
+        let text = str_at(&q, "text", i);
+        assert!(!text.contains("[NAME]") && !text.contains("Smith"), "a quote names a person: {text}");
+        let span: String =
+            text.chars().skip(start.value(i) as usize).take((end.value(i) - start.value(i)) as usize).collect();
+        assert!(!span.trim().is_empty(), "row {i}: the span points into the quote");
+        marked_overall += usize::from(text.contains('[') && q["dimension"].is_null(i));
+        if q["dimension"].is_null(i) {
+            continue;
+        }
+        in_groups += 1;
+        let (dim, group, theme) =
+            (str_at(&q, "dimension", i), str_at(&q, "group_name", i), str_at(&q, "theme_code", i));
+        let (theme_n, group_n) = cell(&dim, &group, &theme).expect("the cell is in theme_by_group");
+        assert!(theme_n.is_some_and(|n| n > 0), "{dim}/{group}/{theme}: a quote from a suppressed cell");
+        if group_n.is_none_or(|n| n < 100) {
+            assert!(!text.contains('['), "{dim}/{group}: a redacted quote in a rare group: {text}");
+        }
+    }
+    assert!(in_groups > 0);
+    let black = (0..n).filter(|&i| !q["dimension"].is_null(i) && str_at(&q, "group_name", i) == "Black").count();
+    assert!(black > 0, "the rare group is quoted, without its redacted comments");
+    // one comment is quoted once in a cell, however many records say the same
+    let mut cells = std::collections::HashSet::new();
+    for i in 0..n {
+        let key =
+            (opt(&q, "dimension", i), opt(&q, "group_name", i), str_at(&q, "theme_code", i), str_at(&q, "text", i));
+        assert!(cells.insert(key.clone()), "{key:?} is quoted twice");
+    }
+    // the same phone-number comment may stand for a large group or overall: redaction shown there
+    assert!(marked_overall > 0, "the redacted comment is quoted where no rare group is named");
 }

@@ -30,9 +30,20 @@ pub(crate) struct PipelineOptions {
     pub analysis: AnalysisOptions,
     /// The learned theme coder.
     pub coder: Option<Spanned<CoderOptions>>,
+    /// What the report and its tables show.
+    #[serde(default)]
+    pub report: ReportOptions,
     /// Service changes to compare before and after (`[[change]]`).
     #[serde(default, rename = "change")]
     pub changes: Vec<Spanned<ChangeOptions>>,
+}
+
+/// `[report]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReportOptions {
+    /// Quotes per theme and group in `quotes` (default 3; 0 for none).
+    pub quotes_per_cell: Option<usize>,
 }
 
 /// `[[change]]`: a service change whose before and after are compared (`comparisons`) and at

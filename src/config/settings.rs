@@ -299,6 +299,8 @@ pub struct Settings {
     pub state: Option<PathBuf>,
     /// `--full`: code every record again, whatever the state holds.
     pub full: bool,
+    /// `[report] quotes_per_cell`: quotes per theme and group (default 3).
+    pub quotes_per_cell: usize,
     /// `--prune`: drop from the state the records a re-read file no longer holds.
     pub prune: bool,
 }
@@ -544,6 +546,7 @@ fn resolve(
         coder,
         changes,
         state,
+        quotes_per_cell: options.report.quotes_per_cell.unwrap_or(3),
         full: overrides.full,
         prune: overrides.prune,
     })

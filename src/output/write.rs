@@ -12,7 +12,7 @@ use super::manifest::TableEntry;
 use super::parquet::{TableWriter, STREAM_ROW_GROUP_ROWS};
 use super::{tables, write_table, OutputError, Table};
 use crate::analyse::setup::Who;
-use crate::analyse::{comparisons, cooccurrence, ranking, representation, spc, theme_by_group, underheard};
+use crate::analyse::{comparisons, cooccurrence, quotes, ranking, representation, spc, theme_by_group, underheard};
 use crate::code::Codebook;
 use crate::ingest::{FieldIssue, Quarantined};
 use crate::people::Groups;
@@ -168,6 +168,8 @@ pub(crate) struct RunTables<'a> {
     pub changes: &'a [crate::config::Change],
     /// The SPC charts' period.
     pub spc_period: crate::config::SpcPeriod,
+    /// The quotes.
+    pub quotes: &'a [crate::analyse::quotes::QuoteRow],
 }
 
 /// Writes the aggregate tables of `t` and `DATA_DICTIONARY.md` into `dir`; returns the
@@ -181,7 +183,7 @@ pub(crate) fn write_tables(
     streamed: Vec<TableEntry>,
 ) -> Result<Vec<TableEntry>, OutputError> {
     // each table built and written on its own worker
-    let build: [&(dyn Fn() -> Table + Sync); 9] = [
+    let build: [&(dyn Fn() -> Table + Sync); 10] = [
         &|| tables::themes(t.book),
         &|| representation::table(&t.who.representation),
         &|| theme_by_group::table(&t.who.theme_by_group, t.groups, t.book),
@@ -191,6 +193,7 @@ pub(crate) fn write_tables(
         &|| spc::table(&t.who.spc, t.changes, t.book, t.spc_period),
         &|| spc::summary_table(&t.who.spc_summary, t.changes, t.book),
         &|| cooccurrence::table(&t.who.cooccurrence, t.groups, t.book),
+        &|| quotes::table(t.quotes, t.groups, t.book),
     ];
     let singles: Vec<Table> = build
         .par_iter()

@@ -1,0 +1,267 @@
+//! `quotes.parquet`: for each theme, overall and in every group of every dimension, a few
+//! representative comments in the respondents' own (redacted) words.
+//!
+//! **Which comments.** A comment is a candidate for a theme when the codebook coded the theme on
+//! it with evidence (a span). Candidates are ranked by a total order, so the choice is the same
+//! whatever the batches and threads: first whether it **reads as a quote** (8 to 40 words: not a
+//! one-word answer, not a page of notes); then the **strength** of its evidence — how many times
+//! the theme's terms matched (`hits_n`, counted up to 3, so that a long comment touching on
+//! everything does not win on length); then how **typical** its length is (nearest 20 words);
+//! then a fixed hash of its record id (no preference for what came first). The best
+//! `quotes_per_cell` are kept per cell while the stream passes.
+//!
+//! **Which never.** No quote from a cell whose count `theme_by_group` suppresses or withholds
+//! (1–7 comments, or pinned against differencing); no comment that names a person (a `[NAME]`
+//! marker: a role and a name redacted still point at someone); and in a **rare** group (fewer than
+//! [`RARE_GROUP_N`] published comments), no comment with any redaction marker, since a redacted
+//! phone or postcode next to a rare group value narrows who wrote it.
+
+use std::collections::HashMap;
+
+use super::common::{is_absent, owned, strs};
+use super::theme_by_group::ThemeGroupRow;
+use crate::code::{Codebook, Coded};
+use crate::people::Groups;
+use crate::record::{Question, Record};
+use crate::table::{Col, ColumnData, Table};
+
+/// A group with fewer published comments than this is rare: its quotes hold no redaction marker.
+pub(crate) const RARE_GROUP_N: u64 = 100;
+
+/// One candidate quote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Quote {
+    /// The ranking key: readable length first, then more hits (up to 3), then nearer 20 words,
+    /// then the id's hash.
+    key: (bool, std::cmp::Reverse<u32>, u32, u64),
+    /// The record.
+    pub record_id: String,
+    /// The question answered.
+    pub question: Question,
+    /// The redacted text.
+    pub text: String,
+    /// Character span of the first match in the text.
+    pub span: (u32, u32),
+    /// Matches of the theme's terms.
+    pub hits: u32,
+    /// Whether the text holds any redaction marker.
+    marked: bool,
+}
+
+/// The best quotes of each cell (theme overall: `None`; theme in a group: `Some((d, group id))`),
+/// twice: of all candidates, and of those without any redaction marker (for rare groups).
+#[derive(Debug, Default)]
+pub(crate) struct QuoteCollector {
+    per_cell: usize,
+    cells: HashMap<(u16, Option<(u32, u32)>), [Vec<Quote>; 2], foldhash::fast::FixedState>,
+}
+
+/// The cells' quotes, group ids in their sorted places.
+#[derive(Debug, Default)]
+pub struct Quotes {
+    cells: HashMap<(u16, Option<(u32, u32)>), [Vec<Quote>; 2]>,
+}
+
+/// Puts `q` among the best `n` of `list` (sorted by key), once per text: the same words from
+/// several records stand once, as the best-ranked of them.
+fn keep(list: &mut Vec<Quote>, q: &Quote, n: usize) {
+    if let Some(same) = list.iter().position(|x| x.text == q.text) {
+        if list[same].key <= q.key {
+            return;
+        }
+        list.remove(same);
+    }
+    if list.len() == n && list.last().is_some_and(|last| last.key <= q.key) {
+        return;
+    }
+    let at = list.partition_point(|x| x.key <= q.key);
+    list.insert(at, q.clone());
+    list.truncate(n);
+}
+
+impl QuoteCollector {
+    /// Keeps up to `per_cell` quotes a cell.
+    #[must_use]
+    pub(crate) fn new(per_cell: usize) -> QuoteCollector {
+        QuoteCollector { per_cell, cells: HashMap::default() }
+    }
+
+    /// Adds a batch: its records, their coding and each record's group id per dimension.
+    pub(crate) fn add(&mut self, records: &[Record], coded: &[Coded], groups: &[Vec<u32>]) {
+        if self.per_cell == 0 {
+            return;
+        }
+        for (i, (r, c)) in records.iter().zip(coded).enumerate() {
+            let text = c.text(&r.text);
+            if text.contains("[NAME]") {
+                continue;
+            }
+            let marked = c.redacted.is_some()
+                || text.contains("[PHONE]")
+                || text.contains("[EMAIL]")
+                || text.contains("[POSTCODE]")
+                || text.contains("[NHS_NUMBER]")
+                || text.contains("[DOB]");
+            let words = text.split_whitespace().count() as u32;
+            let hash = {
+                use std::hash::BuildHasher;
+                foldhash::quality::FixedState::with_seed(7).hash_one(r.record_id.as_str())
+            };
+            for t in c.themes.iter().filter(|t| !t.hit.mentions.is_empty()) {
+                let q = Quote {
+                    key: (!(8..=40).contains(&words), std::cmp::Reverse(t.hit.hits.min(3)), words.abs_diff(20), hash),
+                    record_id: r.record_id.to_string(),
+                    question: r.question,
+                    text: String::new(),
+                    span: t.hit.span,
+                    hits: t.hit.hits,
+                    marked,
+                };
+                let cells = std::iter::once(None).chain(groups.iter().enumerate().map(|(d, g)| Some((d as u32, g[i]))));
+                for cell in cells {
+                    let lists = self.cells.entry((t.hit.theme, cell)).or_default();
+                    for (k, list) in lists.iter_mut().enumerate() {
+                        if k == 1 && marked {
+                            continue;
+                        }
+                        let full = list.len() == self.per_cell;
+                        if full && list.last().is_some_and(|last| last.key <= q.key) {
+                            continue;
+                        }
+                        let mut q = q.clone();
+                        q.text = text.to_owned();
+                        keep(list, &q, self.per_cell);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The quotes with group ids in their sorted places (`groups[d][id]`).
+    #[must_use]
+    pub(crate) fn finish(self, groups: &[Vec<u32>]) -> Quotes {
+        let cells = self
+            .cells
+            .into_iter()
+            .map(|((t, cell), lists)| {
+                let cell = cell.map(|(d, g)| (d, groups[d as usize].get(g as usize).copied().unwrap_or(g)));
+                ((t, cell), lists)
+            })
+            .collect();
+        Quotes { cells }
+    }
+}
+
+/// One row of `quotes`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct QuoteRow {
+    /// Theme index.
+    pub theme: usize,
+    /// Dimension and group; `None` overall.
+    pub group: Option<(usize, usize)>,
+    /// 1 = the best.
+    pub rank: usize,
+    /// The quote.
+    pub quote: Quote,
+}
+
+/// The rows: every theme overall, then every group of every dimension, each cell's quotes in
+/// order — none where `theme_by_group` (period `all`) suppresses or withholds the cell's count,
+/// none marked in a rare group, none for the absent groups (missing, not stated, unmapped).
+#[must_use]
+pub(crate) fn quote_rows(
+    quotes: &Quotes,
+    tbg: &[ThemeGroupRow],
+    names: &[Vec<String>],
+    n_themes: usize,
+) -> Vec<QuoteRow> {
+    let mut published: HashMap<(usize, usize, usize), (bool, Option<u64>)> = HashMap::new();
+    for r in tbg.iter().filter(|r| r.period == "all") {
+        published.insert((r.dimension, r.group, r.theme), (r.theme_n.value.is_some_and(|v| v > 0), r.group_n.value));
+    }
+    let mut rows = Vec::new();
+    let mut push = |theme: usize, group: Option<(usize, usize)>, list: &[Quote]| {
+        for (k, q) in list.iter().enumerate() {
+            rows.push(QuoteRow { theme, group, rank: k + 1, quote: q.clone() });
+        }
+    };
+    for t in 0..n_themes {
+        if let Some(lists) = quotes.cells.get(&(t as u16, None)) {
+            push(t, None, &lists[0]);
+        }
+    }
+    for (d, groups) in names.iter().enumerate() {
+        for (g, name) in groups.iter().enumerate() {
+            if is_absent(name) {
+                continue;
+            }
+            for t in 0..n_themes {
+                let Some(&(shown, group_n)) = published.get(&(d, g, t)) else { continue };
+                let Some(lists) = quotes.cells.get(&(t as u16, Some((d as u32, g as u32)))) else { continue };
+                if !shown {
+                    continue;
+                }
+                let rare = group_n.is_none_or(|n| n < RARE_GROUP_N);
+                push(t, Some((d, g)), &lists[usize::from(rare)]);
+            }
+        }
+    }
+    rows
+}
+
+/// The `quotes` table.
+#[must_use]
+pub(crate) fn table(rows: &[QuoteRow], groups: &Groups, book: &Codebook) -> Table {
+    let theme = |r: &QuoteRow| &book.themes[r.theme];
+    Table {
+        name: "quotes".to_owned(),
+        grain: "representative comment of a theme, overall and per dimension × group".to_owned(),
+        columns: vec![
+            Col::new("theme_code", "theme code", strs(rows, |r| owned(&theme(r).code))),
+            Col::new("theme_name", "theme name", strs(rows, |r| owned(&theme(r).name))),
+            Col::new("dimension", "demographic dimension; null on the overall rows", strs(rows, |r| r.group.map(|(d, _)| &groups.dimensions[d]))),
+            Col::new("group_name", "group within the dimension; null on the overall rows", strs(rows, |r| r.group.map(|(d, g)| &groups.names[d][g]))),
+            Col::new("quote_rank", "1 = the most representative: 8-40 words first, then most matches of the theme's terms (up to 3), then nearest 20 words, then a fixed hash of the record id", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.rank).ok()).collect())),
+            Col::new("record_id", "the record quoted (joins records.record_id)", strs(rows, |r| owned(&r.quote.record_id))),
+            Col::new("question", "the question it answers", strs(rows, |r| owned(r.quote.question.as_str()))),
+            Col::new("text", "the comment, personal data redacted (never one naming a person; in a group of fewer than 100 published comments, never one with any redaction)", strs(rows, |r| owned(&r.quote.text))),
+            Col::new("evidence_start", "character offset where the theme's first match starts in the text", ColumnData::I64(rows.iter().map(|r| Some(i64::from(r.quote.span.0))).collect())),
+            Col::new("evidence_end", "character offset where it ends (exclusive)", ColumnData::I64(rows.iter().map(|r| Some(i64::from(r.quote.span.1))).collect())),
+            Col::new("hits_n", "matches of the theme's terms in the comment", ColumnData::I64(rows.iter().map(|r| Some(i64::from(r.quote.hits))).collect())),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quote(hits: u32, words: u32, hash: u64) -> Quote {
+        Quote {
+            key: (!(8..=40).contains(&words), std::cmp::Reverse(hits.min(3)), words.abs_diff(20), hash),
+            record_id: format!("R{hash}"),
+            question: Question::Nonspecific,
+            text: format!("text {hash}"),
+            span: (0, 1),
+            hits,
+            marked: false,
+        }
+    }
+
+    #[test]
+    fn the_best_are_kept_whatever_the_order_they_come_in() {
+        let all =
+            [quote(1, 20, 5), quote(3, 60, 1), quote(2, 19, 9), quote(2, 21, 2), quote(1, 20, 4), quote(9, 12, 7)];
+        let best = |order: &[usize]| {
+            let mut list = Vec::new();
+            for &i in order {
+                keep(&mut list, &all[i], 3);
+            }
+            list.iter().map(|q| q.record_id.clone()).collect::<Vec<_>>()
+        };
+        // readable first (R1's 60 words are not), then most hits (R7's 9 count as 3), then nearer
+        // 20 words, then the hash (R2 before R9, both 1 word from 20)
+        assert_eq!(best(&[0, 1, 2, 3, 4, 5]), ["R7", "R2", "R9"]);
+        assert_eq!(best(&[5, 4, 3, 2, 1, 0]), ["R7", "R2", "R9"]);
+    }
+}
