@@ -840,7 +840,7 @@ fn run_in_pool(
         changes: ChangeCounter::new(&settings.changes, settings.dimensions.len(), book.themes.len()),
         spc: SpcCounter::new(settings.analysis.spc_period, book.themes.len()),
         pairs: crate::analyse::cooccurrence::PairCounter::new(settings.dimensions.len(), book.themes.len()),
-        quotes: crate::analyse::quotes::QuoteCollector::new(settings.quotes_per_cell),
+        quotes: crate::analyse::quotes::QuoteCollector::new(settings.quotes_per_cell, settings.dimensions.len()),
         months: Months::default(),
         respondents: IdSet::default(),
         coding: Coding::default(),

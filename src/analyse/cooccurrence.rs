@@ -50,8 +50,9 @@ impl PairCounter {
         let n = self.n_themes;
         let pairs = n * n.saturating_sub(1) / 2;
         let with_pairs: Vec<(usize, Vec<usize>)> = themes
-            .iter()
+            .par_iter()
             .enumerate()
+            .with_min_len(1024)
             .filter(|(_, t)| t.len() > 1)
             .map(|(r, t)| {
                 let mut ids: Vec<usize> = t.iter().map(|x| x.0 as usize).collect();

@@ -48,12 +48,13 @@ pub(crate) struct Quote {
     marked: bool,
 }
 
-/// The best quotes of each cell (theme overall: `None`; theme in a group: `Some((d, group id))`),
-/// twice: of all candidates, and of those without any redaction marker (for rare groups).
+/// The best quotes of each cell, twice: of all candidates, and of those without any redaction
+/// marker (for rare groups). `slots[0]` is the whole run (one group), `slots[1 + d]` dimension
+/// `d`; each `[group id][theme]`, group ids as the batches number them.
 #[derive(Debug, Default)]
 pub(crate) struct QuoteCollector {
     per_cell: usize,
-    cells: HashMap<(u16, Option<(u32, u32)>), [Vec<Quote>; 2], foldhash::fast::FixedState>,
+    slots: Vec<Vec<Vec<[Vec<Quote>; 2]>>>,
 }
 
 /// The cells' quotes, group ids in their sorted places.
@@ -80,77 +81,104 @@ fn keep(list: &mut Vec<Quote>, q: &Quote, n: usize) {
 }
 
 impl QuoteCollector {
-    /// Keeps up to `per_cell` quotes a cell.
+    /// Keeps up to `per_cell` quotes a cell, for `dimensions` dimensions.
     #[must_use]
-    pub(crate) fn new(per_cell: usize) -> QuoteCollector {
-        QuoteCollector { per_cell, cells: HashMap::default() }
+    pub(crate) fn new(per_cell: usize, dimensions: usize) -> QuoteCollector {
+        QuoteCollector { per_cell, slots: vec![Vec::new(); dimensions + 1] }
     }
 
-    /// Adds a batch: its records, their coding and each record's group id per dimension.
+    /// Adds a batch: its records, their coding and each record's group id per dimension. What
+    /// ranks a comment is worked out once per record, in parallel; each dimension's cells are
+    /// then filled on a worker of their own, and a quote's strings are copied only when it
+    /// enters a cell's best.
     pub(crate) fn add(&mut self, records: &[Record], coded: &[Coded], groups: &[Vec<u32>]) {
+        use rayon::prelude::*;
         if self.per_cell == 0 {
             return;
         }
-        for (i, (r, c)) in records.iter().zip(coded).enumerate() {
-            let text = c.text(&r.text);
-            if text.contains("[NAME]") {
-                continue;
-            }
-            let marked = c.redacted.is_some()
-                || text.contains("[PHONE]")
-                || text.contains("[EMAIL]")
-                || text.contains("[POSTCODE]")
-                || text.contains("[NHS_NUMBER]")
-                || text.contains("[DOB]");
-            let words = text.split_whitespace().count() as u32;
-            let hash = {
-                use std::hash::BuildHasher;
-                foldhash::quality::FixedState::with_seed(7).hash_one(r.record_id.as_str())
-            };
-            for t in c.themes.iter().filter(|t| !t.hit.mentions.is_empty()) {
-                let q = Quote {
-                    key: (!(8..=40).contains(&words), std::cmp::Reverse(t.hit.hits.min(3)), words.abs_diff(20), hash),
-                    record_id: r.record_id.to_string(),
-                    question: r.question,
-                    text: String::new(),
-                    span: t.hit.span,
-                    hits: t.hit.hits,
-                    marked,
+        // per record: (reads as a quote?, distance from 20 words, hash of the id, marked) — or
+        // None for a comment that names a person
+        let ranked: Vec<Option<(bool, u32, u64, bool)>> = records
+            .par_iter()
+            .zip(coded)
+            .with_min_len(1024)
+            .map(|(r, c)| {
+                if !c.themes.iter().any(|t| !t.hit.mentions.is_empty()) {
+                    return None;
+                }
+                let text = c.text(&r.text);
+                if text.contains("[NAME]") {
+                    return None;
+                }
+                let marked = c.redacted.is_some() || MARKERS.iter().any(|m| text.contains(m));
+                let words = text.split_whitespace().count() as u32;
+                let hash = {
+                    use std::hash::BuildHasher;
+                    foldhash::quality::FixedState::with_seed(7).hash_one(r.record_id.as_str())
                 };
-                let cells = std::iter::once(None).chain(groups.iter().enumerate().map(|(d, g)| Some((d as u32, g[i]))));
-                for cell in cells {
-                    let lists = self.cells.entry((t.hit.theme, cell)).or_default();
-                    for (k, list) in lists.iter_mut().enumerate() {
-                        if k == 1 && marked {
+                Some((!(8..=40).contains(&words), words.abs_diff(20), hash, marked))
+            })
+            .collect();
+        let per_cell = self.per_cell;
+        self.slots.par_iter_mut().enumerate().for_each(|(slot, cells)| {
+            for (i, rank) in ranked.iter().enumerate() {
+                let Some((long, distance, hash, marked)) = *rank else { continue };
+                let g = if slot == 0 { 0 } else { groups[slot - 1][i] as usize };
+                if cells.len() <= g {
+                    cells.resize(g + 1, Vec::new());
+                }
+                let (r, c) = (&records[i], &coded[i]);
+                for t in c.themes.iter().filter(|t| !t.hit.mentions.is_empty()) {
+                    let key = (long, std::cmp::Reverse(t.hit.hits.min(3)), distance, hash);
+                    let theme = usize::from(t.hit.theme);
+                    if cells[g].len() <= theme {
+                        cells[g].resize(theme + 1, Default::default());
+                    }
+                    for (k, list) in cells[g][theme].iter_mut().enumerate() {
+                        if (k == 1 && marked)
+                            || (list.len() == per_cell && list.last().is_some_and(|last| last.key <= key))
+                        {
                             continue;
                         }
-                        let full = list.len() == self.per_cell;
-                        if full && list.last().is_some_and(|last| last.key <= q.key) {
-                            continue;
-                        }
-                        let mut q = q.clone();
-                        q.text = text.to_owned();
-                        keep(list, &q, self.per_cell);
+                        let q = Quote {
+                            key,
+                            record_id: r.record_id.to_string(),
+                            question: r.question,
+                            text: c.text(&r.text).to_owned(),
+                            span: t.hit.span,
+                            hits: t.hit.hits,
+                            marked,
+                        };
+                        keep(list, &q, per_cell);
                     }
                 }
             }
-        }
+        });
     }
 
     /// The quotes with group ids in their sorted places (`groups[d][id]`).
     #[must_use]
     pub(crate) fn finish(self, groups: &[Vec<u32>]) -> Quotes {
-        let cells = self
-            .cells
-            .into_iter()
-            .map(|((t, cell), lists)| {
-                let cell = cell.map(|(d, g)| (d, groups[d as usize].get(g as usize).copied().unwrap_or(g)));
-                ((t, cell), lists)
-            })
-            .collect();
+        let mut cells = HashMap::new();
+        for (slot, per_group) in self.slots.into_iter().enumerate() {
+            for (g, per_theme) in per_group.into_iter().enumerate() {
+                let cell = (slot > 0).then(|| {
+                    let d = slot - 1;
+                    (d as u32, groups[d].get(g).copied().unwrap_or(g as u32))
+                });
+                for (t, lists) in per_theme.into_iter().enumerate() {
+                    if !lists[0].is_empty() {
+                        cells.insert((t as u16, cell), lists);
+                    }
+                }
+            }
+        }
         Quotes { cells }
     }
 }
+
+/// The redaction markers other than `[NAME]` (a comment with that one is never quoted).
+const MARKERS: [&str; 5] = ["[PHONE]", "[EMAIL]", "[POSTCODE]", "[NHS_NUMBER]", "[DOB]"];
 
 /// One row of `quotes`.
 #[derive(Debug, Clone, PartialEq)]
