@@ -146,7 +146,8 @@ fn figures(both: Published, a: Published, b: Published, n: Published) -> (Option
     (jaccard, lift)
 }
 
-/// The rows: every pair coded together at least once in the run, overall and in every group.
+/// The rows: every pair coded together at least once in the run, overall, and in every group
+/// that has it at least once (a group's row left out means 0).
 /// `theme_counts[d]` are `theme_by_group`'s published counts of the whole run (records and
 /// mentions per group), `totals` the run's published totals (`theme_ranking`'s).
 #[must_use]
@@ -212,6 +213,10 @@ pub(crate) fn pair_rows(
             for (k, &(a, b)) in kept.iter().enumerate() {
                 let (both, ta, tb, records) =
                     (c.mentions[g][k], themes.mentions[g][a], themes.mentions[g][b], c.records[g]);
+                // a pair the group never has is left out (its 0 would be published as it is)
+                if both.value == Some(0) {
+                    continue;
+                }
                 let (jaccard, lift) = figures(both, ta, tb, records);
                 rows.push(PairRow {
                     group: Some((d, g)),
@@ -239,7 +244,7 @@ pub(crate) fn table(rows: &[PairRow], groups: &Groups, book: &Codebook) -> Table
     let lift = |f: fn(&(f64, f64, f64)) -> f64| ColumnData::F64(rows.iter().map(|r| r.lift.as_ref().map(f)).collect());
     Table {
         name: "cooccurrence".to_owned(),
-        grain: "pair of themes coded on the same records (the whole run), overall and per dimension × group".to_owned(),
+        grain: "pair of themes coded on the same records (the whole run), overall and per dimension × group (a group's row is left out when no record of the group has the pair: both_n is 0)".to_owned(),
         columns: vec![
             Col::new("dimension", "demographic dimension; null on the overall rows", strs(rows, |r| r.group.map(|(d, _)| &groups.dimensions[d]))),
             Col::new("group_name", "group within the dimension; null on the overall rows", strs(rows, |r| r.group.map(|(d, g)| &groups.names[d][g]))),
