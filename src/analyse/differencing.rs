@@ -516,6 +516,34 @@ mod tests {
         assert_eq!(counts, vec![vec![Some(a)], vec![Some(b)]]);
     }
 
+    /// With nothing withheld, every count's interval (after the identities are propagated) holds
+    /// its true value `truth[d][p][g]` (`[records, mentions of theme 0, …]`): the identities are true.
+    fn assert_truth_within(
+        counts: &[Vec<Option<PeriodCounts>>],
+        identities: &Identities,
+        truth: &[Vec<Vec<Vec<u64>>>],
+    ) {
+        let mut guard = Guard::build(counts, identities, &DisclosureRule::default());
+        let _ = guard.pinned(&HashSet::default());
+        for (v, &(p, d, kind, g, t)) in guard.cell_of.iter().enumerate() {
+            let value = i64::try_from(truth[d][p][g][if kind == 0 { 0 } else { 1 + t }]).unwrap_or(0);
+            if kind < 2 {
+                assert!(guard.l.lo[v] <= value && value <= guard.l.hi[v], "count {:?} = {value}", (p, d, kind, g, t));
+            }
+        }
+    }
+
+    /// The counts the guard withheld, as cells.
+    fn withheld_cells(counts: &[Vec<Option<PeriodCounts>>]) -> HashSet<Cell> {
+        counts
+            .iter()
+            .enumerate()
+            .flat_map(|(d, per)| per.iter().enumerate().map(move |(p, c)| (d, p, c)))
+            .filter_map(|(d, p, c)| Some(c.as_ref()?.withheld.iter().map(move |&(k, g, t)| (p, d, k, g, t))))
+            .flatten()
+            .collect()
+    }
+
     /// Numbers below `n`, from a xorshift generator seeded with `state` (the same every run).
     fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
         move |n| {
@@ -608,18 +636,7 @@ mod tests {
         for _ in 0..300 {
             let (truth, mut counts, identities, _) = change_tables(&mut next);
             // the identities are true: with nothing withheld, every count's interval holds its value
-            let mut guard = Guard::build(&counts, &identities, &rule);
-            let _ = guard.pinned(&HashSet::default());
-            for (v, &(p, d, kind, g, t)) in guard.cell_of.iter().enumerate() {
-                let value = i64::try_from(truth[d][p][g][if kind == 0 { 0 } else { 1 + t }]).unwrap_or(0);
-                if kind < 2 {
-                    assert!(
-                        guard.l.lo[v] <= value && value <= guard.l.hi[v],
-                        "count {:?} = {value}",
-                        (p, d, kind, g, t)
-                    );
-                }
-            }
+            assert_truth_within(&counts, &identities, &truth);
             // the attacker who sets the sides against the months pins counts the months alone do not
             let months_only = Identities { sums: identities.sums[..1].to_vec(), ..identities.clone() };
             let alone = pinned_cells(&counts, &months_only, &rule, &HashSet::default());
@@ -627,14 +644,7 @@ mod tests {
             only_with_sides += usize::from(with_sides.iter().any(|c| !alone.contains(c)));
             // and once the guard has run, nothing is pinned any more
             withheld_somewhere += usize::from(withhold(&mut counts, &identities, &rule) > 0);
-            let w: HashSet<Cell> = counts
-                .iter()
-                .enumerate()
-                .flat_map(|(d, per)| per.iter().enumerate().map(move |(p, c)| (d, p, c)))
-                .filter_map(|(d, p, c)| Some(c.as_ref()?.withheld.iter().map(move |&(k, g, t)| (p, d, k, g, t))))
-                .flatten()
-                .collect();
-            assert!(pinned_cells(&counts, &identities, &rule, &w).is_empty());
+            assert!(pinned_cells(&counts, &identities, &rule, &withheld_cells(&counts)).is_empty());
         }
         assert!(only_with_sides > 0, "the sides must add to what an attacker knows");
         assert!(withheld_somewhere > only_with_sides);
@@ -682,30 +692,12 @@ mod tests {
                 identities.total_sums.extend(containment(&weeks, &month, false));
             }
             // the truth holds in every interval
-            let mut guard = Guard::build(&counts, &identities, &rule);
-            let _ = guard.pinned(&HashSet::default());
-            for (v, &(per, d, kind, g, t)) in guard.cell_of.iter().enumerate() {
-                let value = i64::try_from(truth[d][per][g][if kind == 0 { 0 } else { 1 + t }]).unwrap_or(0);
-                if kind < 2 {
-                    assert!(
-                        guard.l.lo[v] <= value && value <= guard.l.hi[v],
-                        "count {:?} = {value}",
-                        (per, d, kind, g, t)
-                    );
-                }
-            }
+            assert_truth_within(&counts, &identities, &truth);
             let alone = pinned_cells(&counts, &months_only, &rule, &HashSet::default());
             let with_weeks = pinned_cells(&counts, &identities, &rule, &HashSet::default());
             only_with_weeks += usize::from(with_weeks.iter().any(|c| !alone.contains(c)));
             withhold(&mut counts, &identities, &rule);
-            let w: HashSet<Cell> = counts
-                .iter()
-                .enumerate()
-                .flat_map(|(d, per)| per.iter().enumerate().map(move |(p, c)| (d, p, c)))
-                .filter_map(|(d, p, c)| Some(c.as_ref()?.withheld.iter().map(move |&(k, g, t)| (p, d, k, g, t))))
-                .flatten()
-                .collect();
-            assert!(pinned_cells(&counts, &identities, &rule, &w).is_empty());
+            assert!(pinned_cells(&counts, &identities, &rule, &withheld_cells(&counts)).is_empty());
         }
         assert!(only_with_weeks > 0, "the weeks must add to what an attacker knows");
     }
