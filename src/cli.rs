@@ -141,6 +141,15 @@ pub enum CodebookCommand {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// Print a codebook snippet of what a run's uncoded comments talk about (its
+    /// `emerging_terms`): rising terms first, then the most frequent.
+    Suggest {
+        /// A run's output folder.
+        run: PathBuf,
+        /// How many themes to suggest.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
 }
 
 /// Arguments of `eval`.
@@ -748,6 +757,11 @@ fn dispatch(cli: Cli, messages: &Messages, summary: &mut Summary) -> Result<Exit
         }
         Command::Validate(args) => validate(&args.run, messages, summary),
         Command::Codebook(CodebookCommand::Check { file, verbose }) => codebook_check(&file, verbose, messages),
+        Command::Codebook(CodebookCommand::Suggest { run, top }) => {
+            let snippet = crate::analyse::emerging::suggest(&run, top).map_err(anyhow::Error::msg)?;
+            messages.out(&snippet);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval(args) => crate::commands::eval(&args.request(), messages),
         Command::Train(args) => crate::commands::train(&args.request(), messages),
         Command::Explain(args) => crate::commands::explain(&args.request(), messages),

@@ -414,6 +414,7 @@ struct Tally<'h> {
     spc: SpcCounter,
     pairs: crate::analyse::cooccurrence::PairCounter,
     quotes: crate::analyse::quotes::QuoteCollector,
+    terms: crate::analyse::emerging::TermCounter,
     months: Months,
     respondents: IdSet,
     coding: Coding,
@@ -491,6 +492,7 @@ impl Tally<'_> {
             self.spc.add(&records, &counts);
             self.pairs.add(&ids, &themes);
             self.quotes.add(&records, &coded, &ids);
+            self.terms.add(&records, &coded);
             self.coding.add(&coded);
             self.tallies.add(&quarantine, &issues);
             self.tallies.record_themes += themes.iter().map(|t| t.len() as u64).sum::<u64>();
@@ -841,6 +843,7 @@ fn run_in_pool(
         spc: SpcCounter::new(settings.analysis.spc_period, book.themes.len()),
         pairs: crate::analyse::cooccurrence::PairCounter::new(settings.dimensions.len(), book.themes.len()),
         quotes: crate::analyse::quotes::QuoteCollector::new(settings.quotes_per_cell, settings.dimensions.len()),
+        terms: crate::analyse::emerging::TermCounter::default(),
         months: Months::default(),
         respondents: IdSet::default(),
         coding: Coding::default(),
@@ -1001,6 +1004,7 @@ fn run_in_pool(
         spc,
         pairs,
         quotes,
+        terms,
         months,
         coding,
         tallies,
@@ -1052,6 +1056,12 @@ fn run_in_pool(
 
     let groups = Groups { dimensions: settings.dimensions.clone(), names };
     let quotes = crate::analyse::quotes::quote_rows(&quotes, &who.theme_by_group, &groups.names, book.themes.len());
+    let rule = crate::analyse::stats::DisclosureRule {
+        suppress_max: settings.analysis.suppress_max,
+        round_to: settings.analysis.round_to,
+        suppress_zero: false,
+    };
+    let terms = crate::analyse::emerging::term_rows(&terms, settings.emerging_months, &rule);
     let entries = timings.time("output", || -> Result<_, RunError> {
         Ok(write_tables(
             &dir,
@@ -1064,6 +1074,7 @@ fn run_in_pool(
                 changes: &settings.changes,
                 spc_period: settings.analysis.spc_period,
                 quotes: &quotes,
+                terms: &terms,
             },
             streamed,
         )?)

@@ -222,6 +222,7 @@ const RESERVED: &[&str] = &[
 const NOT_COUNTS: &[&str] = &[
     "rating",
     "quote_rank",
+    "frequency_rank",
     "source_row",
     "evidence_start",
     "evidence_end",

@@ -8,6 +8,7 @@ mod attack;
 mod changes;
 mod cli;
 mod corpus;
+mod emerging;
 mod fields;
 mod ingest;
 mod layouts;

@@ -5,6 +5,7 @@ pub mod comparisons;
 pub mod cooccurrence;
 pub mod counts;
 pub(crate) mod differencing;
+pub mod emerging;
 pub mod quotes;
 pub(crate) mod ranking;
 pub(crate) mod representation;

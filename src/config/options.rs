@@ -44,6 +44,8 @@ pub(crate) struct PipelineOptions {
 pub(crate) struct ReportOptions {
     /// Quotes per theme and group in `quotes` (default 3; 0 for none).
     pub quotes_per_cell: Option<usize>,
+    /// The last months `emerging_terms` compares with the months before (default 3).
+    pub emerging_months: Option<u32>,
 }
 
 /// `[[change]]`: a service change whose before and after are compared (`comparisons`) and at

@@ -301,6 +301,8 @@ pub struct Settings {
     pub full: bool,
     /// `[report] quotes_per_cell`: quotes per theme and group (default 3).
     pub quotes_per_cell: usize,
+    /// `[report] emerging_months`: the recent months of `emerging_terms` (default 3).
+    pub emerging_months: u32,
     /// `--prune`: drop from the state the records a re-read file no longer holds.
     pub prune: bool,
 }
@@ -547,6 +549,7 @@ fn resolve(
         changes,
         state,
         quotes_per_cell: options.report.quotes_per_cell.unwrap_or(3),
+        emerging_months: options.report.emerging_months.unwrap_or(3).max(1),
         full: overrides.full,
         prune: overrides.prune,
     })

@@ -12,7 +12,9 @@ use super::manifest::TableEntry;
 use super::parquet::{TableWriter, STREAM_ROW_GROUP_ROWS};
 use super::{tables, write_table, OutputError, Table};
 use crate::analyse::setup::Who;
-use crate::analyse::{comparisons, cooccurrence, quotes, ranking, representation, spc, theme_by_group, underheard};
+use crate::analyse::{
+    comparisons, cooccurrence, emerging, quotes, ranking, representation, spc, theme_by_group, underheard,
+};
 use crate::code::Codebook;
 use crate::ingest::{FieldIssue, Quarantined};
 use crate::people::Groups;
@@ -170,6 +172,8 @@ pub(crate) struct RunTables<'a> {
     pub spc_period: crate::config::SpcPeriod,
     /// The quotes.
     pub quotes: &'a [crate::analyse::quotes::QuoteRow],
+    /// The emerging terms.
+    pub terms: &'a [crate::analyse::emerging::TermRow],
 }
 
 /// Writes the aggregate tables of `t` and `DATA_DICTIONARY.md` into `dir`; returns the
@@ -183,7 +187,7 @@ pub(crate) fn write_tables(
     streamed: Vec<TableEntry>,
 ) -> Result<Vec<TableEntry>, OutputError> {
     // each table built and written on its own worker
-    let build: [&(dyn Fn() -> Table + Sync); 10] = [
+    let build: [&(dyn Fn() -> Table + Sync); 11] = [
         &|| tables::themes(t.book),
         &|| representation::table(&t.who.representation),
         &|| theme_by_group::table(&t.who.theme_by_group, t.groups, t.book),
@@ -194,6 +198,7 @@ pub(crate) fn write_tables(
         &|| spc::summary_table(&t.who.spc_summary, t.changes, t.book),
         &|| cooccurrence::table(&t.who.cooccurrence, t.groups, t.book),
         &|| quotes::table(t.quotes, t.groups, t.book),
+        &|| emerging::table(t.terms),
     ];
     let singles: Vec<Table> = build
         .par_iter()

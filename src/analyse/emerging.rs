@@ -1,0 +1,377 @@
+//! `emerging_terms.parquet`: what people write about that the codebook has no theme for — the
+//! words and phrases (stemmed 1–3-grams) of the comments no theme codes, how many such comments
+//! carry each, and whether it is rising in the last months against the months before.
+//!
+//! **Counted** while the stream passes, over the comments that no theme codes and that say
+//! something (non-informative answers left out): each comment is analysed as the codebook
+//! analyses text (the same stems), its distinct 1-, 2- and 3-grams — none made of stop words
+//! alone — counted once per comment and per month, with up to three of their surface forms and
+//! three example records (the smallest hashes of their ids: the same whatever the batches). Memory
+//! is bounded: past [`CAP`] distinct terms, those met in a single comment are dropped (lossy
+//! counting: a term that later grows is counted from then on, never more than it was).
+//!
+//! **Rising**: the last `months` months of the data (default 3) against the months before, by
+//! the weighted log-odds with an informative Dirichlet prior (METHODS §3, as `underheard_concerns`),
+//! from the published counts. The counts go through disclosure control and the differencing
+//! guard (the recent and earlier counts add up to the whole).
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::common::{owned, publish, strs, PUBLISHED};
+use super::differencing::{self, Identities, KnownTotals, PeriodCounts};
+use super::stats::{log_odds_dirichlet, DisclosureRule, Prior, Published};
+use crate::code::Coded;
+use crate::record::Record;
+use crate::table::{Col, ColumnData, Table};
+use crate::text::{Analyzer, Tokens};
+
+/// Distinct terms kept at most while counting.
+pub(crate) const CAP: usize = 200_000;
+
+/// The maps the terms are spread over.
+const SHARDS: usize = 16;
+
+/// Terms published: at most this many, the most frequent.
+const PUBLISHED_TERMS: usize = 1_000;
+
+/// Words that say nothing alone: a term made of these only is not counted.
+const STOP: [&str; 60] = [
+    "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
+    "can", "could", "did", "do", "for", "from", "had", "has", "have", "he", "her", "i", "if", "in", "is", "it", "just",
+    "me", "my", "no", "not", "of", "on", "or", "our", "she", "so", "that", "the", "their", "them", "there", "they",
+    "this", "to", "very", "was", "we", "were", "what", "when", "with", "would", "you",
+];
+
+/// One term's counts.
+#[derive(Debug, Clone, Default)]
+struct Term {
+    /// Comments with the term, per month (`yyyymm`, 0 without a date), sorted.
+    months: Vec<(u32, u32)>,
+    /// Up to three surface forms, first met first, with their comments.
+    surfaces: Vec<(String, u32)>,
+    /// Up to three example records: (hash, id), smallest hashes.
+    examples: Vec<(u64, String)>,
+}
+
+impl Term {
+    fn total(&self) -> u32 {
+        self.months.iter().map(|m| m.1).sum()
+    }
+}
+
+/// The terms of the uncoded comments, fed batch by batch.
+#[derive(Debug)]
+pub(crate) struct TermCounter {
+    analyzer: Analyzer,
+    /// The terms, in [`SHARDS`] maps by the term's hash (each filled on a worker of its own).
+    shards: Vec<HashMap<String, Term>>,
+    /// Uncoded comments counted, per month.
+    comments: Vec<(u32, u32)>,
+}
+
+impl Default for TermCounter {
+    fn default() -> Self {
+        TermCounter { analyzer: Analyzer::english(), shards: vec![HashMap::new(); SHARDS], comments: Vec::new() }
+    }
+}
+
+fn bump(v: &mut Vec<(u32, u32)>, month: u32) {
+    match v.binary_search_by_key(&month, |m| m.0) {
+        Ok(i) => v[i].1 += 1,
+        Err(i) => v.insert(i, (month, 1)),
+    }
+}
+
+impl TermCounter {
+    /// Adds a batch: the comments no theme codes (and that are not non-informative).
+    pub(crate) fn add(&mut self, records: &[Record], coded: &[Coded]) {
+        let analyzer = &self.analyzer;
+        // each uncoded comment's distinct terms with a surface form, worked out in parallel
+        let found: Vec<(u32, u64, &str, Vec<(String, String)>)> = records
+            .par_iter()
+            .zip(coded)
+            .with_min_len(256)
+            .filter(|(_, c)| c.themes.is_empty() && c.reading.is_none())
+            .map(|(r, c)| {
+                thread_local! {
+                    static TOKENS: std::cell::RefCell<Tokens> = std::cell::RefCell::new(Tokens::default());
+                }
+                let text = c.text(&r.text);
+                let terms = TOKENS.with(|t| {
+                    let mut tokens = t.borrow_mut();
+                    analyzer.analyze(text, &mut tokens);
+                    let mut out: Vec<(String, String)> = Vec::new();
+                    for len in 1..=3 {
+                        for start in 0..tokens.len().saturating_sub(len - 1) {
+                            let words: Vec<&str> = (start..start + len).map(|i| tokens.word(i)).collect();
+                            if words.iter().all(|w| STOP.contains(w))
+                                || words.iter().any(|w| w.starts_with('[') || w.chars().all(|c| c.is_ascii_digit()))
+                            {
+                                continue;
+                            }
+                            let stem: Vec<&str> = (start..start + len).map(|i| tokens.stem(i)).collect();
+                            let (s, e) = (tokens.span(start).0, tokens.span(start + len - 1).1);
+                            let surface =
+                                text.get(s..e).unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
+                            out.push((stem.join(" "), surface.to_lowercase()));
+                        }
+                    }
+                    out.sort();
+                    out.dedup_by(|a, b| a.0 == b.0);
+                    out
+                });
+                let month = r.received_date.map_or(0, |d| {
+                    u32::try_from(chrono::Datelike::year(&d)).unwrap_or(0) * 100 + chrono::Datelike::month(&d)
+                });
+                let hash = {
+                    use std::hash::BuildHasher;
+                    foldhash::quality::FixedState::with_seed(11).hash_one(r.record_id.as_str())
+                };
+                (month, hash, r.record_id.as_str(), terms)
+            })
+            .collect();
+        for (month, ..) in &found {
+            bump(&mut self.comments, *month);
+        }
+        // each shard meets its terms in the comments' order, whatever the threads
+        let shard_of = |term: &str| {
+            use std::hash::BuildHasher;
+            (foldhash::quality::FixedState::with_seed(3).hash_one(term) % SHARDS as u64) as usize
+        };
+        let mut per_shard: Vec<Vec<(u32, u64, &str, String, String)>> = vec![Vec::new(); SHARDS];
+        for (month, hash, id, terms) in found {
+            for (stem, surface) in terms {
+                per_shard[shard_of(&stem)].push((month, hash, id, stem, surface));
+            }
+        }
+        self.shards.par_iter_mut().zip(per_shard).for_each(|(terms, found)| {
+            for (month, hash, id, stem, surface) in found {
+                let t = terms.entry(stem).or_default();
+                bump(&mut t.months, month);
+                match t.surfaces.iter().position(|s| s.0 == surface) {
+                    Some(i) => t.surfaces[i].1 += 1,
+                    None if t.surfaces.len() < 3 => t.surfaces.push((surface, 1)),
+                    None => {}
+                }
+                if t.examples.len() < 3 || t.examples.last().is_some_and(|e| e.0 > hash) {
+                    let at = t.examples.partition_point(|e| e.0 < hash);
+                    t.examples.insert(at, (hash, id.to_owned()));
+                    t.examples.truncate(3);
+                }
+            }
+            if terms.len() > CAP / SHARDS {
+                terms.retain(|_, t| t.total() > 1);
+            }
+        });
+    }
+}
+
+/// One row of `emerging_terms`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TermRow {
+    term: String,
+    words: usize,
+    surfaces: String,
+    uncoded_n: Published,
+    earlier_n: Published,
+    recent_n: Published,
+    z: Option<f64>,
+    rank: usize,
+    examples: String,
+    withheld: bool,
+}
+
+/// The published terms: the most frequent (at least 10 comments), each with its counts in the
+/// last `months` months and before, and its rising z.
+#[must_use]
+pub(crate) fn term_rows(c: &TermCounter, months: u32, rule: &DisclosureRule) -> Vec<TermRow> {
+    let last = c.comments.iter().map(|m| m.0).filter(|&m| m > 0).max().unwrap_or(0);
+    // the first month of the recent window: `months` months back from the last, inclusive
+    let first_recent = {
+        let (mut y, mut m) = (last / 100, last % 100);
+        for _ in 1..months.max(1) {
+            if m == 1 {
+                (y, m) = (y.saturating_sub(1), 12);
+            } else {
+                m -= 1;
+            }
+        }
+        y * 100 + m
+    };
+    let recent = |m: u32| m >= first_recent && m > 0;
+    let mut terms: Vec<(&String, &Term)> = c.shards.iter().flatten().filter(|(_, t)| t.total() >= 10).collect();
+    terms.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(b.0)));
+    terms.truncate(PUBLISHED_TERMS);
+    let split = |v: &[(u32, u32)]| -> (i64, i64) {
+        v.iter().fold((0, 0), |(e, r), &(m, n)| if recent(m) { (e, r + i64::from(n)) } else { (e + i64::from(n), r) })
+    };
+    let (earlier_comments, recent_comments) = split(&c.comments);
+    let count = |f: &dyn Fn(&Term) -> i64| -> Vec<Vec<Published>> {
+        vec![terms.iter().map(|t| publish(f(t.1), rule)).collect()]
+    };
+    let zeros = vec![vec![publish(0, rule); terms.len()]];
+    let period = |records: i64, mentions: Vec<Vec<Published>>| {
+        Some(PeriodCounts {
+            records: vec![publish(records, rule)],
+            mentions,
+            concerns: zeros.clone(),
+            withheld: std::collections::BTreeSet::new(),
+        })
+    };
+    let mut published = vec![vec![
+        period(earlier_comments + recent_comments, count(&|t| i64::from(t.total()))),
+        period(earlier_comments, count(&|t| split(&t.months).0)),
+        period(recent_comments, count(&|t| split(&t.months).1)),
+    ]];
+    differencing::withhold(&mut published, &Identities::months(KnownTotals::default(), 2), rule);
+    let get = |p: usize| published[0][p].as_ref().map(|x| (x.mentions[0].clone(), x.withheld.clone()));
+    let (Some((all, w0)), Some((earlier, w1)), Some((recent_n, w2))) = (get(0), get(1), get(2)) else {
+        return Vec::new();
+    };
+    let value = |p: &Published| p.value.map_or(0.0, |v| v as f64);
+    let z = log_odds_dirichlet(
+        &recent_n.iter().map(value).collect::<Vec<_>>(),
+        &earlier.iter().map(value).collect::<Vec<_>>(),
+        Prior::default(),
+    );
+    terms
+        .iter()
+        .enumerate()
+        .map(|(k, (term, t))| {
+            let withheld = [&w0, &w1, &w2].iter().any(|w| w.contains(&(1, 0, k)));
+            let shown = recent_n[k].value.is_some() && earlier[k].value.is_some();
+            TermRow {
+                term: (*term).clone(),
+                words: term.split(' ').count(),
+                surfaces: t.surfaces.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join("; "),
+                uncoded_n: all[k],
+                earlier_n: earlier[k],
+                recent_n: recent_n[k],
+                z: z.as_ref().and_then(|z| z[k].map(|l| l.z)).filter(|_| shown && last > 0 && earlier_comments > 0),
+                rank: k + 1,
+                examples: t.examples.iter().map(|e| e.1.as_str()).collect::<Vec<_>>().join("; "),
+                withheld,
+            }
+        })
+        .filter(|r| r.uncoded_n.value.is_some())
+        .collect()
+}
+
+/// The `emerging_terms` table.
+#[must_use]
+pub(crate) fn table(rows: &[TermRow]) -> Table {
+    let n = |f: fn(&TermRow) -> Published| {
+        ColumnData::I64(rows.iter().map(|r| f(r).value.and_then(|v| i64::try_from(v).ok())).collect())
+    };
+    Table {
+        name: "emerging_terms".to_owned(),
+        grain: "word or phrase (stemmed 1-3-gram) of the comments no theme codes".to_owned(),
+        columns: vec![
+            Col::new("term", "the stemmed words, as the codebook's matcher sees them", strs(rows, |r| owned(&r.term))),
+            Col::new("words_n", "words in the term (1 to 3)", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.words).ok()).collect())),
+            Col::new("surface_forms", "up to three of the respondents' spellings (redacted text), `; `-separated", strs(rows, |r| owned(&r.surfaces))),
+            Col::new("uncoded_n", format!("comments no theme codes that carry the term {PUBLISHED}"), n(|r| r.uncoded_n)),
+            Col::new("earlier_n", format!("of those, before the last months {PUBLISHED}"), n(|r| r.earlier_n)),
+            Col::new("recent_n", format!("of those, in the last months ([report] emerging_months, default 3) {PUBLISHED}"), n(|r| r.recent_n)),
+            Col::new("rising_z", "weighted log-odds z of the term, recent against earlier (informative Dirichlet prior, METHODS §3), from the published counts; above 1.96: rising", ColumnData::F64(rows.iter().map(|r| r.z).collect())),
+            Col::new("frequency_rank", "1 = carried by the most uncoded comments", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.rank).ok()).collect())),
+            Col::new("example_record_ids", "up to three records carrying it (joins records.record_id), `; `-separated", strs(rows, |r| owned(&r.examples))),
+            Col::new("is_withheld", "a count of the row withheld against differencing (null like a suppressed count)", ColumnData::Bool(rows.iter().map(|r| Some(r.withheld)).collect())),
+        ],
+    }
+}
+
+/// A codebook snippet of the `top` terms of a run's `emerging_terms` (`unheard codebook
+/// suggest`): the rising ones first (z above 1.96, highest first), then the most frequent; a term
+/// inside one already suggested is left out. Each becomes a `[[theme]]` to name and place.
+///
+/// # Errors
+/// The table cannot be read.
+pub fn suggest(run: &std::path::Path, top: usize) -> Result<String, String> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Float64Type, Int64Type};
+    let path = run.join("emerging_terms.parquet");
+    let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::build)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut terms: Vec<(String, String, Option<i64>, Option<i64>, Option<i64>, Option<f64>, String)> = Vec::new();
+    for b in reader {
+        let b = b.map_err(|e| format!("{}: {e}", path.display()))?;
+        let col = |n: &str| b.column_by_name(n).ok_or_else(|| format!("{}: no column {n}", path.display()));
+        let (term, surf, ex) = (
+            col("term")?.as_string::<i32>(),
+            col("surface_forms")?.as_string::<i32>(),
+            col("example_record_ids")?.as_string::<i32>(),
+        );
+        let ints = |n: &str| -> Result<Vec<Option<i64>>, String> {
+            let a = col(n)?.as_primitive_opt::<Int64Type>().ok_or_else(|| format!("{n} is not int64"))?;
+            Ok((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect())
+        };
+        let (all, earlier, recent) = (ints("uncoded_n")?, ints("earlier_n")?, ints("recent_n")?);
+        let z = col("rising_z")?.as_primitive_opt::<Float64Type>().ok_or("rising_z is not double")?;
+        for i in 0..b.num_rows() {
+            terms.push((
+                term.value(i).to_owned(),
+                surf.value(i).split("; ").next().unwrap_or_default().to_owned(),
+                all[i],
+                earlier[i],
+                recent[i],
+                (!z.is_null(i)).then(|| z.value(i)),
+                ex.value(i).to_owned(),
+            ));
+        }
+    }
+    let rising = |t: &(String, String, Option<i64>, Option<i64>, Option<i64>, Option<f64>, String)| {
+        t.5.is_some_and(|z| z > 1.96)
+    };
+    let mut order: Vec<usize> = (0..terms.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&terms[a], &terms[b]);
+        rising(y)
+            .cmp(&rising(x))
+            .then_with(|| if rising(x) { y.5.unwrap_or(0.0).total_cmp(&x.5.unwrap_or(0.0)) } else { y.2.cmp(&x.2) })
+            // of the terms of one phrase (the same counts), the longest first
+            .then_with(|| y.0.split(' ').count().cmp(&x.0.split(' ').count()))
+            .then_with(|| x.0.cmp(&y.0))
+    });
+    let mut chosen: Vec<usize> = Vec::new();
+    for i in order {
+        if chosen.len() == top {
+            break;
+        }
+        let inside = |a: &str, b: &str| format!(" {b} ").contains(&format!(" {a} "));
+        // a term inside one already chosen, or a piece of the same phrase (the same counts and a
+        // word in common), says nothing new
+        let same_phrase = |c: usize| {
+            let (a, b) = (&terms[i], &terms[c]);
+            (a.2, a.3, a.4) == (b.2, b.3, b.4) && a.0.split(' ').any(|w| b.0.split(' ').any(|v| v == w))
+        };
+        if chosen
+            .iter()
+            .any(|&c| inside(&terms[i].0, &terms[c].0) || inside(&terms[c].0, &terms[i].0) || same_phrase(c))
+        {
+            continue;
+        }
+        chosen.push(i);
+    }
+    let mut out = format!("# Suggested by `unheard codebook suggest` from {}: what comments no theme codes talk about.\n# Name each theme, put it in a category, widen its terms, and run `unheard codebook check`.\n", path.display());
+    let n = |v: Option<i64>| v.map_or_else(|| "suppressed".to_owned(), |v| v.to_string());
+    for (k, &i) in chosen.iter().enumerate() {
+        let (_, surface, all, earlier, recent, z, ex) = &terms[i];
+        let z = z.map_or_else(|| "n/a".to_owned(), |z| format!("{z:.2}"));
+        out.push_str(&format!(
+            "\n[[theme]]\ncode = \"NEW{:02}\"\nname = \"TODO: {}\"\ncategory = \"TODO\"\ndescription = \"uncoded comments: {} ({} recent, {} before; rising z {z}); e.g. {}\"\nterms = [\"{}\"]\n",
+            k + 1,
+            surface.replace('"', "'"),
+            n(*all),
+            n(*recent),
+            n(*earlier),
+            ex.replace('"', "'"),
+            surface.replace('"', "'"),
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,64 @@
+//! What the codebook misses (issue 11, part 4): a topic planted in the last two months of
+//! comments no theme codes comes first among the rising `emerging_terms`, and `unheard codebook
+//! suggest` turns it into a codebook snippet that loads.
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::Float64Type;
+
+use crate::util::{unheard, HEADER};
+use crate::who::{read, str_at};
+
+#[test]
+fn a_planted_topic_rises_first_and_becomes_a_codebook_suggestion() {
+    let tmp = tempfile::tempdir().unwrap();
+    let coded = ["The nurse was lovely and kind", "Waited far too long to be seen", "Parking was impossible"];
+    let uncoded = [
+        "I went there on a Tuesday with my cousin",
+        "We came over by ferry from the island",
+        "It was my second visit this year",
+    ];
+    let mut csv = format!("{HEADER}\n");
+    let mut id = 0;
+    for month in 1..=12 {
+        for i in 0..200 {
+            id += 1;
+            let text = if month >= 11 && i % 7 == 0 {
+                "The hologram kiosk at the entrance kept beeping"
+            } else if i % 2 == 0 {
+                coded[i % 3]
+            } else {
+                uncoded[i % 3]
+            };
+            csv.push_str(&format!(
+                "R{id},P{id},2025-{month:02}-{:02},could_improve,\"{text}\",3,,,,,,,,,,,,,\n",
+                1 + i % 27
+            ));
+        }
+    }
+    std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q", "--no-state"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let t = read(&tmp.path().join("o").join("emerging_terms.parquet"));
+    let z = t["rising_z"].as_primitive::<Float64Type>();
+    let mut rising: Vec<(f64, String)> =
+        (0..z.len()).filter(|&i| !z.is_null(i)).map(|i| (z.value(i), str_at(&t, "surface_forms", i))).collect();
+    rising.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let planted = ["hologram", "kiosk", "beeping", "entrance"];
+    assert!(planted.iter().any(|w| rising[0].1.contains(w)), "the planted topic rises first: {:?}", &rising[..5]);
+    assert!(rising[0].0 > 1.96);
+    // the stable uncoded comments do not rise
+    let ferry = rising.iter().find(|r| r.1.contains("ferry")).expect("ferry is counted");
+    assert!(ferry.0 < 1.96, "a steady topic is not rising: {ferry:?}");
+    // the suggestion names it, and loads as a codebook
+    let s = unheard(tmp.path(), &["codebook", "suggest", "o", "--top", "3"]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    let first = s.stdout.split("[[theme]]").nth(1).expect("a theme is suggested");
+    assert!(planted.iter().any(|w| first.contains(w)), "{}", s.stdout);
+    std::fs::write(
+        tmp.path().join("book.toml"),
+        format!("[codebook]\nname = \"suggested\"\nversion = \"1\"\n{}", s.stdout),
+    )
+    .unwrap();
+    let check = unheard(tmp.path(), &["codebook", "check", "book.toml"]);
+    assert!(check.code == 0 || check.code == 1, "the snippet is a codebook: {} {}", check.stdout, check.stderr);
+}
