@@ -1114,6 +1114,23 @@ fn run_in_pool(
         &dir.join("manifest.json"),
         &(serde_json::to_string_pretty(&manifest).map_err(OutputError::Json)? + "\n"),
     )?;
+    // the report a person reads, from the same published rows
+    let c = &manifest.counts;
+    let page = crate::output::report::report(&crate::output::report::ReportInput {
+        run: &settings.name,
+        counts: [c.rows_read, c.rows_kept, c.rows_quarantined, c.rows_dropped, c.records, c.field_issues],
+        reconcile: c.rows_reconcile,
+        quarantine: c.quarantine_by_reason.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        field_issues: c.field_issues_by_reason.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        sources: stream.sources.iter().map(|s| (s.name.clone(), s.path.clone(), s.rows_read)).collect(),
+        who: &who,
+        groups: &groups,
+        book,
+        changes: &settings.changes,
+        quotes: &quotes,
+        terms: &terms,
+    });
+    write_text(&dir.join("report.html"), &page)?;
     let committed = staging.commit()?;
     if let Some(w) = &committed.warning {
         messages.warn(w);

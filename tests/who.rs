@@ -286,3 +286,62 @@ fn quotes_keep_out_names_suppressed_cells_and_redactions_in_rare_groups() {
     // the same phone-number comment may stand for a large group or overall: redaction shown there
     assert!(marked_overall > 0, "the redacted comment is quoted where no rare group is named");
 }
+
+/// `report.html` is one self-contained page: every section, every chart with a text
+/// alternative, nothing fetched, and a comment's markup shown as text.
+#[test]
+fn the_report_is_self_contained_and_shows_markup_as_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..600 {
+        // the under-heard group's distinctive concern carries markup, so the report quotes it
+        let eth = if i % 30 == 0 { "Asian" } else { "White British" };
+        let text = match (eth, i % 3) {
+            ("Asian", _) => "<script>alert(1)</script> I needed an interpreter and none came, so I could not follow",
+            (_, 0) => "The nurse was lovely and kind and explained everything clearly to me",
+            (_, 1) => "<img src=x onerror=alert(2)> Parking was impossible and far too expensive for visitors",
+            _ => "Waited far too long to be seen, over three hours in the waiting room",
+        };
+        csv.push_str(&format!("R{i},P{i},2025-0{}-10,could_improve,\"{text}\",2,,,,,,,{eth},,,,,,\n", 1 + i % 6));
+    }
+    std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
+    let baseline = crate::util::project().join("data-samples/population-baseline.csv");
+    let r = unheard(
+        tmp.path(),
+        &[
+            "run",
+            "--input",
+            "f.csv",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--out",
+            "o",
+            "-q",
+            "--no-state",
+            "--change",
+            "c=2025-04-01",
+        ],
+    );
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let html = std::fs::read_to_string(tmp.path().join("o").join("report.html")).expect("report.html in every run");
+    for id in ["glance", "missing", "worries", "ranking", "change", "together", "emerging", "methods"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
+    }
+    // markup in comments is text: escaped, never live
+    assert!(!html.contains("<script>") && !html.contains("<img"), "a comment's markup is live");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || html.contains("&lt;img src=x onerror=alert(2)&gt;"),
+        "the comment is quoted as text"
+    );
+    // nothing fetched: no address, no external style, script or image
+    for needle in ["http://", "https://", "<link", " src=", "@import", "url("] {
+        assert!(!html.contains(needle), "the report fetches {needle}");
+    }
+    // every chart has a text alternative
+    let svgs = html.matches("<svg").count();
+    assert!(svgs >= 3, "charts drawn: {svgs}");
+    assert_eq!(html.matches("role=\"img\"").count(), svgs);
+    assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
+    assert!(html.matches("<title>").count() > svgs, "a title per chart besides the page's");
+    assert!(html.len() < 3_000_000);
+}

@@ -171,16 +171,16 @@ impl TermCounter {
 /// One row of `emerging_terms`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TermRow {
-    term: String,
-    words: usize,
-    surfaces: String,
-    uncoded_n: Published,
-    earlier_n: Published,
-    recent_n: Published,
-    z: Option<f64>,
-    rank: usize,
-    examples: String,
-    withheld: bool,
+    pub term: String,
+    pub words: usize,
+    pub surfaces: String,
+    pub uncoded_n: Published,
+    pub earlier_n: Published,
+    pub recent_n: Published,
+    pub z: Option<f64>,
+    pub rank: usize,
+    pub examples: String,
+    pub withheld: bool,
 }
 
 /// The published terms: the most frequent (at least 10 comments), each with its counts in the

@@ -6,6 +6,7 @@ pub(crate) mod commit;
 pub mod interrupt;
 pub mod manifest;
 pub(crate) mod parquet;
+pub(crate) mod report;
 pub(crate) mod tables;
 pub(crate) mod write;
 

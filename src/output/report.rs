@@ -1,0 +1,476 @@
+//! `report.html`: one self-contained page a person reads without a BI tool — the run at a
+//! glance, who is missing, what the under-heard groups are worried about in their own (redacted)
+//! words, the themes ranked raw and population-weighted, change over time, themes that travel
+//! together, emerging terms, and the methods.
+//!
+//! Everything it shows comes from the published tables (so disclosure control holds as it does
+//! there); every piece of text goes through [`esc`]; nothing is fetched (styles inline, charts are
+//! SVG written here); the palette is Okabe–Ito's (colour-blind safe); every chart carries a text
+//! alternative (`role="img"`, `<title>`, `aria-label`); print styles keep it readable on paper.
+
+use std::fmt::Write as _;
+
+use crate::analyse::comparisons::{ComparisonRow, Measure};
+use crate::analyse::cooccurrence::PairRow;
+use crate::analyse::emerging::TermRow;
+use crate::analyse::quotes::QuoteRow;
+use crate::analyse::setup::Who;
+use crate::code::Codebook;
+use crate::config::Change;
+use crate::people::Groups;
+
+/// Okabe–Ito: blue, vermillion, bluish green, orange, reddish purple, sky blue, grey.
+const BLUE: &str = "#0072B2";
+const VERMILLION: &str = "#D55E00";
+const GREEN: &str = "#009E73";
+const ORANGE: &str = "#E69F00";
+const GREY: &str = "#6b6b6b";
+
+/// Escapes text for HTML (element content and attribute values alike).
+#[must_use]
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What the report shows.
+pub(crate) struct ReportInput<'a> {
+    /// The run's name.
+    pub run: &'a str,
+    /// Rows read, kept, quarantined, dropped; records; field issues; whether they reconcile.
+    pub counts: [u64; 6],
+    /// Whether rows read = kept + quarantined + dropped.
+    pub reconcile: bool,
+    /// Quarantine reasons and their rows.
+    pub quarantine: Vec<(String, u64)>,
+    /// Field-issue reasons and their fields.
+    pub field_issues: Vec<(String, u64)>,
+    /// Sources: name, file, rows read.
+    pub sources: Vec<(String, String, u64)>,
+    /// The analysis.
+    pub who: &'a Who,
+    /// Groups' names.
+    pub groups: &'a Groups,
+    /// The codebook.
+    pub book: &'a Codebook,
+    /// Declared changes.
+    pub changes: &'a [Change],
+    /// Quotes.
+    pub quotes: &'a [QuoteRow],
+    /// Emerging terms.
+    pub terms: &'a [TermRow],
+}
+
+/// One value with its interval, labelled, for [`interval_chart`].
+struct Mark {
+    label: String,
+    value: f64,
+    low: f64,
+    high: f64,
+    colour: &'static str,
+}
+
+/// A dot-and-interval chart (one row a mark) with a reference line: representation ratios
+/// against parity, differences against 0, lifts against 1.
+fn interval_chart(title: &str, marks: &[Mark], reference: f64, unit: &str) -> String {
+    if marks.is_empty() {
+        return String::new();
+    }
+    let (w, left, row) = (720.0, 230.0, 22.0);
+    let h = 30.0 + row * marks.len() as f64;
+    let lo = marks.iter().map(|m| m.low).fold(reference, f64::min);
+    let hi = marks.iter().map(|m| m.high).fold(reference, f64::max);
+    let pad = (hi - lo).max(1e-9) * 0.05;
+    let (lo, hi) = (lo - pad, hi + pad);
+    let x = |v: f64| left + (v - lo) / (hi - lo) * (w - left - 20.0);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg class="chart" role="img" aria-label="{t}" viewBox="0 0 {w} {h}" width="{w}" height="{h}"><title>{t}</title>"#,
+        t = esc(title)
+    );
+    let _ = write!(
+        s,
+        r#"<line x1="{rx:.1}" y1="10" x2="{rx:.1}" y2="{b:.1}" stroke="{GREY}" stroke-dasharray="4 3"/><text x="{rx:.1}" y="{ty:.1}" font-size="11" text-anchor="middle" fill="{GREY}">{r}{unit}</text>"#,
+        rx = x(reference),
+        b = h - 16.0,
+        ty = h - 4.0,
+        r = reference,
+        unit = esc(unit)
+    );
+    for (i, m) in marks.iter().enumerate() {
+        let y = 20.0 + row * i as f64;
+        let _ = write!(
+            s,
+            r#"<g class="mark"><title>{alt}</title><text x="{lx:.1}" y="{ty:.1}" font-size="12" text-anchor="end">{label}</text><line x1="{a:.1}" y1="{y:.1}" x2="{b:.1}" y2="{y:.1}" stroke="{c}" stroke-width="2"/><circle cx="{v:.1}" cy="{y:.1}" r="4" fill="{c}"/></g>"#,
+            alt = esc(&format!("{}: {:.3} ({:.3} to {:.3})", m.label, m.value, m.low, m.high)),
+            lx = left - 8.0,
+            ty = y + 4.0,
+            label = esc(&m.label),
+            a = x(m.low),
+            b = x(m.high),
+            v = x(m.value),
+            c = m.colour,
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// An SPC chart: the points, the centre line and the limits of each segment, special-cause
+/// points marked (improvement blue, concern orange).
+fn spc_chart(title: &str, points: &[&crate::analyse::spc::SpcRow]) -> String {
+    let plotted: Vec<(usize, f64)> = points.iter().enumerate().filter_map(|(i, p)| Some((i, p.point.value?))).collect();
+    if plotted.len() < 2 {
+        return String::new();
+    }
+    let (w, h, left) = (720.0, 200.0, 50.0);
+    let values = points.iter().flat_map(|p| {
+        [p.point.value, p.point.limits.map(|l| l.lower), p.point.limits.map(|l| l.upper)].into_iter().flatten()
+    });
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = ((lo - (hi - lo) * 0.05).max(0.0), hi + (hi - lo) * 0.05 + 1e-9);
+    let x = |i: usize| left + i as f64 / (points.len().max(2) - 1) as f64 * (w - left - 20.0);
+    let y = |v: f64| 10.0 + (hi - v) / (hi - lo) * (h - 40.0);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg class="chart spc" role="img" aria-label="{t}" viewBox="0 0 {w} {h}" width="{w}" height="{h}"><title>{t}</title>"#,
+        t = esc(title)
+    );
+    for (label, v) in [(format!("{:.1}%", hi * 100.0), hi), (format!("{:.1}%", lo * 100.0), lo)] {
+        let _ = write!(s, r#"<text x="4" y="{:.1}" font-size="10" fill="{GREY}">{}</text>"#, y(v) + 3.0, esc(&label));
+    }
+    let line = |s: &mut String, f: &dyn Fn(&crate::analyse::spc::SpcRow) -> Option<f64>, colour: &str, dash: &str| {
+        let pts: Vec<String> =
+            points.iter().enumerate().filter_map(|(i, p)| Some(format!("{:.1},{:.1}", x(i), y(f(p)?)))).collect();
+        if pts.len() > 1 {
+            let _ = write!(
+                s,
+                r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-dasharray="{dash}"/>"#,
+                pts.join(" ")
+            );
+        }
+    };
+    line(&mut s, &|p| p.point.limits.map(|l| l.upper), GREY, "4 3");
+    line(&mut s, &|p| p.point.limits.map(|l| l.lower), GREY, "4 3");
+    line(&mut s, &|p| p.point.value.and(p.point.centre), GREEN, "");
+    let pts: Vec<String> = plotted.iter().map(|&(i, v)| format!("{:.1},{:.1}", x(i), y(v))).collect();
+    let _ = write!(s, r#"<polyline points="{}" fill="none" stroke="{BLUE}" stroke-width="1.5"/>"#, pts.join(" "));
+    for &(i, v) in &plotted {
+        let p = points[i];
+        let colour = match p.point.label(p.direction).map(|l| l.name()) {
+            Some("improvement") => BLUE,
+            Some("concern") => ORANGE,
+            Some(_) => GREY,
+            None => "#ffffff",
+        };
+        let _ = write!(
+            s,
+            r#"<circle class="point" cx="{:.1}" cy="{:.1}" r="3.5" fill="{colour}" stroke="{BLUE}"><title>{}</title></circle>"#,
+            x(i),
+            y(v),
+            esc(&format!(
+                "{}: {:.2}%{}",
+                p.period_start,
+                v * 100.0,
+                p.point.signal.map_or(String::new(), |sig| format!(" — {}", sig.package_type()))
+            ))
+        );
+    }
+    let (first, last) = (points[0].period_start, points[points.len() - 1].period_start);
+    let _ = write!(
+        s,
+        r#"<text x="{left}" y="{:.1}" font-size="10" fill="{GREY}">{first}</text><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end" fill="{GREY}">{last}</text></svg>"#,
+        h - 6.0,
+        w - 20.0,
+        h - 6.0
+    );
+    s
+}
+
+fn table(head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut s = String::from("<table><thead><tr>");
+    for h in head {
+        let _ = write!(s, "<th>{}</th>", esc(h));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for r in rows {
+        s.push_str("<tr>");
+        for c in r {
+            let _ = write!(s, "<td>{}</td>", esc(c));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table>");
+    s
+}
+
+fn num(v: Option<u64>) -> String {
+    v.map_or_else(|| "suppressed".to_owned(), |v| v.to_string())
+}
+
+fn fig(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45}h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}th{background:#eef4f9}blockquote{margin:.4em 0 .4em 1em;padding-left:.8em;border-left:3px solid #009E73;font-style:italic}.note{color:#555;font-size:.9em}.flag{font-weight:bold;color:#D55E00}svg.chart{max-width:100%;height:auto;display:block;margin:.5em 0}@media print{body{max-width:none;margin:0}h2{page-break-after:avoid}svg.chart,table{page-break-inside:avoid}}";
+
+/// The report, as one HTML document.
+#[must_use]
+pub(crate) fn report(r: &ReportInput<'_>) -> String {
+    let who = r.who;
+    let book = r.book;
+    let theme_name = |t: usize| book.themes.get(t).map_or_else(String::new, |t| format!("{} {}", t.code, t.name));
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>unheard: {}</title><style>{STYLE}</style></head><body>",
+        esc(r.run)
+    );
+    let _ = write!(s, "<h1>Who is missing from this conversation? — {}</h1>", esc(r.run));
+    // at a glance
+    let [read, kept, quarantined, dropped, records, issues] = r.counts;
+    s.push_str("<h2 id=\"glance\">The run at a glance</h2>");
+    let _ = write!(
+        s,
+        "<p>{read} rows read from {} source(s): {kept} kept, {quarantined} set aside (quarantine), {dropped} dropped on purpose — {}. {records} comments analysed; {issues} fields could not be used as written.</p>",
+        r.sources.len(),
+        if r.reconcile { "every row accounted for" } else { "<strong>the counts do not reconcile</strong>" }
+    );
+    s.push_str(&table(
+        &["source", "file", "rows read"],
+        &r.sources.iter().map(|(n, f, k)| vec![n.clone(), f.clone(), k.to_string()]).collect::<Vec<_>>(),
+    ));
+    if !r.quarantine.is_empty() {
+        s.push_str(&table(
+            &["quarantine reason", "rows"],
+            &r.quarantine.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect::<Vec<_>>(),
+        ));
+    }
+    if !r.field_issues.is_empty() {
+        s.push_str(&table(
+            &["field issue", "fields"],
+            &r.field_issues.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect::<Vec<_>>(),
+        ));
+    }
+    // who is missing
+    s.push_str("<h2 id=\"missing\">Who is missing</h2><p class=\"note\">Each group's share of the feedback over its share of the population, with its 95% interval; 1 is parity, below 0.8 is under-represented. Groups flagged first.</p>");
+    let mut dims: Vec<&str> = Vec::new();
+    for row in who.representation.iter().filter(|x| x.period == "all") {
+        if !dims.contains(&row.dimension.as_str()) {
+            dims.push(&row.dimension);
+        }
+    }
+    for dim in dims {
+        let mut rows: Vec<_> = who
+            .representation
+            .iter()
+            .filter(|x| x.period == "all" && x.dimension == dim && x.ratio.is_some())
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_by_key(|x| (!matches!(x.flag.as_str(), "under_represented" | "below_parity"), x.group.clone()));
+        let marks: Vec<Mark> = rows
+            .iter()
+            .filter_map(|x| {
+                let colour = match x.flag.as_str() {
+                    "under_represented" | "below_parity" => VERMILLION,
+                    "over_represented" | "above_parity" => BLUE,
+                    _ => GREY,
+                };
+                Some(Mark { label: x.group.clone(), value: x.ratio?, low: x.ratio_low?, high: x.ratio_high?, colour })
+            })
+            .collect();
+        let _ = write!(s, "<h3>{}</h3>", esc(dim));
+        s.push_str(&interval_chart(
+            &format!("Representation by {dim}: ratio of feedback share to population share, with 95% intervals"),
+            &marks,
+            1.0,
+            "",
+        ));
+        let flagged: Vec<String> = rows
+            .iter()
+            .filter(|x| matches!(x.flag.as_str(), "under_represented" | "below_parity"))
+            .map(|x| format!("{} ({}, ratio {})", x.group, x.flag.replace('_', " "), fig(x.ratio, 2)))
+            .collect();
+        if !flagged.is_empty() {
+            let _ = write!(s, "<p class=\"flag\">Under-heard: {}</p>", esc(&flagged.join("; ")));
+        }
+    }
+    // what the under-heard are worried about
+    s.push_str("<h2 id=\"worries\">What the under-heard groups are worried about</h2><p class=\"note\">Concerns distinctive to each flagged group (weighted log-odds z against the rest of its dimension; lift with its interval), in their own words — redacted, never from a suppressed cell.</p>");
+    let mut any = false;
+    for u in who.underheard.iter().filter(|u| u.distinctive && !u.suppressed).take(40) {
+        any = true;
+        let (dim, group) = (&r.groups.dimensions[u.dimension], &r.groups.names[u.dimension][u.group]);
+        let lift = u.lift.map_or_else(|| "—".to_owned(), |l| format!("{:.2} ({:.2} to {:.2})", l.0, l.1, l.2));
+        let _ = write!(
+            s,
+            "<h3>{} — {}</h3><p>{} concerns among {} comments; z {}, lift {}.</p>",
+            esc(&format!("{dim}: {group}")),
+            esc(&theme_name(u.theme)),
+            esc(&num(u.group_concerns.value)),
+            esc(&num(u.group_n.value)),
+            esc(&fig(u.z, 2)),
+            esc(&lift)
+        );
+        for q in r.quotes.iter().filter(|q| q.theme == u.theme && q.group == Some((u.dimension, u.group))) {
+            let _ = write!(s, "<blockquote>{}</blockquote>", esc(&q.quote.text));
+        }
+    }
+    if !any {
+        s.push_str("<p>No concern stands out for a flagged group (or no group is flagged).</p>");
+    }
+    // ranking
+    s.push_str("<h2 id=\"ranking\">Themes ranked: as heard, and weighted to the population</h2>");
+    let mut ranked: Vec<_> =
+        who.ranking.iter().filter(|x| x.measure == "concerns" && x.weighted_rank.is_some()).collect();
+    ranked.sort_by_key(|x| x.weighted_rank);
+    s.push_str(&table(
+        &["theme", "raw share", "weighted share", "raw rank", "weighted rank"],
+        &ranked
+            .iter()
+            .take(15)
+            .map(|x| {
+                vec![
+                    theme_name(x.theme),
+                    fig(x.raw_prevalence.map(|v| v * 100.0), 1) + "%",
+                    fig(x.weighted_prevalence.map(|v| v * 100.0), 1) + "%",
+                    fig(x.raw_rank.map(|v| v as f64), 0),
+                    fig(x.weighted_rank.map(|v| v as f64), 0),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    ));
+    // change over time
+    s.push_str("<h2 id=\"change\">Change over time</h2>");
+    for (k, c) in r.changes.iter().enumerate() {
+        let mut rows: Vec<&ComparisonRow> = who
+            .comparisons
+            .iter()
+            .filter(|x| x.change == k && x.group.is_none() && x.measure == Measure::Concerns && x.diff.is_some())
+            .collect();
+        rows.sort_by(|a, b| a.q.unwrap_or(1.0).total_cmp(&b.q.unwrap_or(1.0)));
+        let marks: Vec<Mark> = rows
+            .iter()
+            .take(12)
+            .filter_map(|x| {
+                let d = x.diff?;
+                let colour = if x.significant() == Some(true) {
+                    if d.diff < 0.0 {
+                        BLUE
+                    } else {
+                        ORANGE
+                    }
+                } else {
+                    GREY
+                };
+                Some(Mark {
+                    label: theme_name(x.theme),
+                    value: d.diff * 100.0,
+                    low: d.lower * 100.0,
+                    high: d.upper * 100.0,
+                    colour,
+                })
+            })
+            .collect();
+        let _ = write!(s, "<h3>{} ({})</h3><p class=\"note\">Share of comments with each concern, after minus before, in percentage points with the Newcombe 95% interval; the 12 with the smallest q-values. Blue: a significant fall; orange: a significant rise (Benjamini–Hochberg q ≤ 0.05).</p>", esc(&c.name), c.date);
+        s.push_str(&interval_chart(&format!("Change in concerns at {}", c.name), &marks, 0.0, " pp"));
+    }
+    if r.changes.is_empty() {
+        s.push_str(
+            "<p>No service change declared (<code>[[change]]</code> or <code>--change NAME=YYYY-MM-DD</code>).</p>",
+        );
+    }
+    let mut series: Vec<_> =
+        who.spc_summary.iter().filter(|x| x.measure == Measure::Concerns && x.points >= 2).collect();
+    series.sort_by(|a, b| b.centre.unwrap_or(0.0).total_cmp(&a.centre.unwrap_or(0.0)));
+    s.push_str("<p class=\"note\">Statistical process control (Making Data Count): each point is a period's share of comments with the concern; the green line is the centre, the dashed lines the process limits; blue points signal improvement, orange points concern.</p>");
+    for sm in series.iter().take(6) {
+        let points: Vec<_> = who.spc.iter().filter(|p| p.theme == sm.theme && p.measure == Measure::Concerns).collect();
+        let icon = sm.summary.map_or("—", |x| x.variation.name()).replace('_', " ");
+        let _ = write!(s, "<h3>{} — {}</h3>", esc(&theme_name(sm.theme)), esc(&icon));
+        s.push_str(&spc_chart(&format!("{}: concerns per period, {}", theme_name(sm.theme), icon), &points));
+    }
+    // together
+    s.push_str("<h2 id=\"together\">Themes that travel together</h2>");
+    let mut pairs: Vec<&PairRow> = who
+        .cooccurrence
+        .iter()
+        .filter(|p| p.group.is_none() && p.lift.is_some() && p.both_n.value.is_some_and(|v| v >= 20))
+        .collect();
+    pairs.sort_by(|a, b| b.lift.map_or(0.0, |l| l.0).total_cmp(&a.lift.map_or(0.0, |l| l.0)));
+    s.push_str(&table(
+        &["theme", "with theme", "comments with both", "lift (95% interval)"],
+        &pairs
+            .iter()
+            .take(12)
+            .map(|p| {
+                let l = p.lift.map_or_else(|| "—".to_owned(), |l| format!("{:.2} ({:.2} to {:.2})", l.0, l.1, l.2));
+                vec![theme_name(p.themes.0), theme_name(p.themes.1), num(p.both_n.value), l]
+            })
+            .collect::<Vec<_>>(),
+    ));
+    // emerging
+    s.push_str("<h2 id=\"emerging\">What people talk about that no theme codes</h2>");
+    let mut rising: Vec<&TermRow> = r.terms.iter().filter(|t| t.z.is_some_and(|z| z > 1.96)).collect();
+    rising.sort_by(|a, b| b.z.unwrap_or(0.0).total_cmp(&a.z.unwrap_or(0.0)));
+    let term_rows = |list: &[&TermRow]| -> Vec<Vec<String>> {
+        list.iter()
+            .take(12)
+            .map(|t| vec![t.surfaces.clone(), num(t.uncoded_n.value), num(t.recent_n.value), fig(t.z, 2)])
+            .collect()
+    };
+    if rising.is_empty() {
+        s.push_str("<p>No term is rising in the comments no theme codes. The most frequent:</p>");
+        let frequent: Vec<&TermRow> = r.terms.iter().collect();
+        s.push_str(&table(&["words", "comments", "recent", "rising z"], &term_rows(&frequent)));
+    } else {
+        s.push_str(&table(&["words", "comments", "recent", "rising z"], &term_rows(&rising)));
+    }
+    s.push_str("<p class=\"note\"><code>unheard codebook suggest</code> turns these into codebook entries.</p>");
+    // methods
+    s.push_str("<h2 id=\"methods\">Methods</h2><ul class=\"note\">\
+<li>Every count is published under NHS disclosure control (1–7 suppressed, others rounded to the nearest 5), and every figure comes from the published counts; counts that tables set against each other could pin are withheld.</li>\
+<li>Representation: Wilson score intervals of the feedback share against the population share (four-fifths rule for the flag).</li>\
+<li>Distinctive concerns: weighted log-odds with an informative Dirichlet prior (Monroe, Colaresi &amp; Quinn 2008); lift with the Katz log interval.</li>\
+<li>Weighted ranking: raking to the population margins (iterative proportional fitting), weights capped.</li>\
+<li>Before and after: Newcombe hybrid score interval (1998, method 10); pooled z-test or Fisher's exact test; Benjamini–Hochberg q-values.</li>\
+<li>SPC: XmR charts and the Making Data Count rules (NHS England; NHSRplotthedots).</li>\
+<li>Quotes are the respondents' words with personal data redacted; none names a person, none comes from a suppressed cell, and none with a redaction is shown for a rare group.</li>\
+</ul></body></html>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_shown_is_escaped() {
+        assert_eq!(
+            esc("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+        let chart = interval_chart(
+            "<img src=x onerror=alert(1)>",
+            &[Mark { label: "<b>group</b>".to_owned(), value: 1.0, low: 0.5, high: 1.5, colour: BLUE }],
+            1.0,
+            "",
+        );
+        assert!(!chart.contains("<img") && !chart.contains("<b>") && chart.contains("&lt;b&gt;group"));
+        assert_eq!(chart.matches("class=\"mark\"").count(), 1);
+    }
+}
