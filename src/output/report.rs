@@ -86,7 +86,7 @@ fn interval_chart(title: &str, marks: &[Mark], reference: f64, unit: &str) -> St
     if marks.is_empty() {
         return String::new();
     }
-    let (w, left, row) = (720.0, 230.0, 22.0);
+    let (w, left, row) = (760.0, 300.0, 22.0);
     let h = 30.0 + row * marks.len() as f64;
     let lo = marks.iter().map(|m| m.low).fold(reference, f64::min);
     let hi = marks.iter().map(|m| m.high).fold(reference, f64::max);
@@ -116,7 +116,7 @@ fn interval_chart(title: &str, marks: &[Mark], reference: f64, unit: &str) -> St
             alt = esc(&format!("{}: {:.3} ({:.3} to {:.3})", m.label, m.value, m.low, m.high)),
             lx = left - 8.0,
             ty = y + 4.0,
-            label = esc(&m.label),
+            label = esc(&short(&m.label, 44)),
             a = x(m.low),
             b = x(m.high),
             v = x(m.value),
@@ -125,6 +125,14 @@ fn interval_chart(title: &str, marks: &[Mark], reference: f64, unit: &str) -> St
     }
     s.push_str("</svg>");
     s
+}
+
+/// `s` cut to `n` characters, with an ellipsis when cut.
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_owned();
+    }
+    s.chars().take(n - 1).chain(std::iter::once('…')).collect()
 }
 
 /// An SPC chart: the points, the centre line and the limits of each segment, special-cause
@@ -151,16 +159,30 @@ fn spc_chart(title: &str, points: &[&crate::analyse::spc::SpcRow]) -> String {
     for (label, v) in [(format!("{:.1}%", hi * 100.0), hi), (format!("{:.1}%", lo * 100.0), lo)] {
         let _ = write!(s, r#"<text x="4" y="{:.1}" font-size="10" fill="{GREY}">{}</text>"#, y(v) + 3.0, esc(&label));
     }
+    // centre and limits drawn segment by segment: a rebased chart starts new lines
     let line = |s: &mut String, f: &dyn Fn(&crate::analyse::spc::SpcRow) -> Option<f64>, colour: &str, dash: &str| {
-        let pts: Vec<String> =
-            points.iter().enumerate().filter_map(|(i, p)| Some(format!("{:.1},{:.1}", x(i), y(f(p)?)))).collect();
-        if pts.len() > 1 {
-            let _ = write!(
-                s,
-                r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-dasharray="{dash}"/>"#,
-                pts.join(" ")
-            );
+        let mut segment = usize::MAX;
+        let mut pts: Vec<String> = Vec::new();
+        let flush = |s: &mut String, pts: &mut Vec<String>| {
+            if pts.len() > 1 {
+                let _ = write!(
+                    s,
+                    r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-dasharray="{dash}"/>"#,
+                    pts.join(" ")
+                );
+            }
+            pts.clear();
+        };
+        for (i, p) in points.iter().enumerate() {
+            if p.point.segment != segment {
+                flush(s, &mut pts);
+                segment = p.point.segment;
+            }
+            if let Some(v) = f(p) {
+                pts.push(format!("{:.1},{:.1}", x(i), y(v)));
+            }
         }
+        flush(s, &mut pts);
     };
     line(&mut s, &|p| p.point.limits.map(|l| l.upper), GREY, "4 3");
     line(&mut s, &|p| p.point.limits.map(|l| l.lower), GREY, "4 3");
