@@ -5,6 +5,7 @@ mod util;
 
 mod archive;
 mod attack;
+mod browser;
 mod changes;
 mod cli;
 mod corpus;
