@@ -2,7 +2,8 @@
 //! playwright-core from `tests/browser/report.js`) opens the report of a run whose comments carry
 //! `<script>` and `<img onerror>`: no console error, no request leaves the file, no script or image
 //! in the page, nothing run, every chart drawn with its marks, the markup shown as text. A
-//! screenshot is kept in the target folder (`report-screenshot.png`). `.ci/run` installs Chromium
+//! screenshot is kept in the target folder (`report-screenshot.png`), and the page printed to PDF
+//! beside it (`report-screenshot.pdf`). `.ci/run` installs Chromium
 //! and playwright-core; without them the test fails saying how to install them.
 
 use std::path::{Path, PathBuf};
@@ -117,4 +118,9 @@ fn the_report_opens_in_a_browser_draws_every_chart_and_runs_nothing() {
         }
     }
     assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000), "the screenshot is kept at {}", shot.display());
+    // printed to PDF (print styles): a document of several pages, kept beside the screenshot
+    let pdf = std::fs::read(shot.with_extension("pdf")).expect("the report prints to PDF");
+    assert!(
+        pdf.starts_with(b"%PDF") && pdf.windows(b"/Type /Page".len()).filter(|w| *w == b"/Type /Page").count() >= 2
+    );
 }

@@ -221,6 +221,43 @@ fn spc_chart(title: &str, points: &[&crate::analyse::spc::SpcRow]) -> String {
     s
 }
 
+/// The Making Data Count icons of a series, drawn small: variation (a grey circle for common
+/// cause; blue for special cause improvement, orange for concern, purple for neither, with H or L
+/// for the side) and, with a target, assurance (P consistently passes, F consistently fails, ?
+/// hit and miss).
+fn mdc_icons(sm: &crate::analyse::spc::SpcSummaryRow) -> String {
+    use crate::analyse::stats::spc::{Assurance, Side, Variation};
+    let Some(summary) = sm.summary else { return String::new() };
+    let (fill, letter) = match (summary.variation, summary.side) {
+        (Variation::CommonCause, _) => (GREY, "~"),
+        (v, side) => (
+            match v {
+                Variation::SpecialCauseImprovement => BLUE,
+                Variation::SpecialCauseConcern => ORANGE,
+                _ => "#CC79A7",
+            },
+            if side == Some(Side::Low) { "L" } else { "H" },
+        ),
+    };
+    let mut out = format!(
+        r#"<svg class="icon" role="img" aria-label="{t}" width="26" height="26" viewBox="0 0 26 26"><title>{t}</title><circle cx="13" cy="13" r="12" fill="{fill}"/><text x="13" y="18" font-size="14" font-weight="bold" text-anchor="middle" fill="white">{letter}</text></svg>"#,
+        t = esc(&format!("variation: {}", summary.variation.name().replace('_', " ")))
+    );
+    if let Some(a) = summary.assurance {
+        let (fill, letter) = match a {
+            Assurance::ConsistentlyPasses => (BLUE, "P"),
+            Assurance::ConsistentlyFails => (ORANGE, "F"),
+            Assurance::Inconsistent => (GREY, "?"),
+        };
+        let _ = write!(
+            out,
+            r#"<svg class="icon" role="img" aria-label="{t}" width="26" height="26" viewBox="0 0 26 26"><title>{t}</title><rect x="1" y="1" width="24" height="24" rx="5" fill="{fill}"/><text x="13" y="18" font-size="14" font-weight="bold" text-anchor="middle" fill="white">{letter}</text></svg>"#,
+            t = esc(&format!("assurance: {}", a.name().replace('_', " ")))
+        );
+    }
+    out
+}
+
 fn table(head: &[&str], rows: &[Vec<String>]) -> String {
     let mut s = String::from("<table><thead><tr>");
     for h in head {
@@ -246,7 +283,7 @@ fn fig(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45}h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}th{background:#eef4f9}blockquote{margin:.4em 0 .4em 1em;padding-left:.8em;border-left:3px solid #009E73;font-style:italic}.note{color:#555;font-size:.9em}.flag{font-weight:bold;color:#D55E00}svg.chart{max-width:100%;height:auto;display:block;margin:.5em 0}@media print{body{max-width:none;margin:0}h2{page-break-after:avoid}svg.chart,table{page-break-inside:avoid}}";
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45}h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}th{background:#eef4f9}blockquote{margin:.4em 0 .4em 1em;padding-left:.8em;border-left:3px solid #009E73;font-style:italic}.note{color:#555;font-size:.9em}.flag{font-weight:bold;color:#D55E00}svg.chart{max-width:100%;height:auto;display:block;margin:.5em 0}svg.icon{vertical-align:middle}@media print{body{max-width:none;margin:0}h2{page-break-after:avoid}svg.chart,table{page-break-inside:avoid}}";
 
 /// The report, as one HTML document.
 #[must_use]
@@ -423,7 +460,7 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
     for sm in series.iter().take(6) {
         let points: Vec<_> = who.spc.iter().filter(|p| p.theme == sm.theme && p.measure == Measure::Concerns).collect();
         let icon = sm.summary.map_or("—", |x| x.variation.name()).replace('_', " ");
-        let _ = write!(s, "<h3>{} — {}</h3>", esc(&theme_name(sm.theme)), esc(&icon));
+        let _ = write!(s, "<h3>{} {} — {}</h3>", mdc_icons(sm), esc(&theme_name(sm.theme)), esc(&icon));
         s.push_str(&spc_chart(&format!("{}: concerns per period, {}", theme_name(sm.theme), icon), &points));
     }
     // together

@@ -1,7 +1,7 @@
 // Opens a run's report.html in headless Chromium (Debian's package, driven by playwright-core)
 // and prints one JSON line of what a person's browser met: console errors, requests that leave
 // the file, scripts and images in the page, the SVG charts and their marks, and the text of the
-// page. Takes a screenshot. Usage: node tests/browser/report.js REPORT.html SCREENSHOT.png
+// page. Takes a screenshot, and prints the page to PDF beside it. Usage: node tests/browser/report.js REPORT.html SCREENSHOT.png
 const { chromium } = require('playwright-core');
 
 (async () => {
@@ -32,6 +32,8 @@ const { chromium } = require('playwright-core');
     text: document.body.innerText,
   }));
   await page.screenshot({ path: screenshot, fullPage: false });
+  await page.emulateMedia({ media: 'print' });
+  await page.pdf({ path: screenshot.replace(/\.png$/, '.pdf'), format: 'A4', printBackground: true });
   await browser.close();
   console.log(JSON.stringify({ errors, requests, dialogs, ...seen }));
 })().catch((e) => { console.error(e); process.exit(1); });
