@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{project, unheard, HEADER};
+use crate::util::{project, unheard};
 
 /// Where playwright-core is installed: `UNHEARD_NODE_MODULES`, else `target/node` (installed
 /// there with npm when missing).
@@ -50,17 +50,7 @@ fn chromium() -> String {
 fn the_report_opens_in_a_browser_draws_every_chart_and_runs_nothing() {
     let (modules, chromium) = (node_modules(), chromium());
     let tmp = tempfile::tempdir().unwrap();
-    let mut csv = format!("{HEADER}\n");
-    for i in 0..600 {
-        let eth = if i % 30 == 0 { "Asian" } else { "White British" };
-        let text = match (eth, i % 3) {
-            ("Asian", _) => "<script>alert(1)</script> I needed an interpreter and none came, so I could not follow",
-            (_, 0) => "The nurse was lovely and kind and explained everything clearly to me",
-            (_, 1) => "<img src=x onerror=alert(2)> Parking was impossible and far too expensive for visitors",
-            _ => "Waited far too long to be seen, over three hours in the waiting room",
-        };
-        csv.push_str(&format!("R{i},P{i},2025-{:02}-10,could_improve,\"{text}\",2,,,,,,,{eth},,,,,,\n", 1 + i % 12));
-    }
+    let csv = crate::util::markup_csv(12);
     std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
     let baseline = project().join("data-samples/population-baseline.csv");
     let r = unheard(

@@ -292,18 +292,7 @@ fn quotes_keep_out_names_suppressed_cells_and_redactions_in_rare_groups() {
 #[test]
 fn the_report_is_self_contained_and_shows_markup_as_text() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut csv = format!("{HEADER}\n");
-    for i in 0..600 {
-        // the under-heard group's distinctive concern carries markup, so the report quotes it
-        let eth = if i % 30 == 0 { "Asian" } else { "White British" };
-        let text = match (eth, i % 3) {
-            ("Asian", _) => "<script>alert(1)</script> I needed an interpreter and none came, so I could not follow",
-            (_, 0) => "The nurse was lovely and kind and explained everything clearly to me",
-            (_, 1) => "<img src=x onerror=alert(2)> Parking was impossible and far too expensive for visitors",
-            _ => "Waited far too long to be seen, over three hours in the waiting room",
-        };
-        csv.push_str(&format!("R{i},P{i},2025-0{}-10,could_improve,\"{text}\",2,,,,,,,{eth},,,,,,\n", 1 + i % 6));
-    }
+    let csv = crate::util::markup_csv(6);
     std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
     let baseline = crate::util::project().join("data-samples/population-baseline.csv");
     let r = unheard(
