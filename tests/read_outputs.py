@@ -1,10 +1,12 @@
 """Reads every output of an unheard run with the readers BI work uses, each with its default call:
-pandas.read_parquet, pyarrow.parquet.read_table, polars.read_parquet and DuckDB's read_parquet —
+pandas.read_parquet, pyarrow.parquet.read_table, polars.read_parquet, DuckDB's read_parquet and
+Spark's spark.read.parquet (in a process of its own, tests/read_spark.py) —
 readers that are not the writer. The partitioned tables are read as folders, as an analyst points a
 tool at them, and must come back with their `month` from the folder names. Every reader must give
 the same rows; any error or warning fails. Usage: python3 tests/read_outputs.py OUT_DIR"""
 import json
 import pathlib
+import subprocess
 import sys
 import warnings
 
@@ -46,3 +48,14 @@ n = con.execute(
     f"join read_parquet('{out / 'themes.parquet'}') h using (theme_code)"
 ).fetchone()[0]
 print(f"record_themes joined to themes: {n} rows")
+
+# Spark, in a process of its own: the same rows, and nothing said about the files
+spark = subprocess.run([sys.executable, str(pathlib.Path(__file__).parent / "read_spark.py"), str(out)], capture_output=True, text=True)
+assert spark.returncode == 0, spark.stderr[-3000:]
+said = spark.stderr.split("--- reading", 1)[-1]
+complaints = [line for line in said.splitlines() if " WARN " in line or " ERROR " in line]
+assert not complaints, complaints
+rows = dict(line.rsplit(" ", 1) for line in spark.stdout.splitlines() if line.strip())
+for entry in manifest["tables"]:
+    assert int(rows[entry["name"]]) == entry["rows"], (entry["name"], rows.get(entry["name"]), entry["rows"])
+print(f"spark: {len(rows)} tables, the same rows")
