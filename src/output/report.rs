@@ -331,6 +331,9 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
             dims.push(&row.dimension);
         }
     }
+    if !who.representation.iter().any(|x| x.period == "all" && x.ratio.is_some()) {
+        s.push_str("<p>Who is missing cannot be measured in this run: it needs demographic columns mapped from the export and a population baseline to set them against (<code>--baseline</code>, or <code>[[baseline]]</code> in the pipeline).</p>");
+    }
     for dim in dims {
         let mut rows: Vec<_> = who
             .representation
@@ -394,9 +397,13 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
     }
     // ranking
     s.push_str("<h2 id=\"ranking\">Themes ranked: as heard, and weighted to the population</h2>");
-    let mut ranked: Vec<_> =
-        who.ranking.iter().filter(|x| x.measure == "concerns" && x.weighted_rank.is_some()).collect();
-    ranked.sort_by_key(|x| x.weighted_rank);
+    // weighted when the run has a baseline to weigh by; else as heard, said so
+    let weighted = who.ranking.iter().any(|x| x.weighted_rank.is_some());
+    let mut ranked: Vec<_> = who.ranking.iter().filter(|x| x.measure == "concerns" && x.raw_rank.is_some()).collect();
+    ranked.sort_by_key(|x| if weighted { x.weighted_rank } else { x.raw_rank });
+    if !weighted {
+        s.push_str("<p>No population weighting in this run (it needs a baseline): the concerns as heard.</p>");
+    }
     s.push_str(&table(
         &["theme", "raw share", "weighted share", "raw rank", "weighted rank"],
         &ranked
