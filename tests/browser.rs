@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{project, unheard};
+use crate::util::project;
 
 /// Where playwright-core is installed: `UNHEARD_NODE_MODULES`, else `target/node` (installed
 /// there with npm when missing).
@@ -52,23 +52,7 @@ fn the_report_opens_in_a_browser_draws_every_chart_and_runs_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let csv = crate::util::markup_csv(12);
     std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
-    let baseline = project().join("data-samples/population-baseline.csv");
-    let r = unheard(
-        tmp.path(),
-        &[
-            "run",
-            "--input",
-            "f.csv",
-            "--baseline",
-            baseline.to_str().unwrap(),
-            "--out",
-            "o",
-            "-q",
-            "--no-state",
-            "--change",
-            "c=2025-07-01",
-        ],
-    );
+    let r = crate::util::run_with_sample_baseline(tmp.path(), "o", &["--no-state", "--change", "c=2025-07-01"]);
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     let report = tmp.path().join("o").join("report.html");
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| project().join("target"), PathBuf::from);

@@ -8,26 +8,14 @@ use std::process::Command;
 use parquet::basic::{Encoding, PageType, Type as Physical};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
-use crate::util::{canonical_csv, parquet_files, project, unheard};
+use crate::util::{canonical_csv, parquet_files, project};
 
 fn outputs() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("f.csv"), canonical_csv(500) + "X1,X1,2025-01-01,what_good,,1,,,,,,,,,,,,,\n")
         .unwrap();
     let out = tmp.path().join("o");
-    let r = unheard(
-        tmp.path(),
-        &[
-            "run",
-            "--input",
-            "f.csv",
-            "--baseline",
-            project().join("data-samples/population-baseline.csv").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "-q",
-        ],
-    );
+    let r = crate::util::run_with_sample_baseline(tmp.path(), out.to_str().unwrap(), &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     (tmp, out)
 }

@@ -106,3 +106,12 @@ pub(crate) fn markup_csv(months: usize) -> String {
     }
     csv
 }
+
+/// `unheard run --input f.csv --baseline <the sample baseline> --out OUT -q`, and `extra`, in `dir`.
+pub(crate) fn run_with_sample_baseline(dir: &Path, out: &str, extra: &[&str]) -> Run {
+    let baseline = project().join("data-samples/population-baseline.csv");
+    let mut args =
+        vec!["run", "--input", "f.csv", "--baseline", baseline.to_str().unwrap_or_default(), "--out", out, "-q"];
+    args.extend_from_slice(extra);
+    unheard(dir, &args)
+}

@@ -294,23 +294,7 @@ fn the_report_is_self_contained_and_shows_markup_as_text() {
     let tmp = tempfile::tempdir().unwrap();
     let csv = crate::util::markup_csv(6);
     std::fs::write(tmp.path().join("f.csv"), csv).unwrap();
-    let baseline = crate::util::project().join("data-samples/population-baseline.csv");
-    let r = unheard(
-        tmp.path(),
-        &[
-            "run",
-            "--input",
-            "f.csv",
-            "--baseline",
-            baseline.to_str().unwrap(),
-            "--out",
-            "o",
-            "-q",
-            "--no-state",
-            "--change",
-            "c=2025-04-01",
-        ],
-    );
+    let r = crate::util::run_with_sample_baseline(tmp.path(), "o", &["--no-state", "--change", "c=2025-04-01"]);
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     let html = std::fs::read_to_string(tmp.path().join("o").join("report.html")).expect("report.html in every run");
     for id in ["glance", "missing", "worries", "ranking", "change", "together", "emerging", "methods"] {
