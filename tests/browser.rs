@@ -77,7 +77,10 @@ fn the_report_opens_in_a_browser_draws_every_chart_and_runs_nothing() {
         "markup from a comment became live"
     );
     let text = seen["text"].as_str().unwrap();
-    assert!(text.contains("<script>alert(1)</script>"), "the comment's markup is shown as text");
+    assert!(
+        text.contains("<script>alert(1)</script><img src=x onerror=alert(2)>"),
+        "the comment's markup is shown as text"
+    );
     let charts = seen["charts"].as_array().unwrap();
     assert!(charts.len() >= 3, "{charts:?}");
     for c in charts {

@@ -329,3 +329,60 @@ fn comparisons_and_charts_are_the_same_bytes_whatever_the_threads() {
         .all(|i| days.value_as_date(i).map(|d| chrono::Datelike::weekday(&d)) == Some(chrono::Weekday::Mon)));
     assert!(days.len() > 2 * 100, "a hundred weeks per series");
 }
+
+/// Issue 11's done-means on a trust's own export: the report alone says who is missing, what they
+/// are worried about in their own redacted words, what changed at the service change, and what
+/// new topic is emerging.
+#[test]
+fn the_report_says_who_is_missing_what_worries_them_what_changed_and_what_is_new() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Asian patients (under-heard) write about interpreters
+    let mut export: String = trust_export(300)
+        .lines()
+        .map(|line| {
+            let mut f: Vec<String> = line.splitn(3, ',').map(str::to_owned).collect();
+            if line.contains(",Asian or Asian British,") {
+                let rest = f[2].split_once("\",").map(|x| x.1.to_owned()).unwrap_or_default();
+                f[2] = format!(
+                    "\"I needed an interpreter and none came, so I could not follow what the doctor said\",{rest}"
+                );
+            }
+            f.join(",") + "\n"
+        })
+        .collect();
+    // a new topic no theme codes, in the last two months only
+    for (k, month) in [11, 12].into_iter().enumerate() {
+        for i in 0..40 {
+            export.push_str(&format!(
+                "N{k}{i:03},{:02}/{month:02}/2025,\"The hologram kiosk at the entrance kept beeping\",3,Emergency Department,White British,45-54\n",
+                1 + i % 27
+            ));
+        }
+    }
+    std::fs::write(tmp.path().join("export.csv"), export).unwrap();
+    std::fs::write(tmp.path().join("ed.toml"), pipeline(TRIAGE)).unwrap();
+    let r = unheard(tmp.path(), &["run", "ed.toml", "--out", "o", "-q", "--no-state"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let out = tmp.path().join("o");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let section = |from: &str, to: &str| -> String {
+        let (a, b) = (html.find(&format!("id=\"{from}\"")).unwrap(), html.find(&format!("id=\"{to}\"")).unwrap());
+        html[a..b].to_owned()
+    };
+    // who is missing: the under-heard group named
+    assert!(
+        section("missing", "worries").contains("Under-heard: Asian (under represented"),
+        "{}",
+        section("missing", "worries")
+    );
+    // what worries them, in their own words
+    let worries = section("worries", "ranking");
+    assert!(worries.contains("ethnicity: Asian") && worries.contains("<blockquote>"), "{worries}");
+    // what changed: the waiting concern, a significant fall (a blue mark) at the declared change
+    let wait = waiting_theme(&out);
+    let change = section("change", "together");
+    assert!(change.contains("new triage") && change.contains(&wait), "{wait}");
+    assert!(change.contains("fill=\"#0072B2\""), "a significant fall is drawn");
+    // what is new: the planted topic among the rising uncoded terms
+    assert!(section("emerging", "methods").contains("hologram"), "{}", section("emerging", "methods"));
+}

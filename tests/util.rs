@@ -86,15 +86,17 @@ pub(crate) fn canonical_csv(rows: usize) -> String {
 
 /// An export whose comments carry markup, for the report's tests: 600 comments over `months`
 /// months; Asian patients (one in thirty, under-heard against the sample baseline) raise their own
-/// concern in a comment that begins with `<script>`, and others' parking comments begin with
-/// `<img onerror>`.
+/// concern in a comment that begins with `<script>` and `<img onerror>`, and others' parking
+/// comments begin with `<img onerror>`.
 pub(crate) fn markup_csv(months: usize) -> String {
     let mut csv = format!("{HEADER}\n");
     for i in 0..600 {
         // the under-heard group's distinctive concern carries markup, so the report quotes it
         let eth = if i % 30 == 0 { "Asian" } else { "White British" };
         let text = match (eth, i % 3) {
-            ("Asian", _) => "<script>alert(1)</script> I needed an interpreter and none came, so I could not follow",
+            ("Asian", _) => {
+                "<script>alert(1)</script><img src=x onerror=alert(2)> I needed an interpreter and none came, so I could not follow"
+            }
             (_, 0) => "The nurse was lovely and kind and explained everything clearly to me",
             (_, 1) => "<img src=x onerror=alert(2)> Parking was impossible and far too expensive for visitors",
             _ => "Waited far too long to be seen, over three hours in the waiting room",
