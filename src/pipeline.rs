@@ -1056,11 +1056,7 @@ fn run_in_pool(
 
     let groups = Groups { dimensions: settings.dimensions.clone(), names };
     let quotes = crate::analyse::quotes::quote_rows(&quotes, &who.theme_by_group, &groups.names, book.themes.len());
-    let rule = crate::analyse::stats::DisclosureRule {
-        suppress_max: settings.analysis.suppress_max,
-        round_to: settings.analysis.round_to,
-        suppress_zero: false,
-    };
+    let rule = crate::analyse::setup::disclosure_rule(settings);
     let terms = crate::analyse::emerging::term_rows(&terms, settings.emerging_months, &rule);
     let entries = timings.time("output", || -> Result<_, RunError> {
         Ok(write_tables(

@@ -65,6 +65,13 @@ pub(crate) struct Seen<'a> {
     pub pairs: &'a crate::analyse::cooccurrence::PairCounts,
 }
 
+/// The run's disclosure rule (`[analysis] suppress_max`, `round_to`), for every published table.
+#[must_use]
+pub(crate) fn disclosure_rule(settings: &Settings) -> analyse::stats::DisclosureRule {
+    let a = &settings.analysis;
+    analyse::stats::DisclosureRule { suppress_max: a.suppress_max, round_to: a.round_to, suppress_zero: false }
+}
+
 /// Sets the baseline's populations (harmonised as the records' groups are) against the
 /// counts, and runs the who-is-missing analysis.
 ///
@@ -122,11 +129,7 @@ pub(crate) fn analyse_who(
     let periods: Vec<String> = std::iter::once("all".to_owned()).chain(months).collect();
     let a = &settings.analysis;
     let who_settings = WhoSettings {
-        disclosure: analyse::stats::DisclosureRule {
-            suppress_max: a.suppress_max,
-            round_to: a.round_to,
-            suppress_zero: false,
-        },
+        disclosure: disclosure_rule(settings),
         flags: analyse::stats::FlagThresholds { under: a.under_represented, parity: 1.0, over: a.over_represented },
         prior: analyse::stats::Prior::Scaled { alpha0: a.alpha0 },
         weight_cap: a.weight_cap,

@@ -3,7 +3,6 @@
 //! mapped in parallel and checked for duplicate ids in order. Memory holds one batch and the
 //! ids seen (as 128-bit fingerprints), never the file.
 
-use std::hash::BuildHasher;
 use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -264,8 +263,7 @@ impl IdSet {
     /// What the set holds of the id made of `parts` (worked out anywhere, e.g. in parallel).
     #[must_use]
     pub(crate) fn fingerprint(parts: &[&str]) -> u128 {
-        let h = |seed: u64| foldhash::quality::FixedState::with_seed(seed).hash_one(parts);
-        (u128::from(h(0x9E37_79B9_7F4A_7C15)) << 64) | u128::from(h(0xC2B2_AE3D_27D4_EB4F))
+        crate::record::fingerprint(parts)
     }
 
     /// Adds the id of this [`IdSet::fingerprint`]; false if it was there already.
