@@ -873,7 +873,8 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
     report.push(match &settings.state {
         None => "state: none (every run codes every record)".to_owned(),
         Some(dir) => {
-            crate::output::check_out(dir, &pipeline::input_paths(&settings))?;
+            crate::output::check_out(dir, &pipeline::input_paths(&settings))
+                .map_err(crate::output::OutputError::of_state)?;
             match crate::state::read_manifest(dir)? {
                 None => format!("state {}: new (this run codes every record and keeps them)", dir.display()),
                 Some(m) => format!(

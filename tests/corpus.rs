@@ -560,6 +560,17 @@ fn cases() -> Vec<Case> {
             .check(|dir, _| expect("reports/q1.docx untouched", dir.join("reports/q1.docx").is_file())),
         case("out_is_an_ancestor_of_the_input", vec![("a/b/f.csv", csv_rows(3).into_bytes())], &["run", "--input", "a/b/f.csv", "--out", "a", "-q"], 2)
             .check(|dir, _| expect("the input is still there", dir.join("a/b/f.csv").is_file())),
+        case("change_without_a_date", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "launch", "-q"], 2),
+        case("change_on_a_date_that_does_not_exist", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "launch=2025-02-30", "-q"], 2),
+        case("change_outside_the_data", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "launch=2099-01-01", "-q"], 2)
+            .check(|_, o| expect(&format!("the change and the records' dates are named: {}", o.stderr), o.stderr.contains("launch") && o.stderr.contains("outside"))),
+        // (once moved the first change silently to the second date)
+        case("change_given_twice", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "x=2025-03-01", "--change", "x=2025-04-01", "-q"], 2)
+            .check(|_, o| expect(&format!("the repeated name is named: {}", o.stderr), o.stderr.contains("\"x\" is given twice"))),
+        case("state_inside_the_output", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--state", "o/s", "-q"], 2),
+        // (once was refused as "output f.csv")
+        case("state_is_the_input_file", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--state", "f.csv", "-q"], 2)
+            .check(|dir, o| expect(&format!("the state is named and the input kept: {}", o.stderr), o.stderr.contains("state f.csv") && std::fs::read(dir.join("f.csv")).ok() == Some(csv_rows(3).into_bytes()))),
         // ---- baselines
         case("baseline_duplicate_rows", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nethnicity,White,100\nethnicity,White British,50\nethnicity,Asian,40\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 2)
             .check(|_, o| expect(&format!("both lines named: {}", o.stderr), o.stderr.contains('2') && o.stderr.contains('3'))),

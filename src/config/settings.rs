@@ -637,7 +637,15 @@ fn resolve_changes(
         }
         changes.push(Change { name: c.name.trim().to_owned(), date, window_days, org, sources: names });
     }
+    let mut given = BTreeSet::new();
     for (name, date) in &overrides.changes {
+        if !given.insert(name.trim()) {
+            return Err(ctx.err(
+                None,
+                "--change",
+                format!("--change {:?} is given twice; give each change once, or distinct names", name.trim()),
+            ));
+        }
         let c = Change {
             name: name.trim().to_owned(),
             date: *date,

@@ -34,7 +34,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 }
 
 fn refused(path: &Path, reason: impl Into<String>) -> OutputError {
-    OutputError::Refused { path: path.to_path_buf(), reason: reason.into() }
+    OutputError::Refused { role: "output", path: path.to_path_buf(), reason: reason.into() }
 }
 
 /// Where a run's outputs go: the path as given and its resolved parent folder and name.
@@ -174,6 +174,7 @@ impl OutputLock {
                     let _ = file.read_to_string(&mut holder);
                     let holder = holder.trim();
                     return Err(OutputError::Locked {
+                        role: "output",
                         path: out.to_path_buf(),
                         holder: if holder.is_empty() { "another process".to_owned() } else { format!("PID {holder}") },
                     });

@@ -52,16 +52,20 @@ pub enum OutputError {
         source: arrow::error::ArrowError,
     },
     /// An output path that may not be replaced.
-    #[error("output {path}: {reason}; unheard replaces only a folder an earlier run wrote that holds nothing else: choose a new path (nothing was touched)")]
+    #[error("{role} {path}: {reason}; unheard replaces only a folder an earlier run wrote that holds nothing else: choose a new path (nothing was touched)")]
     Refused {
+        /// `output`, or `state` for the state folder.
+        role: &'static str,
         /// The output path as given.
         path: PathBuf,
         /// Why.
         reason: String,
     },
     /// Another run writes to the same output.
-    #[error("output {path}: another unheard run ({holder}) is writing to it; wait for it to finish")]
+    #[error("{role} {path}: another unheard run ({holder}) is writing to it; wait for it to finish")]
     Locked {
+        /// `output`, or `state` for the state folder.
+        role: &'static str,
         /// The output path as given.
         path: PathBuf,
         /// The process holding the lock.
@@ -70,6 +74,18 @@ pub enum OutputError {
     /// Manifest.
     #[error("cannot write the manifest: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl OutputError {
+    /// The same error said of the state folder, which is guarded as an output is.
+    #[must_use]
+    pub fn of_state(self) -> Self {
+        match self {
+            Self::Refused { path, reason, .. } => Self::Refused { role: "state", path, reason },
+            Self::Locked { path, holder, .. } => Self::Locked { role: "state", path, holder },
+            other => other,
+        }
+    }
 }
 
 /// The column's values as an Arrow array, with its type.
