@@ -846,7 +846,11 @@ fn run_in_pool(
         changes: ChangeCounter::new(&settings.changes, settings.dimensions.len(), book.themes.len()),
         spc: SpcCounter::new(settings.analysis.spc_period, book.themes.len()),
         pairs: crate::analyse::cooccurrence::PairCounter::new(settings.dimensions.len(), book.themes.len()),
-        quotes: crate::analyse::quotes::QuoteCollector::new(settings.quotes_per_cell, settings.dimensions.len()),
+        quotes: crate::analyse::quotes::QuoteCollector::new(
+            settings.quotes_per_cell,
+            settings.dimensions.len(),
+            book.themes.len(),
+        ),
         terms: crate::analyse::emerging::TermCounter::default(),
         months: Months::default(),
         respondents: IdSet::default(),

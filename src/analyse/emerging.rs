@@ -25,7 +25,7 @@ use super::stats::{log_odds_dirichlet, DisclosureRule, Prior, Published};
 use crate::code::Coded;
 use crate::record::Record;
 use crate::table::{Col, ColumnData, Table};
-use crate::text::{Analyzer, Tokens};
+use crate::text::{Analyzer, StemCache, Tokens};
 
 /// Distinct terms kept at most while counting.
 pub(crate) const CAP: usize = 200_000;
@@ -66,14 +66,14 @@ impl Term {
 pub(crate) struct TermCounter {
     analyzer: Analyzer,
     /// The terms, in [`SHARDS`] maps by the term's hash (each filled on a worker of its own).
-    shards: Vec<HashMap<String, Term>>,
+    shards: Vec<HashMap<String, Term, foldhash::fast::RandomState>>,
     /// Uncoded comments counted, per month.
     comments: Vec<(u32, u32)>,
 }
 
 impl Default for TermCounter {
     fn default() -> Self {
-        TermCounter { analyzer: Analyzer::english(), shards: vec![HashMap::new(); SHARDS], comments: Vec::new() }
+        TermCounter { analyzer: Analyzer::english(), shards: vec![HashMap::default(); SHARDS], comments: Vec::new() }
     }
 }
 
@@ -86,78 +86,75 @@ fn bump(v: &mut Vec<(u32, u32)>, month: u32) {
 
 impl TermCounter {
     /// Adds a batch: the comments no theme codes (and that are not non-informative).
+    ///
+    /// Each comment's n-grams are found in parallel without a `String` each: the comment's stems
+    /// are laid end to end, a space apart, so that an n-gram's stemmed term is one slice of them;
+    /// its surface form is a span of the text, spelled out only when a term takes it in.
     pub(crate) fn add(&mut self, records: &[Record], coded: &[Coded]) {
         let analyzer = &self.analyzer;
-        // each uncoded comment's distinct terms with a surface form, worked out in parallel
-        let found: Vec<(u32, u64, &str, Vec<(String, String)>)> = records
+        let found: Vec<Comment<'_>> = records
             .par_iter()
             .zip(coded)
             .with_min_len(256)
             .filter(|(_, c)| c.themes.is_empty() && c.reading.is_none())
             .map(|(r, c)| {
                 thread_local! {
-                    static TOKENS: std::cell::RefCell<Tokens> = std::cell::RefCell::new(Tokens::default());
+                    static WORK: std::cell::RefCell<(Tokens, StemCache)> = std::cell::RefCell::new(Default::default());
                 }
                 let text = c.text(&r.text);
-                let terms = TOKENS.with(|t| {
-                    let mut tokens = t.borrow_mut();
-                    analyzer.analyze(text, &mut tokens);
-                    let mut out: Vec<(String, String)> = Vec::new();
-                    for len in 1..=3 {
-                        for start in 0..tokens.len().saturating_sub(len - 1) {
-                            let words: Vec<&str> = (start..start + len).map(|i| tokens.word(i)).collect();
-                            if words.iter().all(|w| STOP.contains(w))
-                                || words.iter().any(|w| w.starts_with('[') || w.chars().all(|c| c.is_ascii_digit()))
-                            {
-                                continue;
-                            }
-                            let stem: Vec<&str> = (start..start + len).map(|i| tokens.stem(i)).collect();
-                            let (s, e) = (tokens.span(start).0, tokens.span(start + len - 1).1);
-                            let surface =
-                                text.get(s..e).unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
-                            out.push((stem.join(" "), surface.to_lowercase()));
-                        }
-                    }
-                    out.sort();
-                    out.dedup_by(|a, b| a.0 == b.0);
-                    out
+                let mut comment = Comment {
+                    text,
+                    id: r.record_id.as_str(),
+                    month: 0,
+                    hash: 0,
+                    stems: String::new(),
+                    grams: Vec::new(),
+                };
+                WORK.with(|w| {
+                    let (tokens, cache) = &mut *w.borrow_mut();
+                    analyzer.analyze_cached(text, tokens, cache);
+                    comment.gather(tokens);
                 });
-                let month = r.received_date.map_or(0, |d| {
+                comment.month = r.received_date.map_or(0, |d| {
                     u32::try_from(chrono::Datelike::year(&d)).unwrap_or(0) * 100 + chrono::Datelike::month(&d)
                 });
-                let hash = {
+                comment.hash = {
                     use std::hash::BuildHasher;
                     foldhash::quality::FixedState::with_seed(11).hash_one(r.record_id.as_str())
                 };
-                (month, hash, r.record_id.as_str(), terms)
+                comment
             })
             .collect();
-        for (month, ..) in &found {
-            bump(&mut self.comments, *month);
+        for c in &found {
+            bump(&mut self.comments, c.month);
         }
         // each shard meets its terms in the comments' order, whatever the threads
-        let shard_of = |term: &str| {
-            use std::hash::BuildHasher;
-            (foldhash::quality::FixedState::with_seed(3).hash_one(term) % SHARDS as u64) as usize
-        };
-        let mut per_shard: Vec<Vec<(u32, u64, &str, String, String)>> = vec![Vec::new(); SHARDS];
-        for (month, hash, id, terms) in found {
-            for (stem, surface) in terms {
-                per_shard[shard_of(&stem)].push((month, hash, id, stem, surface));
+        let mut per_shard: Vec<Vec<(u32, u32)>> = vec![Vec::new(); SHARDS];
+        for (i, c) in found.iter().enumerate() {
+            for (k, g) in c.grams.iter().enumerate() {
+                per_shard[g.shard as usize].push((i as u32, k as u32));
             }
         }
-        self.shards.par_iter_mut().zip(per_shard).for_each(|(terms, found)| {
-            for (month, hash, id, stem, surface) in found {
-                let t = terms.entry(stem).or_default();
-                bump(&mut t.months, month);
+        self.shards.par_iter_mut().zip(per_shard).for_each(|(terms, grams)| {
+            let mut surface = String::new();
+            for (i, k) in grams {
+                let c = &found[i as usize];
+                let g = &c.grams[k as usize];
+                let stem = c.term(g);
+                if !terms.contains_key(stem) {
+                    terms.insert(stem.to_owned(), Term::default());
+                }
+                let Some(t) = terms.get_mut(stem) else { continue };
+                bump(&mut t.months, c.month);
+                spell(c.text, g.surface, &mut surface);
                 match t.surfaces.iter().position(|s| s.0 == surface) {
                     Some(i) => t.surfaces[i].1 += 1,
-                    None if t.surfaces.len() < 3 => t.surfaces.push((surface, 1)),
+                    None if t.surfaces.len() < 3 => t.surfaces.push((surface.clone(), 1)),
                     None => {}
                 }
-                if t.examples.len() < 3 || t.examples.last().is_some_and(|e| e.0 > hash) {
-                    let at = t.examples.partition_point(|e| e.0 < hash);
-                    t.examples.insert(at, (hash, id.to_owned()));
+                if t.examples.len() < 3 || t.examples.last().is_some_and(|e| e.0 > c.hash) {
+                    let at = t.examples.partition_point(|e| e.0 < c.hash);
+                    t.examples.insert(at, (c.hash, c.id.to_owned()));
                     t.examples.truncate(3);
                 }
             }
@@ -165,6 +162,99 @@ impl TermCounter {
                 terms.retain(|_, t| t.total() > 1);
             }
         });
+    }
+}
+
+/// One uncoded comment's distinct terms.
+struct Comment<'a> {
+    text: &'a str,
+    id: &'a str,
+    /// `yyyymm`, 0 without a date.
+    month: u32,
+    /// Fixed hash of the id (which examples are kept).
+    hash: u64,
+    /// The comment's stems, a space apart.
+    stems: String,
+    /// Its distinct n-grams, by stemmed term.
+    grams: Vec<Gram>,
+}
+
+/// One n-gram: its term is `stems[term.0..term.1]`, its surface form `text[surface.0..surface.1]`.
+struct Gram {
+    term: (u32, u32),
+    surface: (u32, u32),
+    shard: u8,
+}
+
+impl Comment<'_> {
+    fn term(&self, g: &Gram) -> &str {
+        &self.stems[g.term.0 as usize..g.term.1 as usize]
+    }
+
+    /// The n-grams of `tokens` (1 to 3 words, not all stop words, none a marker or a number),
+    /// each term once: where one comes several times, the smallest surface form stands for it.
+    fn gather(&mut self, tokens: &Tokens) {
+        let n = tokens.len();
+        let mut bounds = Vec::with_capacity(n);
+        let mut skip = Vec::with_capacity(n);
+        for i in 0..n {
+            if i > 0 {
+                self.stems.push(' ');
+            }
+            let s = self.stems.len();
+            self.stems.push_str(tokens.stem(i));
+            bounds.push((s as u32, self.stems.len() as u32));
+            let w = tokens.word(i);
+            skip.push((STOP.binary_search(&w).is_ok(), w.starts_with('[') || w.bytes().all(|b| b.is_ascii_digit())));
+        }
+        let shard_of = |term: &str| {
+            use std::hash::BuildHasher;
+            (foldhash::quality::FixedState::with_seed(3).hash_one(term) % SHARDS as u64) as u8
+        };
+        for len in 1..=3 {
+            for start in 0..n.saturating_sub(len - 1) {
+                let words = &skip[start..start + len];
+                if words.iter().all(|w| w.0) || words.iter().any(|w| w.1) {
+                    continue;
+                }
+                let term = (bounds[start].0, bounds[start + len - 1].1);
+                let (s, e) = (tokens.span(start).0, tokens.span(start + len - 1).1);
+                let shard = shard_of(&self.stems[term.0 as usize..term.1 as usize]);
+                self.grams.push(Gram { term, surface: (s as u32, e as u32), shard });
+            }
+        }
+        let mut grams = std::mem::take(&mut self.grams);
+        grams.sort_by(|a, b| self.term(a).cmp(self.term(b)));
+        // a term met more than once keeps its smallest surface form
+        let (mut spelled, mut best) = (String::new(), String::new());
+        grams.dedup_by(|later, kept| {
+            if self.term(later) != self.term(kept) {
+                return false;
+            }
+            spell(self.text, kept.surface, &mut best);
+            spell(self.text, later.surface, &mut spelled);
+            if spelled < best {
+                std::mem::swap(kept, later);
+            }
+            true
+        });
+        self.grams = grams;
+    }
+}
+
+/// A surface form as published: the words of `text[span]` a space apart, lowercased.
+fn spell(text: &str, span: (u32, u32), out: &mut String) {
+    out.clear();
+    for (k, w) in text.get(span.0 as usize..span.1 as usize).unwrap_or_default().split_whitespace().enumerate() {
+        if k > 0 {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    if !out.is_ascii() {
+        *out = out.to_lowercase();
+    } else {
+        out.make_ascii_lowercase();
     }
 }
 
@@ -374,4 +464,66 @@ pub fn suggest(run: &std::path::Path, top: usize) -> Result<String, String> {
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The terms of a text as first written: a `String` per n-gram, sorted, one per term.
+    fn reference(analyzer: &Analyzer, text: &str) -> Vec<(String, String)> {
+        let mut tokens = Tokens::default();
+        analyzer.analyze(text, &mut tokens);
+        let mut out: Vec<(String, String)> = Vec::new();
+        for len in 1..=3 {
+            for start in 0..tokens.len().saturating_sub(len - 1) {
+                let words: Vec<&str> = (start..start + len).map(|i| tokens.word(i)).collect();
+                if words.iter().all(|w| STOP.contains(w))
+                    || words.iter().any(|w| w.starts_with('[') || w.chars().all(|c| c.is_ascii_digit()))
+                {
+                    continue;
+                }
+                let stem: Vec<&str> = (start..start + len).map(|i| tokens.stem(i)).collect();
+                let (s, e) = (tokens.span(start).0, tokens.span(start + len - 1).1);
+                let surface = text.get(s..e).unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
+                out.push((stem.join(" "), surface.to_lowercase()));
+            }
+        }
+        out.sort();
+        out.dedup_by(|a, b| a.0 == b.0);
+        out
+    }
+
+    #[test]
+    fn the_terms_of_a_comment_are_those_a_string_per_n_gram_gives() {
+        let mut sorted = STOP.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, STOP, "STOP is searched by halves: it must stay sorted");
+        let analyzer = Analyzer::english();
+        let texts = [
+            "Waiting waiting WAITING for the parking   machine, parking machines broken",
+            "The Ärzte were kind; the doctor's café was closed at 10 and [PHONE] rang",
+            "the and of it",
+            "",
+            "Parking PARKING parking. Parked\tparking\nmachine",
+            "ÉCOLE école Ecole ecole",
+        ];
+        let mut tokens = Tokens::default();
+        let mut cache = StemCache::default();
+        for text in texts {
+            let mut c = Comment { text, id: "x", month: 0, hash: 0, stems: String::new(), grams: Vec::new() };
+            analyzer.analyze_cached(text, &mut tokens, &mut cache);
+            c.gather(&tokens);
+            let mut spelled = String::new();
+            let got: Vec<(String, String)> = c
+                .grams
+                .iter()
+                .map(|g| {
+                    spell(text, g.surface, &mut spelled);
+                    (c.term(g).to_owned(), spelled.clone())
+                })
+                .collect();
+            assert_eq!(got, reference(&analyzer, text), "{text:?}");
+        }
+    }
 }

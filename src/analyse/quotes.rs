@@ -33,7 +33,7 @@ pub(crate) const RARE_GROUP_N: u64 = 100;
 pub(crate) struct Quote {
     /// The ranking key: readable length first, then more hits (up to 3), then nearer 20 words,
     /// then the id's hash.
-    key: (bool, std::cmp::Reverse<u32>, u32, u64),
+    key: Key,
     /// The record.
     pub record_id: String,
     /// The question answered.
@@ -48,13 +48,26 @@ pub(crate) struct Quote {
     marked: bool,
 }
 
-/// The best quotes of each cell, twice: of all candidates, and of those without any redaction
-/// marker (for rare groups). `slots[0]` is the whole run (one group), `slots[1 + d]` dimension
-/// `d`; each `[group id][theme]`, group ids as the batches number them.
+/// The ranking key of a quote (smaller is better).
+type Key = (bool, std::cmp::Reverse<u32>, u32, u64);
+
+/// The best quotes of one slot's cells, `[group id × themes + theme]`, group ids as the batches
+/// number them: twice, of all candidates and of those without any redaction marker (for rare
+/// groups); and beside them, the key a candidate must beat to enter each full list, so that most
+/// candidates are turned away by one look at a flat array.
+#[derive(Debug, Default, Clone)]
+struct Slot {
+    lists: Vec<[Vec<Quote>; 2]>,
+    bar: Vec<[Option<Key>; 2]>,
+}
+
+/// The best quotes of each cell. `slots[0]` is the whole run (one group), `slots[1 + d]`
+/// dimension `d`.
 #[derive(Debug, Default)]
 pub(crate) struct QuoteCollector {
     per_cell: usize,
-    slots: Vec<Vec<Vec<[Vec<Quote>; 2]>>>,
+    themes: usize,
+    slots: Vec<Slot>,
 }
 
 /// The cells' quotes, group ids in their sorted places.
@@ -65,7 +78,7 @@ pub struct Quotes {
 
 /// Puts `q` among the best `n` of `list` (sorted by key), once per text: the same words from
 /// several records stand once, as the best-ranked of them.
-fn keep(list: &mut Vec<Quote>, q: &Quote, n: usize) {
+fn keep(list: &mut Vec<Quote>, q: Quote, n: usize) {
     if let Some(same) = list.iter().position(|x| x.text == q.text) {
         if list[same].key <= q.key {
             return;
@@ -76,15 +89,15 @@ fn keep(list: &mut Vec<Quote>, q: &Quote, n: usize) {
         return;
     }
     let at = list.partition_point(|x| x.key <= q.key);
-    list.insert(at, q.clone());
+    list.insert(at, q);
     list.truncate(n);
 }
 
 impl QuoteCollector {
     /// Keeps up to `per_cell` quotes a cell, for `dimensions` dimensions.
     #[must_use]
-    pub(crate) fn new(per_cell: usize, dimensions: usize) -> QuoteCollector {
-        QuoteCollector { per_cell, slots: vec![Vec::new(); dimensions + 1] }
+    pub(crate) fn new(per_cell: usize, dimensions: usize, themes: usize) -> QuoteCollector {
+        QuoteCollector { per_cell, themes, slots: vec![Slot::default(); dimensions + 1] }
     }
 
     /// Adds a batch: its records, their coding and each record's group id per dimension. What
@@ -107,10 +120,12 @@ impl QuoteCollector {
                     return None;
                 }
                 let text = c.text(&r.text);
-                if text.contains("[NAME]") {
+                // markers start with `[`: most comments have none to look for
+                let bracket = memchr::memchr(b'[', text.as_bytes()).is_some();
+                if bracket && text.contains("[NAME]") {
                     return None;
                 }
-                let marked = c.redacted.is_some() || MARKERS.iter().any(|m| text.contains(m));
+                let marked = c.redacted.is_some() || (bracket && MARKERS.iter().any(|m| text.contains(m)));
                 let words = text.split_whitespace().count() as u32;
                 let hash = {
                     use std::hash::BuildHasher;
@@ -119,25 +134,22 @@ impl QuoteCollector {
                 Some((!(8..=40).contains(&words), words.abs_diff(20), hash, marked))
             })
             .collect();
-        let per_cell = self.per_cell;
+        let (per_cell, themes) = (self.per_cell, self.themes);
         self.slots.par_iter_mut().enumerate().for_each(|(slot, cells)| {
             for (i, rank) in ranked.iter().enumerate() {
                 let Some((long, distance, hash, marked)) = *rank else { continue };
                 let g = if slot == 0 { 0 } else { groups[slot - 1][i] as usize };
-                if cells.len() <= g {
-                    cells.resize(g + 1, Vec::new());
+                if cells.lists.len() < (g + 1) * themes {
+                    cells.lists.resize((g + 1) * themes, Default::default());
+                    cells.bar.resize((g + 1) * themes, [None; 2]);
                 }
                 let (r, c) = (&records[i], &coded[i]);
                 for t in c.themes.iter().filter(|t| !t.hit.mentions.is_empty()) {
                     let key = (long, std::cmp::Reverse(t.hit.hits.min(3)), distance, hash);
-                    let theme = usize::from(t.hit.theme);
-                    if cells[g].len() <= theme {
-                        cells[g].resize(theme + 1, Default::default());
-                    }
-                    for (k, list) in cells[g][theme].iter_mut().enumerate() {
-                        if (k == 1 && marked)
-                            || (list.len() == per_cell && list.last().is_some_and(|last| last.key <= key))
-                        {
+                    let at = g * themes + usize::from(t.hit.theme);
+                    let Some(bar) = cells.bar.get_mut(at) else { continue };
+                    for (k, list) in cells.lists[at].iter_mut().enumerate() {
+                        if (k == 1 && marked) || bar[k].is_some_and(|b| b <= key) {
                             continue;
                         }
                         let q = Quote {
@@ -149,7 +161,10 @@ impl QuoteCollector {
                             hits: t.hit.hits,
                             marked,
                         };
-                        keep(list, &q, per_cell);
+                        keep(list, q, per_cell);
+                        if list.len() == per_cell {
+                            bar[k] = list.last().map(|last| last.key);
+                        }
                     }
                 }
             }
@@ -160,16 +175,16 @@ impl QuoteCollector {
     #[must_use]
     pub(crate) fn finish(self, groups: &[Vec<u32>]) -> Quotes {
         let mut cells = HashMap::new();
-        for (slot, per_group) in self.slots.into_iter().enumerate() {
-            for (g, per_theme) in per_group.into_iter().enumerate() {
+        let themes = self.themes.max(1);
+        for (slot, per_slot) in self.slots.into_iter().enumerate() {
+            for (at, lists) in per_slot.lists.into_iter().enumerate() {
+                let (g, t) = (at / themes, at % themes);
                 let cell = (slot > 0).then(|| {
                     let d = slot - 1;
                     (d as u32, groups[d].get(g).copied().unwrap_or(g as u32))
                 });
-                for (t, lists) in per_theme.into_iter().enumerate() {
-                    if !lists[0].is_empty() {
-                        cells.insert((t as u16, cell), lists);
-                    }
+                if !lists[0].is_empty() {
+                    cells.insert((t as u16, cell), lists);
                 }
             }
         }
@@ -283,7 +298,7 @@ mod tests {
         let best = |order: &[usize]| {
             let mut list = Vec::new();
             for &i in order {
-                keep(&mut list, &all[i], 3);
+                keep(&mut list, all[i].clone(), 3);
             }
             list.iter().map(|q| q.record_id.clone()).collect::<Vec<_>>()
         };
