@@ -188,45 +188,55 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
         identities.total_sums.extend(comparisons::containment(&weeks, side, *filtered));
     }
     out.withheld = differencing::withhold(&mut published, &identities, &s.disclosure);
-    // themes that travel together, from theme_by_group's published counts of the whole run
-    let whole_run: Vec<&PeriodCounts> = published.iter().filter_map(|per| per.first()?.as_ref()).collect();
-    if whole_run.len() == input.dimensions.len() {
-        let totals = identities.known.get(&0).cloned().unwrap_or_default();
-        let (rows, withheld) = pair_rows(input.pairs, &whole_run, &totals, &s.disclosure);
+    // themes that travel together, from theme_by_group's published counts of the whole run (their
+    // own guard), beside each dimension's rows
+    let pairs = || {
+        let whole_run: Vec<&PeriodCounts> = published.iter().filter_map(|per| per.first()?.as_ref()).collect();
+        (whole_run.len() == input.dimensions.len()).then(|| {
+            let totals = identities.known.get(&0).cloned().unwrap_or_default();
+            pair_rows(input.pairs, &whole_run, &totals, &s.disclosure)
+        })
+    };
+    // each dimension's rows on a worker, kept in dimension order
+    let rows = || -> Vec<(Vec<RepresentationRow>, Vec<ThemeGroupRow>, Vec<UnderheardRow>)> {
+        input
+            .dimensions
+            .par_iter()
+            .enumerate()
+            .map(|(d, dim)| {
+                let (mut representation, mut theme_by_group, mut underheard) = (Vec::new(), Vec::new(), Vec::new());
+                let names = &input.names[d];
+                let c = &input.counts[d];
+                let base = input.baselines[d]
+                    .clone()
+                    .unwrap_or_else(|| DimBaseline { population: vec![None; names.len()], ..empty.clone() });
+                theme_by_group.reserve(names.len() * input.periods.len() * input.n_themes);
+                for (p, period) in input.periods.iter().enumerate() {
+                    let Some(pc) = &published[d][p] else { continue };
+                    let (_, respondents, _, _) = period_view(c, p);
+                    let rep = representation_rows(period, dim, names, respondents, &base, s);
+                    if p == 0 {
+                        let flagged: Vec<(usize, String)> = rep
+                            .iter()
+                            .filter(|r| {
+                                r.flag == Flag::UnderRepresented.as_str() || r.flag == Flag::BelowParity.as_str()
+                            })
+                            .filter_map(|r| names.iter().position(|n| *n == r.group).map(|g| (g, r.flag.clone())))
+                            .collect();
+                        underheard.extend(underheard_rows(d, names, pc, &flagged, s));
+                    }
+                    representation.extend(rep);
+                    theme_by_group.extend(theme_group_rows(period, d, names, pc, s));
+                }
+                (representation, theme_by_group, underheard)
+            })
+            .collect()
+    };
+    let (cooccurrence, per_dimension) = rayon::join(pairs, rows);
+    if let Some((rows, withheld)) = cooccurrence {
         out.cooccurrence = rows;
         out.withheld += withheld;
     }
-    // each dimension's rows on a worker, kept in dimension order
-    let per_dimension: Vec<(Vec<RepresentationRow>, Vec<ThemeGroupRow>, Vec<UnderheardRow>)> = input
-        .dimensions
-        .par_iter()
-        .enumerate()
-        .map(|(d, dim)| {
-            let (mut representation, mut theme_by_group, mut underheard) = (Vec::new(), Vec::new(), Vec::new());
-            let names = &input.names[d];
-            let c = &input.counts[d];
-            let base = input.baselines[d]
-                .clone()
-                .unwrap_or_else(|| DimBaseline { population: vec![None; names.len()], ..empty.clone() });
-            theme_by_group.reserve(names.len() * input.periods.len() * input.n_themes);
-            for (p, period) in input.periods.iter().enumerate() {
-                let Some(pc) = &published[d][p] else { continue };
-                let (_, respondents, _, _) = period_view(c, p);
-                let rep = representation_rows(period, dim, names, respondents, &base, s);
-                if p == 0 {
-                    let flagged: Vec<(usize, String)> = rep
-                        .iter()
-                        .filter(|r| r.flag == Flag::UnderRepresented.as_str() || r.flag == Flag::BelowParity.as_str())
-                        .filter_map(|r| names.iter().position(|n| *n == r.group).map(|g| (g, r.flag.clone())))
-                        .collect();
-                    underheard.extend(underheard_rows(d, names, pc, &flagged, s));
-                }
-                representation.extend(rep);
-                theme_by_group.extend(theme_group_rows(period, d, names, pc, s));
-            }
-            (representation, theme_by_group, underheard)
-        })
-        .collect();
     out.theme_by_group.reserve(per_dimension.iter().map(|d| d.1.len()).sum());
     for (representation, theme_by_group, underheard) in per_dimension {
         out.representation.extend(representation);
