@@ -1,0 +1,267 @@
+//! The end of a run, once every batch is written.
+
+use crate::analyse::comparisons::ChangeInput;
+use crate::analyse::setup::{analyse_who, Seen};
+use crate::code::Engine;
+use crate::config::Settings;
+use crate::ingest::{self};
+use crate::messages::Messages;
+use crate::output::manifest::{
+    counts, BaselineEntry, CodebookEntry, DisclosureReport, Manifest, ModelEntry, PeopleReport, StateReport, VERSIONS,
+};
+use crate::output::write::{write_tables, write_text, RunTables, StreamWriter};
+use crate::output::OutputError;
+use crate::people::{baseline::Baseline, publishable, unmapped_shares, unmapped_values, Groups};
+
+use super::stream::{Tally, Timings};
+use super::{FlaggedGroup, Outcome, RunError};
+
+/// What the stream leaves for the end of a run.
+pub(super) struct Streamed<'a> {
+    pub(super) settings: &'a Settings,
+    pub(super) messages: &'a Messages,
+    pub(super) engine: &'a Engine,
+    pub(super) baseline: Option<Baseline>,
+    pub(super) harmoniser: &'a crate::people::harmonise::Harmoniser,
+    pub(super) bands: &'a crate::people::AgeBands,
+    pub(super) raking: Vec<usize>,
+    pub(super) tally: Tally<'a>,
+    pub(super) stream: ingest::stream::Mapping,
+    pub(super) writer: StreamWriter,
+    pub(super) state_report: Option<StateReport>,
+    pub(super) staging: crate::output::commit::Staging,
+    pub(super) state_staging: Option<crate::output::commit::Staging>,
+    pub(super) versions: crate::state::CodingVersions,
+    pub(super) extra_columns: Vec<String>,
+    pub(super) source_files: Vec<String>,
+    pub(super) timings: Timings,
+    pub(super) t0: std::time::Instant,
+    pub(super) threads: usize,
+}
+
+/// The end of a run: the counts analysed while the month files close, the aggregate tables, the
+/// manifest and the report written, the outputs committed, then the state.
+pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
+    let Streamed {
+        settings,
+        messages,
+        engine,
+        baseline,
+        harmoniser,
+        bands,
+        raking,
+        tally,
+        mut stream,
+        writer,
+        state_report,
+        staging,
+        state_staging,
+        versions,
+        extra_columns,
+        source_files,
+        mut timings,
+        t0,
+        threads,
+    } = s;
+    let book = &engine.book;
+    let dir = staging.path().to_path_buf();
+    for s in &mut stream.sources {
+        s.field_issues += tally.unmapped.get(&s.name).copied().unwrap_or(0);
+    }
+    let Tally {
+        grouper,
+        counter,
+        changes,
+        spc,
+        pairs,
+        quotes,
+        terms,
+        months,
+        coding,
+        tallies,
+        records: n_records,
+        files_seen,
+        ..
+    } = tally;
+
+    let (names, group_places, values) = grouper.finish();
+    let (month_labels, month_places) = months.sorted();
+    let n_groups: Vec<usize> = names.iter().map(Vec::len).collect();
+    let counted = counter.finish(&month_places, month_labels.len(), &group_places, &n_groups);
+    let change_counts = changes.finish(&group_places, &n_groups);
+    crate::analyse::comparisons::check(&settings.changes, &change_counts, changes.dates)?;
+    let spc_counts = spc.finish();
+    let pair_counts = pairs.finish(&group_places, &n_groups);
+    let quotes = quotes.finish(&group_places);
+    let safe_values = publishable(&values, &settings.dimensions, engine.redactor);
+    let unmapped = unmapped_values(&settings.dimensions, &safe_values);
+    let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
+    let seen = Seen {
+        dimensions: &settings.dimensions,
+        names: &names,
+        months: &month_labels,
+        counted: &counted,
+        cell_dimensions: &raking,
+        changes: ChangeInput { changes: &settings.changes, counts: &change_counts, dates: changes.dates },
+        spc: &spc_counts,
+        pairs: &pair_counts,
+    };
+    // the month files close (their last row groups encoded) while the counts are analysed
+    let ((streamed, closing), (who, analysing)) = rayon::join(
+        || {
+            let mut t = Timings::default();
+            (t.time("output", || writer.finish()), t)
+        },
+        || {
+            let mut t = Timings::default();
+            (t.time("analyse", || analyse_who(settings, &seen, baseline.as_ref(), harmoniser, book)), t)
+        },
+    );
+    timings.merge(closing);
+    timings.merge(analysing);
+    let (who, streamed) = (who?, streamed?);
+    people_warnings.extend(who.baseline_warnings.iter().cloned());
+    for w in &people_warnings {
+        messages.warn(w);
+    }
+
+    let groups = Groups { dimensions: settings.dimensions.clone(), names };
+    let quotes = crate::analyse::quotes::quote_rows(&quotes, &who.theme_by_group, &groups.names, book.themes.len());
+    let rule = crate::analyse::setup::disclosure_rule(settings);
+    let terms = crate::analyse::emerging::term_rows(&terms, settings.emerging_months, &rule);
+    let entries = timings.time("output", || -> Result<_, RunError> {
+        Ok(write_tables(
+            &dir,
+            &RunTables {
+                groups: &groups,
+                extra_columns: &stream.extra_columns,
+                keep_original_text: settings.keep_original_text,
+                book,
+                who: &who,
+                changes: &settings.changes,
+                spc_period: settings.analysis.spc_period,
+                quotes: &quotes,
+                terms: &terms,
+            },
+            streamed,
+        )?)
+    })?;
+
+    let record_themes = tallies.record_themes;
+    let counts = counts(&stream.sources, tallies);
+    let mut timings = timings.0;
+    timings.insert("total", u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
+    let manifest = Manifest {
+        unheard_version: env!("CARGO_PKG_VERSION"),
+        schema_version: crate::output::manifest::SCHEMA_VERSION,
+        versions: VERSIONS.into_iter().collect(),
+        run: &settings.name,
+        threads,
+        settings,
+        model: settings.coder.model.as_ref().map(|p| ModelEntry {
+            path: p.display().to_string(),
+            sha256: crate::code::model::file_sha256(p).unwrap_or_default(),
+        }),
+        codebook: CodebookEntry::of(book),
+        baseline: baseline.as_ref().zip(settings.baseline.as_ref()).map(|(b, s)| BaselineEntry::of(b, s)),
+        inputs: &stream.sources,
+        carried_columns: &stream.extra_columns,
+        counts,
+        coding,
+        unmapped_values: unmapped,
+        people: PeopleReport { age_bands: bands, unmapped_share, warnings: people_warnings },
+        baseline_unused: who.baseline_unused.clone(),
+        raking: who.raking.clone(),
+        disclosure: DisclosureReport::of(&settings.analysis, &who.theme_by_group, &who.representation),
+        tables: entries,
+        state: state_report,
+        timings_ms: timings,
+    };
+    write_text(
+        &dir.join("manifest.json"),
+        &(serde_json::to_string_pretty(&manifest).map_err(OutputError::Json)? + "\n"),
+    )?;
+    // the report a person reads, from the same published rows
+    let c = &manifest.counts;
+    let page = crate::output::report::report(&crate::output::report::ReportInput {
+        run: &settings.name,
+        counts: [c.rows_read, c.rows_kept, c.rows_quarantined, c.rows_dropped, c.records, c.field_issues],
+        reconcile: c.rows_reconcile,
+        quarantine: c.quarantine_by_reason.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        field_issues: c.field_issues_by_reason.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        sources: stream.sources.iter().map(|s| (s.name.clone(), s.path.clone(), s.rows_read)).collect(),
+        who: &who,
+        groups: &groups,
+        book,
+        changes: &settings.changes,
+        quotes: &quotes,
+        terms: &terms,
+    });
+    write_text(&dir.join("report.html"), &page)?;
+    let committed = staging.commit()?;
+    if let Some(w) = &committed.warning {
+        messages.warn(w);
+    }
+    // then the state: a run whose state commit fails leaves the state before it, from which
+    // the next run makes the same tables again
+    if let Some(state) = state_staging {
+        let kept = crate::state::StateManifest {
+            unheard_version: env!("CARGO_PKG_VERSION").to_owned(),
+            unheard_state: crate::state::STATE_FORMAT,
+            coding: versions,
+            dimensions: settings.dimensions.clone(),
+            extra_columns: extra_columns.clone(),
+            age_bands: bands.bands.iter().map(|b| b.label.clone()).collect(),
+            records: n_records as u64,
+            months: month_labels.clone(),
+            files: files_seen
+                .iter()
+                .enumerate()
+                .filter(|f| *f.1)
+                .filter_map(|(i, _)| source_files.get(i).cloned())
+                .collect(),
+        };
+        let files: Vec<String> = manifest
+            .tables
+            .iter()
+            .filter(|t| ["records", "record_themes", "quarantine", "field_issues"].contains(&t.name.as_str()))
+            .flat_map(|t| t.files.iter().cloned())
+            .collect();
+        crate::state::keep_state(&committed.path, state.path(), &files, &kept)?;
+        if let Some(w) = state.commit()?.warning {
+            messages.warn(&w);
+        }
+    }
+    let out = committed.path;
+    let c = &manifest.counts;
+    use crate::analyse::stats::Flag;
+    let flagged = who
+        .representation
+        .iter()
+        .filter(|r| r.period == "all")
+        .filter_map(|r| {
+            let flag = [Flag::UnderRepresented, Flag::BelowParity].into_iter().find(|f| r.flag == f.as_str())?;
+            Some(FlaggedGroup { dimension: r.dimension.clone(), group: r.group.clone(), flag: flag.as_str() })
+        })
+        .collect();
+    Ok(Outcome {
+        manifest: out.join("manifest.json"),
+        out,
+        files: committed.files,
+        sources: settings.sources.len(),
+        rows_read: c.rows_read,
+        rows_kept: c.rows_kept,
+        rows_dropped: c.rows_dropped,
+        records: n_records,
+        quarantined: c.rows_quarantined,
+        field_issues: c.field_issues,
+        record_themes: usize::try_from(record_themes).unwrap_or(usize::MAX),
+        rows_reconcile: c.rows_reconcile,
+        flagged,
+        significant_changes: who.comparisons.iter().filter(|r| r.significant() == Some(true)).count() as u64,
+        special_causes: who.spc.iter().filter(|r| r.point.special_cause()).count() as u64,
+        timings_ms: manifest.timings_ms,
+        state: manifest.state,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}

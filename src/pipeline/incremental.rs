@@ -1,0 +1,292 @@
+//! A run over the state of nightly runs: only new or changed records are coded; the state's
+//! records are carried through the same counters, so every table is the whole state's.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::code::{Coded, Engine};
+use crate::config::Settings;
+use crate::ingest::{self};
+use crate::messages::Messages;
+use crate::output::manifest::{Coding, StateReport};
+use crate::output::tables::{self};
+use crate::output::write::StreamWriter;
+use crate::record::Record;
+
+use super::stream::{
+    beside_writer, named, read_batches, redact_field_issues, redact_quarantine, spawned, CodedBatch, Tally, Timings,
+    ToWrite, WriteContext, IN_FLIGHT,
+};
+use super::{code_one, code_records, RunError};
+
+/// What this run's inputs hold against the state: the records that are new or changed (coded,
+/// in input order), the keys of every record read, and the rows set aside (redacted).
+pub(super) struct Scan {
+    pub(super) mapping: ingest::stream::Mapping,
+    /// New or changed records: record, coding, content, key, and whether the state holds the key.
+    pub(super) fresh: Vec<(Record, Coded, u128, u128, bool)>,
+    /// Where each record read was read from, by key.
+    pub(super) read: HashMap<u128, crate::record::RowRef, foldhash::fast::FixedState>,
+    pub(super) unchanged: u64,
+    pub(super) quarantine: Vec<ingest::Quarantined>,
+    pub(super) issues: Vec<ingest::FieldIssue>,
+}
+
+/// Reads this run's inputs and codes only what the state does not hold as it is.
+pub(super) fn scan(
+    engine: &Engine,
+    ingest: ingest::Ingest,
+    index: &HashMap<u128, u128, foldhash::fast::FixedState>,
+    coding: &mut Coding,
+    timings: &mut Timings,
+) -> Result<Scan, RunError> {
+    let mut fresh_all = Vec::new();
+    let mut read: HashMap<u128, crate::record::RowRef, foldhash::fast::FixedState> = Default::default();
+    let (mut unchanged, mut quarantine, mut issues) = (0, Vec::new(), Vec::new());
+    let mapping = read_batches(ingest, timings, |mapping, source, items, timings| {
+        let batch = timings.time("ingest", || mapping.map(source, items));
+        let (keys, contents): (Vec<u128>, Vec<u128>) = timings
+            .time("ingest", || batch.records.par_iter().with_min_len(1024).map(|r| (r.key(), r.content())).unzip());
+        let mut fresh: Vec<(Record, u128, u128, bool)> = Vec::new();
+        for ((r, key), content) in batch.records.into_iter().zip(keys).zip(contents) {
+            read.insert(key, r.origin);
+            match index.get(&key) {
+                Some(&c) if c == content => unchanged += 1,
+                known => fresh.push((r, content, key, known.is_some())),
+            }
+        }
+        let records: Vec<Record> = fresh.iter().map(|f| f.0.clone()).collect();
+        let coded = timings.time("code", || code_records(engine, &records));
+        fresh_all.extend(fresh.into_iter().zip(coded).map(|((r, content, key, known), c)| (r, c, content, key, known)));
+        quarantine.extend(redact_quarantine(engine, &batch.quarantine, coding));
+        issues.extend(batch.field_issues);
+        true
+    })?;
+    Ok(Scan { mapping, fresh: fresh_all, read, unchanged, quarantine, issues })
+}
+
+/// The state's records handed to the pool in order, month by month, each replaced by its new
+/// version when it changed and dropped when it disappeared and `--prune` says so; then the new
+/// records, in the order read. Returns what it found.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn produce_archive(
+    mut reader: crate::state::ArchiveReader<'_>,
+    fresh: Vec<(Record, Coded, u128, u128, bool)>,
+    read: &HashMap<u128, crate::record::RowRef, foldhash::fast::FixedState>,
+    read_files: &std::collections::HashSet<String>,
+    file_index: &HashMap<String, u32>,
+    prune: bool,
+    recode: bool,
+    to_pool: &std::sync::mpsc::SyncSender<Result<CodedBatch, RunError>>,
+) -> StateReport {
+    let mut report = StateReport::default();
+    let (mut changed, mut new) = (HashMap::new(), Vec::new());
+    for (r, c, content, key, known) in fresh {
+        if known {
+            changed.insert(key, (r, c, content));
+        } else {
+            new.push((r, c, content));
+        }
+    }
+    report.changed = changed.len() as u64;
+    let empty = || CodedBatch {
+        records: Vec::new(),
+        coded: Vec::new(),
+        contents: Vec::new(),
+        stale: Vec::new(),
+        quarantine: Vec::new(),
+        issues: Vec::new(),
+    };
+    loop {
+        let items = match reader.next_batch(recode) {
+            Ok(Some(items)) => items,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = to_pool.send(Err(e.into()));
+                return report;
+            }
+        };
+        let mut b = empty();
+        for a in items {
+            report.held += 1;
+            let key = a.record.key();
+            if let Some((r, c, content)) = changed.remove(&key) {
+                b.records.push(r);
+                b.coded.push(c);
+                b.contents.push(content);
+                b.stale.push(false);
+                continue;
+            }
+            let file_read = read_files.contains(&*a.file);
+            let now = read.get(&key).copied();
+            if file_read && now.is_none() {
+                report.disappeared += 1;
+                if prune {
+                    report.pruned += 1;
+                    continue;
+                }
+            } else if !file_read && now.is_none() {
+                report.carried += 1;
+            }
+            let mut record = a.record;
+            // read again as it was: it is where this run read it (its row may have moved)
+            record.origin = now.unwrap_or(crate::record::RowRef {
+                source: file_index.get(&*a.file).copied().unwrap_or(u32::MAX),
+                row: record.origin.row,
+            });
+            b.records.push(record);
+            b.coded.push(a.coded);
+            b.contents.push(a.content);
+            b.stale.push(true);
+        }
+        if !b.records.is_empty() && to_pool.send(Ok(b)).is_err() {
+            return report;
+        }
+    }
+    report.new = new.len() as u64;
+    // a changed record the state's stream did not meet (cannot happen: its key came from it)
+    new.extend(changed.into_values());
+    for chunk in new.chunks(ingest::stream::BATCH_ROWS) {
+        let mut b = empty();
+        for (r, c, content) in chunk.iter().cloned() {
+            b.records.push(r);
+            b.coded.push(c);
+            b.contents.push(content);
+            b.stale.push(false);
+        }
+        if to_pool.send(Ok(b)).is_err() {
+            break;
+        }
+    }
+    report
+}
+
+/// Codes again the records whose coding is the state's, from their redacted text; the
+/// redactions the state recorded stay (and any the redactor finds now are added).
+pub(super) fn recode_stale(engine: &Engine, b: &mut CodedBatch) {
+    let stale: Vec<usize> = (0..b.records.len()).filter(|&i| b.stale.get(i).copied().unwrap_or(false)).collect();
+    let again: Vec<Coded> = stale.par_iter().with_min_len(256).map(|&i| code_one(engine, &b.records[i])).collect();
+    for (i, mut c) in stale.into_iter().zip(again) {
+        let old = &b.coded[i];
+        let mut redactions = old.redactions.clone();
+        redactions.append(&mut c.redactions);
+        c.redactions = redactions;
+        c.chars = old.chars;
+        b.coded[i] = c;
+    }
+}
+
+/// The stream of a run over a state: this run's inputs scanned against it, the state's records
+/// (and the new and changed ones) through the pool, in the order a full run meets them.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn stream(
+    settings: &Settings,
+    messages: &Messages,
+    engine: &Engine,
+    stream: ingest::Ingest,
+    tally: &mut Tally<'_>,
+    mut writer: StreamWriter,
+    context: &WriteContext<'_>,
+    versions: &crate::state::CodingVersions,
+    dir: &std::path::Path,
+    m: &crate::state::StateManifest,
+    timings: &mut Timings,
+    bar: &indicatif::ProgressBar,
+) -> Result<(StreamWriter, ingest::stream::Mapping, Option<StateReport>), RunError> {
+    let (book, extra_columns, source_files) = (context.book, context.extra_columns, context.source_files);
+    if m.dimensions != settings.dimensions || m.extra_columns != extra_columns {
+        return Err(crate::state::StateError::Mismatch {
+            path: dir.to_path_buf(),
+            message: format!(
+                "it holds the dimensions [{}] and carried columns [{}]; this run has [{}] and [{}]",
+                m.dimensions.join(", "),
+                m.extra_columns.join(", "),
+                settings.dimensions.join(", "),
+                extra_columns.join(", ")
+            ),
+        }
+        .into());
+    }
+    let recoded = if settings.full { Some("--full".to_owned()) } else { m.coding.changed(versions) };
+    if let Some(why) = &recoded {
+        messages.info(&format!("coding every record again: {why}"));
+    }
+    let index = timings.time("ingest", || crate::state::index(dir, m))?;
+    let scan = scan(engine, stream, &index, &mut tally.coding, timings)?;
+    drop(index);
+    let read_files: std::collections::HashSet<String> =
+        source_files[..settings.sources.len()].iter().cloned().collect();
+    let (carried_q, carried_f) = timings.time("output", || -> Result<_, RunError> {
+        let archive = dir.join(crate::state::ARCHIVE);
+        let q = crate::state::carried(&archive.join("quarantine.parquet"), tables::quarantine(&[]), &read_files)?;
+        let f = crate::state::carried(&archive.join("field_issues.parquet"), tables::field_issues(&[]), &read_files)?;
+        writer.carry(&q, &f)?;
+        Ok((q.rows() as u64, f.rows() as u64))
+    })?;
+    let file_index: HashMap<String, u32> =
+        source_files.iter().enumerate().map(|(i, f)| (f.clone(), i as u32)).collect();
+    let Scan { mapping, fresh, read, unchanged, quarantine, issues } = scan;
+    let reader = crate::state::ArchiveReader::new(dir, m, book, ingest::stream::BATCH_ROWS);
+    let recode = recoded.is_some();
+    let (writer, report) = beside_writer(writer, context, timings, |to_write, timings| {
+        std::thread::scope(|scope| {
+            let (to_pool, from_archive) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+            let (read, read_files, file_index) = (&read, &read_files, &file_index);
+            let producing = named("unheard-read")
+                .spawn_scoped(scope, move || {
+                    produce_archive(reader, fresh, read, read_files, file_index, settings.prune, recode, &to_pool)
+                })
+                .map_err(spawned)?;
+            let mut people_issues = Vec::new();
+            for b in from_archive {
+                let mut b = b?;
+                if recode {
+                    timings.time("code", || recode_stale(engine, &mut b));
+                }
+                let mut done = tally.tally(settings, engine, &mapping.dimension_columns, b, timings);
+                // the people stage's issues wait for the end, to be sorted in with the ingest's
+                people_issues.append(&mut done.issues);
+                bar.set_message(format!("{} records", tally.records));
+                if to_write.send(done).is_err() {
+                    break;
+                }
+            }
+            let report = producing.join().map_err(|_| RunError::Panicked("reader"))?;
+            // this run's rows set aside and field issues, in the order a full run gives them
+            let issues = redact_field_issues(engine, issues);
+            tally.tallies.add(&quarantine, &issues);
+            let order: HashMap<&str, usize> =
+                settings.sources.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+            let mut all = issues;
+            all.extend(people_issues);
+            all.sort_by_key(|f| (order.get(f.source.as_str()).copied().unwrap_or(usize::MAX), f.row));
+            let last = ToWrite {
+                records: Vec::new(),
+                coded: Vec::new(),
+                contents: Vec::new(),
+                ids: Vec::new(),
+                names: Vec::new(),
+                quarantine,
+                issues: all,
+            };
+            let _ = to_write.send(last);
+            Ok(report)
+        })
+    })?;
+    let mut report = report;
+    report.path = dir.display().to_string();
+    report.mode = if recode { "recoded" } else { "incremental" };
+    report.recoded_because = recoded;
+    report.unchanged = unchanged;
+    report.carried_quarantine = carried_q;
+    report.carried_field_issues = carried_f;
+    report.records = tally.records as u64;
+    if report.disappeared > report.pruned {
+        messages.warn(&format!(
+            "{} records of files read again are no longer in them: kept in the tables (--prune drops them)",
+            report.disappeared - report.pruned
+        ));
+    }
+    Ok((writer, mapping, Some(report)))
+}

@@ -1,0 +1,328 @@
+//! One run, end to end: ingest → code → people → analyse → output, committed atomically.
+//!
+//! This file is the driver: [`run`] sets the run up ([`setup`]), streams every batch through
+//! the reader's thread, the pool and the writer's thread ([`stream`]; over a nightly state,
+//! [`incremental`]), then analyses the counts, writes the tables, the manifest and the report
+//! and commits them ([`finish`]).
+
+mod finish;
+mod incremental;
+mod setup;
+mod stream;
+
+use setup::{raking_dimensions, set_up, SetUp};
+use stream::{stream_batches, Tally, Timings, WriteContext};
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::analyse::setup::WhoError;
+use crate::analyse::AnalyseError;
+use crate::code::{Codebook, CodebookError, Coded, Coder, Engine};
+use crate::config::{CodebookSource, Settings, DEFAULT_CODEBOOK};
+use crate::ingest::IngestError;
+use crate::messages::Messages;
+use crate::output::manifest::StateReport;
+use crate::output::write::StreamWriter;
+use crate::output::{OutputError, OutputLock};
+use crate::people::{baseline::BaselineError, harmoniser};
+use crate::record::Record;
+
+/// Why a run failed (nothing was committed).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Codebook.
+    #[error(transparent)]
+    Codebook(#[from] CodebookError),
+    /// Input.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// Baseline.
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    /// Analysis.
+    #[error(transparent)]
+    Analyse(#[from] AnalyseError),
+    /// Output.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// Learned coder.
+    #[error(transparent)]
+    Model(#[from] crate::code::model::ModelError),
+    /// A stage's thread stopped on a bug (its panic message was printed).
+    #[error("internal error: the {0} thread stopped; please report it")]
+    Panicked(&'static str),
+    /// A declared change cannot be compared.
+    #[error(transparent)]
+    Change(#[from] crate::analyse::comparisons::ChangeError),
+    /// The state of nightly runs cannot be used.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    /// Thread pool.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads {
+        /// Requested threads.
+        threads: usize,
+        /// Cause.
+        message: String,
+    },
+}
+
+impl From<WhoError> for RunError {
+    fn from(e: WhoError) -> RunError {
+        match e {
+            WhoError::Analyse(e) => RunError::Analyse(e),
+            WhoError::Baseline(e) => RunError::Baseline(e),
+        }
+    }
+}
+
+/// What a finished run did (the counts are the manifest's).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The committed output folder.
+    pub out: PathBuf,
+    /// Its files, relative to it, sorted.
+    pub files: Vec<String>,
+    /// Its manifest.
+    pub manifest: PathBuf,
+    /// Sources read.
+    pub sources: usize,
+    /// Rows read (`rows_kept + quarantined + rows_dropped`).
+    pub rows_read: u64,
+    /// Rows kept.
+    pub rows_kept: u64,
+    /// Rows dropped on purpose (blank JSONL lines).
+    pub rows_dropped: u64,
+    /// Records kept.
+    pub records: usize,
+    /// Rows quarantined.
+    pub quarantined: u64,
+    /// Fields that could not be used in kept records (`field_issues.parquet`).
+    pub field_issues: u64,
+    /// Record × theme pairs.
+    pub record_themes: usize,
+    /// Rows read = kept + quarantined + dropped (the manifest's `rows_reconcile`).
+    pub rows_reconcile: bool,
+    /// Groups flagged `under_represented` or `below_parity` over the whole run
+    /// (`representation`, period `all`), in the table's order.
+    pub flagged: Vec<FlaggedGroup>,
+    /// Rows of `comparisons` with `significant` true.
+    pub significant_changes: u64,
+    /// Points of `spc` with `special_cause` true.
+    pub special_causes: u64,
+    /// Wall time per stage, milliseconds (the manifest's `timings_ms`, with `total`).
+    pub timings_ms: BTreeMap<&'static str, u64>,
+    /// What the run took from its state and kept in it (the manifest's `state`).
+    pub state: Option<StateReport>,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+/// A group `representation` flags over the whole run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FlaggedGroup {
+    /// Dimension.
+    pub dimension: String,
+    /// Group.
+    pub group: String,
+    /// `under_represented` or `below_parity`.
+    pub flag: &'static str,
+}
+
+impl Outcome {
+    /// The process's exit code: 1 when rows were quarantined or fields could not be used, else 0.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.quarantined > 0 || self.field_issues > 0)
+    }
+}
+
+/// Loads the codebook a run uses.
+///
+/// # Errors
+/// Unreadable or invalid codebook.
+pub fn load_codebook(source: &CodebookSource) -> Result<Codebook, CodebookError> {
+    match source {
+        CodebookSource::Builtin => Codebook::from_toml(DEFAULT_CODEBOOK, "<builtin nhs-patient-experience.toml>"),
+        CodebookSource::Path(p) => Codebook::from_file(p),
+    }
+}
+
+/// Every file a run reads (an output folder may not hold any of them).
+#[must_use]
+pub fn input_paths(settings: &Settings) -> Vec<&std::path::Path> {
+    let mut paths: Vec<&std::path::Path> = settings.sources.iter().map(|s| s.path.as_path()).collect();
+    paths.extend(settings.baselines.iter().map(|b| b.path.as_path()));
+    paths.extend(settings.baseline.iter().map(|b| b.path.as_path()));
+    if let CodebookSource::Path(p) = &settings.codebook {
+        paths.push(p);
+    }
+    let c = &settings.coder;
+    paths.extend(
+        [&settings.pipeline, &c.model, &c.label_map, &settings.people.imd_lookup]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path),
+    );
+    paths
+}
+
+/// The learned model a run codes with, as the state records it: its sha256 and policy.
+fn model_version(settings: &Settings) -> Option<String> {
+    let p = settings.coder.model.as_ref()?;
+    Some(format!("{} {:?}", crate::code::model::file_sha256(p).unwrap_or_default(), settings.coder.policy))
+}
+
+/// Loads the run's learned coder, if `[coder]` names one and its policy uses it.
+///
+/// # Errors
+/// An unusable model or label map (each error names its file).
+pub fn load_model(
+    settings: &Settings,
+    book: &Codebook,
+) -> Result<Option<crate::code::model::ThemeModel>, crate::code::model::ModelError> {
+    let c = &settings.coder;
+    match (&c.model, &c.label_map) {
+        (Some(m), Some(map)) if c.policy != crate::config::Policy::CodebookOnly => {
+            crate::code::model::ThemeModel::load(m, map, book, c.policy).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Redacts, codes and reads the sentiment of every record in parallel; the output order is
+/// the records' order, whatever the thread count.
+#[must_use]
+pub fn code_records(engine: &Engine, records: &[Record]) -> Vec<Coded> {
+    records.par_iter().with_min_len(256).map(|r| code_one(engine, r)).collect()
+}
+
+/// Codes one record with this worker's scratch and memos.
+fn code_one(engine: &Engine, r: &Record) -> Coded {
+    thread_local! {
+        /// Each worker's scratch and memos (stems, codebook lookups), kept warm from batch to
+        /// batch; they only cache what the codebook and analyzer compute, so results do not
+        /// depend on which worker codes a record (and a memo filled by another codebook is
+        /// dropped, `Coder`'s own rule).
+        static CODER: std::cell::RefCell<Coder> = std::cell::RefCell::new(Coder::default());
+    }
+    CODER.with(|c| engine.process(&r.text, r.question, r.rating, &mut c.borrow_mut()))
+}
+
+/// Runs the pipeline and commits its outputs to `settings.out`.
+///
+/// # Errors
+/// Any fatal error; the previous outputs are then left as they were.
+pub fn run(settings: &Settings, messages: &Messages) -> Result<Outcome, RunError> {
+    // before anything is read: the output may be replaced, and no other run writes to it
+    let lock = OutputLock::acquire(&settings.out, &input_paths(settings))?;
+    // the state is written like the outputs, under its own lock
+    let state_lock = settings
+        .state
+        .as_ref()
+        .map(|s| OutputLock::acquire(s, &input_paths(settings)).map_err(crate::output::OutputError::of_state))
+        .transpose()?;
+    for w in lock.warnings.iter().chain(state_lock.iter().flat_map(|l| &l.warnings)) {
+        messages.warn(w);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads)
+        .build()
+        .map_err(|e| RunError::Threads { threads: settings.threads, message: e.to_string() })?;
+    pool.install(|| run_in_pool(settings, messages, &lock, state_lock.as_ref(), &pool))
+}
+
+fn run_in_pool(
+    settings: &Settings,
+    messages: &Messages,
+    lock: &OutputLock,
+    state_lock: Option<&OutputLock>,
+    pool: &rayon::ThreadPool,
+) -> Result<Outcome, RunError> {
+    let threads = pool.current_num_threads();
+    let t0 = Instant::now();
+    let mut timings = Timings::default();
+    // what the state holds, if the run keeps one and one was kept
+    let held = match &settings.state {
+        Some(dir) => crate::state::read_manifest(dir)?.map(|m| (dir.clone(), m)),
+        None => None,
+    };
+    let SetUp { engine, baseline, bands, stream } =
+        set_up(settings, held.as_ref().map(|h| h.1.age_bands.as_slice()), &mut timings)?;
+    let book = &engine.book;
+    let versions = crate::state::CodingVersions::of(book, model_version(settings).as_deref());
+    let harmoniser = harmoniser(settings, &bands)?;
+    let raking = raking_dimensions(settings);
+    let mut tally = Tally::new(settings, &harmoniser, book, &raking);
+    let staging = lock.stage()?;
+    let dir = staging.path().to_path_buf();
+    let state_staging = state_lock.map(OutputLock::stage).transpose()?;
+    let writer =
+        StreamWriter::create(&dir, state_staging.as_ref().map(|s| s.path().join(crate::state::ARCHIVE)).as_deref())?;
+    // the files records come from: this run's sources, then those only the state holds
+    let mut source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
+    if let Some((_, m)) = &held {
+        for f in &m.files {
+            if !source_files.contains(f) {
+                source_files.push(f.clone());
+            }
+        }
+    }
+    let extra_columns = stream.mapping.extra_columns.clone();
+    let context = WriteContext { settings, book, extra_columns: &extra_columns, source_files: &source_files };
+    let bar = messages.spinner("run");
+    let (writer, stream, state_report) = match &held {
+        None => {
+            let (writer, stream) =
+                stream_batches(settings, &engine, stream, &mut tally, writer, &context, &mut timings, &bar)?;
+            let report = settings.state.as_ref().map(|dir| StateReport {
+                path: dir.display().to_string(),
+                mode: "first",
+                new: tally.records as u64,
+                records: tally.records as u64,
+                ..StateReport::default()
+            });
+            (writer, stream, report)
+        }
+        Some((dir, m)) => incremental::stream(
+            settings,
+            messages,
+            &engine,
+            stream,
+            &mut tally,
+            writer,
+            &context,
+            &versions,
+            dir,
+            m,
+            &mut timings,
+            &bar,
+        )?,
+    };
+    bar.finish_and_clear();
+    finish::finish(finish::Streamed {
+        settings,
+        messages,
+        engine: &engine,
+        baseline,
+        harmoniser: &harmoniser,
+        bands: &bands,
+        raking,
+        tally,
+        stream,
+        writer,
+        state_report,
+        staging,
+        state_staging,
+        versions,
+        extra_columns,
+        source_files,
+        timings,
+        t0,
+        threads,
+    })
+}

@@ -1,0 +1,97 @@
+//! What a run sets up before its first batch: the codebook, baseline and model, the sources
+//! opened, the age bands fixed.
+
+use crate::code::Engine;
+use crate::config::Settings;
+use crate::ingest::{self};
+use crate::people::{age_bands, baseline::Baseline};
+use crate::record::Record;
+
+use super::{load_codebook, load_model, stream::Timings, RunError};
+
+/// The records the age bands in force are read from when neither the pipeline nor the
+/// baseline gives them: the first batch of each source (README, "Age bands").
+pub(super) fn band_sample(settings: &Settings, baseline: Option<&Baseline>) -> Result<Vec<Record>, RunError> {
+    use crate::people::harmonise::{bands_in, is_age_dimension};
+    let from_baseline = baseline.is_some_and(|b| {
+        !bands_in(b.rows.iter().filter(|r| is_age_dimension(&r.dimension)).map(|r| r.group.as_str())).is_empty()
+    });
+    if settings.people.age_bands.is_some() || from_baseline || !settings.dimensions.iter().any(|d| is_age_dimension(d))
+    {
+        return Ok(Vec::new());
+    }
+    let mut stream = ingest::Ingest::open(settings)?;
+    let mut sample: Vec<Record> = Vec::new();
+    let mut from_source = 0;
+    while let Some(batch) = stream.next_batch()? {
+        // the first BATCH_ROWS records of each source
+        if sample.last().zip(batch.records.first()).is_some_and(|(a, b)| a.origin.source != b.origin.source) {
+            from_source = 0;
+        }
+        from_source += batch.records.len();
+        sample.extend(batch.records);
+        if from_source >= ingest::stream::BATCH_ROWS {
+            stream.skip_source();
+            from_source = 0;
+        }
+    }
+    Ok(sample)
+}
+
+/// What a run set up before its first batch.
+pub(super) struct SetUp {
+    pub(super) engine: Engine,
+    pub(super) baseline: Option<Baseline>,
+    pub(super) bands: crate::people::AgeBands,
+    pub(super) stream: ingest::Ingest,
+}
+
+/// Reads the codebook, baseline and model, opens every source and fixes the age bands.
+pub(super) fn set_up(
+    settings: &Settings,
+    stored_bands: Option<&[String]>,
+    timings: &mut Timings,
+) -> Result<SetUp, RunError> {
+    let (engine, baseline, stream) = timings.time("config", || -> Result<_, RunError> {
+        // the codebook compiles while the sources open (headers read, first rows buffered)
+        let (coding, stream) = rayon::join(
+            || -> Result<_, RunError> {
+                let book = load_codebook(&settings.codebook)?;
+                let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
+                let engine = Engine::new(book);
+                let model = load_model(settings, &engine.book)?;
+                Ok((engine.with_model(model), baseline))
+            },
+            || ingest::Ingest::open(settings),
+        );
+        let (engine, baseline) = coding?;
+        Ok((engine, baseline, stream?))
+    })?;
+    let bands = timings.time("people", || -> Result<_, RunError> {
+        // bands the records themselves gave an earlier run stay those the state's records were
+        // harmonised with (unless the pipeline or the baseline sets them)
+        let fixed = age_bands(settings, baseline.as_ref(), &[]);
+        if let (Some(stored), "source" | "default") = (stored_bands, fixed.from) {
+            let bands: Vec<crate::record::AgeBand> =
+                stored.iter().filter_map(|b| crate::record::AgeBand::parse(b)).collect();
+            if !bands.is_empty() {
+                return Ok(crate::people::AgeBands { from: "state", bands });
+            }
+        }
+        Ok(age_bands(settings, baseline.as_ref(), &band_sample(settings, baseline.as_ref())?))
+    })?;
+    Ok(SetUp { engine, baseline, bands, stream })
+}
+
+/// The dimensions raking runs over (indices, in the pipeline's order, each once).
+pub(super) fn raking_dimensions(settings: &Settings) -> Vec<usize> {
+    let mut raking: Vec<usize> = Vec::new();
+    for name in &settings.analysis.raking_dimensions {
+        if let Some(d) = settings.dimensions.iter().position(|x| x == name) {
+            if !raking.contains(&d) {
+                raking.push(d);
+            }
+        }
+    }
+    raking
+}
