@@ -49,33 +49,32 @@ impl PairCounter {
     pub(crate) fn add(&mut self, groups: &[Vec<u32>], themes: &[Vec<(u32, bool)>]) {
         let n = self.n_themes;
         let pairs = n * n.saturating_sub(1) / 2;
-        let with_pairs: Vec<(usize, Vec<usize>)> = themes
+        // every (record, pair) of the batch, in record order: one vector, not one per record
+        let with_pairs: Vec<(u32, u32)> = themes
             .par_iter()
             .enumerate()
             .with_min_len(1024)
             .filter(|(_, t)| t.len() > 1)
-            .map(|(r, t)| {
-                let mut ids: Vec<usize> = t.iter().map(|x| x.0 as usize).collect();
+            .flat_map_iter(|(r, t)| {
+                let mut ids: smallvec::SmallVec<[usize; 8]> = t.iter().map(|x| x.0 as usize).collect();
                 ids.sort_unstable();
                 ids.dedup();
-                let mut ps = Vec::new();
+                let mut ps: smallvec::SmallVec<[(u32, u32); 16]> = smallvec::SmallVec::new();
                 for (i, &a) in ids.iter().enumerate() {
                     for &b in &ids[i + 1..] {
-                        ps.push(pair(a, b, n));
+                        ps.push((r as u32, pair(a, b, n) as u32));
                     }
                 }
-                (r, ps)
+                ps
             })
             .collect();
         self.dims.par_iter_mut().zip(groups).for_each(|(dim, ids)| {
-            for (r, ps) in &with_pairs {
-                let g = ids[*r] as usize;
+            for &(r, p) in &with_pairs {
+                let g = ids[r as usize] as usize;
                 if dim.len() <= g {
                     dim.resize(g + 1, vec![0; pairs]);
                 }
-                for &p in ps {
-                    dim[g][p] += 1;
-                }
+                dim[g][p as usize] += 1;
             }
         });
     }

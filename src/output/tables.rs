@@ -40,18 +40,23 @@ pub(crate) struct RecordsBatch<'a> {
 /// The batch's record indices by month (`YYYY-MM`, `unknown` without a date), in month order.
 #[must_use]
 pub(crate) fn by_month(records: &[Record]) -> BTreeMap<String, Vec<usize>> {
-    let mut by_month: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut last: Option<(Option<(i32, u32)>, String)> = None;
+    // by (year, month) while the records pass: a month's label is written once, not per record
+    let mut by_key: Vec<(Option<(i32, u32)>, String, Vec<usize>)> = Vec::new();
+    let mut last = usize::MAX;
     for (i, r) in records.iter().enumerate() {
         let key = r.received_date.map(|d| (chrono::Datelike::year(&d), chrono::Datelike::month(&d)));
-        let month = match &last {
-            Some((k, m)) if *k == key => m.clone(),
-            _ => month_of(r),
-        };
-        by_month.entry(month.clone()).or_default().push(i);
-        last = Some((key, month));
+        if by_key.get(last).is_none_or(|m| m.0 != key) {
+            last = match by_key.iter().position(|m| m.0 == key) {
+                Some(at) => at,
+                None => {
+                    by_key.push((key, month_of(r), Vec::new()));
+                    by_key.len() - 1
+                }
+            };
+        }
+        by_key[last].2.push(i);
     }
-    by_month
+    by_key.into_iter().map(|(_, label, idx)| (label, idx)).collect()
 }
 
 /// `records` rows of the batch's records `idx` (all of one month).
