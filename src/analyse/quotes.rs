@@ -126,7 +126,7 @@ impl QuoteCollector {
                     return None;
                 }
                 let marked = c.redacted.is_some() || (bracket && MARKERS.iter().any(|m| text.contains(m)));
-                let words = text.split_whitespace().count() as u32;
+                let words = words(text);
                 let hash = {
                     use std::hash::BuildHasher;
                     foldhash::quality::FixedState::with_seed(7).hash_one(r.record_id.as_str())
@@ -190,6 +190,21 @@ impl QuoteCollector {
         }
         Quotes { cells }
     }
+}
+
+/// Words in `text`, as `split_whitespace` counts them; ASCII text by a plain scan of its bytes
+/// (the whitespace of ASCII is tab, line feed, vertical tab, form feed, carriage return, space).
+fn words(text: &str) -> u32 {
+    if !text.is_ascii() {
+        return text.split_whitespace().count() as u32;
+    }
+    let (mut n, mut within) = (0u32, false);
+    for &b in text.as_bytes() {
+        let space = matches!(b, 9..=13 | b' ');
+        n += u32::from(!space && !within);
+        within = !space;
+    }
+    n
 }
 
 /// The redaction markers other than `[NAME]` (a comment with that one is never quoted).
@@ -288,6 +303,23 @@ mod tests {
             span: (0, 1),
             hits,
             marked: false,
+        }
+    }
+
+    #[test]
+    fn words_are_counted_as_split_whitespace_counts_them() {
+        for text in [
+            "",
+            " ",
+            "one",
+            "  two  words ",
+            "tab\tline\nfeed\rcarriage\x0bvertical\x0cform",
+            "a\u{a0}b non-breaking space",
+            "caf\u{e9} \u{2003}em space",
+            "trailing\n",
+            "x,y;z - a",
+        ] {
+            assert_eq!(words(text) as usize, text.split_whitespace().count(), "{text:?}");
         }
     }
 
