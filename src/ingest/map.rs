@@ -102,11 +102,14 @@ impl Columns {
     }
 }
 
+/// What a row gives per text column: held inline for a row of one or two texts (no allocation).
+pub(crate) type Texts<T> = smallvec::SmallVec<[T; 2]>;
+
 /// A row mapped to records.
 #[derive(Debug)]
 pub struct Mapped {
-    /// The records (one per non-blank text cell).
-    pub records: Vec<Record>,
+    /// The records (one per non-blank text cell; most rows hold one, kept inline).
+    pub records: Texts<Record>,
     /// Blank text cells (dropped on purpose).
     pub blank_cells: u64,
     /// Fields that could not be used (the records are kept).
@@ -556,8 +559,8 @@ impl Mapper {
 
     /// Step 4: the text of each free-text column (`None` when blank). A row with no text is
     /// quarantined: as `wrong_type` when a text cell was of the wrong type, else as `empty_text`.
-    fn texts(&self, row: &RawRow, cells: &[Cell], issues: &[FieldIssue]) -> Result<Vec<Option<String>>, Quarantined> {
-        let texts: Vec<Option<String>> =
+    fn texts(&self, row: &RawRow, cells: &[Cell], issues: &[FieldIssue]) -> Result<Texts<Option<String>>, Quarantined> {
+        let texts: Texts<Option<String>> =
             self.texts.iter().map(|&(i, _)| trimmed(cells, i).map(Cow::into_owned)).collect();
         if texts.iter().any(Option::is_some) {
             return Ok(texts);
@@ -713,8 +716,8 @@ impl Mapper {
 
     /// Step 10: one record per non-blank text, and the number of blank text cells. The last
     /// record takes the shared values; the others get copies.
-    fn records(&self, row: u64, texts: Vec<Option<String>>, mut shared: Shared) -> (Vec<Record>, u64) {
-        let mut records = Vec::with_capacity(texts.len());
+    fn records(&self, row: u64, texts: Texts<Option<String>>, mut shared: Shared) -> (Texts<Record>, u64) {
+        let mut records = Texts::new();
         let mut blank_cells = 0;
         let multi = self.texts.len() > 1;
         let last = texts.iter().rposition(Option::is_some);
