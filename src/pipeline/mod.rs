@@ -277,8 +277,7 @@ fn run_in_pool(
     let bar = messages.spinner("run");
     let (writer, stream, state_report) = match &held {
         None => {
-            let (writer, stream) =
-                stream_batches(settings, &engine, stream, &mut tally, writer, &context, &mut timings, &bar)?;
+            let (writer, stream) = stream_batches(&engine, stream, &mut tally, writer, &context, &mut timings, &bar)?;
             let report = settings.state.as_ref().map(|dir| StateReport {
                 path: dir.display().to_string(),
                 mode: "first",

@@ -141,7 +141,7 @@ impl<'h> Tally<'h> {
         raking: &[usize],
     ) -> Tally<'h> {
         Tally {
-            grouper: Grouper::new(&harmoniser, &settings.dimensions),
+            grouper: Grouper::new(harmoniser, &settings.dimensions),
             counter: Counter::new(settings.dimensions.len(), book.themes.len(), raking.to_vec()),
             changes: ChangeCounter::new(&settings.changes, settings.dimensions.len(), book.themes.len()),
             spc: SpcCounter::new(settings.analysis.spc_period, book.themes.len()),
@@ -377,7 +377,6 @@ pub(super) fn read_batches(
 /// rayon's) and the writer's thread side by side, batches handed over in order; returns the
 /// writer, every batch written.
 pub(super) fn stream_batches(
-    settings: &Settings,
     engine: &Engine,
     ingest: ingest::Ingest,
     tally: &mut Tally<'_>,
@@ -386,6 +385,7 @@ pub(super) fn stream_batches(
     timings: &mut Timings,
     bar: &indicatif::ProgressBar,
 ) -> Result<(StreamWriter, ingest::stream::Mapping), RunError> {
+    let settings = context.settings;
     beside_writer(writer, context, timings, |to_write, timings| {
         read_batches(ingest, timings, |mapping, index, items, timings| {
             let done = tally.take(settings, engine, mapping, (index, items), timings);
