@@ -5,7 +5,8 @@
 //! **Counted** while the stream passes, over the comments that no theme codes and that say
 //! something (non-informative answers left out): each comment is analysed as the codebook
 //! analyses text (the same stems), its distinct 1-, 2- and 3-grams — none made of stop words
-//! alone — counted once per comment and per month, with up to three of their surface forms and
+//! alone — counted once per comment and per month, with the three of their surface forms met earliest by
+//! date and
 //! three example records (the smallest hashes of their ids: the same whatever the batches). Memory
 //! is bounded: past [`CAP`] distinct terms, those met in a single comment are dropped (lossy
 //! counting: a term that later grows is counted from then on, never more than it was).
@@ -49,8 +50,10 @@ const STOP: [&str; 60] = [
 struct Term {
     /// Comments with the term, per month (`yyyymm`, 0 without a date), sorted.
     months: Vec<(u32, u32)>,
-    /// Up to three surface forms, first met first, with their comments.
-    surfaces: Vec<(String, u32)>,
+    /// Up to three surface forms: those met earliest by (month, fixed hash of the record id),
+    /// in that order, each with where it was first met — the same whatever order the rows come
+    /// in (undated comments count as met last).
+    surfaces: Vec<(String, (u32, u64))>,
     /// Up to three example records: (hash, id), smallest hashes.
     examples: Vec<(u64, String)>,
 }
@@ -147,11 +150,8 @@ impl TermCounter {
                 let Some(t) = terms.get_mut(stem) else { continue };
                 bump(&mut t.months, c.month);
                 spell(c.text, g.surface, &mut surface);
-                match t.surfaces.iter().position(|s| s.0 == surface) {
-                    Some(i) => t.surfaces[i].1 += 1,
-                    None if t.surfaces.len() < 3 => t.surfaces.push((surface.clone(), 1)),
-                    None => {}
-                }
+                let met = (if c.month == 0 { u32::MAX } else { c.month }, c.hash);
+                keep_surface(&mut t.surfaces, &surface, met);
                 if t.examples.len() < 3 || t.examples.last().is_some_and(|e| e.0 > c.hash) {
                     let at = t.examples.partition_point(|e| e.0 < c.hash);
                     t.examples.insert(at, (c.hash, c.id.to_owned()));
@@ -163,6 +163,23 @@ impl TermCounter {
             }
         });
     }
+}
+
+/// Keeps `surface`, met at `met`, among the three spellings met earliest (ties by the spelling):
+/// each spelling holds the earliest place it was met, so the three kept are those whose earliest
+/// place is earliest, whatever order the comments come in.
+fn keep_surface(kept: &mut Vec<(String, (u32, u64))>, surface: &str, met: (u32, u64)) {
+    if let Some(i) = kept.iter().position(|s| s.0 == surface) {
+        if met >= kept[i].1 {
+            return;
+        }
+        kept.remove(i);
+    } else if kept.len() == 3 && kept.last().is_some_and(|last| (last.1, last.0.as_str()) <= (met, surface)) {
+        return;
+    }
+    let at = kept.partition_point(|s| (s.1, s.0.as_str()) < (met, surface));
+    kept.insert(at, (surface.to_owned(), met));
+    kept.truncate(3);
 }
 
 /// One uncoded comment's distinct terms.
@@ -361,7 +378,7 @@ pub(crate) fn table(rows: &[TermRow]) -> Table {
         columns: vec![
             Col::new("term", "the stemmed words, as the codebook's matcher sees them", strs(rows, |r| owned(&r.term))),
             Col::new("words_n", "words in the term (1 to 3)", ColumnData::I64(rows.iter().map(|r| i64::try_from(r.words).ok()).collect())),
-            Col::new("surface_forms", "up to three of the respondents' spellings (redacted text), `; `-separated", strs(rows, |r| owned(&r.surfaces))),
+            Col::new("surface_forms", "up to three of the respondents' spellings (redacted text), the earliest met by date first, `; `-separated", strs(rows, |r| owned(&r.surfaces))),
             Col::new("uncoded_n", format!("comments no theme codes that carry the term {PUBLISHED}"), n(|r| r.uncoded_n)),
             Col::new("earlier_n", format!("of those, before the last months {PUBLISHED}"), n(|r| r.earlier_n)),
             Col::new("recent_n", format!("of those, in the last months ([report] emerging_months, default 3) {PUBLISHED}"), n(|r| r.recent_n)),
@@ -524,6 +541,29 @@ mod tests {
                 })
                 .collect();
             assert_eq!(got, reference(&analyzer, text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_spellings_kept_are_the_same_in_any_order() {
+        // (spelling, month, hash): "b" is met in March and again in January
+        let met =
+            [("b", 202503, 5), ("a", 202502, 9), ("c", 202501, 7), ("b", 202501, 3), ("d", 202504, 1), ("e", 0, 0)];
+        let mut orders = vec![met.to_vec()];
+        for k in 1..met.len() {
+            let mut o = met.to_vec();
+            o.rotate_left(k);
+            orders.push(o.clone());
+            o.reverse();
+            orders.push(o);
+        }
+        for order in orders {
+            let mut kept = Vec::new();
+            for (s, m, h) in &order {
+                keep_surface(&mut kept, s, (if *m == 0 { u32::MAX } else { *m }, *h));
+            }
+            let got: Vec<&str> = kept.iter().map(|k| k.0.as_str()).collect();
+            assert_eq!(got, ["b", "c", "a"], "{order:?}");
         }
     }
 }
