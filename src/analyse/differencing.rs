@@ -100,21 +100,26 @@ type Cell = (usize, usize, u8, usize, usize);
 /// A set of counts (iterated only to mark them, so its order does not matter).
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
 
-/// The lattice variables of one dimension and period: records per group, mentions and concerns
-/// per group and theme.
-type Vars = (Vec<usize>, Vec<Vec<usize>>, Vec<Vec<usize>>);
-
 /// Intervals with sum and order identities, tightened to a fixpoint.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Lattice {
     lo: Vec<i64>,
     hi: Vec<i64>,
-    sums: Vec<(Vec<usize>, usize)>,
-    le: Vec<(usize, usize)>,
-    /// The identities each variable takes part in (identity r < sums.len() is a sum, else an
-    /// order): `touching[start[v]..start[v + 1]]`, set by [`Lattice::index`].
-    start: Vec<usize>,
+    /// The sums `total = Σ terms`, laid end to end: sum r's terms are
+    /// `sum_terms[sum_start[r]..sum_start[r + 1]]` (`sum_start` begins with 0).
+    sum_terms: Vec<u32>,
+    sum_start: Vec<u32>,
+    sum_total: Vec<u32>,
+    le: Vec<(u32, u32)>,
+    /// The identities each variable takes part in (identity r < the number of sums is a sum,
+    /// else an order): `touching[start[v]..start[v + 1]]`, set by [`Lattice::index`].
+    start: Vec<u32>,
     touching: Vec<u32>,
+}
+
+/// A variable's index as stored (the lattices here hold far fewer than 2^32 variables).
+fn v32(v: usize) -> u32 {
+    u32::try_from(v).expect("fewer than 2^32 lattice variables")
 }
 
 impl Lattice {
@@ -122,6 +127,26 @@ impl Lattice {
         self.lo.push(lo);
         self.hi.push(hi);
         self.lo.len() - 1
+    }
+
+    fn sums(&self) -> usize {
+        self.sum_total.len()
+    }
+
+    /// Sum `r`: its terms and its total.
+    fn sum(&self, r: usize) -> (&[u32], u32) {
+        let (a, b) = (self.sum_start[r] as usize, self.sum_start[r + 1] as usize);
+        (&self.sum_terms[a..b], self.sum_total[r])
+    }
+
+    /// `total = Σ terms`.
+    fn add_sum(&mut self, terms: impl IntoIterator<Item = usize>, total: usize) {
+        if self.sum_start.is_empty() {
+            self.sum_start.push(0);
+        }
+        self.sum_terms.extend(terms.into_iter().map(v32));
+        self.sum_start.push(v32(self.sum_terms.len()));
+        self.sum_total.push(v32(total));
     }
 
     fn tighten(&mut self, v: usize, lo: i64, hi: i64) -> bool {
@@ -138,46 +163,48 @@ impl Lattice {
 
     /// `Σ whole = Σ parts` (`exact`), else `Σ whole = Σ parts + something ≥ 0`; a whole of
     /// several counts is summed into a hidden variable first.
-    fn holds(&mut self, whole: Vec<usize>, mut parts: Vec<usize>, exact: bool) {
-        let total = match whole.as_slice() {
+    fn holds(&mut self, whole: &[usize], parts: &[usize], exact: bool) {
+        let total = match whole {
             [one] => *one,
             _ => {
                 let hidden = self.var((0, UNBOUNDED));
-                self.sums.push((whole, hidden));
+                self.add_sum(whole.iter().copied(), hidden);
                 hidden
             }
         };
-        if !exact {
-            parts.push(self.var((0, UNBOUNDED)));
-        }
-        self.sums.push((parts, total));
+        let slack = (!exact).then(|| self.var((0, UNBOUNDED)));
+        self.add_sum(parts.iter().copied().chain(slack), total);
     }
 
     /// Lists the identities each variable takes part in, once every identity is added.
     fn index(&mut self) {
         let n_vars = self.lo.len();
-        let (sums, le) = (&self.sums, &self.le);
-        let rules_of = |each: &mut dyn FnMut(usize, u32)| {
-            for (r, (terms, total)) in sums.iter().enumerate() {
-                for &v in terms.iter().chain(std::iter::once(total)) {
-                    each(v, r as u32);
+        if self.sum_start.is_empty() {
+            self.sum_start.push(0);
+        }
+        let n_sums = self.sums();
+        let rules_of = |l: &Lattice, each: &mut dyn FnMut(usize, u32)| {
+            for r in 0..n_sums {
+                let (terms, total) = l.sum(r);
+                for &v in terms.iter().chain(std::iter::once(&total)) {
+                    each(v as usize, r as u32);
                 }
             }
-            for (i, &(a, b)) in le.iter().enumerate() {
-                let r = (sums.len() + i) as u32;
-                each(a, r);
-                each(b, r);
+            for (i, &(a, b)) in l.le.iter().enumerate() {
+                let r = (n_sums + i) as u32;
+                each(a as usize, r);
+                each(b as usize, r);
             }
         };
-        let mut start = vec![0usize; n_vars + 1];
-        rules_of(&mut |v, _| start[v + 1] += 1);
+        let mut start = vec![0u32; n_vars + 1];
+        rules_of(self, &mut |v, _| start[v + 1] += 1);
         for v in 0..n_vars {
             start[v + 1] += start[v];
         }
         let mut fill = start.clone();
-        let mut touching = vec![0u32; start[n_vars]];
-        rules_of(&mut |v, r| {
-            touching[fill[v]] = r;
+        let mut touching = vec![0u32; start[n_vars] as usize];
+        rules_of(self, &mut |v, r| {
+            touching[fill[v] as usize] = r;
             fill[v] += 1;
         });
         (self.start, self.touching) = (start, touching);
@@ -188,9 +215,17 @@ impl Lattice {
     /// sweep over every identity until nothing changes reaches, in far fewer steps.
     fn solve(&mut self) {
         // the identities are read while the intervals change: take them out for the loop
-        let (sums, le) = (std::mem::take(&mut self.sums), std::mem::take(&mut self.le));
-        let n_rules = sums.len() + le.len();
-        let (start, touching) = (std::mem::take(&mut self.start), std::mem::take(&mut self.touching));
+        let ids = Lattice {
+            sum_terms: std::mem::take(&mut self.sum_terms),
+            sum_start: std::mem::take(&mut self.sum_start),
+            sum_total: std::mem::take(&mut self.sum_total),
+            le: std::mem::take(&mut self.le),
+            start: std::mem::take(&mut self.start),
+            touching: std::mem::take(&mut self.touching),
+            ..Lattice::default()
+        };
+        let n_sums = ids.sums();
+        let n_rules = n_sums + ids.le.len();
         let mut queued = vec![true; n_rules];
         let mut queue: std::collections::VecDeque<usize> = (0..n_rules).collect();
         // as many looks as 1,000 sweeps would take: a bound, never reached on real tables
@@ -202,21 +237,22 @@ impl Lattice {
                 break;
             }
             budget -= 1;
-            match sums.get(r) {
-                Some((terms, total)) => self.apply_sum(terms, *total, &mut narrowed),
-                None => {
-                    let (a, b) = le[r - sums.len()];
-                    let (bhi, alo) = (self.hi[b], self.lo[a]);
-                    if self.tighten(a, i64::MIN, bhi) {
-                        narrowed.push(a);
-                    }
-                    if self.tighten(b, alo, i64::MAX) {
-                        narrowed.push(b);
-                    }
+            if r < n_sums {
+                let (terms, total) = ids.sum(r);
+                self.apply_sum(terms, total as usize, &mut narrowed);
+            } else {
+                let (a, b) = ids.le[r - n_sums];
+                let (a, b) = (a as usize, b as usize);
+                let (bhi, alo) = (self.hi[b], self.lo[a]);
+                if self.tighten(a, i64::MIN, bhi) {
+                    narrowed.push(a);
+                }
+                if self.tighten(b, alo, i64::MAX) {
+                    narrowed.push(b);
                 }
             }
             for v in narrowed.drain(..) {
-                for &other in &touching[start[v]..start[v + 1]] {
+                for &other in &ids.touching[ids.start[v] as usize..ids.start[v + 1] as usize] {
                     let other = other as usize;
                     if !queued[other] {
                         queued[other] = true;
@@ -225,20 +261,26 @@ impl Lattice {
                 }
             }
         }
-        (self.sums, self.le, self.start, self.touching) = (sums, le, start, touching);
+        self.sum_terms = ids.sum_terms;
+        self.sum_start = ids.sum_start;
+        self.sum_total = ids.sum_total;
+        self.le = ids.le;
+        self.start = ids.start;
+        self.touching = ids.touching;
     }
 
     /// `total = Σ terms`: the total within the terms' sum, each term within the total less the
     /// others. Pushes the counts it narrowed.
-    fn apply_sum(&mut self, terms: &[usize], total: usize, narrowed: &mut Vec<usize>) {
-        let slo: i64 = terms.iter().map(|&t| self.lo[t]).sum();
-        let open = terms.iter().filter(|&&t| self.hi[t] >= UNBOUNDED).count();
-        let shi: i64 = terms.iter().map(|&t| self.hi[t]).filter(|&h| h < UNBOUNDED).sum();
+    fn apply_sum(&mut self, terms: &[u32], total: usize, narrowed: &mut Vec<usize>) {
+        let slo: i64 = terms.iter().map(|&t| self.lo[t as usize]).sum();
+        let open = terms.iter().filter(|&&t| self.hi[t as usize] >= UNBOUNDED).count();
+        let shi: i64 = terms.iter().map(|&t| self.hi[t as usize]).filter(|&h| h < UNBOUNDED).sum();
         if self.tighten(total, slo, if open > 0 { UNBOUNDED } else { shi }) {
             narrowed.push(total);
         }
         let (tlo, thi) = (self.lo[total], self.hi[total]);
         for &t in terms {
+            let t = t as usize;
             let own_open = self.hi[t] >= UNBOUNDED;
             // the others' largest sum, or unbounded
             let others_hi = (open - usize::from(own_open) == 0).then(|| shi - if own_open { 0 } else { self.hi[t] });
@@ -333,50 +375,95 @@ fn pinned_cells(
     Guard::build(counts, known, rule).pinned(w)
 }
 
+/// Where the counts of one dimension in one period lie among the lattice's variables: the
+/// records of group g at `start + g`, the mentions of (g, t) at `start + groups + g·themes + t`,
+/// the concerns after the mentions, laid out the same way.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    start: usize,
+    d: usize,
+    p: usize,
+    groups: usize,
+    themes: usize,
+}
+
+impl Block {
+    fn var(&self, kind: u8, g: usize, t: usize) -> usize {
+        match kind {
+            0 => self.start + g,
+            1 => self.start + self.groups + g * self.themes + t,
+            _ => self.start + self.groups * (1 + self.themes) + g * self.themes + t,
+        }
+    }
+
+    /// The count variable `v` (within this block) as a cell.
+    fn cell(&self, v: usize) -> Cell {
+        let i = v - self.start;
+        if i < self.groups {
+            return (self.p, self.d, 0, i, 0);
+        }
+        let (j, per) = (i - self.groups, self.groups * self.themes);
+        let kind = if j < per { 1 } else { 2 };
+        let j = j % per;
+        (self.p, self.d, kind, j / self.themes, j % self.themes)
+    }
+
+    /// Whether `(kind, g, t)` is one of this block's counts.
+    fn holds(&self, kind: u8, g: usize, t: usize) -> bool {
+        g < self.groups && if kind == 0 { t == 0 } else { kind <= 2 && t < self.themes }
+    }
+}
+
 /// The attacker's lattice over the counts about to be published: its first variables are the
-/// counts (`cell_of`), the rest the hidden totals.
+/// counts (laid out in `blocks`), the rest the hidden totals.
 struct Guard {
     l: Lattice,
-    cell_of: Vec<Cell>,
+    /// The counts' blocks, in the order of their variables.
+    blocks: Vec<Block>,
+    /// `[d][p]` → the block of that dimension and period in `blocks`.
+    block_of: Vec<Vec<Option<usize>>>,
+    /// How many variables are counts.
+    n_cells: usize,
     /// Each variable's interval when nothing is withheld.
-    base: Vec<(i64, i64)>,
+    base_lo: Vec<i64>,
+    base_hi: Vec<i64>,
 }
 
 impl Guard {
     fn build(counts: &[Vec<Option<PeriodCounts>>], known: &Identities, rule: &DisclosureRule) -> Guard {
         let mut l = Lattice::default();
-        let mut cell_of: Vec<Cell> = Vec::new();
-        let mut var = |l: &mut Lattice, x: Published, c: Cell| {
-            cell_of.push(c);
-            l.var(domain(x, rule, false))
-        };
-        // [d][p] → (records vars, mentions vars, concerns vars)
-        let mut ids: Vec<Vec<Option<Vars>>> = Vec::new();
-        for (d, dim) in counts.iter().enumerate() {
-            let mut per = Vec::new();
-            for (p, c) in dim.iter().enumerate() {
-                per.push(c.as_ref().map(|c| {
-                    let rec: Vec<usize> =
-                        c.records.iter().enumerate().map(|(g, &x)| var(&mut l, x, (p, d, 0, g, 0))).collect();
-                    let each = |l: &mut Lattice,
-                                var: &mut dyn FnMut(&mut Lattice, Published, Cell) -> usize,
-                                kind: u8,
-                                m: &[Vec<Published>]|
-                     -> Vec<Vec<usize>> {
-                        m.iter()
-                            .enumerate()
-                            .map(|(g, row)| {
-                                row.iter().enumerate().map(|(t, &x)| var(l, x, (p, d, kind, g, t))).collect()
-                            })
-                            .collect()
-                    };
-                    let men = each(&mut l, &mut var, 1, &c.mentions);
-                    let con = each(&mut l, &mut var, 2, &c.concerns);
-                    (rec, men, con)
-                }));
-            }
-            ids.push(per);
-        }
+        let shape = |c: &PeriodCounts| (c.records.len(), c.mentions.first().map_or(0, Vec::len));
+        let n_cells: usize = counts.iter().flatten().flatten().map(shape).map(|(g, t)| g * (1 + 2 * t)).sum();
+        l.lo.reserve(n_cells);
+        l.hi.reserve(n_cells);
+        let mut blocks: Vec<Block> = Vec::new();
+        let block_of: Vec<Vec<Option<usize>>> = counts
+            .iter()
+            .enumerate()
+            .map(|(d, dim)| {
+                dim.iter()
+                    .enumerate()
+                    .map(|(p, c)| {
+                        let c = c.as_ref()?;
+                        let (groups, themes) = shape(c);
+                        blocks.push(Block { start: l.lo.len(), d, p, groups, themes });
+                        for &x in &c.records {
+                            l.var(domain(x, rule, false));
+                        }
+                        // (a row shorter than the first holds no records there: 0 exactly)
+                        for m in [&c.mentions, &c.concerns] {
+                            for g in 0..groups {
+                                for t in 0..themes {
+                                    let x = m.get(g).and_then(|row| row.get(t));
+                                    l.var(x.map_or((0, 0), |&x| domain(x, rule, false)));
+                                }
+                            }
+                        }
+                        Some(blocks.len() - 1)
+                    })
+                    .collect()
+            })
+            .collect();
         // one hidden total per (period, kind, theme), shared by every dimension
         let mut totals: BTreeMap<(usize, u8, usize), usize> = BTreeMap::new();
         let mut total = |l: &mut Lattice, b: (usize, u8, usize)| {
@@ -389,47 +476,49 @@ impl Guard {
                 l.var(published.map_or((0, UNBOUNDED), |p| domain(p, rule, false)))
             })
         };
-        for dim in &ids {
-            for (p, c) in dim.iter().enumerate() {
-                let Some((rec, men, con)) = c else { continue };
+        let (mut whole_vars, mut part_vars) = (Vec::new(), Vec::new());
+        for per in &block_of {
+            for (p, b) in per.iter().enumerate() {
+                let Some(b) = b.map(|i| blocks[i]) else { continue };
                 let t = total(&mut l, (p, 0, 0));
-                l.sums.push((rec.clone(), t));
-                let n_themes = men.first().map_or(0, Vec::len);
-                for th in 0..n_themes {
+                l.add_sum((0..b.groups).map(|g| b.var(0, g, 0)), t);
+                for th in 0..b.themes {
                     let t = total(&mut l, (p, 1, th));
-                    l.sums.push((men.iter().map(|row| row[th]).collect(), t));
+                    l.add_sum((0..b.groups).map(|g| b.var(1, g, th)), t);
                     let t = total(&mut l, (p, 2, th));
-                    l.sums.push((con.iter().map(|row| row[th]).collect(), t));
+                    l.add_sum((0..b.groups).map(|g| b.var(2, g, th)), t);
                 }
-                for (g, &r) in rec.iter().enumerate() {
-                    for th in 0..n_themes {
-                        l.le.push((men[g][th], r));
-                        l.le.push((con[g][th], men[g][th]));
+                for g in 0..b.groups {
+                    for th in 0..b.themes {
+                        l.le.push((v32(b.var(1, g, th)), v32(b.var(0, g, 0))));
+                        l.le.push((v32(b.var(2, g, th)), v32(b.var(1, g, th))));
                     }
                 }
             }
             // periods made of others: the months add up to `all`, a change's sides lie within it
             for sum in &known.sums {
                 // a period not published holds no record
-                let of = |periods: &[usize]| -> Vec<&Vars> {
-                    periods.iter().filter_map(|&p| dim.get(p)?.as_ref()).collect()
+                let of = |periods: &[usize]| -> Vec<Block> {
+                    periods.iter().filter_map(|&p| per.get(p).copied().flatten()).map(|i| blocks[i]).collect()
                 };
                 let (whole, parts) = (of(&sum.whole), of(&sum.parts));
-                let Some(shape) = whole.first().or(parts.first()) else { continue };
-                let add = |l: &mut Lattice, whole: Vec<usize>, parts: Vec<usize>| l.holds(whole, parts, sum.exact);
-                for g in 0..shape.0.len() {
-                    add(&mut l, whole.iter().map(|m| m.0[g]).collect(), parts.iter().map(|m| m.0[g]).collect());
-                    for th in 0..shape.1[g].len() {
-                        add(
-                            &mut l,
-                            whole.iter().map(|m| m.1[g][th]).collect(),
-                            parts.iter().map(|m| m.1[g][th]).collect(),
-                        );
-                        add(
-                            &mut l,
-                            whole.iter().map(|m| m.2[g][th]).collect(),
-                            parts.iter().map(|m| m.2[g][th]).collect(),
-                        );
+                let Some(&shape) = whole.first().or(parts.first()) else { continue };
+                // (every period of a dimension has the same groups and themes; a count a period
+                // lacked would be unknown to the attacker: 0..∞)
+                let mut add = |l: &mut Lattice, kind: u8, g: usize, th: usize| {
+                    for (blocks, vars) in [(&whole, &mut whole_vars), (&parts, &mut part_vars)] {
+                        vars.clear();
+                        for b in blocks {
+                            vars.push(if b.holds(kind, g, th) { b.var(kind, g, th) } else { l.var((0, UNBOUNDED)) });
+                        }
+                    }
+                    l.holds(&whole_vars, &part_vars, sum.exact);
+                };
+                for g in 0..shape.groups {
+                    add(&mut l, 0, g, 0);
+                    for th in 0..shape.themes {
+                        add(&mut l, 1, g, th);
+                        add(&mut l, 2, g, th);
                     }
                 }
             }
@@ -441,27 +530,40 @@ impl Guard {
                 for th in 0..themes {
                     let whole: Vec<usize> = sum.whole.iter().map(|&p| total(&mut l, (p, kind, th))).collect();
                     let parts: Vec<usize> = sum.parts.iter().map(|&p| total(&mut l, (p, kind, th))).collect();
-                    l.holds(whole, parts, sum.exact);
+                    l.holds(&whole, &parts, sum.exact);
                 }
             }
         }
         l.index();
-        let base = l.lo.iter().copied().zip(l.hi.iter().copied()).collect();
-        Guard { l, cell_of, base }
+        let (base_lo, base_hi) = (l.lo.clone(), l.hi.clone());
+        Guard { l, blocks, block_of, n_cells, base_lo, base_hi }
+    }
+
+    /// The count variable `v` as a cell.
+    fn cell(&self, v: usize) -> Cell {
+        let i = self.blocks.partition_point(|b| b.start <= v);
+        self.blocks[i - 1].cell(v)
     }
 
     /// The counts pinned to one value above 0 when the counts `w` are withheld (0..∞).
     fn pinned(&mut self, w: &HashSet<Cell>) -> Vec<Cell> {
         let l = &mut self.l;
-        for (v, &(lo, hi)) in self.base.iter().enumerate() {
-            let open = self.cell_of.get(v).is_some_and(|c| w.contains(c));
-            (l.lo[v], l.hi[v]) = if open { (0, UNBOUNDED) } else { (lo, hi) };
+        l.lo.copy_from_slice(&self.base_lo);
+        l.hi.copy_from_slice(&self.base_hi);
+        for &(p, d, kind, g, t) in w {
+            let Some(b) = self.block_of.get(d).and_then(|per| per.get(p)).copied().flatten() else { continue };
+            let b = self.blocks[b];
+            if b.holds(kind, g, t) {
+                let v = b.var(kind, g, t);
+                (l.lo[v], l.hi[v]) = (0, UNBOUNDED);
+            }
         }
-        let initial: Vec<bool> = (0..self.cell_of.len()).map(|v| l.lo[v] < l.hi[v]).collect();
+        let initial: Vec<bool> = (0..self.n_cells).map(|v| l.lo[v] < l.hi[v]).collect();
         l.solve();
-        let mut out: Vec<Cell> = (0..self.cell_of.len())
+        let l = &self.l;
+        let mut out: Vec<Cell> = (0..self.n_cells)
             .filter(|&v| initial[v] && l.lo[v] == l.hi[v] && l.lo[v] > 0)
-            .map(|v| self.cell_of[v])
+            .map(|v| self.cell(v))
             .collect();
         out.sort_unstable();
         out.dedup();
@@ -525,7 +627,7 @@ mod tests {
     ) {
         let mut guard = Guard::build(counts, identities, &DisclosureRule::default());
         let _ = guard.pinned(&HashSet::default());
-        for (v, &(p, d, kind, g, t)) in guard.cell_of.iter().enumerate() {
+        for (v, (p, d, kind, g, t)) in (0..guard.n_cells).map(|v| (v, guard.cell(v))) {
             let value = i64::try_from(truth[d][p][g][if kind == 0 { 0 } else { 1 + t }]).unwrap_or(0);
             if kind < 2 {
                 assert!(guard.l.lo[v] <= value && value <= guard.l.hi[v], "count {:?} = {value}", (p, d, kind, g, t));
@@ -704,13 +806,15 @@ mod tests {
 
     /// The fixpoint as the guard first computed it: every identity, swept until nothing changes.
     fn sweep(l: &mut Lattice) {
-        let (sums, le) = (l.sums.clone(), l.le.clone());
+        let ids = l.clone();
         loop {
             let mut narrowed = Vec::new();
-            for (terms, total) in &sums {
-                l.apply_sum(terms, *total, &mut narrowed);
+            for r in 0..ids.sums() {
+                let (terms, total) = ids.sum(r);
+                l.apply_sum(terms, total as usize, &mut narrowed);
             }
-            for &(a, b) in &le {
+            for &(a, b) in &ids.le {
+                let (a, b) = (a as usize, b as usize);
                 let (bhi, alo) = (l.hi[b], l.lo[a]);
                 if l.tighten(a, i64::MIN, bhi) | l.tighten(b, alo, i64::MAX) {
                     narrowed.push(a);
@@ -762,13 +866,7 @@ mod tests {
                 .collect();
             let mut guard =
                 Guard::build(&counts, &Identities::months(KnownTotals::default(), months), &DisclosureRule::default());
-            let mut reference = Lattice {
-                lo: guard.l.lo.clone(),
-                hi: guard.l.hi.clone(),
-                sums: guard.l.sums.clone(),
-                le: guard.l.le.clone(),
-                ..Lattice::default()
-            };
+            let mut reference = guard.l.clone();
             sweep(&mut reference);
             let before = guard.l.lo.clone();
             guard.l.solve();
