@@ -186,26 +186,26 @@ impl<'a> CsvRows<'a> {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        // read twice the lookahead: the bytes kept are moved once per lookahead's worth read
+        // read twice the lookahead: the bytes kept are moved once per lookahead's worth read;
+        // the window's room is taken once (growing it by doubling copied and touched twice the
+        // memory), and read into without being zeroed first
+        use std::io::Read as _;
+        if self.buf.capacity() < 2 * self.lookahead + CHUNK {
+            self.buf.reserve_exact(2 * self.lookahead + CHUNK - self.buf.len());
+        }
         while !self.eof && self.buf.len() < 2 * self.lookahead {
             let len = self.buf.len();
-            self.buf.resize(len + CHUNK, 0);
-            let n = loop {
-                match self.input.read(&mut self.buf[len..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        self.buf.truncate(len);
-                        return Err(IngestError::Format {
-                            path: self.source.path.clone(),
-                            format: "CSV",
-                            message: format!("the file cannot be read past line {}: {e}", self.line),
-                        });
-                    }
+            match (&mut self.input).take(CHUNK as u64).read_to_end(&mut self.buf) {
+                Ok(n) => self.eof = n == 0,
+                Err(e) => {
+                    self.buf.truncate(len);
+                    return Err(IngestError::Format {
+                        path: self.source.path.clone(),
+                        format: "CSV",
+                        message: format!("the file cannot be read past line {}: {e}", self.line),
+                    });
                 }
-            };
-            self.buf.truncate(len + n);
-            self.eof = n == 0;
+            }
         }
         Ok(())
     }

@@ -393,8 +393,16 @@ impl Ingest {
             extra_columns: Vec::new(),
             dimension_columns: Vec::new(),
         };
-        for (index, source) in settings.sources.iter().enumerate() {
-            let Opened { rows, mapper, .. } = open_source(settings, source, index)?;
+        // the sources open side by side (a workbook is read whole, a CSV's first window
+        // unzipped); the first one in order that cannot be opened is the error
+        let opened: Vec<Result<Opened, IngestError>> = settings
+            .sources
+            .par_iter()
+            .enumerate()
+            .map(|(index, source)| open_source(settings, source, index))
+            .collect();
+        for (source, opened) in settings.sources.iter().zip(opened) {
+            let Opened { rows, mapper, .. } = opened?;
             m.sources.push(SourceReport {
                 name: source.name.clone(),
                 path: source.path.display().to_string(),
