@@ -110,7 +110,9 @@ struct Lattice {
     sum_terms: Vec<u32>,
     sum_start: Vec<u32>,
     sum_total: Vec<u32>,
-    le: Vec<(u32, u32)>,
+    /// The orders of one group: each theme's concerns ≤ its mentions ≤ the group's records, as
+    /// (records, first mentions, first concerns, themes) — the themes' counts lie side by side.
+    orders: Vec<(u32, u32, u32, u32)>,
     /// The identities each variable takes part in (identity r < the number of sums is a sum,
     /// else an order): `touching[start[v]..start[v + 1]]`, set by [`Lattice::index`].
     start: Vec<u32>,
@@ -190,10 +192,13 @@ impl Lattice {
                     each(v as usize, r as u32);
                 }
             }
-            for (i, &(a, b)) in l.le.iter().enumerate() {
+            for (i, &(rec, men, con, themes)) in l.orders.iter().enumerate() {
                 let r = (n_sums + i) as u32;
-                each(a as usize, r);
-                each(b as usize, r);
+                each(rec as usize, r);
+                for t in 0..themes {
+                    each((men + t) as usize, r);
+                    each((con + t) as usize, r);
+                }
             }
         };
         let mut start = vec![0u32; n_vars + 1];
@@ -219,13 +224,13 @@ impl Lattice {
             sum_terms: std::mem::take(&mut self.sum_terms),
             sum_start: std::mem::take(&mut self.sum_start),
             sum_total: std::mem::take(&mut self.sum_total),
-            le: std::mem::take(&mut self.le),
+            orders: std::mem::take(&mut self.orders),
             start: std::mem::take(&mut self.start),
             touching: std::mem::take(&mut self.touching),
             ..Lattice::default()
         };
         let n_sums = ids.sums();
-        let n_rules = n_sums + ids.le.len();
+        let n_rules = n_sums + ids.orders.len();
         let mut queued = vec![true; n_rules];
         let mut queue: std::collections::VecDeque<usize> = (0..n_rules).collect();
         // as many looks as 1,000 sweeps would take: a bound, never reached on real tables
@@ -241,15 +246,7 @@ impl Lattice {
                 let (terms, total) = ids.sum(r);
                 self.apply_sum(terms, total as usize, &mut narrowed);
             } else {
-                let (a, b) = ids.le[r - n_sums];
-                let (a, b) = (a as usize, b as usize);
-                let (bhi, alo) = (self.hi[b], self.lo[a]);
-                if self.tighten(a, i64::MIN, bhi) {
-                    narrowed.push(a);
-                }
-                if self.tighten(b, alo, i64::MAX) {
-                    narrowed.push(b);
-                }
+                self.apply_orders(ids.orders[r - n_sums], &mut narrowed);
             }
             for v in narrowed.drain(..) {
                 for &other in &ids.touching[ids.start[v] as usize..ids.start[v + 1] as usize] {
@@ -264,9 +261,29 @@ impl Lattice {
         self.sum_terms = ids.sum_terms;
         self.sum_start = ids.sum_start;
         self.sum_total = ids.sum_total;
-        self.le = ids.le;
+        self.orders = ids.orders;
         self.start = ids.start;
         self.touching = ids.touching;
+    }
+
+    /// `a ≤ b`: a below b's largest value, b above a's smallest. Pushes the counts it narrowed.
+    fn apply_le(&mut self, a: usize, b: usize, narrowed: &mut Vec<usize>) {
+        let (bhi, alo) = (self.hi[b], self.lo[a]);
+        if self.tighten(a, i64::MIN, bhi) {
+            narrowed.push(a);
+        }
+        if self.tighten(b, alo, i64::MAX) {
+            narrowed.push(b);
+        }
+    }
+
+    /// One group's orders, theme by theme: mentions ≤ records, concerns ≤ mentions.
+    fn apply_orders(&mut self, (rec, men, con, themes): (u32, u32, u32, u32), narrowed: &mut Vec<usize>) {
+        for t in 0..themes {
+            let (m, c) = ((men + t) as usize, (con + t) as usize);
+            self.apply_le(m, rec as usize, narrowed);
+            self.apply_le(c, m, narrowed);
+        }
     }
 
     /// `total = Σ terms`: the total within the terms' sum, each term within the total less the
@@ -488,10 +505,10 @@ impl Guard {
                     let t = total(&mut l, (p, 2, th));
                     l.add_sum((0..b.groups).map(|g| b.var(2, g, th)), t);
                 }
-                for g in 0..b.groups {
-                    for th in 0..b.themes {
-                        l.le.push((v32(b.var(1, g, th)), v32(b.var(0, g, 0))));
-                        l.le.push((v32(b.var(2, g, th)), v32(b.var(1, g, th))));
+                if b.themes > 0 {
+                    for g in 0..b.groups {
+                        let (rec, men, con) = (b.var(0, g, 0), b.var(1, g, 0), b.var(2, g, 0));
+                        l.orders.push((v32(rec), v32(men), v32(con), v32(b.themes)));
                     }
                 }
             }
@@ -813,7 +830,11 @@ mod tests {
                 let (terms, total) = ids.sum(r);
                 l.apply_sum(terms, total as usize, &mut narrowed);
             }
-            for &(a, b) in &ids.le {
+            // each order on its own, as pairs a ≤ b
+            let pairs = ids.orders.iter().flat_map(|&(rec, men, con, themes)| {
+                (0..themes).flat_map(move |t| [(men + t, rec), (con + t, men + t)])
+            });
+            for (a, b) in pairs {
                 let (a, b) = (a as usize, b as usize);
                 let (bhi, alo) = (l.hi[b], l.lo[a]);
                 if l.tighten(a, i64::MIN, bhi) | l.tighten(b, alo, i64::MAX) {
