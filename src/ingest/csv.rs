@@ -103,7 +103,9 @@ impl<'a> CsvRows<'a> {
         if let Some(n) = WHOLE.with(std::cell::Cell::get) {
             me.lookahead = n;
         }
-        me.fill()?;
+        // the first chunk: a header that lies whole inside it is read from it, so that rows
+        // start flowing before the window is filled (the demo's file is read whole otherwise)
+        me.top_up(true)?;
         let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "CSV", message };
         if me.buf.starts_with(b"\xFF\xFE") || me.buf.starts_with(b"\xFE\xFF") {
             return Err(fail("the file is UTF-16 text; save it as \"CSV UTF-8\" (or CSV) and run again".to_owned()));
@@ -111,7 +113,28 @@ impl<'a> CsvRows<'a> {
         if me.buf.starts_with(b"\xEF\xBB\xBF") {
             me.pos = 3;
         }
+        let (pos, line) = (me.pos, me.line);
+        // decided when it ends (with a byte to spare) before the chunk does: every byte it was
+        // read from lies in the chunk, as in the whole file
+        let headers = match me.header(source, false) {
+            Ok(headers) if me.eof || me.pos + 1 < me.buf.len() => headers,
+            _ => {
+                (me.pos, me.line) = (pos, line);
+                me.fill()?;
+                me.header(source, true)?
+            }
+        };
+        me.headers = headers;
+        Ok(me)
+    }
+
+    /// Reads the header (passing over title lines above `header_row` and blank lines): its
+    /// names, with `pos` and `line` after it. `fill`: keep a lookahead in memory while reading
+    /// (else read from the window as it is).
+    fn header(&mut self, source: &SourceSettings, fill: bool) -> Result<Vec<String>, IngestError> {
+        let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "CSV", message };
         let delim = source.delimiter;
+        let me = self;
         // the header: on `header_row` when set (title lines above it are passed over), else the
         // first line that is not blank
         while me.line < source.header_row.unwrap_or(1) && me.pos < me.buf.len() {
@@ -120,12 +143,16 @@ impl<'a> CsvRows<'a> {
             pos += line_end_len(data, pos).unwrap_or(0);
             me.pos = pos;
             me.line += 1;
-            me.fill()?;
+            if fill {
+                me.fill()?;
+            }
         }
         while let Some(n) = line_end_len(&me.buf, me.pos) {
             me.pos += n;
             me.line += 1;
-            me.fill()?;
+            if fill {
+                me.fill()?;
+            }
         }
         if me.pos >= me.buf.len() {
             return Err(fail("the file has no header row".to_owned()));
@@ -162,8 +189,7 @@ impl<'a> CsvRows<'a> {
         let next = header.next;
         me.line += line_ends(&me.buf[pos..next]);
         me.pos = next;
-        me.headers = headers;
-        Ok(me)
+        Ok(headers)
     }
 
     fn reader(&self) -> Reader<'_> {
@@ -186,25 +212,44 @@ impl<'a> CsvRows<'a> {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        // read twice the lookahead: the bytes kept are moved once per lookahead's worth read;
-        // the window's room is taken once (growing it by doubling copied and touched twice the
-        // memory), and read into without being zeroed first
+        // read twice the lookahead: the bytes kept are moved once per lookahead's worth read
+        while !self.eof && self.buf.len() < 2 * self.lookahead {
+            self.read_chunk()?;
+        }
+        Ok(())
+    }
+
+    /// Reads one more chunk when `cut` (a row runs past the window's end) or nothing is left
+    /// past `pos`, after moving what is left to the window's start.
+    fn top_up(&mut self, cut: bool) -> Result<(), IngestError> {
+        if self.eof || !(cut || self.pos >= self.buf.len()) {
+            return Ok(());
+        }
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.read_chunk()
+    }
+
+    /// Appends up to [`CHUNK`] bytes of the input to the window; `eof` once it gives none. The
+    /// window's room is taken once (growing it by doubling copied and touched twice the memory)
+    /// and read into without being zeroed first.
+    fn read_chunk(&mut self) -> Result<(), IngestError> {
         use std::io::Read as _;
         if self.buf.capacity() < 2 * self.lookahead + CHUNK {
             self.buf.reserve_exact(2 * self.lookahead + CHUNK - self.buf.len());
         }
-        while !self.eof && self.buf.len() < 2 * self.lookahead {
-            let len = self.buf.len();
-            match (&mut self.input).take(CHUNK as u64).read_to_end(&mut self.buf) {
-                Ok(n) => self.eof = n == 0,
-                Err(e) => {
-                    self.buf.truncate(len);
-                    return Err(IngestError::Format {
-                        path: self.source.path.clone(),
-                        format: "CSV",
-                        message: format!("the file cannot be read past line {}: {e}", self.line),
-                    });
-                }
+        let len = self.buf.len();
+        match (&mut self.input).take(CHUNK as u64).read_to_end(&mut self.buf) {
+            Ok(n) => self.eof = n == 0,
+            Err(e) => {
+                self.buf.truncate(len);
+                return Err(IngestError::Format {
+                    path: self.source.path.clone(),
+                    format: "CSV",
+                    message: format!("the file cannot be read past line {}: {e}", self.line),
+                });
             }
         }
         Ok(())
@@ -218,19 +263,44 @@ impl<'a> CsvRows<'a> {
         let mut items = Vec::with_capacity(max.min(super::stream::BATCH_ROWS));
         let mut clean = Vec::with_capacity(items.capacity());
         let mut notes = std::mem::take(&mut self.notes);
+        // why the last pass stopped short of the batch: a row ran past the window's end (read
+        // one more chunk), or a row that is not plain lacks its lookahead (fill the window)
+        let (mut cut, mut needs_lookahead) = (false, false);
         while items.len() < max {
-            self.fill()?;
+            if needs_lookahead {
+                self.fill()?;
+            } else {
+                self.top_up(cut)?;
+            }
             if self.pos >= self.buf.len() {
                 break;
             }
+            (cut, needs_lookahead) = (false, false);
             // the records that lie a lookahead or more before the window's end (or all, at
-            // the end of the file), with one buffer of field slices for all of them
+            // the end of the file), and before it the blank lines and plain rows the window
+            // shows whole, with one buffer of field slices for all of them
             let mut fields = Vec::new();
             let mut reader = self.reader();
             reader.notes = std::mem::take(&mut notes);
             let (mut pos, mut line, mut row, mut blanks) = (self.pos, self.line, self.row, self.blanks);
             let data = reader.data;
-            while items.len() < max && pos < data.len() && (self.eof || data.len() - pos >= self.lookahead) {
+            while items.len() < max && pos < data.len() {
+                // short of a lookahead, a blank line or a plain row reads as in the whole file
+                // when its line end, and the byte after it, lie in the window
+                let mut plain = None;
+                if !self.eof && data.len() - pos < self.lookahead {
+                    if memchr3(b'"', b'\n', b'\r', &data[pos..]).is_none_or(|k| pos + k + 1 >= data.len()) {
+                        cut = true;
+                        break;
+                    }
+                    if line_end_len(data, pos).is_none() {
+                        plain = reader.plain_record(pos, row + 1, self.headers.len());
+                        if plain.is_none() {
+                            needs_lookahead = true;
+                            break;
+                        }
+                    }
+                }
                 row += 1;
                 if let Some(n) = line_end_len(data, pos) {
                     // blank lines at the very end are the editor's, not the respondent's: held
@@ -244,7 +314,7 @@ impl<'a> CsvRows<'a> {
                     items.push(ReadItem::Blank);
                     clean.push(true);
                 }
-                let (item, next) = match reader.plain_record(pos, row, self.headers.len()) {
+                let (item, next) = match plain.or_else(|| reader.plain_record(pos, row, self.headers.len())) {
                     Some(found) => found,
                     None => reader.record(pos, line, row, &self.headers, &mut fields),
                 };
