@@ -914,6 +914,44 @@ mod tests {
         assert!(field_by_field == whole, "rows validated once read as field by field");
     }
 
+    /// The header (and the first rows) are read from the first chunk only when they lie whole in
+    /// it: a header longer than a chunk, one whose CRLF the chunk's end splits, title lines above
+    /// `header_row` and a header whose quote never closes read (or fail) as from the whole file.
+    #[test]
+    fn a_header_at_or_past_the_first_chunk_s_end_reads_as_in_the_whole_file() {
+        let rows = "1,kind staff,4\r\n2,\"a wait\r\nof hours\",1\r\n3,last,2";
+        let long = format!("id,{},rating\r\n{rows}", "t".repeat(CHUNK + 10));
+        // the header's CR is the chunk's last byte, its LF the next chunk's first
+        let split = format!("id,{},rating\r\n{rows}", "t".repeat(CHUNK - 1 - "id,,rating".len()));
+        assert_eq!(split.as_bytes()[CHUNK - 1], b'\r');
+        let titled = format!("Trust feedback\r\nexported {}\r\nid,text,rating\r\n{rows}", "x".repeat(CHUNK - 40));
+        let unclosed = format!("id,\"text,rating\r\n{}", "1,ok,2\r\n".repeat(CHUNK / 4));
+        let plain = SourceSettings::plain("s", std::path::Path::new("s.csv"), crate::config::Format::Csv);
+        let third = SourceSettings { header_row: Some(3), ..plain.clone() };
+        for (data, source) in [(&long, &plain), (&split, &plain), (&titled, &third), (&unclosed, &plain)] {
+            let read = |whole: bool| {
+                WHOLE.with(|w| w.set(whole.then_some(1 << 30)));
+                let read = CsvRows::open(source, Box::new(Trickle(data.as_bytes(), 0))).map(|mut r| {
+                    let items: Vec<String> = r.next_items(100).unwrap().iter().map(|i| format!("{i:?}")).collect();
+                    (r.headers.clone(), items)
+                });
+                WHOLE.with(|w| w.set(None));
+                read.map_err(|e| e.to_string())
+            };
+            let (whole, streamed) = (read(true), read(false));
+            assert_eq!(streamed, whole);
+            if let Ok((headers, items)) = &whole {
+                assert_eq!((headers.len(), items.len()), (3, 3));
+            }
+        }
+        assert!(read_err(&unclosed).contains("never closes"), "{}", read_err(&unclosed));
+    }
+
+    fn read_err(data: &str) -> String {
+        let source = SourceSettings::plain("s", std::path::Path::new("s.csv"), crate::config::Format::Csv);
+        CsvRows::open(&source, Box::new(data.as_bytes())).err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
     /// Only a row whose bytes hold no control character is passed as clean; its line end is
     /// not part of it, a line end inside a quoted field is.
     #[test]
