@@ -1,7 +1,7 @@
 //! Parquet writing with the arrow-rs `parquet` crate, to the BI-safe profile of DESIGN.md:
 //! flat columns; plain UTF-8 strings; INT32/INT64/DOUBLE/BOOLEAN/DATE; no embedded Arrow
 //! schema; data page V1; PLAIN / RLE_DICTIONARY; Snappy; row groups of up to 1M rows.
-//! Files are written under a dot name, fsynced, then renamed.
+//! Files are written under a dot name, then renamed; the commit fsyncs them all.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -117,7 +117,7 @@ fn arrow_type(data: &ColumnData) -> DataType {
     }
 }
 
-/// Writes `table` to `path` (via a dot file, fsynced, then renamed).
+/// Writes `table` to `path` (via a dot file, then renamed).
 ///
 /// # Errors
 /// I/O or Parquet errors, naming the path.
@@ -154,8 +154,8 @@ const STRING_COLUMNS_WITH_STATISTICS: [&str; 2] = ["record_id", "response_id"];
 /// `quarantine`, `field_issues`): each open writer holds at most one row group in memory.
 pub(crate) const STREAM_ROW_GROUP_ROWS: usize = 131_072;
 
-/// A Parquet file written batch by batch (under a dot name; [`TableWriter::finish`] fsyncs
-/// and renames it). Row groups close every `row_group_rows` rows, so the file's bytes depend
+/// A Parquet file written batch by batch (under a dot name; [`TableWriter::finish`] renames
+/// it, the commit fsyncs it). Row groups close every `row_group_rows` rows, so the file's bytes depend
 /// on its rows only, never on how they were batched across threads.
 pub(crate) struct TableWriter {
     writer: ArrowWriter<File>,
@@ -216,13 +216,13 @@ impl TableWriter {
         Ok(())
     }
 
-    /// Closes the file, fsyncs it and gives it its name; returns its rows.
+    /// Closes the file and gives it its name; returns its rows.
     ///
     /// # Errors
     /// The file cannot be finished.
     pub(crate) fn finish(self) -> Result<usize, OutputError> {
+        // (made durable with the run's other files, before the commit: `output::commit`)
         let file = self.writer.into_inner().map_err(|e| OutputError::Parquet { path: self.path.clone(), source: e })?;
-        file.sync_all().map_err(|e| OutputError::Io { path: self.tmp.clone(), source: e })?;
         drop(file);
         std::fs::rename(&self.tmp, &self.path).map_err(|e| OutputError::Io { path: self.path.clone(), source: e })?;
         Ok(self.rows)
