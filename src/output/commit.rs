@@ -448,7 +448,13 @@ fn sync_files(files: &[PathBuf]) -> Result<(), OutputError> {
             .map(|t| {
                 s.spawn(move || {
                     files.iter().skip(t).step_by(threads).find_map(|p| {
-                        let synced = std::fs::OpenOptions::new().write(true).open(p).and_then(|f| f.sync_all());
+                        // (Linux syncs through a read-only handle, so a read-only file syncs
+                        // too; Windows flushes only a writable one)
+                        let synced = std::fs::OpenOptions::new()
+                            .read(true)
+                            .write(cfg!(windows))
+                            .open(p)
+                            .and_then(|f| f.sync_all());
                         synced.err().map(|e| (p.clone(), e))
                     })
                 })
