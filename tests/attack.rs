@@ -17,7 +17,8 @@
 //! 3. **Differencing.** Every published count becomes an interval and every identity the attacker
 //!    knows becomes a constraint: the groups of each dimension add up to the same total in every
 //!    dimension (records, mentions and concerns per theme; respondents with `n_missing`), the
-//!    eligible respondents are the covered groups, the months add up to `all`, a theme's records are
+//!    eligible respondents are the covered groups, the months add up to `all` (records) or cover
+//!    it (respondents: a person counts in each month they wrote in), a theme's records are
 //!    within its group's. A count listed in `withheld` may be anything. The intervals are tightened
 //!    to a fixpoint; a count narrowed to one value above 0 where the rounding admitted several (a
 //!    suppressed count recovered as a total minus the others) fails.
@@ -289,6 +290,31 @@ impl Lattice {
 impl Lattice {
     /// Each count of period `all` is the sum of the same count over the months: entries are
     /// (the count's name without its period, whether the period is `all`, its variable).
+    /// Respondents: a person counts once in `all` (in the group of the record met first) and once
+    /// in each month they wrote in (in that month's first record's group), so each cell's months
+    /// add up to its `all` or more. Equality held only while a respondent counted in the month of
+    /// their first record alone; a person whose answers fall in two months makes it false, and a
+    /// month may even exceed `all` in a group when one response's rows carry different groups:
+    /// the attacker's identities must hold for the true counts.
+    fn months_cover(&mut self, entries: impl Iterator<Item = (String, bool, usize)>) {
+        let mut months: BTreeMap<String, (Option<usize>, Vec<usize>)> = BTreeMap::new();
+        for (key, is_all, v) in entries {
+            let e = months.entry(key).or_default();
+            if is_all {
+                e.0 = Some(v);
+            } else {
+                e.1.push(v);
+            }
+        }
+        for (all, parts) in months.into_values() {
+            if let Some(all) = all {
+                let sum = self.hidden();
+                self.sums.push((parts, sum));
+                self.le.push((all, sum));
+            }
+        }
+    }
+
     fn months_add_up(&mut self, entries: impl Iterator<Item = (String, bool, usize)>) {
         let mut months: BTreeMap<String, (Option<usize>, Vec<usize>)> = BTreeMap::new();
         for (key, is_all, v) in entries {
@@ -597,7 +623,7 @@ fn representation(t: &Table, rule: Rule, out: &mut Findings) {
         }
     }
     // attack 3: groups + n_missing = respondents in every dimension; eligible = covered groups;
-    // months add up to `all`
+    // the months cover `all` (a respondent counts in each month they wrote in)
     let mut l = Lattice::default();
     let mut ids: HashMap<String, usize> = HashMap::new();
     let mut var = |l: &mut Lattice, key: String, v: Option<i64>| {
@@ -617,7 +643,7 @@ fn representation(t: &Table, rule: Rule, out: &mut Findings) {
         all.push(m);
         l.sums.push((all, total));
     }
-    l.months_add_up(ids.iter().map(|(key, &v)| {
+    l.months_cover(ids.iter().map(|(key, &v)| {
         let (c, rest) = key.split_once(' ').unwrap();
         let (p, rest) = rest.split_once('/').unwrap();
         (format!("{c} {rest}"), p == "all", v)

@@ -245,3 +245,50 @@ fn a_state_of_other_dimensions_is_refused_and_none_is_kept_for_original_text() {
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     assert!(!d.join("once.state").exists() && manifest(&d.join("once")).get("state").is_none());
 }
+
+/// Found on the real labelled export, where one respondent's two comments sometimes carry dates
+/// that a day/month swap puts in different months (03/10/2021 and 10/03/2021), in a file not in
+/// date order: a respondent counted only in the month of the first record met, so a run over a
+/// state (which meets the records month by month) and one without (file order) published
+/// different `representation` counts, and a second night with nothing new changed them. A
+/// respondent now counts once in each month they wrote in and once over the run, in any order.
+#[test]
+fn a_respondent_counts_in_each_month_they_wrote_in_whatever_the_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let row = |id: String, p: usize, date: &str, q: &str, text: &str, sex: &str| {
+        format!("{id},P{p},{date},{q},\"{text}\",1,,,,{sex},,,,,,,,,")
+    };
+    let sex = |p: usize| if p % 2 == 0 { "Female" } else { "Male" };
+    let october: Vec<String> = (0..40)
+        .map(|p| row(format!("Q2-{p}"), p, "2021-10-03", "could_improve", "Nothing to change", sex(p)))
+        .collect();
+    let march: Vec<String> =
+        (0..40).map(|p| row(format!("Q1-{p}"), p, "2021-03-10", "what_good", "The nurse was kind", sex(p))).collect();
+    let write = |name: &str, first: &[String], then: &[String]| {
+        let body = [first, then].concat().join("\n");
+        std::fs::write(tmp.path().join(name), format!("{HEADER}\n{body}\n")).unwrap();
+    };
+    write("late_first.csv", &october, &march);
+    write("in_order.csv", &march, &october);
+    run(tmp.path(), &["run", "--input", "late_first.csv", "--out", "single", "-q", "--no-state"]);
+    run(tmp.path(), &["run", "--input", "in_order.csv", "--out", "sorted", "-q", "--no-state"]);
+    let representation = |out: &str| std::fs::read(tmp.path().join(out).join("representation.parquet")).unwrap();
+    assert!(representation("single") == representation("sorted"), "representation depends on the order of the rows");
+    // a run over a state, then a night with nothing new: the tables of the single run
+    run(tmp.path(), &["run", "--input", "late_first.csv", "--out", "night", "-q"]);
+    let again = run(tmp.path(), &["run", "--input", "late_first.csv", "--out", "night", "-q"]);
+    assert_eq!(again["state"]["mode"], "incremental");
+    assert_same_tables(&tmp.path().join("single"), &tmp.path().join("night"), "a night with nothing new");
+    // 20 women wrote in March and in October: 20 in each month, 20 over the run
+    let t = crate::who::read(&tmp.path().join("single").join("representation.parquet"));
+    let n = |period: &str| {
+        (0..t["period"].len())
+            .find(|&i| {
+                crate::who::str_at(&t, "period", i) == period
+                    && crate::who::str_at(&t, "dimension", i) == "sex"
+                    && crate::who::str_at(&t, "group_name", i) == "Female"
+            })
+            .map(|i| arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(&t["feedback_n"]).value(i))
+    };
+    assert_eq!((n("all"), n("2021-03"), n("2021-10")), (Some(20), Some(20), Some(20)));
+}

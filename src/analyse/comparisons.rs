@@ -92,7 +92,14 @@ impl ChangeCounter {
             groups.push(vec![0; picked.len()]);
             let first: Vec<bool> = picked.iter().map(|p| b.first_of_response[p.0]).collect();
             let themes: Vec<Vec<(u32, bool)>> = picked.iter().map(|p| b.themes[p.0].clone()).collect();
-            counter.add(&BatchCounts { month: &sides, groups: &groups, first_of_response: &first, themes: &themes });
+            // (no side's respondents are published: the run's first record stands for both)
+            counter.add(&BatchCounts {
+                month: &sides,
+                groups: &groups,
+                first_of_response: &first,
+                first_in_month: &first,
+                themes: &themes,
+            });
         }
     }
 
@@ -643,7 +650,13 @@ mod tests {
         let themes = vec![vec![(0, true)], vec![]];
         counter.add(
             &recs,
-            &BatchCounts { month: &[0, 0], groups: &groups, first_of_response: &[true, true], themes: &themes },
+            &BatchCounts {
+                month: &[0, 0],
+                groups: &groups,
+                first_of_response: &[true, true],
+                first_in_month: &[true, true],
+                themes: &themes,
+            },
         );
         let counted = counter.finish(&[vec![0]], &[1]);
         assert_eq!(check(std::slice::from_ref(&c), &counted, counter.dates), Ok(()));
@@ -657,7 +670,13 @@ mod tests {
         let mut counter = ChangeCounter::new(std::slice::from_ref(&windowed), 1, 1);
         counter.add(
             &recs,
-            &BatchCounts { month: &[0, 0], groups: &groups, first_of_response: &[true, true], themes: &themes },
+            &BatchCounts {
+                month: &[0, 0],
+                groups: &groups,
+                first_of_response: &[true, true],
+                first_in_month: &[true, true],
+                themes: &themes,
+            },
         );
         let e = check(std::slice::from_ref(&windowed), &counter.finish(&[vec![0]], &[1]), counter.dates)
             .expect_err("empty side");

@@ -71,8 +71,12 @@ pub struct BatchCounts<'a> {
     pub month: &'a [u32],
     /// Per dimension, each record's group id.
     pub groups: &'a [Vec<u32>],
-    /// Whether the record is the first of its response (counts the respondent).
+    /// Whether the record is the first of its response met in the run (counts the respondent
+    /// over the run).
     pub first_of_response: &'a [bool],
+    /// Whether the record is the first of its response met in its month (counts the respondent
+    /// in that month: a person who wrote in two months is a voice in each).
+    pub first_in_month: &'a [bool],
     /// Each record's themes: (theme, is_concern), each theme at most once.
     pub themes: &'a [Vec<(u32, bool)>],
 }
@@ -81,8 +85,11 @@ pub struct BatchCounts<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Counter {
     n_themes: usize,
-    /// `[dimension][month id][group id]`, ids as the batches number them.
+    /// `[dimension][month id][group id]`, ids as the batches number them; respondents counted
+    /// in their months.
     dims: Vec<Vec<Vec<Cell>>>,
+    /// `[dimension][group id]`: respondents over the whole run.
+    run_respondents: Vec<Vec<i64>>,
     /// The whole run.
     pub totals: Cell,
     /// Dimensions whose combinations make the raking cells.
@@ -111,6 +118,7 @@ impl Counter {
         Counter {
             n_themes,
             dims: vec![Vec::new(); dimensions],
+            run_respondents: vec![Vec::new(); dimensions],
             totals: Cell::new(n_themes),
             raking,
             ..Counter::default()
@@ -120,7 +128,7 @@ impl Counter {
     /// Adds a batch (dimensions in parallel).
     pub fn add(&mut self, b: &BatchCounts<'_>) {
         let n_themes = self.n_themes;
-        self.dims.par_iter_mut().zip(b.groups).for_each(|(dim, groups)| {
+        self.dims.par_iter_mut().zip(&mut self.run_respondents).zip(b.groups).for_each(|((dim, run), groups)| {
             for (r, (&m, &g)) in b.month.iter().zip(groups).enumerate() {
                 let (m, g) = (m as usize, g as usize);
                 if dim.len() <= m {
@@ -130,7 +138,13 @@ impl Counter {
                 if row.len() <= g {
                     row.resize(g + 1, Cell::new(n_themes));
                 }
-                row[g].add_record(b.first_of_response[r], &b.themes[r]);
+                row[g].add_record(b.first_in_month[r], &b.themes[r]);
+                if b.first_of_response[r] {
+                    if run.len() <= g {
+                        run.resize(g + 1, 0);
+                    }
+                    run[g] += 1;
+                }
             }
         });
         for (r, themes) in b.themes.iter().enumerate() {
@@ -173,12 +187,16 @@ impl Counter {
                     mentions: vec![vec![vec![0; t]; n]; periods],
                     concerns: vec![vec![vec![0; t]; n]; periods],
                 };
+                // respondents: once in each month they wrote in, once over the run
+                for (g, &n) in self.run_respondents[d].iter().enumerate() {
+                    c.respondents[0][groups[d][g] as usize] += n;
+                }
                 for (m, row) in by_month.iter().enumerate() {
                     for (g, cell) in row.iter().enumerate() {
                         let g = groups[d][g] as usize;
+                        c.respondents[months[m] as usize + 1][g] += cell.respondents;
                         for p in [0, months[m] as usize + 1] {
                             c.records[p][g] += cell.records;
-                            c.respondents[p][g] += cell.respondents;
                             for (a, b) in c.mentions[p][g].iter_mut().zip(&cell.mentions) {
                                 *a += b;
                             }
@@ -201,6 +219,66 @@ impl Counter {
     }
 }
 
+/// The responses met so far, for one voice per person: over the run, a response counts once; in
+/// a month, once if it has a record of that month. So the counts do not depend on the order the
+/// records are met in (a run over a state meets them month by month, one without in file
+/// order); only the group a response counts in is that of the record met first, which matters
+/// only when one response's records carry different groups.
+///
+/// 16 bytes a response: its fingerprint (112 bits) with the month it was first met in (16
+/// bits); a response met in more months adds one fingerprint for each further month.
+#[derive(Default)]
+pub(crate) struct Respondents {
+    /// By the fingerprint's first byte (growing one copies a 256th of them at a time).
+    first: Vec<std::collections::HashSet<Response, foldhash::fast::FixedState>>,
+    /// (response, month) for the months after a response's first.
+    further: std::collections::HashSet<u128, foldhash::fast::FixedState>,
+}
+
+/// A response's fingerprint (high 112 bits, which alone hash and compare) and the month it
+/// was first met in (low 16 bits).
+#[derive(Clone, Copy)]
+struct Response(u128);
+
+impl Response {
+    const MONTH: u128 = 0xFFFF;
+}
+
+impl std::hash::Hash for Response {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (self.0 >> 16).hash(h);
+    }
+}
+
+impl PartialEq for Response {
+    fn eq(&self, other: &Response) -> bool {
+        self.0 >> 16 == other.0 >> 16
+    }
+}
+
+impl Eq for Response {}
+
+impl Respondents {
+    /// Meets a record of the response `fingerprint` in month `month`: (first of the response in
+    /// the run, first of the response in that month). Month ids past 65,534 share one slot.
+    pub(crate) fn meet(&mut self, fingerprint: u128, month: u32) -> (bool, bool) {
+        if self.first.is_empty() {
+            self.first = (0..256).map(|_| std::collections::HashSet::default()).collect();
+        }
+        let m = u128::from(month.min(0xFFFF));
+        let shard = &mut self.first[(fingerprint >> 120) as usize];
+        let probe = Response((fingerprint & !Response::MONTH) | m);
+        match shard.get(&probe) {
+            None => {
+                shard.insert(probe);
+                (true, true)
+            }
+            Some(met) if met.0 & Response::MONTH == m => (false, false),
+            Some(_) => (false, self.further.insert(crate::record::fingerprint(&(fingerprint, m)))),
+        }
+    }
+}
+
 /// Merges raking cells that agree on the dimensions `keep` (positions in the cell key).
 #[must_use]
 pub fn project(cells: &[(Vec<u32>, Cell)], keep: &[usize]) -> Vec<(Vec<u32>, Cell)> {
@@ -216,6 +294,48 @@ pub fn project(cells: &[(Vec<u32>, Cell)], keep: &[usize]) -> Vec<(Vec<u32>, Cel
 mod tests {
     use super::*;
 
+    /// Over the run a response counts once; in a month once if it has a record there; the
+    /// same set of firsts in any order (every rotation and the reversal of one sequence).
+    #[test]
+    fn a_response_counts_once_over_the_run_and_once_in_each_of_its_months() {
+        let f = |i: u128| crate::record::fingerprint(&i);
+        // (response, month): a in months 0, 2, 2, 0; b in 1; c in 3, 3, 65,540 and 70,000 (one slot)
+        let met = [
+            (f(1), 0),
+            (f(2), 1),
+            (f(1), 2),
+            (f(3), 3),
+            (f(1), 2),
+            (f(3), 3),
+            (f(1), 0),
+            (f(3), 65_540),
+            (f(3), 70_000),
+        ];
+        let mut r = Respondents::default();
+        let firsts: Vec<(bool, bool)> = met.iter().map(|&(x, m)| r.meet(x, m)).collect();
+        let over_run = firsts.iter().filter(|x| x.0).count();
+        let in_month: Vec<(u128, u32)> =
+            met.iter().zip(&firsts).filter(|x| x.1 .1).map(|(&(x, m), _)| (x, m.min(0xFFFF))).collect();
+        assert_eq!(over_run, 3);
+        assert_eq!(in_month.len(), 5, "{in_month:?}");
+        let counted = |order: &[(u128, u32)]| {
+            let mut r = Respondents::default();
+            let mut out: Vec<(u128, u32)> =
+                order.iter().filter(|&&(x, m)| r.meet(x, m).1).map(|&(x, m)| (x, m.min(0xFFFF))).collect();
+            out.sort_unstable();
+            out
+        };
+        let mut expected = in_month.clone();
+        expected.sort_unstable();
+        let mut order = met.to_vec();
+        for _ in 0..order.len() {
+            order.rotate_left(1);
+            assert_eq!(counted(&order), expected);
+        }
+        order.reverse();
+        assert_eq!(counted(&order), expected);
+    }
+
     #[test]
     fn counts_by_period_group_and_theme_whatever_the_batches() {
         // 4 records in 2 months; one dimension with groups 0,0,1,1; records 0 and 1 are one response
@@ -224,7 +344,13 @@ mod tests {
         let first = [true, false, true, true];
         let themes = vec![vec![(0, false)], vec![(0, true), (1, true)], vec![(1, false)], vec![(1, true)]];
         let mut whole = Counter::new(1, 2, vec![0]);
-        whole.add(&BatchCounts { month: &month, groups: &groups, first_of_response: &first, themes: &themes });
+        whole.add(&BatchCounts {
+            month: &month,
+            groups: &groups,
+            first_of_response: &first,
+            first_in_month: &first,
+            themes: &themes,
+        });
         // the same records in two batches give the same counts
         let mut split = Counter::new(1, 2, vec![0]);
         for (a, b) in [(0, 3), (3, 4)] {
@@ -233,6 +359,7 @@ mod tests {
                 month: &month[a..b],
                 groups: &g,
                 first_of_response: &first[a..b],
+                first_in_month: &first[a..b],
                 themes: &themes[a..b],
             });
         }

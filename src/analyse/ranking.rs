@@ -302,6 +302,7 @@ mod tests {
             month: &[0; 45],
             groups: &[ids],
             first_of_response: &[true; 45],
+            first_in_month: &[true; 45],
             themes: &themes,
         });
         let counted = counter.finish(&[0], 1, &[vec![0, 1, 2]], &[3]);

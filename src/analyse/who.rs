@@ -2,8 +2,8 @@
 //! intervals, the concerns distinctive to under-heard groups, and the theme ranking once every
 //! group counts in proportion. Every published count goes through disclosure control.
 //!
-//! Units: representation counts **respondents** (the first record of each response: a person
-//! who answered two questions is one voice); theme statistics count **comments** (records),
+//! Units: representation counts **respondents** (a response once over the run and once in each
+//! month it has a record in: a person who answered two questions is one voice); theme statistics count **comments** (records),
 //! as METHODS §0 defines prevalence. Groups `missing`, `not_stated` and `unmapped` are left out
 //! of every denominator and published as their own rows with `n_missing`.
 

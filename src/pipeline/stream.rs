@@ -122,7 +122,7 @@ pub(super) struct Tally<'h> {
     pub(super) quotes: crate::analyse::quotes::QuoteCollector,
     pub(super) terms: crate::analyse::emerging::TermCounter,
     pub(super) months: Months,
-    pub(super) respondents: IdSet,
+    pub(super) respondents: crate::analyse::counts::Respondents,
     pub(super) coding: Coding,
     pub(super) tallies: Tallies,
     /// `unmapped_value` field issues per source.
@@ -153,7 +153,7 @@ impl<'h> Tally<'h> {
             ),
             terms: crate::analyse::emerging::TermCounter::default(),
             months: Months::default(),
-            respondents: IdSet::default(),
+            respondents: Default::default(),
             coding: Coding::default(),
             tallies: Tallies::default(),
             unmapped: HashMap::new(),
@@ -218,12 +218,19 @@ impl Tally<'_> {
                 .with_min_len(1024)
                 .map(|r| IdSet::fingerprint(&[&*r.source, r.response_id.as_str()]))
                 .collect();
-            let first: Vec<bool> = fingerprints.into_iter().map(|f| self.respondents.insert_fingerprint(f)).collect();
+            let (first, first_in_month): (Vec<bool>, Vec<bool>) =
+                fingerprints.into_iter().zip(&month).map(|(f, &m)| self.respondents.meet(f, m)).unzip();
             let themes: Vec<Vec<(u32, bool)>> = coded
                 .iter()
                 .map(|c| c.themes.iter().map(|t| (u32::from(t.hit.theme), t.is_concern)).collect())
                 .collect();
-            let counts = BatchCounts { month: &month, groups: &ids, first_of_response: &first, themes: &themes };
+            let counts = BatchCounts {
+                month: &month,
+                groups: &ids,
+                first_of_response: &first,
+                first_in_month: &first_in_month,
+                themes: &themes,
+            };
             self.counter.add(&counts);
             self.changes.add(&records, &counts);
             self.spc.add(&records, &counts);
