@@ -52,6 +52,8 @@ fn count(d: &Data, raking: &[usize]) -> Counted {
             month: &d.month[start..end],
             groups: &groups,
             first_of_response: &d.first[start..end],
+            // (a response's records share a month here)
+            first_in_month: &d.first[start..end],
             themes: &d.themes[start..end],
         });
         start = end;

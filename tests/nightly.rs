@@ -258,7 +258,7 @@ fn a_respondent_counts_in_each_month_they_wrote_in_whatever_the_order() {
     let row = |id: String, p: usize, date: &str, q: &str, text: &str, sex: &str| {
         format!("{id},P{p},{date},{q},\"{text}\",1,,,,{sex},,,,,,,,,")
     };
-    let sex = |p: usize| if p % 2 == 0 { "Female" } else { "Male" };
+    let sex = |p: usize| if p.is_multiple_of(2) { "Female" } else { "Male" };
     let october: Vec<String> = (0..40)
         .map(|p| row(format!("Q2-{p}"), p, "2021-10-03", "could_improve", "Nothing to change", sex(p)))
         .collect();

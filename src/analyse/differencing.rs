@@ -736,7 +736,7 @@ mod tests {
         for p in [4, 5] {
             let days: Vec<u64> = (0..90).filter(|&d| side(d) == Some(p)).collect();
             let months = |f: &dyn Fn(u64) -> bool| -> Vec<usize> {
-                (1..=3).filter(|&m| (0..30).map(|i| (m as u64 - 1) * 30 + i).any(|d| f(d))).collect()
+                (1..=3).filter(|&m| (0..30).map(|i| (m as u64 - 1) * 30 + i).any(f)).collect()
             };
             let met = months(&|d| days.contains(&d));
             let inside: Vec<usize> =
