@@ -288,8 +288,21 @@ impl Lattice {
 
 /// Attack 3's verdict on the published variables.
 impl Lattice {
-    /// Each count of period `all` is the sum of the same count over the months: entries are
-    /// (the count's name without its period, whether the period is `all`, its variable).
+    /// The counts of period `all` and of the months, cell by cell: entries are (the count's name
+    /// without its period, whether the period is `all`, its variable).
+    fn by_cell(entries: impl Iterator<Item = (String, bool, usize)>) -> Vec<(usize, Vec<usize>)> {
+        let mut months: BTreeMap<String, (Option<usize>, Vec<usize>)> = BTreeMap::new();
+        for (key, is_all, v) in entries {
+            let e = months.entry(key).or_default();
+            if is_all {
+                e.0 = Some(v);
+            } else {
+                e.1.push(v);
+            }
+        }
+        months.into_values().filter_map(|(all, parts)| Some((all?, parts))).collect()
+    }
+
     /// Respondents: a person counts once in `all` (in the group of the record met first) and once
     /// in each month they wrote in (in that month's first record's group), so each cell's months
     /// add up to its `all` or more. Equality held only while a respondent counted in the month of
@@ -297,38 +310,17 @@ impl Lattice {
     /// month may even exceed `all` in a group when one response's rows carry different groups:
     /// the attacker's identities must hold for the true counts.
     fn months_cover(&mut self, entries: impl Iterator<Item = (String, bool, usize)>) {
-        let mut months: BTreeMap<String, (Option<usize>, Vec<usize>)> = BTreeMap::new();
-        for (key, is_all, v) in entries {
-            let e = months.entry(key).or_default();
-            if is_all {
-                e.0 = Some(v);
-            } else {
-                e.1.push(v);
-            }
-        }
-        for (all, parts) in months.into_values() {
-            if let Some(all) = all {
-                let sum = self.hidden();
-                self.sums.push((parts, sum));
-                self.le.push((all, sum));
-            }
+        for (all, parts) in Lattice::by_cell(entries) {
+            let sum = self.hidden();
+            self.sums.push((parts, sum));
+            self.le.push((all, sum));
         }
     }
 
+    /// Records: each count of period `all` is the sum of the same count over the months.
     fn months_add_up(&mut self, entries: impl Iterator<Item = (String, bool, usize)>) {
-        let mut months: BTreeMap<String, (Option<usize>, Vec<usize>)> = BTreeMap::new();
-        for (key, is_all, v) in entries {
-            let e = months.entry(key).or_default();
-            if is_all {
-                e.0 = Some(v);
-            } else {
-                e.1.push(v);
-            }
-        }
-        for (all, parts) in months.into_values() {
-            if let Some(all) = all {
-                self.sums.push((parts, all));
-            }
+        for (all, parts) in Lattice::by_cell(entries) {
+            self.sums.push((parts, all));
         }
     }
 }

@@ -648,16 +648,14 @@ mod tests {
         let recs = [record(Some("2025-05-02"), None), record(Some("2025-06-03"), None)];
         let groups = vec![vec![0, 0]];
         let themes = vec![vec![(0, true)], vec![]];
-        counter.add(
-            &recs,
-            &BatchCounts {
-                month: &[0, 0],
-                groups: &groups,
-                first_of_response: &[true, true],
-                first_in_month: &[true, true],
-                themes: &themes,
-            },
-        );
+        let batch = BatchCounts {
+            month: &[0, 0],
+            groups: &groups,
+            first_of_response: &[true, true],
+            first_in_month: &[true, true],
+            themes: &themes,
+        };
+        counter.add(&recs, &batch);
         let counted = counter.finish(&[vec![0]], &[1]);
         assert_eq!(check(std::slice::from_ref(&c), &counted, counter.dates), Ok(()));
         let d = counted[0].dims.last().expect("overall");
@@ -668,16 +666,7 @@ mod tests {
         let mut windowed = change("2025-06-01");
         windowed.window_days = Some(2);
         let mut counter = ChangeCounter::new(std::slice::from_ref(&windowed), 1, 1);
-        counter.add(
-            &recs,
-            &BatchCounts {
-                month: &[0, 0],
-                groups: &groups,
-                first_of_response: &[true, true],
-                first_in_month: &[true, true],
-                themes: &themes,
-            },
-        );
+        counter.add(&recs, &batch);
         let e = check(std::slice::from_ref(&windowed), &counter.finish(&[vec![0]], &[1]), counter.dates)
             .expect_err("empty side");
         assert!(e.to_string().contains("no record before"), "{e}");
