@@ -35,6 +35,7 @@ pub(crate) mod commands;
 pub mod config;
 pub mod evaluate;
 pub(crate) mod files;
+pub(crate) mod fingerprints;
 pub mod ingest;
 pub mod messages;
 pub mod output;

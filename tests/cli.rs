@@ -138,6 +138,15 @@ fn same_outputs_whatever_the_thread_count() {
         );
         assert!(r.code == 0 || r.code == 1, "{threads} threads: {}", r.stderr);
     }
+    // and with 300 ids in memory, the rest on disk: the duplicate at the end is found there, and
+    // every response (each has records in two months) is met again after it went to disk
+    std::fs::write(tmp.path().join("p.toml"), "[run]\nids_in_memory = 300\n").unwrap();
+    let r = unheard(tmp.path(), &["run", "p.toml", "--input", "f.csv", "--baseline", "b.csv", "--out", "disk", "-q"]);
+    assert!(r.code == 0 || r.code == 1, "ids on disk: {}", r.stderr);
+    let on_disk = &manifest(&tmp.path().join("disk"))["ids_on_disk"];
+    assert!(on_disk["record_ids"].as_u64().unwrap_or(0) > 60_000, "{on_disk}");
+    assert!(on_disk["responses"].as_u64().unwrap_or(0) > 30_000, "{on_disk}");
+    assert_eq!(manifest(&tmp.path().join("one"))["ids_on_disk"]["record_ids"], 0);
     for table in ["representation", "underheard_concerns", "theme_ranking"] {
         let t = crate::who::read(&tmp.path().join("one").join(format!("{table}.parquet")));
         let rows = t.values().next().map_or(0, |c| c.len());
@@ -149,7 +158,7 @@ fn same_outputs_whatever_the_thread_count() {
     assert_eq!(m["counts"]["quarantine_by_reason"]["duplicate_id"], 1, "{}", m["counts"]);
     let one = parquet_files(&tmp.path().join("one"));
     assert!(one.len() > 5);
-    for other in ["two", "three"] {
+    for other in ["two", "three", "disk"] {
         for f in &one {
             let rel = f.strip_prefix(tmp.path().join("one")).unwrap();
             let theirs = tmp.path().join(other).join(rel);

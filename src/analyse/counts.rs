@@ -11,6 +11,8 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::fingerprints::FingerprintSet;
+
 /// Dense counts for one dimension: `[period][group]` and `[period][group][theme]`, where
 /// period 0 is the whole run and period `m + 1` is month `m`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -226,55 +228,55 @@ impl Counter {
 /// only when one response's records carry different groups.
 ///
 /// 16 bytes a response: its fingerprint (112 bits) with the month it was first met in (16
-/// bits); a response met in more months adds one fingerprint for each further month.
-#[derive(Default)]
+/// bits); a response met in more months adds one fingerprint for each further month. Both sets
+/// keep what passes `[run] ids_in_memory` on disk ([`crate::fingerprints`]).
 pub(crate) struct Respondents {
-    /// By the fingerprint's first byte (growing one copies a 256th of them at a time).
-    first: Vec<std::collections::HashSet<Response, foldhash::fast::FixedState>>,
+    /// Responses, each with the month it was first met in.
+    first: FingerprintSet,
     /// (response, month) for the months after a response's first.
-    further: std::collections::HashSet<u128, foldhash::fast::FixedState>,
+    further: FingerprintSet,
 }
 
-/// A response's fingerprint (high 112 bits, which alone hash and compare) and the month it
-/// was first met in (low 16 bits).
-#[derive(Clone, Copy)]
-struct Response(u128);
-
-impl Response {
-    const MONTH: u128 = 0xFFFF;
-}
-
-impl std::hash::Hash for Response {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        (self.0 >> 16).hash(h);
+impl Default for Respondents {
+    fn default() -> Respondents {
+        Respondents::new(crate::fingerprints::DEFAULT_IN_MEMORY)
     }
 }
-
-impl PartialEq for Response {
-    fn eq(&self, other: &Response) -> bool {
-        self.0 >> 16 == other.0 >> 16
-    }
-}
-
-impl Eq for Response {}
 
 impl Respondents {
+    /// Responses held in memory up to about `in_memory` (per set), the rest on disk once
+    /// [`Respondents::spill_into`] names a folder.
+    #[must_use]
+    pub(crate) fn new(in_memory: usize) -> Respondents {
+        Respondents { first: FingerprintSet::new(in_memory), further: FingerprintSet::new(in_memory) }
+    }
+
+    /// Responses past the memory limit go to unnamed temporary files in `folder` from now on.
+    pub(crate) fn spill_into(&mut self, folder: &std::path::Path) {
+        self.first.spill_into(folder);
+        self.further.spill_into(folder);
+    }
+
+    /// Responses (and further months of a response) that went to disk.
+    #[must_use]
+    pub(crate) fn on_disk(&self) -> usize {
+        self.first.spilled() + self.further.spilled()
+    }
+
+    /// Why responses could not be kept on disk or read back, if they could not.
+    #[must_use]
+    pub(crate) fn failure(&self) -> Option<&str> {
+        self.first.failure().or(self.further.failure())
+    }
+
     /// Meets a record of the response `fingerprint` in month `month`: (first of the response in
     /// the run, first of the response in that month). Month ids past 65,534 share one slot.
     pub(crate) fn meet(&mut self, fingerprint: u128, month: u32) -> (bool, bool) {
-        if self.first.is_empty() {
-            self.first = (0..256).map(|_| std::collections::HashSet::default()).collect();
-        }
-        let m = u128::from(month.min(0xFFFF));
-        let shard = &mut self.first[(fingerprint >> 120) as usize];
-        let probe = Response((fingerprint & !Response::MONTH) | m);
-        match shard.get(&probe) {
-            None => {
-                shard.insert(probe);
-                (true, true)
-            }
-            Some(met) if met.0 & Response::MONTH == m => (false, false),
-            Some(_) => (false, self.further.insert(crate::record::fingerprint(&(fingerprint, m)))),
+        let m = month.min(0xFFFF) as u16;
+        match self.first.insert(fingerprint, m) {
+            None => (true, true),
+            Some(first) if first == m => (false, false),
+            Some(_) => (false, self.further.insert(crate::record::fingerprint(&(fingerprint, m)), 0).is_none()),
         }
     }
 }

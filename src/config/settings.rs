@@ -272,6 +272,8 @@ pub struct Settings {
     pub threads: usize,
     /// Longest accepted field in characters.
     pub max_field_chars: usize,
+    /// Record ids (and, apart, responses) a run holds in memory before the rest go to disk.
+    pub ids_in_memory: usize,
     /// Plausible received dates (a source may have its own).
     pub date_window: DateWindow,
     /// Also write the unredacted text.
@@ -535,6 +537,7 @@ fn resolve(
         out,
         threads,
         max_field_chars: options.run.max_field_chars.unwrap_or(DEFAULT_MAX_FIELD_CHARS),
+        ids_in_memory: options.run.ids_in_memory.unwrap_or(crate::fingerprints::DEFAULT_IN_MEMORY),
         date_window: date_window(ctx, "run.date_window", options.run.date_window.as_ref())?
             .unwrap_or_else(DateWindow::default_window),
         keep_original_text,

@@ -15,6 +15,7 @@ use super::{
     Quarantined, RawRow, ReadItem, ReadNotes, Reason, SourceReport,
 };
 use crate::config::{Format, Settings, SourceSettings};
+use crate::fingerprints::FingerprintSet;
 use crate::record::Record;
 
 /// Rows read per batch (per source: a batch never mixes sources).
@@ -246,18 +247,10 @@ impl SourceRows {
     }
 }
 
-/// Ids seen, as 128-bit fingerprints (two independent 64-bit hashes): 16 bytes an id
-/// whatever its length, and no false duplicate in any run this side of 10^18 ids. Held in
-/// 256 sets chosen by the fingerprint's first byte, so that growing copies a 256th of the ids
-/// at a time: one set doubled all at once, holding old and new tables together, half as much
-/// again as the ids at that moment.
-pub(crate) struct IdSet(Vec<std::collections::HashSet<u128, foldhash::fast::FixedState>>);
-
-impl Default for IdSet {
-    fn default() -> IdSet {
-        IdSet((0..256).map(|_| std::collections::HashSet::default()).collect())
-    }
-}
+/// Ids seen, as fingerprints: 16 bytes an id whatever its length (a 112-bit key: no false
+/// duplicate in a run this side of 10^16 ids), in memory up to `[run] ids_in_memory` and then
+/// in sorted runs on disk ([`crate::fingerprints`]).
+pub(crate) struct IdSet(FingerprintSet);
 
 impl IdSet {
     /// What the set holds of the id made of `parts` (worked out anywhere, e.g. in parallel).
@@ -268,13 +261,13 @@ impl IdSet {
 
     /// Adds the id of this [`IdSet::fingerprint`]; false if it was there already.
     pub(crate) fn insert_fingerprint(&mut self, fingerprint: u128) -> bool {
-        self.0[(fingerprint >> 120) as usize].insert(fingerprint)
+        self.0.insert(fingerprint, 0).is_none()
     }
 
     /// Whether the id of this [`IdSet::fingerprint`] was seen.
     #[must_use]
-    pub(crate) fn contains_fingerprint(&self, fingerprint: u128) -> bool {
-        self.0[(fingerprint >> 120) as usize].contains(&fingerprint)
+    pub(crate) fn contains_fingerprint(&mut self, fingerprint: u128) -> bool {
+        self.0.get(fingerprint).is_some()
     }
 }
 
@@ -387,7 +380,7 @@ impl Ingest {
         let mut reader = Reader { sources: settings.sources.clone(), opened: Vec::new(), current: 0, served: 0 };
         let mut m = Mapping {
             mappers: Vec::new(),
-            seen: IdSet::default(),
+            seen: IdSet(FingerprintSet::new(settings.ids_in_memory)),
             slots: Vec::new(),
             sources: Vec::new(),
             extra_columns: Vec::new(),
@@ -454,6 +447,23 @@ impl Ingest {
 }
 
 impl Mapping {
+    /// Ids past `[run] ids_in_memory` go to unnamed temporary files in `folder` from now on.
+    pub(crate) fn spill_ids_into(&mut self, folder: &Path) {
+        self.seen.0.spill_into(folder);
+    }
+
+    /// Record ids that went to disk (past `[run] ids_in_memory`).
+    #[must_use]
+    pub(crate) fn ids_on_disk(&self) -> usize {
+        self.seen.0.spilled()
+    }
+
+    /// Why the ids seen could not be kept on disk or read back, if they could not.
+    #[must_use]
+    pub(crate) fn ids_failure(&self) -> Option<&str> {
+        self.seen.0.failure()
+    }
+
     /// Records what reading source `index` found.
     pub fn finish(&mut self, index: usize, end: SourceEnd) {
         if let Some(report) = self.sources.get_mut(index) {

@@ -181,8 +181,19 @@ pub(crate) struct Manifest<'a> {
     /// What the run took from its state and kept in it (absent when the run keeps none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) state: Option<StateReport>,
+    /// ids the run kept on disk past `[run] ids_in_memory` (0 and 0 unless a run meets more)
+    pub(crate) ids_on_disk: IdsOnDisk,
     /// wall time of each stage in milliseconds (the only part that differs between runs)
     pub(crate) timings_ms: BTreeMap<&'static str, u64>,
+}
+
+/// Ids a run kept on disk rather than in memory (`[run] ids_in_memory`).
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct IdsOnDisk {
+    /// record ids (for duplicates)
+    pub(crate) record_ids: u64,
+    /// responses, and further months of a response (for one voice per person)
+    pub(crate) responses: u64,
 }
 
 /// Versions of the crates that shape the outputs (checked against Cargo.lock by a test).

@@ -7,7 +7,8 @@ use crate::config::Settings;
 use crate::ingest::{self};
 use crate::messages::Messages;
 use crate::output::manifest::{
-    counts, BaselineEntry, CodebookEntry, DisclosureReport, Manifest, ModelEntry, PeopleReport, StateReport, VERSIONS,
+    counts, BaselineEntry, CodebookEntry, DisclosureReport, IdsOnDisk, Manifest, ModelEntry, PeopleReport, StateReport,
+    VERSIONS,
 };
 use crate::output::write::{write_tables, write_text, RunTables, StreamWriter};
 use crate::output::OutputError;
@@ -68,6 +69,8 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     for s in &mut stream.sources {
         s.field_issues += tally.unmapped.get(&s.name).copied().unwrap_or(0);
     }
+    let ids_on_disk =
+        IdsOnDisk { record_ids: stream.ids_on_disk() as u64, responses: tally.respondents.on_disk() as u64 };
     let Tally {
         grouper,
         counter,
@@ -175,6 +178,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
         disclosure: DisclosureReport::of(&settings.analysis, &who.theme_by_group, &who.representation),
         tables: entries,
         state: state_report,
+        ids_on_disk,
         timings_ms: timings,
     };
     write_text(

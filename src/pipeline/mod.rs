@@ -61,6 +61,9 @@ pub enum RunError {
     /// The state of nightly runs cannot be used.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    /// The ids seen could not be kept on disk past `[run] ids_in_memory`, or read back.
+    #[error("{0}")]
+    Ids(String),
     /// Thread pool.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -251,7 +254,7 @@ fn run_in_pool(
         Some(dir) => crate::state::read_manifest(dir)?.map(|m| (dir.clone(), m)),
         None => None,
     };
-    let SetUp { engine, baseline, bands, stream } =
+    let SetUp { engine, baseline, bands, mut stream } =
         set_up(settings, held.as_ref().map(|h| h.1.age_bands.as_slice()), &mut timings)?;
     let book = &engine.book;
     let versions = crate::state::CodingVersions::of(book, model_version(settings).as_deref());
@@ -260,6 +263,9 @@ fn run_in_pool(
     let mut tally = Tally::new(settings, &harmoniser, book, &raking);
     let staging = lock.stage()?;
     let dir = staging.path().to_path_buf();
+    // ids and responses past `[run] ids_in_memory` go to unnamed files in the staging folder
+    stream.mapping.spill_ids_into(&dir);
+    tally.respondents.spill_into(&dir);
     let state_staging = state_lock.map(OutputLock::stage).transpose()?;
     let writer =
         StreamWriter::create(&dir, state_staging.as_ref().map(|s| s.path().join(crate::state::ARCHIVE)).as_deref())?;
@@ -303,6 +309,9 @@ fn run_in_pool(
         )?,
     };
     bar.finish_and_clear();
+    if let Some(failure) = stream.ids_failure().or(tally.respondents.failure()) {
+        return Err(RunError::Ids(failure.to_string()));
+    }
     finish::finish(finish::Streamed {
         settings,
         messages,

@@ -153,7 +153,7 @@ impl<'h> Tally<'h> {
             ),
             terms: crate::analyse::emerging::TermCounter::default(),
             months: Months::default(),
-            respondents: Default::default(),
+            respondents: crate::analyse::counts::Respondents::new(settings.ids_in_memory),
             coding: Coding::default(),
             tallies: Tallies::default(),
             unmapped: HashMap::new(),
