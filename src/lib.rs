@@ -9,8 +9,9 @@
 //! [`config::Settings`] once; stages see only settings.
 //!
 //! No two modules import each other. [`record`] (the canonical record, and the few values every
-//! stage reads) and `table` (a published table as plain data: its columns, their names, types
-//! and documentation) import nothing of the crate; [`config`], `files`, [`messages`] and [`text`]
+//! stage reads), `table` (a published table as plain data: its columns, their names, types
+//! and documentation) and `fingerprints` (the ids a run has seen, in memory and then on disk)
+//! import nothing of the crate; [`config`], `files`, [`messages`] and [`text`]
 //! (analyzer, redaction) import at most record and files; each stage imports those and the
 //! stages before it ([`code`]'s learned model also reads [`evaluate`]'s scores).
 //! [`archive`] reads the outputs of many runs back (it imports files and analyse's

@@ -455,6 +455,28 @@ impl Ctx<'_> {
     }
 }
 
+/// The key whose value is at `offset`, with its table (`run.threads`), if the line holding
+/// `offset` is a `key = value` line (a value spanning lines is named by its first line).
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset.min(text.len()))?;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let (key, _) = before[start..].split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = before[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_start_matches('[').split(']').next().unwrap_or_default().trim().to_owned());
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key.to_owned(),
+    })
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
@@ -481,7 +503,13 @@ impl Settings {
     pub fn from_toml(text: &str, path: &Path, overrides: &Overrides) -> Result<Settings, ConfigError> {
         let ctx = Ctx { file: path.display().to_string(), text };
         let options: PipelineOptions = toml::from_str(text).map_err(|e| {
-            let key = e.message().split('`').nth(1).map(str::to_owned);
+            // an unknown key is named in the message; a bad value's message names the value,
+            // so its key is read from the line the error points at
+            let key = if e.message().starts_with("unknown field") {
+                e.message().split('`').nth(1).map(str::to_owned)
+            } else {
+                e.span().and_then(|s| key_at(text, s.start))
+            };
             ConfigError {
                 file: ctx.file.clone(),
                 line: e.span().map(|s| line_of(text, s.start)),
@@ -1286,6 +1314,22 @@ mod tests {
         assert_eq!(err.file, "p/demo.toml");
         assert_eq!(err.line, Some(3), "{err}");
         assert_eq!(err.key.as_deref(), Some("threds"), "{err}");
+    }
+
+    /// A value of the wrong type (a negative count, a string for a number, a count past
+    /// `usize`) names its key and table, not the value (it named the value as the key before).
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_key_not_the_value() {
+        for (value, words) in
+            [("-5", "-5"), ("\"abc\"", "abc"), ("1.5", "1.5"), ("99999999999999999999", "99999999999999999999")]
+        {
+            let err = parse(&format!("[run]\nname = \"x\"\nids_in_memory = {value}\n\n[[source]]\npath = \"a.csv\"\n"))
+                .unwrap_err();
+            assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("run.ids_in_memory")), "{err}");
+            assert!(err.to_string().contains(words), "{err}");
+        }
+        let err = parse("[[source]]\npath = \"a.csv\"\nheader_row = \"two\"\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("source.header_row"), "{err}");
     }
 
     #[test]
