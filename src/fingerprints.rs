@@ -8,8 +8,10 @@
 //! temporary file in the folder given, which the system removes however the run ends), and a
 //! blocked Bloom filter over everything on disk answers "never seen" without reading it. A run
 //! on disk is found by its fence (the first key of each block of 256 entries), so a lookup
-//! that the filter lets through reads one 4 KiB block of each run. Past eight runs, or when the
-//! filter is full, the runs are merged into one and the filter rebuilt twice as large.
+//! that the filter lets through reads one 4 KiB block of each run. Runs merge like the digits of
+//! a binary counter (a new run merges with the last while the last is no larger), so there are
+//! at most about log₂(spills) + 1 of them and an entry is rewritten as often; when the filter is
+//! full it is rebuilt twice as large from the runs.
 //!
 //! Answers do not depend on where an entry is held: the set is exact (no false "seen"), and
 //! [`FingerprintSet::insert`] keeps the first value of a key wherever it lies.
@@ -23,14 +25,15 @@ use std::path::{Path, PathBuf};
 const BLOCK: usize = 256;
 /// Bytes of an entry on disk (little-endian).
 const ENTRY: usize = 16;
-/// Runs on disk before they are merged into one.
-const MAX_RUNS: usize = 8;
 /// Bits of the Bloom filter an entry on disk.
 const BITS_PER_ENTRY: usize = 12;
 
 /// Ids in memory by default before the rest go to disk (per set): 256 × 7,168, so each of the
 /// 256 hash sets stops at 8,192 slots (about 35 MB a set).
 pub(crate) const DEFAULT_IN_MEMORY: usize = 256 * 7_168;
+/// The fewest ids a run's settings may hold in memory (16 a hash set): fewer would only write
+/// smaller runs more often.
+pub(crate) const FEWEST_IN_MEMORY: usize = 256 * 16;
 
 /// An entry: the key in the high 112 bits, the value in the low 16.
 #[derive(Clone, Copy)]
@@ -122,7 +125,7 @@ impl FingerprintSet {
             self.shards = (0..256).map(|_| Shard::default()).collect();
         }
         let shard = (fingerprint >> 120) as usize;
-        if self.shards[shard].len() >= self.shard_limit && self.folder.is_some() && self.failure.is_none() {
+        if self.shards[shard].len() >= self.shard_limit && self.folder.is_some() && self.failure().is_none() {
             self.spill();
         }
         self.shards[shard].insert(Entry((fingerprint & !0xFFFF) | u128::from(value)));
@@ -142,12 +145,18 @@ impl FingerprintSet {
         self.disk.len()
     }
 
+    /// Runs on disk.
+    #[cfg(test)]
+    fn runs(&self) -> usize {
+        self.disk.runs.len()
+    }
+
     /// The first failure to keep entries on disk or read them back, if any: after a failure to
     /// write, the set holds everything in memory (exact, only larger); after a failure to read,
     /// answers may be wrong and the run must stop.
     #[must_use]
     pub(crate) fn failure(&self) -> Option<&str> {
-        self.failure.as_deref()
+        self.failure.as_deref().or(self.disk.failure.as_deref())
     }
 
     /// Moves every entry in memory to a new run on disk (shards keep their room).
@@ -167,6 +176,8 @@ impl FingerprintSet {
 struct Disk {
     runs: Vec<Run>,
     bloom: Bloom,
+    /// The first merge that failed.
+    failure: Option<String>,
 }
 
 /// A sorted run of entries in an unnamed temporary file.
@@ -195,8 +206,9 @@ impl Disk {
     }
 
     /// Writes the entries of `shards` as one sorted run (shard by shard: a shard is the key's
-    /// first byte, so shards in order are keys in order), then merges the runs if there are
-    /// too many or the filter is full.
+    /// first byte, so shards in order are keys in order), then merges runs as a binary counter
+    /// carries. An error here means the run was not written (the entries stay in memory); a
+    /// merge that fails leaves the runs as they were and is kept in `failure`.
     fn add_run(&mut self, folder: &Path, shards: &[Shard]) -> std::io::Result<()> {
         let mut out = RunWriter::create(folder)?;
         let mut sorted: Vec<u128> = Vec::new();
@@ -210,44 +222,64 @@ impl Disk {
         }
         let run = out.finish()?;
         let total = self.len() + run.entries;
-        if self.runs.is_empty() {
-            self.bloom = Bloom::with_capacity(2 * total);
-        }
-        if self.runs.len() < MAX_RUNS && total <= self.bloom.capacity {
-            for shard in shards {
-                shard.iter().for_each(|e| self.bloom.add(e.key()));
+        if total > self.bloom.capacity {
+            // rebuilt twice as large from what is on disk, so that it fills again only once the
+            // entries have doubled
+            let mut bloom = Bloom::with_capacity(2 * total);
+            for r in &self.runs {
+                let mut read = RunReader::new(r);
+                while let Some(e) = read.next()? {
+                    bloom.add(e >> 16);
+                }
             }
-            self.runs.push(run);
-            return Ok(());
+            self.bloom = bloom;
+        }
+        for shard in shards {
+            shard.iter().for_each(|e| self.bloom.add(e.key()));
         }
         self.runs.push(run);
-        self.merge(folder, total)
-    }
-
-    /// Merges every run into one and rebuilds the filter for twice the entries.
-    fn merge(&mut self, folder: &Path, total: usize) -> std::io::Result<()> {
-        let mut bloom = Bloom::with_capacity(2 * total);
-        let mut out = RunWriter::create(folder)?;
-        let mut readers: Vec<RunReader> = self.runs.iter().map(RunReader::new).collect();
-        let mut heads: std::collections::BinaryHeap<std::cmp::Reverse<(u128, usize)>> =
-            std::collections::BinaryHeap::with_capacity(readers.len());
-        for (i, r) in readers.iter_mut().enumerate() {
-            if let Some(e) = r.next()? {
-                heads.push(std::cmp::Reverse((e, i)));
+        while let [.., a, b] = self.runs.as_slice() {
+            if a.entries > b.entries {
+                break;
+            }
+            match merged(folder, a, b) {
+                Ok(run) => {
+                    self.runs.truncate(self.runs.len() - 2);
+                    self.runs.push(run);
+                }
+                Err(e) => {
+                    self.failure = Some(format!("cannot merge the ids kept on disk in {}: {e}", folder.display()));
+                    break;
+                }
             }
         }
-        while let Some(std::cmp::Reverse((e, i))) = heads.pop() {
-            out.push(e)?;
-            bloom.add(e >> 16);
-            if let Some(next) = readers[i].next()? {
-                heads.push(std::cmp::Reverse((next, i)));
-            }
-        }
-        let run = out.finish()?;
-        self.runs = vec![run];
-        self.bloom = bloom;
         Ok(())
     }
+}
+
+/// The entries of two runs (no key in both) as one run.
+fn merged(folder: &Path, a: &Run, b: &Run) -> std::io::Result<Run> {
+    let mut out = RunWriter::create(folder)?;
+    let (mut ra, mut rb) = (RunReader::new(a), RunReader::new(b));
+    let (mut x, mut y) = (ra.next()?, rb.next()?);
+    loop {
+        match (x, y) {
+            (Some(p), Some(q)) if p < q => {
+                out.push(p)?;
+                x = ra.next()?;
+            }
+            (Some(p), None) => {
+                out.push(p)?;
+                x = ra.next()?;
+            }
+            (_, Some(q)) => {
+                out.push(q)?;
+                y = rb.next()?;
+            }
+            (None, None) => break,
+        }
+    }
+    out.finish()
 }
 
 impl Run {
@@ -429,6 +461,9 @@ mod tests {
             assert!(set.failure().is_none());
             if limit <= 2_000 {
                 assert!(set.spilled() > 0, "limit {limit} should have spilled");
+                // runs merge as a binary counter: never more than one per bit of the entries on disk
+                let bits = usize::BITS - set.spilled().leading_zeros();
+                assert!(set.runs() <= bits as usize, "limit {limit}: {} runs for {}", set.runs(), set.spilled());
             } else {
                 assert_eq!(set.spilled(), 0);
             }

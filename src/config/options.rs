@@ -138,7 +138,7 @@ pub(crate) struct RunOptions {
     /// Longest accepted field in characters (default 20,000); longer rows are quarantined.
     pub max_field_chars: Option<usize>,
     /// Record ids (and, apart, responses) held in memory before the rest go to disk in the
-    /// output's staging folder (default 1,835,008).
+    /// output's staging folder (default 1,835,008; at least 4,096).
     pub ids_in_memory: Option<usize>,
     /// Also write the unredacted text (`original_text` in `records`; default false).
     pub keep_original_text: Option<bool>,

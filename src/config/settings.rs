@@ -565,7 +565,11 @@ fn resolve(
         out,
         threads,
         max_field_chars: options.run.max_field_chars.unwrap_or(DEFAULT_MAX_FIELD_CHARS),
-        ids_in_memory: options.run.ids_in_memory.unwrap_or(crate::fingerprints::DEFAULT_IN_MEMORY),
+        ids_in_memory: options
+            .run
+            .ids_in_memory
+            .unwrap_or(crate::fingerprints::DEFAULT_IN_MEMORY)
+            .max(crate::fingerprints::FEWEST_IN_MEMORY),
         date_window: date_window(ctx, "run.date_window", options.run.date_window.as_ref())?
             .unwrap_or_else(DateWindow::default_window),
         keep_original_text,
