@@ -198,30 +198,96 @@ fn parse<T: Copy>(all: &[T], name: fn(T) -> &'static str, s: &str) -> Option<T> 
     all.iter().copied().find(|&v| name(v) == s)
 }
 
-/// The key → content of every record of the state.
+/// The key → content of every record of the state, and where this run read each of them:
+/// 48 bytes a record in one sorted array found through a radix table of its keys' first bits
+/// (a hash map of keys and another of the keys read took twice that and more while growing).
+pub(crate) struct KeyIndex {
+    entries: Vec<Indexed>,
+    /// `entries` whose key starts with bucket `b`'s bits: `starts[b]..starts[b + 1]`.
+    starts: Vec<u32>,
+    /// Bits of the key that choose the bucket.
+    bits: u32,
+}
+
+struct Indexed {
+    key: u128,
+    content: u128,
+    /// Where this run read the record (`source` u32::MAX: not read).
+    read: crate::record::RowRef,
+}
+
+impl KeyIndex {
+    fn new(mut entries: Vec<Indexed>) -> KeyIndex {
+        use rayon::prelude::*;
+        entries.par_sort_unstable_by_key(|e| e.key);
+        // a key the archive holds twice (it cannot: a run writes each key once) counts once
+        entries.dedup_by_key(|e| e.key);
+        // about four entries a bucket
+        let bits = (entries.len() / 4).max(1).ilog2().min(30);
+        let mut starts = vec![0u32; (1usize << bits) + 1];
+        for e in &entries {
+            starts[KeyIndex::bucket(e.key, bits) + 1] += 1;
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        KeyIndex { entries, starts, bits }
+    }
+
+    fn bucket(key: u128, bits: u32) -> usize {
+        if bits == 0 {
+            0
+        } else {
+            (key >> (128 - bits)) as usize
+        }
+    }
+
+    fn find(&self, key: u128) -> Option<usize> {
+        let b = KeyIndex::bucket(key, self.bits);
+        let (lo, hi) = (*self.starts.get(b)? as usize, *self.starts.get(b + 1)? as usize);
+        self.entries[lo..hi].binary_search_by_key(&key, |e| e.key).ok().map(|i| lo + i)
+    }
+
+    /// The content the state holds for `key`, if it holds the key; notes that this run read it
+    /// at `at` (the last reading wins).
+    pub(crate) fn read(&mut self, key: u128, at: crate::record::RowRef) -> Option<u128> {
+        let i = self.find(key)?;
+        let e = &mut self.entries[i];
+        e.read = at;
+        Some(e.content)
+    }
+
+    /// Where this run read the state's record `key`, if it did.
+    #[must_use]
+    pub(crate) fn read_at(&self, key: u128) -> Option<crate::record::RowRef> {
+        let e = &self.entries[self.find(key)?];
+        (e.read.source != u32::MAX).then_some(e.read)
+    }
+
+    /// Records the state holds.
+    #[cfg(test)]
+    #[must_use]
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// The key → content of every record of the state (none of them read yet).
 ///
 /// # Errors
 /// A `keys` file cannot be read.
-pub(crate) fn index(
-    dir: &Path,
-    m: &StateManifest,
-) -> Result<HashMap<u128, u128, foldhash::fast::FixedState>, StateError> {
-    use rayon::prelude::*;
-    let per_month: Vec<Vec<(u128, u128)>> = m
-        .months
-        .par_iter()
-        .map(|month| -> Result<Vec<(u128, u128)>, StateError> {
-            let path = dir.join(ARCHIVE).join("keys").join(format!("month={month}")).join("part-0.parquet");
-            let mut out = Vec::new();
-            for b in batches(&path, 65_536)? {
-                let b = b.map_err(|e| unreadable(&path)(e.to_string()))?;
-                let (k, c) = (fingerprints(&b, "key", &path)?, fingerprints(&b, "content", &path)?);
-                out.extend(k.into_iter().zip(c));
-            }
-            Ok(out)
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(per_month.into_iter().flatten().collect())
+pub(crate) fn index(dir: &Path, m: &StateManifest) -> Result<KeyIndex, StateError> {
+    let unread = crate::record::RowRef { source: u32::MAX, row: 0 };
+    let mut entries: Vec<Indexed> = Vec::with_capacity(usize::try_from(m.records).unwrap_or(0));
+    for month in &m.months {
+        let path = dir.join(ARCHIVE).join("keys").join(format!("month={month}")).join("part-0.parquet");
+        for b in batches(&path, 65_536)? {
+            let b = b.map_err(|e| unreadable(&path)(e.to_string()))?;
+            let (k, c) = (fingerprints(&b, "key", &path)?, fingerprints(&b, "content", &path)?);
+            entries.extend(k.into_iter().zip(c).map(|(key, content)| Indexed { key, content, read: unread }));
+        }
+    }
+    Ok(KeyIndex::new(entries))
 }
 
 /// One archived record, as a run takes it back.
@@ -561,4 +627,45 @@ pub(crate) fn keep_state(
     let path = state.join("manifest.json");
     let text = serde_json::to_string_pretty(manifest).map_err(|e| unreadable(&path)(e.to_string()))? + "\n";
     std::fs::write(&path, text).map_err(|e| unreadable(&path)(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::RowRef;
+
+    /// The index answers as a map of the state's keys, whatever their number (none, one, a
+    /// bucket's worth, many), and remembers where this run read each (the last reading).
+    #[test]
+    fn the_key_index_answers_as_a_map_and_remembers_where_each_key_was_read() {
+        let unread = RowRef { source: u32::MAX, row: 0 };
+        for n in [0u64, 1, 5, 1_000, 50_000] {
+            let key = |i: u64| crate::record::fingerprint(&i);
+            let entries: Vec<Indexed> =
+                (0..n).map(|i| Indexed { key: key(i), content: u128::from(i) * 7, read: unread }).collect();
+            let mut index = KeyIndex::new(entries);
+            assert_eq!(index.len() as u64, n);
+            for i in 0..n {
+                assert_eq!(index.read_at(key(i)), None, "n {n}: key {i} read before any reading");
+                let at = RowRef { source: (i % 3) as u32, row: i + 2 };
+                assert_eq!(index.read(key(i), at), Some(u128::from(i) * 7), "n {n}: key {i}");
+                if i % 2 == 0 {
+                    index.read(key(i), RowRef { source: 9, row: i });
+                }
+            }
+            for i in 0..n {
+                let last = if i % 2 == 0 {
+                    RowRef { source: 9, row: i }
+                } else {
+                    RowRef { source: (i % 3) as u32, row: i + 2 }
+                };
+                assert_eq!(index.read_at(key(i)), Some(last), "n {n}: key {i}");
+            }
+            // keys the state does not hold, including the smallest and largest there are
+            for k in [0, u128::MAX, key(n + 1), key(n + 2)] {
+                assert_eq!(index.read(k, RowRef { source: 0, row: 0 }), None);
+                assert_eq!(index.read_at(k), None);
+            }
+        }
+    }
 }

@@ -26,8 +26,8 @@ pub(super) struct Scan {
     pub(super) mapping: ingest::stream::Mapping,
     /// New or changed records: record, coding, content, key, and whether the state holds the key.
     pub(super) fresh: Vec<(Record, Coded, u128, u128, bool)>,
-    /// Where each record read was read from, by key.
-    pub(super) read: HashMap<u128, crate::record::RowRef, foldhash::fast::FixedState>,
+    /// The state's keys, each with where this run read it.
+    pub(super) index: crate::state::KeyIndex,
     pub(super) unchanged: u64,
     pub(super) quarantine: Vec<ingest::Quarantined>,
     pub(super) issues: Vec<ingest::FieldIssue>,
@@ -37,12 +37,11 @@ pub(super) struct Scan {
 pub(super) fn scan(
     engine: &Engine,
     ingest: ingest::Ingest,
-    index: &HashMap<u128, u128, foldhash::fast::FixedState>,
+    mut index: crate::state::KeyIndex,
     coding: &mut Coding,
     timings: &mut Timings,
 ) -> Result<Scan, RunError> {
     let mut fresh_all = Vec::new();
-    let mut read: HashMap<u128, crate::record::RowRef, foldhash::fast::FixedState> = Default::default();
     let (mut unchanged, mut quarantine, mut issues) = (0, Vec::new(), Vec::new());
     let mapping = read_batches(ingest, timings, |mapping, source, items, timings| {
         let batch = timings.time("ingest", || mapping.map(source, items));
@@ -50,9 +49,8 @@ pub(super) fn scan(
             .time("ingest", || batch.records.par_iter().with_min_len(1024).map(|r| (r.key(), r.content())).unzip());
         let mut fresh: Vec<(Record, u128, u128, bool)> = Vec::new();
         for ((r, key), content) in batch.records.into_iter().zip(keys).zip(contents) {
-            read.insert(key, r.origin);
-            match index.get(&key) {
-                Some(&c) if c == content => unchanged += 1,
+            match index.read(key, r.origin) {
+                Some(c) if c == content => unchanged += 1,
                 known => fresh.push((r, content, key, known.is_some())),
             }
         }
@@ -63,7 +61,7 @@ pub(super) fn scan(
         issues.extend(batch.field_issues);
         true
     })?;
-    Ok(Scan { mapping, fresh: fresh_all, read, unchanged, quarantine, issues })
+    Ok(Scan { mapping, fresh: fresh_all, index, unchanged, quarantine, issues })
 }
 
 /// The state's records handed to the pool in order, month by month, each replaced by its new
@@ -73,7 +71,7 @@ pub(super) fn scan(
 pub(super) fn produce_archive(
     mut reader: crate::state::ArchiveReader<'_>,
     fresh: Vec<(Record, Coded, u128, u128, bool)>,
-    read: &HashMap<u128, crate::record::RowRef, foldhash::fast::FixedState>,
+    read: &crate::state::KeyIndex,
     read_files: &std::collections::HashSet<String>,
     file_index: &HashMap<String, u32>,
     prune: bool,
@@ -119,7 +117,7 @@ pub(super) fn produce_archive(
                 continue;
             }
             let file_read = read_files.contains(&*a.file);
-            let now = read.get(&key).copied();
+            let now = read.read_at(key);
             if file_read && now.is_none() {
                 report.disappeared += 1;
                 if prune {
@@ -213,8 +211,7 @@ pub(super) fn stream(
         messages.info(&format!("coding every record again: {why}"));
     }
     let index = timings.time("ingest", || crate::state::index(dir, m))?;
-    let scan = scan(engine, stream, &index, &mut tally.coding, timings)?;
-    drop(index);
+    let scan = scan(engine, stream, index, &mut tally.coding, timings)?;
     let read_files: std::collections::HashSet<String> =
         source_files[..settings.sources.len()].iter().cloned().collect();
     let (carried_q, carried_f) = timings.time("output", || -> Result<_, RunError> {
@@ -226,7 +223,7 @@ pub(super) fn stream(
     })?;
     let file_index: HashMap<String, u32> =
         source_files.iter().enumerate().map(|(i, f)| (f.clone(), i as u32)).collect();
-    let Scan { mapping, fresh, read, unchanged, quarantine, issues } = scan;
+    let Scan { mapping, fresh, index: read, unchanged, quarantine, issues } = scan;
     let reader = crate::state::ArchiveReader::new(dir, m, book, ingest::stream::BATCH_ROWS);
     let recode = recoded.is_some();
     let (writer, report) = beside_writer(writer, context, timings, |to_write, timings| {
