@@ -255,6 +255,12 @@ pub enum IngestError {
         /// What it is.
         kind: &'static str,
     },
+    /// A file that changed between the two readings of a run over a state.
+    #[error("{path}: changed while the run read it (its sha256 differs between the first reading and the second, for the new records); nothing was committed: run again once it is complete")]
+    Changed {
+        /// File.
+        path: PathBuf,
+    },
     /// A configured or required column is absent.
     #[error("{path}: {message}")]
     Columns {

@@ -311,6 +311,13 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// Source `index` is not read (nothing is handed of it, not even its end).
+    pub fn skip(&mut self, index: usize) {
+        if let Some(slot) = self.opened.get_mut(index) {
+            *slot = None;
+        }
+    }
+
     /// The next rows of the source being read, or the end of a source; `None` once every
     /// source is read.
     ///

@@ -20,12 +20,18 @@ use super::stream::{
 };
 use super::{code_one, code_records, RunError};
 
-/// What this run's inputs hold against the state: the records that are new or changed (coded,
-/// in input order), the keys of every record read, and the rows set aside (redacted).
+/// What this run's inputs hold against the state: the records that changed (coded, in input
+/// order), how many are new (they are read again after the state's records, so that no stage
+/// holds them all), where each of the state's records was read, and the rows set aside
+/// (redacted).
 pub(super) struct Scan {
     pub(super) mapping: ingest::stream::Mapping,
-    /// New or changed records: record, coding, content, key, and whether the state holds the key.
-    pub(super) fresh: Vec<(Record, Coded, u128, u128, bool)>,
+    /// Changed records: record, coding, content, key.
+    pub(super) changed: Vec<(Record, Coded, u128, u128)>,
+    /// Records the state does not hold, per source.
+    pub(super) new: Vec<u64>,
+    /// Their keys (the second reading takes these records and no other).
+    pub(super) new_keys: crate::fingerprints::FingerprintSet,
     /// The state's keys, each with where this run read it.
     pub(super) index: crate::state::KeyIndex,
     pub(super) unchanged: u64,
@@ -38,54 +44,68 @@ pub(super) fn scan(
     engine: &Engine,
     ingest: ingest::Ingest,
     mut index: crate::state::KeyIndex,
+    (in_memory, staging): (usize, &std::path::Path),
     coding: &mut Coding,
     timings: &mut Timings,
 ) -> Result<Scan, RunError> {
-    let mut fresh_all = Vec::new();
+    let (mut changed_all, mut new) = (Vec::new(), Vec::new());
+    let mut new_keys = crate::fingerprints::FingerprintSet::new(in_memory);
+    new_keys.spill_into(staging);
     let (mut unchanged, mut quarantine, mut issues) = (0, Vec::new(), Vec::new());
     let mapping = read_batches(ingest, timings, |mapping, source, items, timings| {
         let batch = timings.time("ingest", || mapping.map(source, items));
         let (keys, contents): (Vec<u128>, Vec<u128>) = timings
             .time("ingest", || batch.records.par_iter().with_min_len(1024).map(|r| (r.key(), r.content())).unzip());
-        let mut fresh: Vec<(Record, u128, u128, bool)> = Vec::new();
+        let mut changed: Vec<(Record, u128, u128)> = Vec::new();
         for ((r, key), content) in batch.records.into_iter().zip(keys).zip(contents) {
             match index.read(key, r.origin) {
                 Some(c) if c == content => unchanged += 1,
-                known => fresh.push((r, content, key, known.is_some())),
+                Some(_) => changed.push((r, content, key)),
+                None => {
+                    if new.len() <= source {
+                        new.resize(source + 1, 0);
+                    }
+                    new[source] += 1;
+                    new_keys.insert(key, 0);
+                }
             }
         }
-        let records: Vec<Record> = fresh.iter().map(|f| f.0.clone()).collect();
+        let records: Vec<Record> = changed.iter().map(|f| f.0.clone()).collect();
         let coded = timings.time("code", || code_records(engine, &records));
-        fresh_all.extend(fresh.into_iter().zip(coded).map(|((r, content, key, known), c)| (r, c, content, key, known)));
+        changed_all.extend(changed.into_iter().zip(coded).map(|((r, content, key), c)| (r, c, content, key)));
         quarantine.extend(redact_quarantine(engine, &batch.quarantine, coding));
         issues.extend(batch.field_issues);
         true
     })?;
-    Ok(Scan { mapping, fresh: fresh_all, index, unchanged, quarantine, issues })
+    Ok(Scan { mapping, changed: changed_all, new, new_keys, index, unchanged, quarantine, issues })
+}
+
+/// What the pool is handed in a run over a state: the state's records (coded), then this run's
+/// inputs read again, for the pool to take the new records from.
+pub(super) enum FromArchive {
+    Coded(CodedBatch),
+    Input(ingest::stream::Handed),
 }
 
 /// The state's records handed to the pool in order, month by month, each replaced by its new
-/// version when it changed and dropped when it disappeared and `--prune` says so; then the new
-/// records, in the order read. Returns what it found.
+/// version when it changed and dropped when it disappeared and `--prune` says so; then the
+/// inputs read again, for their new records in the order read. Returns what it found.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn produce_archive(
     mut reader: crate::state::ArchiveReader<'_>,
-    fresh: Vec<(Record, Coded, u128, u128, bool)>,
+    mut again: ingest::stream::Reader,
+    fresh: Vec<(Record, Coded, u128, u128)>,
     read: &crate::state::KeyIndex,
     read_files: &std::collections::HashSet<String>,
     file_index: &HashMap<String, u32>,
     prune: bool,
     recode: bool,
-    to_pool: &std::sync::mpsc::SyncSender<Result<CodedBatch, RunError>>,
+    to_pool: &std::sync::mpsc::SyncSender<Result<FromArchive, RunError>>,
 ) -> StateReport {
     let mut report = StateReport::default();
-    let (mut changed, mut new) = (HashMap::new(), Vec::new());
-    for (r, c, content, key, known) in fresh {
-        if known {
-            changed.insert(key, (r, c, content));
-        } else {
-            new.push((r, c, content));
-        }
+    let mut changed = HashMap::new();
+    for (r, c, content, key) in fresh {
+        changed.insert(key, (r, c, content));
     }
     report.changed = changed.len() as u64;
     let empty = || CodedBatch {
@@ -138,14 +158,28 @@ pub(super) fn produce_archive(
             b.contents.push(a.content);
             b.stale.push(true);
         }
-        if !b.records.is_empty() && to_pool.send(Ok(b)).is_err() {
+        if !b.records.is_empty() && to_pool.send(Ok(FromArchive::Coded(b))).is_err() {
             return report;
         }
     }
-    report.new = new.len() as u64;
+    // the inputs again: the pool takes the records the state does not hold
+    loop {
+        match again.next() {
+            Ok(Some(handed)) => {
+                if to_pool.send(Ok(FromArchive::Input(handed))).is_err() {
+                    return report;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = to_pool.send(Err(e.into()));
+                return report;
+            }
+        }
+    }
     // a changed record the state's stream did not meet (cannot happen: its key came from it)
-    new.extend(changed.into_values());
-    for chunk in new.chunks(ingest::stream::BATCH_ROWS) {
+    let left: Vec<(Record, Coded, u128)> = changed.into_values().collect();
+    for chunk in left.chunks(ingest::stream::BATCH_ROWS) {
         let mut b = empty();
         for (r, c, content) in chunk.iter().cloned() {
             b.records.push(r);
@@ -153,11 +187,35 @@ pub(super) fn produce_archive(
             b.contents.push(content);
             b.stale.push(false);
         }
-        if to_pool.send(Ok(b)).is_err() {
+        if to_pool.send(Ok(FromArchive::Coded(b))).is_err() {
             break;
         }
     }
     report
+}
+
+/// The records of a batch of the inputs read again that the first reading found new, coded, in
+/// the order read. (By their keys, not by the state: a source without new records is not read
+/// again, so a row that repeats the id of one of its rows is no longer a duplicate.)
+fn new_records(
+    engine: &Engine,
+    new_keys: &mut crate::fingerprints::FingerprintSet,
+    records: Vec<Record>,
+    timings: &mut Timings,
+) -> CodedBatch {
+    let keys: Vec<u128> = records.par_iter().with_min_len(1024).map(Record::key).collect();
+    let records: Vec<Record> =
+        records.into_iter().zip(keys).filter(|&(_, k)| new_keys.get(k).is_some()).map(|(r, _)| r).collect();
+    let contents: Vec<u128> = records.par_iter().with_min_len(1024).map(Record::content).collect();
+    let coded = timings.time("code", || code_records(engine, &records));
+    CodedBatch {
+        stale: vec![false; records.len()],
+        records,
+        coded,
+        contents,
+        quarantine: Vec::new(),
+        issues: Vec::new(),
+    }
 }
 
 /// Codes again the records whose coding is the state's, from their redacted text; the
@@ -189,6 +247,7 @@ pub(super) fn stream(
     versions: &crate::state::CodingVersions,
     dir: &std::path::Path,
     m: &crate::state::StateManifest,
+    staging: &std::path::Path,
     timings: &mut Timings,
     bar: &indicatif::ProgressBar,
 ) -> Result<(StreamWriter, ingest::stream::Mapping, Option<StateReport>), RunError> {
@@ -211,7 +270,7 @@ pub(super) fn stream(
         messages.info(&format!("coding every record again: {why}"));
     }
     let index = timings.time("ingest", || crate::state::index(dir, m))?;
-    let scan = scan(engine, stream, index, &mut tally.coding, timings)?;
+    let scan = scan(engine, stream, index, (settings.ids_in_memory, staging), &mut tally.coding, timings)?;
     let read_files: std::collections::HashSet<String> =
         source_files[..settings.sources.len()].iter().cloned().collect();
     let (carried_q, carried_f) = timings.time("output", || -> Result<_, RunError> {
@@ -223,7 +282,18 @@ pub(super) fn stream(
     })?;
     let file_index: HashMap<String, u32> =
         source_files.iter().enumerate().map(|(i, f)| (f.clone(), i as u32)).collect();
-    let Scan { mapping, fresh, index: read, unchanged, quarantine, issues } = scan;
+    let Scan { mapping, changed, new, mut new_keys, index: read, unchanged, quarantine, issues } = scan;
+    // the inputs are read a second time after the state's records, for the new records in the
+    // order read (held in memory instead, a national month onto a year's state took 3.2 GB)
+    let again = timings.time("ingest", || ingest::Ingest::open(settings))?;
+    let ingest::Ingest { reader: mut again, mapping: mut again_mapping } = again;
+    again_mapping.spill_ids_into(staging);
+    // (a source without new records is not read again)
+    for source in 0..settings.sources.len() {
+        if new.get(source).copied().unwrap_or(0) == 0 {
+            again.skip(source);
+        }
+    }
     let reader = crate::state::ArchiveReader::new(dir, m, book, ingest::stream::BATCH_ROWS);
     let recode = recoded.is_some();
     let (writer, report) = beside_writer(writer, context, timings, |to_write, timings| {
@@ -232,15 +302,47 @@ pub(super) fn stream(
             let (read, read_files, file_index) = (&read, &read_files, &file_index);
             let producing = named("unheard-read")
                 .spawn_scoped(scope, move || {
-                    produce_archive(reader, fresh, read, read_files, file_index, settings.prune, recode, &to_pool)
+                    produce_archive(
+                        reader,
+                        again,
+                        changed,
+                        read,
+                        read_files,
+                        file_index,
+                        settings.prune,
+                        recode,
+                        &to_pool,
+                    )
                 })
                 .map_err(spawned)?;
             let mut people_issues = Vec::new();
+            let mut met_new = 0;
             for b in from_archive {
-                let mut b = b?;
-                if recode {
-                    timings.time("code", || recode_stale(engine, &mut b));
-                }
+                let b = match b? {
+                    FromArchive::Coded(mut b) => {
+                        if recode {
+                            timings.time("code", || recode_stale(engine, &mut b));
+                        }
+                        b
+                    }
+                    FromArchive::Input(ingest::stream::Handed::Finished(index, end)) => {
+                        again_mapping.finish(index, end);
+                        let (first, second) = (&mapping.sources[index], &again_mapping.sources[index]);
+                        if first.sha256 != second.sha256 {
+                            return Err(ingest::IngestError::Changed { path: first.path.clone().into() }.into());
+                        }
+                        continue;
+                    }
+                    FromArchive::Input(ingest::stream::Handed::Items(index, items)) => {
+                        let batch = timings.time("ingest", || again_mapping.map(index, items));
+                        let b = new_records(engine, &mut new_keys, batch.records, timings);
+                        met_new += b.records.len() as u64;
+                        if b.records.is_empty() {
+                            continue;
+                        }
+                        b
+                    }
+                };
                 let mut done = tally.tally(settings, engine, &mapping.dimension_columns, b, timings);
                 // the people stage's issues wait for the end, to be sorted in with the ingest's
                 people_issues.append(&mut done.issues);
@@ -249,7 +351,10 @@ pub(super) fn stream(
                     break;
                 }
             }
-            let report = producing.join().map_err(|_| RunError::Panicked("reader"))?;
+            let mut report = producing.join().map_err(|_| RunError::Panicked("reader"))?;
+            // the same new records as the first reading found (the files' sha256 agree)
+            debug_assert_eq!(met_new, new.iter().sum::<u64>());
+            report.new = met_new;
             // this run's rows set aside and field issues, in the order a full run gives them
             let issues = redact_field_issues(engine, issues);
             tally.tallies.add(&quarantine, &issues);
@@ -271,6 +376,9 @@ pub(super) fn stream(
             Ok(report)
         })
     })?;
+    if let Some(failure) = new_keys.failure() {
+        return Err(RunError::Ids(failure.to_string()));
+    }
     let mut report = report;
     report.path = dir.display().to_string();
     report.mode = if recode { "recoded" } else { "incremental" };

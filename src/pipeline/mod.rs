@@ -304,6 +304,7 @@ fn run_in_pool(
             &versions,
             dir,
             m,
+            staging.path(),
             &mut timings,
             &bar,
         )?,
