@@ -93,7 +93,7 @@ pub(super) enum FromArchive {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn produce_archive(
     mut reader: crate::state::ArchiveReader<'_>,
-    mut again: ingest::stream::Reader,
+    mut again: Option<ingest::stream::Reader>,
     fresh: Vec<(Record, Coded, u128, u128)>,
     read: &crate::state::KeyIndex,
     read_files: &std::collections::HashSet<String>,
@@ -163,7 +163,7 @@ pub(super) fn produce_archive(
         }
     }
     // the inputs again: the pool takes the records the state does not hold
-    loop {
+    while let Some(again) = &mut again {
         match again.next() {
             Ok(Some(handed)) => {
                 if to_pool.send(Ok(FromArchive::Input(handed))).is_err() {
@@ -284,16 +284,21 @@ pub(super) fn stream(
         source_files.iter().enumerate().map(|(i, f)| (f.clone(), i as u32)).collect();
     let Scan { mapping, changed, new, mut new_keys, index: read, unchanged, quarantine, issues } = scan;
     // the inputs are read a second time after the state's records, for the new records in the
-    // order read (held in memory instead, a national month onto a year's state took 3.2 GB)
-    let again = timings.time("ingest", || ingest::Ingest::open(settings))?;
-    let ingest::Ingest { reader: mut again, mapping: mut again_mapping } = again;
-    again_mapping.spill_ids_into(staging);
-    // (a source without new records is not read again)
-    for source in 0..settings.sources.len() {
-        if new.get(source).copied().unwrap_or(0) == 0 {
-            again.skip(source);
+    // order read (held in memory instead, a national month onto a year's state took 3.2 GB); a
+    // source without new records is not read again, nor opened when no source has any
+    let (again, mut again_mapping) = if new.iter().any(|&n| n > 0) {
+        let ingest::Ingest { reader: mut again, mapping: mut again_mapping } =
+            timings.time("ingest", || ingest::Ingest::open(settings))?;
+        again_mapping.spill_ids_into(staging);
+        for source in 0..settings.sources.len() {
+            if new.get(source).copied().unwrap_or(0) == 0 {
+                again.skip(source);
+            }
         }
-    }
+        (Some(again), Some(again_mapping))
+    } else {
+        (None, None)
+    };
     let reader = crate::state::ArchiveReader::new(dir, m, book, ingest::stream::BATCH_ROWS);
     let recode = recoded.is_some();
     let (writer, report) = beside_writer(writer, context, timings, |to_write, timings| {
@@ -325,15 +330,20 @@ pub(super) fn stream(
                         }
                         b
                     }
-                    FromArchive::Input(ingest::stream::Handed::Finished(index, end)) => {
-                        again_mapping.finish(index, end);
-                        let (first, second) = (&mapping.sources[index], &again_mapping.sources[index]);
-                        if first.sha256 != second.sha256 {
-                            return Err(ingest::IngestError::Changed { path: first.path.clone().into() }.into());
-                        }
-                        continue;
-                    }
-                    FromArchive::Input(ingest::stream::Handed::Items(index, items)) => {
+                    FromArchive::Input(handed) => {
+                        // (inputs come only when they are read again)
+                        let Some(again_mapping) = again_mapping.as_mut() else { continue };
+                        let (index, items) = match handed {
+                            ingest::stream::Handed::Items(index, items) => (index, items),
+                            ingest::stream::Handed::Finished(index, end) => {
+                                again_mapping.finish(index, end);
+                                let (first, second) = (&mapping.sources[index], &again_mapping.sources[index]);
+                                if first.sha256 != second.sha256 {
+                                    return Err(ingest::IngestError::Changed { path: first.path.clone().into() }.into());
+                                }
+                                continue;
+                            }
+                        };
                         let batch = timings.time("ingest", || again_mapping.map(index, items));
                         let b = new_records(engine, &mut new_keys, batch.records, timings);
                         met_new += b.records.len() as u64;
