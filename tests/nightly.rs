@@ -121,6 +121,16 @@ fn a_chain_of_nightly_increments_gives_the_tables_of_one_full_run() {
     assert_same_tables(&d.join("full"), &d.join("chain2"), "a night with nothing new");
 }
 
+/// `a.csv` (300 rows) and `b.csv` (`b` rows after them) run once into `chain`; the arguments of
+/// a run of both into an output folder.
+fn two_files_run_once(d: &Path, b: usize) -> impl Fn(&'static str) -> [&'static str; 8] {
+    std::fs::write(d.join("a.csv"), night(0, 300)).unwrap();
+    std::fs::write(d.join("b.csv"), night(300, b)).unwrap();
+    let args = |out: &'static str| ["run", "--input", "a.csv", "--input", "b.csv", "--out", out, "-q"];
+    run(d, &args("chain"));
+    args
+}
+
 /// New records are read a second time, after the state's, and a file without new records is
 /// not read again: a new row repeating the id of such a file's row must still be the duplicate
 /// the first reading quarantined, and the night must give a full run's tables. (Found while
@@ -130,10 +140,7 @@ fn a_chain_of_nightly_increments_gives_the_tables_of_one_full_run() {
 fn a_new_row_repeating_the_id_of_a_file_not_read_again_stays_a_duplicate() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    std::fs::write(d.join("a.csv"), night(0, 300)).unwrap();
-    std::fs::write(d.join("b.csv"), night(300, 200)).unwrap();
-    let args = |out: &'static str| ["run", "--input", "a.csv", "--input", "b.csv", "--out", out, "-q"];
-    run(d, &args("chain"));
+    let args = two_files_run_once(d, 200);
     // b gains two rows: a copy of a's second row (the same id) and a row of its own
     let mut b = night(300, 200);
     let extra = night(500, 1);
@@ -167,10 +174,7 @@ fn a_new_row_repeating_the_id_of_a_file_not_read_again_stays_a_duplicate() {
 fn rows_appended_to_an_earlier_file_give_a_full_run_s_aggregates_and_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    std::fs::write(d.join("a.csv"), night(0, 300)).unwrap();
-    std::fs::write(d.join("b.csv"), night(300, 300)).unwrap();
-    let args = |out: &'static str| ["run", "--input", "a.csv", "--input", "b.csv", "--out", out, "-q"];
-    run(d, &args("chain"));
+    let args = two_files_run_once(d, 300);
     let mut a = night(0, 300);
     a.push_str(night(600, 40).split_once('\n').unwrap().1);
     std::fs::write(d.join("a.csv"), a).unwrap();
