@@ -131,6 +131,13 @@ fn two_files_run_once(d: &Path, b: usize) -> impl Fn(&'static str) -> [&'static 
     args
 }
 
+/// Appends the rows of `export` (its header left out) to `file` in `d`.
+fn append_rows(d: &Path, file: &str, export: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(d.join(file)).unwrap();
+    f.write_all(export.split_once('\n').unwrap().1.as_bytes()).unwrap();
+}
+
 /// New records are read a second time, after the state's, and a file without new records is
 /// not read again: a new row repeating the id of such a file's row must still be the duplicate
 /// the first reading quarantined, and the night must give a full run's tables. (Found while
@@ -142,13 +149,8 @@ fn a_new_row_repeating_the_id_of_a_file_not_read_again_stays_a_duplicate() {
     let d = tmp.path();
     let args = two_files_run_once(d, 200);
     // b gains two rows: a copy of a's second row (the same id) and a row of its own
-    let mut b = night(300, 200);
-    let extra = night(500, 1);
-    b.push_str(night(1, 1).lines().nth(1).unwrap());
-    b.push('\n');
-    b.push_str(extra.lines().nth(1).unwrap());
-    b.push('\n');
-    std::fs::write(d.join("b.csv"), b).unwrap();
+    append_rows(d, "b.csv", &night(1, 1));
+    append_rows(d, "b.csv", &night(500, 1));
     let m = run(d, &args("chain"));
     assert_eq!(
         (m["state"]["mode"].as_str(), m["state"]["new"].as_u64()),
@@ -175,9 +177,7 @@ fn rows_appended_to_an_earlier_file_give_a_full_run_s_aggregates_and_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let args = two_files_run_once(d, 300);
-    let mut a = night(0, 300);
-    a.push_str(night(600, 40).split_once('\n').unwrap().1);
-    std::fs::write(d.join("a.csv"), a).unwrap();
+    append_rows(d, "a.csv", &night(600, 40));
     let m = run(d, &args("chain"));
     assert!(m["state"]["new"].as_u64().unwrap() > 30, "{}", m["state"]);
     run(d, &args("full"));
