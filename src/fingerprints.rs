@@ -74,12 +74,6 @@ pub(crate) struct FingerprintSet {
     failure: Option<String>,
 }
 
-impl Default for FingerprintSet {
-    fn default() -> FingerprintSet {
-        FingerprintSet::new(DEFAULT_IN_MEMORY)
-    }
-}
-
 impl FingerprintSet {
     /// A set that holds about `in_memory` entries in memory before it spills (once given a
     /// folder, [`FingerprintSet::spill_into`]).
@@ -293,7 +287,7 @@ impl Run {
         let mut buf = [0u8; BLOCK * ENTRY];
         read_at(&self.file, &mut buf[..n * ENTRY], (first * ENTRY) as u64)
             .map_err(|e| format!("cannot read back the ids kept on disk: {e}"))?;
-        let entry = |i: usize| u128::from_le_bytes(buf[i * ENTRY..(i + 1) * ENTRY].try_into().unwrap_or_default());
+        let entry = |i: usize| entry_at(&buf, i);
         let (mut lo, mut hi) = (0, n);
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -305,6 +299,11 @@ impl Run {
         }
         Ok(None)
     }
+}
+
+/// Entry `i` of bytes read from a run.
+fn entry_at(buf: &[u8], i: usize) -> u128 {
+    u128::from_le_bytes(buf[i * ENTRY..(i + 1) * ENTRY].try_into().unwrap_or_default())
 }
 
 /// Writes a run: entries in key order, the fence built on the way.
@@ -359,7 +358,7 @@ impl<'a> RunReader<'a> {
             self.read += n;
             self.at = 0;
         }
-        let e = u128::from_le_bytes(self.buf[self.at * ENTRY..(self.at + 1) * ENTRY].try_into().unwrap_or_default());
+        let e = entry_at(&self.buf, self.at);
         self.at += 1;
         Ok(Some(e))
     }

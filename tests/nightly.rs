@@ -121,21 +121,27 @@ fn a_chain_of_nightly_increments_gives_the_tables_of_one_full_run() {
     assert_same_tables(&d.join("full"), &d.join("chain2"), "a night with nothing new");
 }
 
-/// `a.csv` (300 rows) and `b.csv` (`b` rows after them) run once into `chain`; the arguments of
-/// a run of both into an output folder.
-fn two_files_run_once(d: &Path, b: usize) -> impl Fn(&'static str) -> [&'static str; 8] {
+/// A night over two files: `a.csv` (300 rows) and `b.csv` (`b` rows after them) run once into
+/// `chain`; then the rows of the exports `appended` (headers left out) added to their files, and
+/// both run again into `chain` (the night) and into `full` (one run, no state before it). The
+/// temporary folder, and the night's and the full run's manifests.
+fn a_night_over_two_files(
+    b: usize,
+    appended: &[(&str, String)],
+) -> (tempfile::TempDir, serde_json::Value, serde_json::Value) {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
     std::fs::write(d.join("a.csv"), night(0, 300)).unwrap();
     std::fs::write(d.join("b.csv"), night(300, b)).unwrap();
     let args = |out: &'static str| ["run", "--input", "a.csv", "--input", "b.csv", "--out", out, "-q"];
     run(d, &args("chain"));
-    args
-}
-
-/// Appends the rows of `export` (its header left out) to `file` in `d`.
-fn append_rows(d: &Path, file: &str, export: &str) {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().append(true).open(d.join(file)).unwrap();
-    f.write_all(export.split_once('\n').unwrap().1.as_bytes()).unwrap();
+    for (file, export) in appended {
+        let mut f = std::fs::OpenOptions::new().append(true).open(d.join(file)).unwrap();
+        f.write_all(export.split_once('\n').unwrap().1.as_bytes()).unwrap();
+    }
+    let (m, full) = (run(d, &args("chain")), run(d, &args("full")));
+    (tmp, m, full)
 }
 
 /// New records are read a second time, after the state's, and a file without new records is
@@ -145,13 +151,9 @@ fn append_rows(d: &Path, file: &str, export: &str) {
 /// which let that row in.)
 #[test]
 fn a_new_row_repeating_the_id_of_a_file_not_read_again_stays_a_duplicate() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    let args = two_files_run_once(d, 200);
     // b gains two rows: a copy of a's second row (the same id) and a row of its own
-    append_rows(d, "b.csv", &night(1, 1));
-    append_rows(d, "b.csv", &night(500, 1));
-    let m = run(d, &args("chain"));
+    let (tmp, m, full) = a_night_over_two_files(200, &[("b.csv", night(1, 1)), ("b.csv", night(500, 1))]);
+    let d = tmp.path();
     assert_eq!(
         (m["state"]["mode"].as_str(), m["state"]["new"].as_u64()),
         (Some("incremental"), Some(1)),
@@ -159,7 +161,6 @@ fn a_new_row_repeating_the_id_of_a_file_not_read_again_stays_a_duplicate() {
         m["state"]
     );
     assert_eq!(m["counts"]["quarantine_by_reason"]["duplicate_id"], 1, "{}", m["counts"]);
-    let full = run(d, &args("full"));
     assert_eq!(full["counts"]["records"], m["counts"]["records"]);
     assert_same_tables(
         &d.join("full"),
@@ -174,13 +175,9 @@ fn a_new_row_repeating_the_id_of_a_file_not_read_again_stays_a_duplicate() {
 /// `record_themes` is a full run's, byte for byte; those hold the same rows, in the state's order.
 #[test]
 fn rows_appended_to_an_earlier_file_give_a_full_run_s_aggregates_and_rows() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, m, _) = a_night_over_two_files(300, &[("a.csv", night(600, 40))]);
     let d = tmp.path();
-    let args = two_files_run_once(d, 300);
-    append_rows(d, "a.csv", &night(600, 40));
-    let m = run(d, &args("chain"));
     assert!(m["state"]["new"].as_u64().unwrap() > 30, "{}", m["state"]);
-    run(d, &args("full"));
     let (full, chain) = (tables(&d.join("full")), tables(&d.join("chain")));
     assert_eq!(full.keys().collect::<Vec<_>>(), chain.keys().collect::<Vec<_>>());
     let row_level = |name: &str| name.starts_with("records/") || name.starts_with("record_themes/");

@@ -237,12 +237,6 @@ pub(crate) struct Respondents {
     further: FingerprintSet,
 }
 
-impl Default for Respondents {
-    fn default() -> Respondents {
-        Respondents::new(crate::fingerprints::DEFAULT_IN_MEMORY)
-    }
-}
-
 impl Respondents {
     /// Responses held in memory up to about `in_memory` (per set), the rest on disk once
     /// [`Respondents::spill_into`] names a folder.
@@ -313,7 +307,7 @@ mod tests {
             (f(3), 65_540),
             (f(3), 70_000),
         ];
-        let mut r = Respondents::default();
+        let mut r = Respondents::new(crate::fingerprints::DEFAULT_IN_MEMORY);
         let firsts: Vec<(bool, bool)> = met.iter().map(|&(x, m)| r.meet(x, m)).collect();
         let over_run = firsts.iter().filter(|x| x.0).count();
         let in_month: Vec<(u128, u32)> =
@@ -321,7 +315,7 @@ mod tests {
         assert_eq!(over_run, 3);
         assert_eq!(in_month.len(), 5, "{in_month:?}");
         let counted = |order: &[(u128, u32)]| {
-            let mut r = Respondents::default();
+            let mut r = Respondents::new(crate::fingerprints::DEFAULT_IN_MEMORY);
             let mut out: Vec<(u128, u32)> =
                 order.iter().filter(|&&(x, m)| r.meet(x, m).1).map(|&(x, m)| (x, m.min(0xFFFF))).collect();
             out.sort_unstable();

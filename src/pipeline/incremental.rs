@@ -94,7 +94,7 @@ pub(super) enum FromArchive {
 pub(super) fn produce_archive(
     mut reader: crate::state::ArchiveReader<'_>,
     mut again: Option<ingest::stream::Reader>,
-    fresh: Vec<(Record, Coded, u128, u128)>,
+    changed: Vec<(Record, Coded, u128, u128)>,
     read: &crate::state::KeyIndex,
     read_files: &std::collections::HashSet<String>,
     file_index: &HashMap<String, u32>,
@@ -103,10 +103,8 @@ pub(super) fn produce_archive(
     to_pool: &std::sync::mpsc::SyncSender<Result<FromArchive, RunError>>,
 ) -> StateReport {
     let mut report = StateReport::default();
-    let mut changed = HashMap::new();
-    for (r, c, content, key) in fresh {
-        changed.insert(key, (r, c, content));
-    }
+    let mut changed: HashMap<u128, (Record, Coded, u128)> =
+        changed.into_iter().map(|(r, c, content, key)| (key, (r, c, content))).collect();
     report.changed = changed.len() as u64;
     let empty = || CodedBatch {
         records: Vec::new(),
