@@ -285,6 +285,8 @@ pub(super) fn stream(
     // order read (held in memory instead, a national month onto a year's state took 3.2 GB); a
     // source without new records is not read again, nor opened when no source has any
     let (again, mut again_mapping) = if new.iter().any(|&n| n > 0) {
+        #[cfg(test)]
+        tests::between_readings(settings);
         let ingest::Ingest { reader: mut again, mapping: mut again_mapping } =
             timings.time("ingest", || ingest::Ingest::open(settings))?;
         again_mapping.spill_ids_into(staging);
@@ -402,4 +404,112 @@ pub(super) fn stream(
         ));
     }
     Ok((writer, mapping, Some(report)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    use crate::config::{Overrides, Settings};
+    use crate::ingest::IngestError;
+    use crate::messages::Messages;
+    use crate::pipeline::RunError;
+
+    type Hook = Box<dyn FnOnce() + Send>;
+
+    const HEADER: &str = "record_id,response_id,received_date,question,text,rating,org_level_1,org_level_2,org_level_3,sex,gender,age_band,ethnicity,ethnicity_detail,disability,religion,sexuality,imd_quintile,carer";
+
+    /// What a test does to the inputs between a night's two readings, by the night's first input
+    /// (tests run side by side, each over its own file).
+    static BETWEEN: Mutex<Vec<(PathBuf, Hook)>> = Mutex::new(Vec::new());
+
+    /// Runs the hook a test set for this night's first input, if any (once).
+    pub(super) fn between_readings(settings: &Settings) {
+        let Some(first) = settings.sources.first() else { return };
+        let hook = {
+            let mut hooks = BETWEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            hooks.iter().position(|(p, _)| *p == first.path).map(|i| hooks.remove(i).1)
+        };
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+
+    /// `n` canonical rows from id `from`, one month, every comment coded.
+    fn rows(from: usize, n: usize) -> String {
+        (from..from + n)
+            .map(|i| {
+                format!(
+                    "R{i:04},P{i:04},2025-03-{:02},what_good,The nurse was kind and the wait was short,5,Trust,Dir,Team,,{},,,,,,,,\n",
+                    1 + i % 28,
+                    ["Female", "Male"][i % 2]
+                )
+            })
+            .collect()
+    }
+
+    fn append(path: &Path, text: &str) {
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Every file and folder under `dir` but `except`, with its bytes (folders: none).
+    fn snapshot(dir: &Path, except: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+        let mut out = BTreeMap::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p == except {
+                    continue;
+                }
+                if p.is_dir() {
+                    out.insert(p.clone(), None);
+                    todo.push(p);
+                } else {
+                    out.insert(p.clone(), Some(std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out
+    }
+
+    /// A first run over 40 rows, 10 rows appended, then a night during which `meanwhile` acts
+    /// on the export between the two readings: the night's error, and whether the outputs and
+    /// the state are as the first run left them (nothing else left behind either).
+    fn a_night_over_a_file_that(meanwhile: fn(&Path)) -> (RunError, PathBuf, bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("export.csv");
+        std::fs::write(&input, format!("{}\n{}", HEADER, rows(0, 40))).unwrap();
+        let overrides =
+            Overrides { inputs: vec![input.clone()], out: Some(dir.path().join("out")), ..Overrides::default() };
+        let settings = Settings::from_overrides(&overrides).unwrap();
+        assert!(settings.state.is_some(), "a run keeps its state by default");
+        crate::pipeline::run(&settings, &Messages::silent()).unwrap();
+        append(&input, &rows(40, 10));
+        let before = snapshot(dir.path(), &input);
+        let during = settings.sources[0].path.clone();
+        BETWEEN.lock().unwrap().push((settings.sources[0].path.clone(), Box::new(move || meanwhile(&during))));
+        let err = crate::pipeline::run(&settings, &Messages::silent()).expect_err("the night must stop");
+        let untouched = snapshot(dir.path(), &input) == before;
+        (err, settings.sources[0].path.clone(), untouched)
+    }
+
+    #[test]
+    fn a_file_that_changes_between_a_night_s_two_readings_stops_the_night_and_commits_nothing() {
+        let (err, input, untouched) = a_night_over_a_file_that(|p| append(p, &rows(50, 1)));
+        assert!(matches!(&err, RunError::Ingest(IngestError::Changed { path }) if *path == input), "{err}");
+        assert!(err.to_string().contains("export.csv") && err.to_string().contains("nothing was committed"), "{err}");
+        assert!(untouched, "the outputs and the state are the first run's");
+    }
+
+    #[test]
+    fn a_file_removed_between_a_night_s_two_readings_is_named_and_nothing_is_committed() {
+        let (err, _, untouched) = a_night_over_a_file_that(|p| std::fs::remove_file(p).unwrap());
+        assert!(err.to_string().contains("export.csv"), "{err}");
+        assert!(untouched, "the outputs and the state are the first run's");
+    }
 }
