@@ -129,18 +129,32 @@ fn a_night_over_two_files(
     b: usize,
     appended: &[(&str, String)],
 ) -> (tempfile::TempDir, serde_json::Value, serde_json::Value) {
+    a_night_over_two_files_with(b, appended, None)
+}
+
+/// The same, the chain's runs (not the full run) with `[run] ids_in_memory` set to `ids`.
+fn a_night_over_two_files_with(
+    b: usize,
+    appended: &[(&str, String)],
+    ids: Option<usize>,
+) -> (tempfile::TempDir, serde_json::Value, serde_json::Value) {
     use std::io::Write;
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("a.csv"), night(0, 300)).unwrap();
     std::fs::write(d.join("b.csv"), night(300, b)).unwrap();
-    let args = |out: &'static str| ["run", "--input", "a.csv", "--input", "b.csv", "--out", out, "-q"];
-    run(d, &args("chain"));
+    let mut chain = vec!["run", "--input", "a.csv", "--input", "b.csv", "--out", "chain", "-q"];
+    if let Some(ids) = ids {
+        std::fs::write(d.join("p.toml"), format!("[run]\nids_in_memory = {ids}\n")).unwrap();
+        chain.insert(1, "p.toml");
+    }
+    run(d, &chain);
     for (file, export) in appended {
         let mut f = std::fs::OpenOptions::new().append(true).open(d.join(file)).unwrap();
         f.write_all(export.split_once('\n').unwrap().1.as_bytes()).unwrap();
     }
-    let (m, full) = (run(d, &args("chain")), run(d, &args("full")));
+    let full = ["run", "--input", "a.csv", "--input", "b.csv", "--out", "full", "-q"];
+    let (m, full) = (run(d, &chain), run(d, &full));
     (tmp, m, full)
 }
 
@@ -167,6 +181,30 @@ fn a_new_row_repeating_the_id_of_a_file_not_read_again_stays_a_duplicate() {
         &d.join("chain"),
         "a night whose new row repeats an id of a file not read again",
     );
+}
+
+/// A night whose ids go to disk past `[run] ids_in_memory` (the first reading's record ids, the
+/// new records' keys and the second reading's ids, each a set of its own): the tables are a full
+/// run's in memory, a duplicate met on disk is still one, and the manifest counts every id the
+/// night put on disk, not only the first reading's (it did, until the seventh session).
+#[test]
+fn a_night_with_its_ids_on_disk_gives_a_full_run_s_tables_and_counts_them() {
+    // 6,000 new rows after b's 200 (ids past the 4,096 a set holds at least), and a copy of a's
+    // second row
+    let appended = [("b.csv", night(500, 6_000)), ("b.csv", night(1, 1))];
+    let (tmp, m, full) = a_night_over_two_files_with(200, &appended, Some(300));
+    let d = tmp.path();
+    assert_eq!(m["state"]["mode"], "incremental", "{}", m["state"]);
+    assert_eq!(m["counts"]["quarantine_by_reason"]["duplicate_id"], 1, "{}", m["counts"]);
+    assert_eq!(full["counts"]["records"], m["counts"]["records"]);
+    assert_same_tables(&d.join("full"), &d.join("chain"), "a night with its ids on disk");
+    // one reading of the same files with the same limit puts as many on disk as the night's
+    // first reading: the night's count must be more
+    let once = run(d, &["run", "p.toml", "--input", "a.csv", "--input", "b.csv", "--out", "once", "--no-state", "-q"]);
+    let (night_ids, once_ids) =
+        (m["ids_on_disk"]["record_ids"].as_u64().unwrap(), once["ids_on_disk"]["record_ids"].as_u64().unwrap());
+    assert!(once_ids > 0, "one reading spills: {}", once["ids_on_disk"]);
+    assert!(night_ids > once_ids, "the night's new keys and second reading: {night_ids} against {once_ids}");
 }
 
 /// Rows appended to a file that is not the last source (found on the demo's three sources, with

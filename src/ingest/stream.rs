@@ -361,6 +361,8 @@ impl Reader {
 pub struct Mapping {
     mappers: Vec<Mapper>,
     seen: IdSet,
+    /// Record ids another set of the run put on disk (a night's second reading, its new keys).
+    elsewhere_on_disk: usize,
     slots: Vec<Vec<usize>>,
     /// Per source, what reading it found (complete once its end is handed over).
     pub sources: Vec<SourceReport>,
@@ -388,6 +390,7 @@ impl Ingest {
         let mut m = Mapping {
             mappers: Vec::new(),
             seen: IdSet(FingerprintSet::new(settings.ids_in_memory)),
+            elsewhere_on_disk: 0,
             slots: Vec::new(),
             sources: Vec::new(),
             extra_columns: Vec::new(),
@@ -459,10 +462,16 @@ impl Mapping {
         self.seen.0.spill_into(folder);
     }
 
-    /// Record ids that went to disk (past `[run] ids_in_memory`).
+    /// Record ids that went to disk (past `[run] ids_in_memory`), with those counted in by
+    /// [`Mapping::count_ids_on_disk`].
     #[must_use]
     pub(crate) fn ids_on_disk(&self) -> usize {
-        self.seen.0.spilled()
+        self.seen.0.spilled() + self.elsewhere_on_disk
+    }
+
+    /// Counts in `n` record ids that other sets of the run put on disk.
+    pub(crate) fn count_ids_on_disk(&mut self, n: usize) {
+        self.elsewhere_on_disk += n;
     }
 
     /// Why the ids seen could not be kept on disk or read back, if they could not.

@@ -386,9 +386,15 @@ pub(super) fn stream(
             Ok(report)
         })
     })?;
-    if let Some(failure) = new_keys.failure() {
+    // the second reading's ids answer for its duplicates as the first reading's do: a set that
+    // could not read its runs back stops the run like the first's
+    if let Some(failure) = new_keys.failure().or(again_mapping.as_ref().and_then(ingest::stream::Mapping::ids_failure))
+    {
         return Err(RunError::Ids(failure.to_string()));
     }
+    let mut mapping = mapping;
+    mapping
+        .count_ids_on_disk(new_keys.spilled() + again_mapping.as_ref().map_or(0, ingest::stream::Mapping::ids_on_disk));
     let mut report = report;
     report.path = dir.display().to_string();
     report.mode = if recode { "recoded" } else { "incremental" };
