@@ -135,8 +135,13 @@ pub(crate) struct StateManifest {
     pub records: u64,
     /// The months of `records`, in order.
     pub months: Vec<String>,
-    /// The files its records were read from.
+    /// The files its records were read from, as the runs named them.
     pub files: Vec<String>,
+    /// Each of `files` by its canonical path, where it could be resolved: a later night that
+    /// names the same export another way (`../a.csv`, then `/data/a.csv`) reads it as that file.
+    /// States kept before it have none; their names are resolved when read.
+    #[serde(default)]
+    pub canonical_files: Vec<Option<String>>,
 }
 
 /// Reads a state's `manifest.json`; `None` when the folder holds no state.

@@ -207,6 +207,36 @@ fn a_night_with_its_ids_on_disk_gives_a_full_run_s_tables_and_counts_them() {
     assert!(night_ids > once_ids, "the night's new keys and second reading: {night_ids} against {once_ids}");
 }
 
+/// The same export named another way on a later night (found on the real export: `--input
+/// ../shared/eval/….csv` one night, its absolute path the next): the night read it as a file the
+/// state never had, carried the state's quarantined rows and field issues as those of a file not
+/// read again, and wrote them a second time beside its own (808 quarantined rows in the table, 404
+/// in the manifest). The same file under any spelling of its path is one file.
+#[test]
+fn an_export_named_by_another_path_on_a_later_night_is_the_same_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::fs::write(d.join("a.csv"), night(0, 300)).unwrap();
+    run(d, &["run", "--input", "a.csv", "--out", "chain", "-q"]);
+    let absolute = d.join("a.csv").display().to_string();
+    for (dir, input) in [(d.join("sub"), "../a.csv"), (d.to_path_buf(), absolute.as_str())] {
+        let out = d.join("chain").display().to_string();
+        let m = run(&dir, &["run", "--input", input, "--out", &out, "-q"]);
+        assert_eq!(m["state"]["mode"], "incremental", "{}", m["state"]);
+        assert_eq!(m["state"]["carried_quarantine"], 0, "{input}: {}", m["state"]);
+        assert_eq!(m["state"]["carried_field_issues"], 0, "{input}: {}", m["state"]);
+        let full = d.join("full").display().to_string();
+        let f = run(&dir, &["run", "--input", input, "--out", &full, "--no-state", "-q"]);
+        assert_eq!(f["counts"], m["counts"], "{input}");
+        for table in ["quarantine.parquet", "field_issues.parquet"] {
+            let rows = |out: &str| crate::who::read(&d.join(out).join(table)).values().next().map_or(0, |c| c.len());
+            assert_eq!(rows("chain"), rows("full"), "{input}: {table}");
+        }
+        assert_same_tables(&d.join("full"), &d.join("chain"), input);
+    }
+}
+
 /// Rows appended to a file that is not the last source (found on the demo's three sources, with
 /// the session's starting binary too): a night's new records go after the state's, where a full
 /// run meets them before the later sources' rows. Every table but the row-level `records` and

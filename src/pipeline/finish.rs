@@ -34,7 +34,7 @@ pub(super) struct Streamed<'a> {
     pub(super) state_staging: Option<crate::output::commit::Staging>,
     pub(super) versions: crate::state::CodingVersions,
     pub(super) extra_columns: Vec<String>,
-    pub(super) source_files: Vec<String>,
+    pub(super) source_files: super::SourceFiles,
     pub(super) timings: Timings,
     pub(super) t0: std::time::Instant,
     pub(super) threads: usize,
@@ -209,6 +209,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     // then the state: a run whose state commit fails leaves the state before it, from which
     // the next run makes the same tables again
     if let Some(state) = state_staging {
+        let seen = files_seen.iter().enumerate().filter(|f| *f.1).map(|(i, _)| i);
         let kept = crate::state::StateManifest {
             unheard_version: env!("CARGO_PKG_VERSION").to_owned(),
             unheard_state: crate::state::STATE_FORMAT,
@@ -218,12 +219,8 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
             age_bands: bands.bands.iter().map(|b| b.label.clone()).collect(),
             records: n_records as u64,
             months: month_labels.clone(),
-            files: files_seen
-                .iter()
-                .enumerate()
-                .filter(|f| *f.1)
-                .filter_map(|(i, _)| source_files.get(i).cloned())
-                .collect(),
+            files: seen.clone().filter_map(|i| source_files.names.get(i).cloned()).collect(),
+            canonical_files: seen.filter_map(|i| source_files.canonical.get(i).cloned()).collect(),
         };
         let files: Vec<String> = manifest
             .tables

@@ -269,8 +269,12 @@ pub(super) fn stream(
     }
     let index = timings.time("ingest", || crate::state::index(dir, m))?;
     let scan = scan(engine, stream, index, (settings.ids_in_memory, staging), &mut tally.coding, timings)?;
-    let read_files: std::collections::HashSet<String> =
-        source_files[..settings.sources.len()].iter().cloned().collect();
+    // this run's sources, under their names and the state's other names for them
+    let read_files: std::collections::HashSet<String> = source_files.names[..settings.sources.len()]
+        .iter()
+        .chain(source_files.aliases.iter().map(|a| &a.0))
+        .cloned()
+        .collect();
     let (carried_q, carried_f) = timings.time("output", || -> Result<_, RunError> {
         let archive = dir.join(crate::state::ARCHIVE);
         let q = crate::state::carried(&archive.join("quarantine.parquet"), tables::quarantine(&[]), &read_files)?;
@@ -278,8 +282,10 @@ pub(super) fn stream(
         writer.carry(&q, &f)?;
         Ok((q.rows() as u64, f.rows() as u64))
     })?;
-    let file_index: HashMap<String, u32> =
-        source_files.iter().enumerate().map(|(i, f)| (f.clone(), i as u32)).collect();
+    let file_index: HashMap<String, u32> = (source_files.names.iter().enumerate())
+        .map(|(i, f)| (f.clone(), i as u32))
+        .chain(source_files.aliases.iter().cloned())
+        .collect();
     let Scan { mapping, changed, new, mut new_keys, index: read, unchanged, quarantine, issues } = scan;
     // the inputs are read a second time after the state's records, for the new records in the
     // order read (held in memory instead, a national month onto a year's state took 3.2 GB); a

@@ -239,6 +239,44 @@ pub fn run(settings: &Settings, messages: &Messages) -> Result<Outcome, RunError
     pool.install(|| run_in_pool(settings, messages, &lock, state_lock.as_ref(), &pool))
 }
 
+/// The files records come from: this run's sources, then those only the state holds. A file the
+/// state names by another path than this run (`../a.csv` one night, `/data/a.csv` the next, found
+/// on the real export) is the source it resolves to, not a file the night did not read.
+pub(super) struct SourceFiles {
+    /// Each file as named: this run's sources as given, then the state's as it kept them.
+    pub(super) names: Vec<String>,
+    /// Each file's canonical path, where it resolves; kept in the state.
+    pub(super) canonical: Vec<Option<String>>,
+    /// The state's other names for this run's sources, with the source each names.
+    pub(super) aliases: Vec<(String, u32)>,
+}
+
+impl SourceFiles {
+    fn of(settings: &Settings, held: Option<&crate::state::StateManifest>) -> SourceFiles {
+        let resolve = |p: &std::path::Path| std::fs::canonicalize(p).ok().map(|c| c.display().to_string());
+        let mut names: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
+        let mut canonical: Vec<Option<String>> = settings.sources.iter().map(|s| resolve(&s.path)).collect();
+        let mut aliases = Vec::new();
+        let read = names.len();
+        for (j, f) in held.map(|m| m.files.iter().enumerate()).into_iter().flatten() {
+            if names.contains(f) {
+                continue;
+            }
+            let kept = held
+                .and_then(|m| m.canonical_files.get(j).cloned().flatten())
+                .or_else(|| resolve(std::path::Path::new(f)));
+            match kept.as_ref().and_then(|k| canonical[..read].iter().position(|c| c.as_ref() == Some(k))) {
+                Some(i) => aliases.push((f.clone(), i as u32)),
+                None => {
+                    names.push(f.clone());
+                    canonical.push(kept);
+                }
+            }
+        }
+        SourceFiles { names, canonical, aliases }
+    }
+}
+
 fn run_in_pool(
     settings: &Settings,
     messages: &Messages,
@@ -269,15 +307,7 @@ fn run_in_pool(
     let state_staging = state_lock.map(OutputLock::stage).transpose()?;
     let writer =
         StreamWriter::create(&dir, state_staging.as_ref().map(|s| s.path().join(crate::state::ARCHIVE)).as_deref())?;
-    // the files records come from: this run's sources, then those only the state holds
-    let mut source_files: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
-    if let Some((_, m)) = &held {
-        for f in &m.files {
-            if !source_files.contains(f) {
-                source_files.push(f.clone());
-            }
-        }
-    }
+    let source_files = SourceFiles::of(settings, held.as_ref().map(|h| &h.1));
     let extra_columns = stream.mapping.extra_columns.clone();
     let context = WriteContext { settings, book, extra_columns: &extra_columns, source_files: &source_files };
     let bar = messages.spinner("run");

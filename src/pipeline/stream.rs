@@ -290,7 +290,7 @@ pub(super) struct WriteContext<'a> {
     pub(super) settings: &'a Settings,
     pub(super) book: &'a Codebook,
     pub(super) extra_columns: &'a [String],
-    pub(super) source_files: &'a [String],
+    pub(super) source_files: &'a super::SourceFiles,
 }
 
 /// The writer's thread: every batch into the streamed tables, in order.
@@ -310,7 +310,7 @@ pub(super) fn write_stage(
                     names: &w.names,
                     ids: &w.ids,
                     extra_columns: c.extra_columns,
-                    source_files: c.source_files,
+                    source_files: &c.source_files.names,
                     keep_original_text: c.settings.keep_original_text,
                 },
                 &w.contents,
