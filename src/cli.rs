@@ -415,6 +415,11 @@ pub struct RunArgs {
     /// exports with title lines above it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub header_row: Option<u64>,
+    /// The CSV delimiter of every input: one ASCII character, or `tab`; replaces the
+    /// pipeline's `delimiter` (without either, a header holding no comma but `;`, tabs or `|`
+    /// gives its own).
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -461,6 +466,14 @@ pub struct SynthArgs {
 
 const DEMO: &str = "pipelines/demo.toml";
 
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s.as_bytes() {
+        _ if s == "tab" || s == "\\t" => Ok(b'\t'),
+        [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(*b),
+        _ => Err(format!("{s:?} is not a delimiter; give one ASCII character (not a quote or line end), or tab")),
+    }
+}
+
 fn parse_encoding(s: &str) -> Result<crate::config::Encoding, String> {
     crate::config::Encoding::parse(s)
         .ok_or_else(|| format!("unknown encoding {s:?}; expected auto, utf-8 or windows-1252"))
@@ -484,6 +497,7 @@ impl RunArgs {
             no_state: self.no_state,
             encoding: self.encoding,
             header_row: self.header_row,
+            delimiter: self.delimiter,
         }
     }
 

@@ -576,6 +576,68 @@ fn csv_header_only_reads_no_rows_and_exits_0() {
     assert_counts(&m, 0, 0, &[]);
 }
 
+/// An export saved as "CSV" where the list separator is `;` (found trying a European Excel
+/// save: BOM, CRLF, `;` between fields): the run used to stop with "no free-text column", the
+/// whole header one column name. A header holding no comma but `;` (or tabs, or `|`) gives its
+/// delimiter, named in the manifest; `--delimiter` decides when given (the one-column cases:
+/// `ingest::csv::tests::the_delimiter_is_sniffed_only_from_a_header_without_the_default_s`).
+#[test]
+fn csv_saved_with_semicolons_reads_as_with_commas() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let rows = [
+        "R1,P1,2025-01-01,what_good,\"Kind staff; quick, too\",1,,,,Female,,,,,,,,,",
+        "R2,P2,2025-01-02,could_improve,Parking,4,,,,Male,,,,,,,,,",
+    ];
+    let comma = format!("{HEADER}\n{}\n", rows.join("\n"));
+    std::fs::write(d.join("comma.csv"), &comma).unwrap();
+    let semi = |sep: &str| {
+        let mut b = b"\xEF\xBB\xBF".to_vec();
+        for line in comma.lines() {
+            // the commas between fields, not the one inside the quoted comment
+            let mut out = String::new();
+            let mut quoted = false;
+            for c in line.chars() {
+                match c {
+                    '"' => {
+                        quoted = !quoted;
+                        out.push(c);
+                    }
+                    ',' if !quoted => out.push_str(sep),
+                    _ => out.push(c),
+                }
+            }
+            b.extend_from_slice(out.as_bytes());
+            b.extend_from_slice(b"\r\n");
+        }
+        b
+    };
+    std::fs::write(d.join("semi.csv"), semi(";")).unwrap();
+    std::fs::write(d.join("pipe.txt.csv"), semi("|")).unwrap();
+    let (code, reference, err) = run_input(d, "comma.csv", &["--no-state"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(reference["inputs"][0].get("delimiter_detected").is_none(), "{}", reference["inputs"][0]);
+    let themes = |m: &serde_json::Value| m["counts"]["record_themes"].clone();
+    for (file, shown) in [("semi.csv", ";"), ("pipe.txt.csv", "|")] {
+        let (code, m, err) = run_input(d, file, &["--no-state"]);
+        assert_eq!(code, 0, "{file}: {err}");
+        assert_counts(&m, 2, 2, &[]);
+        assert_eq!(m["inputs"][0]["delimiter_detected"], shown, "{file}");
+        assert_eq!(m["inputs"][0]["mapped_columns"], reference["inputs"][0]["mapped_columns"], "{file}");
+        assert_eq!(themes(&m), themes(&reference), "{file}");
+    }
+    // a delimiter given is kept: the header is then one column, and the run says which is missing
+    let (code, _, err) = run_input(d, "semi.csv", &["--no-state", "--delimiter", ","]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no free-text column"), "{err}");
+    let (code, m, err) = run_input(d, "semi.csv", &["--no-state", "--delimiter", ";"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(m["inputs"][0].get("delimiter_detected").is_none());
+    let r = unheard(d, &["run", "--input", "semi.csv", "--delimiter", "ab", "--out", "o", "-q"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a delimiter"), "{}", r.stderr);
+}
+
 #[test]
 fn csv_single_column_keeps_multi_line_comments() {
     let tmp = tempfile::tempdir().unwrap();

@@ -225,6 +225,10 @@ pub struct SourceSettings {
     pub encoding: Encoding,
     /// CSV delimiter.
     pub delimiter: u8,
+    /// Whether a setting gave the delimiter (else the reader takes the header's when it holds
+    /// none of the default's).
+    #[serde(skip)]
+    pub delimiter_given: bool,
     /// XLSX sheet (default: first).
     pub sheet: Option<String>,
     /// Line (CSV) or row (XLSX) of the header, from 1; `None` = the first non-blank line.
@@ -426,6 +430,8 @@ pub struct Overrides {
     pub encoding: Option<Encoding>,
     /// `--header-row`: replaces every source's `header_row`.
     pub header_row: Option<u64>,
+    /// `--delimiter`: replaces every source's `delimiter`.
+    pub delimiter: Option<u8>,
     /// `--change NAME=YYYY-MM-DD` (repeatable): added to the pipeline's changes, or replacing
     /// the one of the same name.
     pub changes: Vec<(String, chrono::NaiveDate)>,
@@ -844,7 +850,7 @@ fn name_inputs_apart(sources: &mut [SourceSettings]) {
     }
 }
 
-/// `--encoding`, `--header-row`, `--layout` and `--question` applied to every source.
+/// `--encoding`, `--header-row`, `--delimiter`, `--layout` and `--question` applied to every source.
 fn apply_source_overrides(
     sources: &mut [SourceSettings],
     ctx: &Ctx<'_>,
@@ -856,6 +862,9 @@ fn apply_source_overrides(
         }
         if let Some(h) = overrides.header_row {
             s.header_row = Some(h);
+        }
+        if let Some(d) = overrides.delimiter {
+            (s.delimiter, s.delimiter_given) = (d, true);
         }
         if let Some(l) = &overrides.layout {
             s.layout = Some(l.clone());
@@ -1099,6 +1108,7 @@ impl SourceSettings {
             format,
             encoding: Encoding::Auto,
             delimiter: default_delimiter(path),
+            delimiter_given: false,
             sheet: None,
             header_row: None,
             date_format: DateFormat::default(),
@@ -1276,6 +1286,7 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
         format,
         encoding,
         delimiter,
+        delimiter_given: s.delimiter.is_some(),
         sheet: s.sheet.clone(),
         header_row: match &s.header_row {
             Some(h) if *h.get_ref() == 0 => {

@@ -157,6 +157,16 @@ impl<'a> CsvRows<'a> {
         if me.pos >= me.buf.len() {
             return Err(fail("the file has no header row".to_owned()));
         }
+        // a delimiter no setting gave: the header's when it holds none of the default's
+        // (an export saved as "CSV" where the list separator is `;`, or a `|` dump)
+        let delim = match (me.source.delimiter_given, sniff_delimiter(&me.buf[me.pos..], delim)) {
+            (false, Some(found)) => {
+                me.source.delimiter = found;
+                me.notes.delimiter_detected = Some(shown_delimiter(found).to_owned());
+                found
+            }
+            _ => delim,
+        };
         let (data, pos, line) = (&me.buf, me.pos, me.line);
         let mut fields = Vec::new();
         let header = match scan(data, pos, delim, MAX_ROW_BYTES, &mut fields) {
@@ -763,6 +773,50 @@ fn swallows_rows(lines: &[u8], delim: u8, width: usize) -> bool {
 }
 
 /// Length of the line end at `i` (`\n`, `\r\n` or `\r`), if one is there.
+/// The delimiter of a header line (`text` from its start) that holds no `delim` outside quotes:
+/// the one of `;`, tab, `|` and `,` it holds most often, when the next line, if any, holds it
+/// too (a one-column file whose header has a `;` and whose first comment has none stays one
+/// column). `None`: keep `delim`.
+fn sniff_delimiter(text: &[u8], delim: u8) -> Option<u8> {
+    const CANDIDATES: [u8; 4] = [b';', b'\t', b'|', b','];
+    // the bytes of each candidate outside quotes on the line from `text[at..]`, and where it ends
+    let count = |at: usize| {
+        let (mut counts, mut quoted, mut i) = ([0usize; 4], false, at);
+        while let Some(&b) = text.get(i) {
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' | b'\r' if !quoted => break,
+                _ if !quoted => {
+                    if let Some(k) = CANDIDATES.iter().position(|&c| c == b) {
+                        counts[k] += 1;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        (counts, i + line_end_len(text, i).unwrap_or(0))
+    };
+    let (header, next) = count(0);
+    let own = CANDIDATES.iter().position(|&c| c == delim);
+    if own.is_none_or(|k| header[k] > 0) {
+        return None;
+    }
+    let best = (0..CANDIDATES.len()).filter(|&k| header[k] > 0).max_by_key(|&k| (header[k], usize::MAX - k))?;
+    let (following, _) = count(next);
+    (next >= text.len() || following[best] > 0).then_some(CANDIDATES[best])
+}
+
+/// A delimiter as the manifest names it.
+fn shown_delimiter(d: u8) -> &'static str {
+    match d {
+        b'\t' => "tab",
+        b';' => ";",
+        b'|' => "|",
+        _ => ",",
+    }
+}
+
 fn line_end_len(data: &[u8], i: usize) -> Option<usize> {
     match data.get(i) {
         Some(b'\n') => Some(1),
@@ -967,6 +1021,26 @@ mod tests {
         assert_eq!(content_of(b"a,b\r\n"), b"a,b");
         assert_eq!(content_of(b"a,\"b\n\"\n"), b"a,\"b\n\"");
         assert_eq!(content_of(b"\r\n"), b"");
+    }
+
+    #[test]
+    fn the_delimiter_is_sniffed_only_from_a_header_without_the_default_s() {
+        let sniff = |text: &str, delim: u8| sniff_delimiter(text.as_bytes(), delim);
+        assert_eq!(sniff("a;b;c\r\n1;2;3\r\n", b','), Some(b';'));
+        assert_eq!(sniff("a|b|c\n1|2|3", b','), Some(b'|'));
+        assert_eq!(sniff("a;b|c|d\n1|2|3", b','), Some(b'|'), "the most frequent");
+        assert_eq!(sniff("a\tb\n1\t2", b','), Some(b'\t'));
+        assert_eq!(sniff("a,b,c\n1,2,3", b'\t'), Some(b','), "a .tsv holding commas");
+        assert_eq!(sniff("a;b", b','), Some(b';'), "a header alone");
+        // the default's in the header: kept, whatever else is there
+        assert_eq!(sniff("a,b;c\n1,2", b','), None);
+        assert_eq!(sniff("a\tb;c\n1\t2", b'\t'), None);
+        // one column: no candidate, or a `;` the next line lacks
+        assert_eq!(sniff("text\nfine; thanks", b','), None);
+        assert_eq!(sniff("What could we do better; anything else?\nMore parking\n", b','), None);
+        // quoted delimiters are not the header's
+        assert_eq!(sniff("\"a;b\"\n\"c;d\"", b','), None);
+        assert_eq!(sniff("\"a,1\";b\n\"x\";y", b','), Some(b';'), "a comma inside quotes does not count");
     }
 
     /// Every item, the clean marks and the notes of a whole read of `data`.

@@ -368,6 +368,10 @@ pub struct ReadNotes {
     pub control_chars_rows: Vec<u64>,
     /// Columns not read, with their type (nested Parquet columns no setting names).
     pub columns_not_read: Vec<String>,
+    /// The CSV delimiter found in the header, when no setting gave one and the header held
+    /// none of the default's (`;`, `tab`, `|` or `,`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter_detected: Option<String>,
 }
 
 /// Every row a streaming reader gives, at once (the whole-file `read` of each format, for

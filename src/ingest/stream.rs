@@ -238,6 +238,7 @@ impl SourceRows {
                 let (encoding, read) = r.finish();
                 notes.fields_decoded_windows_1252 = read.fields_decoded_windows_1252;
                 notes.windows_1252_rows = read.windows_1252_rows;
+                notes.delimiter_detected = read.delimiter_detected;
                 Some(encoding)
             }
             Rows::Whole(_) if notes.fields_decoded_windows_1252 > 0 => Some("utf-8, windows-1252 per field (detected)"),
