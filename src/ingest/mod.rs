@@ -515,7 +515,10 @@ pub fn ingest(settings: &Settings) -> Result<Ingested, IngestError> {
     Ok(out)
 }
 
-/// The file's content, gunzipped when its name ends in `.gz`.
+/// The first bytes of a gzip stream.
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// The file's content, gunzipped when its name ends in `.gz` or it starts as gzip does.
 ///
 /// # Errors
 /// A `.gz` file that is not valid gzip.
@@ -524,7 +527,7 @@ pub fn decompress<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'
 }
 
 fn decompress_at_most<'a>(path: &Path, bytes: &'a [u8], limit: u64) -> Result<std::borrow::Cow<'a, [u8]>, IngestError> {
-    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) && !bytes.starts_with(&GZIP_MAGIC) {
         return Ok(std::borrow::Cow::Borrowed(bytes));
     }
     let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(usize::try_from(limit).unwrap_or(usize::MAX)));

@@ -75,7 +75,7 @@ fn is_gz(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
-/// Opens `path` for streaming (gunzipped when its name ends in `.gz`), hashing its bytes.
+/// Opens `path` for streaming (gunzipped when its name ends in `.gz` or its bytes start as gzip's), hashing its bytes.
 fn stream_file(path: &Path, hash: &Hashed) -> Result<Box<dyn Read + Send>, IngestError> {
     if let Some(kind) = crate::files::not_a_file(path) {
         return Err(IngestError::NotAFile { path: path.to_path_buf(), kind });
@@ -83,11 +83,14 @@ fn stream_file(path: &Path, hash: &Hashed) -> Result<Box<dyn Read + Send>, Inges
     let file = std::fs::File::open(path).map_err(|e| IngestError::Io { path: path.to_path_buf(), source: e })?;
     hash.reset();
     let hashed = Hashing { inner: file, hash: hash.clone() };
-    Ok(if is_gz(path) {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, hashed)))
-    } else {
-        Box::new(hashed)
-    })
+    let mut buffered = std::io::BufReader::with_capacity(1 << 20, hashed);
+    // gzip by its name or by its first bytes (found: a gzipped export named `.csv` read as
+    // binary text, its header a line of noise in the error)
+    let gzipped = is_gz(path)
+        || std::io::BufRead::fill_buf(&mut buffered)
+            .map_err(|e| IngestError::Io { path: path.to_path_buf(), source: e })?
+            .starts_with(&super::GZIP_MAGIC);
+    Ok(if gzipped { Box::new(flate2::read::MultiGzDecoder::new(buffered)) } else { Box::new(buffered) })
 }
 
 /// A source opened: its rows and its column plan.
