@@ -777,7 +777,7 @@ fn swallows_rows(lines: &[u8], delim: u8, width: usize) -> bool {
 /// the one of `;`, tab, `|` and `,` it holds most often, when the next line, if any, holds it
 /// too (a one-column file whose header has a `;` and whose first comment has none stays one
 /// column). `None`: keep `delim`.
-fn sniff_delimiter(text: &[u8], delim: u8) -> Option<u8> {
+pub(crate) fn sniff_delimiter(text: &[u8], delim: u8) -> Option<u8> {
     const CANDIDATES: [u8; 4] = [b';', b'\t', b'|', b','];
     // the bytes of each candidate outside quotes on the line from `text[at..]`, and where it ends
     let count = |at: usize| {

@@ -71,7 +71,19 @@ impl Baseline {
         let sha256 = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let err = |row: u64, message: String| BaselineError::Row { path: path.to_path_buf(), row, message };
-        let mut reader = csv::ReaderBuilder::new().flexible(true).comment(Some(b'#')).from_reader(bytes);
+        // a baseline saved where the list separator is `;` reads as the inputs do
+        // (from the header: past the comment and blank lines above it)
+        let mut header = bytes;
+        while let Some(rest) = header
+            .first()
+            .filter(|&&c| matches!(c, b'#' | b'\n' | b'\r'))
+            .map(|_| header.iter().position(|&c| c == b'\n').map_or(&[][..], |n| &header[n + 1..]))
+        {
+            header = rest;
+        }
+        let delimiter = crate::ingest::csv::sniff_delimiter(header, b',').unwrap_or(b',');
+        let mut reader =
+            csv::ReaderBuilder::new().flexible(true).comment(Some(b'#')).delimiter(delimiter).from_reader(bytes);
         let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
         let col = |name: &str| {
             headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name)).ok_or_else(|| {
@@ -259,6 +271,24 @@ mod tests {
             "?" => crate::people::UNMAPPED.to_owned(),
             other => other.to_owned(),
         }
+    }
+
+    /// A baseline saved where the list separator is `;` (found trying one: "column
+    /// \"dimension\" is missing", the header read as one column), past a comment holding `;`.
+    #[test]
+    fn a_baseline_saved_with_semicolons_reads_as_with_commas() {
+        let comma =
+            "# ONS 2021; mid-year\n\ndimension,group,population\nethnicity,White,\"1,200\"\nethnicity,Asian,2\n";
+        let (_d, _p, a) = baseline(comma);
+        let (_d, _p, b) = baseline(&comma.replace(',', ";").replace("\"1;200\"", "1200"));
+        let rows = |b: &Baseline| {
+            b.rows.iter().map(|r| (r.dimension.clone(), r.group.clone(), r.population, r.line)).collect::<Vec<_>>()
+        };
+        assert_eq!(rows(&a), rows(&b));
+        assert_eq!(rows(&a)[0], ("ethnicity".to_owned(), "White".to_owned(), 1200.0, 4));
+        // a comment with `;` above a comma header leaves the comma
+        let (_d, _p, c) = baseline("# a; b; c\ndimension,group,population\nsex,Male,5\n");
+        assert_eq!(rows(&c), [("sex".to_owned(), "Male".to_owned(), 5.0, 3)]);
     }
 
     #[test]
