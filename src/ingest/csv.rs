@@ -610,7 +610,8 @@ fn windows_1252(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
     Ok(encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0)
 }
 
-fn lossy(bytes: &[u8]) -> String {
+/// UTF-8 when the bytes are, else Windows-1252 (the baseline's reading too).
+pub(crate) fn lossy(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_owned(),
         Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),

@@ -69,8 +69,17 @@ impl Baseline {
     pub(crate) fn from_file(name: &str, path: &Path) -> Result<Baseline, BaselineError> {
         let bytes = crate::files::read(path).map_err(|e| BaselineError::Io { path: path.to_path_buf(), source: e })?;
         let sha256 = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let err = |row: u64, message: String| BaselineError::Row { path: path.to_path_buf(), row, message };
+        if bytes.starts_with(b"PK\x03\x04") {
+            return Err(err(
+                1,
+                "this is a workbook (XLSX or another zip), not a CSV: save its sheet as CSV".to_owned(),
+            ));
+        }
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        // not UTF-8: Windows-1252, as Excel saves "CSV" (a group written "Other – any")
+        let text = crate::ingest::csv::lossy(bytes);
+        let bytes = text.as_bytes();
         // a baseline saved where the list separator is `;` reads as the inputs do
         // (from the header: past the comment and blank lines above it)
         let mut header = bytes;
@@ -289,6 +298,20 @@ mod tests {
         // a comment with `;` above a comma header leaves the comma
         let (_d, _p, c) = baseline("# a; b; c\ndimension,group,population\nsex,Male,5\n");
         assert_eq!(rows(&c), [("sex".to_owned(), "Male".to_owned(), 5.0, 3)]);
+    }
+
+    /// Excel's "CSV" in Windows-1252 (found trying one: "CSV parse error … invalid utf-8"),
+    /// and a workbook given as the baseline, named as such.
+    #[test]
+    fn a_windows_1252_baseline_is_decoded_and_a_workbook_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.csv");
+        std::fs::write(&path, b"dimension,group,population\nethnicity,Other \x96 any,7\n").unwrap();
+        let b = Baseline::from_file("b", &path).unwrap();
+        assert_eq!(b.rows[0].group, "Other \u{2013} any");
+        std::fs::write(&path, b"PK\x03\x04\x14\x00rest of a zip").unwrap();
+        let e = Baseline::from_file("b", &path).unwrap_err().to_string();
+        assert!(e.contains("workbook") && e.contains("b.csv"), "{e}");
     }
 
     #[test]
