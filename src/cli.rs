@@ -873,7 +873,7 @@ fn gzip(from: &Path, to: &Path) -> std::io::Result<()> {
 fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Result<ExitCode> {
     let settings = args.settings()?;
     summary.run = Some(settings.name.clone());
-    let out = crate::output::check_out(&settings.out, &pipeline::input_paths(&settings))?;
+    let out = crate::output::check_out(&settings.out, &pipeline::input_paths(&settings), crate::output::Holds::Run)?;
     let book = pipeline::load_codebook(&settings.codebook)?;
     let mut report = vec![
         format!("pipeline {:?}: ok", settings.name),
@@ -887,7 +887,7 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
     report.push(match &settings.state {
         None => "state: none (every run codes every record)".to_owned(),
         Some(dir) => {
-            crate::output::check_out(dir, &pipeline::input_paths(&settings))
+            crate::output::check_out(dir, &pipeline::input_paths(&settings), crate::output::Holds::State)
                 .map_err(crate::output::OutputError::of_state)?;
             match crate::state::read_manifest(dir)? {
                 None => format!("state {}: new (this run codes every record and keeps them)", dir.display()),

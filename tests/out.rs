@@ -99,6 +99,28 @@ fn out_that_unheard_did_not_write_is_refused_touching_nothing() {
     );
 }
 
+/// `--out` pointed at a run's state (`--out o.state`, found trying careless flags): the folder
+/// passed as "an earlier run's" (unheard wrote it, it has a marker and a manifest) and the
+/// archive of every night so far was replaced by one run's outputs. A state and a run's
+/// outputs each replace only their own kind; the other way round too (`--state` at a run).
+#[test]
+fn out_at_a_state_or_state_at_a_run_is_refused_touching_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("f.csv"), canonical_csv(10)).unwrap();
+    assert_eq!(unheard(d, &["run", "--input", "f.csv", "--out", "o", "-q"]).code, 0);
+    assert!(d.join("o.state/manifest.json").is_file());
+    let state = "is a state (the records nightly runs keep), not a run's outputs";
+    refused(d, &["run", "--input", "f.csv", "--out", "o.state", "-q"], state);
+    refused(d, &["validate", "--input", "f.csv", "--out", "o.state"], state);
+    let run = "is a run's outputs, not a state";
+    refused(d, &["run", "--input", "f.csv", "--out", "p", "--state", "o", "-q"], run);
+    refused(d, &["validate", "--input", "f.csv", "--out", "p", "--state", "o"], run);
+    // each still replaces its own kind
+    assert_eq!(unheard(d, &["run", "--input", "f.csv", "--out", "o", "-q"]).code, 0);
+    assert_eq!(unheard(d, &["run", "--input", "f.csv", "--out", "p", "--state", "o.state", "-q"]).code, 0);
+}
+
 #[test]
 fn an_earlier_run_is_replaced_and_nothing_is_left_beside_it() {
     let tmp = tempfile::tempdir().unwrap();

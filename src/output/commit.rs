@@ -37,12 +37,24 @@ fn refused(path: &Path, reason: impl Into<String>) -> OutputError {
     OutputError::Refused { role: "output", path: path.to_path_buf(), reason: reason.into() }
 }
 
+/// What a folder unheard writes holds: a run's outputs (`--out`) or a state (`--state`,
+/// `<out>.state`). Each replaces only its own kind: `--out` pointed at a state (`--out
+/// o.state`) replaced the archive of every night so far with one run's outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// A run's outputs.
+    Run,
+    /// A state.
+    State,
+}
+
 /// Where a run's outputs go: the path as given and its resolved parent folder and name.
 #[derive(Debug, Clone)]
 pub struct Target {
     shown: PathBuf,
     parent: PathBuf,
     name: String,
+    holds: Holds,
     /// Whether an earlier run is there now.
     pub replaces: bool,
 }
@@ -62,7 +74,7 @@ impl Target {
 ///
 /// # Errors
 /// [`OutputError::Refused`] saying why; [`OutputError::Io`] when the path cannot be examined.
-pub fn check_out(out: &Path, inputs: &[&Path]) -> Result<Target, OutputError> {
+pub fn check_out(out: &Path, inputs: &[&Path], holds: Holds) -> Result<Target, OutputError> {
     // a pipeline's `out = "."` resolves to the empty path
     let out = if out.as_os_str().is_empty() { Path::new(".") } else { out };
     match std::fs::symlink_metadata(out) {
@@ -72,7 +84,7 @@ pub fn check_out(out: &Path, inputs: &[&Path]) -> Result<Target, OutputError> {
             };
             let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             let parent = std::path::absolute(parent).map_err(io(parent))?;
-            Ok(Target { shown: out.to_path_buf(), parent, name: name.to_owned(), replaces: false })
+            Ok(Target { shown: out.to_path_buf(), parent, name: name.to_owned(), holds, replaces: false })
         }
         Err(e) => Err(OutputError::Io { path: out.to_path_buf(), source: e }),
         Ok(_) => {
@@ -87,17 +99,24 @@ pub fn check_out(out: &Path, inputs: &[&Path]) -> Result<Target, OutputError> {
                     return Err(refused(out, format!("holds the input {}", input.display())));
                 }
             }
-            earlier_run(out).map_err(|reason| refused(out, reason))?;
+            earlier_run(out, holds).map_err(|reason| refused(out, reason))?;
             let (Some(parent), Some(name)) = (abs.parent(), abs.file_name().and_then(|n| n.to_str())) else {
                 return Err(refused(out, "is the root folder"));
             };
-            Ok(Target { shown: out.to_path_buf(), parent: parent.to_path_buf(), name: name.to_owned(), replaces: true })
+            Ok(Target {
+                shown: out.to_path_buf(),
+                parent: parent.to_path_buf(),
+                name: name.to_owned(),
+                holds,
+                replaces: true,
+            })
         }
     }
 }
 
-/// `Ok` when `dir` is a folder an earlier run wrote and holds nothing else; else why not.
-fn earlier_run(dir: &Path) -> Result<(), String> {
+/// `Ok` when `dir` is a folder an earlier run wrote, of the kind `holds`, and holds nothing
+/// else; else why not.
+fn earlier_run(dir: &Path, holds: Holds) -> Result<(), String> {
     let meta = std::fs::symlink_metadata(dir).map_err(|e| e.to_string())?;
     if meta.file_type().is_symlink() {
         return Err("is a symbolic link".to_owned());
@@ -115,8 +134,18 @@ fn earlier_run(dir: &Path) -> Result<(), String> {
     };
     let manifest: Option<serde_json::Value> =
         std::fs::read(dir.join("manifest.json")).ok().and_then(|b| serde_json::from_slice(&b).ok());
-    if !listed.iter().any(|l| l == "manifest.json") || manifest.is_none_or(|m| m.get("unheard_version").is_none()) {
+    let Some(manifest) =
+        manifest.filter(|m| m.get("unheard_version").is_some() && listed.iter().any(|l| l == "manifest.json"))
+    else {
         return Err("has no readable unheard manifest.json".to_owned());
+    };
+    match (holds, manifest.get("unheard_state").is_some()) {
+        (Holds::Run, true) => {
+            return Err("is a state (the records nightly runs keep), not a run's outputs: give the output another path"
+                .to_owned())
+        }
+        (Holds::State, false) => return Err("is a run's outputs, not a state: give the state another path".to_owned()),
+        _ => {}
     }
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((d, prefix)) = stack.pop() {
@@ -159,8 +188,8 @@ impl OutputLock {
     ///
     /// # Errors
     /// The output is refused, another run holds the lock, or a folder cannot be created.
-    pub fn acquire(out: &Path, inputs: &[&Path]) -> Result<OutputLock, OutputError> {
-        let mut target = check_out(out, inputs)?;
+    pub fn acquire(out: &Path, inputs: &[&Path], holds: Holds) -> Result<OutputLock, OutputError> {
+        let mut target = check_out(out, inputs, holds)?;
         std::fs::create_dir_all(&target.parent).map_err(io(&target.parent))?;
         target.parent = std::fs::canonicalize(&target.parent).map_err(io(&target.parent))?;
         let path = target.sibling("lock");
@@ -253,7 +282,8 @@ fn tidy_dead_runs(target: &Target) -> Vec<String> {
     let out = target.path();
     if std::fs::symlink_metadata(&out).is_err() {
         let aside = leftovers.iter().position(|p| {
-            p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&previous)) && earlier_run(p).is_ok()
+            p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&previous))
+                && earlier_run(p, target.holds).is_ok()
         });
         if let Some(i) = aside {
             match std::fs::rename(&leftovers[i], &out) {
@@ -311,7 +341,7 @@ impl Staging {
         let target = self.target.path();
         let exists = std::fs::symlink_metadata(&target).is_ok();
         if exists {
-            earlier_run(&target).map_err(|reason| refused(&self.target.shown, reason))?;
+            earlier_run(&target, self.target.holds).map_err(|reason| refused(&self.target.shown, reason))?;
         }
         let mut cleanup = interrupt::cleanup();
         let old = if !exists {
@@ -531,7 +561,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let target = tmp.path().join("run");
 
-        let lock = OutputLock::acquire(&target, &[]).unwrap();
+        let lock = OutputLock::acquire(&target, &[], Holds::Run).unwrap();
         let first = lock.stage().unwrap();
         std::fs::write(first.path().join("manifest.json"), r#"{"unheard_version":"x"}"#).unwrap();
         std::fs::write(first.path().join("old.txt"), "old").unwrap();
@@ -558,7 +588,7 @@ mod tests {
         for dir in [".run.staging-123", ".run.previous-45", ".run.staging-mine", ".other.staging-6"] {
             std::fs::create_dir(tmp.path().join(dir)).unwrap();
         }
-        let lock = OutputLock::acquire(&tmp.path().join("run"), &[]).unwrap();
+        let lock = OutputLock::acquire(&tmp.path().join("run"), &[], Holds::Run).unwrap();
         assert!(lock.warnings.is_empty());
         assert_eq!(names(tmp.path()), [".other.staging-6", ".run.lock", ".run.staging-mine"]);
         assert_eq!(std::fs::read_to_string(tmp.path().join(".run.lock")).unwrap(), format!("{}\n", std::process::id()));
@@ -571,17 +601,17 @@ mod tests {
         std::fs::create_dir_all(run.join("records/month=2025-01")).unwrap();
         std::fs::write(run.join("records/month=2025-01/part-0.parquet"), "p").unwrap();
         std::fs::write(run.join("manifest.json"), r#"{"unheard_version":"x"}"#).unwrap();
-        assert!(earlier_run(&run).unwrap_err().contains("no .unheard-run marker"));
+        assert!(earlier_run(&run, Holds::Run).unwrap_err().contains("no .unheard-run marker"));
         write_marker(&run).unwrap();
-        assert_eq!(earlier_run(&run), Ok(()));
+        assert_eq!(earlier_run(&run, Holds::Run), Ok(()));
         std::fs::write(run.join("records/notes.txt"), "mine").unwrap();
-        assert_eq!(earlier_run(&run).unwrap_err(), "holds records/notes.txt, which no unheard run wrote");
+        assert_eq!(earlier_run(&run, Holds::Run).unwrap_err(), "holds records/notes.txt, which no unheard run wrote");
         std::fs::remove_file(run.join("records/notes.txt")).unwrap();
         std::fs::create_dir(run.join("mine")).unwrap();
-        assert_eq!(earlier_run(&run).unwrap_err(), "holds mine, which no unheard run wrote");
+        assert_eq!(earlier_run(&run, Holds::Run).unwrap_err(), "holds mine, which no unheard run wrote");
         std::fs::remove_dir(run.join("mine")).unwrap();
         std::fs::write(run.join("manifest.json"), "[]").unwrap();
-        assert!(earlier_run(&run).unwrap_err().contains("manifest.json"));
-        assert!(earlier_run(&run.join("manifest.json")).unwrap_err().contains("is a file"));
+        assert!(earlier_run(&run, Holds::Run).unwrap_err().contains("manifest.json"));
+        assert!(earlier_run(&run.join("manifest.json"), Holds::Run).unwrap_err().contains("is a file"));
     }
 }

@@ -11,5 +11,5 @@ pub(crate) mod tables;
 pub(crate) mod write;
 
 pub use crate::table::{Col, ColumnData, Table};
-pub use commit::{check_out, OutputLock, Staging};
+pub use commit::{check_out, Holds, OutputLock, Staging};
 pub use parquet::{write_table, OutputError};

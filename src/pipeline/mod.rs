@@ -222,12 +222,15 @@ fn code_one(engine: &Engine, r: &Record) -> Coded {
 /// Any fatal error; the previous outputs are then left as they were.
 pub fn run(settings: &Settings, messages: &Messages) -> Result<Outcome, RunError> {
     // before anything is read: the output may be replaced, and no other run writes to it
-    let lock = OutputLock::acquire(&settings.out, &input_paths(settings))?;
+    let lock = OutputLock::acquire(&settings.out, &input_paths(settings), crate::output::Holds::Run)?;
     // the state is written like the outputs, under its own lock
     let state_lock = settings
         .state
         .as_ref()
-        .map(|s| OutputLock::acquire(s, &input_paths(settings)).map_err(crate::output::OutputError::of_state))
+        .map(|s| {
+            OutputLock::acquire(s, &input_paths(settings), crate::output::Holds::State)
+                .map_err(crate::output::OutputError::of_state)
+        })
         .transpose()?;
     for w in lock.warnings.iter().chain(state_lock.iter().flat_map(|l| &l.warnings)) {
         messages.warn(w);
