@@ -420,6 +420,11 @@ pub struct RunArgs {
     /// gives its own).
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// The date format of every input: a chrono format such as `%d/%m/%Y`, `excel` for Excel
+    /// serial numbers, several joined by `|` (tried in order); replaces the pipeline's
+    /// `date_format` and a layout's.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_date_format)]
+    pub date_format: Option<String>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -474,6 +479,14 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
     }
 }
 
+fn parse_date_format(s: &str) -> Result<String, String> {
+    if crate::config::date_format_valid(s) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("{s:?} is not a date format; e.g. \"%d/%m/%Y\", \"%Y-%m-%d\" or \"excel\""))
+    }
+}
+
 fn parse_encoding(s: &str) -> Result<crate::config::Encoding, String> {
     crate::config::Encoding::parse(s)
         .ok_or_else(|| format!("unknown encoding {s:?}; expected auto, utf-8 or windows-1252"))
@@ -498,6 +511,7 @@ impl RunArgs {
             encoding: self.encoding,
             header_row: self.header_row,
             delimiter: self.delimiter,
+            date_format: self.date_format.clone(),
         }
     }
 

@@ -133,6 +133,51 @@ fn on_invalid_chooses_per_field_and_unknown_keys_are_rejected() {
     assert!(r.stderr.contains("ratng"), "{}", r.stderr);
 }
 
+/// An export whose dates are in another format than the source's (found trying Excel serials,
+/// `01/13/2025` and `5 Jan 2025` with `--input`): four rows in five quarantined, the run's only
+/// word on it the quarantine's count. Now one warning for the source, on stderr and in the
+/// manifest, names the format and what to do; `--date-format` reads them; a stray bad date
+/// (under 1 row in 20) is no warning.
+#[test]
+fn dates_in_another_format_are_one_warning_and_date_format_reads_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let csv = |dates: &[&str]| {
+        let mut s = "record_id,received_date,text\n".to_owned();
+        for (i, date) in dates.iter().enumerate() {
+            s.push_str(&format!("A{i},{date},The nurse was kind\n"));
+        }
+        s
+    };
+    std::fs::write(d.join("f.csv"), csv(&["45658", "45659.5", "13/01/2025", "2025-01-05", "14/01/2025"])).unwrap();
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let said =
+        "4 of 5 rows quarantined because their date does not match the date format \"%Y-%m-%d\" (the first at row 2)";
+    assert!(r.stderr.contains(said) && r.stderr.contains("--date-format"), "{}", r.stderr);
+    let m = manifest(&d.join("o"));
+    assert!(m["inputs"][0]["warnings"][0].as_str().unwrap().contains(said), "{}", m["inputs"][0]);
+    let r = unheard(
+        d,
+        &["run", "--input", "f.csv", "--out", "o", "--no-state", "--date-format", "excel|%d/%m/%Y|%Y-%m-%d"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&d.join("o"));
+    assert_eq!(m["counts"]["records"], 5);
+    assert!(m["inputs"][0].get("warnings").is_none(), "{}", m["inputs"][0]);
+    let bad = unheard(d, &["run", "--input", "f.csv", "--out", "o", "--date-format", "dd/mm/yyyy"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("is not a date format"), "{}", bad.stderr);
+    // one bad date in 25 rows (under 1 in 20) is a quarantined row, not a warning
+    let mut dates = vec!["2025-01-02"; 25];
+    dates[7] = "45658";
+    std::fs::write(d.join("f.csv"), csv(&dates)).unwrap();
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    assert_eq!(manifest(&d.join("o"))["counts"]["quarantine_by_reason"]["invalid_date"], 1);
+}
+
 #[test]
 fn dates_outside_the_window_are_field_issues() {
     let tmp = tempfile::tempdir().unwrap();

@@ -638,6 +638,34 @@ fn csv_saved_with_semicolons_reads_as_with_commas() {
     assert!(r.stderr.contains("not a delimiter"), "{}", r.stderr);
 }
 
+/// Two columns named `text` (found trying a hand-edited export): the second is carried as
+/// `x_text`, so nothing read is lost, but its comments are not coded, and the run said nothing.
+/// One warning now names both columns and what to do.
+#[test]
+fn a_column_repeating_a_mapped_name_is_carried_and_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("f.csv"), "record_id,text,received_date,Text\nA1,Good staff,2025-01-02,Bad parking\n")
+        .unwrap();
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let said = "column 4 \"Text\" has the name of column 2, which is read as text; it is carried as it is, not read";
+    assert!(r.stderr.contains(said), "{}", r.stderr);
+    let m = manifest(&d.join("o"));
+    assert!(m["inputs"][0]["warnings"][0].as_str().unwrap().contains(said), "{}", m["inputs"][0]);
+    assert_eq!(m["inputs"][0]["carried_columns"][0], "x_text");
+    // named in the pipeline, both are read as free text
+    std::fs::write(
+        d.join("p.toml"),
+        "[[source]]\npath = \"f.csv\"\n[[source.text]]\ncolumn = \"text\"\nquestion = \"what_good\"\n[[source.text]]\ncolumn = \"Text\"\nquestion = \"could_improve\"\n",
+    )
+    .unwrap();
+    let r = unheard(d, &["run", "p.toml", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    assert_eq!(manifest(&d.join("o"))["counts"]["records"], 2);
+}
+
 #[test]
 fn csv_single_column_keeps_multi_line_comments() {
     let tmp = tempfile::tempdir().unwrap();

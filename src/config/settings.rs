@@ -432,6 +432,8 @@ pub struct Overrides {
     pub header_row: Option<u64>,
     /// `--delimiter`: replaces every source's `delimiter`.
     pub delimiter: Option<u8>,
+    /// `--date-format`: replaces every source's `date_format`.
+    pub date_format: Option<String>,
     /// `--change NAME=YYYY-MM-DD` (repeatable): added to the pipeline's changes, or replacing
     /// the one of the same name.
     pub changes: Vec<(String, chrono::NaiveDate)>,
@@ -850,7 +852,7 @@ fn name_inputs_apart(sources: &mut [SourceSettings]) {
     }
 }
 
-/// `--encoding`, `--header-row`, `--delimiter`, `--layout` and `--question` applied to every source.
+/// `--encoding`, `--header-row`, `--delimiter`, `--date-format`, `--layout` and `--question` applied to every source.
 fn apply_source_overrides(
     sources: &mut [SourceSettings],
     ctx: &Ctx<'_>,
@@ -865,6 +867,9 @@ fn apply_source_overrides(
         }
         if let Some(d) = overrides.delimiter {
             (s.delimiter, s.delimiter_given) = (d, true);
+        }
+        if let Some(f) = &overrides.date_format {
+            s.date_format = DateFormat(f.clone());
         }
         if let Some(l) = &overrides.layout {
             s.layout = Some(l.clone());
@@ -1123,6 +1128,13 @@ impl SourceSettings {
     }
 }
 
+/// A chrono format with at least one field, or `excel`.
+#[must_use]
+pub(crate) fn date_format_valid(f: &str) -> bool {
+    let parses = chrono::format::StrftimeItems::new(f).all(|i| !matches!(i, chrono::format::Item::Error));
+    f.eq_ignore_ascii_case("excel") || (f.contains('%') && parses)
+}
+
 /// Tab for `.tsv` (and `.tsv.gz`), else comma.
 fn default_delimiter(path: &Path) -> u8 {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
@@ -1270,9 +1282,7 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
     }
     if let Some(df) = &s.date_format {
         let f = df.get_ref();
-        let parses = chrono::format::StrftimeItems::new(f).all(|i| !matches!(i, chrono::format::Item::Error));
-        let valid = f.eq_ignore_ascii_case("excel") || (f.contains('%') && parses);
-        if !valid {
+        if !date_format_valid(f) {
             return Err(ctx.err(
                 Some(df.span()),
                 "source.date_format",

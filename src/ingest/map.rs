@@ -66,6 +66,8 @@ pub struct Mapper {
     imd_dim: Option<usize>,
     /// the export layout read (see [`super::layout`])
     layout: &'static str,
+    /// Said once for the source: a carried column named as a column read.
+    warnings: Vec<String>,
     /// per column: what it feeds, and the field's name (for field issues)
     roles: Vec<(Role, String)>,
     window: DateWindow,
@@ -246,6 +248,23 @@ impl Mapper {
         for &(i, _) in &texts {
             roles[i] = (Role::Text, "text".to_owned());
         }
+        // a carried column named as a column read (two "text" columns: the second carried,
+        // its comments not coded) is said once for the source
+        let warnings = carried
+            .iter()
+            .filter_map(|&i| {
+                let j = (0..headers.len())
+                    .find(|&j| !carried.contains(&j) && used[j] && key(&headers[j]) == key(&headers[i]))?;
+                Some(format!(
+                    "{file}: column {} {:?} has the name of column {}, which is read as {}; it is carried as it is, \
+                     not read (name each column in the pipeline, e.g. [[source.text]] for two free-text columns)",
+                    i + 1,
+                    headers[i],
+                    j + 1,
+                    roles[j].1
+                ))
+            })
+            .collect();
         let carried_names = carried_names(headers, &carried);
         for (&i, name) in carried.iter().zip(&carried_names) {
             roles[i] = (Role::Optional, name.clone());
@@ -272,7 +291,20 @@ impl Mapper {
             carried,
             carried_names,
             layout,
+            warnings,
         })
+    }
+
+    /// The date format the source is read with.
+    #[must_use]
+    pub fn date_format(&self) -> &str {
+        &self.date_format
+    }
+
+    /// What looks wrong with the source's columns (see [`SourceReport::warnings`](super::SourceReport)).
+    #[must_use]
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
     }
 
     /// The export layout this source is read with.

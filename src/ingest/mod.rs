@@ -315,6 +315,36 @@ pub struct SourceReport {
     pub mapped_columns: Vec<(String, String)>,
     /// Columns carried through untouched into `records`.
     pub carried_columns: Vec<String>,
+    /// What looks wrong with how the source was read, said once for the source (a column
+    /// repeating a mapped column's name; many dates not in the date format).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Rows quarantined as `invalid_date`, and the first of them.
+    #[serde(skip)]
+    pub(crate) invalid_dates: (u64, Option<u64>),
+    /// The date format read with (the source's, or its layout's).
+    #[serde(skip)]
+    pub(crate) date_format: String,
+}
+
+impl SourceReport {
+    /// The warning of a source whose dates, in 1 row in 20 or more, do not match its format
+    /// (an export in `dd/mm/yyyy` or Excel serials read with the default ISO format).
+    pub(crate) fn date_warning(&mut self) {
+        let (n, first) = self.invalid_dates;
+        if n == 0 || n * 20 < self.rows_read {
+            return;
+        }
+        self.warnings.push(format!(
+            "{}: {n} of {} rows quarantined because their date does not match the date format {:?} \
+             (the first at row {}); give the format with date_format in its [[source]] or --date-format \
+             (e.g. \"%d/%m/%Y\", \"excel\", several joined by |), or keep such rows with received_date = \"null\" under [source.on_invalid]",
+            self.path,
+            self.rows_read,
+            self.date_format,
+            first.unwrap_or(0)
+        ));
+    }
 }
 
 /// Everything ingest produced.

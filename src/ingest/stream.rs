@@ -417,6 +417,8 @@ impl Ingest {
                 layout: mapper.layout().to_owned(),
                 mapped_columns: mapper.mapped_columns(),
                 carried_columns: mapper.carried_columns(),
+                warnings: mapper.warnings(),
+                date_format: mapper.date_format().to_owned(),
                 ..SourceReport::default()
             });
             m.dimension_columns.push(mapper.dimension_columns());
@@ -576,6 +578,10 @@ impl Mapping {
                     }
                 }
                 Err(q) => {
+                    if q.reason == Reason::InvalidDate {
+                        report.invalid_dates.0 += 1;
+                        report.invalid_dates.1.get_or_insert(q.row);
+                    }
                     report.rows_quarantined += 1;
                     report.quarantined_text_cells += q.text_cells;
                     batch.quarantine.push(q);

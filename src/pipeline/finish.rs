@@ -67,6 +67,10 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     let book = &engine.book;
     let dir = staging.path().to_path_buf();
     for s in &mut stream.sources {
+        s.date_warning();
+        for w in &s.warnings {
+            messages.warn(w);
+        }
         s.field_issues += tally.unmapped.get(&s.name).copied().unwrap_or(0);
     }
     let ids_on_disk =
