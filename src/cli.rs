@@ -425,6 +425,10 @@ pub struct RunArgs {
     /// `date_format` and a layout's.
     #[arg(long, value_name = "FORMAT", value_parser = parse_date_format)]
     pub date_format: Option<String>,
+    /// The sheet of every workbook input to read (else the first); replaces the pipeline's
+    /// `sheet`.
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -512,6 +516,7 @@ impl RunArgs {
             header_row: self.header_row,
             delimiter: self.delimiter,
             date_format: self.date_format.clone(),
+            sheet: self.sheet.clone(),
         }
     }
 

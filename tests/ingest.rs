@@ -666,6 +666,56 @@ fn a_column_repeating_a_mapped_name_is_carried_and_said() {
     assert_eq!(manifest(&d.join("o"))["counts"]["records"], 2);
 }
 
+/// A workbook whose first sheet is a cover note (found trying an export laid out so): the run
+/// stopped with "no free-text column", the header the note's title, and said nothing of the
+/// sheet holding the comments. The error now names the other sheets and `--sheet`; a workbook
+/// whose other sheets hold tables says so once when its first is read.
+#[test]
+fn a_workbook_s_other_sheets_are_named_and_sheet_reads_one() {
+    use rust_xlsxwriter::Workbook;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut book = Workbook::new();
+    let cover = book.add_worksheet().set_name("Notes").unwrap();
+    for (r, line) in ["Friends and Family Test export", "Produced 2025-02-01", "OFFICIAL SENSITIVE"].iter().enumerate()
+    {
+        cover.write_string(r as u32, 0, *line).unwrap();
+    }
+    for name in ["Inpatients", "Outpatients"] {
+        let sheet = book.add_worksheet().set_name(name).unwrap();
+        for (c, h) in ["record_id", "received_date", "text"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        for r in 1..=3u32 {
+            sheet.write_string(r, 0, format!("{name}{r}")).unwrap();
+            sheet.write_string(r, 1, "2025-01-02").unwrap();
+            sheet.write_string(r, 2, "The nurse was kind").unwrap();
+        }
+    }
+    book.save(d.join("w.xlsx")).unwrap();
+    let (code, _, err) = run_input(d, "w.xlsx", &["--no-state"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no free-text column")
+            && err.contains("the workbook's other sheets: \"Inpatients\" (4 rows), \"Outpatients\" (4 rows)")
+            && err.contains("--sheet"),
+        "{err}"
+    );
+    let (code, m, err) = run_input(d, "w.xlsx", &["--no-state", "--sheet", "Inpatients"]);
+    assert_eq!(code, 0, "{err}");
+    assert_counts(&m, 3, 3, &[]);
+    assert_eq!(
+        m["inputs"][0]["sheets_not_read"],
+        serde_json::json!(["\"Outpatients\" (4 rows)"]),
+        "the cover note is no table"
+    );
+    let w = m["inputs"][0]["warnings"][0].as_str().unwrap();
+    assert!(w.contains("the workbook's other sheets are not read: \"Outpatients\" (4 rows)"), "{w}");
+    let (code, _, err) = run_input(d, "w.xlsx", &["--no-state", "--sheet", "Nope"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no sheet named \"Nope\""), "{err}");
+}
+
 #[test]
 fn csv_single_column_keeps_multi_line_comments() {
     let tmp = tempfile::tempdir().unwrap();

@@ -434,6 +434,8 @@ pub struct Overrides {
     pub delimiter: Option<u8>,
     /// `--date-format`: replaces every source's `date_format`.
     pub date_format: Option<String>,
+    /// `--sheet`: replaces every source's `sheet`.
+    pub sheet: Option<String>,
     /// `--change NAME=YYYY-MM-DD` (repeatable): added to the pipeline's changes, or replacing
     /// the one of the same name.
     pub changes: Vec<(String, chrono::NaiveDate)>,
@@ -852,7 +854,8 @@ fn name_inputs_apart(sources: &mut [SourceSettings]) {
     }
 }
 
-/// `--encoding`, `--header-row`, `--delimiter`, `--date-format`, `--layout` and `--question` applied to every source.
+/// `--encoding`, `--header-row`, `--delimiter`, `--date-format`, `--sheet`, `--layout` and `--question` applied to
+/// every source.
 fn apply_source_overrides(
     sources: &mut [SourceSettings],
     ctx: &Ctx<'_>,
@@ -870,6 +873,9 @@ fn apply_source_overrides(
         }
         if let Some(f) = &overrides.date_format {
             s.date_format = DateFormat(f.clone());
+        }
+        if let Some(sheet) = &overrides.sheet {
+            s.sheet = Some(sheet.clone());
         }
         if let Some(l) = &overrides.layout {
             s.layout = Some(l.clone());

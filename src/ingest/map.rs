@@ -301,6 +301,11 @@ impl Mapper {
         &self.date_format
     }
 
+    /// Adds a warning said once for the source.
+    pub(crate) fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
+    }
+
     /// What looks wrong with the source's columns (see [`SourceReport::warnings`](super::SourceReport)).
     #[must_use]
     pub fn warnings(&self) -> Vec<String> {

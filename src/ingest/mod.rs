@@ -402,6 +402,10 @@ pub struct ReadNotes {
     /// none of the default's (`;`, `tab`, `|` or `,`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delimiter_detected: Option<String>,
+    /// A workbook's other sheets that hold a table (two rows and two columns or more), with
+    /// their rows: not read (`sheet` names the one to read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sheets_not_read: Vec<String>,
 }
 
 /// Every row a streaming reader gives, at once (the whole-file `read` of each format, for

@@ -167,13 +167,27 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             *h = c;
         }
     }
-    let mapper = Mapper::new(settings, source, index, &headers).map_err(|e| match e {
+    let mut mapper = Mapper::new(settings, source, index, &headers).map_err(|e| match e {
         IngestError::Columns { path, message } if !notes.columns_not_read.is_empty() => IngestError::Columns {
             path,
             message: format!("{message}; nested columns are not read: {}", notes.columns_not_read.join(", ")),
         },
+        IngestError::Columns { path, message } if !notes.sheets_not_read.is_empty() => IngestError::Columns {
+            path,
+            message: format!(
+                "{message}; the workbook's other sheets: {}: name the one to read with sheet in its [[source]] or --sheet",
+                notes.sheets_not_read.join(", ")
+            ),
+        },
         other => other,
     })?;
+    if !notes.sheets_not_read.is_empty() {
+        mapper.warn(format!(
+            "{}: the workbook's other sheets are not read: {} (name the one to read with sheet in its [[source]] or --sheet)",
+            super::shown(path),
+            notes.sheets_not_read.join(", ")
+        ));
+    }
     if let Some(types) = &types {
         for (what, header) in mapper.mapped_columns() {
             let Some(i) = headers.iter().position(|h| *h == header) else { continue };

@@ -52,7 +52,18 @@ pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, Inges
     while matches!(items.last(), Some(ReadItem::Blank)) {
         items.pop();
     }
-    Ok(Table { headers, items, encoding: None, notes: ReadNotes::default(), types: None })
+    // the other sheets that look like a table (two rows and two columns or more): not read,
+    // and said (an export whose first sheet is a cover note holds its comments on another)
+    let mut notes = ReadNotes::default();
+    for other in names.iter().filter(|n| **n != sheet) {
+        if let Ok(r) = book.worksheet_range(other) {
+            let (height, width) = r.get_size();
+            if height >= 2 && width >= 2 {
+                notes.sheets_not_read.push(format!("{other:?} ({height} rows)"));
+            }
+        }
+    }
+    Ok(Table { headers, items, encoding: None, notes, types: None })
 }
 
 fn cell(c: &Data) -> Cell {
