@@ -446,6 +446,21 @@ fn cases() -> Vec<Case> {
         case("jsonl_gz_named_jsonl", vec![("f.jsonl", gzip(&jsonl(&[J_OK])))], &run_input("f.jsonl"), 0)
             .check(|_, o| expect("1 record", records(o) == 1)),
         // ---- JSONL
+        // a `.json` export of one array of objects (and such a file named `.jsonl`, which failed
+        // with "no free-text column", its header empty): read whole, its elements the rows;
+        // the manifest's sha256 is the file's, though its first bytes were read to tell
+        case("json_array_of_objects", vec![("f.json", format!("[\n {J_OK},\n {J_OK2}\n]\n").into_bytes())], &run_input("f.json"), 0)
+            .check(|dir, o| {
+                expect("2 records", records(o) == 2)?;
+                let bytes = std::fs::read(dir.join("f.json")).map_err(|e| e.to_string())?;
+                let sha = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
+                let m = o.manifest.as_ref().ok_or("a manifest")?;
+                expect(&format!("the file's sha256: {}", m["inputs"][0]["sha256"]), m["inputs"][0]["sha256"] == sha.as_str())
+            }),
+        case("json_array_gz", vec![("f.json.gz", gzip(format!("[{J_OK}]").as_bytes()))], &run_input("f.json.gz"), 0)
+            .check(|_, o| expect("1 record", records(o) == 1)),
+        case("json_array_with_a_number", vec![("f.json", format!("[{J_OK},\n 3]").into_bytes())], &run_input("f.json"), 2)
+            .check(|_, o| expect(&format!("the place is named: {}", o.stderr), o.stderr.contains("f.json") && o.stderr.contains("line 2 column 2"))),
         case("jsonl_text_is_a_number", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":12345}"#]))], &run_input("f.jsonl"), 1)
             .quarantine(&[WRONG_TYPE])
             .check(|_, o| expect("the number is not coded as text: 1 record", records(o) == 1)),
@@ -474,8 +489,10 @@ fn cases() -> Vec<Case> {
         case("jsonl_blank_lines", vec![("f.jsonl", jsonl(&[J_OK, "", "   ", J_OK2]))], &run_input("f.jsonl"), 0)
             .check(|_, o| expect("2 records, 2 dropped", records(o) == 2 && o.manifest.as_ref().is_some_and(|m| m["counts"]["rows_dropped"] == 2))),
         case("jsonl_empty_file", vec![("f.jsonl", Vec::new())], &run_input("f.jsonl"), 2),
-        // no line is a JSON object: nothing to map, a clear error
-        case("jsonl_top_level_array", vec![("f.jsonl", format!("[{J_OK},\n{J_OK2}]\n").into_bytes())], &run_input("f.jsonl"), 2),
+        // one JSON array over several lines: read as an array of objects (exit 2, "no free-text
+        // column", before the eighth session on issue 9)
+        case("jsonl_top_level_array", vec![("f.jsonl", format!("[{J_OK},\n{J_OK2}]\n").into_bytes())], &run_input("f.jsonl"), 0)
+            .check(|_, o| expect("2 records", records(o) == 2)),
         case("jsonl_line_is_a_string", vec![("f.jsonl", jsonl(&[J_OK, "\"just a string\"", J_OK2]))], &run_input("f.jsonl"), 1)
             .quarantine(&["malformed_row"]),
         case("jsonl_non_utf8_bytes", vec![("f.jsonl", {

@@ -72,7 +72,7 @@ impl Format {
     fn parse(name: &str) -> Option<Format> {
         Some(match name {
             "csv" | "txt" | "tsv" => Format::Csv,
-            "jsonl" | "ndjson" => Format::Jsonl,
+            "jsonl" | "ndjson" | "json" => Format::Jsonl,
             "parquet" | "pq" => Format::Parquet,
             "xlsx" | "xlsm" | "xls" => Format::Xlsx,
             _ => return None,
@@ -1101,7 +1101,7 @@ fn input_source(path: &Path, ctx: &Ctx<'_>) -> Result<SourceSettings, ConfigErro
             None,
             "--input",
             format!(
-                "{}: cannot tell the format from the extension (use .csv, .jsonl, .parquet or .xlsx)",
+                "{}: cannot tell the format from the extension (use .csv, .jsonl, .json, .parquet or .xlsx)",
                 path.display()
             ),
         )

@@ -8,14 +8,85 @@ use super::{shown, Cell, IngestError, Quarantined, RawRow, ReadItem, ReadNotes, 
 use crate::config::SourceSettings;
 use crate::record::Str;
 
-/// Reads JSONL bytes into a table (every row at once; a run streams with [`JsonlRows`]).
+/// Reads JSONL bytes into a table (every row at once; a run streams with [`JsonlRows`]), or a
+/// JSON array of objects ([`read_array`]).
 ///
 /// # Errors
-/// As [`JsonlRows::open`].
+/// As [`JsonlRows::open`] and [`read_array`].
 pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
+    if is_array(bytes) {
+        return read_array(source, bytes);
+    }
     let mut rows = JsonlRows::open(source, &|| Ok(Box::new(bytes)))?;
     let items = super::all_items(|max| rows.next_items(max))?;
     Ok(Table { headers: rows.headers, items, encoding: None, notes: ReadNotes::default(), types: None })
+}
+
+/// Whether JSON text (after a BOM and white space) opens an array: a `.json` export of one
+/// array of objects, not an object per line.
+pub(crate) fn is_array(start: &[u8]) -> bool {
+    let start = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
+    start.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+}
+
+/// A JSON array of objects (what a `.json` export or an API gives), read whole like a
+/// workbook: its elements are the rows, numbered from 1 as a person counts them, and their keys
+/// the columns in order of first appearance. An element that is not an object is an error
+/// naming its line and column (found: such a file named `.jsonl` failed with "no free-text
+/// column", its header empty).
+///
+/// # Errors
+/// The bytes are not a JSON array of objects.
+pub(crate) fn read_array(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
+    /// An object's entries in file order.
+    struct Object(Vec<(String, Value)>);
+    impl<'de> serde::Deserialize<'de> for Object {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Object, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Object;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a JSON object (one row)")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
+                    let mut entries = Vec::new();
+                    while let Some(entry) = map.next_entry::<String, Value>()? {
+                        entries.push(entry);
+                    }
+                    Ok(Object(entries))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let objects: Vec<Object> = serde_json::from_slice(bytes).map_err(|e| IngestError::Format {
+        path: source.path.clone(),
+        format: "JSON",
+        message: format!("a JSON array of objects was expected: {e}"),
+    })?;
+    let mut headers: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for o in &objects {
+        for (k, _) in &o.0 {
+            if !index.contains_key(k) {
+                index.insert(k.clone(), headers.len());
+                headers.push(k.clone());
+            }
+        }
+    }
+    let items = objects
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let mut cells = vec![Cell::Empty; headers.len()];
+            for (k, v) in &o.0 {
+                cells[index[k]] = cell(Some(v));
+            }
+            ReadItem::Row(RawRow { row: i as u64 + 1, cells })
+        })
+        .collect();
+    Ok(Table { headers, items, encoding: None, notes: ReadNotes::default(), types: None })
 }
 
 /// Opens the input (again): JSONL is read twice, once for its keys, once for its rows.

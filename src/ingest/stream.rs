@@ -123,13 +123,22 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
     let hash = Hashed::default();
     let mut types = None;
     let mut notes = ReadNotes::default();
+    // a `.json` export of one array of objects is read whole, like a workbook
+    let array = source.format == Format::Jsonl && {
+        let mut start = Vec::with_capacity(4096);
+        stream_file(path, &hash)?
+            .take(4096)
+            .read_to_end(&mut start)
+            .map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
+        jsonl::is_array(&start)
+    };
     let (rows, mut headers) = match source.format {
         Format::Csv => {
             let rows = csv::CsvRows::open(source, stream_file(path, &hash)?)?;
             let headers = rows.headers.clone();
             (Rows::Csv(rows), headers)
         }
-        Format::Jsonl => {
+        Format::Jsonl if !array => {
             let (p, h) = (path.clone(), hash.clone());
             let rows = jsonl::JsonlRows::open(source, &move || stream_file(&p, &h))?;
             let headers = rows.headers.clone();
@@ -150,8 +159,9 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             notes.columns_not_read.clone_from(&rows.notes.columns_not_read);
             (Rows::Parquet(rows), headers)
         }
-        Format::Parquet | Format::Xlsx => {
+        Format::Parquet | Format::Xlsx | Format::Jsonl => {
             let bytes = read_input(path)?;
+            hash.reset();
             if let Ok(mut h) = hash.0.lock() {
                 h.0.update(&bytes);
                 h.1 = bytes.len() as u64;
