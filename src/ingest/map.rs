@@ -881,7 +881,10 @@ fn org_value(cell: &Cell) -> Result<Option<Str>, (Reason, String)> {
 fn carried_names(headers: &[String], carried: &[usize]) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(carried.len());
     for &i in carried {
-        let base = format!("x_{}", key(&headers[i]));
+        // a column without a name (Excel's empty trailing columns, `,,,` at a header's end) is
+        // named by its place, not `x_`, `x__2`…
+        let k = key(&headers[i]);
+        let base = if k.is_empty() { format!("x_column_{}", i + 1) } else { format!("x_{k}") };
         let mut name = base.clone();
         let mut n = 1;
         while names.contains(&name) {
@@ -943,7 +946,9 @@ fn iso_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(i32::try_from(digits(0..4)?).ok()?, digits(5..7)?, digits(8..10)?)
 }
 
-/// Ratings: 1–6 as numbers, or the FFT wording.
+/// Ratings: 1–6 as numbers, or the FFT wording: today's (very good … very poor) or the
+/// likelihood scale the FFT asked before April 2020 (extremely likely … extremely unlikely),
+/// which a trust's older exports hold.
 #[must_use]
 pub fn parse_rating(s: &str) -> Option<u8> {
     if let Ok(n) = s.parse::<f64>() {
@@ -951,11 +956,11 @@ pub fn parse_rating(s: &str) -> Option<u8> {
     }
     let k = key(s);
     Some(match k.as_str() {
-        "very_good" => 1,
-        "good" => 2,
-        "neither_good_nor_poor" => 3,
-        "poor" => 4,
-        "very_poor" => 5,
+        "very_good" | "extremely_likely" => 1,
+        "good" | "likely" => 2,
+        "neither_good_nor_poor" | "neither_likely_nor_unlikely" => 3,
+        "poor" | "unlikely" => 4,
+        "very_poor" | "extremely_unlikely" => 5,
         "don_t_know" | "dont_know" => 6,
         _ => return None,
     })
@@ -964,6 +969,32 @@ pub fn parse_rating(s: &str) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found trying an older export: the FFT's likelihood wording (asked until March 2020) was
+    /// an `invalid_rating` on every row; and Excel's empty trailing header columns were carried
+    /// as `x_`, `x__2`, `x__3`.
+    #[test]
+    fn ratings_in_either_fft_wording_and_unnamed_columns_by_place() {
+        let likely = [
+            "Extremely likely",
+            "Likely",
+            "Neither likely nor unlikely",
+            "Unlikely",
+            "Extremely unlikely",
+            "Don't know",
+        ];
+        let good = ["Very good", "Good", "Neither good nor poor", "Poor", "Very poor", "Don't know"];
+        for (i, (l, g)) in likely.iter().zip(good).enumerate() {
+            assert_eq!(parse_rating(l), Some(i as u8 + 1), "{l}");
+            assert_eq!(parse_rating(l), parse_rating(g), "{l} = {g}");
+        }
+        assert_eq!(parse_rating("Very likely"), None);
+        let headers: Vec<String> = ["text", "", "Notes", " ", "?", "notes"].iter().map(|h| (*h).to_owned()).collect();
+        assert_eq!(
+            carried_names(&headers, &[1, 2, 3, 4, 5]),
+            ["x_column_2", "x_notes", "x_column_4", "x_column_5", "x_notes_2"]
+        );
+    }
 
     #[test]
     fn dates() {
