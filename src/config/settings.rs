@@ -520,12 +520,14 @@ impl Settings {
             } else {
                 e.span().and_then(|s| key_at(text, s.start))
             };
-            ConfigError {
-                file: ctx.file.clone(),
-                line: e.span().map(|s| line_of(text, s.start)),
-                key,
-                message: e.message().trim_end_matches('\n').replace('\n', "; "),
+            let mut message = e.message().trim_end_matches('\n').replace('\n', "; ");
+            // a Windows path in double quotes: its backslashes read as escapes
+            if message.contains("escape") {
+                message.push_str(
+                    "; a Windows path goes in single quotes ('C:\\data\\feedback.csv') or with forward slashes",
+                );
             }
+            ConfigError { file: ctx.file.clone(), line: e.span().map(|s| line_of(text, s.start)), key, message }
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("run").to_owned();
@@ -1431,6 +1433,17 @@ mod tests {
         assert_eq!(err.key.as_deref(), Some("coder.label_map"), "{err}");
         let err = parse("[coder]\nmodle = \"m.json\"\n[[source]]\npath = \"a.csv\"\n").unwrap_err();
         assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("modle")), "{err}");
+    }
+
+    /// Found trying a pipeline written on Windows: `path = "C:\data\a.csv"` failed with "missing
+    /// escaped value"; the message now says what to write.
+    #[test]
+    fn a_windows_path_in_double_quotes_is_told_how_to_write() {
+        let err = parse("[[source]]\npath = \"C:\\data\\a.csv\"\n").unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+        assert!(err.to_string().contains("single quotes ('C:\\data\\feedback.csv')"), "{err}");
+        let ok = parse("[[source]]\npath = 'C:\\data\\a.csv'\n").unwrap();
+        assert_eq!(ok.sources[0].path.file_name().unwrap(), "C:\\data\\a.csv");
     }
 
     #[test]
