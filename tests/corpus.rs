@@ -415,10 +415,15 @@ fn cases() -> Vec<Case> {
         case("csv_named_parquet", vec![("f.parquet", csv_rows(2).into_bytes())], &run_input("f.parquet"), 2),
         case("csv_named_xlsx", vec![("f.xlsx", csv_rows(2).into_bytes())], &run_input("f.xlsx"), 2),
         case("csv_gz_corrupt", vec![("f.csv.gz", b"\x1f\x8b\x08\x00garbage that is not deflate".to_vec())], &run_input("f.csv.gz"), 2),
+        // the line named is where the stream broke off, not the first line of the window
         case("csv_gz_truncated", vec![("f.csv.gz", {
             let g = gzip(csv_rows(50).as_bytes());
             g[..g.len() / 2].to_vec()
-        })], &run_input("f.csv.gz"), 2),
+        })], &run_input("f.csv.gz"), 2)
+            .check(|_, o| {
+                let line: u64 = o.stderr.split("past line ").nth(1).and_then(|r| r.split(':').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+                expect(&format!("a line past the first is named: {}", o.stderr), line > 1)
+            }),
         // the stream breaks off after several batches were coded and written into staging:
         // exit 2 naming the file, nothing committed, no staging folder left
         case("csv_gz_truncated_after_batches", vec![("f.csv.gz", {
