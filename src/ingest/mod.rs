@@ -328,11 +328,12 @@ pub struct SourceReport {
 }
 
 impl SourceReport {
-    /// The warning of a source whose dates, in 1 row in 20 or more, do not match its format
+    /// The warning of a source whose dates, in 1 row in 20 or more (and three rows or most of
+    /// them: a stray bad date is its row's quarantine, not a format), do not match its format
     /// (an export in `dd/mm/yyyy` or Excel serials read with the default ISO format).
     pub(crate) fn date_warning(&mut self) {
         let (n, first) = self.invalid_dates;
-        if n == 0 || n * 20 < self.rows_read {
+        if n * 20 < self.rows_read || (n < 3 && n * 2 <= self.rows_read) {
             return;
         }
         self.warnings.push(format!(
