@@ -157,6 +157,12 @@ fn dates_in_another_format_are_one_warning_and_date_format_reads_them() {
     assert!(r.stderr.contains(said) && r.stderr.contains("--date-format"), "{}", r.stderr);
     let m = manifest(&d.join("o"));
     assert!(m["inputs"][0]["warnings"][0].as_str().unwrap().contains(said), "{}", m["inputs"][0]);
+    // and in the report, which an insight lead reads rather than stderr
+    let page = std::fs::read_to_string(d.join("o/report.html")).unwrap();
+    assert!(
+        page.contains("4 of 5 rows quarantined because their date does not match the date format"),
+        "the report says it"
+    );
     let r = unheard(
         d,
         &["run", "--input", "f.csv", "--out", "o", "--no-state", "--date-format", "excel|%d/%m/%Y|%Y-%m-%d"],
@@ -165,6 +171,7 @@ fn dates_in_another_format_are_one_warning_and_date_format_reads_them() {
     let m = manifest(&d.join("o"));
     assert_eq!(m["counts"]["records"], 5);
     assert!(m["inputs"][0].get("warnings").is_none(), "{}", m["inputs"][0]);
+    assert!(!std::fs::read_to_string(d.join("o/report.html")).unwrap().contains("with care"));
     let bad = unheard(d, &["run", "--input", "f.csv", "--out", "o", "--date-format", "dd/mm/yyyy"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("is not a date format"), "{}", bad.stderr);

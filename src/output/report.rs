@@ -69,6 +69,8 @@ pub(crate) struct ReportInput<'a> {
     pub quotes: &'a [QuoteRow],
     /// Emerging terms.
     pub terms: &'a [TermRow],
+    /// The run's warnings (how the inputs were read, unmapped values, the baseline).
+    pub warnings: &'a [String],
 }
 
 /// One value with its interval, labelled, for [`interval_chart`].
@@ -322,6 +324,13 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
             &["field issue", "fields"],
             &r.field_issues.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect::<Vec<_>>(),
         ));
+    }
+    if !r.warnings.is_empty() {
+        s.push_str("<p><strong>Read these figures with care:</strong></p><ul class=\"warnings\">");
+        for w in r.warnings {
+            let _ = write!(s, "<li>{}</li>", esc(w));
+        }
+        s.push_str("</ul>");
     }
     // who is missing
     s.push_str("<h2 id=\"missing\">Who is missing</h2><p class=\"note\">Each group's share of the feedback over its share of the population, with its 95% interval; 1 is parity, below 0.8 is under-represented. Groups flagged first.</p>");

@@ -131,6 +131,9 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     for w in &people_warnings {
         messages.warn(w);
     }
+    // every warning of the run, in the report too: an insight lead reads the report, not stderr
+    let warnings: Vec<String> =
+        stream.sources.iter().flat_map(|s| s.warnings.iter()).chain(&people_warnings).cloned().collect();
 
     let groups = Groups { dimensions: settings.dimensions.clone(), names };
     let quotes = crate::analyse::quotes::quote_rows(&quotes, &who.theme_by_group, &groups.names, book.themes.len());
@@ -204,6 +207,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
         changes: &settings.changes,
         quotes: &quotes,
         terms: &terms,
+        warnings: &warnings,
     });
     write_text(&dir.join("report.html"), &page)?;
     let committed = staging.commit()?;
