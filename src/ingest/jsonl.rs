@@ -38,29 +38,8 @@ pub(crate) fn is_array(start: &[u8]) -> bool {
 /// # Errors
 /// The bytes are not a JSON array of objects.
 pub(crate) fn read_array(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
-    /// An object's entries in file order.
-    struct Object(Vec<(String, Value)>);
-    impl<'de> serde::Deserialize<'de> for Object {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Object, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Object;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("a JSON object (one row)")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
-                    let mut entries = Vec::new();
-                    while let Some(entry) = map.next_entry::<String, Value>()? {
-                        entries.push(entry);
-                    }
-                    Ok(Object(entries))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let objects: Vec<Object> = serde_json::from_slice(bytes).map_err(|e| IngestError::Format {
+    let objects: Vec<Entries<Value>> = serde_json::from_slice(bytes).map_err(|e| IngestError::Format {
         path: source.path.clone(),
         format: "JSON",
         message: format!("a JSON array of objects was expected: {e}"),
@@ -189,8 +168,8 @@ impl<'a> JsonlRows<'a> {
             if too_long {
                 continue;
             }
-            if let Ok(keys) = serde_json::from_slice::<Keys>(&buf) {
-                for k in keys.0 {
+            if let Ok(keys) = serde_json::from_slice::<Entries<serde::de::IgnoredAny>>(&buf) {
+                for (k, _) in keys.0 {
                     if seen.insert(k.clone()) {
                         headers.push(k);
                     }
@@ -252,27 +231,27 @@ impl<'a> JsonlRows<'a> {
     }
 }
 
-/// An object's keys in file order (the values are skipped unread).
-struct Keys(Vec<String>);
+/// An object's entries in file order: with `V` = `IgnoredAny` its keys only, the values
+/// skipped unread (the first pass over a JSONL file), with `V` = `Value` a row of a JSON array.
+struct Entries<V>(Vec<(String, V)>);
 
-impl<'de> serde::Deserialize<'de> for Keys {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Keys, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Keys;
+impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for Entries<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Entries<V>, D::Error> {
+        struct Visit<V>(std::marker::PhantomData<V>);
+        impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
+            type Value = Entries<V>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
+                f.write_str("a JSON object (one row)")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
-                let mut keys = Vec::new();
-                while let Some(k) = map.next_key::<String>()? {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    keys.push(k);
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Entries<V>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, V>()? {
+                    entries.push(entry);
                 }
-                Ok(Keys(keys))
+                Ok(Entries(entries))
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(Visit(std::marker::PhantomData))
     }
 }
 
