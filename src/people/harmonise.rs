@@ -247,8 +247,12 @@ fn ethnic_text(k: &str) -> Option<(&'static str, Option<&'static str>)> {
     ];
     ethnic_words(k).or_else(|| {
         HEADINGS.iter().find_map(|(heading, group)| {
-            let rest = k.strip_prefix(heading)?.strip_prefix(' ')?;
-            Some(ethnic_words(rest).unwrap_or((group, None)))
+            // a heading alone is its group (the 2021 census's "Black, Black British, Black
+            // Welsh, Caribbean or African" in a baseline, found unmapped)
+            match k.strip_prefix(heading)? {
+                "" => Some((*group, None)),
+                rest => Some(ethnic_words(rest.strip_prefix(' ')?).unwrap_or((group, None))),
+            }
         })
     })
 }
@@ -551,6 +555,15 @@ mod tests {
             ("Other Ethnic Groups - Any other ethnic group", "Other"),
             ("Black, Black British, Caribbean or African - Somali", "Black"),
             ("Whitewash", "unmapped"),
+            // the 2021 census's five headings alone, as an ONS table (a baseline) writes them
+            ("Asian, Asian British or Asian Welsh", "Asian"),
+            ("Black, Black British, Black Welsh, Caribbean or African", "Black"),
+            ("Black, Black British, Caribbean or African", "Black"),
+            ("Mixed or Multiple ethnic groups", "Mixed"),
+            ("White", "White"),
+            ("Other ethnic group", "Other"),
+            ("Black or African or Caribbean or Black British", "Black"),
+            ("Blackpool", "unmapped"),
         ] {
             assert_eq!(g(raw), want, "code {raw}");
         }
