@@ -212,7 +212,7 @@ pub struct AgeBand {
 
 impl AgeBand {
     /// Parses `25-34`, `18 - 25`, `25 to 34`, `75+`, `75 and over`, `Over 65`, `Under 16`,
-    /// `16 and under`; the label is normalised (`lo-hi`, or `lo+` for an open band), so
+    /// `16 and under`, the ONS `Aged 16 to 24 years`, `Aged 4 years and under`; the label is normalised (`lo-hi`, or `lo+` for an open band), so
     /// "18 - 25" is "18-25", "Over 65" and "65 and over" are "65+" and "Under 16" is "0-15".
     #[must_use]
     pub fn parse(label: &str) -> Option<AgeBand> {
@@ -230,8 +230,14 @@ impl AgeBand {
             {
                 (*a, None)
             }
-            [a] if *a < 150 && (s.contains("under") || s.contains("below") || s.contains('<')) => {
-                if s.starts_with(|c: char| c.is_ascii_digit()) && s.contains("and under") {
+            [a] if *a < 150 && ["under", "below", "younger", "<"].iter().any(|w| s.contains(w)) => {
+                // "15 and under", "Aged 15 years and under" (ONS), "15 or younger", "<=15" hold
+                // 15; "Under 16", "younger than 16", "<16" do not hold 16 (the ONS wording was
+                // read as "under 15", its band 0-14, found on a census table)
+                let inclusive = ["and under", "or under", "and below", "or below", "and younger", "or younger", "<="]
+                    .iter()
+                    .any(|w| s.contains(w));
+                if inclusive {
                     (0, Some(*a))
                 } else {
                     (0, Some(a.checked_sub(1)?))

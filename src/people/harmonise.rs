@@ -638,6 +638,20 @@ mod tests {
         assert_eq!(label("16 and under").as_deref(), Some("0-16"));
         assert_eq!(label("25 to 34").as_deref(), Some("25-34"));
         assert_eq!(label("0 - 11").as_deref(), Some("0-11"));
+        // the ONS wording of a census table (`Aged 15 years and under` was read as under 15)
+        for (raw, want) in [
+            ("Aged 4 years and under", "0-4"),
+            ("Aged 15 years and under", "0-15"),
+            ("Aged 16 to 24 years", "16-24"),
+            ("Aged 85 years and over", "85+"),
+            ("Aged under 16", "0-15"),
+            ("15 or younger", "0-15"),
+            ("younger than 16", "0-15"),
+            ("<=15", "0-15"),
+            ("<16", "0-15"),
+        ] {
+            assert_eq!(label(raw).as_deref(), Some(want), "{raw}");
+        }
         assert_eq!(label("34"), None, "an age is not a band");
         assert_eq!(label("1990-06-02"), None, "a date of birth is not a band");
         assert_eq!(label("34-25"), None);
