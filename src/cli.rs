@@ -418,7 +418,7 @@ pub struct RunArgs {
     /// The CSV delimiter of every input: one ASCII character, or `tab`; replaces the
     /// pipeline's `delimiter` (without either, a header holding no comma but `;`, tabs or `|`
     /// gives its own).
-    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    #[arg(long, value_name = "CHAR", value_parser = crate::config::parse_delimiter)]
     pub delimiter: Option<u8>,
     /// The date format of every input: a chrono format such as `%d/%m/%Y`, `excel` for Excel
     /// serial numbers, several joined by `|` (tried in order); replaces the pipeline's
@@ -474,14 +474,6 @@ pub struct SynthArgs {
 }
 
 const DEMO: &str = "pipelines/demo.toml";
-
-fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s.as_bytes() {
-        _ if s == "tab" || s == "\\t" => Ok(b'\t'),
-        [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(*b),
-        _ => Err(format!("{s:?} is not a delimiter; give one ASCII character (not a quote or line end), or tab")),
-    }
-}
 
 fn parse_date_format(s: &str) -> Result<String, String> {
     if crate::config::date_format_valid(s) {

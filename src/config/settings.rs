@@ -1136,6 +1136,19 @@ impl SourceSettings {
     }
 }
 
+/// A CSV delimiter as a pipeline or `--delimiter` writes it: one ASCII character that is not a
+/// quote or line end, or `tab` (`\t`).
+///
+/// # Errors
+/// Anything else, saying what to write.
+pub(crate) fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s.as_bytes() {
+        _ if s == "tab" || s == "\\t" => Ok(b'\t'),
+        [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(*b),
+        _ => Err(format!("{s:?} is not a delimiter; give one ASCII character (not a quote or line end), or tab")),
+    }
+}
+
 /// A chrono format with at least one field, or `excel`.
 #[must_use]
 pub(crate) fn date_format_valid(f: &str) -> bool {
@@ -1261,11 +1274,7 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
     };
     let delimiter = match &s.delimiter {
         None => default_delimiter(&path),
-        Some(d) => match d.get_ref().as_bytes() {
-            [b] if b.is_ascii() => *b,
-            _ if d.get_ref() == "\\t" => b'\t',
-            _ => return Err(ctx.err(Some(d.span()), "source.delimiter", "the delimiter must be one ASCII character")),
-        },
+        Some(d) => parse_delimiter(d.get_ref()).map_err(|m| ctx.err(Some(d.span()), "source.delimiter", m))?,
     };
     let mut columns = BTreeMap::new();
     for (k, v) in &s.columns {

@@ -83,12 +83,8 @@ impl Baseline {
         // a baseline saved where the list separator is `;` reads as the inputs do
         // (from the header: past the comment and blank lines above it)
         let mut header = bytes;
-        while let Some(rest) = header
-            .first()
-            .filter(|&&c| matches!(c, b'#' | b'\n' | b'\r'))
-            .map(|_| header.iter().position(|&c| c == b'\n').map_or(&[][..], |n| &header[n + 1..]))
-        {
-            header = rest;
+        while matches!(header.first(), Some(b'#' | b'\n' | b'\r')) {
+            header = header.iter().position(|&c| c == b'\n').map_or(&[][..], |n| &header[n + 1..]);
         }
         let delimiter = crate::ingest::csv::sniff_delimiter(header, b',').unwrap_or(b',');
         let mut reader =
