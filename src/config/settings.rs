@@ -1455,6 +1455,19 @@ mod tests {
         assert_eq!(ok.sources[0].path.file_name().unwrap(), "C:\\data\\a.csv");
     }
 
+    /// A quote as a pipeline's delimiter was taken, and the run then failed on the header with
+    /// "no free-text column"; it is now the config error `--delimiter` gives, located.
+    #[test]
+    fn a_delimiter_is_read_as_the_flag_reads_it() {
+        let err = parse("[[source]]\npath = \"a.csv\"\ndelimiter = \"\\\"\"\n").unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("source.delimiter")), "{err}");
+        assert!(err.to_string().contains("is not a delimiter"), "{err}");
+        for (written, byte) in [("tab", b'\t'), ("\\t", b'\t'), (";", b';'), ("|", b'|')] {
+            let ok = parse(&format!("[[source]]\npath = \"a.csv\"\ndelimiter = '{written}'\n")).unwrap();
+            assert_eq!((ok.sources[0].delimiter, ok.sources[0].delimiter_given), (byte, true), "{written}");
+        }
+    }
+
     #[test]
     fn bad_date_format_is_located() {
         let err = parse("[[source]]\npath = \"a.csv\"\ndate_format = \"dd/mm/yyyy\"\n").unwrap_err();
