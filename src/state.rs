@@ -574,28 +574,58 @@ pub(crate) fn keep(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ()))
 }
 
-/// The rows of a state's `quarantine` or `field_issues` (as `template` defines its columns)
-/// whose `source_file` is not among `read`: what this run carries of the files it does not read.
+/// The rows of a state's `quarantine` or `field_issues` whose `source_file` is not among `read`:
+/// what this run carries of the files it does not read. `night` is the same table of this run's
+/// own rows, and gives the columns: a row it holds again under another file name (the same
+/// source, row and fields — an export moved to another folder, or read again under a new name) is
+/// not carried twice. Returns the rows carried and how many were not, being read again.
 ///
 /// # Errors
 /// The file cannot be read or lacks a column.
 pub(crate) fn carried(
     path: &Path,
-    template: Table,
+    night: &Table,
     read: &std::collections::HashSet<String>,
-) -> Result<Table, StateError> {
-    let mut out = template;
-    for c in &mut out.columns {
-        c.data = match &c.data {
-            ColumnData::I64(_) => ColumnData::I64(Vec::new()),
-            _ => ColumnData::Str(Vec::new()),
-        };
-    }
+) -> Result<(Table, u64), StateError> {
+    // a row is the same row read again when every column but the file and the message (which
+    // names the file) agrees
+    let same: Vec<&str> =
+        (night.columns.iter().map(|c| c.name.as_str())).filter(|n| !matches!(*n, "source_file" | "message")).collect();
+    let identity =
+        |cells: &dyn Fn(&str) -> Option<String>| -> Vec<Option<String>> { same.iter().map(|n| cells(n)).collect() };
+    let again: std::collections::HashSet<Vec<Option<String>>> =
+        (0..night.rows()).map(|i| identity(&|n: &str| night.column(n).and_then(|c| c.text_at(i)))).collect();
+    let empty = |d: &ColumnData| match d {
+        ColumnData::I64(_) => ColumnData::I64(Vec::new()),
+        _ => ColumnData::Str(Vec::new()),
+    };
+    let columns = night.columns.iter().map(|c| crate::table::Col::new(c.name.clone(), c.doc.clone(), empty(&c.data)));
+    let mut out = Table { name: night.name.clone(), grain: night.grain.clone(), columns: columns.collect() };
+    let mut read_again = 0;
     for b in batches(path, 65_536)? {
         let b = b.map_err(|e| unreadable(path)(e.to_string()))?;
         let file = column(&b, "source_file", path)?;
-        let keep: Vec<usize> =
-            (0..b.num_rows()).filter(|&i| !text_at(file, i).is_some_and(|f| read.contains(f))).collect();
+        for n in &same {
+            column(&b, n, path)?;
+        }
+        let b = &b;
+        let cell = |i: usize| {
+            move |n: &str| {
+                let a = b.column_by_name(n)?;
+                match a.as_primitive_opt::<Int64Type>() {
+                    Some(v) => (!v.is_null(i)).then(|| v.value(i).to_string()),
+                    None => text_at(a, i).map(str::to_owned),
+                }
+            }
+        };
+        let keep: Vec<usize> = (0..b.num_rows())
+            .filter(|&i| !text_at(file, i).is_some_and(|f| read.contains(f)))
+            .filter(|&i| {
+                let seen = !again.is_empty() && again.contains(&identity(&cell(i)));
+                read_again += u64::from(seen);
+                !seen
+            })
+            .collect();
         for c in &mut out.columns {
             let a = column(&b, &c.name, path)?;
             match &mut c.data {
@@ -610,7 +640,7 @@ pub(crate) fn carried(
             }
         }
     }
-    Ok(out)
+    Ok((out, read_again))
 }
 
 /// Fills the state's staging folder: the run's `files` (relative to `out`, its staging folder:

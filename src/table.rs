@@ -72,6 +72,19 @@ impl ColumnData {
         }
     }
 
+    /// The value at `i` as text (strings and integers; `None` for a null or another type).
+    #[must_use]
+    pub fn text_at(&self, i: usize) -> Option<String> {
+        use arrow::array::Array;
+        match self {
+            ColumnData::Str(v) => v.get(i)?.clone(),
+            ColumnData::Utf8(a) => (i < a.len() && !a.is_null(i)).then(|| a.value(i).to_owned()),
+            ColumnData::I32(v) => v.get(i).copied().flatten().map(|x| x.to_string()),
+            ColumnData::I64(v) => v.get(i).copied().flatten().map(|x| x.to_string()),
+            _ => None,
+        }
+    }
+
     /// No values.
     #[must_use]
     pub fn is_empty(&self) -> bool {

@@ -96,6 +96,8 @@ fn a_chain_of_nightly_increments_gives_the_tables_of_one_full_run() {
                 assert_eq!(s["new"], m["counts"]["records"], "{s}");
                 assert_eq!(s["unchanged"], 0);
                 assert!(s["carried"].as_u64().unwrap() > 0 && s["carried_quarantine"].as_u64().unwrap() > 0, "{s}");
+                // other rows in other files: none taken for rows read again
+                assert_eq!(s["read_again_elsewhere"], 0, "{s}");
                 assert_eq!(m["counts"]["rows_reconcile"], true);
             }
         }
@@ -235,6 +237,36 @@ fn an_export_named_by_another_path_on_a_later_night_is_the_same_file() {
         }
         assert_same_tables(&d.join("full"), &d.join("chain"), input);
     }
+}
+
+/// An export moved to another folder between two nights (found trying it: `old/a.csv`, then
+/// `new/a.csv`): its records matched by key, but the state's quarantined rows and field issues of
+/// `old/a.csv` were carried as a file not read again, beside the night's own — every one twice.
+/// A carried row that the night read again (the same source, row and fields) is not carried.
+#[test]
+fn an_export_moved_to_another_folder_does_not_carry_its_rows_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for sub in ["old", "new"] {
+        std::fs::create_dir(d.join(sub)).unwrap();
+    }
+    std::fs::write(d.join("old/a.csv"), night(0, 300)).unwrap();
+    let first = run(d, &["run", "--input", "old/a.csv", "--out", "chain", "-q"]);
+    let (quarantined, issues) = (first["counts"]["rows_quarantined"].clone(), first["counts"]["field_issues"].clone());
+    assert!(quarantined.as_u64().unwrap() > 0 && issues.as_u64().unwrap() > 0, "{}", first["counts"]);
+    std::fs::rename(d.join("old/a.csv"), d.join("new/a.csv")).unwrap();
+    let m = run(d, &["run", "--input", "new/a.csv", "--out", "chain", "-q"]);
+    let s = &m["state"];
+    assert_eq!((s["unchanged"].as_u64(), s["new"].as_u64()), (first["counts"]["records"].as_u64(), Some(0)), "{s}");
+    assert_eq!((&s["carried_quarantine"], &s["carried_field_issues"]), (&0.into(), &0.into()), "{s}");
+    assert_eq!(s["read_again_elsewhere"].as_u64(), Some(quarantined.as_u64().unwrap() + issues.as_u64().unwrap()));
+    let f = run(d, &["run", "--input", "new/a.csv", "--out", "full", "--no-state", "-q"]);
+    assert_eq!(f["counts"], m["counts"]);
+    assert_same_tables(&d.join("full"), &d.join("chain"), "moved");
+    // and the state names only the file where the export now is
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("chain.state/manifest.json")).unwrap()).unwrap();
+    assert_eq!(state["files"], serde_json::json!(["new/a.csv"]));
 }
 
 /// Rows appended to a file that is not the last source (found on the demo's three sources, with

@@ -254,6 +254,10 @@ pub struct StateReport {
     pub carried_quarantine: u64,
     /// Field issues of those files, kept from the state.
     pub carried_field_issues: u64,
+    /// Quarantined rows and field issues of those files that this run read again in another
+    /// file (the same source, row and fields: an export moved to another folder or renamed),
+    /// not carried twice.
+    pub read_again_elsewhere: u64,
     /// Records the state holds after the run.
     pub records: u64,
 }

@@ -240,7 +240,7 @@ pub(super) fn stream(
     engine: &Engine,
     stream: ingest::Ingest,
     tally: &mut Tally<'_>,
-    mut writer: StreamWriter,
+    writer: StreamWriter,
     context: &WriteContext<'_>,
     versions: &crate::state::CodingVersions,
     dir: &std::path::Path,
@@ -275,13 +275,6 @@ pub(super) fn stream(
         .chain(source_files.aliases.iter().map(|a| &a.0))
         .cloned()
         .collect();
-    let (carried_q, carried_f) = timings.time("output", || -> Result<_, RunError> {
-        let archive = dir.join(crate::state::ARCHIVE);
-        let q = crate::state::carried(&archive.join("quarantine.parquet"), tables::quarantine(&[]), &read_files)?;
-        let f = crate::state::carried(&archive.join("field_issues.parquet"), tables::field_issues(&[]), &read_files)?;
-        writer.carry(&q, &f)?;
-        Ok((q.rows() as u64, f.rows() as u64))
-    })?;
     let file_index: HashMap<String, u32> = (source_files.names.iter().enumerate())
         .map(|(i, f)| (f.clone(), i as u32))
         .chain(source_files.aliases.iter().cloned())
@@ -379,6 +372,17 @@ pub(super) fn stream(
             let mut all = issues;
             all.extend(people_issues);
             all.sort_by_key(|f| (order.get(f.source.as_str()).copied().unwrap_or(usize::MAX), f.row));
+            // the state's rows of the files not read, less those this night read again
+            let carried = timings.time("output", || -> Result<_, RunError> {
+                let archive = dir.join(crate::state::ARCHIVE);
+                let (night_q, night_f) = (tables::quarantine(&quarantine), tables::field_issues(&all));
+                let (q, again_q) = crate::state::carried(&archive.join("quarantine.parquet"), &night_q, read_files)?;
+                let (f, again_f) = crate::state::carried(&archive.join("field_issues.parquet"), &night_f, read_files)?;
+                report.carried_quarantine = q.rows() as u64;
+                report.carried_field_issues = f.rows() as u64;
+                report.read_again_elsewhere = again_q + again_f;
+                Ok(Box::new((q, f)))
+            })?;
             let last = ToWrite {
                 records: Vec::new(),
                 coded: Vec::new(),
@@ -387,6 +391,7 @@ pub(super) fn stream(
                 names: Vec::new(),
                 quarantine,
                 issues: all,
+                carried: Some(carried),
             };
             let _ = to_write.send(last);
             Ok(report)
@@ -406,8 +411,6 @@ pub(super) fn stream(
     report.mode = if recode { "recoded" } else { "incremental" };
     report.recoded_because = recoded;
     report.unchanged = unchanged;
-    report.carried_quarantine = carried_q;
-    report.carried_field_issues = carried_f;
     report.records = tally.records as u64;
     if report.disappeared > report.pruned {
         messages.warn(&format!(

@@ -94,6 +94,9 @@ pub(super) struct ToWrite {
     pub(super) names: Vec<Vec<String>>,
     pub(super) quarantine: Vec<ingest::Quarantined>,
     pub(super) issues: Vec<ingest::FieldIssue>,
+    /// The state's quarantined rows and field issues of files the run does not read, written
+    /// before this batch's (the last of a night).
+    pub(super) carried: Option<Box<(crate::table::Table, crate::table::Table)>>,
 }
 
 /// Records coded (or taken back from the state) on their way through people and the counters,
@@ -250,7 +253,7 @@ impl Tally<'_> {
             }
             self.files_seen[i] = true;
         }
-        ToWrite { records, coded, contents, ids, names, quarantine, issues }
+        ToWrite { records, coded, contents, ids, names, quarantine, issues, carried: None }
     }
 }
 
@@ -301,6 +304,9 @@ pub(super) fn write_stage(
 ) -> Result<(StreamWriter, Timings), OutputError> {
     let mut timing = Timings::default();
     for w in from_coder {
+        if let Some(carried) = &w.carried {
+            timing.time("output", || writer.carry(&carried.0, &carried.1))?;
+        }
         timing.time("output", || {
             writer.write(
                 &RecordsBatch {
