@@ -287,3 +287,43 @@ fn pyarrow_and_duckdb_read_every_output() {
     assert!(stdout.contains("quarantine: 1 rows"), "{stdout}");
     assert!(!stderr.to_lowercase().contains("warning"), "readers warned: {stderr}");
 }
+
+/// A run whose every row is set aside (a night's export of blank comments, found trying it):
+/// it wrote no `records` or `record_themes` folder, so the readers pointed at the folder (a BI
+/// refresh, DuckDB's `records/*/*.parquet`, `pandas.read_parquet`) failed where an earlier night
+/// had worked. Now each is an empty file under `month=unknown` with the columns of a run with
+/// records, read by every reader as zero rows.
+#[test]
+fn a_run_without_records_still_writes_the_row_level_tables_columns() {
+    let (_full, with) = outputs();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut blank = canonical_csv(3);
+    for text in ["The nurse was lovely and kind", "Waited far too long in the waiting room, over 3 hours"] {
+        blank = blank.replace(text, "");
+    }
+    blank = blank.replace("Could not get through on the phone to book an appointment", " ");
+    std::fs::write(tmp.path().join("f.csv"), &blank).unwrap();
+    let out = tmp.path().join("o");
+    let r = crate::util::run_with_sample_baseline(tmp.path(), out.to_str().unwrap(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!((m["counts"]["records"].as_u64(), m["counts"]["rows_quarantined"].as_u64()), (Some(0), Some(3)));
+    let columns = |path: &std::path::Path| -> Vec<String> {
+        let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+        let fields = reader.metadata().file_metadata().schema_descr().root_schema().get_fields().to_vec();
+        fields.iter().map(|f| f.name().to_owned()).collect()
+    };
+    for table in ["records", "record_themes"] {
+        let empty = out.join(table).join("month=unknown/part-0.parquet");
+        let reader = SerializedFileReader::new(File::open(&empty).unwrap()).unwrap();
+        assert_eq!(reader.metadata().file_metadata().num_rows(), 0, "{table}");
+        let written = parquet_files(&with.join(table));
+        assert_eq!(columns(&empty), columns(&written[0]), "{table}: the columns of a run with records");
+    }
+    let script = project().join("tests/read_outputs.py");
+    let r = Command::new("python3").arg(&script).arg(&out).output().expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&r.stderr));
+    assert!(stdout.contains("records: 0 rows") && stdout.contains("quarantine: 3 rows"), "{stdout}");
+}

@@ -96,6 +96,30 @@ impl StreamWriter {
         self.field_issues.write(field_issues)
     }
 
+    /// A run without records still writes `records` and `record_themes` (and the state's
+    /// `keys`): one empty file each under `month=unknown`, so that a reader of the folder (a BI
+    /// tool's refresh, DuckDB's `records/*/*.parquet`) finds the tables and their columns, not a
+    /// folder that is not there. `batch` holds no records; it gives the columns.
+    ///
+    /// # Errors
+    /// A file cannot be written.
+    pub(crate) fn placeholders(
+        &mut self,
+        batch: &tables::RecordsBatch<'_>,
+        book: &Codebook,
+    ) -> Result<(), OutputError> {
+        if !self.records.files.is_empty() {
+            return Ok(());
+        }
+        let month = "unknown";
+        self.records.write(month, &tables::records(batch, month, &[]))?;
+        self.record_themes.write(month, &tables::record_themes(batch, &[], book))?;
+        if let Some(keys) = &mut self.keys {
+            keys.write(month, &tables::keys(batch, &[], &[]))?;
+        }
+        Ok(())
+    }
+
     /// Writes a batch: its records and their themes into their months' partitions (in month
     /// order), its quarantined rows and field issues
     /// (already redacted).

@@ -303,29 +303,39 @@ pub(super) fn write_stage(
     c: &WriteContext<'_>,
 ) -> Result<(StreamWriter, Timings), OutputError> {
     let mut timing = Timings::default();
+    fn batch<'a>(w: &'a ToWrite, c: &'a WriteContext<'_>) -> RecordsBatch<'a> {
+        RecordsBatch {
+            records: &w.records,
+            coded: &w.coded,
+            dimensions: &c.settings.dimensions,
+            names: &w.names,
+            ids: &w.ids,
+            extra_columns: c.extra_columns,
+            source_files: &c.source_files.names,
+            keep_original_text: c.settings.keep_original_text,
+        }
+    }
+    let mut last = None;
     for w in from_coder {
         if let Some(carried) = &w.carried {
             timing.time("output", || writer.carry(&carried.0, &carried.1))?;
         }
-        timing.time("output", || {
-            writer.write(
-                &RecordsBatch {
-                    records: &w.records,
-                    coded: &w.coded,
-                    dimensions: &c.settings.dimensions,
-                    names: &w.names,
-                    ids: &w.ids,
-                    extra_columns: c.extra_columns,
-                    source_files: &c.source_files.names,
-                    keep_original_text: c.settings.keep_original_text,
-                },
-                &w.contents,
-                c.book,
-                &w.quarantine,
-                &w.issues,
-            )
-        })?;
+        timing.time("output", || writer.write(&batch(&w, c), &w.contents, c.book, &w.quarantine, &w.issues))?;
+        last = Some(w);
     }
+    // a run without records: the row-level tables' columns, in empty files
+    let none = ToWrite {
+        records: Vec::new(),
+        coded: Vec::new(),
+        contents: Vec::new(),
+        ids: Vec::new(),
+        names: Vec::new(),
+        quarantine: Vec::new(),
+        issues: Vec::new(),
+        carried: None,
+    };
+    let w = last.unwrap_or(none);
+    timing.time("output", || writer.placeholders(&batch(&w, c), c.book))?;
     Ok((writer, timing))
 }
 
