@@ -142,6 +142,10 @@ pub(crate) struct StateManifest {
     /// States kept before it have none; their names are resolved when read.
     #[serde(default)]
     pub canonical_files: Vec<Option<String>>,
+    /// The source each of `files` was read as (a record is known by source and id, so a file
+    /// read under another source name would count twice). States kept before it have none.
+    #[serde(default)]
+    pub file_sources: Vec<Option<String>>,
 }
 
 /// Reads a state's `manifest.json`; `None` when the folder holds no state.

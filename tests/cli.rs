@@ -310,6 +310,13 @@ fn synth_writes_every_format_deterministically() {
     let m = manifest(&out);
     assert_eq!(m["counts"]["rows_quarantined"], m["inputs"][1]["rows_read"]);
     assert!(Path::new(&out).join("theme_by_group.parquet").exists());
+    // each of a clash is named by its file name (the first used to be, the second kept the stem)
+    assert_eq!((m["inputs"][0]["name"].as_str(), m["inputs"][1]["name"].as_str()), (Some("a.csv"), Some("a.parquet")));
+    // the same file twice is a careless flag, refused
+    let r = unheard(tmp.path(), &["run", "--input", "a.csv", "--input", "./a.csv", "--out", "o2", "-q"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("a.csv and ./a.csv are the same file"), "{}", r.stderr);
+    assert!(!tmp.path().join("o2").exists());
 }
 
 #[test]

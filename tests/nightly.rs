@@ -269,6 +269,45 @@ fn an_export_moved_to_another_folder_does_not_carry_its_rows_twice() {
     assert_eq!(state["files"], serde_json::json!(["new/a.csv"]));
 }
 
+/// A file read under another source name than the state's (found trying it): a record is known by
+/// source and id, so every record of the file was new and every one of the state's "disappeared"
+/// and was kept — the tables counted each comment twice, with a warning that did not say why.
+/// Both ways it happened are refused, touching nothing: a pipeline's source renamed, and two
+/// `--input` exports of the same file name one night (named by their paths) and one of them the
+/// next (named by its stem). The name given back reads as before.
+#[test]
+fn a_file_read_under_another_source_name_is_refused_touching_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("export.csv"), night(0, 200)).unwrap();
+    let pipeline = |name: &str| format!("[[source]]\nname = \"{name}\"\npath = \"export.csv\"\n");
+    std::fs::write(d.join("p1.toml"), pipeline("fft")).unwrap();
+    std::fs::write(d.join("p2.toml"), pipeline("FFT ward")).unwrap();
+    run(d, &["run", "p1.toml", "--out", "o", "-q"]);
+    let before = (tables(&d.join("o")), tables(&d.join("o.state")));
+    let r = unheard(d, &["run", "p2.toml", "--out", "o", "-q"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("as source \"fft\"") && r.stderr.contains("\"FFT ward\""), "{}", r.stderr);
+    assert!(before == (tables(&d.join("o")), tables(&d.join("o.state"))), "nothing touched");
+    let m = run(d, &["run", "p1.toml", "--out", "o", "-q"]);
+    assert_eq!(
+        (m["state"]["unchanged"].clone(), m["state"]["new"].clone()),
+        (m["counts"]["records"].clone(), 0.into())
+    );
+    // two sites' exports of one name, then one of them
+    for site in ["a", "b"] {
+        std::fs::create_dir(d.join(site)).unwrap();
+    }
+    std::fs::write(d.join("a/f.csv"), night(0, 100)).unwrap();
+    std::fs::write(d.join("b/f.csv"), night(100, 100)).unwrap();
+    let m = run(d, &["run", "--input", "a/f.csv", "--input", "b/f.csv", "--out", "sites", "-q"]);
+    let names: Vec<&str> = (0..2).map(|i| m["inputs"][i]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a/f.csv", "b/f.csv"], "each of a clash named by its path");
+    let r = unheard(d, &["run", "--input", "a/f.csv", "--out", "sites", "-q"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("as source \"a/f.csv\""), "{}", r.stderr);
+}
+
 /// Rows appended to a file that is not the last source (found on the demo's three sources, with
 /// the session's starting binary too): a night's new records go after the state's, where a full
 /// run meets them before the later sources' rows. Every table but the row-level `records` and

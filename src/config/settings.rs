@@ -830,7 +830,7 @@ fn resolve_sources(
         options.sources.iter().map(|s| resolve_source(s, ctx, base)).collect::<Result<Vec<_>, _>>()?
     } else {
         let mut inputs = overrides.inputs.iter().map(|p| input_source(p, ctx)).collect::<Result<Vec<_>, _>>()?;
-        name_inputs_apart(&mut inputs);
+        name_inputs_apart(&mut inputs, ctx)?;
         inputs
     };
     apply_source_overrides(&mut sources, ctx, overrides)?;
@@ -847,13 +847,38 @@ fn resolve_sources(
     Ok(sources)
 }
 
-/// Two `--input` files with the same stem (`a.csv`, `a.parquet`) are named by file name.
-fn name_inputs_apart(sources: &mut [SourceSettings]) {
-    for i in 0..sources.len() {
-        if sources.iter().filter(|s| s.name == sources[i].name).count() > 1 {
-            sources[i].name = sources[i].path.file_name().and_then(|n| n.to_str()).unwrap_or("source").to_owned();
+/// `--input` files are named by their stem; inputs sharing a stem (`a.csv`, `a.parquet`) by
+/// their file name, and those sharing a file name (`site-a/f.csv`, `site-b/f.csv`) by their path
+/// as given — every one of a clash, not the later ones only (the first of two `f.csv` was named
+/// `f.csv` and the second `f`, found trying it). The same file given twice is an error.
+fn name_inputs_apart(sources: &mut [SourceSettings], ctx: &Ctx<'_>) -> Result<(), ConfigError> {
+    let canonical: Vec<Option<PathBuf>> = sources.iter().map(|s| std::fs::canonicalize(&s.path).ok()).collect();
+    for (i, c) in canonical.iter().enumerate() {
+        if let Some(j) = c.as_ref().and_then(|c| canonical[..i].iter().position(|d| d.as_ref() == Some(c))) {
+            return Err(ctx.err(
+                None,
+                "--input",
+                format!(
+                    "{} and {} are the same file; give it once (its rows would all be duplicates)",
+                    sources[j].path.display(),
+                    sources[i].path.display()
+                ),
+            ));
         }
     }
+    let renames: [fn(&SourceSettings) -> String; 2] = [
+        |s| s.path.file_name().and_then(|n| n.to_str()).unwrap_or("source").to_owned(),
+        |s| s.path.display().to_string(),
+    ];
+    for rename in renames {
+        let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+        for (s, name) in sources.iter_mut().zip(&names) {
+            if names.iter().filter(|n| *n == name).count() > 1 {
+                s.name = rename(s);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `--encoding`, `--header-row`, `--delimiter`, `--date-format`, `--sheet`, `--layout` and `--question` applied to

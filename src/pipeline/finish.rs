@@ -228,7 +228,8 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
             records: n_records as u64,
             months: month_labels.clone(),
             files: seen.clone().filter_map(|i| source_files.names.get(i).cloned()).collect(),
-            canonical_files: seen.filter_map(|i| source_files.canonical.get(i).cloned()).collect(),
+            canonical_files: seen.clone().filter_map(|i| source_files.canonical.get(i).cloned()).collect(),
+            file_sources: seen.filter_map(|i| source_files.sources.get(i).cloned()).collect(),
         };
         let files: Vec<String> = manifest
             .tables

@@ -250,33 +250,73 @@ pub(super) struct SourceFiles {
     pub(super) names: Vec<String>,
     /// Each file's canonical path, where it resolves; kept in the state.
     pub(super) canonical: Vec<Option<String>>,
+    /// The source each file's records were read as, where known; kept in the state.
+    pub(super) sources: Vec<Option<String>>,
     /// The state's other names for this run's sources, with the source each names.
     pub(super) aliases: Vec<(String, u32)>,
 }
 
 impl SourceFiles {
-    fn of(settings: &Settings, held: Option<&crate::state::StateManifest>) -> SourceFiles {
+    /// # Errors
+    /// A file the state holds is read under another source name than the state's (its records
+    /// would be held twice: a record is known by source and id).
+    fn of(
+        settings: &Settings,
+        held: Option<(&std::path::Path, &crate::state::StateManifest)>,
+    ) -> Result<SourceFiles, RunError> {
         let resolve = |p: &std::path::Path| std::fs::canonicalize(p).ok().map(|c| c.display().to_string());
         let mut names: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
         let mut canonical: Vec<Option<String>> = settings.sources.iter().map(|s| resolve(&s.path)).collect();
+        let mut sources: Vec<Option<String>> = settings.sources.iter().map(|s| Some(s.name.clone())).collect();
         let mut aliases = Vec::new();
         let read = names.len();
-        for (j, f) in held.map(|m| m.files.iter().enumerate()).into_iter().flatten() {
-            if names.contains(f) {
+        // per state file: the source it was read as, and this run's sources that read it
+        let mut met: Vec<(String, Option<String>, Vec<usize>)> = Vec::new();
+        for (j, f) in held.map(|(_, m)| m.files.iter().enumerate()).into_iter().flatten() {
+            let was = held.and_then(|(_, m)| m.file_sources.get(j).cloned().flatten());
+            let kept = held
+                .and_then(|(_, m)| m.canonical_files.get(j).cloned().flatten())
+                .or_else(|| resolve(std::path::Path::new(f)));
+            let by_name: Vec<usize> = (0..read).filter(|&i| names[i] == *f).collect();
+            if !by_name.is_empty() {
+                met.push((f.clone(), was, by_name));
                 continue;
             }
-            let kept = held
-                .and_then(|m| m.canonical_files.get(j).cloned().flatten())
-                .or_else(|| resolve(std::path::Path::new(f)));
-            match kept.as_ref().and_then(|k| canonical[..read].iter().position(|c| c.as_ref() == Some(k))) {
-                Some(i) => aliases.push((f.clone(), i as u32)),
+            let by_path: Vec<usize> = (0..read).filter(|&i| kept.is_some() && canonical[i] == kept).collect();
+            match by_path.first() {
+                Some(&i) => {
+                    aliases.push((f.clone(), i as u32));
+                    met.push((f.clone(), was, by_path));
+                }
                 None => {
                     names.push(f.clone());
                     canonical.push(kept);
+                    sources.push(was);
                 }
             }
         }
-        SourceFiles { names, canonical, aliases }
+        // a source renamed: a file the state read as `a` read as `b` and as no source it knew
+        for (f, was, readers) in &met {
+            let Some(was) = was else { continue };
+            let known = |i: &usize| {
+                met.iter().any(|(g, w, _)| g == f && w.as_deref() == Some(settings.sources[*i].name.as_str()))
+            };
+            if readers.iter().any(|&i| settings.sources[i].name == *was) || readers.iter().all(known) {
+                continue;
+            }
+            let now: Vec<&str> = readers.iter().map(|&i| settings.sources[i].name.as_str()).collect();
+            return Err(crate::state::StateError::Mismatch {
+                path: held.map(|(d, _)| d.to_path_buf()).unwrap_or_default(),
+                message: format!(
+                    "it holds the records of {f} as source {was:?}, and this run reads that file as source {:?}: \
+                     a record is known by its source and id, so every one would be held twice; name the source {was:?} again (a pipeline's \
+                     `[[source]] name`; an `--input` is named by its file's stem)",
+                    now.join(", ")
+                ),
+            }
+            .into());
+        }
+        Ok(SourceFiles { names, canonical, sources, aliases })
     }
 }
 
@@ -310,7 +350,7 @@ fn run_in_pool(
     let state_staging = state_lock.map(OutputLock::stage).transpose()?;
     let writer =
         StreamWriter::create(&dir, state_staging.as_ref().map(|s| s.path().join(crate::state::ARCHIVE)).as_deref())?;
-    let source_files = SourceFiles::of(settings, held.as_ref().map(|h| &h.1));
+    let source_files = SourceFiles::of(settings, held.as_ref().map(|h| (h.0.as_path(), &h.1)))?;
     let extra_columns = stream.mapping.extra_columns.clone();
     let context = WriteContext { settings, book, extra_columns: &extra_columns, source_files: &source_files };
     let bar = messages.spinner("run");
