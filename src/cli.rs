@@ -902,12 +902,15 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
                 .map_err(crate::output::OutputError::of_state)?;
             match crate::state::read_manifest(dir)? {
                 None => format!("state {}: new (this run codes every record and keeps them)", dir.display()),
-                Some(m) => format!(
-                    "state {}: {} records coded by {}; a run codes only new or changed records",
-                    dir.display(),
-                    m.records,
-                    m.coding.codebook
-                ),
+                Some(m) => {
+                    pipeline::check_state_sources(&settings, dir, &m)?;
+                    format!(
+                        "state {}: {} records coded by {}; a run codes only new or changed records",
+                        dir.display(),
+                        m.records,
+                        m.coding.codebook
+                    )
+                }
             }
         }
     });

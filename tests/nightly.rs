@@ -285,6 +285,8 @@ fn a_file_read_under_another_source_name_is_refused_touching_nothing() {
     std::fs::write(d.join("p2.toml"), pipeline("FFT ward")).unwrap();
     run(d, &["run", "p1.toml", "--out", "o", "-q"]);
     let before = (tables(&d.join("o")), tables(&d.join("o.state")));
+    let v = unheard(d, &["validate", "p2.toml", "--out", "o"]);
+    assert_eq!(v.code, 2, "validate says it before a run: {}", v.stdout);
     let r = unheard(d, &["run", "p2.toml", "--out", "o", "-q"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("as source \"fft\"") && r.stderr.contains("\"FFT ward\""), "{}", r.stderr);

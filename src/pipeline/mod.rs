@@ -256,6 +256,19 @@ pub(super) struct SourceFiles {
     pub(super) aliases: Vec<(String, u32)>,
 }
 
+/// What `validate` can say of a state before a run: a file it holds read under another source
+/// name is refused, as a run refuses it.
+///
+/// # Errors
+/// As [`SourceFiles::of`].
+pub(crate) fn check_state_sources(
+    settings: &Settings,
+    dir: &std::path::Path,
+    m: &crate::state::StateManifest,
+) -> Result<(), RunError> {
+    SourceFiles::of(settings, Some((dir, m))).map(|_| ())
+}
+
 impl SourceFiles {
     /// # Errors
     /// A file the state holds is read under another source name than the state's (its records
