@@ -263,18 +263,58 @@ fn a_halved_concern_is_significant_and_its_chart_shifts_to_improvement_at_the_ch
     assert_eq!(manifest(&out)["settings"]["changes"][0]["name"], "new triage");
 }
 
+/// A change without records on both sides (declared before it happens, in a nightly pipeline; or
+/// before the records begin; or a window its filters leave empty) used to stop the run, so a
+/// nightly pipeline failed every night until the day came. It is now said (a warning, in the
+/// report too) and not compared: every table is the bytes of a run without it. A change that is
+/// not a change (no date, no such day, no such source) is still an error.
 #[test]
-fn a_change_that_cannot_be_compared_is_an_error_naming_it() {
+fn a_change_without_records_on_both_sides_is_said_and_not_compared_and_a_bad_one_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("export.csv"), trust_export(20)).unwrap();
-    let cases: [(&str, &[&str], &str); 6] = [
-        ("", &["--change", "relaunch=2027-03-01"], "relaunch"),
-        ("", &["--change", "launch=2024-01-01"], "launch"),
+    std::fs::write(tmp.path().join("ed.toml"), pipeline("")).unwrap();
+    let r = unheard(tmp.path(), &["run", "ed.toml", "--out", "none", "-q"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let code = r.code;
+    let parquet = |out: &str| -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let dir = tmp.path().join(out);
+        crate::util::parquet_files(&dir)
+            .into_iter()
+            .map(|p| (p.strip_prefix(&dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap()))
+            .collect()
+    };
+    let not_compared: [(&str, &[&str], &str); 3] = [
+        ("", &["--change", "relaunch=2027-03-01"], "change \"relaunch\" (2027-03-01): outside the records' dates"),
+        ("", &["--change", "launch=2024-01-01"], "change \"launch\" (2024-01-01): outside the records' dates"),
         (
             "[[change]]\nname = \"short\"\ndate = \"2024-06-15\"\nwindow_days = 1\norg_level_1 = [\"Maternity\"]\n",
             &[],
-            "short",
+            "change \"short\" (2024-06-15): no record",
         ),
+    ];
+    for (i, (toml, flags, needle)) in not_compared.iter().enumerate() {
+        std::fs::write(tmp.path().join("ed.toml"), pipeline(toml)).unwrap();
+        let out = format!("n{i}");
+        let mut args = vec!["run", "ed.toml", "--out", out.as_str(), "-q", "--json"];
+        args.extend_from_slice(flags);
+        let r = unheard(tmp.path(), &args);
+        assert_eq!(r.code, code, "case {i}: exit codes say rows and fields, as without it: {}", r.stderr);
+        let summary: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one JSON object");
+        let said = summary["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str());
+        assert_eq!(said.filter(|w| w.contains(needle) && w.contains("not compared")).count(), 1, "case {i}: {summary}");
+        assert!(parquet(&out) == parquet("none"), "case {i}: every table a run without the change's");
+        let page = std::fs::read_to_string(tmp.path().join(&out).join("report.html")).unwrap();
+        assert!(page.contains("Not compared: "), "case {i}: the report says it");
+    }
+    // beside a change that is compared, the same rows as without the other
+    std::fs::write(tmp.path().join("ed.toml"), pipeline(TRIAGE)).unwrap();
+    for (out, flags) in [("one", &[][..]), ("two", &["--change", "relaunch=2027-03-01"][..])] {
+        let mut args = vec!["run", "ed.toml", "--out", out, "-q"];
+        args.extend_from_slice(flags);
+        assert!(matches!(unheard(tmp.path(), &args).code, 0 | 1));
+    }
+    assert!(parquet("one") == parquet("two"), "a compared change's rows are the same beside one that is not");
+    let errors: [(&str, &[&str], &str); 3] = [
         ("", &["--change", "nodate"], "NAME=YYYY-MM-DD"),
         ("", &["--change", "x=2024-02-30"], "not a date"),
         (
@@ -283,7 +323,7 @@ fn a_change_that_cannot_be_compared_is_an_error_naming_it() {
             "no source is named \"pals\"",
         ),
     ];
-    for (i, (toml, flags, needle)) in cases.iter().enumerate() {
+    for (i, (toml, flags, needle)) in errors.iter().enumerate() {
         std::fs::write(tmp.path().join("ed.toml"), pipeline(toml)).unwrap();
         let out = format!("o{i}");
         let mut args = vec!["run", "ed.toml", "--out", out.as_str(), "-q"];

@@ -52,6 +52,8 @@ pub struct ChangeInput<'a> {
     pub counts: &'a [Counted],
     /// The records' first and last day.
     pub dates: Option<(NaiveDate, NaiveDate)>,
+    /// Per change: compared (records on both sides; see [`check`]).
+    pub compared: &'a [bool],
 }
 
 /// The counters of every change: per change, the records of each side counted by dimension,
@@ -128,16 +130,16 @@ pub struct ChangeError {
 }
 
 /// Checks each change against the data: its date within the records' dates, and records on both
-/// of its sides.
-///
-/// # Errors
-/// The first change that fails, named.
+/// of its sides. A change that fails is not compared (no rows, no sides for the differencing
+/// guard): the run says why and publishes the rest — a change declared before it happens, in a
+/// nightly pipeline, is compared once records lie on both sides.
+#[must_use]
 pub(crate) fn check(
     changes: &[Change],
     counted: &[Counted],
     dates: Option<(NaiveDate, NaiveDate)>,
-) -> Result<(), ChangeError> {
-    for (c, counts) in changes.iter().zip(counted) {
+) -> Vec<Option<ChangeError>> {
+    let one = |c: &Change, counts: &Counted| -> Result<(), ChangeError> {
         let fail = |reason: String| ChangeError { name: c.name.clone(), date: c.date, reason };
         let Some((first, last)) = dates else {
             return Err(fail("no record has a date to compare".to_owned()));
@@ -147,14 +149,12 @@ pub(crate) fn check(
         }
         let overall = counts.dims.last().map(|d| (d.records[1][0], d.records[2][0]));
         match overall {
-            Some((before, after)) if before > 0 && after > 0 => {}
-            Some((0, _)) | None => {
-                return Err(fail("no record before it (its window and filters leave none)".to_owned()))
-            }
-            Some(_) => return Err(fail("no record on or after it (its window and filters leave none)".to_owned())),
+            Some((before, after)) if before > 0 && after > 0 => Ok(()),
+            Some((0, _)) | None => Err(fail("no record before it (its window and filters leave none)".to_owned())),
+            Some(_) => Err(fail("no record on or after it (its window and filters leave none)".to_owned())),
         }
-    }
-    Ok(())
+    };
+    changes.iter().zip(counted).map(|(c, counts)| one(c, counts).err()).collect()
 }
 
 /// The first and last day of a month label `YYYY-MM` (`None` for `unknown`).
@@ -657,18 +657,19 @@ mod tests {
         };
         counter.add(&recs, &batch);
         let counted = counter.finish(&[vec![0]], &[1]);
-        assert_eq!(check(std::slice::from_ref(&c), &counted, counter.dates), Ok(()));
+        assert_eq!(check(std::slice::from_ref(&c), &counted, counter.dates), vec![None]);
         let d = counted[0].dims.last().expect("overall");
         assert_eq!((d.records[1][0], d.records[2][0], d.concerns[1][0][0]), (1, 1, 1));
         let late = change("2025-07-01");
-        let e = check(std::slice::from_ref(&late), &counted, counter.dates).expect_err("outside");
+        let e = check(std::slice::from_ref(&late), &counted, counter.dates).remove(0).expect("outside");
         assert!(e.to_string().contains("\"c\"") && e.to_string().contains("outside"), "{e}");
         let mut windowed = change("2025-06-01");
         windowed.window_days = Some(2);
         let mut counter = ChangeCounter::new(std::slice::from_ref(&windowed), 1, 1);
         counter.add(&recs, &batch);
         let e = check(std::slice::from_ref(&windowed), &counter.finish(&[vec![0]], &[1]), counter.dates)
-            .expect_err("empty side");
+            .remove(0)
+            .expect("empty side");
         assert!(e.to_string().contains("no record before"), "{e}");
     }
 }

@@ -137,6 +137,13 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
     let mut sides: Vec<(Span, bool)> = Vec::new();
     for (k, (change, counted)) in ch.changes.iter().zip(ch.counts).enumerate() {
         let before = months + 1 + 2 * k;
+        if !ch.compared.get(k).copied().unwrap_or(false) {
+            // not compared: its (empty) sides publish nothing, so they set no sum to guard
+            for per in published.iter_mut() {
+                per.extend([None, None]);
+            }
+            continue;
+        }
         for (d, per) in published.iter_mut().enumerate() {
             let Some(c) = counted.dims.get(d) else { continue };
             for side in 1..=2 {
@@ -260,6 +267,7 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
     let none = KnownTotals::default();
     out.comparisons = (0..ch.changes.len())
         .into_par_iter()
+        .filter(|&k| ch.compared.get(k).copied().unwrap_or(false))
         .flat_map_iter(|k| {
             let before = months + 1 + 2 * k;
             let sides = |d: usize| -> Option<[&PeriodCounts; 2]> {

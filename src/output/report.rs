@@ -71,6 +71,8 @@ pub(crate) struct ReportInput<'a> {
     pub terms: &'a [TermRow],
     /// The run's warnings (how the inputs were read, unmapped values, the baseline).
     pub warnings: &'a [String],
+    /// Per declared change: why it was not compared (`None`: compared).
+    pub not_compared: &'a [Option<String>],
 }
 
 /// One value with its interval, labelled, for [`interval_chart`].
@@ -461,6 +463,10 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
                 })
             })
             .collect();
+        if let Some(Some(why)) = r.not_compared.get(k) {
+            let _ = write!(s, "<h3>{} ({})</h3><p>Not compared: {}.</p>", esc(&c.name), c.date, esc(why));
+            continue;
+        }
         let _ = write!(s, "<h3>{} ({})</h3><p class=\"note\">Share of comments with each concern, after minus before, in percentage points with the Newcombe 95% interval; the 12 with the smallest q-values. Blue: a significant fall; orange: a significant rise (Benjamini–Hochberg q ≤ 0.05).</p>", esc(&c.name), c.date);
         s.push_str(&interval_chart(&format!("Change in concerns at {}", c.name), &marks, 0.0, " pp"));
     }

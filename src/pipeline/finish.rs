@@ -96,20 +96,30 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     let n_groups: Vec<usize> = names.iter().map(Vec::len).collect();
     let counted = counter.finish(&month_places, month_labels.len(), &group_places, &n_groups);
     let change_counts = changes.finish(&group_places, &n_groups);
-    crate::analyse::comparisons::check(&settings.changes, &change_counts, changes.dates)?;
+    // a change without records on both sides is not compared: said, and the rest published
+    let not_compared = crate::analyse::comparisons::check(&settings.changes, &change_counts, changes.dates);
+    let compared: Vec<bool> = not_compared.iter().map(Option::is_none).collect();
     let spc_counts = spc.finish();
     let pair_counts = pairs.finish(&group_places, &n_groups);
     let quotes = quotes.finish(&group_places);
     let safe_values = publishable(&values, &settings.dimensions, engine.redactor);
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
     let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
+    people_warnings.extend(not_compared.iter().flatten().map(|e| {
+        format!("{e}: not compared (no comparisons rows for it); it is compared once records lie on both sides")
+    }));
     let seen = Seen {
         dimensions: &settings.dimensions,
         names: &names,
         months: &month_labels,
         counted: &counted,
         cell_dimensions: &raking,
-        changes: ChangeInput { changes: &settings.changes, counts: &change_counts, dates: changes.dates },
+        changes: ChangeInput {
+            changes: &settings.changes,
+            counts: &change_counts,
+            dates: changes.dates,
+            compared: &compared,
+        },
         spc: &spc_counts,
         pairs: &pair_counts,
     };
@@ -208,6 +218,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
         quotes: &quotes,
         terms: &terms,
         warnings: &warnings,
+        not_compared: &not_compared.iter().map(|e| e.as_ref().map(|e| e.reason.clone())).collect::<Vec<_>>(),
     });
     write_text(&dir.join("report.html"), &page)?;
     let committed = staging.commit()?;

@@ -55,9 +55,6 @@ pub enum RunError {
     /// A stage's thread stopped on a bug (its panic message was printed).
     #[error("internal error: the {0} thread stopped; please report it")]
     Panicked(&'static str),
-    /// A declared change cannot be compared.
-    #[error(transparent)]
-    Change(#[from] crate::analyse::comparisons::ChangeError),
     /// The state of nightly runs cannot be used.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
