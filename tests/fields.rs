@@ -190,6 +190,22 @@ fn dates_in_another_format_are_one_warning_and_date_format_reads_them() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(!r.stderr.contains("warning"), "{}", r.stderr);
     assert_eq!(manifest(&d.join("o"))["counts"]["quarantine_by_reason"]["invalid_date"], 1);
+    // JSON numbers as YYYYMMDD (found trying it: quarantined whatever `--date-format` said, a
+    // number being read only as an Excel serial)
+    let jsonl: String = ["20250104", "20250105", "\"2025-01-06\"", "20250107"]
+        .iter()
+        .enumerate()
+        .map(|(i, date)| {
+            format!("{{\"record_id\": {i}, \"received_date\": {date}, \"text\": \"The nurse was kind\"}}\n")
+        })
+        .collect();
+    std::fs::write(d.join("f.jsonl"), jsonl).unwrap();
+    let r = unheard(d, &["run", "--input", "f.jsonl", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(manifest(&d.join("o"))["counts"]["quarantine_by_reason"]["invalid_date"], 3);
+    let r = unheard(d, &["run", "--input", "f.jsonl", "--out", "o", "--no-state", "--date-format", "%Y%m%d|%Y-%m-%d"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(manifest(&d.join("o"))["counts"]["records"], 4);
 }
 
 #[test]

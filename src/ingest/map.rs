@@ -556,9 +556,17 @@ impl Mapper {
             Err((reason, what)) => return bad(reason, what),
             Ok(Cell::Empty) => return bad(Reason::MissingRequired, "date is empty".to_owned()),
             Ok(Cell::Date(d)) => *d,
-            Ok(Cell::Number(n)) => match excel_serial(*n) {
+            // a number is an Excel serial, or digits in the date format (JSON's `20250504` with
+            // `%Y%m%d`: quarantined whatever the format, found trying it)
+            Ok(Cell::Number(n)) => match excel_serial(*n).or_else(|| {
+                (n.fract() == 0.0 && n.abs() < 1e15).then(|| parse_date(&(*n as i64).to_string(), &self.date_format))?
+            }) {
                 Some(d) => d,
-                None => return bad(Reason::InvalidDate, format!("{n} is not an Excel date serial")),
+                None => {
+                    let what =
+                        format!("{n} is neither an Excel date serial nor a date in the format {:?}", self.date_format);
+                    return bad(Reason::InvalidDate, what);
+                }
             },
             Ok(Cell::Text(s)) => match parse_date(s.trim(), &self.date_format) {
                 Some(d) => d,
