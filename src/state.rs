@@ -139,7 +139,8 @@ pub(crate) struct StateManifest {
     pub files: Vec<String>,
     /// Each of `files` by its canonical path, where it could be resolved: a later night that
     /// names the same export another way (`../a.csv`, then `/data/a.csv`) reads it as that file.
-    /// States kept before it have none; their names are resolved when read.
+    /// Kept as `sha256:` and the path's digest (a path may name a patient); states kept before
+    /// hold the path, or none (their names are then resolved when read).
     #[serde(default)]
     pub canonical_files: Vec<Option<String>>,
     /// The source each of `files` was read as (a record is known by source and id, so a file

@@ -593,8 +593,10 @@ fn cases() -> Vec<Case> {
             .check(|dir, _| expect("the input is still there", dir.join("a/b/f.csv").is_file())),
         case("change_without_a_date", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "launch", "-q"], 2),
         case("change_on_a_date_that_does_not_exist", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "launch=2025-02-30", "-q"], 2),
-        case("change_outside_the_data", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "launch=2099-01-01", "-q"], 2)
-            .check(|_, o| expect(&format!("the change and the records' dates are named: {}", o.stderr), o.stderr.contains("launch") && o.stderr.contains("outside"))),
+        // (a data question, not a bad flag: once stopped the run, so a nightly pipeline declaring a
+        // change ahead of it failed every night; now said, not compared, the rest published)
+        case("change_outside_the_data", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "launch=2099-01-01"], 0)
+            .check(|_, o| expect(&format!("the change and the records' dates are named: {}", o.stderr), o.stderr.contains("launch") && o.stderr.contains("outside") && o.stderr.contains("not compared"))),
         // (once moved the first change silently to the second date)
         case("change_given_twice", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "x=2025-03-01", "--change", "x=2025-04-01", "-q"], 2)
             .check(|_, o| expect(&format!("the repeated name is named: {}", o.stderr), o.stderr.contains("\"x\" is given twice"))),

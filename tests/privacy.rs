@@ -40,10 +40,45 @@ fn all_text(out: &std::path::Path) -> String {
             }
         }
     }
-    for f in ["manifest.json", "DATA_DICTIONARY.md"] {
-        all.push_str(&std::fs::read_to_string(out.join(f)).unwrap());
+    for f in ["manifest.json", "DATA_DICTIONARY.md", "report.html"] {
+        all.push_str(&std::fs::read_to_string(out.join(f)).unwrap_or_default());
     }
     all
+}
+
+/// A PALS case saved under the patient's NHS number (found trying it): the file name was written
+/// unredacted as `source` and `source_file` in every table, in the manifest (its inputs, settings
+/// and warnings), the report and the state, while the messages redacted it. Now every name taken
+/// from a path is written redacted, and the state keeps the canonical path as a digest; a second
+/// night reads the same file as the same source.
+#[test]
+fn personal_data_in_a_file_name_is_redacted_wherever_it_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let rows = [
+        "R1,P1,2025-01-02,could_improve,\"The wait was long\",4,,,,,,,,,,,,,",
+        "R2,P2,bad-date,what_good,\"Kind staff\",1,,,,,,,,,,,,,",
+    ];
+    std::fs::write(d.join("pals 943 476 5919.csv"), format!("{HEADER}\n{}\n", rows.join("\n"))).unwrap();
+    std::fs::copy(crate::util::project().join("data-samples/population-baseline.csv"), d.join("base 943 476 5919.csv"))
+        .unwrap();
+    let args = ["run", "--input", "pals 943 476 5919.csv", "--baseline", "base 943 476 5919.csv", "--out", "o", "-q"];
+    let r = unheard(d, &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let (out, state) = (d.join("o"), d.join("o.state"));
+    let mut text = all_text(&out) + &all_text(&state);
+    text.push_str(&std::fs::read_to_string(state.join("manifest.json")).unwrap());
+    for pii in ["943 476 5919", "9434765919"] {
+        assert!(!text.contains(pii), "{pii:?} survived into an output or the state");
+    }
+    assert!(text.contains("pals [NHS_NUMBER].csv") && text.contains("base [NHS_NUMBER].csv"), "named, redacted");
+    let m = crate::util::manifest(&out);
+    assert_eq!(m["inputs"][0]["name"], "pals [NHS_NUMBER]");
+    let again = crate::util::manifest(&{
+        assert_eq!(unheard(d, &args).code, 1);
+        out
+    });
+    assert_eq!((again["state"]["unchanged"].as_u64(), again["state"]["new"].as_u64()), (Some(1), Some(0)));
 }
 
 #[test]

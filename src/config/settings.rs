@@ -217,7 +217,8 @@ impl Default for CoderSettings {
 pub struct SourceSettings {
     /// Name written on every record.
     pub name: String,
-    /// File to read.
+    /// File to read (written out with its personal data redacted).
+    #[serde(serialize_with = "shown_path")]
     pub path: PathBuf,
     /// File format.
     pub format: Format,
@@ -256,7 +257,8 @@ pub struct SourceSettings {
 pub struct BaselineSettings {
     /// Baseline name.
     pub name: String,
-    /// CSV file.
+    /// CSV file (written out with its personal data redacted).
+    #[serde(serialize_with = "shown_path")]
     pub path: PathBuf,
     /// Add up rows of the same (dimension, group) after harmonisation (`duplicates = "sum"`);
     /// otherwise they are an error.
@@ -867,8 +869,8 @@ fn name_inputs_apart(sources: &mut [SourceSettings], ctx: &Ctx<'_>) -> Result<()
         }
     }
     let renames: [fn(&SourceSettings) -> String; 2] = [
-        |s| s.path.file_name().and_then(|n| n.to_str()).unwrap_or("source").to_owned(),
-        |s| s.path.display().to_string(),
+        |s| crate::text::redact::scrubbed(s.path.file_name().and_then(|n| n.to_str()).unwrap_or("source")),
+        |s| crate::ingest::shown(&s.path),
     ];
     for rename in renames {
         let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
@@ -1118,8 +1120,13 @@ fn is_snake_case(s: &str) -> bool {
         && !s.as_bytes()[0].is_ascii_digit()
 }
 
+fn shown_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::ingest::shown(path))
+}
+
+/// A source (or baseline) named after its file: the stem, its personal data redacted.
 fn file_stem(path: &Path) -> String {
-    path.file_stem().and_then(|s| s.to_str()).unwrap_or("source").to_owned()
+    crate::text::redact::scrubbed(path.file_stem().and_then(|s| s.to_str()).unwrap_or("source"))
 }
 
 fn input_source(path: &Path, ctx: &Ctx<'_>) -> Result<SourceSettings, ConfigError> {

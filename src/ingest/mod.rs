@@ -610,9 +610,9 @@ pub(crate) fn guarded<T>(
     })
 }
 
-/// The file name to show in messages (as configured).
+/// The file name to show in messages and outputs (as configured, its personal data redacted).
 pub(crate) fn shown(path: &Path) -> String {
-    path.display().to_string()
+    crate::text::redact::scrubbed(&path.display().to_string())
 }
 
 #[cfg(test)]

@@ -436,7 +436,7 @@ impl Ingest {
             let Opened { rows, mapper, .. } = opened?;
             m.sources.push(SourceReport {
                 name: source.name.clone(),
-                path: source.path.display().to_string(),
+                path: super::shown(&source.path),
                 format: format!("{:?}", source.format).to_lowercase(),
                 layout: mapper.layout().to_owned(),
                 mapped_columns: mapper.mapped_columns(),

@@ -134,7 +134,7 @@ impl BaselineEntry {
     pub(crate) fn of(baseline: &Baseline, settings: &BaselineSettings) -> BaselineEntry {
         BaselineEntry {
             name: baseline.name.clone(),
-            path: settings.path.display().to_string(),
+            path: crate::ingest::shown(&settings.path),
             sha256: baseline.sha256.clone(),
             rows: baseline.rows.len(),
         }

@@ -272,7 +272,7 @@ pub(crate) fn field_issues(
             }
             last = Some(r.origin);
             let src = r.origin.source as usize;
-            let file = settings.sources.get(src).map(|s| s.path.display().to_string()).unwrap_or_default();
+            let file = settings.sources.get(src).map(|s| crate::ingest::shown(&s.path)).unwrap_or_default();
             let column =
                 dimension_columns.get(src).and_then(|c| c.get(d).cloned().flatten()).unwrap_or_else(|| dim.clone());
             let value = r.demographics.get(d).and_then(Option::as_deref).unwrap_or_default().to_owned();

@@ -138,12 +138,20 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     timings.merge(analysing);
     let (who, streamed) = (who?, streamed?);
     people_warnings.extend(who.baseline_warnings.iter().cloned());
+    // written to the manifest and the report as to stderr: their personal data redacted (a
+    // baseline's file name)
+    let people_warnings: Vec<String> = people_warnings.iter().map(|w| crate::text::redact::scrubbed(w)).collect();
     for w in &people_warnings {
         messages.warn(w);
     }
     // every warning of the run, in the report too: an insight lead reads the report, not stderr
-    let warnings: Vec<String> =
-        stream.sources.iter().flat_map(|s| s.warnings.iter()).chain(&people_warnings).cloned().collect();
+    let warnings: Vec<String> = stream
+        .sources
+        .iter()
+        .flat_map(|s| s.warnings.iter())
+        .chain(&people_warnings)
+        .map(|w| crate::text::redact::scrubbed(w))
+        .collect();
 
     let groups = Groups { dimensions: settings.dimensions.clone(), names };
     let quotes = crate::analyse::quotes::quote_rows(&quotes, &who.theme_by_group, &groups.names, book.themes.len());

@@ -245,7 +245,7 @@ pub fn run(settings: &Settings, messages: &Messages) -> Result<Outcome, RunError
 pub(super) struct SourceFiles {
     /// Each file as named: this run's sources as given, then the state's as it kept them.
     pub(super) names: Vec<String>,
-    /// Each file's canonical path, where it resolves; kept in the state.
+    /// Each file's canonical path (its digest), where it resolves; kept in the state.
     pub(super) canonical: Vec<Option<String>>,
     /// The source each file's records were read as, where known; kept in the state.
     pub(super) sources: Vec<Option<String>>,
@@ -274,8 +274,15 @@ impl SourceFiles {
         settings: &Settings,
         held: Option<(&std::path::Path, &crate::state::StateManifest)>,
     ) -> Result<SourceFiles, RunError> {
-        let resolve = |p: &std::path::Path| std::fs::canonicalize(p).ok().map(|c| c.display().to_string());
-        let mut names: Vec<String> = settings.sources.iter().map(|s| s.path.display().to_string()).collect();
+        // a file's canonical path, kept as its digest (the state holds no personal data: a path
+        // may name a patient); a state kept before holds the path itself
+        let digest = |p: &str| {
+            use sha2::Digest;
+            format!("sha256:{:x}", sha2::Sha256::digest(p.as_bytes()))
+        };
+        let resolve = |p: &std::path::Path| std::fs::canonicalize(p).ok().map(|c| digest(&c.display().to_string()));
+        let stored = |p: String| if p.starts_with("sha256:") { p } else { digest(&p) };
+        let mut names: Vec<String> = settings.sources.iter().map(|s| crate::ingest::shown(&s.path)).collect();
         let mut canonical: Vec<Option<String>> = settings.sources.iter().map(|s| resolve(&s.path)).collect();
         let mut sources: Vec<Option<String>> = settings.sources.iter().map(|s| Some(s.name.clone())).collect();
         let mut aliases = Vec::new();
@@ -286,6 +293,7 @@ impl SourceFiles {
             let was = held.and_then(|(_, m)| m.file_sources.get(j).cloned().flatten());
             let kept = held
                 .and_then(|(_, m)| m.canonical_files.get(j).cloned().flatten())
+                .map(stored)
                 .or_else(|| resolve(std::path::Path::new(f)));
             let by_name: Vec<usize> = (0..read).filter(|&i| names[i] == *f).collect();
             if !by_name.is_empty() {

@@ -158,6 +158,14 @@ impl Default for Redactor {
     }
 }
 
+/// `text` with its personal data replaced, owned: for names that are written out (a file's path,
+/// a source named after its file — `pals 943 476 5919.csv`, a PALS case saved under the patient's
+/// NHS number, found trying it).
+#[must_use]
+pub(crate) fn scrubbed(text: &str) -> String {
+    Redactor::shared().redact(text).0.into_owned()
+}
+
 impl Redactor {
     /// The process's one redactor, compiled on first use: the patterns are fixed, so every
     /// stage shares it (each compile cost about 30 million instructions).
