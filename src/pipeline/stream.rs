@@ -315,13 +315,11 @@ pub(super) fn write_stage(
             keep_original_text: c.settings.keep_original_text,
         }
     }
-    let mut last = None;
     for w in from_coder {
         if let Some(carried) = &w.carried {
             timing.time("output", || writer.carry(&carried.0, &carried.1))?;
         }
         timing.time("output", || writer.write(&batch(&w, c), &w.contents, c.book, &w.quarantine, &w.issues))?;
-        last = Some(w);
     }
     // a run without records: the row-level tables' columns, in empty files
     let none = ToWrite {
@@ -334,8 +332,7 @@ pub(super) fn write_stage(
         issues: Vec::new(),
         carried: None,
     };
-    let w = last.unwrap_or(none);
-    timing.time("output", || writer.placeholders(&batch(&w, c), c.book))?;
+    timing.time("output", || writer.placeholders(&batch(&none, c), c.book))?;
     Ok((writer, timing))
 }
 
