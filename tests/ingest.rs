@@ -724,3 +724,32 @@ fn csv_single_column_keeps_multi_line_comments() {
     assert_eq!(code, 0, "{err}");
     assert_counts(&m, 3, 3, &[]);
 }
+
+/// A vendor's FFT export (`Q2. What was good about your experience?`, `Date of response`, …)
+/// given with `--input` was refused with only its header, and a newcomer had to learn the
+/// pipeline format from the README. The error now drafts the pipeline from the header's words;
+/// that draft, with its date line uncommented, reads the export.
+#[test]
+fn an_export_input_cannot_place_gets_a_draft_pipeline_that_reads_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("vendor.csv"),
+        "Response ID,Date of response,Ward,Q1. Overall how was your experience of our service?,\
+         Q2. What was good about your experience?,Q3. Is there anything we could have done better?,Age,Gender,Ethnicity\n\
+         1001,03/02/2025,Ward 7,Very good,The nurses were lovely,Parking was awful,65-74,Female,White British\n\
+         1002,14/02/2025,Ward 7,Poor,,Waited 4 hours,25-34,Male,Pakistani\n",
+    )
+    .unwrap();
+    let r = unheard(d, &["run", "--input", "vendor.csv", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let draft = &r.stderr[r.stderr.find("[[source]]").expect("a draft pipeline")..];
+    std::fs::write(d.join("vendor.toml"), draft.replace("# date_format", "date_format")).unwrap();
+    let r = unheard(d, &["run", "vendor.toml", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&d.join("o"));
+    assert_eq!((m["counts"]["records"].as_u64(), m["counts"]["rows_quarantined"].as_u64()), (Some(3), Some(0)));
+    let t = crate::who::read(&d.join("o/records/month=2025-02/part-0.parquet"));
+    let questions: Vec<String> = (0..3).map(|i| crate::who::str_at(&t, "question", i)).collect();
+    assert_eq!(questions, ["what_good", "could_improve", "could_improve"]);
+}

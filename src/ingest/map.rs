@@ -203,8 +203,12 @@ impl Mapper {
                         path: source.path.clone(),
                         message: format!(
                             "no free-text column: name one with columns.text or [[source.text]] (the header has: {}; \
-                             if the header is not on the first line, say where with header_row or --header-row)",
-                            headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
+                             if the header is not on the first line, say where with header_row or --header-row){}",
+                            headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", "),
+                            super::draft::draft(&source.path, headers).map_or_else(String::new, |d| format!(
+                                "\n\nA pipeline for this export could begin as below (guessed from the header: check \
+                                 every line), saved as a .toml file and run with `unheard run FILE.toml`:\n\n{d}"
+                            ))
                         ),
                     })
                 }

@@ -7,6 +7,7 @@
 //! `text_cells = records + blank_text_cells + quarantined_text_cells`.
 
 pub(crate) mod csv;
+mod draft;
 pub(crate) mod jsonl;
 pub(crate) mod layout;
 mod map;
