@@ -632,7 +632,7 @@ pub(crate) fn carried(
             })
             .collect();
         for c in &mut out.columns {
-            let a = column(&b, &c.name, path)?;
+            let a = column(b, &c.name, path)?;
             match &mut c.data {
                 ColumnData::I64(v) => {
                     let a = a

@@ -340,7 +340,7 @@ fn a_change_without_records_on_both_sides_is_said_and_not_compared_and_a_bad_one
     let c = read(&tmp.path().join("moved").join("comparisons.parquet"));
     let dates = c["change_date"].as_primitive::<arrow::datatypes::Date32Type>();
     assert!(
-        dates.len() > 0
+        !dates.is_empty()
             && (0..dates.len()).all(|i| dates.value_as_date(i).map(|d| d.to_string()).as_deref() == Some("2024-07-01"))
     );
 }
