@@ -102,8 +102,12 @@ impl Baseline {
             let row = rec.position().map_or(i as u64 + 2, |p| line_at(bytes, p.byte()));
             let get = |j: usize| rec.get(j).unwrap_or("").trim().to_owned();
             let pop_raw = get(p);
+            // a count, or a share: `0.81`, `81%` (a census table's percentages) — only shares
+            // are used (the CV's N/(N−1) aside: see `propensity_cv`)
             let population: f64 = pop_raw
                 .replace(',', "")
+                .trim_end_matches('%')
+                .trim()
                 .parse()
                 .map_err(|_| err(row, format!("column \"population\": {pop_raw:?} is not a number")))?;
             if !(population.is_finite() && population >= 0.0) {
@@ -294,6 +298,9 @@ mod tests {
         // a comment with `;` above a comma header leaves the comma
         let (_d, _p, c) = baseline("# a; b; c\ndimension,group,population\nsex,Male,5\n");
         assert_eq!(rows(&c), [("sex".to_owned(), "Male".to_owned(), 5.0, 3)]);
+        // a census table's percentages (once "is not a number"): read as shares
+        let (_d, _p, pct) = baseline("dimension,group,population\nsex,Male,49.2%\nsex,Female, 50.8 %\n");
+        assert_eq!(pct.rows.iter().map(|r| r.population).collect::<Vec<_>>(), [49.2, 50.8]);
     }
 
     /// Excel's "CSV" in Windows-1252 (found trying one: "CSV parse error … invalid utf-8"),

@@ -267,7 +267,12 @@ pub(crate) struct PropensityCv {
 /// R-indicator and CV of response propensities on one variable (METHODS §1), from respondent counts
 /// x_h and population counts N_h.
 ///
-/// Returns `None` for mismatched or empty inputs, n = 0, a non-positive or non-finite N_h, or N ≤ 1.
+/// A baseline of shares or percentages rather than counts of people (populations adding up to
+/// fewer than the respondents: `0.81`, `81%`) gives the CV's limit for a large population,
+/// sqrt(Σc_h²), without the factor N/(N−1) it cannot know (found trying a baseline of shares,
+/// whose CV was left null, unsaid); ρ, S(ρ) and R are then NaN.
+///
+/// Returns `None` for mismatched or empty inputs, n = 0, or a non-positive or non-finite N_h.
 pub(crate) fn propensity_cv(observed: &[u64], population: &[f64]) -> Option<PropensityCv> {
     if observed.is_empty() || observed.len() != population.len() {
         return None;
@@ -277,8 +282,28 @@ pub(crate) fn propensity_cv(observed: &[u64], population: &[f64]) -> Option<Prop
     }
     let n = observed.iter().sum::<u64>() as f64;
     let big_n: f64 = population.iter().sum();
-    if n <= 0.0 || big_n <= 1.0 {
+    if n <= 0.0 {
         return None;
+    }
+    if big_n < n || big_n <= 1.0 {
+        let contributions: Vec<f64> = observed
+            .iter()
+            .zip(population)
+            .map(|(&x, nh)| {
+                let p = nh / big_n;
+                p.sqrt() * ((x as f64 / n) / p - 1.0)
+            })
+            .collect();
+        let cv = contributions.iter().map(|c| c * c).sum::<f64>().sqrt();
+        let nan = f64::NAN;
+        return Some(PropensityCv {
+            rho: vec![nan; observed.len()],
+            rho_bar: nan,
+            s_rho: nan,
+            r_indicator: nan,
+            cv,
+            contributions,
+        });
     }
     let rho: Vec<f64> = observed.iter().zip(population).map(|(&x, nh)| x as f64 / nh).collect();
     let rho_bar = n / big_n;
@@ -398,6 +423,16 @@ mod tests {
         assert!(chi_square_gof(&[3, 4], &[1.0, 0.0]).is_none());
         assert!(chi_square_gof(&[3], &[1.0]).is_none());
         assert!(propensity_cv(&[1, 2], &[100.0, 0.0]).is_none());
+        // shares (or percentages below the respondents) give the large-population limit: the
+        // same CV as counts in those proportions, without N/(N−1)
+        let counts = propensity_cv(&[300, 700], &[40_000.0, 60_000.0]).expect("counts");
+        for shares in [[0.4, 0.6], [40.0, 60.0]] {
+            let s = propensity_cv(&[300, 700], &shares).expect("shares");
+            let limit = counts.cv * (99_999.0_f64 / 100_000.0).sqrt();
+            assert!((s.cv - limit).abs() < 1e-12, "{shares:?}: {} against {limit}", s.cv);
+            assert_eq!(s.contributions.len(), 2);
+            assert!(s.contributions.iter().zip(&counts.contributions).all(|(a, b)| (a - b).abs() < 1e-12));
+        }
         assert!(propensity_cv(&[0, 0], &[100.0, 50.0]).is_none());
         let obs = [12, 4, 5, 175, 4];
         let shares = [0.1, 0.03, 0.03, 0.81, 0.03];
