@@ -285,15 +285,15 @@ pub(crate) fn propensity_cv(observed: &[u64], population: &[f64]) -> Option<Prop
     if n <= 0.0 {
         return None;
     }
+    let contributions: Vec<f64> = observed
+        .iter()
+        .zip(population)
+        .map(|(&x, nh)| {
+            let p = nh / big_n;
+            p.sqrt() * ((x as f64 / n) / p - 1.0)
+        })
+        .collect();
     if big_n < n || big_n <= 1.0 {
-        let contributions: Vec<f64> = observed
-            .iter()
-            .zip(population)
-            .map(|(&x, nh)| {
-                let p = nh / big_n;
-                p.sqrt() * ((x as f64 / n) / p - 1.0)
-            })
-            .collect();
         let cv = contributions.iter().map(|c| c * c).sum::<f64>().sqrt();
         let nan = f64::NAN;
         return Some(PropensityCv {
@@ -309,14 +309,6 @@ pub(crate) fn propensity_cv(observed: &[u64], population: &[f64]) -> Option<Prop
     let rho_bar = n / big_n;
     let ss: f64 = rho.iter().zip(population).map(|(r, nh)| nh * (r - rho_bar).powi(2)).sum();
     let s_rho = (ss / (big_n - 1.0)).sqrt();
-    let contributions = observed
-        .iter()
-        .zip(population)
-        .map(|(&x, nh)| {
-            let p = nh / big_n;
-            p.sqrt() * ((x as f64 / n) / p - 1.0)
-        })
-        .collect();
     Some(PropensityCv { rho, rho_bar, s_rho, r_indicator: 1.0 - 2.0 * s_rho, cv: s_rho / rho_bar, contributions })
 }
 
