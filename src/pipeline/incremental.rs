@@ -383,16 +383,7 @@ pub(super) fn stream(
                 report.read_again_elsewhere = again_q + again_f;
                 Ok(Box::new((q, f)))
             })?;
-            let last = ToWrite {
-                records: Vec::new(),
-                coded: Vec::new(),
-                contents: Vec::new(),
-                ids: Vec::new(),
-                names: Vec::new(),
-                quarantine,
-                issues: all,
-                carried: Some(carried),
-            };
+            let last = ToWrite { quarantine, issues: all, carried: Some(carried), ..ToWrite::default() };
             let _ = to_write.send(last);
             Ok(report)
         })

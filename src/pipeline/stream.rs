@@ -85,6 +85,7 @@ impl Months {
 }
 
 /// A batch on its way to the writer.
+#[derive(Default)]
 pub(super) struct ToWrite {
     pub(super) records: Vec<Record>,
     pub(super) coded: Vec<Coded>,
@@ -322,17 +323,7 @@ pub(super) fn write_stage(
         timing.time("output", || writer.write(&batch(&w, c), &w.contents, c.book, &w.quarantine, &w.issues))?;
     }
     // a run without records: the row-level tables' columns, in empty files
-    let none = ToWrite {
-        records: Vec::new(),
-        coded: Vec::new(),
-        contents: Vec::new(),
-        ids: Vec::new(),
-        names: Vec::new(),
-        quarantine: Vec::new(),
-        issues: Vec::new(),
-        carried: None,
-    };
-    timing.time("output", || writer.placeholders(&batch(&none, c), c.book))?;
+    timing.time("output", || writer.placeholders(&batch(&ToWrite::default(), c), c.book))?;
     Ok((writer, timing))
 }
 
