@@ -73,13 +73,15 @@ pub(crate) struct CsvRows<'a> {
     /// Per item of the last [`CsvRows::next_items`]: a row whose bytes hold no control
     /// character (cleaning it would change nothing).
     pub(crate) clean: Vec<bool>,
+    /// The file was UTF-16 (read through a transcoder to UTF-8).
+    utf16: bool,
 }
 
 impl<'a> CsvRows<'a> {
     /// Opens the stream and reads the header.
     ///
     /// # Errors
-    /// The input cannot be read, the header cannot be read, or the file is UTF-16.
+    /// The input cannot be read, or the header cannot be read.
     pub(crate) fn open(
         source: &SourceSettings,
         input: Box<dyn std::io::Read + Send + 'a>,
@@ -98,6 +100,7 @@ impl<'a> CsvRows<'a> {
             notes: ReadNotes::default(),
             lookahead: LOOKAHEAD,
             clean: Vec::new(),
+            utf16: false,
         };
         #[cfg(test)]
         if let Some(n) = WHOLE.with(std::cell::Cell::get) {
@@ -106,9 +109,17 @@ impl<'a> CsvRows<'a> {
         // the first chunk: a header that lies whole inside it is read from it, so that rows
         // start flowing before the window is filled (the demo's file is read whole otherwise)
         me.top_up(true)?;
-        let fail = |message: String| IngestError::Format { path: source.path.clone(), format: "CSV", message };
         if me.buf.starts_with(b"\xFF\xFE") || me.buf.starts_with(b"\xFE\xFF") {
-            return Err(fail("the file is UTF-16 text; save it as \"CSV UTF-8\" (or CSV) and run again".to_owned()));
+            // Excel's "Unicode Text" (UTF-16 with its BOM, tab-separated): read as UTF-8, as it
+            // streams (it was refused, found trying one)
+            let first = std::io::Cursor::new(std::mem::take(&mut me.buf));
+            let rest = std::mem::replace(&mut me.input, Box::new(std::io::empty()));
+            let utf8 = encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .strip_bom(true)
+                .build(std::io::Read::chain(first, rest));
+            let mut again = CsvRows::open(source, Box::new(utf8))?;
+            again.utf16 = true;
+            return Ok(again);
         }
         if me.buf.starts_with(b"\xEF\xBB\xBF") {
             me.pos = 3;
@@ -348,6 +359,7 @@ impl<'a> CsvRows<'a> {
     #[must_use]
     pub(crate) fn finish(self) -> (&'static str, ReadNotes) {
         let encoding = match self.source.encoding {
+            _ if self.utf16 => "utf-16 (with its byte order mark; read as UTF-8)",
             Encoding::Utf8 => "utf-8",
             Encoding::Windows1252 => "windows-1252",
             Encoding::Auto if self.notes.fields_decoded_windows_1252 == 0 => "utf-8",
