@@ -317,10 +317,7 @@ fn excel_s_unicode_text_utf16_reads_as_the_same_csv_in_utf8() {
         tabbed.push_str(&format!("{}{}\r\n", cells.join("\t"), rest.replace(',', "\t")));
     }
     std::fs::write(d.join("utf8.csv"), &csv).unwrap();
-    let mut bytes = vec![0xFF, 0xFE];
-    for u in tabbed.encode_utf16() {
-        bytes.extend_from_slice(&u.to_le_bytes());
-    }
+    let bytes = crate::util::utf16(&tabbed, false);
     std::fs::write(d.join("unicode.txt"), &bytes).unwrap();
     let texts = |out: &str| -> Vec<String> {
         let mut all: Vec<String> = crate::util::parquet_files(&d.join(out).join("records"))

@@ -117,3 +117,13 @@ pub(crate) fn run_with_sample_baseline(dir: &Path, out: &str, extra: &[&str]) ->
     args.extend_from_slice(extra);
     unheard(dir, &args)
 }
+
+/// `text` as UTF-16 with its byte order mark, as Excel's "Unicode Text" saves it (little-endian)
+/// or big-endian.
+pub(crate) fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut b = if big_endian { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+    for u in text.encode_utf16() {
+        b.extend_from_slice(&if big_endian { u.to_be_bytes() } else { u.to_le_bytes() });
+    }
+    b
+}

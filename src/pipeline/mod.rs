@@ -328,7 +328,7 @@ impl SourceFiles {
                 message: format!(
                     "it holds the records of {f} as source {was:?}, and this run reads that file as source {:?}: \
                      a record is known by its source and id, so every one would be held twice; name the source {was:?} again (a pipeline's \
-                     `[[source]] name`; an `--input` is named by its file's stem)",
+                     `[[source]] name`; an `--input` is named after its file)",
                     now.join(", ")
                 ),
             }
