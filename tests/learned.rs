@@ -1,12 +1,9 @@
 //! The learned coder as a user runs it: train on a small synthetic labelled file, evaluate the
 //! model and by cross-validation, refuse a model of another analyzer, and code a run with it.
 
-use std::path::Path;
+use arrow::array::AsArray;
 
-use arrow::array::{Array, AsArray};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
-use crate::util::{canonical_csv, parquet_files, unheard};
+use crate::util::{canonical_csv, parquet_files, strings, table, unheard};
 
 const HEADER: &str = "Comment ID,Respondent ID,FFT categorical answer,FFT question,FFT answer,Comment sentiment,Not assigned,Parking,Staff manner & personal attributes,Timeliness of care";
 
@@ -36,18 +33,6 @@ fn labelled_csv(rows: usize) -> String {
         ));
     }
     s
-}
-
-fn table(path: &Path) -> arrow::record_batch::RecordBatch {
-    let file = std::fs::File::open(path).unwrap();
-    let batches: Vec<_> =
-        ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap().map(Result::unwrap).collect();
-    arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
-}
-
-fn strings(batch: &arrow::record_batch::RecordBatch, name: &str) -> Vec<Option<String>> {
-    let col = batch.column_by_name(name).unwrap().as_string::<i32>();
-    (0..col.len()).map(|i| (!col.is_null(i)).then(|| col.value(i).to_owned())).collect()
 }
 
 #[test]

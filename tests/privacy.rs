@@ -20,11 +20,16 @@ const PII: [&str; 9] = [
     "Okafor",
 ];
 
-/// Every string value of every Parquet output, plus the text files.
+/// Every column name and string value of every Parquet output, plus the text files.
 fn all_text(out: &std::path::Path) -> String {
     let mut all = String::new();
     for path in parquet_files(out) {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap().build().unwrap();
+        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
+        for field in builder.schema().fields() {
+            all.push_str(field.name());
+            all.push('\n');
+        }
+        let reader = builder.build().unwrap();
         for batch in reader {
             let batch = batch.unwrap();
             for col in batch.columns() {
@@ -79,6 +84,42 @@ fn personal_data_in_a_file_name_is_redacted_wherever_it_is_written() {
         out
     });
     assert_eq!((again["state"]["unchanged"].as_u64(), again["state"]["new"].as_u64()), (Some(1), Some(0)));
+}
+
+/// An export whose header holds personal data (found trying it: a column headed by a patient's
+/// NHS number, another by an email address — a sheet whose first record became its header):
+/// values were redacted, but the headers were written as they were, as the carried columns'
+/// names (`x_943_476_5919` in `records`, the manifest and the data dictionary), in the raw row
+/// of a quarantined row and as a field issue's column. Now headers are written redacted
+/// (`x_nhs_number`), and two names that are one once redacted (or two "Notes" columns) no longer
+/// lose a value in the raw row's JSON object.
+#[test]
+fn personal_data_in_a_column_header_is_redacted_wherever_it_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let csv = "record_id,received_date,text,943 476 5919,jo.bloggs@example.com,Notes,Notes\n\
+               1,2025-01-02,Lovely staff,a,b,first,second\n\
+               2,2025-01-03,,a,b,first,second\n\
+               3,2025-01-04,Long wait,a,ring 07700 900123,c,d\n\
+               4,2025-01-04,Long wait,a,b\n";
+    std::fs::write(d.join("h.csv"), csv).unwrap();
+    let r = unheard(d, &["run", "--input", "h.csv", "--out", "o"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let (out, state) = (d.join("o"), d.join("o.state"));
+    let text = all_text(&out) + &all_text(&state) + &r.stderr + &r.stdout;
+    for pii in ["943 476 5919", "943_476_5919", "jo.bloggs", "jo_bloggs", "07700 900123"] {
+        assert!(!text.contains(pii), "{pii:?} survived into an output, the state or a message");
+    }
+    let m = crate::util::manifest(&out);
+    assert_eq!(m["carried_columns"], serde_json::json!(["x_nhs_number", "x_email", "x_notes", "x_notes_2"]));
+    let q = crate::util::table(&out.join("quarantine.parquet"));
+    let raw: Vec<serde_json::Value> =
+        crate::util::strings(&q, "raw").iter().map(|v| serde_json::from_str(v.as_deref().unwrap()).unwrap()).collect();
+    let empty = raw.iter().find(|r| r["record_id"] == "2").expect("the empty text's row");
+    assert_eq!((&empty["Notes"], &empty["Notes (2)"]), (&serde_json::json!("first"), &serde_json::json!("second")));
+    assert_eq!((&empty["[NHS_NUMBER]"], &empty["[EMAIL]"]), (&serde_json::json!("a"), &serde_json::json!("b")));
+    let f = crate::util::table(&out.join("field_issues.parquet"));
+    assert_eq!(crate::util::strings(&f, "source_column"), vec![Some("[EMAIL]".to_owned())], "the redacted value's");
 }
 
 #[test]

@@ -127,3 +127,22 @@ pub(crate) fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
     }
     b
 }
+
+/// A Parquet file read whole, as one batch.
+pub(crate) fn table(path: &Path) -> arrow::record_batch::RecordBatch {
+    let file = std::fs::File::open(path).unwrap();
+    let batches: Vec<_> = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+}
+
+/// A string column's values.
+pub(crate) fn strings(batch: &arrow::record_batch::RecordBatch, name: &str) -> Vec<Option<String>> {
+    use arrow::array::{Array, AsArray};
+    let col = batch.column_by_name(name).unwrap().as_string::<i32>();
+    (0..col.len()).map(|i| (!col.is_null(i)).then(|| col.value(i).to_owned())).collect()
+}

@@ -43,6 +43,7 @@ pub struct Mapper {
     source: std::sync::Arc<str>,
     file: String,
     index: u32,
+    /// The headers as they may be written (personal data redacted).
     headers: Vec<String>,
     max_chars: usize,
     date_format: String,
@@ -225,11 +226,15 @@ impl Mapper {
         // every column not used is carried, a second column of a canonical name included
         // ("Ethnicity" beside "ethnicity" becomes x_ethnicity): nothing read is dropped
         let carried: Vec<usize> = (0..headers.len()).filter(|&i| !used[i]).collect();
+        // headers are matched as written, and written (column names, quarantine, field issues,
+        // the manifest) with their personal data redacted: a carried column headed by an NHS
+        // number is `x_nhs_number`
+        let written: Vec<String> = headers.iter().map(|h| crate::text::redact::scrubbed(h)).collect();
         let question_values = source.question_values.iter().map(|(k, v)| (key(k), *v)).collect();
         let text_parts = texts
             .iter()
             .map(|&(i, q)| match q {
-                Some(q) if texts.iter().filter(|t| t.1 == Some(q)).count() > 1 => format!("{q}:{}", key(&headers[i])),
+                Some(q) if texts.iter().filter(|t| t.1 == Some(q)).count() > 1 => format!("{q}:{}", key(&written[i])),
                 Some(q) => q.as_str().to_owned(),
                 None => String::new(),
             })
@@ -269,7 +274,7 @@ impl Mapper {
                 ))
             })
             .collect();
-        let carried_names = carried_names(headers, &carried);
+        let carried_names = carried_names(&written, &carried);
         for (&i, name) in carried.iter().zip(&carried_names) {
             roles[i] = (Role::Optional, name.clone());
         }
@@ -283,7 +288,7 @@ impl Mapper {
             source: std::sync::Arc::from(source.name.as_str()),
             file,
             index: u32::try_from(index).unwrap_or(u32::MAX),
-            headers: headers.to_vec(),
+            headers: written,
             max_chars: settings.max_field_chars,
             date_format: source.date_format.0.clone(),
             cols: Columns::of(&fields),
@@ -615,7 +620,7 @@ impl Mapper {
             return Ok(texts);
         }
         if let Some(wrong) = issues.iter().find(|f| f.field == "text" && f.reason == Reason::WrongType) {
-            let col = self.headers.iter().position(|h| *h == wrong.column);
+            let col = self.texts.iter().map(|t| t.0).find(|&i| self.headers[i] == wrong.column);
             return Err(self.quarantine(row, col, Reason::WrongType, wrong.message.clone()));
         }
         let col = self.texts[0].0;

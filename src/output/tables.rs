@@ -346,11 +346,26 @@ pub(crate) fn quarantine(rows: &[Quarantined]) -> Table {
             Col::new("message", "what is wrong, naming file, row and column (personal data redacted)", ColumnData::Str(rows.iter().map(|q| s(&q.message)).collect())),
             Col::new("text_cells_n", "free-text cells the row held (for the manifest's reconcile)", ColumnData::I64(rows.iter().map(|q| i64::try_from(q.text_cells).ok()).collect())),
             Col::new("raw", "the row's fields as read, as a JSON object", ColumnData::Str(rows.iter().map(|q| {
-                let map: serde_json::Map<String, serde_json::Value> = q.raw.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-                s(serde_json::Value::Object(map).to_string())
+                s(serde_json::Value::Object(raw_object(&q.raw)).to_string())
             }).collect())),
         ],
     }
+}
+
+/// A raw row as a JSON object: a name met again (two "Notes" columns, or two headers that are
+/// both redacted to `[NHS_NUMBER]`) is told apart as `Notes (2)`, so that no value is lost.
+fn raw_object(raw: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for (k, v) in raw {
+        let mut name = k.clone();
+        let mut n = 1;
+        while map.contains_key(&name) {
+            n += 1;
+            name = format!("{k} ({n})");
+        }
+        map.insert(name, serde_json::Value::String(v.clone()));
+    }
+    map
 }
 
 /// `field_issues`: fields that could not be used in records that were kept.

@@ -409,7 +409,7 @@ pub(super) fn stream_batches(
 /// Field issues quote values: the value and the message are redacted.
 pub(super) fn redact_field_issues(engine: &Engine, mut issues: Vec<ingest::FieldIssue>) -> Vec<ingest::FieldIssue> {
     for f in &mut issues {
-        for s in [&mut f.value, &mut f.message] {
+        for s in [&mut f.value, &mut f.message, &mut f.column] {
             if let (Cow::Owned(safe), _) = engine.redactor.redact(s) {
                 *s = safe;
             }
@@ -430,6 +430,13 @@ pub(super) fn redact_quarantine(
             let mut q = q.clone();
             if let (Cow::Owned(safe), _) = engine.redactor.redact(&q.message) {
                 q.message = safe;
+            }
+            // a header is written too (the raw row's names, the column): redacted like a value,
+            // though not counted as a redaction of the row's data
+            for name in q.raw.iter_mut().map(|(name, _)| name).chain(q.column.as_mut()) {
+                if let (Cow::Owned(safe), _) = engine.redactor.redact(name) {
+                    *name = safe;
+                }
             }
             for (_, value) in &mut q.raw {
                 let (safe, found) = engine.redactor.redact(value);
