@@ -406,10 +406,11 @@ pub(super) fn stream_batches(
     })
 }
 
-/// Field issues quote values: the value and the message are redacted.
+/// Field issues quote values: the value and the message are redacted (their column, a header,
+/// is written redacted by the mapper that names it).
 pub(super) fn redact_field_issues(engine: &Engine, mut issues: Vec<ingest::FieldIssue>) -> Vec<ingest::FieldIssue> {
     for f in &mut issues {
-        for s in [&mut f.value, &mut f.message, &mut f.column] {
+        for s in [&mut f.value, &mut f.message] {
             if let (Cow::Owned(safe), _) = engine.redactor.redact(s) {
                 *s = safe;
             }
