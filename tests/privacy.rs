@@ -122,6 +122,29 @@ fn personal_data_in_a_column_header_is_redacted_wherever_it_is_written() {
     assert_eq!(crate::util::strings(&f, "source_column"), vec![Some("[EMAIL]".to_owned())], "the redacted value's");
 }
 
+/// A state kept by a binary from before headers were redacted names such a column by its
+/// header, keyed (`x_943_476_5919`). The next night refuses it (its carried columns differ from
+/// this run's redacted ones, as README says), and the refusal listed the old name as it was:
+/// keyed, the number no longer reads as one to the message's redaction (found trying it).
+#[test]
+fn a_state_naming_a_column_by_personal_data_is_refused_without_showing_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let csv = "record_id,received_date,text,943 476 5919\n1,2025-01-02,Lovely staff,a\n";
+    std::fs::write(d.join("h.csv"), csv).unwrap();
+    let first = unheard(d, &["run", "--input", "h.csv", "--out", "o"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    // the state as the earlier binary kept it
+    let path = d.join("o.state").join("manifest.json");
+    let kept = std::fs::read_to_string(&path).unwrap();
+    assert!(kept.contains("\"x_nhs_number\""), "{kept}");
+    std::fs::write(&path, kept.replace("\"x_nhs_number\"", "\"x_943_476_5919\"")).unwrap();
+    let r = unheard(d, &["run", "--input", "h.csv", "--out", "o"]);
+    assert_eq!(r.code, 2, "refused: {}", r.stderr);
+    assert!(r.stderr.contains("carried columns [x_[NHS_NUMBER]]"), "{}", r.stderr);
+    assert!(!r.stderr.contains("943") && !r.stderr.contains("5919"), "{}", r.stderr);
+}
+
 #[test]
 fn planted_personal_data_is_redacted_everywhere_and_near_misses_stay() {
     let tmp = tempfile::tempdir().unwrap();

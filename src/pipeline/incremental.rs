@@ -231,6 +231,18 @@ pub(super) fn recode_stale(engine: &Engine, b: &mut CodedBatch) {
     }
 }
 
+/// A carried column's name as a state kept it, fit to show: a state kept before headers were
+/// redacted may name a column by personal data, keyed (`x_943_476_5919`, once the header
+/// `943 476 5919`), which redaction does not recognise once its spaces are underscores; read
+/// with spaces, it is (`x_[NHS_NUMBER]`).
+fn unkeyed(name: &str) -> String {
+    let spaced = name.replace('_', " ");
+    match crate::text::redact::scrubbed(&spaced) {
+        safe if safe == spaced => name.to_owned(),
+        safe => safe.replace(' ', "_"),
+    }
+}
+
 /// The stream of a run over a state: this run's inputs scanned against it, the state's records
 /// (and the new and changed ones) through the pool, in the order a full run meets them.
 #[allow(clippy::too_many_arguments)]
@@ -256,7 +268,7 @@ pub(super) fn stream(
             message: format!(
                 "it holds the dimensions [{}] and carried columns [{}]; this run has [{}] and [{}]",
                 m.dimensions.join(", "),
-                m.extra_columns.join(", "),
+                m.extra_columns.iter().map(|n| unkeyed(n)).collect::<Vec<_>>().join(", "),
                 settings.dimensions.join(", "),
                 extra_columns.join(", ")
             ),
