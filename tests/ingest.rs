@@ -570,6 +570,41 @@ fn parquet_of_every_compression_a_writer_chooses_is_read() {
     }
 }
 
+/// A timestamp with a time zone (pandas' `tz_localize("Europe/London")`, written by pyarrow)
+/// holds an instant: its date is the date on that zone's clocks. Read as the UTC date, 00:30 on
+/// 1 July (BST) fell on 30 June, and into June's month (found trying it). A zone the reader
+/// does not know is an error naming the column, not a silent UTC date.
+#[test]
+fn parquet_timestamps_with_a_time_zone_are_dated_in_that_zone() {
+    use arrow::array::{ArrayRef, StringArray, TimestampMicrosecondArray};
+    use std::sync::Arc;
+    let tmp = tempfile::tempdir().unwrap();
+    // 2025-06-30T23:30Z (00:30 on 1 July in London, BST) and 2025-01-31T23:30Z (GMT: the same date)
+    let instants = vec![1_751_326_200_000_000_i64, 1_738_366_200_000_000];
+    let file = |name: &str, zone: Option<&str>| {
+        let ts = TimestampMicrosecondArray::from(instants.clone()).with_timezone_opt(zone);
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            ("record_id", Arc::new(StringArray::from(vec!["A", "B"]))),
+            ("received_date", Arc::new(ts)),
+            ("text", Arc::new(StringArray::from(vec!["kind staff", "long wait"]))),
+        ];
+        let path = tmp.path().join(name);
+        write_parquet(&path, &arrow::record_batch::RecordBatch::try_from_iter(cols).unwrap());
+        path
+    };
+    let dates = |path: &std::path::Path| -> Vec<String> {
+        ingest_file(path).records.iter().map(|r| r.received_date.unwrap().to_string()).collect()
+    };
+    assert_eq!(dates(&file("london.parquet", Some("Europe/London"))), ["2025-07-01", "2025-01-31"]);
+    assert_eq!(dates(&file("offset.parquet", Some("+01:00"))), ["2025-07-01", "2025-02-01"]);
+    assert_eq!(dates(&file("utc.parquet", Some("UTC"))), ["2025-06-30", "2025-01-31"]);
+    assert_eq!(dates(&file("naive.parquet", None)), ["2025-06-30", "2025-01-31"], "no zone: the clock time as written");
+    file("mars.parquet", Some("Mars/Olympus_Mons"));
+    let (code, _, err) = run_input(tmp.path(), "mars.parquet", &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("received_date") && err.contains("Mars/Olympus_Mons"), "{err}");
+}
+
 #[test]
 fn parquet_unused_nested_column_is_not_read() {
     use arrow::array::StringArray;

@@ -111,17 +111,25 @@ fn column_cells(array: &dyn Array) -> Result<Vec<Cell>, String> {
                 .collect())
         }
         DataType::Date64 | DataType::Timestamp(_, _) => {
+            // A timestamp with a time zone holds an instant; its date is the date on the clocks
+            // of that zone (00:30 on 1 July in Europe/London is 23:30 UTC on 30 June: read as
+            // the UTC date, it fell in June, found trying a pandas `tz_localize` export).
+            let zone = match array.data_type() {
+                DataType::Timestamp(_, Some(tz)) => Some(
+                    tz.parse::<arrow::array::timezone::Tz>()
+                        .map_err(|e| format!("its time zone {tz:?} is not one this reader knows ({e})"))?,
+                ),
+                _ => None,
+            };
             let ts = arrow::compute::cast(array, &DataType::Timestamp(TimeUnit::Microsecond, None))
                 .map_err(|e| e.to_string())?;
             let a = ts.as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+            let date = |i: usize| match zone {
+                Some(tz) => a.value_as_datetime_with_tz(i, tz).map(|d| d.date_naive()),
+                None => a.value_as_datetime(i).map(|d| d.date()),
+            };
             Ok((0..n)
-                .map(|i| {
-                    if a.is_null(i) {
-                        Cell::Empty
-                    } else {
-                        a.value_as_datetime(i).map_or(Cell::Empty, |d| Cell::Date(d.date()))
-                    }
-                })
+                .map(|i| if a.is_null(i) { Cell::Empty } else { date(i).map_or(Cell::Empty, Cell::Date) })
                 .collect())
         }
         DataType::Int8
