@@ -35,6 +35,9 @@ pub(crate) fn draft(path: &Path, headers: &[String]) -> Option<String> {
         } else if has("comment") || has("comments") || has("why") || lower.contains("tell us") || has("feedback") {
             texts.push((h, "nonspecific"));
             None
+        } else if has("question") {
+            // a long export: one row per answer, the question it answers in a column
+            Some("question")
         } else if has("date") && !has("birth") {
             Some("received_date")
         } else if has("id") && (has("response") || has("respondent") || has("survey") || has("submission")) {
@@ -88,6 +91,13 @@ pub(crate) fn draft(path: &Path, headers: &[String]) -> Option<String> {
         quoted(&crate::text::redact::scrubbed(name)),
         quoted(&crate::ingest::shown(path))
     );
+    // with a question column, one free-text column answers whichever question its row names
+    // (a draft that fixed it to `nonspecific` lost every row's question, found trying it)
+    let by_row = columns.iter().any(|c| c.0 == "question") && texts.len() == 1;
+    if by_row {
+        columns.push(("text", texts[0].0));
+        texts.clear();
+    }
     if !columns.is_empty() {
         s.push_str("[source.columns]\n");
         for (f, h) in &columns {
@@ -103,6 +113,17 @@ pub(crate) fn draft(path: &Path, headers: &[String]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_export_s_question_column_is_drafted_as_the_question() {
+        let headers: Vec<String> =
+            ["Response ID", "Date", "Question", "Comment", "Rating"].iter().map(|h| (*h).to_owned()).collect();
+        let d = draft(Path::new("long.xlsx"), &headers).expect("a draft");
+        assert!(d.contains("question = \"Question\"\n") && d.contains("text = \"Comment\"\n"), "{d}");
+        assert!(!d.contains("[[source.text]]") && !d.contains("nonspecific"), "{d}");
+        let options: Result<crate::config::options::PipelineOptions, _> = toml::from_str(&d);
+        assert!(options.is_ok(), "{d}");
+    }
 
     #[test]
     fn a_vendor_s_fft_export_is_drafted_from_its_header() {
