@@ -235,6 +235,20 @@ fn cases() -> Vec<Case> {
             0,
         )
         .check(|_, o| expect("5 records", records(o) == 5)),
+        // DOS's end-of-file mark (Ctrl-Z) after the last line of an old Windows export: the
+        // end of the file, not a malformed row of one field (it was quarantined); gzipped too
+        case("csv_dos_end_of_file_mark", csv(csv_rows(5) + "\u{1a}"), &run_input("f.csv"), 0)
+            .check(|_, o| expect("5 rows read, 5 records", rows_read(o) == 5 && records(o) == 5)),
+        case(
+            "csv_gz_dos_end_of_file_mark_after_crlf",
+            vec![("f.csv.gz", gzip((csv_rows(5).replace('\n', "\r\n") + "\u{1a}\r\n").as_bytes()))],
+            &run_input("f.csv.gz"),
+            0,
+        )
+        .check(|_, o| expect("5 rows read, 5 records", rows_read(o) == 5 && records(o) == 5)),
+        // a Ctrl-Z anywhere else is a control byte in a row: that row is read as usual
+        case("csv_ctrl_z_inside_a_comment", vec![("f.csv", csv_with(5, 2, &line(2, "Kind \u{1a}staff")))], &run_input("f.csv"), 0)
+            .check(|_, o| expect("5 records", records(o) == 5)),
         case("csv_empty_file", vec![("f.csv", Vec::new())], &run_input("f.csv"), 2),
         case("csv_header_only", csv(header_only.clone()), &run_input("f.csv"), 0)
             .check(|_, o| expect("no records", records(o) == 0)),

@@ -325,6 +325,13 @@ impl<'a> CsvRows<'a> {
                         }
                     }
                 }
+                if self.eof && is_dos_end(&data[pos..]) {
+                    // DOS's end-of-file mark (Ctrl-Z, 0x1A) after the last line, as old Windows
+                    // exports write it: the end of the file, not a row of one field (it was
+                    // quarantined as a malformed row, found trying it)
+                    pos = data.len();
+                    break;
+                }
                 row += 1;
                 if let Some(n) = line_end_len(data, pos) {
                     // blank lines at the very end are the editor's, not the respondent's: held
@@ -831,6 +838,12 @@ fn shown_delimiter(d: u8) -> &'static str {
         b'|' => "|",
         _ => ",",
     }
+}
+
+/// Whether `rest`, the last bytes of a file, are DOS's end-of-file mark (one Ctrl-Z, 0x1A),
+/// with or without a line end after it.
+fn is_dos_end(rest: &[u8]) -> bool {
+    matches!(rest, [0x1a] | [0x1a, b'\n'] | [0x1a, b'\r'] | [0x1a, b'\r', b'\n'])
 }
 
 fn line_end_len(data: &[u8], i: usize) -> Option<usize> {
