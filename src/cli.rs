@@ -813,13 +813,33 @@ fn dispatch(cli: Cli, messages: &Messages, summary: &mut Summary) -> Result<Exit
         Command::Synth(args) => {
             let gz = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
             let plain = if gz { args.out.with_extension("") } else { args.out.clone() };
-            let mut summary =
-                crate::synth::write(&plain, &crate::synth::SynthOptions { records: args.records, seed: args.seed })
-                    .with_context(|| format!("cannot write {}", plain.display()))?;
-            if gz {
-                gzip(&plain, &args.out).with_context(|| format!("cannot write {}", args.out.display()))?;
+            let ext = crate::synth::format_of(&plain)?;
+            let truth = plain.with_extension("truth.csv");
+            // synthetic data never replaces a file: `--out data.csv` over a person's export
+            // overwrote it, and `--out data.csv.gz` beside one overwrote it and then removed it
+            // (found trying it)
+            crate::files::may_replace(&args.out, "synth", "--out", None)?;
+            // (a ground truth replaces a ground truth: `a.csv` and `a.jsonl` share `a.truth.csv`)
+            crate::files::may_replace(&truth, "synth", "--out", Some(&crate::synth::is_truth_file))?;
+            let opts = crate::synth::SynthOptions { records: args.records, seed: args.seed };
+            let summary = if gz {
+                // the plain file is a temporary of its own beside the .gz, never `plain`
+                let dir = plain.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let tmp = tempfile::Builder::new()
+                    .prefix(".unheard-synth-")
+                    .suffix(&format!(".{ext}"))
+                    .tempfile_in(dir)
+                    .with_context(|| format!("cannot write in {}", dir.display()))?
+                    .into_temp_path();
+                let mut summary = crate::synth::write(&tmp, &truth, &opts)
+                    .with_context(|| format!("cannot write {}", args.out.display()))?;
+                gzip(&tmp, &args.out).with_context(|| format!("cannot write {}", args.out.display()))?;
                 summary.path.clone_from(&args.out);
-            }
+                summary
+            } else {
+                crate::synth::write(&plain, &truth, &opts)
+                    .with_context(|| format!("cannot write {}", plain.display()))?
+            };
             messages.info(&format!(
                 "unheard: wrote {} records ({} rows) to {} and the ground truth to {}",
                 summary.records,
@@ -872,13 +892,13 @@ fn codebook_check(file: &Path, verbose: bool, messages: &Messages) -> Result<Exi
 }
 
 /// Compresses `from` into `to` (deterministic: no name or time in the header) and removes `from`.
+/// `from` (a temporary, removed when dropped) gzipped into `to`.
 fn gzip(from: &Path, to: &Path) -> std::io::Result<()> {
     let data = std::fs::read(from)?;
     let file = std::fs::File::create(to)?;
     let mut enc = flate2::GzBuilder::new().mtime(0).write(file, flate2::Compression::best());
     std::io::Write::write_all(&mut enc, &data)?;
-    enc.finish()?.sync_all()?;
-    std::fs::remove_file(from)
+    enc.finish()?.sync_all()
 }
 
 fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Result<ExitCode> {

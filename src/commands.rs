@@ -175,6 +175,12 @@ pub(crate) fn archive(args: &ArchiveRequest, messages: &Messages) -> Result<Exit
 /// # Errors
 /// Unreadable inputs or outputs.
 pub(crate) fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
+    // before any work: the folder's two files replace only files unheard wrote
+    for name in EVAL_FILES {
+        if let Some(dir) = &args.out {
+            crate::files::may_replace(&dir.join(name), "eval", "--out", Some(&crate::files::unheard_parquet))?;
+        }
+    }
     if args.model.is_some() || args.folds.is_some() {
         return eval_model(args, messages);
     }
@@ -230,11 +236,21 @@ pub(crate) fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> 
     messages.out(&report(&m));
     messages.out(&sentiment_report(&set.sentiment, &polarity));
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        write_table(&predictions(&set.ids, &labels, &pred, None), &dir.join("predictions.parquet"))?;
-        write_table(&metrics_table(&m), &dir.join("metrics.parquet"))?;
+        write_eval(dir, &predictions(&set.ids, &labels, &pred, None), &metrics_table(&m))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `eval --out` writes.
+const EVAL_FILES: [&str; 2] = ["predictions.parquet", "metrics.parquet"];
+
+/// `eval --out`'s files in `dir`.
+fn write_eval(dir: &std::path::Path, predictions: &Table, metrics: &Table) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, table) in EVAL_FILES.iter().zip([predictions, metrics]) {
+        write_table(table, &dir.join(name))?;
+    }
+    Ok(())
 }
 
 /// `unheard train`: learns a theme coder (and sentiment) from labelled comments.
@@ -260,6 +276,8 @@ pub(crate) fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode
     model.training.sha256 = crate::code::model::file_sha256(&args.labelled)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     model.training.seconds = started.elapsed().as_secs_f64();
+    // a model replaces only a model (`--out` at the labelled file itself would have overwritten it)
+    crate::files::may_replace(&args.out, "train", "--out", Some(&|p| crate::code::model::Model::load(p).is_ok()))?;
     model.save(&args.out)?;
     messages.out(&format!(
         "unheard: trained {} labels{} on {} records ({} features) in {:.2} s → {}\ninner-fold estimate over {} theme labels: micro-F1 {:.3} (precision {:.3}, recall {:.3}), macro-F1 {:.3} (labels with >= 5 positives); held-out figures: unheard eval --folds 5",
@@ -338,9 +356,7 @@ fn eval_model(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
     ));
     messages.out(&model_sentiment_report(&set.sentiment, &p.sentiment3, &p.sentiment5));
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        write_table(&predictions(&set.ids, &labels, &p.predicted, Some(&p.scores)), &dir.join("predictions.parquet"))?;
-        write_table(&metrics_table(&m), &dir.join("metrics.parquet"))?;
+        write_eval(dir, &predictions(&set.ids, &labels, &p.predicted, Some(&p.scores)), &metrics_table(&m))?;
     }
     Ok(ExitCode::SUCCESS)
 }

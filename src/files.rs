@@ -75,3 +75,36 @@ mod tests {
         assert!(read(Path::new("/dev/zero")).is_err());
     }
 }
+
+/// Refuses to write over `path` unless nothing is there or `ours` recognises what is there as a
+/// file unheard wrote (a model, a Parquet file of its own); without `ours` the command replaces
+/// nothing. A file a person made is never replaced. `command` and `flag` name what to change in
+/// the message.
+///
+/// # Errors
+/// Something is at `path` that `ours` does not recognise.
+pub(crate) fn may_replace(
+    path: &Path,
+    command: &str,
+    flag: &str,
+    ours: Option<&dyn Fn(&Path) -> bool>,
+) -> anyhow::Result<()> {
+    if std::fs::symlink_metadata(path).is_err() || ours.is_some_and(|ours| path.is_file() && ours(path)) {
+        return Ok(());
+    }
+    let why = if ours.is_some() {
+        format!("was not written by `unheard {command}`; it is left as it is")
+    } else {
+        format!("`unheard {command}` replaces no file")
+    };
+    anyhow::bail!("{}: exists and {why}: remove it or choose another {flag}", crate::ingest::shown(path))
+}
+
+/// Whether `path` is a Parquet file unheard wrote (its footer's `created_by`).
+#[must_use]
+pub(crate) fn unheard_parquet(path: &Path) -> bool {
+    use parquet::file::reader::FileReader as _;
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    parquet::file::reader::SerializedFileReader::new(file)
+        .is_ok_and(|r| r.metadata().file_metadata().created_by().is_some_and(|c| c.starts_with("unheard ")))
+}

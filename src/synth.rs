@@ -112,8 +112,32 @@ pub(crate) enum SynthError {
     UnknownFormat(String),
 }
 
+/// The ground truth's columns: a file that starts with them is one synth wrote (and may replace).
+const TRUTH_HEADER: [&str; 5] = ["kind", "dimension", "group", "value", "note"];
+
+/// Whether `path` is a ground truth synth wrote (its header is [`TRUTH_HEADER`]).
+#[must_use]
+pub(crate) fn is_truth_file(path: &Path) -> bool {
+    let head = format!("{}\n", TRUTH_HEADER.join(","));
+    let mut buf = vec![0; head.len()];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf)).is_ok()
+        && buf == head.as_bytes()
+}
+
+/// The format `path` names by its extension (`csv`, `jsonl`, `parquet`, `xlsx`).
+///
+/// # Errors
+/// [`SynthError::UnknownFormat`] for any other extension.
+pub(crate) fn format_of(path: &Path) -> Result<String, SynthError> {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    match ext.as_str() {
+        "csv" | "jsonl" | "parquet" | "xlsx" => Ok(ext),
+        _ => Err(SynthError::UnknownFormat(path.display().to_string())),
+    }
+}
+
 /// Writes `opts.records` records to `path`; format chosen from the extension: .csv, .jsonl, .parquet, .xlsx.
-/// Also writes the ground truth beside it as `<path without extension>.truth.csv`.
+/// Also writes the ground truth to `truth_path` (the command's: `<path without extension>.truth.csv`).
 ///
 /// # Errors
 ///
@@ -121,9 +145,8 @@ pub(crate) enum SynthError {
 /// error, naming the file.
 ///
 /// For `.xlsx` a row is a response (up to two records); for `.jsonl` a row is a conversation.
-pub(crate) fn write(path: &Path, opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-    let truth_path = path.with_extension("truth.csv");
+pub(crate) fn write(path: &Path, truth_path: &Path, opts: &SynthOptions) -> Result<SynthSummary, SynthError> {
+    let ext = format_of(path)?;
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let (records, rows, truth) = match ext.as_str() {
         "csv" | "parquet" => {
@@ -150,8 +173,8 @@ pub(crate) fn write(path: &Path, opts: &SynthOptions) -> Result<SynthSummary, Sy
         }
         _ => return Err(SynthError::UnknownFormat(path.display().to_string())),
     };
-    write_csv(&truth_path, &["kind", "dimension", "group", "value", "note"], &truth)?;
-    Ok(SynthSummary { records, rows, path: path.to_path_buf(), truth_path })
+    write_csv(truth_path, &TRUTH_HEADER, &truth)?;
+    Ok(SynthSummary { records, rows, path: path.to_path_buf(), truth_path: truth_path.to_path_buf() })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1560,9 +1583,9 @@ mod tests {
     fn same_seed_same_bytes_different_seed_different() {
         let opts = SynthOptions { records: 400, seed: 42 };
         let (a, b, c) = (tmp("a.csv"), tmp("b.csv"), tmp("c.csv"));
-        write(&a, &opts).expect("write a");
-        write(&b, &opts).expect("write b");
-        write(&c, &SynthOptions { seed: 43, ..opts }).expect("write c");
+        write(&a, &a.with_extension("truth.csv"), &opts).expect("write a");
+        write(&b, &b.with_extension("truth.csv"), &opts).expect("write b");
+        write(&c, &c.with_extension("truth.csv"), &SynthOptions { seed: 43, ..opts }).expect("write c");
         assert!(!read(&a).is_empty());
         assert_eq!(read(&a), read(&b), "same seed must give identical csv bytes");
         assert_eq!(read(&a.with_extension("truth.csv")), read(&b.with_extension("truth.csv")));
@@ -1585,7 +1608,7 @@ mod tests {
     #[test]
     fn record_count_and_truth_file() {
         let p = tmp("count.csv");
-        let s = write(&p, &SynthOptions { records: 777, seed: 1 }).expect("write");
+        let s = write(&p, &p.with_extension("truth.csv"), &SynthOptions { records: 777, seed: 1 }).expect("write");
         assert_eq!((s.records, s.rows), (777, 777));
         let mut r = csv::Reader::from_path(&p).expect("read back");
         assert_eq!(r.headers().expect("header").len(), 19);
@@ -1600,7 +1623,7 @@ mod tests {
     #[test]
     fn planted_concern_words_cluster_in_their_group() {
         let p = tmp("concern.csv");
-        write(&p, &SynthOptions { records: 6000, seed: 5 }).expect("write");
+        write(&p, &p.with_extension("truth.csv"), &SynthOptions { records: 6000, seed: 5 }).expect("write");
         let mut r = csv::Reader::from_path(&p).expect("read back");
         let (mut hit, mut n, mut other_hit, mut other_n) = (0.0, 0.0, 0.0, 0.0);
         for rec in r.records().flatten() {
@@ -1624,11 +1647,11 @@ mod tests {
 
     #[test]
     fn other_layouts_and_unknown_extension() {
-        let x = write(&tmp("s.xlsx"), &SynthOptions { records: 50, seed: 7 }).expect("xlsx");
+        let x = write(&tmp("s.xlsx"), &tmp("s.truth.csv"), &SynthOptions { records: 50, seed: 7 }).expect("xlsx");
         assert_eq!(x.rows, 50);
         assert!(x.records <= 100 && x.records > 50);
         let j = tmp("c.jsonl");
-        write(&j, &SynthOptions { records: 5, seed: 11 }).expect("jsonl");
+        write(&j, &j.with_extension("truth.csv"), &SynthOptions { records: 5, seed: 11 }).expect("jsonl");
         let body = String::from_utf8(read(&j)).unwrap_or_default();
         assert_eq!(body.lines().count(), 5);
         for line in body.lines() {
@@ -1637,7 +1660,7 @@ mod tests {
             assert!((300..=3000).contains(&len), "notes length {len}");
         }
         assert!(matches!(
-            write(&tmp("x.txt"), &SynthOptions { records: 1, seed: 1 }),
+            write(&tmp("x.txt"), &tmp("x.truth.csv"), &SynthOptions { records: 1, seed: 1 }),
             Err(SynthError::UnknownFormat(_))
         ));
     }
@@ -1646,7 +1669,7 @@ mod tests {
     fn parquet_reads_back() {
         use parquet::file::reader::{FileReader, SerializedFileReader};
         let p = tmp("p.parquet");
-        write(&p, &SynthOptions { records: 300, seed: 9 }).expect("parquet");
+        write(&p, &p.with_extension("truth.csv"), &SynthOptions { records: 300, seed: 9 }).expect("parquet");
         let file = File::open(&p).expect("open");
         let reader = SerializedFileReader::new(file).expect("parquet reader");
         let meta = reader.metadata().file_metadata();

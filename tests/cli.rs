@@ -280,6 +280,33 @@ fn versions_in_the_manifest_match_cargo_lock() {
     }
 }
 
+/// `synth --out` over a person's file overwrote it; `--out data.csv.gz` beside a person's
+/// `data.csv` overwrote that and then removed it (the plain file was written there before
+/// gzipping). Synthetic data now replaces no file, and its gzip step leaves nothing behind.
+#[test]
+fn synth_replaces_no_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for name in ["mine.csv", "data.csv"] {
+        std::fs::write(d.join(name), "a person's file").unwrap();
+    }
+    let r = unheard(d, &["synth", "--records", "20", "--out", "mine.csv", "-q"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("mine.csv: exists and `unheard synth` replaces no file"), "{}", r.stderr);
+    assert!(!d.join("mine.truth.csv").exists());
+    let r = unheard(d, &["synth", "--records", "20", "--out", "data.csv.gz", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in ["mine.csv", "data.csv"] {
+        assert_eq!(std::fs::read_to_string(d.join(name)).unwrap(), "a person's file", "{name}");
+    }
+    let mut left: Vec<String> =
+        std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["data.csv", "data.csv.gz", "data.truth.csv", "mine.csv"], "no temporary left");
+    let again = unheard(d, &["synth", "--records", "20", "--out", "data.csv.gz", "-q"]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+}
+
 #[test]
 fn synth_writes_every_format_deterministically() {
     let tmp = tempfile::tempdir().unwrap();

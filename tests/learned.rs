@@ -141,3 +141,35 @@ fn train_on_the_long_layout() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("record \"nope\" is not in"), "{}", bad.stderr);
 }
+
+/// `train --out` and `eval --out` write where they are told: over the labelled file itself
+/// (a slip of the flag), `train` overwrote it, and `eval` replaced a person's `metrics.parquet`.
+/// A model replaces only a model, and eval's files only files unheard wrote; retraining into
+/// the same model and scoring into the same folder still work.
+#[test]
+fn train_and_eval_replace_only_what_unheard_wrote() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let labelled = labelled_csv(60);
+    std::fs::write(dir.join("l.csv"), &labelled).unwrap();
+    let r = unheard(dir, &["train", "--labelled", "l.csv", "--out", "l.csv"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("l.csv: exists and was not written by `unheard train`"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(dir.join("l.csv")).unwrap(), labelled, "the labelled file is intact");
+    for _ in 0..2 {
+        let r = unheard(dir, &["train", "--labelled", "l.csv", "--out", "m.json.gz"]);
+        assert_eq!(r.code, 0, "a model replaces the model it wrote: {}", r.stderr);
+    }
+    std::fs::create_dir(dir.join("ev")).unwrap();
+    std::fs::write(dir.join("ev/metrics.parquet"), "a person's file").unwrap();
+    let eval = ["eval", "--labelled", "l.csv", "--model", "m.json.gz", "--out", "ev"];
+    let r = unheard(dir, &eval);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("metrics.parquet: exists and was not written by `unheard eval`"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(dir.join("ev/metrics.parquet")).unwrap(), "a person's file");
+    assert!(!dir.join("ev/predictions.parquet").exists(), "refused before anything was written");
+    std::fs::remove_file(dir.join("ev/metrics.parquet")).unwrap();
+    for _ in 0..2 {
+        assert_eq!(unheard(dir, &eval).code, 0, "eval replaces its own files");
+    }
+}
