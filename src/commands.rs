@@ -686,13 +686,9 @@ const SNIPPET_HEADER: &str = "# unheard people: raw values no mapping knows.";
 pub(crate) fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCode> {
     use crate::people::{baseline::Baseline, UNMAPPED};
     let settings = &args.settings;
-    if let Some(path) = args.snippet.as_ref().filter(|p| p.exists()) {
-        let head = crate::files::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        anyhow::ensure!(
-            head.starts_with(SNIPPET_HEADER.as_bytes()),
-            "{}: exists and was not written by `unheard people`; it is left as it is: choose another --snippet",
-            path.display()
-        );
+    if let Some(path) = &args.snippet {
+        let ours = |p: &std::path::Path| crate::files::read(p).is_ok_and(|h| h.starts_with(SNIPPET_HEADER.as_bytes()));
+        crate::files::may_replace(path, "people", "--snippet", Some(&ours))?;
     }
     let baseline = settings.baseline.as_ref().map(|b| Baseline::from_file(&b.name, &b.path)).transpose()?;
     let ingested = crate::ingest::ingest(settings)?;
