@@ -131,8 +131,20 @@ pub fn discover(root: &Path) -> Result<Archive, ArchiveError> {
         for e in entries {
             let p = e.map_err(|e| layout(root, format!("cannot read the folder: {e}")))?.path();
             let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if !hidden && p.is_dir() && p.join("manifest.json").is_file() && !is_state(&p) {
-                folders.push(p);
+            if hidden || !p.is_dir() {
+                continue;
+            }
+            if p.join("manifest.json").is_file() {
+                if !is_state(&p) {
+                    folders.push(p);
+                }
+            } else if p.join("records").is_dir() || p.join(".unheard-run").is_file() {
+                // a run that lost its manifest (its records copied without it): passed over,
+                // its records went uncounted with nothing said (found trying it)
+                return Err(layout(
+                    &p,
+                    "a run folder without its manifest.json: its records cannot be read without it; restore the manifest, or move the folder out of the archive",
+                ));
             }
         }
         folders.sort();

@@ -180,3 +180,20 @@ fn archive_without_runs_fails_naming_the_folder() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("empty") && r.stderr.contains("no run folder"), "{}", r.stderr);
 }
+
+/// A run folder that lost its `manifest.json` (its records copied without it) was passed over:
+/// the archive counted the other runs and said nothing of its records. It is now an error naming
+/// the folder; a folder that is no run at all (notes beside the runs) is still passed over.
+#[test]
+fn a_run_folder_without_its_manifest_is_an_error_not_a_silent_gap() {
+    let tmp = tempfile::tempdir().unwrap();
+    two_runs(tmp.path());
+    let runs = tmp.path().join("runs");
+    std::fs::create_dir(runs.join("notes")).unwrap();
+    std::fs::write(runs.join("notes/minutes.txt"), "not a run").unwrap();
+    assert_eq!(discover(&runs).expect("notes beside the runs are passed over").runs.len(), 2);
+    std::fs::remove_file(runs.join("run-2/manifest.json")).unwrap();
+    let r = unheard(tmp.path(), &["archive", "runs"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("run-2") && r.stderr.contains("without its manifest.json"), "{}", r.stderr);
+}
