@@ -191,8 +191,13 @@ fn spc_chart(title: &str, points: &[&crate::analyse::spc::SpcRow]) -> String {
     line(&mut s, &|p| p.point.limits.map(|l| l.upper), GREY, "4 3");
     line(&mut s, &|p| p.point.limits.map(|l| l.lower), GREY, "4 3");
     line(&mut s, &|p| p.point.value.and(p.point.centre), GREEN, "");
-    let pts: Vec<String> = plotted.iter().map(|&(i, v)| format!("{:.1},{:.1}", x(i), y(v))).collect();
-    let _ = write!(s, r#"<polyline points="{}" fill="none" stroke="{BLUE}" stroke-width="1.5"/>"#, pts.join(" "));
+    // the data line breaks where a period has no point (its count withheld by disclosure
+    // control, or no records): a line drawn across the gap showed a trend through months
+    // nobody may see (found looking at the report of a real export)
+    for run in plotted.chunk_by(|a, b| b.0 == a.0 + 1).filter(|run| run.len() > 1) {
+        let pts: Vec<String> = run.iter().map(|&(i, v)| format!("{:.1},{:.1}", x(i), y(v))).collect();
+        let _ = write!(s, r#"<polyline points="{}" fill="none" stroke="{BLUE}" stroke-width="1.5"/>"#, pts.join(" "));
+    }
     for &(i, v) in &plotted {
         let p = points[i];
         let colour = match p.point.label(p.direction).map(|l| l.name()) {
@@ -285,6 +290,12 @@ fn num(v: Option<u64>) -> String {
 
 fn fig(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+/// A share as a percentage to one decimal; `—` without one (not `—%`, as a run without a
+/// baseline showed every weighted share, found looking at the report).
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0))
 }
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45}h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}th{background:#eef4f9}blockquote{margin:.4em 0 .4em 1em;padding-left:.8em;border-left:3px solid #009E73;font-style:italic}.note{color:#555;font-size:.9em}.flag{font-weight:bold;color:#D55E00}svg.chart{max-width:100%;height:auto;display:block;margin:.5em 0}svg.icon{vertical-align:middle}@media print{body{max-width:none;margin:0}h2{page-break-after:avoid}svg.chart,table{page-break-inside:avoid}}";
@@ -423,8 +434,8 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
             .map(|x| {
                 vec![
                     theme_name(x.theme),
-                    fig(x.raw_prevalence.map(|v| v * 100.0), 1) + "%",
-                    fig(x.weighted_prevalence.map(|v| v * 100.0), 1) + "%",
+                    percent(x.raw_prevalence),
+                    percent(x.weighted_prevalence),
                     fig(x.raw_rank.map(|v| v as f64), 0),
                     fig(x.weighted_rank.map(|v| v as f64), 0),
                 ]
@@ -553,5 +564,41 @@ mod tests {
         );
         assert!(!chart.contains("<img") && !chart.contains("<b>") && chart.contains("&lt;b&gt;group"));
         assert_eq!(chart.matches("class=\"mark\"").count(), 1);
+    }
+
+    #[test]
+    fn a_withheld_period_breaks_the_spc_line_and_no_share_reads_dash_percent() {
+        use crate::analyse::stats::disclosure::Published;
+        use crate::analyse::stats::spc::{Direction, Point};
+        let row = |month: u32, value: Option<f64>| crate::analyse::spc::SpcRow {
+            theme: 0,
+            measure: crate::analyse::comparisons::Measure::Concerns,
+            chart: "p",
+            period_start: chrono::NaiveDate::from_ymd_opt(2025, month, 1).unwrap(),
+            periods: 1,
+            n: Published { value: Some(100), suppressed: false },
+            x: Published { value: value.map(|_| 10), suppressed: value.is_none() },
+            point: Point {
+                value,
+                segment: 0,
+                centre: Some(0.1),
+                limits: None,
+                relative_to_mean: 0,
+                outside_limits: false,
+                close_to_limits: false,
+                signal: None,
+            },
+            trial_limits: true,
+            rebased_at: None,
+            direction: Direction::Decrease,
+        };
+        // months 1-2 shown, 3 withheld, 4-5 shown, 6 withheld, 7 shown alone
+        let values = [Some(0.1), Some(0.2), None, Some(0.15), Some(0.12), None, Some(0.11)];
+        let rows: Vec<_> = values.iter().enumerate().map(|(i, &v)| row(i as u32 + 1, v)).collect();
+        let chart = spc_chart("t", &rows.iter().collect::<Vec<_>>());
+        let data_lines = chart.matches(&format!("stroke=\"{BLUE}\" stroke-width=\"1.5\"")).count();
+        assert_eq!(data_lines, 2, "one line per run of shown periods: {chart}");
+        assert_eq!(chart.matches("class=\"point\"").count(), 5, "every shown period is a point");
+        assert_eq!((percent(None), percent(Some(0.1234))), ("—".to_owned(), "12.3%".to_owned()));
     }
 }
