@@ -289,7 +289,17 @@ fn num(v: Option<u64>) -> String {
 }
 
 fn fig(v: Option<f64>, digits: usize) -> String {
-    v.map_or_else(|| "—".to_owned(), |v| format!("{v:.digits$}"))
+    v.map_or_else(
+        || "—".to_owned(),
+        |v| {
+            let shown = format!("{v:.digits$}");
+            // a value that rounds to zero reads 0.00, not -0.00 (a rising z of -0.001 did)
+            match shown.strip_prefix('-') {
+                Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_owned(),
+                _ => shown,
+            }
+        },
+    )
 }
 
 /// A share as a percentage to one decimal; `—` without one (not `—%`, as a run without a
@@ -600,5 +610,6 @@ mod tests {
         assert_eq!(data_lines, 2, "one line per run of shown periods: {chart}");
         assert_eq!(chart.matches("class=\"point\"").count(), 5, "every shown period is a point");
         assert_eq!((percent(None), percent(Some(0.1234))), ("—".to_owned(), "12.3%".to_owned()));
+        assert_eq!([fig(Some(-0.001), 2), fig(Some(-0.0), 0), fig(Some(-0.5), 2)], ["0.00", "0", "-0.50"]);
     }
 }
