@@ -374,7 +374,25 @@ fn cases() -> Vec<Case> {
         case("csv_unknown_question", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,banana,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
             .quarantine(&["unknown_question"]),
         case("csv_duplicate_id", vec![("f.csv", csv_with(3, 1, &line(0, "again")))], &run_input("f.csv"), 1)
-            .quarantine(&["duplicate_id"]),
+            .quarantine(&["duplicate_id"])
+            .check(|_, o| expect("a stray duplicate is its row's quarantine, no warning", !o.stderr.contains("read before"))),
+        // two monthly exports whose ids both start at 1: the second's rows were quarantined as
+        // duplicates with only a count to say so; now a warning says what it means
+        case(
+            "csv_two_exports_numbering_ids_from_1",
+            vec![("jan.csv", csv_rows(10).into_bytes()), ("feb.csv", csv_rows(10).into_bytes())],
+            &["run", "--input", "jan.csv", "--input", "feb.csv", "--out", "o"],
+            1,
+        )
+        .quarantine(&["duplicate_id"])
+        .check(|_, o| {
+            expect(
+                "the warning names the file, the count and both causes",
+                o.stderr.contains("feb.csv: 10 of 10 rows quarantined because their record ids were read before (the first at row 2)")
+                    && o.stderr.contains("numbered afresh")
+                    && !o.stderr.contains("jan.csv: "),
+            )
+        }),
         case("csv_empty_id", vec![("f.csv", csv_with(3, 1, ",P1,2025-03-02,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
             .quarantine(&["missing_required"]),
         case("csv_unknown_demographic_values", csv(format!("{HEADER}\nR1,P1,2025-03-02,what_good,kind,2,,,,Walrus,,a long time,Martian,,Perhaps,,,9,\n")), &run_input("f.csv"), 1)

@@ -323,6 +323,9 @@ pub struct SourceReport {
     /// Rows quarantined as `invalid_date`, and the first of them.
     #[serde(skip)]
     pub(crate) invalid_dates: (u64, Option<u64>),
+    /// Rows quarantined as `duplicate_id`, and the first of them.
+    #[serde(skip)]
+    pub(crate) duplicate_ids: (u64, Option<u64>),
     /// The date format read with (the source's, or its layout's).
     #[serde(skip)]
     pub(crate) date_format: String,
@@ -334,7 +337,7 @@ impl SourceReport {
     /// (an export in `dd/mm/yyyy` or Excel serials read with the default ISO format).
     pub(crate) fn date_warning(&mut self) {
         let (n, first) = self.invalid_dates;
-        if n * 20 < self.rows_read || (n < 3 && n * 2 <= self.rows_read) {
+        if !self.widespread(n) {
             return;
         }
         self.warnings.push(format!(
@@ -344,6 +347,31 @@ impl SourceReport {
             self.path,
             self.rows_read,
             self.date_format,
+            first.unwrap_or(0)
+        ));
+    }
+
+    /// Whether `n` of the source's rows is a pattern, not a stray row: 1 row in 20 or more, and
+    /// three rows or most of them.
+    fn widespread(&self, n: u64) -> bool {
+        n * 20 >= self.rows_read && (n >= 3 || n * 2 > self.rows_read)
+    }
+
+    /// The warning of a source many of whose rows repeat ids already read: the same rows read
+    /// twice, or ids numbered afresh in each export (found trying two monthly files whose ids
+    /// both start at 1: half the rows were quarantined with only a count to say so).
+    pub(crate) fn duplicate_warning(&mut self) {
+        let (n, first) = self.duplicate_ids;
+        if !self.widespread(n) {
+            return;
+        }
+        self.warnings.push(format!(
+            "{}: {n} of {} rows quarantined because their record ids were read before (the first at row {}): \
+             the same rows read twice (a file given twice, exports that overlap), or ids unique only within \
+             each export (numbered afresh from 1), which unheard cannot tell apart; ids must be unique \
+             across a run's files (quarantine.parquet names the rows)",
+            self.path,
+            self.rows_read,
             first.unwrap_or(0)
         ));
     }

@@ -580,6 +580,8 @@ impl Mapping {
                         );
                         report.rows_quarantined += 1;
                         report.quarantined_text_cells += q.text_cells;
+                        report.duplicate_ids.0 += 1;
+                        report.duplicate_ids.1.get_or_insert(q.row);
                         batch.quarantine.push(q);
                         continue;
                     }

@@ -68,6 +68,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     let dir = staging.path().to_path_buf();
     for s in &mut stream.sources {
         s.date_warning();
+        s.duplicate_warning();
         for w in &s.warnings {
             messages.warn(w);
         }
