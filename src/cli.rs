@@ -102,7 +102,7 @@ pub struct ExplainArgs {
     #[arg(long, default_value = "nonspecific")]
     pub question: String,
     /// FFT rating 1–5 (6 = don't know), used as a sentiment prior.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=6))]
     pub rating: Option<u8>,
     /// Codebook TOML (default: the built-in codebook).
     #[arg(long, value_name = "FILE")]

@@ -229,6 +229,10 @@ fn explain_shows_contrast_negation_redaction_and_non_informative_answers() {
     );
     let r = unheard(tmp.path(), &["explain", "Nothing", "--question", "what_good"]);
     assert!(r.stdout.contains("reads as dissatisfied") && r.stdout.contains("record: negative"), "{}", r.stdout);
+    // a rating outside the FFT's 1-6 is refused, not explained as a prior (it was: "rating: 9")
+    let r = unheard(tmp.path(), &["explain", "ok", "--rating", "9"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("--rating") && r.stderr.contains("1..=6"), "{}", r.stderr);
 }
 
 #[test]
