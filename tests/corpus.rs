@@ -250,6 +250,11 @@ fn cases() -> Vec<Case> {
         case("csv_ctrl_z_inside_a_comment", vec![("f.csv", csv_with(5, 2, &line(2, "Kind \u{1a}staff")))], &run_input("f.csv"), 0)
             .check(|_, o| expect("5 records", records(o) == 5)),
         case("csv_empty_file", vec![("f.csv", Vec::new())], &run_input("f.csv"), 2),
+        // the export where the pipeline goes (`unheard run f.csv`): read as TOML, it was refused
+        // with "line 1: key with no value"; now the message says how to read it
+        case("data_file_given_as_the_pipeline", csv(csv_rows(3)), &["run", "f.csv", "--out", "o"], 2).check(|_, o| {
+            expect("the message names --input", o.stderr.contains("a data file, not a pipeline") && o.stderr.contains("unheard run --input f.csv"))
+        }),
         case("csv_header_only", csv(header_only.clone()), &run_input("f.csv"), 0)
             .check(|_, o| expect("no records", records(o) == 0)),
         case("csv_truncated_mid_quoted_field", vec![("f.csv", {

@@ -499,6 +499,19 @@ impl Settings {
     /// # Errors
     /// Unreadable file, TOML syntax, unknown key or invalid value, each naming file, line and key.
     pub fn from_file(path: &Path, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        // `unheard run export.csv` (the file where its pipeline goes) was read as TOML and
+        // refused with "line 1: key with no value", found trying careless flags
+        if Format::from_path(path).is_some() {
+            return Err(ConfigError {
+                file: path.display().to_string(),
+                line: None,
+                key: None,
+                message: format!(
+                    "a data file, not a pipeline (a .toml file): read it with `unheard run --input {}`",
+                    crate::ingest::shown(path)
+                ),
+            });
+        }
         let text = crate::files::read_to_string(path).map_err(|e| ConfigError {
             file: path.display().to_string(),
             line: None,
