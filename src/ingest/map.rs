@@ -972,7 +972,25 @@ pub fn parse_rating(s: &str) -> Option<u8> {
         return (n.fract() == 0.0 && (1.0..=6.0).contains(&n)).then_some(n as u8);
     }
     let k = key(s);
-    Some(match k.as_str() {
+    // a number and its wording together ("1 - Very good", "Very good (1)", "6. Don't know", as
+    // vendors label the answers; each was an invalid rating, found trying one): read when they
+    // agree, never when they do not ("1 - Poor")
+    let labelled = |n: &str, words: &str| {
+        let n = n.parse::<u8>().ok().filter(|n| (1..=6).contains(n))?;
+        (rating_words(words)? == n).then_some(n)
+    };
+    if let Some((n, words)) = k.split_once('_').filter(|(n, _)| n.bytes().all(|b| b.is_ascii_digit())) {
+        return labelled(n, words);
+    }
+    if let Some((words, n)) = k.rsplit_once('_').filter(|(_, n)| n.bytes().all(|b| b.is_ascii_digit())) {
+        return labelled(n, words);
+    }
+    rating_words(&k)
+}
+
+/// A rating in the FFT's words (`key` form), today's or the likelihood scale asked until 2020.
+fn rating_words(k: &str) -> Option<u8> {
+    Some(match k {
         "very_good" | "extremely_likely" => 1,
         "good" | "likely" => 2,
         "neither_good_nor_poor" | "neither_likely_nor_unlikely" => 3,
@@ -1006,6 +1024,12 @@ mod tests {
             assert_eq!(parse_rating(l), parse_rating(g), "{l} = {g}");
         }
         assert_eq!(parse_rating("Very likely"), None);
+        for (labelled, n) in [("1 - Very good", Some(1)), ("Very poor (5)", Some(5)), ("6. Don't know", Some(6))] {
+            assert_eq!(parse_rating(labelled), n, "{labelled}");
+        }
+        for disagreeing in ["1 - Poor", "7 - Very good", "2 - Fine", "Good 3"] {
+            assert_eq!(parse_rating(disagreeing), None, "{disagreeing}");
+        }
         let headers: Vec<String> = ["text", "", "Notes", " ", "?", "notes"].iter().map(|h| (*h).to_owned()).collect();
         assert_eq!(
             carried_names(&headers, &[1, 2, 3, 4, 5]),
