@@ -68,9 +68,26 @@ impl Question {
             "nonspecific" | "fftwhy" | "why" | "comment" | "comments" | "general" => Question::Nonspecific,
             "conversation" | "conversations" | "communityconversation" => Question::Conversation,
             "complaint" | "complaints" | "pals" => Question::Complaint,
-            _ => return None,
+            _ => return Question::worded(&key),
         };
         Some(q)
+    }
+
+    /// A question in the FFT's own words, as surveys put them in a question column ("What was
+    /// good about your experience?", "Is there anything that could have been better?", "Please
+    /// can you tell us why you gave your answer?": each row was quarantined as an unknown
+    /// question, found trying a long export). The draft pipeline's cues: *what was good* or *went
+    /// well*; *better* or *improve*; *why* or *tell us*. A wording with cues of both the first two
+    /// is not read. `key` is the value lowercased, letters and digits only.
+    fn worded(key: &str) -> Option<Question> {
+        let good = key.contains("whatwasgood") || key.contains("wentwell");
+        let improve = key.contains("better") || key.contains("improve");
+        match (good, improve) {
+            (true, false) => Some(Question::WhatGood),
+            (false, true) => Some(Question::CouldImprove),
+            (false, false) if key.contains("why") || key.contains("tellus") => Some(Question::Nonspecific),
+            _ => None,
+        }
     }
 }
 
@@ -278,6 +295,15 @@ mod tests {
         assert_eq!(Question::parse("How could we improve?"), Some(Question::CouldImprove));
         assert_eq!(Question::parse("FFT Why?"), Some(Question::Nonspecific));
         assert_eq!(Question::parse("could_improve"), Some(Question::CouldImprove));
+        for (wording, q) in [
+            ("Q2. What was good about your experience?", Some(Question::WhatGood)),
+            ("Is there anything that could have been better?", Some(Question::CouldImprove)),
+            ("Please can you tell us why you gave your answer?", Some(Question::Nonspecific)),
+            ("What went well, and what could be improved?", None),
+            ("How old are you?", None),
+        ] {
+            assert_eq!(Question::parse(wording), q, "{wording}");
+        }
         assert_eq!(Question::parse("banana"), None);
         for q in Question::ALL {
             assert_eq!(Question::parse(q.as_str()), Some(q), "round trip of {q}");
