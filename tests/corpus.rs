@@ -249,6 +249,18 @@ fn cases() -> Vec<Case> {
         // a Ctrl-Z anywhere else is a control byte in a row: that row is read as usual
         case("csv_ctrl_z_inside_a_comment", vec![("f.csv", csv_with(5, 2, &line(2, "Kind \u{1a}staff")))], &run_input("f.csv"), 0)
             .check(|_, o| expect("5 records", records(o) == 5)),
+        // a long export: the question column in the FFT's own words (each row was quarantined
+        // as an unknown question)
+        case(
+            "csv_question_column_in_the_fft_s_words",
+            vec![(
+                "f.csv",
+                b"record_id,received_date,question,text\nA1,2025-03-04,What was good about your experience?,Kind staff\nA2,2025-03-04,Is there anything that could have been better?,Long wait\nA3,2025-03-04,Please can you tell us why you gave your answer?,Fine\n".to_vec(),
+            )],
+            &run_input("f.csv"),
+            0,
+        )
+        .check(|_, o| expect("3 records", records(o) == 3)),
         case("csv_empty_file", vec![("f.csv", Vec::new())], &run_input("f.csv"), 2),
         // the export where the pipeline goes (`unheard run f.csv`): read as TOML, it was refused
         // with "line 1: key with no value"; now the message says how to read it
