@@ -58,24 +58,6 @@ pub(crate) fn read_to_string(path: &Path) -> std::io::Result<String> {
     std::fs::read_to_string(path)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_regular_files_are_read() {
-        let tmp = tempfile::tempdir().unwrap();
-        let f = tmp.path().join("f.txt");
-        std::fs::write(&f, "x").unwrap();
-        assert_eq!(read(&f).unwrap(), b"x");
-        assert_eq!(not_a_file(tmp.path()), Some("a folder"));
-        let e = read_to_string(tmp.path()).unwrap_err();
-        assert!(e.to_string().contains("a folder, not a regular file"), "{e}");
-        assert_eq!(not_a_file(Path::new("/dev/null")), Some("a device"));
-        assert!(read(Path::new("/dev/zero")).is_err());
-    }
-}
-
 /// Refuses to write over `path` unless nothing is there or `ours` recognises what is there as a
 /// file unheard wrote (a model, a Parquet file of its own); without `ours` the command replaces
 /// nothing. A file a person made is never replaced. `command` and `flag` name what to change in
@@ -107,4 +89,22 @@ pub(crate) fn unheard_parquet(path: &Path) -> bool {
     let Ok(file) = std::fs::File::open(path) else { return false };
     parquet::file::reader::SerializedFileReader::new(file)
         .is_ok_and(|r| r.metadata().file_metadata().created_by().is_some_and(|c| c.starts_with("unheard ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("f.txt");
+        std::fs::write(&f, "x").unwrap();
+        assert_eq!(read(&f).unwrap(), b"x");
+        assert_eq!(not_a_file(tmp.path()), Some("a folder"));
+        let e = read_to_string(tmp.path()).unwrap_err();
+        assert!(e.to_string().contains("a folder, not a regular file"), "{e}");
+        assert_eq!(not_a_file(Path::new("/dev/null")), Some("a device"));
+        assert!(read(Path::new("/dev/zero")).is_err());
+    }
 }
