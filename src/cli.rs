@@ -425,6 +425,10 @@ pub struct RunArgs {
     /// `date_format` and a layout's.
     #[arg(long, value_name = "FORMAT", value_parser = parse_date_format)]
     pub date_format: Option<String>,
+    /// The inputs' record ids are unique only within each file (monthly exports each numbering
+    /// their rows from 1): record ids are written `<source>:<id>`.
+    #[arg(long)]
+    pub ids_per_file: bool,
     /// The sheet of every workbook input to read (else the first); replaces the pipeline's
     /// `sheet`.
     #[arg(long, value_name = "NAME")]
@@ -508,6 +512,7 @@ impl RunArgs {
             header_row: self.header_row,
             delimiter: self.delimiter,
             date_format: self.date_format.clone(),
+            ids_per_file: self.ids_per_file,
             sheet: self.sheet.clone(),
         }
     }

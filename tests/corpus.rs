@@ -407,7 +407,23 @@ fn cases() -> Vec<Case> {
                 "the warning names the file, the count and both causes",
                 o.stderr.contains("feb.csv: 10 of 10 rows quarantined because their record ids were read before (the first at row 2)")
                     && o.stderr.contains("numbered afresh")
+                    && o.stderr.contains("--ids-per-file")
                     && !o.stderr.contains("jan.csv: "),
+            )
+        }),
+        // ... and read with --ids-per-file, each file's ids are its own: every row kept, the ids
+        // written <source>:<id> so that records and record_themes still join on one column
+        case(
+            "csv_two_exports_numbering_ids_from_1_read_per_file",
+            vec![("jan.csv", csv_rows(10).into_bytes()), ("feb.csv", csv_rows(10).into_bytes())],
+            &["run", "--input", "jan.csv", "--input", "feb.csv", "--ids-per-file", "--out", "o", "-q"],
+            0,
+        )
+        .check(|dir, o| {
+            let ids = crate::util::strings(&crate::util::table(&dir.join("o/records/month=2025-03/part-0.parquet")), "record_id");
+            expect(
+                "20 records, ids jan:R0 … feb:R9",
+                records(o) == 20 && ids.iter().any(|i| i.as_deref() == Some("feb:R0")) && ids.iter().any(|i| i.as_deref() == Some("jan:R0")),
             )
         }),
         case("csv_empty_id", vec![("f.csv", csv_with(3, 1, ",P1,2025-03-02,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)

@@ -201,6 +201,10 @@ pub(crate) struct SourceOptions {
     pub date_format: Option<Spanned<String>>,
     /// Question answered by the `text` column when the source has no question column.
     pub question: Option<Spanned<String>>,
+    /// The source's ids are unique only within it (each monthly export numbering its rows from
+    /// 1): its record ids are written as `<source>:<id>`.
+    #[serde(default)]
+    pub ids_per_file: bool,
     /// Map from canonical field or dimension name to the source's column header.
     #[serde(default)]
     pub columns: BTreeMap<String, Spanned<String>>,

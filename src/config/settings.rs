@@ -236,6 +236,8 @@ pub struct SourceSettings {
     pub header_row: Option<u64>,
     /// Date format for text dates.
     pub date_format: DateFormat,
+    /// Ids unique only within this source: record ids are written `<source>:<id>`.
+    pub ids_per_file: bool,
     /// Explicit map canonical name → source header (canonical headers are matched too).
     pub columns: BTreeMap<String, String>,
     /// Free-text columns and the question each answers; empty = the `text` column.
@@ -436,6 +438,8 @@ pub struct Overrides {
     pub delimiter: Option<u8>,
     /// `--date-format`: replaces every source's `date_format`.
     pub date_format: Option<String>,
+    /// `--ids-per-file`: every source's ids are unique only within it.
+    pub ids_per_file: bool,
     /// `--sheet`: replaces every source's `sheet`.
     pub sheet: Option<String>,
     /// `--change NAME=YYYY-MM-DD` (repeatable): added to the pipeline's changes, or replacing
@@ -501,7 +505,9 @@ impl Settings {
     pub fn from_file(path: &Path, overrides: &Overrides) -> Result<Settings, ConfigError> {
         // `unheard run export.csv` (the file where its pipeline goes) was read as TOML and
         // refused with "line 1: key with no value", found trying careless flags
-        if Format::from_path(path).is_some() {
+        // (a `.txt` may be a pipeline Notepad saved as `demo.toml.txt`: it is read as one)
+        let txt = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+        if Format::from_path(path).is_some() && !txt {
             return Err(ConfigError {
                 file: path.display().to_string(),
                 line: None,
@@ -916,6 +922,7 @@ fn apply_source_overrides(
         if let Some(f) = &overrides.date_format {
             s.date_format = DateFormat(f.clone());
         }
+        s.ids_per_file |= overrides.ids_per_file;
         if let Some(sheet) = &overrides.sheet {
             s.sheet = Some(sheet.clone());
         }
@@ -1170,6 +1177,7 @@ impl SourceSettings {
             sheet: None,
             header_row: None,
             date_format: DateFormat::default(),
+            ids_per_file: false,
             columns: BTreeMap::new(),
             texts: Vec::new(),
             default_question: None,
@@ -1371,6 +1379,7 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) 
             h => h.as_ref().map(|h| *h.get_ref()),
         },
         date_format: s.date_format.as_ref().map(|d| DateFormat(d.get_ref().clone())).unwrap_or_default(),
+        ids_per_file: s.ids_per_file,
         columns,
         texts,
         default_question,
@@ -1520,6 +1529,16 @@ mod tests {
         let err = parse("[[source]]\npath = \"a.csv\"\ndate_format = \"%Q\"\n").unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
         assert!(parse("[[source]]\npath = \"a.csv\"\ndate_format = \"%d/%m/%Y\"\n").is_ok());
+    }
+
+    #[test]
+    fn ids_per_file_from_the_source_or_the_command_line() {
+        let text = "[[source]]\npath = \"a.csv\"\nids_per_file = true\n[[source]]\npath = \"b.csv\"\n";
+        let s = parse(text).unwrap();
+        assert_eq!((s.sources[0].ids_per_file, s.sources[1].ids_per_file), (true, false));
+        let o = Overrides { ids_per_file: true, ..Overrides::default() };
+        let s = Settings::from_toml(text, Path::new("p/demo.toml"), &o).unwrap();
+        assert!(s.sources.iter().all(|s| s.ids_per_file));
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct Mapper {
     headers: Vec<String>,
     max_chars: usize,
     date_format: String,
+    /// ids unique only within the source: written `<source>:<id>`
+    ids_per_file: bool,
     /// canonical field → column index
     fields: BTreeMap<&'static str, usize>,
     /// the columns of the fields every row reads, looked up once
@@ -291,6 +293,7 @@ impl Mapper {
             headers: written,
             max_chars: settings.max_field_chars,
             date_format: source.date_format.0.clone(),
+            ids_per_file: source.ids_per_file,
             cols: Columns::of(&fields),
             fields,
             texts,
@@ -673,9 +676,17 @@ impl Mapper {
         cells: &[Cell],
         issues: &mut Vec<FieldIssue>,
     ) -> Result<(Option<Str>, Str), Quarantined> {
+        // ids unique only within the source are made the run's by its name (`feb:1`)
+        let scoped = |id: &str| {
+            if self.ids_per_file {
+                compact_str::format_compact!("{}:{id}", self.source)
+            } else {
+                Str::from(id)
+            }
+        };
         let id = match self.cols.record_id.or(self.cols.response_id) {
             Some(i) => match trimmed(cells, i) {
-                Some(id) => self.redact(row, i, &id, "hashed_id", issues).is_none().then(|| Str::from(id)),
+                Some(id) => self.redact(row, i, &id, "hashed_id", issues).is_none().then(|| scoped(&id)),
                 None => {
                     return Err(self.quarantine(row, Some(i), Reason::MissingRequired, self.msg(row, i, "id is empty")))
                 }
@@ -684,7 +695,7 @@ impl Mapper {
         };
         let response_id = match (self.cols.response_id, Self::text(cells, self.cols.response_id)) {
             (Some(i), Some(r)) if self.cols.record_id.is_some() => {
-                self.redact(row, i, &r, "hashed_id", issues).is_none().then(|| Str::from(r))
+                self.redact(row, i, &r, "hashed_id", issues).is_none().then(|| scoped(&r))
             }
             _ => id.clone(),
         }

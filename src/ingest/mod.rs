@@ -368,8 +368,9 @@ impl SourceReport {
         self.warnings.push(format!(
             "{}: {n} of {} rows quarantined because their record ids were read before (the first at row {}): \
              the same rows read twice (a file given twice, exports that overlap), or ids unique only within \
-             each export (numbered afresh from 1), which unheard cannot tell apart; ids must be unique \
-             across a run's files (quarantine.parquet names the rows)",
+             each export (numbered afresh from 1), which unheard cannot tell apart: for the second, read \
+             the files with --ids-per-file (or ids_per_file = true in their [[source]]), which writes \
+             their ids as <source>:<id> (quarantine.parquet names the rows)",
             self.path,
             self.rows_read,
             first.unwrap_or(0)

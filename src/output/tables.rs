@@ -65,7 +65,7 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
     let (records, coded, extra_columns, source_files) = (b.records, b.coded, b.extra_columns, b.source_files);
     let pick = |f: &dyn Fn(&Record) -> Option<&str>| ColumnData::strs(idx.iter().map(|&i| f(&records[i])));
     let mut columns = vec![
-                Col::new("record_id", "stable id of the piece of text: the source's id (+ `:question` when a row holds several texts, `:question:column` when two of them answer the same question), else a hash of source, file, row and the same", pick(&|r| Some(&r.record_id))),
+                Col::new("record_id", "stable id of the piece of text: the source's id (`<source>:<id>` when the source's ids are unique only within it, `ids_per_file`; + `:question` when a row holds several texts, `:question:column` when two of them answer the same question), else a hash of source, file, row and the same", pick(&|r| Some(&r.record_id))),
                 Col::new("response_id", "groups the records of one response (an FFT response with two free-text answers is two records)", pick(&|r| Some(&r.response_id))),
                 Col::new("source", "configured name of the source", pick(&|r| Some(&*r.source))),
                 Col::new("received_date", "date the feedback was received", ColumnData::Date(idx.iter().map(|&i| records[i].received_date).collect())),
