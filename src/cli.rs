@@ -896,8 +896,8 @@ fn codebook_check(file: &Path, verbose: bool, messages: &Messages) -> Result<Exi
     })
 }
 
-/// Compresses `from` into `to` (deterministic: no name or time in the header) and removes `from`.
-/// `from` (a temporary, removed when dropped) gzipped into `to`.
+/// Compresses `from` (a temporary, removed when dropped) into `to` (deterministic: no name or
+/// time in the header).
 fn gzip(from: &Path, to: &Path) -> std::io::Result<()> {
     let data = std::fs::read(from)?;
     let file = std::fs::File::create(to)?;

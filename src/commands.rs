@@ -176,8 +176,8 @@ pub(crate) fn archive(args: &ArchiveRequest, messages: &Messages) -> Result<Exit
 /// Unreadable inputs or outputs.
 pub(crate) fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
     // before any work: the folder's two files replace only files unheard wrote
-    for name in EVAL_FILES {
-        if let Some(dir) = &args.out {
+    if let Some(dir) = &args.out {
+        for name in EVAL_FILES {
             crate::files::may_replace(&dir.join(name), "eval", "--out", Some(&crate::files::unheard_parquet))?;
         }
     }
@@ -258,6 +258,9 @@ fn write_eval(dir: &std::path::Path, predictions: &Table, metrics: &Table) -> Re
 /// # Errors
 /// Unreadable inputs, bad options, or an unwritable model file.
 pub(crate) fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode> {
+    // before any work: a model replaces only a model (`--out` at the labelled file itself had
+    // overwritten it)
+    crate::files::may_replace(&args.out, "train", "--out", Some(&|p| crate::code::model::Model::load(p).is_ok()))?;
     use crate::code::model::train;
     let started = std::time::Instant::now();
     let opts = args.learn.options()?;
@@ -276,8 +279,6 @@ pub(crate) fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode
     model.training.sha256 = crate::code::model::file_sha256(&args.labelled)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     model.training.seconds = started.elapsed().as_secs_f64();
-    // a model replaces only a model (`--out` at the labelled file itself would have overwritten it)
-    crate::files::may_replace(&args.out, "train", "--out", Some(&|p| crate::code::model::Model::load(p).is_ok()))?;
     model.save(&args.out)?;
     messages.out(&format!(
         "unheard: trained {} labels{} on {} records ({} features) in {:.2} s → {}\ninner-fold estimate over {} theme labels: micro-F1 {:.3} (precision {:.3}, recall {:.3}), macro-F1 {:.3} (labels with >= 5 positives); held-out figures: unheard eval --folds 5",
