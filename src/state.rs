@@ -147,6 +147,10 @@ pub(crate) struct StateManifest {
     /// read under another source name would count twice). States kept before it have none.
     #[serde(default)]
     pub file_sources: Vec<Option<String>>,
+    /// Whether each of `files` was read with ids unique only within it (`ids_per_file`: its ids
+    /// written `<source>:<id>`). States kept before it have none: none was.
+    #[serde(default)]
+    pub file_ids_per_file: Vec<bool>,
 }
 
 /// Reads a state's `manifest.json`; `None` when the folder holds no state.

@@ -516,3 +516,24 @@ fn a_respondent_counts_in_each_month_they_wrote_in_whatever_the_order() {
     };
     assert_eq!((n("all"), n("2021-03"), n("2021-10")), (Some(20), Some(20), Some(20)));
 }
+
+/// `--ids-per-file` writes a file's ids as `<source>:<id>`: a night that reads the same file the
+/// other way would hold every record twice, under two ids (found trying it: the state kept the
+/// first night's 10 records "no longer in the file" beside 10 new ones). The state keeps how each
+/// file's ids were read and refuses the other way, touching nothing.
+#[test]
+fn a_file_read_with_its_ids_the_other_way_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let rows: String = (1..=5).map(|i| format!("{i},2025-03-0{i},Kind staff\n")).collect();
+    std::fs::write(d.join("jan.csv"), format!("record_id,received_date,text\n{rows}")).unwrap();
+    let first = unheard(d, &["run", "--input", "jan.csv", "--ids-per-file", "--out", "o", "-q"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let kept = std::fs::read(d.join("o.state/manifest.json")).unwrap();
+    let r = unheard(d, &["run", "--input", "jan.csv", "--out", "o", "-q"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("as unique within files") && r.stderr.contains("with --ids-per-file"), "{}", r.stderr);
+    assert_eq!(std::fs::read(d.join("o.state/manifest.json")).unwrap(), kept, "the state is as it was");
+    let again = unheard(d, &["run", "--input", "jan.csv", "--ids-per-file", "--out", "o", "-q"]);
+    assert_eq!(again.code, 0, "read as the state did: {}", again.stderr);
+}

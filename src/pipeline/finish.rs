@@ -249,7 +249,8 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
             months: month_labels.clone(),
             files: seen.clone().filter_map(|i| source_files.names.get(i).cloned()).collect(),
             canonical_files: seen.clone().filter_map(|i| source_files.canonical.get(i).cloned()).collect(),
-            file_sources: seen.filter_map(|i| source_files.sources.get(i).cloned()).collect(),
+            file_sources: seen.clone().filter_map(|i| source_files.sources.get(i).cloned()).collect(),
+            file_ids_per_file: seen.filter_map(|i| source_files.ids_per_file.get(i).copied()).collect(),
         };
         let files: Vec<String> = manifest
             .tables

@@ -249,6 +249,8 @@ pub(super) struct SourceFiles {
     pub(super) canonical: Vec<Option<String>>,
     /// The source each file's records were read as, where known; kept in the state.
     pub(super) sources: Vec<Option<String>>,
+    /// Whether each file's ids are unique only within it (`ids_per_file`); kept in the state.
+    pub(super) ids_per_file: Vec<bool>,
     /// The state's other names for this run's sources, with the source each names.
     pub(super) aliases: Vec<(String, u32)>,
 }
@@ -285,6 +287,7 @@ impl SourceFiles {
         let mut names: Vec<String> = settings.sources.iter().map(|s| crate::ingest::shown(&s.path)).collect();
         let mut canonical: Vec<Option<String>> = settings.sources.iter().map(|s| resolve(&s.path)).collect();
         let mut sources: Vec<Option<String>> = settings.sources.iter().map(|s| Some(s.name.clone())).collect();
+        let mut ids_per_file: Vec<bool> = settings.sources.iter().map(|s| s.ids_per_file).collect();
         let mut aliases = Vec::new();
         let read = names.len();
         // per state file: the source it was read as, and this run's sources that read it
@@ -295,12 +298,33 @@ impl SourceFiles {
                 .and_then(|(_, m)| m.canonical_files.get(j).cloned().flatten())
                 .map(stored)
                 .or_else(|| resolve(std::path::Path::new(f)));
+            let per_file = held.and_then(|(_, m)| m.file_ids_per_file.get(j).copied()).unwrap_or(false);
             let by_name: Vec<usize> = (0..read).filter(|&i| names[i] == *f).collect();
+            // a file whose ids the state read one way and this run the other: every record
+            // would be another (`1` against `feb:1`), the state's kept beside this run's
+            let readers: Vec<usize> = if by_name.is_empty() {
+                (0..read).filter(|&i| kept.is_some() && canonical[i] == kept).collect()
+            } else {
+                by_name.clone()
+            };
+            if let Some(&i) = readers.iter().find(|&&i| settings.sources[i].ids_per_file != per_file) {
+                let (then, now) = if per_file { ("within", "across") } else { ("across", "within") };
+                return Err(crate::state::StateError::Mismatch {
+                    path: held.map(|(d, _)| d.to_path_buf()).unwrap_or_default(),
+                    message: format!(
+                        "it read the ids of {f} as unique {then} files, and this run (source {:?}) reads them as unique {now} files: \
+                         every record would be held twice, under two ids; read it as the state did ({}--ids-per-file, ids_per_file = {per_file})",
+                        settings.sources[i].name,
+                        if per_file { "with " } else { "without " }
+                    ),
+                }
+                .into());
+            }
             if !by_name.is_empty() {
                 met.push((f.clone(), was, by_name));
                 continue;
             }
-            let by_path: Vec<usize> = (0..read).filter(|&i| kept.is_some() && canonical[i] == kept).collect();
+            let by_path = readers;
             match by_path.first() {
                 Some(&i) => {
                     aliases.push((f.clone(), i as u32));
@@ -310,6 +334,7 @@ impl SourceFiles {
                     names.push(f.clone());
                     canonical.push(kept);
                     sources.push(was);
+                    ids_per_file.push(per_file);
                 }
             }
         }
@@ -334,7 +359,7 @@ impl SourceFiles {
             }
             .into());
         }
-        Ok(SourceFiles { names, canonical, sources, aliases })
+        Ok(SourceFiles { names, canonical, sources, ids_per_file, aliases })
     }
 }
 
