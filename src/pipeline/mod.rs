@@ -302,11 +302,9 @@ impl SourceFiles {
             let by_name: Vec<usize> = (0..read).filter(|&i| names[i] == *f).collect();
             // a file whose ids the state read one way and this run the other: every record
             // would be another (`1` against `feb:1`), the state's kept beside this run's
-            let readers: Vec<usize> = if by_name.is_empty() {
-                (0..read).filter(|&i| kept.is_some() && canonical[i] == kept).collect()
-            } else {
-                by_name.clone()
-            };
+            let named = !by_name.is_empty();
+            let readers: Vec<usize> =
+                if named { by_name } else { (0..read).filter(|&i| kept.is_some() && canonical[i] == kept).collect() };
             if let Some(&i) = readers.iter().find(|&&i| settings.sources[i].ids_per_file != per_file) {
                 let (then, now) = if per_file { ("within", "across") } else { ("across", "within") };
                 return Err(crate::state::StateError::Mismatch {
@@ -320,15 +318,14 @@ impl SourceFiles {
                 }
                 .into());
             }
-            if !by_name.is_empty() {
-                met.push((f.clone(), was, by_name));
+            if named {
+                met.push((f.clone(), was, readers));
                 continue;
             }
-            let by_path = readers;
-            match by_path.first() {
+            match readers.first() {
                 Some(&i) => {
                     aliases.push((f.clone(), i as u32));
-                    met.push((f.clone(), was, by_path));
+                    met.push((f.clone(), was, readers));
                 }
                 None => {
                     names.push(f.clone());
