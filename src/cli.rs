@@ -365,9 +365,9 @@ pub struct ReportArgs {
 pub struct RunArgs {
     /// Pipeline file. Without it and without --input, pipelines/demo.toml.
     pub pipeline: Option<PathBuf>,
-    /// Input file (repeatable); replaces the pipeline's sources. Canonical column names
-    /// are recognised without any mapping.
-    #[arg(long = "input", value_name = "FILE")]
+    /// Input file (repeatable, or several after one flag: `--input exports/*.csv`); replaces
+    /// the pipeline's sources. Canonical column names are recognised without any mapping.
+    #[arg(long = "input", value_name = "FILE", num_args = 1..)]
     pub inputs: Vec<PathBuf>,
     /// Population baseline CSV (dimension,group,population).
     #[arg(long, value_name = "FILE")]

@@ -628,6 +628,26 @@ fn cases() -> Vec<Case> {
         case("xlsx_named_csv", vec![("f.csv", xlsx_rows(2, "2", "kind"))], &run_input("f.csv"), 2),
         // ---- inputs that are not regular files
         case("input_is_a_folder", Vec::new(), &run_input("d.csv"), 2).setup(|dir| std::fs::create_dir(dir.join("d.csv")).unwrap()),
+        // a folder of exports: said so, with what to give instead (it was "cannot tell the
+        // format from the extension")
+        case("input_is_a_folder_of_exports", Vec::new(), &run_input("exports"), 2)
+            .setup(|dir| {
+                std::fs::create_dir(dir.join("exports")).unwrap();
+                std::fs::write(dir.join("exports/jan.csv"), csv_rows(3)).unwrap();
+            })
+            .check(|_, o| expect("the message says a folder", o.stderr.contains("a folder, not a file") && o.stderr.contains("exports/*.csv"))),
+        // the shell's `--input exports/*.csv`: every file after the one flag is an input
+        case(
+            "input_several_files_after_one_flag",
+            vec![("a.csv", csv_rows(3).into_bytes()), ("b.csv", csv_rows(4).replace(",P", ",Q").replace("\nR", "\nS").into_bytes())],
+            &["run", "--input", "a.csv", "b.csv", "--out", "o", "-q"],
+            0,
+        )
+        .check(|_, o| expect("7 records from 2 files", records(o) == 7)),
+        // and a pipeline after them is one more input: said so
+        case("pipeline_after_the_inputs", csv(csv_rows(3)), &["run", "--input", "f.csv", "p.toml", "--out", "o", "-q"], 2)
+            .setup(|dir| std::fs::write(dir.join("p.toml"), "[[source]]\npath = \"f.csv\"\n").unwrap())
+            .check(|_, o| expect("the message says a pipeline", o.stderr.contains("a pipeline, not an input"))),
         case("input_is_a_fifo", Vec::new(), &run_input("p.csv"), 2).setup(|dir| mkfifo(&dir.join("p.csv"))),
         case("input_is_dev_zero_renamed", Vec::new(), &run_input("zero.csv"), 2)
             .setup(|dir| std::os::unix::fs::symlink("/dev/zero", dir.join("zero.csv")).unwrap()),

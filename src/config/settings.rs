@@ -638,8 +638,20 @@ fn state_folder(
         (None, Some(p)) => ("run.state", Some(join(base, p))),
         (None, None) => ("run.state", None),
     };
-    if overrides.no_state || options.run.keep_state == Some(false) {
+    if overrides.no_state {
         return Ok(None);
+    }
+    // `--state DIR` asks for a state: it replaces the pipeline's `keep_state = false` like
+    // every flag replaces its key (found: the demo's `--state s1` kept none, unsaid)
+    if options.run.keep_state == Some(false) && overrides.state.is_none() {
+        return match options.run.state {
+            Some(_) => Err(ctx.err(
+                None,
+                "run.keep_state",
+                "keep_state = false keeps no state, yet run.state names one: remove one of the two",
+            )),
+            None => Ok(None),
+        };
     }
     if keep_original_text {
         return match given {
@@ -1150,6 +1162,24 @@ fn file_stem(path: &Path) -> String {
 }
 
 fn input_source(path: &Path, ctx: &Ctx<'_>) -> Result<SourceSettings, ConfigError> {
+    if path.is_dir() {
+        // found: a folder of exports was "cannot tell the format from the extension"
+        let m = format!(
+            "{}: a folder, not a file: give its files (`--input {}/*.csv`), or list them as [[source]] in a pipeline",
+            path.display(),
+            path.display()
+        );
+        return Err(ctx.err(None, "--input", m));
+    }
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+        // `--input` takes several files: a pipeline after them is read as one more
+        let m = format!(
+            "{}: a pipeline, not an input: give it before the inputs (`unheard run {} --input FILE…`)",
+            path.display(),
+            path.display()
+        );
+        return Err(ctx.err(None, "--input", m));
+    }
     let format = Format::from_path(path).ok_or_else(|| {
         ctx.err(
             None,
@@ -1539,6 +1569,23 @@ mod tests {
         let o = Overrides { ids_per_file: true, ..Overrides::default() };
         let s = Settings::from_toml(text, Path::new("p/demo.toml"), &o).unwrap();
         assert!(s.sources.iter().all(|s| s.ids_per_file));
+    }
+
+    #[test]
+    fn state_flag_replaces_keep_state_false_and_a_pipeline_naming_both_is_refused() {
+        let one_off = "[run]\nkeep_state = false\n[[source]]\npath = \"a.csv\"\n";
+        assert_eq!(parse(one_off).unwrap().state, None);
+        // found: the demo's `--state s1` kept no state and said nothing
+        let o = Overrides { state: Some(PathBuf::from("s1")), ..Overrides::default() };
+        let s = Settings::from_toml(one_off, Path::new("p/demo.toml"), &o).unwrap();
+        assert_eq!(s.state.as_deref(), Some(Path::new("s1")));
+        let o = Overrides { no_state: true, ..Overrides::default() };
+        let default = "[[source]]\npath = \"a.csv\"\n";
+        assert_eq!(Settings::from_toml(default, Path::new("p/demo.toml"), &o).unwrap().state, None);
+        let both = "[run]\nkeep_state = false\nstate = \"s\"\n[[source]]\npath = \"a.csv\"\n";
+        let err = parse(both).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("run.keep_state"), "{err}");
+        assert!(err.to_string().contains("remove one"), "{err}");
     }
 
     #[test]
