@@ -413,7 +413,7 @@ pub struct RunArgs {
     pub encoding: Option<crate::config::Encoding>,
     /// The line (CSV) or row (XLSX) holding the header of every input, counting from 1, for
     /// exports with title lines above it.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = parse_header_row)]
     pub header_row: Option<u64>,
     /// The CSV delimiter of every input: one ASCII character, or `tab`; replaces the
     /// pipeline's `delimiter` (without either, a header holding no comma but `;`, tabs or `|`
@@ -490,6 +490,16 @@ fn parse_date_format(s: &str) -> Result<String, String> {
 fn parse_encoding(s: &str) -> Result<crate::config::Encoding, String> {
     crate::config::Encoding::parse(s)
         .ok_or_else(|| format!("unknown encoding {s:?}; expected auto, utf-8 or windows-1252"))
+}
+
+/// `--header-row`: a line number, counting from 1 (clap's range said "0 is not in
+/// 1..18446744073709551615").
+fn parse_header_row(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("lines count from 1: the first line of the file is 1".to_owned()),
+        Err(_) => Err(format!("{s:?} is not a line number (1 for the first line)")),
+    }
 }
 
 impl RunArgs {
@@ -624,6 +634,13 @@ fn open_log(messages: &mut Messages, path: &Path, run: &RunArgs, header: &str) -
                 settings.out.display()
             );
         }
+    }
+    // found: `--log notes.csv` appended the run's lines to a person's spreadsheet
+    if !crate::files::may_log(path) {
+        anyhow::bail!(
+            "the log {} is a data, pipeline or binary file, not a log: it is left as it is; choose another --log",
+            crate::ingest::shown(path)
+        );
     }
     messages.log_to(path, header).with_context(|| format!("cannot open the log {} for appending", path.display()))
 }

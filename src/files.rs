@@ -82,6 +82,37 @@ pub(crate) fn may_replace(
     anyhow::bail!("{}: exists and {why}: remove it or choose another {flag}", crate::ingest::shown(path))
 }
 
+/// Whether `path` may take a run's log lines: no file there yet, an empty one (a scheduler's
+/// `touch`, a rotation's truncation), a device or pipe (`/dev/stderr`), a log unheard wrote
+/// (its first line a run's header, `=== <time> unheard …`), or a text log other programs write
+/// to too — but never a data, pipeline or binary file (found: `--log notes.csv` appended the
+/// run's lines to a person's spreadsheet).
+#[must_use]
+pub(crate) fn may_log(path: &Path) -> bool {
+    use std::io::Read as _;
+    /// What unheard reads, and what a person keeps beside it: never a log.
+    const NOT_LOGS: [&str; 16] = [
+        "csv", "tsv", "txt", "json", "jsonl", "ndjson", "parquet", "pq", "xlsx", "xlsm", "xls", "gz", "toml", "zip",
+        "docx", "html",
+    ];
+    match std::fs::metadata(path) {
+        Err(_) => return std::fs::symlink_metadata(path).is_err(),
+        Ok(m) if !m.is_file() => return true,
+        Ok(_) => {}
+    }
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let mut head = Vec::with_capacity(64);
+    if file.take(64).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let ours = head.starts_with(b"=== ") && head.windows(9).any(|w| w == b" unheard ");
+    let data = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| NOT_LOGS.iter().any(|n| n.eq_ignore_ascii_case(e)));
+    head.is_empty() || ours || (!data && !head.contains(&0))
+}
+
 /// Whether `path` is a Parquet file unheard wrote (its footer's `created_by`).
 #[must_use]
 pub(crate) fn unheard_parquet(path: &Path) -> bool {

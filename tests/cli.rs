@@ -574,4 +574,23 @@ fn log_is_never_an_input_or_inside_the_output_folder() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("inside the output folder o"), "{}", r.stderr);
     assert!(!tmp.path().join("o/run.log").exists(), "nothing was written into the run's folder");
+
+    // found: a file the run does not read, but a person's (`--log notes.csv`), took the run's
+    // lines; now a data, pipeline or binary file is refused, and an empty `.txt` or one unheard
+    // wrote is appended to
+    let notes = "id,note\n1,call back\n";
+    std::fs::write(tmp.path().join("notes.csv"), notes).unwrap();
+    std::fs::write(tmp.path().join("photo.log"), b"\x89PNG\r\n\x1a\n\x00\x00").unwrap();
+    for (file, content) in [("notes.csv", notes.as_bytes()), ("photo.log", b"\x89PNG\r\n\x1a\n\x00\x00".as_slice())] {
+        let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o2", "--log", file]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("not a log: it is left as it is"), "{}", r.stderr);
+        assert_eq!(std::fs::read(tmp.path().join(file)).unwrap(), content, "untouched");
+    }
+    std::fs::write(tmp.path().join("run.txt"), "").unwrap();
+    for _ in 0..2 {
+        assert_eq!(unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o2", "--log", "run.txt", "-q"]).code, 0);
+    }
+    let log = std::fs::read_to_string(tmp.path().join("run.txt")).unwrap();
+    assert_eq!(log.matches(" started (pid ").count(), 2, "an empty file, then its own log, appended to: {log}");
 }

@@ -458,7 +458,8 @@ fn cases() -> Vec<Case> {
             .check(|_, o| expect(&format!("the message says how: {}", o.stderr), o.stderr.contains("--header-row"))),
         case("csv_title_lines_with_header_row", csv(format!("Friends and Family Test, ward report\n\"Generated, 01/11/2025\"\n\n{}", csv_rows(4))), &["run", "--input", "f.csv", "--header-row", "4", "--out", "o", "-q"], 0)
             .check(|_, o| expect("4 records", records(o) == 4 && rows_read(o) == 4)),
-        case("csv_header_row_zero", csv(csv_rows(2)), &["run", "--input", "f.csv", "--header-row", "0", "--out", "o", "-q"], 2),
+        case("csv_header_row_zero", csv(csv_rows(2)), &["run", "--input", "f.csv", "--header-row", "0", "--out", "o", "-q"], 2)
+            .check(|_, o| expect(&format!("the message counts lines from 1: {}", o.stderr), o.stderr.contains("lines count from 1") && !o.stderr.contains("18446744073709551615"))),
         case("xlsx_title_rows_with_header_row", vec![("f.xlsx", {
             let mut rows = vec![vec!["FFT export, all wards".to_owned()], Vec::new()];
             rows.push(["record_id", "received_date", "text", "rating"].iter().map(|s| (*s).to_owned()).collect());
