@@ -713,6 +713,75 @@ fn count_run(run: &Run, dims: &[String]) -> Result<ArchiveCounts, ArchiveError> 
     Ok(out)
 }
 
+/// Records that two runs of an archive both hold: the same source, id, date and text. Runs are
+/// counted as disjoint, so these are counted twice (found: the same month run into two folders,
+/// or the dated folders of nightly runs, each holding every record of its state, were added up
+/// with nothing said).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlap {
+    /// The earlier run (in folder-name order).
+    pub first: PathBuf,
+    /// The later run.
+    pub second: PathBuf,
+    /// Records both hold.
+    pub records: u64,
+}
+
+/// Every pair of runs holding some of the same records, in run order.
+///
+/// # Errors
+/// A file that cannot be read, or a column missing.
+pub fn overlaps(archive: &Archive) -> Result<Vec<Overlap>, ArchiveError> {
+    if archive.runs.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<Vec<u64>> = archive.runs.par_iter().map(run_keys).collect::<Result<_, _>>()?;
+    let mut all: Vec<(u64, u32)> = keys
+        .into_iter()
+        .enumerate()
+        .flat_map(|(r, k)| k.into_iter().map(move |k| (k, u32::try_from(r).unwrap_or(u32::MAX))))
+        .collect();
+    all.par_sort_unstable();
+    let mut pairs: BTreeMap<(u32, u32), u64> = BTreeMap::new();
+    for held in all.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+        for (i, a) in held.iter().enumerate() {
+            for b in held[i + 1..].iter().filter(|b| b.1 != a.1) {
+                *pairs.entry((a.1, b.1)).or_insert(0) += 1;
+            }
+        }
+    }
+    Ok(pairs
+        .into_iter()
+        .map(|((a, b), records)| Overlap {
+            first: archive.runs[a as usize].path.clone(),
+            second: archive.runs[b as usize].path.clone(),
+            records,
+        })
+        .collect())
+}
+
+/// A run's records as 64-bit fingerprints of source, id, date and text.
+fn run_keys(run: &Run) -> Result<Vec<u64>, ArchiveError> {
+    let mut keys = Vec::new();
+    for (_, file) in &run.records {
+        for batch in read_batches(file, &["source", "record_id", "received_date", "text"])? {
+            let batch = batch?;
+            let column = |name: &str| string_column(&batch, name, file);
+            let (source, ids, text) = (column("source")?, column("record_id")?, column("text")?);
+            let dates = batch
+                .column_by_name("received_date")
+                .and_then(|c| c.as_primitive_opt::<arrow::datatypes::Date32Type>())
+                .ok_or_else(|| layout(file, "column received_date is missing or not a date"))?;
+            for i in 0..batch.num_rows() {
+                let date = dates.is_valid(i).then(|| dates.value(i));
+                let key = (source.value(i), ids.value(i), date, text.value(i));
+                keys.push(crate::record::fingerprint(&key) as u64);
+            }
+        }
+    }
+    Ok(keys)
+}
+
 /// The batches of the named columns of one Parquet file.
 fn read_batches<'a>(
     file: &'a Path,

@@ -153,7 +153,8 @@ pub(crate) struct ArchiveRequest {
 }
 
 /// `unheard archive`: the counts recomputed from an archive of runs, printed under the runs'
-/// disclosure rule. Exit 1 when some `record_themes` rows join no record.
+/// disclosure rule. Exit 1 when some `record_themes` rows join no record, or when two runs hold
+/// the same records.
 ///
 /// # Errors
 /// No run under the root, or a file that cannot be read.
@@ -161,13 +162,30 @@ pub(crate) fn archive(args: &ArchiveRequest, messages: &Messages) -> Result<Exit
     let archive = crate::archive::discover(&args.root)?;
     let counts = crate::archive::count(&archive, args.reader)?;
     let report = crate::archive::Report::new(&archive, &counts, &archive.rule(), args.top);
-    messages.out(&if args.json { report.json().to_string() } else { report.text() });
+    let overlaps = crate::archive::overlaps(&archive)?;
+    let mut json = report.json();
+    let shared = |o: &crate::archive::Overlap| crate::analyse::stats::disclose_count(o.records, &archive.rule());
+    json["overlapping_runs"] = overlaps
+        .iter()
+        .map(|o| serde_json::json!({ "runs": [o.first, o.second], "records": shared(o).value }))
+        .collect();
+    messages.out(&if args.json { json.to_string() } else { report.text() });
+    let mut code = ExitCode::SUCCESS;
     if counts.orphan_themes > 0 {
         messages
             .warn(&format!("{} record_themes row(s) join no record of their run: not counted", counts.orphan_themes));
-        return Ok(ExitCode::from(1));
+        code = ExitCode::from(1);
     }
-    Ok(ExitCode::SUCCESS)
+    for o in &overlaps {
+        messages.warn(&format!(
+            "runs {} and {} hold {} of the same records (same source, id, date and text): the archive adds runs up, so these are counted twice; keep one of the two folders in the archive (a run done again, or nightly runs' dated folders: each night's holds every record of its state)",
+            o.first.display(),
+            o.second.display(),
+            shared(o)
+        ));
+        code = ExitCode::from(1);
+    }
+    Ok(code)
 }
 
 /// `unheard eval`: codes every labelled comment and scores the codes against the labels.

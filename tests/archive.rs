@@ -197,3 +197,28 @@ fn a_run_folder_without_its_manifest_is_an_error_not_a_silent_gap() {
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("run-2") && r.stderr.contains("without its manifest.json"), "{}", r.stderr);
 }
+
+#[test]
+fn runs_holding_the_same_records_are_said_to_overlap() {
+    // found: the same export run into two folders (a run done again, or nightly runs' dated
+    // folders, each holding every record of its state) was added up twice with nothing said
+    let tmp = tempfile::tempdir().unwrap();
+    two_runs(tmp.path());
+    // the first 300 lines of run-1's export, under the same source name, in a folder of its own
+    let head: String = std::fs::read_to_string(tmp.path().join("in-1.csv")).unwrap().lines().take(301).map(|l| format!("{l}\n")).collect();
+    std::fs::create_dir(tmp.path().join("part")).unwrap();
+    std::fs::write(tmp.path().join("part/in-1.csv"), head).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "part/in-1.csv", "--out", "runs/run-3", "-q"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let part = manifest(&tmp.path().join("runs/run-3"))["counts"]["records"].as_u64().unwrap();
+    let archive = discover(&tmp.path().join("runs")).unwrap();
+    let found = unheard::archive::overlaps(&archive).unwrap();
+    assert_eq!(found.len(), 1, "run-2 (another source) shares nothing: {found:?}");
+    assert!(found[0].first.ends_with("run-1") && found[0].second.ends_with("run-3"), "{found:?}");
+    assert_eq!(found[0].records, part, "every record of the part is in run-1");
+    let r = unheard(tmp.path(), &["archive", "runs", "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("run-1") && r.stderr.contains("run-3") && r.stderr.contains("counted twice"), "{}", r.stderr);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["overlapping_runs"][0]["records"].as_u64(), published(part), "{j}");
+}
