@@ -526,6 +526,10 @@ fn cases() -> Vec<Case> {
                 let m = o.manifest.as_ref().ok_or("a manifest")?;
                 expect(&format!("the file's sha256: {}", m["inputs"][0]["sha256"]), m["inputs"][0]["sha256"] == sha.as_str())
             }),
+        // an API's answer, pretty-printed: one object holding the array of records (it failed
+        // with "no free-text column (the header has: )")
+        case("json_object_wrapping_the_records", vec![("f.json", format!("{{\n \"meta\": {{\"page\": 1}},\n \"responses\": [\n  {J_OK},\n  {J_OK2}\n ]\n}}\n").into_bytes())], &run_input("f.json"), 2)
+            .check(|_, o| expect(&format!("the message names the array and how to take it out: {}", o.stderr), o.stderr.contains("\"responses\" (2 items)") && o.stderr.contains("jq '.responses'"))),
         case("json_array_gz", vec![("f.json.gz", gzip(format!("[{J_OK}]").as_bytes()))], &run_input("f.json.gz"), 0)
             .check(|_, o| expect("1 record", records(o) == 1)),
         case("json_array_with_a_number", vec![("f.json", format!("[{J_OK},\n 3]").into_bytes())], &run_input("f.json"), 2)

@@ -68,6 +68,32 @@ pub(crate) fn read_array(source: &SourceSettings, bytes: &[u8]) -> Result<Table,
     Ok(Table { headers, items, encoding: None, notes: ReadNotes::default(), types: None })
 }
 
+/// What is wrong with a file in which no line is an object, when the whole of it is one JSON
+/// object (an API's `{"responses": [...]}`, pretty-printed): found failing with "no free-text
+/// column (the header has: )". The members holding the records are named, with how to take
+/// them out.
+fn wrapped(input: Box<dyn Read + Send + '_>) -> Option<String> {
+    let mut bytes = Vec::new();
+    input.take(1 << 31).read_to_end(&mut bytes).ok()?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(bytes) else { return None };
+    let lists: Vec<String> = top
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Value::Array(a) if a.iter().any(Value::is_object) => Some(format!("{k:?} ({} items)", a.len())),
+            _ => None,
+        })
+        .collect();
+    let first = top.iter().find(|(_, v)| matches!(v, Value::Array(a) if a.iter().any(Value::is_object)));
+    Some(match first {
+        Some((k, _)) => format!(
+            "one JSON object whose records are in {}: unheard reads JSON Lines (an object per line) or an array of objects; take the array out, e.g. `jq '.{k}' FILE > records.json`",
+            lists.join(", ")
+        ),
+        None => "one JSON object, not records: unheard reads JSON Lines (an object per line) or an array of objects".to_owned(),
+    })
+}
+
 /// Opens the input (again): JSONL is read twice, once for its keys, once for its rows.
 pub(crate) type Reopen<'a> = dyn Fn() -> Result<Box<dyn Read + Send + 'a>, IngestError> + 'a;
 
@@ -164,9 +190,15 @@ impl<'a> JsonlRows<'a> {
         let mut headers: Vec<String> = Vec::new();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut buf = Vec::new();
+        // a line that is only `{` opens a pretty-printed object: never a line of JSONL
+        let mut opens_object = None;
         while let Some((_, too_long)) = first.next_line(&mut buf)? {
             if too_long {
                 continue;
+            }
+            if opens_object.is_none() && !buf.iter().all(u8::is_ascii_whitespace) {
+                let line = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf);
+                opens_object = Some(line.trim_ascii() == b"{");
             }
             if let Ok(keys) = serde_json::from_slice::<Entries<serde::de::IgnoredAny>>(&buf) {
                 for (k, _) in keys.0 {
@@ -174,6 +206,11 @@ impl<'a> JsonlRows<'a> {
                         headers.push(k);
                     }
                 }
+            }
+        }
+        if headers.is_empty() || opens_object == Some(true) {
+            if let Some(message) = wrapped(reopen()?) {
+                return Err(IngestError::Format { path: source.path.clone(), format: "JSON", message });
             }
         }
         Ok(JsonlRows { lines: lines(reopen()?), headers, blanks: 0, file: shown(&source.path), source: source.clone() })
