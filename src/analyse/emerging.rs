@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::common::{owned, publish, strs, PUBLISHED};
+use crate::text::STOP_WORDS;
 use super::differencing::{self, Identities, KnownTotals, PeriodCounts};
 use super::stats::{log_odds_dirichlet, DisclosureRule, Prior, Published};
 use crate::code::Coded;
@@ -37,13 +38,6 @@ const SHARDS: usize = 16;
 /// Terms published: at most this many, the most frequent.
 const PUBLISHED_TERMS: usize = 1_000;
 
-/// Words that say nothing alone: a term made of these only is not counted.
-const STOP: [&str; 60] = [
-    "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
-    "can", "could", "did", "do", "for", "from", "had", "has", "have", "he", "her", "i", "if", "in", "is", "it", "just",
-    "me", "my", "no", "not", "of", "on", "or", "our", "she", "so", "that", "the", "their", "them", "there", "they",
-    "this", "to", "very", "was", "we", "were", "what", "when", "with", "would", "you",
-];
 
 /// One term's counts.
 #[derive(Debug, Clone, Default)]
@@ -222,7 +216,7 @@ impl Comment<'_> {
             self.stems.push_str(tokens.stem(i));
             bounds.push((s as u32, self.stems.len() as u32));
             let w = tokens.word(i);
-            skip.push((STOP.binary_search(&w).is_ok(), w.starts_with('[') || w.bytes().all(|b| b.is_ascii_digit())));
+            skip.push((STOP_WORDS.binary_search(&w).is_ok(), w.starts_with('[') || w.bytes().all(|b| b.is_ascii_digit())));
         }
         let shard_of = |term: &str| {
             use std::hash::BuildHasher;
@@ -495,7 +489,7 @@ mod tests {
         for len in 1..=3 {
             for start in 0..tokens.len().saturating_sub(len - 1) {
                 let words: Vec<&str> = (start..start + len).map(|i| tokens.word(i)).collect();
-                if words.iter().all(|w| STOP.contains(w))
+                if words.iter().all(|w| STOP_WORDS.contains(w))
                     || words.iter().any(|w| w.starts_with('[') || w.chars().all(|c| c.is_ascii_digit()))
                 {
                     continue;
@@ -513,9 +507,9 @@ mod tests {
 
     #[test]
     fn the_terms_of_a_comment_are_those_a_string_per_n_gram_gives() {
-        let mut sorted = STOP.to_vec();
+        let mut sorted = STOP_WORDS.to_vec();
         sorted.sort_unstable();
-        assert_eq!(sorted, STOP, "STOP is searched by halves: it must stay sorted");
+        assert_eq!(sorted, STOP_WORDS, "STOP_WORDS is searched by halves: it must stay sorted");
         let analyzer = Analyzer::english();
         let texts = [
             "Waiting waiting WAITING for the parking   machine, parking machines broken",

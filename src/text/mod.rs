@@ -17,3 +17,12 @@ pub(crate) mod informative;
 pub mod redact;
 
 pub use analyzer::{char_offset, Analyzer, StemCache, Tokens, ANALYZER_ID};
+
+/// Words that say nothing alone (sorted): an emerging term made of these only is not counted,
+/// and a codebook term of one of them is linted.
+pub(crate) const STOP_WORDS: [&str; 60] = [
+    "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
+    "can", "could", "did", "do", "for", "from", "had", "has", "have", "he", "her", "i", "if", "in", "is", "it", "just",
+    "me", "my", "no", "not", "of", "on", "or", "our", "she", "so", "that", "the", "their", "them", "there", "they",
+    "this", "to", "very", "was", "we", "were", "what", "when", "with", "would", "you",
+];

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Codebook, Elem, Pattern};
-use crate::text::Analyzer;
+use crate::text::{Analyzer, STOP_WORDS};
 
 /// What makes two patterns match the same words: exclude or not, elements, gaps.
 type PatternKey = (bool, Vec<Elem>, Vec<usize>);
@@ -68,11 +68,38 @@ impl Codebook {
                     });
                 }
             }
-            if !pat.exclude
-                && pat.rest.is_empty()
-                && pat.term.split_whitespace().count() == 1
-                && !pat.term.ends_with('*')
-            {
+            // found: `(wait|delay)` was taken as the phrase "wait delay", unsaid
+            let mut pattern_chars: Vec<char> = pat.term.chars().filter(|c| "|()[]{}^$\\+?".contains(*c)).collect();
+            pattern_chars.dedup();
+            if !pattern_chars.is_empty() {
+                out.push(Finding {
+                    severity: Severity::Warning,
+                    theme: Some(theme.code.clone()),
+                    line: theme.line,
+                    message: format!(
+                        "term {:?} holds pattern characters ({}): terms are words and phrases, not regular expressions; the characters are dropped, so it matches the words \"{}\" in that order: give each alternative as its own term",
+                        pat.term,
+                        pattern_chars.iter().collect::<String>(),
+                        show(&pat.elems)
+                    ),
+                });
+            }
+            let one_word = pat.rest.is_empty() && pat.term.split_whitespace().count() == 1 && !pat.term.ends_with('*');
+            if one_word && !pat.exclude && pat.max_words.is_none() {
+                let word = Analyzer::normalize_word(pat.term.trim());
+                if STOP_WORDS.binary_search(&word.as_ref()).is_ok() {
+                    out.push(Finding {
+                        severity: Severity::Warning,
+                        theme: Some(theme.code.clone()),
+                        line: theme.line,
+                        message: format!(
+                            "term {:?} is a common word: alone it codes most comments; use it in a phrase, or among short_terms (short answers only)",
+                            pat.term
+                        ),
+                    });
+                }
+            }
+            if !pat.exclude && one_word {
                 let word = Analyzer::normalize_word(pat.term.trim()).into_owned();
                 if let [Elem::Stem(id)] = pat.elems.as_slice() {
                     let stem = stems_by_id.get(id).copied().unwrap_or("");
@@ -181,5 +208,23 @@ mod tests {
         assert!(has(Severity::Warning, "A1", "very short"), "{findings:#?}");
         assert!(has(Severity::Warning, "B1", "shorter than 3 letters"), "{findings:#?}");
         assert!(!findings.iter().any(|f| f.severity == Severity::Error));
+    }
+
+    #[test]
+    fn lint_names_pattern_syntax_and_a_common_word_alone() {
+        // found: `(wait|delay)` was read as the phrase "wait delay" and `the` coded most
+        // comments, both unsaid
+        let text = "[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='A1'\nname='a'\ncategory='c'\nterms=['(wait|delay)', 'the', 'the ward', 'a&e']\nshort_terms=['no']\nexclude=['not']\n";
+        let findings = Codebook::from_toml(text, "t").unwrap().check();
+        let warned = |needle: &str| findings.iter().filter(|f| f.severity == Severity::Warning && f.message.contains(needle)).count();
+        assert_eq!(warned("\"(wait|delay)\" holds pattern characters ((|))"), 1, "{findings:#?}");
+        assert_eq!(warned("matches the words \"wait delay\""), 1, "{findings:#?}");
+        assert_eq!(warned("is a common word"), 1, "only `the` alone: not in a phrase, a short term or an exclude: {findings:#?}");
+        assert_eq!(warned("\"a&e\""), 0, "an ampersand is a word's: {findings:#?}");
+        let builtin = Codebook::from_toml(crate::config::DEFAULT_CODEBOOK, "<builtin>").unwrap().check();
+        assert!(
+            !builtin.iter().any(|f| f.message.contains("pattern characters") || f.message.contains("common word")),
+            "{builtin:#?}"
+        );
     }
 }
