@@ -298,6 +298,11 @@ fn cases() -> Vec<Case> {
         // issue 9), named in the manifest; a comma given keeps the one-column header's error
         case("csv_semicolons_without_a_delimiter_setting", csv(csv_rows(3).replace(',', ";")), &run_input("f.csv"), 0)
             .check(|_, o| expect("3 records", records(o) == 3)),
+        // Excel's delimiter line above the header (`sep=;`): its header was read as "sep=", ""
+        case("csv_excel_sep_line_above_the_header", vec![("f.csv", format!("sep=;\r\n{}", csv_rows(3).replace(',', ";").replace('\n', "\r\n")).into_bytes())], &run_input("f.csv"), 0)
+            .check(|_, o| expect("3 records, 3 rows read, the first at line 3", records(o) == 3 && rows_read(o) == 3 && o.manifest.as_ref().is_some_and(|m| m["inputs"][0]["delimiter_detected"] == ";"))),
+        case("csv_excel_sep_line_with_commas_and_a_bom", vec![("f.csv", format!("\u{feff}sep=,\n{}", csv_rows(3)).into_bytes())], &run_input("f.csv"), 0)
+            .check(|_, o| expect("3 records", records(o) == 3)),
         case("csv_semicolons_with_delimiter_comma", csv(csv_rows(3).replace(',', ";")), &["run", "--input", "f.csv", "--delimiter", ",", "--out", "o", "-q"], 2),
         case("csv_no_text_column", csv("id,date\n1,2025-01-01\n".into()), &run_input("f.csv"), 2),
         case("csv_bom_utf8", vec![("f.csv", {

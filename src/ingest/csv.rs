@@ -165,12 +165,37 @@ impl<'a> CsvRows<'a> {
                 me.fill()?;
             }
         }
+        // Excel's delimiter line above the header (`sep=;`): its delimiter, unless one was
+        // given (found: its header was read as the names "sep=" and "")
+        let (mut delim, mut from_sep) = (delim, false);
+        if source.header_row.is_none() {
+            if let Some((hinted, len)) = sep_line(&me.buf[me.pos..]) {
+                from_sep = true;
+                if !me.source.delimiter_given {
+                    me.source.delimiter = hinted;
+                    me.notes.delimiter_detected = Some(shown_delimiter(hinted).to_owned());
+                    delim = hinted;
+                }
+                me.pos += len;
+                me.line += 1;
+                if fill {
+                    me.fill()?;
+                }
+                while let Some(n) = line_end_len(&me.buf, me.pos) {
+                    me.pos += n;
+                    me.line += 1;
+                    if fill {
+                        me.fill()?;
+                    }
+                }
+            }
+        }
         if me.pos >= me.buf.len() {
             return Err(fail("the file has no header row".to_owned()));
         }
         // a delimiter no setting gave: the header's when it holds none of the default's
         // (an export saved as "CSV" where the list separator is `;`, or a `|` dump)
-        let delim = match (me.source.delimiter_given, sniff_delimiter(&me.buf[me.pos..], delim)) {
+        let delim = match (me.source.delimiter_given || from_sep, sniff_delimiter(&me.buf[me.pos..], delim)) {
             (false, Some(found)) => {
                 me.source.delimiter = found;
                 me.notes.delimiter_detected = Some(shown_delimiter(found).to_owned());
@@ -796,6 +821,18 @@ fn swallows_rows(lines: &[u8], delim: u8, width: usize) -> bool {
 }
 
 /// Length of the line end at `i` (`\n`, `\r\n` or `\r`), if one is there.
+/// Excel's `sep=X` line at `text`'s start (X one ASCII character that can split a line, `\t`
+/// spelt as a tab): X and the line's length with its line end.
+fn sep_line(text: &[u8]) -> Option<(u8, usize)> {
+    let rest = text.strip_prefix(b"sep=").or_else(|| text.strip_prefix(b"SEP="))?;
+    let (&d, after) = rest.split_first()?;
+    if !d.is_ascii() || matches!(d, b'"' | b'\n' | b'\r') || d.is_ascii_alphanumeric() {
+        return None;
+    }
+    let end = line_end_len(after, 0)?;
+    Some((d, 4 + 1 + end))
+}
+
 /// The delimiter of a header line (`text` from its start) that holds no `delim` outside quotes:
 /// the one of `;`, tab, `|` and `,` it holds most often, when the next line, if any, holds it
 /// too (a one-column file whose header has a `;` and whose first comment has none stays one

@@ -430,7 +430,7 @@ pub struct ReadNotes {
     /// Columns not read, with their type (nested Parquet columns no setting names).
     pub columns_not_read: Vec<String>,
     /// The CSV delimiter found in the header, when no setting gave one and the header held
-    /// none of the default's (`;`, `tab`, `|` or `,`).
+    /// none of the default's (`;`, `tab`, `|` or `,`), or on Excel's `sep=` line above it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delimiter_detected: Option<String>,
     /// A workbook's other sheets that hold a table (two rows and two columns or more), with
