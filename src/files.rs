@@ -106,10 +106,8 @@ pub(crate) fn may_log(path: &Path) -> bool {
         return false;
     }
     let ours = head.starts_with(b"=== ") && head.windows(9).any(|w| w == b" unheard ");
-    let data = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| NOT_LOGS.iter().any(|n| n.eq_ignore_ascii_case(e)));
+    let data =
+        path.extension().and_then(|e| e.to_str()).is_some_and(|e| NOT_LOGS.iter().any(|n| n.eq_ignore_ascii_case(e)));
     head.is_empty() || ours || (!data && !head.contains(&0))
 }
 

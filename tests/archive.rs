@@ -205,7 +205,12 @@ fn runs_holding_the_same_records_are_said_to_overlap() {
     let tmp = tempfile::tempdir().unwrap();
     two_runs(tmp.path());
     // the first 300 lines of run-1's export, under the same source name, in a folder of its own
-    let head: String = std::fs::read_to_string(tmp.path().join("in-1.csv")).unwrap().lines().take(301).map(|l| format!("{l}\n")).collect();
+    let head: String = std::fs::read_to_string(tmp.path().join("in-1.csv"))
+        .unwrap()
+        .lines()
+        .take(301)
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::create_dir(tmp.path().join("part")).unwrap();
     std::fs::write(tmp.path().join("part/in-1.csv"), head).unwrap();
     let r = unheard(tmp.path(), &["run", "--input", "part/in-1.csv", "--out", "runs/run-3", "-q"]);
@@ -218,7 +223,11 @@ fn runs_holding_the_same_records_are_said_to_overlap() {
     assert_eq!(found[0].records, part, "every record of the part is in run-1");
     let r = unheard(tmp.path(), &["archive", "runs", "--json"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("run-1") && r.stderr.contains("run-3") && r.stderr.contains("counted twice"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("run-1") && r.stderr.contains("run-3") && r.stderr.contains("counted twice"),
+        "{}",
+        r.stderr
+    );
     let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(j["overlapping_runs"][0]["records"].as_u64(), published(part), "{j}");
 }

@@ -318,3 +318,28 @@ fn the_report_is_self_contained_and_shows_markup_as_text() {
     assert!(html.matches("<title>").count() > svgs, "a title per chart besides the page's");
     assert!(html.len() < 3_000_000);
 }
+
+/// A small run (three comments, every count suppressed) and a run of no comments: each empty
+/// section says why, where the report showed the bare headers of empty tables and the SPC
+/// legend with no chart under it (found looking at both in headless Chromium).
+#[test]
+fn an_empty_section_of_the_report_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = crate::util::canonical_csv(3);
+    std::fs::write(tmp.path().join("f.csv"), &csv).unwrap();
+    std::fs::write(tmp.path().join("none.csv"), format!("{}\n", crate::util::HEADER)).unwrap();
+    for (input, out) in [("f.csv", "small"), ("none.csv", "none")] {
+        let r = crate::util::unheard(tmp.path(), &["run", "--input", input, "--out", out, "--no-state", "-q"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let html = std::fs::read_to_string(tmp.path().join(out).join("report.html")).unwrap();
+        assert!(!html.contains("<tbody></tbody>"), "{out}: an empty table");
+        for why in
+            ["concerns can be ranked: no comment", "No SPC chart", "No pair of themes to show", "No words to show"]
+        {
+            assert!(html.contains(why), "{out}: {why:?} not said");
+        }
+        assert!(!html.contains("the green line is the centre"), "{out}: the SPC legend without a chart");
+        assert!(!html.contains("turns these into codebook entries"), "{out}: a note on terms not shown");
+        assert_eq!(html.contains("No comments in this run"), out == "none", "{out}");
+    }
+}

@@ -21,12 +21,12 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::common::{owned, publish, strs, PUBLISHED};
-use crate::text::STOP_WORDS;
 use super::differencing::{self, Identities, KnownTotals, PeriodCounts};
 use super::stats::{log_odds_dirichlet, DisclosureRule, Prior, Published};
 use crate::code::Coded;
 use crate::record::Record;
 use crate::table::{Col, ColumnData, Table};
+use crate::text::STOP_WORDS;
 use crate::text::{Analyzer, StemCache, Tokens};
 
 /// Distinct terms kept at most while counting.
@@ -37,7 +37,6 @@ const SHARDS: usize = 16;
 
 /// Terms published: at most this many, the most frequent.
 const PUBLISHED_TERMS: usize = 1_000;
-
 
 /// One term's counts.
 #[derive(Debug, Clone, Default)]
@@ -216,7 +215,10 @@ impl Comment<'_> {
             self.stems.push_str(tokens.stem(i));
             bounds.push((s as u32, self.stems.len() as u32));
             let w = tokens.word(i);
-            skip.push((STOP_WORDS.binary_search(&w).is_ok(), w.starts_with('[') || w.bytes().all(|b| b.is_ascii_digit())));
+            skip.push((
+                STOP_WORDS.binary_search(&w).is_ok(),
+                w.starts_with('[') || w.bytes().all(|b| b.is_ascii_digit()),
+            ));
         }
         let shard_of = |term: &str| {
             use std::hash::BuildHasher;

@@ -284,6 +284,15 @@ fn table(head: &[&str], rows: &[Vec<String>]) -> String {
     s
 }
 
+/// A table, or when it has no rows the sentence that says why (found: the report of a small
+/// run showed the bare headers of three empty tables).
+fn table_or(head: &[&str], rows: &[Vec<String>], empty: &str) -> String {
+    if rows.is_empty() {
+        return format!("<p>{}</p>", esc(empty));
+    }
+    table(head, rows)
+}
+
 fn num(v: Option<u64>) -> String {
     v.map_or_else(|| "suppressed".to_owned(), |v| v.to_string())
 }
@@ -363,7 +372,9 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
             dims.push(&row.dimension);
         }
     }
-    if !who.representation.iter().any(|x| x.period == "all" && x.ratio.is_some()) {
+    if records == 0 {
+        s.push_str("<p>No comments in this run: nothing to measure.</p>");
+    } else if !who.representation.iter().any(|x| x.period == "all" && x.ratio.is_some()) {
         s.push_str("<p>Who is missing cannot be measured in this run: it needs demographic columns mapped from the export and a population baseline to set them against (<code>--baseline</code>, or <code>[[baseline]]</code> in the pipeline).</p>");
     }
     for dim in dims {
@@ -436,7 +447,7 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
     if !weighted {
         s.push_str("<p>No population weighting in this run (it needs a baseline): the concerns as heard.</p>");
     }
-    s.push_str(&table(
+    s.push_str(&table_or(
         &["theme", "raw share", "weighted share", "raw rank", "weighted rank"],
         &ranked
             .iter()
@@ -451,6 +462,7 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
                 ]
             })
             .collect::<Vec<_>>(),
+        "No theme's concerns can be ranked: no comment was coded with a concern, or every theme's count is 1 to 7, which is not published (disclosure control).",
     ));
     // change over time
     s.push_str("<h2 id=\"change\">Change over time</h2>");
@@ -499,7 +511,11 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
     let mut series: Vec<_> =
         who.spc_summary.iter().filter(|x| x.measure == Measure::Concerns && x.points >= 2).collect();
     series.sort_by(|a, b| b.centre.unwrap_or(0.0).total_cmp(&a.centre.unwrap_or(0.0)));
-    s.push_str("<p class=\"note\">Statistical process control (Making Data Count): each point is a period's share of comments with the concern; the green line is the centre, the dashed lines the process limits; blue points signal improvement, orange points concern.</p>");
+    if series.is_empty() {
+        s.push_str("<p>No SPC chart: a chart needs a theme's concerns in two periods or more.</p>");
+    } else {
+        s.push_str("<p class=\"note\">Statistical process control (Making Data Count): each point is a period's share of comments with the concern; the green line is the centre, the dashed lines the process limits; blue points signal improvement, orange points concern.</p>");
+    }
     for sm in series.iter().take(6) {
         let points: Vec<_> = who.spc.iter().filter(|p| p.theme == sm.theme && p.measure == Measure::Concerns).collect();
         let icon = sm.summary.map_or("—", |x| x.variation.name()).replace('_', " ");
@@ -514,7 +530,7 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
         .filter(|p| p.group.is_none() && p.lift.is_some() && p.both_n.value.is_some_and(|v| v >= 20))
         .collect();
     pairs.sort_by(|a, b| b.lift.map_or(0.0, |l| l.0).total_cmp(&a.lift.map_or(0.0, |l| l.0)));
-    s.push_str(&table(
+    s.push_str(&table_or(
         &["theme", "with theme", "comments with both", "lift (95% interval)"],
         &pairs
             .iter()
@@ -524,6 +540,7 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
                 vec![theme_name(p.themes.0), theme_name(p.themes.1), num(p.both_n.value), l]
             })
             .collect::<Vec<_>>(),
+        "No pair of themes to show: a pair is shown when 20 comments or more carry both.",
     ));
     // emerging
     s.push_str("<h2 id=\"emerging\">What people talk about that no theme codes</h2>");
@@ -535,14 +552,18 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
             .map(|t| vec![t.surfaces.clone(), num(t.uncoded_n.value), num(t.recent_n.value), fig(t.z, 2)])
             .collect()
     };
-    if rising.is_empty() {
+    if r.terms.is_empty() {
+        s.push_str("<p>No words to show: every comment was coded with a theme, or no term of the others is in enough of them to be published.</p>");
+    } else if rising.is_empty() {
         s.push_str("<p>No term is rising in the comments no theme codes. The most frequent:</p>");
         let frequent: Vec<&TermRow> = r.terms.iter().collect();
         s.push_str(&table(&["words", "comments", "recent", "rising z"], &term_rows(&frequent)));
     } else {
         s.push_str(&table(&["words", "comments", "recent", "rising z"], &term_rows(&rising)));
     }
-    s.push_str("<p class=\"note\"><code>unheard codebook suggest</code> turns these into codebook entries.</p>");
+    if !r.terms.is_empty() {
+        s.push_str("<p class=\"note\"><code>unheard codebook suggest</code> turns these into codebook entries.</p>");
+    }
     // methods
     s.push_str("<h2 id=\"methods\">Methods</h2><ul class=\"note\">\
 <li>Every count is published under NHS disclosure control (1–7 suppressed, others rounded to the nearest 5), and every figure comes from the published counts; counts that tables set against each other could pin are withheld.</li>\

@@ -216,10 +216,16 @@ mod tests {
         // comments, both unsaid
         let text = "[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='A1'\nname='a'\ncategory='c'\nterms=['(wait|delay)', 'the', 'the ward', 'a&e']\nshort_terms=['no']\nexclude=['not']\n";
         let findings = Codebook::from_toml(text, "t").unwrap().check();
-        let warned = |needle: &str| findings.iter().filter(|f| f.severity == Severity::Warning && f.message.contains(needle)).count();
+        let warned = |needle: &str| {
+            findings.iter().filter(|f| f.severity == Severity::Warning && f.message.contains(needle)).count()
+        };
         assert_eq!(warned("\"(wait|delay)\" holds pattern characters ((|))"), 1, "{findings:#?}");
         assert_eq!(warned("matches the words \"wait delay\""), 1, "{findings:#?}");
-        assert_eq!(warned("is a common word"), 1, "only `the` alone: not in a phrase, a short term or an exclude: {findings:#?}");
+        assert_eq!(
+            warned("is a common word"),
+            1,
+            "only `the` alone: not in a phrase, a short term or an exclude: {findings:#?}"
+        );
         assert_eq!(warned("\"a&e\""), 0, "an ampersand is a word's: {findings:#?}");
         let builtin = Codebook::from_toml(crate::config::DEFAULT_CODEBOOK, "<builtin>").unwrap().check();
         assert!(
