@@ -100,6 +100,15 @@ fn question_flag_and_pipeline_name_the_trust_questions() {
     let rows = records(&tmp.path().join("p"));
     assert_eq!(by_text(&rows, "The porter")["question"], "what_good");
     assert_eq!(by_text(&rows, "More chairs")["question"], "could_improve");
+    // none of these is warned of: each question value met its column
+    let m = manifest(&tmp.path().join("p"));
+    assert!(m["inputs"][0].get("question_values_unmatched").is_none(), "{}", m["inputs"][0]);
+    // found: a typo (`question1`) left every such record nonspecific with nothing said
+    let r =
+        unheard(tmp.path(), &["run", "--input", "export.csv", "--out", "t", "--question", "question1=could_improve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("question value \"question1\"") && r.stderr.contains("matched nothing"), "{}", r.stderr);
+    assert_eq!(manifest(&tmp.path().join("t"))["inputs"][0]["question_values_unmatched"][0], "question1");
     // a question that is not one
     let r = unheard(tmp.path(), &["run", "--input", "export.csv", "--out", "q", "--question", "question_1=sometimes"]);
     assert_eq!(r.code, 2);
@@ -115,9 +124,9 @@ fn dashboard_database_layout_maps_ids_question_values_and_carries_categories() {
 103,10/02/2025,8,Trust East,Wards,,comment_1,Meals arrived warm,2,Male,,35-44,Black,,,,,,,Food,Environment,2
 ";
     std::fs::write(tmp.path().join("db.csv"), csv).unwrap();
-    let r =
-        unheard(tmp.path(), &["run", "--input", "db.csv", "--out", "o", "-q", "--question", "question_1=what_good"]);
+    let r = unheard(tmp.path(), &["run", "--input", "db.csv", "--out", "o", "--question", "question_1=what_good"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("matched nothing"), "a row's question value met: {}", r.stderr);
     let m = manifest(&tmp.path().join("o"));
     assert_eq!(m["inputs"][0]["layout"], "experiencesdashboard-db");
     assert_eq!(m["counts"]["records"], 3);
@@ -366,4 +375,43 @@ fn upload_export_as_trusts_write_it_keeps_every_comment_and_maps_its_demographic
     for b in ["0-11", "12-17", "18-25", "26-39", "40-64", "65+"] {
         assert!(bands.contains(&b.to_owned()), "band {b} among {bands:?}");
     }
+}
+
+#[test]
+fn a_question_value_no_row_meets_is_warned_of_once_across_sources() {
+    // a question column of the trust's own codes: `--question` maps two of them; the third
+    // given is in no row of either file, and said once; each met is not
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |ids: &str, codes: [&str; 2]| {
+        format!(
+            "record_id,received_date,question,text\n{ids}1,2025-03-04,{},Kind staff\n{ids}2,2025-03-05,{},Long wait\n",
+            codes[0], codes[1]
+        )
+    };
+    std::fs::write(tmp.path().join("a.csv"), file("A", ["Q1", "Q1"])).unwrap();
+    std::fs::write(tmp.path().join("b.csv"), file("B", ["Q1", "Q2"])).unwrap();
+    let args = [
+        "run",
+        "--input",
+        "a.csv",
+        "b.csv",
+        "--out",
+        "o",
+        "--question",
+        "Q1=what_good",
+        "--question",
+        "Q2=could_improve",
+        "--question",
+        "Q9=nonspecific",
+    ];
+    let r = unheard(tmp.path(), &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr.matches("matched nothing").count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("\"q9\"") && r.stderr.contains("a.csv, b.csv"), "{}", r.stderr);
+    let m = manifest(&tmp.path().join("o"));
+    assert_eq!(m["counts"]["records"], 4);
+    // Q2 is in b.csv only: a.csv's own list names it, but no warning does
+    assert_eq!(m["inputs"][0]["question_values_unmatched"], serde_json::json!(["q2", "q9"]));
+    assert_eq!(m["inputs"][1]["question_values_unmatched"], serde_json::json!(["q9"]));
+    assert_eq!(by_text(&records(&tmp.path().join("o")), "Long wait")["question"], "what_good");
 }

@@ -58,7 +58,12 @@ pub struct Mapper {
     /// per free-text column, what makes its record id distinct within the row
     text_parts: Vec<String>,
     default_question: Question,
-    question_values: BTreeMap<String, Question>,
+    /// question value → its question, and its place in `given` when the pipeline or
+    /// `--question` gave it (a layout's own values have none)
+    question_values: BTreeMap<String, (Question, Option<usize>)>,
+    /// the question values given (`question_values`, `--question`), each set once a column or
+    /// a row's question is it: one never met is a warning (a typo leaves its rows nonspecific)
+    given: Vec<(String, std::sync::atomic::AtomicBool)>,
     /// one entry per run dimension
     dims: Vec<Option<usize>>,
     /// carried-through column indices
@@ -151,6 +156,15 @@ impl Mapper {
         index: usize,
         headers: &[String],
     ) -> Result<Mapper, IngestError> {
+        let given: Vec<(String, std::sync::atomic::AtomicBool)> = source
+            .question_values
+            .keys()
+            .map(|k| {
+                // a value that names a column (the upload template's `question_1`) is met there
+                let column = headers.iter().any(|h| key(h) == key(k));
+                (key(k), std::sync::atomic::AtomicBool::new(column))
+            })
+            .collect();
         let (source, layout) = super::layout::apply(source, headers)?;
         let source = source.as_ref();
         let file = shown(&source.path);
@@ -232,7 +246,19 @@ impl Mapper {
         // the manifest) with their personal data redacted: a carried column headed by an NHS
         // number is `x_nhs_number`
         let written: Vec<String> = headers.iter().map(|h| crate::text::redact::scrubbed(h)).collect();
-        let question_values = source.question_values.iter().map(|(k, v)| (key(k), *v)).collect();
+        let question_values = source
+            .question_values
+            .iter()
+            .map(|(k, v)| (key(k), (*v, given.iter().position(|g| g.0 == key(k)))))
+            .collect();
+        // a layout's slot (`question_1`) takes a given value by the slot's name
+        if layout != "canonical" {
+            for (k, met) in &given {
+                if k.starts_with("question_") {
+                    met.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
         let text_parts = texts
             .iter()
             .map(|&(i, q)| match q {
@@ -299,6 +325,7 @@ impl Mapper {
             texts,
             default_question: source.default_question.unwrap_or(Question::Nonspecific),
             question_values,
+            given,
             dims,
             carried,
             carried_names,
@@ -316,6 +343,19 @@ impl Mapper {
     /// Adds a warning said once for the source.
     pub(crate) fn warn(&mut self, warning: String) {
         self.warnings.push(warning);
+    }
+
+    /// The question values given (`question_values`, `--question`), as keys.
+    #[must_use]
+    pub(crate) fn question_values_given(&self) -> Vec<String> {
+        self.given.iter().map(|g| g.0.clone()).collect()
+    }
+
+    /// The question values given (`question_values`, `--question`) that no column and no row's
+    /// question met, once every row is mapped.
+    #[must_use]
+    pub(crate) fn question_values_unmet(&self) -> Vec<String> {
+        self.given.iter().filter(|g| !g.1.load(std::sync::atomic::Ordering::Relaxed)).map(|g| g.0.clone()).collect()
     }
 
     /// What looks wrong with the source's columns (see [`SourceReport::warnings`](super::SourceReport)).
@@ -659,7 +699,10 @@ impl Mapper {
     /// A question value: as `question_values` maps it, else as [`Question::parse`] reads it.
     fn question_of(&self, raw: &str) -> Option<Question> {
         if !self.question_values.is_empty() {
-            if let Some(&q) = self.question_values.get(&key(raw)) {
+            if let Some(&(q, given)) = self.question_values.get(&key(raw)) {
+                if let Some(g) = given.and_then(|g| self.given.get(g)) {
+                    g.1.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
                 return Some(q);
             }
         }

@@ -329,6 +329,42 @@ pub struct SourceReport {
     /// The date format read with (the source's, or its layout's).
     #[serde(skip)]
     pub(crate) date_format: String,
+    /// The question values given to the source (`question_values`, `--question`), as keys.
+    #[serde(skip)]
+    pub(crate) question_values_given: Vec<String>,
+    /// Those that no column and no row's question of the source met.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub question_values_unmatched: Vec<String>,
+}
+
+/// The question values given (`--question`, a source's `question_values`) that no source
+/// given them met — no column and no row's question was the value — each with the source it is
+/// said under (the first given it). A typo in `--question question_1=could_improve` left every
+/// such record `nonspecific` with nothing said (found trying it).
+#[must_use]
+pub(crate) fn unmatched_question_values(sources: &[SourceReport]) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut said: Vec<&str> = Vec::new();
+    for (i, s) in sources.iter().enumerate() {
+        for k in &s.question_values_unmatched {
+            let given: Vec<&SourceReport> =
+                sources.iter().filter(|o| o.question_values_given.iter().any(|g| g == k)).collect();
+            let met = given.iter().any(|o| !o.question_values_unmatched.contains(k));
+            if met || said.contains(&k.as_str()) || given.iter().all(|o| o.rows_read == 0) {
+                continue;
+            }
+            said.push(k);
+            let files: Vec<&str> = given.iter().map(|o| o.path.as_str()).collect();
+            out.push((
+                i,
+                format!(
+                    "question value {k:?} (--question or question_values) matched nothing: no column and no row's question in {} is {k:?}, so no record was read as its question (a typo? the quarantine's unknown_question rows and the records' `question` show the values read)",
+                    files.join(", ")
+                ),
+            ));
+        }
+    }
+    out
 }
 
 impl SourceReport {

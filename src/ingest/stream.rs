@@ -517,6 +517,11 @@ impl Mapping {
             report.reading = end.notes;
             report.sha256 = end.sha256;
             report.bytes = end.bytes;
+            // (every row of the source is mapped: its batches came before its end)
+            if let Some(m) = self.mappers.get(index) {
+                report.question_values_given = m.question_values_given();
+                report.question_values_unmatched = m.question_values_unmet();
+            }
         }
     }
 

@@ -66,6 +66,9 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     } = s;
     let book = &engine.book;
     let dir = staging.path().to_path_buf();
+    for (i, w) in crate::ingest::unmatched_question_values(&stream.sources) {
+        stream.sources[i].warnings.push(w);
+    }
     for s in &mut stream.sources {
         s.date_warning();
         s.duplicate_warning();
