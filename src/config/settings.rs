@@ -921,6 +921,19 @@ fn apply_source_overrides(
     ctx: &Ctx<'_>,
     overrides: &Overrides,
 ) -> Result<(), ConfigError> {
+    // a flag for one kind of file, with no input of that kind, would be passed over unsaid
+    // (found: `--sheet Data` on a CSV)
+    let kinds = [
+        ("--sheet", overrides.sheet.is_some(), Format::Xlsx, "a workbook's sheet"),
+        ("--encoding", overrides.encoding.is_some(), Format::Csv, "a CSV's encoding"),
+        ("--delimiter", overrides.delimiter.is_some(), Format::Csv, "a CSV's delimiter"),
+    ];
+    for (flag, given, kind, what) in kinds {
+        if given && !sources.is_empty() && !sources.iter().any(|s| s.format == kind) {
+            let files: Vec<String> = sources.iter().map(|s| s.path.display().to_string()).collect();
+            return Err(ctx.err(None, flag, format!("{flag} sets {what}, and no input is one ({})", files.join(", "))));
+        }
+    }
     for s in sources.iter_mut() {
         if let Some(e) = overrides.encoding {
             s.encoding = e;
@@ -1569,6 +1582,22 @@ mod tests {
         let o = Overrides { ids_per_file: true, ..Overrides::default() };
         let s = Settings::from_toml(text, Path::new("p/demo.toml"), &o).unwrap();
         assert!(s.sources.iter().all(|s| s.ids_per_file));
+    }
+
+    #[test]
+    fn a_flag_for_a_kind_of_file_no_input_is_is_refused() {
+        let text = "[[source]]\npath = \"a.csv\"\n";
+        let with = |o: Overrides| Settings::from_toml(text, Path::new("p/demo.toml"), &o);
+        let err = with(Overrides { sheet: Some("Data".to_owned()), ..Overrides::default() }).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("--sheet"), "{err}");
+        assert!(err.to_string().contains("no input is one (p/a.csv)"), "{err}");
+        assert!(with(Overrides { delimiter: Some(b';'), ..Overrides::default() }).is_ok());
+        let book = "[[source]]\npath = \"a.xlsx\"\n";
+        let o = Overrides { delimiter: Some(b';'), ..Overrides::default() };
+        let err = Settings::from_toml(book, Path::new("p/demo.toml"), &o).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("--delimiter"), "{err}");
+        let o = Overrides { sheet: Some("Data".to_owned()), ..Overrides::default() };
+        assert!(Settings::from_toml(book, Path::new("p/demo.toml"), &o).is_ok());
     }
 
     #[test]
