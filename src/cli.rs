@@ -943,7 +943,10 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
             crate::output::check_out(dir, &pipeline::input_paths(&settings), crate::output::Holds::State)
                 .map_err(crate::output::OutputError::of_state)?;
             match crate::state::read_manifest(dir)? {
-                None => format!("state {}: new (this run codes every record and keeps them)", dir.display()),
+                None => {
+                    pipeline::lost_state(&settings.out, dir)?;
+                    format!("state {}: new (this run codes every record and keeps them)", dir.display())
+                }
                 Some(m) => {
                     pipeline::check_state_sources(&settings, dir, &m)?;
                     format!(

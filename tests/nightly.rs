@@ -537,3 +537,36 @@ fn a_file_read_with_its_ids_the_other_way_is_refused() {
     let again = unheard(d, &["run", "--input", "jan.csv", "--ids-per-file", "--out", "o", "-q"]);
     assert_eq!(again.code, 0, "read as the state did: {}", again.stderr);
 }
+
+#[test]
+fn a_run_that_finds_no_state_refuses_to_replace_the_records_of_nights_that_kept_one() {
+    // found: the state removed, the next night's output shrank from 149 records to that night's
+    // 50, exit 0 and nothing said
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("jan.csv"), night(0, 300)).unwrap();
+    std::fs::write(d.join("feb.csv"), night(300, 100)).unwrap();
+    run(d, &["run", "--input", "jan.csv", "--out", "o", "-q"]);
+    let before = run(d, &["run", "--input", "feb.csv", "--out", "o", "-q"]);
+    let held = before["state"]["records"].as_u64().unwrap();
+    assert!(held > 300, "both nights held: {held}");
+    let published = tables(&d.join("o"));
+    std::fs::rename(d.join("o.state"), d.join("moved.state")).unwrap();
+    let r = unheard(d, &["run", "--input", "feb.csv", "--out", "o"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("holds the {held} records")) && r.stderr.contains("restore the state"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(tables(&d.join("o")), published, "the output is untouched");
+    let v = unheard(d, &["validate", "--input", "feb.csv", "--out", "o"]);
+    assert_eq!(v.code, 2, "validate says it before a run: {}{}", v.stdout, v.stderr);
+    assert!(v.stderr.contains("restore the state"), "{}", v.stderr);
+    // pointing at the state where it was moved carries on; a fresh start is the folder removed
+    let on = run(d, &["run", "--input", "feb.csv", "--out", "o", "--state", "moved.state", "-q"]);
+    assert_eq!((on["state"]["mode"].as_str(), on["state"]["records"].as_u64()), (Some("incremental"), Some(held)));
+    std::fs::remove_dir_all(d.join("o")).unwrap();
+    let fresh = run(d, &["run", "--input", "feb.csv", "--out", "o", "-q"]);
+    assert_eq!(fresh["state"]["mode"], "first");
+}

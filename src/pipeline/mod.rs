@@ -360,6 +360,30 @@ impl SourceFiles {
     }
 }
 
+/// A run that finds no state where the output it replaces holds the records of nightly runs: it
+/// would start afresh from its inputs alone and replace those records (found: with the state
+/// removed, the next night's output shrank to that night's 50 records of 149, exit 0).
+///
+/// # Errors
+/// [`crate::state::StateError::Unreadable`] naming the state and the records at stake.
+pub(crate) fn lost_state(out: &std::path::Path, state: &std::path::Path) -> Result<(), RunError> {
+    if !out.join(".unheard-run").is_file() {
+        return Ok(());
+    }
+    let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) else { return Ok(()) };
+    let Ok(m) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(()) };
+    let held = m["state"]["records"].as_u64().unwrap_or(0);
+    let Some(was) = m["state"]["path"].as_str().filter(|_| held > 0) else { return Ok(()) };
+    Err(crate::state::StateError::Unreadable {
+        path: state.to_path_buf(),
+        message: format!(
+            "no state here, while the output {} holds the {held} records of runs that kept one (at {was}): this run would start afresh from its inputs alone and replace them; restore the state from its backup (or give its path with --state), or remove the output folder to start afresh (nothing was touched)",
+            out.display()
+        ),
+    }
+    .into())
+}
+
 fn run_in_pool(
     settings: &Settings,
     messages: &Messages,
@@ -375,6 +399,9 @@ fn run_in_pool(
         Some(dir) => crate::state::read_manifest(dir)?.map(|m| (dir.clone(), m)),
         None => None,
     };
+    if let (Some(dir), None) = (&settings.state, &held) {
+        lost_state(&settings.out, dir)?;
+    }
     let SetUp { engine, baseline, bands, mut stream } =
         set_up(settings, held.as_ref().map(|h| h.1.age_bands.as_slice()), &mut timings)?;
     let book = &engine.book;
