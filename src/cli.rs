@@ -944,7 +944,7 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
                 .map_err(crate::output::OutputError::of_state)?;
             match crate::state::read_manifest(dir)? {
                 None => {
-                    pipeline::lost_state(&settings.out, dir)?;
+                    pipeline::lost_state(&settings, dir)?;
                     format!("state {}: new (this run codes every record and keeps them)", dir.display())
                 }
                 Some(m) => {

@@ -569,4 +569,9 @@ fn a_run_that_finds_no_state_refuses_to_replace_the_records_of_nights_that_kept_
     std::fs::remove_dir_all(d.join("o")).unwrap();
     let fresh = run(d, &["run", "--input", "feb.csv", "--out", "o", "-q"]);
     assert_eq!(fresh["state"]["mode"], "first");
+    // the first night again over the same file (one killed before it kept its state) loses
+    // nothing: it runs
+    std::fs::remove_dir_all(d.join("o.state")).unwrap();
+    let again = run(d, &["run", "--input", "feb.csv", "--out", "o", "-q"]);
+    assert_eq!(again["state"]["records"], fresh["state"]["records"]);
 }

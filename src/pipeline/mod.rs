@@ -366,7 +366,8 @@ impl SourceFiles {
 ///
 /// # Errors
 /// [`crate::state::StateError::Unreadable`] naming the state and the records at stake.
-pub(crate) fn lost_state(out: &std::path::Path, state: &std::path::Path) -> Result<(), RunError> {
+pub(crate) fn lost_state(settings: &Settings, state: &std::path::Path) -> Result<(), RunError> {
+    let out = settings.out.as_path();
     if !out.join(".unheard-run").is_file() {
         return Ok(());
     }
@@ -374,6 +375,18 @@ pub(crate) fn lost_state(out: &std::path::Path, state: &std::path::Path) -> Resu
     let Ok(m) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(()) };
     let held = m["state"]["records"].as_u64().unwrap_or(0);
     let Some(was) = m["state"]["path"].as_str().filter(|_| held > 0) else { return Ok(()) };
+    // the first night again over the same files (one killed before its state was kept): it
+    // gives the same records back, nothing is lost
+    let same_files = m["inputs"].as_array().is_some_and(|inputs| {
+        inputs.len() == settings.sources.len()
+            && inputs.iter().zip(&settings.sources).all(|(i, s)| {
+                i["path"].as_str() == Some(crate::ingest::shown(&s.path).as_str())
+                    && i["bytes"].as_u64() == std::fs::metadata(&s.path).ok().map(|f| f.len())
+            })
+    });
+    if m["state"]["mode"] == "first" && same_files {
+        return Ok(());
+    }
     Err(crate::state::StateError::Unreadable {
         path: state.to_path_buf(),
         message: format!(
@@ -400,7 +413,7 @@ fn run_in_pool(
         None => None,
     };
     if let (Some(dir), None) = (&settings.state, &held) {
-        lost_state(&settings.out, dir)?;
+        lost_state(settings, dir)?;
     }
     let SetUp { engine, baseline, bands, mut stream } =
         set_up(settings, held.as_ref().map(|h| h.1.age_bands.as_slice()), &mut timings)?;
