@@ -139,6 +139,18 @@ impl<'a> CsvRows<'a> {
         Ok(me)
     }
 
+    /// Passes over blank lines at `pos` (`fill`: keeping the lookahead in memory).
+    fn skip_blank_lines(&mut self, fill: bool) -> Result<(), IngestError> {
+        while let Some(n) = line_end_len(&self.buf, self.pos) {
+            self.pos += n;
+            self.line += 1;
+            if fill {
+                self.fill()?;
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the header (passing over title lines above `header_row` and blank lines): its
     /// names, with `pos` and `line` after it. `fill`: keep a lookahead in memory while reading
     /// (else read from the window as it is).
@@ -158,13 +170,7 @@ impl<'a> CsvRows<'a> {
                 me.fill()?;
             }
         }
-        while let Some(n) = line_end_len(&me.buf, me.pos) {
-            me.pos += n;
-            me.line += 1;
-            if fill {
-                me.fill()?;
-            }
-        }
+        me.skip_blank_lines(fill)?;
         // Excel's delimiter line above the header (`sep=;`): its delimiter, unless one was
         // given (found: its header was read as the names "sep=" and "")
         let (mut delim, mut from_sep) = (delim, false);
@@ -181,13 +187,7 @@ impl<'a> CsvRows<'a> {
                 if fill {
                     me.fill()?;
                 }
-                while let Some(n) = line_end_len(&me.buf, me.pos) {
-                    me.pos += n;
-                    me.line += 1;
-                    if fill {
-                        me.fill()?;
-                    }
-                }
+                me.skip_blank_lines(fill)?;
             }
         }
         if me.pos >= me.buf.len() {
