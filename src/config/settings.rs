@@ -923,13 +923,19 @@ fn apply_source_overrides(
 ) -> Result<(), ConfigError> {
     // a flag for one kind of file, with no input of that kind, would be passed over unsaid
     // (found: `--sheet Data` on a CSV)
-    let kinds = [
-        ("--sheet", overrides.sheet.is_some(), Format::Xlsx, "a workbook's sheet"),
-        ("--encoding", overrides.encoding.is_some(), Format::Csv, "a CSV's encoding"),
-        ("--delimiter", overrides.delimiter.is_some(), Format::Csv, "a CSV's delimiter"),
+    let kinds: [(&str, bool, &[Format], &str); 4] = [
+        ("--sheet", overrides.sheet.is_some(), &[Format::Xlsx], "a workbook's sheet"),
+        ("--encoding", overrides.encoding.is_some(), &[Format::Csv], "a CSV's encoding"),
+        ("--delimiter", overrides.delimiter.is_some(), &[Format::Csv], "a CSV's delimiter"),
+        (
+            "--header-row",
+            overrides.header_row.is_some(),
+            &[Format::Csv, Format::Xlsx],
+            "a CSV's or workbook's header line",
+        ),
     ];
-    for (flag, given, kind, what) in kinds {
-        if given && !sources.is_empty() && !sources.iter().any(|s| s.format == kind) {
+    for (flag, given, kinds, what) in kinds {
+        if given && !sources.is_empty() && !sources.iter().any(|s| kinds.contains(&s.format)) {
             let files: Vec<String> = sources.iter().map(|s| s.path.display().to_string()).collect();
             return Err(ctx.err(None, flag, format!("{flag} sets {what}, and no input is one ({})", files.join(", "))));
         }
@@ -1596,8 +1602,12 @@ mod tests {
         let o = Overrides { delimiter: Some(b';'), ..Overrides::default() };
         let err = Settings::from_toml(book, Path::new("p/demo.toml"), &o).unwrap_err();
         assert_eq!(err.key.as_deref(), Some("--delimiter"), "{err}");
-        let o = Overrides { sheet: Some("Data".to_owned()), ..Overrides::default() };
+        let o = Overrides { sheet: Some("Data".to_owned()), header_row: Some(3), ..Overrides::default() };
         assert!(Settings::from_toml(book, Path::new("p/demo.toml"), &o).is_ok());
+        let lines = "[[source]]\npath = \"a.jsonl\"\n";
+        let o = Overrides { header_row: Some(3), ..Overrides::default() };
+        let err = Settings::from_toml(lines, Path::new("p/demo.toml"), &o).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("--header-row"), "{err}");
     }
 
     #[test]
