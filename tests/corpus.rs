@@ -290,6 +290,10 @@ fn cases() -> Vec<Case> {
             .check(|_, o| expect("5 records", records(o) == 5)),
         case("csv_cr_only_line_endings", csv(csv_rows(5).replace('\n', "\r")), &run_input("f.csv"), 0)
             .check(|_, o| expect("5 records", records(o) == 5)),
+        // rows of empty cells that Excel writes for rows once used (`,,,,`): blank rows, dropped
+        // and counted as a workbook's are; they were quarantined as missing_required (exit 1)
+        case("csv_rows_of_empty_cells_excel_left", csv(csv_rows(5) + &",".repeat(18) + "\n" + &" ,".repeat(18) + "\n"), &run_input("f.csv"), 0)
+            .check(|_, o| expect("5 records, 2 rows dropped", records(o) == 5 && o.manifest.as_ref().is_some_and(|m| m["counts"]["rows_dropped"] == 2))),
         case("csv_blank_lines_between_rows", csv(csv_rows(5).replace('\n', "\n\n")), &run_input("f.csv"), 0)
             .check(|_, o| expect("5 records", records(o) == 5)),
         case("csv_stray_quote_inside_unquoted_field", vec![("f.csv", csv_with(5, 1, "R1,P1,2025-03-02,what_good,He was 6'2\" and kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 0)

@@ -47,6 +47,16 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// Empty, or text of white space only.
+    #[must_use]
+    pub(crate) fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(t) => t.trim().is_empty(),
+            _ => false,
+        }
+    }
+
     /// The cell as text, as a person would read it; `None` when empty.
     #[must_use]
     pub fn to_text(&self) -> Option<String> {
