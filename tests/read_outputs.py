@@ -53,7 +53,12 @@ print(f"record_themes joined to themes: {n} rows")
 spark = subprocess.run([sys.executable, str(pathlib.Path(__file__).parent / "read_spark.py"), str(out)], capture_output=True, text=True)
 assert spark.returncode == 0, spark.stderr[-3000:]
 said = spark.stderr.split("--- reading", 1)[-1]
-complaints = [line for line in said.splitlines() if " WARN " in line or " ERROR " in line]
+# (the executor's heartbeat to its driver, late on a loaded machine, is Spark's own and says
+# nothing about the files: seen failing CI once)
+complaints = [
+    line for line in said.splitlines()
+    if (" WARN " in line or " ERROR " in line) and "heartbeat" not in line.lower()
+]
 assert not complaints, complaints
 rows = dict(line.rsplit(" ", 1) for line in spark.stdout.splitlines() if line.strip())
 for entry in manifest["tables"]:
