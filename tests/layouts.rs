@@ -407,11 +407,11 @@ fn a_question_value_no_row_meets_is_warned_of_once_across_sources() {
     let r = unheard(tmp.path(), &args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stderr.matches("matched nothing").count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("\"q9\"") && r.stderr.contains("a.csv, b.csv"), "{}", r.stderr);
+    assert!(r.stderr.contains("\"Q9\"") && r.stderr.contains("a.csv, b.csv"), "{}", r.stderr);
     let m = manifest(&tmp.path().join("o"));
     assert_eq!(m["counts"]["records"], 4);
     // Q2 is in b.csv only: a.csv's own list names it, but no warning does
-    assert_eq!(m["inputs"][0]["question_values_unmatched"], serde_json::json!(["q2", "q9"]));
-    assert_eq!(m["inputs"][1]["question_values_unmatched"], serde_json::json!(["q9"]));
+    assert_eq!(m["inputs"][0]["question_values_unmatched"], serde_json::json!(["Q2", "Q9"]));
+    assert_eq!(m["inputs"][1]["question_values_unmatched"], serde_json::json!(["Q9"]));
     assert_eq!(by_text(&records(&tmp.path().join("o")), "Long wait")["question"], "what_good");
 }

@@ -63,7 +63,8 @@ pub struct Mapper {
     question_values: BTreeMap<String, (Question, Option<usize>)>,
     /// the question values given (`question_values`, `--question`), each set once a column or
     /// a row's question is it: one never met is a warning (a typo leaves its rows nonspecific)
-    given: Vec<(String, std::sync::atomic::AtomicBool)>,
+    /// (key, as written, met)
+    given: Vec<(String, String, std::sync::atomic::AtomicBool)>,
     /// one entry per run dimension
     dims: Vec<Option<usize>>,
     /// carried-through column indices
@@ -156,13 +157,13 @@ impl Mapper {
         index: usize,
         headers: &[String],
     ) -> Result<Mapper, IngestError> {
-        let given: Vec<(String, std::sync::atomic::AtomicBool)> = source
+        let given: Vec<(String, String, std::sync::atomic::AtomicBool)> = source
             .question_values
             .keys()
             .map(|k| {
                 // a value that names a column (the upload template's `question_1`) is met there
                 let column = headers.iter().any(|h| key(h) == key(k));
-                (key(k), std::sync::atomic::AtomicBool::new(column))
+                (key(k), k.clone(), std::sync::atomic::AtomicBool::new(column))
             })
             .collect();
         let (source, layout) = super::layout::apply(source, headers)?;
@@ -253,7 +254,7 @@ impl Mapper {
             .collect();
         // a layout's slot (`question_1`) takes a given value by the slot's name
         if layout != "canonical" {
-            for (k, met) in &given {
+            for (k, _, met) in &given {
                 if k.starts_with("question_") {
                     met.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
@@ -345,17 +346,17 @@ impl Mapper {
         self.warnings.push(warning);
     }
 
-    /// The question values given (`question_values`, `--question`), as keys.
+    /// The question values given (`question_values`, `--question`), as written.
     #[must_use]
     pub(crate) fn question_values_given(&self) -> Vec<String> {
-        self.given.iter().map(|g| g.0.clone()).collect()
+        self.given.iter().map(|g| g.1.clone()).collect()
     }
 
     /// The question values given (`question_values`, `--question`) that no column and no row's
     /// question met, once every row is mapped.
     #[must_use]
     pub(crate) fn question_values_unmet(&self) -> Vec<String> {
-        self.given.iter().filter(|g| !g.1.load(std::sync::atomic::Ordering::Relaxed)).map(|g| g.0.clone()).collect()
+        self.given.iter().filter(|g| !g.2.load(std::sync::atomic::Ordering::Relaxed)).map(|g| g.1.clone()).collect()
     }
 
     /// What looks wrong with the source's columns (see [`SourceReport::warnings`](super::SourceReport)).
@@ -701,7 +702,7 @@ impl Mapper {
         if !self.question_values.is_empty() {
             if let Some(&(q, given)) = self.question_values.get(&key(raw)) {
                 if let Some(g) = given.and_then(|g| self.given.get(g)) {
-                    g.1.store(true, std::sync::atomic::Ordering::Relaxed);
+                    g.2.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
                 return Some(q);
             }

@@ -339,7 +339,7 @@ pub struct SourceReport {
     /// The date format read with (the source's, or its layout's).
     #[serde(skip)]
     pub(crate) date_format: String,
-    /// The question values given to the source (`question_values`, `--question`), as keys.
+    /// The question values given to the source (`question_values`, `--question`), as written.
     #[serde(skip)]
     pub(crate) question_values_given: Vec<String>,
     /// Those that no column and no row's question of the source met.
