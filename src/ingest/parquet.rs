@@ -132,14 +132,52 @@ fn column_cells(array: &dyn Array) -> Result<Vec<Cell>, String> {
                 .map(|i| if a.is_null(i) { Cell::Empty } else { date(i).map_or(Cell::Empty, Cell::Date) })
                 .collect())
         }
+        // a whole number past 2^53 (a 64-bit database id) has no exact double: kept as its
+        // digits, as JSON's are (found there: two ids differing by one became one)
+        DataType::Int64 | DataType::UInt64 => {
+            const EXACT: u64 = 1 << 53;
+            let cell = |big: bool, digits: &dyn Fn() -> String, v: f64| {
+                if big {
+                    Cell::Text(crate::record::Str::from(digits()))
+                } else {
+                    Cell::Number(v)
+                }
+            };
+            Ok(match array.data_type() {
+                DataType::Int64 => {
+                    let a = array.as_primitive::<arrow::datatypes::Int64Type>();
+                    (0..n)
+                        .map(|i| {
+                            let v = a.value(i);
+                            if a.is_null(i) {
+                                Cell::Empty
+                            } else {
+                                cell(v.unsigned_abs() > EXACT, &|| v.to_string(), v as f64)
+                            }
+                        })
+                        .collect()
+                }
+                _ => {
+                    let a = array.as_primitive::<arrow::datatypes::UInt64Type>();
+                    (0..n)
+                        .map(|i| {
+                            let v = a.value(i);
+                            if a.is_null(i) {
+                                Cell::Empty
+                            } else {
+                                cell(v > EXACT, &|| v.to_string(), v as f64)
+                            }
+                        })
+                        .collect()
+                }
+            })
+        }
         DataType::Int8
         | DataType::Int16
         | DataType::Int32
-        | DataType::Int64
         | DataType::UInt8
         | DataType::UInt16
         | DataType::UInt32
-        | DataType::UInt64
         | DataType::Float32
         | DataType::Float64 => {
             let f = arrow::compute::cast(array, &DataType::Float64).map_err(|e| e.to_string())?;
