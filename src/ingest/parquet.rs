@@ -101,6 +101,30 @@ pub(crate) fn is_text(t: &DataType) -> bool {
     }
 }
 
+/// A 64-bit integer column: numbers, but a whole number past 2^53 (a 64-bit database id) has no
+/// exact double and is kept as its digits, as JSON's are (found there: two ids differing by one
+/// became one).
+fn whole_numbers<T>(array: &dyn Array) -> Vec<Cell>
+where
+    T: arrow::datatypes::ArrowPrimitiveType,
+    T::Native: Into<i128>,
+{
+    const EXACT: u128 = 1 << 53;
+    let a = array.as_primitive::<T>();
+    (0..a.len())
+        .map(|i| {
+            let v: i128 = a.value(i).into();
+            if a.is_null(i) {
+                Cell::Empty
+            } else if v.unsigned_abs() > EXACT {
+                Cell::Text(crate::record::Str::from(v.to_string()))
+            } else {
+                Cell::Number(v as f64)
+            }
+        })
+        .collect()
+}
+
 fn column_cells(array: &dyn Array) -> Result<Vec<Cell>, String> {
     let n = array.len();
     match array.data_type() {
@@ -134,44 +158,8 @@ fn column_cells(array: &dyn Array) -> Result<Vec<Cell>, String> {
         }
         // a whole number past 2^53 (a 64-bit database id) has no exact double: kept as its
         // digits, as JSON's are (found there: two ids differing by one became one)
-        DataType::Int64 | DataType::UInt64 => {
-            const EXACT: u64 = 1 << 53;
-            let cell = |big: bool, digits: &dyn Fn() -> String, v: f64| {
-                if big {
-                    Cell::Text(crate::record::Str::from(digits()))
-                } else {
-                    Cell::Number(v)
-                }
-            };
-            Ok(match array.data_type() {
-                DataType::Int64 => {
-                    let a = array.as_primitive::<arrow::datatypes::Int64Type>();
-                    (0..n)
-                        .map(|i| {
-                            let v = a.value(i);
-                            if a.is_null(i) {
-                                Cell::Empty
-                            } else {
-                                cell(v.unsigned_abs() > EXACT, &|| v.to_string(), v as f64)
-                            }
-                        })
-                        .collect()
-                }
-                _ => {
-                    let a = array.as_primitive::<arrow::datatypes::UInt64Type>();
-                    (0..n)
-                        .map(|i| {
-                            let v = a.value(i);
-                            if a.is_null(i) {
-                                Cell::Empty
-                            } else {
-                                cell(v > EXACT, &|| v.to_string(), v as f64)
-                            }
-                        })
-                        .collect()
-                }
-            })
-        }
+        DataType::Int64 => Ok(whole_numbers::<arrow::datatypes::Int64Type>(array)),
+        DataType::UInt64 => Ok(whole_numbers::<arrow::datatypes::UInt64Type>(array)),
         DataType::Int8
         | DataType::Int16
         | DataType::Int32
