@@ -110,6 +110,23 @@ fn csv(body: String) -> Vec<(&'static str, Vec<u8>)> {
     vec![("f.csv", body.into_bytes())]
 }
 
+/// A second month's export, its header first, ids R10 to R12.
+fn joined_month() -> String {
+    format!("{HEADER}\n") + &(10..13).map(|i| line(i, "The wait was long")).collect::<String>()
+}
+
+/// One repeated header, at `row`, passed over: counted as dropped and named in the manifest.
+fn repeated_header(o: &Outcome, row: u64) -> Result<(), String> {
+    let m = o.manifest.as_ref().ok_or("no manifest")?;
+    expect(
+        &format!("one header passed over at row {row}, every other row a record: {}", m["inputs"][0]),
+        m["counts"]["rows_dropped"] == 1
+            && m["inputs"][0]["repeated_headers"] == 1
+            && m["inputs"][0]["repeated_header_rows"] == serde_json::json!([row])
+            && records(o) == rows_read(o) - 1,
+    )
+}
+
 fn records(o: &Outcome) -> u64 {
     o.manifest.as_ref().map_or(0, |m| m["counts"]["records"].as_u64().unwrap_or(0))
 }
@@ -294,6 +311,29 @@ fn cases() -> Vec<Case> {
         // and counted as a workbook's are; they were quarantined as missing_required (exit 1)
         case("csv_rows_of_empty_cells_excel_left", csv(csv_rows(5) + &",".repeat(18) + "\n" + &" ,".repeat(18) + "\n"), &run_input("f.csv"), 0)
             .check(|_, o| expect("5 records, 2 rows dropped", records(o) == 5 && o.manifest.as_ref().is_some_and(|m| m["counts"]["rows_dropped"] == 2))),
+        // monthly exports joined into one file (`cat jan.csv feb.csv`, or `cat` of their .gz):
+        // the second header was quarantined as an invalid date and every night exited 1; it is
+        // passed over and counted. A second header of another layout stops the run, naming it:
+        // the rows under it would be read under the first one's names
+        case("csv_monthly_exports_joined_with_cat", csv(csv_rows(3) + &joined_month()), &run_input("f.csv"), 0)
+            .check(|_, o| repeated_header(o, 5)),
+        case("csv_gz_monthly_exports_joined_with_cat", vec![("f.csv.gz", [gzip(csv_rows(3).as_bytes()), gzip(joined_month().replacen(HEADER, &HEADER.to_uppercase(), 1).as_bytes())].concat())], &run_input("f.csv.gz"), 0)
+            .check(|_, o| repeated_header(o, 5)),
+        case("csv_exports_of_two_layouts_joined", csv(csv_rows(3) + &joined_month().replacen("question,text", "text,question", 1)), &run_input("f.csv"), 2)
+            .check(|_, o| expect(&format!("an error naming row 5 as another header: {}", o.stderr), o.stderr.contains("f.csv") && o.stderr.contains("row 5 is another header"))),
+        case("csv_joined_export_with_a_column_more", csv(csv_rows(3) + &joined_month().replacen(",carer", ",carer,site", 1)), &run_input("f.csv"), 2)
+            .check(|_, o| expect(&format!("an error naming row 5 as another header: {}", o.stderr), o.stderr.contains("row 5 is another header"))),
+        // a comment that is a column's name is a comment
+        case("csv_comment_that_is_a_column_name", csv(csv_rows(2) + &line(7, "text") + &line(8, "Record_ID")), &run_input("f.csv"), 0)
+            .check(|_, o| expect("4 records", records(o) == 4)),
+        case("xlsx_header_pasted_again_under_the_rows", vec![("f.xlsx", {
+            let header = ["record_id", "received_date", "text", "rating"];
+            let mut rows: Vec<Vec<String>> = (0..3).map(|i| vec![format!("R{i}"), "2025-03-01".into(), "Kind nurse".into(), "2".into()]).collect();
+            rows.push(header.iter().map(|s| (*s).to_owned()).collect());
+            rows.extend((3..5).map(|i| vec![format!("R{i}"), "2025-04-01".into(), "Long wait".into(), "4".into()]));
+            xlsx(&header, &rows)
+        })], &run_input("f.xlsx"), 0)
+        .check(|_, o| repeated_header(o, 5)),
         case("csv_blank_lines_between_rows", csv(csv_rows(5).replace('\n', "\n\n")), &run_input("f.csv"), 0)
             .check(|_, o| expect("5 records", records(o) == 5)),
         case("csv_stray_quote_inside_unquoted_field", vec![("f.csv", csv_with(5, 1, "R1,P1,2025-03-02,what_good,He was 6'2\" and kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 0)

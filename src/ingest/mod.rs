@@ -483,6 +483,17 @@ pub struct ReadNotes {
     /// their rows: not read (`sheet` names the one to read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sheets_not_read: Vec<String>,
+    /// Rows that were the header again, cell for cell (exports joined into one file): passed
+    /// over and counted among the rows dropped.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub repeated_headers: u64,
+    /// The first of those rows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repeated_header_rows: Vec<u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Every row a streaming reader gives, at once (the whole-file `read` of each format, for

@@ -111,6 +111,61 @@ pub struct SourceRows {
     notes: ReadNotes,
     /// The id columns (tabs and line ends removed too).
     ids: Vec<usize>,
+    /// The header's names as keys (CSV and workbooks: the formats whose header is a row, which
+    /// a joined file repeats), to tell a header met again among the rows.
+    header: Option<HeaderKeys>,
+    path: std::path::PathBuf,
+}
+
+/// A header's names, to tell a row that is a header again ([`HeaderKeys::again`]).
+struct HeaderKeys {
+    /// The names as written, trimmed.
+    names: Vec<String>,
+    /// The names as keys (lowercase, other characters as `_`), the empty ones left out.
+    keys: std::collections::HashSet<String>,
+}
+
+/// What a row is to the header.
+#[derive(Debug, PartialEq)]
+enum Again {
+    /// A row of data.
+    No,
+    /// The header again, cell for cell (exports joined with `cat`, or pasted under each other).
+    Same,
+    /// Another header: most of its cells are the header's names, but not in its order or not all.
+    Other,
+}
+
+impl HeaderKeys {
+    fn new(headers: &[String]) -> Option<HeaderKeys> {
+        let names: Vec<String> = headers.iter().map(|h| h.trim().to_owned()).collect();
+        let keys: std::collections::HashSet<String> =
+            names.iter().map(|h| super::map::key(h)).filter(|k| !k.is_empty()).collect();
+        // a file of one named column cannot tell its header from a comment that repeats it
+        (keys.len() >= 2).then_some(HeaderKeys { names, keys })
+    }
+
+    /// Whether the row's `cells` are the header again. Cheap for a row of data: one look at its
+    /// first non-empty cell, which a header's is one of the names.
+    fn again<'c>(&self, mut cells: impl Iterator<Item = Option<&'c str>> + Clone) -> Again {
+        let first = cells.clone().flatten().map(str::trim).find(|c| !c.is_empty());
+        if !first.is_some_and(|f| self.names.iter().any(|n| n.len() == f.len() && n.eq_ignore_ascii_case(f))) {
+            return Again::No;
+        }
+        let same = cells
+            .clone()
+            .zip(self.names.iter().map(Some).chain(std::iter::repeat(None)))
+            .all(|(c, n)| c.unwrap_or("").trim().eq_ignore_ascii_case(n.map_or("", String::as_str)));
+        if same && cells.clone().count() == self.names.len() {
+            return Again::Same;
+        }
+        let named = cells.by_ref().flatten().filter(|c| self.keys.contains(&super::map::key(c))).count();
+        if 2 * named > self.keys.len() {
+            Again::Other
+        } else {
+            Again::No
+        }
+    }
 }
 
 /// Opens one source and plans its mapping; the one way every command opens a source.
@@ -218,7 +273,8 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
         .filter(|(what, _)| what == "record_id" || what == "response_id")
         .filter_map(|(_, header)| headers.iter().position(|h| h == header))
         .collect();
-    Ok(Opened { rows: SourceRows { rows, hash, notes, ids }, headers, mapper })
+    let header = matches!(source.format, Format::Csv | Format::Xlsx).then(|| HeaderKeys::new(&headers)).flatten();
+    Ok(Opened { rows: SourceRows { rows, hash, notes, ids, header, path: path.clone() }, headers, mapper })
 }
 
 impl SourceRows {
@@ -253,9 +309,69 @@ impl SourceRows {
                 }
             }
         }
+        if let Some(header) = &self.header {
+            let format = if matches!(self.rows, Rows::Csv(_)) { "CSV" } else { "workbook" };
+            for row in header.passed_over(&mut items).map_err(|message| IngestError::Format {
+                path: self.path.clone(),
+                format,
+                message,
+            })? {
+                self.notes.repeated_headers += 1;
+                super::note_row(&mut self.notes.repeated_header_rows, row);
+            }
+        }
         Ok(items)
     }
+}
 
+impl HeaderKeys {
+    /// A header met again among the rows (found: monthly exports joined with `cat` into one
+    /// file; its second header was quarantined as an invalid date, and every night exited 1) is
+    /// made a blank row, passed over and counted; its rows are returned. Another header, whose
+    /// columns differ, is an error (what to say): the rows under it would be read under the
+    /// first one's names.
+    fn passed_over(&self, items: &mut [ReadItem]) -> Result<Vec<u64>, String> {
+        let header = self;
+        let mut repeated = Vec::new();
+        for item in items.iter_mut() {
+            let (row, again) = match item {
+                ReadItem::Row(r) => (
+                    r.row,
+                    header.again(r.cells.iter().map(|c| match c {
+                        Cell::Text(t) => Some(t.as_str()),
+                        _ => None,
+                    })),
+                ),
+                // a header of another width is a malformed row: said as what it is
+                ReadItem::Bad(q) if q.reason == super::Reason::MalformedRow => (
+                    q.row,
+                    match header.again(q.raw.iter().map(|(_, v)| Some(v.as_str()))) {
+                        Again::Same | Again::Other => Again::Other,
+                        Again::No => Again::No,
+                    },
+                ),
+                _ => continue,
+            };
+            match again {
+                Again::No => {}
+                Again::Same => {
+                    *item = ReadItem::Blank;
+                    repeated.push(row);
+                }
+                Again::Other => {
+                    return Err(format!(
+                        "row {row} is another header, whose columns differ from the first header's (in order or in name): \
+                         the file joins exports of different layouts, and the rows under it would be read under the \
+                         wrong names; give each export as its own input (`--input a.csv b.csv`)"
+                    ));
+                }
+            }
+        }
+        Ok(repeated)
+    }
+}
+
+impl SourceRows {
     /// The encoding as read, everything noted while reading, the file's sha256 and size.
     fn finish(self) -> (Option<&'static str>, ReadNotes, String, u64) {
         let (sha, bytes) = self.hash.hex();
