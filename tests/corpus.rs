@@ -480,6 +480,10 @@ fn cases() -> Vec<Case> {
         case("csv_unknown_demographic_values", csv(format!("{HEADER}\nR1,P1,2025-03-02,what_good,kind,2,,,,Walrus,,a long time,Martian,,Perhaps,,,9,\n")), &run_input("f.csv"), 1)
             .field_issues(&["unmapped_value"])
             .check(|_, o| expect("the record is kept", records(o) == 1)),
+        // pandas writes an integer column that holds a blank as floats: ages, IMD quintiles,
+        // disability codes and ratings of `67.0`, `3.0`, `1.0`, `2.0` were `unmapped` (exit 1)
+        case("csv_written_by_pandas_integer_columns_as_floats", csv(format!("{HEADER}\nR1,P1,2025-03-02,what_good,kind,2.0,,,,1.0,,67.0,A,,1.0,,1.0,3.0,2.0\nR2,P2,2025-03-02,what_good,kind,,,,,2.0,,34.0,,,,,,,\n")), &run_input("f.csv"), 0)
+            .check(|_, o| expect("2 records", records(o) == 2)),
         case("csv_pii_in_date_cell_is_not_published", vec![("f.csv", csv_with(3, 1, "R1,P1,07700 900123,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
             .quarantine(&["invalid_date"])
             .check(|dir, o| {

@@ -79,6 +79,15 @@ fn kind_of(dimension: &str) -> Kind {
 }
 
 /// Lowercase, letters and digits only, single spaces.
+/// A whole number written as a decimal (`67.0`, `3.00`) as its digits: pandas writes an integer
+/// column that holds a blank as floats, and Excel's number cells can read the same way (found:
+/// ages and IMD deciles of a CSV written by pandas were all `unmapped`).
+fn whole_number(raw: &str) -> Option<&str> {
+    let (int, frac) = raw.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(int) && digits(frac) && frac.bytes().all(|b| b == b'0')).then_some(int)
+}
+
 fn key(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut space = false;
@@ -361,11 +370,13 @@ impl Harmoniser {
         let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
             return MISSING.to_owned();
         };
+        let kind = self.kinds.get(d).copied().unwrap_or(Kind::Other);
+        // (a dimension of the trust's own keeps its values as written)
+        let raw = if kind == Kind::Other { raw } else { whole_number(raw).unwrap_or(raw) };
         let k = key(raw);
         if let Some(g) = self.overrides.get(d).and_then(|m| m.get(&k)) {
             return g.clone();
         }
-        let kind = self.kinds.get(d).copied().unwrap_or(Kind::Other);
         if let Some(g) = code(kind, &k) {
             return g.to_owned();
         }
@@ -591,6 +602,8 @@ mod tests {
         let on = NaiveDate::from_ymd_opt(2025, 6, 1);
         let g = |raw: &str| h.group(0, Some(raw), on);
         assert_eq!(g("34"), "25-34");
+        assert_eq!(g("34.0"), "25-34", "pandas writes an integer column holding a blank as floats");
+        assert_eq!(g("34.5"), "unmapped");
         assert_eq!(g("25 to 34"), "25-34");
         assert_eq!(g("75 and over"), "75+");
         assert_eq!(g("80-84"), "75+");
@@ -615,6 +628,11 @@ mod tests {
         assert_eq!(h.group(2, Some("7"), None), "unmapped");
         assert_eq!(h.group(3, Some("Prefer not to say"), None), "not_stated");
         assert_eq!(h.group(4, Some("  Deaf   Club "), None), "Deaf Club");
+        // whole numbers written as decimals (pandas' integer columns holding a blank)
+        assert_eq!(h.group(2, Some("3.0"), None), "3");
+        assert_eq!(h.group(3, Some("1.00"), None), "Yes");
+        assert_eq!(h.group(2, Some("3.5"), None), "unmapped");
+        assert_eq!(h.group(4, Some("3.0"), None), "3.0", "a trust's own dimension keeps its values as written");
         assert_eq!(crate::record::quintile_of_decile("9").as_deref(), Some("5"));
     }
 
