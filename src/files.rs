@@ -90,11 +90,8 @@ pub(crate) fn may_replace(
 #[must_use]
 pub(crate) fn may_log(path: &Path) -> bool {
     use std::io::Read as _;
-    /// What unheard reads, and what a person keeps beside it: never a log.
-    const NOT_LOGS: [&str; 16] = [
-        "csv", "tsv", "txt", "json", "jsonl", "ndjson", "parquet", "pq", "xlsx", "xlsm", "xls", "gz", "toml", "zip",
-        "docx", "html",
-    ];
+    /// What a person keeps beside the data: never a log either.
+    const NOT_LOGS: [&str; 5] = ["txt", "toml", "zip", "docx", "html"];
     match std::fs::metadata(path) {
         Err(_) => return std::fs::symlink_metadata(path).is_err(),
         Ok(m) if !m.is_file() => return true,
@@ -106,9 +103,20 @@ pub(crate) fn may_log(path: &Path) -> bool {
         return false;
     }
     let ours = head.starts_with(b"=== ") && head.windows(9).any(|w| w == b" unheard ");
-    let data =
-        path.extension().and_then(|e| e.to_str()).is_some_and(|e| NOT_LOGS.iter().any(|n| n.eq_ignore_ascii_case(e)));
+    let data = is_data_file(path)
+        || path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| NOT_LOGS.iter().any(|n| n.eq_ignore_ascii_case(e)));
     head.is_empty() || ours || (!data && !head.contains(&0))
+}
+
+/// Whether `path` is named as data (an export: CSV, TSV, JSON, Parquet, a workbook, gzipped),
+/// which is never a pipeline, a codebook or a log.
+#[must_use]
+pub(crate) fn is_data_file(path: &Path) -> bool {
+    const DATA: [&str; 11] = ["csv", "tsv", "json", "jsonl", "ndjson", "parquet", "pq", "xlsx", "xlsm", "xls", "gz"];
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| DATA.iter().any(|n| n.eq_ignore_ascii_case(e)))
 }
 
 /// Whether `path` is a Parquet file unheard wrote (its footer's `created_by`).

@@ -731,6 +731,9 @@ fn cases() -> Vec<Case> {
         case("pipeline_is_a_fifo", Vec::new(), &["run", "p.toml", "--out", "o", "-q"], 2).setup(|dir| mkfifo(&dir.join("p.toml"))),
         case("codebook_is_a_fifo", csv(csv_rows(3)), &["run", "--input", "f.csv", "--codebook", "c.toml", "--out", "o", "-q"], 2)
             .setup(|dir| mkfifo(&dir.join("c.toml"))),
+        // the export given where the codebook goes was read as TOML ("line 1: key with no value")
+        case("codebook_is_the_export", csv(csv_rows(3)), &["run", "--input", "f.csv", "--codebook", "f.csv", "--out", "o", "-q"], 2)
+            .check(|_, o| expect(&format!("said to be a data file: {}", o.stderr), o.stderr.contains("a data file, not a codebook"))),
         case("imd_lookup_is_a_folder", csv(csv_rows(3)), &["run", "p.toml", "--out", "o", "-q"], 2).setup(|dir| {
             std::fs::create_dir(dir.join("lookup.csv")).unwrap();
             std::fs::write(dir.join("p.toml"), "[people]\nimd_lookup = \"lookup.csv\"\n[[source]]\npath = \"f.csv\"\n").unwrap();

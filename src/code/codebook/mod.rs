@@ -256,6 +256,15 @@ impl Codebook {
     /// # Errors
     /// Unreadable file, bad TOML, or an invalid theme.
     pub fn from_file(path: &Path) -> Result<Codebook, CodebookError> {
+        // (`--codebook export.csv` was read as TOML: "line 1: key with no value")
+        if crate::files::is_data_file(path) {
+            return Err(CodebookError {
+                file: path.display().to_string(),
+                line: 1,
+                theme: None,
+                message: "a data file, not a codebook (a .toml file: see pipelines/codebooks/README.md)".to_owned(),
+            });
+        }
         let text = crate::files::read_to_string(path).map_err(|e| CodebookError {
             file: path.display().to_string(),
             line: 1,
