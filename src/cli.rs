@@ -786,8 +786,17 @@ fn dispatch(cli: Cli, messages: &Messages, summary: &mut Summary) -> Result<Exit
             }
             let o = pipeline::run(&settings, messages)
                 .with_context(|| format!("run {:?} failed; nothing was committed", settings.name))?;
+            // records of files this run did not read come from the state: said, since a
+            // folder removed for a fresh start leaves its state beside it (found: "3 rows → 8
+            // records" with nothing else said)
+            let carried = o
+                .state
+                .as_ref()
+                .filter(|s| s.carried > 0)
+                .map(|s| format!(" ({} carried from the state {}, of files this run did not read)", s.carried, s.path))
+                .unwrap_or_default();
             messages.info(&format!(
-                "unheard: {} rows from {} source{} → {} records, {} quarantined, {} field issue{}, {} theme codes in {:.2} s → {}",
+                "unheard: {} rows from {} source{} → {} records{carried}, {} quarantined, {} field issue{}, {} theme codes in {:.2} s → {}",
                 o.rows_read,
                 o.sources,
                 if o.sources == 1 { "" } else { "s" },

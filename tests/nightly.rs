@@ -121,6 +121,14 @@ fn a_chain_of_nightly_increments_gives_the_tables_of_one_full_run() {
     let coded: u64 = again["coding"]["polarity"].as_object().unwrap().values().filter_map(|v| v.as_u64()).sum();
     assert_eq!(Some(coded), again["state"]["records"].as_u64(), "every record of the tables is counted");
     assert_same_tables(&d.join("full"), &d.join("chain2"), "a night with nothing new");
+    // the summary line says where the records of files not read came from
+    let r = unheard(d, &["run", "--input", "n2.csv", "--out", "chain2"]);
+    let carried = again["state"]["carried"].as_u64().unwrap();
+    assert!(
+        r.stderr.contains(&format!("({carried} carried from the state chain2.state, of files this run did not read)")),
+        "{}",
+        r.stderr
+    );
 }
 
 /// A night over two files: `a.csv` (300 rows) and `b.csv` (`b` rows after them) run once into
