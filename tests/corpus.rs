@@ -326,6 +326,26 @@ fn cases() -> Vec<Case> {
         // a comment that is a column's name is a comment
         case("csv_comment_that_is_a_column_name", csv(csv_rows(2) + &line(7, "text") + &line(8, "Record_ID")), &run_input("f.csv"), 0)
             .check(|_, o| expect("4 records", records(o) == 4)),
+        // a formula's error value (`#N/A` of a failed VLOOKUP) was text: a comment "#NA" coded
+        // with themes, an ethnicity "#Value" unmapped; it is no value, said as what it is
+        case("xlsx_excel_error_values", vec![("f.xlsx", {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            for (c, h) in ["record_id", "received_date", "text", "rating", "ethnicity"].iter().enumerate() {
+                sheet.write_string(0, c as u16, *h).unwrap();
+            }
+            for r in 1..4u32 {
+                for (c, v) in [format!("R{r}"), "2025-03-01".into(), "Kind nurse".into(), "2".into(), "Asian".into()].iter().enumerate() {
+                    sheet.write_string(r, c as u16, v).unwrap();
+                }
+            }
+            sheet.write_formula(2, 4, rust_xlsxwriter::Formula::new("=VLOOKUP(A3,Z:Z,2,0)").set_result("#N/A")).unwrap();
+            sheet.write_formula(3, 2, rust_xlsxwriter::Formula::new("=NA()").set_result("#N/A")).unwrap();
+            book.save_to_buffer().unwrap()
+        })], &run_input("f.xlsx"), 1)
+        .quarantine(&["invalid_value"])
+        .field_issues(&["invalid_value"])
+        .check(|_, o| expect("2 records", records(o) == 2)),
         case("xlsx_header_pasted_again_under_the_rows", vec![("f.xlsx", {
             let header = ["record_id", "received_date", "text", "rating"];
             let mut rows: Vec<Vec<String>> = (0..3).map(|i| vec![format!("R{i}"), "2025-03-01".into(), "Kind nurse".into(), "2".into()]).collect();

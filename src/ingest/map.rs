@@ -502,6 +502,8 @@ impl Mapper {
     fn checked<'c>(&self, cells: &'c [Cell], col: usize) -> Result<&'c Cell, (Reason, String)> {
         match cells.get(col).unwrap_or(&Cell::Empty) {
             Cell::Structured(_) => Err((Reason::WrongType, "an object or array, not a value".to_owned())),
+            // (found: a workbook's `#N/A` was a comment, "#NA", coded with themes)
+            Cell::Error(e) => Err((Reason::InvalidValue, format!("the spreadsheet's error value {e}, not a value"))),
             Cell::Text(s) if s.len() > self.max_chars && s.chars().count() > self.max_chars => Err((
                 Reason::FieldTooLong,
                 format!("{} characters, over the limit of {}", s.chars().count(), self.max_chars),
@@ -629,7 +631,7 @@ impl Mapper {
                     return bad(Reason::InvalidDate, what);
                 }
             },
-            Ok(Cell::Structured(_)) => return Ok(None),
+            Ok(Cell::Structured(_) | Cell::Error(_)) => return Ok(None),
             Ok(Cell::Bool(b)) => return bad(Reason::InvalidDate, format!("{b} is not a date")),
         };
         if !self.window.contains(date) {
@@ -663,9 +665,11 @@ impl Mapper {
         if texts.iter().any(Option::is_some) {
             return Ok(texts);
         }
-        if let Some(wrong) = issues.iter().find(|f| f.field == "text" && f.reason == Reason::WrongType) {
+        if let Some(wrong) =
+            issues.iter().find(|f| f.field == "text" && matches!(f.reason, Reason::WrongType | Reason::InvalidValue))
+        {
             let col = self.texts.iter().map(|t| t.0).find(|&i| self.headers[i] == wrong.column);
-            return Err(self.quarantine(row, col, Reason::WrongType, wrong.message.clone()));
+            return Err(self.quarantine(row, col, wrong.reason, wrong.message.clone()));
         }
         let col = self.texts[0].0;
         let what = if self.texts.len() == 1 {

@@ -44,6 +44,9 @@ pub enum Cell {
     /// A value that is not a scalar (a JSON object or array), as JSON text: never a
     /// usable value; the mapper reports it as a `wrong_type` field issue.
     Structured(String),
+    /// A spreadsheet's error value (`#N/A`, `#REF!`, `#VALUE!`…: a formula that failed), as
+    /// Excel shows it: never a value; the mapper reports it as an `invalid_value` field issue.
+    Error(Str),
 }
 
 impl Cell {
@@ -66,7 +69,7 @@ impl Cell {
             Cell::Number(n) => Some(format_number(*n)),
             Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
             Cell::Bool(b) => Some(b.to_string()),
-            Cell::Structured(_) => None,
+            Cell::Structured(_) | Cell::Error(_) => None,
         }
     }
 
@@ -75,6 +78,7 @@ impl Cell {
     pub fn shown(&self) -> String {
         match self {
             Cell::Structured(json) => json.clone(),
+            Cell::Error(e) => e.to_string(),
             other => other.to_text().unwrap_or_default(),
         }
     }
@@ -89,6 +93,7 @@ impl Cell {
             Cell::Date(_) => "a date",
             Cell::Bool(_) => "a true/false value",
             Cell::Structured(_) => "an object or array",
+            Cell::Error(_) => "a spreadsheet's error value",
         }
     }
 }

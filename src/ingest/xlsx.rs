@@ -79,6 +79,6 @@ fn cell(c: &Data) -> Cell {
             chrono::NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(day))
                 .map_or(Cell::Number(d.as_f64()), Cell::Date)
         }
-        Data::Error(e) => Cell::Text(compact_str::format_compact!("#{e:?}")),
+        Data::Error(e) => Cell::Error(compact_str::format_compact!("{e}")),
     }
 }
