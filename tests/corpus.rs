@@ -443,6 +443,13 @@ fn cases() -> Vec<Case> {
         case("csv_rating_words_not_a_rating", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,what_good,kind,excellent!!,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
             .field_issues(&["invalid_rating"])
             .check(|_, o| expect("3 records", records(o) == 3)),
+        // R writes a value left out as NA (unquoted), as pandas or a database may write NaN or
+        // NULL: every missing rating was an invalid_rating field issue and every missing date an
+        // invalid_date; they are empty (a rating null, a date missing_required). A comment "NA"
+        // stays an answer, and a demographic NA is `missing`
+        case("csv_written_by_r_na_for_missing", csv(format!("{HEADER}\n") + &line(1, "Kind") + &line(2, "Slow").replacen(",2,Trust,Dir,Team,Female,,25-34,White British,", ",NA,NA,NULL,NaN,NA,,NA,NA,", 1) + &line(3, "Rude").replacen("2025-03-04", "NA", 1) + &line(4, "NA")), &run_input("f.csv"), 1)
+            .quarantine(&["missing_required"])
+            .check(|_, o| expect("3 records, no field issue", records(o) == 3 && o.manifest.as_ref().is_some_and(|m| m["counts"]["field_issues"] == 0))),
         case("csv_date_not_a_date", vec![("f.csv", csv_with(3, 1, "R1,P1,yesterday,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
             .quarantine(&["invalid_date"]),
         case("csv_date_empty", vec![("f.csv", csv_with(3, 1, "R1,P1,,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
@@ -696,6 +703,13 @@ fn cases() -> Vec<Case> {
             parquet(c)
         })], &run_input("f.parquet"), 1)
         .field_issues(&["invalid_rating"])
+        .check(|_, o| expect("3 records", records(o) == 3)),
+        // NaN is how some writers leave a number out: it was a rating "NaN", a field issue
+        case("parquet_nan_for_a_missing_rating", vec![("f.parquet", {
+            let mut c = good_parquet_columns(3);
+            c[4] = ("rating", Arc::new(arrow::array::Float64Array::from(vec![2.0, f64::NAN, 3.0])));
+            parquet(c)
+        })], &run_input("f.parquet"), 0)
         .check(|_, o| expect("3 records", records(o) == 3)),
         case("parquet_null_text", vec![("f.parquet", {
             let mut c = good_parquet_columns(3);

@@ -565,6 +565,10 @@ impl Mapper {
         let mut cells: Cow<'_, [Cell]> = Cow::Borrowed(&row.cells);
         for (i, c) in row.cells.iter().enumerate().take(self.roles.len()) {
             let role = self.roles[i].0;
+            if role == Role::Chosen && is_null_marker(c) {
+                cells.to_mut()[i] = Cell::Empty;
+                continue;
+            }
             if matches!(role, Role::Unused | Role::Chosen) {
                 continue;
             }
@@ -920,6 +924,18 @@ fn take_or_clone<T: Clone + Default>(value: &mut T, take: bool) -> T {
 }
 
 /// The cell as [`Cell::to_text`] gives it, borrowed when it is text.
+/// How R (`NA`), pandas and databases (`NaN`, `NULL`) write a value left out, in a CSV: empty
+/// where a date, rating, question or organisation is read (found: an export written by R had its
+/// every missing rating an `invalid_rating` field issue and its missing dates quarantined as
+/// `invalid_date`). Free text, ids, demographic and carried values are not touched here: a
+/// comment "NA" is an answer (read as non-informative), and a demographic `NA` is `missing`.
+fn is_null_marker(cell: &Cell) -> bool {
+    match cell {
+        Cell::Text(s) => matches!(s.trim(), "NA" | "NaN" | "nan" | "NULL" | "null" | "#N/A"),
+        _ => false,
+    }
+}
+
 fn cell_text(cell: &Cell) -> Option<Cow<'_, str>> {
     match cell {
         Cell::Text(s) => Some(Cow::Borrowed(s)),

@@ -170,7 +170,11 @@ fn column_cells(array: &dyn Array) -> Result<Vec<Cell>, String> {
         | DataType::Float64 => {
             let f = arrow::compute::cast(array, &DataType::Float64).map_err(|e| e.to_string())?;
             let a = f.as_primitive::<arrow::datatypes::Float64Type>();
-            Ok((0..n).map(|i| if a.is_null(i) { Cell::Empty } else { Cell::Number(a.value(i)) }).collect())
+            // NaN is how some writers (Spark, pandas without its null conversion) leave a number
+            // out: empty, as a null is (it was the rating and age "NaN", each a field issue)
+            Ok((0..n)
+                .map(|i| if a.is_null(i) || a.value(i).is_nan() { Cell::Empty } else { Cell::Number(a.value(i)) })
+                .collect())
         }
         _ => {
             let s = arrow::compute::cast(array, &DataType::Utf8).map_err(|e| e.to_string())?;
