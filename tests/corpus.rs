@@ -319,6 +319,8 @@ fn cases() -> Vec<Case> {
             .check(|_, o| repeated_header(o, 5)),
         case("csv_gz_monthly_exports_joined_with_cat", vec![("f.csv.gz", [gzip(csv_rows(3).as_bytes()), gzip(joined_month().replacen(HEADER, &HEADER.to_uppercase(), 1).as_bytes())].concat())], &run_input("f.csv.gz"), 0)
             .check(|_, o| repeated_header(o, 5)),
+        case("csv_excel_exports_joined_with_cat_each_with_a_bom", csv(format!("\u{feff}{}\u{feff}{}", csv_rows(3), joined_month())), &run_input("f.csv"), 0)
+            .check(|_, o| repeated_header(o, 5)),
         case("csv_exports_of_two_layouts_joined", csv(csv_rows(3) + &joined_month().replacen("question,text", "text,question", 1)), &run_input("f.csv"), 2)
             .check(|_, o| expect(&format!("an error naming row 5 as another header: {}", o.stderr), o.stderr.contains("f.csv") && o.stderr.contains("row 5 is another header"))),
         case("csv_joined_export_with_a_column_more", csv(csv_rows(3) + &joined_month().replacen(",carer", ",carer,site", 1)), &run_input("f.csv"), 2)

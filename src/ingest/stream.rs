@@ -147,15 +147,17 @@ impl HeaderKeys {
 
     /// Whether the row's `cells` are the header again. Cheap for a row of data: one look at its
     /// first non-empty cell, which a header's is one of the names.
-    fn again<'c>(&self, mut cells: impl Iterator<Item = Option<&'c str>> + Clone) -> Again {
-        let first = cells.clone().flatten().map(str::trim).find(|c| !c.is_empty());
+    fn again<'c>(&self, cells: impl Iterator<Item = Option<&'c str>> + Clone) -> Again {
+        // a second file's byte-order mark leads its header (`cat` of two Excel CSVs)
+        let mut cells = cells.map(|c| c.map(|c| c.trim().trim_start_matches('\u{feff}').trim()));
+        let first = cells.clone().flatten().find(|c| !c.is_empty());
         if !first.is_some_and(|f| self.names.iter().any(|n| n.len() == f.len() && n.eq_ignore_ascii_case(f))) {
             return Again::No;
         }
         let same = cells
             .clone()
             .zip(self.names.iter().map(Some).chain(std::iter::repeat(None)))
-            .all(|(c, n)| c.unwrap_or("").trim().eq_ignore_ascii_case(n.map_or("", String::as_str)));
+            .all(|(c, n)| c.unwrap_or("").eq_ignore_ascii_case(n.map_or("", String::as_str)));
         if same && cells.clone().count() == self.names.len() {
             return Again::Same;
         }
