@@ -754,6 +754,17 @@ fn cases() -> Vec<Case> {
         )
         .check(|_, o| expect("7 records from 2 files", records(o) == 7)),
         // and a pipeline after them is one more input: said so
+        // a folder of monthly exports: `path = "ex/*.csv"` was "cannot read: No such file", a
+        // folder "cannot tell the format"; a pattern's files are each a source (Excel's lock
+        // file and hidden files passed over), `--input 'ex/*.csv'` where no shell expands it too
+        case("pipeline_path_is_a_pattern_over_monthly_exports", vec![("ex/2025-01.csv", csv_rows(3).into_bytes()), ("ex/2025-02.csv", joined_month().into_bytes()), ("ex/~$2025-02.csv", b"\x00lock".to_vec()), ("ex/.2025-03.csv", b"\x00".to_vec()), ("p.toml", b"[[source]]\npath = \"ex/*.csv\"\n".to_vec())], &["run", "p.toml", "--out", "o", "-q"], 0)
+            .check(|_, o| expect("6 records from 2 sources", records(o) == 6 && o.manifest.as_ref().is_some_and(|m| m["inputs"].as_array().map(Vec::len) == Some(2) && m["inputs"][1]["name"] == "2025-02"))),
+        case("input_pattern_no_shell_expanded", vec![("ex/2025-01.csv", csv_rows(3).into_bytes()), ("ex/2025-02.csv", joined_month().into_bytes())], &["run", "--input", "ex/*.csv", "--out", "o", "-q"], 0)
+            .check(|_, o| expect("6 records", records(o) == 6)),
+        case("pipeline_path_is_a_folder", vec![("ex/2025-01.csv", csv_rows(3).into_bytes()), ("p.toml", b"[[source]]\npath = \"ex/\"\n".to_vec())], &["run", "p.toml", "--out", "o", "-q"], 2)
+            .check(|_, o| expect(&format!("a folder, with the pattern to give: {}", o.stderr), o.stderr.contains("a folder, not a file") && o.stderr.contains("ex/*.csv"))),
+        case("pipeline_pattern_matches_no_file", vec![("ex/2025-01.csv", csv_rows(3).into_bytes()), ("p.toml", b"[[source]]\npath = \"ex/*.xlsx\"\n".to_vec())], &["run", "p.toml", "--out", "o", "-q"], 2)
+            .check(|_, o| expect(&format!("no file: {}", o.stderr), o.stderr.contains("the pattern matches no file"))),
         case("pipeline_after_the_inputs", csv(csv_rows(3)), &["run", "--input", "f.csv", "p.toml", "--out", "o", "-q"], 2)
             .setup(|dir| std::fs::write(dir.join("p.toml"), "[[source]]\npath = \"f.csv\"\n").unwrap())
             .check(|_, o| expect("the message says a pipeline", o.stderr.contains("a pipeline, not an input"))),

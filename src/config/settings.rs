@@ -860,9 +860,35 @@ fn resolve_sources(
         if options.sources.is_empty() {
             return Err(ctx.err(None, "source", "the pipeline has no [[source]]; add one or pass --input"));
         }
-        options.sources.iter().map(|s| resolve_source(s, ctx, base)).collect::<Result<Vec<_>, _>>()?
+        let mut sources = Vec::new();
+        for s in &options.sources {
+            let given = join(base, s.get_ref().path.get_ref());
+            let files = expand(&given).map_err(|m| ctx.err(Some(s.get_ref().path.span()), "source.path", m))?;
+            if files == [given.clone()] {
+                sources.push(resolve_source(s, ctx, &given)?);
+                continue;
+            }
+            if let Some(name) = &s.get_ref().name {
+                return Err(ctx.err(
+                    Some(s.span()),
+                    "source.name",
+                    format!(
+                        "a pattern's files are each a source named by its file's stem; remove `name = {name:?}` \
+                         (its records' source would change as files arrive)"
+                    ),
+                ));
+            }
+            let mut matched = files.iter().map(|f| resolve_source(s, ctx, f)).collect::<Result<Vec<_>, _>>()?;
+            name_inputs_apart(&mut matched, ctx)?;
+            sources.extend(matched);
+        }
+        sources
     } else {
-        let mut inputs = overrides.inputs.iter().map(|p| input_source(p, ctx)).collect::<Result<Vec<_>, _>>()?;
+        let mut files = Vec::new();
+        for p in &overrides.inputs {
+            files.extend(expand(p).map_err(|m| ctx.err(None, "--input", m))?);
+        }
+        let mut inputs = files.iter().map(|p| input_source(p, ctx)).collect::<Result<Vec<_>, _>>()?;
         name_inputs_apart(&mut inputs, ctx)?;
         inputs
     };
@@ -1345,9 +1371,42 @@ fn question(ctx: &Ctx<'_>, key: &str, value: &Spanned<String>) -> Result<Questio
     })
 }
 
-fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, base: &Path) -> Result<SourceSettings, ConfigError> {
+/// The files a source's path names: itself, or, when its file name holds a pattern (`*`, `?`,
+/// `[…]`) and no file has that very name, the files it matches, in name order — a folder of
+/// monthly exports (`path = "exports/*.csv"`; `--input 'exports/*.csv'` where no shell expands
+/// it, as Windows' does not). Hidden files and Excel's lock files (`~$jan.xlsx`, there while the
+/// workbook is open) are not data and are passed over; a pattern that matches no file is an
+/// error (found: it was "cannot read: No such file").
+fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !name.contains(['*', '?', '[']) || path.exists() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let pattern = path.to_str().ok_or_else(|| format!("{}: a pattern must be valid UTF-8", path.display()))?;
+    let found = glob::glob(pattern).map_err(|e| format!("{}: not a file name pattern: {e}", path.display()))?;
+    let mut files: Vec<PathBuf> = found
+        .filter_map(Result::ok)
+        .filter(|f| f.is_file())
+        .filter(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.') && !n.starts_with("~$")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("{}: the pattern matches no file", path.display()));
+    }
+    Ok(files)
+}
+
+fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, path: &Path) -> Result<SourceSettings, ConfigError> {
     let s = spanned.get_ref();
-    let path = join(base, s.path.get_ref());
+    let path = path.to_path_buf();
+    if path.is_dir() {
+        let m = format!(
+            "{}: a folder, not a file: give its files with a pattern (`path = \"{}/*.csv\"`)",
+            path.display(),
+            s.path.get_ref().trim_end_matches(['/', '\\'])
+        );
+        return Err(ctx.err(Some(s.path.span()), "source.path", m));
+    }
     let format = match &s.format {
         Some(f) => Format::parse(&f.get_ref().to_ascii_lowercase()).ok_or_else(|| {
             ctx.err(
