@@ -299,8 +299,17 @@ fn cases() -> Vec<Case> {
             b
         })], &run_input("f.csv"), 1)
         .quarantine(&["malformed_row"]),
+        // the quarantine keeps the fields past the header's (they were dropped from `raw`)
         case("csv_row_with_extra_fields", vec![("f.csv", csv_with(5, 1, "R1,P1,2025-03-02,what_good,text,2,,,,,,,,,,,,,,extra,more\n"))], &run_input("f.csv"), 1)
-            .quarantine(&["malformed_row"]),
+            .quarantine(&["malformed_row"])
+            .check(|dir, _| {
+                let raw = crate::util::strings(&crate::util::table(&dir.join("o/quarantine.parquet")), "raw");
+                expect(&format!("the extra fields in raw: {raw:?}"), raw[0].as_deref().is_some_and(|r| r.contains(r#""(field 20)":"extra""#) && r.contains(r#""(field 21)":"more""#)))
+            }),
+        // a delimiter ending every line (some exports write one; the header without it): every
+        // row was malformed; the empty fields past the header's are passed over and noted
+        case("csv_delimiter_ending_every_line", csv(csv_rows(3).replace('\n', ",\n").replacen(",\n", "\n", 1)), &run_input("f.csv"), 0)
+            .check(|_, o| expect("3 records, 3 rows noted", records(o) == 3 && o.manifest.as_ref().is_some_and(|m| m["inputs"][0]["trailing_empty_fields"] == 3))),
         case("csv_row_with_too_few_fields", vec![("f.csv", csv_with(5, 1, "R1,P1,2025-03-02,what_good,text\n"))], &run_input("f.csv"), 1)
             .quarantine(&["malformed_row"]),
         case("csv_crlf_line_endings", csv(csv_rows(5).replace('\n', "\r\n")), &run_input("f.csv"), 0)

@@ -594,8 +594,20 @@ impl<'a> Reader<'a> {
         headers: &[String],
     ) -> ReadItem {
         let (file, data) = (self.file, self.data);
+        // a field past the header's is kept in the quarantine's raw row too, named by its place
         let raw = || -> Vec<(String, String)> {
-            headers.iter().cloned().zip(fields.iter().map(|f| lossy(f.bytes(data)))).collect()
+            let names = headers.iter().cloned().chain((headers.len() + 1..).map(|i| format!("(field {i})")));
+            names.zip(fields.iter().map(|f| lossy(f.bytes(data)))).collect()
+        };
+        // empty fields after the header's last: a delimiter that ends every line (some exports
+        // write one), which made every row malformed; the row is read, and noted
+        let fields = match fields.get(headers.len()..) {
+            Some(extra) if !extra.is_empty() && extra.iter().all(|f| f.bytes(data).trim_ascii().is_empty()) => {
+                self.notes.trailing_empty_fields += 1;
+                super::note_row(&mut self.notes.trailing_empty_fields_rows, row);
+                &fields[..headers.len()]
+            }
+            _ => fields,
         };
         if fields.len() != headers.len() {
             let message = format!(

@@ -495,6 +495,13 @@ pub struct ReadNotes {
     /// The first of those rows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub repeated_header_rows: Vec<u64>,
+    /// CSV rows with empty fields past the header's last (a delimiter ending every line): read
+    /// without them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub trailing_empty_fields: u64,
+    /// The first of those rows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trailing_empty_fields_rows: Vec<u64>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -384,6 +384,8 @@ impl SourceRows {
                 notes.fields_decoded_windows_1252 = read.fields_decoded_windows_1252;
                 notes.windows_1252_rows = read.windows_1252_rows;
                 notes.delimiter_detected = read.delimiter_detected;
+                notes.trailing_empty_fields = read.trailing_empty_fields;
+                notes.trailing_empty_fields_rows = read.trailing_empty_fields_rows;
                 Some(encoding)
             }
             Rows::Whole(_) if notes.fields_decoded_windows_1252 > 0 => Some("utf-8, windows-1252 per field (detected)"),
