@@ -1,4 +1,5 @@
-//! JSON Lines reader: one object per line; keys become columns in order of first appearance.
+//! JSON Lines reader: one object per line; keys become columns in order of first appearance (a
+//! key holding an object, its members by their dotted paths: [`Columns`]).
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -44,28 +45,21 @@ pub(crate) fn read_array(source: &SourceSettings, bytes: &[u8]) -> Result<Table,
         format: "JSON",
         message: format!("a JSON array of objects was expected: {e}"),
     })?;
-    let mut headers: Vec<String> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut columns = Columns::default();
     for o in &objects {
-        for (k, _) in &o.0 {
-            if !index.contains_key(k) {
-                index.insert(k.clone(), headers.len());
-                headers.push(k.clone());
-            }
+        for (k, v) in &o.0 {
+            columns.add_value(&mut vec![k.clone()], v);
         }
     }
     let items = objects
         .into_iter()
         .enumerate()
         .map(|(i, o)| {
-            let mut cells = vec![Cell::Empty; headers.len()];
-            for (k, v) in &o.0 {
-                cells[index[k]] = cell(Some(v));
-            }
+            let cells = columns.paths.iter().map(|p| cell(lookup(&o.0, p))).collect();
             ReadItem::Row(RawRow { row: i as u64 + 1, cells })
         })
         .collect();
-    Ok(Table { headers, items, encoding: None, notes: ReadNotes::default(), types: None })
+    Ok(Table { headers: columns.headers(), items, encoding: None, notes: ReadNotes::default(), types: None })
 }
 
 /// What is wrong with a file in which no line is an object, when the whole of it is one JSON
@@ -104,8 +98,10 @@ pub(crate) type Reopen<'a> = dyn Fn() -> Result<Box<dyn Read + Send + 'a>, Inges
 /// (memory: the keys only), the second the rows.
 pub(crate) struct JsonlRows<'a> {
     lines: Lines<'a>,
-    /// Every key of the file, in order of first appearance.
+    /// Every key of the file, in order of first appearance (an object's leaves as dotted paths).
     pub headers: Vec<String>,
+    /// Each header's path of keys.
+    paths: Vec<Vec<String>>,
     blanks: u64,
     file: String,
     source: SourceSettings,
@@ -187,8 +183,7 @@ impl<'a> JsonlRows<'a> {
             path: source.path.clone(),
         };
         let mut first = lines(reopen()?);
-        let mut headers: Vec<String> = Vec::new();
-        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut columns = Columns::default();
         let mut buf = Vec::new();
         // a line that is only `{` opens a pretty-printed object: never a line of JSONL
         let mut opens_object = None;
@@ -200,20 +195,26 @@ impl<'a> JsonlRows<'a> {
                 let line = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf);
                 opens_object = Some(line.trim_ascii() == b"{");
             }
-            if let Ok(keys) = serde_json::from_slice::<Entries<serde::de::IgnoredAny>>(&buf) {
-                for (k, _) in keys.0 {
-                    if seen.insert(k.clone()) {
-                        headers.push(k);
-                    }
+            if let Ok(keys) = serde_json::from_slice::<Entries<Node>>(&buf) {
+                for (k, node) in keys.0 {
+                    columns.add_node(&mut vec![k], &node);
                 }
             }
         }
+        let headers = columns.headers();
         if headers.is_empty() || opens_object == Some(true) {
             if let Some(message) = wrapped(reopen()?) {
                 return Err(IngestError::Format { path: source.path.clone(), format: "JSON", message });
             }
         }
-        Ok(JsonlRows { lines: lines(reopen()?), headers, blanks: 0, file: shown(&source.path), source: source.clone() })
+        Ok(JsonlRows {
+            lines: lines(reopen()?),
+            headers,
+            paths: columns.paths,
+            blanks: 0,
+            file: shown(&source.path),
+            source: source.clone(),
+        })
     }
 
     /// Up to `max` more rows (blank lines included); empty at the end of the file.
@@ -257,7 +258,7 @@ impl<'a> JsonlRows<'a> {
         let raw = || vec![("line".to_owned(), String::from_utf8_lossy(line).into_owned())];
         match serde_json::from_slice::<Value>(line) {
             Ok(Value::Object(map)) => {
-                ReadItem::Row(RawRow { row, cells: self.headers.iter().map(|h| cell(map.get(h))).collect() })
+                ReadItem::Row(RawRow { row, cells: self.paths.iter().map(|p| cell(lookup_map(&map, p))).collect() })
             }
             Ok(_) => ReadItem::Bad(bad(Reason::MalformedRow, format!("{file}: line {row}: not a JSON object"), raw())),
             Err(e) if std::str::from_utf8(line).is_err() => {
@@ -268,8 +269,126 @@ impl<'a> JsonlRows<'a> {
     }
 }
 
-/// An object's entries in file order: with `V` = `IgnoredAny` its keys only, the values
-/// skipped unread (the first pass over a JSONL file), with `V` = `Value` a row of a JSON array.
+/// The columns of a file of JSON objects, in order of first appearance: a key, or, for a key
+/// holding an object, each of its leaves by its dotted path (`answers.comment`,
+/// `respondent.ethnicity`), so that an API's nested export maps as a flat one does (found: its
+/// comments could not be named at all, "no free-text column (the header has: "answers", …)").
+/// An array is a leaf (never a value: `wrong_type`).
+#[derive(Default)]
+struct Columns {
+    paths: Vec<Vec<String>>,
+    seen: std::collections::HashSet<Vec<String>>,
+}
+
+impl Columns {
+    fn leaf(&mut self, path: &[String]) {
+        if !self.seen.contains(path) {
+            self.seen.insert(path.to_vec());
+            self.paths.push(path.to_vec());
+        }
+    }
+
+    fn add_value(&mut self, path: &mut Vec<String>, v: &Value) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    path.push(k.clone());
+                    self.add_value(path, v);
+                    path.pop();
+                }
+            }
+            _ => self.leaf(path),
+        }
+    }
+
+    fn add_node(&mut self, path: &mut Vec<String>, node: &Node) {
+        match node {
+            Node::Object(entries) => {
+                for (k, n) in entries {
+                    path.push(k.clone());
+                    self.add_node(path, n);
+                    path.pop();
+                }
+            }
+            Node::Leaf => self.leaf(path),
+        }
+    }
+
+    fn headers(&self) -> Vec<String> {
+        self.paths.iter().map(|p| p.join(".")).collect()
+    }
+}
+
+/// The value at `path` in an object's entries.
+fn lookup<'v>(entries: &'v [(String, Value)], path: &[String]) -> Option<&'v Value> {
+    let (first, rest) = path.split_first()?;
+    let v = entries.iter().find(|(k, _)| k == first).map(|(_, v)| v)?;
+    descend(v, rest)
+}
+
+/// The value at `path` in an object.
+fn lookup_map<'v>(map: &'v serde_json::Map<String, Value>, path: &[String]) -> Option<&'v Value> {
+    let (first, rest) = path.split_first()?;
+    descend(map.get(first)?, rest)
+}
+
+fn descend<'v>(mut v: &'v Value, path: &[String]) -> Option<&'v Value> {
+    for k in path {
+        v = v.as_object()?.get(k)?;
+    }
+    Some(v)
+}
+
+/// A value's shape, read without keeping it: an object's keys (and theirs), else a leaf.
+enum Node {
+    Leaf,
+    Object(Vec<(String, Node)>),
+}
+
+impl<'de> serde::Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Node, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Node;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Node>()? {
+                    entries.push(entry);
+                }
+                Ok(Node::Object(entries))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Node::Leaf)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+            fn visit_unit<E>(self) -> Result<Node, E> {
+                Ok(Node::Leaf)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+/// An object's entries in file order: with `V` = [`Node`] its keys and its objects' keys, the
+/// values skipped unread (the first pass over a JSONL file), with `V` = `Value` a row of a JSON array.
 struct Entries<V>(Vec<(String, V)>);
 
 impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for Entries<V> {

@@ -268,6 +268,32 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             }
         }
     }
+    // a canonical field or dimension holding an object in a JSON export is read as its members
+    // (`ethnicity.code`): said, with how to name one (it was a `wrong_type` issue a row)
+    if source.format == Format::Jsonl {
+        let mapped: Vec<String> = mapper.mapped_columns().into_iter().map(|(field, _)| field).collect();
+        let dims = mapper.dimension_columns();
+        let unmapped = crate::record::CANONICAL_FIELDS
+            .iter()
+            .map(|f| (*f).to_owned())
+            .filter(|f| !mapped.contains(f))
+            .chain(settings.dimensions.iter().zip(&dims).filter(|(_, c)| c.is_none()).map(|(d, _)| d.clone()));
+        for name in unmapped.collect::<Vec<_>>() {
+            let members: Vec<&String> = headers
+                .iter()
+                .filter(|h| h.split_once('.').is_some_and(|(top, _)| super::map::key(top) == name))
+                .collect();
+            if let Some(first) = members.first() {
+                let list: Vec<String> = members.iter().map(|m| format!("{m:?}")).collect();
+                mapper.warn(format!(
+                    "{}: {name} holds an object, whose members are the columns {}: name the one to read in its \
+                     [[source]]'s [source.columns] ({name} = {first:?})",
+                    super::shown(path),
+                    list.join(", ")
+                ));
+            }
+        }
+    }
     // ids hold no tab or line end either
     let ids: Vec<usize> = mapper
         .mapped_columns()
