@@ -1175,11 +1175,20 @@ fn resolve_coder(options: &PipelineOptions, ctx: &Ctx<'_>, base: &Path) -> Resul
     Ok(CoderSettings { model, policy, label_map })
 }
 
-/// `base/p`, with `.` and `dir/..` folded away (lexically: the paths are shown to people).
+/// `base/p`, with `.` and `dir/..` folded away (lexically: the paths are shown to people); a
+/// path from `~/` is from the home folder, as a shell reads it (found: `out = "~/reports"` made
+/// a folder named `~` beside the pipeline).
 fn join(base: &Path, p: &str) -> PathBuf {
     use std::path::Component;
+    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).map(PathBuf::from);
+    let joined = match (p.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
+            home.join(rest.trim_start_matches(['/', '\\']))
+        }
+        _ => base.join(p),
+    };
     let mut out = PathBuf::new();
-    for c in base.join(p).components() {
+    for c in joined.components() {
         match c {
             Component::CurDir => {}
             Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
@@ -1534,6 +1543,21 @@ mod tests {
         }
         let err = parse("[[source]]\npath = \"a.csv\"\nheader_row = \"two\"\n").unwrap_err();
         assert_eq!(err.key.as_deref(), Some("source.header_row"), "{err}");
+    }
+
+    /// A path from `~/` is from the home folder (it made a folder named `~` beside the
+    /// pipeline); `~x` and a `~` further in are names like any other.
+    #[test]
+    fn a_path_from_the_home_folder_is_read_as_a_shell_reads_it() {
+        let Some(home) = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).map(PathBuf::from) else {
+            return;
+        };
+        let s = parse("[run]\nout = \"~/reports/x\"\n[[source]]\npath = \"~/exports/a.csv\"\n").unwrap();
+        assert_eq!(s.out, home.join("reports/x"));
+        assert_eq!(s.sources[0].path, home.join("exports/a.csv"));
+        assert_eq!(join(Path::new("p"), "~"), home);
+        assert_eq!(join(Path::new("p"), "~x/a.csv"), Path::new("p/~x/a.csv"));
+        assert_eq!(join(Path::new("p"), "a/~/b.csv"), Path::new("p/a/~/b.csv"));
     }
 
     #[test]
