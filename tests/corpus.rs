@@ -851,6 +851,20 @@ fn cases() -> Vec<Case> {
         case("baseline_not_a_number", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nethnicity,White,lots\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 2),
         case("baseline_dimension_no_record_has", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nethnicity,White,100\nreligion,Buddhist,10\nreligion,Christian,90\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o"], 0)
             .check(|_, o| expect(&format!("a warning names the dimension: {}", o.stderr), o.stderr.contains("religion"))),
+        // a census table's words for the dimensions ("Ethnic group", "Age") and another case
+        // ("Ethnicity"): every row was unused, each dimension a warning; its age bands are the
+        // bands in force, as an `age_band` baseline's are
+        case("baseline_in_census_words", vec![("f.csv", {
+            let mut s = format!("{HEADER}\n");
+            for (i, (age, eth)) in [("19", "White"), ("30", "Asian"), ("50", "White"), ("70", "Asian")].iter().enumerate() {
+                s.push_str(&format!("R{i},P{i},2025-03-01,what_good,kind,2,,,,Female,,{age},{eth},,,,,,\n"));
+            }
+            s.into_bytes()
+        }), ("b.csv", b"dimension,group,population\nEthnic group,White,700\nETHNICITY,Asian,300\nAge,18-44,500\nAge,45+,500\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
+        .check(|_, o| {
+            let m = o.manifest.as_ref().ok_or("no manifest")?;
+            expect(&format!("every baseline row used, the bands the baseline's: {} {}", m["baseline_unused"], m["people"]), m["baseline_unused"].as_array().is_some_and(Vec::is_empty) && m["people"].to_string().contains("18-44"))
+        }),
         case("baseline_in_other_age_bands", vec![("f.csv", {
             let mut s = format!("{HEADER}\n");
             for (i, age) in ["19", "30", "50", "70", "22", "41"].iter().enumerate() {

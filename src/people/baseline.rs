@@ -119,6 +119,52 @@ impl Baseline {
     }
 }
 
+impl Baseline {
+    /// The groups of the rows whose dimension names the run's age dimension (by
+    /// [`dimension_of`]): the baseline's own age bands.
+    pub(crate) fn age_groups<'b>(&'b self, dimensions: &'b [String]) -> impl Iterator<Item = &'b str> + 'b {
+        self.rows
+            .iter()
+            .filter(|r| {
+                dimension_of(&r.dimension, dimensions)
+                    .is_some_and(|d| super::harmonise::is_age_dimension(&dimensions[d]))
+            })
+            .map(|r| r.group.as_str())
+    }
+}
+
+/// The run dimension a baseline's `dimension` value names: as written, in any case and
+/// punctuation (`Ethnicity`, `Age band`), or in a census table's words (`Ethnic group`, `Age`,
+/// `Religion or belief`, `Sexual orientation`: found unused, each with a warning, beside a run
+/// whose dimensions they are).
+fn dimension_of(raw: &str, dimensions: &[String]) -> Option<usize> {
+    if let Some(d) = dimensions.iter().position(|x| x == raw) {
+        return Some(d);
+    }
+    let mut k = String::new();
+    for c in raw.trim().chars() {
+        if c.is_alphanumeric() {
+            k.extend(c.to_lowercase());
+        } else if !k.is_empty() && !k.ends_with('_') {
+            k.push('_');
+        }
+    }
+    let k = k.trim_end_matches('_');
+    let name = match k {
+        "ethnic_group" | "ethnic_groups" | "ethnic_origin" | "ethnic_category" | "ethnicity_group" => "ethnicity",
+        "ethnic_group_detailed" | "ethnicity_detailed" | "detailed_ethnic_group" => "ethnicity_detail",
+        "age" | "age_group" | "age_groups" | "age_bands" | "age_range" => "age_band",
+        "religion_or_belief" | "religious_belief" | "religion_belief" => "religion",
+        "sexual_orientation" => "sexuality",
+        "gender_identity" => "gender",
+        "disability_status" | "disabled" => "disability",
+        "unpaid_care" | "provision_of_unpaid_care" | "unpaid_carer" | "carer_status" => "carer",
+        "imd" | "imd_quintiles" | "deprivation_quintile" | "imd_quintile_group" => "imd_quintile",
+        other => other,
+    };
+    dimensions.iter().position(|x| x == name)
+}
+
 /// The line (from 1) of the record that starts at or after `byte`: the reader's position of a
 /// record can be that of the comment or blank lines before it.
 fn line_at(bytes: &[u8], byte: u64) -> u64 {
@@ -161,7 +207,7 @@ impl Baseline {
     ) -> Result<Populations, BaselineError> {
         let mut out = Populations { groups: vec![BTreeMap::new(); dimensions.len()], ..Populations::default() };
         for row in &self.rows {
-            let Some(d) = dimensions.iter().position(|x| *x == row.dimension) else {
+            let Some(d) = dimension_of(&row.dimension, dimensions) else {
                 if !out.other_dimensions.contains(&row.dimension) {
                     out.other_dimensions.push(row.dimension.clone());
                 }
@@ -336,6 +382,19 @@ mod tests {
         assert_eq!(p.groups[0]["White"], (130.0, 2));
         assert_eq!(p.unused.len(), 2, "the unmapped row and the sex row: {:?}", p.unused);
         assert_eq!(p.other_dimensions, ["sex"]);
+        // a census table's words name the run's dimensions, in any case
+        let dims: Vec<String> = ["ethnicity", "age_band", "religion", "sexuality"].map(str::to_owned).to_vec();
+        for (raw, d) in [
+            ("Ethnicity", 0),
+            ("Ethnic group", 0),
+            ("AGE BAND", 1),
+            ("Age", 1),
+            ("Religion or belief", 2),
+            ("Sexual orientation", 3),
+        ] {
+            assert_eq!(dimension_of(raw, &dims), Some(d), "{raw}");
+        }
+        assert_eq!(dimension_of("Ethnic", &dims), None);
     }
 
     #[test]

@@ -36,13 +36,7 @@ pub(crate) fn age_bands(settings: &Settings, baseline: Option<&Baseline>, record
     if let Some(b) = &settings.people.age_bands {
         return AgeBands { from: "configured", bands: b.clone() };
     }
-    let from_baseline = bands_in(
-        baseline
-            .iter()
-            .flat_map(|b| b.rows.iter())
-            .filter(|r| is_age_dimension(&r.dimension))
-            .map(|r| r.group.as_str()),
-    );
+    let from_baseline = bands_in(baseline.iter().flat_map(|b| b.age_groups(&settings.dimensions)));
     if !from_baseline.is_empty() {
         return AgeBands { from: "baseline", bands: from_baseline };
     }

@@ -13,9 +13,7 @@ use super::{load_codebook, load_model, stream::Timings, RunError};
 /// baseline gives them: the first batch of each source (README, "Age bands").
 pub(super) fn band_sample(settings: &Settings, baseline: Option<&Baseline>) -> Result<Vec<Record>, RunError> {
     use crate::people::harmonise::{bands_in, is_age_dimension};
-    let from_baseline = baseline.is_some_and(|b| {
-        !bands_in(b.rows.iter().filter(|r| is_age_dimension(&r.dimension)).map(|r| r.group.as_str())).is_empty()
-    });
+    let from_baseline = baseline.is_some_and(|b| !bands_in(b.age_groups(&settings.dimensions)).is_empty());
     if settings.people.age_bands.is_some() || from_baseline || !settings.dimensions.iter().any(|d| is_age_dimension(d))
     {
         return Ok(Vec::new());
