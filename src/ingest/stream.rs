@@ -462,8 +462,8 @@ pub struct Batch {
 pub enum Handed {
     /// Rows of source `0`, in order.
     Items(usize, Vec<ReadItem>),
-    /// Source `0` is read to its end.
-    Finished(usize, SourceEnd),
+    /// Source `0` is read to its end (boxed: the notes are larger than a batch's handle).
+    Finished(usize, Box<SourceEnd>),
 }
 
 /// What reading a source found, once it is read.
@@ -514,7 +514,7 @@ impl Reader {
             self.served = 0;
             if let Some(done) = self.opened[index].take() {
                 let (encoding, notes, sha256, bytes) = done.finish();
-                return Ok(Some(Handed::Finished(index, SourceEnd { encoding, notes, sha256, bytes })));
+                return Ok(Some(Handed::Finished(index, Box::new(SourceEnd { encoding, notes, sha256, bytes }))));
             }
         }
         Ok(None)
@@ -657,7 +657,7 @@ impl Mapping {
     }
 
     /// Records what reading source `index` found.
-    pub fn finish(&mut self, index: usize, end: SourceEnd) {
+    pub fn finish(&mut self, index: usize, end: Box<SourceEnd>) {
         if let Some(report) = self.sources.get_mut(index) {
             report.encoding = end.encoding.map(str::to_owned);
             report.reading = end.notes;
