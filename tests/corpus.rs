@@ -306,6 +306,16 @@ fn cases() -> Vec<Case> {
                 let raw = crate::util::strings(&crate::util::table(&dir.join("o/quarantine.parquet")), "raw");
                 expect(&format!("the extra fields in raw: {raw:?}"), raw[0].as_deref().is_some_and(|r| r.contains(r#""(field 20)":"extra""#) && r.contains(r#""(field 21)":"more""#)))
             }),
+        // the free text as the last column holding commas unquoted (a hand-made CSV): every such
+        // row was malformed_row; its fields are put back together, and noted. In the middle of a
+        // row nothing says where the text ends: still malformed, every field in raw
+        case("csv_free_text_last_with_unquoted_commas", csv("record_id,received_date,text\nR1,2025-03-01,The wait, and the parking, were awful\nR2,2025-03-01,Kind nurse\n".to_owned()), &run_input("f.csv"), 0)
+            .check(|dir, o| {
+                let text = crate::util::strings(&crate::util::table(&dir.join("o/records/month=2025-03/part-0.parquet")), "text");
+                expect(&format!("the text whole, the row noted: {text:?}"), text[0].as_deref() == Some("The wait, and the parking, were awful") && o.manifest.as_ref().is_some_and(|m| m["inputs"][0]["text_delimiters_unquoted"] == 1))
+            }),
+        case("csv_free_text_in_the_middle_with_unquoted_commas", csv("record_id,text,received_date\nR1,The wait, awful,2025-03-01\nR2,Kind nurse,2025-03-01\n".to_owned()), &run_input("f.csv"), 1)
+            .quarantine(&["malformed_row"]),
         // a delimiter ending every line (some exports write one; the header without it): every
         // row was malformed; the empty fields past the header's are passed over and noted
         case("csv_delimiter_ending_every_line", csv(csv_rows(3).replace('\n', ",\n").replacen(",\n", "\n", 1)), &run_input("f.csv"), 0)

@@ -75,6 +75,9 @@ pub(crate) struct CsvRows<'a> {
     pub(crate) clean: Vec<bool>,
     /// The file was UTF-16 (read through a transcoder to UTF-8).
     utf16: bool,
+    /// The free text is the header's last column, and the only one: a row of more fields is
+    /// that text holding the delimiter unquoted (set once the mapping is planned).
+    pub(crate) text_last: bool,
 }
 
 impl<'a> CsvRows<'a> {
@@ -101,6 +104,7 @@ impl<'a> CsvRows<'a> {
             lookahead: LOOKAHEAD,
             clean: Vec::new(),
             utf16: false,
+            text_last: false,
         };
         #[cfg(test)]
         if let Some(n) = WHOLE.with(std::cell::Cell::get) {
@@ -246,6 +250,7 @@ impl<'a> CsvRows<'a> {
             source: &self.source,
             encoding: self.source.encoding,
             notes: ReadNotes::default(),
+            text_last: self.text_last,
         }
     }
 
@@ -408,6 +413,7 @@ struct Reader<'a> {
     source: &'a SourceSettings,
     encoding: Encoding,
     notes: ReadNotes,
+    text_last: bool,
 }
 
 /// How a field's bytes were decoded.
@@ -606,6 +612,30 @@ impl<'a> Reader<'a> {
                 self.notes.trailing_empty_fields += 1;
                 super::note_row(&mut self.notes.trailing_empty_fields_rows, row);
                 &fields[..headers.len()]
+            }
+            _ => fields,
+        };
+        // the free text as the last column, holding the delimiter unquoted (a hand-made or
+        // hand-edited CSV: "The wait, and the parking, were awful"): its fields are put back
+        // together, and the row noted (every such row was `malformed_row`)
+        let joined: Vec<Field>;
+        let fields = match headers.len().checked_sub(1) {
+            Some(last) if self.text_last && fields.len() > headers.len() => {
+                let mut text = Vec::new();
+                for (i, f) in fields[last..].iter().enumerate() {
+                    if i > 0 {
+                        text.push(self.delim);
+                    }
+                    text.extend_from_slice(f.bytes(data));
+                }
+                self.notes.text_delimiters_unquoted += 1;
+                super::note_row(&mut self.notes.text_delimiters_unquoted_rows, row);
+                joined = fields[..last]
+                    .iter()
+                    .map(|f| Field::Built(f.bytes(data).to_vec()))
+                    .chain([Field::Built(text)])
+                    .collect();
+                &joined[..]
             }
             _ => fields,
         };

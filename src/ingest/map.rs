@@ -377,6 +377,12 @@ impl Mapper {
         self.texts.len()
     }
 
+    /// The free text is one column, the header's last.
+    #[must_use]
+    pub(crate) fn text_is_last(&self) -> bool {
+        matches!(self.texts.as_slice(), [(i, _)] if i + 1 == self.headers.len())
+    }
+
     /// Canonical name → header, for the manifest.
     #[must_use]
     pub fn mapped_columns(&self) -> Vec<(String, String)> {

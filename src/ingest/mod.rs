@@ -502,6 +502,13 @@ pub struct ReadNotes {
     /// The first of those rows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trailing_empty_fields_rows: Vec<u64>,
+    /// CSV rows whose free text, the last column, held the delimiter unquoted: put back
+    /// together.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub text_delimiters_unquoted: u64,
+    /// The first of those rows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub text_delimiters_unquoted_rows: Vec<u64>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -189,7 +189,7 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             .map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
         jsonl::is_array(&start)
     };
-    let (rows, mut headers) = match source.format {
+    let (mut rows, mut headers) = match source.format {
         Format::Csv => {
             let rows = csv::CsvRows::open(source, stream_file(path, &hash)?)?;
             let headers = rows.headers.clone();
@@ -293,6 +293,9 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
                 ));
             }
         }
+    }
+    if let Rows::Csv(r) = &mut rows {
+        r.text_last = mapper.text_is_last();
     }
     // ids hold no tab or line end either
     let ids: Vec<usize> = mapper
@@ -412,6 +415,8 @@ impl SourceRows {
                 notes.delimiter_detected = read.delimiter_detected;
                 notes.trailing_empty_fields = read.trailing_empty_fields;
                 notes.trailing_empty_fields_rows = read.trailing_empty_fields_rows;
+                notes.text_delimiters_unquoted = read.text_delimiters_unquoted;
+                notes.text_delimiters_unquoted_rows = read.text_delimiters_unquoted_rows;
                 Some(encoding)
             }
             Rows::Whole(_) if notes.fields_decoded_windows_1252 > 0 => Some("utf-8, windows-1252 per field (detected)"),
