@@ -29,7 +29,7 @@ const FIRST_BATCH_ROWS: usize = 4_096;
 /// The rows of one source, as its reader yields them.
 pub(crate) enum Rows {
     /// CSV, streamed through a window.
-    Csv(csv::CsvRows<'static>),
+    Csv(Box<csv::CsvRows<'static>>),
     /// JSON Lines, streamed line by line.
     Jsonl(jsonl::JsonlRows<'static>),
     /// Parquet, streamed by record batch.
@@ -193,7 +193,7 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
         Format::Csv => {
             let rows = csv::CsvRows::open(source, stream_file(path, &hash)?)?;
             let headers = rows.headers.clone();
-            (Rows::Csv(rows), headers)
+            (Rows::Csv(Box::new(rows)), headers)
         }
         Format::Jsonl if !array => {
             let (p, h) = (path.clone(), hash.clone());
