@@ -676,6 +676,11 @@ fn cases() -> Vec<Case> {
                 let warnings = o.manifest.as_ref().map(|m| m["inputs"][0]["warnings"].to_string()).unwrap_or_default();
                 expect(&format!("both records kept, the member named: {warnings}"), records(o) == 2 && warnings.contains(r#"ethnicity holds an object, whose members are the columns \"ethnicity.code\""#))
             }),
+        case("json_array_of_nested_objects", vec![
+            ("f.json", br#"[{"id":1,"submitted":"2025-03-01","answers":{"comment":"Kind nurse"}},{"id":2,"submitted":"2025-03-02","answers":{"comment":"Long wait","score":4}}]"#.to_vec()),
+            ("p.toml", b"[[source]]\npath = \"f.json\"\n[source.columns]\nrecord_id = \"id\"\nreceived_date = \"submitted\"\ntext = \"answers.comment\"\nrating = \"answers.score\"\n".to_vec()),
+        ], &["run", "p.toml", "--out", "o", "-q"], 0)
+        .check(|_, o| expect("2 records", records(o) == 2)),
         case("jsonl_demographic_is_an_object_in_one_row", vec![("f.jsonl", jsonl(&[r#"{"record_id":"J1","received_date":"2025-03-01","text":"kind","ethnicity":"Asian"}"#, r#"{"record_id":"J3","received_date":"2025-03-01","text":"kind","ethnicity":{"code":"A"}}"#]))], &run_input("f.jsonl"), 1)
             .field_issues(&[WRONG_TYPE])
             .check(|_, o| expect("both records kept", records(o) == 2)),

@@ -48,7 +48,7 @@ pub(crate) fn read_array(source: &SourceSettings, bytes: &[u8]) -> Result<Table,
     let mut columns = Columns::default();
     for o in &objects {
         for (k, v) in &o.0 {
-            columns.add_value(&mut vec![k.clone()], v);
+            columns.add_node(&mut vec![k.clone()], &Node::of(v));
         }
     }
     let items = objects
@@ -288,19 +288,6 @@ impl Columns {
         }
     }
 
-    fn add_value(&mut self, path: &mut Vec<String>, v: &Value) {
-        match v {
-            Value::Object(m) => {
-                for (k, v) in m {
-                    path.push(k.clone());
-                    self.add_value(path, v);
-                    path.pop();
-                }
-            }
-            _ => self.leaf(path),
-        }
-    }
-
     fn add_node(&mut self, path: &mut Vec<String>, node: &Node) {
         match node {
             Node::Object(entries) => {
@@ -343,6 +330,16 @@ fn descend<'v>(mut v: &'v Value, path: &[String]) -> Option<&'v Value> {
 enum Node {
     Leaf,
     Object(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// The shape of a value already read (a JSON array's element).
+    fn of(v: &Value) -> Node {
+        match v {
+            Value::Object(m) => Node::Object(m.iter().map(|(k, v)| (k.clone(), Node::of(v))).collect()),
+            _ => Node::Leaf,
+        }
+    }
 }
 
 impl<'de> serde::Deserialize<'de> for Node {
