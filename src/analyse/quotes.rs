@@ -234,7 +234,7 @@ pub(crate) fn quote_rows(
     n_themes: usize,
 ) -> Vec<QuoteRow> {
     let mut published: HashMap<(usize, usize, usize), (bool, Option<u64>)> = HashMap::new();
-    for r in tbg.iter().filter(|r| r.period == "all") {
+    for r in tbg.iter().filter(|r| &*r.period == "all") {
         published.insert((r.dimension, r.group, r.theme), (r.theme_n.value.is_some_and(|v| v > 0), r.group_n.value));
     }
     let mut rows = Vec::new();
