@@ -340,6 +340,14 @@ fn cases() -> Vec<Case> {
             .check(|_, o| repeated_header(o, 5)),
         case("csv_excel_exports_joined_with_cat_each_with_a_bom", csv(format!("\u{feff}{}\u{feff}{}", csv_rows(3), joined_month())), &run_input("f.csv"), 0)
             .check(|_, o| repeated_header(o, 5)),
+        // a header wrapped onto two lines (Excel's wrap text): its line break was removed
+        // ("What was goodabout your visit?") and no mapping in its words met it; it is a space,
+        // and the header met again among the rows is still the header
+        case("csv_header_wrapped_onto_two_lines", vec![
+            ("f.csv", b"record_id,received_date,\"What was good\r\nabout your visit?\"\r\nR1,2025-03-01,Kind nurse\r\nrecord_id,received_date,\"What was good\r\nabout your visit?\"\r\nR2,2025-03-02,Quick\r\n".to_vec()),
+            ("p.toml", b"[[source]]\npath = \"f.csv\"\n[[source.text]]\ncolumn = \"What was good about your visit?\"\nquestion = \"what_good\"\n".to_vec()),
+        ], &["run", "p.toml", "--out", "o", "-q"], 0)
+        .check(|_, o| repeated_header(o, 3)),
         case("csv_exports_of_two_layouts_joined", csv(csv_rows(3) + &joined_month().replacen("question,text", "text,question", 1)), &run_input("f.csv"), 2)
             .check(|_, o| expect(&format!("an error naming row 5 as another header: {}", o.stderr), o.stderr.contains("f.csv") && o.stderr.contains("row 5 is another header"))),
         case("csv_joined_export_with_a_column_more", csv(csv_rows(3) + &joined_month().replacen(",carer", ",carer,site", 1)), &run_input("f.csv"), 2)

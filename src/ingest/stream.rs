@@ -151,13 +151,13 @@ impl HeaderKeys {
         // a second file's byte-order mark leads its header (`cat` of two Excel CSVs)
         let mut cells = cells.map(|c| c.map(|c| c.trim().trim_start_matches('\u{feff}').trim()));
         let first = cells.clone().flatten().find(|c| !c.is_empty());
-        if !first.is_some_and(|f| self.names.iter().any(|n| n.len() == f.len() && n.eq_ignore_ascii_case(f))) {
+        if !first.is_some_and(|f| self.names.iter().any(|n| same_words(n, f))) {
             return Again::No;
         }
         let same = cells
             .clone()
             .zip(self.names.iter().map(Some).chain(std::iter::repeat(None)))
-            .all(|(c, n)| c.unwrap_or("").eq_ignore_ascii_case(n.map_or("", String::as_str)));
+            .all(|(c, n)| same_words(n.map_or("", String::as_str), c.unwrap_or("")));
         if same && cells.clone().count() == self.names.len() {
             return Again::Same;
         }
@@ -166,6 +166,22 @@ impl HeaderKeys {
             Again::Other
         } else {
             Again::No
+        }
+    }
+}
+
+/// A header's name and a cell are the same words, in any ASCII case; a cell wrapped onto two
+/// lines (a header's name is read with its line breaks as spaces) is compared word by word.
+fn same_words(name: &str, cell: &str) -> bool {
+    if !cell.contains(['\n', '\r', '\t']) {
+        return name.len() == cell.len() && name.eq_ignore_ascii_case(cell);
+    }
+    let (mut a, mut b) = (name.split_whitespace(), cell.split_whitespace());
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
+            _ => return false,
         }
     }
 }
@@ -230,6 +246,12 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
         }
     };
     for h in &mut headers {
+        // a header wrapped onto two lines (Excel's wrap text, Alt+Enter in a cell) is one line of
+        // words: the line break a space (it was removed, "What was goodabout your visit?", which
+        // no mapping naming the column in its words met)
+        if h.contains(['\n', '\r', '\t']) {
+            *h = h.split_whitespace().collect::<Vec<_>>().join(" ");
+        }
         if let Some(c) = strip_controls(h, false) {
             *h = c;
         }
