@@ -128,7 +128,7 @@ pub struct Mapped {
 }
 
 /// A header or value as a key: lowercase, runs of other characters as one `_`.
-pub(super) fn key(s: &str) -> String {
+pub(crate) fn key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut last_us = true;
     for c in s.trim().chars() {

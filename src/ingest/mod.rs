@@ -11,6 +11,8 @@ mod draft;
 pub(crate) mod jsonl;
 pub(crate) mod layout;
 mod map;
+/// A header or value as a key: lowercase, runs of other characters as one `_`.
+pub(crate) use map::key as column_key;
 pub(crate) mod parquet;
 pub(crate) mod stream;
 pub(crate) mod xlsx;

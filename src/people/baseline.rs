@@ -141,16 +141,8 @@ fn dimension_of(raw: &str, dimensions: &[String]) -> Option<usize> {
     if let Some(d) = dimensions.iter().position(|x| x == raw) {
         return Some(d);
     }
-    let mut k = String::new();
-    for c in raw.trim().chars() {
-        if c.is_alphanumeric() {
-            k.extend(c.to_lowercase());
-        } else if !k.is_empty() && !k.ends_with('_') {
-            k.push('_');
-        }
-    }
-    let k = k.trim_end_matches('_');
-    let name = match k {
+    let k = crate::ingest::column_key(raw);
+    let name = match k.as_str() {
         "ethnic_group" | "ethnic_groups" | "ethnic_origin" | "ethnic_category" | "ethnicity_group" => "ethnicity",
         "ethnic_group_detailed" | "ethnicity_detailed" | "detailed_ethnic_group" => "ethnicity_detail",
         "age" | "age_group" | "age_groups" | "age_bands" | "age_range" => "age_band",
