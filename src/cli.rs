@@ -999,6 +999,10 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
         if !carried.is_empty() {
             report.push(format!("  carried through: {}", carried.join(", ")));
         }
+        let withheld = mapper.withheld_columns();
+        if !withheld.is_empty() {
+            report.push(format!("  not carried (personal data by their header): {}", withheld.join(", ")));
+        }
     }
     messages.out(&report.join("\n"));
     Ok(ExitCode::SUCCESS)

@@ -122,6 +122,55 @@ fn personal_data_in_a_column_header_is_redacted_wherever_it_is_written() {
     assert_eq!(crate::util::strings(&f, "source_column"), vec![Some("[EMAIL]".to_owned())], "the redacted value's");
 }
 
+/// A survey tool's export (SurveyMonkey's `First Name`, `Last Name`, `Email Address`, `IP
+/// Address`; a complaints export's `Date of Birth`, `Address`) ran through its drafted pipeline
+/// and published "Jane", "Doe", the IP address and the address in `records` as carried columns,
+/// untouched: a whole value that is a name holds no title for redaction to find (found trying one
+/// in the fourteenth session on issue 9). A column whose header names personal data about the
+/// respondent is not carried; the quarantine's raw row shows `[WITHHELD]` for its values; the
+/// manifest lists it and the run says so once.
+#[test]
+fn columns_a_survey_tool_names_as_personal_data_are_not_carried() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let csv = "Respondent ID,Start Date,IP Address,Email Address,First Name,Last Name,Patient's address,D.O.B.,\
+               Custom Data 1,What was good about your experience?,Name of ward\n\
+               114226001,01/03/2025 09:12:44,81.2.69.160,jane.doe@example.com,Jane,Doe,12 Acacia Avenue,12/03/1956,\
+               cohort A,The nurse was kind,Acacia Ward\n\
+               114226002,bad date,81.2.69.161,,Tobias,Quennell,3 Larch Close,04/11/1948,cohort B,Quick,Larch Ward\n";
+    std::fs::write(d.join("sm.csv"), csv).unwrap();
+    std::fs::write(
+        d.join("p.toml"),
+        "[[source]]\npath = \"sm.csv\"\ndate_format = \"%d/%m/%Y\"\n[source.columns]\nresponse_id = \"Respondent ID\"\n\
+         received_date = \"Start Date\"\n[[source.text]]\ncolumn = \"What was good about your experience?\"\n\
+         question = \"what_good\"\n",
+    )
+    .unwrap();
+    let r = unheard(d, &["run", "p.toml", "--out", "o"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let (out, state) = (d.join("o"), d.join("o.state"));
+    let text = all_text(&out) + &all_text(&state) + &r.stderr + &r.stdout;
+    for pii in ["Jane", "Doe", "81.2.69.16", "Acacia Avenue", "1956", "Tobias", "Quennell", "Larch Close", "1948"] {
+        assert!(!text.contains(pii), "{pii:?} survived into an output, the state or a message");
+    }
+    let m = crate::util::manifest(&out);
+    assert_eq!(m["carried_columns"], serde_json::json!(["x_custom_data_1", "x_name_of_ward"]), "the others carried");
+    assert_eq!(
+        m["inputs"][0]["columns_withheld"],
+        serde_json::json!(["IP Address", "Email Address", "First Name", "Last Name", "Patient's address", "D.O.B."])
+    );
+    assert!(r.stderr.contains("6 columns name personal data about the respondent"), "said once: {}", r.stderr);
+    let q = crate::util::table(&out.join("quarantine.parquet"));
+    let raw: Vec<serde_json::Value> =
+        crate::util::strings(&q, "raw").iter().map(|v| serde_json::from_str(v.as_deref().unwrap()).unwrap()).collect();
+    assert_eq!(raw.len(), 1, "the bad date's row");
+    assert_eq!(
+        (&raw[0]["First Name"], &raw[0]["Email Address"]),
+        (&serde_json::json!("[WITHHELD]"), &serde_json::json!(""))
+    );
+    assert_eq!(raw[0]["Name of ward"], "Larch Ward", "a column that only mentions a name is carried, and kept");
+}
+
 /// A state kept by a binary from before headers were redacted names such a column by its
 /// header, keyed (`x_943_476_5919`). The next night refuses it (its carried columns differ from
 /// this run's redacted ones, as README says), and the refusal listed the old name as it was:

@@ -71,6 +71,10 @@ pub struct Mapper {
     carried: Vec<usize>,
     /// their names in `records` (`x_<header>`, made unique within the source)
     carried_names: Vec<String>,
+    /// Columns not carried because their header names personal data (`First Name`, `Email
+    /// Address`, `Date of Birth`: [`crate::text::redact::personal_column`]); their values are
+    /// withheld from the quarantine's raw rows too.
+    withheld: Vec<usize>,
     /// index of the imd_quintile dimension
     imd_dim: Option<usize>,
     /// the export layout read (see [`super::layout`])
@@ -242,7 +246,11 @@ impl Mapper {
         };
         // every column not used is carried, a second column of a canonical name included
         // ("Ethnicity" beside "ethnicity" becomes x_ethnicity): nothing read is dropped
-        let carried: Vec<usize> = (0..headers.len()).filter(|&i| !used[i]).collect();
+        // …but a column whose header names personal data about the respondent (a survey tool's
+        // `First Name`, `IP Address`; a complaints export's `Date of Birth`): withheld and said
+        let (withheld, carried): (Vec<usize>, Vec<usize>) = (0..headers.len())
+            .filter(|&i| !used[i])
+            .partition(|&i| crate::text::redact::personal_column(&headers[i]).is_some());
         // headers are matched as written, and written (column names, quarantine, field issues,
         // the manifest) with their personal data redacted: a carried column headed by an NHS
         // number is `x_nhs_number`
@@ -288,7 +296,7 @@ impl Mapper {
         }
         // a carried column named as a column read (two "text" columns: the second carried,
         // its comments not coded) is said once for the source
-        let warnings = carried
+        let warnings: Vec<String> = carried
             .iter()
             .filter_map(|&i| {
                 let j = (0..headers.len())
@@ -303,6 +311,30 @@ impl Mapper {
                 ))
             })
             .collect();
+        let mut warnings = warnings;
+        if !withheld.is_empty() {
+            let said: Vec<String> = withheld
+                .iter()
+                .map(|&i| {
+                    let kind = crate::text::redact::personal_column(&headers[i]).unwrap_or("personal data");
+                    format!("{:?} ({kind})", written[i])
+                })
+                .collect();
+            warnings.push(format!(
+                "{file}: {} personal data about the respondent by {} header and {} not carried into records: {} \
+                 (the quarantine's raw rows show {WITHHELD} for {} values); to read one as a field, name it in \
+                 [source.columns]",
+                if withheld.len() == 1 {
+                    "a column names".to_owned()
+                } else {
+                    format!("{} columns name", withheld.len())
+                },
+                if withheld.len() == 1 { "its" } else { "their" },
+                if withheld.len() == 1 { "is" } else { "are" },
+                said.join(", "),
+                if withheld.len() == 1 { "its" } else { "their" },
+            ));
+        }
         let carried_names = carried_names(&written, &carried);
         for (&i, name) in carried.iter().zip(&carried_names) {
             roles[i] = (Role::Optional, name.clone());
@@ -330,6 +362,7 @@ impl Mapper {
             dims,
             carried,
             carried_names,
+            withheld,
             layout,
             warnings,
         })
@@ -415,8 +448,22 @@ impl Mapper {
         self.carried_names.clone()
     }
 
+    /// The columns not carried because their header names personal data, as written.
+    #[must_use]
+    pub fn withheld_columns(&self) -> Vec<String> {
+        self.withheld.iter().map(|&i| self.headers[i].clone()).collect()
+    }
+
     fn raw(&self, row: &RawRow) -> Vec<(String, String)> {
-        self.headers.iter().zip(&row.cells).map(|(h, c)| (h.clone(), c.to_text().unwrap_or_default())).collect()
+        let value = |i: usize, c: &Cell| {
+            let v = c.to_text().unwrap_or_default();
+            if self.withheld.contains(&i) && !v.is_empty() {
+                WITHHELD.to_owned()
+            } else {
+                v
+            }
+        };
+        self.headers.iter().zip(&row.cells).enumerate().map(|(i, (h, c))| (h.clone(), value(i, c))).collect()
     }
 
     fn quarantine(&self, row: &RawRow, column: Option<usize>, reason: Reason, message: String) -> Quarantined {
@@ -1027,6 +1074,9 @@ pub(crate) fn parse_date(s: &str, format: &str) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(&s[..cut], format).ok()
     })
 }
+
+/// What the quarantine's raw row shows for a value of a column withheld as personal data.
+pub(crate) const WITHHELD: &str = "[WITHHELD]";
 
 /// The default date format.
 const ISO_DATE: &str = "%Y-%m-%d";

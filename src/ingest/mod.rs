@@ -333,6 +333,10 @@ pub struct SourceReport {
     pub mapped_columns: Vec<(String, String)>,
     /// Columns carried through untouched into `records`.
     pub carried_columns: Vec<String>,
+    /// Columns not carried because their header names personal data about the respondent
+    /// (`First Name`, `Email Address`, `Date of Birth`…), as written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns_withheld: Vec<String>,
     /// What looks wrong with how the source was read, said once for the source (a column
     /// repeating a mapped column's name; many dates not in the date format).
     #[serde(skip_serializing_if = "Vec::is_empty")]

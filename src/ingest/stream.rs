@@ -614,6 +614,7 @@ impl Ingest {
                 layout: mapper.layout().to_owned(),
                 mapped_columns: mapper.mapped_columns(),
                 carried_columns: mapper.carried_columns(),
+                columns_withheld: mapper.withheld_columns(),
                 warnings: mapper.warnings(),
                 date_format: mapper.date_format().to_owned(),
                 ..SourceReport::default()

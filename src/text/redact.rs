@@ -36,7 +36,8 @@
 //! - Postcodes: the special `GIR 0AA` and BFPO codes are kept; a lowercase ordinal inward part
 //!   is taken for a word ("the A1 2nd exit"); unrelated codes shaped like postcodes are redacted.
 //! - Dates of birth need a full numeric date or a day and month name; "born in 1956" is kept.
-//! - Addresses, ages, hospital numbers and other identifiers are not looked for.
+//! - Addresses, ages, hospital numbers and other identifiers are not looked for in text; a column
+//!   whose header names them is not carried at all ([`personal_column`]).
 //!
 //! # Example
 //! ```
@@ -164,6 +165,139 @@ impl Default for Redactor {
 #[must_use]
 pub(crate) fn scrubbed(text: &str) -> String {
     Redactor::shared().redact(text).0.into_owned()
+}
+
+/// What a column's header says it holds, when that is personal data about the respondent: a
+/// survey tool's `First Name`, `Email Address`, `IP Address`; a PALS or complaints export's
+/// `Patient Name`, `Address`, `Date of Birth`, `NHS Number`, `Hospital Number`. Such a column is
+/// not carried into `records` (its values are whole identifiers, which no pattern over text
+/// finds: "Jane", "Doe", "81.2.69.160", "12 High Street" were published as they were, found
+/// trying a SurveyMonkey export in the fourteenth session on issue 9).
+///
+/// Read as the header's words (case and punctuation ignored), after a question number (`Q14.`)
+/// and a word saying whose (`Patient`, `Your`, `Respondent`, `Contact`…), with `optional` after:
+/// the header *is* one of the names below. A header that only mentions one inside a question
+/// ("Did staff call you by your preferred name?") is not; the phrases that cannot be anything
+/// else (`date of birth`, `email address`, `phone number`, `nhs number`, `first name`, …) are
+/// found anywhere in it ("If you would like a reply, please give your email address").
+#[must_use]
+pub(crate) fn personal_column(header: &str) -> Option<&'static str> {
+    const WHOLE: [(&str, &[&str]); 8] = [
+        (
+            "names",
+            &[
+                "name",
+                "names",
+                "first name",
+                "firstname",
+                "forename",
+                "forenames",
+                "given name",
+                "given names",
+                "last name",
+                "lastname",
+                "surname",
+                "family name",
+                "full name",
+                "fullname",
+                "middle name",
+                "middle names",
+                "preferred name",
+            ],
+        ),
+        ("email addresses", &["email", "e mail", "email address", "e mail address", "emailaddress"]),
+        (
+            "phone numbers",
+            &[
+                "phone",
+                "phone number",
+                "phone no",
+                "telephone",
+                "telephone number",
+                "telephone no",
+                "tel",
+                "tel no",
+                "mobile",
+                "mobile number",
+                "mobile no",
+                "mobile phone",
+                "contact number",
+            ],
+        ),
+        (
+            "addresses",
+            &[
+                "address",
+                "home address",
+                "postal address",
+                "street",
+                "street address",
+                "address line 1",
+                "address line 2",
+                "address line 3",
+                "address 1",
+                "address 2",
+                "address 3",
+                "address1",
+                "address2",
+                "address3",
+            ],
+        ),
+        ("dates of birth", &["date of birth", "dob", "d o b", "birth date", "birthdate"]),
+        ("IP addresses", &["ip address", "ip"]),
+        ("NHS numbers", &["nhs number", "nhs no", "nhs num", "nhsnumber"]),
+        (
+            "hospital numbers",
+            &["hospital number", "hospital no", "mrn", "medical record number", "case note number", "unit number"],
+        ),
+    ];
+    const WHOSE: [&str; 14] = [
+        "patient s",
+        "patients",
+        "patient",
+        "respondent s",
+        "respondents",
+        "respondent",
+        "service user s",
+        "service user",
+        "your",
+        "contact",
+        "caller",
+        "complainant",
+        "customer",
+        "person s",
+    ];
+    const ANYWHERE: [(&str, &str); 12] = [
+        ("first name", "names"),
+        ("last name", "names"),
+        ("full name", "names"),
+        ("surname", "names"),
+        ("email address", "email addresses"),
+        ("e mail address", "email addresses"),
+        ("phone number", "phone numbers"),
+        ("telephone number", "phone numbers"),
+        ("mobile number", "phone numbers"),
+        ("date of birth", "dates of birth"),
+        ("nhs number", "NHS numbers"),
+        ("ip address", "IP addresses"),
+    ];
+    let lower = header.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    // a question number first (`Q14.`, `14.`)
+    let start = usize::from(words.first().is_some_and(|w| {
+        let digits = w.strip_prefix('q').unwrap_or(w);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    }));
+    let end = words.len() - usize::from(words.len() > start && words.last() == Some(&"optional"));
+    let core = words.get(start..end).unwrap_or_default().join(" ");
+    let owner = WHOSE.iter().find_map(|whose| core.strip_prefix(whose)?.strip_prefix(' '));
+    for core in std::iter::once(core.as_str()).chain(owner) {
+        if let Some((kind, _)) = WHOLE.iter().find(|(_, names)| names.contains(&core)) {
+            return Some(kind);
+        }
+    }
+    let all = format!(" {} ", words.join(" "));
+    ANYWHERE.iter().find(|(phrase, _)| all.contains(&format!(" {phrase} "))).map(|(_, kind)| *kind)
 }
 
 impl Redactor {
@@ -472,6 +606,49 @@ fn word_free(text: &str, start: usize, end: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_header_naming_personal_data_is_known_and_a_question_mentioning_it_is_not() {
+        for (h, kind) in [
+            ("First Name", "names"),
+            ("Last Name", "names"),
+            ("Patient Name", "names"),
+            ("Q14. Your name (optional)", "names"),
+            ("Surname", "names"),
+            ("Email Address", "email addresses"),
+            ("E-mail", "email addresses"),
+            ("If you would like a reply, please give your email address", "email addresses"),
+            ("Telephone number", "phone numbers"),
+            ("Contact Number", "phone numbers"),
+            ("Address Line 1", "addresses"),
+            ("Patient's address", "addresses"),
+            ("Date of Birth", "dates of birth"),
+            ("D.O.B.", "dates of birth"),
+            ("IP Address", "IP addresses"),
+            ("NHS Number", "NHS numbers"),
+            ("Hospital No.", "hospital numbers"),
+            ("MRN", "hospital numbers"),
+        ] {
+            assert_eq!(personal_column(h), Some(kind), "{h}");
+        }
+        for h in [
+            "Did staff call you by your preferred name?",
+            "Name of ward",
+            "Ward name",
+            "Team",
+            "Respondent ID",
+            "What is your age?",
+            "Email sent",
+            "Date",
+            "Ethnicity",
+            "Custom Data 1",
+            "Collector ID",
+            "Postcode district",
+            "Addressed your concerns?",
+        ] {
+            assert_eq!(personal_column(h), None, "{h}");
+        }
+    }
+
     use super::*;
     use PiiKind::*;
 
