@@ -37,7 +37,7 @@
 //!   is taken for a word ("the A1 2nd exit"); unrelated codes shaped like postcodes are redacted.
 //! - Dates of birth need a full numeric date or a day and month name; "born in 1956" is kept.
 //! - Addresses, ages, hospital numbers and other identifiers are not looked for in text; a column
-//!   whose header names them is not carried at all ([`personal_column`]).
+//!   whose header names them is not carried at all (`personal_column`).
 //!
 //! # Example
 //! ```
