@@ -870,8 +870,8 @@ fn csv_single_column_keeps_multi_line_comments() {
 
 /// A vendor's FFT export (`Q2. What was good about your experience?`, `Date of response`, …)
 /// given with `--input` was refused with only its header, and a newcomer had to learn the
-/// pipeline format from the README. The error now drafts the pipeline from the header's words;
-/// that draft, with its date line uncommented, reads the export.
+/// pipeline format from the README. The error now drafts the pipeline from the header's words
+/// and its first rows' dates (day first here: 14/02/2025); that draft reads the export as it is.
 #[test]
 fn an_export_input_cannot_place_gets_a_draft_pipeline_that_reads_it() {
     let tmp = tempfile::tempdir().unwrap();
@@ -887,7 +887,8 @@ fn an_export_input_cannot_place_gets_a_draft_pipeline_that_reads_it() {
     let r = unheard(d, &["run", "--input", "vendor.csv", "--out", "o", "--no-state"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     let draft = &r.stderr[r.stderr.find("[[source]]").expect("a draft pipeline")..];
-    std::fs::write(d.join("vendor.toml"), draft.replace("# date_format", "date_format")).unwrap();
+    assert!(draft.contains("\ndate_format = \"%d/%m/%Y\"\n"), "{draft}");
+    std::fs::write(d.join("vendor.toml"), draft).unwrap();
     let r = unheard(d, &["run", "vendor.toml", "--out", "o", "--no-state"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let m = manifest(&d.join("o"));
@@ -895,4 +896,60 @@ fn an_export_input_cannot_place_gets_a_draft_pipeline_that_reads_it() {
     let t = crate::who::read(&d.join("o/records/month=2025-02/part-0.parquet"));
     let questions: Vec<String> = (0..3).map(|i| crate::who::str_at(&t, "question", i)).collect();
     assert_eq!(questions, ["what_good", "could_improve", "could_improve"]);
+}
+
+/// A SurveyMonkey export, as it downloads: a second header line under the first (`Response`,
+/// `Open-Ended Response` under each question), month-first timestamps (`03/13/2025 09:12:44 AM`)
+/// and the respondent's contact details in columns of their own. Its draft was day first and
+/// named no date format that read it; the run over the draft quarantined the second header line
+/// as `missing_required` (exit 1 every night) and every row dated in March as `invalid_date`,
+/// and published the names and IP addresses as carried columns (found trying one in the
+/// fourteenth session on issue 9). Now the draft reads the rows' dates, the second header line is
+/// passed over and counted, and the contact columns are withheld; a mistyped date among the rows
+/// still quarantines its row, and the warning names the format the rest are in.
+#[test]
+fn a_survey_tool_s_export_is_drafted_from_its_rows_and_read_past_its_second_header_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut csv = String::from(
+        "Respondent ID,Collector ID,Start Date,End Date,IP Address,Email Address,First Name,Last Name,Custom Data 1,\
+         Overall how was your experience of our service?,What was good about your experience?,\
+         What could we have done better?,What is your age?\n\
+         ,,,,,,,,,Response,Open-Ended Response,Open-Ended Response,Response\n",
+    );
+    for i in 0..30 {
+        csv.push_str(&format!(
+            "11422{i:04},431,03/{:02}/2025 09:12:44 AM,03/{:02}/2025 09:14:02 AM,81.2.69.{i},,Jane{i},Doe,,Very good,\
+             The nurse was kind,Parking was hard to find,35-44\n",
+            i % 28 + 1,
+            i % 28 + 1
+        ));
+    }
+    std::fs::write(d.join("monkey.csv"), &csv).unwrap();
+    let r = unheard(d, &["run", "--input", "monkey.csv", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let draft = &r.stderr[r.stderr.find("[[source]]").expect("a draft pipeline")..];
+    for line in ["\ndate_format = \"%m/%d/%Y\"\n", "received_date = \"Start Date\"", "response_id = \"Respondent ID\""]
+    {
+        assert!(draft.contains(line), "{line:?} in {draft}");
+    }
+    std::fs::write(d.join("monkey.toml"), draft).unwrap();
+    let r = unheard(d, &["run", "monkey.toml", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&d.join("o"));
+    assert_eq!(m["inputs"][0]["second_header_row"], 2);
+    assert_eq!(m["inputs"][0]["rows_dropped"], 1, "the second header line, counted");
+    assert_counts(&m, 31, 60, &[]);
+    assert_eq!(m["carried_columns"], serde_json::json!(["x_collector_id", "x_end_date", "x_custom_data_1"]));
+    assert!(!std::fs::read_to_string(d.join("o/manifest.json")).unwrap().contains("Jane"));
+    // a date mistyped day first among them: its row quarantined, and the rest's format named
+    std::fs::write(d.join("monkey.csv"), csv.replace("03/05/2025 09:12:44 AM", "13/03/2025 09:12:44 AM")).unwrap();
+    std::fs::write(d.join("monkey.toml"), draft.replace("date_format = \"%m/%d/%Y\"", "")).unwrap();
+    let r = unheard(d, &["run", "monkey.toml", "--out", "o2", "--no-state"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("of their dates, 29 of the 30 looked at read as \"%m/%d/%Y\""),
+        "the format of most: {}",
+        r.stderr
+    );
 }

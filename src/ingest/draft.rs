@@ -7,7 +7,12 @@ use std::path::Path;
 
 /// The `[[source]]` block a pipeline for `path` could begin with, or `None` when no column reads
 /// like free text.
-pub(crate) fn draft(path: &Path, headers: &[String]) -> Option<String> {
+pub(crate) fn draft(
+    path: &Path,
+    headers: &[String],
+    first: &[Vec<String>],
+    window: &crate::config::DateWindow,
+) -> Option<String> {
     let quoted = |s: &str| toml::Value::String(s.to_owned()).to_string();
     let words = |h: &str| -> Vec<String> {
         h.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
@@ -38,9 +43,15 @@ pub(crate) fn draft(path: &Path, headers: &[String]) -> Option<String> {
         } else if has("question") {
             // a long export: one row per answer, the question it answers in a column
             Some("question")
-        } else if has("date") && !has("birth") {
+        } else if (has("date") && !has("birth"))
+            || has("timestamp")
+            || (has("time") && (has("start") || has("completion") || has("submitted") || has("submission")))
+        {
+            // Google Forms' `Timestamp`, Microsoft Forms' `Start time`
             Some("received_date")
-        } else if has("id") && (has("response") || has("respondent") || has("survey") || has("submission")) {
+        } else if has("id")
+            && (w.len() == 1 || has("response") || has("respondent") || has("survey") || has("submission"))
+        {
             Some("response_id")
         } else if has("age") {
             Some("age_band")
@@ -87,9 +98,10 @@ pub(crate) fn draft(path: &Path, headers: &[String]) -> Option<String> {
     }
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("export");
     let mut s = format!(
-        "[[source]]\nname = {}\npath = {}\n# dates written day first (13/01/2025): remove the # below\n# date_format = \"%d/%m/%Y\"\n",
+        "[[source]]\nname = {}\npath = {}\n{}",
         quoted(&crate::text::redact::scrubbed(name)),
-        quoted(&crate::ingest::shown(path))
+        quoted(&crate::ingest::shown(path)),
+        date_lines(headers, &columns, first, window)
     );
     // with a question column, one free-text column answers whichever question its row names
     // (a draft that fixed it to `nonspecific` lost every row's question, found trying it)
@@ -110,15 +122,99 @@ pub(crate) fn draft(path: &Path, headers: &[String]) -> Option<String> {
     Some(s)
 }
 
+/// The draft's `date_format`, from the first rows' dates in the column drafted as the date: the
+/// one usual format that reads them all, a choice to check when no date tells day first from
+/// month first (a survey tool's `03/01/2025 09:12:44 AM` was drafted day first, and every row was
+/// then read as January's or quarantined).
+fn date_lines(
+    headers: &[String],
+    columns: &[(&str, &str)],
+    first: &[Vec<String>],
+    window: &crate::config::DateWindow,
+) -> String {
+    use super::map::{DateGuess, Guessed};
+    const UNSURE: &str = "# dates written day first (13/01/2025): remove the # below\n# date_format = \"%d/%m/%Y\"\n";
+    let Some(at) = columns.iter().find(|c| c.0 == "received_date").and_then(|c| headers.iter().position(|h| h == c.1))
+    else {
+        return UNSURE.to_owned();
+    };
+    let mut guess = DateGuess::default();
+    for row in first {
+        guess.add(row.get(at).map_or("", String::as_str), window);
+    }
+    match guess.guessed() {
+        Guessed::Every(formats, _) if formats[0] == "%Y-%m-%d" => String::new(),
+        Guessed::Every(formats, n) if formats.len() == 1 => {
+            format!("# the dates of the first {n} rows read in this format\ndate_format = {:?}\n", formats[0])
+        }
+        Guessed::Every(formats, n) => format!(
+            "# the dates of the first {n} rows read as any of {}: no day among them is past 12 to tell day \
+             first from month first; check one against the export, and keep the one that reads it\ndate_format = {:?}\n",
+            formats.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", "),
+            formats[0]
+        ),
+        Guessed::Most(..) | Guessed::Nothing => UNSURE.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn window() -> crate::config::DateWindow {
+        crate::config::DateWindow {
+            from: chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+            to: chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+        }
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|h| (*h).to_owned()).collect()
+    }
+
+    /// Survey tools' exports: Google Forms' `Timestamp` (year first, with a time and a zone),
+    /// Microsoft Forms' `ID` and `Start time` (month first, two-digit years), SurveyMonkey's
+    /// `Start Date` (month first with a time): the draft reads each one's dates, from its rows.
+    #[test]
+    fn a_survey_tool_s_dates_are_drafted_in_the_format_its_rows_are_in() {
+        let google = strings(&["Timestamp", "Overall how was your experience?", "Please tell us why"]);
+        let rows = [
+            strings(&["2025/03/01 10:15:32 AM GMT", "Very good", "Kind"]),
+            strings(&["2025/03/13 9:01:02 AM GMT", "Poor", "Slow"]),
+        ];
+        let d = draft(Path::new("g.csv"), &google, &rows, &window()).expect("a draft");
+        assert!(d.contains("received_date = \"Timestamp\"") && d.contains("\ndate_format = \"%Y/%m/%d\"\n"), "{d}");
+        let forms = strings(&["ID", "Start time", "Completion time", "Email", "Name", "Tell us why"]);
+        let rows = [
+            strings(&["1", "3/1/25 10:15:32", "3/1/25 10:16:40", "", "", "Kind"]),
+            strings(&["2", "3/13/25 11:15:32", "", "", "", "Slow"]),
+        ];
+        let d = draft(Path::new("f.csv"), &forms, &rows, &window()).expect("a draft");
+        for line in ["response_id = \"ID\"", "received_date = \"Start time\"", "\ndate_format = \"%m/%d/%y\"\n"] {
+            assert!(d.contains(line), "{line:?} in\n{d}");
+        }
+        assert!(!d.contains("Completion time"), "one date: {d}");
+        // no day past 12: a choice, said as one
+        let monkey = strings(&["Respondent ID", "Start Date", "What was good about your experience?"]);
+        let rows =
+            [strings(&["1", "03/01/2025 09:12:44 AM", "Kind"]), strings(&["2", "03/02/2025 10:01:13 AM", "Slow"])];
+        let d = draft(Path::new("m.csv"), &monkey, &rows, &window()).expect("a draft");
+        assert!(d.contains("no day among them is past 12") && d.contains("\ndate_format = \"%d/%m/%Y\"\n"), "{d}");
+        // ISO dates need no line; no rows, the commented hint
+        let rows = [strings(&["1", "2025-03-01", "Kind"])];
+        assert!(!draft(Path::new("m.csv"), &monkey, &rows, &window()).unwrap().contains("date_format"));
+        assert!(draft(Path::new("m.csv"), &monkey, &[], &window()).unwrap().contains("# date_format = \"%d/%m/%Y\""));
+        for d in [draft(Path::new("g.csv"), &google, &[], &window()).unwrap()] {
+            let options: Result<crate::config::options::PipelineOptions, _> = toml::from_str(&d);
+            assert!(options.is_ok(), "{d}");
+        }
+    }
 
     #[test]
     fn a_long_export_s_question_column_is_drafted_as_the_question() {
         let headers: Vec<String> =
             ["Response ID", "Date", "Question", "Comment", "Rating"].iter().map(|h| (*h).to_owned()).collect();
-        let d = draft(Path::new("long.xlsx"), &headers).expect("a draft");
+        let d = draft(Path::new("long.xlsx"), &headers, &[], &window()).expect("a draft");
         assert!(d.contains("question = \"Question\"\n") && d.contains("text = \"Comment\"\n"), "{d}");
         assert!(!d.contains("[[source.text]]") && !d.contains("nonspecific"), "{d}");
         let options: Result<crate::config::options::PipelineOptions, _> = toml::from_str(&d);
@@ -142,7 +238,7 @@ mod tests {
         .iter()
         .map(|h| (*h).to_owned())
         .collect();
-        let d = draft(Path::new("exports/fft \"march\".csv"), &headers).expect("a draft");
+        let d = draft(Path::new("exports/fft \"march\".csv"), &headers, &[], &window()).expect("a draft");
         for line in [
             "response_id = \"Response ID\"",
             "received_date = \"Date of response\"",
@@ -161,6 +257,6 @@ mod tests {
         let options: Result<crate::config::options::PipelineOptions, _> = toml::from_str(&d);
         assert!(options.is_ok(), "{d}: {options:?}");
         // nothing that reads as free text: no draft
-        assert!(draft(Path::new("a.csv"), &["Date".to_owned(), "Ward".to_owned()]).is_none());
+        assert!(draft(Path::new("a.csv"), &["Date".to_owned(), "Ward".to_owned()], &[], &window()).is_none());
     }
 }

@@ -221,16 +221,12 @@ impl Mapper {
             match fields.get("text") {
                 Some(&i) => vec![(i, None)],
                 None => {
-                    return Err(IngestError::Columns {
+                    return Err(IngestError::NoText {
                         path: source.path.clone(),
                         message: format!(
                             "no free-text column: name one with columns.text or [[source.text]] (the header has: {}; \
-                             if the header is not on the first line, say where with header_row or --header-row){}",
+                             if the header is not on the first line, say where with header_row or --header-row)",
                             headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", "),
-                            super::draft::draft(&source.path, headers).map_or_else(String::new, |d| format!(
-                                "\n\nA pipeline for this export could begin as below (guessed from the header: check \
-                                 every line), saved as a .toml file and run with `unheard run FILE.toml`:\n\n{d}"
-                            ))
                         ),
                     })
                 }
@@ -446,6 +442,12 @@ impl Mapper {
     #[must_use]
     pub fn carried_columns(&self) -> Vec<String> {
         self.carried_names.clone()
+    }
+
+    /// The plausible window of the source's dates.
+    #[must_use]
+    pub(crate) fn date_window(&self) -> &crate::config::DateWindow {
+        &self.window
     }
 
     /// The columns not carried because their header names personal data, as written.
@@ -1075,6 +1077,87 @@ pub(crate) fn parse_date(s: &str, format: &str) -> Option<NaiveDate> {
     })
 }
 
+/// The date formats tried on dates that do not read in the one given: an export's usual ways of
+/// writing a date (a time after it is passed over, as [`parse_date`] does).
+const DATE_FORMATS: [&str; 14] = [
+    "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%m/%d/%y", "%d-%b-%Y",
+    "%d-%b-%y", "%d %b %Y", "%d %B %Y", "%Y%m%d", "excel",
+];
+
+/// Dates looked at for [`DateGuess`], at most: a format that reads so many reads the export.
+const DATES_GUESSED: u64 = 1_000;
+
+/// Which of the usual date formats ([`DATE_FORMATS`]) read the dates met: for a warning that
+/// names the format an export's dates are in ("03/13/2025 10:15:32 AM", a survey tool's
+/// month-first timestamp, was quarantined row after row with "e.g. %d/%m/%Y" the only hint), and
+/// for the draft pipeline of an export `--input` cannot place.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct DateGuess {
+    /// Dates looked at.
+    dates: u64,
+    /// Per format, the dates it read inside the window.
+    read: [u64; DATE_FORMATS.len()],
+}
+
+/// What [`DateGuess`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Guessed {
+    /// No date looked at, or none that any format read.
+    Nothing,
+    /// The formats that read every date looked at (several when no date tells them apart).
+    Every(Vec<&'static str>, u64),
+    /// The format that read the most of them, but not all.
+    Most(&'static str, u64, u64),
+}
+
+impl DateGuess {
+    /// Looks at one date as written.
+    pub(crate) fn add(&mut self, value: &str, window: &crate::config::DateWindow) {
+        let value = value.trim();
+        if value.is_empty() || self.dates >= DATES_GUESSED {
+            return;
+        }
+        self.dates += 1;
+        for (n, f) in self.read.iter_mut().zip(DATE_FORMATS) {
+            if parse_date(value, f).is_some_and(|d| window.contains(d)) {
+                *n += 1;
+            }
+        }
+    }
+
+    /// The formats that read every date looked at, else the one that read the most.
+    pub(crate) fn guessed(&self) -> Guessed {
+        let every: Vec<&'static str> =
+            DATE_FORMATS.iter().zip(self.read).filter(|(_, n)| *n == self.dates && *n > 0).map(|(f, _)| *f).collect();
+        if !every.is_empty() {
+            return Guessed::Every(every, self.dates);
+        }
+        match DATE_FORMATS.iter().zip(self.read).filter(|(_, n)| *n > 0).max_by_key(|(_, n)| *n) {
+            Some((f, n)) => Guessed::Most(f, n, self.dates),
+            None => Guessed::Nothing,
+        }
+    }
+
+    /// What the dates read as, said after a warning that they do not read in `format`.
+    pub(crate) fn said(&self) -> Option<String> {
+        let quoted = |fs: &[&str]| fs.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(" or ");
+        match self.guessed() {
+            Guessed::Nothing => None,
+            Guessed::Every(formats, n) if formats.len() == 1 => Some(format!(
+                "every one of the {n} looked at reads as {}: date_format = {}",
+                quoted(&formats),
+                quoted(&formats)
+            )),
+            Guessed::Every(formats, n) => Some(format!(
+                "every one of the {n} looked at reads as {} (no date among them tells which: a day first \
+                 writes 13/01, a month first 01/13; check one against the export)",
+                quoted(&formats)
+            )),
+            Guessed::Most(f, n, of) => Some(format!("{n} of the {of} looked at read as {f:?}")),
+        }
+    }
+}
+
 /// What the quarantine's raw row shows for a value of a column withheld as personal data.
 pub(crate) const WITHHELD: &str = "[WITHHELD]";
 
@@ -1134,6 +1217,33 @@ fn rating_words(k: &str) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_usual_date_formats_are_told_apart_by_the_dates_they_read() {
+        let window = crate::config::DateWindow {
+            from: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+        };
+        let guess = |dates: &[&str]| {
+            let mut g = DateGuess::default();
+            for d in dates {
+                g.add(d, &window);
+            }
+            g.guessed()
+        };
+        // a survey tool's month-first timestamps, one with a day past 12
+        assert_eq!(guess(&["03/01/2025 09:12:44 AM", "03/13/2025 10:01:13 AM"]), Guessed::Every(vec!["%m/%d/%Y"], 2));
+        // no day past 12: both read, and the warning says so
+        assert_eq!(guess(&["03/01/2025", "04/02/2025"]), Guessed::Every(vec!["%d/%m/%Y", "%m/%d/%Y"], 2));
+        assert_eq!(guess(&["2025/03/01 10:15:32 AM GMT"]), Guessed::Every(vec!["%Y/%m/%d"], 1));
+        assert_eq!(guess(&["01-Mar-2025", "13-Mar-2025"]), Guessed::Every(vec!["%d-%b-%Y"], 2));
+        // two-digit years are not year 25
+        assert_eq!(guess(&["13/3/25"]), Guessed::Every(vec!["%d/%m/%y"], 1));
+        assert_eq!(guess(&["45717", "45718"]), Guessed::Every(vec!["excel"], 2));
+        assert_eq!(guess(&["13/03/2025", "03/14/2025", "15/03/2025"]), Guessed::Most("%d/%m/%Y", 2, 3));
+        assert_eq!(guess(&["not a date", ""]), Guessed::Nothing);
+        assert_eq!(guess(&[]), Guessed::Nothing);
+    }
+
     use super::*;
 
     /// Found trying an older export: the FFT's likelihood wording (asked until March 2020) was

@@ -279,6 +279,15 @@ pub enum IngestError {
         /// File.
         path: PathBuf,
     },
+    /// No column holds the free text: [`stream::open_source`] makes it a [`IngestError::Columns`]
+    /// error with a draft pipeline guessed from the header and the first rows.
+    #[error("{path}: {message}")]
+    NoText {
+        /// File.
+        path: PathBuf,
+        /// What is missing and what is there.
+        message: String,
+    },
     /// A configured or required column is absent.
     #[error("{path}: {message}")]
     Columns {
@@ -344,6 +353,9 @@ pub struct SourceReport {
     /// Rows quarantined as `invalid_date`, and the first of them.
     #[serde(skip)]
     pub(crate) invalid_dates: (u64, Option<u64>),
+    /// What those rows' dates read as, in the usual formats.
+    #[serde(skip)]
+    pub(crate) date_guess: map::DateGuess,
     /// Rows quarantined as `duplicate_id`, and the first of them.
     #[serde(skip)]
     pub(crate) duplicate_ids: (u64, Option<u64>),
@@ -400,11 +412,12 @@ impl SourceReport {
         self.warnings.push(format!(
             "{}: {n} of {} rows quarantined because their date does not match the date format {:?} \
              (the first at row {}); give the format with date_format in its [[source]] or --date-format \
-             (e.g. \"%d/%m/%Y\", \"excel\", several joined by |), or keep such rows with received_date = \"null\" under [source.on_invalid]",
+             (e.g. \"%d/%m/%Y\", \"excel\", several joined by |), or keep such rows with received_date = \"null\" under [source.on_invalid]{}",
             self.path,
             self.rows_read,
             self.date_format,
-            first.unwrap_or(0)
+            first.unwrap_or(0),
+            self.date_guess.said().map_or_else(String::new, |s| format!("; of their dates, {s}"))
         ));
     }
 
@@ -501,6 +514,10 @@ pub struct ReadNotes {
     /// The first of those rows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub repeated_header_rows: Vec<u64>,
+    /// The row under the header that was a survey tool's second header line (SurveyMonkey's
+    /// `Response`, `Open-Ended Response`): passed over, counted among the rows dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_header_row: Option<u64>,
     /// CSV rows with empty fields past the header's last (a delimiter ending every line): read
     /// without them.
     #[serde(skip_serializing_if = "is_zero")]

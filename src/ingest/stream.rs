@@ -114,7 +114,28 @@ pub struct SourceRows {
     /// The header's names as keys (CSV and workbooks: the formats whose header is a row, which
     /// a joined file repeats), to tell a header met again among the rows.
     header: Option<HeaderKeys>,
+    /// No row has been given yet (the first may be a survey tool's second header line).
+    first: bool,
     path: std::path::PathBuf,
+}
+
+/// Whether the first row under the header is a survey tool's second header line: SurveyMonkey
+/// writes each question's answer kind under its wording (`Response`, `Open-Ended Response`;
+/// each option of a question of several answers), and nothing under its own columns
+/// (`Respondent ID`, `Start Date`…). It was quarantined as `missing_required` (its date empty),
+/// and every night exited 1 (found trying such an export in the fourteenth session on issue 9).
+fn second_header_line<'c>(cells: impl Iterator<Item = Option<&'c str>>) -> bool {
+    let cells: Vec<&str> = cells.map(|c| c.map_or("", str::trim)).collect();
+    let kind = |k: &str| cells.iter().filter(|c| c.eq_ignore_ascii_case(k)).count();
+    cells.first().is_some_and(|c| c.is_empty()) && (kind("Open-Ended Response") >= 1 || kind("Response") >= 2)
+}
+
+/// The cells of a row as text, for [`second_header_line`] (a cell of no text is empty).
+fn texts(row: &super::RawRow) -> impl Iterator<Item = Option<&str>> {
+    row.cells.iter().map(|c| match c {
+        Cell::Text(t) => Some(t.as_str()),
+        _ => None,
+    })
 }
 
 /// A header's names, to tell a row that is a header again ([`HeaderKeys::again`]).
@@ -183,6 +204,34 @@ fn same_words(name: &str, cell: &str) -> bool {
             (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
             _ => return false,
         }
+    }
+}
+
+/// Rows a draft pipeline looks at (their dates' format).
+const DRAFT_ROWS: usize = 200;
+
+/// The first `n` rows of a source just opened, each cell as text (an empty string for a cell of
+/// no text): what the draft pipeline of an export `--input` cannot place looks at. A row the
+/// reader cannot read ends them.
+fn first_rows(source: &SourceSettings, rows: &mut Rows, n: usize) -> Vec<Vec<String>> {
+    let texts = |items: &[ReadItem]| -> Vec<Vec<String>> {
+        items
+            .iter()
+            .take(n)
+            .enumerate()
+            .filter_map(|(i, item)| match item {
+                ReadItem::Row(row) if i > 0 || !second_header_line(texts(row)) => {
+                    Some(row.cells.iter().map(|c| c.to_text().unwrap_or_default()).collect())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    match rows {
+        Rows::Csv(r) => texts(&r.next_items(n).unwrap_or_default()),
+        Rows::Jsonl(r) => texts(&r.next_items(n).unwrap_or_default()),
+        Rows::Parquet(r) => texts(&guarded(source, "Parquet", || r.next_items(n)).unwrap_or_default()),
+        Rows::Whole(r) => texts(r.as_slice()),
     }
 }
 
@@ -256,7 +305,25 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             *h = c;
         }
     }
-    let mut mapper = Mapper::new(settings, source, index, &headers).map_err(|e| match e {
+    let mapper = match Mapper::new(settings, source, index, &headers) {
+        // the draft pipeline, from the header and the first rows' values (their dates' format)
+        Err(IngestError::NoText { path, message }) => {
+            let first: Vec<Vec<String>> = first_rows(source, &mut rows, DRAFT_ROWS);
+            let window = source.date_window.unwrap_or(settings.date_window);
+            Err(IngestError::Columns {
+                message: super::draft::draft(&path, &headers, &first, &window).map_or(message.clone(), |d| {
+                    format!(
+                        "{message}\n\nA pipeline for this export could begin as below (guessed from the header \
+                         and the first rows: check every line), saved as a .toml file and run with `unheard run \
+                         FILE.toml`:\n\n{d}"
+                    )
+                }),
+                path,
+            })
+        }
+        other => other,
+    };
+    let mut mapper = mapper.map_err(|e| match e {
         IngestError::Columns { path, message } if !notes.columns_not_read.is_empty() => IngestError::Columns {
             path,
             message: format!("{message}; nested columns are not read: {}", notes.columns_not_read.join(", ")),
@@ -327,7 +394,7 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
         .filter_map(|(_, header)| headers.iter().position(|h| h == header))
         .collect();
     let header = matches!(source.format, Format::Csv | Format::Xlsx).then(|| HeaderKeys::new(&headers)).flatten();
-    Ok(Opened { rows: SourceRows { rows, hash, notes, ids, header, path: path.clone() }, headers, mapper })
+    Ok(Opened { rows: SourceRows { rows, hash, notes, ids, header, first: true, path: path.clone() }, headers, mapper })
 }
 
 impl SourceRows {
@@ -363,6 +430,16 @@ impl SourceRows {
             }
         }
         if let Some(header) = &self.header {
+            if std::mem::take(&mut self.first) {
+                let second = match items.first() {
+                    Some(ReadItem::Row(row)) => second_header_line(texts(row)).then_some(row.row),
+                    _ => None,
+                };
+                if let Some(row) = second {
+                    self.notes.second_header_row = Some(row);
+                    items[0] = ReadItem::Blank;
+                }
+            }
             let format = if matches!(self.rows, Rows::Csv(_)) { "CSV" } else { "workbook" };
             for row in header.passed_over(&mut items).map_err(|message| IngestError::Format {
                 path: self.path.clone(),
@@ -790,6 +867,10 @@ impl Mapping {
                     if q.reason == Reason::InvalidDate {
                         report.invalid_dates.0 += 1;
                         report.invalid_dates.1.get_or_insert(q.row);
+                        // (the raw row is redacted later, in the pool: here it is as read)
+                        if let Some((_, date)) = q.raw.iter().find(|(name, _)| Some(name) == q.column.as_ref()) {
+                            report.date_guess.add(date, mapper.date_window());
+                        }
                     }
                     report.rows_quarantined += 1;
                     report.quarantined_text_cells += q.text_cells;
@@ -798,5 +879,22 @@ impl Mapping {
             }
         }
         batch
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::second_header_line;
+
+    #[test]
+    fn a_survey_tool_s_second_header_line_is_told_from_a_row_of_answers() {
+        let line = |cells: &[&str]| second_header_line(cells.iter().map(|c| Some(*c)));
+        assert!(line(&["", "", "", "Response", "Open-Ended Response"]));
+        assert!(line(&["", "", "Response", "Response", "Yes", "No"]), "a question of several answers names each");
+        assert!(line(&["", "", "open-ended response "]));
+        // a respondent's row has its id; one answer "Response" is not the line
+        assert!(!line(&["114226001", "", "Response", "Open-Ended Response"]));
+        assert!(!line(&["", "", "Response", "Kind staff"]));
+        assert!(!line(&[]));
     }
 }
