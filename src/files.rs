@@ -115,7 +115,8 @@ pub(crate) fn may_log(path: &Path) -> bool {
 /// which is never a pipeline, a codebook or a log.
 #[must_use]
 pub(crate) fn is_data_file(path: &Path) -> bool {
-    const DATA: [&str; 11] = ["csv", "tsv", "json", "jsonl", "ndjson", "parquet", "pq", "xlsx", "xlsm", "xls", "gz"];
+    const DATA: [&str; 13] =
+        ["csv", "tsv", "json", "jsonl", "ndjson", "parquet", "pq", "xlsx", "xlsm", "xls", "xlsb", "ods", "gz"];
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| DATA.iter().any(|n| n.eq_ignore_ascii_case(e)))
 }
 

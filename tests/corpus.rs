@@ -779,6 +779,15 @@ fn cases() -> Vec<Case> {
         // ---- XLSX
         case("xlsx_good", vec![("f.xlsx", xlsx_rows(5, "2", "The nurse was kind"))], &run_input("f.xlsx"), 0)
             .check(|_, o| expect("5 records", records(o) == 5)),
+        // a LibreOffice spreadsheet (`.ods`): "cannot tell the format from the extension",
+        // though the workbook reader reads it (found trying one); its date cells are dates
+        case("ods_libreoffice_spreadsheet", vec![("f.ods", include_bytes!("fixtures/libreoffice.ods").to_vec())], &run_input("f.ods"), 0)
+            .check(|dir, o| {
+                expect("3 records", records(o) == 3)?;
+                let t = crate::util::table(&dir.join("o/records/month=2025-03/part-0.parquet"));
+                expect("its text", crate::util::strings(&t, "text")[1].as_deref() == Some("The wait was too long"))
+            }),
+        case("ods_truncated", vec![("f.ods", include_bytes!("fixtures/libreoffice.ods")[..900].to_vec())], &run_input("f.ods"), 2),
         case("xlsx_empty_file", vec![("f.xlsx", Vec::new())], &run_input("f.xlsx"), 2),
         case("xlsx_truncated", vec![("f.xlsx", {
             let x = xlsx_rows(5, "2", "kind");

@@ -74,7 +74,7 @@ impl Format {
             "csv" | "txt" | "tsv" => Format::Csv,
             "jsonl" | "ndjson" | "json" => Format::Jsonl,
             "parquet" | "pq" => Format::Parquet,
-            "xlsx" | "xlsm" | "xls" => Format::Xlsx,
+            "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => Format::Xlsx,
             _ => return None,
         })
     }
@@ -1239,7 +1239,7 @@ fn input_source(path: &Path, ctx: &Ctx<'_>) -> Result<SourceSettings, ConfigErro
             None,
             "--input",
             format!(
-                "{}: cannot tell the format from the extension (use .csv, .jsonl, .json, .parquet or .xlsx)",
+                "{}: cannot tell the format from the extension (use .csv, .jsonl, .json, .parquet, .xlsx, .xls or .ods)",
                 path.display()
             ),
         )
