@@ -897,6 +897,32 @@ fn cases() -> Vec<Case> {
             let m = o.manifest.as_ref().ok_or("no manifest")?;
             expect(&format!("every baseline row used, the bands the baseline's: {} {}", m["baseline_unused"], m["people"]), m["baseline_unused"].as_array().is_some_and(Vec::is_empty) && m["people"].to_string().contains("18-44"))
         }),
+        // a census download as it comes (area code and name, variable code and name,
+        // Observation), two areas and two variables joined with `cat`: "column \"dimension\" is
+        // missing" until the fourteenth session on issue 9
+        case("baseline_census_download_joined_with_cat", vec![("f.csv", {
+            let mut s = format!("{HEADER}\n");
+            for (i, (sex, eth)) in [("Female", "White"), ("Male", "Asian"), ("Female", "White"), ("Male", "White")].iter().enumerate() {
+                s.push_str(&format!("R{i},P{i},2025-03-01,what_good,kind,2,,,,{sex},,,{eth},,,,,,\n"));
+            }
+            s.into_bytes()
+        }), ("b.csv", [
+            "\u{feff}\"Lower tier local authorities Code\",\"Lower tier local authorities\",\"Ethnic group (20 categories) Code\",\"Ethnic group (20 categories)\",\"Observation\"\r\n",
+            "\"E1\",\"Southampton\",-8,\"Does not apply\",0\r\n\"E1\",\"Southampton\",3,\"Asian, Asian British or Asian Welsh: Indian\",200\r\n",
+            "\"E1\",\"Southampton\",13,\"White: English, Welsh, Scottish, Northern Irish or British\",700\r\n\"E2\",\"Portsmouth\",3,\"Asian, Asian British or Asian Welsh: Indian\",100\r\n",
+            "\u{feff}\"Lower tier local authorities Code\",\"Lower tier local authorities\",\"Sex (2 categories) Code\",\"Sex (2 categories)\",\"Observation\"\r\n",
+            "\"E1\",\"Southampton\",1,\"Female\",300\r\n\"E1\",\"Southampton\",2,\"Male\",300\r\n\"E2\",\"Portsmouth\",1,\"Female\",200\r\n\"E2\",\"Portsmouth\",2,\"Male\",200\r\n",
+        ].concat().into_bytes())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
+        .check(|dir, o| {
+            let m = o.manifest.as_ref().ok_or("no manifest")?;
+            expect(&format!("every baseline row used: {}", m["baseline_unused"]), m["baseline_unused"].as_array().is_some_and(Vec::is_empty))?;
+            let t = crate::util::table(&dir.join("o/representation.parquet"));
+            let (dims, groups) = (crate::util::strings(&t, "dimension"), crate::util::strings(&t, "group_name"));
+            let share = t.column_by_name("population_share").ok_or("population_share")?;
+            let share = arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(share);
+            let at = |d: &str, g: &str| (0..t.num_rows()).find(|&i| dims[i].as_deref() == Some(d) && groups[i].as_deref() == Some(g)).map(|i| share.value(i));
+            expect(&format!("Asian 0.3 of ethnicity, Female 0.5 of sex: {:?} {:?}", at("ethnicity", "Asian"), at("sex", "Female")), at("ethnicity", "Asian").is_some_and(|s| (s - 0.3).abs() < 1e-9) && at("sex", "Female").is_some_and(|s| (s - 0.5).abs() < 1e-9))
+        }),
         case("baseline_in_other_age_bands", vec![("f.csv", {
             let mut s = format!("{HEADER}\n");
             for (i, age) in ["19", "30", "50", "70", "22", "41"].iter().enumerate() {

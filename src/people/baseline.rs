@@ -27,6 +27,44 @@ pub(crate) struct Baseline {
     pub rows: Vec<BaselineRow>,
     /// sha256 of the file.
     pub sha256: String,
+    /// Rows of one group are added up whatever the pipeline says: a census download's rows
+    /// (one an area, and the detailed groups of one broad group).
+    pub summed: bool,
+}
+
+/// The columns of a census download (ONS's "create a custom dataset", Nomis's bulk CSV): the
+/// area's code and name, the variable's code and name, then `Observation`.
+struct Census {
+    /// The variable's column (`Ethnic group (20 categories)`): its values are the groups.
+    label: usize,
+    /// Its code column (`Ethnic group (20 categories) Code`): a negative code is no group
+    /// (`-8`, "Does not apply").
+    code: usize,
+    /// `Observation`.
+    count: usize,
+    /// The dimension: the variable's name without its categories (`Ethnic group`).
+    dimension: String,
+}
+
+impl Census {
+    /// The census layout's columns in `headers`, if they are one.
+    fn of<'h>(headers: impl IntoIterator<Item = &'h str>) -> Option<Census> {
+        let headers: Vec<&str> = headers.into_iter().map(|h| h.trim().trim_start_matches('\u{feff}').trim()).collect();
+        let count = headers.iter().position(|h| {
+            h.eq_ignore_ascii_case("observation")
+                || h.eq_ignore_ascii_case("observations")
+                || h.eq_ignore_ascii_case("count")
+        })?;
+        let (label, code) = (count.checked_sub(1)?, count.checked_sub(2)?);
+        let name = headers[label];
+        let coded = headers[code].strip_suffix("Code").or_else(|| headers[code].strip_suffix("code"))?.trim();
+        if !coded.eq_ignore_ascii_case(name) || name.is_empty() {
+            return None;
+        }
+        // `Ethnic group (20 categories)`, `Age (18 categories)`: the categories are not the name
+        let dimension = name.split(" (").next().unwrap_or(name).trim().to_owned();
+        Some(Census { label, code, count, dimension })
+    }
 }
 
 /// Baseline errors, naming file, row and column.
@@ -90,17 +128,49 @@ impl Baseline {
         let mut reader =
             csv::ReaderBuilder::new().flexible(true).comment(Some(b'#')).delimiter(delimiter).from_reader(bytes);
         let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
-        let col = |name: &str| {
-            headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name)).ok_or_else(|| {
-                err(1, format!("column {name:?} is missing; the header must have dimension,group,population"))
-            })
+        let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+        let mut census = None;
+        let (d, g, p) = match (col("dimension"), col("group"), col("population")) {
+            (Some(d), Some(g), Some(p)) => (d, g, p),
+            (d, g, _) => match Census::of(headers.iter()) {
+                Some(c) => {
+                    let at = (c.label, c.label, c.count);
+                    census = Some(c);
+                    at
+                }
+                None => {
+                    let name = if d.is_none() {
+                        "dimension"
+                    } else if g.is_none() {
+                        "group"
+                    } else {
+                        "population"
+                    };
+                    return Err(err(
+                        1,
+                        format!(
+                            "column {name:?} is missing; the header must have dimension,group,population, or be a \
+                             census download's (an area's code and name, the variable's code and name, Observation)"
+                        ),
+                    ));
+                }
+            },
         };
-        let (d, g, p) = (col("dimension")?, col("group")?, col("population")?);
         let mut rows = Vec::new();
         for (i, rec) in reader.records().enumerate() {
             let rec = rec.map_err(|e| err(i as u64 + 2, e.to_string()))?;
             let row = rec.position().map_or(i as u64 + 2, |p| line_at(bytes, p.byte()));
             let get = |j: usize| rec.get(j).unwrap_or("").trim().to_owned();
+            if let Some(c) = &mut census {
+                // downloads of several variables joined with `cat`: each one's header starts its rows
+                if let Some(next) = Census::of(rec.iter()).filter(|n| (n.label, n.count) == (c.label, c.count)) {
+                    *c = next;
+                    continue;
+                }
+                if get(c.code).parse::<i64>().is_ok_and(|code| code < 0) {
+                    continue;
+                }
+            }
             let pop_raw = get(p);
             // a count, or a share: `0.81`, `81%` (a census table's percentages) — only shares
             // are used (the CV's N/(N−1) aside: see `propensity_cv`)
@@ -113,9 +183,10 @@ impl Baseline {
             if !(population.is_finite() && population >= 0.0) {
                 return Err(err(row, format!("column \"population\": {pop_raw:?} must be zero or more")));
             }
-            rows.push(BaselineRow { dimension: get(d), group: get(g), population, line: row });
+            let dimension = census.as_ref().map_or_else(|| get(d), |c| c.dimension.clone());
+            rows.push(BaselineRow { dimension, group: get(g), population, line: row });
         }
-        Ok(Baseline { name: name.to_owned(), rows, sha256 })
+        Ok(Baseline { name: name.to_owned(), rows, sha256, summed: census.is_some() })
     }
 }
 
@@ -197,6 +268,7 @@ impl Baseline {
         group: impl Fn(usize, &str) -> String,
         sum_duplicates: bool,
     ) -> Result<Populations, BaselineError> {
+        let sum_duplicates = sum_duplicates || self.summed;
         let mut out = Populations { groups: vec![BTreeMap::new(); dimensions.len()], ..Populations::default() };
         for row in &self.rows {
             let Some(d) = dimension_of(&row.dimension, dimensions) else {
@@ -353,6 +425,45 @@ mod tests {
         std::fs::write(&path, b"PK\x03\x04\x14\x00rest of a zip").unwrap();
         let e = Baseline::from_file("b", &path).unwrap_err().to_string();
         assert!(e.contains("workbook") && e.contains("b.csv"), "{e}");
+    }
+
+    /// A census download as it comes (ONS's "create a custom dataset", Nomis's bulk CSV: the
+    /// area's code and name, the variable's code and name, `Observation`; found refused with
+    /// "column \"dimension\" is missing" in the fourteenth session on issue 9), for two areas,
+    /// and a second variable's download joined to it with `cat` (its byte-order mark leading its
+    /// header): read as the rows of the two dimensions, each area's and each detailed group's
+    /// rows added up, "Does not apply" (code -8) no group.
+    #[test]
+    fn a_census_download_of_two_areas_and_two_variables_reads_as_their_dimensions() {
+        let ethnic = "\u{feff}\"Lower tier local authorities Code\",\"Lower tier local authorities\",\"Ethnic group (20 categories) Code\",\"Ethnic group (20 categories)\",\"Observation\"\n\
+             \"E06000045\",\"Southampton\",-8,\"Does not apply\",0\n\
+             \"E06000045\",\"Southampton\",3,\"Asian, Asian British or Asian Welsh: Indian\",8200\n\
+             \"E06000045\",\"Southampton\",13,\"White British\",185000\n\
+             \"E06000044\",\"Portsmouth\",3,\"Asian, Asian British or Asian Welsh: Indian\",4100\n\
+             \"E06000044\",\"Portsmouth\",13,\"White British\",170000\n";
+        let sex = "\u{feff}\"Lower tier local authorities Code\",\"Lower tier local authorities\",\"Sex (2 categories) Code\",\"Sex (2 categories)\",\"Observation\"\n\
+             \"E06000045\",\"Southampton\",1,\"Female\",\"125,000\"\n\
+             \"E06000044\",\"Portsmouth\",1,\"Female\",104000\n";
+        let (_d, path, b) = baseline(&format!("{ethnic}{sex}"));
+        assert!(b.summed);
+        let rows: Vec<(&str, &str, f64, u64)> =
+            b.rows.iter().map(|r| (r.dimension.as_str(), r.group.as_str(), r.population, r.line)).collect();
+        assert_eq!(rows.len(), 6, "{rows:?}");
+        assert_eq!(rows[0], ("Ethnic group", "Asian, Asian British or Asian Welsh: Indian", 8200.0, 3));
+        assert_eq!(rows[5], ("Sex", "Female", 104_000.0, 9));
+        let dims = ["ethnicity".to_owned(), "sex".to_owned()];
+        let group = |_: usize, raw: &str| if raw.starts_with("Asian") { "Asian".to_owned() } else { trim(0, raw) };
+        let pops = b.populations(&path, &dims, group, false).unwrap();
+        assert_eq!(pops.groups[0].get("Asian").map(|g| g.0), Some(12_300.0));
+        assert_eq!(pops.groups[0].get("White").map(|g| g.0), Some(355_000.0));
+        assert_eq!(pops.groups[1].get("Female").map(|g| g.0), Some(229_000.0));
+        assert!(pops.unused.is_empty(), "{:?}", pops.unused);
+        // a header that is neither is named as both
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.csv");
+        std::fs::write(&p, "Area,Group,Observation\nE1,Female,3\n").unwrap();
+        let e = Baseline::from_file("b", &p).unwrap_err().to_string();
+        assert!(e.contains("\"dimension\" is missing") && e.contains("census download"), "{e}");
     }
 
     #[test]
