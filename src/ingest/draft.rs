@@ -20,6 +20,8 @@ pub(crate) fn draft(
     let mut texts: Vec<(&str, &str)> = Vec::new();
     let mut columns: Vec<(&str, &str)> = Vec::new();
     let mut org = ["org_level_1", "org_level_2", "org_level_3"].into_iter();
+    let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_lowercase();
+    let complaints = ["complaint", "pals", "concern"].iter().any(|k| file.contains(k));
     for h in headers {
         let lower = h.to_lowercase();
         let w = words(h);
@@ -40,6 +42,13 @@ pub(crate) fn draft(
         } else if has("comment") || has("comments") || has("why") || lower.contains("tell us") || has("feedback") {
             texts.push((h, "nonspecific"));
             None
+        } else if ["description", "details", "narrative", "summary"].iter().any(|k| has(k))
+            || lower.contains("what happened")
+        {
+            // a complaints or PALS export's account of the case (Datix's `Description`): a
+            // complaint when the header or the file's name says so (found refused with no draft)
+            texts.push((h, if complaints || lower.contains("complaint") { "complaint" } else { "nonspecific" }));
+            None
         } else if has("question") {
             // a long export: one row per answer, the question it answers in a column
             Some("question")
@@ -53,6 +62,9 @@ pub(crate) fn draft(
             && (w.len() == 1 || has("response") || has("respondent") || has("survey") || has("submission"))
         {
             Some("response_id")
+        } else if has("ref") || has("reference") || lower == "case number" {
+            // a case's reference (complaints, PALS): one account a row
+            Some("record_id")
         } else if has("age") {
             Some("age_band")
         } else if has("sex") {
@@ -170,6 +182,47 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|h| (*h).to_owned()).collect()
+    }
+
+    /// A complaints export (Datix's `Ref`, `Date received`, `Description`, with the patient's
+    /// name and date of birth): refused with no draft, since no header read as free text.
+    #[test]
+    fn a_complaints_export_s_account_is_drafted_as_the_complaint() {
+        let h = strings(&[
+            "Ref",
+            "Date received",
+            "Date closed",
+            "Subject",
+            "Description",
+            "Ethnicity",
+            "Date of birth",
+            "Patient name",
+        ]);
+        let rows = [strings(&[
+            "C1",
+            "02/01/2025",
+            "20/02/2025",
+            "Communication",
+            "Discharged without a word",
+            "White British",
+            "12/03/1941",
+            "A P",
+        ])];
+        let d = draft(Path::new("datix.csv"), &h, &rows, &window()).expect("a draft");
+        for line in [
+            "record_id = \"Ref\"",
+            "received_date = \"Date received\"",
+            "column = \"Description\"\nquestion = \"nonspecific\"",
+            "date_format = \"%d/%m/%Y\"",
+        ] {
+            assert!(d.contains(line), "{line:?} in\n{d}");
+        }
+        assert!(!d.contains("Date of birth") && !d.contains("Patient name"), "{d}");
+        // named as complaints (the file, or the header): the complaint question
+        let d = draft(Path::new("complaints 2025.csv"), &h, &rows, &window()).expect("a draft");
+        assert!(d.contains("column = \"Description\"\nquestion = \"complaint\""), "{d}");
+        let options: Result<crate::config::options::PipelineOptions, _> = toml::from_str(&d);
+        assert!(options.is_ok(), "{d}");
     }
 
     /// Survey tools' exports: Google Forms' `Timestamp` (year first, with a time and a zone),
