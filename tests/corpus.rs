@@ -357,6 +357,33 @@ fn cases() -> Vec<Case> {
             .check(|_, o| expect("4 records", records(o) == 4)),
         // a formula's error value (`#N/A` of a failed VLOOKUP) was text: a comment "#NA" coded
         // with themes, an ethnicity "#Value" unmapped; it is no value, said as what it is
+        // a Qualtrics export as it downloads: three header lines (short names, the question
+        // wordings, each column's import id as JSON), and the respondent's name, email, IP
+        // address and location in columns of their own, run together in camel case: the two
+        // lines were quarantined as invalid dates every night and the contact columns carried
+        case("csv_qualtrics_export_three_header_lines", vec![("q.csv", r#"StartDate,EndDate,Status,IPAddress,Progress,Duration (in seconds),Finished,RecordedDate,ResponseId,RecipientLastName,RecipientFirstName,RecipientEmail,ExternalReference,LocationLatitude,LocationLongitude,DistributionChannel,UserLanguage,Q1,Q2_TEXT,Q3
+Start Date,End Date,Response Type,IP Address,Progress,Duration (in seconds),Finished,Recorded Date,Response ID,Recipient Last Name,Recipient First Name,Recipient Email,External Data Reference,Location Latitude,Location Longitude,Distribution Channel,User Language,Overall how was your experience?,What was good about your visit?,What is your age?
+"{""ImportId"":""startDate"",""timeZone"":""Europe/London""}","{""ImportId"":""endDate"",""timeZone"":""Europe/London""}","{""ImportId"":""status""}","{""ImportId"":""ipAddress""}","{""ImportId"":""progress""}","{""ImportId"":""duration""}","{""ImportId"":""finished""}","{""ImportId"":""recordedDate"",""timeZone"":""Europe/London""}","{""ImportId"":""_recordId""}","{""ImportId"":""recipientLastName""}","{""ImportId"":""recipientFirstName""}","{""ImportId"":""recipientEmail""}","{""ImportId"":""externalDataReference""}","{""ImportId"":""locationLatitude""}","{""ImportId"":""locationLongitude""}","{""ImportId"":""distributionChannel""}","{""ImportId"":""userLanguage""}","{""ImportId"":""QID1""}","{""ImportId"":""QID2_TEXT""}","{""ImportId"":""QID3""}"
+2025-03-01 09:12:44,2025-03-01 09:14:02,IP Address,81.2.69.160,100,78,True,2025-03-01 09:14:03,R_1abc,Doe,Jane,jane@example.com,,50.9097,-1.4044,anonymous,EN-GB,Very good,The nurse was kind,35-44
+2025-03-02 10:01:13,2025-03-02 10:03:40,IP Address,81.2.69.161,100,147,True,2025-03-02 10:03:41,R_2def,,,,,50.8198,-1.0880,anonymous,EN-GB,Poor,Long wait,65-74
+"#.as_bytes().to_vec()), ("p.toml", r#"[[source]]
+path = "q.csv"
+[source.columns]
+response_id = "ResponseId"
+received_date = "StartDate"
+rating = "Q1"
+age_band = "Q3"
+[[source.text]]
+column = "Q2_TEXT"
+question = "what_good"
+"#.as_bytes().to_vec())], &["run", "p.toml", "--out", "o", "-q"], 0)
+        .check(|dir, o| {
+            let m = o.manifest.as_ref().ok_or("no manifest")?;
+            expect(&format!("2 records, lines 2 and 3 passed over: {}", m["inputs"][0]), records(o) == 2 && m["inputs"][0]["survey_header_rows"] == serde_json::json!([2, 3]))?;
+            expect(&format!("six columns withheld: {}", m["inputs"][0]["columns_withheld"]), m["inputs"][0]["columns_withheld"].as_array().is_some_and(|c| c.len() == 6))?;
+            let all = format!("{:?}{m}", crate::util::table(&dir.join("o/records/month=2025-03/part-0.parquet")));
+            expect("no name, email, address or place published", !["Jane", "Doe", "jane@", "81.2.69", "50.9097", "-1.4044"].iter().any(|p| all.contains(p)))
+        }),
         case("xlsx_excel_error_values", vec![("f.xlsx", {
             let mut book = rust_xlsxwriter::Workbook::new();
             let sheet = book.add_worksheet();

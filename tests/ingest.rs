@@ -937,7 +937,7 @@ fn a_survey_tool_s_export_is_drafted_from_its_rows_and_read_past_its_second_head
     let r = unheard(d, &["run", "monkey.toml", "--out", "o", "--no-state"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let m = manifest(&d.join("o"));
-    assert_eq!(m["inputs"][0]["second_header_row"], 2);
+    assert_eq!(m["inputs"][0]["survey_header_rows"], serde_json::json!([2]));
     assert_eq!(m["inputs"][0]["rows_dropped"], 1, "the second header line, counted");
     assert_counts(&m, 31, 60, &[]);
     assert_eq!(m["carried_columns"], serde_json::json!(["x_collector_id", "x_end_date", "x_custom_data_1"]));

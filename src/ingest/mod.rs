@@ -514,10 +514,11 @@ pub struct ReadNotes {
     /// The first of those rows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub repeated_header_rows: Vec<u64>,
-    /// The row under the header that was a survey tool's second header line (SurveyMonkey's
-    /// `Response`, `Open-Ended Response`): passed over, counted among the rows dropped.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub second_header_row: Option<u64>,
+    /// The rows under the header that were a survey tool's further header lines (SurveyMonkey's
+    /// `Response`, `Open-Ended Response`; Qualtrics' question wordings and import ids): passed
+    /// over, counted among the rows dropped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub survey_header_rows: Vec<u64>,
     /// CSV rows with empty fields past the header's last (a delimiter ending every line): read
     /// without them.
     #[serde(skip_serializing_if = "is_zero")]

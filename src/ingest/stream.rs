@@ -130,6 +130,34 @@ fn second_header_line<'c>(cells: impl Iterator<Item = Option<&'c str>>) -> bool 
     cells.first().is_some_and(|c| c.is_empty()) && (kind("Open-Ended Response") >= 1 || kind("Response") >= 2)
 }
 
+/// Whether a row is Qualtrics' third header line: each column's import id as a JSON object
+/// (`{"ImportId":"QID1_TEXT"}`), in most of its cells.
+fn import_id_line<'c>(cells: impl Iterator<Item = Option<&'c str>>) -> bool {
+    let (mut named, mut ids) = (0, 0);
+    for c in cells.map(|c| c.map_or("", str::trim)).filter(|c| !c.is_empty()) {
+        named += 1;
+        ids += usize::from(c.starts_with("{\"ImportId\""));
+    }
+    ids > 0 && 2 * ids >= named
+}
+
+/// How many of the first rows under the header are a survey tool's further header lines:
+/// SurveyMonkey's answer kinds (one line), or Qualtrics' question wordings and import ids (two
+/// lines, the second the ids; found quarantined as `invalid_date` every night).
+fn header_lines(items: &[ReadItem]) -> usize {
+    let row = |i: usize| match items.get(i) {
+        Some(ReadItem::Row(row)) => Some(row),
+        _ => None,
+    };
+    if row(1).is_some_and(|r| import_id_line(texts(r))) && row(0).is_some() {
+        2
+    } else if row(0).is_some_and(|r| import_id_line(texts(r)) || second_header_line(texts(r))) {
+        1
+    } else {
+        0
+    }
+}
+
 /// The cells of a row as text, for [`second_header_line`] (a cell of no text is empty).
 fn texts(row: &super::RawRow) -> impl Iterator<Item = Option<&str>> {
     row.cells.iter().map(|c| match c {
@@ -215,14 +243,12 @@ const DRAFT_ROWS: usize = 200;
 /// reader cannot read ends them.
 fn first_rows(source: &SourceSettings, rows: &mut Rows, n: usize) -> Vec<Vec<String>> {
     let texts = |items: &[ReadItem]| -> Vec<Vec<String>> {
+        let items = &items[..items.len().min(n)];
         items
             .iter()
-            .take(n)
-            .enumerate()
-            .filter_map(|(i, item)| match item {
-                ReadItem::Row(row) if i > 0 || !second_header_line(texts(row)) => {
-                    Some(row.cells.iter().map(|c| c.to_text().unwrap_or_default()).collect())
-                }
+            .skip(header_lines(items))
+            .filter_map(|item| match item {
+                ReadItem::Row(row) => Some(row.cells.iter().map(|c| c.to_text().unwrap_or_default()).collect()),
                 _ => None,
             })
             .collect()
@@ -431,13 +457,11 @@ impl SourceRows {
         }
         if let Some(header) = &self.header {
             if std::mem::take(&mut self.first) {
-                let second = match items.first() {
-                    Some(ReadItem::Row(row)) => second_header_line(texts(row)).then_some(row.row),
-                    _ => None,
-                };
-                if let Some(row) = second {
-                    self.notes.second_header_row = Some(row);
-                    items[0] = ReadItem::Blank;
+                for i in 0..header_lines(&items) {
+                    if let ReadItem::Row(row) = &items[i] {
+                        self.notes.survey_header_rows.push(row.row);
+                    }
+                    items[i] = ReadItem::Blank;
                 }
             }
             let format = if matches!(self.rows, Rows::Csv(_)) { "CSV" } else { "workbook" };
@@ -885,6 +909,18 @@ impl Mapping {
 #[cfg(test)]
 mod tests {
     use super::second_header_line;
+
+    #[test]
+    fn qualtrics_import_ids_are_a_header_line() {
+        let line = |cells: &[&str]| super::import_id_line(cells.iter().map(|c| Some(*c)));
+        assert!(line(&[
+            "{\"ImportId\":\"startDate\",\"timeZone\":\"Europe/London\"}",
+            "{\"ImportId\":\"QID1_TEXT\"}",
+            ""
+        ]));
+        assert!(!line(&["R_1", "{\"ImportId\":\"QID1_TEXT\"}", "kind", "2025-03-01"]));
+        assert!(!line(&["", ""]));
+    }
 
     #[test]
     fn a_survey_tool_s_second_header_line_is_told_from_a_row_of_answers() {

@@ -182,7 +182,7 @@ pub(crate) fn scrubbed(text: &str) -> String {
 /// found anywhere in it ("If you would like a reply, please give your email address").
 #[must_use]
 pub(crate) fn personal_column(header: &str) -> Option<&'static str> {
-    const WHOLE: [(&str, &[&str]); 8] = [
+    const WHOLE: [(&str, &[&str]); 9] = [
         (
             "names",
             &[
@@ -245,13 +245,14 @@ pub(crate) fn personal_column(header: &str) -> Option<&'static str> {
         ),
         ("dates of birth", &["date of birth", "dob", "d o b", "birth date", "birthdate"]),
         ("IP addresses", &["ip address", "ip"]),
+        ("locations", &["location latitude", "location longitude", "latitude", "longitude", "geolocation"]),
         ("NHS numbers", &["nhs number", "nhs no", "nhs num", "nhsnumber"]),
         (
             "hospital numbers",
             &["hospital number", "hospital no", "mrn", "medical record number", "case note number", "unit number"],
         ),
     ];
-    const WHOSE: [&str; 14] = [
+    const WHOSE: [&str; 15] = [
         "patient s",
         "patients",
         "patient",
@@ -266,6 +267,7 @@ pub(crate) fn personal_column(header: &str) -> Option<&'static str> {
         "complainant",
         "customer",
         "person s",
+        "recipient",
     ];
     const ANYWHERE: [(&str, &str); 12] = [
         ("first name", "names"),
@@ -281,7 +283,20 @@ pub(crate) fn personal_column(header: &str) -> Option<&'static str> {
         ("nhs number", "NHS numbers"),
         ("ip address", "IP addresses"),
     ];
-    let lower = header.to_lowercase();
+    // words run together in camel case are words (Qualtrics' `RecipientLastName`, `IPAddress`)
+    let mut spaced = String::with_capacity(header.len() + 8);
+    let chars: Vec<char> = header.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1);
+        let lower_before = prev.is_some_and(char::is_lowercase);
+        let acronym_ends = prev.is_some_and(char::is_uppercase) && next.is_some_and(|n| n.is_lowercase());
+        if c.is_uppercase() && (lower_before || acronym_ends) {
+            spaced.push(' ');
+        }
+        spaced.push(c);
+    }
+    let lower = spaced.to_lowercase();
     let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     // a question number first (`Q14.`, `14.`)
     let start = usize::from(words.first().is_some_and(|w| {
@@ -627,6 +642,13 @@ mod tests {
             ("NHS Number", "NHS numbers"),
             ("Hospital No.", "hospital numbers"),
             ("MRN", "hospital numbers"),
+            // Qualtrics' names, run together
+            ("RecipientLastName", "names"),
+            ("RecipientFirstName", "names"),
+            ("RecipientEmail", "email addresses"),
+            ("IPAddress", "IP addresses"),
+            ("LocationLatitude", "locations"),
+            ("LocationLongitude", "locations"),
         ] {
             assert_eq!(personal_column(h), Some(kind), "{h}");
         }
@@ -644,6 +666,11 @@ mod tests {
             "Collector ID",
             "Postcode district",
             "Addressed your concerns?",
+            "ResponseId",
+            "ExternalReference",
+            "DistributionChannel",
+            "UserLanguage",
+            "StartDate",
         ] {
             assert_eq!(personal_column(h), None, "{h}");
         }
