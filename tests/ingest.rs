@@ -898,6 +898,56 @@ fn an_export_input_cannot_place_gets_a_draft_pipeline_that_reads_it() {
     assert_eq!(questions, ["what_good", "could_improve", "could_improve"]);
 }
 
+/// A Microsoft Forms workbook, as it downloads (`ID`, `Start time` as date cells, `Email`,
+/// `Name`, `How would you rate your experience?`, `Please tell us why you gave that rating`): the
+/// draft took the why question for the rating (it names the rating), found no free text left,
+/// and drafted nothing. Now a question asking why is free text, `rate` is a rating's cue, and the
+/// draft reads the workbook.
+#[test]
+fn a_forms_workbook_is_drafted_with_its_why_question_as_the_free_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let header = [
+        "ID",
+        "Start time",
+        "Email",
+        "Name",
+        "How would you rate your experience?",
+        "Please tell us why you gave that rating",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let when = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 3, 13).unwrap().and_hms(11, 15, 32).unwrap();
+    let format = rust_xlsxwriter::Format::new().set_num_format("m/d/yy h:mm:ss");
+    for r in 1..4u32 {
+        sheet.write_number(r, 0, f64::from(r)).unwrap();
+        sheet.write_datetime_with_format(r, 1, &when, &format).unwrap();
+        for (c, v) in ["anonymous", "", "Very good", "Lovely staff on the ward"].iter().enumerate() {
+            sheet.write_string(r, c as u16 + 2, *v).unwrap();
+        }
+    }
+    book.save(d.join("forms.xlsx")).unwrap();
+    let r = unheard(d, &["run", "--input", "forms.xlsx", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let draft = &r.stderr[r.stderr.find("[[source]]").expect("a draft pipeline")..];
+    for line in [
+        "rating = \"How would you rate your experience?\"",
+        "column = \"Please tell us why you gave that rating\"\nquestion = \"nonspecific\"",
+        "received_date = \"Start time\"",
+    ] {
+        assert!(draft.contains(line), "{line:?} in {draft}");
+    }
+    std::fs::write(d.join("forms.toml"), draft).unwrap();
+    let r = unheard(d, &["run", "forms.toml", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&d.join("o"));
+    assert_counts(&m, 3, 3, &[]);
+    assert_eq!(m["inputs"][0]["columns_withheld"], serde_json::json!(["Email", "Name"]));
+}
+
 /// A SurveyMonkey export, as it downloads: a second header line under the first (`Response`,
 /// `Open-Ended Response` under each question), month-first timestamps (`03/13/2025 09:12:44 AM`)
 /// and the respondent's contact details in columns of their own. Its draft was day first and

@@ -27,10 +27,16 @@ pub(crate) fn draft(
         let w = words(h);
         let has = |k: &str| w.iter().any(|x| x == k);
         let taken = |f: &str| columns.iter().any(|c| c.0 == f);
-        let field = if lower.contains("how was your experience")
-            || has("rating")
-            || has("score")
-            || lower.contains("recommend")
+        // a question asking why (`Please tell us why you gave that rating`) is free text, though
+        // it names the rating (found: Microsoft Forms' export drafted it as the rating, and with
+        // no free text left, no draft at all)
+        let asks_why = has("why") || lower.contains("tell us");
+        let field = if !asks_why
+            && (lower.contains("how was your experience")
+                || has("rating")
+                || has("score")
+                || has("rate")
+                || lower.contains("recommend"))
         {
             Some("rating")
         } else if lower.contains("what was good") || lower.contains("went well") {
@@ -39,7 +45,7 @@ pub(crate) fn draft(
         } else if has("better") || lower.contains("improve") {
             texts.push((h, "could_improve"));
             None
-        } else if has("comment") || has("comments") || has("why") || lower.contains("tell us") || has("feedback") {
+        } else if has("comment") || has("comments") || asks_why || has("feedback") {
             texts.push((h, "nonspecific"));
             None
         } else if ["description", "details", "narrative", "summary"].iter().any(|k| has(k))
@@ -237,13 +243,27 @@ mod tests {
         ];
         let d = draft(Path::new("g.csv"), &google, &rows, &window()).expect("a draft");
         assert!(d.contains("received_date = \"Timestamp\"") && d.contains("\ndate_format = \"%Y/%m/%d\"\n"), "{d}");
-        let forms = strings(&["ID", "Start time", "Completion time", "Email", "Name", "Tell us why"]);
+        let forms = strings(&[
+            "ID",
+            "Start time",
+            "Completion time",
+            "Email",
+            "Name",
+            "How would you rate your experience?",
+            "Please tell us why you gave that rating",
+        ]);
         let rows = [
-            strings(&["1", "3/1/25 10:15:32", "3/1/25 10:16:40", "", "", "Kind"]),
-            strings(&["2", "3/13/25 11:15:32", "", "", "", "Slow"]),
+            strings(&["1", "3/1/25 10:15:32", "3/1/25 10:16:40", "", "", "Very good", "Kind"]),
+            strings(&["2", "3/13/25 11:15:32", "", "", "", "Poor", "Slow"]),
         ];
         let d = draft(Path::new("f.csv"), &forms, &rows, &window()).expect("a draft");
-        for line in ["response_id = \"ID\"", "received_date = \"Start time\"", "\ndate_format = \"%m/%d/%y\"\n"] {
+        for line in [
+            "response_id = \"ID\"",
+            "received_date = \"Start time\"",
+            "\ndate_format = \"%m/%d/%y\"\n",
+            "rating = \"How would you rate your experience?\"",
+            "column = \"Please tell us why you gave that rating\"\nquestion = \"nonspecific\"",
+        ] {
             assert!(d.contains(line), "{line:?} in\n{d}");
         }
         assert!(!d.contains("Completion time"), "one date: {d}");
