@@ -158,8 +158,8 @@ fn header_lines(items: &[ReadItem]) -> usize {
     }
 }
 
-/// The cells of a row as text, for [`second_header_line`] (a cell of no text is empty).
-fn texts(row: &super::RawRow) -> impl Iterator<Item = Option<&str>> {
+/// The cells of a row as text, for the checks of header lines (a cell of no text is none).
+fn texts(row: &super::RawRow) -> impl Iterator<Item = Option<&str>> + Clone {
     row.cells.iter().map(|c| match c {
         Cell::Text(t) => Some(t.as_str()),
         _ => None,
@@ -489,13 +489,7 @@ impl HeaderKeys {
         let mut repeated = Vec::new();
         for item in items.iter_mut() {
             let (row, again) = match item {
-                ReadItem::Row(r) => (
-                    r.row,
-                    header.again(r.cells.iter().map(|c| match c {
-                        Cell::Text(t) => Some(t.as_str()),
-                        _ => None,
-                    })),
-                ),
+                ReadItem::Row(r) => (r.row, header.again(texts(r))),
                 // a header of another width is a malformed row: said as what it is
                 ReadItem::Bad(q) if q.reason == super::Reason::MalformedRow => (
                     q.row,
