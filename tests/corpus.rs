@@ -384,6 +384,22 @@ question = "what_good"
             let all = format!("{:?}{m}", crate::util::table(&dir.join("o/records/month=2025-03/part-0.parquet")));
             expect("no name, email, address or place published", !["Jane", "Doe", "jane@", "81.2.69", "50.9097", "-1.4044"].iter().any(|p| all.contains(p)))
         }),
+        // two monthly SurveyMonkey exports joined with `cat`: the second's header is passed over
+        // as a header met again, and its answer-kind line under it as a survey header line (it
+        // was quarantined as missing_required)
+        case("csv_surveymonkey_exports_joined_with_cat", vec![("sm.csv", {
+            let month = |m: u32| format!(
+                "Respondent ID,Start Date,What was good about your experience?,What is your age?\n\
+                 ,,Open-Ended Response,Response\n\
+                 1{m}1,{m:02}/13/2025 09:12:44 AM,The nurse was kind,35-44\n\
+                 1{m}2,{m:02}/14/2025 10:01:13 AM,Quick and friendly,65-74\n");
+            (month(3) + &month(4)).into_bytes()
+        }), ("p.toml", b"[[source]]\npath = \"sm.csv\"\ndate_format = \"%m/%d/%Y\"\n[source.columns]\nresponse_id = \"Respondent ID\"\nreceived_date = \"Start Date\"\n[[source.text]]\ncolumn = \"What was good about your experience?\"\nquestion = \"what_good\"\n".to_vec())], &["run", "p.toml", "--out", "o", "-q"], 0)
+        .check(|_, o| {
+            let m = o.manifest.as_ref().ok_or("no manifest")?;
+            let i = &m["inputs"][0];
+            expect(&format!("4 records; lines 2 and 6 survey header lines, 5 the header again: {i}"), records(o) == 4 && rows_read(o) == 7 && i["survey_header_rows"] == serde_json::json!([2, 6]) && i["repeated_header_rows"] == serde_json::json!([5]))
+        }),
         case("xlsx_excel_error_values", vec![("f.xlsx", {
             let mut book = rust_xlsxwriter::Workbook::new();
             let sheet = book.add_worksheet();

@@ -514,9 +514,9 @@ pub struct ReadNotes {
     /// The first of those rows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub repeated_header_rows: Vec<u64>,
-    /// The rows under the header that were a survey tool's further header lines (SurveyMonkey's
-    /// `Response`, `Open-Ended Response`; Qualtrics' question wordings and import ids): passed
-    /// over, counted among the rows dropped.
+    /// The first rows under the header (or under a header met again) that were a survey tool's
+    /// further header lines (SurveyMonkey's `Response`, `Open-Ended Response`; Qualtrics'
+    /// question wordings and import ids): passed over, counted among the rows dropped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub survey_header_rows: Vec<u64>,
     /// CSV rows with empty fields past the header's last (a delimiter ending every line): read

@@ -456,22 +456,19 @@ impl SourceRows {
             }
         }
         if let Some(header) = &self.header {
-            if std::mem::take(&mut self.first) {
-                for i in 0..header_lines(&items) {
-                    if let ReadItem::Row(row) = &items[i] {
-                        self.notes.survey_header_rows.push(row.row);
-                    }
-                    items[i] = ReadItem::Blank;
-                }
-            }
             let format = if matches!(self.rows, Rows::Csv(_)) { "CSV" } else { "workbook" };
-            for row in header.passed_over(&mut items).map_err(|message| IngestError::Format {
+            let at_start = std::mem::take(&mut self.first);
+            let passed = header.passed_over(&mut items, at_start).map_err(|message| IngestError::Format {
                 path: self.path.clone(),
                 format,
                 message,
-            })? {
+            })?;
+            for row in passed.repeated {
                 self.notes.repeated_headers += 1;
                 super::note_row(&mut self.notes.repeated_header_rows, row);
+            }
+            for row in passed.survey_lines {
+                super::note_row(&mut self.notes.survey_header_rows, row);
             }
         }
         Ok(items)
@@ -484,10 +481,27 @@ impl HeaderKeys {
     /// made a blank row, passed over and counted; its rows are returned. Another header, whose
     /// columns differ, is an error (what to say): the rows under it would be read under the
     /// first one's names.
-    fn passed_over(&self, items: &mut [ReadItem]) -> Result<Vec<u64>, String> {
+    fn passed_over(&self, items: &mut [ReadItem], at_start: bool) -> Result<Passed, String> {
         let header = self;
-        let mut repeated = Vec::new();
-        for item in items.iter_mut() {
+        let mut passed = Passed::default();
+        // where a survey tool's further header lines may start: under the file's header, and
+        // under each header met again (monthly SurveyMonkey exports joined with `cat`)
+        let mut under = at_start.then_some(0);
+        let mut i = 0;
+        while i < items.len() {
+            if let Some(start) = under.take() {
+                let n = header_lines(&items[start..]);
+                for item in &mut items[start..start + n] {
+                    if let ReadItem::Row(row) = item {
+                        passed.survey_lines.push(row.row);
+                    }
+                    *item = ReadItem::Blank;
+                }
+                i = start + n;
+                continue;
+            }
+            let item = &mut items[i];
+            i += 1;
             let (row, again) = match item {
                 ReadItem::Row(r) => (r.row, header.again(texts(r))),
                 // a header of another width is a malformed row: said as what it is
@@ -504,7 +518,8 @@ impl HeaderKeys {
                 Again::No => {}
                 Again::Same => {
                     *item = ReadItem::Blank;
-                    repeated.push(row);
+                    passed.repeated.push(row);
+                    under = Some(i);
                 }
                 Again::Other => {
                     return Err(format!(
@@ -515,8 +530,17 @@ impl HeaderKeys {
                 }
             }
         }
-        Ok(repeated)
+        Ok(passed)
     }
+}
+
+/// The rows [`HeaderKeys::passed_over`] made blank.
+#[derive(Default)]
+struct Passed {
+    /// The header met again.
+    repeated: Vec<u64>,
+    /// A survey tool's further header lines (under the header, or under a header met again).
+    survey_lines: Vec<u64>,
 }
 
 impl SourceRows {
