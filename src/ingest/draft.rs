@@ -186,6 +186,19 @@ mod tests {
         }
     }
 
+    /// The draft holds every one of `lines`.
+    fn has_lines(d: &str, lines: &[&str]) {
+        for line in lines {
+            assert!(d.contains(line), "{line:?} in\n{d}");
+        }
+    }
+
+    /// The draft is a pipeline unheard reads.
+    fn reads_as_a_pipeline(d: &str) {
+        let options: Result<crate::config::options::PipelineOptions, _> = toml::from_str(d);
+        assert!(options.is_ok(), "{d}: {options:?}");
+    }
+
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|h| (*h).to_owned()).collect()
     }
@@ -215,20 +228,20 @@ mod tests {
             "A P",
         ])];
         let d = draft(Path::new("datix.csv"), &h, &rows, &window()).expect("a draft");
-        for line in [
-            "record_id = \"Ref\"",
-            "received_date = \"Date received\"",
-            "column = \"Description\"\nquestion = \"nonspecific\"",
-            "date_format = \"%d/%m/%Y\"",
-        ] {
-            assert!(d.contains(line), "{line:?} in\n{d}");
-        }
+        has_lines(
+            &d,
+            &[
+                "record_id = \"Ref\"",
+                "received_date = \"Date received\"",
+                "column = \"Description\"\nquestion = \"nonspecific\"",
+                "date_format = \"%d/%m/%Y\"",
+            ],
+        );
         assert!(!d.contains("Date of birth") && !d.contains("Patient name"), "{d}");
         // named as complaints (the file, or the header): the complaint question
         let d = draft(Path::new("complaints 2025.csv"), &h, &rows, &window()).expect("a draft");
         assert!(d.contains("column = \"Description\"\nquestion = \"complaint\""), "{d}");
-        let options: Result<crate::config::options::PipelineOptions, _> = toml::from_str(&d);
-        assert!(options.is_ok(), "{d}");
+        reads_as_a_pipeline(&d);
     }
 
     /// Survey tools' exports: Google Forms' `Timestamp` (year first, with a time and a zone),
@@ -257,15 +270,16 @@ mod tests {
             strings(&["2", "3/13/25 11:15:32", "", "", "", "Poor", "Slow"]),
         ];
         let d = draft(Path::new("f.csv"), &forms, &rows, &window()).expect("a draft");
-        for line in [
-            "response_id = \"ID\"",
-            "received_date = \"Start time\"",
-            "\ndate_format = \"%m/%d/%y\"\n",
-            "rating = \"How would you rate your experience?\"",
-            "column = \"Please tell us why you gave that rating\"\nquestion = \"nonspecific\"",
-        ] {
-            assert!(d.contains(line), "{line:?} in\n{d}");
-        }
+        has_lines(
+            &d,
+            &[
+                "response_id = \"ID\"",
+                "received_date = \"Start time\"",
+                "\ndate_format = \"%m/%d/%y\"\n",
+                "rating = \"How would you rate your experience?\"",
+                "column = \"Please tell us why you gave that rating\"\nquestion = \"nonspecific\"",
+            ],
+        );
         assert!(!d.contains("Completion time"), "one date: {d}");
         // no day past 12: a choice, said as one
         let monkey = strings(&["Respondent ID", "Start Date", "What was good about your experience?"]);
@@ -278,8 +292,7 @@ mod tests {
         assert!(!draft(Path::new("m.csv"), &monkey, &rows, &window()).unwrap().contains("date_format"));
         assert!(draft(Path::new("m.csv"), &monkey, &[], &window()).unwrap().contains("# date_format = \"%d/%m/%Y\""));
         let d = draft(Path::new("g.csv"), &google, &[], &window()).unwrap();
-        let options: Result<crate::config::options::PipelineOptions, _> = toml::from_str(&d);
-        assert!(options.is_ok(), "{d}");
+        reads_as_a_pipeline(&d);
     }
 
     #[test]
@@ -289,8 +302,7 @@ mod tests {
         let d = draft(Path::new("long.xlsx"), &headers, &[], &window()).expect("a draft");
         assert!(d.contains("question = \"Question\"\n") && d.contains("text = \"Comment\"\n"), "{d}");
         assert!(!d.contains("[[source.text]]") && !d.contains("nonspecific"), "{d}");
-        let options: Result<crate::config::options::PipelineOptions, _> = toml::from_str(&d);
-        assert!(options.is_ok(), "{d}");
+        reads_as_a_pipeline(&d);
     }
 
     #[test]
@@ -311,23 +323,23 @@ mod tests {
         .map(|h| (*h).to_owned())
         .collect();
         let d = draft(Path::new("exports/fft \"march\".csv"), &headers, &[], &window()).expect("a draft");
-        for line in [
-            "response_id = \"Response ID\"",
-            "received_date = \"Date of response\"",
-            "org_level_1 = \"Ward\"",
-            "rating = \"Q1. Overall how was your experience of our service?\"",
-            "column = \"Q2. What was good about your experience?\"\nquestion = \"what_good\"",
-            "column = \"Q3. Is there anything we could have done better?\"\nquestion = \"could_improve\"",
-            "age_band = \"Age\"",
-            "gender = \"Gender\"",
-            "ethnicity = \"Ethnicity\"",
-        ] {
-            assert!(d.contains(line), "{line:?} in\n{d}");
-        }
+        has_lines(
+            &d,
+            &[
+                "response_id = \"Response ID\"",
+                "received_date = \"Date of response\"",
+                "org_level_1 = \"Ward\"",
+                "rating = \"Q1. Overall how was your experience of our service?\"",
+                "column = \"Q2. What was good about your experience?\"\nquestion = \"what_good\"",
+                "column = \"Q3. Is there anything we could have done better?\"\nquestion = \"could_improve\"",
+                "age_band = \"Age\"",
+                "gender = \"Gender\"",
+                "ethnicity = \"Ethnicity\"",
+            ],
+        );
         assert!(!d.contains("Date of birth"), "{d}");
         // the draft is a pipeline unheard reads (the file's name with its quote escaped)
-        let options: Result<crate::config::options::PipelineOptions, _> = toml::from_str(&d);
-        assert!(options.is_ok(), "{d}: {options:?}");
+        reads_as_a_pipeline(&d);
         // nothing that reads as free text: no draft
         assert!(draft(Path::new("a.csv"), &["Date".to_owned(), "Ward".to_owned()], &[], &window()).is_none());
     }
