@@ -32,7 +32,7 @@ pub(crate) struct Baseline {
     pub summed: bool,
 }
 
-/// The columns of a census download (ONS's "create a custom dataset", Nomis's bulk CSV): the
+/// The columns of a census download (ONS's "create a custom dataset" CSV): the
 /// area's code and name, the variable's code and name, then `Observation`.
 struct Census {
     /// The variable's column (`Ethnic group (20 categories)`): its values are the groups.
@@ -427,7 +427,7 @@ mod tests {
         assert!(e.contains("workbook") && e.contains("b.csv"), "{e}");
     }
 
-    /// A census download as it comes (ONS's "create a custom dataset", Nomis's bulk CSV: the
+    /// A census download as it comes (ONS's "create a custom dataset" CSV: the
     /// area's code and name, the variable's code and name, `Observation`; found refused with
     /// "column \"dimension\" is missing" in the fourteenth session on issue 9), for two areas,
     /// and a second variable's download joined to it with `cat` (its byte-order mark leading its
