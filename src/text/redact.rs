@@ -311,6 +311,30 @@ pub(crate) fn personal_column(header: &str) -> Option<&'static str> {
             return Some(kind);
         }
     }
+    // a person named by their role (`Staff name`, `Consultant name`, `Name of GP`): staff are
+    // people too; a ward's, team's or service's name is not a person's
+    const ROLES: [&str; 16] = [
+        "staff",
+        "staff member",
+        "member of staff",
+        "consultant",
+        "clinician",
+        "doctor",
+        "nurse",
+        "gp",
+        "midwife",
+        "therapist",
+        "practitioner",
+        "carer",
+        "parent",
+        "next of kin",
+        "relative",
+        "advocate",
+    ];
+    let role = core.strip_suffix(" name").or_else(|| core.strip_prefix("name of "));
+    if role.is_some_and(|r| ROLES.contains(&r)) {
+        return Some("names");
+    }
     let all = format!(" {} ", words.join(" "));
     ANYWHERE.iter().find(|(phrase, _)| all.contains(&format!(" {phrase} "))).map(|(_, kind)| *kind)
 }
@@ -642,6 +666,10 @@ mod tests {
             ("NHS Number", "NHS numbers"),
             ("Hospital No.", "hospital numbers"),
             ("MRN", "hospital numbers"),
+            ("Staff name", "names"),
+            ("Consultant Name", "names"),
+            ("Name of GP", "names"),
+            ("Next of kin name", "names"),
             // Qualtrics' names, run together
             ("RecipientLastName", "names"),
             ("RecipientFirstName", "names"),
@@ -666,6 +694,9 @@ mod tests {
             "Collector ID",
             "Postcode district",
             "Addressed your concerns?",
+            "Team name",
+            "Service Name",
+            "Name of hospital",
             "ResponseId",
             "ExternalReference",
             "DistributionChannel",
