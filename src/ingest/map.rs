@@ -244,9 +244,9 @@ impl Mapper {
         // ("Ethnicity" beside "ethnicity" becomes x_ethnicity): nothing read is dropped
         // …but a column whose header names personal data about the respondent (a survey tool's
         // `First Name`, `IP Address`; a complaints export's `Date of Birth`): withheld and said
-        let (withheld, carried): (Vec<usize>, Vec<usize>) = (0..headers.len())
-            .filter(|&i| !used[i])
-            .partition(|&i| crate::text::redact::personal_column(&headers[i]).is_some());
+        let personal: Vec<Option<&str>> = headers.iter().map(|h| crate::text::redact::personal_column(h)).collect();
+        let (withheld, carried): (Vec<usize>, Vec<usize>) =
+            (0..headers.len()).filter(|&i| !used[i]).partition(|&i| personal[i].is_some());
         // headers are matched as written, and written (column names, quarantine, field issues,
         // the manifest) with their personal data redacted: a carried column headed by an NHS
         // number is `x_nhs_number`
@@ -311,24 +311,16 @@ impl Mapper {
         if !withheld.is_empty() {
             let said: Vec<String> = withheld
                 .iter()
-                .map(|&i| {
-                    let kind = crate::text::redact::personal_column(&headers[i]).unwrap_or("personal data");
-                    format!("{:?} ({kind})", written[i])
-                })
+                .map(|&i| format!("{:?} ({})", written[i], personal[i].unwrap_or("personal data")))
                 .collect();
+            let (one, their) = (withheld.len() == 1, if withheld.len() == 1 { "its" } else { "their" });
             warnings.push(format!(
-                "{file}: {} personal data about the respondent by {} header and {} not carried into records: {} \
-                 (the quarantine's raw rows show {WITHHELD} for {} values); to read one as a field, name it in \
+                "{file}: {} personal data about the respondent by {their} header and {} not carried into records: {} \
+                 (the quarantine's raw rows show {WITHHELD} for {their} values); to read one as a field, name it in \
                  [source.columns]",
-                if withheld.len() == 1 {
-                    "a column names".to_owned()
-                } else {
-                    format!("{} columns name", withheld.len())
-                },
-                if withheld.len() == 1 { "its" } else { "their" },
-                if withheld.len() == 1 { "is" } else { "are" },
+                if one { "a column names".to_owned() } else { format!("{} columns name", withheld.len()) },
+                if one { "is" } else { "are" },
                 said.join(", "),
-                if withheld.len() == 1 { "its" } else { "their" },
             ));
         }
         let carried_names = carried_names(&written, &carried);
