@@ -200,7 +200,12 @@ impl HeaderKeys {
         // a second file's byte-order mark leads its header (`cat` of two Excel CSVs)
         let mut cells = cells.map(|c| c.map(|c| c.trim().trim_start_matches('\u{feff}').trim()));
         let first = cells.clone().flatten().find(|c| !c.is_empty());
-        if !first.is_some_and(|f| self.names.iter().any(|n| same_words(n, f))) {
+        // (the cell is looked at once, not once a name: this runs on every row read)
+        let named = |f: &str| match f.contains(['\n', '\r', '\t']) {
+            false => self.names.iter().any(|n| n.len() == f.len() && n.eq_ignore_ascii_case(f)),
+            true => self.names.iter().any(|n| same_words(n, f)),
+        };
+        if !first.is_some_and(named) {
             return Again::No;
         }
         let same = cells
