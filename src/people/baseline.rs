@@ -67,6 +67,71 @@ impl Census {
     }
 }
 
+/// The columns of a census bulk table (Nomis' "bulk download" CSVs of the 2021 census, as the
+/// build steps below take them): `date`, `geography`, `geography code`, then one column a
+/// category, named `<variable>: <category>` (`Ethnic group: Asian, Asian British or Asian
+/// Welsh`), a detailed category beside its broad one (`…: Asian, Asian British or Asian Welsh:
+/// Bangladeshi`), the total first (`Ethnic group: Total: All usual residents`), each possibly
+/// followed by `; measures: Value` (or `Percent`). Each row is an area.
+#[derive(Debug, PartialEq)]
+struct Wide {
+    /// The columns counted: (column, dimension, group). Only the finest categories are (a broad
+    /// group's column beside its detailed ones would count its people twice); totals and "Does not
+    /// apply" are not.
+    columns: Vec<(usize, String, String)>,
+}
+
+impl Wide {
+    /// The bulk layout's columns in `headers`, if they are one: at least two categories of one
+    /// variable past a total.
+    fn of<'h>(headers: impl IntoIterator<Item = &'h str>) -> Option<Wide> {
+        let headers: Vec<&str> = headers.into_iter().map(|h| h.trim().trim_start_matches('\u{feff}').trim()).collect();
+        fn measure<'a>(h: &'a str, m: &str) -> Option<&'a str> {
+            let at = h.len().checked_sub(m.len())?;
+            (h.is_char_boundary(at) && h[at..].eq_ignore_ascii_case(m)).then(|| h[..at].trim_end())
+        }
+        // the counts, else (a download of percentages only) the shares, which read as well
+        let values: Vec<(usize, &str)> =
+            headers.iter().enumerate().filter_map(|(i, h)| Some((i, measure(h, "; measures: Value")?))).collect();
+        let values = if values.is_empty() {
+            let shares: Vec<(usize, &str)> =
+                headers.iter().enumerate().filter_map(|(i, h)| Some((i, measure(h, "; measures: Percent")?))).collect();
+            if shares.is_empty() {
+                headers.iter().copied().enumerate().collect()
+            } else {
+                shares
+            }
+        } else {
+            values
+        };
+        let split: Vec<(usize, &str, &str)> = values
+            .iter()
+            .filter_map(|&(i, h)| {
+                let (variable, category) = h.split_once(": ")?;
+                let (variable, category) = (variable.trim(), category.trim());
+                (!variable.is_empty() && !category.is_empty()).then_some((i, variable, category))
+            })
+            .collect();
+        let total = |c: &str| {
+            let first = c.split(": ").next().unwrap_or(c).trim().to_ascii_lowercase();
+            first == "total" || first.starts_with("all ") || first == "does not apply"
+        };
+        let columns: Vec<(usize, String, String)> = split
+            .iter()
+            .filter(|&&(_, _, c)| !total(c))
+            // a broad group whose detailed groups are columns too
+            .filter(|&&(_, v, c)| {
+                !split
+                    .iter()
+                    .any(|&(_, w, d)| w == v && d.len() > c.len() && d.starts_with(c) && d[c.len()..].starts_with(": "))
+            })
+            .map(|&(i, v, c)| (i, v.split(" (").next().unwrap_or(v).trim().to_owned(), c.to_owned()))
+            .collect();
+        let totals = split.iter().filter(|&&(_, _, c)| total(c)).count();
+        (columns.len() >= 2 && totals >= 1).then_some(Wide { columns })
+    }
+}
+
 /// Baseline errors, naming file, row and column.
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
@@ -130,8 +195,26 @@ impl Baseline {
         let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
         let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
         let mut census = None;
+        let number = |raw: &str, row: u64, column: &str| -> Result<f64, BaselineError> {
+            // a count, or a share: `0.81`, `81%` (a census table's percentages) — only shares
+            // are used (the CV's N/(N−1) aside: see `propensity_cv`)
+            let population: f64 = raw
+                .replace(',', "")
+                .trim_end_matches('%')
+                .trim()
+                .parse()
+                .map_err(|_| err(row, format!("column {column:?}: {raw:?} is not a number")))?;
+            if !(population.is_finite() && population >= 0.0) {
+                return Err(err(row, format!("column {column:?}: {raw:?} must be zero or more")));
+            }
+            Ok(population)
+        };
         let (d, g, p) = match (col("dimension"), col("group"), col("population")) {
             (Some(d), Some(g), Some(p)) => (d, g, p),
+            (None, None, None) if Census::of(headers.iter()).is_none() && Wide::of(headers.iter()).is_some() => {
+                let rows = Baseline::wide(&mut reader, &headers, bytes, &err, &number)?;
+                return Ok(Baseline { name: name.to_owned(), rows, sha256, summed: true });
+            }
             (d, g, _) => match Census::of(headers.iter()) {
                 Some(c) => {
                     let at = (c.label, c.label, c.count);
@@ -150,7 +233,9 @@ impl Baseline {
                         1,
                         format!(
                             "column {name:?} is missing; the header must have dimension,group,population, or be a \
-                             census download's (an area's code and name, the variable's code and name, Observation)"
+                             census download's (an area's code and name, the variable's code and name, Observation) \
+                             or a census bulk table's (a column a category after a total: `Ethnic group: Total: All usual \
+                             residents`, `Ethnic group: White`…)"
                         ),
                     ));
                 }
@@ -171,18 +256,7 @@ impl Baseline {
                     continue;
                 }
             }
-            let pop_raw = get(p);
-            // a count, or a share: `0.81`, `81%` (a census table's percentages) — only shares
-            // are used (the CV's N/(N−1) aside: see `propensity_cv`)
-            let population: f64 = pop_raw
-                .replace(',', "")
-                .trim_end_matches('%')
-                .trim()
-                .parse()
-                .map_err(|_| err(row, format!("column \"population\": {pop_raw:?} is not a number")))?;
-            if !(population.is_finite() && population >= 0.0) {
-                return Err(err(row, format!("column \"population\": {pop_raw:?} must be zero or more")));
-            }
+            let population = number(&get(p), row, "population")?;
             let dimension = census.as_ref().map_or_else(|| get(d), |c| c.dimension.clone());
             rows.push(BaselineRow { dimension, group: get(g), population, line: row });
         }
@@ -191,6 +265,45 @@ impl Baseline {
 }
 
 impl Baseline {
+    /// The rows of a census bulk table ([`Wide`]): a row per area and category counted, every
+    /// area's added up (`summed`). Tables of several variables joined with `cat` are read as
+    /// the one baseline of their dimensions (each one's header starts its rows).
+    fn wide(
+        reader: &mut csv::Reader<&[u8]>,
+        headers: &csv::StringRecord,
+        bytes: &[u8],
+        err: &dyn Fn(u64, String) -> BaselineError,
+        number: &dyn Fn(&str, u64, &str) -> Result<f64, BaselineError>,
+    ) -> Result<Vec<BaselineRow>, BaselineError> {
+        let mut wide = Wide::of(headers.iter());
+        let mut names: Vec<String> =
+            headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_owned()).collect();
+        let mut rows = Vec::new();
+        for (i, rec) in reader.records().enumerate() {
+            let rec = rec.map_err(|e| err(i as u64 + 2, e.to_string()))?;
+            let row = rec.position().map_or(i as u64 + 2, |p| line_at(bytes, p.byte()));
+            if let Some(next) = Wide::of(rec.iter()) {
+                wide = Some(next);
+                names = rec.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_owned()).collect();
+                continue;
+            }
+            let Some(w) = &wide else { continue };
+            for (j, dimension, group) in &w.columns {
+                let raw = rec.get(*j).unwrap_or("").trim();
+                let column = names.get(*j).map_or("", String::as_str);
+                if raw.is_empty() {
+                    return Err(err(
+                        row,
+                        format!("column {column:?} is empty; a bulk table has a count in every column"),
+                    ));
+                }
+                let population = number(raw, row, column)?;
+                rows.push(BaselineRow { dimension: dimension.clone(), group: group.clone(), population, line: row });
+            }
+        }
+        Ok(rows)
+    }
+
     /// The groups of the rows whose dimension names the run's age dimension (by
     /// [`dimension_of`]): the baseline's own age bands.
     pub(crate) fn age_groups<'b>(&'b self, dimensions: &'b [String]) -> impl Iterator<Item = &'b str> + 'b {
@@ -286,8 +399,16 @@ impl Baseline {
                 out.unused.push(format!("line {}: {}={}: the group maps to {g}", row.line, row.dimension, row.group));
                 continue;
             }
+            // two different age bands inside one band in force (a census table's 35-39 and 40-44
+            // in 35-44) are that band's population, not one group written twice
+            let joined = |first: u64| {
+                let first_raw = self.rows.iter().find(|r| r.line == first).map_or("", |r| r.group.as_str());
+                let band = |raw: &str| crate::record::AgeBand::parse(raw).map(|b| b.label);
+                super::harmonise::is_age_dimension(&dimensions[d])
+                    && band(first_raw).is_some_and(|a| band(&row.group).is_some_and(|b| a != b))
+            };
             match out.groups[d].get_mut(&g) {
-                Some((pop, _)) if sum_duplicates => *pop += row.population,
+                Some((pop, first)) if sum_duplicates || joined(*first) => *pop += row.population,
                 Some((_, first)) => {
                     let first_raw = self.rows.iter().find(|r| r.line == *first).map_or("", |r| r.group.as_str());
                     return Err(BaselineError::Check {
@@ -464,6 +585,51 @@ mod tests {
         std::fs::write(&p, "Area,Group,Observation\nE1,Female,3\n").unwrap();
         let e = Baseline::from_file("b", &p).unwrap_err().to_string();
         assert!(e.contains("\"dimension\" is missing") && e.contains("census download"), "{e}");
+    }
+
+    /// A census bulk table as Nomis lays it out (README's build step 1 takes these; found read as
+    /// "column \"dimension\" is missing" in the fifteenth session on issue 9): a column a
+    /// category, a broad group beside its detailed ones, a total first, two areas; a second
+    /// table joined with `cat`, its columns suffixed `; measures: Value` beside `Percent` ones.
+    /// Only the finest categories count (a broad column beside its detailed ones would count its
+    /// people twice), the areas added up.
+    #[test]
+    fn a_census_bulk_table_counts_its_finest_categories_once() {
+        let ethnic = "date,geography,geography code,Ethnic group: Total: All usual residents,\
+             \"Ethnic group: Asian, Asian British or Asian Welsh\",\
+             \"Ethnic group: Asian, Asian British or Asian Welsh: Bangladeshi\",\
+             \"Ethnic group: Asian, Asian British or Asian Welsh: Indian\",\
+             Ethnic group: White,\"Ethnic group: White: English, Welsh, Scottish, Northern Irish or British\",\
+             Ethnic group: White: Irish,Ethnic group: Other ethnic group\n\
+             2021,Southampton,E06000045,\"1,000\",300,100,200,690,600,90,10\n\
+             2021,Portsmouth,E06000044,500,50,20,30,440,400,40,10\n";
+        let sex =
+            "\u{feff}date,geography,geography code,Sex: All persons; measures: Value,Sex: Female; measures: Value,\
+             Sex: Male; measures: Value,Sex: Female; measures: Percent,Sex: Male; measures: Percent\n\
+             2021,Southampton,E06000045,1000,510,490,51.0,49.0\n";
+        let (_d, path, b) = baseline(&format!("{ethnic}{sex}"));
+        assert!(b.summed);
+        let rows: Vec<(&str, &str, f64, u64)> =
+            b.rows.iter().map(|r| (r.dimension.as_str(), r.group.as_str(), r.population, r.line)).collect();
+        assert_eq!(rows.len(), 2 * 5 + 2, "{rows:?}");
+        assert_eq!(rows[0], ("Ethnic group", "Asian, Asian British or Asian Welsh: Bangladeshi", 100.0, 2));
+        assert!(!rows.iter().any(|r| r.1 == "White" || r.1.starts_with("Total")), "{rows:?}");
+        assert_eq!(rows[11], ("Sex", "Male", 490.0, 5));
+        let dims = ["ethnicity".to_owned(), "sex".to_owned()];
+        let group =
+            |_: usize, raw: &str| raw.split(':').next().unwrap_or(raw).split(',').next().unwrap_or(raw).to_owned();
+        let pops = b.populations(&path, &dims, group, false).unwrap();
+        let pop = |d: usize, g: &str| pops.groups[d].get(g).map(|g| g.0);
+        assert_eq!(pop(0, "Asian"), Some(350.0));
+        assert_eq!(pop(0, "White"), Some(1130.0), "the broad White column is not added to its detailed ones");
+        assert_eq!(pop(0, "Other ethnic group"), Some(20.0), "a broad group with no detailed columns counts");
+        assert_eq!((pop(1, "Female"), pop(1, "Male")), (Some(510.0), Some(490.0)), "the percentages are not counts");
+        // a bulk table with a count missing is named by row and column
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.csv");
+        std::fs::write(&p, "date,geography,Sex: All persons,Sex: Female,Sex: Male\n2021,X,10,,5\n").unwrap();
+        let e = Baseline::from_file("b", &p).unwrap_err().to_string();
+        assert!(e.contains("row 2") && e.contains("\"Sex: Female\" is empty"), "{e}");
     }
 
     #[test]
