@@ -730,7 +730,11 @@ pub(crate) fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCo
         let mut head = dim.clone();
         if crate::people::harmonise::is_age_dimension(dim) {
             let labels: Vec<&str> = bands.bands.iter().map(|b| b.label.as_str()).collect();
-            head.push_str(&format!(" (age bands from the {}: {})", bands.from, labels.join(", ")));
+            let from = match bands.from {
+                "baseline_and_source" => "baseline, joined where the records' bands straddle its",
+                other => other,
+            };
+            head.push_str(&format!(" (age bands from the {from}: {})", labels.join(", ")));
         }
         out.push(head);
         let mut shown: Vec<(&str, &str, u64)> = Vec::new();

@@ -37,20 +37,62 @@ pub(crate) fn age_bands(settings: &Settings, baseline: Option<&Baseline>, record
         return AgeBands { from: "configured", bands: b.clone() };
     }
     let from_baseline = bands_in(baseline.iter().flat_map(|b| b.age_groups(&settings.dimensions)));
-    if !from_baseline.is_empty() {
-        return AgeBands { from: "baseline", bands: from_baseline };
-    }
-    if let Some(d) = settings.dimensions.iter().position(|d| is_age_dimension(d)) {
+    let from_source = settings.dimensions.iter().position(|d| is_age_dimension(d)).map_or_else(Vec::new, |d| {
         let mut raw: Vec<&str> =
             records.iter().filter_map(|r| r.demographics.get(d).and_then(Option::as_deref)).collect();
         raw.sort_unstable();
         raw.dedup();
-        let from_source = bands_in(raw);
-        if !from_source.is_empty() {
-            return AgeBands { from: "source", bands: from_source };
+        bands_in(raw)
+    });
+    if !from_baseline.is_empty() {
+        let merged = merged_bands(&from_baseline, &from_source);
+        if merged != from_baseline {
+            return AgeBands { from: "baseline_and_source", bands: merged };
         }
+        return AgeBands { from: "baseline", bands: from_baseline };
+    }
+    if !from_source.is_empty() {
+        return AgeBands { from: "source", bands: from_source };
     }
     AgeBands { from: "default", bands: DEFAULT_AGE_BANDS.iter().filter_map(|b| AgeBand::parse(b)).collect() }
+}
+
+/// The baseline's bands, joined where a band the records are written in straddles two or more
+/// of them (a census table's five-year bands and an export's `35-44`: 35-39 and 40-44 become
+/// 35-44), so that every record band and every baseline band fits inside one band in force.
+/// A record band inside one baseline band, or outside them all, changes nothing.
+/// Found in the fifteenth session on issue 9: each such record counted as unmapped, and with
+/// every band straddling, the run said no record stated an age.
+fn merged_bands(
+    baseline: &[people::harmonise::AgeBand],
+    records: &[people::harmonise::AgeBand],
+) -> Vec<people::harmonise::AgeBand> {
+    use people::harmonise::AgeBand;
+    let end = |b: &AgeBand| b.hi.unwrap_or(u32::MAX);
+    let straddles = |r: &&AgeBand| baseline.iter().filter(|b| r.lo <= end(b) && b.lo <= end(r)).count() >= 2;
+    if !records.iter().any(|r| straddles(&r)) {
+        return baseline.to_vec();
+    }
+    let mut all: Vec<&AgeBand> = baseline.iter().chain(records.iter().filter(straddles)).collect();
+    all.sort_by_key(|b| (b.lo, end(b)));
+    let mut spans: Vec<(u32, u32)> = Vec::new();
+    for b in all {
+        match spans.last_mut() {
+            Some(last) if b.lo <= last.1 => last.1 = last.1.max(end(b)),
+            _ => spans.push((b.lo, end(b))),
+        }
+    }
+    spans
+        .into_iter()
+        .map(|(lo, hi)| {
+            // a span that is one of the baseline's bands keeps its label
+            baseline.iter().find(|b| b.lo == lo && end(b) == hi).cloned().unwrap_or_else(|| {
+                let (label, hi) =
+                    if hi == u32::MAX { (format!("{lo}+"), None) } else { (format!("{lo}-{hi}"), Some(hi)) };
+                AgeBand { label, lo, hi }
+            })
+        })
+        .collect()
 }
 
 /// The run's harmoniser, with the age bands in force and its IMD lookup table loaded.
@@ -123,4 +165,34 @@ pub(crate) fn baseline_populations(
         }
     }
     Ok(pops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merged_bands;
+    use crate::people::harmonise::bands_in;
+
+    fn labels(bands: &[crate::people::harmonise::AgeBand]) -> Vec<&str> {
+        bands.iter().map(|b| b.label.as_str()).collect()
+    }
+
+    /// A census table's five-year bands beside an export's ten-year ones (found in the fifteenth
+    /// session on issue 9: every record's band straddled two of the baseline's, so each counted as
+    /// unmapped and the run said no record stated an age): joined where a record band straddles,
+    /// the baseline's own bands kept where none does.
+    #[test]
+    fn record_bands_straddling_the_baseline_s_join_them() {
+        let census = bands_in(["0-4", "5-9", "10-14", "15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45+"]);
+        let export = bands_in(["16-24", "25-34", "35-44", "45+"]);
+        assert_eq!(labels(&merged_bands(&census, &export)), ["0-4", "5-9", "10-14", "15-24", "25-34", "35-44", "45+"]);
+        // records inside the baseline's bands, or outside them all, change nothing
+        assert_eq!(labels(&merged_bands(&census, &bands_in(["35-39", "30-34"]))), labels(&census));
+        let adults = bands_in(["18-24", "25-44", "45+"]);
+        assert_eq!(labels(&merged_bands(&adults, &bands_in(["0-15", "30-34"]))), ["18-24", "25-44", "45+"]);
+        // an open record band takes in every band it overlaps
+        assert_eq!(
+            labels(&merged_bands(&census, &bands_in(["40+"]))),
+            ["0-4", "5-9", "10-14", "15-19", "20-24", "25-29", "30-34", "35-39", "40+"]
+        );
+    }
 }
