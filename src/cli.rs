@@ -269,6 +269,9 @@ pub struct TrainArgs {
     /// Training options.
     #[command(flatten)]
     pub learn: LearnArgs,
+    /// Print nothing but errors (a retraining a scheduler runs: the closing line is not printed).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 impl TrainArgs {
@@ -557,12 +560,10 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Command::Run(a) | Command::Validate(a) => (a.run.quiet, Some(a)),
         Command::People(a) => (a.run.quiet, None),
         Command::Synth(a) => (a.quiet, None),
-        Command::Codebook(_)
-        | Command::Eval(_)
-        | Command::Explain(_)
-        | Command::Train(_)
-        | Command::Layouts
-        | Command::Archive(_) => (false, None),
+        Command::Train(a) => (a.quiet, None),
+        Command::Codebook(_) | Command::Eval(_) | Command::Explain(_) | Command::Layouts | Command::Archive(_) => {
+            (false, None)
+        }
     };
     let json = scheduled.is_some_and(|a| a.report.json);
     let mut summary = Summary::new(if matches!(cli.command, Command::Validate(_)) { "validate" } else { "run" });

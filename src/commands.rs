@@ -298,7 +298,7 @@ pub(crate) fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     model.training.seconds = started.elapsed().as_secs_f64();
     model.save(&args.out)?;
-    messages.out(&format!(
+    messages.done(&format!(
         "unheard: trained {} labels{} on {} records ({} features) in {:.2} s → {}\ninner-fold estimate over {} theme labels: micro-F1 {:.3} (precision {:.3}, recall {:.3}), macro-F1 {:.3} (labels with >= 5 positives); held-out figures: unheard eval --folds 5",
         model.labels.len(),
         if model.sentiment5.is_empty() { "" } else { " and sentiment" },

@@ -190,6 +190,14 @@ impl Messages {
         let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
 
+    /// A command's closing line on stdout (what it did, where it wrote), not shown with
+    /// `--quiet`: a command a scheduler runs says nothing when all went well.
+    pub fn done(&self, text: &str) {
+        if !self.quiet {
+            self.out(text);
+        }
+    }
+
     /// Writes the JSON summary: the one thing on stdout of a `--json` run.
     pub fn summary(&self, json: &str) {
         let _ = writeln!(std::io::stdout().lock(), "{json}");
