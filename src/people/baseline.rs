@@ -112,13 +112,17 @@ impl Wide {
                 (!variable.is_empty() && !category.is_empty()).then_some((i, variable, category))
             })
             .collect();
-        let total = |c: &str| {
+        // the total is a variable's first column (`Total: All usual residents`, `All persons`;
+        // `All other sexual orientations`, further on, is a category); "Does not apply" anywhere
+        let total = |at: usize| {
+            let (_, v, c) = split[at];
             let first = c.split(": ").next().unwrap_or(c).trim().to_ascii_lowercase();
-            first == "total" || first.starts_with("all ") || first == "does not apply"
+            let leads = split[..at].iter().all(|&(_, w, _)| w != v);
+            (leads && (first == "total" || first.starts_with("all "))) || first == "does not apply"
         };
-        let columns: Vec<(usize, String, String)> = split
-            .iter()
-            .filter(|&&(_, _, c)| !total(c))
+        let columns: Vec<(usize, String, String)> = (0..split.len())
+            .filter(|&at| !total(at))
+            .map(|at| &split[at])
             // a broad group whose detailed groups are columns too
             .filter(|&&(_, v, c)| {
                 !split
@@ -127,7 +131,7 @@ impl Wide {
             })
             .map(|&(i, v, c)| (i, v.split(" (").next().unwrap_or(v).trim().to_owned(), c.to_owned()))
             .collect();
-        let totals = split.iter().filter(|&&(_, _, c)| total(c)).count();
+        let totals = (0..split.len()).filter(|&at| total(at)).count();
         (columns.len() >= 2 && totals >= 1).then_some(Wide { columns })
     }
 }
@@ -624,6 +628,14 @@ mod tests {
         assert_eq!(pop(0, "White"), Some(1130.0), "the broad White column is not added to its detailed ones");
         assert_eq!(pop(0, "Other ethnic group"), Some(20.0), "a broad group with no detailed columns counts");
         assert_eq!((pop(1, "Female"), pop(1, "Male")), (Some(510.0), Some(490.0)), "the percentages are not counts");
+        // `All other sexual orientations`, past the total, is a category, not a total
+        let so = "date,geography,Sexual orientation: Total: All usual residents aged 16 years and over,\
+             Sexual orientation: Straight or Heterosexual,Sexual orientation: All other sexual orientations,\
+             Sexual orientation: All other sexual orientations: Pansexual,Sexual orientation: Does not apply\n\
+             2021,X,30,25,5,5,0\n";
+        let (_d, _p, b) = baseline(so);
+        let groups: Vec<&str> = b.rows.iter().map(|r| r.group.as_str()).collect();
+        assert_eq!(groups, ["Straight or Heterosexual", "All other sexual orientations: Pansexual"]);
         // a bulk table with a count missing is named by row and column
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("b.csv");

@@ -124,6 +124,7 @@ fn is_not_stated(k: &str) -> bool {
             | "rather not say"
             | "not sure"
             | "unsure"
+            | "not answered"
     )
 }
 
@@ -419,6 +420,11 @@ impl Harmoniser {
                 | "yes a lot"
                 | "yes a little" => Some("Yes"),
                 "no" | "n" | "false" | "0" | "none" => Some("No"),
+                // the census's words (TS038, TS039), with their detailed categories after them
+                k if k.starts_with("disabled under the equality act") => Some("Yes"),
+                k if k.starts_with("not disabled under the equality act") => Some("No"),
+                "provides no unpaid care" => Some("No"),
+                k if k.starts_with("provides ") && k.ends_with("unpaid care a week") => Some("Yes"),
                 _ => None,
             }
             .map(str::to_owned),
@@ -443,7 +449,9 @@ impl Harmoniser {
             }
             .map(str::to_owned),
             Kind::Sexuality => match k.as_str() {
-                "heterosexual" | "straight" | "heterosexual or straight" => Some("Heterosexual"),
+                "heterosexual" | "straight" | "heterosexual or straight" | "straight or heterosexual" => {
+                    Some("Heterosexual")
+                }
                 "gay or lesbian" | "lesbian or gay" | "gay" | "lesbian" | "gay man" | "gay woman" | "homosexual" => {
                     Some("Gay or lesbian")
                 }
@@ -454,6 +462,8 @@ impl Harmoniser {
                 | "pansexual"
                 | "asexual"
                 | "queer" => Some("Other"),
+                // the census's (TS077), with its detailed categories after it
+                k if k.starts_with("all other sexual orientations") => Some("Other"),
                 _ => None,
             }
             .map(str::to_owned),
@@ -735,6 +745,28 @@ mod tests {
             [("1", "Male"), ("2", "Female"), ("9", "not_stated"), ("X", "missing"), ("0", "missing"), ("M", "Male")]
         {
             assert_eq!(h.group(1, Some(raw), None), want, "sex {raw}");
+        }
+    }
+
+    /// The census's own categories, as a bulk table's columns or a custom dataset's values name
+    /// them (found unmapped in the fifteenth session on issue 9, reading TS038, TS039 and TS077
+    /// as baselines: "no population for sexuality group Heterosexual").
+    #[test]
+    fn census_categories_of_disability_care_and_sexual_orientation() {
+        let h = h(&["disability", "carer", "sexuality"]);
+        for (d, raw, want) in [
+            (0, "Disabled under the Equality Act: Day-to-day activities limited a lot", "Yes"),
+            (0, "Disabled under the Equality Act", "Yes"),
+            (0, "Not disabled under the Equality Act: No long term physical or mental health conditions", "No"),
+            (1, "Provides no unpaid care", "No"),
+            (1, "Provides 19 or less hours unpaid care a week", "Yes"),
+            (1, "Provides 50 or more hours unpaid care a week", "Yes"),
+            (2, "Straight or Heterosexual", "Heterosexual"),
+            (2, "Gay or Lesbian", "Gay or lesbian"),
+            (2, "All other sexual orientations: Pansexual", "Other"),
+            (2, "Not answered", "not_stated"),
+        ] {
+            assert_eq!(h.group(d, Some(raw), None), want, "{raw}");
         }
     }
 
