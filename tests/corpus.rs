@@ -72,6 +72,30 @@ impl Case {
     }
 }
 
+/// A run of four respondents (Female White, Male Asian, Female White, Male White) over a census
+/// `baseline` of White 0.7, Asian 0.3, Female 0.5: every row of it used, and the shares found.
+fn census_baseline_case(name: &'static str, baseline: String) -> Case {
+    let mut f = format!("{HEADER}\n");
+    for (i, (sex, eth)) in [("Female", "White"), ("Male", "Asian"), ("Female", "White"), ("Male", "White")].iter().enumerate() {
+        f.push_str(&format!("R{i},P{i},2025-03-01,what_good,kind,2,,,,{sex},,,{eth},,,,,,\n"));
+    }
+    case(name, vec![("f.csv", f.into_bytes()), ("b.csv", baseline.into_bytes())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
+        .check(|dir, o| {
+            let m = o.manifest.as_ref().ok_or("no manifest")?;
+            expect(&format!("every baseline row used: {}", m["baseline_unused"]), m["baseline_unused"].as_array().is_some_and(Vec::is_empty))?;
+            let (asian, female) = (population_share(dir, "ethnicity", "Asian"), population_share(dir, "sex", "Female"));
+            expect(&format!("Asian 0.3 of ethnicity, Female 0.5 of sex: {asian:?} {female:?}"), asian.is_some_and(|s| (s - 0.3).abs() < 1e-9) && female.is_some_and(|s| (s - 0.5).abs() < 1e-9))
+        })
+}
+
+/// `representation.population_share` of a group over the whole run (`o/`).
+fn population_share(dir: &Path, dimension: &str, group: &str) -> Option<f64> {
+    let t = crate::util::table(&dir.join("o/representation.parquet"));
+    let (dims, groups) = (crate::util::strings(&t, "dimension"), crate::util::strings(&t, "group_name"));
+    let share = arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(t.column_by_name("population_share")?);
+    (0..t.num_rows()).find(|&i| dims[i].as_deref() == Some(dimension) && groups[i].as_deref() == Some(group)).map(|i| share.value(i))
+}
+
 /// `unheard run --input FILE --out o -q`
 fn run_input(file: &str) -> Vec<&str> {
     vec!["run", "--input", file, "--out", "o", "-q"]
@@ -943,55 +967,24 @@ question = "what_good"
         // a census download as it comes (area code and name, variable code and name,
         // Observation), two areas and two variables joined with `cat`: "column \"dimension\" is
         // missing" until the fourteenth session on issue 9
-        case("baseline_census_download_joined_with_cat", vec![("f.csv", {
-            let mut s = format!("{HEADER}\n");
-            for (i, (sex, eth)) in [("Female", "White"), ("Male", "Asian"), ("Female", "White"), ("Male", "White")].iter().enumerate() {
-                s.push_str(&format!("R{i},P{i},2025-03-01,what_good,kind,2,,,,{sex},,,{eth},,,,,,\n"));
-            }
-            s.into_bytes()
-        }), ("b.csv", [
+        census_baseline_case("baseline_census_download_joined_with_cat", [
             "\u{feff}\"Lower tier local authorities Code\",\"Lower tier local authorities\",\"Ethnic group (20 categories) Code\",\"Ethnic group (20 categories)\",\"Observation\"\r\n",
             "\"E1\",\"Southampton\",-8,\"Does not apply\",0\r\n\"E1\",\"Southampton\",3,\"Asian, Asian British or Asian Welsh: Indian\",200\r\n",
             "\"E1\",\"Southampton\",13,\"White: English, Welsh, Scottish, Northern Irish or British\",700\r\n\"E2\",\"Portsmouth\",3,\"Asian, Asian British or Asian Welsh: Indian\",100\r\n",
             "\u{feff}\"Lower tier local authorities Code\",\"Lower tier local authorities\",\"Sex (2 categories) Code\",\"Sex (2 categories)\",\"Observation\"\r\n",
             "\"E1\",\"Southampton\",1,\"Female\",300\r\n\"E1\",\"Southampton\",2,\"Male\",300\r\n\"E2\",\"Portsmouth\",1,\"Female\",200\r\n\"E2\",\"Portsmouth\",2,\"Male\",200\r\n",
-        ].concat().into_bytes())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
-        .check(|dir, o| {
-            let m = o.manifest.as_ref().ok_or("no manifest")?;
-            expect(&format!("every baseline row used: {}", m["baseline_unused"]), m["baseline_unused"].as_array().is_some_and(Vec::is_empty))?;
-            let t = crate::util::table(&dir.join("o/representation.parquet"));
-            let (dims, groups) = (crate::util::strings(&t, "dimension"), crate::util::strings(&t, "group_name"));
-            let share = t.column_by_name("population_share").ok_or("population_share")?;
-            let share = arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(share);
-            let at = |d: &str, g: &str| (0..t.num_rows()).find(|&i| dims[i].as_deref() == Some(d) && groups[i].as_deref() == Some(g)).map(|i| share.value(i));
-            expect(&format!("Asian 0.3 of ethnicity, Female 0.5 of sex: {:?} {:?}", at("ethnicity", "Asian"), at("sex", "Female")), at("ethnicity", "Asian").is_some_and(|s| (s - 0.3).abs() < 1e-9) && at("sex", "Female").is_some_and(|s| (s - 0.5).abs() < 1e-9))
-        }),
+        ].concat()),
         // Nomis' bulk tables (README's build step 1), two joined with `cat`: a column a category,
-        // the broad White column beside its detailed ones, a total first; two areas
-        case("baseline_census_bulk_tables_joined_with_cat", vec![("f.csv", {
-            let mut s = format!("{HEADER}\n");
-            for (i, (sex, eth)) in [("Female", "White"), ("Male", "Asian"), ("Female", "White"), ("Male", "White")].iter().enumerate() {
-                s.push_str(&format!("R{i},P{i},2025-03-01,what_good,kind,2,,,,{sex},,,{eth},,,,,,\n"));
-            }
-            s.into_bytes()
-        }), ("b.csv", [
+        // the broad White column beside its detailed ones (Asian 0.3, not 0.3 of a White counted
+        // twice), a total first; two areas: "column \"dimension\" is missing" until the fifteenth session
+        census_baseline_case("baseline_census_bulk_tables_joined_with_cat", [
             "date,geography,geography code,Ethnic group: Total: All usual residents,\"Ethnic group: Asian, Asian British or Asian Welsh\",",
             "\"Ethnic group: Asian, Asian British or Asian Welsh: Indian\",Ethnic group: White,",
             "\"Ethnic group: White: English, Welsh, Scottish, Northern Irish or British\",Ethnic group: White: Irish\r\n",
             "2021,Southampton,E1,900,200,200,700,600,100\r\n2021,Portsmouth,E2,100,100,100,0,0,0\r\n",
             "\u{feff}date,geography,geography code,Sex: All persons; measures: Value,Sex: Female; measures: Value,Sex: Male; measures: Value\r\n",
             "2021,Southampton,E1,600,300,300\r\n2021,Portsmouth,E2,400,200,200\r\n",
-        ].concat().into_bytes())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
-        .check(|dir, o| {
-            let m = o.manifest.as_ref().ok_or("no manifest")?;
-            expect(&format!("every baseline row used: {}", m["baseline_unused"]), m["baseline_unused"].as_array().is_some_and(Vec::is_empty))?;
-            let t = crate::util::table(&dir.join("o/representation.parquet"));
-            let (dims, groups) = (crate::util::strings(&t, "dimension"), crate::util::strings(&t, "group_name"));
-            let share = t.column_by_name("population_share").ok_or("population_share")?;
-            let share = arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(share);
-            let at = |d: &str, g: &str| (0..t.num_rows()).find(|&i| dims[i].as_deref() == Some(d) && groups[i].as_deref() == Some(g)).map(|i| share.value(i));
-            expect(&format!("Asian 0.3 of ethnicity (not 0.3 of a White counted twice), Female 0.5 of sex: {:?} {:?}", at("ethnicity", "Asian"), at("sex", "Female")), at("ethnicity", "Asian").is_some_and(|s| (s - 0.3).abs() < 1e-9) && at("sex", "Female").is_some_and(|s| (s - 0.5).abs() < 1e-9))
-        }),
+        ].concat()),
         case("baseline_in_other_age_bands", vec![("f.csv", {
             let mut s = format!("{HEADER}\n");
             for (i, age) in ["19", "30", "50", "70", "22", "41"].iter().enumerate() {
@@ -1020,12 +1013,8 @@ question = "what_good"
         .check(|dir, o| {
             let m = o.manifest.as_ref().ok_or("no manifest")?;
             expect(&format!("bands joined: {}", m["people"]["age_bands"]), m["people"]["age_bands"]["bands"] == serde_json::json!(["25-34", "35-44", "45+"]))?;
-            let t = crate::util::table(&dir.join("o/representation.parquet"));
-            let (dims, groups) = (crate::util::strings(&t, "dimension"), crate::util::strings(&t, "group_name"));
-            let share = t.column_by_name("population_share").ok_or("population_share")?;
-            let share = arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(share);
-            let at = |g: &str| (0..t.num_rows()).find(|&i| dims[i].as_deref() == Some("age_band") && groups[i].as_deref() == Some(g)).map(|i| share.value(i));
-            expect(&format!("35-44 is 0.6 of the population: {:?}", at("35-44")), at("35-44").is_some_and(|s| (s - 0.6).abs() < 1e-9))
+            let share = population_share(dir, "age_band", "35-44");
+            expect(&format!("35-44 is 0.6 of the population: {share:?}"), share.is_some_and(|s| (s - 0.6).abs() < 1e-9))
         }),
         case("baseline_band_straddles_the_configured_bands", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nage_band,18-29,100\nage_band,30-44,300\nage_band,25-34,50\n".to_vec())], &["run", "p.toml", "--out", "o", "-q"], 2)
             .setup(|dir| std::fs::write(dir.join("p.toml"), "[people]\nage_bands = [\"16-24\", \"25-34\", \"35-44\", \"45+\"]\n[[baseline]]\nname = \"b\"\npath = \"b.csv\"\n[run]\nbaseline = \"b\"\n[[source]]\npath = \"f.csv\"\n").unwrap())
