@@ -76,24 +76,40 @@ impl Case {
 /// `baseline` of White 0.7, Asian 0.3, Female 0.5: every row of it used, and the shares found.
 fn census_baseline_case(name: &'static str, baseline: String) -> Case {
     let mut f = format!("{HEADER}\n");
-    for (i, (sex, eth)) in [("Female", "White"), ("Male", "Asian"), ("Female", "White"), ("Male", "White")].iter().enumerate() {
+    for (i, (sex, eth)) in
+        [("Female", "White"), ("Male", "Asian"), ("Female", "White"), ("Male", "White")].iter().enumerate()
+    {
         f.push_str(&format!("R{i},P{i},2025-03-01,what_good,kind,2,,,,{sex},,,{eth},,,,,,\n"));
     }
-    case(name, vec![("f.csv", f.into_bytes()), ("b.csv", baseline.into_bytes())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
-        .check(|dir, o| {
-            let m = o.manifest.as_ref().ok_or("no manifest")?;
-            expect(&format!("every baseline row used: {}", m["baseline_unused"]), m["baseline_unused"].as_array().is_some_and(Vec::is_empty))?;
-            let (asian, female) = (population_share(dir, "ethnicity", "Asian"), population_share(dir, "sex", "Female"));
-            expect(&format!("Asian 0.3 of ethnicity, Female 0.5 of sex: {asian:?} {female:?}"), asian.is_some_and(|s| (s - 0.3).abs() < 1e-9) && female.is_some_and(|s| (s - 0.5).abs() < 1e-9))
-        })
+    case(
+        name,
+        vec![("f.csv", f.into_bytes()), ("b.csv", baseline.into_bytes())],
+        &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"],
+        0,
+    )
+    .check(|dir, o| {
+        let m = o.manifest.as_ref().ok_or("no manifest")?;
+        expect(
+            &format!("every baseline row used: {}", m["baseline_unused"]),
+            m["baseline_unused"].as_array().is_some_and(Vec::is_empty),
+        )?;
+        let (asian, female) = (population_share(dir, "ethnicity", "Asian"), population_share(dir, "sex", "Female"));
+        expect(
+            &format!("Asian 0.3 of ethnicity, Female 0.5 of sex: {asian:?} {female:?}"),
+            asian.is_some_and(|s| (s - 0.3).abs() < 1e-9) && female.is_some_and(|s| (s - 0.5).abs() < 1e-9),
+        )
+    })
 }
 
 /// `representation.population_share` of a group over the whole run (`o/`).
 fn population_share(dir: &Path, dimension: &str, group: &str) -> Option<f64> {
     let t = crate::util::table(&dir.join("o/representation.parquet"));
     let (dims, groups) = (crate::util::strings(&t, "dimension"), crate::util::strings(&t, "group_name"));
-    let share = arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(t.column_by_name("population_share")?);
-    (0..t.num_rows()).find(|&i| dims[i].as_deref() == Some(dimension) && groups[i].as_deref() == Some(group)).map(|i| share.value(i))
+    let share =
+        arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(t.column_by_name("population_share")?);
+    (0..t.num_rows())
+        .find(|&i| dims[i].as_deref() == Some(dimension) && groups[i].as_deref() == Some(group))
+        .map(|i| share.value(i))
 }
 
 /// `unheard run --input FILE --out o -q`
