@@ -32,6 +32,12 @@ pub(crate) struct Baseline {
     pub summed: bool,
 }
 
+/// A header cell as a census download names it: trimmed, past the byte-order mark that starts
+/// each file of several joined with `cat`.
+fn header_name(h: &str) -> &str {
+    h.trim().trim_start_matches('\u{feff}').trim()
+}
+
 /// The columns of a census download (ONS's "create a custom dataset" CSV): the
 /// area's code and name, the variable's code and name, then `Observation`.
 struct Census {
@@ -49,7 +55,7 @@ struct Census {
 impl Census {
     /// The census layout's columns in `headers`, if they are one.
     fn of<'h>(headers: impl IntoIterator<Item = &'h str>) -> Option<Census> {
-        let headers: Vec<&str> = headers.into_iter().map(|h| h.trim().trim_start_matches('\u{feff}').trim()).collect();
+        let headers: Vec<&str> = headers.into_iter().map(header_name).collect();
         let count = headers.iter().position(|h| {
             h.eq_ignore_ascii_case("observation")
                 || h.eq_ignore_ascii_case("observations")
@@ -85,7 +91,7 @@ impl Wide {
     /// The bulk layout's columns in `headers`, if they are one: at least two categories of one
     /// variable past a total.
     fn of<'h>(headers: impl IntoIterator<Item = &'h str>) -> Option<Wide> {
-        let headers: Vec<&str> = headers.into_iter().map(|h| h.trim().trim_start_matches('\u{feff}').trim()).collect();
+        let headers: Vec<&str> = headers.into_iter().map(header_name).collect();
         fn measure<'a>(h: &'a str, m: &str) -> Option<&'a str> {
             let at = h.len().checked_sub(m.len())?;
             (h.is_char_boundary(at) && h[at..].eq_ignore_ascii_case(m)).then(|| h[..at].trim_end())
@@ -280,15 +286,14 @@ impl Baseline {
         number: &dyn Fn(&str, u64, &str) -> Result<f64, BaselineError>,
     ) -> Result<Vec<BaselineRow>, BaselineError> {
         let mut wide = Wide::of(headers.iter());
-        let mut names: Vec<String> =
-            headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_owned()).collect();
+        let mut names: Vec<String> = headers.iter().map(|h| header_name(h).to_owned()).collect();
         let mut rows = Vec::new();
         for (i, rec) in reader.records().enumerate() {
             let rec = rec.map_err(|e| err(i as u64 + 2, e.to_string()))?;
             let row = rec.position().map_or(i as u64 + 2, |p| line_at(bytes, p.byte()));
             if let Some(next) = Wide::of(rec.iter()) {
                 wide = Some(next);
-                names = rec.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_owned()).collect();
+                names = rec.iter().map(|h| header_name(h).to_owned()).collect();
                 continue;
             }
             let Some(w) = &wide else { continue };
@@ -405,16 +410,16 @@ impl Baseline {
             }
             // two different age bands inside one band in force (a census table's 35-39 and 40-44
             // in 35-44) are that band's population, not one group written twice
+            let spelled = |line: u64| self.rows.iter().find(|r| r.line == line).map_or("", |r| r.group.as_str());
             let joined = |first: u64| {
-                let first_raw = self.rows.iter().find(|r| r.line == first).map_or("", |r| r.group.as_str());
                 let band = |raw: &str| crate::record::AgeBand::parse(raw).map(|b| b.label);
                 super::harmonise::is_age_dimension(&dimensions[d])
-                    && band(first_raw).is_some_and(|a| band(&row.group).is_some_and(|b| a != b))
+                    && band(spelled(first)).is_some_and(|a| band(&row.group).is_some_and(|b| a != b))
             };
             match out.groups[d].get_mut(&g) {
                 Some((pop, first)) if sum_duplicates || joined(*first) => *pop += row.population,
                 Some((_, first)) => {
-                    let first_raw = self.rows.iter().find(|r| r.line == *first).map_or("", |r| r.group.as_str());
+                    let first_raw = spelled(*first);
                     return Err(BaselineError::Check {
                         path: path.to_path_buf(),
                         message: format!(
