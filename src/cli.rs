@@ -378,6 +378,10 @@ pub struct RunArgs {
     /// Use the pipeline's baseline of this name.
     #[arg(long, value_name = "NAME", conflicts_with = "baseline")]
     pub baseline_name: Option<String>,
+    /// Count only this area of the baseline (its code or name, as a census table writes it;
+    /// repeatable): a census table of every local authority otherwise counts them all.
+    #[arg(long = "baseline-area", value_name = "AREA")]
+    pub baseline_areas: Vec<String>,
     /// Codebook TOML (default: the built-in NHS patient experience codebook).
     #[arg(long, value_name = "FILE")]
     pub codebook: Option<PathBuf>,
@@ -511,6 +515,7 @@ impl RunArgs {
             inputs: self.inputs.clone(),
             baseline: self.baseline.clone(),
             baseline_name: self.baseline_name.clone(),
+            baseline_areas: self.baseline_areas.clone(),
             out: self.out.clone(),
             threads: self.threads,
             codebook: self.codebook.clone(),
@@ -979,11 +984,16 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
         ));
     }
     if let Some(b) = &settings.baseline {
-        let base = crate::people::baseline::Baseline::from_file(&b.name, &b.path)?;
+        let base = crate::people::baseline::Baseline::of(b)?;
         // its groups harmonised as a run would (duplicates are an error here too)
         let harmoniser = crate::people::harmoniser(&settings, &crate::people::age_bands(&settings, Some(&base), &[]))?;
         let pops = crate::people::baseline_populations(&base, b, &settings.dimensions, &harmoniser)?;
-        report.push(format!("baseline {}: {} rows, {} unused", base.name, base.rows.len(), pops.unused.len()));
+        let areas = match (base.areas.met.len(), base.areas.picked.len()) {
+            (0 | 1, 0) => String::new(),
+            (n, 0) => format!(", {n} areas added up (name yours with --baseline-area)"),
+            (n, _) => format!(", areas {} of the {n} it holds", base.areas.picked.join(", ")),
+        };
+        report.push(format!("baseline {}: {} rows, {} unused{areas}", base.name, base.rows.len(), pops.unused.len()));
     }
     for (i, source) in settings.sources.iter().enumerate() {
         let ingest::Opened { mapper, .. } = ingest::open_source(&settings, source, i)?;

@@ -75,19 +75,19 @@ impl Case {
 /// A run of four respondents (Female White, Male Asian, Female White, Male White) over a census
 /// `baseline` of White 0.7, Asian 0.3, Female 0.5: every row of it used, and the shares found.
 fn census_baseline_case(name: &'static str, baseline: String) -> Case {
+    census_baseline_case_with(name, baseline, &[])
+}
+
+/// [`census_baseline_case`] with `extra` arguments after `run`'s.
+fn census_baseline_case_with(name: &'static str, baseline: String, extra: &[&str]) -> Case {
     let mut f = format!("{HEADER}\n");
     for (i, (sex, eth)) in
         [("Female", "White"), ("Male", "Asian"), ("Female", "White"), ("Male", "White")].iter().enumerate()
     {
         f.push_str(&format!("R{i},P{i},2025-03-01,what_good,kind,2,,,,{sex},,,{eth},,,,,,\n"));
     }
-    case(
-        name,
-        vec![("f.csv", f.into_bytes()), ("b.csv", baseline.into_bytes())],
-        &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"],
-        0,
-    )
-    .check(|dir, o| {
+    let args = [&["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"][..], extra].concat();
+    case(name, vec![("f.csv", f.into_bytes()), ("b.csv", baseline.into_bytes())], &args, 0).check(|dir, o| {
         let m = o.manifest.as_ref().ok_or("no manifest")?;
         expect(
             &format!("every baseline row used: {}", m["baseline_unused"]),
@@ -1001,6 +1001,43 @@ question = "what_good"
             "\u{feff}date,geography,geography code,Sex: All persons; measures: Value,Sex: Female; measures: Value,Sex: Male; measures: Value\r\n",
             "2021,Southampton,E1,600,300,300\r\n2021,Portsmouth,E2,400,200,200\r\n",
         ].concat()),
+        // a bulk table of every local authority (as Nomis gives it): the two a trust serves picked
+        // by code and by name; Hartlepool's people, had they counted, would take Asian to 0.15 and Female to 0.75.
+        // Every area was added up, unsaid, until the sixteenth session
+        census_baseline_case_with("baseline_census_bulk_table_of_every_area_two_picked", [
+            "date,geography,geography code,Ethnic group: Total: All usual residents,\"Ethnic group: Asian, Asian British or Asian Welsh\",",
+            "Ethnic group: White\r\n",
+            "2021,Southampton,E1,900,200,700\r\n2021,Hartlepool,E3,1000,0,1000\r\n2021,Portsmouth,E2,100,100,0\r\n",
+            "date,geography,geography code,Sex: All persons,Sex: Female,Sex: Male\r\n",
+            "2021,Southampton,E1,600,300,300\r\n2021,Hartlepool,E3,1000,1000,0\r\n2021,Portsmouth,E2,400,200,200\r\n",
+        ].concat(), &["--baseline-area", "e1", "--baseline-area", "Portsmouth"])
+        .check(|dir, o| {
+            let (asian, female) = (population_share(dir, "ethnicity", "Asian"), population_share(dir, "sex", "Female"));
+            expect(
+                &format!("Asian 0.3, Female 0.5 of the two areas: {asian:?} {female:?}"),
+                asian.is_some_and(|s| (s - 0.3).abs() < 1e-9) && female.is_some_and(|s| (s - 0.5).abs() < 1e-9),
+            )?;
+            let m = o.manifest.as_ref().ok_or("no manifest")?;
+            let b = &m["baseline"];
+            expect(&format!("three areas met, two counted: {b}"), b["areas_in_file"] == 3 && b["areas_counted"] == serde_json::json!(["e1", "Portsmouth"]))?;
+            let warnings = m["people"]["warnings"].to_string();
+            expect(&format!("no warning of areas added up: {warnings}"), !warnings.contains("areas are added up"))
+        }),
+        // the same table with no area picked: added up as before, and said
+        case("baseline_census_bulk_table_of_every_area_summed_is_said", vec![("f.csv", format!("{HEADER}\nR1,P1,2025-03-01,what_good,kind,2,,,,Female,,,,,,,,,\n").into_bytes()), ("b.csv", [
+            "date,geography,geography code,Sex: All persons,Sex: Female,Sex: Male\r\n",
+            "2021,Southampton,E1,600,300,300\r\n2021,Hartlepool,E3,1000,1000,0\r\n2021,Portsmouth,E2,400,200,200\r\n",
+        ].concat().into_bytes())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
+        .check(|dir, o| {
+            let m = o.manifest.as_ref().ok_or("no manifest")?;
+            let warnings = m["people"]["warnings"].to_string();
+            expect(&format!("the 3 areas added up, said: {warnings}"), warnings.contains("its 3 areas are added up") && warnings.contains("Southampton E1"))?;
+            let female = population_share(dir, "sex", "Female");
+            expect(&format!("Female 0.75 of all three: {female:?}"), female.is_some_and(|s| (s - 0.75).abs() < 1e-9))
+        }),
+        // an area asked for that the file does not hold stops the run, naming it and the file's areas
+        case("baseline_area_not_in_the_file", vec![("f.csv", format!("{HEADER}\nR1,P1,2025-03-01,what_good,kind,2,,,,Female,,,,,,,,,\n").into_bytes()), ("b.csv", b"date,geography,geography code,Sex: All persons,Sex: Female,Sex: Male\n2021,Southampton,E1,600,300,300\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--baseline-area", "E06000045", "--out", "o", "-q"], 2)
+        .check(|_, o| expect(&format!("names the area and the file's: {}", o.stderr), o.stderr.contains("\"E06000045\" is in no row") && o.stderr.contains("Southampton E1"))),
         case("baseline_in_other_age_bands", vec![("f.csv", {
             let mut s = format!("{HEADER}\n");
             for (i, age) in ["19", "30", "50", "70", "22", "41"].iter().enumerate() {

@@ -175,6 +175,8 @@ pub(crate) struct BaselineOptions {
     pub name: Option<String>,
     /// Rows of the same (dimension, group) after harmonisation: `"error"` (default) or `"sum"`.
     pub duplicates: Option<Spanned<String>>,
+    /// The areas counted (code or name) when the file holds several: a census table's rows.
+    pub areas: Option<Spanned<Vec<String>>>,
 }
 
 /// `[[source]]`

@@ -265,6 +265,9 @@ pub struct BaselineSettings {
     /// Add up rows of the same (dimension, group) after harmonisation (`duplicates = "sum"`);
     /// otherwise they are an error.
     pub sum_duplicates: bool,
+    /// The areas counted (codes or names, `areas = [...]` or `--baseline-area`); empty: every
+    /// area the file holds.
+    pub areas: Vec<String>,
 }
 
 /// Validated settings for one run.
@@ -420,6 +423,8 @@ pub struct Overrides {
     pub baseline: Option<PathBuf>,
     /// `--baseline-name`: pick one of the pipeline's baselines.
     pub baseline_name: Option<String>,
+    /// `--baseline-area` (repeatable): the areas of the baseline counted.
+    pub baseline_areas: Vec<String>,
     /// `--out`.
     pub out: Option<PathBuf>,
     /// `--threads`.
@@ -804,10 +809,19 @@ fn resolve_baselines(
                     ))
                 }
             };
+            let areas = b.get_ref().areas.as_ref().map_or_else(Vec::new, |a| a.get_ref().clone());
+            if let Some(a) = b.get_ref().areas.as_ref().filter(|a| a.get_ref().iter().any(|x| x.trim().is_empty())) {
+                return Err(ctx.err(
+                    Some(a.span()),
+                    "baseline.areas",
+                    "an area is blank: write each area's code or name",
+                ));
+            }
             Ok(BaselineSettings {
                 name: b.get_ref().name.clone().unwrap_or_else(|| file_stem(&path)),
                 path,
                 sum_duplicates,
+                areas,
             })
         })
         .collect::<Result<_, _>>()?;
@@ -832,8 +846,10 @@ fn chosen_baseline(
     overrides: &Overrides,
 ) -> Result<Option<BaselineSettings>, ConfigError> {
     let wanted = overrides.baseline_name.clone().or_else(|| options.run.baseline.as_ref().map(|n| n.get_ref().clone()));
-    Ok(match (&overrides.baseline, wanted) {
-        (Some(p), _) => Some(BaselineSettings { name: file_stem(p), path: p.clone(), sum_duplicates: false }),
+    let chosen = match (&overrides.baseline, wanted) {
+        (Some(p), _) => {
+            Some(BaselineSettings { name: file_stem(p), path: p.clone(), sum_duplicates: false, areas: Vec::new() })
+        }
         (None, Some(name)) => Some(baselines.iter().find(|b| b.name == name).cloned().ok_or_else(|| {
             ctx.err(
                 options.run.baseline.as_ref().map(Spanned::span),
@@ -845,7 +861,22 @@ fn chosen_baseline(
             )
         })?),
         (None, None) => baselines.first().cloned(),
-    })
+    };
+    if overrides.baseline_areas.is_empty() {
+        return Ok(chosen);
+    }
+    if overrides.baseline_areas.iter().any(|a| a.trim().is_empty()) {
+        return Err(ctx.err(None, "--baseline-area", "an area is blank: give each area's code or name"));
+    }
+    match chosen {
+        // the command line's areas replace the pipeline's for this run
+        Some(b) => Ok(Some(BaselineSettings { areas: overrides.baseline_areas.clone(), ..b })),
+        None => Err(ctx.err(
+            None,
+            "--baseline-area",
+            "names areas of a baseline, but the run has none: give --baseline FILE or a [[baseline]] in the pipeline",
+        )),
+    }
 }
 
 /// The sources: the `--input` files, else the pipeline's `[[source]]`s; then the command
@@ -1581,6 +1612,22 @@ mod tests {
         assert_eq!(s.baseline.map(|b| b.path), Some(PathBuf::from("p/a.csv")));
         let err = parse(&text.replace("baseline = \"b\"", "baseline = \"c\"")).unwrap_err();
         assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("run.baseline")), "{err}");
+        // a baseline's areas: from the pipeline, replaced by the command line's for a run
+        let areas = text.replace("path = \"b.csv\"", "path = \"b.csv\"\nareas = [\"E06000045\", \"Portsmouth\"]");
+        let s = parse(&areas).unwrap();
+        assert_eq!(
+            s.baseline.as_ref().map(|b| b.areas.clone()),
+            Some(vec!["E06000045".to_owned(), "Portsmouth".to_owned()])
+        );
+        let o = Overrides { baseline_areas: vec!["E06000001".to_owned()], ..Overrides::default() };
+        let s = Settings::from_toml(&areas, Path::new("p/demo.toml"), &o).unwrap();
+        assert_eq!(s.baseline.map(|b| b.areas), Some(vec!["E06000001".to_owned()]));
+        let err = parse(&areas.replace("\"Portsmouth\"", "\" \"")).unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(9), Some("baseline.areas")), "{err}");
+        // areas of no baseline
+        let none = "[[source]]\npath = \"x.csv\"\n";
+        let err = Settings::from_toml(none, Path::new("p/demo.toml"), &o).unwrap_err();
+        assert!(err.to_string().contains("the run has none"), "{err}");
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub(crate) struct BaselineEntry {
     pub(crate) path: String,
     pub(crate) sha256: String,
     pub(crate) rows: usize,
+    /// areas the file holds (a census table's), and those counted (empty: all of them)
+    pub(crate) areas_in_file: usize,
+    pub(crate) areas_counted: Vec<String>,
 }
 
 impl BaselineEntry {
@@ -137,6 +140,8 @@ impl BaselineEntry {
             path: crate::ingest::shown(&settings.path),
             sha256: baseline.sha256.clone(),
             rows: baseline.rows.len(),
+            areas_in_file: baseline.areas.met.len(),
+            areas_counted: baseline.areas.picked.clone(),
         }
     }
 }

@@ -30,6 +30,88 @@ pub(crate) struct Baseline {
     /// Rows of one group are added up whatever the pipeline says: a census download's rows
     /// (one an area, and the detailed groups of one broad group).
     pub summed: bool,
+    /// The areas the rows belong to, when the file says (a census table's, an `area` column).
+    pub areas: Areas,
+}
+
+/// The areas of a baseline whose rows name one (a census table's every local authority): the
+/// ones met, and the ones counted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub(crate) struct Areas {
+    /// Every area met, as its cells say it (`E06000045 Southampton`), once each, in file order.
+    pub met: Vec<String>,
+    /// The areas asked for (`[[baseline]] areas`, `--baseline-area`): only their rows are
+    /// counted. Empty: every area's rows are.
+    pub picked: Vec<String>,
+}
+
+/// The header names of a plain baseline's area column (by [`crate::ingest::column_key`]), and
+/// of a census bulk table's.
+const AREA_COLUMNS: [&str; 7] =
+    ["area", "area_code", "area_name", "geography", "geography_code", "local_authority", "local_authority_code"];
+
+/// Picks the rows of the areas asked for, and notes every area met.
+struct AreaFilter<'a> {
+    picked: &'a [String],
+    /// Per area asked for: whether some row had it.
+    found: Vec<bool>,
+    met: Vec<String>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl<'a> AreaFilter<'a> {
+    fn new(picked: &'a [String]) -> AreaFilter<'a> {
+        AreaFilter { picked, found: vec![false; picked.len()], met: Vec::new(), seen: Default::default() }
+    }
+
+    /// Whether a row whose area cells are `cells` is counted (every row is, none asked for).
+    fn keeps<'c>(&mut self, cells: impl Iterator<Item = &'c str>) -> bool {
+        let cells: Vec<&str> = cells.map(str::trim).filter(|c| !c.is_empty()).collect();
+        if !cells.is_empty() {
+            let label = cells.join(" ");
+            if !self.seen.contains(&label) {
+                self.seen.insert(label.clone());
+                self.met.push(label);
+            }
+        }
+        if self.picked.is_empty() {
+            return true;
+        }
+        let mut keep = false;
+        for (i, p) in self.picked.iter().enumerate() {
+            if cells.iter().any(|c| c.eq_ignore_ascii_case(p.trim())) {
+                self.found[i] = true;
+                keep = true;
+            }
+        }
+        keep
+    }
+
+    /// The areas met and counted; an area asked for that no row has is an error.
+    fn finish(self, path: &Path, columns: bool) -> Result<Areas, BaselineError> {
+        if !self.picked.is_empty() {
+            let check = |message: String| BaselineError::Check { path: path.to_path_buf(), message };
+            if !columns {
+                return Err(check(format!(
+                    "areas {:?} are asked for, but the baseline has no area column (a census table's, or one \
+                     named area, area_code or geography): remove `areas` and --baseline-area, or give the file \
+                     of every area",
+                    self.picked
+                )));
+            }
+            if let Some(i) = self.found.iter().position(|f| !f) {
+                let shown: Vec<&str> = self.met.iter().take(5).map(String::as_str).collect();
+                let more =
+                    if self.met.len() > shown.len() { format!(" (of {})", self.met.len()) } else { String::new() };
+                return Err(check(format!(
+                    "area {:?} is in no row; the file's areas are {}{more}: give an area's code or name as written",
+                    self.picked[i],
+                    shown.join(", ")
+                )));
+            }
+        }
+        Ok(Areas { met: self.met, picked: self.picked.to_vec() })
+    }
 }
 
 /// A header cell as a census download names it: trimmed, past the byte-order mark that starts
@@ -175,11 +257,27 @@ pub enum BaselineError {
 }
 
 impl Baseline {
-    /// Reads a baseline CSV with header `dimension,group,population` (any column order).
+    /// A baseline file read whole, every area counted.
+    #[cfg(test)]
+    pub(crate) fn from_file(name: &str, path: &Path) -> Result<Baseline, BaselineError> {
+        Baseline::of_areas(name, path, &[])
+    }
+
+    /// The baseline `settings` names, only its areas' rows counted when it names some.
     ///
     /// # Errors
-    /// Unreadable file, missing columns, or a population that is not a non-negative number.
-    pub(crate) fn from_file(name: &str, path: &Path) -> Result<Baseline, BaselineError> {
+    /// As [`Baseline::of_areas`].
+    pub(crate) fn of(settings: &crate::config::BaselineSettings) -> Result<Baseline, BaselineError> {
+        Baseline::of_areas(&settings.name, &settings.path, &settings.areas)
+    }
+
+    /// Reads a baseline CSV with header `dimension,group,population` (any column order), or a
+    /// census table as it comes; only the rows of `areas` (codes or names) when some are named.
+    ///
+    /// # Errors
+    /// Unreadable file, missing columns, a population that is not a non-negative number; an
+    /// area asked for that no row has, or areas asked for of a file that names none.
+    fn of_areas(name: &str, path: &Path, areas: &[String]) -> Result<Baseline, BaselineError> {
         let bytes = crate::files::read(path).map_err(|e| BaselineError::Io { path: path.to_path_buf(), source: e })?;
         let sha256 = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
         let err = |row: u64, message: String| BaselineError::Row { path: path.to_path_buf(), row, message };
@@ -222,8 +320,10 @@ impl Baseline {
         let (d, g, p) = match (col("dimension"), col("group"), col("population")) {
             (Some(d), Some(g), Some(p)) => (d, g, p),
             (None, None, None) if Census::of(headers.iter()).is_none() && Wide::of(headers.iter()).is_some() => {
-                let rows = Baseline::wide(&mut reader, &headers, bytes, &err, &number)?;
-                return Ok(Baseline { name: name.to_owned(), rows, sha256, summed: true });
+                let mut filter = AreaFilter::new(areas);
+                let rows = Baseline::wide(&mut reader, &headers, bytes, &err, &number, &mut filter)?;
+                let areas = filter.finish(path, true)?;
+                return Ok(Baseline { name: name.to_owned(), rows, sha256, summed: true, areas });
             }
             (d, g, _) => match Census::of(headers.iter()) {
                 Some(c) => {
@@ -251,6 +351,15 @@ impl Baseline {
                 }
             },
         };
+        // a census download's area is every column before the variable's code; a plain
+        // baseline's, a column named for it
+        let area_columns: Vec<usize> = match &census {
+            Some(c) => (0..c.code).collect(),
+            None => (0..headers.len())
+                .filter(|&j| AREA_COLUMNS.contains(&crate::ingest::column_key(&headers[j]).as_str()))
+                .collect(),
+        };
+        let mut filter = AreaFilter::new(areas);
         let mut rows = Vec::new();
         for (i, rec) in reader.records().enumerate() {
             let rec = rec.map_err(|e| err(i as u64 + 2, e.to_string()))?;
@@ -266,11 +375,15 @@ impl Baseline {
                     continue;
                 }
             }
+            if !filter.keeps(area_columns.iter().map(|&j| rec.get(j).unwrap_or(""))) {
+                continue;
+            }
             let population = number(&get(p), row, "population")?;
             let dimension = census.as_ref().map_or_else(|| get(d), |c| c.dimension.clone());
             rows.push(BaselineRow { dimension, group: get(g), population, line: row });
         }
-        Ok(Baseline { name: name.to_owned(), rows, sha256, summed: census.is_some() })
+        let areas = filter.finish(path, !area_columns.is_empty())?;
+        Ok(Baseline { name: name.to_owned(), rows, sha256, summed: census.is_some(), areas })
     }
 }
 
@@ -284,9 +397,17 @@ impl Baseline {
         bytes: &[u8],
         err: &dyn Fn(u64, String) -> BaselineError,
         number: &dyn Fn(&str, u64, &str) -> Result<f64, BaselineError>,
+        filter: &mut AreaFilter<'_>,
     ) -> Result<Vec<BaselineRow>, BaselineError> {
         let mut wide = Wide::of(headers.iter());
         let mut names: Vec<String> = headers.iter().map(|h| header_name(h).to_owned()).collect();
+        // `geography` and `geography code`: the row's area
+        let area_columns = |names: &[String]| -> Vec<usize> {
+            (0..names.len())
+                .filter(|&j| matches!(crate::ingest::column_key(&names[j]).as_str(), "geography" | "geography_code"))
+                .collect()
+        };
+        let mut areas = area_columns(&names);
         let mut rows = Vec::new();
         for (i, rec) in reader.records().enumerate() {
             let rec = rec.map_err(|e| err(i as u64 + 2, e.to_string()))?;
@@ -294,9 +415,13 @@ impl Baseline {
             if let Some(next) = Wide::of(rec.iter()) {
                 wide = Some(next);
                 names = rec.iter().map(|h| header_name(h).to_owned()).collect();
+                areas = area_columns(&names);
                 continue;
             }
             let Some(w) = &wide else { continue };
+            if !filter.keeps(areas.iter().map(|&j| rec.get(j).unwrap_or(""))) {
+                continue;
+            }
             for (j, dimension, group) in &w.columns {
                 let raw = rec.get(*j).unwrap_or("").trim();
                 let column = names.get(*j).map_or("", String::as_str);
@@ -374,6 +499,9 @@ pub(crate) struct Populations {
     pub unused: Vec<String>,
     /// Baseline dimensions the run does not have.
     pub other_dimensions: Vec<String>,
+    /// The areas whose populations were added up, when the file holds several and none were
+    /// picked.
+    pub areas_summed: Vec<String>,
 }
 
 impl Baseline {
@@ -392,6 +520,9 @@ impl Baseline {
     ) -> Result<Populations, BaselineError> {
         let sum_duplicates = sum_duplicates || self.summed;
         let mut out = Populations { groups: vec![BTreeMap::new(); dimensions.len()], ..Populations::default() };
+        if self.areas.picked.is_empty() && self.areas.met.len() > 1 {
+            out.areas_summed = self.areas.met.clone();
+        }
         for row in &self.rows {
             let Some(d) = dimension_of(&row.dimension, dimensions) else {
                 if !out.other_dimensions.contains(&row.dimension) {
@@ -453,6 +584,19 @@ impl Populations {
         present: &[Vec<(String, u64)>],
     ) -> Result<Vec<String>, BaselineError> {
         let mut warnings = Vec::new();
+        if !self.areas_summed.is_empty() {
+            // (found: a census bulk table, as step 1 of the README takes it, holds every local
+            // authority of England and Wales; the run compared a trust's patients with both nations)
+            let shown: Vec<&str> = self.areas_summed.iter().take(3).map(String::as_str).collect();
+            let more = if self.areas_summed.len() > shown.len() { ", …" } else { "" };
+            warnings.push(format!(
+                "baseline {}: the populations of its {} areas are added up ({}{more}): if the service serves \
+                 fewer, name them with areas = [\"…\"] under [[baseline]] or --baseline-area",
+                path.display(),
+                self.areas_summed.len(),
+                shown.join(", ")
+            ));
+        }
         for d in &self.other_dimensions {
             warnings.push(format!(
                 "baseline {}: dimension {d:?} is not one of the run's dimensions: no record has it, its rows are unused",
@@ -594,6 +738,71 @@ mod tests {
         std::fs::write(&p, "Area,Group,Observation\nE1,Female,3\n").unwrap();
         let e = Baseline::from_file("b", &p).unwrap_err().to_string();
         assert!(e.contains("\"dimension\" is missing") && e.contains("census download"), "{e}");
+    }
+
+    /// The areas a trust serves, picked from a census table of every area (found in the sixteenth
+    /// session on issue 9: Nomis' bulk tables, which step 1 of the README takes, hold every local
+    /// authority of England and Wales, and the run compared a trust's patients with both nations,
+    /// unsaid): by code or name, in any case, in each layout that names areas; every area met is
+    /// noted, summing several unpicked is a warning, an area no row has and areas asked of a
+    /// file without any are errors.
+    #[test]
+    fn a_census_table_s_areas_are_picked_by_code_or_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let picked = |p: &Path, areas: &[&str]| {
+            let areas: Vec<String> = areas.iter().map(|a| (*a).to_owned()).collect();
+            Baseline::of_areas("b", p, &areas)
+        };
+        let total = |b: &Baseline, group: &str| -> f64 {
+            b.rows.iter().filter(|r| r.group == group).map(|r| r.population).sum()
+        };
+        let bulk = write(
+            "bulk.csv",
+            "date,geography,geography code,Sex: All persons,Sex: Female,Sex: Male\n\
+             2021,Southampton,E06000045,250,130,120\n2021,Portsmouth,E06000044,200,90,110\n\
+             2021,Hartlepool,E06000001,100,45,55\n",
+        );
+        let all = Baseline::from_file("b", &bulk).unwrap();
+        assert_eq!(total(&all, "Female"), 265.0);
+        assert_eq!(all.areas.met, ["Southampton E06000045", "Portsmouth E06000044", "Hartlepool E06000001"]);
+        let two = picked(&bulk, &["e06000045", " Portsmouth "]).unwrap();
+        assert_eq!((total(&two, "Female"), total(&two, "Male")), (220.0, 230.0));
+        assert_eq!(two.areas.met.len(), 3, "every area met is noted, counted or not");
+        // a code and a name of one area count it once
+        assert_eq!(total(&picked(&bulk, &["E06000045", "Southampton"]).unwrap(), "Female"), 130.0);
+        let e = picked(&bulk, &["E06000046"]).unwrap_err().to_string();
+        assert!(e.contains("\"E06000046\" is in no row") && e.contains("Hartlepool E06000001"), "{e}");
+        // summed unpicked: a warning naming how many, silenced by picking
+        let dims = ["sex".to_owned()];
+        let sex = |_: usize, raw: &str| raw.to_owned();
+        let present = [vec![("Female".to_owned(), 1)]];
+        let warned = all.populations(&bulk, &dims, sex, false).unwrap().check(&bulk, &dims, &present).unwrap();
+        assert!(
+            warned.iter().any(|w| w.contains("its 3 areas are added up") && w.contains("--baseline-area")),
+            "{warned:?}"
+        );
+        let quiet = two.populations(&bulk, &dims, sex, false).unwrap().check(&bulk, &dims, &present).unwrap();
+        assert!(quiet.is_empty(), "{quiet:?}");
+        // a census download's area is the columns before the variable's code
+        let download = write(
+            "download.csv",
+            "\"Lower tier local authorities Code\",\"Lower tier local authorities\",\"Sex (2 categories) Code\",\"Sex (2 categories)\",\"Observation\"\n\
+             E06000045,Southampton,1,Female,130\nE06000044,Portsmouth,1,Female,90\n",
+        );
+        assert_eq!(total(&picked(&download, &["portsmouth"]).unwrap(), "Female"), 90.0);
+        // a plain baseline with an area column
+        let plain = write("plain.csv", "area,dimension,group,population\nA1,sex,Female,5\nA2,sex,Female,7\n");
+        assert_eq!(total(&picked(&plain, &["A2"]).unwrap(), "Female"), 7.0);
+        // areas asked of a file that names none
+        let none = write("none.csv", "dimension,group,population\nsex,Female,5\n");
+        let e = picked(&none, &["A2"]).unwrap_err().to_string();
+        assert!(e.contains("no area column"), "{e}");
+        assert!(Baseline::from_file("b", &none).unwrap().areas.met.is_empty());
     }
 
     /// A census bulk table as Nomis lays it out (README's build step 1 takes these; found read as
