@@ -732,6 +732,20 @@ question = "what_good"
             .check(|_, o| expect(&format!("the message names the array and how to take it out: {}", o.stderr), o.stderr.contains("\"responses\" (2 items)") && o.stderr.contains("jq '.responses'"))),
         // 64-bit database ids past 2^53, as JSON numbers: two that differ by one became one
         // double, the second row quarantined as a duplicate and the first published wrong
+        // ids past 64 bits as JSON numbers: read as doubles, the two became one id (the second
+        // row a duplicate, the first published rounded) until the sixteenth session; now each
+        // such row is quarantined, saying to write the ids as strings
+        case("jsonl_number_ids_past_64_bits", vec![("f.jsonl", jsonl(&[
+            r#"{"record_id":123456789012345678901,"received_date":"2025-03-01","text":"kind staff"}"#,
+            r#"{"record_id":123456789012345678902,"received_date":"2025-03-01","text":"long wait"}"#,
+            r#"{"record_id":"123456789012345678903","received_date":"2025-03-01","text":"fine"}"#,
+        ]))], &run_input("f.jsonl"), 1)
+            .quarantine(&["invalid_value"])
+            .check(|_, o| {
+                let m = o.manifest.as_ref().ok_or("no manifest")?;
+                let q = &m["counts"]["quarantine_by_reason"]["invalid_value"];
+                expect(&format!("one record kept, both number ids quarantined: {q}"), records(o) == 1 && q == 2)
+            }),
         case("jsonl_64_bit_number_ids", vec![("f.jsonl", jsonl(&[
             r#"{"record_id":9007199254740993,"received_date":"2025-03-01","text":"kind staff"}"#,
             r#"{"record_id":9007199254740992,"received_date":"2025-03-01","text":"long wait"}"#,

@@ -37,6 +37,9 @@ enum Role {
     Optional,
 }
 
+/// The largest whole number a double holds with every smaller one (2^53).
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+
 /// The column plan for one source, built once from its header.
 #[derive(Debug)]
 pub struct Mapper {
@@ -624,6 +627,16 @@ impl Mapper {
                 Ok(Cell::Number(_) | Cell::Date(_) | Cell::Bool(_)) if role == Role::Text => {
                     Some((Reason::WrongType, format!("{} where free text was expected", c.type_name())))
                 }
+                // a whole number past 2^53 reaches here only as a double (a JSON number past 64
+                // bits, a spreadsheet's past 15 digits): its last digits are gone, and two ids
+                // became one (found: the second row quarantined as a duplicate, the first
+                // published under a rounded id)
+                Ok(Cell::Number(n)) if role == Role::Id && n.abs() > MAX_EXACT => Some((
+                    Reason::InvalidValue,
+                    "a number too long to be read exactly (past 2^53: a JSON number past 64 bits, a spreadsheet's \
+                     past 15 digits): write the ids as text, in quotes"
+                        .to_owned(),
+                )),
                 Ok(_) => None,
             };
             let Some((reason, what)) = problem else { continue };
