@@ -108,6 +108,20 @@ pub(crate) fn analyse_who(
             })
             .collect();
         baseline_warnings = pops.check(&bs.path, &groups.dimensions, &present)?;
+        for d in (0..groups.dimensions.len()).filter(|&d| !pops.groups[d].is_empty()) {
+            let n = counts[d].records.first().cloned().unwrap_or_default();
+            let off_band: Vec<(String, u64)> = groups.names[d]
+                .iter()
+                .zip(n.into_iter().map(|n| u64::try_from(n).unwrap_or(0)))
+                .filter(|(g, n)| *n > 0 && harmoniser.is_off_band(d, g))
+                .map(|(g, n)| (g.clone(), n))
+                .collect();
+            baseline_warnings.extend(crate::people::setup::straddling_bands_warning(
+                &groups.dimensions[d],
+                harmoniser.bands(),
+                &off_band,
+            ));
+        }
         unused = pops.unused;
         for (d, pop) in pops.groups.into_iter().enumerate() {
             if pop.is_empty() {
