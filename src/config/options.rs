@@ -225,6 +225,10 @@ pub(crate) struct SourceOptions {
     /// `"quarantine"` (the row). Fields: received_date, rating, question, org_level_1..3.
     #[serde(default)]
     pub on_invalid: BTreeMap<String, Spanned<String>>,
+    /// Columns known to hold personal data about the respondent, withheld without a warning
+    /// each night (their headers as written).
+    #[serde(default)]
+    pub withheld: Vec<String>,
 }
 
 /// `[[source.text]]`

@@ -252,6 +252,8 @@ pub struct SourceSettings {
     pub date_window: Option<DateWindow>,
     /// Per field (of [`ON_INVALID_FIELDS`]): what an unusable value costs; unset = the default.
     pub on_invalid: BTreeMap<String, OnInvalid>,
+    /// Headers of columns known to name personal data: withheld as any such column is, unsaid.
+    pub withheld: Vec<String>,
 }
 
 /// A resolved `[baseline]`.
@@ -1300,6 +1302,7 @@ impl SourceSettings {
             layout: None,
             date_window: None,
             on_invalid: BTreeMap::new(),
+            withheld: Vec::new(),
         }
     }
 }
@@ -1541,6 +1544,7 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, path: &Path) 
         },
         date_window: date_window(ctx, "source.date_window", s.date_window.as_ref())?,
         on_invalid: on_invalid(ctx, s)?,
+        withheld: s.withheld.clone(),
     })
 }
 

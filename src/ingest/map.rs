@@ -311,7 +311,12 @@ impl Mapper {
             })
             .collect();
         let mut warnings = warnings;
-        if !withheld.is_empty() {
+        // columns the pipeline says it knows of are withheld unsaid (a nightly export's `Patient
+        // name` warned every night); a new one is said
+        let unsaid: Vec<usize> =
+            withheld.iter().copied().filter(|&i| !source.withheld.iter().any(|w| key(w) == key(&headers[i]))).collect();
+        if !unsaid.is_empty() {
+            let withheld = &unsaid;
             let said: Vec<String> = withheld
                 .iter()
                 .map(|&i| format!("{:?} ({})", written[i], personal[i].unwrap_or("personal data")))
@@ -320,10 +325,12 @@ impl Mapper {
             warnings.push(format!(
                 "{file}: {} personal data about the respondent by {their} header and {} not carried into records: {} \
                  (the quarantine's raw rows show {WITHHELD} for {their} values); to read one as a field, name it in \
-                 [source.columns]",
+                 [source.columns]; to withhold {} unsaid, list {} in the source's withheld = [...]",
                 if one { "a column names".to_owned() } else { format!("{} columns name", withheld.len()) },
                 if one { "is" } else { "are" },
                 said.join(", "),
+                if one { "it" } else { "them" },
+                if one { "it" } else { "them" },
             ));
         }
         let carried_names = carried_names(&written, &carried);
