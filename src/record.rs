@@ -151,8 +151,21 @@ impl Record {
     /// 1 in 2⁶⁴; one pass over the text, where the key's 128 bits take two).
     #[must_use]
     pub fn content(&self) -> u128 {
+        self.content_in(self.extra.len()).unwrap_or(0)
+    }
+
+    /// [`Record::content`] as a state of `width` carried columns holds it (this run's columns
+    /// are the state's, then the ones it adds): `None` when the record has a value in an added
+    /// column, which the state's copy cannot have.
+    #[must_use]
+    pub fn content_in(&self, width: usize) -> Option<u128> {
         use std::hash::BuildHasher;
-        u128::from(foldhash::quality::FixedState::with_seed(0x2545_F491_4F6C_DD1D).hash_one((
+        let width = width.min(self.extra.len());
+        if self.extra[width..].iter().any(Option::is_some) {
+            return None;
+        }
+        let extra = &self.extra[..width];
+        Some(u128::from(foldhash::quality::FixedState::with_seed(0x2545_F491_4F6C_DD1D).hash_one((
             &*self.source,
             self.record_id.as_str(),
             self.response_id.as_str(),
@@ -162,8 +175,8 @@ impl Record {
             self.text.as_str(),
             &self.org,
             &self.demographics,
-            &self.extra,
-        )))
+            extra,
+        ))))
     }
 }
 

@@ -583,3 +583,50 @@ fn a_run_that_finds_no_state_refuses_to_replace_the_records_of_nights_that_kept_
     let again = run(d, &["run", "--input", "feb.csv", "--out", "o", "-q"]);
     assert_eq!(again["state"]["records"], fresh["state"]["records"]);
 }
+
+/// An export that gains a column (a JSON key first met tonight, an export tool's new field):
+/// the state was refused ("it holds … carried columns []; this run has … [x_ward]") until the
+/// sixteenth session on issue 9, so a nightly job over a JSON API failed whenever an optional
+/// key first appeared. The column is now carried beside the state's, the state's records
+/// unchanged (none in it), the tables those of a full run; a column that disappears stays,
+/// its values in the state's records kept.
+#[test]
+fn an_export_that_gains_or_loses_a_column_carries_it_beside_the_state_s() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let line = |id: usize, extra: &str| {
+        format!(
+            "{{\"record_id\":\"R{id}\",\"received_date\":\"2025-03-0{}\",\"text\":\"the nurse was kind\",\"answers\":{{\"team\":\"T{id}\"{extra}}}}}\n",
+            1 + id % 9
+        )
+    };
+    let night1: String = (0..6).map(|i| line(i, "")).collect();
+    std::fs::write(d.join("a.jsonl"), &night1).unwrap();
+    run(d, &["run", "--input", "a.jsonl", "--out", "o", "-q"]);
+    let night2 = format!("{night1}{}", line(6, ",\"ward\":\"Larch\""));
+    std::fs::write(d.join("a.jsonl"), &night2).unwrap();
+    let r = unheard(d, &["run", "--input", "a.jsonl", "--out", "o"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("carried columns new since the state: x_answers_ward"), "{}", r.stderr);
+    let m = manifest(&d.join("o"));
+    assert_eq!((m["state"]["unchanged"].as_u64(), m["state"]["new"].as_u64()), (Some(6), Some(1)), "{}", m["state"]);
+    run(d, &["run", "--input", "a.jsonl", "--out", "full", "-q", "--no-state"]);
+    assert_same_tables(&d.join("o"), &d.join("full"), "a night that gained a column");
+    let m = run(d, &["run", "--input", "a.jsonl", "--out", "o", "-q"]);
+    assert_eq!(
+        (m["state"]["unchanged"].as_u64(), m["state"]["changed"].as_u64()),
+        (Some(7), Some(0)),
+        "{}",
+        m["state"]
+    );
+    // the column gone from a later export: kept, with the state's value
+    let night4: String = (0..6).map(|i| line(i, "")).collect::<String>() + &line(7, "");
+    std::fs::write(d.join("a.jsonl"), night4).unwrap();
+    let m = run(d, &["run", "--input", "a.jsonl", "--out", "o", "-q"]);
+    assert_eq!(m["carried_columns"], serde_json::json!(["x_answers_team", "x_answers_ward"]), "{m}");
+    let wards: Vec<Option<String>> = parquet_files(&d.join("o/records"))
+        .iter()
+        .flat_map(|f| crate::util::strings(&crate::util::table(f), "x_answers_ward"))
+        .collect();
+    assert_eq!(wards.iter().flatten().collect::<Vec<_>>(), ["Larch"], "{wards:?}");
+}

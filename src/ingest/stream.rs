@@ -823,6 +823,21 @@ impl Mapping {
         }
     }
 
+    /// Puts the carried columns a state holds first, in its order, this run's others after
+    /// them: a night whose export gained a column (a JSON key first met tonight) carries it
+    /// beside the state's, whose records hold none. Returns the columns this run adds.
+    pub fn adopt_columns(&mut self, held: &[String]) -> Vec<String> {
+        let added: Vec<String> = self.extra_columns.iter().filter(|c| !held.contains(c)).cloned().collect();
+        let columns: Vec<String> = held.iter().cloned().chain(added.iter().cloned()).collect();
+        for slots in &mut self.slots {
+            for slot in slots.iter_mut() {
+                *slot = columns.iter().position(|c| *c == self.extra_columns[*slot]).unwrap_or(*slot);
+            }
+        }
+        self.extra_columns = columns;
+        added
+    }
+
     /// Maps a batch of source `index`'s rows in parallel, then checks ids and counts in row
     /// order.
     pub fn map(&mut self, index: usize, items: Vec<ReadItem>) -> Batch {

@@ -46,6 +46,7 @@ pub(super) fn scan(
     mut index: crate::state::KeyIndex,
     (in_memory, staging): (usize, &std::path::Path),
     coding: &mut Coding,
+    held_width: usize,
     timings: &mut Timings,
 ) -> Result<Scan, RunError> {
     let (mut changed_all, mut new) = (Vec::new(), Vec::new());
@@ -54,12 +55,19 @@ pub(super) fn scan(
     let (mut unchanged, mut quarantine, mut issues) = (0, Vec::new(), Vec::new());
     let mapping = read_batches(ingest, timings, |mapping, source, items, timings| {
         let batch = timings.time("ingest", || mapping.map(source, items));
-        let (keys, contents): (Vec<u128>, Vec<u128>) = timings
-            .time("ingest", || batch.records.par_iter().with_min_len(1024).map(|r| (r.key(), r.content())).unzip());
+        // (compared as the state holds a record: its carried columns, not any this run adds)
+        let (keys, contents): (Vec<u128>, Vec<(u128, Option<u128>)>) = timings.time("ingest", || {
+            batch
+                .records
+                .par_iter()
+                .with_min_len(1024)
+                .map(|r| (r.key(), (r.content(), r.content_in(held_width))))
+                .unzip()
+        });
         let mut changed: Vec<(Record, u128, u128)> = Vec::new();
-        for ((r, key), content) in batch.records.into_iter().zip(keys).zip(contents) {
+        for ((r, key), (content, held)) in batch.records.into_iter().zip(keys).zip(contents) {
             match index.read(key, r.origin) {
-                Some(c) if c == content => unchanged += 1,
+                Some(c) if Some(c) == held => unchanged += 1,
                 Some(_) => changed.push((r, content, key)),
                 None => {
                     if new.len() <= source {
@@ -100,6 +108,7 @@ pub(super) fn produce_archive(
     file_index: &HashMap<String, u32>,
     prune: bool,
     recode: bool,
+    width: usize,
     to_pool: &std::sync::mpsc::SyncSender<Result<FromArchive, RunError>>,
 ) -> StateReport {
     let mut report = StateReport::default();
@@ -151,9 +160,16 @@ pub(super) fn produce_archive(
                 source: file_index.get(&*a.file).copied().unwrap_or(u32::MAX),
                 row: record.origin.row,
             });
+            // a column this run adds: none in the state's records, their fingerprint as tonight's
+            let content = if record.extra.len() < width {
+                record.extra.resize(width, None);
+                record.content()
+            } else {
+                a.content
+            };
             b.records.push(record);
             b.coded.push(a.coded);
-            b.contents.push(a.content);
+            b.contents.push(content);
             b.stale.push(true);
         }
         if !b.records.is_empty() && to_pool.send(Ok(FromArchive::Coded(b))).is_err() {
@@ -235,7 +251,7 @@ pub(super) fn recode_stale(engine: &Engine, b: &mut CodedBatch) {
 /// redacted may name a column by personal data, keyed (`x_943_476_5919`, once the header
 /// `943 476 5919`), which redaction does not recognise once its spaces are underscores; read
 /// with spaces, it is (`x_[NHS_NUMBER]`).
-fn unkeyed(name: &str) -> String {
+pub(super) fn unkeyed(name: &str) -> String {
     let spaced = name.replace('_', " ");
     match crate::text::redact::scrubbed(&spaced) {
         safe if safe == spaced => name.to_owned(),
@@ -262,7 +278,8 @@ pub(super) fn stream(
     bar: &indicatif::ProgressBar,
 ) -> Result<(StreamWriter, ingest::stream::Mapping, Option<StateReport>), RunError> {
     let (book, extra_columns, source_files) = (context.book, context.extra_columns, context.source_files);
-    if m.dimensions != settings.dimensions || m.extra_columns != extra_columns {
+    // (this run's carried columns are the state's, then any it adds: `Mapping::adopt_columns`)
+    if m.dimensions != settings.dimensions || !extra_columns.starts_with(&m.extra_columns) {
         return Err(crate::state::StateError::Mismatch {
             path: dir.to_path_buf(),
             message: format!(
@@ -280,7 +297,15 @@ pub(super) fn stream(
         messages.info(&format!("coding every record again: {why}"));
     }
     let index = timings.time("ingest", || crate::state::index(dir, m))?;
-    let scan = scan(engine, stream, index, (settings.ids_in_memory, staging), &mut tally.coding, timings)?;
+    let scan = scan(
+        engine,
+        stream,
+        index,
+        (settings.ids_in_memory, staging),
+        &mut tally.coding,
+        m.extra_columns.len(),
+        timings,
+    )?;
     // this run's sources, under their names and the state's other names for them
     let read_files: std::collections::HashSet<String> = source_files.names[..settings.sources.len()]
         .iter()
@@ -327,6 +352,7 @@ pub(super) fn stream(
                         file_index,
                         settings.prune,
                         recode,
+                        extra_columns.len(),
                         &to_pool,
                     )
                 })

@@ -431,6 +431,26 @@ fn run_in_pool(
     let writer =
         StreamWriter::create(&dir, state_staging.as_ref().map(|s| s.path().join(crate::state::ARCHIVE)).as_deref())?;
     let source_files = SourceFiles::of(settings, held.as_ref().map(|h| (h.0.as_path(), &h.1)))?;
+    // a state column this run does not carry that names personal data (kept by a binary from
+    // before such columns were withheld) is not carried on: the state is refused, as before
+    let personal = |c: &String| {
+        incremental::unkeyed(c) != *c
+            || crate::text::redact::personal_column(&c.strip_prefix("x_").unwrap_or(c).replace('_', " ")).is_some()
+    };
+    if let Some((_, m)) = held
+        .as_ref()
+        .filter(|(_, m)| !m.extra_columns.iter().any(|c| !stream.mapping.extra_columns.contains(c) && personal(c)))
+    {
+        // an export that gained a column carries it beside the state's (a JSON key first met
+        // tonight refused the state until the sixteenth session on issue 9)
+        let added = stream.mapping.adopt_columns(&m.extra_columns);
+        if !added.is_empty() {
+            messages.info(&format!(
+                "carried columns new since the state: {} (the state's records have none)",
+                added.join(", ")
+            ));
+        }
+    }
     let extra_columns = stream.mapping.extra_columns.clone();
     let context = WriteContext { settings, book, extra_columns: &extra_columns, source_files: &source_files };
     let bar = messages.spinner("run");
