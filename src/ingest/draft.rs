@@ -121,6 +121,22 @@ pub(crate) fn draft(
         quoted(&crate::ingest::shown(path)),
         date_lines(headers, &columns, first, window)
     );
+    // columns naming personal data about the respondent are withheld by any run; listed, a
+    // nightly run withholds them unsaid (a header itself holding personal data is left out: it
+    // is said each run, redacted)
+    let withheld: Vec<String> = headers
+        .iter()
+        .filter(|h| crate::text::redact::personal_column(h).is_some())
+        .filter(|h| !columns.iter().any(|c| c.1 == h.as_str()) && !texts.iter().any(|t| t.0 == h.as_str()))
+        .filter(|h| crate::text::redact::scrubbed(h) == **h)
+        .map(|h| quoted(h))
+        .collect();
+    if !withheld.is_empty() {
+        s.push_str(&format!(
+            "# columns naming personal data about the respondent: never carried into records\nwithheld = [{}]\n",
+            withheld.join(", ")
+        ));
+    }
     // with a question column, one free-text column answers whichever question its row names
     // (a draft that fixed it to `nonspecific` lost every row's question, found trying it)
     let by_row = columns.iter().any(|c| c.0 == "question") && texts.len() == 1;
@@ -237,7 +253,9 @@ mod tests {
                 "date_format = \"%d/%m/%Y\"",
             ],
         );
-        assert!(!d.contains("Date of birth") && !d.contains("Patient name"), "{d}");
+        assert!(!d.contains("= \"Date of birth\"") && !d.contains("= \"Patient name\""), "not read as fields: {d}");
+        // listed as withheld, so that a nightly run withholds them unsaid
+        has_lines(&d, &["withheld = [\"Date of birth\", \"Patient name\"]"]);
         // named as complaints (the file, or the header): the complaint question
         let d = draft(Path::new("complaints 2025.csv"), &h, &rows, &window()).expect("a draft");
         assert!(d.contains("column = \"Description\"\nquestion = \"complaint\""), "{d}");
@@ -337,7 +355,8 @@ mod tests {
                 "ethnicity = \"Ethnicity\"",
             ],
         );
-        assert!(!d.contains("Date of birth"), "{d}");
+        assert!(!d.contains("= \"Date of birth\""), "not read as a field: {d}");
+        has_lines(&d, &["withheld = [\"Date of birth\"]"]);
         // the draft is a pipeline unheard reads (the file's name with its quote escaped)
         reads_as_a_pipeline(&d);
         // nothing that reads as free text: no draft
