@@ -709,7 +709,7 @@ pub(crate) fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCo
         let ours = |p: &std::path::Path| crate::files::read(p).is_ok_and(|h| h.starts_with(SNIPPET_HEADER.as_bytes()));
         crate::files::may_replace(path, "people", "--snippet", Some(&ours))?;
     }
-    let baseline = settings.baseline.as_ref().map(|b| Baseline::of(b)).transpose()?;
+    let baseline = settings.baseline.as_ref().map(Baseline::of).transpose()?;
     let ingested = crate::ingest::ingest(settings)?;
     let bands = crate::people::age_bands(settings, baseline.as_ref(), &ingested.records);
     let harmoniser = crate::people::harmoniser(settings, &bands)?;

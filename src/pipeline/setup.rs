@@ -59,7 +59,7 @@ pub(super) fn set_up(
         let (coding, stream) = rayon::join(
             || -> Result<_, RunError> {
                 let book = load_codebook(&settings.codebook)?;
-                let baseline = settings.baseline.as_ref().map(|b| Baseline::of(b)).transpose()?;
+                let baseline = settings.baseline.as_ref().map(Baseline::of).transpose()?;
                 let engine = Engine::new(book);
                 let model = load_model(settings, &engine.book)?;
                 Ok((engine.with_model(model), baseline))
