@@ -50,6 +50,16 @@ pub(crate) struct Areas {
 const AREA_COLUMNS: [&str; 7] =
     ["area", "area_code", "area_name", "geography", "geography_code", "local_authority", "local_authority_code"];
 
+/// The positions of the area columns among `headers` (named as [`AREA_COLUMNS`] are).
+fn area_columns<'h>(headers: impl IntoIterator<Item = &'h str>) -> Vec<usize> {
+    headers
+        .into_iter()
+        .enumerate()
+        .filter(|(_, h)| AREA_COLUMNS.contains(&crate::ingest::column_key(h).as_str()))
+        .map(|(j, _)| j)
+        .collect()
+}
+
 /// Picks the rows of the areas asked for, and notes every area met.
 struct AreaFilter<'a> {
     picked: &'a [String],
@@ -353,11 +363,9 @@ impl Baseline {
         };
         // a census download's area is every column before the variable's code; a plain
         // baseline's, a column named for it
-        let area_columns: Vec<usize> = match &census {
+        let area_at: Vec<usize> = match &census {
             Some(c) => (0..c.code).collect(),
-            None => (0..headers.len())
-                .filter(|&j| AREA_COLUMNS.contains(&crate::ingest::column_key(&headers[j]).as_str()))
-                .collect(),
+            None => area_columns(headers.iter()),
         };
         let mut filter = AreaFilter::new(areas);
         let mut rows = Vec::new();
@@ -375,14 +383,14 @@ impl Baseline {
                     continue;
                 }
             }
-            if !filter.keeps(area_columns.iter().map(|&j| rec.get(j).unwrap_or(""))) {
+            if !filter.keeps(area_at.iter().map(|&j| rec.get(j).unwrap_or(""))) {
                 continue;
             }
             let population = number(&get(p), row, "population")?;
             let dimension = census.as_ref().map_or_else(|| get(d), |c| c.dimension.clone());
             rows.push(BaselineRow { dimension, group: get(g), population, line: row });
         }
-        let areas = filter.finish(path, !area_columns.is_empty())?;
+        let areas = filter.finish(path, !area_at.is_empty())?;
         Ok(Baseline { name: name.to_owned(), rows, sha256, summed: census.is_some(), areas })
     }
 }
@@ -402,12 +410,7 @@ impl Baseline {
         let mut wide = Wide::of(headers.iter());
         let mut names: Vec<String> = headers.iter().map(|h| header_name(h).to_owned()).collect();
         // `geography` and `geography code`: the row's area
-        let area_columns = |names: &[String]| -> Vec<usize> {
-            (0..names.len())
-                .filter(|&j| matches!(crate::ingest::column_key(&names[j]).as_str(), "geography" | "geography_code"))
-                .collect()
-        };
-        let mut areas = area_columns(&names);
+        let mut areas = area_columns(names.iter().map(String::as_str));
         let mut rows = Vec::new();
         for (i, rec) in reader.records().enumerate() {
             let rec = rec.map_err(|e| err(i as u64 + 2, e.to_string()))?;
@@ -415,7 +418,7 @@ impl Baseline {
             if let Some(next) = Wide::of(rec.iter()) {
                 wide = Some(next);
                 names = rec.iter().map(|h| header_name(h).to_owned()).collect();
-                areas = area_columns(&names);
+                areas = area_columns(names.iter().map(String::as_str));
                 continue;
             }
             let Some(w) = &wide else { continue };
