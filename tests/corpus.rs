@@ -629,6 +629,27 @@ question = "what_good"
             ("p.toml", b"[run]\ndimensions = [\"practice\"]\n[[source]]\npath = \"f.csv\"\n[source.columns]\npractice = \"practice\"\n".to_vec()),
         ], &["run", "p.toml", "--out", "o"], 0)
         .check(|_, o| expect(&format!("a warning naming the dimension: {}", o.stderr), o.stderr.contains("dimension practice has 1200 groups") && records(o) == 1_200)),
+        // a column of ids made a dimension: 100,000 values took 24 GB and the run was killed;
+        // past `[people] max_groups` (5,000 by default) the run stops, before the counters make
+        // room for them, saying what to do
+        case("dimension_of_a_column_of_ids_stops_the_run", vec![
+            ("f.csv", (0..5_001).fold("record_id,received_date,text,practice\n".to_owned(), |s, i| s + &format!("R{i},2025-03-01,The wait was long,P{i}\n")).into_bytes()),
+            ("p.toml", b"[run]\ndimensions = [\"practice\"]\n[[source]]\npath = \"f.csv\"\n[source.columns]\npractice = \"practice\"\n".to_vec()),
+        ], &["run", "p.toml", "--out", "o"], 2)
+        .check(|dir, o| {
+            expect(&format!("the dimension, the limit and the way out: {}", o.stderr), o.stderr.contains("dimension practice has more than 5000 groups") && o.stderr.contains("[people] max_groups") && o.stderr.contains("[people.map.practice]"))?;
+            expect("nothing written", !dir.join("o").exists())
+        }),
+        case("dimension_of_more_groups_than_max_groups_set_low", vec![
+            ("f.csv", (0..60).fold("record_id,received_date,text,ward\n".to_owned(), |s, i| s + &format!("R{i},2025-03-01,The wait was long,W{}\n", i % 51)).into_bytes()),
+            ("p.toml", b"[run]\ndimensions = [\"ward\"]\n[people]\nmax_groups = 50\n[[source]]\npath = \"f.csv\"\n[source.columns]\nward = \"ward\"\n".to_vec()),
+        ], &["run", "p.toml", "--out", "o"], 2)
+        .check(|_, o| expect(&format!("51 groups past 50: {}", o.stderr), o.stderr.contains("dimension ward has more than 50 groups (51 in its first 60 records)"))),
+        case("dimension_of_as_many_groups_as_max_groups", vec![
+            ("f.csv", (0..60).fold("record_id,received_date,text,ward\n".to_owned(), |s, i| s + &format!("R{i},2025-03-01,The wait was long,W{}\n", i % 50)).into_bytes()),
+            ("p.toml", b"[run]\ndimensions = [\"ward\"]\n[people]\nmax_groups = 50\n[[source]]\npath = \"f.csv\"\n[source.columns]\nward = \"ward\"\n".to_vec()),
+        ], &["run", "p.toml", "--out", "o", "-q"], 0)
+        .check(|_, o| expect("60 records", records(o) == 60)),
         case("csv_written_by_pandas_integer_columns_as_floats", csv(format!("{HEADER}\nR1,P1,2025-03-02,what_good,kind,2.0,,,,1.0,,67.0,A,,1.0,,1.0,3.0,2.0\nR2,P2,2025-03-02,what_good,kind,,,,,2.0,,34.0,,,,,,,\n")), &run_input("f.csv"), 0)
             .check(|_, o| expect("2 records", records(o) == 2)),
         case("csv_pii_in_date_cell_is_not_published", vec![("f.csv", csv_with(3, 1, "R1,P1,07700 900123,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)

@@ -123,6 +123,9 @@ pub(crate) struct PeopleOptions {
     /// Per dimension: raw value → group (overrides the built-in mappings).
     #[serde(default)]
     pub map: BTreeMap<String, BTreeMap<String, String>>,
+    /// The most groups a dimension may have: past it the run stops (each group costs memory
+    /// for every theme and period).
+    pub max_groups: Option<Spanned<usize>>,
 }
 
 /// `[run]`

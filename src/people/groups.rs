@@ -125,6 +125,12 @@ impl<'h> Grouper<'h> {
             .collect()
     }
 
+    /// The first dimension of more than `max` groups, with its groups.
+    #[must_use]
+    pub(crate) fn crowded(&self, max: usize) -> Option<(usize, usize)> {
+        self.dims.iter().position(|g| g.names.len() > max).map(|d| (d, self.dims[d].names.len()))
+    }
+
     /// Per dimension, the names of the groups met so far, by id.
     #[must_use]
     pub(crate) fn names(&self) -> Vec<Vec<String>> {

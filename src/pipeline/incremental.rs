@@ -83,7 +83,7 @@ pub(super) fn scan(
         changed_all.extend(changed.into_iter().zip(coded).map(|((r, content, key), c)| (r, c, content, key)));
         quarantine.extend(redact_quarantine(engine, &batch.quarantine, coding));
         issues.extend(batch.field_issues);
-        true
+        Ok(true)
     })?;
     Ok(Scan { mapping, changed: changed_all, new, new_keys, index, unchanged, quarantine, issues })
 }
@@ -390,7 +390,7 @@ pub(super) fn stream(
                         b
                     }
                 };
-                let mut done = tally.tally(settings, engine, &mapping.dimension_columns, b, timings);
+                let mut done = tally.tally(settings, engine, &mapping.dimension_columns, b, timings)?;
                 // the people stage's issues wait for the end, to be sorted in with the ingest's
                 people_issues.append(&mut done.issues);
                 bar.set_message(format!("{} records", tally.records));

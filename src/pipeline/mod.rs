@@ -61,6 +61,25 @@ pub enum RunError {
     /// The ids seen could not be kept on disk past `[run] ids_in_memory`, or read back.
     #[error("{0}")]
     Ids(String),
+    /// A dimension met more groups than `[people] max_groups`: most likely a column of ids,
+    /// postcodes or practices made a dimension, whose groups would take the machine's memory.
+    #[error(
+        "dimension {dimension} has more than {limit} groups ({groups} in its first {records} records): a dimension is a set of \
+         groups to compare (age bands, ethnicities), and each group costs the run memory for every theme and period \
+         (about a third of a megabyte for a year of months), so a column of this many values (a practice, a \
+         postcode, an id) would take the machine's memory; map that column as org_level_1..3 or leave it carried, \
+         group its values with [people.map.{dimension}], or raise [people] max_groups"
+    )]
+    TooManyGroups {
+        /// The dimension.
+        dimension: String,
+        /// Its groups when the run stopped.
+        groups: usize,
+        /// `[people] max_groups`.
+        limit: usize,
+        /// Records read when the run stopped.
+        records: usize,
+    },
     /// Thread pool.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {

@@ -176,7 +176,7 @@ impl Tally<'_> {
         mapping: &mut ingest::stream::Mapping,
         (index, items): (usize, Vec<ingest::ReadItem>),
         timings: &mut Timings,
-    ) -> ToWrite {
+    ) -> Result<ToWrite, RunError> {
         let batch = timings.time("ingest", || mapping.map(index, items));
         let contents = timings.time("ingest", || contents(settings, &batch.records));
         let coded = timings.time("code", || code_records(engine, &batch.records));
@@ -201,13 +201,22 @@ impl Tally<'_> {
         dimension_columns: &[Vec<Option<String>>],
         b: CodedBatch,
         timings: &mut Timings,
-    ) -> ToWrite {
+    ) -> Result<ToWrite, RunError> {
         let CodedBatch { records, coded, contents, quarantine, issues, .. } = b;
-        let (ids, names, issues) = timings.time("people", || {
-            let ids = self.grouper.group(&records);
+        let ids = timings.time("people", || self.grouper.group(&records));
+        // before the counters make room for them
+        if let Some((d, groups)) = self.grouper.crowded(settings.people.max_groups) {
+            return Err(RunError::TooManyGroups {
+                dimension: settings.dimensions[d].clone(),
+                groups,
+                limit: settings.people.max_groups,
+                records: self.records + records.len(),
+            });
+        }
+        let (names, issues) = timings.time("people", || {
             let names = self.grouper.names();
             let issues = field_issues(settings, dimension_columns, &records, issues, &names, &ids);
-            (ids, names, issues)
+            (names, issues)
         });
         let issues = redact_field_issues(engine, issues);
         let quarantine = redact_quarantine(engine, &quarantine, &mut self.coding);
@@ -254,7 +263,7 @@ impl Tally<'_> {
             }
             self.files_seen[i] = true;
         }
-        ToWrite { records, coded, contents, ids, names, quarantine, issues, carried: None }
+        Ok(ToWrite { records, coded, contents, ids, names, quarantine, issues, carried: None })
     }
 }
 
@@ -361,7 +370,7 @@ pub(super) fn spawned(e: std::io::Error) -> RunError {
 pub(super) fn read_batches(
     ingest::Ingest { reader, mapping }: ingest::Ingest,
     timings: &mut Timings,
-    mut each: impl FnMut(&mut ingest::stream::Mapping, usize, Vec<ingest::ReadItem>, &mut Timings) -> bool,
+    mut each: impl FnMut(&mut ingest::stream::Mapping, usize, Vec<ingest::ReadItem>, &mut Timings) -> Result<bool, RunError>,
 ) -> Result<ingest::stream::Mapping, RunError> {
     let mut mapping = mapping;
     std::thread::scope(|scope| {
@@ -372,7 +381,7 @@ pub(super) fn read_batches(
             match read? {
                 ingest::stream::Handed::Finished(index, end) => mapping.finish(index, end),
                 ingest::stream::Handed::Items(index, items) => {
-                    if !each(&mut mapping, index, items, timings) {
+                    if !each(&mut mapping, index, items, timings)? {
                         break;
                     }
                 }
@@ -399,9 +408,9 @@ pub(super) fn stream_batches(
     let settings = context.settings;
     beside_writer(writer, context, timings, |to_write, timings| {
         read_batches(ingest, timings, |mapping, index, items, timings| {
-            let done = tally.take(settings, engine, mapping, (index, items), timings);
+            let done = tally.take(settings, engine, mapping, (index, items), timings)?;
             bar.set_message(format!("{} records", tally.records));
-            to_write.send(done).is_ok()
+            Ok(to_write.send(done).is_ok())
         })
     })
 }
