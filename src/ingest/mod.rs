@@ -279,6 +279,13 @@ pub enum IngestError {
         /// File.
         path: PathBuf,
     },
+    /// A file whose header changed between the run reading every source's header and reading
+    /// its rows.
+    #[error("{path}: changed while the run read it (its header is not the one read when the run began); nothing was committed: run again once it is complete")]
+    Reopened {
+        /// File.
+        path: PathBuf,
+    },
     /// No column holds the free text: [`stream::open_source`] makes it a [`IngestError::Columns`]
     /// error with a draft pipeline guessed from the header and the first rows.
     #[error("{path}: {message}")]

@@ -182,7 +182,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
 
     let record_themes = tallies.record_themes;
     let counts = counts(&stream.sources, tallies);
-    let mut timings = timings.0;
+    let mut timings = timings.into_millis();
     timings.insert("total", u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
     let manifest = Manifest {
         unheard_version: env!("CARGO_PKG_VERSION"),
