@@ -154,9 +154,16 @@ const STRING_COLUMNS_WITH_STATISTICS: [&str; 2] = ["record_id", "response_id"];
 /// `quarantine`, `field_issues`): each open writer holds at most one row group in memory.
 pub(crate) const STREAM_ROW_GROUP_ROWS: usize = 131_072;
 
+/// The most a row group's rows may hold, counted as their values' bytes (a string's length, a
+/// number's width): an open row group is held in memory until it closes, and one of 131,072
+/// complaint letters of 8 KB held 1 GB (a month's partition of FFT comments, about 400 bytes a
+/// row, closes at its row count first).
+pub(crate) const ROW_GROUP_BYTES: usize = 64 << 20;
+
 /// A Parquet file written batch by batch (under a dot name; [`TableWriter::finish`] renames
-/// it, the commit fsyncs it). Row groups close every `row_group_rows` rows, so the file's bytes depend
-/// on its rows only, never on how they were batched across threads.
+/// it, the commit fsyncs it). A row group closes at `row_group_rows` rows, or before the row
+/// that would take it past [`ROW_GROUP_BYTES`], so the file's bytes depend on its rows only,
+/// never on how they were batched across threads or nights.
 pub(crate) struct TableWriter {
     writer: ArrowWriter<File>,
     schema: Arc<Schema>,
@@ -164,6 +171,31 @@ pub(crate) struct TableWriter {
     tmp: PathBuf,
     path: PathBuf,
     rows: usize,
+    row_group_rows: usize,
+    /// [`ROW_GROUP_BYTES`] (smaller in tests).
+    row_group_bytes: usize,
+    /// Rows and bytes of the row group being written.
+    group: (usize, usize),
+}
+
+/// Each row's bytes, as [`ROW_GROUP_BYTES`] counts them.
+fn row_bytes(arrays: &[ArrayRef], rows: usize) -> Vec<usize> {
+    use arrow::array::Array;
+    let mut bytes = vec![0usize; rows];
+    for a in arrays {
+        match a.as_any().downcast_ref::<StringArray>() {
+            Some(s) => {
+                for (b, w) in bytes.iter_mut().zip(s.value_offsets().windows(2)) {
+                    *b += usize::try_from(w[1] - w[0]).unwrap_or(0) + 4;
+                }
+            }
+            None => {
+                let width = a.data_type().primitive_width().unwrap_or(1);
+                bytes.iter_mut().for_each(|b| *b += width);
+            }
+        }
+    }
+    bytes
 }
 
 impl TableWriter {
@@ -181,7 +213,8 @@ impl TableWriter {
             .set_writer_version(WriterVersion::PARQUET_1_0)
             .set_compression(Compression::SNAPPY)
             .set_dictionary_enabled(true)
-            .set_max_row_group_row_count(Some(row_group_rows))
+            // (row groups are closed here, by rows and bytes: [`TableWriter::write`])
+            .set_max_row_group_row_count(None)
             .set_created_by(concat!("unheard ", env!("CARGO_PKG_VERSION")).to_owned());
         for c in table.columns.iter().filter(|c| UNIQUE_COLUMNS.contains(&c.name.as_str())) {
             properties = properties.set_column_dictionary_enabled(ColumnPath::from(c.name.as_str()), false);
@@ -197,7 +230,17 @@ impl TableWriter {
         let options = ArrowWriterOptions::new().with_properties(properties).with_skip_arrow_metadata(true);
         let writer = ArrowWriter::try_new_with_options(file, schema.clone(), options)
             .map_err(|e| OutputError::Parquet { path: path.to_path_buf(), source: e })?;
-        Ok(TableWriter { writer, schema, name: table.name.clone(), tmp, path: path.to_path_buf(), rows: 0 })
+        Ok(TableWriter {
+            writer,
+            schema,
+            name: table.name.clone(),
+            tmp,
+            path: path.to_path_buf(),
+            rows: 0,
+            row_group_rows: row_group_rows.max(1),
+            row_group_bytes: ROW_GROUP_BYTES,
+            group: (0, 0),
+        })
     }
 
     /// Appends `table`'s rows (its columns must be those the writer was created with).
@@ -209,10 +252,26 @@ impl TableWriter {
             return Ok(());
         }
         let arrays: Vec<ArrayRef> = table.columns.iter().map(|c| to_arrow(&c.data).1).collect();
+        let rows = table.rows();
+        let bytes = row_bytes(&arrays, rows);
         let batch = RecordBatch::try_new(self.schema.clone(), arrays)
             .map_err(|e| OutputError::Arrow { table: self.name.clone(), source: e })?;
-        self.writer.write(&batch).map_err(|e| OutputError::Parquet { path: self.path.clone(), source: e })?;
-        self.rows += table.rows();
+        let parquet = |e| OutputError::Parquet { path: self.path.clone(), source: e };
+        // the rows in runs that each fill the row group being written, or close it
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let (n, size) = self.group;
+            if n > 0 && (n == self.row_group_rows || size + b > self.row_group_bytes) {
+                self.writer.write(&batch.slice(start, i - start)).map_err(parquet)?;
+                self.writer.flush().map_err(parquet)?;
+                start = i;
+                self.group = (0, 0);
+            }
+            self.group.0 += 1;
+            self.group.1 += b;
+        }
+        self.writer.write(&batch.slice(start, rows - start)).map_err(parquet)?;
+        self.rows += rows;
         Ok(())
     }
 
@@ -226,5 +285,51 @@ impl TableWriter {
         drop(file);
         std::fs::rename(&self.tmp, &self.path).map_err(|e| OutputError::Io { path: self.path.clone(), source: e })?;
         Ok(self.rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TableWriter, ROW_GROUP_BYTES};
+    use crate::table::{Col, ColumnData, Table};
+
+    fn letters(from: usize, to: usize) -> Table {
+        Table {
+            name: "letters".into(),
+            grain: "a letter".into(),
+            columns: vec![
+                Col::new("n", "", ColumnData::I64((from..to).map(|i| Some(i as i64)).collect())),
+                Col::new("text", "", ColumnData::strs((from..to).map(|i| Some("x".repeat(50 + i % 100))))),
+            ],
+        }
+    }
+
+    /// Row groups close by rows or by bytes, whichever comes first, at the same rows however the
+    /// table is handed over: in one piece, or in pieces of any size (a run's batches, a night's).
+    #[test]
+    fn row_groups_close_by_bytes_at_the_same_rows_however_the_rows_come() {
+        assert!(ROW_GROUP_BYTES >= 32 << 20, "a month's partition of comments closes at its row count");
+        let tmp = tempfile::tempdir().unwrap();
+        let write = |name: &str, cuts: &[usize]| {
+            let path = tmp.path().join(name);
+            let mut w = TableWriter::create(&letters(0, 0), &path, 400).unwrap();
+            w.row_group_bytes = 20_000;
+            let mut from = 0;
+            for &to in cuts.iter().chain([1_000].iter()) {
+                w.write(&letters(from, to)).unwrap();
+                from = to;
+            }
+            assert_eq!(w.finish().unwrap(), 1_000);
+            std::fs::read(&path).unwrap()
+        };
+        let whole = write("whole.parquet", &[]);
+        assert_eq!(whole, write("pieces.parquet", &[1, 2, 3, 150, 151, 700, 999]));
+        let reader = parquet::file::reader::SerializedFileReader::new(bytes::Bytes::from(whole)).unwrap();
+        let meta = parquet::file::reader::FileReader::metadata(&reader);
+        let rows: Vec<i64> =
+            meta.row_groups().iter().map(parquet::file::metadata::RowGroupMetaData::num_rows).collect();
+        // each row is 8 + 4 + 50..150 bytes: about 180 rows to 20,000 bytes, never 400
+        assert!(rows.len() >= 5 && rows.iter().all(|&r| r > 100 && r < 250), "{rows:?}");
+        assert_eq!(rows.iter().sum::<i64>(), 1_000);
     }
 }
