@@ -10,15 +10,12 @@ use crate::config::SourceSettings;
 use crate::record::Str;
 
 /// Reads JSONL bytes into a table (every row at once; a run streams with [`JsonlRows`]), or a
-/// JSON array of objects ([`read_array`]).
+/// JSON array of objects (its elements are the rows).
 ///
 /// # Errors
 /// As [`JsonlRows::open`] and [`read_array`].
 pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
-    if is_array(bytes) {
-        return read_array(source, bytes);
-    }
-    let mut rows = JsonlRows::open(source, &|| Ok(Box::new(bytes)))?;
+    let mut rows = JsonlRows::open(source, &|| Ok(Box::new(bytes)), is_array(bytes))?;
     let items = super::all_items(|max| rows.next_items(max))?;
     Ok(Table { headers: rows.headers, items, encoding: None, notes: ReadNotes::default(), types: None })
 }
@@ -28,38 +25,6 @@ pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, Inges
 pub(crate) fn is_array(start: &[u8]) -> bool {
     let start = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
     start.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
-}
-
-/// A JSON array of objects (what a `.json` export or an API gives), read whole like a
-/// workbook: its elements are the rows, numbered from 1 as a person counts them, and their keys
-/// the columns in order of first appearance. An element that is not an object is an error
-/// naming its line and column (found: such a file named `.jsonl` failed with "no free-text
-/// column", its header empty).
-///
-/// # Errors
-/// The bytes are not a JSON array of objects.
-pub(crate) fn read_array(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let objects: Vec<Entries<Value>> = serde_json::from_slice(bytes).map_err(|e| IngestError::Format {
-        path: source.path.clone(),
-        format: "JSON",
-        message: format!("a JSON array of objects was expected: {e}"),
-    })?;
-    let mut columns = Columns::default();
-    for o in &objects {
-        for (k, v) in &o.0 {
-            columns.add_node(&mut vec![k.clone()], &Node::of(v));
-        }
-    }
-    let items = objects
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let cells = columns.paths.iter().map(|p| cell(lookup(&o.0, p))).collect();
-            ReadItem::Row(RawRow { row: i as u64 + 1, cells })
-        })
-        .collect();
-    Ok(Table { headers: columns.headers(), items, encoding: None, notes: ReadNotes::default(), types: None })
 }
 
 /// What is wrong with a file in which no line is an object, when the whole of it is one JSON
@@ -98,6 +63,8 @@ pub(crate) type Reopen<'a> = dyn Fn() -> Result<Box<dyn Read + Send + 'a>, Inges
 /// (memory: the keys only), the second the rows.
 pub(crate) struct JsonlRows<'a> {
     lines: Lines<'a>,
+    /// What a row is called in messages: a line, or an element of the file's JSON array.
+    unit: &'static str,
     /// Every key of the file, in order of first appearance (an object's leaves as dotted paths).
     pub headers: Vec<String>,
     /// Each header's path of keys.
@@ -107,17 +74,203 @@ pub(crate) struct JsonlRows<'a> {
     source: SourceSettings,
 }
 
-/// The lines of a stream, each at most [`MAX_ROW_BYTES`] (a longer one is cut, and flagged).
+/// The lines of a stream, each at most [`MAX_ROW_BYTES`] (a longer one is cut, and flagged);
+/// or, for a file of one JSON array, its elements, each as one line ([`Lines::next_element`]).
 struct Lines<'a> {
     input: BufReader<Box<dyn Read + Send + 'a>>,
     row: u64,
     done: bool,
     path: std::path::PathBuf,
+    /// The scan of a JSON array, when the file is one.
+    array: Option<ArrayScan>,
+}
+
+/// Where the scan of a file's one JSON array stands.
+#[derive(Default)]
+struct ArrayScan {
+    /// Its `[` is read.
+    open: bool,
+    /// A `,` is read since the last element.
+    comma: bool,
+    /// Line and column (from 1, in bytes) of the next byte.
+    at: (u64, u64),
+    /// Where the last element began.
+    start: (u64, u64),
+}
+
+impl ArrayScan {
+    fn step(&mut self, b: u8) {
+        if b == b'\n' {
+            self.at = (self.at.0 + 1, 1);
+        } else {
+            self.at.1 += 1;
+        }
+    }
 }
 
 impl Lines<'_> {
+    fn error(&self, message: String) -> IngestError {
+        IngestError::Format { path: self.path.clone(), format: "JSON", message }
+    }
+
+    fn fill(&mut self) -> Result<&[u8], IngestError> {
+        loop {
+            match self.input.fill_buf() {
+                Ok(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error(format!("reading stopped after element {}: {e}", self.row))),
+            }
+        }
+        Ok(self.input.buffer())
+    }
+
+    /// The next element of the file's JSON array, on one line (line ends outside its strings
+    /// made spaces): (element number, too long). The file is read as a stream, an element at a
+    /// time (it was read whole: 300,000 records of an API's export took 1.16 GB, twice a CSV's
+    /// run). What is not an array of values, or ends inside it, is an error naming its place.
+    fn next_element(&mut self, buf: &mut Vec<u8>) -> Result<Option<(u64, bool)>, IngestError> {
+        buf.clear();
+        if self.done {
+            return Ok(None);
+        }
+        let mut scan = self.array.take().unwrap_or_default();
+        let out = self.scan_element(&mut scan, buf);
+        self.array = Some(scan);
+        out
+    }
+
+    fn scan_element(&mut self, scan: &mut ArrayScan, buf: &mut Vec<u8>) -> Result<Option<(u64, bool)>, IngestError> {
+        if scan.at == (0, 0) {
+            scan.at = (1, 1);
+            if self.fill()?.starts_with(b"\xEF\xBB\xBF") {
+                self.input.consume(3);
+            }
+        }
+        // white space, the `[`, a `,` between two elements, the `]`
+        loop {
+            let Some(&b) = self.fill()?.first() else {
+                let (l, c) = scan.at;
+                let what = if scan.open { "before the array's closing ]" } else { "before a JSON array began" };
+                return Err(self.error(format!("the file ends {what} (line {l} column {c}): is it complete?")));
+            };
+            let (l, c) = scan.at;
+            match b {
+                b' ' | b'\t' | b'\n' | b'\r' => {}
+                b'[' if !scan.open => scan.open = true,
+                b']' if scan.open && (self.row == 0 || !scan.comma) => {
+                    self.input.consume(1);
+                    scan.step(b);
+                    self.done = true;
+                    return self.after_the_array(scan);
+                }
+                b',' if scan.open && self.row > 0 && !scan.comma => scan.comma = true,
+                _ if scan.open && (self.row == 0 || scan.comma) => break,
+                _ => {
+                    let what = if scan.open { "a , or the closing ]" } else { "a JSON array ([)" };
+                    return Err(self.error(format!(
+                        "a JSON array of objects was expected: {what} at line {l} column {c}, not {:?}",
+                        char::from(b)
+                    )));
+                }
+            }
+            self.input.consume(1);
+            scan.step(b);
+        }
+        // the element: to the end of its object, array or string, or to what ends a number
+        scan.start = scan.at;
+        scan.comma = false;
+        let (mut depth, mut in_string, mut escaped, mut too_long) = (0u32, false, false, false);
+        loop {
+            let chunk = self.fill()?;
+            if chunk.is_empty() {
+                let (l, c) = scan.start;
+                return Err(self.error(format!(
+                    "the file ends inside element {} of the JSON array (from line {l} column {c}): is it complete?",
+                    self.row + 1
+                )));
+            }
+            let mut end = None;
+            for (i, &b) in chunk.iter().enumerate() {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' if depth > 0 => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => {
+                        end = Some(i);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let take = end.unwrap_or(chunk.len());
+            if buf.len() + take > MAX_ROW_BYTES {
+                too_long = true;
+            } else {
+                buf.extend(chunk[..take].iter().map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }));
+            }
+            for &b in &chunk[..take] {
+                scan.step(b);
+            }
+            self.input.consume(take);
+            if end.is_some() {
+                break;
+            }
+        }
+        self.row += 1;
+        Ok(Some((self.row, too_long)))
+    }
+
+    /// After the array's `]`: white space only.
+    fn after_the_array(&mut self, scan: &mut ArrayScan) -> Result<Option<(u64, bool)>, IngestError> {
+        loop {
+            let chunk = self.fill()?;
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            if let Some(i) = chunk.iter().position(|b| !b.is_ascii_whitespace()) {
+                let before = chunk[..i].to_vec();
+                for b in before {
+                    scan.step(b);
+                }
+                let (l, c) = scan.at;
+                return Err(self.error(format!(
+                    "a JSON array of objects was expected: more follows its closing ] (line {l} column {c})"
+                )));
+            }
+            let n = chunk.len();
+            let bytes = chunk.to_vec();
+            for b in bytes {
+                scan.step(b);
+            }
+            self.input.consume(n);
+        }
+    }
+
     /// The next line without its line end: (line number, bytes, too long).
     fn next_line(&mut self, buf: &mut Vec<u8>) -> Result<Option<(u64, bool)>, IngestError> {
+        if self.array.is_some() {
+            return self.next_element(buf);
+        }
         buf.clear();
         if self.done {
             return Ok(None);
@@ -175,12 +328,17 @@ impl<'a> JsonlRows<'a> {
     ///
     /// # Errors
     /// The input cannot be read.
-    pub(crate) fn open(source: &SourceSettings, reopen: &Reopen<'a>) -> Result<JsonlRows<'a>, IngestError> {
+    pub(crate) fn open(
+        source: &SourceSettings,
+        reopen: &Reopen<'a>,
+        array: bool,
+    ) -> Result<JsonlRows<'a>, IngestError> {
         let lines = |input| Lines {
             input: BufReader::with_capacity(1 << 20, input),
             row: 0,
             done: false,
             path: source.path.clone(),
+            array: array.then(ArrayScan::default),
         };
         let mut first = lines(reopen()?);
         let mut columns = Columns::default();
@@ -195,20 +353,38 @@ impl<'a> JsonlRows<'a> {
                 let line = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf);
                 opens_object = Some(line.trim_ascii() == b"{");
             }
-            if let Ok(keys) = serde_json::from_slice::<Entries<Node>>(&buf) {
-                for (k, node) in keys.0 {
-                    columns.add_node(&mut vec![k], &node);
+            match serde_json::from_slice::<Entries<Node>>(&buf) {
+                Ok(keys) => {
+                    for (k, node) in keys.0 {
+                        columns.add_node(&mut vec![k], &node);
+                    }
                 }
+                // an element of an array is an object, or the file is not records (found: an
+                // array holding a number was read as a row of nothing)
+                Err(e) if array => {
+                    let (l, c) = first.array.as_ref().map_or((0, 0), |a| a.start);
+                    let what = if e.is_syntax() || e.is_eof() { "is not valid JSON" } else { "is not an object" };
+                    return Err(IngestError::Format {
+                        path: source.path.clone(),
+                        format: "JSON",
+                        message: format!(
+                            "a JSON array of objects was expected: its element {} (line {l} column {c}) {what}",
+                            first.row
+                        ),
+                    });
+                }
+                Err(_) => {}
             }
         }
         let headers = columns.headers();
-        if headers.is_empty() || opens_object == Some(true) {
+        if !array && (headers.is_empty() || opens_object == Some(true)) {
             if let Some(message) = wrapped(reopen()?) {
                 return Err(IngestError::Format { path: source.path.clone(), format: "JSON", message });
             }
         }
         Ok(JsonlRows {
             lines: lines(reopen()?),
+            unit: if array { "element" } else { "line" },
             headers,
             paths: columns.paths,
             blanks: 0,
@@ -252,7 +428,7 @@ impl<'a> JsonlRows<'a> {
             text_cells: 0,
         };
         if too_long {
-            let message = format!("{file}: line {row}: over {MAX_ROW_BYTES} bytes; set aside unread");
+            let message = format!("{file}: {} {row}: over {MAX_ROW_BYTES} bytes; set aside unread", self.unit);
             return ReadItem::Bad(bad(Reason::FieldTooLong, message, Vec::new()));
         }
         let raw = || vec![("line".to_owned(), String::from_utf8_lossy(line).into_owned())];
@@ -260,11 +436,16 @@ impl<'a> JsonlRows<'a> {
             Ok(Value::Object(map)) => {
                 ReadItem::Row(RawRow { row, cells: self.paths.iter().map(|p| cell(lookup_map(&map, p))).collect() })
             }
-            Ok(_) => ReadItem::Bad(bad(Reason::MalformedRow, format!("{file}: line {row}: not a JSON object"), raw())),
+            Ok(_) => ReadItem::Bad(bad(
+                Reason::MalformedRow,
+                format!("{file}: {} {row}: not a JSON object", self.unit),
+                raw(),
+            )),
             Err(e) if std::str::from_utf8(line).is_err() => {
-                ReadItem::Bad(bad(Reason::UndecodableBytes, format!("{file}: line {row}: invalid UTF-8: {e}"), raw()))
+                let message = format!("{file}: {} {row}: invalid UTF-8: {e}", self.unit);
+                ReadItem::Bad(bad(Reason::UndecodableBytes, message, raw()))
             }
-            Err(e) => ReadItem::Bad(bad(Reason::MalformedRow, format!("{file}: line {row}: {e}"), raw())),
+            Err(e) => ReadItem::Bad(bad(Reason::MalformedRow, format!("{file}: {} {row}: {e}", self.unit), raw())),
         }
     }
 }
@@ -306,13 +487,6 @@ impl Columns {
     }
 }
 
-/// The value at `path` in an object's entries.
-fn lookup<'v>(entries: &'v [(String, Value)], path: &[String]) -> Option<&'v Value> {
-    let (first, rest) = path.split_first()?;
-    let v = entries.iter().find(|(k, _)| k == first).map(|(_, v)| v)?;
-    descend(v, rest)
-}
-
 /// The value at `path` in an object.
 fn lookup_map<'v>(map: &'v serde_json::Map<String, Value>, path: &[String]) -> Option<&'v Value> {
     let (first, rest) = path.split_first()?;
@@ -330,16 +504,6 @@ fn descend<'v>(mut v: &'v Value, path: &[String]) -> Option<&'v Value> {
 enum Node {
     Leaf,
     Object(Vec<(String, Node)>),
-}
-
-impl Node {
-    /// The shape of a value already read (a JSON array's element).
-    fn of(v: &Value) -> Node {
-        match v {
-            Value::Object(m) => Node::Object(m.iter().map(|(k, v)| (k.clone(), Node::of(v))).collect()),
-            _ => Node::Leaf,
-        }
-    }
 }
 
 impl<'de> serde::Deserialize<'de> for Node {
@@ -385,7 +549,7 @@ impl<'de> serde::Deserialize<'de> for Node {
 }
 
 /// An object's entries in file order: with `V` = [`Node`] its keys and its objects' keys, the
-/// values skipped unread (the first pass over a JSONL file), with `V` = `Value` a row of a JSON array.
+/// values skipped unread (the first pass over a JSONL file or a JSON array's elements).
 struct Entries<V>(Vec<(String, V)>);
 
 impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for Entries<V> {

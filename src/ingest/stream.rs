@@ -317,9 +317,9 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             let headers = rows.headers.clone();
             (Rows::Csv(Box::new(rows)), headers)
         }
-        Format::Jsonl if !array => {
+        Format::Jsonl => {
             let (p, h) = (path.clone(), hash.clone());
-            let rows = jsonl::JsonlRows::open(source, &move || stream_file(&p, &h))?;
+            let rows = jsonl::JsonlRows::open(source, &move || stream_file(&p, &h), array)?;
             let headers = rows.headers.clone();
             (Rows::Jsonl(rows), headers)
         }
@@ -338,7 +338,7 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             notes.columns_not_read.clone_from(&rows.notes.columns_not_read);
             (Rows::Parquet(rows), headers)
         }
-        Format::Parquet | Format::Xlsx | Format::Jsonl => {
+        Format::Parquet | Format::Xlsx => {
             let bytes = read_input(path)?;
             hash.reset();
             if let Ok(mut h) = hash.0.lock() {
