@@ -661,7 +661,7 @@ const OPEN_AT_ONCE: usize = 8;
 /// A source as the reader holds it.
 enum Slot {
     /// Open, its rows read from where they stand.
-    Open(SourceRows),
+    Open(Box<SourceRows>),
     /// Closed once its header was read (the header, to check the file again when it is opened).
     Closed(Vec<String>),
     /// Read, or passed over.
@@ -700,7 +700,7 @@ impl Reader {
         if again.headers != *headers {
             return Err(IngestError::Reopened { path: source.path.clone() });
         }
-        self.opened[index] = Slot::Open(again.rows);
+        self.opened[index] = Slot::Open(Box::new(again.rows));
         Ok(())
     }
 
@@ -718,8 +718,8 @@ impl Reader {
                 continue;
             };
             let mut rows = (FIRST_BATCH_ROWS << self.served.min(8)).min(BATCH_ROWS);
-            if self.row_bytes > 0 {
-                rows = rows.min(self.batch_bytes / self.row_bytes).max(1);
+            if let Some(fit) = self.batch_bytes.checked_div(self.row_bytes) {
+                rows = rows.min(fit).max(1);
             }
             let items = opened.next_items(&self.settings.sources[index], rows)?;
             if !items.is_empty() {
@@ -805,7 +805,7 @@ impl Ingest {
             .enumerate()
             .map(|(index, source)| {
                 let Opened { rows, headers, mapper } = open_source(settings, source, index)?;
-                let slot = if index < OPEN_AT_ONCE { Slot::Open(rows) } else { Slot::Closed(headers) };
+                let slot = if index < OPEN_AT_ONCE { Slot::Open(Box::new(rows)) } else { Slot::Closed(headers) };
                 Ok((slot, mapper))
             })
             .collect();

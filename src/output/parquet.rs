@@ -308,7 +308,7 @@ mod tests {
     /// table is handed over: in one piece, or in pieces of any size (a run's batches, a night's).
     #[test]
     fn row_groups_close_by_bytes_at_the_same_rows_however_the_rows_come() {
-        assert!(ROW_GROUP_BYTES >= 32 << 20, "a month's partition of comments closes at its row count");
+        const { assert!(ROW_GROUP_BYTES >= 32 << 20, "a month's partition of comments closes at its row count") };
         let tmp = tempfile::tempdir().unwrap();
         let write = |name: &str, cuts: &[usize]| {
             let path = tmp.path().join(name);
