@@ -143,6 +143,8 @@ pub struct SourceRows {
     /// No row has been given yet (the first may be a survey tool's second header line).
     first: bool,
     path: std::path::PathBuf,
+    /// Columns of the header: what a row holds at least, before any is read.
+    columns: usize,
 }
 
 /// Whether the first row under the header is a survey tool's second header line: SurveyMonkey
@@ -451,7 +453,9 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
         .filter_map(|(_, header)| headers.iter().position(|h| h == header))
         .collect();
     let header = matches!(source.format, Format::Csv | Format::Xlsx).then(|| HeaderKeys::new(&headers)).flatten();
-    Ok(Opened { rows: SourceRows { rows, hash, notes, ids, header, first: true, path: path.clone() }, headers, mapper })
+    let columns = headers.len();
+    let rows = SourceRows { rows, hash, notes, ids, header, first: true, path: path.clone(), columns };
+    Ok(Opened { rows, headers, mapper })
 }
 
 impl SourceRows {
@@ -718,7 +722,10 @@ impl Reader {
                 continue;
             };
             let mut rows = (FIRST_BATCH_ROWS << self.served.min(8)).min(BATCH_ROWS);
-            if let Some(fit) = self.batch_bytes.checked_div(self.row_bytes) {
+            // before a source's first batch, a row is at least its cells (a JSON export of
+            // 20,000 keys: 640 KB a row, 2.6 GB for a first batch of 4,096)
+            let row_bytes = self.row_bytes.max(opened.columns * std::mem::size_of::<Cell>());
+            if let Some(fit) = self.batch_bytes.checked_div(row_bytes) {
                 rows = rows.min(fit).max(1);
             }
             let items = opened.next_items(&self.settings.sources[index], rows)?;
@@ -1052,11 +1059,34 @@ mod tests {
             sizes.push(batch.records.len());
             ids.extend(batch.records.iter().map(|r| r.record_id.to_string()));
         }
-        assert_eq!(sizes[0], super::FIRST_BATCH_ROWS);
+        // the first: as many as the header's cells allow (2 cells a row, at least)
+        assert_eq!(sizes[0], 100_000 / (2 * std::mem::size_of::<super::Cell>()));
         // a row: 2 cells and 216 + 5 bytes of text, about 290 bytes
         let (last, middle) = sizes[1..].split_last().unwrap();
         assert!(middle.len() >= 2 && middle.iter().all(|&n| (300..=400).contains(&n)) && *last <= 400, "{sizes:?}");
         assert_eq!(ids, (0..5_000).map(|i| format!("R{i}")).collect::<Vec<_>>());
+    }
+
+    /// A wide source's first batch holds as many rows as its header's cells allow.
+    #[test]
+    fn a_wide_source_s_first_batch_is_sized_by_its_header() {
+        let tmp = tempfile::tempdir().unwrap();
+        let header: Vec<String> = (0..300).map(|i| format!("q{i}")).collect();
+        let mut csv = format!("record_id,text,{}\n", header.join(","));
+        for i in 0..100 {
+            csv.push_str(&format!("R{i},kind staff{}\n", ",".repeat(300)));
+        }
+        std::fs::write(tmp.path().join("wide.csv"), csv).unwrap();
+        let settings = crate::config::Settings::from_toml(
+            "[[source]]\npath = \"wide.csv\"\n",
+            &tmp.path().join("p.toml"),
+            &crate::config::Overrides::default(),
+        )
+        .unwrap();
+        let mut ingest = super::Ingest::open(&settings).unwrap();
+        ingest.reader.batch_bytes = 302 * std::mem::size_of::<super::Cell>() * 10;
+        let first = ingest.next_batch().unwrap().unwrap();
+        assert_eq!(first.records.len(), 10);
     }
 
     /// A source past the first few is closed once its header is read and opened again when its
