@@ -13,7 +13,7 @@ use crate::record::Str;
 /// JSON array of objects (its elements are the rows).
 ///
 /// # Errors
-/// As [`JsonlRows::open`] and [`read_array`].
+/// As [`JsonlRows::open`].
 pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, IngestError> {
     let mut rows = JsonlRows::open(source, &|| Ok(Box::new(bytes)), is_array(bytes))?;
     let items = super::all_items(|max| rows.next_items(max))?;
@@ -247,21 +247,17 @@ impl Lines<'_> {
             if chunk.is_empty() {
                 return Ok(None);
             }
-            if let Some(i) = chunk.iter().position(|b| !b.is_ascii_whitespace()) {
-                let before = chunk[..i].to_vec();
-                for b in before {
-                    scan.step(b);
-                }
+            let space = chunk.iter().position(|b| !b.is_ascii_whitespace());
+            for &b in &chunk[..space.unwrap_or(chunk.len())] {
+                scan.step(b);
+            }
+            if space.is_some() {
                 let (l, c) = scan.at;
                 return Err(self.error(format!(
                     "a JSON array of objects was expected: more follows its closing ] (line {l} column {c})"
                 )));
             }
             let n = chunk.len();
-            let bytes = chunk.to_vec();
-            for b in bytes {
-                scan.step(b);
-            }
             self.input.consume(n);
         }
     }

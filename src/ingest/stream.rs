@@ -1035,6 +1035,11 @@ impl Mapping {
 mod tests {
     use super::second_header_line;
 
+    /// A pipeline's settings, its file in `dir`.
+    fn settings_in(dir: &std::path::Path, pipeline: &str) -> crate::config::Settings {
+        crate::config::Settings::from_toml(pipeline, &dir.join("p.toml"), &crate::config::Overrides::default()).unwrap()
+    }
+
     /// Batches of long texts hold fewer rows: after the first, as many as fit the batch's bytes
     /// at the size of the last batch's rows; every row is read once, in order.
     #[test]
@@ -1045,12 +1050,7 @@ mod tests {
             csv.push_str(&format!("R{i},{}\n", "the wait was long ".repeat(12)));
         }
         std::fs::write(tmp.path().join("letters.csv"), csv).unwrap();
-        let settings = crate::config::Settings::from_toml(
-            "[[source]]\npath = \"letters.csv\"\n",
-            &tmp.path().join("p.toml"),
-            &crate::config::Overrides::default(),
-        )
-        .unwrap();
+        let settings = settings_in(tmp.path(), "[[source]]\npath = \"letters.csv\"\n");
         let mut ingest = super::Ingest::open(&settings).unwrap();
         ingest.reader.batch_bytes = 100_000;
         let mut sizes = Vec::new();
@@ -1077,12 +1077,7 @@ mod tests {
             csv.push_str(&format!("R{i},kind staff{}\n", ",".repeat(300)));
         }
         std::fs::write(tmp.path().join("wide.csv"), csv).unwrap();
-        let settings = crate::config::Settings::from_toml(
-            "[[source]]\npath = \"wide.csv\"\n",
-            &tmp.path().join("p.toml"),
-            &crate::config::Overrides::default(),
-        )
-        .unwrap();
+        let settings = settings_in(tmp.path(), "[[source]]\npath = \"wide.csv\"\n");
         let mut ingest = super::Ingest::open(&settings).unwrap();
         ingest.reader.batch_bytes = 302 * std::mem::size_of::<super::Cell>() * 10;
         let first = ingest.next_batch().unwrap().unwrap();
@@ -1101,12 +1096,7 @@ mod tests {
             std::fs::write(tmp.path().join(format!("{i}.csv")), format!("record_id,text\nR{i},kind staff\n")).unwrap();
             pipeline.push_str(&format!("[[source]]\npath = \"{i}.csv\"\n"));
         }
-        let settings = crate::config::Settings::from_toml(
-            &pipeline,
-            &tmp.path().join("p.toml"),
-            &crate::config::Overrides::default(),
-        )
-        .unwrap();
+        let settings = settings_in(tmp.path(), &pipeline);
         let read_all = |ingest: &mut super::Ingest| -> Result<usize, super::IngestError> {
             let mut records = 0;
             while let Some(batch) = ingest.next_batch()? {
