@@ -23,7 +23,8 @@ pub(crate) const BATCH_ROWS: usize = 32_768;
 
 /// The first batch of each source: batches double from here up to [`BATCH_ROWS`], so that a
 /// small input is in several batches (the three stages overlap at once) and a large one in big
-/// ones (less per-batch work). Sizes follow row counts only, so outputs do not depend on timing.
+/// ones (less per-batch work), within [`BATCH_BYTES`]. Sizes follow the rows read only, so outputs
+/// do not depend on timing.
 const FIRST_BATCH_ROWS: usize = 4_096;
 
 /// About the most a batch's rows may hold (each cell's text and its slot): a source of long
