@@ -122,7 +122,7 @@ fn read_set(path: &Path, cols: &Columns, wide: bool) -> Result<LabelledSet, Eval
             .headers
             .iter()
             .position(|h| h == name)
-            .ok_or_else(|| err(format!("no column {name:?}; the header has {:?}", table.headers)))
+            .ok_or_else(|| err(format!("no column {name:?}; the header has: {}", ingest::header_list(&table.headers))))
     };
     let text = find(&cols.text)?;
     let question = cols.question.as_deref().map(find).transpose()?;

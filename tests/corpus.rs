@@ -237,6 +237,20 @@ fn xlsx_rows(n: usize, rating: &str, text: &str) -> Vec<u8> {
     xlsx(&["record_id", "received_date", "text", "rating", "sex"], &rows)
 }
 
+/// `n` JSON records each holding an object `scores` with one member named by the record's own
+/// id (so `n` members across the file), and an object `answers` of one member.
+fn keyed_jsonl(n: usize) -> Vec<u8> {
+    let mut s = String::new();
+    for i in 0..n {
+        s.push_str(&format!(
+            r#"{{"record_id":"R{i}","received_date":"2025-03-01","text":"The nurse was kind","scores":{{"resp-{i}":{}}},"answers":{{"score":4}}}}"#,
+            1 + i % 5
+        ));
+        s.push('\n');
+    }
+    s.into_bytes()
+}
+
 fn jsonl(lines: &[&str]) -> Vec<u8> {
     let mut s = String::new();
     for l in lines {
@@ -824,6 +838,37 @@ question = "what_good"
                 let warnings = o.manifest.as_ref().map(|m| m["inputs"][0]["warnings"].to_string()).unwrap_or_default();
                 expect(&format!("both records kept, the member named: {warnings}"), records(o) == 2 && warnings.contains(r#"ethnicity holds an object, whose members are the columns \"ethnicity.code\""#))
             }),
+        // an object whose keys are values (ids as member names) is one column of its JSON text
+        // past 1,000 members (it was a column per key: 20,000 records did not finish in 120 s),
+        // and a message about the header names its first 30 columns (it named all 2,000)
+        case("json_object_with_ids_as_keys_kept_whole", vec![("f.jsonl", keyed_jsonl(1_101))], &run_input("f.jsonl"), 0)
+            .check(|dir, o| {
+                let m = o.manifest.as_ref().ok_or("no manifest")?;
+                let kept = &m["inputs"][0]["objects_kept_whole"];
+                let warnings = m["inputs"][0]["warnings"].to_string();
+                let batch = crate::util::table(&dir.join("o/records/month=2025-03/part-0.parquet"));
+                let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+                let scores = crate::util::strings(&batch, "x_scores");
+                expect(&format!("1,101 records, one column of JSON, said: {kept} {warnings} {names:?} {:?}", scores.first()), records(o) == 1_101
+                    && kept == &serde_json::json!(["scores"])
+                    && warnings.contains(r#"\"scores\" has more than 1000 members"#)
+                    && names.iter().filter(|n| n.starts_with("x_scores")).count() == 1
+                    && names.contains(&"x_answers_score".to_owned())
+                    && scores.first() == Some(&Some(r#"{"resp-0":1}"#.to_owned())))
+            }),
+        case("json_object_of_as_many_members_as_allowed", vec![("f.jsonl", keyed_jsonl(1_000))], &run_input("f.jsonl"), 0)
+            .check(|_, o| {
+                let m = o.manifest.as_ref().ok_or("no manifest")?;
+                let carried = m["inputs"][0]["carried_columns"].as_array().map_or(0, Vec::len);
+                expect(&format!("a column a member: {carried} carried, {:?}", m["inputs"][0].get("objects_kept_whole")), records(o) == 1_000
+                    && carried == 1_001
+                    && m["inputs"][0].get("objects_kept_whole").is_none())
+            }),
+        case("jsonl_of_many_keys_and_no_text_named_in_part", vec![("f.jsonl", {
+            let keys: Vec<String> = (0..2_000).map(|k| format!("\"k{k}\":{k}")).collect();
+            format!("{{\"comment\":\"kind\",{}}}\n", keys.join(",")).into_bytes()
+        })], &run_input("f.jsonl"), 2)
+            .check(|_, o| expect(&format!("30 names then a count: {} bytes", o.stderr.len()), o.stderr.contains(r#""k28", … and 1971 more (2001 in all)"#) && !o.stderr.contains(r#""k29""#) && o.stderr.len() < 3_000)),
         case("json_array_of_nested_objects", vec![
             ("f.json", br#"[{"id":1,"submitted":"2025-03-01","answers":{"comment":"Kind nurse"}},{"id":2,"submitted":"2025-03-02","answers":{"comment":"Long wait","score":4}}]"#.to_vec()),
             ("p.toml", b"[[source]]\npath = \"f.json\"\n[source.columns]\nrecord_id = \"id\"\nreceived_date = \"submitted\"\ntext = \"answers.comment\"\nrating = \"answers.score\"\n".to_vec()),

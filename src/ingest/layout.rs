@@ -80,7 +80,7 @@ pub(crate) fn apply<'a>(
                 if missing.len() == 1 { "" } else { "s" },
                 missing.join(", "),
                 if missing.len() == 1 { "is" } else { "are" },
-                headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
+                super::header_list(headers)
             ),
         });
     }

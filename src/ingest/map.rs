@@ -186,7 +186,7 @@ impl Mapper {
             path: source.path.clone(),
             message: format!(
                 "column {col:?} ({what}) is not in the header; the header has: {}",
-                headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
+                super::header_list(headers)
             ),
         };
         let mut used = vec![false; headers.len()];
@@ -229,7 +229,7 @@ impl Mapper {
                         message: format!(
                             "no free-text column: name one with columns.text or [[source.text]] (the header has: {}; \
                              if the header is not on the first line, say where with header_row or --header-row)",
-                            headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", "),
+                            super::header_list(headers),
                         ),
                     })
                 }

@@ -100,6 +100,19 @@ impl Cell {
     }
 }
 
+/// How many of a header's names a message shows.
+const NAMES_SHOWN: usize = 30;
+
+/// A header's names quoted for a message: the first [`NAMES_SHOWN`], then how many more (found:
+/// a JSON export with ids as keys, 2,000 columns, gave a message of 50,000 characters).
+pub(crate) fn header_list<S: AsRef<str>>(headers: &[S]) -> String {
+    let mut list: Vec<String> = headers.iter().take(NAMES_SHOWN).map(|h| format!("{:?}", h.as_ref())).collect();
+    if headers.len() > NAMES_SHOWN {
+        list.push(format!("… and {} more ({} in all)", headers.len() - NAMES_SHOWN, headers.len()));
+    }
+    list.join(", ")
+}
+
 /// Formats a number without a spurious `.0`.
 #[must_use]
 pub fn format_number(n: f64) -> String {
@@ -506,6 +519,10 @@ pub struct ReadNotes {
     pub control_chars_rows: Vec<u64>,
     /// Columns not read, with their type (nested Parquet columns no setting names).
     pub columns_not_read: Vec<String>,
+    /// Objects nested in a JSON export's records with more members than a record has fields
+    /// (ids or dates as keys): each one column of its JSON text, not a column per member.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub objects_kept_whole: Vec<String>,
     /// The CSV delimiter found in the header, when no setting gave one and the header held
     /// none of the default's (`;`, `tab`, `|` or `,`), or on Excel's `sep=` line above it.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -324,6 +324,7 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             let (p, h) = (path.clone(), hash.clone());
             let rows = jsonl::JsonlRows::open(source, &move || stream_file(&p, &h), array)?;
             let headers = rows.headers.clone();
+            notes.objects_kept_whole.clone_from(&rows.kept_whole);
             (Rows::Jsonl(rows), headers)
         }
         Format::Parquet if !is_gz(path) => {
@@ -404,6 +405,16 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             notes.sheets_not_read.join(", ")
         ));
     }
+    if !notes.objects_kept_whole.is_empty() {
+        mapper.warn(format!(
+            "{}: {} more than {} members across the file (ids or dates as keys, not fields): kept whole, \
+             as one column of JSON text",
+            super::shown(path),
+            notes.objects_kept_whole.iter().map(|o| format!("{o:?}")).collect::<Vec<_>>().join(", ")
+                + if notes.objects_kept_whole.len() == 1 { " has" } else { " have" },
+            jsonl::MAX_MEMBERS
+        ));
+    }
     if let Some(types) = &types {
         for (what, header) in mapper.mapped_columns() {
             let Some(i) = headers.iter().position(|h| *h == header) else { continue };
@@ -433,12 +444,11 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
                 .filter(|h| h.split_once('.').is_some_and(|(top, _)| super::map::key(top) == name))
                 .collect();
             if let Some(first) = members.first() {
-                let list: Vec<String> = members.iter().map(|m| format!("{m:?}")).collect();
                 mapper.warn(format!(
                     "{}: {name} holds an object, whose members are the columns {}: name the one to read in its \
                      [[source]]'s [source.columns] ({name} = {first:?})",
                     super::shown(path),
-                    list.join(", ")
+                    super::header_list(&members)
                 ));
             }
         }
