@@ -838,6 +838,27 @@ question = "what_good"
                 let warnings = o.manifest.as_ref().map(|m| m["inputs"][0]["warnings"].to_string()).unwrap_or_default();
                 expect(&format!("both records kept, the member named: {warnings}"), records(o) == 2 && warnings.contains(r#"ethnicity holds an object, whose members are the columns \"ethnicity.code\""#))
             }),
+        // a codebook of many themes had every pair coded together published (488 themes: 3
+        // million rows, 7 s and 2.2 GB on 60,000 records): past [analysis] max_pairs, the most
+        // frequent, said (which ones: `analyse::cooccurrence::tests::past_max_pairs_…`)
+        case("cooccurrence_past_max_pairs", vec![("f.csv", {
+            let mut s = format!("{HEADER}\n");
+            for i in 0..60 {
+                let text = ["The nurse was kind but the wait was long", "The food was cold and parking was expensive", "Kind nurse and cold food"][i % 3];
+                s.push_str(&line(i, text));
+            }
+            s.into_bytes()
+        }), ("p.toml", b"[analysis]\nmax_pairs = 1\n\n[[source]]\npath = \"f.csv\"\n".to_vec())], &["run", "p.toml", "--out", "o", "-q"], 0)
+            .check(|dir, o| {
+                let batch = crate::util::table(&dir.join("o/cooccurrence.parquet"));
+                let pairs: std::collections::BTreeSet<(Option<String>, Option<String>)> = crate::util::strings(&batch, "theme_a")
+                    .into_iter()
+                    .zip(crate::util::strings(&batch, "theme_b"))
+                    .collect();
+                let warnings = o.manifest.as_ref().map(|m| m["people"]["warnings"].to_string()).unwrap_or_default();
+                expect(&format!("one pair published, the cut said: {pairs:?} {warnings}"), pairs.len() == 1
+                    && warnings.contains("pairs of themes were coded together on a record: cooccurrence publishes the 1 most frequent"))
+            }),
         // an object whose keys are values (ids as member names) is one column of its JSON text
         // past 1,000 members (it was a column per key: 20,000 records did not finish in 120 s),
         // and a message about the header names its first 30 columns (it named all 2,000)

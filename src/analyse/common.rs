@@ -24,6 +24,8 @@ pub struct WhoSettings {
     pub prior: Prior,
     /// Weight cap for raking (mean-1 weights).
     pub weight_cap: f64,
+    /// The most pairs of themes `cooccurrence` publishes.
+    pub max_pairs: usize,
 }
 
 impl Default for WhoSettings {
@@ -33,6 +35,7 @@ impl Default for WhoSettings {
             flags: FlagThresholds::default(),
             prior: Prior::default(),
             weight_cap: 5.0,
+            max_pairs: crate::config::DEFAULT_MAX_PAIRS,
         }
     }
 }

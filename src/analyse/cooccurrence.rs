@@ -145,8 +145,11 @@ fn figures(both: Published, a: Published, b: Published, n: Published) -> (Option
     (jaccard, lift)
 }
 
-/// The rows: every pair coded together at least once in the run, overall, and in every group
-/// that has it at least once (a group's row left out means 0).
+/// The rows: every pair coded together at least once in the run — past `max_pairs` such pairs,
+/// the `max_pairs` most frequent by their published count, ties in theme order, so that which
+/// pairs are published is read from published counts too — overall, and in every group that has
+/// it at least once (a group's row left out means 0). Also the withheld counts and the pairs
+/// coded together.
 /// `theme_counts[d]` are `theme_by_group`'s published counts of the whole run (records and
 /// mentions per group), `totals` the run's published totals (`theme_ranking`'s).
 #[must_use]
@@ -155,12 +158,21 @@ pub(crate) fn pair_rows(
     theme_counts: &[&PeriodCounts],
     totals: &KnownTotals,
     rule: &DisclosureRule,
-) -> (Vec<PairRow>, usize) {
+    max_pairs: usize,
+) -> (Vec<PairRow>, usize, usize) {
     let n = pairs.n_themes;
-    let kept: Vec<(usize, usize)> = (0..n)
+    let mut kept: Vec<(usize, usize)> = (0..n)
         .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
         .filter(|&(a, b)| pairs.overall[pair(a, b, n)] > 0)
         .collect();
+    let coded = kept.len();
+    if coded > max_pairs {
+        // a suppressed count (None) ranks below every published one
+        let rank = |&(a, b): &(usize, usize)| publish(pairs.overall[pair(a, b, n)], rule).value;
+        kept.sort_by(|x, y| rank(y).cmp(&rank(x)).then(x.cmp(y)));
+        kept.truncate(max_pairs);
+        kept.sort_unstable();
+    }
     // the pair counts of each dimension, guarded: the groups add up to the published overall row
     let mut published: Vec<Vec<Option<PeriodCounts>>> = pairs
         .dims
@@ -231,7 +243,7 @@ pub(crate) fn pair_rows(
             }
         }
     }
-    (rows, withheld)
+    (rows, withheld, coded)
 }
 
 /// The `cooccurrence` table.
@@ -290,6 +302,34 @@ mod tests {
         assert_eq!(a.dims[0][0], vec![2, 1, 1]);
         assert_eq!(a.dims[0][1], vec![1, 0, 0], "a theme coded twice on a record is one");
         assert_eq!(a.overall, vec![3, 1, 1]);
+    }
+
+    #[test]
+    fn past_max_pairs_the_most_frequent_by_their_published_counts() {
+        let rule = DisclosureRule::default();
+        let p = |v: i64| publish(v, &rule);
+        // 4 themes, pairs (0,1) (0,2) (0,3) (1,2) (1,3) (2,3); one dimension of one group
+        let overall = vec![11, 12, 30, 3, 13, 0];
+        let pairs = PairCounts { n_themes: 4, dims: vec![vec![overall.clone()]], overall };
+        let themes = PeriodCounts {
+            records: vec![p(100)],
+            mentions: vec![vec![p(50); 4]],
+            concerns: vec![vec![p(0); 4]],
+            withheld: std::collections::BTreeSet::new(),
+        };
+        let totals = KnownTotals { records: Some(p(100)), mentions: vec![p(50); 4], concerns: vec![p(0); 4] };
+        let kept = |max: usize| {
+            let (rows, _, coded) = pair_rows(&pairs, &[&themes], &totals, &rule, max);
+            let overall: Vec<(usize, usize)> = rows.iter().filter(|r| r.group.is_none()).map(|r| r.themes).collect();
+            (overall, coded)
+        };
+        assert_eq!(kept(10), (vec![(0, 1), (0, 2), (0, 3), (1, 2), (1, 3)], 5), "every pair coded together");
+        // 30 and 15 first; 11 and 12 are both published as 10, so theme order, not the raw count,
+        // picks (0,1): which pairs are published says nothing the published counts do not; the
+        // suppressed (1,2) ranks last
+        assert_eq!(kept(3), (vec![(0, 1), (0, 3), (1, 3)], 5));
+        assert_eq!(kept(4).0, vec![(0, 1), (0, 2), (0, 3), (1, 3)]);
+        assert_eq!(kept(1).0, vec![(0, 3)]);
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub(crate) struct Who {
     pub comparisons: Vec<crate::analyse::comparisons::ComparisonRow>,
     /// Themes coded together.
     pub cooccurrence: Vec<crate::analyse::cooccurrence::PairRow>,
+    /// Pairs of themes coded together on a record, published or not.
+    pub pairs_coded: usize,
     /// Each theme's SPC series, point by point.
     pub spc: Vec<crate::analyse::spc::SpcRow>,
     /// Each series' icons.
@@ -147,6 +149,7 @@ pub(crate) fn analyse_who(
         flags: analyse::stats::FlagThresholds { under: a.under_represented, parity: 1.0, over: a.over_represented },
         prior: analyse::stats::Prior::Scaled { alpha0: a.alpha0 },
         weight_cap: a.weight_cap,
+        max_pairs: a.max_pairs,
     };
     let out = who::analyse(
         &WhoInput {
@@ -186,6 +189,7 @@ pub(crate) fn analyse_who(
         ranking: out.ranking,
         comparisons: out.comparisons,
         cooccurrence: out.cooccurrence,
+        pairs_coded: out.pairs_coded,
         raking: out.raking,
         baseline_unused: unused,
         baseline_warnings,

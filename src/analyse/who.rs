@@ -70,6 +70,8 @@ pub struct WhoOutput {
     pub comparisons: Vec<ComparisonRow>,
     /// `cooccurrence`.
     pub(crate) cooccurrence: Vec<PairRow>,
+    /// Pairs of themes coded together on a record (`cooccurrence` publishes at most `max_pairs`).
+    pub pairs_coded: usize,
     /// `theme_by_group` and `comparisons` counts withheld against differencing.
     pub withheld: usize,
 }
@@ -201,7 +203,7 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
         let whole_run: Vec<&PeriodCounts> = published.iter().filter_map(|per| per.first()?.as_ref()).collect();
         (whole_run.len() == input.dimensions.len()).then(|| {
             let totals = identities.known.get(&0).cloned().unwrap_or_default();
-            pair_rows(input.pairs, &whole_run, &totals, &s.disclosure)
+            pair_rows(input.pairs, &whole_run, &totals, &s.disclosure, s.max_pairs)
         })
     };
     // each dimension's rows on a worker, kept in dimension order
@@ -240,9 +242,10 @@ fn group_tables(input: &WhoInput<'_>, s: &WhoSettings) -> WhoOutput {
             .collect()
     };
     let (cooccurrence, per_dimension) = rayon::join(pairs, rows);
-    if let Some((rows, withheld)) = cooccurrence {
+    if let Some((rows, withheld, coded)) = cooccurrence {
         out.cooccurrence = rows;
         out.withheld += withheld;
+        out.pairs_coded = coded;
     }
     out.theme_by_group.reserve(per_dimension.iter().map(|d| d.1.len()).sum());
     for (representation, theme_by_group, underheard) in per_dimension {

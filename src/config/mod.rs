@@ -7,7 +7,7 @@ pub(crate) mod layouts;
 pub(crate) mod options;
 mod settings;
 
-pub(crate) use settings::{date_format_valid, parse_delimiter};
+pub(crate) use settings::{date_format_valid, parse_delimiter, DEFAULT_MAX_PAIRS};
 pub use settings::{
     AnalysisSettings, BaselineSettings, Change, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow,
     Encoding, Format, OnInvalid, Overrides, Policy, Settings, SourceSettings, SpcChart, SpcPeriod, DEFAULT_CODEBOOK,

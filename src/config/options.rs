@@ -109,6 +109,9 @@ pub(crate) struct AnalysisOptions {
     /// Targets for the assurance icon of `spc_summary`, as a share of records per period:
     /// `{ "ACC02:concerns" = 0.05 }` (theme code, `:`, mentions or concerns).
     pub spc_targets: Option<Spanned<BTreeMap<String, f64>>>,
+    /// The most pairs of themes `cooccurrence` publishes: the most frequent (default 2,000, every
+    /// pair of the built-in codebook's 61 themes).
+    pub max_pairs: Option<Spanned<usize>>,
 }
 
 /// `[people]`

@@ -143,6 +143,13 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     timings.merge(analysing);
     let (who, streamed) = (who?, streamed?);
     people_warnings.extend(who.baseline_warnings.iter().cloned());
+    if who.pairs_coded > settings.analysis.max_pairs {
+        people_warnings.push(format!(
+            "{} pairs of themes were coded together on a record: cooccurrence publishes the {} most frequent \
+             ([analysis] max_pairs; a codebook of many themes, or of themes matching the same words)",
+            who.pairs_coded, settings.analysis.max_pairs
+        ));
+    }
     // written to the manifest and the report as to stderr: their personal data redacted (a
     // baseline's file name)
     let people_warnings: Vec<String> = people_warnings.iter().map(|w| crate::text::redact::scrubbed(w)).collect();
