@@ -117,13 +117,12 @@ fn read_set(path: &Path, cols: &Columns, wide: bool) -> Result<LabelledSet, Eval
     let bytes = ingest::read_input(path)?;
     let table = ingest::read_table(&source, &ingest::decompress(path, &bytes)?)?;
     let err = |message: String| EvalError::Data { path: path.to_path_buf(), message };
-    let find = |name: &str| {
-        table
-            .headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| err(format!("no column {name:?}; the header has: {}", ingest::header_list(&table.headers))))
-    };
+    let find =
+        |name: &str| {
+            table.headers.iter().position(|h| h == name).ok_or_else(|| {
+                err(format!("no column {name:?}; the header has: {}", ingest::header_list(&table.headers)))
+            })
+        };
     let text = find(&cols.text)?;
     let question = cols.question.as_deref().map(find).transpose()?;
     let first_label = if wide { find(&cols.labels_from)? } else { table.headers.len() };

@@ -110,6 +110,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
     let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
     people_warnings.extend(crowded_dimensions(&settings.dimensions, &names, month_labels.len(), book.themes.len()));
+    people_warnings.extend(copied_themes(book));
     people_warnings.extend(not_compared.iter().flatten().map(|e| {
         format!("{e}: not compared (no comparisons rows for it); it is compared once records lie on both sides")
     }));
@@ -316,6 +317,28 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
 const MANY_GROUPS: usize = 1_000;
 
 /// A warning for each dimension of more than [`MANY_GROUPS`] groups.
+/// A warning when themes of the codebook match exactly the words an earlier one matches.
+fn copied_themes(book: &crate::code::Codebook) -> Option<String> {
+    let copied = book.copied_themes();
+    let shown: Vec<String> = copied
+        .iter()
+        .take(5)
+        .map(|&(t, earlier)| format!("{} = {}", book.themes[t].code, book.themes[earlier].code))
+        .collect();
+    (!copied.is_empty()).then(|| {
+        format!(
+            "codebook {:?}: {} theme{} match{} exactly the words of an earlier one ({}{}): every comment coded with one \
+             is coded with the other; `unheard codebook check` lists them",
+            book.name,
+            copied.len(),
+            if copied.len() == 1 { "" } else { "s" },
+            if copied.len() == 1 { "es" } else { "" },
+            shown.join(", "),
+            if copied.len() > shown.len() { ", …" } else { "" }
+        )
+    })
+}
+
 fn crowded_dimensions(dimensions: &[String], names: &[Vec<String>], months: usize, themes: usize) -> Vec<String> {
     dimensions
         .iter()
