@@ -212,6 +212,48 @@ fn parse<T: Copy>(all: &[T], name: fn(T) -> &'static str, s: &str) -> Option<T> 
     all.iter().copied().find(|&v| name(v) == s)
 }
 
+/// The record ids (as a run's id set fingerprints them) of the state's records of a file and a
+/// source that `read` (file, source) says the night does not read: a night's row with one of these
+/// ids repeats a record of another source, and is a duplicate, as in a full run that reads that
+/// file first (found: nights over dated exports each holding every record to date, `--input`
+/// naming each night's source after its file, kept every record once a night). A record of a
+/// source the night reads is known by its key instead (an export moved, or a source pointed at a
+/// new file: the same records).
+pub(crate) fn carried_ids(
+    dir: &Path,
+    m: &StateManifest,
+    read: impl Fn(&str, &str) -> bool,
+) -> Result<Vec<u128>, StateError> {
+    let mut out = Vec::new();
+    for month in &m.months {
+        let path = dir.join(ARCHIVE).join("records").join(format!("month={month}")).join("part-0.parquet");
+        let file = File::open(&path).map_err(|e| unreadable(&path)(e.to_string()))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(&path)(e.to_string()))?;
+        let wanted: Vec<usize> = ["record_id", "source", "source_file"]
+            .iter()
+            .map(|n| builder.schema().index_of(n).map_err(|e| unreadable(&path)(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(65_536)
+            .build()
+            .map_err(|e| unreadable(&path)(e.to_string()))?;
+        for b in reader {
+            let b = b.map_err(|e| unreadable(&path)(e.to_string()))?;
+            let ids = column(&b, "record_id", &path)?;
+            let (sources, files) = (column(&b, "source", &path)?, column(&b, "source_file", &path)?);
+            for i in 0..b.num_rows() {
+                let (file, source) = (text_at(files, i).unwrap_or_default(), text_at(sources, i).unwrap_or_default());
+                if let (Some(id), false) = (text_at(ids, i), read(file, source)) {
+                    out.push(crate::record::fingerprint(&[id]));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The key → content of every record of the state, and where this run read each of them:
 /// 48 bytes a record in one sorted array found through a radix table of its keys' first bits
 /// (a hash map of keys and another of the keys read took twice that and more while growing).

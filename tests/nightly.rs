@@ -131,6 +131,37 @@ fn a_chain_of_nightly_increments_gives_the_tables_of_one_full_run() {
     );
 }
 
+/// Dated exports each holding every record to date, one a night under `--input` (which names the
+/// source after its file): a night's rows repeating the records of the nights before are
+/// duplicates, as in one run over every export, and the tables are that run's, the ids in memory
+/// or on disk. (Found: every earlier record was kept again each night under the new file's source,
+/// 130 records for 80, exit 0 and nothing said.)
+#[test]
+fn dated_exports_each_holding_every_record_to_date_keep_each_record_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("export-01.csv"), night(0, 300)).unwrap();
+    std::fs::write(d.join("export-02.csv"), night(0, 500)).unwrap();
+    std::fs::write(d.join("p.toml"), "[run]\nids_in_memory = 100\n").unwrap();
+    let full = run(d, &["run", "--input", "export-01.csv", "--input", "export-02.csv", "--out", "full", "-q"]);
+    for (out, pipeline) in [("chain", None), ("spilled", Some("p.toml"))] {
+        for file in ["export-01.csv", "export-02.csv"] {
+            let mut args = vec!["run", "--input", file, "--out", out, "-q"];
+            args.extend(pipeline.iter().copied());
+            run(d, &args);
+        }
+        let m = manifest(&d.join(out));
+        assert_eq!(m["state"]["records"], full["counts"]["records"], "{}", m["state"]);
+        let warnings = m["inputs"][0]["warnings"].to_string();
+        assert!(warnings.contains("ids of records the state keeps from files this run does not read"), "{warnings}");
+        assert_same_tables(
+            &d.join("full"),
+            &d.join(out),
+            &format!("{out}: a night's export repeating the nights before"),
+        );
+    }
+}
+
 /// A night over two files: `a.csv` (300 rows) and `b.csv` (`b` rows after them) run once into
 /// `chain`; then the rows of the exports `appended` (headers left out) added to their files, and
 /// both run again into `chain` (the night) and into `full` (one run, no state before it). The

@@ -379,6 +379,10 @@ pub struct SourceReport {
     /// Rows quarantined as `duplicate_id`, and the first of them.
     #[serde(skip)]
     pub(crate) duplicate_ids: (u64, Option<u64>),
+    /// Of those, the rows whose id is a record's the state keeps from a file the run does not
+    /// read.
+    #[serde(skip)]
+    pub(crate) duplicate_ids_of_the_state: u64,
     /// The date format read with (the source's, or its layout's).
     #[serde(skip)]
     pub(crate) date_format: String,
@@ -453,6 +457,21 @@ impl SourceReport {
     pub(crate) fn duplicate_warning(&mut self) {
         let (n, first) = self.duplicate_ids;
         if !self.widespread(n) {
+            return;
+        }
+        if self.duplicate_ids_of_the_state * 2 > n {
+            self.warnings.push(format!(
+                "{}: {n} of {} rows quarantined because their record ids were read before (the first at row {}), \
+                 {} of them ids of records the state keeps from files this run does not read, as a run over \
+                 those files and this one would quarantine them: if each export holds every record to date, \
+                 read them under one source name each night (a [[source]] name in a pipeline: --input names a \
+                 source after its file), so that a record read again is the same record; if ids are numbered \
+                 afresh in each export, read them with --ids-per-file (quarantine.parquet names the rows)",
+                self.path,
+                self.rows_read,
+                first.unwrap_or(0),
+                self.duplicate_ids_of_the_state
+            ));
             return;
         }
         self.warnings.push(format!(

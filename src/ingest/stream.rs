@@ -630,10 +630,11 @@ impl IdSet {
         self.0.insert(fingerprint, 0).is_none()
     }
 
-    /// Whether the id of this [`IdSet::fingerprint`] was seen.
+    /// Where the id of this [`IdSet::fingerprint`] was seen: `Some(true)` in a state's file this
+    /// run does not read ([`Mapping::seen_in_the_state`]), `Some(false)` in this run's reading.
     #[must_use]
-    pub(crate) fn contains_fingerprint(&mut self, fingerprint: u128) -> bool {
-        self.0.get(fingerprint).is_some()
+    pub(crate) fn seen_where(&mut self, fingerprint: u128) -> Option<bool> {
+        self.0.get(fingerprint).map(|v| v == IN_THE_STATE)
     }
 }
 
@@ -766,6 +767,9 @@ impl Reader {
         self.row_bytes = 0;
     }
 }
+
+/// The value an [`IdSet`] holds for the id of a state's record from a file a night does not read.
+const IN_THE_STATE: u16 = 1;
 
 /// The mapping half of [`Ingest`]: the sources' column plans, the ids seen, and what each
 /// source gave.
@@ -936,6 +940,14 @@ impl Mapping {
         added
     }
 
+    /// Takes the ids of a state's records from files this run does not read as read before this
+    /// run's rows ([`crate::state::carried_ids`]): a row repeating one is a duplicate.
+    pub(crate) fn seen_in_the_state(&mut self, ids: Vec<u128>) {
+        for id in ids {
+            self.seen.0.insert(id, IN_THE_STATE);
+        }
+    }
+
     /// Maps a batch of source `index`'s rows in parallel, then checks ids and counts in row
     /// order.
     pub fn map(&mut self, index: usize, items: Vec<ReadItem>) -> Batch {
@@ -990,14 +1002,19 @@ impl Mapping {
                     let ids = &fingerprints[at..at + mapped.records.len()];
                     at += ids.len();
                     // Duplicate ids quarantine the whole row: a second copy is not new evidence.
-                    if let Some(dup) = ids.iter().position(|&id| self.seen.contains_fingerprint(id)) {
+                    let dup = ids.iter().enumerate().find_map(|(i, &id)| Some((i, self.seen.seen_where(id)?)));
+                    if let Some((dup, in_the_state)) = dup {
                         let dup = &mapped.records[dup];
-                        // (the row's field issues go with it: the quarantine holds the row)
+                        // (the row's field issues go with it: the quarantine holds the row; its
+                        // message a full run's, the source's warning saying where)
                         let q = mapper.quarantine_mapped(
                             &row,
                             Reason::DuplicateId,
                             format!("record id {:?} was already read", dup.record_id),
                         );
+                        if in_the_state {
+                            report.duplicate_ids_of_the_state += 1;
+                        }
                         report.rows_quarantined += 1;
                         report.quarantined_text_cells += q.text_cells;
                         report.duplicate_ids.0 += 1;

@@ -297,6 +297,19 @@ pub(super) fn stream(
         messages.info(&format!("coding every record again: {why}"));
     }
     let index = timings.time("ingest", || crate::state::index(dir, m))?;
+    // this run's sources, under their names and the state's other names for them
+    let read_files: std::collections::HashSet<String> = source_files.names[..settings.sources.len()]
+        .iter()
+        .chain(source_files.aliases.iter().map(|a| &a.0))
+        .cloned()
+        .collect();
+    let mut stream = stream;
+    let carried = timings.time("ingest", || {
+        crate::state::carried_ids(dir, m, |file, source| {
+            read_files.contains(file) || settings.sources.iter().any(|s| s.name == source)
+        })
+    })?;
+    stream.mapping.seen_in_the_state(carried);
     let scan = scan(
         engine,
         stream,
@@ -306,12 +319,6 @@ pub(super) fn stream(
         m.extra_columns.len(),
         timings,
     )?;
-    // this run's sources, under their names and the state's other names for them
-    let read_files: std::collections::HashSet<String> = source_files.names[..settings.sources.len()]
-        .iter()
-        .chain(source_files.aliases.iter().map(|a| &a.0))
-        .cloned()
-        .collect();
     let file_index: HashMap<String, u32> = (source_files.names.iter().enumerate())
         .map(|(i, f)| (f.clone(), i as u32))
         .chain(source_files.aliases.iter().cloned())
