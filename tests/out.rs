@@ -6,7 +6,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::util::{canonical_csv, manifest, unheard, BIN};
+use crate::util::{canonical_csv, canonical_csv_after, manifest, unheard, BIN};
 
 /// Every path under `dir` (dot files included) with its bytes (`None` for a folder).
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
@@ -126,7 +126,7 @@ fn an_earlier_run_is_replaced_and_nothing_is_left_beside_it() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
-    std::fs::write(d.join("b.csv"), canonical_csv(24)).unwrap();
+    std::fs::write(d.join("b.csv"), canonical_csv_after(10, 24)).unwrap();
     assert_eq!(unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]).code, 0);
     assert_eq!(complete_run(&d.join("o")), 10);
     let v = unheard(d, &["validate", "--input", "b.csv", "--out", "o"]);
@@ -185,7 +185,7 @@ fn sigterm_and_sigint_remove_the_staging_folder_and_exit_143_and_130() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
-    std::fs::write(d.join("b.csv"), canonical_csv(24)).unwrap();
+    std::fs::write(d.join("b.csv"), canonical_csv_after(10, 24)).unwrap();
     assert_eq!(unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]).code, 0);
     for (sig, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
         let mut child = paused(d, "b.csv", "staged");
@@ -207,7 +207,7 @@ fn killed_at(faults: &str, expect: Option<u64>) {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
-    std::fs::write(d.join("b.csv"), canonical_csv(24)).unwrap();
+    std::fs::write(d.join("b.csv"), canonical_csv_after(10, 24)).unwrap();
     assert_eq!(unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]).code, 0);
     let status = Command::new(BIN)
         .args(["run", "--input", "b.csv", "--out", "o", "-q"])
@@ -250,7 +250,7 @@ fn failing_to_remove_the_previous_run_is_a_warning_not_a_failure() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
-    std::fs::write(d.join("b.csv"), canonical_csv(24)).unwrap();
+    std::fs::write(d.join("b.csv"), canonical_csv_after(10, 24)).unwrap();
     assert_eq!(unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]).code, 0);
     let r = Command::new(BIN)
         .args(["run", "--input", "b.csv", "--out", "o"])

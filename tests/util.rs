@@ -84,6 +84,16 @@ pub(crate) fn canonical_csv(rows: usize) -> String {
     s
 }
 
+/// [`canonical_csv`] of `rows` rows whose ids follow the first `skip` rows' (another export's
+/// records: a run into the same output carries the first export's, and a row repeating one of
+/// their ids is a duplicate).
+pub(crate) fn canonical_csv_after(skip: usize, rows: usize) -> String {
+    let all = canonical_csv(skip + rows);
+    let mut lines = all.lines();
+    let header = lines.next().unwrap_or_default();
+    std::iter::once(header).chain(lines.skip(skip)).map(|l| format!("{l}\n")).collect()
+}
+
 /// An export whose comments carry markup, for the report's tests: 600 comments over `months`
 /// months; Asian patients (one in thirty, under-heard against the sample baseline) raise their own
 /// concern in a comment that begins with `<script>` and `<img onerror>`, and others' parking
