@@ -877,6 +877,19 @@ question = "what_good"
                     && names.contains(&"x_answers_score".to_owned())
                     && scores.first() == Some(&Some(r#"{"resp-0":1}"#.to_owned())))
             }),
+        // …and keys that are values at the top, where no object holds them, stop the run naming
+        // the line (20,000 such records did not finish in 60 s)
+        case("jsonl_with_ids_as_its_own_keys_stops", vec![("f.jsonl", {
+            let mut s = String::new();
+            for i in 0..1_200 {
+                s.push_str(&format!("{{\"record_id\":\"R{i}\",\"received_date\":\"2025-03-01\",\"text\":\"kind\",\"resp-{i}\":4}}\n"));
+            }
+            s.into_bytes()
+        })], &run_input("f.jsonl"), 2)
+            .check(|dir, o| {
+                expect(&format!("the key and line named: {}", o.stderr), o.stderr.contains(r#"more than 1000 distinct keys (key 1001, "resp-997", at line 998)"#))?;
+                expect("nothing written", !dir.join("o").exists())
+            }),
         case("json_object_of_as_many_members_as_allowed", vec![("f.jsonl", keyed_jsonl(1_000))], &run_input("f.jsonl"), 0)
             .check(|_, o| {
                 let m = o.manifest.as_ref().ok_or("no manifest")?;
@@ -886,10 +899,10 @@ question = "what_good"
                     && m["inputs"][0].get("objects_kept_whole").is_none())
             }),
         case("jsonl_of_many_keys_and_no_text_named_in_part", vec![("f.jsonl", {
-            let keys: Vec<String> = (0..2_000).map(|k| format!("\"k{k}\":{k}")).collect();
+            let keys: Vec<String> = (0..500).map(|k| format!("\"k{k}\":{k}")).collect();
             format!("{{\"comment\":\"kind\",{}}}\n", keys.join(",")).into_bytes()
         })], &run_input("f.jsonl"), 2)
-            .check(|_, o| expect(&format!("30 names then a count: {} bytes", o.stderr.len()), o.stderr.contains(r#""k28", … and 1971 more (2001 in all)"#) && !o.stderr.contains(r#""k29""#) && o.stderr.len() < 3_000)),
+            .check(|_, o| expect(&format!("30 names then a count: {} bytes", o.stderr.len()), o.stderr.contains(r#""k28", … and 471 more (501 in all)"#) && !o.stderr.contains(r#""k29""#) && o.stderr.len() < 3_000)),
         case("json_array_of_nested_objects", vec![
             ("f.json", br#"[{"id":1,"submitted":"2025-03-01","answers":{"comment":"Kind nurse"}},{"id":2,"submitted":"2025-03-02","answers":{"comment":"Long wait","score":4}}]"#.to_vec()),
             ("p.toml", b"[[source]]\npath = \"f.json\"\n[source.columns]\nrecord_id = \"id\"\nreceived_date = \"submitted\"\ntext = \"answers.comment\"\nrating = \"answers.score\"\n".to_vec()),

@@ -356,6 +356,25 @@ impl<'a> JsonlRows<'a> {
             match serde_json::from_slice::<Entries<Node>>(&buf) {
                 Ok(keys) => {
                     for (k, node) in keys.0 {
+                        if columns.top.len() == MAX_MEMBERS && !columns.top.contains(&k) {
+                            // keys that are values at the top, where no object holds them: a column
+                            // each would take time and memory with the square of the records
+                            return Err(IngestError::Format {
+                                path: source.path.clone(),
+                                format: "JSON",
+                                message: format!(
+                                    "its records have more than {MAX_MEMBERS} distinct keys (key {}, {k:?}, at {} {}): \
+                                     keys that are values (ids, dates) are not columns; move them into one member \
+                                     (`{{\"scores\": {{{k:?}: …}}}}`), which is read as one column of its JSON text",
+                                    MAX_MEMBERS + 1,
+                                    if array { "element" } else { "line" },
+                                    first.row
+                                ),
+                            });
+                        }
+                        if !columns.top.contains(&k) {
+                            columns.top.insert(k.clone());
+                        }
                         columns.add_node(&mut vec![k], &node);
                     }
                 }
@@ -483,6 +502,8 @@ struct Columns {
     counts: std::collections::HashMap<Vec<String>, usize>,
     /// The objects kept whole.
     whole: Vec<Vec<String>>,
+    /// The records' own keys.
+    top: std::collections::HashSet<String>,
 }
 
 impl Columns {
