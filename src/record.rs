@@ -77,15 +77,20 @@ impl Question {
     /// good about your experience?", "Is there anything that could have been better?", "Please
     /// can you tell us why you gave your answer?": each row was quarantined as an unknown
     /// question, found trying a long export). The draft pipeline's cues: *what was good* or *went
-    /// well*; *better* or *improve*; *why* or *tell us*. A wording with cues of both the first two
-    /// is not read. `key` is the value lowercased, letters and digits only.
+    /// well*; *better* or *improve*; *why*, *tell us*, *describe*, *satisfied* or *comment* (found:
+    /// the 111 service's "Please describe any things … you were particularly satisfied and/or
+    /// dissatisfied with", 409 rows of the labelled export quarantined once its question column
+    /// was named in a pipeline, where the layout knew it). A wording with cues of both the first
+    /// two is not read. `key` is the value lowercased, letters and digits only.
     fn worded(key: &str) -> Option<Question> {
         let good = key.contains("whatwasgood") || key.contains("wentwell");
         let improve = key.contains("better") || key.contains("improve");
         match (good, improve) {
             (true, false) => Some(Question::WhatGood),
             (false, true) => Some(Question::CouldImprove),
-            (false, false) if key.contains("why") || key.contains("tellus") => Some(Question::Nonspecific),
+            (false, false) if ["why", "tellus", "describe", "satisf", "comment"].iter().any(|c| key.contains(c)) => {
+                Some(Question::Nonspecific)
+            }
             _ => None,
         }
     }
@@ -312,6 +317,12 @@ mod tests {
             ("Q2. What was good about your experience?", Some(Question::WhatGood)),
             ("Is there anything that could have been better?", Some(Question::CouldImprove)),
             ("Please can you tell us why you gave your answer?", Some(Question::Nonspecific)),
+            (
+                "Please describe any things about the 111 service that\nyou were particularly satisfied and/or dissatisfied with",
+                Some(Question::Nonspecific),
+            ),
+            ("Any other comments?", Some(Question::Nonspecific)),
+            ("Were you satisfied with the care you received?", Some(Question::Nonspecific)),
             ("What went well, and what could be improved?", None),
             ("How old are you?", None),
         ] {
