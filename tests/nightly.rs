@@ -162,6 +162,34 @@ fn dated_exports_each_holding_every_record_to_date_keep_each_record_once() {
     }
 }
 
+/// A JSON export whose `scores` hold ids as keys: the first night's 1,101 records keep it whole
+/// (past 1,000 members), and a night of five more, under `keep_whole`, keeps it whole too: no
+/// column a member carried beside the state's (without the setting, five new columns, and more
+/// each night).
+#[test]
+fn a_json_object_kept_whole_stays_one_column_on_a_night_of_few_records() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let record = |i: usize| {
+        format!(
+            "{{\"record_id\":\"R{i}\",\"received_date\":\"2025-03-01\",\"text\":\"The nurse was kind\",\"scores\":{{\"resp-{i}\":4}}}}\n"
+        )
+    };
+    std::fs::write(d.join("k.jsonl"), (0..1_101).map(record).collect::<String>()).unwrap();
+    std::fs::write(d.join("p.toml"), "[[source]]\nname = \"k\"\npath = \"k.jsonl\"\nkeep_whole = [\"scores\"]\n")
+        .unwrap();
+    let first = run(d, &["run", "p.toml", "--out", "o", "-q"]);
+    assert_eq!(first["carried_columns"], serde_json::json!(["x_scores"]), "{}", first["carried_columns"]);
+    let mut f = std::fs::OpenOptions::new().append(true).open(d.join("k.jsonl")).unwrap();
+    f.write_all((1_101..1_106).map(record).collect::<String>().as_bytes()).unwrap();
+    let r = unheard(d, &["run", "p.toml", "--out", "o"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("carried columns new since the state"), "{}", r.stderr);
+    let m = manifest(&d.join("o"));
+    assert_eq!((m["state"]["new"].as_u64(), &m["carried_columns"]), (Some(5), &serde_json::json!(["x_scores"])));
+}
+
 /// A night over two files: `a.csv` (300 rows) and `b.csv` (`b` rows after them) run once into
 /// `chain`; then the rows of the exports `appended` (headers left out) added to their files, and
 /// both run again into `chain` (the night) and into `full` (one run, no state before it). The

@@ -235,6 +235,10 @@ pub(crate) struct SourceOptions {
     /// each night (their headers as written).
     #[serde(default)]
     pub withheld: Vec<String>,
+    /// JSON: objects in the records (dotted paths) read as one column of their JSON text, as one
+    /// of more than 1,000 members is, whatever the export holds.
+    #[serde(default)]
+    pub keep_whole: Vec<String>,
 }
 
 /// `[[source.text]]`

@@ -254,6 +254,8 @@ pub struct SourceSettings {
     pub on_invalid: BTreeMap<String, OnInvalid>,
     /// Headers of columns known to name personal data: withheld as any such column is, unsaid.
     pub withheld: Vec<String>,
+    /// JSON: objects (dotted paths) read as one column of their JSON text.
+    pub keep_whole: Vec<String>,
 }
 
 /// A resolved `[baseline]`.
@@ -1339,6 +1341,7 @@ impl SourceSettings {
             date_window: None,
             on_invalid: BTreeMap::new(),
             withheld: Vec::new(),
+            keep_whole: Vec::new(),
         }
     }
 }
@@ -1581,6 +1584,7 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, path: &Path) 
         date_window: date_window(ctx, "source.date_window", s.date_window.as_ref())?,
         on_invalid: on_invalid(ctx, s)?,
         withheld: s.withheld.clone(),
+        keep_whole: s.keep_whole.clone(),
     })
 }
 

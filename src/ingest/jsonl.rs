@@ -71,7 +71,8 @@ pub(crate) struct JsonlRows<'a> {
     paths: Vec<Vec<String>>,
     /// Whether a header is an object kept whole (its JSON text the cell).
     whole: Vec<bool>,
-    /// The objects kept whole ([`MAX_MEMBERS`]), by their dotted paths.
+    /// The objects kept whole past [`MAX_MEMBERS`] (not those the source names), by their dotted
+    /// paths.
     pub kept_whole: Vec<String>,
     blanks: u64,
     file: String,
@@ -342,6 +343,9 @@ impl<'a> JsonlRows<'a> {
         };
         let mut first = lines(reopen()?);
         let mut columns = Columns::default();
+        // objects the pipeline keeps whole, whatever this export holds (a night's export of a
+        // few records would otherwise read a column a member where the state's kept one)
+        columns.whole = source.keep_whole.iter().map(|p| p.split('.').map(str::to_owned).collect()).collect();
         let mut buf = Vec::new();
         // a line that is only `{` opens a pretty-printed object: never a line of JSONL
         let mut opens_object = None;
@@ -406,7 +410,7 @@ impl<'a> JsonlRows<'a> {
             unit: if array { "element" } else { "line" },
             headers,
             whole: columns.paths.iter().map(|p| columns.whole.contains(p)).collect(),
-            kept_whole: columns.whole.iter().map(|p| p.join(".")).collect(),
+            kept_whole: columns.whole.iter().map(|p| p.join(".")).filter(|p| !source.keep_whole.contains(p)).collect(),
             paths: columns.paths,
             blanks: 0,
             file: shown(&source.path),
@@ -516,7 +520,11 @@ impl Columns {
 
     fn add_node(&mut self, path: &mut Vec<String>, node: &Node) {
         match node {
-            Node::Object(_) if self.whole.iter().any(|w| path.starts_with(w)) => {}
+            Node::Object(_) if self.whole.iter().any(|w| path.starts_with(w)) => {
+                if self.whole.iter().any(|w| w == path) {
+                    self.leaf(path);
+                }
+            }
             Node::Object(entries) => {
                 for (k, n) in entries {
                     path.push(k.clone());
@@ -535,8 +543,9 @@ impl Columns {
                     path.pop();
                 }
             }
+            // (a value where a kept-whole object is, in some rows, is its column's value)
             Node::Leaf => {
-                if !self.whole.iter().any(|w| path.starts_with(w)) {
+                if !self.whole.iter().any(|w| path.len() > w.len() && path.starts_with(w)) {
                     self.leaf(path);
                 }
             }
@@ -696,5 +705,34 @@ mod tests {
         let c = columns(&lines[..MAX_MEMBERS]);
         assert_eq!(c.headers().len(), 4 + 2 * MAX_MEMBERS);
         assert!(c.whole.is_empty());
+    }
+
+    /// An object the source names in `keep_whole` is one column however few members it has (a
+    /// night's export of a few records read a column a member where the state's had one column),
+    /// its value where a row holds one, and no warning is due.
+    #[test]
+    fn an_object_the_source_keeps_whole_is_one_column_however_few_its_members() {
+        let mut source = SourceSettings::plain("s", std::path::Path::new("s.jsonl"), crate::config::Format::Jsonl);
+        source.keep_whole = vec!["a.by_id".to_owned(), "gone".to_owned()];
+        let text = concat!(
+            r#"{"id":1,"a":{"x":1,"by_id":{"r1":{"n":1}},"y":2}}"#,
+            "\n",
+            r#"{"id":2,"a":{"x":1,"by_id":"none","y":2}}"#,
+            "\n"
+        );
+        let table = read(&source, text.as_bytes()).unwrap();
+        assert_eq!(table.headers, ["id", "a.x", "a.by_id", "a.y"]);
+        let cells: Vec<Vec<Cell>> = table
+            .items
+            .into_iter()
+            .filter_map(|i| match i {
+                ReadItem::Row(r) => Some(r.cells),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(cells[0][2], Cell::Text(Str::from(r#"{"r1":{"n":1}}"#)));
+        assert_eq!(cells[1][2], Cell::Text(Str::from("none")));
+        let rows = JsonlRows::open(&source, &|| Ok(Box::new(text.as_bytes())), false).unwrap();
+        assert!(rows.kept_whole.is_empty(), "named, not found: {:?}", rows.kept_whole);
     }
 }

@@ -408,7 +408,8 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
     if !notes.objects_kept_whole.is_empty() {
         mapper.warn(format!(
             "{}: {} more than {} members across the file (ids or dates as keys, not fields): kept whole, \
-             as one column of JSON text",
+             as one column of JSON text; name it in keep_whole of its [[source]] so that an export of fewer \
+             records (a night's) keeps it whole too",
             super::shown(path),
             notes.objects_kept_whole.iter().map(|o| format!("{o:?}")).collect::<Vec<_>>().join(", ")
                 + if notes.objects_kept_whole.len() == 1 { " has" } else { " have" },
