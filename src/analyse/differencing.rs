@@ -289,9 +289,17 @@ impl Lattice {
     /// `total = Σ terms`: the total within the terms' sum, each term within the total less the
     /// others. Pushes the counts it narrowed.
     fn apply_sum(&mut self, terms: &[u32], total: usize, narrowed: &mut Vec<usize>) {
-        let slo: i64 = terms.iter().map(|&t| self.lo[t as usize]).sum();
-        let open = terms.iter().filter(|&&t| self.hi[t as usize] >= UNBOUNDED).count();
-        let shi: i64 = terms.iter().map(|&t| self.hi[t as usize]).filter(|&h| h < UNBOUNDED).sum();
+        // the terms' smallest sum, how many are unbounded, the others' largest sum: one pass
+        let (mut slo, mut open, mut shi) = (0i64, 0usize, 0i64);
+        for &t in terms {
+            let (lo, hi) = (self.lo[t as usize], self.hi[t as usize]);
+            slo += lo;
+            if hi >= UNBOUNDED {
+                open += 1;
+            } else {
+                shi += hi;
+            }
+        }
         if self.tighten(total, slo, if open > 0 { UNBOUNDED } else { shi }) {
             narrowed.push(total);
         }
