@@ -450,6 +450,11 @@ fn parse_change(s: &str) -> Result<(String, chrono::NaiveDate), String> {
         .rsplit_once('=')
         .filter(|(n, _)| !n.trim().is_empty())
         .ok_or_else(|| format!("expected NAME=YYYY-MM-DD, e.g. new_booking_line=2025-06-02, not {s:?}"))?;
+    // (found: `--change "a=2025-01-01,b=2025-02-01"` was one change named "a=2025-01-01,b")
+    if name.contains('=') {
+        let each: Vec<String> = s.split([',', ';']).map(|c| format!("--change {:?}", c.trim())).collect();
+        return Err(format!("one change a flag: repeat --change for each ({}), not {s:?}", each.join(" ")));
+    }
     let date = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
         .map_err(|_| format!("{date:?} is not a date; write YYYY-MM-DD"))?;
     Ok((name.trim().to_owned(), date))

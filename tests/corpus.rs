@@ -1088,6 +1088,9 @@ question = "what_good"
         case("change_outside_the_data", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "launch=2099-01-01"], 0)
             .check(|_, o| expect(&format!("the change and the records' dates are named: {}", o.stderr), o.stderr.contains("launch") && o.stderr.contains("outside") && o.stderr.contains("not compared"))),
         // (once moved the first change silently to the second date)
+        // two changes in one flag were one change named "a=2025-01-01,b"
+        case("change_flag_holding_two_changes", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "a=2025-01-01,b=2025-02-01", "-q"], 2)
+            .check(|_, o| expect(&format!("one change a flag: {}", o.stderr), o.stderr.contains(r#"one change a flag: repeat --change for each (--change "a=2025-01-01" --change "b=2025-02-01")"#))),
         case("change_given_twice", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "x=2025-03-01", "--change", "x=2025-04-01", "-q"], 2)
             .check(|_, o| expect(&format!("the repeated name is named: {}", o.stderr), o.stderr.contains("\"x\" is given twice"))),
         case("state_inside_the_output", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--state", "o/s", "-q"], 2),
