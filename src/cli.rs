@@ -466,6 +466,12 @@ fn parse_question(s: &str) -> Result<(String, crate::record::Question), String> 
         .split_once('=')
         .filter(|(n, _)| !n.trim().is_empty())
         .ok_or_else(|| format!("expected NAME=QUESTION, e.g. question_1=could_improve, not {s:?}"))?;
+    // (found: `--question "question_1=could_improve,question_2=what_good"` read question_1 as
+    // could_improve by the wording's cue, question_2 not at all)
+    if q.contains('=') {
+        let each: Vec<String> = s.split([',', ';']).map(|c| format!("--question {:?}", c.trim())).collect();
+        return Err(format!("one question a flag: repeat --question for each ({}), not {s:?}", each.join(" ")));
+    }
     let question = Question::parse(q).ok_or_else(|| {
         format!("unknown question {q:?}; expected one of {}", Question::ALL.map(Question::as_str).join(", "))
     })?;

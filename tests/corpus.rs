@@ -1088,6 +1088,9 @@ question = "what_good"
         case("change_outside_the_data", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "launch=2099-01-01"], 0)
             .check(|_, o| expect(&format!("the change and the records' dates are named: {}", o.stderr), o.stderr.contains("launch") && o.stderr.contains("outside") && o.stderr.contains("not compared"))),
         // (once moved the first change silently to the second date)
+        // two questions in one flag: the first read by its wording's cue, the second not at all
+        case("question_flag_holding_two_questions", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--question", "question_1=could_improve,question_2=what_good", "-q"], 2)
+            .check(|_, o| expect(&format!("one question a flag: {}", o.stderr), o.stderr.contains(r#"(--question "question_1=could_improve" --question "question_2=what_good")"#))),
         // two changes in one flag were one change named "a=2025-01-01,b"
         case("change_flag_holding_two_changes", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "a=2025-01-01,b=2025-02-01", "-q"], 2)
             .check(|_, o| expect(&format!("one change a flag: {}", o.stderr), o.stderr.contains(r#"one change a flag: repeat --change for each (--change "a=2025-01-01" --change "b=2025-02-01")"#))),
