@@ -495,7 +495,7 @@ pub(crate) const MAX_MEMBERS: usize = 1_000;
 /// holding an object, each of its leaves by its dotted path (`answers.comment`,
 /// `respondent.ethnicity`), so that an API's nested export maps as a flat one does (found: its
 /// comments could not be named at all, "no free-text column (the header has: "answers", …)").
-/// An array is a leaf (never a value: `wrong_type`). A nested object of more than
+/// An array is a leaf (in a field read, `wrong_type`; carried, its JSON text). A nested object of more than
 /// [`MAX_MEMBERS`] members is one leaf, kept whole.
 #[derive(Default)]
 struct Columns {

@@ -629,7 +629,14 @@ impl Mapper {
             if matches!(role, Role::Unused | Role::Chosen) {
                 continue;
             }
-            let problem = match self.checked(&row.cells, i) {
+            // a carried column holding an array or object (a JSON export's `"tags": ["a", "b"]`)
+            // is carried as its JSON text: it was null and a `wrong_type` issue in every row
+            if let Cell::Structured(json) = c {
+                if role == Role::Optional && self.carried.contains(&i) {
+                    cells.to_mut()[i] = Cell::Text(Str::from(json.as_str()));
+                }
+            }
+            let problem = match self.checked(&cells, i) {
                 Err(p) => Some(p),
                 Ok(Cell::Number(_) | Cell::Date(_) | Cell::Bool(_)) if role == Role::Text => {
                     Some((Reason::WrongType, format!("{} where free text was expected", c.type_name())))
