@@ -342,10 +342,12 @@ impl<'a> JsonlRows<'a> {
             array: array.then(ArrayScan::default),
         };
         let mut first = lines(reopen()?);
-        let mut columns = Columns::default();
         // objects the pipeline keeps whole, whatever this export holds (a night's export of a
         // few records would otherwise read a column a member where the state's kept one)
-        columns.whole = source.keep_whole.iter().map(|p| p.split('.').map(str::to_owned).collect()).collect();
+        let mut columns = Columns {
+            whole: source.keep_whole.iter().map(|p| p.split('.').map(str::to_owned).collect()).collect(),
+            ..Columns::default()
+        };
         let mut buf = Vec::new();
         // a line that is only `{` opens a pretty-printed object: never a line of JSONL
         let mut opens_object = None;
