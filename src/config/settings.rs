@@ -1104,12 +1104,20 @@ fn resolve_people(options: &PipelineOptions, ctx: &Ctx<'_>, base: &Path) -> Resu
     people.imd_lookup = options.people.imd_lookup.as_ref().map(|p| join(base, p.get_ref()));
     people.map.clone_from(&options.people.map);
     if let Some(max) = &options.people.max_groups {
-        if *max.get_ref() == 0 {
-            return Err(ctx.err(Some(max.span()), "people.max_groups", "max_groups must be at least 1"));
-        }
-        people.max_groups = *max.get_ref();
+        people.max_groups = at_least_one(ctx, max, "people.max_groups")?;
     }
     Ok(people)
+}
+
+/// A count that must be 1 or more (`key` is `table.name`), or an error where it is written.
+fn at_least_one(ctx: &Ctx<'_>, v: &Spanned<usize>, key: &str) -> Result<usize, ConfigError> {
+    match *v.get_ref() {
+        0 => {
+            let name = key.rsplit('.').next().unwrap_or(key);
+            Err(ctx.err(Some(v.span()), key, format!("{name} must be at least 1")))
+        }
+        n => Ok(n),
+    }
 }
 
 /// `[analysis]`, each setting unset taking its default, within its bounds.
@@ -1173,10 +1181,7 @@ fn resolve_analysis(options: &PipelineOptions, ctx: &Ctx<'_>) -> Result<Analysis
         },
         max_pairs: match &a.max_pairs {
             None => d.max_pairs,
-            Some(v) if *v.get_ref() == 0 => {
-                return Err(ctx.err(Some(v.span()), "analysis.max_pairs", "max_pairs must be at least 1"))
-            }
-            Some(v) => *v.get_ref(),
+            Some(v) => at_least_one(ctx, v, "analysis.max_pairs")?,
         },
     };
     if !(analysis.alpha0 > 0.0
@@ -1604,24 +1609,21 @@ mod tests {
         assert_eq!(err.key.as_deref(), Some("threds"), "{err}");
     }
 
-    /// `[people] max_groups`: 5,000 unless set; 0 would stop every run, so it is refused where
-    /// it is written.
+    /// `[people] max_groups` (5,000 unless set) and `[analysis] max_pairs` (2,000): 0 would stop
+    /// every run or publish nothing, so it is refused where it is written.
     #[test]
-    fn max_pairs_is_at_least_one() {
-        assert_eq!(parse("[[source]]\npath = \"a.csv\"\n").unwrap().analysis.max_pairs, DEFAULT_MAX_PAIRS);
-        let set = parse("[analysis]\nmax_pairs = 50\n\n[[source]]\npath = \"a.csv\"\n").unwrap();
-        assert_eq!(set.analysis.max_pairs, 50);
-        let err = parse("[analysis]\nmax_pairs = 0\n\n[[source]]\npath = \"a.csv\"\n").unwrap_err();
-        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("analysis.max_pairs")), "{err}");
-    }
-
-    #[test]
-    fn max_groups_is_at_least_one() {
-        assert_eq!(parse("[[source]]\npath = \"a.csv\"\n").unwrap().people.max_groups, DEFAULT_MAX_GROUPS);
-        let set = parse("[people]\nmax_groups = 20000\n\n[[source]]\npath = \"a.csv\"\n").unwrap();
-        assert_eq!(set.people.max_groups, 20_000);
-        let err = parse("[people]\nmax_groups = 0\n\n[[source]]\npath = \"a.csv\"\n").unwrap_err();
-        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("people.max_groups")), "{err}");
+    fn max_groups_and_max_pairs_are_at_least_one() {
+        let unset = parse("[[source]]\npath = \"a.csv\"\n").unwrap();
+        assert_eq!((unset.people.max_groups, unset.analysis.max_pairs), (DEFAULT_MAX_GROUPS, DEFAULT_MAX_PAIRS));
+        let read =
+            |s: &Settings, table: &str| if table == "people" { s.people.max_groups } else { s.analysis.max_pairs };
+        for (table, key) in [("people", "max_groups"), ("analysis", "max_pairs")] {
+            let set = parse(&format!("[{table}]\n{key} = 50\n\n[[source]]\npath = \"a.csv\"\n")).unwrap();
+            assert_eq!(read(&set, table), 50);
+            let err = parse(&format!("[{table}]\n{key} = 0\n\n[[source]]\npath = \"a.csv\"\n")).unwrap_err();
+            let full = format!("{table}.{key}");
+            assert_eq!((err.line, err.key.as_deref()), (Some(2), Some(full.as_str())), "{err}");
+        }
     }
 
     /// A value of the wrong type (a negative count, a string for a number, a count past
