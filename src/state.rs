@@ -223,8 +223,8 @@ pub(crate) fn carried_ids(
     dir: &Path,
     m: &StateManifest,
     read: impl Fn(&str, &str) -> bool,
-) -> Result<Vec<u128>, StateError> {
-    let mut out = Vec::new();
+    mut each: impl FnMut(u128),
+) -> Result<(), StateError> {
     for month in &m.months {
         let path = dir.join(ARCHIVE).join("records").join(format!("month={month}")).join("part-0.parquet");
         let file = File::open(&path).map_err(|e| unreadable(&path)(e.to_string()))?;
@@ -246,12 +246,12 @@ pub(crate) fn carried_ids(
             for i in 0..b.num_rows() {
                 let (file, source) = (text_at(files, i).unwrap_or_default(), text_at(sources, i).unwrap_or_default());
                 if let (Some(id), false) = (text_at(ids, i), read(file, source)) {
-                    out.push(crate::record::fingerprint(&[id]));
+                    each(crate::record::fingerprint(&[id]));
                 }
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The key → content of every record of the state, and where this run read each of them:

@@ -941,12 +941,10 @@ impl Mapping {
         added
     }
 
-    /// Takes the ids of a state's records from files this run does not read as read before this
-    /// run's rows ([`crate::state::carried_ids`]): a row repeating one is a duplicate.
-    pub(crate) fn seen_in_the_state(&mut self, ids: Vec<u128>) {
-        for id in ids {
-            self.seen.0.insert(id, IN_THE_STATE);
-        }
+    /// Takes the id of a state's record from a file this run does not read as read before this
+    /// run's rows ([`crate::state::carried_ids`]): a row repeating it is a duplicate.
+    pub(crate) fn seen_in_the_state(&mut self, id: u128) {
+        self.seen.0.insert(id, IN_THE_STATE);
     }
 
     /// Maps a batch of source `index`'s rows in parallel, then checks ids and counts in row

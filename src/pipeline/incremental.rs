@@ -266,7 +266,7 @@ pub(super) fn stream(
     settings: &Settings,
     messages: &Messages,
     engine: &Engine,
-    stream: ingest::Ingest,
+    mut stream: ingest::Ingest,
     tally: &mut Tally<'_>,
     writer: StreamWriter,
     context: &WriteContext<'_>,
@@ -303,13 +303,14 @@ pub(super) fn stream(
         .chain(source_files.aliases.iter().map(|a| &a.0))
         .cloned()
         .collect();
-    let mut stream = stream;
-    let carried = timings.time("ingest", || {
-        crate::state::carried_ids(dir, m, |file, source| {
-            read_files.contains(file) || settings.sources.iter().any(|s| s.name == source)
-        })
+    timings.time("ingest", || {
+        crate::state::carried_ids(
+            dir,
+            m,
+            |file, source| read_files.contains(file) || settings.sources.iter().any(|s| s.name == source),
+            |id| stream.mapping.seen_in_the_state(id),
+        )
     })?;
-    stream.mapping.seen_in_the_state(carried);
     let scan = scan(
         engine,
         stream,
