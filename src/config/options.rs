@@ -237,8 +237,7 @@ pub(crate) struct SourceOptions {
     pub withheld: Vec<String>,
     /// JSON: objects in the records (dotted paths) read as one column of their JSON text, as one
     /// of more than 1,000 members is, whatever the export holds.
-    #[serde(default)]
-    pub keep_whole: Vec<String>,
+    pub keep_whole: Option<Spanned<Vec<String>>>,
 }
 
 /// `[[source.text]]`

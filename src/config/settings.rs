@@ -1589,7 +1589,17 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, path: &Path) 
         date_window: date_window(ctx, "source.date_window", s.date_window.as_ref())?,
         on_invalid: on_invalid(ctx, s)?,
         withheld: s.withheld.clone(),
-        keep_whole: s.keep_whole.clone(),
+        keep_whole: match &s.keep_whole {
+            Some(k) if format != Format::Jsonl => {
+                return Err(ctx.err(
+                    Some(k.span()),
+                    "source.keep_whole",
+                    "keep_whole names objects of a JSON source's records; this source is not JSON",
+                ))
+            }
+            Some(k) => k.get_ref().clone(),
+            None => Vec::new(),
+        },
     })
 }
 
@@ -1611,6 +1621,16 @@ mod tests {
 
     /// `[people] max_groups` (5,000 unless set) and `[analysis] max_pairs` (2,000): 0 would stop
     /// every run or publish nothing, so it is refused where it is written.
+    /// `keep_whole` is for JSON sources: on another it is refused where it is written (it was
+    /// read and did nothing).
+    #[test]
+    fn keep_whole_is_for_json_sources() {
+        let json = parse("[[source]]\npath = \"a.jsonl\"\nkeep_whole = [\"scores\"]\n").unwrap();
+        assert_eq!(json.sources[0].keep_whole, ["scores"]);
+        let err = parse("[[source]]\npath = \"a.csv\"\nkeep_whole = [\"scores\"]\n").unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("source.keep_whole")), "{err}");
+    }
+
     #[test]
     fn max_groups_and_max_pairs_are_at_least_one() {
         let unset = parse("[[source]]\npath = \"a.csv\"\n").unwrap();

@@ -74,6 +74,8 @@ pub(crate) struct JsonlRows<'a> {
     /// The objects kept whole past [`MAX_MEMBERS`] (not those the source names), by their dotted
     /// paths.
     pub kept_whole: Vec<String>,
+    /// The objects the source names in `keep_whole` that no record holds.
+    pub keep_whole_unmet: Vec<String>,
     blanks: u64,
     file: String,
     source: SourceSettings,
@@ -413,6 +415,10 @@ impl<'a> JsonlRows<'a> {
             headers,
             whole: columns.paths.iter().map(|p| columns.whole.contains(p)).collect(),
             kept_whole: columns.whole.iter().map(|p| p.join(".")).filter(|p| !source.keep_whole.contains(p)).collect(),
+            keep_whole_unmet: (source.keep_whole.iter())
+                .filter(|k| !columns.seen.contains(&k.split('.').map(str::to_owned).collect::<Vec<_>>()))
+                .cloned()
+                .collect(),
             paths: columns.paths,
             blanks: 0,
             file: shown(&source.path),
@@ -736,5 +742,6 @@ mod tests {
         assert_eq!(cells[1][2], Cell::Text(Str::from("none")));
         let rows = JsonlRows::open(&source, &|| Ok(Box::new(text.as_bytes())), false).unwrap();
         assert!(rows.kept_whole.is_empty(), "named, not found: {:?}", rows.kept_whole);
+        assert_eq!(rows.keep_whole_unmet, ["gone"], "a name no record holds is told");
     }
 }

@@ -305,6 +305,7 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
     let hash = Hashed::default();
     let mut types = None;
     let mut notes = ReadNotes::default();
+    let mut keep_whole_unmet: Vec<String> = Vec::new();
     // a `.json` export of one array of objects is read whole, like a workbook
     let array = source.format == Format::Jsonl && {
         let mut start = Vec::with_capacity(4096);
@@ -325,6 +326,7 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             let rows = jsonl::JsonlRows::open(source, &move || stream_file(&p, &h), array)?;
             let headers = rows.headers.clone();
             notes.objects_kept_whole.clone_from(&rows.kept_whole);
+            keep_whole_unmet.clone_from(&rows.keep_whole_unmet);
             (Rows::Jsonl(rows), headers)
         }
         Format::Parquet if !is_gz(path) => {
@@ -403,6 +405,14 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
             "{}: the workbook's other sheets are not read: {} (name the one to read with sheet in its [[source]] or --sheet)",
             super::shown(path),
             notes.sheets_not_read.join(", ")
+        ));
+    }
+    if !keep_whole_unmet.is_empty() {
+        mapper.warn(format!(
+            "{}: keep_whole names {}, which no record holds (a typo, or a path written without its parent: \
+             `answers.scores`)",
+            super::shown(path),
+            super::header_list(&keep_whole_unmet)
         ));
     }
     if !notes.objects_kept_whole.is_empty() {
