@@ -168,8 +168,7 @@ pub(crate) fn pair_rows(
     let coded = kept.len();
     if coded > max_pairs {
         // a suppressed count (None) ranks below every published one
-        let rank = |&(a, b): &(usize, usize)| publish(pairs.overall[pair(a, b, n)], rule).value;
-        kept.sort_by(|x, y| rank(y).cmp(&rank(x)).then(x.cmp(y)));
+        kept.sort_by_cached_key(|&(a, b)| (std::cmp::Reverse(publish(pairs.overall[pair(a, b, n)], rule).value), a, b));
         kept.truncate(max_pairs);
         kept.sort_unstable();
     }

@@ -363,27 +363,19 @@ impl<'a> JsonlRows<'a> {
             }
             match serde_json::from_slice::<Entries<Node>>(&buf) {
                 Ok(keys) => {
-                    for (k, node) in keys.0 {
-                        if columns.top.len() == MAX_MEMBERS && !columns.top.contains(&k) {
-                            // keys that are values at the top, where no object holds them: a column
-                            // each would take time and memory with the square of the records
-                            return Err(IngestError::Format {
-                                path: source.path.clone(),
-                                format: "JSON",
-                                message: format!(
-                                    "its records have more than {MAX_MEMBERS} distinct keys (key {}, {k:?}, at {} {}): \
-                                     keys that are values (ids, dates) are not columns; move them into one member \
-                                     (`{{\"scores\": {{{k:?}: …}}}}`), which is read as one column of its JSON text",
-                                    MAX_MEMBERS + 1,
-                                    if array { "element" } else { "line" },
-                                    first.row
-                                ),
-                            });
-                        }
-                        if !columns.top.contains(&k) {
-                            columns.top.insert(k.clone());
-                        }
-                        columns.add_node(&mut vec![k], &node);
+                    if let Err(k) = columns.add_record(keys) {
+                        return Err(IngestError::Format {
+                            path: source.path.clone(),
+                            format: "JSON",
+                            message: format!(
+                                "its records have more than {MAX_MEMBERS} distinct keys (key {}, {k:?}, at {} {}): \
+                                 keys that are values (ids, dates) are not columns; move them into one member \
+                                 (`{{\"scores\": {{{k:?}: …}}}}`), which is read as one column of its JSON text",
+                                MAX_MEMBERS + 1,
+                                if array { "element" } else { "line" },
+                                first.row
+                            ),
+                        });
                     }
                 }
                 // an element of an array is an object, or the file is not records (found: an
@@ -519,6 +511,22 @@ struct Columns {
 }
 
 impl Columns {
+    /// Adds one record's keys; `Err` with the key past [`MAX_MEMBERS`] distinct keys of the
+    /// records themselves: keys that are values at the top, where no object holds them, a column
+    /// each taking time and memory with the square of the records.
+    fn add_record(&mut self, keys: Entries<Node>) -> Result<(), String> {
+        for (k, node) in keys.0 {
+            if !self.top.contains(&k) {
+                if self.top.len() == MAX_MEMBERS {
+                    return Err(k);
+                }
+                self.top.insert(k.clone());
+            }
+            self.add_node(&mut vec![k], &node);
+        }
+        Ok(())
+    }
+
     fn leaf(&mut self, path: &[String]) {
         if !self.seen.contains(path) {
             self.seen.insert(path.to_vec());
@@ -692,10 +700,7 @@ mod tests {
     fn columns(lines: &[String]) -> Columns {
         let mut columns = Columns::default();
         for line in lines {
-            let keys: Entries<Node> = serde_json::from_str(line).unwrap();
-            for (k, node) in keys.0 {
-                columns.add_node(&mut vec![k], &node);
-            }
+            columns.add_record(serde_json::from_str(line).unwrap()).unwrap();
         }
         columns
     }

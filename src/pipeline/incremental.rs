@@ -303,11 +303,13 @@ pub(super) fn stream(
         .chain(source_files.aliases.iter().map(|a| &a.0))
         .cloned()
         .collect();
+    // (a set: a folder of 1,500 daily exports holds as many sources, and each record is asked)
+    let read_sources: std::collections::HashSet<&str> = settings.sources.iter().map(|s| s.name.as_str()).collect();
     timings.time("ingest", || {
         crate::state::carried_ids(
             dir,
             m,
-            |file, source| read_files.contains(file) || settings.sources.iter().any(|s| s.name == source),
+            |file, source| read_files.contains(file) || read_sources.contains(source),
             |id| stream.mapping.seen_in_the_state(id),
         )
     })?;
