@@ -654,6 +654,18 @@ question = "what_good"
             expect(&format!("the dimension, the limit and the way out: {}", o.stderr), o.stderr.contains("dimension practice has more than 5000 groups") && o.stderr.contains("[people] max_groups") && o.stderr.contains("[people.map.practice]"))?;
             expect("nothing written", !dir.join("o").exists())
         }),
+        // a codebook of many themes: each group costs memory for every theme (3,000 groups
+        // coded with 488 themes took 11.4 GB over 20,000 records), so unset, max_groups is
+        // 5,000 × 61 / themes past the default codebook's 61 (here 122 themes: 2,500 groups)
+        case("dimension_of_many_groups_with_a_codebook_of_many_themes", vec![
+            ("f.csv", (0..2_501).fold("record_id,received_date,text,practice\n".to_owned(), |s, i| s + &format!("R{i},2025-03-01,word{} and word{},P{i}\n", i % 122, (i + 1) % 122)).into_bytes()),
+            ("cb.toml", (0..122).fold("[codebook]\nname = 'many'\nversion = '1'\n".to_owned(), |s, i| s + &format!("[[theme]]\ncode = 'T{i:03}'\nname = 'theme {i}'\ncategory = 'c'\nterms = ['word{i}']\n")).into_bytes()),
+            ("p.toml", b"[run]\ndimensions = [\"practice\"]\n[[source]]\npath = \"f.csv\"\n[source.columns]\npractice = \"practice\"\n".to_vec()),
+        ], &["run", "p.toml", "--codebook", "cb.toml", "--out", "o"], 2)
+        .check(|dir, o| {
+            expect(&format!("the limit sized by the codebook: {}", o.stderr), o.stderr.contains("dimension practice has more than 2500 groups (2501 in its first 2501 records)") && o.stderr.contains("2500 for this one's 122"))?;
+            expect("nothing written", !dir.join("o").exists())
+        }),
         case("dimension_of_more_groups_than_max_groups_set_low", vec![
             ("f.csv", (0..60).fold("record_id,received_date,text,ward\n".to_owned(), |s, i| s + &format!("R{i},2025-03-01,The wait was long,W{}\n", i % 51)).into_bytes()),
             ("p.toml", b"[run]\ndimensions = [\"ward\"]\n[people]\nmax_groups = 50\n[[source]]\npath = \"f.csv\"\n[source.columns]\nward = \"ward\"\n".to_vec()),

@@ -19,12 +19,63 @@ fn pair(a: usize, b: usize, n: usize) -> usize {
     a * n - a * (a + 1) / 2 + (b - a - 1)
 }
 
+/// Pairs past which a group's counts are kept sparse: 4,096 pairs (91 themes) of `i64` are
+/// 32 KB a group, dense; a codebook of 488 themes has 118,828 pairs, 0.95 MB a group held dense
+/// (found: 3,000 groups of a column made a dimension took 2.85 GB in pair counts alone, most of
+/// them zeros), where a group's records carry a few hundred of them.
+const DENSE_PAIRS: usize = 4_096;
+
+/// One group's count per pair: every pair in place when there are few, else only the pairs seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PairCells {
+    /// Every pair's count, by pair index.
+    Dense(Vec<i64>),
+    /// The pairs seen, by pair index (a pair not held is 0).
+    Sparse(std::collections::HashMap<u32, i64, foldhash::fast::FixedState>),
+}
+
+impl PairCells {
+    /// Zero counts for `pairs` pairs.
+    fn zeros(pairs: usize) -> PairCells {
+        if pairs <= DENSE_PAIRS {
+            PairCells::Dense(vec![0; pairs])
+        } else {
+            PairCells::Sparse(std::collections::HashMap::default())
+        }
+    }
+
+    /// Adds `n` to pair `p`.
+    fn add(&mut self, p: usize, n: i64) {
+        match self {
+            PairCells::Dense(v) => v[p] += n,
+            PairCells::Sparse(m) => *m.entry(p as u32).or_insert(0) += n,
+        }
+    }
+
+    /// Pair `p`'s count.
+    #[must_use]
+    pub fn get(&self, p: usize) -> i64 {
+        match self {
+            PairCells::Dense(v) => v.get(p).copied().unwrap_or(0),
+            PairCells::Sparse(m) => m.get(&(p as u32)).copied().unwrap_or(0),
+        }
+    }
+
+    /// Adds every count of `other` (the same number of pairs).
+    fn add_all(&mut self, other: &PairCells) {
+        match other {
+            PairCells::Dense(v) => v.iter().enumerate().filter(|(_, &n)| n != 0).for_each(|(p, &n)| self.add(p, n)),
+            PairCells::Sparse(m) => m.iter().for_each(|(&p, &n)| self.add(p as usize, n)),
+        }
+    }
+}
+
 /// Records carrying each pair of themes, per dimension and group, fed batch by batch.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PairCounter {
     n_themes: usize,
-    /// `[dimension][group id][pair]`, group ids as the batches number them.
-    dims: Vec<Vec<Vec<i64>>>,
+    /// `[dimension][group id]`, group ids as the batches number them.
+    dims: Vec<Vec<PairCells>>,
 }
 
 /// The pair counts, groups in their sorted places.
@@ -32,10 +83,22 @@ pub(crate) struct PairCounter {
 pub struct PairCounts {
     /// Themes.
     pub n_themes: usize,
-    /// `[dimension][group][pair]`.
-    pub dims: Vec<Vec<Vec<i64>>>,
-    /// The whole run, per pair.
-    pub overall: Vec<i64>,
+    /// `[dimension][group]`.
+    pub dims: Vec<Vec<PairCells>>,
+    /// The whole run.
+    pub overall: Option<PairCells>,
+}
+
+impl PairCounts {
+    /// The whole run's count of pair (a, b), a < b.
+    fn overall(&self, a: usize, b: usize) -> i64 {
+        self.overall.as_ref().map_or(0, |o| o.get(pair(a, b, self.n_themes)))
+    }
+}
+
+/// The number of pairs of `n` themes.
+fn pairs_of(n: usize) -> usize {
+    n * n.saturating_sub(1) / 2
 }
 
 impl PairCounter {
@@ -48,7 +111,7 @@ impl PairCounter {
     /// Adds a batch: each record's group ids per dimension and its themes.
     pub(crate) fn add(&mut self, groups: &[Vec<u32>], themes: &[Vec<(u32, bool)>]) {
         let n = self.n_themes;
-        let pairs = n * n.saturating_sub(1) / 2;
+        let pairs = pairs_of(n);
         // every (record, pair) of the batch, in record order: one vector, not one per record
         let with_pairs: Vec<(u32, u32)> = themes
             .par_iter()
@@ -72,34 +135,37 @@ impl PairCounter {
             for &(r, p) in &with_pairs {
                 let g = ids[r as usize] as usize;
                 if dim.len() <= g {
-                    dim.resize(g + 1, vec![0; pairs]);
+                    dim.resize(g + 1, PairCells::zeros(pairs));
                 }
-                dim[g][p as usize] += 1;
+                dim[g].add(p as usize, 1);
             }
         });
     }
 
     /// The counts with groups in their sorted places (`groups[d][id]` of `n_groups[d]`).
     #[must_use]
-    pub(crate) fn finish(&self, groups: &[Vec<u32>], n_groups: &[usize]) -> PairCounts {
-        let pairs = self.n_themes * self.n_themes.saturating_sub(1) / 2;
-        let dims: Vec<Vec<Vec<i64>>> = self
+    pub(crate) fn finish(self, groups: &[Vec<u32>], n_groups: &[usize]) -> PairCounts {
+        let pairs = pairs_of(self.n_themes);
+        let dims: Vec<Vec<PairCells>> = self
             .dims
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(d, by_id)| {
-                let mut out = vec![vec![0; pairs]; n_groups[d]];
-                for (id, row) in by_id.iter().enumerate() {
+                let mut out = vec![PairCells::zeros(pairs); n_groups[d]];
+                for (id, row) in by_id.into_iter().enumerate() {
                     if let Some(&g) = groups[d].get(id) {
-                        out[g as usize] = row.clone();
+                        out[g as usize] = row;
                     }
                 }
                 out
             })
             .collect();
         // every dimension splits the same records: the first one's groups add up to the run
-        let overall =
-            dims.first().map_or_else(|| vec![0; pairs], |d| (0..pairs).map(|p| d.iter().map(|g| g[p]).sum()).collect());
+        let overall = dims.first().map(|d| {
+            let mut all = PairCells::zeros(pairs);
+            d.iter().for_each(|g| all.add_all(g));
+            all
+        });
         PairCounts { n_themes: self.n_themes, dims, overall }
     }
 }
@@ -161,14 +227,12 @@ pub(crate) fn pair_rows(
     max_pairs: usize,
 ) -> (Vec<PairRow>, usize, usize) {
     let n = pairs.n_themes;
-    let mut kept: Vec<(usize, usize)> = (0..n)
-        .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
-        .filter(|&(a, b)| pairs.overall[pair(a, b, n)] > 0)
-        .collect();
+    let mut kept: Vec<(usize, usize)> =
+        (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).filter(|&(a, b)| pairs.overall(a, b) > 0).collect();
     let coded = kept.len();
     if coded > max_pairs {
         // a suppressed count (None) ranks below every published one
-        kept.sort_by_cached_key(|&(a, b)| (std::cmp::Reverse(publish(pairs.overall[pair(a, b, n)], rule).value), a, b));
+        kept.sort_by_cached_key(|&(a, b)| (std::cmp::Reverse(publish(pairs.overall(a, b), rule).value), a, b));
         kept.truncate(max_pairs);
         kept.sort_unstable();
     }
@@ -179,7 +243,7 @@ pub(crate) fn pair_rows(
         .zip(theme_counts)
         .map(|(dim, themes)| {
             let mentions: Vec<Vec<Published>> =
-                dim.iter().map(|g| kept.iter().map(|&(a, b)| publish(g[pair(a, b, n)], rule)).collect()).collect();
+                dim.iter().map(|g| kept.iter().map(|&(a, b)| publish(g.get(pair(a, b, n)), rule)).collect()).collect();
             let zeros = mentions.iter().map(|m| vec![publish(0, rule); m.len()]).collect();
             vec![Some(PeriodCounts {
                 records: themes.records.clone(),
@@ -189,7 +253,7 @@ pub(crate) fn pair_rows(
             })]
         })
         .collect();
-    let overall: Vec<Published> = kept.iter().map(|&(a, b)| publish(pairs.overall[pair(a, b, n)], rule)).collect();
+    let overall: Vec<Published> = kept.iter().map(|&(a, b)| publish(pairs.overall(a, b), rule)).collect();
     let known = KnownTotals {
         records: totals.records,
         mentions: overall.clone(),
@@ -298,9 +362,46 @@ mod tests {
         let (a, b) = (whole.finish(&[vec![0, 1]], &[2]), split.finish(&[vec![0, 1]], &[2]));
         assert_eq!(a.dims, b.dims);
         // pairs (0,1), (0,2), (1,2): group 0 has {0,1} and {0,1,2}; group 1 has {2} and {0,1}
-        assert_eq!(a.dims[0][0], vec![2, 1, 1]);
-        assert_eq!(a.dims[0][1], vec![1, 0, 0], "a theme coded twice on a record is one");
-        assert_eq!(a.overall, vec![3, 1, 1]);
+        assert_eq!(a.dims[0][0], PairCells::Dense(vec![2, 1, 1]));
+        assert_eq!(a.dims[0][1], PairCells::Dense(vec![1, 0, 0]), "a theme coded twice on a record is one");
+        assert_eq!(a.overall, Some(PairCells::Dense(vec![3, 1, 1])));
+    }
+
+    #[test]
+    fn many_themes_count_only_the_pairs_seen_and_the_same_counts() {
+        // 120 themes: 7,140 pairs, past DENSE_PAIRS; records of 2-4 themes in 3 groups
+        let n = 120;
+        assert!(pairs_of(n) > DENSE_PAIRS);
+        let themes: Vec<Vec<(u32, bool)>> =
+            (0..300u32).map(|r| (0..2 + r % 3).map(|k| ((r * 7 + k * 31) % n as u32, k == 0)).collect()).collect();
+        let groups = vec![(0..300u32).map(|r| r % 3).collect::<Vec<u32>>()];
+        let mut c = PairCounter::new(1, n);
+        c.add(&groups, &themes[..100]);
+        c.add(&[groups[0][100..].to_vec()], &themes[100..]);
+        let counts = c.finish(&[vec![0, 1, 2]], &[3]);
+        // the counts, worked out record by record
+        let mut expected = vec![vec![0i64; pairs_of(n)]; 3];
+        for (r, t) in themes.iter().enumerate() {
+            let mut ids: Vec<usize> = t.iter().map(|x| x.0 as usize).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            for (i, &a) in ids.iter().enumerate() {
+                for &b in &ids[i + 1..] {
+                    expected[r % 3][pair(a, b, n)] += 1;
+                }
+            }
+        }
+        for (g, cells) in counts.dims[0].iter().enumerate() {
+            let PairCells::Sparse(held) = cells else { panic!("group {g} held dense") };
+            assert!(held.len() <= 300, "only the pairs seen are held: {}", held.len());
+            for (p, &e) in expected[g].iter().enumerate() {
+                assert_eq!(cells.get(p), e, "group {g}, pair {p}");
+            }
+        }
+        for p in 0..pairs_of(n) {
+            let all: i64 = expected.iter().map(|e| e[p]).sum();
+            assert_eq!(counts.overall.as_ref().map(|o| o.get(p)), Some(all), "pair {p} overall");
+        }
     }
 
     #[test]
@@ -309,7 +410,11 @@ mod tests {
         let p = |v: i64| publish(v, &rule);
         // 4 themes, pairs (0,1) (0,2) (0,3) (1,2) (1,3) (2,3); one dimension of one group
         let overall = vec![11, 12, 30, 3, 13, 0];
-        let pairs = PairCounts { n_themes: 4, dims: vec![vec![overall.clone()]], overall };
+        let pairs = PairCounts {
+            n_themes: 4,
+            dims: vec![vec![PairCells::Dense(overall.clone())]],
+            overall: Some(PairCells::Dense(overall)),
+        };
         let themes = PeriodCounts {
             records: vec![p(100)],
             mentions: vec![vec![p(50); 4]],

@@ -7,7 +7,9 @@ pub(crate) mod layouts;
 pub(crate) mod options;
 mod settings;
 
-pub(crate) use settings::{date_format_valid, parse_delimiter, DEFAULT_MAX_PAIRS};
+pub(crate) use settings::{
+    date_format_valid, parse_delimiter, DEFAULT_MAX_GROUPS, DEFAULT_MAX_PAIRS, THEMES_OF_THE_DEFAULT,
+};
 pub use settings::{
     AnalysisSettings, BaselineSettings, Change, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow,
     Encoding, Format, OnInvalid, Overrides, Policy, Settings, SourceSettings, SpcChart, SpcPeriod, DEFAULT_CODEBOOK,

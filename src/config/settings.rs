@@ -424,8 +424,9 @@ pub struct PeopleSettings {
     pub imd_lookup: Option<PathBuf>,
     /// Per dimension: raw value → group.
     pub map: BTreeMap<String, BTreeMap<String, String>>,
-    /// The most groups a dimension may have before the run stops (`[people] max_groups`).
-    pub max_groups: usize,
+    /// The most groups a dimension may have before the run stops (`[people] max_groups`);
+    /// unset, [`PeopleSettings::group_limit`] sizes it by the codebook.
+    pub max_groups: Option<usize>,
 }
 
 /// Groups a dimension may have unless `[people] max_groups` says otherwise: each group of a
@@ -435,9 +436,25 @@ pub struct PeopleSettings {
 /// (found: 100,000 values took 24 GB and were killed) where it now stops the run, saying why.
 pub(crate) const DEFAULT_MAX_GROUPS: usize = 5_000;
 
+/// The themes [`DEFAULT_MAX_GROUPS`] is sized for: the default codebook's 61. A group costs
+/// memory for every theme, so a codebook of more themes allows proportionally fewer groups
+/// unless `[people] max_groups` is set (found: 3,000 groups of a column made a dimension, coded
+/// with a codebook of 488 themes, took 11.4 GB over 20,000 records; with 61 themes, 1.2 GB).
+pub(crate) const THEMES_OF_THE_DEFAULT: usize = 61;
+
+impl PeopleSettings {
+    /// The most groups a dimension may have in a run coding `themes` themes: `[people]
+    /// max_groups` if set, else 5,000 for up to 61 themes and 5,000 × 61 / `themes` past them.
+    #[must_use]
+    pub fn group_limit(&self, themes: usize) -> usize {
+        self.max_groups
+            .unwrap_or_else(|| (DEFAULT_MAX_GROUPS * THEMES_OF_THE_DEFAULT / themes.max(THEMES_OF_THE_DEFAULT)).max(1))
+    }
+}
+
 impl Default for PeopleSettings {
     fn default() -> PeopleSettings {
-        PeopleSettings { age_bands: None, imd_lookup: None, map: BTreeMap::new(), max_groups: DEFAULT_MAX_GROUPS }
+        PeopleSettings { age_bands: None, imd_lookup: None, map: BTreeMap::new(), max_groups: None }
     }
 }
 
@@ -1104,7 +1121,7 @@ fn resolve_people(options: &PipelineOptions, ctx: &Ctx<'_>, base: &Path) -> Resu
     people.imd_lookup = options.people.imd_lookup.as_ref().map(|p| join(base, p.get_ref()));
     people.map.clone_from(&options.people.map);
     if let Some(max) = &options.people.max_groups {
-        people.max_groups = at_least_one(ctx, max, "people.max_groups")?;
+        people.max_groups = Some(at_least_one(ctx, max, "people.max_groups")?);
     }
     Ok(people)
 }
@@ -1631,12 +1648,30 @@ mod tests {
         assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("source.keep_whole")), "{err}");
     }
 
+    /// Unset, `max_groups` is 5,000 groups for the default codebook's 61 themes (or fewer) and
+    /// proportionally fewer for a codebook of more; set, it is what it says whatever the
+    /// codebook.
+    #[test]
+    fn the_default_group_limit_shrinks_with_the_codebook() {
+        let unset = PeopleSettings::default();
+        assert_eq!([unset.group_limit(1), unset.group_limit(61)], [5_000, 5_000]);
+        assert_eq!([unset.group_limit(122), unset.group_limit(488)], [2_500, 625]);
+        assert_eq!(unset.group_limit(1_000_000_000), 1, "never 0");
+        let set = PeopleSettings { max_groups: Some(10_000), ..PeopleSettings::default() };
+        assert_eq!([set.group_limit(61), set.group_limit(488)], [10_000, 10_000]);
+    }
+
     #[test]
     fn max_groups_and_max_pairs_are_at_least_one() {
         let unset = parse("[[source]]\npath = \"a.csv\"\n").unwrap();
-        assert_eq!((unset.people.max_groups, unset.analysis.max_pairs), (DEFAULT_MAX_GROUPS, DEFAULT_MAX_PAIRS));
-        let read =
-            |s: &Settings, table: &str| if table == "people" { s.people.max_groups } else { s.analysis.max_pairs };
+        assert_eq!((unset.people.group_limit(61), unset.analysis.max_pairs), (DEFAULT_MAX_GROUPS, DEFAULT_MAX_PAIRS));
+        let read = |s: &Settings, table: &str| {
+            if table == "people" {
+                s.people.group_limit(488)
+            } else {
+                s.analysis.max_pairs
+            }
+        };
         for (table, key) in [("people", "max_groups"), ("analysis", "max_pairs")] {
             let set = parse(&format!("[{table}]\n{key} = 50\n\n[[source]]\npath = \"a.csv\"\n")).unwrap();
             assert_eq!(read(&set, table), 50);

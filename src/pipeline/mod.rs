@@ -66,9 +66,9 @@ pub enum RunError {
     #[error(
         "dimension {dimension} has more than {limit} groups ({groups} in its first {records} records): a dimension is a set of \
          groups to compare (age bands, ethnicities), and each group costs the run memory for every theme and period \
-         (about a third of a megabyte for a year of months), so a column of this many values (a practice, a \
+         (about a third of a megabyte for a year of months of 61 themes), so a column of this many values (a practice, a \
          postcode, an id) would take the machine's memory; map that column as org_level_1..3 or leave it carried, \
-         group its values with [people.map.{dimension}], or raise [people] max_groups"
+         group its values with [people.map.{dimension}], or raise [people] max_groups{sized}"
     )]
     TooManyGroups {
         /// The dimension.
@@ -79,6 +79,8 @@ pub enum RunError {
         limit: usize,
         /// Records read when the run stopped.
         records: usize,
+        /// How the limit was sized from the codebook when `max_groups` is unset (else empty).
+        sized: String,
     },
     /// Thread pool.
     #[error("cannot start {threads} worker threads: {message}")]

@@ -138,6 +138,8 @@ pub(super) struct Tally<'h> {
     /// `unmapped_value` field issues per source.
     pub(super) unmapped: HashMap<String, u64>,
     pub(super) records: usize,
+    /// The codebook's themes.
+    pub(super) themes: usize,
     /// The files (index into the writer's list) records came from.
     pub(super) files_seen: Vec<bool>,
 }
@@ -168,6 +170,7 @@ impl<'h> Tally<'h> {
             tallies: Tallies::default(),
             unmapped: HashMap::new(),
             records: 0,
+            themes: book.themes.len(),
             files_seen: Vec::new(),
         }
     }
@@ -211,12 +214,23 @@ impl Tally<'_> {
         let CodedBatch { records, coded, contents, quarantine, issues, .. } = b;
         let ids = timings.time("people", || self.grouper.group(&records));
         // before the counters make room for them
-        if let Some((d, groups)) = self.grouper.crowded(settings.people.max_groups) {
+        let limit = settings.people.group_limit(self.themes);
+        if let Some((d, groups)) = self.grouper.crowded(limit) {
             return Err(RunError::TooManyGroups {
                 dimension: settings.dimensions[d].clone(),
                 groups,
-                limit: settings.people.max_groups,
+                limit,
                 records: self.records + records.len(),
+                sized: if settings.people.max_groups.is_some() {
+                    String::new()
+                } else {
+                    format!(
+                        " (unset, {} for a codebook of up to {} themes, {limit} for this one's {})",
+                        crate::config::DEFAULT_MAX_GROUPS,
+                        crate::config::THEMES_OF_THE_DEFAULT,
+                        self.themes
+                    )
+                },
             });
         }
         let (names, issues) = timings.time("people", || {
