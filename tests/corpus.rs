@@ -663,7 +663,17 @@ question = "what_good"
             ("p.toml", b"[run]\ndimensions = [\"practice\"]\n[[source]]\npath = \"f.csv\"\n[source.columns]\npractice = \"practice\"\n".to_vec()),
         ], &["run", "p.toml", "--codebook", "cb.toml", "--out", "o"], 2)
         .check(|dir, o| {
-            expect(&format!("the limit sized by the codebook: {}", o.stderr), o.stderr.contains("dimension practice has more than 2500 groups (2501 in its first 2501 records)") && o.stderr.contains("2500 for this one's 122"))?;
+            expect(&format!("the limit sized by the codebook: {}", o.stderr), o.stderr.contains("dimension practice has more than 2500 groups (2501 in its first 2501 records)") && o.stderr.contains("2500 for this run's 122 themes over 1 month)"))?;
+            expect("nothing written", !dir.join("o").exists())
+        }),
+        // ten years of months: each group costs memory for every month (1,500 wards over 120
+        // months took 8.2 GB over 40,000 records), so unset, max_groups is 5,000 × 13 / 121 = 537
+        case("dimension_of_many_groups_over_ten_years_of_months", vec![
+            ("f.csv", (0..601).fold("record_id,received_date,text,ward\n".to_owned(), |s, i| s + &format!("R{i},{}-{:02}-15,The wait was long,W{i}\n", 2015 + (i % 120) / 12, 1 + i % 12)).into_bytes()),
+            ("p.toml", b"[run]\ndimensions = [\"ward\"]\n[[source]]\npath = \"f.csv\"\n[source.columns]\nward = \"ward\"\n".to_vec()),
+        ], &["run", "p.toml", "--out", "o"], 2)
+        .check(|dir, o| {
+            expect(&format!("the limit sized by the months: {}", o.stderr), o.stderr.contains("dimension ward has more than 537 groups (601 in its first 601 records)") && o.stderr.contains("537 for this run's 61 themes over 120 months"))?;
             expect("nothing written", !dir.join("o").exists())
         }),
         case("dimension_of_more_groups_than_max_groups_set_low", vec![

@@ -8,7 +8,8 @@ pub(crate) mod options;
 mod settings;
 
 pub(crate) use settings::{
-    date_format_valid, parse_delimiter, DEFAULT_MAX_GROUPS, DEFAULT_MAX_PAIRS, THEMES_OF_THE_DEFAULT,
+    date_format_valid, parse_delimiter, DEFAULT_MAX_GROUPS, DEFAULT_MAX_PAIRS, MONTHS_OF_THE_DEFAULT,
+    THEMES_OF_THE_DEFAULT,
 };
 pub use settings::{
     AnalysisSettings, BaselineSettings, Change, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow,

@@ -436,19 +436,27 @@ pub struct PeopleSettings {
 /// (found: 100,000 values took 24 GB and were killed) where it now stops the run, saying why.
 pub(crate) const DEFAULT_MAX_GROUPS: usize = 5_000;
 
-/// The themes [`DEFAULT_MAX_GROUPS`] is sized for: the default codebook's 61. A group costs
-/// memory for every theme, so a codebook of more themes allows proportionally fewer groups
-/// unless `[people] max_groups` is set (found: 3,000 groups of a column made a dimension, coded
-/// with a codebook of 488 themes, took 11.4 GB over 20,000 records; with 61 themes, 1.2 GB).
+/// The themes [`DEFAULT_MAX_GROUPS`] is sized for: the default codebook's 61.
 pub(crate) const THEMES_OF_THE_DEFAULT: usize = 61;
 
+/// The months [`DEFAULT_MAX_GROUPS`] is sized for: a year's.
+pub(crate) const MONTHS_OF_THE_DEFAULT: usize = 12;
+
 impl PeopleSettings {
-    /// The most groups a dimension may have in a run coding `themes` themes: `[people]
-    /// max_groups` if set, else 5,000 for up to 61 themes and 5,000 × 61 / `themes` past them.
+    /// The most groups a dimension may have in a run coding `themes` themes over `months`
+    /// months: `[people] max_groups` if set, else 5,000 for up to 61 themes over up to 12 months,
+    /// and proportionally fewer past them. A group costs memory for every theme and period
+    /// (`theme_by_group` holds a row for each, and each month's counts are kept with the whole
+    /// run's), so the default holds a run's rows to those of 5,000 groups × 61 themes × 13
+    /// periods. Found: 3,000 groups of a column made a dimension, coded with a codebook of 488
+    /// themes, took 11.4 GB over 20,000 records (1.2 GB with 61 themes); 1,500 groups over ten
+    /// years of months took 8.2 GB over 40,000 (1.2 GB over one year).
     #[must_use]
-    pub fn group_limit(&self, themes: usize) -> usize {
-        self.max_groups
-            .unwrap_or_else(|| (DEFAULT_MAX_GROUPS * THEMES_OF_THE_DEFAULT / themes.max(THEMES_OF_THE_DEFAULT)).max(1))
+    pub fn group_limit(&self, themes: usize, months: usize) -> usize {
+        self.max_groups.unwrap_or_else(|| {
+            let rows = DEFAULT_MAX_GROUPS * THEMES_OF_THE_DEFAULT * (MONTHS_OF_THE_DEFAULT + 1);
+            (rows / (themes.max(THEMES_OF_THE_DEFAULT) * (months.max(MONTHS_OF_THE_DEFAULT) + 1))).max(1)
+        })
     }
 }
 
@@ -1648,26 +1656,32 @@ mod tests {
         assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("source.keep_whole")), "{err}");
     }
 
-    /// Unset, `max_groups` is 5,000 groups for the default codebook's 61 themes (or fewer) and
-    /// proportionally fewer for a codebook of more; set, it is what it says whatever the
-    /// codebook.
+    /// Unset, `max_groups` is 5,000 groups for the default codebook's 61 themes (or fewer) over
+    /// a year of months (or fewer), and proportionally fewer for a codebook of more themes or a
+    /// run of more months; set, it is what it says whatever the codebook and months.
     #[test]
-    fn the_default_group_limit_shrinks_with_the_codebook() {
+    fn the_default_group_limit_shrinks_with_the_codebook_and_the_months() {
         let unset = PeopleSettings::default();
-        assert_eq!([unset.group_limit(1), unset.group_limit(61)], [5_000, 5_000]);
-        assert_eq!([unset.group_limit(122), unset.group_limit(488)], [2_500, 625]);
-        assert_eq!(unset.group_limit(1_000_000_000), 1, "never 0");
+        assert_eq!([unset.group_limit(1, 1), unset.group_limit(61, 12)], [5_000, 5_000]);
+        assert_eq!([unset.group_limit(122, 12), unset.group_limit(488, 0)], [2_500, 625]);
+        // ten years: 5,000 × 13 / 121
+        assert_eq!([unset.group_limit(61, 120), unset.group_limit(40, 120)], [537, 537]);
+        assert_eq!(unset.group_limit(122, 25), 1_250, "both: 5,000 × 61 / 122 × 13 / 26");
+        assert_eq!(unset.group_limit(1_000_000_000, 1_000), 1, "never 0");
         let set = PeopleSettings { max_groups: Some(10_000), ..PeopleSettings::default() };
-        assert_eq!([set.group_limit(61), set.group_limit(488)], [10_000, 10_000]);
+        assert_eq!([set.group_limit(61, 12), set.group_limit(488, 120)], [10_000, 10_000]);
     }
 
     #[test]
     fn max_groups_and_max_pairs_are_at_least_one() {
         let unset = parse("[[source]]\npath = \"a.csv\"\n").unwrap();
-        assert_eq!((unset.people.group_limit(61), unset.analysis.max_pairs), (DEFAULT_MAX_GROUPS, DEFAULT_MAX_PAIRS));
+        assert_eq!(
+            (unset.people.group_limit(61, 12), unset.analysis.max_pairs),
+            (DEFAULT_MAX_GROUPS, DEFAULT_MAX_PAIRS)
+        );
         let read = |s: &Settings, table: &str| {
             if table == "people" {
-                s.people.group_limit(488)
+                s.people.group_limit(488, 120)
             } else {
                 s.analysis.max_pairs
             }

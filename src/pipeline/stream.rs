@@ -213,8 +213,10 @@ impl Tally<'_> {
     ) -> Result<ToWrite, RunError> {
         let CodedBatch { records, coded, contents, quarantine, issues, .. } = b;
         let ids = timings.time("people", || self.grouper.group(&records));
+        let month: Vec<u32> = timings.time("analyse", || records.iter().map(|r| self.months.id(r)).collect());
         // before the counters make room for them
-        let limit = settings.people.group_limit(self.themes);
+        let months = self.months.labels.len();
+        let limit = settings.people.group_limit(self.themes, months);
         if let Some((d, groups)) = self.grouper.crowded(limit) {
             return Err(RunError::TooManyGroups {
                 dimension: settings.dimensions[d].clone(),
@@ -225,10 +227,13 @@ impl Tally<'_> {
                     String::new()
                 } else {
                     format!(
-                        " (unset, {} for a codebook of up to {} themes, {limit} for this one's {})",
+                        " (unset, {} for a codebook of up to {} themes over up to {} months; {limit} for this run's {} \
+                         themes over {months} month{})",
                         crate::config::DEFAULT_MAX_GROUPS,
                         crate::config::THEMES_OF_THE_DEFAULT,
-                        self.themes
+                        crate::config::MONTHS_OF_THE_DEFAULT,
+                        self.themes,
+                        if months == 1 { "" } else { "s" }
                     )
                 },
             });
@@ -244,7 +249,6 @@ impl Tally<'_> {
             *self.unmapped.entry(f.source.clone()).or_insert(0) += 1;
         }
         timings.time("analyse", || {
-            let month: Vec<u32> = records.iter().map(|r| self.months.id(r)).collect();
             // the respondents' fingerprints worked out in parallel, then met in record order
             let fingerprints: Vec<u128> = records
                 .par_iter()
