@@ -182,12 +182,72 @@ C5,TRB,R4,03/06/2022,111,,2,How could we improve?,   ,,,1,0,0
     assert_eq!((a["record_id"].as_str(), a["response_id"].as_str(), a["rating"].as_str()), ("C1", "R1", "1"));
     assert_eq!(by_text(&rows, "Ring before")["received_date"], "2022-05-31", "m/d/yyyy when it cannot be d/m");
     assert_eq!(a["received_date"], "2022-05-31");
+    // the first date that reads one way only is day first: 01/06/2022 is 1 June, and the
+    // export writing both orders is said (the real labelled export does: 220 month first)
+    assert_eq!(by_text(&rows, "Nobody called")["received_date"], "2022-06-01");
+    let warnings = m["inputs"][0]["warnings"].to_string();
+    assert!(
+        warnings
+            .contains("written both day first (1 row, the first, \\\"31/05/2022\\\", at row 2) and month first (1,")
+            && warnings.contains("were read day first"),
+        "{warnings}"
+    );
     let c = by_text(&rows, "Nobody called");
     assert_eq!(
         (c["org_level_1"].as_str(), c["org_level_2"].as_str(), c["org_level_3"].as_str(), c["rating"].as_str()),
         ("TRB", "Community", "Older adults", "4")
     );
     assert_eq!(by_text(&rows, "The call handler")["rating"], "6");
+}
+
+const LABELLED_HEADER: &str =
+    "Comment ID,Trust,Respondent ID,Date,Service type 1,Service type 2,FFT categorical answer,FFT question,FFT answer";
+
+/// The labelled export written month first, as Excel writes dates in a US locale: its dates
+/// that read either way were read day first, silently (1,719 of the real export's 6,378 records
+/// misdated by months when its dates were rewritten month first); they now read in the order of
+/// the first date that reads only one way.
+#[test]
+fn labelled_fft_export_written_month_first_reads_every_date_month_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = format!(
+        "{LABELLED_HEADER}\nC1,TRA,R1,5/31/2022,Transport,,1,What was good?,Driver carried my bag,\nC2,TRA,R2,06/01/2022,Transport,,2,What was good?,Nurse was kind,\nC3,TRA,R3,12/11/2021 14:30,Transport,,2,What was good?,Quick and calm,\n"
+    );
+    std::fs::write(tmp.path().join("us.csv"), csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "us.csv", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("warning"), "one order, nothing to say: {}", r.stderr);
+    let rows = records(&tmp.path().join("o"));
+    let date = |t: &str| by_text(&rows, t)["received_date"].clone();
+    assert_eq!([date("Driver"), date("Nurse"), date("Quick")], ["2022-05-31", "2022-06-01", "2021-12-11"]);
+}
+
+/// Dates that read either way before the first that reads one way only were read as the
+/// layout lists them (day first); past it, month first: said, with the row.
+#[test]
+fn labelled_fft_export_whose_first_batch_tells_no_order_is_warned_of() {
+    let tmp = tempfile::tempdir().unwrap();
+    // the first batch of a source is 4,096 rows: every date in it reads either way
+    let mut csv = format!("{LABELLED_HEADER}\n");
+    for i in 0..4_200 {
+        let date =
+            if i == 4_150 { "5/31/2022".to_owned() } else { format!("0{}/0{}/2022", 1 + i % 9, 1 + (i + 1) % 9) };
+        csv += &format!("C{i},TRA,R{i},{date},Transport,,1,What was good?,Kind nurse number {i},\n");
+    }
+    std::fs::write(tmp.path().join("late.csv"), csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "late.csv", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("dates that read either way before row 4152 were read day first")
+            && r.stderr.contains("from row 4152, whose date reads only month first, they were read month first"),
+        "{}",
+        r.stderr
+    );
+    let rows = records(&tmp.path().join("o"));
+    // row 2 (C0, 01/02/2022) was read day first; C4199 (after the choice) month first
+    assert_eq!(by_text(&rows, "Kind nurse number 0")["received_date"], "2022-02-01");
+    let last = &by_text(&rows, "Kind nurse number 4199")["received_date"];
+    assert_eq!(last, "2022-06-07", "06/07/2022 read month first");
 }
 
 #[test]

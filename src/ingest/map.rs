@@ -372,6 +372,32 @@ impl Mapper {
         &self.date_format
     }
 
+    /// The day-first and month-first formats of a date format list that holds both
+    /// (`%d/%m/%Y|%m/%d/%Y`), and whether the month-first one comes first in it.
+    #[must_use]
+    pub(crate) fn day_and_month_first(&self) -> Option<(String, String, bool)> {
+        day_and_month_first(&self.date_format)
+    }
+
+    /// The received date of a row as written, when it is text.
+    pub(crate) fn date_text<'r>(&self, row: &'r RawRow) -> Option<&'r str> {
+        match row.cells.get(self.cols.received_date?)? {
+            Cell::Text(s) => Some(s.trim()),
+            _ => None,
+        }
+    }
+
+    /// Reads dates that read either way month first (`month_first`) or day first from now on:
+    /// the chosen format goes before the other in the list, which still reads the other order.
+    pub(crate) fn read_first(&mut self, month_first: bool) {
+        let Some((day, month, _)) = self.day_and_month_first() else { return };
+        let (first, second) = if month_first { (month, day) } else { (day, month) };
+        let mut list: Vec<&str> = self.date_format.split('|').filter(|f| *f != first).collect();
+        let at = list.iter().position(|f| *f == second).unwrap_or(0);
+        list.insert(at, &first);
+        self.date_format = list.join("|");
+    }
+
     /// Adds a warning said once for the source.
     pub(crate) fn warn(&mut self, warning: String) {
         self.warnings.push(warning);
@@ -1096,6 +1122,47 @@ pub(crate) fn parse_date(s: &str, format: &str) -> Option<NaiveDate> {
     })
 }
 
+/// The day-first and month-first formats of a `|`-joined list holding a format and the same
+/// with `%d` and `%m` swapped (`%d/%m/%Y|%m/%d/%Y`), and whether the month-first one is listed
+/// first: such a list reads `01/02/2022` as whichever comes first.
+pub(crate) fn day_and_month_first(format: &str) -> Option<(String, String, bool)> {
+    let list: Vec<&str> = format.split('|').collect();
+    list.iter().enumerate().find_map(|(i, f)| {
+        let (d, m) = (f.find("%d")?, f.find("%m")?);
+        let swapped = f.replace("%d", "\0").replace("%m", "%d").replace('\0', "%m");
+        list[i + 1..].iter().any(|g| *g == swapped).then(|| {
+            if d < m {
+                ((*f).to_owned(), swapped, false)
+            } else {
+                (swapped, (*f).to_owned(), true)
+            }
+        })
+    })
+}
+
+/// How a date reads in a day-first and a month-first format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// Only day first (`31/05/2022`).
+    DayFirst,
+    /// Only month first (`5/31/2022`).
+    MonthFirst,
+    /// Both, as two different dates (`01/06/2022`).
+    Either,
+    /// Neither, or both as the same date (`05/05/2022`).
+    Neither,
+}
+
+/// How `value` reads in the `day`-first and `month`-first formats.
+pub(crate) fn order_of(value: &str, day: &str, month: &str) -> Order {
+    match (parse_date(value, day), parse_date(value, month)) {
+        (Some(a), Some(b)) if a != b => Order::Either,
+        (Some(_), None) => Order::DayFirst,
+        (None, Some(_)) => Order::MonthFirst,
+        _ => Order::Neither,
+    }
+}
+
 /// The date formats tried on dates that do not read in the one given: an export's usual ways of
 /// writing a date (a time after it is passed over, as [`parse_date`] does).
 const DATE_FORMATS: [&str; 14] = [
@@ -1236,6 +1303,26 @@ fn rating_words(k: &str) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_list_of_both_orders_is_found_and_reordered() {
+        assert_eq!(
+            day_and_month_first("%d/%m/%Y|%m/%d/%Y|%Y-%m-%d"),
+            Some(("%d/%m/%Y".to_owned(), "%m/%d/%Y".to_owned(), false))
+        );
+        assert_eq!(
+            day_and_month_first("%Y-%m-%d|%m-%d-%y|%d-%m-%y"),
+            Some(("%d-%m-%y".to_owned(), "%m-%d-%y".to_owned(), true))
+        );
+        assert_eq!(day_and_month_first("%Y-%m-%d|%d/%m/%Y"), None, "the default: one order");
+        assert_eq!(day_and_month_first("%d/%m/%Y|%m/%d/%y"), None, "not the same format swapped");
+        let (d, m) = ("%d/%m/%Y", "%m/%d/%Y");
+        assert_eq!(
+            [order_of("31/05/2022", d, m), order_of("5/31/2022", d, m), order_of("01/06/2022", d, m)],
+            [Order::DayFirst, Order::MonthFirst, Order::Either]
+        );
+        assert_eq!([order_of("05/05/2022", d, m), order_of("soon", d, m)], [Order::Neither, Order::Neither]);
+    }
+
     #[test]
     fn the_usual_date_formats_are_told_apart_by_the_dates_they_read() {
         let window = crate::config::DateWindow {

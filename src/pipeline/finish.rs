@@ -71,6 +71,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     }
     for s in &mut stream.sources {
         s.date_warning();
+        s.date_order_warning();
         s.duplicate_warning();
         for w in &s.warnings {
             messages.warn(w);
