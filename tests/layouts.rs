@@ -222,6 +222,25 @@ fn labelled_fft_export_written_month_first_reads_every_date_month_first() {
     assert_eq!([date("Driver"), date("Nurse"), date("Quick")], ["2022-05-31", "2022-06-01", "2021-12-11"]);
 }
 
+/// The upload template's layout reads `YYYY-MM-DD` or `DD/MM/YYYY`: written month first (a US
+/// locale), the dates past the 12th were quarantined with a warning naming `%m/%d/%Y`, but those
+/// that read either way were kept, read day first, with nothing said of them.
+#[test]
+fn upload_template_written_month_first_warns_of_the_dates_kept_day_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = "date,location_1,fft_score,question_1\n03/04/2024,Trust,1,Kind nurse\n03/24/2024,Trust,1,Quick visit\n05/06/2024,Trust,2,Clean ward\n";
+    std::fs::write(tmp.path().join("upload.csv"), csv).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "upload.csv", "--out", "o", "--no-state"]);
+    assert_eq!(r.code, 1, "one row quarantined: {}", r.stderr);
+    assert!(
+        r.stderr.contains("1 dates read only month first (the first, \"03/24/2024\", at row 3)")
+            && r.stderr
+                .contains("the 2 that read either way (the first, \"03/04/2024\", at row 2) were kept, read day first"),
+        "{}",
+        r.stderr
+    );
+}
+
 /// Dates that read either way before the first that reads one way only were read as the
 /// layout lists them (day first); past it, month first: said, with the row.
 #[test]

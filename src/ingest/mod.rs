@@ -427,10 +427,10 @@ pub(crate) fn unmatched_question_values(sources: &[SourceReport]) -> Vec<(usize,
     out
 }
 
-/// The dates of a source read with a date format list of both orders (`%d/%m/%Y|%m/%d/%Y`,
-/// the labelled FFT export's): each kind counted with its first (row, date), and the order
-/// chosen for the dates that read either way — that of the first date that reads only one
-/// way. Found: the labelled export written month first (as Excel writes in a US locale) had its
+/// The dates of a source whose date format names the day and the month before the year
+/// ([`map::DayMonth`]): each kind counted with its first (row, date), and, for a list of both
+/// orders (`%d/%m/%Y|%m/%d/%Y`, the labelled FFT export's), the order chosen for the dates
+/// that read either way — that of the first date that reads only one way. Found: the labelled export written month first (as Excel writes in a US locale) had its
 /// 1,968 dates that read either way read day first, 1,719 records misdated by months, silently;
 /// and the real export itself holds 220 month-first dates among 4,190 day-first ones.
 #[derive(Debug, Clone, Default)]
@@ -445,6 +445,8 @@ pub(crate) struct DateOrders {
     pub(crate) chosen: Option<(bool, u64)>,
     /// Whether the list gives month first.
     pub(crate) listed_month_first: bool,
+    /// Whether the list holds both orders (else dates of the other are not read).
+    pub(crate) both: bool,
     /// Dates that read either way mapped before the order was chosen (read as the list gives).
     pub(crate) either_before: u64,
 }
@@ -472,6 +474,26 @@ impl DateOrders {
             k.1.as_ref().map_or_else(String::new, |(row, v)| format!("the first, {v:?}, at row {row}"))
         };
         let way = |month: bool| if month { "month" } else { "day" };
+        if !self.both {
+            // the other order is not read: its dates were quarantined, and those that read
+            // either way kept in the list's order
+            let listed = self.listed_month_first;
+            let other = if listed { &self.day } else { &self.month };
+            return (other.0 > 0 && self.either.0 > 0).then(|| {
+                format!(
+                    "{path}: {} dates read only {} first ({}), which the date format does not read; the {} that read \
+                     either way ({}) were kept, read {} first as the date format gives: if the export writes {} first \
+                     they are wrong by months (give the order with date_format or --date-format)",
+                    other.0,
+                    way(!listed),
+                    first(other),
+                    self.either.0,
+                    first(&self.either),
+                    way(listed),
+                    way(!listed)
+                )
+            });
+        }
         let (month_first, at) = self.chosen?;
         if self.day.0 > 0 && self.month.0 > 0 {
             let either = if self.either.0 > 0 {

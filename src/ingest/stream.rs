@@ -957,24 +957,26 @@ impl Mapping {
         self.seen.0.insert(id, IN_THE_STATE);
     }
 
-    /// Counts how a batch's dates read when the source's date format lists both orders
-    /// (`%d/%m/%Y|%m/%d/%Y`), and until one is chosen, chooses the order of the first date
-    /// that reads only one way (batches are cut by rows read: the same whatever the threads).
+    /// Counts how a batch's dates read when the source's date format names the day and the
+    /// month before the year ([`super::map::DayMonth`]); when it lists both orders
+    /// (`%d/%m/%Y|%m/%d/%Y`), until one is chosen, chooses the order of the first date that
+    /// reads only one way (batches are cut by rows read: the same whatever the threads).
     fn date_orders(&mut self, index: usize, items: &[ReadItem]) {
         let (Some(mapper), Some(report)) = (self.mappers.get_mut(index), self.sources.get_mut(index)) else { return };
-        let Some((day, month, listed_month_first)) = mapper.day_and_month_first() else { return };
+        let Some(dm) = mapper.day_and_month_first() else { return };
         let orders: Vec<(super::map::Order, u64, &str)> = items
             .par_iter()
             .with_min_len(512)
             .filter_map(|item| match item {
                 ReadItem::Row(row) => {
-                    mapper.date_text(row).map(|s| (super::map::order_of(s, &day, &month), row.row, s))
+                    mapper.date_text(row).map(|s| (super::map::order_of(s, &dm.day, &dm.month), row.row, s))
                 }
                 _ => None,
             })
             .collect();
         let seen = &mut report.date_orders;
-        seen.listed_month_first = listed_month_first;
+        seen.listed_month_first = dm.month_first;
+        seen.both = dm.both;
         let unchosen = seen.chosen.is_none();
         for &(order, row, value) in &orders {
             seen.count(order, row, value);
