@@ -489,6 +489,11 @@ impl Harmoniser {
                 return Some(self.place(age, Some(age)).unwrap_or_else(|| age.to_string()));
             }
         }
+        // a negative number is no age (the key drops its sign: "-3" was the age 3)
+        if raw.trim_start().strip_prefix('-').is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        {
+            return None;
+        }
         // a band before a number: "65+" is an open band, never the age 65
         if let Some(band) = AgeBand::parse(raw) {
             return Some(self.place(band.lo, band.hi).unwrap_or(band.label));
@@ -614,6 +619,8 @@ mod tests {
         assert_eq!(g("34"), "25-34");
         assert_eq!(g("34.0"), "25-34", "pandas writes an integer column holding a blank as floats");
         assert_eq!(g("34.5"), "unmapped");
+        assert_eq!([g("-3"), g("- 34"), g("-1990-06-01")], ["unmapped"; 3], "a negative number is no age");
+        assert_eq!([g("130"), g("129")], ["unmapped", "75+"]);
         assert_eq!(g("25 to 34"), "25-34");
         assert_eq!(g("75 and over"), "75+");
         assert_eq!(g("80-84"), "75+");
