@@ -785,6 +785,13 @@ question = "what_good"
             }),
         // an API's answer, pretty-printed: one object holding the array of records (it failed
         // with "no free-text column (the header has: )")
+        // an API's records wrapped in an object, one a line: the last record was kept and the
+        // others quarantined as malformed (trailing comma), with nothing said of the wrapping
+        case("json_object_wrapping_the_records_one_a_line", vec![("f.json", format!("{{\"stories\": [\n{J_OK},\n{J_OK2}\n], \"total\": 2}}\n").into_bytes())], &run_input("f.json"), 2)
+            .check(|dir, o| {
+                expect(&format!("the message names the array and how to take it out: {}", o.stderr), o.stderr.contains("\"stories\" (2 items)") && o.stderr.contains("jq '.stories'"))?;
+                expect("nothing written", !dir.join("o").exists())
+            }),
         case("json_object_wrapping_the_records", vec![("f.json", format!("{{\n \"meta\": {{\"page\": 1}},\n \"responses\": [\n  {J_OK},\n  {J_OK2}\n ]\n}}\n").into_bytes())], &run_input("f.json"), 2)
             .check(|_, o| expect(&format!("the message names the array and how to take it out: {}", o.stderr), o.stderr.contains("\"responses\" (2 items)") && o.stderr.contains("jq '.responses'"))),
         // 64-bit database ids past 2^53, as JSON numbers: two that differ by one became one

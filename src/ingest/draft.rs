@@ -14,8 +14,24 @@ pub(crate) fn draft(
     window: &crate::config::DateWindow,
 ) -> Option<String> {
     let quoted = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    // words split at punctuation and at a camelCase join (a JSON API's `dateOfPublication`,
+    // `author.ageGroup`: found drafted as nothing, each one word)
     let words = |h: &str| -> Vec<String> {
-        h.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
+        let mut spaced = String::with_capacity(h.len() + 4);
+        let mut last_lower = false;
+        for c in h.chars() {
+            if c.is_uppercase() && last_lower {
+                spaced.push(' ');
+            }
+            last_lower = c.is_lowercase() || c.is_ascii_digit();
+            spaced.push(c);
+        }
+        spaced
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
     };
     let mut texts: Vec<(&str, &str)> = Vec::new();
     let mut columns: Vec<(&str, &str)> = Vec::new();
@@ -48,11 +64,12 @@ pub(crate) fn draft(
         } else if has("comment") || has("comments") || asks_why || has("feedback") {
             texts.push((h, "nonspecific"));
             None
-        } else if ["description", "details", "narrative", "summary"].iter().any(|k| has(k))
+        } else if ["description", "details", "narrative", "summary", "body", "story"].iter().any(|k| has(k))
             || lower.contains("what happened")
         {
-            // a complaints or PALS export's account of the case (Datix's `Description`): a
-            // complaint when the header or the file's name says so (found refused with no draft)
+            // a complaints or PALS export's account of the case (Datix's `Description`), a story
+            // platform's `body` (Care Opinion's API): a complaint when the header or the file's
+            // name says so (found refused with no draft)
             texts.push((h, if complaints || lower.contains("complaint") { "complaint" } else { "nonspecific" }));
             None
         } else if has("question") {
@@ -217,6 +234,34 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|h| (*h).to_owned()).collect()
+    }
+
+    /// A story platform's JSON (Care Opinion's API: `id`, `title`, `body`, `dateOfPublication`,
+    /// `author.ageGroup`): refused with no draft, its camelCase keys each read as one word and
+    /// `body` as nothing.
+    #[test]
+    fn a_story_platform_s_json_keys_are_drafted() {
+        let h = strings(&["id", "title", "body", "dateOfPublication", "author.role", "author.ageGroup", "tags"]);
+        let rows = [strings(&[
+            "1001",
+            "Kind staff",
+            "The nurses were kind",
+            "2024-03-05T10:15:00Z",
+            "patient",
+            "65-74",
+            "[]",
+        ])];
+        let d = draft(Path::new("stories.json"), &h, &rows, &window()).expect("a draft");
+        has_lines(
+            &d,
+            &[
+                "response_id = \"id\"",
+                "received_date = \"dateOfPublication\"",
+                "age_band = \"author.ageGroup\"",
+                "column = \"body\"\nquestion = \"nonspecific\"",
+            ],
+        );
+        reads_as_a_pipeline(&d);
     }
 
     /// A complaints export (Datix's `Ref`, `Date received`, `Description`, with the patient's

@@ -351,15 +351,18 @@ impl<'a> JsonlRows<'a> {
             ..Columns::default()
         };
         let mut buf = Vec::new();
-        // a line that is only `{` opens a pretty-printed object: never a line of JSONL
+        // a first line that opens an object and is not one (only `{`, or `{"stories": [`) opens
+        // a document: never a line of JSONL (found: an API's records wrapped in an object, one
+        // a line, kept only the last, the others quarantined as malformed with nothing said)
         let mut opens_object = None;
         while let Some((_, too_long)) = first.next_line(&mut buf)? {
             if too_long {
                 continue;
             }
             if opens_object.is_none() && !buf.iter().all(u8::is_ascii_whitespace) {
-                let line = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf);
-                opens_object = Some(line.trim_ascii() == b"{");
+                let line = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf).trim_ascii();
+                opens_object =
+                    Some(line.starts_with(b"{") && serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err());
             }
             match serde_json::from_slice::<Entries<Node>>(&buf) {
                 Ok(keys) => {
