@@ -592,6 +592,14 @@ question = "what_good"
             .quarantine(&["empty_text"]),
         case("csv_unknown_question", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,banana,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
             .quarantine(&["unknown_question"]),
+        // a CSV saved from Excel: its long ids written back as 1.23457E+11, their last digits
+        // lost, so 199 of 200 rows were duplicates, with the advice to read them --ids-per-file
+        case("csv_long_ids_saved_by_excel_in_scientific_notation", csv((0..200).fold("record_id,received_date,text\n".to_owned(), |s, i| s + &format!("{:.5e},2025-03-05,The nurse was kind number {i}\n", 123_456_789_012.0 + f64::from(i) * 7.0).replace('e', "E+"))), &run_input("f.csv"), 1)
+            .quarantine(&["duplicate_id"])
+            .check(|_, o| {
+                let warnings = o.manifest.as_ref().map(|m| m["inputs"][0]["warnings"].to_string()).unwrap_or_default();
+                expect(&format!("scientific notation and Excel named, not --ids-per-file: {warnings}"), warnings.contains("written in scientific notation (the first at row 2)") && warnings.contains("199 rows quarantined as duplicate_id") && !warnings.contains("--ids-per-file"))
+            }),
         case("csv_duplicate_id", vec![("f.csv", csv_with(3, 1, &line(0, "again")))], &run_input("f.csv"), 1)
             .quarantine(&["duplicate_id"])
             .check(|_, o| expect("a stray duplicate is its row's quarantine, no warning", !o.stderr.contains("read before"))),

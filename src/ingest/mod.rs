@@ -379,6 +379,10 @@ pub struct SourceReport {
     /// Rows quarantined as `duplicate_id`, and the first of them.
     #[serde(skip)]
     pub(crate) duplicate_ids: (u64, Option<u64>),
+    /// Rows whose record or response id is a long number as Excel writes it back
+    /// (`1.23457E+11`), and the first of them.
+    #[serde(skip)]
+    pub(crate) scientific_ids: (u64, Option<u64>),
     /// Of those, the rows whose id is a record's the state keeps from a file the run does not
     /// read.
     #[serde(skip)]
@@ -571,6 +575,18 @@ impl SourceReport {
     /// twice, or ids numbered afresh in each export (found trying two monthly files whose ids
     /// both start at 1: half the rows were quarantined with only a count to say so).
     pub(crate) fn duplicate_warning(&mut self) {
+        if let (n @ 1.., Some(first)) = self.scientific_ids {
+            // (the duplicates it makes are said by this, not by --ids-per-file's advice)
+            self.warnings.push(format!(
+                "{}: {n} rows have a record or response id written in scientific notation (the first at row {first}), \
+                 as Excel shows a long number and writes it back when it saves a CSV: its last digits are lost, so \
+                 records of different people share an id ({} rows quarantined as duplicate_id; responses merged \
+                 into one person's); export the file again without saving it from Excel, or format the id columns \
+                 as text first",
+                self.path, self.duplicate_ids.0
+            ));
+            return;
+        }
         let (n, first) = self.duplicate_ids;
         if !self.widespread(n) {
             return;

@@ -897,6 +897,21 @@ impl Ingest {
     }
 }
 
+/// An id as Excel writes a long number back into a CSV it saves (`1.23457E+11`): its last
+/// digits are gone (after a `<source>:` prefix, the id of `--ids-per-file`).
+fn excel_scientific(id: &str) -> bool {
+    let id = id.rsplit(':').next().unwrap_or(id).as_bytes();
+    let Some(e) = id.iter().position(|b| *b == b'E' || *b == b'e') else { return false };
+    let (mantissa, exponent) = (&id[..e], &id[e + 1..]);
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    let mantissa_ok = match mantissa {
+        [d] => d.is_ascii_digit(),
+        [d, b'.', rest @ ..] => d.is_ascii_digit() && digits(rest),
+        _ => false,
+    };
+    mantissa_ok && exponent.strip_prefix(b"+").is_some_and(digits)
+}
+
 impl Mapping {
     /// Ids past `[run] ids_in_memory` go to unnamed temporary files in `folder` from now on.
     pub(crate) fn spill_ids_into(&mut self, folder: &Path) {
@@ -1040,6 +1055,14 @@ impl Mapping {
             report.text_cells += text_cells;
             match outcome {
                 Ok((row, mapped)) => {
+                    if mapped
+                        .records
+                        .iter()
+                        .any(|r| [r.record_id.as_str(), r.response_id.as_str()].iter().any(|id| excel_scientific(id)))
+                    {
+                        report.scientific_ids.0 += 1;
+                        report.scientific_ids.1.get_or_insert(row.row);
+                    }
                     let ids = &fingerprints[at..at + mapped.records.len()];
                     at += ids.len();
                     // Duplicate ids quarantine the whole row: a second copy is not new evidence.
@@ -1103,6 +1126,17 @@ impl Mapping {
 #[cfg(test)]
 mod tests {
     use super::second_header_line;
+
+    #[test]
+    fn ids_as_excel_writes_long_numbers_back() {
+        use super::excel_scientific;
+        for id in ["1.23457E+11", "1E+15", "9.9e+20", "src:1.23457E+11"] {
+            assert!(excel_scientific(id), "{id}");
+        }
+        for id in ["123456789012", "R1E+5", "1.2E-3", "1.E+5", "E+11", "1.23457E+", "12.3E+4", "abc"] {
+            assert!(!excel_scientific(id), "{id}");
+        }
+    }
 
     /// A pipeline's settings, its file in `dir`.
     fn settings_in(dir: &std::path::Path, pipeline: &str) -> crate::config::Settings {
