@@ -693,7 +693,11 @@ question = "what_good"
             ("f.csv", (0..60).fold("record_id,received_date,text,ward\n".to_owned(), |s, i| s + &format!("R{i},2025-03-01,The wait was long,W{}\n", i % 50)).into_bytes()),
             ("p.toml", b"[run]\ndimensions = [\"ward\"]\n[people]\nmax_groups = 50\n[[source]]\npath = \"f.csv\"\n[source.columns]\nward = \"ward\"\n".to_vec()),
         ], &["run", "p.toml", "--out", "o", "-q"], 0)
-        .check(|_, o| expect("60 records", records(o) == 60)),
+        .check(|_, o| {
+            expect("60 records", records(o) == 60)?;
+            let limit = o.manifest.as_ref().map(|m| m["people"]["group_limit"].clone());
+            expect(&format!("the limit the run had, in the manifest: {limit:?}"), limit == Some(serde_json::json!(50)))
+        }),
         case("csv_written_by_pandas_integer_columns_as_floats", csv(format!("{HEADER}\nR1,P1,2025-03-02,what_good,kind,2.0,,,,1.0,,67.0,A,,1.0,,1.0,3.0,2.0\nR2,P2,2025-03-02,what_good,kind,,,,,2.0,,34.0,,,,,,,\n")), &run_input("f.csv"), 0)
             .check(|_, o| expect("2 records", records(o) == 2)),
         case("csv_pii_in_date_cell_is_not_published", vec![("f.csv", csv_with(3, 1, "R1,P1,07700 900123,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)

@@ -415,7 +415,7 @@ impl Default for AnalysisSettings {
 }
 
 /// A resolved `[people]`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PeopleSettings {
     /// Age bands configured (`[people] age_bands`); without them the bands in force are the
     /// baseline's, else the source's own, else the default ones.
@@ -457,12 +457,6 @@ impl PeopleSettings {
             let rows = DEFAULT_MAX_GROUPS * THEMES_OF_THE_DEFAULT * (MONTHS_OF_THE_DEFAULT + 1);
             (rows / (themes.max(THEMES_OF_THE_DEFAULT) * (months.max(MONTHS_OF_THE_DEFAULT) + 1))).max(1)
         })
-    }
-}
-
-impl Default for PeopleSettings {
-    fn default() -> PeopleSettings {
-        PeopleSettings { age_bands: None, imd_lookup: None, map: BTreeMap::new(), max_groups: None }
     }
 }
 

@@ -149,6 +149,9 @@ impl BaselineEntry {
 #[derive(Debug, Serialize)]
 pub(crate) struct PeopleReport<'a> {
     pub(crate) age_bands: &'a AgeBands,
+    /// The most groups a dimension could have in this run: `[people] max_groups`, or unset,
+    /// sized by the codebook's themes and the months met.
+    pub(crate) group_limit: usize,
     pub(crate) unmapped_share: BTreeMap<String, f64>,
     pub(crate) warnings: Vec<String>,
 }

@@ -211,7 +211,12 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
         counts,
         coding,
         unmapped_values: unmapped,
-        people: PeopleReport { age_bands: bands, unmapped_share, warnings: people_warnings },
+        people: PeopleReport {
+            age_bands: bands,
+            group_limit: settings.people.group_limit(book.themes.len(), month_labels.len()),
+            unmapped_share,
+            warnings: people_warnings,
+        },
         baseline_unused: who.baseline_unused.clone(),
         raking: who.raking.clone(),
         disclosure: DisclosureReport::of(&settings.analysis, &who.theme_by_group, &who.representation),
