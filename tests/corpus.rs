@@ -472,6 +472,12 @@ question = "what_good"
         .quarantine(&["invalid_value"])
         .field_issues(&["invalid_value"])
         .check(|_, o| expect("2 records", records(o) == 2)),
+        // a CSV saved from Excel: a comment beginning with `-` read as a formula is `#NAME?`,
+        // kept as a comment of its own; a formula gone wrong is `#VALUE!` in a demographic
+        case("csv_saved_from_excel_with_error_values", csv("record_id,received_date,text,ethnicity\nR1,2025-03-01,#NAME?,Asian\nR2,2025-03-01,Kind nurse,#VALUE!\nR3,2025-03-01,Long wait,Asian\n".to_owned()), &run_input("f.csv"), 1)
+            .quarantine(&["invalid_value"])
+            .field_issues(&["invalid_value"])
+            .check(|_, o| expect("2 records", records(o) == 2)),
         case("xlsx_header_pasted_again_under_the_rows", vec![("f.xlsx", {
             let header = ["record_id", "received_date", "text", "rating"];
             let mut rows: Vec<Vec<String>> = (0..3).map(|i| vec![format!("R{i}"), "2025-03-01".into(), "Kind nurse".into(), "2".into()]).collect();

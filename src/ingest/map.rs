@@ -37,6 +37,10 @@ enum Role {
     Optional,
 }
 
+/// A spreadsheet's error values, as Excel writes them into a CSV it saves (`#N/A`, a lookup's
+/// "no value", is a value left out: see [`is_null_marker`]).
+const EXCEL_ERRORS: [&str; 8] = ["#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"];
+
 /// The largest whole number a double holds with every smaller one (2^53).
 const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
@@ -581,6 +585,16 @@ impl Mapper {
             Cell::Structured(_) => Err((Reason::WrongType, "an object or array, not a value".to_owned())),
             // (found: a workbook's `#N/A` was a comment, "#NA", coded with themes)
             Cell::Error(e) => Err((Reason::InvalidValue, format!("the spreadsheet's error value {e}, not a value"))),
+            // the same written as text: a CSV saved from Excel, where a comment beginning with
+            // `=`, `+` or `-` was read as a formula (found: `#NAME?` kept as a comment)
+            Cell::Text(s) if EXCEL_ERRORS.contains(&s.trim()) => Err((
+                Reason::InvalidValue,
+                format!(
+                    "the spreadsheet's error value {}, not a value: the cell's value was lost when the file was saved \
+                     from a spreadsheet (a comment beginning with =, + or - is read as a formula)",
+                    s.trim()
+                ),
+            )),
             Cell::Text(s) if s.len() > self.max_chars && s.chars().count() > self.max_chars => Err((
                 Reason::FieldTooLong,
                 format!("{} characters, over the limit of {}", s.chars().count(), self.max_chars),
