@@ -45,6 +45,7 @@ impl PairCells {
     }
 
     /// Adds `n` to pair `p`.
+    #[inline]
     fn add(&mut self, p: usize, n: i64) {
         match self {
             PairCells::Dense(v) => v[p] += n,

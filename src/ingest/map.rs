@@ -587,7 +587,7 @@ impl Mapper {
             Cell::Error(e) => Err((Reason::InvalidValue, format!("the spreadsheet's error value {e}, not a value"))),
             // the same written as text: a CSV saved from Excel, where a comment beginning with
             // `=`, `+` or `-` was read as a formula (found: `#NAME?` kept as a comment)
-            Cell::Text(s) if EXCEL_ERRORS.contains(&s.trim()) => Err((
+            Cell::Text(s) if s.trim_ascii_start().starts_with('#') && EXCEL_ERRORS.contains(&s.trim()) => Err((
                 Reason::InvalidValue,
                 format!(
                     "the spreadsheet's error value {}, not a value: the cell's value was lost when the file was saved \

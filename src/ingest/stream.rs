@@ -900,6 +900,10 @@ impl Ingest {
 /// An id as Excel writes a long number back into a CSV it saves (`1.23457E+11`): its last
 /// digits are gone (after a `<source>:` prefix, the id of `--ids-per-file`).
 fn excel_scientific(id: &str) -> bool {
+    // (most ids hold no `+`: turned away by one scan)
+    if !id.as_bytes().contains(&b'+') {
+        return false;
+    }
     let id = id.rsplit(':').next().unwrap_or(id).as_bytes();
     let Some(e) = id.iter().position(|b| *b == b'E' || *b == b'e') else { return false };
     let (mantissa, exponent) = (&id[..e], &id[e + 1..]);
