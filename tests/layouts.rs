@@ -233,7 +233,7 @@ fn upload_template_written_month_first_warns_of_the_dates_kept_day_first() {
     let r = unheard(tmp.path(), &["run", "--input", "upload.csv", "--out", "o", "--no-state"]);
     assert_eq!(r.code, 1, "one row quarantined: {}", r.stderr);
     assert!(
-        r.stderr.contains("1 dates read only month first (the first, \"03/24/2024\", at row 3)")
+        r.stderr.contains("1 date read only month first (the first, \"03/24/2024\", at row 3)")
             && r.stderr
                 .contains("the 2 that read either way (the first, \"03/04/2024\", at row 2) were kept, read day first"),
         "{}",

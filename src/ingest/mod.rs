@@ -485,10 +485,11 @@ impl DateOrders {
             let other = if listed { &self.day } else { &self.month };
             return (other.0 > 0 && self.either.0 > 0).then(|| {
                 format!(
-                    "{path}: {} dates read only {} first ({}), which the date format does not read; the {} that read \
+                    "{path}: {} date{} read only {} first ({}), which the date format does not read; the {} that read \
                      either way ({}) were kept, read {} first as the date format gives: if the export writes {} first \
                      they are wrong by months (give the order with date_format or --date-format)",
                     other.0,
+                    if other.0 == 1 { "" } else { "s" },
                     way(!listed),
                     first(other),
                     self.either.0,
@@ -578,12 +579,14 @@ impl SourceReport {
         if let (n @ 1.., Some(first)) = self.scientific_ids {
             // (the duplicates it makes are said by this, not by --ids-per-file's advice)
             self.warnings.push(format!(
-                "{}: {n} rows have a record or response id written in scientific notation (the first at row {first}), \
+                "{}: {n} {} a record or response id written in scientific notation (the first at row {first}), \
                  as Excel shows a long number and writes it back when it saves a CSV: its last digits are lost, so \
                  records of different people share an id ({} rows quarantined as duplicate_id; responses merged \
                  into one person's); export the file again without saving it from Excel, or format the id columns \
                  as text first",
-                self.path, self.duplicate_ids.0
+                self.path,
+                if n == 1 { "row has" } else { "rows have" },
+                self.duplicate_ids.0
             ));
             return;
         }
