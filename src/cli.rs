@@ -428,8 +428,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "CHAR", value_parser = crate::config::parse_delimiter)]
     pub delimiter: Option<u8>,
     /// The date format of every input: a chrono format such as `%d/%m/%Y`, `excel` for Excel
-    /// serial numbers, several joined by `|` (tried in order); replaces the pipeline's
-    /// `date_format` and a layout's.
+    /// serial numbers, `unix` or `unix_ms` for seconds or milliseconds since 1970, several joined
+    /// by `|` (tried in order); replaces the pipeline's `date_format` and a layout's.
     #[arg(long, value_name = "FORMAT", value_parser = parse_date_format)]
     pub date_format: Option<String>,
     /// The inputs' record ids are unique only within each file (monthly exports each numbering

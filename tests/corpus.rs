@@ -971,6 +971,16 @@ question = "what_good"
         case("jsonl_rating_is_a_boolean", vec![("f.jsonl", jsonl(&[J_OK, r#"{"record_id":"J3","received_date":"2025-03-01","text":"kind","rating":true}"#]))], &run_input("f.jsonl"), 1)
             .field_issues(&["invalid_rating"])
             .check(|_, o| expect("both records kept", records(o) == 2)),
+        // a JSON API's time as milliseconds since 1970: every row quarantined, and no format
+        // could read it; the warning now names `unix_ms`, which reads it
+        case("jsonl_dates_as_milliseconds_since_1970", vec![("f.jsonl", jsonl(&[r#"{"record_id":"M1","received_date":1709633700000,"text":"Kind nurse"}"#, r#"{"record_id":"M2","received_date":1709720100000,"text":"Long wait"}"#, r#"{"record_id":"M3","received_date":1709806500000,"text":"Clean ward"}"#]))], &run_input("f.jsonl"), 1)
+            .quarantine(&["invalid_date"])
+            .check(|_, o| {
+                let warnings = o.manifest.as_ref().map(|m| m["inputs"][0]["warnings"].to_string()).unwrap_or_default();
+                expect(&format!("the format named: {warnings}"), warnings.contains("reads as \\\"unix_ms\\\""))
+            }),
+        case("jsonl_dates_as_milliseconds_since_1970_read_as_unix_ms", vec![("f.jsonl", jsonl(&[r#"{"record_id":"M1","received_date":1709633700000,"text":"Kind nurse"}"#, r#"{"record_id":"M2","received_date":"1709720100000","text":"Long wait"}"#]))], &["run", "--input", "f.jsonl", "--date-format", "unix_ms", "--out", "o", "-q"], 0)
+            .check(|_, o| expect("2 records", records(o) == 2)),
         case("jsonl_broken_line", vec![("f.jsonl", jsonl(&[J_OK, "{not json", J_OK2]))], &run_input("f.jsonl"), 1)
             .quarantine(&["malformed_row"])
             .check(|_, o| expect("2 records", records(o) == 2)),

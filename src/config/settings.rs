@@ -1383,11 +1383,13 @@ pub(crate) fn parse_delimiter(s: &str) -> Result<u8, String> {
     }
 }
 
-/// A chrono format with at least one field, or `excel`.
+/// A chrono format with at least one field, `excel`, `unix` or `unix_ms`; several joined by `|`.
 #[must_use]
 pub(crate) fn date_format_valid(f: &str) -> bool {
-    let parses = chrono::format::StrftimeItems::new(f).all(|i| !matches!(i, chrono::format::Item::Error));
-    f.eq_ignore_ascii_case("excel") || (f.contains('%') && parses)
+    f.split('|').all(|f| {
+        let parses = chrono::format::StrftimeItems::new(f).all(|i| !matches!(i, chrono::format::Item::Error));
+        ["excel", "unix", "unix_ms"].iter().any(|k| f.eq_ignore_ascii_case(k)) || (f.contains('%') && parses)
+    })
 }
 
 /// Tab for `.tsv` (and `.tsv.gz`), else comma.

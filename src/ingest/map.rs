@@ -1118,6 +1118,13 @@ pub(crate) fn parse_date(s: &str, format: &str) -> Option<NaiveDate> {
     if format.eq_ignore_ascii_case("excel") {
         return s.parse::<f64>().ok().and_then(excel_serial);
     }
+    // seconds or milliseconds since 1970 (a JSON API's `1709633700000`), as a UTC date
+    if format.eq_ignore_ascii_case("unix") {
+        return s.parse::<i64>().ok().and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.date_naive());
+    }
+    if format.eq_ignore_ascii_case("unix_ms") {
+        return s.parse::<i64>().ok().and_then(chrono::DateTime::from_timestamp_millis).map(|t| t.date_naive());
+    }
     if format == ISO_DATE {
         if let Some(d) = iso_date(s) {
             return Some(d);
@@ -1244,9 +1251,9 @@ pub(crate) fn order_of(value: &str, day: &str, month: &str) -> Order {
 
 /// The date formats tried on dates that do not read in the one given: an export's usual ways of
 /// writing a date (a time after it is passed over, as [`parse_date`] does).
-const DATE_FORMATS: [&str; 14] = [
+const DATE_FORMATS: [&str; 16] = [
     "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%m/%d/%y", "%d-%b-%Y",
-    "%d-%b-%y", "%d %b %Y", "%d %B %Y", "%Y%m%d", "excel",
+    "%d-%b-%y", "%d %b %Y", "%d %B %Y", "%Y%m%d", "excel", "unix", "unix_ms",
 ];
 
 /// Dates looked at for [`DateGuess`], at most: a format that reads so many reads the export.
@@ -1488,6 +1495,10 @@ mod tests {
         assert_eq!(parse_date("01/04/2025", "%d/%m/%Y"), NaiveDate::from_ymd_opt(2025, 4, 1));
         assert_eq!(parse_date("31/02/2025", "%d/%m/%Y"), None);
         assert_eq!(parse_date("45748", "excel"), NaiveDate::from_ymd_opt(2025, 4, 1));
+        // a JSON API's seconds or milliseconds since 1970, as a UTC date
+        assert_eq!(parse_date("1709633700", "unix"), NaiveDate::from_ymd_opt(2024, 3, 5));
+        assert_eq!(parse_date("1709633700000", "unix_ms"), NaiveDate::from_ymd_opt(2024, 3, 5));
+        assert_eq!(parse_date("soon", "unix_ms"), None);
         // alternatives in order: day first, then month first when day first cannot be
         let uk_us = "%d/%m/%Y|%m/%d/%Y|%Y-%m-%d";
         assert_eq!(parse_date("01/04/2025", uk_us), NaiveDate::from_ymd_opt(2025, 4, 1));
