@@ -669,7 +669,7 @@ question = "what_good"
             expect("nothing written", !dir.join("o").exists())
         }),
         // a codebook of many themes: each group costs memory for every theme (3,000 groups
-        // coded with 488 themes took 11.4 GB over 20,000 records), so unset, max_groups is
+        // coded with 488 themes took 11.7 GB over 20,000 records), so unset, max_groups is
         // 5,000 × 61 / themes past the default codebook's 61 (here 122 themes: 2,500 groups)
         case("dimension_of_many_groups_with_a_codebook_of_many_themes", vec![
             ("f.csv", (0..2_501).fold("record_id,received_date,text,practice\n".to_owned(), |s, i| s + &format!("R{i},2025-03-01,word{} and word{},P{i}\n", i % 122, (i + 1) % 122)).into_bytes()),

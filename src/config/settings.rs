@@ -449,8 +449,8 @@ impl PeopleSettings {
     /// (`theme_by_group` holds a row for each, and each month's counts are kept with the whole
     /// run's), so the default holds a run's rows to those of 5,000 groups × 61 themes × 13
     /// periods. Found: 3,000 groups of a column made a dimension, coded with a codebook of 488
-    /// themes, took 11.4 GB over 20,000 records (1.2 GB with 61 themes); 1,500 groups over ten
-    /// years of months took 8.2 GB over 40,000 (1.2 GB over one year).
+    /// themes, took 11.7 GB over 20,000 records (1.2 GB with 61 themes); 1,500 groups over ten
+    /// years of months took 8.2 GB over 40,000 (1.2 GB over one year; `benches/many_themes_and_months.py`).
     #[must_use]
     pub fn group_limit(&self, themes: usize, months: usize) -> usize {
         self.max_groups.unwrap_or_else(|| {
