@@ -997,7 +997,10 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
     if let Some(b) = &settings.baseline {
         let base = crate::people::baseline::Baseline::of(b)?;
         // its groups harmonised as a run would (duplicates are an error here too)
-        let harmoniser = crate::people::harmoniser(&settings, &crate::people::age_bands(&settings, Some(&base), &[]))?;
+        let harmoniser = crate::people::harmoniser(
+            &settings,
+            &crate::people::age_bands(&settings, Some(&base), &std::collections::BTreeSet::new()),
+        )?;
         let pops = crate::people::baseline_populations(&base, b, &settings.dimensions, &harmoniser)?;
         let areas = match (base.areas.met.len(), base.areas.picked.len()) {
             (0 | 1, 0) => String::new(),

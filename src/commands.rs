@@ -711,7 +711,9 @@ pub(crate) fn people(args: &PeopleRequest, messages: &Messages) -> Result<ExitCo
     }
     let baseline = settings.baseline.as_ref().map(Baseline::of).transpose()?;
     let ingested = crate::ingest::ingest(settings)?;
-    let bands = crate::people::age_bands(settings, baseline.as_ref(), &ingested.records);
+    let mut ages = std::collections::BTreeSet::new();
+    crate::people::ages_written(settings, &ingested.records, &mut ages);
+    let bands = crate::people::age_bands(settings, baseline.as_ref(), &ages);
     let harmoniser = crate::people::harmoniser(settings, &bands)?;
     let raw_values = crate::people::raw_values(&harmoniser, &settings.dimensions, &ingested.records);
     // what is shown is what may be published: personal data redacted, dates of birth as [DOB];

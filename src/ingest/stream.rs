@@ -3,6 +3,7 @@
 //! mapped in parallel and checked for duplicate ids in order. Memory holds one batch and the
 //! ids seen (as 128-bit fingerprints), never the file.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -889,6 +890,11 @@ impl Ingest {
                 Some(Handed::Finished(index, end)) => self.mapping.finish(index, end),
             }
         }
+    }
+
+    /// The value of dimension `d` in `row` of source `index`, as written ([`Mapper::dimension_text`]).
+    pub(crate) fn dimension_text<'r>(&self, index: usize, row: &'r RawRow, d: usize) -> Option<Cow<'r, str>> {
+        self.mapping.mappers.get(index)?.dimension_text(row, d)
     }
 
     /// Passes over the rest of the source being read (its counts stay as they are).

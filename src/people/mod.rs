@@ -12,7 +12,7 @@ pub(crate) mod harmonise;
 pub(crate) mod setup;
 
 pub(crate) use groups::{field_issues, publishable, raw_values, unmapped_shares, unmapped_values, Groups};
-pub(crate) use setup::{age_bands, baseline_populations, harmoniser, AgeBands};
+pub(crate) use setup::{age_bands, ages_written, baseline_populations, harmoniser, AgeBands};
 
 /// The field was empty, or the value is "not known".
 pub(crate) const MISSING: &str = "missing";
