@@ -1207,6 +1207,34 @@ mod tests {
         assert_eq!(first.records.len(), 10);
     }
 
+    /// A row of several free-text columns gives a record for each: a batch holds at most
+    /// `BATCH_ROWS` records, whatever the rows (found: 200 free-text questions made batches of a
+    /// million records).
+    #[test]
+    fn a_batch_holds_at_most_batch_rows_records_however_many_texts_a_row_has() {
+        let tmp = tempfile::tempdir().unwrap();
+        let texts = 100;
+        let columns: Vec<String> = (0..texts).map(|i| format!("c{i}")).collect();
+        let mut csv = format!("record_id,{}\n", columns.join(","));
+        for i in 0..1_000 {
+            csv.push_str(&format!("R{i}{}\n", ",kind staff".repeat(texts)));
+        }
+        std::fs::write(tmp.path().join("survey.csv"), csv).unwrap();
+        let mut pipeline = "[[source]]\npath = \"survey.csv\"\n".to_owned();
+        for c in &columns {
+            pipeline.push_str(&format!("[[source.text]]\ncolumn = \"{c}\"\nquestion = \"nonspecific\"\n"));
+        }
+        let settings = settings_in(tmp.path(), &pipeline);
+        let mut ingest = super::Ingest::open(&settings).unwrap();
+        let mut sizes = Vec::new();
+        while let Some(batch) = ingest.next_batch().unwrap() {
+            sizes.push(batch.records.len());
+        }
+        assert_eq!(sizes.iter().sum::<usize>(), 100_000);
+        assert!(sizes.iter().all(|&n| n <= super::BATCH_ROWS), "{sizes:?}");
+        assert_eq!(sizes[0], super::BATCH_ROWS / texts * texts, "{sizes:?}");
+    }
+
     /// A source past the first few is closed once its header is read and opened again when its
     /// rows are: a file whose header changed in between stops the run (the columns were planned
     /// from the first header), one that did not is read as if it had stayed open.
