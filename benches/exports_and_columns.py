@@ -7,6 +7,7 @@
     cd DIR && /usr/bin/time -f '%e s %M KB' UNHEARD run texts200.toml -q --no-state
     cd DIR && /usr/bin/time -f '%e s %M KB' UNHEARD run --input wide1m.csv --out w1 -q --no-state
     (likewise wide24m.csv)
+    cd DIR && /usr/bin/time -f '%e s %M KB' UNHEARD run --input tenyears.csv --out c -q --no-state $(cat changes.args)
 
 - `exports/`: a national month (`synth --records 1200000 --seed 1`) as 400 exports of 3,000
   rows, as a trust's daily exports arrive (no baseline: the age bands are read from the rows);
@@ -14,10 +15,13 @@
   export of every question: 2,000 columns carried into `records`), 604 MB;
 - `texts200.toml` over `texts200.csv`: 20,000 responses to a survey of 200 free-text questions
   (3.2 million records);
-- `wide1m.csv`, `wide24m.csv`: 12,000 of the 2,000-question responses in one month, and over 24.
+- `wide1m.csv`, `wide24m.csv`: 12,000 of the 2,000-question responses in one month, and over 24;
+- `tenyears.csv` and `changes.args`: 60,000 records over ten years and 60 changes to compare.
 
 UNHEARD is the binary (it writes the synthetic month).
 """
+import csv
+import datetime
 import os
 import random
 import subprocess
@@ -77,3 +81,21 @@ for name, months in (("wide1m.csv", 1), ("wide24m.csv", 24)):
             f.write(",".join([f"r{r}", "%d-%02d-0%d" % (2020 + m // 12, m % 12 + 1, r % 9 + 1),
                               "The staff were kind but the wait was long", str(r % 5 + 1)] +
                              random.choices(values, k=questions)) + "\n")
+
+# ten years of 60,000 records (a record every 37 days' step) and 60 changes, one every two months
+# (`--change` flags in changes.args): the disclosure guard sets every change's sides against the
+# months and each other
+s60k = os.path.join(out, "s60k.csv")
+if not os.path.exists(s60k):
+    subprocess.run([unheard, "synth", "--records", "60000", "--seed", "3", "--out", s60k], check=True,
+                   stdout=subprocess.DEVNULL)
+with open(s60k, newline="") as f, open(os.path.join(out, "tenyears.csv"), "w", newline="") as g:
+    r, w = csv.reader(f), csv.writer(g)
+    header = next(r)
+    w.writerow(header)
+    d = header.index("received_date")
+    for k, row in enumerate(r):
+        row[d] = (datetime.date(2015, 1, 1) + datetime.timedelta(days=(k * 37) % 3650)).isoformat()
+        w.writerow(row)
+with open(os.path.join(out, "changes.args"), "w") as f:
+    f.write(" ".join(f"--change c{i}={2015 + i // 6}-{(i % 6) * 2 + 1:02d}-01" for i in range(60)))
