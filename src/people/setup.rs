@@ -29,9 +29,8 @@ fn band_labels<S: serde::Serializer>(bands: &[people::harmonise::AgeBand], s: S)
 }
 
 /// Adds the age values `records` are written in (of the dimension read as age), each once, to
-/// `ages`: all [`age_bands`] needs of them, so that a sample of records need not be held (found:
-/// the first 32,768 records of every source were held whole before the stream began — a folder
-/// of small exports, every record of it; an export of 2,000 columns, 1.4 GB).
+/// `ages`: all [`age_bands`] needs of them (a run reads them from its rows before the stream
+/// begins, `pipeline::setup::band_sample`; `unheard people` from the records it reads).
 pub(crate) fn ages_written<'r>(
     settings: &Settings,
     records: impl IntoIterator<Item = &'r Record>,
