@@ -354,6 +354,27 @@ mod tests {
         }
     }
 
+    /// The bytes of a file of rows `0..total` of `table`, handed to a [`TableWriter`] in the
+    /// pieces that end at `cuts` (then at `total`), row groups closing at `group_rows` rows or
+    /// `group_bytes` bytes.
+    fn written_in_pieces(
+        path: &std::path::Path,
+        table: &dyn Fn(usize, usize) -> Table,
+        (group_rows, group_bytes): (usize, usize),
+        cuts: &[usize],
+        total: usize,
+    ) -> Vec<u8> {
+        let mut w = TableWriter::create(&table(0, 0), path, group_rows).unwrap();
+        w.row_group_bytes = group_bytes;
+        let mut from = 0;
+        for &to in cuts.iter().chain([total].iter()) {
+            w.write(&table(from, to)).unwrap();
+            from = to;
+        }
+        assert_eq!(w.finish().unwrap(), total);
+        std::fs::read(path).unwrap()
+    }
+
     /// Pages too are cut at the same rows however the rows come: the Parquet writer cuts pages
     /// from the first row of each portion it is handed (found: two nights over 300,000 records
     /// gave a full run's rows in other bytes). 60,000 rows of 50–150 bytes and a column with
@@ -371,17 +392,8 @@ mod tests {
             t
         };
         let tmp = tempfile::tempdir().unwrap();
-        let write = |name: &str, cuts: &[usize]| {
-            let path = tmp.path().join(name);
-            let mut w = TableWriter::create(&rows(0, 0), &path, super::STREAM_ROW_GROUP_ROWS).unwrap();
-            let mut from = 0;
-            for &to in cuts.iter().chain([60_000].iter()) {
-                w.write(&rows(from, to)).unwrap();
-                from = to;
-            }
-            assert_eq!(w.finish().unwrap(), 60_000);
-            std::fs::read(&path).unwrap()
-        };
+        let group = (super::STREAM_ROW_GROUP_ROWS, ROW_GROUP_BYTES);
+        let write = |name: &str, cuts: &[usize]| written_in_pieces(&tmp.path().join(name), &rows, group, cuts, 60_000);
         let whole = write("whole.parquet", &[]);
         let reader = parquet::file::reader::SerializedFileReader::new(bytes::Bytes::from(whole.clone())).unwrap();
         let meta = parquet::file::reader::FileReader::metadata(&reader);
@@ -398,16 +410,7 @@ mod tests {
         const { assert!(ROW_GROUP_BYTES >= 32 << 20, "a month's partition of comments closes at its row count") };
         let tmp = tempfile::tempdir().unwrap();
         let write = |name: &str, cuts: &[usize]| {
-            let path = tmp.path().join(name);
-            let mut w = TableWriter::create(&letters(0, 0), &path, 400).unwrap();
-            w.row_group_bytes = 20_000;
-            let mut from = 0;
-            for &to in cuts.iter().chain([1_000].iter()) {
-                w.write(&letters(from, to)).unwrap();
-                from = to;
-            }
-            assert_eq!(w.finish().unwrap(), 1_000);
-            std::fs::read(&path).unwrap()
+            written_in_pieces(&tmp.path().join(name), &letters, (400, 20_000), cuts, 1_000)
         };
         let whole = write("whole.parquet", &[]);
         assert_eq!(whole, write("pieces.parquet", &[1, 2, 3, 150, 151, 700, 999]));
