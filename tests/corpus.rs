@@ -1126,6 +1126,53 @@ question = "what_good"
             0,
         )
         .check(|_, o| expect("7 records from 2 files", records(o) == 7)),
+        // daily exports and no baseline: the bands in force are read from every file's rows
+        // before the stream (they were every file's records, held whole and mapped twice: a
+        // month in 400 exports, 928 MB; twentieth session on issue 9); a row without a
+        // comment states its band too
+        case(
+            "daily_exports_without_a_baseline_give_the_bands_of_every_file",
+            vec![
+                ("d1.csv", b"record_id,text,age_band\nA1,Kind staff,25-34\nA2,Long wait,35-44\n".to_vec()),
+                ("d2.csv", b"record_id,text,age_band\nB1,,18 to 24\nB2,Clean ward,25-34\n".to_vec()),
+                ("d3.csv", b"record_id,text,age_band\nC1,Rude receptionist,45-54\n".to_vec()),
+            ],
+            &["run", "--input", "d1.csv", "d2.csv", "d3.csv", "--out", "o", "-q"],
+            1,
+        )
+        .quarantine(&["empty_text"])
+        .check(|_, o| {
+            let bands = o.manifest.as_ref().map(|m| m["people"]["age_bands"].to_string()).unwrap_or_default();
+            expect(
+                &format!("4 records, the bands of all three files: {bands}"),
+                records(o) == 4
+                    && bands.contains("\"source\"")
+                    && ["18-24", "25-34", "35-44", "45-54"].iter().all(|b| bands.contains(b)),
+            )
+        }),
+        // a survey of many free-text questions: a record per answer, batches bounded by records
+        // (200 questions × 20,000 responses made batches of a million records, 2.25 GB)
+        case("csv_survey_of_sixty_free_text_questions", vec![
+            ("s.csv", {
+                let mut t = "record_id".to_owned();
+                for q in 0..60 {
+                    t.push_str(&format!(",Q{q}"));
+                }
+                t.push('\n');
+                for i in 0..50 {
+                    t.push_str(&format!("R{i}{}\n", ",Kind staff".repeat(60)));
+                }
+                t.into_bytes()
+            }),
+            ("p.toml", {
+                let mut t = "[[source]]\npath = \"s.csv\"\n".to_owned();
+                for q in 0..60 {
+                    t.push_str(&format!("[[source.text]]\ncolumn = \"Q{q}\"\nquestion = \"nonspecific\"\n"));
+                }
+                t.into_bytes()
+            }),
+        ], &["run", "p.toml", "--out", "o", "-q"], 0)
+        .check(|_, o| expect(&format!("3,000 records from 50 rows: {}", records(o)), records(o) == 3_000 && rows_read(o) == 50)),
         // and a pipeline after them is one more input: said so
         // a folder of monthly exports: `path = "ex/*.csv"` was "cannot read: No such file", a
         // folder "cannot tell the format"; a pattern's files are each a source (Excel's lock
