@@ -270,7 +270,7 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub learn: LearnArgs,
     /// Print nothing but errors (a retraining a scheduler runs: the closing line is not printed).
-    #[arg(long, short)]
+    #[arg(long, short, overrides_with = "quiet")]
     pub quiet: bool,
 }
 
@@ -441,7 +441,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
     /// Print nothing but errors.
-    #[arg(long, short)]
+    #[arg(long, short, overrides_with = "quiet")]
     pub quiet: bool,
 }
 
@@ -491,7 +491,7 @@ pub struct SynthArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Print nothing but errors.
-    #[arg(long, short)]
+    #[arg(long, short, overrides_with = "quiet")]
     pub quiet: bool,
 }
 
@@ -609,7 +609,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             messages.error(&err);
-            summary.error = Some(messages.safe(&format!("{err:#}")).into_owned());
+            summary.error = Some(messages.safe(&crate::messages::said_once(&err).join(": ")).into_owned());
             summary.exit_code = 2;
             ExitCode::from(2)
         }
@@ -801,8 +801,14 @@ fn dispatch(cli: Cli, messages: &Messages, summary: &mut Summary) -> Result<Exit
                 // polars sizes its own pool from this before first use
                 std::env::set_var("POLARS_MAX_THREADS", settings.threads.to_string());
             }
-            let o = pipeline::run(&settings, messages)
-                .with_context(|| format!("run {:?} failed; nothing was committed", settings.name))?;
+            // a run of `--input` alone has no name of its own ("run \"run\" failed" was said)
+            let what = if args.run.pipeline.is_none() && !args.run.inputs.is_empty() {
+                "the run".to_owned()
+            } else {
+                format!("run {:?}", settings.name)
+            };
+            let o =
+                pipeline::run(&settings, messages).with_context(|| format!("{what} failed; nothing was committed"))?;
             // records of files this run did not read come from the state: said, since a
             // folder removed for a fresh start leaves its state beside it (found: "3 rows → 8
             // records" with nothing else said)

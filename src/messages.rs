@@ -167,8 +167,9 @@ impl Messages {
 
     /// An error with every cause, always shown (and logged).
     pub fn error(&self, err: &anyhow::Error) {
-        let mut text = format!("error: {err}");
-        for cause in err.chain().skip(1) {
+        let mut said = said_once(err).into_iter();
+        let mut text = format!("error: {}", said.next().unwrap_or_default());
+        for cause in said {
             text.push_str(&format!("\n  cause: {cause}"));
         }
         let text = self.safe(&text);
@@ -213,6 +214,19 @@ pub fn short(text: &str, max: usize) -> String {
     }
     let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
+    out
+}
+
+/// An error and its causes, each cause its message already says left out ("x.lock:
+/// Permission denied (os error 13)" was followed by "cause: Permission denied (os error 13)").
+#[must_use]
+pub fn said_once(err: &anyhow::Error) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for cause in err.chain().map(ToString::to_string) {
+        if out.last().is_none_or(|last| !last.contains(&cause)) {
+            out.push(cause);
+        }
+    }
     out
 }
 

@@ -121,6 +121,34 @@ fn out_at_a_state_or_state_at_a_run_is_refused_touching_nothing() {
     assert_eq!(unheard(d, &["run", "--input", "f.csv", "--out", "p", "--state", "o.state", "-q"]).code, 0);
 }
 
+/// `--out` or `--state` where nothing can be made (found trying careless flags: `--out /proc/x`
+/// said only "/proc/.x.lock: No such file or directory", twice, under `run "run" failed`).
+#[test]
+fn out_or_state_where_nothing_can_be_written_says_so_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("f.csv"), canonical_csv(10)).unwrap();
+    for (args, role, path) in [
+        (vec!["--out", "/proc/unheard-x"], "output", "/proc/unheard-x"),
+        (vec!["--out", "/proc/unheard-x/y"], "output", "/proc/unheard-x/y"),
+        (vec!["--out", "o", "--state", "/proc/unheard-s"], "state", "/proc/unheard-s"),
+    ] {
+        let mut a = vec!["run", "--input", "f.csv", "-q", "-q"];
+        a.extend(args);
+        let r = unheard(d, &a);
+        assert_eq!(r.code, 2, "{a:?}: {}", r.stderr);
+        let said = format!("{role} {path}: cannot be written there (");
+        assert!(
+            r.stderr.contains(&said) && r.stderr.contains("choose a folder you can write to"),
+            "{a:?}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.starts_with("error: the run failed; nothing was committed"), "{a:?}: {}", r.stderr);
+        assert_eq!(r.stderr.matches("(os error").count(), 1, "the cause is said once: {}", r.stderr);
+        assert!(!d.join("o").exists(), "{a:?}");
+    }
+}
+
 #[test]
 fn an_earlier_run_is_replaced_and_nothing_is_left_beside_it() {
     let tmp = tempfile::tempdir().unwrap();

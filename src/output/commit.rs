@@ -190,12 +190,21 @@ impl OutputLock {
     /// The output is refused, another run holds the lock, or a folder cannot be created.
     pub fn acquire(out: &Path, inputs: &[&Path], holds: Holds) -> Result<OutputLock, OutputError> {
         let mut target = check_out(out, inputs, holds)?;
-        std::fs::create_dir_all(&target.parent).map_err(io(&target.parent))?;
-        target.parent = std::fs::canonicalize(&target.parent).map_err(io(&target.parent))?;
+        let unwritable = |at: &Path| {
+            let (out, at) = (out.to_path_buf(), at.to_path_buf());
+            move |source| OutputError::Unwritable { role: "output", path: out, at, source }
+        };
+        std::fs::create_dir_all(&target.parent).map_err(unwritable(&target.parent))?;
+        target.parent = std::fs::canonicalize(&target.parent).map_err(unwritable(&target.parent))?;
         let path = target.sibling("lock");
         let mut file = loop {
-            let mut file =
-                File::options().read(true).write(true).create(true).truncate(false).open(&path).map_err(io(&path))?;
+            let mut file = File::options()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(unwritable(&path))?;
             match file.try_lock() {
                 Ok(()) => {}
                 Err(std::fs::TryLockError::WouldBlock) => {

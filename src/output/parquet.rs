@@ -61,6 +61,19 @@ pub enum OutputError {
         /// Why.
         reason: String,
     },
+    /// An output whose folder cannot be made or written (`--out /proc/x`, a read-only disk).
+    #[error("{role} {path}: cannot be written there ({at}: {source}); choose a folder you can write to (nothing was touched)")]
+    Unwritable {
+        /// `output`, or `state` for the state folder.
+        role: &'static str,
+        /// The output path as given.
+        path: PathBuf,
+        /// What could not be made: the folder above it, or the lock file beside it.
+        at: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// Another run writes to the same output.
     #[error("{role} {path}: another unheard run ({holder}) is writing to it; wait for it to finish")]
     Locked {
@@ -83,6 +96,7 @@ impl OutputError {
         match self {
             Self::Refused { path, reason, .. } => Self::Refused { role: "state", path, reason },
             Self::Locked { path, holder, .. } => Self::Locked { role: "state", path, holder },
+            Self::Unwritable { path, at, source, .. } => Self::Unwritable { role: "state", path, at, source },
             other => other,
         }
     }
