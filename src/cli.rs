@@ -432,6 +432,14 @@ pub struct RunArgs {
     /// by `|` (tried in order); replaces the pipeline's `date_format` and a layout's.
     #[arg(long, value_name = "FORMAT", value_parser = parse_date_format)]
     pub date_format: Option<String>,
+    /// Of the columns not read, carry only these into `records` (headers, repeatable, or
+    /// several after one flag); replaces the pipeline's `carry`. Default: every one.
+    #[arg(long = "carry", value_name = "COLUMN", num_args = 1.., conflicts_with = "no_carry")]
+    pub carry: Vec<String>,
+    /// Carry none of the columns not read into `records` (a survey export of every question);
+    /// replaces the pipeline's `carry`.
+    #[arg(long)]
+    pub no_carry: bool,
     /// The inputs' record ids are unique only within each file (monthly exports each numbering
     /// their rows from 1): record ids are written `<source>:<id>`.
     #[arg(long)]
@@ -541,6 +549,13 @@ impl RunArgs {
             header_row: self.header_row,
             delimiter: self.delimiter,
             date_format: self.date_format.clone(),
+            carry: if self.no_carry {
+                Some(crate::config::Carry::Nothing)
+            } else if self.carry.is_empty() {
+                None
+            } else {
+                Some(crate::config::Carry::Only(self.carry.clone()))
+            },
             ids_per_file: self.ids_per_file,
             sheet: self.sheet.clone(),
         }
@@ -1030,9 +1045,22 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
         if !carried.is_empty() {
             report.push(format!("  carried through: {}", carried.join(", ")));
         }
+        let left = mapper.not_carried_columns();
+        if !left.is_empty() {
+            let more = if left.len() > 20 {
+                format!(" and {} more (the manifest lists them)", left.len() - 20)
+            } else {
+                String::new()
+            };
+            report.push(format!("  not carried (the source's carry): {}{more}", left[..left.len().min(20)].join(", ")));
+        }
         let withheld = mapper.withheld_columns();
         if !withheld.is_empty() {
             report.push(format!("  not carried (personal data by their header): {}", withheld.join(", ")));
+        }
+        // what a run says of the source before its first row (a carry naming no column)
+        for w in mapper.warnings() {
+            report.push(format!("  warning: {w}"));
         }
     }
     messages.out(&report.join("\n"));

@@ -1045,3 +1045,82 @@ fn a_folder_of_more_exports_than_the_process_may_open() {
     assert_eq!(m["inputs"].as_array().map(Vec::len), Some(200));
     assert_eq!(m["inputs"][199]["rows_read"], 3, "{}", m["inputs"][199]);
 }
+
+/// A survey tool's export of every question: by default each column not read is carried into
+/// `records`, and the peak grows with them × the months written (2,000 questions over six
+/// months: 1.04 GB). `carry` in the pipeline, `--carry` and `--no-carry` choose; what they
+/// leave out is listed in the manifest, a named column that is not there is said, and a column
+/// naming personal data stays withheld whatever `carry` lists.
+#[test]
+fn carry_chooses_the_columns_not_read_that_records_keep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let questions: Vec<String> = (1..=40).map(|q| format!("Q{q}. How was part {q}?")).collect();
+    let mut lines = vec![format!("record_id,received_date,text,Ward,Email,{}", questions.join(","))];
+    for r in 1..=30 {
+        let answers: Vec<String> = (1..=40).map(|q| format!("a{}", (r + q) % 5)).collect();
+        lines.push(format!(
+            "{r},2025-0{}-10,Lovely staff {r},Ward {},p{r}@example.org,{}",
+            1 + r % 3,
+            r % 4,
+            answers.join(",")
+        ));
+    }
+    std::fs::write(d.join("survey.csv"), lines.join("\n") + "\n").unwrap();
+    let columns = |d: &std::path::Path| -> Vec<String> {
+        let month = std::fs::read_dir(d.join("o/records")).unwrap().next().unwrap().unwrap().path();
+        let t = crate::util::table(&month.join("part-0.parquet"));
+        t.schema().fields().iter().map(|f| f.name().clone()).filter(|n| n.starts_with("x_")).collect()
+    };
+    // the default: every column not read (the email withheld as personal data)
+    let (code, m, err) = run_input(d, "survey.csv", &["--no-state"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(columns(d).len(), 41, "{:?}", columns(d));
+    assert!(m["inputs"][0].get("columns_not_carried").is_none());
+    // none
+    let (code, m, err) = run_input(d, "survey.csv", &["--no-state", "--no-carry"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(columns(d).is_empty(), "{:?}", columns(d));
+    assert_eq!(m["inputs"][0]["columns_not_carried"].as_array().unwrap().len(), 41);
+    assert_eq!(m["inputs"][0]["columns_withheld"], serde_json::json!(["Email"]));
+    assert_eq!(m["counts"]["records"], 30, "every record kept: only columns are left out");
+    // those named, matched as headers are (case and punctuation aside); one not there is said,
+    // and a personal-data column listed stays withheld
+    let (code, m, err) =
+        run_input(d, "survey.csv", &["--no-state", "--carry", "ward", "q3 how was part 3", "Q99", "Email"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(columns(d), ["x_ward", "x_q3_how_was_part_3"]);
+    assert_eq!(m["inputs"][0]["columns_not_carried"].as_array().unwrap().len(), 39);
+    let said = m["inputs"][0]["warnings"].to_string();
+    assert!(
+        said.contains("carry names 2 columns that are not among the columns this source carries")
+            && said.contains(r#"\"Q99\", \"Email\""#),
+        "{said}"
+    );
+    // the same in a pipeline: `carry = false`, and a list
+    let p = |carry: &str| format!("[[source]]\npath = \"survey.csv\"\ncarry = {carry}\n[run]\nkeep_state = false\n");
+    let (code, m, err) = run_pipeline(d, &p("false"));
+    assert_eq!(code, 0, "{err}");
+    assert!(columns(d).is_empty());
+    assert_eq!(m["inputs"][0]["columns_not_carried"].as_array().unwrap().len(), 41);
+    let (code, _, err) = run_pipeline(d, &p("[\"Ward\"]"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(columns(d), ["x_ward"]);
+    let (code, _, err) = run_pipeline(d, &p("\"Ward\""));
+    assert_eq!(code, 2, "a string is not a list: {err}");
+    assert!(err.contains("carry"), "{err}");
+    // validate says what the run will carry, and the name it cannot find
+    let v = unheard(d, &["validate", "--input", "survey.csv", "--out", "o3", "--carry", "Ward", "Q99"]);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    assert!(
+        v.stdout.contains("  carried through: x_ward\n")
+            && v.stdout.contains("  not carried (the source's carry): Q1. How was part 1?, ")
+            && v.stdout.contains(" and 20 more (the manifest lists them)")
+            && v.stdout.contains("carry names a column that is not among the columns this source carries"),
+        "{}",
+        v.stdout
+    );
+    // the flags conflict
+    let r = unheard(d, &["run", "--input", "survey.csv", "--out", "o2", "--carry", "Ward", "--no-carry"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}

@@ -681,7 +681,14 @@ fn an_export_that_gains_or_loses_a_column_carries_it_beside_the_state_s() {
     // the column gone from a later export: kept, with the state's value
     let night4: String = (0..6).map(|i| line(i, "")).collect::<String>() + &line(7, "");
     std::fs::write(d.join("a.jsonl"), night4).unwrap();
-    let m = run(d, &["run", "--input", "a.jsonl", "--out", "o", "-q"]);
+    let r = unheard(d, &["run", "--input", "a.jsonl", "--out", "o"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the state's carried columns x_answers_ward are not carried by this run"),
+        "said once: {}",
+        r.stderr
+    );
+    let m = manifest(&d.join("o"));
     assert_eq!(m["carried_columns"], serde_json::json!(["x_answers_team", "x_answers_ward"]), "{m}");
     let wards: Vec<Option<String>> = parquet_files(&d.join("o/records"))
         .iter()

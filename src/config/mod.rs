@@ -12,7 +12,7 @@ pub(crate) use settings::{
     THEMES_OF_THE_DEFAULT,
 };
 pub use settings::{
-    AnalysisSettings, BaselineSettings, Change, CodebookSource, CoderSettings, ConfigError, DateFormat, DateWindow,
-    Encoding, Format, OnInvalid, Overrides, Policy, Settings, SourceSettings, SpcChart, SpcPeriod, DEFAULT_CODEBOOK,
-    DEFAULT_MAX_FIELD_CHARS, ON_INVALID_FIELDS,
+    AnalysisSettings, BaselineSettings, Carry, Change, CodebookSource, CoderSettings, ConfigError, DateFormat,
+    DateWindow, Encoding, Format, OnInvalid, Overrides, Policy, Settings, SourceSettings, SpcChart, SpcPeriod,
+    DEFAULT_CODEBOOK, DEFAULT_MAX_FIELD_CHARS, ON_INVALID_FIELDS,
 };

@@ -235,6 +235,9 @@ pub(crate) struct SourceOptions {
     /// each night (their headers as written).
     #[serde(default)]
     pub withheld: Vec<String>,
+    /// Which of the columns not read go into `records`: `true` (every one, the default),
+    /// `false` (none), or a list of headers.
+    pub carry: Option<CarryOption>,
     /// JSON: objects in the records (dotted paths) read as one column of their JSON text, as one
     /// of more than 1,000 members is, whatever the export holds.
     pub keep_whole: Option<Spanned<Vec<String>>>,
@@ -248,4 +251,14 @@ pub(crate) struct TextColumnOptions {
     pub column: String,
     /// Question it answers.
     pub question: Spanned<String>,
+}
+
+/// `source.carry`: every column not read, none, or those listed.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum CarryOption {
+    /// `true` or `false`.
+    Every(bool),
+    /// Headers, as written.
+    Only(Vec<String>),
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use toml::Spanned;
 
-use super::options::{PipelineOptions, SourceOptions};
+use super::options::{CarryOption, PipelineOptions, SourceOptions};
 use crate::record::{Question, CANONICAL_DIMENSIONS, CANONICAL_FIELDS};
 
 /// The default codebook, compiled into the binary so that a run needs no other file.
@@ -254,8 +254,26 @@ pub struct SourceSettings {
     pub on_invalid: BTreeMap<String, OnInvalid>,
     /// Headers of columns known to name personal data: withheld as any such column is, unsaid.
     pub withheld: Vec<String>,
+    /// Which of the columns not read are carried into `records`.
+    pub carry: Carry,
     /// JSON: objects (dotted paths) read as one column of their JSON text.
     pub keep_whole: Vec<String>,
+}
+
+/// Which of a source's columns not read are carried into `records` (`source.carry`,
+/// `--carry`, `--no-carry`): a survey tool's export of every question carries thousands, and
+/// the peak grows with the columns carried × the months written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Carry {
+    /// Every column not read (the default: nothing read is dropped unasked).
+    #[default]
+    Every,
+    /// None.
+    Nothing,
+    /// The columns of these headers (matched as column names are: case, spaces and
+    /// punctuation aside).
+    Only(Vec<String>),
 }
 
 /// A resolved `[baseline]`.
@@ -489,6 +507,8 @@ pub struct Overrides {
     pub delimiter: Option<u8>,
     /// `--date-format`: replaces every source's `date_format`.
     pub date_format: Option<String>,
+    /// `--carry` / `--no-carry`: replaces every source's `carry`.
+    pub carry: Option<Carry>,
     /// `--ids-per-file`: every source's ids are unique only within it.
     pub ids_per_file: bool,
     /// `--sheet`: replaces every source's `sheet`.
@@ -1063,6 +1083,9 @@ fn apply_source_overrides(
         if let Some(l) = &overrides.layout {
             s.layout = Some(l.clone());
         }
+        if let Some(c) = &overrides.carry {
+            s.carry = c.clone();
+        }
         for (raw, q) in &overrides.questions {
             s.question_values.insert(raw.clone(), *q);
         }
@@ -1365,6 +1388,7 @@ impl SourceSettings {
             date_window: None,
             on_invalid: BTreeMap::new(),
             withheld: Vec::new(),
+            carry: Carry::Every,
             keep_whole: Vec::new(),
         }
     }
@@ -1610,6 +1634,11 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, path: &Path) 
         date_window: date_window(ctx, "source.date_window", s.date_window.as_ref())?,
         on_invalid: on_invalid(ctx, s)?,
         withheld: s.withheld.clone(),
+        carry: match &s.carry {
+            None | Some(CarryOption::Every(true)) => Carry::Every,
+            Some(CarryOption::Every(false)) => Carry::Nothing,
+            Some(CarryOption::Only(headers)) => Carry::Only(headers.clone()),
+        },
         keep_whole: match &s.keep_whole {
             Some(k) if format != Format::Jsonl => {
                 return Err(ctx.err(

@@ -78,6 +78,8 @@ pub struct Mapper {
     carried: Vec<usize>,
     /// their names in `records` (`x_<header>`, made unique within the source)
     carried_names: Vec<String>,
+    /// Columns not carried because the source's `carry` leaves them out.
+    not_carried: Vec<usize>,
     /// Columns not carried because their header names personal data (`First Name`, `Email
     /// Address`, `Date of Birth`: [`crate::text::redact::personal_column`]); their values are
     /// withheld from the quarantine's raw rows too.
@@ -254,6 +256,8 @@ impl Mapper {
         let personal: Vec<Option<&str>> = headers.iter().map(|h| crate::text::redact::personal_column(h)).collect();
         let (withheld, carried): (Vec<usize>, Vec<usize>) =
             (0..headers.len()).filter(|&i| !used[i]).partition(|&i| personal[i].is_some());
+        // …and of the others, those `carry` leaves out (a survey export of every question)
+        let (carried, not_carried, unmet) = chosen(&source.carry, &headers, carried);
         // headers are matched as written, and written (column names, quarantine, field issues,
         // the manifest) with their personal data redacted: a carried column headed by an NHS
         // number is `x_nhs_number`
@@ -321,6 +325,16 @@ impl Mapper {
             })
             .collect();
         let mut warnings = warnings;
+        if !unmet.is_empty() {
+            let said: Vec<String> = unmet.iter().map(|h| format!("{:?}", crate::text::redact::scrubbed(h))).collect();
+            warnings.push(format!(
+                "{file}: carry names {} that {} not among the columns this source carries (not in the header, \
+                 read as a field, or withheld as personal data): {}",
+                if said.len() == 1 { "a column".to_owned() } else { format!("{} columns", said.len()) },
+                if said.len() == 1 { "is" } else { "are" },
+                said.join(", ")
+            ));
+        }
         // columns the pipeline says it knows of are withheld unsaid (a nightly export's `Patient
         // name` warned every night); a new one is said
         let unsaid: Vec<usize> =
@@ -370,6 +384,7 @@ impl Mapper {
             dims,
             carried,
             carried_names,
+            not_carried,
             withheld,
             layout,
             warnings,
@@ -486,6 +501,12 @@ impl Mapper {
     #[must_use]
     pub(crate) fn date_window(&self) -> &crate::config::DateWindow {
         &self.window
+    }
+
+    /// The columns the source's `carry` leaves out of `records`, as written.
+    #[must_use]
+    pub fn not_carried_columns(&self) -> Vec<String> {
+        self.not_carried.iter().map(|&i| self.headers[i].clone()).collect()
     }
 
     /// The columns not carried because their header names personal data, as written.
@@ -1085,6 +1106,28 @@ fn org_value(cell: &Cell) -> Result<Option<Str>, (Reason, String)> {
             format!("{} characters, over the {ORG_MAX_CHARS} of an organisation value", v.chars().count()),
         )),
         Some(v) => Ok(Some(Str::from(v))),
+    }
+}
+
+/// Of the columns that may be carried (`candidates`, in header order), those `carry` takes and
+/// those it leaves out, with the headers it names that none of them has.
+fn chosen(
+    carry: &crate::config::Carry,
+    headers: &[String],
+    candidates: Vec<usize>,
+) -> (Vec<usize>, Vec<usize>, Vec<String>) {
+    use crate::config::Carry;
+    match carry {
+        Carry::Every => (candidates, Vec::new(), Vec::new()),
+        Carry::Nothing => (Vec::new(), candidates, Vec::new()),
+        Carry::Only(named) => {
+            let wanted: HashSet<String> = named.iter().map(|n| key(n)).collect();
+            let (taken, left): (Vec<usize>, Vec<usize>) =
+                candidates.into_iter().partition(|&i| wanted.contains(&key(&headers[i])));
+            let met: HashSet<String> = taken.iter().map(|&i| key(&headers[i])).collect();
+            let unmet = named.iter().filter(|n| !met.contains(&key(n))).cloned().collect();
+            (taken, left, unmet)
+        }
     }
 }
 

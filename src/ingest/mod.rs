@@ -366,6 +366,10 @@ pub struct SourceReport {
     /// (`First Name`, `Email Address`, `Date of Birth`…), as written.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub columns_withheld: Vec<String>,
+    /// Columns the source's `carry` (or `--carry`, `--no-carry`) leaves out of `records`, as
+    /// written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns_not_carried: Vec<String>,
     /// What looks wrong with how the source was read, said once for the source (a column
     /// repeating a mapped column's name; many dates not in the date format).
     #[serde(skip_serializing_if = "Vec::is_empty")]

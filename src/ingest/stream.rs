@@ -861,6 +861,7 @@ impl Ingest {
                 mapped_columns: mapper.mapped_columns(),
                 carried_columns: mapper.carried_columns(),
                 columns_withheld: mapper.withheld_columns(),
+                columns_not_carried: mapper.not_carried_columns(),
                 warnings: mapper.warnings(),
                 date_format: mapper.date_format().to_owned(),
                 ..SourceReport::default()

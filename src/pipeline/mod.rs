@@ -464,6 +464,17 @@ fn run_in_pool(
     {
         // an export that gained a column carries it beside the state's (a JSON key first met
         // tonight refused the state until the sixteenth session on issue 9)
+        // …and one it no longer carries (`carry`, or gone from the export) stays, said once
+        let left: Vec<&str> =
+            m.extra_columns.iter().filter(|c| !stream.mapping.extra_columns.contains(c)).map(String::as_str).collect();
+        if !left.is_empty() {
+            let shown = left.iter().take(10).copied().collect::<Vec<_>>().join(", ");
+            let more = if left.len() > 10 { format!(" and {} more", left.len() - 10) } else { String::new() };
+            messages.info(&format!(
+                "the state's carried columns {shown}{more} are not carried by this run (its carry, or gone from the \
+                 export): records read tonight have none there, the state's others keep theirs"
+            ));
+        }
         let added = stream.mapping.adopt_columns(&m.extra_columns);
         if !added.is_empty() {
             messages.info(&format!(
