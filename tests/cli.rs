@@ -344,6 +344,16 @@ fn synth_writes_every_format_deterministically() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("a.csv and ./a.csv are the same file"), "{}", r.stderr);
     assert!(!tmp.path().join("o2").exists());
+    // …under another name too: a symbolic link, and a hard link (which passed, every row of the
+    // second a duplicate)
+    std::os::unix::fs::symlink(tmp.path().join("a.csv"), tmp.path().join("soft.csv")).unwrap();
+    std::fs::hard_link(tmp.path().join("a.csv"), tmp.path().join("hard.csv")).unwrap();
+    for other in ["soft.csv", "hard.csv"] {
+        let r = unheard(tmp.path(), &["run", "--input", "a.csv", other, "--out", "o2", "-q"]);
+        assert_eq!(r.code, 2, "{other}: {}", r.stderr);
+        assert!(r.stderr.contains(&format!("a.csv and {other} are the same file")), "{}", r.stderr);
+        assert!(!tmp.path().join("o2").exists());
+    }
 }
 
 #[test]
