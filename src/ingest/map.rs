@@ -257,7 +257,7 @@ impl Mapper {
         let (withheld, carried): (Vec<usize>, Vec<usize>) =
             (0..headers.len()).filter(|&i| !used[i]).partition(|&i| personal[i].is_some());
         // …and of the others, those `carry` leaves out (a survey export of every question)
-        let (carried, not_carried, unmet) = chosen(&source.carry, &headers, carried);
+        let (carried, not_carried, unmet) = chosen(&source.carry, headers, carried);
         // headers are matched as written, and written (column names, quarantine, field issues,
         // the manifest) with their personal data redacted: a carried column headed by an NHS
         // number is `x_nhs_number`
