@@ -61,6 +61,10 @@ fn a_planted_topic_rises_first_and_becomes_a_codebook_suggestion() {
     .unwrap();
     let check = unheard(tmp.path(), &["codebook", "check", "book.toml"]);
     assert!(check.code == 0 || check.code == 1, "the snippet is a codebook: {} {}", check.stdout, check.stderr);
+    // a folder no run wrote (the data's folder, given by mistake) is said to be one
+    let s = unheard(tmp.path(), &["codebook", "suggest", "."]);
+    assert_eq!(s.code, 2, "{}", s.stderr);
+    assert!(s.stderr.contains(". is not a run folder (no manifest.json)"), "{}", s.stderr);
 }
 
 /// Found on the real labelled export, which is not in date order: a nightly chain (which meets

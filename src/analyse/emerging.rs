@@ -395,6 +395,14 @@ pub(crate) fn table(rows: &[TermRow]) -> Table {
 pub fn suggest(run: &std::path::Path, top: usize) -> Result<String, String> {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{Float64Type, Int64Type};
+    // a folder no run wrote is said as `explain --run` says it (it said only that
+    // emerging_terms.parquet was not there)
+    if !run.join("manifest.json").is_file() {
+        return Err(format!(
+            "{} is not a run folder (no manifest.json): give a folder a run wrote (its --out)",
+            run.display()
+        ));
+    }
     let path = run.join("emerging_terms.parquet");
     let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
