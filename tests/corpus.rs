@@ -1258,6 +1258,13 @@ question = "what_good"
             let m = o.manifest.as_ref().ok_or("no manifest")?;
             expect(&format!("every baseline row used, the bands the baseline's: {} {}", m["baseline_unused"], m["people"]), m["baseline_unused"].as_array().is_some_and(Vec::is_empty) && m["people"].to_string().contains("18-44"))
         }),
+        // a baseline of its header alone (an export truncated, a template saved unfilled), as a
+        // plain table and as a census bulk table: every group compared with nothing, said nothing
+        // (exit 0) until the twenty-first session on issue 9
+        case("baseline_of_a_header_alone", vec![("f.csv", format!("{HEADER}\nR1,P1,2025-03-01,what_good,kind,2,,,,Female,,,White,,,,,,\n").into_bytes()), ("b.csv", b"dimension,group,population\r\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 2)
+            .check(|dir, o| expect(&format!("the baseline's empty, nothing written: {}", o.stderr), o.stderr.contains("b.csv: row 2: the baseline holds no rows, only its header") && !dir.join("o").exists())),
+        case("baseline_census_bulk_table_of_a_header_alone", vec![("f.csv", format!("{HEADER}\nR1,P1,2025-03-01,what_good,kind,2,,,,Female,,,White,,,,,,\n").into_bytes()), ("b.csv", b"date,geography,geography code,Sex: All persons; measures: Value,Sex: Female; measures: Value,Sex: Male; measures: Value\r\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 2)
+            .check(|_, o| expect(&format!("the baseline's empty: {}", o.stderr), o.stderr.contains("the baseline holds no rows"))),
         // a census download as it comes (area code and name, variable code and name,
         // Observation), two areas and two variables joined with `cat`: "column \"dimension\" is
         // missing" until the fourteenth session on issue 9

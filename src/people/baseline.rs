@@ -278,7 +278,20 @@ impl Baseline {
     /// # Errors
     /// As [`Baseline::of_areas`].
     pub(crate) fn of(settings: &crate::config::BaselineSettings) -> Result<Baseline, BaselineError> {
-        Baseline::of_areas(&settings.name, &settings.path, &settings.areas)
+        let baseline = Baseline::of_areas(&settings.name, &settings.path, &settings.areas)?;
+        // a baseline of a header alone (an export truncated, a template saved unfilled) compared
+        // no group with a population and said nothing (found trying careless inputs in the
+        // twenty-first session on issue 9)
+        if baseline.rows.is_empty() {
+            return Err(BaselineError::Row {
+                path: settings.path.clone(),
+                row: 2,
+                message: "the baseline holds no rows, only its header: give a row per dimension and group \
+                          (dimension,group,population), or leave --baseline out"
+                    .to_owned(),
+            });
+        }
+        Ok(baseline)
     }
 
     /// Reads a baseline CSV with header `dimension,group,population` (any column order), or a
