@@ -652,7 +652,12 @@ pub fn main_with(cli: Cli) -> ExitCode {
 /// (settings that cannot be read are reported by the run itself, into the log).
 fn open_log(messages: &mut Messages, path: &Path, run: &RunArgs, header: &str) -> Result<()> {
     if let (Ok(settings), Some(log)) = (run.settings(), resolved(path)) {
-        if let Some(input) = pipeline::input_paths(&settings).into_iter().find(|i| resolved(i).as_ref() == Some(&log)) {
+        // the same file under another name too: a hard link's appended to the input it names
+        let same = |i: &Path| {
+            resolved(i).as_ref() == Some(&log)
+                || crate::files::identity(i).is_some_and(|id| crate::files::identity(path) == Some(id))
+        };
+        if let Some(input) = pipeline::input_paths(&settings).into_iter().find(|i| same(i)) {
             anyhow::bail!(
                 "the log {} is {}, a file the run reads: choose another --log",
                 path.display(),

@@ -129,6 +129,22 @@ pub(crate) fn unheard_parquet(path: &Path) -> bool {
         .is_ok_and(|r| r.metadata().file_metadata().created_by().is_some_and(|c| c.starts_with("unheard ")))
 }
 
+/// What tells one file from another: its device and inode where there are such (a hard link
+/// is the same file under another name: given twice, every row of the second was a duplicate,
+/// found trying careless flags in the twenty-first session on issue 9), else its canonical path
+/// (which sees through a symbolic link). `None` for a path that cannot be examined.
+pub(crate) fn identity(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| format!("{}:{}", m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::canonicalize(path).ok().map(|p| p.display().to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -578,6 +578,15 @@ fn log_is_never_an_input_or_inside_the_output_folder() {
     assert!(r.stderr.contains("the log ./f.csv is f.csv, a file the run reads"), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(tmp.path().join("f.csv")).unwrap(), csv, "the input is untouched");
     assert!(!tmp.path().join("o").exists(), "the run did not start");
+    // …under another name: a hard link named as a log took the run's lines into the input
+    // (found in the twenty-first session on issue 9)
+    std::fs::hard_link(tmp.path().join("f.csv"), tmp.path().join("f.log")).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--log", "f.log"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("the log f.log is f.csv, a file the run reads"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(tmp.path().join("f.csv")).unwrap(), csv, "the input is untouched");
+    assert!(!tmp.path().join("o").exists(), "the run did not start");
+    std::fs::remove_file(tmp.path().join("f.log")).unwrap();
 
     assert_eq!(unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "-q"]).code, 0);
     let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--out", "o", "--log", "o/run.log"]);

@@ -1003,28 +1003,12 @@ fn resolve_sources(
     Ok(sources)
 }
 
-/// What tells one file from another: its device and inode where there are such (a hard link
-/// is the same file under another name: given twice, every row of the second was a duplicate,
-/// found trying careless flags in the twenty-first session on issue 9), else its canonical path
-/// (which sees through a symbolic link). `None` for a path that cannot be examined.
-fn file_identity(path: &Path) -> Option<String> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(path).ok().map(|m| format!("{}:{}", m.dev(), m.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::canonicalize(path).ok().map(|p| p.display().to_string())
-    }
-}
-
 /// `--input` files are named by their stem; inputs sharing a stem (`a.csv`, `a.parquet`) by
 /// their file name, and those sharing a file name (`site-a/f.csv`, `site-b/f.csv`) by their path
 /// as given — every one of a clash, not the later ones only (the first of two `f.csv` was named
 /// `f.csv` and the second `f`, found trying it). The same file given twice is an error.
 fn name_inputs_apart(sources: &mut [SourceSettings], ctx: &Ctx<'_>) -> Result<(), ConfigError> {
-    let canonical: Vec<Option<String>> = sources.iter().map(|s| file_identity(&s.path)).collect();
+    let canonical: Vec<Option<String>> = sources.iter().map(|s| crate::files::identity(&s.path)).collect();
     for (i, c) in canonical.iter().enumerate() {
         if let Some(j) = c.as_ref().and_then(|c| canonical[..i].iter().position(|d| d.as_ref() == Some(c))) {
             return Err(ctx.err(
