@@ -117,19 +117,42 @@ fn read_set(path: &Path, cols: &Columns, wide: bool) -> Result<LabelledSet, Eval
     let bytes = ingest::read_input(path)?;
     let table = ingest::read_table(&source, &ingest::decompress(path, &bytes)?)?;
     let err = |message: String| EvalError::Data { path: path.to_path_buf(), message };
-    let find =
-        |name: &str| {
-            table.headers.iter().position(|h| h == name).ok_or_else(|| {
-                err(format!("no column {name:?}; the header has: {}", ingest::header_list(&table.headers)))
+    // every column asked for, with the flag that names it and what "" gives instead: a file
+    // lacking several is told all of them at once (found: a labelled file of other columns met
+    // three errors in turn, one a run)
+    let wanted: [(Option<&str>, &str, Option<&str>); 7] = [
+        (Some(&cols.text), "--text-column", None),
+        (cols.question.as_deref(), "--question-column", Some("every text nonspecific")),
+        (wide.then_some(cols.labels_from.as_str()), "--labels-from", None),
+        (cols.id.as_deref(), "--id-column", Some("the row number")),
+        (cols.sentiment.as_deref(), "--sentiment-column", Some("no sentiment")),
+        (cols.rating.as_deref(), "--rating-column", Some("no rating")),
+        (cols.group.as_deref(), "--group-column", Some("the record id")),
+    ];
+    let at: Vec<Option<usize>> =
+        wanted.iter().map(|(name, ..)| name.and_then(|n| table.headers.iter().position(|h| h == n))).collect();
+    let missing: Vec<String> = wanted
+        .iter()
+        .zip(&at)
+        .filter_map(|(&(name, flag, instead), found)| {
+            let name = name.filter(|_| found.is_none())?;
+            Some(match instead {
+                Some(instead) => format!("{name:?} ({flag}; \"\" for {instead})"),
+                None => format!("{name:?} ({flag})"),
             })
+        })
+        .collect();
+    if !missing.is_empty() {
+        let (what, list) = match missing.as_slice() {
+            [one] => ("no column".to_owned(), one.clone()),
+            many => (format!("no column of these {}:", many.len()), many.join(", ")),
         };
-    let text = find(&cols.text)?;
-    let question = cols.question.as_deref().map(find).transpose()?;
-    let first_label = if wide { find(&cols.labels_from)? } else { table.headers.len() };
-    let id = cols.id.as_deref().map(find).transpose()?;
-    let sentiment = cols.sentiment.as_deref().map(find).transpose()?;
-    let rating = cols.rating.as_deref().map(find).transpose()?;
-    let group = cols.group.as_deref().map(find).transpose()?;
+        return Err(err(format!("{what} {list}; the header has: {}", ingest::header_list(&table.headers))));
+    }
+    let text = at[0].unwrap_or_default();
+    let question = at[1];
+    let first_label = if wide { at[2].unwrap_or_default() } else { table.headers.len() };
+    let (id, sentiment, rating, group) = (at[3], at[4], at[5], at[6]);
     let mut set = LabelledSet { labels: table.headers[first_label..].to_vec(), ..LabelledSet::default() };
     for item in table.items {
         if matches!(item, ReadItem::Blank) {

@@ -144,6 +144,48 @@ fn train_on_the_long_layout() {
     assert!(bad.stderr.contains("record \"nope\" is not in"), "{}", bad.stderr);
 }
 
+/// A labelled file of other columns than the defaults' (the NHS labelled export's) is told every
+/// column it lacks at once, with the flag that names each and what `""` gives instead: it met
+/// three errors in turn, one a run ("Comment ID", then "Comment sentiment", then
+/// "Respondent ID"). With those flags set to `""` it trains.
+#[test]
+fn a_labelled_file_of_other_columns_is_told_every_column_it_lacks_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut csv = String::from("FFT answer,FFT question,Not assigned,Parking\n");
+    for i in 0..40 {
+        let (t, y) = if i % 2 == 0 { ("Parking was impossible", 1) } else { ("The nurse was lovely", 0) };
+        csv.push_str(&format!("{t} {i},What could we do better?,0,{y}\n"));
+    }
+    std::fs::write(dir.join("mine.csv"), csv).unwrap();
+    for verb in [&["train", "--out", "m.json"][..], &["eval", "--folds", "2"][..]] {
+        let r = unheard(dir, &[verb, &["--labelled", "mine.csv"]].concat());
+        assert_eq!(r.code, 2, "{verb:?}: {}{}", r.stdout, r.stderr);
+        for told in [
+            "no column of these 3:",
+            "\"Comment ID\" (--id-column; \"\" for the row number)",
+            "\"Comment sentiment\" (--sentiment-column; \"\" for no sentiment)",
+            "\"Respondent ID\" (--group-column; \"\" for the record id)",
+            "the header has: \"FFT answer\"",
+        ] {
+            assert!(r.stderr.contains(told), "{verb:?} says {told:?}: {}", r.stderr);
+        }
+        assert_eq!(r.stderr.matches("no column").count(), 1, "one error: {}", r.stderr);
+    }
+    assert!(!dir.join("m.json").exists());
+    let unset = ["--id-column", "", "--sentiment-column", "", "--group-column", ""];
+    let r = unheard(dir, &[&["train", "--labelled", "mine.csv", "--out", "m.json"][..], &unset].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("trained 2 labels on 40 records"), "{}", r.stdout);
+    // one column missing is told as one
+    let r = unheard(
+        dir,
+        &[&["train", "--labelled", "mine.csv", "--out", "m2.json", "--text-column", "Comment"][..], &unset].concat(),
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no column \"Comment\" (--text-column); the header has"), "{}", r.stderr);
+}
+
 /// `train --out` and `eval --out` write where they are told: over the labelled file itself
 /// (a slip of the flag), `train` overwrote it, and `eval` replaced a person's `metrics.parquet`.
 /// A model replaces only a model, and eval's files only files unheard wrote; retraining into
