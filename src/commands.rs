@@ -331,14 +331,28 @@ fn eval_model(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
                 Some(m) => m.training.options.clone(),
                 None => args.learn.options()?,
             };
+            let by = match args.columns.group.as_deref() {
+                Some(g) => format!("respondent ({g:?})"),
+                None => "record".to_owned(),
+            };
+            // each fold is held out once, trained on the others: a fold holding every record
+            // trains on none (found: `--folds 5` over 3 records scored 5-fold cross-validation)
+            let mut used = vec![0usize; k as usize];
+            let mut seen = std::collections::HashSet::new();
+            for g in set.groups.iter().filter(|g| seen.insert(g.as_str())) {
+                used[train::fold_of(g, k as usize)] += 1;
+            }
+            if seen.len() < k as usize || used.iter().any(|&n| n == seen.len()) {
+                anyhow::bail!(
+                    "{}: --folds {k} holds each {by} out in one of {k} folds and trains on the others, but the file has {} {}: give fewer folds, or more records",
+                    args.labelled.display(),
+                    seen.len(),
+                    if args.columns.group.is_some() { "respondents" } else { "records" },
+                );
+            }
             let analysed = train::analyse(&set.texts, &set.questions, &opts.features);
             let p = train::cross_validate(&analysed, &targets, k as usize, &opts);
-            (
-                set.labels.clone(),
-                set.y.clone(),
-                p,
-                format!("{k}-fold cross-validation by {:?}", args.columns.group.as_deref().unwrap_or("")),
-            )
+            (set.labels.clone(), set.y.clone(), p, format!("{k}-fold cross-validation by {by}"))
         }
         (None, Some(m)) => {
             let index: Vec<usize> = m

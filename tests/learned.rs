@@ -186,6 +186,29 @@ fn a_labelled_file_of_other_columns_is_told_every_column_it_lacks_at_once() {
     assert!(r.stderr.contains("no column \"Comment\" (--text-column); the header has"), "{}", r.stderr);
 }
 
+/// `eval --folds K` over fewer respondents than K has a fold that trains on nothing (or no fold
+/// at all for some): it scored "5-fold cross-validation" over 3 records. It is refused, naming
+/// the count; enough respondents are scored, and the summary says what the folds hold.
+#[test]
+fn cross_validation_over_fewer_respondents_than_folds_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("few.csv"), labelled_csv(9)).unwrap();
+    // labelled_csv puts three records to a respondent: 9 records, 3 respondents
+    let r = unheard(dir, &["eval", "--folds", "5", "--labelled", "few.csv"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("--folds 5 holds each respondent (\"Respondent ID\") out"), "{}", r.stderr);
+    assert!(r.stderr.contains("but the file has 3 respondents: give fewer folds"), "{}", r.stderr);
+    let r = unheard(dir, &["eval", "--folds", "10", "--labelled", "few.csv", "--group-column", ""]);
+    assert_eq!(r.code, 2, "by record, still too few: {}", r.stderr);
+    assert!(r.stderr.contains("holds each record out in one of 10 folds"), "{}", r.stderr);
+    assert!(r.stderr.contains("the file has 9 records"), "{}", r.stderr);
+    std::fs::write(dir.join("enough.csv"), labelled_csv(60)).unwrap();
+    let r = unheard(dir, &["eval", "--folds", "5", "--labelled", "enough.csv", "--group-column", ""]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("5-fold cross-validation by record"), "{}", r.stdout);
+}
+
 /// `train --out` and `eval --out` write where they are told: over the labelled file itself
 /// (a slip of the flag), `train` overwrote it, and `eval` replaced a person's `metrics.parquet`.
 /// A model replaces only a model, and eval's files only files unheard wrote; retraining into
