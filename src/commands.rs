@@ -555,7 +555,10 @@ pub(crate) fn explain(args: &ExplainRequest, messages: &Messages) -> Result<Exit
         (Some(id), Some(run)) => {
             let found = find_record(run, id)?;
             // the run's own codebook, unless another is asked for
-            let codebook = args.codebook.clone().or(found.codebook);
+            let codebook = match &args.codebook {
+                Some(asked) => Some(asked.clone()),
+                None => runs_codebook(run, &found, messages)?,
+            };
             (codebook, found.text, found.question, found.rating)
         }
         _ => {
@@ -663,7 +666,42 @@ pub(crate) fn explain(args: &ExplainRequest, messages: &Messages) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+/// The codebook a past run used, as its manifest names it: `None` for the built-in one. Its
+/// path is as the run was given it, so relative to the folder the run started in: found from
+/// elsewhere, it was "cannot read codebook" at "line 1". A codebook changed since the run
+/// (its sha256 is not the manifest's) is used with a warning saying so.
+fn runs_codebook(
+    run: &std::path::Path,
+    found: &FoundRecord,
+    messages: &Messages,
+) -> Result<Option<std::path::PathBuf>> {
+    let builtin = || load_codebook(&CodebookSource::Builtin).map(|b| b.sha256).unwrap_or_default();
+    let Some(path) = &found.codebook else { return Ok(None) };
+    if !path.is_file() {
+        // the built-in codebook's own text, named by its path in the repository
+        if found.codebook_sha.as_deref() == Some(builtin().as_str()) {
+            return Ok(None);
+        }
+        anyhow::bail!(
+            "{}: the run's codebook {} is not found from here (the run named it relative to the folder it started in): run explain from that folder, or give --codebook",
+            run.display(),
+            path.display()
+        );
+    }
+    let now = load_codebook(&CodebookSource::Path(path.clone()))?.sha256;
+    if let Some(then) = found.codebook_sha.as_deref().filter(|then| *then != now) {
+        messages.warn(&format!(
+            "{} has changed since the run (sha256 {} then, {} now): these codes are of the codebook as it is now",
+            path.display(),
+            &then[..then.len().min(12)],
+            &now[..now.len().min(12)]
+        ));
+    }
+    Ok(Some(path.clone()))
+}
+
 struct FoundRecord {
+    codebook_sha: Option<String>,
     text: String,
     question: crate::record::Question,
     rating: Option<u8>,
@@ -680,6 +718,7 @@ fn find_record(run: &std::path::Path, id: &str) -> Result<FoundRecord> {
             .with_context(|| format!("{} is not a run folder (no manifest.json)", run.display()))?,
     )?;
     let codebook = manifest["settings"]["codebook"]["path"].as_str().map(std::path::PathBuf::from);
+    let codebook_sha = manifest["codebook"]["sha256"].as_str().map(str::to_owned);
     let files = manifest["tables"]
         .as_array()
         .and_then(|t| t.iter().find(|t| t["name"] == "records"))
@@ -694,14 +733,27 @@ fn find_record(run: &std::path::Path, id: &str) -> Result<FoundRecord> {
             let col = |name: &str| {
                 batch.column_by_name(name).with_context(|| format!("{}: no column {name:?}", path.display()))
             };
-            let ids = col("record_id")?.as_string::<i32>().clone();
-            if let Some(i) = (0..ids.len()).find(|&i| ids.value(i) == id) {
-                let text = col("text")?.as_string::<i32>().value(i).to_owned();
-                let question = crate::record::Question::parse(col("question")?.as_string::<i32>().value(i))
-                    .unwrap_or(crate::record::Question::Nonspecific);
-                let ratings = col("rating")?.as_primitive::<arrow::datatypes::Int32Type>().clone();
+            // (a folder re-saved by another tool may hold large or view strings, other integers:
+            // cast, not assumed, which panicked)
+            let cast = |name: &str, to: &arrow::datatypes::DataType| -> Result<arrow::array::ArrayRef> {
+                arrow::compute::cast(col(name)?, to)
+                    .with_context(|| format!("{}: column {name:?} is not {to}", path.display()))
+            };
+            let utf8 = arrow::datatypes::DataType::Utf8;
+            let ids = cast("record_id", &utf8)?;
+            let ids = ids.as_string::<i32>();
+            if let Some(i) = (0..ids.len()).find(|&i| ids.is_valid(i) && ids.value(i) == id) {
+                let texts = cast("text", &utf8)?;
+                let questions = cast("question", &utf8)?;
+                let ratings = cast("rating", &arrow::datatypes::DataType::Int32)?;
+                let (texts, questions) = (texts.as_string::<i32>(), questions.as_string::<i32>());
+                let ratings = ratings.as_primitive::<arrow::datatypes::Int32Type>();
+                let text = if texts.is_valid(i) { texts.value(i).to_owned() } else { String::new() };
+                let question =
+                    crate::record::Question::parse(if questions.is_valid(i) { questions.value(i) } else { "" })
+                        .unwrap_or(crate::record::Question::Nonspecific);
                 let rating = (!ratings.is_null(i)).then(|| u8::try_from(ratings.value(i)).ok()).flatten();
-                return Ok(FoundRecord { text, question, rating, codebook });
+                return Ok(FoundRecord { codebook_sha, text, question, rating, codebook });
             }
         }
     }

@@ -316,3 +316,94 @@ fn explain_a_record_of_a_past_run() {
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("record \"nope\" is not in"), "{}", missing.stderr);
 }
+
+/// `explain --record --run` as a user meets it later: from another folder, with the codebook
+/// edited since, over a folder another tool re-saved. The manifest names the run's codebook as
+/// the run was given it (relative to where it started): from elsewhere it failed as "cannot
+/// read codebook" at "line 1"; an edited codebook explained today's codes as the run's; and
+/// records re-saved with large strings (polars writes them) panicked.
+#[test]
+fn explain_a_record_from_elsewhere_after_the_codebook_changed_and_the_records_were_resaved() {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("books/later")).unwrap();
+    let builtin =
+        std::fs::read_to_string(crate::util::project().join("pipelines/codebooks/nhs-patient-experience.toml"))
+            .unwrap();
+    // the trust's own codebook: the built-in one under another version
+    let own = builtin.replacen("version = \"1\"", "version = \"trust-2\"", 1);
+    assert_ne!(own, builtin);
+    std::fs::write(dir.join("books/own.toml"), &own).unwrap();
+    std::fs::write(dir.join("p.toml"), "[codebook]\npath = \"books/own.toml\"\n[[source]]\npath = \"f.csv\"\n")
+        .unwrap();
+    std::fs::write(
+        dir.join("f.csv"),
+        format!("{HEADER}\nR1,P1,2025-01-02,could_improve,Parking was impossible,4,,,,,,,,,,,,,\n"),
+    )
+    .unwrap();
+    assert_eq!(unheard(dir, &["run", "p.toml", "--out", "o", "-q", "--no-state"]).code, 0);
+    let here = unheard(dir, &["explain", "--record", "R1", "--run", "o"]);
+    assert_eq!((here.code, here.stderr.as_str()), (0, ""), "where the run started");
+    assert!(here.stdout.contains("LOC03"), "{}", here.stdout);
+
+    // from another folder: told where the codebook was named from, and what to do
+    let later = dir.join("books/later");
+    let away = unheard(&later, &["explain", "--record", "R1", "--run", "../../o"]);
+    assert_eq!(away.code, 2, "{}", away.stdout);
+    assert!(
+        away.stderr.contains("the run's codebook books/own.toml is not found from here")
+            && away.stderr.contains("give --codebook")
+            && !away.stderr.contains("line 1"),
+        "{}",
+        away.stderr
+    );
+    let given = unheard(&later, &["explain", "--record", "R1", "--run", "../../o", "--codebook", "../own.toml"]);
+    assert_eq!((given.code, given.stdout.as_str()), (0, here.stdout.as_str()), "{}", given.stderr);
+
+    // the codebook edited since the run: explained, with a warning that it is today's
+    std::fs::write(dir.join("books/own.toml"), format!("{own}\n# edited\n")).unwrap();
+    let edited = unheard(dir, &["explain", "--record", "R1", "--run", "o"]);
+    assert_eq!(edited.code, 0, "{}", edited.stderr);
+    assert!(edited.stderr.contains("books/own.toml has changed since the run (sha256 "), "{}", edited.stderr);
+    assert!(edited.stderr.contains("these codes are of the codebook as it is now"), "{}", edited.stderr);
+    std::fs::write(dir.join("books/own.toml"), &own).unwrap();
+
+    // the records re-saved by another tool: large strings, 64-bit ratings
+    for path in crate::util::parquet_files(&dir.join("o/records")) {
+        let batches: Vec<arrow::record_batch::RecordBatch> =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+                .unwrap()
+                .build()
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+        let wider = |t: &DataType| match t {
+            DataType::Utf8 => DataType::LargeUtf8,
+            DataType::Int32 => DataType::Int64,
+            other => other.clone(),
+        };
+        let schema = std::sync::Arc::new(Schema::new(
+            batches[0]
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| Field::new(f.name(), wider(f.data_type()), true))
+                .collect::<Vec<_>>(),
+        ));
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema.clone(), None).unwrap();
+        for b in &batches {
+            let columns = b
+                .columns()
+                .iter()
+                .zip(schema.fields())
+                .map(|(c, f)| arrow::compute::cast(c, f.data_type()).unwrap())
+                .collect();
+            w.write(&arrow::record_batch::RecordBatch::try_new(schema.clone(), columns).unwrap()).unwrap();
+        }
+        w.close().unwrap();
+    }
+    let resaved = unheard(dir, &["explain", "--record", "R1", "--run", "o"]);
+    assert_eq!((resaved.code, resaved.stdout.as_str()), (0, here.stdout.as_str()), "{}", resaved.stderr);
+}
