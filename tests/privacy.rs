@@ -324,7 +324,6 @@ fn explain_a_record_of_a_past_run() {
 /// records re-saved with large strings (polars writes them) panicked.
 #[test]
 fn explain_a_record_from_elsewhere_after_the_codebook_changed_and_the_records_were_resaved() {
-    use arrow::datatypes::{DataType, Field, Schema};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     std::fs::create_dir_all(dir.join("books/later")).unwrap();
@@ -371,38 +370,7 @@ fn explain_a_record_from_elsewhere_after_the_codebook_changed_and_the_records_we
 
     // the records re-saved by another tool: large strings, 64-bit ratings
     for path in crate::util::parquet_files(&dir.join("o/records")) {
-        let batches: Vec<arrow::record_batch::RecordBatch> =
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
-                .unwrap()
-                .build()
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
-        let wider = |t: &DataType| match t {
-            DataType::Utf8 => DataType::LargeUtf8,
-            DataType::Int32 => DataType::Int64,
-            other => other.clone(),
-        };
-        let schema = std::sync::Arc::new(Schema::new(
-            batches[0]
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| Field::new(f.name(), wider(f.data_type()), true))
-                .collect::<Vec<_>>(),
-        ));
-        let mut w =
-            parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema.clone(), None).unwrap();
-        for b in &batches {
-            let columns = b
-                .columns()
-                .iter()
-                .zip(schema.fields())
-                .map(|(c, f)| arrow::compute::cast(c, f.data_type()).unwrap())
-                .collect();
-            w.write(&arrow::record_batch::RecordBatch::try_new(schema.clone(), columns).unwrap()).unwrap();
-        }
-        w.close().unwrap();
+        crate::util::resave_wider(&path);
     }
     let resaved = unheard(dir, &["explain", "--record", "R1", "--run", "o"]);
     assert_eq!((resaved.code, resaved.stdout.as_str()), (0, here.stdout.as_str()), "{}", resaved.stderr);

@@ -156,3 +156,41 @@ pub(crate) fn strings(batch: &arrow::record_batch::RecordBatch, name: &str) -> V
     let col = batch.column_by_name(name).unwrap().as_string::<i32>();
     (0..col.len()).map(|i| (!col.is_null(i)).then(|| col.value(i).to_owned())).collect()
 }
+
+/// Re-saves a Parquet file as another tool may (polars, pandas with pyarrow types): strings as
+/// large strings, 32-bit integers as 64-bit, the Arrow schema embedded.
+pub(crate) fn resave_wider(path: &Path) {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let batches: Vec<arrow::record_batch::RecordBatch> =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let wider = |t: &DataType| match t {
+        DataType::Utf8 => DataType::LargeUtf8,
+        DataType::Int32 => DataType::Int64,
+        other => other.clone(),
+    };
+    let schema = std::sync::Arc::new(Schema::new(
+        batches[0]
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), wider(f.data_type()), true))
+            .collect::<Vec<_>>(),
+    ));
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema.clone(), None).unwrap();
+    for b in &batches {
+        let columns = b
+            .columns()
+            .iter()
+            .zip(schema.fields())
+            .map(|(c, f)| arrow::compute::cast(c, f.data_type()).unwrap())
+            .collect();
+        w.write(&arrow::record_batch::RecordBatch::try_new(schema.clone(), columns).unwrap()).unwrap();
+    }
+    w.close().unwrap();
+}
