@@ -161,25 +161,18 @@ pub(crate) fn strings(batch: &arrow::record_batch::RecordBatch, name: &str) -> V
 /// large strings, 32-bit integers as 64-bit, the Arrow schema embedded.
 pub(crate) fn resave_wider(path: &Path) {
     use arrow::datatypes::{DataType, Field, Schema};
-    let batches: Vec<arrow::record_batch::RecordBatch> =
+    let builder =
         parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
-            .unwrap()
-            .build()
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+            .unwrap();
+    let read = builder.schema().clone();
+    let batches: Vec<arrow::record_batch::RecordBatch> = builder.build().unwrap().map(Result::unwrap).collect();
     let wider = |t: &DataType| match t {
         DataType::Utf8 => DataType::LargeUtf8,
         DataType::Int32 => DataType::Int64,
         other => other.clone(),
     };
     let schema = std::sync::Arc::new(Schema::new(
-        batches[0]
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| Field::new(f.name(), wider(f.data_type()), true))
-            .collect::<Vec<_>>(),
+        read.fields().iter().map(|f| Field::new(f.name(), wider(f.data_type()), true)).collect::<Vec<_>>(),
     ));
     let mut w =
         parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema.clone(), None).unwrap();
