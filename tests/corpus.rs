@@ -1200,7 +1200,10 @@ question = "what_good"
             .setup(|dir| mkfifo(&dir.join("c.toml"))),
         // the export given where the codebook goes was read as TOML ("line 1: key with no value")
         case("codebook_is_the_export", csv(csv_rows(3)), &["run", "--input", "f.csv", "--codebook", "f.csv", "--out", "o", "-q"], 2)
-            .check(|_, o| expect(&format!("said to be a data file: {}", o.stderr), o.stderr.contains("a data file, not a codebook"))),
+            .check(|_, o| expect(&format!("said to be a data file, at no line: {}", o.stderr), o.stderr.contains("f.csv: a data file, not a codebook"))),
+        // a codebook that is not there was "line 1: cannot read codebook": no line of it was read
+        case("codebook_does_not_exist", csv(csv_rows(3)), &["run", "--input", "f.csv", "--codebook", "nope.toml", "--out", "o", "-q"], 2)
+            .check(|_, o| expect(&format!("said so, at no line: {}", o.stderr), o.stderr.contains("nope.toml: cannot read codebook: No such file"))),
         case("imd_lookup_is_a_folder", csv(csv_rows(3)), &["run", "p.toml", "--out", "o", "-q"], 2).setup(|dir| {
             std::fs::create_dir(dir.join("lookup.csv")).unwrap();
             std::fs::write(dir.join("p.toml"), "[people]\nimd_lookup = \"lookup.csv\"\n[[source]]\npath = \"f.csv\"\n").unwrap();

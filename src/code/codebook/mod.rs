@@ -76,11 +76,15 @@ struct ThemeDef {
 
 /// A codebook error, naming the file, the line and the theme.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-#[error("{file}: line {line}: {}{message}", theme.as_ref().map(|t| format!("theme {t}: ")).unwrap_or_default())]
+#[error(
+    "{file}: {}{}{message}",
+    if *line > 0 { format!("line {line}: ") } else { String::new() },
+    theme.as_ref().map(|t| format!("theme {t}: ")).unwrap_or_default()
+)]
 pub struct CodebookError {
     /// File (or `<builtin>`).
     pub file: String,
-    /// 1-based line.
+    /// 1-based line (0: the file as a whole, which could not be read or is not a codebook).
     pub line: usize,
     /// Theme code, when the error is in a theme.
     pub theme: Option<String>,
@@ -260,14 +264,14 @@ impl Codebook {
         if crate::files::is_data_file(path) {
             return Err(CodebookError {
                 file: path.display().to_string(),
-                line: 1,
+                line: 0,
                 theme: None,
                 message: "a data file, not a codebook (a .toml file: see pipelines/codebooks/README.md)".to_owned(),
             });
         }
         let text = crate::files::read_to_string(path).map_err(|e| CodebookError {
             file: path.display().to_string(),
-            line: 1,
+            line: 0,
             theme: None,
             message: format!("cannot read codebook: {e}"),
         })?;
