@@ -978,29 +978,96 @@ fn gzip(from: &Path, to: &Path) -> std::io::Result<()> {
 fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Result<ExitCode> {
     let settings = args.settings()?;
     summary.run = Some(settings.name.clone());
-    let out = crate::output::check_out(&settings.out, &pipeline::input_paths(&settings), crate::output::Holds::Run)?;
-    let book = pipeline::load_codebook(&settings.codebook)?;
-    let mut report = vec![
-        format!("pipeline {:?}: ok", settings.name),
-        format!(
-            "output {}: {}",
-            settings.out.display(),
-            if out.replaces { "replaces an earlier run" } else { "a new folder" }
-        ),
-        format!("codebook {} {}: {} themes", book.name, book.version, book.themes.len()),
-    ];
-    report.push(match &settings.state {
+    // every check runs, whatever the others found: a pipeline with three problems was told one a
+    // run (found: a missing codebook hid a mapped column that is not in the header, which hid a
+    // source that is not there)
+    let mut problems: Vec<anyhow::Error> = Vec::new();
+    let mut report = vec![format!("pipeline {:?}: ok", settings.name)];
+    let check = |report: &mut Vec<String>, problems: &mut Vec<anyhow::Error>, lines: Result<Vec<String>>| match lines {
+        Ok(lines) => report.extend(lines),
+        Err(e) => problems.push(e),
+    };
+    check(
+        &mut report,
+        &mut problems,
+        crate::output::check_out(&settings.out, &pipeline::input_paths(&settings), crate::output::Holds::Run)
+            .map(|out| {
+                vec![format!(
+                    "output {}: {}",
+                    settings.out.display(),
+                    if out.replaces { "replaces an earlier run" } else { "a new folder" }
+                )]
+            })
+            .map_err(Into::into),
+    );
+    let book = match pipeline::load_codebook(&settings.codebook) {
+        Ok(book) => {
+            report.push(format!("codebook {} {}: {} themes", book.name, book.version, book.themes.len()));
+            Some(book)
+        }
+        Err(e) => {
+            problems.push(e.into());
+            None
+        }
+    };
+    check(&mut report, &mut problems, validate_state(&settings).map(|line| vec![line]));
+    if let Some(book) = &book {
+        check(
+            &mut report,
+            &mut problems,
+            pipeline::load_model(&settings, book)
+                .map(|m| {
+                    m.map(|m| {
+                        format!(
+                            "coder: model {} ({} labels, {} mapped to themes), policy {:?}",
+                            settings.coder.model.as_ref().map_or(String::new(), |p| p.display().to_string()),
+                            m.model.labels.len(),
+                            m.theme_of_label.iter().filter(|t| t.is_some()).count(),
+                            settings.coder.policy
+                        )
+                    })
+                    .into_iter()
+                    .collect()
+                })
+                .map_err(Into::into),
+        );
+    }
+    if let Some(b) = &settings.baseline {
+        check(&mut report, &mut problems, validate_baseline(&settings, b).map(|line| vec![line]));
+    }
+    for (i, source) in settings.sources.iter().enumerate() {
+        check(&mut report, &mut problems, validate_source(&settings, source, i));
+    }
+    messages.out(&report.join("\n"));
+    match problems.len() {
+        0 => Ok(ExitCode::SUCCESS),
+        1 => Err(problems.remove(0)),
+        n => Err(anyhow::anyhow!(
+            "{n} problems, each of which stops a run:\n{}",
+            problems
+                .iter()
+                .enumerate()
+                .map(|(i, e)| format!("  {}. {}", i + 1, crate::messages::said_once(e).join(": ")))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
+    }
+}
+
+/// `validate`'s line on the state folder.
+fn validate_state(settings: &crate::config::Settings) -> Result<String> {
+    Ok(match &settings.state {
         None => "state: none (every run codes every record)".to_owned(),
         Some(dir) => {
-            crate::output::check_out(dir, &pipeline::input_paths(&settings), crate::output::Holds::State)
+            crate::output::check_out(dir, &pipeline::input_paths(settings), crate::output::Holds::State)
                 .map_err(crate::output::OutputError::of_state)?;
             match crate::state::read_manifest(dir)? {
                 None => {
-                    pipeline::lost_state(&settings, dir)?;
+                    pipeline::lost_state(settings, dir)?;
                     format!("state {}: new (this run codes every record and keeps them)", dir.display())
                 }
                 Some(m) => {
-                    pipeline::check_state_sources(&settings, dir, &m)?;
+                    pipeline::check_state_sources(settings, dir, &m)?;
                     format!(
                         "state {}: {} records coded by {}; a run codes only new or changed records",
                         dir.display(),
@@ -1010,64 +1077,63 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
                 }
             }
         }
-    });
-    if let Some(m) = pipeline::load_model(&settings, &book)? {
-        report.push(format!(
-            "coder: model {} ({} labels, {} mapped to themes), policy {:?}",
-            settings.coder.model.as_ref().map_or(String::new(), |p| p.display().to_string()),
-            m.model.labels.len(),
-            m.theme_of_label.iter().filter(|t| t.is_some()).count(),
-            settings.coder.policy
-        ));
+    })
+}
+
+/// `validate`'s line on the baseline: its groups harmonised as a run would (duplicates are an
+/// error here too).
+fn validate_baseline(settings: &crate::config::Settings, b: &crate::config::BaselineSettings) -> Result<String> {
+    let base = crate::people::baseline::Baseline::of(b)?;
+    let harmoniser = crate::people::harmoniser(
+        settings,
+        &crate::people::age_bands(settings, Some(&base), &std::collections::BTreeSet::new()),
+    )?;
+    let pops = crate::people::baseline_populations(&base, b, &settings.dimensions, &harmoniser)?;
+    let areas = match (base.areas.met.len(), base.areas.picked.len()) {
+        (0 | 1, 0) => String::new(),
+        (n, 0) => format!(", {n} areas added up (name yours with --baseline-area)"),
+        (n, _) => format!(", areas {} of the {n} it holds", base.areas.picked.join(", ")),
+    };
+    Ok(format!("baseline {}: {} rows, {} unused{areas}", base.name, base.rows.len(), pops.unused.len()))
+}
+
+/// `validate`'s lines on one source: its layout, mapping, carried columns and warnings.
+fn validate_source(
+    settings: &crate::config::Settings,
+    source: &crate::config::SourceSettings,
+    i: usize,
+) -> Result<Vec<String>> {
+    let mut report = Vec::new();
+    let ingest::Opened { mapper, .. } = ingest::open_source(settings, source, i)?;
+    let mapped: Vec<String> = mapper.mapped_columns().into_iter().map(|(k, v)| format!("{k} ← {v:?}")).collect();
+    report.push(format!(
+        "source {} ({}): layout {}; {} text column(s); {}",
+        source.name,
+        source.path.display(),
+        mapper.layout(),
+        mapper.text_columns(),
+        mapped.join(", ")
+    ));
+    let carried = mapper.carried_columns();
+    if !carried.is_empty() {
+        report.push(format!("  carried through: {}", carried.join(", ")));
     }
-    if let Some(b) = &settings.baseline {
-        let base = crate::people::baseline::Baseline::of(b)?;
-        // its groups harmonised as a run would (duplicates are an error here too)
-        let harmoniser = crate::people::harmoniser(
-            &settings,
-            &crate::people::age_bands(&settings, Some(&base), &std::collections::BTreeSet::new()),
-        )?;
-        let pops = crate::people::baseline_populations(&base, b, &settings.dimensions, &harmoniser)?;
-        let areas = match (base.areas.met.len(), base.areas.picked.len()) {
-            (0 | 1, 0) => String::new(),
-            (n, 0) => format!(", {n} areas added up (name yours with --baseline-area)"),
-            (n, _) => format!(", areas {} of the {n} it holds", base.areas.picked.join(", ")),
+    let left = mapper.not_carried_columns();
+    if !left.is_empty() {
+        let more = if left.len() > 20 {
+            format!(" and {} more (the manifest lists them)", left.len() - 20)
+        } else {
+            String::new()
         };
-        report.push(format!("baseline {}: {} rows, {} unused{areas}", base.name, base.rows.len(), pops.unused.len()));
+        report.push(format!("  not carried (the source's carry): {}{more}", left[..left.len().min(20)].join(", ")));
     }
-    for (i, source) in settings.sources.iter().enumerate() {
-        let ingest::Opened { mapper, .. } = ingest::open_source(&settings, source, i)?;
-        let mapped: Vec<String> = mapper.mapped_columns().into_iter().map(|(k, v)| format!("{k} ← {v:?}")).collect();
-        report.push(format!(
-            "source {} ({}): layout {}; {} text column(s); {}",
-            source.name,
-            source.path.display(),
-            mapper.layout(),
-            mapper.text_columns(),
-            mapped.join(", ")
-        ));
-        let carried = mapper.carried_columns();
-        if !carried.is_empty() {
-            report.push(format!("  carried through: {}", carried.join(", ")));
-        }
-        let left = mapper.not_carried_columns();
-        if !left.is_empty() {
-            let more = if left.len() > 20 {
-                format!(" and {} more (the manifest lists them)", left.len() - 20)
-            } else {
-                String::new()
-            };
-            report.push(format!("  not carried (the source's carry): {}{more}", left[..left.len().min(20)].join(", ")));
-        }
-        let withheld = mapper.withheld_columns();
-        if !withheld.is_empty() {
-            report.push(format!("  not carried (personal data by their header): {}", withheld.join(", ")));
-        }
-        // what a run says of the source before its first row (a carry naming no column)
-        for w in mapper.warnings() {
-            report.push(format!("  warning: {w}"));
-        }
+    let withheld = mapper.withheld_columns();
+    if !withheld.is_empty() {
+        report.push(format!("  not carried (personal data by their header): {}", withheld.join(", ")));
     }
-    messages.out(&report.join("\n"));
-    Ok(ExitCode::SUCCESS)
+    // what a run says of the source before its first row (a carry naming no column)
+    for w in mapper.warnings() {
+        report.push(format!("  warning: {w}"));
+    }
+    Ok(report)
 }

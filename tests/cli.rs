@@ -513,6 +513,41 @@ fn json_summary_of_a_failed_run_holds_the_error_and_exit_code_2() {
     assert!(!tmp.path().join("o").exists(), "the run did not start");
 }
 
+/// `validate` runs every check whatever the others find: a pipeline with a codebook that is not
+/// there, a mapped column its export lacks and a source that is not there was told one problem
+/// a run, three runs to learn of three. What is fine is still listed, on stdout.
+#[test]
+fn validate_tells_every_problem_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), canonical_csv(5)).unwrap();
+    std::fs::write(
+        tmp.path().join("p.toml"),
+        "[codebook]\npath = \"nope.toml\"\n[[source]]\npath = \"f.csv\"\n[source.columns]\ntext = \"Comment\"\n[[source]]\npath = \"gone.csv\"\n",
+    )
+    .unwrap();
+    let r = unheard(tmp.path(), &["validate", "p.toml"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    for told in [
+        "3 problems, each of which stops a run:",
+        "1. nope.toml: cannot read codebook",
+        "2. f.csv: column \"Comment\" (mapped to text) is not in the header",
+        "3. gone.csv: cannot read",
+    ] {
+        assert!(r.stderr.contains(told), "{told:?}: {}", r.stderr);
+    }
+    assert!(r.stdout.contains("pipeline \"p\": ok") && r.stdout.contains("output "), "{}", r.stdout);
+    let v = summary_of(&unheard(tmp.path(), &["validate", "p.toml", "--json"]));
+    assert!(v["error"].as_str().is_some_and(|e| e.contains("gone.csv") && e.contains("nope.toml")), "{v}");
+    assert!(v["checks"].as_array().is_some_and(|c| !c.is_empty()), "what is fine is in the summary: {v}");
+    // one problem left is told as it always was
+    std::fs::write(tmp.path().join("p.toml"), "[[source]]\npath = \"f.csv\"\n[[source]]\npath = \"gone.csv\"\n")
+        .unwrap();
+    let r = unheard(tmp.path(), &["validate", "p.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("gone.csv: cannot read") && !r.stderr.contains("problems"), "{}", r.stderr);
+    assert!(r.stdout.contains("source f (f.csv): layout canonical"), "{}", r.stdout);
+}
+
 #[test]
 fn log_appends_each_run_redacted_and_without_progress_bars() {
     let tmp = tempfile::tempdir().unwrap();
