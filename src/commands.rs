@@ -342,7 +342,7 @@ fn eval_model(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
             for g in set.groups.iter().filter(|g| seen.insert(g.as_str())) {
                 used[train::fold_of(g, k as usize)] += 1;
             }
-            if seen.len() < k as usize || used.iter().any(|&n| n == seen.len()) {
+            if seen.len() < k as usize || used.contains(&seen.len()) {
                 anyhow::bail!(
                     "{}: --folds {k} holds each {by} out in one of {k} folds and trains on the others, but the file has {} {}: give fewer folds, or more records",
                     args.labelled.display(),
