@@ -284,10 +284,14 @@ pub(crate) fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode
     let opts = args.learn.options()?;
     let cols = args.columns.clone();
     let set = match &args.long_labels {
-        None => evaluate::read_labelled(&args.labelled, &cols),
-        Some(long) => evaluate::read_long(&args.labelled, long, &cols),
+        None => evaluate::read_labelled(&args.labelled, &cols)
+            .with_context(|| format!("cannot read {}", args.labelled.display())),
+        Some(long) => evaluate::read_long(&args.labelled, long, &cols)
+            .with_context(|| format!("cannot read {} with {}", args.labelled.display(), long.display())),
+    }?;
+    for note in &set.notes {
+        messages.warn(note);
     }
-    .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     anyhow::ensure!(!set.texts.is_empty(), "{}: no records", args.labelled.display());
     let analysed = train::analyse(&set.texts, &set.questions, &opts.features);
     let targets = train::Targets { labels: &set.labels, y: &set.y, sentiment: &set.sentiment, groups: &set.groups };

@@ -49,6 +49,8 @@ pub struct LabelledSet {
     pub y: Vec<Vec<bool>>,
     /// Respondent (group) of each record.
     pub groups: Vec<String>,
+    /// What reading passed over, for the user (rows of the long layout with a blank label).
+    pub notes: Vec<String>,
 }
 
 /// Evaluation errors.
@@ -91,19 +93,38 @@ pub fn read_long(texts: &Path, long: &Path, cols: &Columns) -> Result<LabelledSe
     let index: std::collections::HashMap<&str, usize> =
         set.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     let bytes = crate::files::read(long).map_err(|e| err(e.to_string()))?;
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    // as a spreadsheet saves it: a byte-order mark, and `;` or tabs where the locale's decimal
+    // comma takes `,` (found: such a file was "row 2: expected record_id,label")
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let header = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    let delimiter = [b',', b';', b'\t'].into_iter().find(|d| header.contains(d)).unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(text);
     let mut pairs = Vec::new();
+    let mut blank = (0usize, None);
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| err(format!("row {}: {e}", i + 2)))?;
         let (Some(id), Some(label)) = (rec.get(0).map(str::trim), rec.get(1).map(str::trim)) else {
             return Err(err(format!("row {}: expected record_id,label", i + 2)));
         };
+        // a record with no label (an unlabelled comment a join left in): no label, not a label
+        // named "" (found: it became one)
+        if label.is_empty() {
+            blank.0 += 1;
+            blank.1.get_or_insert(i + 2);
+            continue;
+        }
         let r =
             *index.get(id).ok_or_else(|| err(format!("row {}: record {id:?} is not in {}", i + 2, texts.display())))?;
         if !set.labels.iter().any(|l| l == label) {
             set.labels.push(label.to_owned());
         }
         pairs.push((r, set.labels.iter().position(|l| l == label).unwrap_or(0)));
+    }
+    if let (n, Some(first)) = blank {
+        set.notes.push(format!(
+            "{}: {n} row(s) with a blank label passed over (the first is row {first}): their records have no label from them",
+            long.display()
+        ));
     }
     set.y = vec![vec![false; set.labels.len()]; set.ids.len()];
     for (r, j) in pairs {

@@ -134,10 +134,28 @@ fn train_on_the_long_layout() {
         }
     }
     std::fs::write(dir.join("texts.csv"), texts).unwrap();
-    std::fs::write(dir.join("long.csv"), long).unwrap();
+    std::fs::write(dir.join("long.csv"), &long).unwrap();
     let r = unheard(dir, &["train", "--labelled", "texts.csv", "--long-labels", "long.csv", "--out", "m.json"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("trained 2 labels"), "{}", r.stdout);
+    // the same labels as a spreadsheet in a decimal-comma locale saves them (a byte-order mark,
+    // `;`), with an unlabelled record a join left in: the same model, the blank label said, not
+    // a label named ""
+    let saved = format!("\u{feff}{}L0;\n", long.replace(',', ";"));
+    std::fs::write(dir.join("long-excel.csv"), saved).unwrap();
+    let r = unheard(dir, &["train", "--labelled", "texts.csv", "--long-labels", "long-excel.csv", "--out", "m3.json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("trained 2 labels"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("long-excel.csv: 1 row(s) with a blank label passed over (the first is row"),
+        "{}",
+        r.stderr
+    );
+    let labels = |m: &str| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(dir.join(m)).unwrap()).unwrap()["labels"]
+            .clone()
+    };
+    assert_eq!(labels("m3.json"), labels("m.json"), "the same labels, thresholds and weights");
     std::fs::write(dir.join("bad.csv"), "record_id,label\nnope,Parking\n").unwrap();
     let bad = unheard(dir, &["train", "--labelled", "texts.csv", "--long-labels", "bad.csv", "--out", "m2.json"]);
     assert_eq!(bad.code, 2);
