@@ -73,6 +73,16 @@ fn cell_text(c: Option<&Cell>) -> String {
     c.and_then(Cell::to_text).unwrap_or_default()
 }
 
+/// A cell's whole number, as written or as a float column writes it (pandas writes a column of
+/// 0/1 with one blank as `1.0`, `0.0`: found refused as "not 0 or 1").
+fn whole(s: &str) -> Option<i64> {
+    let s = s.trim();
+    s.parse::<i64>().ok().or_else(|| {
+        let f = s.parse::<f64>().ok().filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15)?;
+        Some(f as i64)
+    })
+}
+
 /// Reads a wide labelled CSV.
 ///
 /// # Errors
@@ -191,19 +201,21 @@ fn read_set(path: &Path, cols: &Columns, wide: bool) -> Result<LabelledSet, Eval
         set.sentiment.push(match sentiment.map(get).map(|s| s.trim().to_owned()).as_deref() {
             None | Some("") => None,
             Some(s) => Some(
-                s.parse::<u8>()
-                    .ok()
+                whole(s)
                     .filter(|v| (1..=5).contains(v))
+                    .and_then(|v| u8::try_from(v).ok())
                     .ok_or_else(|| err(format!("row {}: sentiment {s:?} is not 1-5", row.row)))?,
             ),
         });
         let mut y = Vec::with_capacity(set.labels.len());
         for (j, label) in set.labels.iter().enumerate() {
             let v = get(first_label + j);
-            y.push(match v.trim() {
-                "" | "0" => false,
-                "1" => true,
-                other => return Err(err(format!("row {}: column {label:?}: {other:?} is not 0 or 1", row.row))),
+            y.push(match (v.trim(), whole(&v)) {
+                ("", _) | (_, Some(0)) => false,
+                (_, Some(1)) => true,
+                (t, _) if t.eq_ignore_ascii_case("false") => false,
+                (t, _) if t.eq_ignore_ascii_case("true") => true,
+                (other, _) => return Err(err(format!("row {}: column {label:?}: {other:?} is not 0 or 1", row.row))),
             });
         }
         set.y.push(y);

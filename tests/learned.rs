@@ -204,6 +204,51 @@ fn a_labelled_file_of_other_columns_is_told_every_column_it_lacks_at_once() {
     assert!(r.stderr.contains("no column \"Comment\" (--text-column); the header has"), "{}", r.stderr);
 }
 
+/// A labelled file pandas wrote from columns with a blank (floats: `1.0`, `5.0`) or a spreadsheet
+/// (`TRUE`/`FALSE`) holds the same labels and sentiment: it was refused as "not 0 or 1".
+#[test]
+fn labels_and_sentiment_written_as_floats_or_booleans_read_as_the_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let plain = labelled_csv(60);
+    std::fs::write(dir.join("plain.csv"), &plain).unwrap();
+    let mut reader = csv::Reader::from_reader(plain.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let sentiment = headers.iter().position(|h| h == "Comment sentiment").unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&headers).unwrap();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.unwrap();
+        let cells: Vec<String> = rec
+            .iter()
+            .enumerate()
+            .map(|(j, c)| match (j >= sentiment, i % 2, c) {
+                (false, ..) => c.to_owned(),
+                (true, 0, _) => format!("{c}.0"),
+                (true, _, "1") if j > sentiment => "TRUE".to_owned(),
+                (true, _, "0") if j > sentiment => "false".to_owned(),
+                _ => c.to_owned(),
+            })
+            .collect();
+        w.write_record(&cells).unwrap();
+    }
+    let floats = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert!(floats.contains(",1.0,") && floats.contains("TRUE") && floats.contains("false"), "{floats}");
+    std::fs::write(dir.join("floats.csv"), floats).unwrap();
+    let model = |file: &str, out: &str| -> serde_json::Value {
+        let r = unheard(dir, &["train", "--labelled", file, "--out", out, "--seed", "3"]);
+        assert_eq!(r.code, 0, "{file}: {}{}", r.stdout, r.stderr);
+        let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(out)).unwrap()).unwrap();
+        serde_json::json!([m["labels"], m["sentiment5"], m["sentiment3"]])
+    };
+    assert_eq!(model("floats.csv", "f.json"), model("plain.csv", "p.json"));
+    // a value that is no whole number is still refused, naming its row and column
+    std::fs::write(dir.join("half.csv"), labelled_csv(3).replacen(",0,1,0,0\n", ",0,0.5,0,0\n", 1)).unwrap();
+    let r = unheard(dir, &["train", "--labelled", "half.csv", "--out", "h.json"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("column \"Parking\": \"0.5\" is not 0 or 1"), "{}", r.stderr);
+}
+
 /// `eval --folds K` over fewer respondents than K has a fold that trains on nothing (or no fold
 /// at all for some): it scored "5-fold cross-validation" over 3 records. It is refused, naming
 /// the count; enough respondents are scored, and the summary says what the folds hold.
