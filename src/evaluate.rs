@@ -103,12 +103,7 @@ pub fn read_long(texts: &Path, long: &Path, cols: &Columns) -> Result<LabelledSe
     let index: std::collections::HashMap<&str, usize> =
         set.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     let bytes = crate::files::read(long).map_err(|e| err(e.to_string()))?;
-    // as a spreadsheet saves it: a byte-order mark, and `;` or tabs where the locale's decimal
-    // comma takes `,` (found: such a file was "row 2: expected record_id,label")
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let header = text.split(|&b| b == b'\n').next().unwrap_or_default();
-    let delimiter = [b',', b';', b'\t'].into_iter().find(|d| header.contains(d)).unwrap_or(b',');
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(text);
+    let mut reader = spreadsheet_csv(&bytes, false);
     let mut pairs = Vec::new();
     let mut blank = (0usize, None);
     for (i, rec) in reader.records().enumerate() {
@@ -320,18 +315,46 @@ pub fn metrics(labels: &[String], truth: &[Vec<bool>], pred: &[Vec<bool>]) -> Me
     }
 }
 
-/// A map from codebook themes to label columns (`theme_code,label` CSV, many-to-many).
+/// A small CSV of two columns as a spreadsheet may save it: a byte-order mark, and `;` or tabs
+/// where the locale's decimal comma takes `,` (the delimiter is found from the header line; with
+/// `comments`, lines starting with `#` are passed over). Found: such files were "row 2: expected
+/// record_id,label" and "expected theme_code,label".
+fn spreadsheet_csv(bytes: &[u8], comments: bool) -> csv::Reader<&[u8]> {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let header = text.split(|&b| b == b'\n').find(|l| !(comments && l.starts_with(b"#"))).unwrap_or_default();
+    let delimiter = [b',', b';', b'\t'].into_iter().find(|d| header.contains(d)).unwrap_or(b',');
+    csv::ReaderBuilder::new().delimiter(delimiter).comment(comments.then_some(b'#')).from_reader(text)
+}
+
+/// A map from codebook themes to label columns (`theme_code,label` CSV, many-to-many; the two
+/// columns in either order when the header names them).
 ///
 /// # Errors
 /// Unreadable file or a row without both fields.
 pub fn read_label_map(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
     let err = |message: String| EvalError::Data { path: path.to_path_buf(), message };
     let bytes = crate::files::read(path).map_err(|e| err(e.to_string()))?;
-    let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(bytes.as_slice());
+    let mut reader = spreadsheet_csv(&bytes, true);
+    // `label,theme_code` as written the other way round (found: its labels were looked for as
+    // themes, "theme \"Staff\" is not in the codebook")
+    let named = |h: &str| {
+        let h = h.trim().to_ascii_lowercase();
+        if matches!(h.as_str(), "label" | "labels" | "label_column") {
+            Some(1)
+        } else if matches!(h.as_str(), "theme_code" | "theme" | "code" | "theme code") {
+            Some(0)
+        } else {
+            None
+        }
+    };
+    let (at_theme, at_label) = match reader.headers().map(|h| h.iter().map(named).collect::<Vec<_>>()) {
+        Ok(roles) if roles.len() >= 2 && roles[0] == Some(1) && roles[1] == Some(0) => (1, 0),
+        _ => (0, 1),
+    };
     let mut out = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| err(format!("row {}: {e}", i + 2)))?;
-        match (rec.get(0).map(str::trim), rec.get(1).map(str::trim)) {
+        match (rec.get(at_theme).map(str::trim), rec.get(at_label).map(str::trim)) {
             (Some(t), Some(l)) if !t.is_empty() && !l.is_empty() => out.push((t.to_owned(), l.to_owned())),
             _ => return Err(err(format!("row {}: expected theme_code,label", i + 2))),
         }

@@ -385,6 +385,18 @@ fn eval_scores_a_labelled_file_and_writes_parquet() {
     assert!(tmp.path().join("ev/predictions.parquet").exists() && tmp.path().join("ev/metrics.parquet").exists());
     let bad = unheard(tmp.path(), &["eval", "--labelled", "l.csv", "--label-map", "l.csv"]);
     assert_eq!(bad.code, 2, "a map naming unknown themes is an error: {}", bad.stdout);
+    // the same map as a spreadsheet saves it (a byte-order mark, `;`), or with its columns the
+    // other way round under their names: the same scores (they were "expected theme_code,label"
+    // and "theme \"Staff manner\" is not in the codebook")
+    for (name, map) in [
+        ("excel.csv", "\u{feff}theme_code;label\nSTF01;Staff manner\nACC04;Waiting\n"),
+        ("swapped.csv", "label,theme_code\nStaff manner,STF01\nWaiting,ACC04\n"),
+        ("tabs.csv", "# a comment, with a comma\ntheme_code\tlabel\nSTF01\tStaff manner\nACC04\tWaiting\n"),
+    ] {
+        std::fs::write(tmp.path().join(name), map).unwrap();
+        let again = unheard(tmp.path(), &["eval", "--labelled", "l.csv", "--label-map", name]);
+        assert_eq!((again.code, again.stdout.as_str()), (0, r.stdout.as_str()), "{name}: {}", again.stderr);
+    }
 }
 
 #[test]
