@@ -103,7 +103,7 @@ pub fn read_long(texts: &Path, long: &Path, cols: &Columns) -> Result<LabelledSe
     let index: std::collections::HashMap<&str, usize> =
         set.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     let bytes = crate::files::read(long).map_err(|e| err(e.to_string()))?;
-    let mut reader = spreadsheet_csv(&bytes, false);
+    let mut reader = ingest::small_csv(&bytes, false);
     let mut pairs = Vec::new();
     let mut blank = (0usize, None);
     for (i, rec) in reader.records().enumerate() {
@@ -315,17 +315,6 @@ pub fn metrics(labels: &[String], truth: &[Vec<bool>], pred: &[Vec<bool>]) -> Me
     }
 }
 
-/// A small CSV of two columns as a spreadsheet may save it: a byte-order mark, and `;` or tabs
-/// where the locale's decimal comma takes `,` (the delimiter is found from the header line; with
-/// `comments`, lines starting with `#` are passed over). Found: such files were "row 2: expected
-/// record_id,label" and "expected theme_code,label".
-fn spreadsheet_csv(bytes: &[u8], comments: bool) -> csv::Reader<&[u8]> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let header = text.split(|&b| b == b'\n').find(|l| !(comments && l.starts_with(b"#"))).unwrap_or_default();
-    let delimiter = [b',', b';', b'\t'].into_iter().find(|d| header.contains(d)).unwrap_or(b',');
-    csv::ReaderBuilder::new().delimiter(delimiter).comment(comments.then_some(b'#')).from_reader(text)
-}
-
 /// A map from codebook themes to label columns (`theme_code,label` CSV, many-to-many; the two
 /// columns in either order when the header names them).
 ///
@@ -334,7 +323,7 @@ fn spreadsheet_csv(bytes: &[u8], comments: bool) -> csv::Reader<&[u8]> {
 pub fn read_label_map(path: &Path) -> Result<Vec<(String, String)>, EvalError> {
     let err = |message: String| EvalError::Data { path: path.to_path_buf(), message };
     let bytes = crate::files::read(path).map_err(|e| err(e.to_string()))?;
-    let mut reader = spreadsheet_csv(&bytes, true);
+    let mut reader = ingest::small_csv(&bytes, true);
     // `label,theme_code` as written the other way round (found: its labels were looked for as
     // themes, "theme \"Staff\" is not in the codebook")
     let named = |h: &str| {

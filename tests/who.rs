@@ -155,6 +155,13 @@ fn imd_from_a_lookup_and_overrides_from_the_pipeline() {
     assert_eq!(m["unmapped_values"]["ethnicity"]["Martian"], 1);
     assert_eq!(m["unmapped_values"]["imd_quintile"]["E01000003"], 1);
     assert_eq!(m["counts"]["field_issues_by_reason"]["unmapped_value"], 2);
+    // the lookup as a spreadsheet saves it (a byte-order mark, `;`): the same deciles (it was
+    // "column \"key\" is missing", the mark read as part of the header's first name)
+    std::fs::write(tmp.path().join("lookup.csv"), "\u{feff}key;imd_decile\nE01000001;1\nE01000002;10\n").unwrap();
+    let r = unheard(tmp.path(), &["run", "p.toml", "-q", "--out", "o2"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let again = read(&tmp.path().join("o2/records/month=2025-01/part-0.parquet"));
+    assert_eq!((0..3).map(|i| str_at(&again, "imd_quintile", i)).collect::<Vec<_>>(), col("imd_quintile"));
 }
 
 /// `cooccurrence` on data written here: the overall pair counts are those of `record_themes`

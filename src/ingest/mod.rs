@@ -927,6 +927,17 @@ pub(crate) fn shown(path: &Path) -> String {
     crate::text::redact::scrubbed(&path.display().to_string())
 }
 
+/// A small CSV (a label map, a lookup) as a spreadsheet may save it: a byte-order mark, and `;` or tabs
+/// where the locale's decimal comma takes `,` (the delimiter is found from the header line; with
+/// `comments`, lines starting with `#` are passed over). Found: such files were "row 2: expected
+/// record_id,label", "expected theme_code,label" and an IMD lookup's "column \"key\" is missing".
+pub(crate) fn small_csv(bytes: &[u8], comments: bool) -> ::csv::Reader<&[u8]> {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let header = text.split(|&b| b == b'\n').find(|l| !(comments && l.starts_with(b"#"))).unwrap_or_default();
+    let delimiter = [b',', b';', b'\t'].into_iter().find(|d| header.contains(d)).unwrap_or(b',');
+    ::csv::ReaderBuilder::new().delimiter(delimiter).comment(comments.then_some(b'#')).from_reader(text)
+}
+
 #[cfg(test)]
 mod limit_tests {
     use super::*;

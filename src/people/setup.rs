@@ -151,7 +151,7 @@ pub(crate) fn harmoniser(settings: &Settings, bands: &AgeBands) -> Result<Harmon
     if let Some(path) = &settings.people.imd_lookup {
         let err = |row: u64, message: String| BaselineError::Row { path: path.clone(), row, message };
         let bytes = crate::files::read(path).map_err(|e| err(1, e.to_string()))?;
-        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let mut reader = crate::ingest::small_csv(&bytes, false);
         let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
         let col = |n: &str| {
             headers
