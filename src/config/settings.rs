@@ -1142,6 +1142,30 @@ fn resolve_people(options: &PipelineOptions, ctx: &Ctx<'_>, base: &Path) -> Resu
                 })
                 .collect::<Result<_, _>>()?,
         );
+        // an age in two bands, or in none of no bands, is a setting that cannot be meant (found:
+        // `["0-17", "15-64", "65+"]` and `[]` were taken as they were)
+        let err = |message: String| ctx.err(Some(bands.span()), "people.age_bands", message);
+        let mut sorted: Vec<&crate::record::AgeBand> = people.age_bands.iter().flatten().collect();
+        if sorted.is_empty() {
+            return Err(err("no band given: list the bands (e.g. [\"0-15\", \"16-64\", \"65+\"]), or leave age_bands unset to use the baseline's or the records' own".to_owned()));
+        }
+        sorted.sort_by_key(|b| (b.lo, b.hi.unwrap_or(u32::MAX)));
+        for pair in sorted.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            if a.hi.is_none_or(|hi| hi >= b.lo) {
+                let both = match (a.hi, b.hi) {
+                    (Some(x), Some(y)) => format!("{}-{}", b.lo, x.min(y)),
+                    (Some(x), None) | (None, Some(x)) => format!("{}-{x}", b.lo),
+                    (None, None) => format!("{}+", b.lo),
+                };
+                let ages =
+                    if both == format!("{0}-{0}", b.lo) { format!("age {}", b.lo) } else { format!("ages {both}") };
+                return Err(err(format!(
+                    "the bands {:?} and {:?} overlap ({ages} would be in both): give bands that do not overlap",
+                    a.label, b.label
+                )));
+            }
+        }
     }
     people.imd_lookup = options.people.imd_lookup.as_ref().map(|p| join(base, p.get_ref()));
     people.map.clone_from(&options.people.map);
@@ -1749,6 +1773,28 @@ mod tests {
         assert_eq!(join(Path::new("p"), "~"), home);
         assert_eq!(join(Path::new("p"), "~x/a.csv"), Path::new("p/~x/a.csv"));
         assert_eq!(join(Path::new("p"), "a/~/b.csv"), Path::new("p/a/~/b.csv"));
+    }
+
+    /// Age bands that overlap, or none, are refused where they are written (they were taken
+    /// as given: an age in two bands, or every age in none); bands in any order, or with a gap
+    /// (an adult-only baseline), are a choice.
+    #[test]
+    fn age_bands_that_overlap_or_are_none_are_located() {
+        let with = |bands: &str| parse(&format!("[people]\nage_bands = {bands}\n[[source]]\npath = \"a.csv\"\n"));
+        for (bands, says) in [
+            (r#"["0-17", "15-64", "65+"]"#, "\"0-17\" and \"15-64\" overlap (ages 15-17 would be in both)"),
+            (r#"["0-17", "17-64", "65+"]"#, "overlap (age 17 would be in both)"),
+            (r#"["0-64", "70+", "65+"]"#, "\"65+\" and \"70+\" overlap (ages 70+ would be in both)"),
+            ("[]", "no band given"),
+        ] {
+            let err = with(bands).unwrap_err();
+            assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("people.age_bands")), "{bands}: {err}");
+            assert!(err.to_string().contains(says), "{bands}: {err}");
+        }
+        for fine in [r#"["65+", "0-17", "18-64"]"#, r#"["18-64", "65+"]"#, r#"["0-17", "18-64"]"#] {
+            let s = with(fine).unwrap();
+            assert_eq!(s.people.age_bands.map(|b| b.len()), Some(fine.matches(',').count() + 1), "{fine}");
+        }
     }
 
     #[test]
