@@ -1250,16 +1250,23 @@ fn resolve_analysis(options: &PipelineOptions, ctx: &Ctx<'_>) -> Result<Analysis
             Some(v) => at_least_one(ctx, v, "analysis.max_pairs")?,
         },
     };
-    if !(analysis.alpha0 > 0.0
-        && analysis.weight_cap > 1.0
-        && analysis.under_represented > 0.0
-        && analysis.over_represented > 1.0)
-    {
-        return Err(ctx.err(
-            None,
-            "analysis",
-            "alpha0 must be above 0, weight_cap above 1, under_represented above 0 and over_represented above 1",
-        ));
+    // each bound named with its key and value (they were one message for all four, and
+    // `under_represented = 2.0` flagged groups twice their share as under-represented,
+    // `round_to = 0` was taken as 1)
+    let bounds = [
+        ("alpha0", analysis.alpha0, analysis.alpha0 > 0.0, "above 0"),
+        ("weight_cap", analysis.weight_cap, analysis.weight_cap > 1.0, "above 1"),
+        (
+            "under_represented",
+            analysis.under_represented,
+            analysis.under_represented > 0.0 && analysis.under_represented <= 1.0,
+            "above 0 and at most 1 (a group is flagged when its ratio's upper bound is below it)",
+        ),
+        ("over_represented", analysis.over_represented, analysis.over_represented > 1.0, "above 1"),
+        ("round_to", analysis.round_to as f64, analysis.round_to >= 1, "at least 1 (1: counts not rounded)"),
+    ];
+    if let Some((key, value, _, rule)) = bounds.into_iter().find(|b| !b.2) {
+        return Err(ctx.err(None, &format!("analysis.{key}"), format!("{value} is not allowed: {key} must be {rule}")));
     }
     Ok(analysis)
 }
@@ -1794,6 +1801,29 @@ mod tests {
         for fine in [r#"["65+", "0-17", "18-64"]"#, r#"["18-64", "65+"]"#, r#"["0-17", "18-64"]"#] {
             let s = with(fine).unwrap();
             assert_eq!(s.people.age_bands.map(|b| b.len()), Some(fine.matches(',').count() + 1), "{fine}");
+        }
+    }
+
+    /// Each bound of `[analysis]` is told with its key and value: they were one message for all
+    /// four, `under_represented = 2.0` (groups twice their share flagged as under-represented)
+    /// was taken, and `round_to = 0` was read as 1.
+    #[test]
+    fn analysis_bounds_name_their_key() {
+        let with = |kv: &str| parse(&format!("[analysis]\n{kv}\n[[source]]\npath = \"a.csv\"\n"));
+        for (kv, key) in [
+            ("round_to = 0", "analysis.round_to"),
+            ("under_represented = 2.0", "analysis.under_represented"),
+            ("under_represented = 0.0", "analysis.under_represented"),
+            ("over_represented = 1.0", "analysis.over_represented"),
+            ("alpha0 = 0.0", "analysis.alpha0"),
+            ("weight_cap = 1.0", "analysis.weight_cap"),
+        ] {
+            let err = with(kv).unwrap_err();
+            assert_eq!(err.key.as_deref(), Some(key), "{kv}: {err}");
+            assert!(err.to_string().contains("is not allowed"), "{kv}: {err}");
+        }
+        for kv in ["round_to = 1", "under_represented = 1.0", "over_represented = 1.01", "suppress_max = 0"] {
+            assert!(with(kv).is_ok(), "{kv}");
         }
     }
 
