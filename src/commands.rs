@@ -558,6 +558,13 @@ pub(crate) fn explain(args: &ExplainRequest, messages: &Messages) -> Result<Exit
     let (codebook, text, question, rating) = match (&args.record, &args.run) {
         (Some(id), Some(run)) => {
             let found = find_record(run, id)?;
+            // a run that also coded with a learned model: its themes are not the codebook's, and
+            // explain shows the codebook's (found: "themes: none" for a record the model coded)
+            if let Some((policy, model)) = &found.coder {
+                messages.warn(&format!(
+                    "the run coded with policy {policy} and the learned model {model}: the themes the model found (origin model or both in record_themes) are not explained here, only the codebook's"
+                ));
+            }
             // the run's own codebook, unless another is asked for
             let codebook = match &args.codebook {
                 Some(asked) => Some(asked.clone()),
@@ -705,6 +712,8 @@ fn runs_codebook(
 }
 
 struct FoundRecord {
+    /// The run's coder policy and model, when it used one.
+    coder: Option<(String, String)>,
     codebook_sha: Option<String>,
     text: String,
     question: crate::record::Question,
@@ -723,6 +732,11 @@ fn find_record(run: &std::path::Path, id: &str) -> Result<FoundRecord> {
     )?;
     let codebook = manifest["settings"]["codebook"]["path"].as_str().map(std::path::PathBuf::from);
     let codebook_sha = manifest["codebook"]["sha256"].as_str().map(str::to_owned);
+    let coder = &manifest["settings"]["coder"];
+    let coder = coder["model"]
+        .as_str()
+        .map(|model| (coder["policy"].as_str().unwrap_or("union").to_owned(), model.to_owned()))
+        .filter(|(policy, _)| policy != "codebook_only");
     let files = manifest["tables"]
         .as_array()
         .and_then(|t| t.iter().find(|t| t["name"] == "records"))
@@ -757,7 +771,7 @@ fn find_record(run: &std::path::Path, id: &str) -> Result<FoundRecord> {
                     crate::record::Question::parse(if questions.is_valid(i) { questions.value(i) } else { "" })
                         .unwrap_or(crate::record::Question::Nonspecific);
                 let rating = (!ratings.is_null(i)).then(|| u8::try_from(ratings.value(i)).ok()).flatten();
-                return Ok(FoundRecord { codebook_sha, text, question, rating, codebook });
+                return Ok(FoundRecord { coder, codebook_sha, text, question, rating, codebook });
             }
         }
     }

@@ -114,6 +114,18 @@ fn train_eval_cross_validate_and_run_with_the_model() {
     }
     let m = crate::util::manifest(&dir.join("o"));
     assert_eq!(m["model"]["sha256"].as_str().map(str::len), Some(64), "the manifest records the model's hash");
+    // explain shows the codebook's coding: of a run that coded with the model too, it says so
+    // (a record the model alone coded was explained as "themes: none" with nothing said)
+    let ids = strings(&themes, "record_id");
+    let by_model = ids[origin.iter().position(|o| o.as_deref() == Some("model")).unwrap()].clone().unwrap();
+    let e = unheard(dir, &["explain", "--record", &by_model, "--run", "o"]);
+    assert_eq!(e.code, 0, "{}", e.stderr);
+    assert!(
+        e.stderr.contains("the run coded with policy union and the learned model m.json")
+            && e.stderr.contains("are not explained here, only the codebook's"),
+        "{}",
+        e.stderr
+    );
 }
 
 #[test]
