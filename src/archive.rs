@@ -797,30 +797,10 @@ fn read_batches<'a>(
         .collect::<Result<Vec<_>, _>>()?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let reader = builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| fail(&e))?;
-    Ok(reader.map(move |b| b.map_err(|e| layout(file, e.to_string())).and_then(|b| as_written(&b, file))))
-}
-
-/// A batch in the types unheard writes: an archive compacted or re-saved by another tool (polars
-/// writes large strings; pandas, timestamps for dates) holds the same values in wider types,
-/// which were refused as "not a string column".
-fn as_written(batch: &RecordBatch, file: &Path) -> Result<RecordBatch, ArchiveError> {
-    use arrow::datatypes::{DataType, Field, Schema};
-    let written = |t: &DataType| match t {
-        DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..) => Some(DataType::Utf8),
-        DataType::Date64 | DataType::Timestamp(..) => Some(DataType::Date32),
-        _ => None,
-    };
-    if !batch.schema().fields().iter().any(|f| written(f.data_type()).is_some()) {
-        return Ok(batch.clone());
-    }
-    let mut fields = Vec::new();
-    let mut columns = Vec::new();
-    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
-        let to = written(f.data_type()).unwrap_or_else(|| f.data_type().clone());
-        columns.push(arrow::compute::cast(c, &to).map_err(|e| layout(file, format!("column {}: {e}", f.name())))?);
-        fields.push(Field::new(f.name(), to, f.is_nullable()));
-    }
-    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns).map_err(|e| layout(file, e.to_string()))
+    Ok(reader.map(move |b| {
+        b.map_err(|e| layout(file, e.to_string()))
+            .and_then(|b| crate::table::as_written(&b).map_err(|e| layout(file, e)))
+    }))
 }
 
 fn string_column<'b>(batch: &'b RecordBatch, name: &str, file: &Path) -> Result<&'b StringArray, ArchiveError> {

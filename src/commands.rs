@@ -747,24 +747,22 @@ fn find_record(run: &std::path::Path, id: &str) -> Result<FoundRecord> {
         let path = run.join(f.as_str().unwrap_or_default());
         let file = std::fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
         for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
-            let batch = batch?;
+            // (a folder re-saved by another tool may hold large or view strings, other integers:
+            // read in the types unheard writes, which panicked)
+            let batch = crate::table::as_written(&batch?).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             let col = |name: &str| {
                 batch.column_by_name(name).with_context(|| format!("{}: no column {name:?}", path.display()))
             };
-            // (a folder re-saved by another tool may hold large or view strings, other integers:
-            // cast, not assumed, which panicked)
-            let cast = |name: &str, to: &arrow::datatypes::DataType| -> Result<arrow::array::ArrayRef> {
-                arrow::compute::cast(col(name)?, to)
-                    .with_context(|| format!("{}: column {name:?} is not {to}", path.display()))
+            let text = |name: &str| {
+                col(name)?
+                    .as_string_opt::<i32>()
+                    .with_context(|| format!("{}: column {name:?} is not text", path.display()))
             };
-            let utf8 = arrow::datatypes::DataType::Utf8;
-            let ids = cast("record_id", &utf8)?;
-            let ids = ids.as_string::<i32>();
+            let ids = text("record_id")?;
             if let Some(i) = (0..ids.len()).find(|&i| ids.is_valid(i) && ids.value(i) == id) {
-                let texts = cast("text", &utf8)?;
-                let questions = cast("question", &utf8)?;
-                let ratings = cast("rating", &arrow::datatypes::DataType::Int32)?;
-                let (texts, questions) = (texts.as_string::<i32>(), questions.as_string::<i32>());
+                let (texts, questions) = (text("text")?, text("question")?);
+                let ratings = arrow::compute::cast(col("rating")?, &arrow::datatypes::DataType::Int32)
+                    .with_context(|| format!("{}: column \"rating\" is not a whole number", path.display()))?;
                 let ratings = ratings.as_primitive::<arrow::datatypes::Int32Type>();
                 let text = if texts.is_valid(i) { texts.value(i).to_owned() } else { String::new() };
                 let question =

@@ -147,3 +147,31 @@ impl Table {
         self.columns.iter().find(|c| c.name == name).map(|c| &c.data)
     }
 }
+
+/// A batch read back from a file unheard wrote, in the types it writes: a file re-saved or
+/// compacted by another tool (polars writes large or view strings; pandas, timestamps for dates)
+/// holds the same values in wider types, which panicked or were refused as "not a string column"
+/// (`explain --run`, `codebook suggest`, `archive`). Other columns are as read.
+///
+/// # Errors
+/// A column that cannot be cast, named.
+pub(crate) fn as_written(batch: &arrow::record_batch::RecordBatch) -> Result<arrow::record_batch::RecordBatch, String> {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let written = |t: &DataType| match t {
+        DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..) => Some(DataType::Utf8),
+        DataType::Date64 | DataType::Timestamp(..) => Some(DataType::Date32),
+        _ => None,
+    };
+    if !batch.schema().fields().iter().any(|f| written(f.data_type()).is_some()) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        let to = written(f.data_type()).unwrap_or_else(|| f.data_type().clone());
+        columns.push(arrow::compute::cast(c, &to).map_err(|e| format!("column {}: {e}", f.name()))?);
+        fields.push(Field::new(f.name(), to, f.is_nullable()));
+    }
+    arrow::record_batch::RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)
+        .map_err(|e| e.to_string())
+}

@@ -410,15 +410,13 @@ pub fn suggest(run: &std::path::Path, top: usize) -> Result<String, String> {
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut terms: Vec<(String, String, Option<i64>, Option<i64>, Option<i64>, Option<f64>, String)> = Vec::new();
     for b in reader {
+        // (a folder re-saved by another tool may hold large or view strings, which panicked)
+        let b = b.and_then(|b| crate::table::as_written(&b).map_err(arrow::error::ArrowError::CastError));
         let b = b.map_err(|e| format!("{}: {e}", path.display()))?;
         let col = |n: &str| b.column_by_name(n).ok_or_else(|| format!("{}: no column {n}", path.display()));
-        // (a folder re-saved by another tool may hold large or view strings: cast, which panicked)
-        let text = |n: &str| -> Result<arrow::array::ArrayRef, String> {
-            arrow::compute::cast(col(n)?, &arrow::datatypes::DataType::Utf8)
-                .map_err(|e| format!("{}: column {n} is not text ({e})", path.display()))
-        };
+        let text =
+            |n: &str| col(n)?.as_string_opt::<i32>().ok_or_else(|| format!("{}: {n} is not text", path.display()));
         let (term, surf, ex) = (text("term")?, text("surface_forms")?, text("example_record_ids")?);
-        let (term, surf, ex) = (term.as_string::<i32>(), surf.as_string::<i32>(), ex.as_string::<i32>());
         let ints = |n: &str| -> Result<Vec<Option<i64>>, String> {
             let a = col(n)?.as_primitive_opt::<Int64Type>().ok_or_else(|| format!("{n} is not int64"))?;
             Ok((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i))).collect())
