@@ -1383,17 +1383,44 @@ fn input_source(path: &Path, ctx: &Ctx<'_>) -> Result<SourceSettings, ConfigErro
         );
         return Err(ctx.err(None, "--input", m));
     }
-    let format = Format::from_path(path).ok_or_else(|| {
-        ctx.err(
-            None,
-            "--input",
-            format!(
-                "{}: cannot tell the format from the extension (use .csv, .jsonl, .json, .parquet, .xlsx, .xls or .ods)",
-                path.display()
-            ),
-        )
-    })?;
+    let format = match Format::from_path(path) {
+        Some(format) => format,
+        None => sniffed(path).map_err(|m| ctx.err(None, "--input", m))?,
+    };
     Ok(SourceSettings::plain(&file_stem(path), path, format))
+}
+
+/// The format of a file whose name does not tell it (no extension, another one, `.gz` alone),
+/// from its first bytes; else why it cannot be read. Standard input and pipes are refused as
+/// what they are (they were "cannot tell the format from the extension").
+fn sniffed(path: &Path) -> Result<Format, String> {
+    let unknown = || {
+        format!(
+            "{}: cannot tell the format from the extension (use .csv, .jsonl, .json, .parquet, .xlsx, .xls or .ods)",
+            path.display()
+        )
+    };
+    if path == Path::new("-") {
+        return Err(
+            "-: standard input is not read (a run reads each input more than once): save it to a file and give that"
+                .to_owned(),
+        );
+    }
+    if let Some(kind) = crate::files::not_a_file(path) {
+        return Err(format!(
+            "{}: {kind}, not a regular file; only files are read (a run reads each input more than once): save it to a file and give that",
+            path.display()
+        ));
+    }
+    if let Some(what) = crate::ingest::sniff::not_an_export(path) {
+        return Err(format!("{}: {what}", path.display()));
+    }
+    if !path.is_file() {
+        return Err(unknown());
+    }
+    let head = crate::ingest::sniff::head(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::ingest::sniff::format_of(crate::ingest::sniff::kind(&head))
+        .map_err(|why| format!("{}: {why}", path.display()))
 }
 
 impl SourceSettings {
@@ -1578,13 +1605,18 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, path: &Path) 
                 format!("unknown format {:?}; expected csv, jsonl, parquet or xlsx", f.get_ref()),
             )
         })?,
-        None => Format::from_path(&path).ok_or_else(|| {
-            ctx.err(
-                Some(s.path.span()),
-                "source.path",
-                format!("cannot tell the format of {:?} from its extension; set `format`", s.path.get_ref()),
-            )
-        })?,
+        None => match Format::from_path(&path) {
+            Some(format) => format,
+            // a file that is there says its format by its first bytes
+            None if path.is_file() => sniffed(&path).map_err(|m| ctx.err(Some(s.path.span()), "source.path", m))?,
+            None => {
+                return Err(ctx.err(
+                    Some(s.path.span()),
+                    "source.path",
+                    format!("cannot tell the format of {:?} from its extension; set `format`", s.path.get_ref()),
+                ))
+            }
+        },
     };
     let encoding = match &s.encoding {
         None => Encoding::Auto,

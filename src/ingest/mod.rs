@@ -14,6 +14,7 @@ mod map;
 /// A header or value as a key: lowercase, runs of other characters as one `_`.
 pub(crate) use map::key as column_key;
 pub(crate) mod parquet;
+pub(crate) mod sniff;
 pub(crate) mod stream;
 pub(crate) mod xlsx;
 

@@ -147,6 +147,8 @@ pub struct SourceRows {
     path: std::path::PathBuf,
     /// Columns of the header: what a row holds at least, before any is read.
     columns: usize,
+    /// The format it is read as (its first bytes', where they are sure: [`super::sniff`]).
+    pub format: Format,
 }
 
 /// Whether the first row under the header is a survey tool's second header line: SurveyMonkey
@@ -303,6 +305,27 @@ fn first_rows(source: &SourceSettings, rows: &mut Rows, n: usize) -> Vec<Vec<Str
 /// free-text column whose type is not text.
 pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -> Result<Opened, IngestError> {
     let path = &source.path;
+    if let Some(kind) = crate::files::not_a_file(path) {
+        return Err(IngestError::NotAFile { path: path.to_path_buf(), kind });
+    }
+    // the format the file's first bytes are sure of, whatever its name says
+    let head = super::sniff::head(path).map_err(|e| IngestError::Io { path: path.clone(), source: e })?;
+    let (format, renamed) = super::sniff::read_as(source.format, super::sniff::kind(&head)).map_err(|why| {
+        let format = match source.format {
+            Format::Csv => "CSV",
+            Format::Jsonl => "JSON",
+            Format::Parquet => "Parquet",
+            Format::Xlsx => "XLSX",
+        };
+        IngestError::Format { path: path.clone(), format, message: why.to_owned() }
+    })?;
+    let read_as;
+    let source = if format == source.format {
+        source
+    } else {
+        read_as = SourceSettings { format, ..source.clone() };
+        &read_as
+    };
     let hash = Hashed::default();
     let mut types = None;
     let mut notes = ReadNotes::default();
@@ -401,6 +424,9 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
         },
         other => other,
     })?;
+    if let Some(renamed) = renamed {
+        mapper.warn(format!("{}: {renamed}", super::shown(path)));
+    }
     if !notes.sheets_not_read.is_empty() {
         mapper.warn(format!(
             "{}: the workbook's other sheets are not read: {} (name the one to read with sheet in its [[source]] or --sheet)",
@@ -477,7 +503,7 @@ pub fn open_source(settings: &Settings, source: &SourceSettings, index: usize) -
         .collect();
     let header = matches!(source.format, Format::Csv | Format::Xlsx).then(|| HeaderKeys::new(&headers)).flatten();
     let columns = headers.len();
-    let rows = SourceRows { rows, hash, notes, ids, header, first: true, path: path.clone(), columns };
+    let rows = SourceRows { rows, hash, notes, ids, header, first: true, path: path.clone(), columns, format };
     Ok(Opened { rows, headers, mapper })
 }
 
@@ -839,24 +865,25 @@ impl Ingest {
         // the sources open side by side (a workbook is read whole, a CSV's first window
         // unzipped); the first one in order that cannot be opened is the error; past the first
         // few, each is closed once its header is read
-        let opened: Vec<Result<(Slot, Mapper), IngestError>> = settings
+        let opened: Vec<Result<(Slot, Mapper, Format), IngestError>> = settings
             .sources
             .par_iter()
             .enumerate()
             .map(|(index, source)| {
                 let Opened { rows, headers, mapper } = open_source(settings, source, index)?;
+                let format = rows.format;
                 let slot = if index < OPEN_AT_ONCE { Slot::Open(Box::new(rows)) } else { Slot::Closed(headers) };
-                Ok((slot, mapper))
+                Ok((slot, mapper, format))
             })
             .collect();
         // where each carried column is in `records` (found by name, not by a search of them all)
         let mut extra_at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (source, opened) in settings.sources.iter().zip(opened) {
-            let (slot, mapper) = opened?;
+            let (slot, mapper, format) = opened?;
             m.sources.push(SourceReport {
                 name: source.name.clone(),
                 path: super::shown(&source.path),
-                format: format!("{:?}", source.format).to_lowercase(),
+                format: format!("{format:?}").to_lowercase(),
                 layout: mapper.layout().to_owned(),
                 mapped_columns: mapper.mapped_columns(),
                 carried_columns: mapper.carried_columns(),
