@@ -801,6 +801,34 @@ fn theme_ranking(t: &Table, rule: Rule, out: &mut Findings) {
     }
 }
 
+/// `emerging_terms`: its rows, their order and `frequency_rank` tell nothing the published
+/// `uncoded_n` does not — ranks from the published counts (ties share the lowest), terms of one
+/// published count in the terms' order. (Ranked by the true counts, a run of terms published
+/// alike, ranked out of alphabetical order, pinned each one's count.)
+fn emerging_terms(t: &Table, out: &mut Findings) {
+    let (term, n, rank) = (col_str(t, "term"), col_i64(t, "uncoded_n").unwrap(), col_i64(t, "frequency_rank").unwrap());
+    for i in 0..term.len() {
+        let want = n[i].map(|v| 1 + n.iter().filter(|u| u.is_some_and(|u| u > v)).count() as i64);
+        if rank[i] != want {
+            out.unexplained(
+                "emerging_terms.frequency_rank",
+                format!("{}: {:?} (from the published uncoded_n: {want:?})", term[i], rank[i]),
+            );
+        }
+        if i > 0 && n[i] == n[i - 1] && term[i] < term[i - 1] {
+            out.unexplained(
+                "emerging_terms (row order)",
+                format!(
+                    "{} after {}, both published {:?}: ordered by something unpublished",
+                    term[i],
+                    term[i - 1],
+                    n[i]
+                ),
+            );
+        }
+    }
+}
+
 /// Runs the attack on every aggregate table of a run folder; panics with what it found.
 fn attack(out_dir: &std::path::Path) {
     let m = manifest(out_dir);
@@ -815,6 +843,7 @@ fn attack(out_dir: &std::path::Path) {
     representation(&read(&out_dir.join("representation.parquet")), rule, &mut f);
     underheard(&read(&out_dir.join("underheard_concerns.parquet")), &tbg, alpha0, &mut f);
     theme_ranking(&ranking, rule, &mut f);
+    emerging_terms(&read(&out_dir.join("emerging_terms.parquet")), &mut f);
 
     let mut report = String::new();
     for (table, cells) in &f.rounded_cells {

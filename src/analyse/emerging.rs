@@ -304,9 +304,17 @@ pub(crate) fn term_rows(c: &TermCounter, months: u32, rule: &DisclosureRule) -> 
         y * 100 + m
     };
     let recent = |m: u32| m >= first_recent && m > 0;
-    let mut terms: Vec<(&String, &Term)> = c.shards.iter().flatten().filter(|(_, t)| t.total() >= 10).collect();
-    terms.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(b.0)));
+    // chosen, ordered and ranked by their published counts, ties by the term: the true counts
+    // ordered the rows and their ranks, and chose them (at least 10 comments), so a run of
+    // terms published alike told the true counts apart (a published 15 of five terms, their
+    // ranks out of alphabetical order, pinned 17, 16, 15, 14, 13: found by an attack in the
+    // twenty-fourth session on issue 9)
+    let shown = |t: &Term| publish(i64::from(t.total()), rule).value.unwrap_or(0);
+    let mut terms: Vec<(&String, &Term, u64)> =
+        c.shards.iter().flatten().map(|(s, t)| (s, t, shown(t))).filter(|t| t.2 >= 10).collect();
+    terms.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(b.0)));
     terms.truncate(PUBLISHED_TERMS);
+    let terms: Vec<(&String, &Term)> = terms.into_iter().map(|(s, t, _)| (s, t)).collect();
     let split = |v: &[(u32, u32)]| -> (i64, i64) {
         v.iter().fold((0, 0), |(e, r), &(m, n)| if recent(m) { (e, r + i64::from(n)) } else { (e + i64::from(n), r) })
     };
@@ -339,7 +347,7 @@ pub(crate) fn term_rows(c: &TermCounter, months: u32, rule: &DisclosureRule) -> 
         &earlier.iter().map(value).collect::<Vec<_>>(),
         Prior::default(),
     );
-    terms
+    let rows = terms
         .iter()
         .enumerate()
         .map(|(k, (term, t))| {
@@ -353,13 +361,25 @@ pub(crate) fn term_rows(c: &TermCounter, months: u32, rule: &DisclosureRule) -> 
                 earlier_n: earlier[k],
                 recent_n: recent_n[k],
                 z: z.as_ref().and_then(|z| z[k].map(|l| l.z)).filter(|_| shown && last > 0 && earlier_comments > 0),
-                rank: k + 1,
+                rank: 0,
                 examples: t.examples.iter().map(|e| e.1.as_str()).collect::<Vec<_>>().join("; "),
                 withheld,
             }
         })
         .filter(|r| r.uncoded_n.value.is_some())
-        .collect()
+        .collect::<Vec<_>>();
+    // each row's rank by its published `uncoded_n`: 1 + the rows published above it (ties
+    // share the lowest rank, as `theme_ranking`'s do; the rows are in that order)
+    let mut rows = rows;
+    let mut above: Option<(Published, usize)> = None;
+    for (k, r) in rows.iter_mut().enumerate() {
+        r.rank = match above {
+            Some((n, rank)) if n == r.uncoded_n => rank,
+            _ => k + 1,
+        };
+        above = Some((r.uncoded_n, r.rank));
+    }
+    rows
 }
 
 /// The `emerging_terms` table.
@@ -546,6 +566,55 @@ mod tests {
                 .collect();
             assert_eq!(got, reference(&analyzer, text), "{text:?}");
         }
+    }
+
+    /// The rows, their order and their ranks come from the published counts: terms whose true
+    /// counts (10 to 18) run against the alphabet are told apart only as their published counts
+    /// are, and a term is listed by its published count (found: ranks by the true counts, out of
+    /// alphabetical order within a published 15, pinned each of five terms' counts).
+    #[test]
+    fn terms_are_chosen_ordered_and_ranked_by_their_published_counts() {
+        let mut c = TermCounter::default();
+        let term = |n: u32, name: &str| Term {
+            months: vec![(202_503, n)],
+            surfaces: vec![(name.to_owned(), (202_503, 0))],
+            examples: Vec::new(),
+        };
+        let true_counts = [
+            ("ka", 10),
+            ("kb", 11),
+            ("kc", 12),
+            ("kd", 13),
+            ("ke", 14),
+            ("kf", 15),
+            ("kg", 16),
+            ("kh", 17),
+            ("ki", 18),
+            ("ja", 8),
+            ("jb", 7),
+        ];
+        for (i, (name, n)) in true_counts.into_iter().enumerate() {
+            c.shards[i % SHARDS].insert(name.to_owned(), term(n, name));
+        }
+        c.comments = vec![(202_503, 400)];
+        let rule = DisclosureRule::default();
+        let rows = term_rows(&c, 3, &rule);
+        let got: Vec<(&str, Option<u64>, usize)> =
+            rows.iter().map(|r| (r.term.as_str(), r.uncoded_n.value, r.rank)).collect();
+        let want: Vec<(&str, Option<u64>, usize)> = vec![
+            ("ki", Some(20), 1),
+            ("kd", Some(15), 2),
+            ("ke", Some(15), 2),
+            ("kf", Some(15), 2),
+            ("kg", Some(15), 2),
+            ("kh", Some(15), 2),
+            // 8 comments are published as 10, so listed; 7 are suppressed
+            ("ja", Some(10), 7),
+            ("ka", Some(10), 7),
+            ("kb", Some(10), 7),
+            ("kc", Some(10), 7),
+        ];
+        assert_eq!(got, want);
     }
 
     #[test]
