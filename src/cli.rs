@@ -805,8 +805,9 @@ impl Summary {
         self.significant_changes = Some(o.significant_changes);
         self.special_causes = Some(o.special_causes);
         self.state.clone_from(&o.state);
-        self.out = Some(o.out.display().to_string());
-        self.manifest = Some(o.manifest.display().to_string());
+        // (paths redacted as the terminal's summary redacts them)
+        self.out = Some(crate::ingest::shown(&o.out));
+        self.manifest = Some(crate::ingest::shown(&o.manifest));
         self.files.clone_from(&o.files);
         self.durations_ms.clone_from(&o.timings_ms);
     }

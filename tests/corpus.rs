@@ -596,6 +596,11 @@ question = "what_good"
             .quarantine(&["empty_text"]),
         case("csv_whitespace_text", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,what_good,\"  \t \",2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
             .quarantine(&["empty_text"]),
+        // a comment of invisible characters only (zero-width spaces, a byte-order mark, a word
+        // joiner) was kept as a record, neutral and non-informative, while one of spaces is not
+        case("csv_text_of_invisible_characters_only", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,what_good,\u{200b}\u{200b}\u{feff}\u{2060}\u{200d},2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["empty_text"])
+            .check(|_, o| expect("2 records", records(o) == 2)),
         case("csv_unknown_question", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-03-02,banana,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
             .quarantine(&["unknown_question"]),
         // a CSV saved from Excel: its long ids written back as 1.23457E+11, their last digits

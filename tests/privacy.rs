@@ -375,3 +375,56 @@ fn explain_a_record_from_elsewhere_after_the_codebook_changed_and_the_records_we
     let resaved = unheard(dir, &["explain", "--record", "R1", "--run", "o"]);
     assert_eq!((resaved.code, resaved.stdout.as_str()), (0, here.stdout.as_str()), "{}", resaved.stderr);
 }
+
+/// Personal data in what the user types or names beside the inputs — `--out` and `--state`
+/// paths, a change's name, `--carry`'s headers, a workbook's other sheets — was written as given
+/// in the manifest (its settings and warnings), in `comparisons` and in the report, while the
+/// terminal redacted it (found in the twenty-fourth session on issue 9). Now written redacted
+/// wherever it is written.
+#[test]
+fn personal_data_in_flags_and_sheet_names_is_redacted_wherever_it_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let first = book.add_worksheet();
+    first.set_name("Responses").unwrap();
+    for (c, h) in ["record_id", "received_date", "text", "rating"].iter().enumerate() {
+        first.write_string(0, c as u16, *h).unwrap();
+    }
+    for r in 0..40u32 {
+        let date = if r < 20 { "2025-01-05" } else { "2025-02-05" };
+        for (c, v) in [format!("R{r}"), date.to_owned(), "The nurse was kind".to_owned()].iter().enumerate() {
+            first.write_string(r + 1, c as u16, v).unwrap();
+        }
+        first.write_number(r + 1, 3, 1.0).unwrap();
+    }
+    for name in ["Mrs Okafor complaint", "07700 900123"] {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name).unwrap();
+        for (r, c) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+            sheet.write_string(r, c, "x").unwrap();
+        }
+    }
+    book.save(d.join("f.xlsx")).unwrap();
+    let args = [
+        "run",
+        "--input",
+        "f.xlsx",
+        "--out",
+        "o jo.bloggs@example.com",
+        "--state",
+        "st 943 476 5919",
+        "--change",
+        "Dr Smith left=2025-02-01",
+        "--carry",
+        "Mrs Okafor notes",
+    ];
+    let r = unheard(d, &args);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let (out, state) = (d.join("o jo.bloggs@example.com"), d.join("st 943 476 5919"));
+    let text = all_text(&out) + &all_text(&state) + &r.stderr;
+    assert!(text.contains("Dr [NAME] left") && text.contains("o [EMAIL]"), "the names are written, redacted");
+    for pii in ["jo.bloggs", "943 476 5919", "Smith", "Okafor", "07700 900123"] {
+        assert!(!text.contains(pii), "{pii:?} survived into an output, the state or a message");
+    }
+}

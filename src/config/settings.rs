@@ -180,7 +180,7 @@ pub enum CodebookSource {
     /// The default NHS patient experience codebook compiled into the binary.
     Builtin,
     /// A codebook file.
-    Path(PathBuf),
+    Path(#[serde(serialize_with = "shown_path")] PathBuf),
 }
 
 /// How codebook and model themes combine.
@@ -199,10 +199,12 @@ pub enum Policy {
 #[derive(Debug, Clone, Serialize)]
 pub struct CoderSettings {
     /// The learned model.
+    #[serde(serialize_with = "shown_opt_path")]
     pub model: Option<PathBuf>,
     /// How codebook and model themes combine.
     pub policy: Policy,
     /// `theme_code,label` map from model labels to themes.
+    #[serde(serialize_with = "shown_opt_path")]
     pub label_map: Option<PathBuf>,
 }
 
@@ -230,7 +232,8 @@ pub struct SourceSettings {
     /// none of the default's).
     #[serde(skip)]
     pub delimiter_given: bool,
-    /// XLSX sheet (default: first).
+    /// XLSX sheet (default: first; written out with its personal data redacted).
+    #[serde(serialize_with = "shown_opt_str")]
     pub sheet: Option<String>,
     /// Line (CSV) or row (XLSX) of the header, from 1; `None` = the first non-blank line.
     pub header_row: Option<u64>,
@@ -272,8 +275,8 @@ pub enum Carry {
     /// None.
     Nothing,
     /// The columns of these headers (matched as column names are: case, spaces and
-    /// punctuation aside).
-    Only(Vec<String>),
+    /// punctuation aside; written out with their personal data redacted).
+    Only(#[serde(serialize_with = "shown_strs")] Vec<String>),
 }
 
 /// A resolved `[baseline]`.
@@ -297,9 +300,11 @@ pub struct BaselineSettings {
 pub struct Settings {
     /// Run name.
     pub name: String,
-    /// The pipeline file, if any.
+    /// The pipeline file, if any (paths are written out with their personal data redacted).
+    #[serde(serialize_with = "shown_opt_path")]
     pub pipeline: Option<PathBuf>,
     /// Output folder.
+    #[serde(serialize_with = "shown_path")]
     pub out: PathBuf,
     /// Worker threads (0 = all cores).
     pub threads: usize,
@@ -331,6 +336,7 @@ pub struct Settings {
     pub changes: Vec<Change>,
     /// The state of nightly runs; `None` when the run keeps the original text (a state holds
     /// redacted text only, so every such run codes everything).
+    #[serde(serialize_with = "shown_opt_path")]
     pub state: Option<PathBuf>,
     /// `--full`: code every record again, whatever the state holds.
     pub full: bool,
@@ -439,6 +445,7 @@ pub struct PeopleSettings {
     /// baseline's, else the source's own, else the default ones.
     pub age_bands: Option<Vec<crate::record::AgeBand>>,
     /// Lookup from a key (e.g. LSOA) to IMD decile.
+    #[serde(serialize_with = "shown_opt_path")]
     pub imd_lookup: Option<PathBuf>,
     /// Per dimension: raw value → group.
     pub map: BTreeMap<String, BTreeMap<String, String>>,
@@ -786,7 +793,15 @@ fn resolve_changes(
                 format!("change {:?}: no source is named {unknown:?} (sources: {})", c.name, known.join(", ")),
             ));
         }
-        changes.push(Change { name: c.name.trim().to_owned(), date, window_days, org, sources: names });
+        // a change's name is written (`comparisons`, the report, the manifest): redacted, as a
+        // path is ("Dr Smith left" was written as typed)
+        changes.push(Change {
+            name: crate::text::redact::scrubbed(c.name.trim()),
+            date,
+            window_days,
+            org,
+            sources: names,
+        });
     }
     let mut given = BTreeSet::new();
     for (name, date) in &overrides.changes {
@@ -798,7 +813,7 @@ fn resolve_changes(
             ));
         }
         let c = Change {
-            name: name.trim().to_owned(),
+            name: crate::text::redact::scrubbed(name.trim()),
             date: *date,
             window_days: None,
             org: Default::default(),
@@ -1357,6 +1372,29 @@ fn is_snake_case(s: &str) -> bool {
 
 fn shown_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::ingest::shown(path))
+}
+
+// Paths, sheet names and headers a user gives are written out redacted, as the paths of inputs
+// are (found in the twenty-fourth session on issue 9: `--out`, `--state`, a sheet's name and
+// `--carry`'s headers were in the manifest as given, personal data and all).
+#[allow(clippy::ref_option)]
+fn shown_opt_path<S: serde::Serializer>(path: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+    match path {
+        Some(p) => s.serialize_some(&crate::ingest::shown(p)),
+        None => s.serialize_none(),
+    }
+}
+
+#[allow(clippy::ref_option)]
+fn shown_opt_str<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(t) => s.serialize_some(&crate::text::redact::scrubbed(t)),
+        None => s.serialize_none(),
+    }
+}
+
+fn shown_strs<S: serde::Serializer>(texts: &[String], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(texts.iter().map(|t| crate::text::redact::scrubbed(t)))
 }
 
 /// A source (or baseline) named after its file: the stem, its personal data redacted.

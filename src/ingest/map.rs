@@ -1087,8 +1087,8 @@ fn cell_text(cell: &Cell) -> Option<Cow<'_, str>> {
 /// The cell in column `i` as text, trimmed (borrowed when it is text); `None` when empty.
 fn trimmed(cells: &[Cell], i: usize) -> Option<Cow<'_, str>> {
     match cells.get(i).and_then(cell_text)? {
-        Cow::Borrowed(s) => Some(s.trim()).filter(|t| !t.is_empty()).map(Cow::Borrowed),
-        Cow::Owned(s) => Some(s.trim()).filter(|t| !t.is_empty()).map(|t| Cow::Owned(t.to_owned())),
+        Cow::Borrowed(s) => Some(super::trim_blank(s)).filter(|t| !t.is_empty()).map(Cow::Borrowed),
+        Cow::Owned(s) => Some(super::trim_blank(&s)).filter(|t| !t.is_empty()).map(|t| Cow::Owned(t.to_owned())),
     }
 }
 

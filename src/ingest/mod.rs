@@ -52,13 +52,23 @@ pub enum Cell {
     Error(Str),
 }
 
+/// `text` without the white space and invisible characters around it: zero-width spaces and
+/// joiners, a word joiner, a byte-order mark, a soft hyphen. A comment of only those was kept
+/// as a record (a comment of spaces is `empty_text`): found in the twenty-fourth session on
+/// issue 9.
+pub(crate) fn trim_blank(text: &str) -> &str {
+    text.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}')
+    })
+}
+
 impl Cell {
-    /// Empty, or text of white space only.
+    /// Empty, or text of white space (and invisible characters) only.
     #[must_use]
     pub(crate) fn is_blank(&self) -> bool {
         match self {
             Cell::Empty => true,
-            Cell::Text(t) => t.trim().is_empty(),
+            Cell::Text(t) => trim_blank(t).is_empty(),
             _ => false,
         }
     }

@@ -59,7 +59,7 @@ pub(crate) fn read(source: &SourceSettings, bytes: &[u8]) -> Result<Table, Inges
         if let Ok(r) = book.worksheet_range(other) {
             let (height, width) = r.get_size();
             if height >= 2 && width >= 2 {
-                notes.sheets_not_read.push(format!("{other:?} ({height} rows)"));
+                notes.sheets_not_read.push(format!("{:?} ({height} rows)", crate::text::redact::scrubbed(other)));
             }
         }
     }

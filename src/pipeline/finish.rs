@@ -201,7 +201,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
         threads,
         settings,
         model: settings.coder.model.as_ref().map(|p| ModelEntry {
-            path: p.display().to_string(),
+            path: crate::ingest::shown(p),
             sha256: crate::code::model::file_sha256(p).unwrap_or_default(),
         }),
         codebook: CodebookEntry::of(book),

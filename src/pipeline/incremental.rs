@@ -446,7 +446,7 @@ pub(super) fn stream(
     mapping
         .count_ids_on_disk(new_keys.spilled() + again_mapping.as_ref().map_or(0, ingest::stream::Mapping::ids_on_disk));
     let mut report = report;
-    report.path = dir.display().to_string();
+    report.path = crate::ingest::shown(dir);
     report.mode = if recode { "recoded" } else { "incremental" };
     report.recoded_because = recoded;
     report.unchanged = unchanged;

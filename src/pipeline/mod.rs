@@ -490,7 +490,7 @@ fn run_in_pool(
         None => {
             let (writer, stream) = stream_batches(&engine, stream, &mut tally, writer, &context, &mut timings, &bar)?;
             let report = settings.state.as_ref().map(|dir| StateReport {
-                path: dir.display().to_string(),
+                path: crate::ingest::shown(dir),
                 mode: "first",
                 new: tally.records as u64,
                 records: tally.records as u64,
