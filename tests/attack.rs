@@ -787,7 +787,8 @@ fn theme_ranking(t: &Table, rule: Rule, out: &mut Findings) {
     for (c, ranks, values) in [("raw_rank", &raw_rank, &raw), ("weighted_rank", &w_rank, &wp)] {
         for i in 0..measure.len() {
             let Some(got) = ranks[i] else { continue };
-            let want = values[i].map(|v| {
+            // (a theme published as 0 has no rank: nobody raised it)
+            let want = values[i].filter(|_| raw_n[i] != Some(0)).map(|v| {
                 1 + (0..measure.len()).filter(|&j| measure[j] == measure[i] && values[j].is_some_and(|u| u > v)).count()
                     as i64
             });

@@ -197,7 +197,10 @@ pub fn ranking(
         }
         let raw_rank = stats::rank_min_desc(&raw_shown);
         for t in 0..n_themes {
-            let k = shown.iter().position(|&x| x == t);
+            // a theme nobody raised has no rank: ranked among the published themes, themes of 0
+            // came first in a small run whose every raised theme was suppressed (1 to 7 is more
+            // than 0; found in the twenty-fourth session on issue 9)
+            let k = shown.iter().position(|&x| x == t).filter(|_| raw_n[t].value != Some(0));
             let wp = weighted[t];
             rows.push(RankingRow {
                 measure,
@@ -247,7 +250,7 @@ pub(crate) fn table(rows: &[RankingRow], book: &Codebook) -> Table {
             Col::new("weighted_high", "same, upper", f64s(rows, |r| r.weighted_ci.map(|c| c.1))),
             Col::new(
                 "raw_rank",
-                "rank by raw_prevalence among the themes published (1 = most common, ties = min)",
+                "rank by raw_prevalence among the themes published (1 = most common, ties = min); null for a theme of raw_n 0 (none raised it) or suppressed",
                 ColumnData::I64(rows.iter().map(|r| r.raw_rank).collect()),
             ),
             Col::new(
@@ -377,6 +380,11 @@ mod tests {
         assert_eq!((t2.raw_prevalence, t2.weighted_prevalence, t2.weighted_ci), (None, None, None));
         assert_eq!((t2.raw_rank, t2.weighted_rank, t2.rank_change), (None, None, None));
         assert_eq!((t0.raw_rank, t0.weighted_rank), (Some(2), Some(1)));
+        // a theme nobody raised has no rank either (it ranked first where every raised theme
+        // was suppressed)
+        let zeros: Vec<&RankingRow> = rows.iter().filter(|r| r.raw_n.value == Some(0)).collect();
+        assert!(!zeros.is_empty(), "the fixture has a theme of 0");
+        assert!(zeros.iter().all(|r| (r.raw_rank, r.weighted_rank, r.rank_change) == (None, None, None)));
     }
 
     /// The table carries each row's figures into the column named for them.

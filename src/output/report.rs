@@ -26,7 +26,11 @@ const GREEN: &str = "#009E73";
 const ORANGE: &str = "#E69F00";
 const GREY: &str = "#6b6b6b";
 
-/// Escapes text for HTML (element content and attribute values alike).
+/// Escapes text for HTML (element content and attribute values alike). Characters that set the
+/// direction of the text after them (a right-to-left override, embeddings, isolates, marks) are
+/// shown as their code point, never obeyed: a group value starting with U+202E turned the rest
+/// of its line around, so a representation ratio of 0.51 read as 15.0 (found in the
+/// twenty-fourth session on issue 9). Right-to-left scripts themselves are shown as written.
 #[must_use]
 pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -37,6 +41,9 @@ pub(crate) fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                let _ = write!(out, "[U+{:04X}]", u32::from(c));
+            }
             c => out.push(c),
         }
     }
@@ -317,7 +324,7 @@ fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| "—".to_owned(), |v| format!("{:.1}%", v * 100.0))
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45}h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}th{background:#eef4f9}blockquote{margin:.4em 0 .4em 1em;padding-left:.8em;border-left:3px solid #009E73;font-style:italic}.note{color:#555;font-size:.9em}.flag{font-weight:bold;color:#D55E00}svg.chart{max-width:100%;height:auto;display:block;margin:.5em 0}svg.icon{vertical-align:middle}@media print{body{max-width:none;margin:0}h2{page-break-after:avoid}svg.chart,table{page-break-inside:avoid}}";
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#1b1b1b;line-height:1.45}h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#eef4f9}blockquote{margin:.4em 0 .4em 1em;padding-left:.8em;border-left:3px solid #009E73;font-style:italic}.note{color:#555;font-size:.9em}.flag{font-weight:bold;color:#D55E00}svg.chart{max-width:100%;height:auto;display:block;margin:.5em 0}svg.icon{vertical-align:middle}@media print{body{max-width:none;margin:0}h2{page-break-after:avoid}svg.chart,table{page-break-inside:avoid}}";
 
 /// The report, as one HTML document.
 #[must_use]
@@ -375,7 +382,13 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
     if records == 0 {
         s.push_str("<p>No comments in this run: nothing to measure.</p>");
     } else if !who.representation.iter().any(|x| x.period == "all" && x.ratio.is_some()) {
-        s.push_str("<p>Who is missing cannot be measured in this run: it needs demographic columns mapped from the export and a population baseline to set them against (<code>--baseline</code>, or <code>[[baseline]]</code> in the pipeline).</p>");
+        // a baseline met (a population share) but no ratio: the counts were too small to publish
+        // (a small run was told it needed a baseline it had: found in the twenty-fourth session)
+        if who.representation.iter().any(|x| x.period == "all" && x.population_share.is_some()) {
+            s.push_str("<p>Who is missing cannot be measured in this run: the baseline is there, but every group's count of comments is suppressed (1 to 7) or withheld, too few to publish a share. A longer period, or more comments, gives counts that can be published.</p>");
+        } else {
+            s.push_str("<p>Who is missing cannot be measured in this run: it needs demographic columns mapped from the export and a population baseline to set them against (<code>--baseline</code>, or <code>[[baseline]]</code> in the pipeline).</p>");
+        }
     }
     for dim in dims {
         let mut rows: Vec<_> = who
@@ -444,8 +457,14 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
     let weighted = who.ranking.iter().any(|x| x.weighted_rank.is_some());
     let mut ranked: Vec<_> = who.ranking.iter().filter(|x| x.measure == "concerns" && x.raw_rank.is_some()).collect();
     ranked.sort_by_key(|x| if weighted { x.weighted_rank } else { x.raw_rank });
-    if !weighted {
+    if !weighted && who.ranking.iter().any(|x| x.raked_n.is_some()) {
+        s.push_str("<p>No population weighting in this run: the baseline is there, but no theme's count can be published weighted (suppressed, or too few records raked): the concerns as heard.</p>");
+    } else if !weighted {
         s.push_str("<p>No population weighting in this run (it needs a baseline): the concerns as heard.</p>");
+    }
+    let unranked = who.ranking.iter().filter(|x| x.measure == "concerns" && x.suppressed).count();
+    if unranked > 0 && !ranked.is_empty() {
+        let _ = write!(s, "<p class=\"note\">{unranked} theme(s) raised by 1 to 7 comments are suppressed, so not ranked; themes nobody raised are not listed.</p>");
     }
     s.push_str(&table_or(
         &["theme", "raw share", "weighted share", "raw rank", "weighted rank"],
@@ -471,8 +490,20 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
             .comparisons
             .iter()
             .filter(|x| x.change == k && x.group.is_none() && x.measure == Measure::Concerns && x.diff.is_some())
+            // a theme no comment raised on either side has nothing to show: past the few themes
+            // that moved, such themes (q = 1, in codebook order) filled the chart, and themes that
+            // changed were left out (found in the twenty-fourth session on issue 9)
+            .filter(|x| !(x.before_x.value == Some(0) && x.after_x.value == Some(0)))
             .collect();
-        rows.sort_by(|a, b| a.q.unwrap_or(1.0).total_cmp(&b.q.unwrap_or(1.0)));
+        // smallest q, then smallest p, then the largest change
+        let p = |x: &ComparisonRow| x.p.map_or(1.0, |p| p.0);
+        let size = |x: &ComparisonRow| x.diff.map_or(0.0, |d| d.diff.abs());
+        rows.sort_by(|a, b| {
+            a.q.unwrap_or(1.0)
+                .total_cmp(&b.q.unwrap_or(1.0))
+                .then(p(a).total_cmp(&p(b)))
+                .then(size(b).total_cmp(&size(a)))
+        });
         let marks: Vec<Mark> = rows
             .iter()
             .take(12)
@@ -500,7 +531,7 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
             let _ = write!(s, "<h3>{} ({})</h3><p>Not compared: {}.</p>", esc(&c.name), c.date, esc(why));
             continue;
         }
-        let _ = write!(s, "<h3>{} ({})</h3><p class=\"note\">Share of comments with each concern, after minus before, in percentage points with the Newcombe 95% interval; the 12 with the smallest q-values. Blue: a significant fall; orange: a significant rise (Benjamini–Hochberg q ≤ 0.05).</p>", esc(&c.name), c.date);
+        let _ = write!(s, "<h3>{} ({})</h3><p class=\"note\">Share of comments with each concern, after minus before, in percentage points with the Newcombe 95% interval; the 12 with the smallest q-values (then p-values), themes no comment raised on either side left out. Blue: a significant fall; orange: a significant rise (Benjamini–Hochberg q ≤ 0.05).</p>", esc(&c.name), c.date);
         s.push_str(&interval_chart(&format!("Change in concerns at {}", c.name), &marks, 0.0, " pp"));
     }
     if r.changes.is_empty() {
@@ -595,6 +626,10 @@ mod tests {
         );
         assert!(!chart.contains("<img") && !chart.contains("<b>") && chart.contains("&lt;b&gt;group"));
         assert_eq!(chart.matches("class=\"mark\"").count(), 1);
+        // a direction override is shown, not obeyed; Arabic and Hebrew are shown as written
+        assert_eq!(esc("\u{202e}RLO group (ratio 0.51)"), "[U+202E]RLO group (ratio 0.51)");
+        assert_eq!(esc("a\u{2067}b\u{2069}c\u{200f}"), "a[U+2067]b[U+2069]c[U+200F]");
+        assert_eq!(esc("عربي עברית"), "عربي עברית");
     }
 
     #[test]
