@@ -78,6 +78,8 @@ pub struct Mapper {
     carried: Vec<usize>,
     /// their names in `records` (`x_<header>`, made unique within the source)
     carried_names: Vec<String>,
+    /// Each carried column's name and the header it comes from (as written).
+    carried_from: Vec<(String, String)>,
     /// Columns not carried because the source's `carry` leaves them out.
     not_carried: Vec<usize>,
     /// Columns not carried because their header names personal data (`First Name`, `Email
@@ -361,6 +363,8 @@ impl Mapper {
         for (&i, name) in carried.iter().zip(&carried_names) {
             roles[i] = (Role::Optional, name.clone());
         }
+        let carried_from: Vec<(String, String)> =
+            carried.iter().zip(&carried_names).map(|(&i, name)| (name.clone(), written[i].clone())).collect();
         Ok(Mapper {
             text_parts,
             roles,
@@ -384,6 +388,7 @@ impl Mapper {
             dims,
             carried,
             carried_names,
+            carried_from,
             not_carried,
             withheld,
             layout,
@@ -495,6 +500,12 @@ impl Mapper {
     #[must_use]
     pub fn carried_columns(&self) -> Vec<String> {
         self.carried_names.clone()
+    }
+
+    /// Each carried column's name and the header it comes from (as written).
+    #[must_use]
+    pub fn carried_from(&self) -> Vec<(String, String)> {
+        self.carried_from.clone()
     }
 
     /// The plausible window of the source's dates.
@@ -1132,23 +1143,38 @@ fn chosen(
 }
 
 /// `x_<header>` for each carried column; a name that two headers share ("Notes", "notes")
-/// gets `_2`, `_3`… so that no table has two columns of one name.
+/// gets `_2`, `_3`… so that no table has two columns of one name, numbered in the order of the
+/// headers as written (then of their places), not of their places alone: an export that puts two
+/// such columns the other way round keeps each header's name (found in the twenty-fourth session
+/// on issue 9: `Ward name` and `WARD-NAME` swapped `x_ward_name` and `x_ward_name_2` between
+/// nights, and a BI model refreshed without error onto the other column).
 fn carried_names(headers: &[String], carried: &[usize]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::with_capacity(carried.len());
-    let mut taken: HashSet<String> = HashSet::with_capacity(carried.len());
-    for &i in carried {
-        // a column without a name (Excel's empty trailing columns, `,,,` at a header's end) is
-        // named by its place, not `x_`, `x__2`…
+    // a column without a name (Excel's empty trailing columns, `,,,` at a header's end) is
+    // named by its place, not `x_`, `x__2`…
+    let base = |i: usize| {
         let k = key(&headers[i]);
-        let base = if k.is_empty() { format!("x_column_{}", i + 1) } else { format!("x_{k}") };
-        let mut name = base.clone();
+        if k.is_empty() {
+            format!("x_column_{}", i + 1)
+        } else {
+            format!("x_{k}")
+        }
+    };
+    let bases: Vec<String> = carried.iter().map(|&i| base(i)).collect();
+    let mut order: Vec<usize> = (0..carried.len()).collect();
+    order.sort_by(|&a, &b| {
+        (&bases[a], &headers[carried[a]], carried[a]).cmp(&(&bases[b], &headers[carried[b]], carried[b]))
+    });
+    let mut names = vec![String::new(); carried.len()];
+    let mut taken: HashSet<String> = HashSet::with_capacity(carried.len());
+    for k in order {
+        let mut name = bases[k].clone();
         let mut n = 1;
         while taken.contains(&name) {
             n += 1;
-            name = format!("{base}_{n}");
+            name = format!("{}_{n}", bases[k]);
         }
         taken.insert(name.clone());
-        names.push(name);
+        names[k] = name;
     }
     names
 }
@@ -1543,6 +1569,21 @@ mod tests {
             carried_names(&headers, &[1, 2, 3, 4, 5]),
             ["x_column_2", "x_notes", "x_column_4", "x_column_5", "x_notes_2"]
         );
+        // headers of one name keep theirs in whatever order the export puts them
+        let one: Vec<String> =
+            ["Ward name", "ward_name", "WARD-NAME", "notes 2", "Notes", "notes"].map(String::from).to_vec();
+        let named = |order: &[usize]| -> Vec<(String, String)> {
+            let headers: Vec<String> = order.iter().map(|&i| one[i].clone()).collect();
+            let mut pairs: Vec<(String, String)> =
+                headers.iter().cloned().zip(carried_names(&headers, &(0..headers.len()).collect::<Vec<_>>())).collect();
+            pairs.sort();
+            pairs
+        };
+        let first = named(&[0, 1, 2, 3, 4, 5]);
+        assert_eq!(first, named(&[2, 5, 0, 4, 1, 3]));
+        assert_eq!(first, named(&[5, 4, 3, 2, 1, 0]));
+        let names: HashSet<&String> = first.iter().map(|p| &p.1).collect();
+        assert_eq!(names.len(), 6, "{first:?}");
     }
 
     #[test]

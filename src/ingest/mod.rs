@@ -373,6 +373,9 @@ pub struct SourceReport {
     pub mapped_columns: Vec<(String, String)>,
     /// Columns carried through untouched into `records`.
     pub carried_columns: Vec<String>,
+    /// Each carried column's name and the header it comes from (as written, redacted).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub carried_from: Vec<(String, String)>,
     /// Columns not carried because their header names personal data about the respondent
     /// (`First Name`, `Email Address`, `Date of Birth`…), as written.
     #[serde(skip_serializing_if = "Vec::is_empty")]

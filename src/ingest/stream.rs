@@ -887,6 +887,7 @@ impl Ingest {
                 layout: mapper.layout().to_owned(),
                 mapped_columns: mapper.mapped_columns(),
                 carried_columns: mapper.carried_columns(),
+                carried_from: mapper.carried_from(),
                 columns_withheld: mapper.withheld_columns(),
                 columns_not_carried: mapper.not_carried_columns(),
                 warnings: mapper.warnings(),

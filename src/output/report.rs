@@ -433,7 +433,22 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
     for u in who.underheard.iter().filter(|u| u.distinctive && !u.suppressed).take(40) {
         any = true;
         let (dim, group) = (&r.groups.dimensions[u.dimension], &r.groups.names[u.dimension][u.group]);
-        let lift = u.lift.map_or_else(|| "—".to_owned(), |l| format!("{:.2} ({:.2} to {:.2})", l.0, l.1, l.2));
+        // z weighs the theme's part of the group's concerns; lift, its part of the group's
+        // comments: the two can disagree, and the page says so when they do (a "distinctive"
+        // concern with a lift of 0.94 was shown with nothing said: found in the twenty-fourth
+        // session on issue 9)
+        let lift = match u.lift {
+            None => "— (no other group's counts are published to set it against)".to_owned(),
+            Some(l) if l.2 < 1.0 => format!(
+                "{:.2} ({:.2} to {:.2}): a larger part of this group's concerns than of the others', though not of its comments",
+                l.0, l.1, l.2
+            ),
+            Some(l) if l.1 <= 1.0 => format!(
+                "{:.2} ({:.2} to {:.2}): a larger part of this group's concerns; of its comments, not clearly more",
+                l.0, l.1, l.2
+            ),
+            Some(l) => format!("{:.2} ({:.2} to {:.2})", l.0, l.1, l.2),
+        };
         let _ = write!(
             s,
             "<h3>{} — {}</h3><p>{} concerns among {} comments; z {}, lift {}.</p>",

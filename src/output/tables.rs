@@ -85,7 +85,7 @@ pub(crate) fn records(b: &RecordsBatch<'_>, month: &str, idx: &[usize]) -> Table
     for (e, name) in extra_columns.iter().enumerate() {
         columns.push(Col::new(
             name.clone(),
-            "column carried through from the source, untouched",
+            "column carried through from the source, untouched (the header it comes from, per source: the manifest's inputs[].carried_from)",
             ColumnData::strs(idx.iter().map(|&i| records[i].extra.get(e).and_then(Option::as_deref))),
         ));
     }
