@@ -80,6 +80,9 @@ pub(crate) struct ReportInput<'a> {
     pub warnings: &'a [String],
     /// Per declared change: why it was not compared (`None`: compared).
     pub not_compared: &'a [Option<String>],
+    /// The run's disclosure rule: field issues are shown under it (an unmapped value is one of
+    /// a demographic group's records, whose count `theme_by_group` suppresses).
+    pub rule: &'a crate::analyse::stats::DisclosureRule,
 }
 
 /// One value with its interval, labelled, for [`interval_chart`].
@@ -341,6 +344,14 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
     let _ = write!(s, "<h1>Who is missing from this conversation? — {}</h1>", esc(r.run));
     // at a glance
     let [read, kept, quarantined, dropped, records, issues] = r.counts;
+    // field issues under disclosure control: with one dimension's values unmapped, their exact
+    // count was the size of its `unmapped` group, which `theme_by_group` suppresses (found by an
+    // attack in the twenty-fourth session on issue 9)
+    let shown = |n: u64| match crate::analyse::common::publish(i64::try_from(n).unwrap_or(i64::MAX), r.rule).value {
+        Some(v) => v.to_string(),
+        None => "1 to 7".to_owned(),
+    };
+    let issues = shown(issues);
     s.push_str("<h2 id=\"glance\">The run at a glance</h2>");
     let _ = write!(
         s,
@@ -361,7 +372,7 @@ pub(crate) fn report(r: &ReportInput<'_>) -> String {
     if !r.field_issues.is_empty() {
         s.push_str(&table(
             &["field issue", "fields"],
-            &r.field_issues.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect::<Vec<_>>(),
+            &r.field_issues.iter().map(|(k, v)| vec![k.clone(), shown(*v)]).collect::<Vec<_>>(),
         ));
     }
     if !r.warnings.is_empty() {

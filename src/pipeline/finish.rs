@@ -246,6 +246,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
         terms: &terms,
         warnings: &warnings,
         not_compared: &not_compared.iter().map(|e| e.as_ref().map(|e| e.reason.clone())).collect::<Vec<_>>(),
+        rule: &rule,
     });
     write_text(&dir.join("report.html"), &page)?;
     let committed = staging.commit()?;
