@@ -428,3 +428,29 @@ fn personal_data_in_flags_and_sheet_names_is_redacted_wherever_it_is_written() {
         assert!(!text.contains(pii), "{pii:?} survived into an output, the state or a message");
     }
 }
+
+/// The report showed the field issues' exact counts: with one dimension's values unmapped, their
+/// count was the size of its `unmapped` group, which `theme_by_group` suppresses (found by an
+/// attack in the twenty-fourth session on issue 9). Shown under the disclosure rule now.
+#[test]
+fn the_report_shows_field_issues_under_disclosure_control() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..60 {
+        let ethnicity = if i < 3 { "Klingon" } else { "White British" };
+        csv.push_str(&format!(
+            "R{i},P{i},2025-03-{:02},what_good,The nurse was kind,1,Trust,Dir,Team,Female,,25-34,{ethnicity},,No,,,3,\n",
+            1 + i % 28
+        ));
+    }
+    std::fs::write(d.join("f.csv"), csv).unwrap();
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "o", "--no-state", "-q"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let m = crate::util::manifest(&d.join("o"));
+    assert_eq!(m["counts"]["field_issues"], 3, "three unmapped values: {}", m["counts"]);
+    let page = std::fs::read_to_string(d.join("o/report.html")).unwrap();
+    assert!(page.contains("1 to 7 fields could not be used"), "the total under the rule");
+    assert!(page.contains("<td>unmapped_value</td><td>1 to 7</td>"), "each reason under the rule");
+    assert!(!page.contains("<td>unmapped_value</td><td>3</td>") && !page.contains("; 3 fields"), "no exact count");
+}
