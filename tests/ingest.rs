@@ -696,7 +696,8 @@ fn unreadable_files_fail_with_exit_2_naming_the_file() {
         ("blank-lines.csv", b"\n\r\n\n".to_vec(), "no header row"),
         ("header-quote.csv", b"record_id,\"text\nR1,hello\n".to_vec(), "never closes"),
         ("header-stray-quote.csv", b"record_id,\"text\nR1,\"hello\"\n".to_vec(), "never closes where a field ends"),
-        ("parquet-bytes.csv", parquet.clone(), "no free-text column"),
+        // (a Parquet file named .csv is read as one since the twenty-fourth session on issue 9:
+        // corpus `parquet_named_csv`)
         ("truncated.parquet", parquet[..parquet.len() / 2].to_vec(), "not a readable Parquet file"),
         ("text.parquet", b"record_id,text\nR1,hi\n".to_vec(), "not a readable Parquet file"),
         ("truncated.xlsx", xlsx[..xlsx.len() / 2].to_vec(), "not a readable XLSX file"),
