@@ -463,8 +463,8 @@ fn parse_change(s: &str) -> Result<(String, chrono::NaiveDate), String> {
         let each: Vec<String> = s.split([',', ';']).map(|c| format!("--change {:?}", c.trim())).collect();
         return Err(format!("one change a flag: repeat --change for each ({}), not {s:?}", each.join(" ")));
     }
-    let date = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{date:?} is not a date; write YYYY-MM-DD"))?;
+    let date = crate::config::iso_date(date.trim())
+        .ok_or_else(|| format!("{date:?} is not a date; write YYYY-MM-DD (four digits of year)"))?;
     Ok((name.trim().to_owned(), date))
 }
 

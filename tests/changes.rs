@@ -314,9 +314,13 @@ fn a_change_without_records_on_both_sides_is_said_and_not_compared_and_a_bad_one
         assert!(matches!(unheard(tmp.path(), &args).code, 0 | 1));
     }
     assert!(parquet("one") == parquet("two"), "a compared change's rows are the same beside one that is not");
-    let errors: [(&str, &[&str], &str); 3] = [
+    let errors: [(&str, &[&str], &str); 6] = [
         ("", &["--change", "nodate"], "NAME=YYYY-MM-DD"),
         ("", &["--change", "x=2024-02-30"], "not a date"),
+        // a two-digit year was the year 25, a signed one 2025, unsaid (twenty-fourth session)
+        ("", &["--change", "x=25-06-01"], "four digits of year"),
+        ("", &["--change", "x=+002025-01-01"], "four digits of year"),
+        ("[[change]]\nname = \"relaunch\"\ndate = \"24-06-01\"\n", &[], "is not a date; write YYYY-MM-DD"),
         (
             "[[change]]\nname = \"pals\"\ndate = \"2024-06-01\"\nsource = [\"pals\"]\n",
             &[],

@@ -7,6 +7,7 @@ pub(crate) mod layouts;
 pub(crate) mod options;
 mod settings;
 
+pub(crate) use settings::iso_date;
 pub(crate) use settings::{
     date_format_valid, parse_delimiter, DEFAULT_MAX_GROUPS, DEFAULT_MAX_PAIRS, MONTHS_OF_THE_DEFAULT,
     THEMES_OF_THE_DEFAULT,

@@ -139,9 +139,20 @@ impl DateWindow {
         match s.trim().to_ascii_lowercase().as_str() {
             "today" => Some(today),
             "tomorrow" => today.succ_opt(),
-            other => chrono::NaiveDate::parse_from_str(other, "%Y-%m-%d").ok(),
+            other => iso_date(other),
         }
     }
+}
+
+/// A date written `YYYY-MM-DD`, four digits of year and two of month and day: chrono's `%Y`
+/// alone took `25-06-01` as the year 25 and `+002025-01-01` as 2025, so a change declared with
+/// a two-digit year compared records against a date 2,000 years back, unsaid (found in the
+/// twenty-fourth session on issue 9).
+pub(crate) fn iso_date(s: &str) -> Option<chrono::NaiveDate> {
+    let b = s.as_bytes();
+    let shaped = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+    shaped.then(|| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()).flatten()
 }
 
 impl Encoding {
@@ -767,7 +778,7 @@ fn resolve_changes(
     for spanned in &options.changes {
         let c = spanned.get_ref();
         let at = |key: &str, m: String| ctx.err(Some(spanned.span()), &format!("change.{key}"), m);
-        let date = chrono::NaiveDate::parse_from_str(c.date.get_ref().trim(), "%Y-%m-%d").map_err(|_| {
+        let date = iso_date(c.date.get_ref().trim()).ok_or_else(|| {
             ctx.err(
                 Some(c.date.span()),
                 "change.date",
