@@ -1443,6 +1443,22 @@ question = "what_good"
             let warnings = m["people"]["warnings"].to_string();
             expect(&format!("35-44 named with its 100 records and the bands that hold it: {warnings}"), warnings.contains("records in 35-44 (100) straddle") && warnings.contains(r#"age_bands = [\"30-34\", \"35-44\", \"45+\"]"#))
         }),
+        // a record band across a baseline band's edge (an export's 16-24, a baseline's 18-24):
+        // its records were missing and 18-24 published with no feedback, ratio 0,
+        // under-represented, with nothing said (twenty-fourth session on issue 9)
+        case("baseline_band_18_24_records_16_24", vec![("f.csv", {
+            let mut s = format!("{HEADER}\n");
+            for i in 0..40 {
+                let age = if i < 20 { "16-24" } else { "25-34" };
+                s.push_str(&format!("R{i},P{i},2025-03-01,what_good,kind,2,,,,Female,,{age},White,,,,,,\n"));
+            }
+            s.into_bytes()
+        }), ("b.csv", b"dimension,group,population\nage_band,18-24,100\nage_band,25-34,100\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
+        .check(|_, o| {
+            let m = o.manifest.as_ref().ok_or("no manifest")?;
+            let warnings = m["people"]["warnings"].to_string();
+            expect(&format!("16-24 named with its records and the band it overlaps: {warnings}"), warnings.contains("records in 16-24 (20 records, overlapping 18-24) lie across the edge"))
+        }),
         case("baseline_in_five_year_bands_records_in_ten_year_bands", vec![("f.csv", {
             let mut s = format!("{HEADER}\n");
             for (i, age) in ["25-34", "35-44", "35-44", "45+"].iter().enumerate() {
