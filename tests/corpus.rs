@@ -1443,6 +1443,14 @@ question = "what_good"
             let warnings = m["people"]["warnings"].to_string();
             expect(&format!("35-44 named with its 100 records and the bands that hold it: {warnings}"), warnings.contains("records in 35-44 (100) straddle") && warnings.contains(r#"age_bands = [\"30-34\", \"35-44\", \"45+\"]"#))
         }),
+        // a baseline dimension none of whose rows maps to a group (sex as `Females`, `Males`):
+        // sex left representation and the raking with nothing said, where one such row beside a
+        // good one stopped the run (twenty-fourth session on issue 9)
+        case("baseline_dimension_of_no_known_group", vec![("f.csv", csv_rows(20).into_bytes()), ("b.csv", b"dimension,group,population\nsex,Females,254000\nsex,Males,246000\nethnicity,White,900\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 2)
+            .check(|dir, o| {
+                expect(&format!("the message names the rows and the remedy: {}", o.stderr), o.stderr.contains("none of its sex rows names a group the run knows (\"Females\", \"Males\")") && o.stderr.contains("[people.map.sex]"))?;
+                expect("nothing written", !dir.join("o").exists())
+            }),
         // a record band across a baseline band's edge (an export's 16-24, a baseline's 18-24):
         // its records were missing and 18-24 published with no feedback, ratio 0,
         // under-represented, with nothing said (twenty-fourth session on issue 9)

@@ -513,6 +513,8 @@ pub(crate) struct Populations {
     pub groups: Vec<BTreeMap<String, (f64, u64)>>,
     /// Rows that could not be used, each with why.
     pub unused: Vec<String>,
+    /// Per run dimension: the rows whose group maps to no group (`unmapped`), as written.
+    pub unmapped: Vec<Vec<String>>,
     /// Baseline dimensions the run does not have.
     pub other_dimensions: Vec<String>,
     /// The areas whose populations were added up, when the file holds several and none were
@@ -535,7 +537,11 @@ impl Baseline {
         sum_duplicates: bool,
     ) -> Result<Populations, BaselineError> {
         let sum_duplicates = sum_duplicates || self.summed;
-        let mut out = Populations { groups: vec![BTreeMap::new(); dimensions.len()], ..Populations::default() };
+        let mut out = Populations {
+            groups: vec![BTreeMap::new(); dimensions.len()],
+            unmapped: vec![Vec::new(); dimensions.len()],
+            ..Populations::default()
+        };
         if self.areas.picked.is_empty() && self.areas.met.len() > 1 {
             out.areas_summed = self.areas.met.clone();
         }
@@ -551,6 +557,9 @@ impl Baseline {
                 continue;
             };
             let g = group(d, &row.group);
+            if g == super::UNMAPPED {
+                out.unmapped[d].push(row.group.clone());
+            }
             if matches!(g.as_str(), super::MISSING | super::NOT_STATED | super::UNMAPPED) {
                 out.unused.push(format!("line {}: {}={}: the group maps to {g}", row.line, row.dimension, row.group));
                 continue;
@@ -620,10 +629,26 @@ impl Populations {
             ));
         }
         for (d, pops) in self.groups.iter().enumerate() {
+            let dim = &dimensions[d];
+            let unmapped = self.unmapped.get(d).map_or(&[][..], Vec::as_slice);
+            if pops.is_empty() && !unmapped.is_empty() && !present[d].is_empty() {
+                // every row of the dimension unmapped: the dimension left representation and the
+                // raking, unsaid, where one such row beside a good one stops the run (found in the
+                // twenty-fourth session on issue 9: `Females`, `Males`)
+                let (g, n) = &present[d][0];
+                return Err(BaselineError::Check {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "none of its {dim} rows names a group the run knows ({}), so no {dim} group has a \
+                         population — {n} record(s) are {dim} {g:?}: write the groups as the records' are, or map \
+                         them under [people.map.{dim}] (see `unheard people`)",
+                        unmapped.iter().map(|u| format!("{u:?}")).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
             if pops.is_empty() {
                 continue;
             }
-            let dim = &dimensions[d];
             if present[d].is_empty() {
                 warnings.push(format!(
                     "baseline {}: no record has a stated {dim}, so its {dim} rows are unused",
