@@ -1443,6 +1443,16 @@ question = "what_good"
             let warnings = m["people"]["warnings"].to_string();
             expect(&format!("35-44 named with its 100 records and the bands that hold it: {warnings}"), warnings.contains("records in 35-44 (100) straddle") && warnings.contains(r#"age_bands = [\"30-34\", \"35-44\", \"45+\"]"#))
         }),
+        // a baseline group no record has is a category raking cannot weight to: its share was
+        // spread over the others, `empty_categories` empty and nothing said (twenty-fourth session)
+        case("baseline_group_no_record_has_is_an_empty_raking_category", vec![("f.csv", csv_rows(40).into_bytes()), ("b.csv", b"dimension,group,population\nethnicity,White,900\nethnicity,Asian,100\nsex,Female,500\nsex,Male,500\nage_band,25-34,100\n".to_vec())], &["run", "--input", "f.csv", "--baseline", "b.csv", "--out", "o", "-q"], 0)
+            .check(|_, o| {
+                let m = o.manifest.as_ref().ok_or("no manifest")?;
+                let empty = m["raking"]["empty_categories"].to_string();
+                expect(&format!("Asian and Male listed: {empty}"), empty.contains("ethnicity=Asian") && empty.contains("sex=Male"))?;
+                let warnings = m["people"]["warnings"].to_string();
+                expect(&format!("and said: {warnings}"), warnings.contains("raking: no record with every raking dimension stated is in"))
+            }),
         // a baseline dimension none of whose rows maps to a group (sex as `Females`, `Males`):
         // sex left representation and the raking with nothing said, where one such row beside a
         // good one stopped the run (twenty-fourth session on issue 9)

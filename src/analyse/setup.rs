@@ -169,6 +169,7 @@ pub(crate) fn analyse_who(
         },
         &who_settings,
     );
+    baseline_warnings.extend(who::raking_warnings(&out.raking));
     let (spc, spc_summary) = crate::analyse::spc::spc_rows(
         seen.spc,
         book,

@@ -301,5 +301,62 @@ fn ranked(input: &WhoInput<'_>, s: &WhoSettings) -> (Vec<RankingRow>, RakingRepo
         })
         .unzip();
     let cells = project(input.cells, &keep);
-    ranking(input.totals, input.n_themes, &cells, &margins, s)
+    let (rows, mut report) = ranking(input.totals, input.n_themes, &cells, &margins, s);
+    // a baseline group no record has is an empty category too: its share was spread over the
+    // others unsaid (METHODS §2: it makes raking impossible; found in the twenty-fourth session)
+    for (name, _, _) in &margins {
+        let Some(d) = input.dimensions.iter().position(|x| x == name) else { continue };
+        if let Some(base) = input.baselines[d].as_ref() {
+            report.empty_categories.extend(base.unseen.iter().filter(|u| u.1 > 0.0).map(|u| format!("{name}={}", u.0)));
+        }
+    }
+    (rows, report)
+}
+
+/// What a person must know of the raking: the baseline groups it could not weight to, and a
+/// raking that did not converge (both were in the manifest only, or not at all: found in the
+/// twenty-fourth session on issue 9).
+#[must_use]
+pub(crate) fn raking_warnings(r: &RakingReport) -> Vec<String> {
+    let mut out = Vec::new();
+    if r.skipped.is_some() {
+        return out;
+    }
+    if !r.empty_categories.is_empty() {
+        out.push(format!(
+            "raking: no record with every raking dimension stated is in {}: their share of the population is spread \
+             over the other groups, so theme_ranking's weighted figures stand for a population without them (merge \
+             each into a neighbouring group of the baseline, or rake over fewer dimensions: [analysis] \
+             raking_dimensions)",
+            r.empty_categories.join(", ")
+        ));
+    }
+    if !r.converged && r.iterations > 0 {
+        out.push(format!(
+            "raking did not converge in {} iterations: theme_ranking's weighted figures do not meet the baseline's \
+             shares (weights capped: [analysis] weight_cap; or rake over fewer dimensions: [analysis] \
+             raking_dimensions)",
+            r.iterations
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A raking that did not converge, or could not weight to a baseline group, is said; one
+    /// that was skipped (no baseline to rake over) has its reason in the manifest already.
+    #[test]
+    fn raking_that_missed_its_margins_is_said() {
+        let fine = RakingReport { iterations: 4, converged: true, ..RakingReport::default() };
+        assert!(raking_warnings(&fine).is_empty());
+        let stuck = RakingReport { iterations: 100, converged: false, ..RakingReport::default() };
+        assert!(raking_warnings(&stuck)[0].contains("did not converge in 100 iterations"));
+        let empty = RakingReport { empty_categories: vec!["ethnicity=Other".into()], ..fine.clone() };
+        assert!(raking_warnings(&empty)[0].contains("ethnicity=Other"));
+        let skipped = RakingReport { skipped: Some("no baseline".into()), ..stuck };
+        assert!(raking_warnings(&skipped).is_empty());
+    }
 }
