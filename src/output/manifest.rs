@@ -256,6 +256,10 @@ pub struct StateReport {
     pub disappeared: u64,
     /// Of those, dropped (`--prune`).
     pub pruned: u64,
+    /// Records of files read again that are no longer in them but, under the same id, in another
+    /// of the run's files: moved, so the state's copy is dropped (it was kept beside the new one,
+    /// one comment counted twice under one id).
+    pub moved: u64,
     /// Records of files this run did not read, kept from the state.
     pub carried: u64,
     /// Quarantined rows and field issues of those files, kept from the state.

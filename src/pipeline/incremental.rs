@@ -32,6 +32,9 @@ pub(super) struct Scan {
     pub(super) new: Vec<u64>,
     /// Their keys (the second reading takes these records and no other).
     pub(super) new_keys: crate::fingerprints::FingerprintSet,
+    /// Their record ids' fingerprints: a state's record gone from its file but met under the
+    /// same id in another file has moved there.
+    pub(super) new_ids: crate::fingerprints::FingerprintSet,
     /// The state's keys, each with where this run read it.
     pub(super) index: crate::state::KeyIndex,
     pub(super) unchanged: u64,
@@ -52,6 +55,8 @@ pub(super) fn scan(
     let (mut changed_all, mut new) = (Vec::new(), Vec::new());
     let mut new_keys = crate::fingerprints::FingerprintSet::new(in_memory);
     new_keys.spill_into(staging);
+    let mut new_ids = crate::fingerprints::FingerprintSet::new(in_memory);
+    new_ids.spill_into(staging);
     let (mut unchanged, mut quarantine, mut issues) = (0, Vec::new(), Vec::new());
     let mapping = read_batches(ingest, timings, |mapping, source, items, timings| {
         let batch = timings.time("ingest", || mapping.map(source, items));
@@ -75,6 +80,7 @@ pub(super) fn scan(
                     }
                     new[source] += 1;
                     new_keys.insert(key, 0);
+                    new_ids.insert(crate::record::fingerprint(r.record_id.as_str()), 0);
                 }
             }
         }
@@ -85,7 +91,7 @@ pub(super) fn scan(
         issues.extend(batch.field_issues);
         Ok(true)
     })?;
-    Ok(Scan { mapping, changed: changed_all, new, new_keys, index, unchanged, quarantine, issues })
+    Ok(Scan { mapping, changed: changed_all, new, new_keys, new_ids, index, unchanged, quarantine, issues })
 }
 
 /// What the pool is handed in a run over a state: the state's records (coded), then this run's
@@ -103,6 +109,7 @@ pub(super) fn produce_archive(
     mut reader: crate::state::ArchiveReader<'_>,
     mut again: Option<ingest::stream::Reader>,
     changed: Vec<(Record, Coded, u128, u128)>,
+    mut new_ids: crate::fingerprints::FingerprintSet,
     read: &crate::state::KeyIndex,
     read_files: &std::collections::HashSet<String>,
     file_index: &HashMap<String, u32>,
@@ -145,6 +152,16 @@ pub(super) fn produce_archive(
             }
             let file_read = read_files.contains(&*a.file);
             let now = read.read_at(key);
+            if file_read
+                && now.is_none()
+                && new_ids.get(crate::record::fingerprint(a.record.record_id.as_str())).is_some()
+            {
+                // gone from its file, and in another of tonight's under the same id: moved (it
+                // was kept beside its new copy, one comment counted twice under one id: found
+                // with two exports that swapped names, in the twenty-fourth session on issue 9)
+                report.moved += 1;
+                continue;
+            }
             if file_read && now.is_none() {
                 report.disappeared += 1;
                 if prune {
@@ -326,7 +343,7 @@ pub(super) fn stream(
         .map(|(i, f)| (f.clone(), i as u32))
         .chain(source_files.aliases.iter().cloned())
         .collect();
-    let Scan { mapping, changed, new, mut new_keys, index: read, unchanged, quarantine, issues } = scan;
+    let Scan { mapping, changed, new, mut new_keys, new_ids, index: read, unchanged, quarantine, issues } = scan;
     // the inputs are read a second time after the state's records, for the new records in the
     // order read (held in memory instead, a national month onto a year's state took 3.2 GB); a
     // source without new records is not read again, nor opened when no source has any
@@ -357,6 +374,7 @@ pub(super) fn stream(
                         reader,
                         again,
                         changed,
+                        new_ids,
                         read,
                         read_files,
                         file_index,
