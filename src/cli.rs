@@ -648,6 +648,68 @@ pub fn main_with(cli: Cli) -> ExitCode {
     code
 }
 
+/// A command line that cannot be parsed (an unknown flag, `--threads abc`, `--change
+/// x=2025-13-01`): said on stderr as clap says it, and — when the line asks for them — in the
+/// `--json` summary and the `--log` file too, exit 2. A scheduler parsing stdout had nothing to
+/// parse, and the log nothing, where an error after parsing gave both (found in the
+/// twenty-fourth session on issue 9).
+#[must_use]
+pub fn refused(e: &clap::Error, args: &[String]) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let _ = e.print();
+    let command = match args.get(1).map(String::as_str) {
+        Some("validate") => "validate",
+        Some("run") => "run",
+        _ => return ExitCode::from(2),
+    };
+    // clap's message without its usage lines, personal data redacted
+    let text = e.to_string();
+    let said: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).collect();
+    let said = redact(said.join(" ").trim_start_matches("error: ")).into_owned();
+    let flag = |name: &str| {
+        args.iter().enumerate().find_map(|(i, a)| {
+            if a == name {
+                args.get(i + 1).cloned()
+            } else {
+                a.strip_prefix(&format!("{name}=")).map(str::to_owned)
+            }
+        })
+    };
+    // appended only to what cannot be an input or a pipeline: the line was not read, so the
+    // inputs it names are not known
+    if let Some(log) = flag("--log").map(PathBuf::from) {
+        let data = crate::config::Format::from_path(&log).is_some()
+            || log.extension().is_some_and(|x| x.eq_ignore_ascii_case("toml"));
+        if !data && crate::files::not_a_file(&log).is_none() {
+            let now = stamp(chrono::Utc::now());
+            let lines = format!(
+                "=== {now} unheard {} {command} started (pid {}) ===\nerror: {said}\n=== {now} exit code 2 ===\n",
+                env!("CARGO_PKG_VERSION"),
+                std::process::id()
+            );
+            let appended = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, lines.as_bytes()));
+            if let Err(err) = appended {
+                eprintln!("warning: cannot append to the log {}: {err}", crate::ingest::shown(&log));
+            }
+        }
+    }
+    if args.iter().any(|a| a == "--json") {
+        let mut summary = Summary::new(command);
+        summary.exit_code = 2;
+        summary.error = Some(said);
+        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    }
+    ExitCode::from(2)
+}
+
 /// Opens `--log` for appending, unless it is a file the run reads or lies in its output folder
 /// (settings that cannot be read are reported by the run itself, into the log).
 fn open_log(messages: &mut Messages, path: &Path, run: &RunArgs, header: &str) -> Result<()> {

@@ -24,5 +24,9 @@ fn main() -> ExitCode {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0)
     };
     unheard::output::interrupt::install();
-    unheard::cli::main_with(unheard::cli::Cli::parse())
+    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    match unheard::cli::Cli::try_parse_from(&args) {
+        Ok(cli) => unheard::cli::main_with(cli),
+        Err(e) => unheard::cli::refused(&e, &args),
+    }
 }

@@ -525,6 +525,34 @@ fn json_summary_of_a_failed_run_holds_the_error_and_exit_code_2() {
     assert!(!tmp.path().join("o").exists(), "the run did not start");
 }
 
+/// A command line that cannot be parsed gave nothing on stdout and nothing in the log, where an
+/// error after parsing gave both (found in the twenty-fourth session on issue 9): the summary
+/// and the log say it now, and a `--log` naming an input is not written to.
+#[test]
+fn json_summary_and_log_of_a_command_line_that_cannot_be_parsed() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("f.csv"), canonical_csv(5)).unwrap();
+    for (bad, says) in [
+        (&["--threads", "abc"][..], "--threads"),
+        (&["--change", "x=2025-13-01"][..], "is not a date"),
+        (&["--no-such-flag"][..], "--no-such-flag"),
+    ] {
+        let mut args = vec!["run", "--input", "f.csv", "--out", "o", "--json", "--log", "run.log"];
+        args.extend_from_slice(bad);
+        let r = unheard(tmp.path(), &args);
+        assert_eq!(r.code, 2, "{bad:?}");
+        let v = summary_of(&r);
+        assert!(v["error"].as_str().is_some_and(|e| e.contains(says)), "{bad:?}: {v}");
+        let log = std::fs::read_to_string(tmp.path().join("run.log")).unwrap();
+        assert!(log.lines().rev().nth(1).is_some_and(|l| l.contains(says)), "{bad:?}: the log says it: {log}");
+        assert!(log.ends_with("exit code 2 ===\n"), "{log}");
+    }
+    let before = std::fs::read(tmp.path().join("f.csv")).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "f.csv", "--log", "f.csv", "--no-such-flag"]);
+    assert_eq!((r.code, std::fs::read(tmp.path().join("f.csv")).unwrap() == before), (2, true), "the input untouched");
+    assert!(!tmp.path().join("o").exists(), "nothing ran");
+}
+
 /// `validate` runs every check whatever the others find: a pipeline with a codebook that is not
 /// there, a mapped column its export lacks and a source that is not there was told one problem
 /// a run, three runs to learn of three. What is fine is still listed, on stdout.
