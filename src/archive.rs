@@ -71,6 +71,8 @@ pub struct Run {
     pub suppress_max: u64,
     /// The rounding of the run's manifest.
     pub round_to: u64,
+    /// The codebook it was coded with, as its manifest names it: name, version and digest.
+    pub codebook: String,
 }
 
 /// The runs under an archive root.
@@ -83,6 +85,24 @@ pub struct Archive {
 }
 
 impl Archive {
+    /// The codebooks the runs were coded with, each with its runs, when there are several: a
+    /// theme code is added up across runs whatever it means in each codebook.
+    #[must_use]
+    pub fn codebooks(&self) -> Vec<(String, Vec<PathBuf>)> {
+        let mut out: Vec<(String, Vec<PathBuf>)> = Vec::new();
+        for r in &self.runs {
+            match out.iter_mut().find(|(c, _)| *c == r.codebook) {
+                Some((_, runs)) => runs.push(r.path.clone()),
+                None => out.push((r.codebook.clone(), vec![r.path.clone()])),
+            }
+        }
+        if out.len() > 1 {
+            out
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The strictest disclosure rule of the runs: the highest `suppress_max`, the coarsest
     /// rounding.
     #[must_use]
@@ -123,6 +143,13 @@ fn is_state(dir: &Path) -> bool {
 /// # Errors
 /// No run found, or a run folder whose files are not as unheard writes them.
 pub fn discover(root: &Path) -> Result<Archive, ArchiveError> {
+    if is_state(root) {
+        // (it said "no list of dimensions at settings.dimensions")
+        return Err(layout(
+            root,
+            "the state of nightly runs, not a run: give the run folder it lies beside, or a folder of run folders",
+        ));
+    }
     let folders = if root.join("manifest.json").is_file() {
         vec![root.to_path_buf()]
     } else {
@@ -172,6 +199,13 @@ fn read_run(path: &Path) -> Result<Run, ArchiveError> {
             .ok_or_else(|| layout(&manifest_path, format!("no disclosure.{key} (the run's disclosure rule)")))
     };
     let (suppress_max, round_to) = (rule("suppress_max")?, rule("round_to")?);
+    let book = &manifest["codebook"];
+    let codebook = format!(
+        "{} {} ({})",
+        book["name"].as_str().unwrap_or("?"),
+        book["version"].as_str().unwrap_or("?"),
+        book["sha256"].as_str().map_or("?", |d| d.get(..12).unwrap_or(d))
+    );
 
     let records_dir = path.join("records");
     let mut records = Vec::new();
@@ -190,7 +224,7 @@ fn read_run(path: &Path) -> Result<Run, ArchiveError> {
     } else {
         return Err(layout(path, "no record_themes.parquet and no record_themes/ folder"));
     };
-    Ok(Run { path: path.to_path_buf(), records, themes, theme_files, dimensions, suppress_max, round_to })
+    Ok(Run { path: path.to_path_buf(), records, themes, theme_files, dimensions, suppress_max, round_to, codebook })
 }
 
 /// Every file under `dir`, in path order; each must be a `.parquet` file.

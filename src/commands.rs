@@ -176,6 +176,25 @@ pub(crate) fn archive(args: &ArchiveRequest, messages: &Messages) -> Result<Exit
             .warn(&format!("{} record_themes row(s) join no record of their run: not counted", counts.orphan_themes));
         code = ExitCode::from(1);
     }
+    let codebooks = archive.codebooks();
+    if !codebooks.is_empty() {
+        // (found in the twenty-fourth session on issue 9: a GEN01 of one codebook added to
+        // another's GEN01, which meant something else, with nothing said)
+        let each: Vec<String> = codebooks
+            .iter()
+            .map(|(c, runs)| {
+                let names: Vec<String> = runs.iter().map(|r| crate::ingest::shown(r)).collect();
+                format!("{c}: {}", names.join(", "))
+            })
+            .collect();
+        messages.warn(&format!(
+            "the runs were coded with {} codebooks ({}): a theme code's counts are added up across them whatever it \
+             means in each; count runs of one codebook together",
+            codebooks.len(),
+            each.join("; ")
+        ));
+        code = ExitCode::from(1);
+    }
     for o in &overlaps {
         messages.warn(&format!(
             "runs {} and {} hold {} of the same records (same source, id, date and text): the archive adds runs up, so these are counted twice; keep one of the two folders in the archive (a run done again, or nightly runs' dated folders: each night's holds every record of its state)",

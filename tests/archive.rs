@@ -237,3 +237,28 @@ fn runs_holding_the_same_records_are_said_to_overlap() {
     let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(j["overlapping_runs"][0]["records"].as_u64(), published(part), "{j}");
 }
+
+/// Runs coded with different codebooks: a theme code was added up across them whatever it meant
+/// in each, with nothing said; a state folder given as the archive was "no list of dimensions at
+/// settings.dimensions" (found in the twenty-fourth session on issue 9).
+#[test]
+fn runs_of_different_codebooks_are_said_and_a_state_is_not_a_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    two_runs(tmp.path());
+    let r = unheard(tmp.path(), &["archive", "runs"]);
+    assert!(!r.stderr.contains("codebooks"), "one codebook: {}", r.stderr);
+    std::fs::write(
+        tmp.path().join("other.toml"),
+        "[codebook]\nname = \"other\"\nversion = \"1\"\n[[theme]]\ncode = \"GEN01\"\nname = \"Something else\"\ncategory = \"c\"\nterms = [\"wait*\"]\n",
+    )
+    .unwrap();
+    let r =
+        unheard(tmp.path(), &["run", "--input", "in-2.csv", "--out", "runs/run-3", "--codebook", "other.toml", "-q"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let r = unheard(tmp.path(), &["archive", "runs"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("coded with 2 codebooks") && r.stderr.contains("other 1 ("), "{}", r.stderr);
+    let r = unheard(tmp.path(), &["archive", "runs/run-1.state"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the state of nightly runs, not a run"), "{}", r.stderr);
+}
