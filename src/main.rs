@@ -24,9 +24,13 @@ fn main() -> ExitCode {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0)
     };
     unheard::output::interrupt::install();
-    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    // (parsed as given: a path that is not UTF-8 stays the path it is)
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match unheard::cli::Cli::try_parse_from(&args) {
         Ok(cli) => unheard::cli::main_with(cli),
-        Err(e) => unheard::cli::refused(&e, &args),
+        Err(e) => {
+            let said: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+            unheard::cli::refused(&e, &said)
+        }
     }
 }
