@@ -819,8 +819,9 @@ pub struct SummaryCounts {
     pub rows_dropped: u64,
     /// `rows_read == rows_kept + rows_quarantined + rows_dropped`.
     pub rows_reconcile: bool,
-    /// Records kept.
-    pub records: usize,
+    /// Records of this run's inputs (the manifest's `counts.records`; a night's records carried
+    /// from its state are in `state.carried`).
+    pub records: u64,
     /// Fields that could not be used in kept records.
     pub field_issues: u64,
     /// Record × theme pairs.
@@ -853,7 +854,10 @@ impl Summary {
             rows_quarantined: o.quarantined,
             rows_dropped: o.rows_dropped,
             rows_reconcile: o.rows_reconcile,
-            records: o.records,
+            // the manifest's, as the summary promises (a night over a new file only gave every
+            // published record here and tonight's in the manifest: found in the twenty-fourth
+            // session on issue 9)
+            records: o.records_read,
             field_issues: o.field_issues,
             record_themes: o.record_themes,
         });

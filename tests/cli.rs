@@ -688,3 +688,23 @@ fn log_is_never_an_input_or_inside_the_output_folder() {
     let log = std::fs::read_to_string(tmp.path().join("run.txt")).unwrap();
     assert_eq!(log.matches(" started (pid ").count(), 2, "an empty file, then its own log, appended to: {log}");
 }
+
+/// A night over a new file only: the summary's `records` counted the records carried from the
+/// state too, while the manifest's, which the summary promises to repeat, counted tonight's
+/// (found in the twenty-fourth session on issue 9). They are the same now.
+#[test]
+fn json_summary_counts_are_the_manifest_s_on_a_night_over_a_new_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("a.csv"), canonical_csv(30)).unwrap();
+    std::fs::write(tmp.path().join("b.csv"), crate::util::canonical_csv_after(30, 20)).unwrap();
+    let r = unheard(tmp.path(), &["run", "--input", "a.csv", "--out", "o", "-q"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let r = unheard(tmp.path(), &["run", "--input", "b.csv", "--out", "o", "--json"]);
+    let v = summary_of(&r);
+    let m = manifest(&tmp.path().join("o"));
+    assert_eq!(v["state"]["carried"], 30, "{}", v["state"]);
+    for key in ["rows_read", "records", "record_themes", "field_issues"] {
+        assert_eq!(v["counts"][key], m["counts"][key], "{key}: {} against {}", v["counts"], m["counts"]);
+    }
+    assert_eq!(v["counts"]["records"], 20, "tonight's");
+}

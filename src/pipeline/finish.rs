@@ -303,6 +303,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
         rows_kept: c.rows_kept,
         rows_dropped: c.rows_dropped,
         records: n_records,
+        records_read: c.records,
         quarantined: c.rows_quarantined,
         field_issues: c.field_issues,
         record_themes: usize::try_from(record_themes).unwrap_or(usize::MAX),

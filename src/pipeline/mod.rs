@@ -120,6 +120,9 @@ pub struct Outcome {
     pub rows_dropped: u64,
     /// Records kept.
     pub records: usize,
+    /// Of those, the records of this run's inputs (the manifest's `counts.records`: a night's
+    /// records carried from its state are not among them).
+    pub records_read: u64,
     /// Rows quarantined.
     pub quarantined: u64,
     /// Fields that could not be used in kept records (`field_issues.parquet`).
