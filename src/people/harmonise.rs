@@ -246,6 +246,8 @@ fn ethnic_text(k: &str) -> Option<(&'static str, Option<&'static str>)> {
         ("black black british caribbean or african", "Black"),
         ("black or african or caribbean or black british", "Black"),
         ("black african caribbean or black british", "Black"),
+        // the 2011 census heading as exports write it: "Black/African/Caribbean/Black British"
+        ("black african caribbean black british", "Black"),
         ("black or black british", "Black"),
         ("black british", "Black"),
         ("mixed or multiple ethnic groups", "Mixed"),
@@ -275,9 +277,12 @@ fn ethnic_words(k: &str) -> Option<(&'static str, Option<&'static str>)> {
             ("White", detail("White: English, Welsh, Scottish, Northern Irish or British"))
         }
         "white irish" | "irish" => ("White", detail("White: Irish")),
-        "gypsy or irish traveller" | "irish traveller" | "gypsy" | "traveller" => {
-            ("White", detail("White: Gypsy or Irish Traveller"))
-        }
+        "gypsy or irish traveller"
+        | "gypsy traveller or irish traveller"
+        | "gypsy or traveller"
+        | "irish traveller"
+        | "gypsy"
+        | "traveller" => ("White", detail("White: Gypsy or Irish Traveller")),
         "roma" => ("White", detail("White: Roma")),
         "white other"
         | "other white"
@@ -298,7 +303,7 @@ fn ethnic_words(k: &str) -> Option<(&'static str, Option<&'static str>)> {
             ("Mixed", detail("Mixed: White and Black African"))
         }
         "white and asian" | "mixed white and asian" => ("Mixed", detail("Mixed: White and Asian")),
-        "mixed other" | "any other mixed background" | "mixed asian and black" | "white and arab" => {
+        "mixed other" | "other mixed" | "any other mixed background" | "mixed asian and black" | "white and arab" => {
             ("Mixed", detail("Mixed: Other Mixed or Multiple ethnic groups"))
         }
         "mixed" | "mixed race" | "dual heritage" | "multiple ethnic groups" | "mixed or multiple ethnic groups" => {
@@ -314,8 +319,10 @@ fn ethnic_words(k: &str) -> Option<(&'static str, Option<&'static str>)> {
         | "nepali"
         | "afghan"
         | "filipino"
-        | "vietnamese" => ("Asian", detail("Asian: Other Asian")),
-        "asian" | "asian or asian british" | "asian british" => ("Asian", None),
+        | "vietnamese"
+        | "japanese"
+        | "kashmiri" => ("Asian", detail("Asian: Other Asian")),
+        "asian" | "asian or asian british" | "asian british" | "british asian" => ("Asian", None),
         "caribbean" | "black caribbean" | "black british caribbean" => ("Black", detail("Black: Caribbean")),
         "african" | "black african" | "black british african" | "somali" | "nigerian" | "ghanaian" | "eritrean" => {
             ("Black", detail("Black: African"))
@@ -323,11 +330,14 @@ fn ethnic_words(k: &str) -> Option<(&'static str, Option<&'static str>)> {
         "black"
         | "black british"
         | "black or black british"
+        | "black black british"
         | "black caribbean or african"
         | "any other black background"
         | "other black" => ("Black", None),
         "arab" => ("Other", detail("Other ethnic group: Arab")),
-        "any other ethnic group" | "iranian" => ("Other", detail("Other ethnic group: Any other ethnic group")),
+        "any other ethnic group" | "iranian" | "latin american" => {
+            ("Other", detail("Other ethnic group: Any other ethnic group"))
+        }
         "other" | "other ethnic group" => ("Other", None),
         _ => return None,
     })
@@ -590,6 +600,15 @@ mod tests {
             ("Other ethnic group", "Other"),
             ("Black or African or Caribbean or Black British", "Black"),
             ("Blackpool", "unmapped"),
+            // wordings found unmapped by a reader in the twenty-fourth session on issue 9
+            ("Black/African/Caribbean/Black British", "Black"),
+            ("Black/ Black British", "Black"),
+            ("British Asian", "Asian"),
+            ("Gypsy, Traveller or Irish Traveller", "White"),
+            ("Japanese", "Asian"),
+            ("Kashmiri", "Asian"),
+            ("Latin American", "Other"),
+            ("Other mixed", "Mixed"),
         ] {
             assert_eq!(g(raw), want, "code {raw}");
         }
