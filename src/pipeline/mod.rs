@@ -384,6 +384,18 @@ impl SourceFiles {
     }
 }
 
+/// The manifest of an output unheard wrote that holds the records of runs that kept a state,
+/// with how many and the state's path (as written).
+fn nightly_output(out: &std::path::Path) -> Option<(serde_json::Value, u64, String)> {
+    if !out.join(".unheard-run").is_file() {
+        return None;
+    }
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).ok()?).ok()?;
+    let held = m["state"]["records"].as_u64().unwrap_or(0);
+    let was = m["state"]["path"].as_str().filter(|_| held > 0)?.to_owned();
+    Some((m, held, was))
+}
+
 /// A run that finds no state where the output it replaces holds the records of nightly runs: it
 /// would start afresh from its inputs alone and replace those records (found: with the state
 /// removed, the next night's output shrank to that night's 50 records of 149, exit 0).
@@ -392,13 +404,7 @@ impl SourceFiles {
 /// [`crate::state::StateError::Unreadable`] naming the state and the records at stake.
 pub(crate) fn lost_state(settings: &Settings, state: &std::path::Path) -> Result<(), RunError> {
     let out = settings.out.as_path();
-    if !out.join(".unheard-run").is_file() {
-        return Ok(());
-    }
-    let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) else { return Ok(()) };
-    let Ok(m) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(()) };
-    let held = m["state"]["records"].as_u64().unwrap_or(0);
-    let Some(was) = m["state"]["path"].as_str().filter(|_| held > 0) else { return Ok(()) };
+    let Some((m, held, was)) = nightly_output(out) else { return Ok(()) };
     // the first night again over the same files (one killed before its state was kept): it
     // gives the same records back, nothing is lost
     let same_files = m["inputs"].as_array().is_some_and(|inputs| {
@@ -438,6 +444,16 @@ fn run_in_pool(
     };
     if let (Some(dir), None) = (&settings.state, &held) {
         lost_state(settings, dir)?;
+    }
+    // `--no-state` over the output of nightly runs replaces their records with its inputs'
+    // alone: asked for, but said (it was silent: found in the twenty-fourth session on issue 9)
+    if let (None, Some((_, records, was))) = (&settings.state, nightly_output(&settings.out)) {
+        messages.warn(&format!(
+            "the output {} held the {records} records of runs that kept a state (at {was}): this run keeps none, and \
+             replaces them with its inputs' records alone (the state is left as it is: the next run that keeps it \
+             writes them back)",
+            crate::ingest::shown(&settings.out)
+        ));
     }
     let SetUp { engine, baseline, bands, mut stream } =
         set_up(settings, held.as_ref().map(|h| h.1.age_bands.as_slice()), &mut timings)?;
