@@ -243,7 +243,9 @@ pub(crate) fn spc_rows(
                 }
             }
             let cuts: Vec<usize> = rebases.iter().map(|r| r.0).collect();
-            let Some(chart) = spc::chart(&xs, &ns, method, &cuts) else { continue };
+            // a suppressed period is off the chart and breaks its runs (its value may)
+            let hidden: Vec<bool> = series.iter().map(|(_, x, n, _)| x.value.is_none() || n.value.is_none()).collect();
+            let Some(chart) = spc::chart_with_gaps(&xs, &ns, method, &cuts, &hidden) else { continue };
             let dir = direction(book, theme, measure);
             let target = s.targets.get(&(book.themes[theme].code.clone(), measure.as_str().to_owned())).copied();
             summaries.push(summary_row(&chart, theme, measure, &days, &rebases, dir, target));

@@ -279,6 +279,21 @@ pub(crate) fn xmr(y: &[f64], screen_outliers: bool) -> Option<Chart> {
 /// finite, an n is negative, for p and p′ an x is outside [0, n], or `rebase_at` is not strictly
 /// increasing within 1..len. An empty input gives a chart with no points and one empty segment.
 pub(crate) fn chart(x: &[f64], n: &[f64], method: Method, rebase_at: &[usize]) -> Option<Chart> {
+    chart_with_gaps(x, n, method, rebase_at, &[])
+}
+
+/// [`chart`], with the periods whose value is hidden (`hidden[i]`: a suppressed count, skipped
+/// like a period of n = 0): unlike an empty period, a hidden one breaks the runs of the trend,
+/// two-in-three and shift rules, whose points must be consecutive (METHODS §5) — its value may
+/// break the run. Counted across one, 7 plotted points around a suppressed month far below the
+/// centre were a false shift (found in the twenty-fourth session on issue 9).
+pub(crate) fn chart_with_gaps(
+    x: &[f64],
+    n: &[f64],
+    method: Method,
+    rebase_at: &[usize],
+    hidden: &[bool],
+) -> Option<Chart> {
     let obs = observations(x, n, method)?;
     if rebase_at.windows(2).any(|w| w[0] >= w[1]) || rebase_at.iter().any(|&r| r == 0 || r >= x.len()) {
         return None;
@@ -302,7 +317,16 @@ pub(crate) fn chart(x: &[f64], n: &[f64], method: Method, rebase_at: &[usize]) -
         let (start, end) = (w[0], w[1]);
         let seg: Vec<Obs> = obs.iter().copied().filter(|o| (start..end).contains(&o.index)).collect();
         let base = baseline(&seg, method);
-        for (o, p) in seg.iter().zip(judge(&seg, &base)) {
+        // a hidden period between a plotted point and the one before it
+        let gaps: Vec<bool> = seg
+            .iter()
+            .enumerate()
+            .map(|(k, o)| {
+                let from = if k == 0 { o.index } else { seg[k - 1].index + 1 };
+                (from..o.index).any(|i| hidden.get(i).copied().unwrap_or(false))
+            })
+            .collect();
+        for (o, p) in seg.iter().zip(judge(&seg, &base, &gaps)) {
             points[o.index] = Point { segment: s, ..p };
         }
         for p in &mut points[start..end] {
@@ -340,8 +364,8 @@ pub(crate) fn rebase_signal(x: &[f64], n: &[f64], method: Method, change: usize)
     let (before, after): (Vec<Obs>, Vec<Obs>) = obs.into_iter().partition(|o| o.index < change);
     let base = baseline(&before, method);
     base.centre?;
-    let rtm: Vec<i8> = judge(&after, &base).iter().map(|p| p.relative_to_mean).collect();
-    let end = shift_ends(&rtm).iter().position(|&e| e)?;
+    let rtm: Vec<i8> = judge(&after, &base, &[]).iter().map(|p| p.relative_to_mean).collect();
+    let end = shift_ends(&rtm, &[]).iter().position(|&e| e)?;
     Some(Signal { rule: Rule::Shift, side: side_of(rtm[end]) })
 }
 
@@ -521,7 +545,7 @@ fn limits_at(base: &Baseline, n: f64) -> Option<Limits> {
 }
 
 /// The points of a run of plotted periods judged against a baseline, with the rules applied.
-fn judge(seg: &[Obs], base: &Baseline) -> Vec<Point> {
+fn judge(seg: &[Obs], base: &Baseline, gaps: &[bool]) -> Vec<Point> {
     let mut points: Vec<Point> = seg
         .iter()
         .map(|o| {
@@ -545,7 +569,7 @@ fn judge(seg: &[Obs], base: &Baseline) -> Vec<Point> {
             }
         })
         .collect();
-    let signals = signals(&points);
+    let signals = signals(&points, gaps);
     for (p, s) in points.iter_mut().zip(signals) {
         p.signal = s;
     }
@@ -563,13 +587,14 @@ fn side_of(sign: i8) -> Side {
 
 /// The four rules over one segment's plotted points, labelled in the package's precedence
 /// (`ptd_special_cause_type`): outside, trend, two-in-three, shift.
-fn signals(points: &[Point]) -> Vec<Option<Signal>> {
+/// `gaps[i]`: a hidden period lies between point i and the one before (no run crosses it).
+fn signals(points: &[Point], gaps: &[bool]) -> Vec<Option<Signal>> {
     let y: Vec<f64> = points.iter().map(|p| p.value.unwrap_or(f64::NAN)).collect();
     let rtm: Vec<i8> = points.iter().map(|p| p.relative_to_mean).collect();
     let close: Vec<bool> = points.iter().map(|p| p.close_to_limits).collect();
-    let shift = part_of_run(&shift_ends(&rtm));
-    let trend = part_of_run(&trend_ends(&y));
-    let two = two_in_three(&close, &rtm);
+    let shift = part_of_run(&shift_ends(&rtm, gaps));
+    let trend = part_of_run(&trend_ends(&y, gaps));
+    let two = two_in_three(&close, &rtm, gaps);
     let len = y.len();
     (0..len)
         .map(|i| {
@@ -600,16 +625,28 @@ fn signals(points: &[Point]) -> Vec<Option<Signal>> {
 }
 
 /// Points that end a run of 7 on one side of the CL (`ptd_seven_point_one_side_mean`).
-fn shift_ends(rtm: &[i8]) -> Vec<bool> {
-    (0..rtm.len()).map(|i| i + 1 >= RUN && rtm[i] != 0 && rtm[i + 1 - RUN..i].iter().all(|&r| r == rtm[i])).collect()
+fn shift_ends(rtm: &[i8], gaps: &[bool]) -> Vec<bool> {
+    (0..rtm.len())
+        .map(|i| {
+            i + 1 >= RUN
+                && rtm[i] != 0
+                && rtm[i + 1 - RUN..i].iter().all(|&r| r == rtm[i])
+                && !crosses_gap(gaps, i + 1 - RUN, i)
+        })
+        .collect()
+}
+
+/// Whether a hidden period lies inside the window of points `first..=last`.
+fn crosses_gap(gaps: &[bool], first: usize, last: usize) -> bool {
+    (first + 1..=last).any(|k| gaps.get(k).copied().unwrap_or(false))
 }
 
 /// Points that end 7 values each strictly above, or each strictly below, the one before
 /// (`ptd_seven_point_trend`: 6 consecutive strict steps; a tie breaks it).
-fn trend_ends(y: &[f64]) -> Vec<bool> {
+fn trend_ends(y: &[f64], gaps: &[bool]) -> Vec<bool> {
     (0..y.len())
         .map(|i| {
-            i + 1 >= RUN && {
+            i + 1 >= RUN && !crosses_gap(gaps, i + 1 - RUN, i) && {
                 let w = &y[i + 1 - RUN..=i];
                 w.windows(2).all(|s| s[1] > s[0]) || w.windows(2).all(|s| s[1] < s[0])
             }
@@ -625,10 +662,11 @@ fn part_of_run(ends: &[bool]) -> Vec<bool> {
 
 /// Points in a window of 3 consecutive points with at least 2 close to a limit and all 3 on the
 /// same side of the CL (`ptd_two_in_three`; windows do not reach past either end).
-fn two_in_three(close: &[bool], rtm: &[i8]) -> Vec<bool> {
+fn two_in_three(close: &[bool], rtm: &[i8], gaps: &[bool]) -> Vec<bool> {
     let len = close.len();
     let window = |s: usize| {
         s + 3 <= len
+            && !crosses_gap(gaps, s, s + 2)
             && close[s..s + 3].iter().filter(|&&c| c).count() >= 2
             && rtm[s..s + 3].iter().map(|&r| i32::from(r)).sum::<i32>().abs() == 3
     };
@@ -893,6 +931,37 @@ mod tests {
         assert!(l.upper < 1.0 && l.upper > 2.0 / 30.0);
     }
 
+    /// A suppressed period is off the chart as an empty one is, but breaks the runs: seven
+    /// plotted points below the centre around a hidden one are no shift (counted across it, they
+    /// were: a false alert, found in the twenty-fourth session on issue 9), and a trend or
+    /// two-in-three does not reach across it either. Without the gap, the same points are one.
+    #[test]
+    fn a_hidden_period_breaks_runs_an_empty_one_does_not() {
+        let x = [20.0, 20.0, 20.0, 10.0, 10.0, 10.0, 0.0, 10.0, 10.0, 10.0, 10.0];
+        let n = [100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 0.0, 100.0, 100.0, 100.0, 100.0];
+        let shift =
+            |c: &Chart| (0..x.len()).filter(|&i| c.points[i].signal.is_some_and(|s| s.rule == Rule::Shift)).count();
+        let empty = chart(&x, &n, Method::P, &[]).expect("chart");
+        assert_eq!(shift(&empty), 7, "an empty period does not break the run");
+        let mut hidden = vec![false; x.len()];
+        hidden[6] = true;
+        let gap = chart_with_gaps(&x, &n, Method::P, &[], &hidden).expect("chart");
+        assert_eq!(shift(&gap), 0, "a hidden one does");
+        // the limits and centre are the same: the hidden period was off the chart either way
+        assert_eq!(gap.segments[0].centre, empty.segments[0].centre);
+        // a trend of 7 across the gap is none either
+        let y: Vec<f64> = (0..9).map(|i| 0.1 + 0.01 * f64::from(i)).collect();
+        let (ny, mut h) = (vec![1.0; 9], vec![false; 9]);
+        let trend = |c: &Chart| c.points.iter().any(|p| p.signal.is_some_and(|s| s.rule == Rule::Trend));
+        assert!(trend(&chart(&y, &ny, XMR, &[]).expect("chart")));
+        h[4] = true;
+        let mut yh = y.clone();
+        yh[4] = 0.0;
+        let mut nh = ny.clone();
+        nh[4] = 0.0;
+        assert!(!trend(&chart_with_gaps(&yh, &nh, XMR, &[], &h).expect("chart")), "8 points, a gap in the middle");
+    }
+
     fn rules(y: &[f64]) -> Vec<Option<Signal>> {
         xmr(y, true).expect("chart").points.iter().map(|p| p.signal).collect()
     }
@@ -989,7 +1058,7 @@ mod tests {
                 signal: None,
             })
             .collect();
-        let sides: Vec<Option<Side>> = signals(&points).iter().map(|s| s.map(|s| s.side)).collect();
+        let sides: Vec<Option<Side>> = signals(&points, &[]).iter().map(|s| s.map(|s| s.side)).collect();
         let want: Vec<Option<Side>> = (0..13).map(|i| Some(if i < 6 { Side::High } else { Side::Low })).collect();
         assert_eq!(sides, want);
     }
