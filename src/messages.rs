@@ -188,7 +188,10 @@ impl Messages {
                 return;
             }
         }
-        let _ = writeln!(std::io::stdout().lock(), "{text}");
+        // stdout too has its personal data redacted, as stderr has: `codebook check` printed a
+        // codebook's path and `codebook suggest` a run folder's as typed (found in the
+        // twenty-fourth session on issue 9)
+        let _ = writeln!(std::io::stdout().lock(), "{}", self.safe(text));
     }
 
     /// A command's closing line on stdout (what it did, where it wrote), not shown with

@@ -708,3 +708,18 @@ fn json_summary_counts_are_the_manifest_s_on_a_night_over_a_new_file() {
     }
     assert_eq!(v["counts"]["records"], 20, "tonight's");
 }
+
+/// stdout too has its personal data redacted, as stderr has: `codebook check` printed a
+/// codebook's path as typed (found in the twenty-fourth session on issue 9).
+#[test]
+fn stdout_is_redacted_as_stderr_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("jo.bloggs@example.com.toml"),
+        "[codebook]\nname = \"t\"\nversion = \"1\"\n[[theme]]\ncode = \"W1\"\nname = \"Waits\"\ncategory = \"c\"\nterms = [\"wait\"]\n",
+    )
+    .unwrap();
+    let r = unheard(tmp.path(), &["codebook", "check", "jo.bloggs@example.com.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("[EMAIL]") && !r.stdout.contains("jo.bloggs"), "{}", r.stdout);
+}

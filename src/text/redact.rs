@@ -136,9 +136,9 @@ const NOT_NAMES: &str = "The A An And Or But So Was Were Is Are Be Been Who What
     Anaesthetist Desk Office Role Nurses Doctors Scan Scans";
 
 const EMAIL: &str = r"[\p{L}\p{N}._%+\-]+@(?:[\p{L}\p{N}\-]+\.)+\p{L}{2,}";
-const NHS: &str = r"[0-9]{3}(?:[0-9]{7}| [0-9]{3} [0-9]{4}|-[0-9]{3}-[0-9]{4})";
+const NHS: &str = r"[0-9]{3}(?:[0-9]{7}| [0-9]{3} [0-9]{4}|-[0-9]{3}-[0-9]{4}|\.[0-9]{3}\.[0-9]{4})";
 const PHONE: &str =
-    r"(?:(?:\+|00)44 ?(?:\(0\) ?)?[127][0-9]{1,4}|0[127][0-9]{1,4}|\(0[127][0-9]{1,4}\))(?:[ \-]?[0-9]{2,6}){1,3}";
+    r"(?:(?:\+|00)44 ?(?:\(0\) ?)?[127][0-9]{1,4}|0[127][0-9]{1,4}|\(0[127][0-9]{1,4}\))(?:[ \-.]?[0-9]{2,6}){1,3}";
 const POSTCODE: &str = r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2}";
 const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
 
@@ -412,7 +412,7 @@ impl Redactor {
                     if digit_free(text, s, e) && phone_is_valid(&text[s..e]) {
                         return Some((s, e));
                     }
-                    e = s + text[s..e].rfind([' ', '-'])?;
+                    e = s + text[s..e].rfind([' ', '-', '.'])?;
                 }
             });
         }
@@ -501,6 +501,11 @@ impl Spaced {
         let mapped = |c: char| match c {
             '\t' | '\u{a0}' | '\u{2000}'..='\u{200a}' | '\u{202f}' | '\u{205f}' | '\u{3000}' => Some(Some(' ')),
             '\u{ff20}' => Some(Some('@')),
+            // the dashes Word's autocorrect and web forms put between digits, and full-width
+            // digits: `943–476–5919`, `DOB 01–02–1960` were published as written (found by a
+            // reader in the twenty-fourth session on issue 9)
+            '\u{2010}'..='\u{2013}' | '\u{2212}' | '\u{fe63}' | '\u{ff0d}' => Some(Some('-')),
+            '\u{ff10}'..='\u{ff19}' => char::from_u32(u32::from(c) - 0xff10 + u32::from('0')).map(Some),
             '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => Some(None),
             _ => None,
         };
@@ -955,6 +960,12 @@ mod tests {
             ("mail jane\u{200b}.doe@example.com", "mail [EMAIL]", (Email, "jane\u{200b}.doe@example.com")),
             ("mail jane.doe\u{ff20}example.com", "mail [EMAIL]", (Email, "jane.doe\u{ff20}example.com")),
             ("Café: Dr\u{202f}Zoë Ørsted", "Café: Dr\u{202f}[NAME]", (Name, "Zoë Ørsted")),
+            ("NHS 943\u{2013}476\u{2013}5919", "NHS [NHS_NUMBER]", (NhsNumber, "943\u{2013}476\u{2013}5919")),
+            ("NHS 943\u{2011}476\u{2011}5919", "NHS [NHS_NUMBER]", (NhsNumber, "943\u{2011}476\u{2011}5919")),
+            ("NHS ９４３ ４７６ ５９１９.", "NHS [NHS_NUMBER].", (NhsNumber, "９４３ ４７６ ５９１９")),
+            ("DOB 01\u{2013}02\u{2013}1960", "DOB [DOB]", (Dob, "01\u{2013}02\u{2013}1960")),
+            ("nhs 943.476.5919 wait", "nhs [NHS_NUMBER] wait", (NhsNumber, "943.476.5919")),
+            ("call 07700.900.123.", "call [PHONE].", (Phone, "07700.900.123")),
         ] {
             assert_eq!(redact(text), (want.to_owned(), vec![found]), "{text:?}");
         }
