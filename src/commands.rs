@@ -92,8 +92,13 @@ impl LearnRequest {
                 Some((lo, hi))
             }
         };
-        anyhow::ensure!(self.beta > 0.0, "--beta must be above 0");
-        anyhow::ensure!(self.c > 0.0, "--c must be above 0");
+        // a weight of NaN or infinity trained a model of `null`s that nothing could read, not
+        // even `train` onto the same --out (found in the twenty-fourth session on issue 9)
+        anyhow::ensure!(self.beta > 0.0 && self.beta.is_finite(), "--beta must be a number above 0");
+        anyhow::ensure!(self.c > 0.0 && self.c.is_finite(), "--c must be a number above 0");
+        for (flag, w) in [("--question-weight", self.question_weight), ("--codebook-weight", self.codebook_weight)] {
+            anyhow::ensure!(w >= 0.0 && w.is_finite(), "{flag} must be a number of 0 or more");
+        }
         anyhow::ensure!(self.ngram_max >= 1, "--ngram-max must be at least 1");
         anyhow::ensure!(self.inner_folds >= 2, "--inner-folds must be at least 2");
         Ok(crate::code::model::train::TrainOptions {

@@ -315,3 +315,19 @@ fn train_and_eval_replace_only_what_unheard_wrote() {
         assert_eq!(unheard(dir, &eval).code, 0, "eval replaces its own files");
     }
 }
+
+/// A weight of NaN or infinity trained a model of `null`s, exit 0, that nothing could read —
+/// not even `train` onto the same `--out` (found in the twenty-fourth session on issue 9).
+#[test]
+fn train_refuses_weights_that_are_not_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("l.csv"), labelled_csv(40)).unwrap();
+    for (flag, value) in [("--question-weight", "NaN"), ("--c", "inf"), ("--codebook-weight", "inf"), ("--beta", "NaN")]
+    {
+        let r = unheard(dir, &["train", "--labelled", "l.csv", "--out", "m.json", flag, value]);
+        assert_eq!(r.code, 2, "{flag} {value}: {}", r.stderr);
+        assert!(r.stderr.contains(flag), "{flag}: {}", r.stderr);
+        assert!(!dir.join("m.json").exists(), "{flag}: no model written");
+    }
+}
