@@ -3,7 +3,7 @@
 
 use super::{Codebook, Coder, Elem, Mention, Negation, ThemeHit};
 use crate::record::Question;
-use crate::text::{char_offset, StemCache};
+use crate::text::{char_offset, StemCache, Tokens};
 
 /// Is this normalised word a negator?
 #[must_use]
@@ -79,6 +79,22 @@ impl WordMemo {
         let (s, e) = self.spans[slot];
         &self.elems[s as usize..e as usize]
     }
+}
+
+/// Is there a negator among the `window` tokens before token `at`, in the same sentence?
+/// A sentence's end (`.`, `!`, `?`, `;`, a line break) stops the look back: in "Any
+/// complaints? No. Pain was unbearable" the "No" answers the question, it does not negate "pain".
+fn negated_before(text: &str, tokens: &Tokens, at: usize, window: usize) -> bool {
+    for i in (at.saturating_sub(window)..at).rev() {
+        let gap = text.get(tokens.span(i).1..tokens.span(i + 1).0).unwrap_or("");
+        if gap.contains(['.', '!', '?', ';', '\n', '…']) {
+            return false;
+        }
+        if is_negator(tokens.word(i)) {
+            return true;
+        }
+    }
+    false
 }
 
 impl Codebook {
@@ -177,8 +193,7 @@ impl Codebook {
             {
                 continue;
             }
-            let window_start = (s as usize).saturating_sub(self.negation_window);
-            let negated = (window_start..s as usize).any(|i| is_negator(tokens.word(i)));
+            let negated = negated_before(text, tokens, s as usize, self.negation_window);
             if negated && theme.negation == Negation::Exclude {
                 continue;
             }
@@ -311,6 +326,12 @@ questions = ["could_improve"]
         let hits = book.code("rude receptionist", Question::Nonspecific, &mut Coder::default());
         assert!(!hits[0].mentions[0].negated);
         assert_eq!(book.themes[1].improvement, Improvement::Decrease);
+        // a negator in the sentence before does not reach across its end
+        let codes = |t: &str| book.code(t, Question::Nonspecific, &mut Coder::default()).len();
+        assert_eq!(codes("Any complaints? No. Pain was unbearable"), 1, "the No answers the question");
+        assert_eq!(codes("Nothing to add!\nPain all night"), 1);
+        assert_eq!(codes("no; pain all night"), 1);
+        assert_eq!(codes("no real pain"), 0, "within the sentence it still negates");
     }
     #[test]
     fn short_terms_count_only_in_short_answers() {
