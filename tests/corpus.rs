@@ -989,6 +989,50 @@ question = "what_good"
                 expect(&format!("one pair published, the cut said: {pairs:?} {warnings}"), pairs.len() == 1
                     && warnings.contains("pairs of themes were coded together on a record: cooccurrence publishes the 1 most frequent"))
             }),
+        // any [analysis] spc_targets stopped every run at the manifest ("key must be a string":
+        // a target is keyed by theme and measure), while `validate` said ok; the README's own
+        // example, found by a QI team's attacker in the twenty-fifth session on issue 9
+        case("spc_targets_as_the_readme_writes_them", vec![("f.csv", {
+            let mut s = format!("{HEADER}\n");
+            for i in 0..240 {
+                let text = ["The nurse was kind but the wait was long", "The nurse was kind"][i % 2];
+                s.push_str(&line(i, text).replacen("2025-03-", &format!("2025-{:02}-", 1 + i % 12), 1));
+            }
+            s.into_bytes()
+        }), ("p.toml", b"[analysis]\nspc_targets = { \"ACC04:concerns\" = 0.05 }\n\n[[source]]\npath = \"f.csv\"\n".to_vec())], &["run", "p.toml", "--out", "o", "-q"], 0)
+            .check(|dir, o| {
+                let target = o.manifest.as_ref().map(|m| m["settings"]["analysis"]["spc_targets"].clone()).unwrap_or_default();
+                let t = crate::util::table(&dir.join("o/spc_summary.parquet"));
+                let (codes, measures, assurance) = (crate::util::strings(&t, "theme_code"), crate::util::strings(&t, "measure"), crate::util::strings(&t, "assurance"));
+                let icon = (0..t.num_rows()).find(|&i| codes[i].as_deref() == Some("ACC04") && measures[i].as_deref() == Some("concerns")).and_then(|i| assurance[i].clone());
+                expect(&format!("the run written, the target in the manifest as written and its icon: {target} {icon:?}"),
+                    target == serde_json::json!({"ACC04:concerns": 0.05}) && icon.is_some())
+            }),
+        // a codebook whose themes all share a term coded every theme on each comment with it:
+        // its pairs grew with the square of the themes (1,000 themes: 13 GB and 165 s on 35,000
+        // comments; 5,000 aborted). Past [analysis] max_record_themes the table is withheld, said
+        case("codebook_whose_themes_share_a_term_withholds_cooccurrence", vec![("f.csv", {
+            let mut s = format!("{HEADER}\n");
+            for i in 0..40 {
+                s.push_str(&line(i, ["The nurse was kind", "The food was cold"][i % 2]));
+            }
+            s.into_bytes()
+        }), ("book.toml", {
+            let mut s = String::from("[codebook]\nname = \"shared\"\nversion = \"1\"\n");
+            for t in 0..70 {
+                s.push_str(&format!("[[theme]]\ncode = \"T{t:02}\"\nname = \"Theme {t}\"\ncategory = \"C\"\nterms = [\"kind\", \"word{t}\"]\n"));
+            }
+            s.into_bytes()
+        })], &["run", "--input", "f.csv", "--codebook", "book.toml", "--out", "o", "-q"], 0)
+            .check(|dir, o| {
+                let pairs = crate::util::table(&dir.join("o/cooccurrence.parquet")).num_rows();
+                let themes = crate::util::table(&dir.join("o/theme_ranking.parquet")).num_rows();
+                let warnings = o.manifest.as_ref().map(|m| m["people"]["warnings"].to_string()).unwrap_or_default();
+                expect(&format!("no pair rows, the other tables written, said: {pairs} {themes} {warnings}"), pairs == 0
+                    && themes > 0
+                    && records(o) == 40
+                    && warnings.contains("cooccurrence withheld (no rows): 20 records carried more than 64 themes"))
+            }),
         // an object whose keys are values (ids as member names) is one column of its JSON text
         // past 1,000 members (it was a column per key: 20,000 records did not finish in 120 s),
         // and a message about the header names its first 30 columns (it named all 2,000)

@@ -141,13 +141,11 @@ pub(crate) fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
 /// A Parquet file read whole, as one batch.
 pub(crate) fn table(path: &Path) -> arrow::record_batch::RecordBatch {
     let file = std::fs::File::open(path).unwrap();
-    let batches: Vec<_> = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let schema = builder.schema().clone();
+    let batches: Vec<_> = builder.build().unwrap().map(Result::unwrap).collect();
+    // a table of no rows has no batches
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
 }
 
 /// A string column's values.

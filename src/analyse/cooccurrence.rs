@@ -77,6 +77,10 @@ pub(crate) struct PairCounter {
     n_themes: usize,
     /// `[dimension][group id]`, group ids as the batches number them.
     dims: Vec<Vec<PairCells>>,
+    /// The most themes a record may carry while pairs are counted (`[analysis] max_record_themes`).
+    max_record_themes: usize,
+    /// Records that carried more: once there is one, no pair is counted and the table is withheld.
+    crowded: u64,
 }
 
 /// The pair counts, groups in their sorted places.
@@ -88,6 +92,9 @@ pub struct PairCounts {
     pub dims: Vec<Vec<PairCells>>,
     /// The whole run.
     pub overall: Option<PairCells>,
+    /// Records that carried more than `[analysis] max_record_themes` themes: when any did, the
+    /// pairs were not counted and `cooccurrence` has no rows.
+    pub crowded: u64,
 }
 
 impl PairCounts {
@@ -103,14 +110,28 @@ fn pairs_of(n: usize) -> usize {
 }
 
 impl PairCounter {
-    /// Counters for `dimensions` dimensions of `n_themes` themes.
+    /// Counters for `dimensions` dimensions of `n_themes` themes, counting while no record
+    /// carries more than `max_record_themes` themes.
     #[must_use]
-    pub(crate) fn new(dimensions: usize, n_themes: usize) -> PairCounter {
-        PairCounter { n_themes, dims: vec![Vec::new(); dimensions] }
+    pub(crate) fn new(dimensions: usize, n_themes: usize, max_record_themes: usize) -> PairCounter {
+        // a pair's index is a u32: past 92,681 themes it would not fit (no record is counted)
+        let max_record_themes = if pairs_of(n_themes) > u32::MAX as usize { 1 } else { max_record_themes };
+        PairCounter { n_themes, dims: vec![Vec::new(); dimensions], max_record_themes, crowded: 0 }
     }
 
-    /// Adds a batch: each record's group ids per dimension and its themes.
+    /// Adds a batch: each record's group ids per dimension and its themes. A record of more than
+    /// `max_record_themes` themes stops the counting: its pairs grow with the square of its
+    /// themes (found: a codebook whose 1,000 themes shared the term "staff" took 13 GB and
+    /// 165 s on 35,000 comments; 5,000 themes aborted), and leaving only it out would let
+    /// `cooccurrence`'s counts, set against `theme_by_group`'s, give away how many such
+    /// records a group has.
     pub(crate) fn add(&mut self, groups: &[Vec<u32>], themes: &[Vec<(u32, bool)>]) {
+        let max = self.max_record_themes;
+        self.crowded += themes.iter().filter(|t| t.len() > max && distinct(t) > max).count() as u64;
+        if self.crowded > 0 {
+            self.dims = Vec::new();
+            return;
+        }
         let n = self.n_themes;
         let pairs = pairs_of(n);
         // every (record, pair) of the batch, in record order: one vector, not one per record
@@ -167,8 +188,16 @@ impl PairCounter {
             d.iter().for_each(|g| all.add_all(g));
             all
         });
-        PairCounts { n_themes: self.n_themes, dims, overall }
+        PairCounts { n_themes: self.n_themes, dims, overall, crowded: self.crowded }
     }
+}
+
+/// The distinct themes of a record's list.
+fn distinct(themes: &[(u32, bool)]) -> usize {
+    let mut ids: Vec<u32> = themes.iter().map(|t| t.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.len()
 }
 
 /// One row of `cooccurrence`.
@@ -228,6 +257,9 @@ pub(crate) fn pair_rows(
     max_pairs: usize,
 ) -> (Vec<PairRow>, usize, usize) {
     let n = pairs.n_themes;
+    if pairs.crowded > 0 {
+        return (Vec::new(), 0, 0);
+    }
     let mut kept: Vec<(usize, usize)> =
         (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).filter(|&(a, b)| pairs.overall(a, b) > 0).collect();
     let coded = kept.len();
@@ -355,9 +387,9 @@ mod tests {
             vec![(2, false)],
             vec![(1, true), (0, false), (0, true)],
         ];
-        let mut whole = PairCounter::new(1, 3);
+        let mut whole = PairCounter::new(1, 3, 64);
         whole.add(&groups, &themes);
-        let mut split = PairCounter::new(1, 3);
+        let mut split = PairCounter::new(1, 3, 64);
         split.add(&[groups[0][..1].to_vec()], &themes[..1]);
         split.add(&[groups[0][1..].to_vec()], &themes[1..]);
         let (a, b) = (whole.finish(&[vec![0, 1]], &[2]), split.finish(&[vec![0, 1]], &[2]));
@@ -369,6 +401,36 @@ mod tests {
     }
 
     #[test]
+    fn a_record_of_more_themes_than_the_bound_stops_the_counting_and_the_table() {
+        let groups = vec![vec![0, 1, 0]];
+        let few = vec![(0, false), (1, false)];
+        let many: Vec<(u32, bool)> = (0..5).map(|t| (t, false)).collect();
+        // a theme listed twice is one theme: 3 distinct is within a bound of 3
+        let repeated = vec![(0, false), (1, false), (2, false), (2, true)];
+        let mut within = PairCounter::new(1, 5, 3);
+        within.add(&groups, &[few.clone(), repeated.clone(), few.clone()]);
+        let counts = within.finish(&[vec![0, 1]], &[2]);
+        assert_eq!(counts.crowded, 0);
+        assert_eq!(counts.overall.as_ref().map(|o| o.get(pair(0, 1, 5))), Some(3));
+        let mut past = PairCounter::new(1, 5, 3);
+        past.add(&groups, &[few.clone(), repeated, few.clone()]);
+        past.add(&groups, &[few.clone(), many.clone(), many]);
+        past.add(&groups, &[few.clone(), few.clone(), few]);
+        assert!(past.dims.is_empty(), "the counts are dropped, not held");
+        let counts = past.finish(&[vec![0, 1]], &[2]);
+        assert_eq!(counts.crowded, 2);
+        let rule = DisclosureRule::default();
+        let themes = PeriodCounts {
+            records: vec![publish(9, &rule)],
+            mentions: vec![vec![publish(9, &rule); 5]],
+            concerns: vec![vec![publish(0, &rule); 5]],
+            withheld: std::collections::BTreeSet::new(),
+        };
+        let (rows, withheld, coded) = pair_rows(&counts, &[&themes], &KnownTotals::default(), &rule, 2_000);
+        assert!(rows.is_empty() && withheld == 0 && coded == 0, "no rows once a record was crowded");
+    }
+
+    #[test]
     fn many_themes_count_only_the_pairs_seen_and_the_same_counts() {
         // 120 themes: 7,140 pairs, past DENSE_PAIRS; records of 2-4 themes in 3 groups
         let n = 120;
@@ -376,7 +438,7 @@ mod tests {
         let themes: Vec<Vec<(u32, bool)>> =
             (0..300u32).map(|r| (0..2 + r % 3).map(|k| ((r * 7 + k * 31) % n as u32, k == 0)).collect()).collect();
         let groups = vec![(0..300u32).map(|r| r % 3).collect::<Vec<u32>>()];
-        let mut c = PairCounter::new(1, n);
+        let mut c = PairCounter::new(1, n, 64);
         c.add(&groups, &themes[..100]);
         c.add(&[groups[0][100..].to_vec()], &themes[100..]);
         let counts = c.finish(&[vec![0, 1, 2]], &[3]);
@@ -415,6 +477,7 @@ mod tests {
             n_themes: 4,
             dims: vec![vec![PairCells::Dense(overall.clone())]],
             overall: Some(PairCells::Dense(overall)),
+            crowded: 0,
         };
         let themes = PeriodCounts {
             records: vec![p(100)],

@@ -112,6 +112,9 @@ pub(crate) struct AnalysisOptions {
     /// The most pairs of themes `cooccurrence` publishes: the most frequent (default 2,000, every
     /// pair of the built-in codebook's 61 themes).
     pub max_pairs: Option<Spanned<usize>>,
+    /// The most themes a record may carry for `cooccurrence` to be counted (default 64): a
+    /// record of more — a term many themes share — withholds the table.
+    pub max_record_themes: Option<Spanned<usize>>,
 }
 
 /// `[people]`

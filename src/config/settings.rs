@@ -420,15 +420,24 @@ pub struct AnalysisSettings {
     /// XmR: screen moving-range outliers.
     pub spc_screen_outliers: bool,
     /// Assurance targets per (theme code, measure).
+    #[serde(serialize_with = "targets_as_written")]
     pub spc_targets: BTreeMap<(String, String), f64>,
     /// The most pairs of themes `cooccurrence` publishes (`[analysis] max_pairs`).
     pub max_pairs: usize,
+    /// The most themes a record may carry for `cooccurrence` to be counted
+    /// (`[analysis] max_record_themes`).
+    pub max_record_themes: usize,
 }
 
 /// Pairs of themes `cooccurrence` publishes unless `[analysis] max_pairs` says otherwise: every
 /// pair of the built-in codebook's 61 themes (1,830). A codebook of 488 themes had 118,828
 /// pairs, 3 million rows over its groups, and took 7 s and 2.2 GB on 60,000 records.
 pub(crate) const DEFAULT_MAX_PAIRS: usize = 2_000;
+
+/// Themes a record may carry for `cooccurrence` to be counted unless `[analysis]
+/// max_record_themes` says otherwise: more than the built-in codebook's 61, so that it never
+/// withholds the table; a record of 64 themes has 2,016 pairs.
+pub(crate) const DEFAULT_MAX_RECORD_THEMES: usize = 64;
 
 impl Default for AnalysisSettings {
     fn default() -> Self {
@@ -445,6 +454,7 @@ impl Default for AnalysisSettings {
             spc_screen_outliers: true,
             spc_targets: BTreeMap::new(),
             max_pairs: DEFAULT_MAX_PAIRS,
+            max_record_themes: DEFAULT_MAX_RECORD_THEMES,
         }
     }
 }
@@ -1275,6 +1285,10 @@ fn resolve_analysis(options: &PipelineOptions, ctx: &Ctx<'_>) -> Result<Analysis
             None => d.max_pairs,
             Some(v) => at_least_one(ctx, v, "analysis.max_pairs")?,
         },
+        max_record_themes: match &a.max_record_themes {
+            None => d.max_record_themes,
+            Some(v) => at_least_one(ctx, v, "analysis.max_record_themes")?,
+        },
     };
     // each bound named with its key and value (they were one message for all four, and
     // `under_represented = 2.0` flagged groups twice their share as under-represented,
@@ -1402,6 +1416,15 @@ fn shown_opt_str<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S:
         Some(t) => s.serialize_some(&crate::text::redact::scrubbed(t)),
         None => s.serialize_none(),
     }
+}
+
+/// `spc_targets` as the pipeline writes them, `"ACC02:concerns" = 0.05`: a JSON object's keys
+/// are strings (found: any target stopped every run at the manifest, "key must be a string").
+fn targets_as_written<S: serde::Serializer>(
+    targets: &BTreeMap<(String, String), f64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(targets.iter().map(|((code, measure), v)| (format!("{code}:{measure}"), v)))
 }
 
 fn shown_strs<S: serde::Serializer>(texts: &[String], s: S) -> Result<S::Ok, S::Error> {

@@ -106,12 +106,23 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     let compared: Vec<bool> = not_compared.iter().map(Option::is_none).collect();
     let spc_counts = spc.finish();
     let pair_counts = pairs.finish(&group_places, &n_groups);
+    let crowded = (pair_counts.crowded > 0).then(|| {
+        format!(
+            "cooccurrence withheld (no rows): {} record{} carried more than {} themes ([analysis] max_record_themes), \
+             whose pairs grow with the square of their themes; a term that many themes share codes them all \
+             (`unheard codebook check` lists shared terms)",
+            pair_counts.crowded,
+            if pair_counts.crowded == 1 { "" } else { "s" },
+            settings.analysis.max_record_themes
+        )
+    });
     let quotes = quotes.finish(&group_places);
     let safe_values = publishable(&values, &settings.dimensions, engine.redactor);
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
     let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
     people_warnings.extend(crowded_dimensions(&settings.dimensions, &names, month_labels.len(), book.themes.len()));
     people_warnings.extend(copied_themes(book));
+    people_warnings.extend(crowded);
     people_warnings.extend(not_compared.iter().flatten().map(|e| {
         format!("{e}: not compared (no comparisons rows for it); it is compared once records lie on both sides")
     }));

@@ -157,7 +157,11 @@ impl<'h> Tally<'h> {
             counter: Counter::new(settings.dimensions.len(), book.themes.len(), raking.to_vec()),
             changes: ChangeCounter::new(&settings.changes, settings.dimensions.len(), book.themes.len()),
             spc: SpcCounter::new(settings.analysis.spc_period, book.themes.len()),
-            pairs: crate::analyse::cooccurrence::PairCounter::new(settings.dimensions.len(), book.themes.len()),
+            pairs: crate::analyse::cooccurrence::PairCounter::new(
+                settings.dimensions.len(),
+                book.themes.len(),
+                settings.analysis.max_record_themes,
+            ),
             quotes: crate::analyse::quotes::QuoteCollector::new(
                 settings.quotes_per_cell,
                 settings.dimensions.len(),
