@@ -702,6 +702,54 @@ fn an_export_that_gains_or_loses_a_column_carries_it_beside_the_state_s() {
     assert_eq!(wards.iter().flatten().collect::<Vec<_>>(), ["Larch"], "{wards:?}");
 }
 
+/// An export whose carried columns come in another order, or with one gone: the night's new
+/// records had each value written under another column's name (`gamma,alpha,beta` gave
+/// `x_alpha = g`), into the state too, exit 0 — found by a BI lead's attacker in the
+/// twenty-fifth session on issue 9 (the second reading of the night placed the columns by
+/// position, not by the state's names).
+#[test]
+fn carried_columns_keep_their_names_when_an_export_reorders_or_drops_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let row = |id: usize, cols: &[&str]| {
+        let values: Vec<String> = cols.iter().map(|c| format!("{}{id}", &c[..1])).collect();
+        format!("R{id},2025-03-0{},the nurse was kind,{}\n", 1 + id % 9, values.join(","))
+    };
+    let file = |cols: &[&str], ids: std::ops::Range<usize>| {
+        format!("record_id,received_date,text,{}\n", cols.join(",")) + &ids.map(|i| row(i, cols)).collect::<String>()
+    };
+    let values = |out: &Path| {
+        let mut seen = BTreeMap::new();
+        for f in parquet_files(&out.join("records")) {
+            let t = crate::util::table(&f);
+            let ids = crate::util::strings(&t, "record_id");
+            for c in ["x_alpha", "x_beta", "x_gamma"] {
+                for (id, v) in ids.iter().zip(crate::util::strings(&t, c)) {
+                    seen.insert((id.clone().unwrap_or_default(), c), v);
+                }
+            }
+        }
+        seen
+    };
+    let expect = |seen: &BTreeMap<(String, &str), Option<String>>, n: usize, beta: bool| {
+        for id in 0..n {
+            for (c, letter) in [("x_alpha", 'a'), ("x_beta", 'b'), ("x_gamma", 'g')] {
+                let want = (c != "x_beta" || beta).then(|| format!("{letter}{id}"));
+                assert_eq!(seen.get(&(format!("R{id}"), c)), Some(&want), "R{id} {c}: {seen:?}");
+            }
+        }
+    };
+    std::fs::write(d.join("a.csv"), file(&["alpha", "beta", "gamma"], 0..3)).unwrap();
+    run(d, &["run", "--input", "a.csv", "--out", "o", "-q"]);
+    std::fs::write(d.join("a.csv"), file(&["gamma", "alpha", "beta"], 0..4)).unwrap();
+    run(d, &["run", "--input", "a.csv", "--out", "o", "-q"]);
+    expect(&values(&d.join("o")), 4, true);
+    // beta gone: every record read again without it, as a full run over the file has none
+    std::fs::write(d.join("a.csv"), file(&["alpha", "gamma"], 0..5)).unwrap();
+    run(d, &["run", "--input", "a.csv", "--out", "o", "-q"]);
+    expect(&values(&d.join("o")), 5, false);
+}
+
 /// Two exports that swap names between nights, and a row that moves from one export to the
 /// other: the state's copy of each record, gone from its file, was kept beside the new one read
 /// in the other file — every comment counted twice under one id, exit 0 (found by trying it in

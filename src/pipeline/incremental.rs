@@ -353,6 +353,9 @@ pub(super) fn stream(
         let ingest::Ingest { reader: mut again, mapping: mut again_mapping } =
             timings.time("ingest", || ingest::Ingest::open(settings))?;
         again_mapping.spill_ids_into(staging);
+        // the carried columns in the first reading's places, the state's first (found: a night
+        // whose export listed them in another order wrote each value under another's name)
+        again_mapping.adopt_columns(&mapping.extra_columns);
         for source in 0..settings.sources.len() {
             if new.get(source).copied().unwrap_or(0) == 0 {
                 again.skip(source);
