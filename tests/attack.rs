@@ -452,7 +452,15 @@ fn theme_by_group(t: &Table, ranking: &Table, rule: Rule, alpha0: f64, out: &mut
     let mut var = |l: &mut Lattice, c: &str, key: String, v: Option<i64>, i: usize| {
         let withheld = withheld_col[i].as_ref().is_some_and(|w| w.split(',').any(|x| x == c));
         assert!(!withheld || v.is_none(), "a withheld count is null");
-        let d = if withheld { (0, UNBOUNDED) } else { rule.domain(v) };
+        // a theme count of a group whose records are suppressed is suppressed, 0 too
+        let hidden_zero = c != "group_n" && gn[i].is_none() && v.is_none();
+        let d = if withheld {
+            (0, UNBOUNDED)
+        } else if hidden_zero {
+            (0, rule.max)
+        } else {
+            rule.domain(v)
+        };
         *ids.entry((c.to_owned(), key.clone()))
             .or_insert_with(|| l.var(d, Some(("theme_by_group".to_owned(), format!("{c} {key}")))))
     };

@@ -211,7 +211,16 @@ fn a_halved_concern_is_significant_and_its_chart_shifts_to_improvement_at_the_ch
         let rest = ax as f64 / an as f64 - bx as f64 / bn as f64;
         assert!((g - (d - rest)).abs() < 1e-12, "gap {g} = {d} − {rest}");
     } else {
-        panic!("the under-heard group's gap is published when its counts are");
+        let show = |c2: &str| i64_at(&c, c2, asian);
+        panic!(
+            "the under-heard group's gap is published when its counts are: {:?} {:?} {:?} {:?} {:?} {:?}",
+            show("before_n"),
+            show("before_measure_n"),
+            show("after_n"),
+            show("after_measure_n"),
+            f64_at(&c, "diff", asian),
+            opt_str(&c, "withheld", asian)
+        );
     }
     let white = row(Some("ethnicity"), Some("White"), "concerns");
     assert_eq!(opt_str(&c, "representation_flag", white), None, "no gap for a group that is not under-heard");

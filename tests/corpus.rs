@@ -989,6 +989,37 @@ question = "what_good"
                 expect(&format!("one pair published, the cut said: {pairs:?} {warnings}"), pairs.len() == 1
                     && warnings.contains("pairs of themes were coded together on a record: cooccurrence publishes the 1 most frequent"))
             }),
+        // a month of one record published, beside its group's suppressed count, a 0 for every
+        // theme the record does not carry in theme_by_group and spc: its themes, read off the
+        // zeros (found by a BI lead's attacker in the twenty-fifth session on issue 9). A count
+        // of a suppressed group or period is suppressed, 0 too
+        case("a_month_of_one_record_publishes_no_zero_beside_it", vec![("f.csv", {
+            let mut s = format!("{HEADER}\n");
+            for i in 0..60 {
+                s.push_str(&line(i, ["The nurse was kind but the wait was long", "Lovely clean ward"][i % 2]));
+            }
+            s.push_str(&line(60, "The food was cold").replacen("2025-03-", "2025-04-", 1));
+            s.into_bytes()
+        })], &run_input("f.csv"), 0)
+            .check(|dir, _| {
+                let t = crate::util::table(&dir.join("o/theme_by_group.parquet"));
+                let (period, group) = (crate::util::strings(&t, "period"), crate::util::strings(&t, "group_name"));
+                let (gn, tn) = (t.column_by_name("group_n").ok_or("group_n")?, t.column_by_name("theme_n").ok_or("theme_n")?);
+                let beside: Vec<usize> = (0..t.num_rows())
+                    .filter(|&i| period[i].as_deref() == Some("2025-04") && gn.is_null(i) && !tn.is_null(i))
+                    .collect();
+                let groups: Vec<_> = beside.iter().map(|&i| group[i].clone()).collect();
+                let suppressed = (0..t.num_rows()).filter(|&i| period[i].as_deref() == Some("2025-04") && gn.is_null(i)).count();
+                let spc = crate::util::table(&dir.join("o/spc.parquet"));
+                let starts = spc.column_by_name("period_start").ok_or("period_start")?;
+                let starts = arrow::compute::cast(starts, &arrow::datatypes::DataType::Utf8).map_err(|e| e.to_string())?;
+                let starts = arrow::array::AsArray::as_string::<i32>(&starts);
+                let x = spc.column_by_name("measure_n").ok_or("measure_n")?;
+                let april_zeros = (0..spc.num_rows()).filter(|&i| starts.value(i).starts_with("2025-04") && !x.is_null(i)).count();
+                let april = (0..spc.num_rows()).filter(|&i| starts.value(i).starts_with("2025-04")).count();
+                expect(&format!("no theme count beside April's suppressed groups ({groups:?}), none of April's {april} chart rows ({april_zeros} published)"),
+                    suppressed > 0 && beside.is_empty() && april > 0 && april_zeros == 0)
+            }),
         // any [analysis] spc_targets stopped every run at the manifest ("key must be a string":
         // a target is keyed by theme and measure), while `validate` said ok; the README's own
         // example, found by a QI team's attacker in the twenty-fifth session on issue 9

@@ -61,7 +61,11 @@ pub fn period_view(c: &DimCounts, period: usize) -> (&[i64], &[i64], &[Vec<i64>]
     (&c.records[period], &c.respondents[period], &c.mentions[period], &c.concerns[period])
 }
 
-/// The published counts of one dimension in one period (before the differencing guard).
+/// The published counts of one dimension in one period (before the differencing guard). In a
+/// group whose records are suppressed every theme count is suppressed too, 0 among them: the
+/// zeros beside a suppressed count or two said which themes the group's few records carry
+/// (found: a month of one record published that respondent's group and themes in
+/// `theme_by_group`); no share of such a group is published in any case.
 #[must_use]
 pub fn publish_period(
     records: &[i64],
@@ -69,11 +73,21 @@ pub fn publish_period(
     concerns: &[Vec<i64>],
     rule: &DisclosureRule,
 ) -> PeriodCounts {
-    let each = |m: &[Vec<i64>]| m.iter().map(|row| row.iter().map(|&c| publish(c, rule)).collect()).collect();
+    let records: Vec<Published> = records.iter().map(|&r| publish(r, rule)).collect();
+    let hidden = Published { value: None, suppressed: true };
+    let each = |m: &[Vec<i64>]| {
+        m.iter()
+            .enumerate()
+            .map(|(g, row)| {
+                let few = records.get(g).is_some_and(|r| r.suppressed);
+                row.iter().map(|&c| if few { hidden } else { publish(c, rule) }).collect()
+            })
+            .collect()
+    };
     PeriodCounts {
-        records: records.iter().map(|&r| publish(r, rule)).collect(),
         mentions: each(mentions),
         concerns: each(concerns),
+        records,
         withheld: std::collections::BTreeSet::new(),
     }
 }

@@ -138,6 +138,7 @@ pub(crate) fn check(
     changes: &[Change],
     counted: &[Counted],
     dates: Option<(NaiveDate, NaiveDate)>,
+    suppress_max: u64,
 ) -> Vec<Option<ChangeError>> {
     let one = |c: &Change, counts: &Counted| -> Result<(), ChangeError> {
         let fail = |reason: String| ChangeError { name: c.name.clone(), date: c.date, reason };
@@ -148,8 +149,22 @@ pub(crate) fn check(
             return Err(fail(format!("outside the records' dates ({first} to {last}): one side would be empty")));
         }
         let overall = counts.dims.last().map(|d| (d.records[1][0], d.records[2][0]));
+        // a side of 1-7 records is suppressed: its rows would be nulls, and its groups' zeros
+        // would say which group the few are in (found: a one-day window at one site published
+        // the ethnicity of whoever raised a concern that day)
+        let few = |n: i64| n > 0 && n.unsigned_abs() <= suppress_max;
         match overall {
+            Some((before, after)) if few(before) || few(after) => Err(fail(format!(
+                "too few records {} it (1 to {suppress_max}, a count that is not published; its window and \
+                 filters leave too few)",
+                if few(before) { "before" } else { "on or after" }
+            ))),
             Some((before, after)) if before > 0 && after > 0 => Ok(()),
+            Some((0, 0)) if !c.sources.is_empty() || c.org.iter().any(|o| !o.is_empty()) => Err(fail(
+                "no record on either side: its filters match none of the records (an organisation value must be \
+                 written as the records write it, capitals and all)"
+                    .to_owned(),
+            )),
             Some((0, _)) | None => Err(fail("no record before it (its window and filters leave none)".to_owned())),
             Some(_) => Err(fail("no record on or after it (its window and filters leave none)".to_owned())),
         }
@@ -657,17 +672,20 @@ mod tests {
         };
         counter.add(&recs, &batch);
         let counted = counter.finish(&[vec![0]], &[1]);
-        assert_eq!(check(std::slice::from_ref(&c), &counted, counter.dates), vec![None]);
+        assert_eq!(check(std::slice::from_ref(&c), &counted, counter.dates, 0), vec![None]);
+        // one record a side is a count the rule suppresses: not compared, said without the count
+        let e = check(std::slice::from_ref(&c), &counted, counter.dates, 7).remove(0).expect("too few");
+        assert!(e.to_string().contains("too few records before it (1 to 7"), "{e}");
         let d = counted[0].dims.last().expect("overall");
         assert_eq!((d.records[1][0], d.records[2][0], d.concerns[1][0][0]), (1, 1, 1));
         let late = change("2025-07-01");
-        let e = check(std::slice::from_ref(&late), &counted, counter.dates).remove(0).expect("outside");
+        let e = check(std::slice::from_ref(&late), &counted, counter.dates, 0).remove(0).expect("outside");
         assert!(e.to_string().contains("\"c\"") && e.to_string().contains("outside"), "{e}");
         let mut windowed = change("2025-06-01");
         windowed.window_days = Some(2);
         let mut counter = ChangeCounter::new(std::slice::from_ref(&windowed), 1, 1);
         counter.add(&recs, &batch);
-        let e = check(std::slice::from_ref(&windowed), &counter.finish(&[vec![0]], &[1]), counter.dates)
+        let e = check(std::slice::from_ref(&windowed), &counter.finish(&[vec![0]], &[1]), counter.dates, 0)
             .remove(0)
             .expect("empty side");
         assert!(e.to_string().contains("no record before"), "{e}");

@@ -481,6 +481,7 @@ impl Guard {
         l.lo.reserve(n_cells);
         l.hi.reserve(n_cells);
         let mut blocks: Vec<Block> = Vec::new();
+        let hidden_zero = DisclosureRule { suppress_zero: true, ..*rule };
         let block_of: Vec<Vec<Option<usize>>> = counts
             .iter()
             .enumerate()
@@ -497,9 +498,16 @@ impl Guard {
                         // (a row shorter than the first holds no records there: 0 exactly)
                         for m in [&c.mentions, &c.concerns] {
                             for g in 0..groups {
+                                // a group of suppressed records has its theme counts suppressed,
+                                // its zeros too (`common::publish_period`): 0..=suppress_max
+                                let few = c.records.get(g).is_some_and(|r| r.suppressed);
                                 for t in 0..themes {
                                     let x = m.get(g).and_then(|row| row.get(t));
-                                    l.var(x.map_or((0, 0), |&x| domain(x, rule, false)));
+                                    l.var(match x {
+                                        None => (0, 0),
+                                        Some(&x) if few && x.suppressed => domain(x, &hidden_zero, false),
+                                        Some(&x) => domain(x, rule, false),
+                                    });
                                 }
                             }
                         }

@@ -190,15 +190,22 @@ pub(crate) fn spc_rows(
     let (mut rows, mut summaries) = (Vec::new(), Vec::new());
     for measure in [Measure::Mentions, Measure::Concerns] {
         for theme in 0..book.themes.len() {
+            // in a period of suppressed records the theme's count is suppressed, 0 too: the
+            // zeros of a month of one record said which themes that record carried
             let x: Vec<Published> = counts
                 .cells
                 .iter()
-                .map(|c| {
+                .zip(&n)
+                .map(|(c, records)| {
                     let v = match measure {
                         Measure::Mentions => c.1.mentions[theme],
                         Measure::Concerns => c.1.concerns[theme],
                     };
-                    publish(v, rule)
+                    if records.suppressed {
+                        Published { value: None, suppressed: true }
+                    } else {
+                        publish(v, rule)
+                    }
                 })
                 .collect();
             // p and p′: a period too small for its limits (n·p̄ below 5) goes in with the next

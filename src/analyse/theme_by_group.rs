@@ -292,6 +292,28 @@ mod tests {
         }
     }
 
+    /// A group of 1-7 records has every theme count suppressed, its zeros too: published, the
+    /// zeros beside the one or two suppressed counts said which themes its few records carry.
+    #[test]
+    fn a_suppressed_group_publishes_no_theme_count_not_even_0() {
+        let rule = WhoSettings::default().disclosure;
+        let c = publish_period(
+            &[1, 40, 0],
+            &[vec![1, 0, 0], vec![12, 0, 3], vec![0, 0, 0]],
+            &vec![vec![0, 0, 0]; 3],
+            &rule,
+        );
+        assert!(c.records[0].suppressed);
+        assert!(
+            c.mentions[0].iter().chain(&c.concerns[0]).all(|p| p.suppressed && p.value.is_none()),
+            "{:?}",
+            c.mentions[0]
+        );
+        // a published group keeps its zeros, and a group of none is 0 throughout
+        assert_eq!(c.mentions[1].iter().map(|p| p.value).collect::<Vec<_>>(), [Some(10), Some(0), None]);
+        assert_eq!(c.mentions[2].iter().map(|p| p.value).collect::<Vec<_>>(), [Some(0); 3]);
+    }
+
     /// Two stated groups and `not_stated`, three themes, under the default disclosure rule: the rate
     /// and its Wilson interval come from the published counts (12 of 40 published as 10 of 40), a
     /// cell of 3 is suppressed with every statistic of its row, a concern count of 6 is

@@ -102,7 +102,12 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     let counted = counter.finish(&month_places, month_labels.len(), &group_places, &n_groups);
     let change_counts = changes.finish(&group_places, &n_groups);
     // a change without records on both sides is not compared: said, and the rest published
-    let not_compared = crate::analyse::comparisons::check(&settings.changes, &change_counts, changes.dates);
+    let not_compared = crate::analyse::comparisons::check(
+        &settings.changes,
+        &change_counts,
+        changes.dates,
+        settings.analysis.suppress_max,
+    );
     let compared: Vec<bool> = not_compared.iter().map(Option::is_none).collect();
     let spc_counts = spc.finish();
     let pair_counts = pairs.finish(&group_places, &n_groups);
