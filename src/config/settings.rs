@@ -1132,6 +1132,21 @@ fn apply_source_overrides(
     Ok(())
 }
 
+/// The columns `records` computes, beside the canonical ones: no dimension may take their names.
+const RECORDS_OWN_COLUMNS: [&str; 11] = [
+    "source",
+    "redactions_n",
+    "polarity",
+    "sentiment_score",
+    "is_non_informative",
+    "non_informative_reading",
+    "themes_n",
+    "concerns_n",
+    "text_chars_n",
+    "source_file",
+    "source_row",
+];
+
 /// The run's dimensions: the canonical ones, then extra ones (`run.dimensions` and the
 /// sources' mapped columns that are not canonical), snake_case, in sorted order.
 fn resolve_dimensions(
@@ -1150,6 +1165,25 @@ fn resolve_dimensions(
     for e in &extra {
         if !is_snake_case(e) {
             return Err(ctx.err(None, "columns", format!("dimension name {e:?} must be snake_case (a-z, 0-9, _)")));
+        }
+        // a dimension is a column of `records` and a `dimension` of the tables (found: `month`
+        // was hidden by the partition folder's month in every reader, pandas refused the folder,
+        // and `group` made `select group from …` a parse error)
+        let clash = if e == "month" {
+            Some("the month partition of records/ and record_themes/ (readers put the folder's month in its place)")
+        } else if RECORDS_OWN_COLUMNS.contains(&e.as_str()) {
+            Some("a column records/ writes itself")
+        } else if crate::record::SQL_RESERVED.contains(&e.as_str()) {
+            Some("an SQL reserved word (a BI tool's query would not parse)")
+        } else {
+            None
+        };
+        if let Some(why) = clash {
+            return Err(ctx.err(
+                None,
+                "columns",
+                format!("dimension name {e:?} is {why}: name it otherwise, e.g. {:?}", format!("{e}_group")),
+            ));
         }
     }
     Ok(CANONICAL_DIMENSIONS
@@ -1968,6 +2002,20 @@ mod tests {
         let none = "[[source]]\npath = \"x.csv\"\n";
         let err = Settings::from_toml(none, Path::new("p/demo.toml"), &o).unwrap_err();
         assert!(err.to_string().contains("the run has none"), "{err}");
+    }
+
+    #[test]
+    fn a_dimension_may_not_take_the_month_partition_a_records_column_or_an_sql_word() {
+        for (toml, says) in [
+            ("[[source]]\npath = \"a.csv\"\n[source.columns]\nmonth = \"Ward\"\n", "month partition"),
+            ("[run]\ndimensions = [\"group\"]\n[[source]]\npath = \"a.csv\"\n", "SQL reserved word"),
+            ("[run]\ndimensions = [\"themes_n\"]\n[[source]]\npath = \"a.csv\"\n", "a column records/ writes"),
+        ] {
+            let err = parse(toml).expect_err(toml).to_string();
+            assert!(err.contains(says) && err.contains("name it otherwise"), "{toml}: {err}");
+        }
+        let ok = parse("[run]\ndimensions = [\"ward_group\"]\n[[source]]\npath = \"a.csv\"\n").unwrap();
+        assert!(ok.dimensions.contains(&"ward_group".to_owned()));
     }
 
     #[test]
