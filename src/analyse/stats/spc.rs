@@ -271,7 +271,8 @@ pub(crate) fn xmr(y: &[f64], screen_outliers: bool) -> Option<Chart> {
 /// - XmR: CL = mean(y); mR_i = |y_i − y_{i−1}| over consecutive plotted points; with
 ///   `screen_outliers`, moving ranges ≥ 3.267·mR̄ are dropped and mR̄ recomputed once; limits
 ///   CL ± 2.66·mR̄, near band CL ± 2·(2.66/3)·mR̄, not clipped. When every moving range is 0 nothing
-///   is screened and the limits collapse onto the CL (the package gives NaN limits there).
+///   is screened and the limits collapse onto the CL (the package gives NaN limits there); when
+///   screening would leave only zeros, mR̄ stays unscreened (a departure from the package).
 /// - p: p̄ = Σx/Σn; limits p̄ ± 3σ_i clipped to [0, 1]; near band p̄ ± 2σ_i, clipped the same way.
 /// - Laney p′: as p with σ_i·σ_z; σ_z needs 2 plotted points.
 ///
@@ -500,7 +501,10 @@ fn baseline(seg: &[Obs], method: Method) -> Baseline {
             if let (true, Some(a)) = (screen_outliers, amr) {
                 if a > 0.0 {
                     let kept: Vec<f64> = mr.iter().copied().filter(|&m| m < MR_SCREEN * a).collect();
-                    amr = mean(&kept);
+                    // screening that leaves only zeros would collapse the limits onto the centre
+                    // and flag every point off it: kept unscreened (found: weekly counts rounded
+                    // to 5 repeat a value, and a few steps between them were all screened)
+                    amr = mean(&kept).filter(|&m| m > 0.0).or(amr);
                 }
             }
             Baseline { method, centre: mean(&y), spread: amr }
@@ -690,6 +694,18 @@ mod tests {
     use serde_json::Value;
 
     const XMR: Method = Method::Xmr { screen_outliers: true };
+
+    /// Points that mostly repeat one value (counts rounded to 5 over small weeks): the few steps
+    /// between them were all screened as outliers, mR̄ became 0 and every point off the centre
+    /// was special cause. Screening that would leave only zeros is not applied.
+    #[test]
+    fn screening_that_leaves_only_zero_ranges_is_not_applied() {
+        let y = [0.25, 0.25, 0.25, 0.25, 0.25, 0.375, 0.375, 0.375, 0.375, 0.375, 0.375, 0.375];
+        let c = xmr(&y, true).expect("chart");
+        let base = &c.segments[0];
+        let spread = base.spread.expect("mR̄");
+        assert!((spread - 0.125 / 11.0).abs() < 1e-12, "unscreened mR̄: {spread}");
+    }
 
     /// The chart's only segment, checked against a vector's mean/amr/lpl/upl/nlpl/nupl.
     fn check_xmr_limits(case: &str, c: &Chart, want: &Value) {
