@@ -647,6 +647,12 @@ impl Settings {
                     "; a Windows path goes in single quotes ('C:\\data\\feedback.csv') or with forward slashes",
                 );
             }
+            // an unquoted date (`date = 2025-07-01`) is a TOML date, which serde sees as a map
+            if message.contains("invalid type: map, expected a string")
+                && key.as_deref().is_some_and(|k| k.ends_with("date") || k.ends_with("from") || k.ends_with("to"))
+            {
+                message.push_str("; write the date in quotes: \"2025-07-01\"");
+            }
             ConfigError { file: ctx.file.clone(), line: e.span().map(|s| line_of(text, s.start)), key, message }
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -2002,6 +2008,13 @@ mod tests {
         let none = "[[source]]\npath = \"x.csv\"\n";
         let err = Settings::from_toml(none, Path::new("p/demo.toml"), &o).unwrap_err();
         assert!(err.to_string().contains("the run has none"), "{err}");
+    }
+
+    #[test]
+    fn an_unquoted_date_is_told_to_be_quoted() {
+        let err = parse("[[source]]\npath = \"a.csv\"\n[[change]]\nname = \"x\"\ndate = 2025-07-01\n")
+            .expect_err("a TOML date");
+        assert!(err.to_string().contains("write the date in quotes"), "{err}");
     }
 
     #[test]
