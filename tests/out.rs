@@ -34,6 +34,10 @@ fn dot_entries(dir: &Path) -> Vec<String> {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with('.'))
         .collect();
+    // what is staged is one level down, in the work folder
+    if let Ok(work) = std::fs::read_dir(dir.join(".unheard-work")) {
+        v.extend(work.map(|e| format!(".unheard-work/{}", e.unwrap().file_name().to_string_lossy())));
+    }
     v.sort();
     v
 }
@@ -218,7 +222,7 @@ fn sigterm_and_sigint_remove_the_staging_folder_and_exit_143_and_130() {
     for (sig, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
         let mut child = paused(d, "b.csv", "staged");
         assert!(
-            dot_entries(d).iter().any(|n| n.starts_with(".o.staging-")),
+            dot_entries(d).iter().any(|n| n.starts_with(".unheard-work/o.staging-")),
             "the staging folder is complete and waiting: {:?}",
             dot_entries(d)
         );

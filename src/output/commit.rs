@@ -7,12 +7,17 @@
 //! - **One run per output.** A run holds an advisory lock on `.<name>.lock` beside the output
 //!   ([`OutputLock`]); the OS releases it if the process dies. A second run fails at once,
 //!   naming the process that holds it. The lock holder removes the staging folders of dead runs.
-//! - **Atomic commit.** A run writes into `.<name>.staging-<pid>` beside the output, then swaps
-//!   it with the previous run in one step (Linux `renameat2(RENAME_EXCHANGE)`), so the output
-//!   path always holds a complete run, old or new; the old run (now under the staging name) is
-//!   removed afterwards, and a failure to remove it is a warning. Where the exchange is not
-//!   supported, the previous run is renamed aside to `.<name>.previous-<pid>` and the new one
-//!   renamed into place; if the process dies between the two, the next run puts it back.
+//! - **Atomic commit.** A run writes into `.unheard-work/<name>.staging-<pid>` beside the
+//!   output, then swaps it with the previous run in one step (Linux
+//!   `renameat2(RENAME_EXCHANGE)`), so the output path always holds a complete run, old or new;
+//!   the old run (now under the staging name) is removed afterwards, and a failure to remove it
+//!   is a warning. Where the exchange is not supported, the previous run is renamed aside to
+//!   `.unheard-work/<name>.previous-<pid>` and the new one renamed into place; if the process
+//!   dies between the two, the next run puts it back. The work folder is one level down so that
+//!   a glob over a folder of runs (`runs/*/records/*/*.parquet`) never reaches a run being
+//!   written (found: DuckDB's `*` matches dot folders, and read a half-written `.o.staging-…`);
+//!   it is removed when empty. Binaries before the twenty-fifth session on issue 9 staged in
+//!   `.<name>.staging-<pid>` beside the output: such leftovers are tidied too.
 //!
 //! `UNHEARD_TEST_FAULT` is a hook for the tests: a comma-separated list of `kill@STEP` (the
 //! process ends as by SIGKILL at that step), `pause@STEP` (it prints a line to stderr and waits
@@ -28,6 +33,9 @@ use super::OutputError;
 
 /// The marker file of a run folder: lists every file the run wrote.
 pub(crate) const MARKER: &str = ".unheard-run";
+
+/// The folder beside the outputs where runs stage (`<parent>/.unheard-work/<name>.staging-<pid>`).
+pub(crate) const WORK: &str = ".unheard-work";
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |e| OutputError::Io { path: path.to_path_buf(), source: e }
@@ -65,6 +73,16 @@ impl Target {
     }
     fn sibling(&self, kind: &str) -> PathBuf {
         self.parent.join(format!(".{}.{kind}", self.name))
+    }
+
+    /// A folder of this output's in the work folder (`.unheard-work/<name>.<kind>`).
+    fn work(&self, kind: &str) -> PathBuf {
+        self.parent.join(WORK).join(format!("{}.{kind}", self.name))
+    }
+
+    /// Removes the work folder when nothing is left in it (another output's run may be using it).
+    fn tidy_work(&self) {
+        let _ = std::fs::remove_dir(self.parent.join(WORK));
     }
 }
 
@@ -238,12 +256,20 @@ impl OutputLock {
     /// # Errors
     /// The folder cannot be created.
     pub fn stage(&self) -> Result<Staging, OutputError> {
-        let dir = self.target.sibling(&format!("staging-{}", std::process::id()));
+        let dir = self.target.work(&format!("staging-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
         }
         interrupt::cleanup().staging.push(dir.clone());
-        std::fs::create_dir(&dir).map_err(io(&dir))?;
+        // (another output's run may remove the work folder, empty, in between: tried twice)
+        let mut again = true;
+        loop {
+            let made = std::fs::create_dir_all(self.target.parent.join(WORK)).and_then(|()| std::fs::create_dir(&dir));
+            match made {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && again => again = false,
+                made => break made.map_err(io(&dir))?,
+            }
+        }
         Ok(Staging { dir, target: self.target.clone(), committed: false })
     }
 }
@@ -270,28 +296,34 @@ fn same_file(_: &File, path: &Path) -> bool {
     path.exists()
 }
 
-/// Removes `.<name>.staging-*` and `.<name>.previous-*` folders: only a dead run can have left
-/// them, as the caller holds the lock. A previous run left aside is put back first when the
-/// output path is empty.
+/// Removes `.unheard-work/<name>.staging-*` and `<name>.previous-*` folders (and the
+/// `.<name>.staging-*`, `.<name>.previous-*` beside the output that earlier binaries left): only
+/// a dead run can have left them, as the caller holds the lock. A previous run left aside is put
+/// back first when the output path is empty.
 fn tidy_dead_runs(target: &Target) -> Vec<String> {
     let mut warnings = Vec::new();
-    let Ok(entries) = std::fs::read_dir(&target.parent) else { return warnings };
-    let (staging, previous) = (format!(".{}.staging-", target.name), format!(".{}.previous-", target.name));
-    let mut leftovers: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let n = e.file_name();
-            let n = n.to_string_lossy();
-            let pid = n.strip_prefix(&staging).or_else(|| n.strip_prefix(&previous));
-            pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .map(|e| e.path())
-        .collect();
+    let leftovers_in = |folder: &Path, dot: &str| -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(folder) else { return Vec::new() };
+        let (staging, previous) = (format!("{dot}{}.staging-", target.name), format!("{dot}{}.previous-", target.name));
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                let pid = n.strip_prefix(&staging).or_else(|| n.strip_prefix(&previous));
+                pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(|e| e.path())
+            .collect()
+    };
+    let mut leftovers = leftovers_in(&target.parent, ".");
+    leftovers.extend(leftovers_in(&target.parent.join(WORK), ""));
     leftovers.sort();
+    let previous = format!("{}.previous-", target.name);
     let out = target.path();
     if std::fs::symlink_metadata(&out).is_err() {
         let aside = leftovers.iter().position(|p| {
-            p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&previous))
+            p.file_name().is_some_and(|n| n.to_string_lossy().trim_start_matches('.').starts_with(&previous))
                 && earlier_run(p, target.holds).is_ok()
         });
         if let Some(i) = aside {
@@ -308,6 +340,7 @@ fn tidy_dead_runs(target: &Target) -> Vec<String> {
             warnings.push(format!("cannot remove {} (left by a run that died): {e}", dir.display()));
         }
     }
+    target.tidy_work();
     warnings
 }
 
@@ -359,7 +392,7 @@ impl Staging {
         } else if !fault_set("no-exchange") && exchange(&self.dir, &target)? {
             Some(self.dir.clone())
         } else {
-            let aside = self.target.sibling(&format!("previous-{}", std::process::id()));
+            let aside = self.target.work(&format!("previous-{}", std::process::id()));
             std::fs::rename(&target, &aside).map_err(io(&target))?;
             self.fault("moved-aside");
             if let Err(e) = std::fs::rename(&self.dir, &target) {
@@ -387,6 +420,7 @@ impl Staging {
                 )
             })
         });
+        self.target.tidy_work();
         Ok(Committed { path: self.target.shown.clone(), warning, files })
     }
 }
@@ -406,6 +440,7 @@ impl Drop for Staging {
             let mut c = interrupt::cleanup();
             let _ = std::fs::remove_dir_all(&self.dir);
             c.staging.retain(|p| *p != self.dir);
+            self.target.tidy_work();
         }
     }
 }
@@ -601,6 +636,19 @@ mod tests {
         assert!(lock.warnings.is_empty());
         assert_eq!(names(tmp.path()), [".other.staging-6", ".run.lock", ".run.staging-mine"]);
         assert_eq!(std::fs::read_to_string(tmp.path().join(".run.lock")).unwrap(), format!("{}\n", std::process::id()));
+        drop(lock);
+        // in the work folder, where runs stage now: the same, and the folder goes once empty
+        let work = tmp.path().join(WORK);
+        for dir in ["run.staging-123", "run.previous-45", "other.staging-6"] {
+            std::fs::create_dir_all(work.join(dir)).unwrap();
+        }
+        let lock = OutputLock::acquire(&tmp.path().join("run"), &[], Holds::Run).unwrap();
+        assert_eq!(names(&work), ["other.staging-6"]);
+        std::fs::remove_dir(work.join("other.staging-6")).unwrap();
+        let staged = lock.stage().unwrap();
+        assert!(staged.path().starts_with(&work));
+        drop(staged);
+        assert!(!work.exists(), "the empty work folder is removed");
     }
 
     #[test]

@@ -63,6 +63,10 @@ fn stop(sig: i32) -> ! {
     let c = cleanup();
     for dir in &c.staging {
         let _ = std::fs::remove_dir_all(dir);
+        // the work folder that held it, when nothing else is in it
+        if let Some(work) = dir.parent() {
+            let _ = std::fs::remove_dir(work);
+        }
     }
     for lock in &c.lock_files {
         let _ = std::fs::remove_file(lock);
