@@ -750,6 +750,31 @@ fn carried_columns_keep_their_names_when_an_export_reorders_or_drops_them() {
     expect(&values(&d.join("o")), 5, false);
 }
 
+/// A run into another output given the state beside a nightly output (`--out other --state
+/// o.state`): its records joined `o`'s state, and `o`'s next night published them as its own,
+/// exit 0 (found by a BI lead's attacker in the twenty-fifth session on issue 9). It is said.
+#[test]
+fn a_run_into_another_output_keeping_a_nightly_outputs_state_is_warned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), night(0, 40)).unwrap();
+    std::fs::write(d.join("b.csv"), night(1000, 30)).unwrap();
+    run(d, &["run", "--input", "a.csv", "--out", "o", "-q"]);
+    let r = unheard(d, &["run", "--input", "b.csv", "--out", "other", "--state", "o.state"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the state o.state sits beside the output o, whose nightly runs keep it")
+            && r.stderr.contains("--state other.state"),
+        "{}",
+        r.stderr
+    );
+    // its own output's state, and a first run over a state no output holds, say nothing of it
+    let r = unheard(d, &["run", "--input", "a.csv", "--out", "o"]);
+    assert!(!r.stderr.contains("sits beside the output"), "{}", r.stderr);
+    let r = unheard(d, &["run", "--input", "b.csv", "--out", "p", "--state", "lone.state"]);
+    assert!(!r.stderr.contains("sits beside the output"), "{}", r.stderr);
+}
+
 /// Two exports that swap names between nights, and a row that moves from one export to the
 /// other: the state's copy of each record, gone from its file, was kept beside the new one read
 /// in the other file — every comment counted twice under one id, exit 0 (found by trying it in

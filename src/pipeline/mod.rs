@@ -396,6 +396,16 @@ fn nightly_output(out: &std::path::Path) -> Option<(serde_json::Value, u64, Stri
     Some((m, held, was))
 }
 
+/// The output a state sits beside as its default (`o` for `o.state`), when that is another
+/// output than `out` and holds nightly runs that kept a state (found: `--out other --state
+/// o.state` merged a national month into `o`'s archive, and `o`'s next night published it, exit 0).
+fn other_owner(state: &std::path::Path, out: &std::path::Path) -> Option<std::path::PathBuf> {
+    let name = state.file_name()?.to_str()?.strip_suffix(".state")?;
+    let owner = state.with_file_name(name);
+    let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    (!name.is_empty() && absolute(&owner) != absolute(out) && nightly_output(&owner).is_some()).then_some(owner)
+}
+
 /// A run that finds no state where the output it replaces holds the records of nightly runs: it
 /// would start afresh from its inputs alone and replace those records (found: with the state
 /// removed, the next night's output shrank to that night's 50 records of 149, exit 0).
@@ -444,6 +454,18 @@ fn run_in_pool(
     };
     if let (Some(dir), None) = (&settings.state, &held) {
         lost_state(settings, dir)?;
+    }
+    if let Some(owner) = held.as_ref().and_then(|(dir, _)| other_owner(dir, &settings.out)) {
+        messages.warn(&format!(
+            "the state {} sits beside the output {}, whose nightly runs keep it: this run into {} adds its records to \
+             that state, and {}'s next night publishes them as its own. A state belongs to one output: give this one \
+             its own (--state {}.state, the default)",
+            crate::ingest::shown(held.as_ref().map_or(owner.as_path(), |h| h.0.as_path())),
+            crate::ingest::shown(&owner),
+            crate::ingest::shown(&settings.out),
+            crate::ingest::shown(&owner),
+            crate::ingest::shown(&settings.out)
+        ));
     }
     // `--no-state` over the output of nightly runs replaces their records with its inputs'
     // alone: asked for, but said (it was silent: found in the twenty-fourth session on issue 9)
