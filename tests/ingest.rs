@@ -600,6 +600,25 @@ fn parquet_timestamps_with_a_time_zone_are_dated_in_that_zone() {
     assert_eq!(dates(&file("offset.parquet", Some("+01:00"))), ["2025-07-01", "2025-02-01"]);
     assert_eq!(dates(&file("utc.parquet", Some("UTC"))), ["2025-06-30", "2025-01-31"]);
     assert_eq!(dates(&file("naive.parquet", None)), ["2025-06-30", "2025-01-31"], "no zone: the clock time as written");
+    // a carried timestamp keeps its time of day, on the zone's clocks; midnight is a date
+    // (found: a visit at 10:17:45 was carried as its date alone)
+    let visits = vec![1_735_726_665_000_000_i64, 1_735_776_000_000_000, 1_751_326_200_000_000];
+    for (zone, expect) in [
+        (None, ["2025-01-01 10:17:45", "2025-01-02", "2025-06-30 23:30:00"]),
+        (Some("Europe/London"), ["2025-01-01 10:17:45", "2025-01-02", "2025-07-01 00:30:00"]),
+    ] {
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            ("record_id", Arc::new(StringArray::from(vec!["A", "B", "C"]))),
+            ("received_date", Arc::new(StringArray::from(vec!["2025-03-01"; 3]))),
+            ("text", Arc::new(StringArray::from(vec!["kind staff", "long wait", "fine"]))),
+            ("visit", Arc::new(TimestampMicrosecondArray::from(visits.clone()).with_timezone_opt(zone))),
+        ];
+        let path = tmp.path().join("visits.parquet");
+        write_parquet(&path, &arrow::record_batch::RecordBatch::try_from_iter(cols).unwrap());
+        let carried: Vec<String> =
+            ingest_file(&path).records.iter().flat_map(|r| r.extra.iter().flatten().map(|v| v.to_string())).collect();
+        assert_eq!(carried, expect, "{zone:?}");
+    }
     file("mars.parquet", Some("Mars/Olympus_Mons"));
     let (code, _, err) = run_input(tmp.path(), "mars.parquet", &[]);
     assert_eq!(code, 2, "{err}");

@@ -716,7 +716,7 @@ impl Mapper {
             }
             let problem = match self.checked(&cells, i) {
                 Err(p) => Some(p),
-                Ok(Cell::Number(_) | Cell::Date(_) | Cell::Bool(_)) if role == Role::Text => {
+                Ok(Cell::Number(_) | Cell::Date(_) | Cell::DateTime(_) | Cell::Bool(_)) if role == Role::Text => {
                     Some((Reason::WrongType, format!("{} where free text was expected", c.type_name())))
                 }
                 // a whole number past 2^53 reaches here only as a double (a JSON number past 64
@@ -767,6 +767,7 @@ impl Mapper {
             Err((reason, what)) => return bad(reason, what),
             Ok(Cell::Empty) => return bad(Reason::MissingRequired, "date is empty".to_owned()),
             Ok(Cell::Date(d)) => *d,
+            Ok(Cell::DateTime(t)) => t.date(),
             // a number is an Excel serial, or digits in the date format (JSON's `20250504` with
             // `%Y%m%d`: quarantined whatever the format, found trying it)
             Ok(Cell::Number(n)) => match excel_serial(*n).or_else(|| {

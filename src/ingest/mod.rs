@@ -41,6 +41,10 @@ pub enum Cell {
     Number(f64),
     /// A date from a typed format (Parquet, Excel date cells).
     Date(NaiveDate),
+    /// A date with a time of day from a typed format (a Parquet timestamp, an Excel date-time
+    /// cell): its date where a date is wanted, carried whole (found: a carried visit time
+    /// `2025-01-01 10:17:45` was published as `2025-01-01`).
+    DateTime(chrono::NaiveDateTime),
     /// A true/false value from a typed format (JSON, Excel): read as `true`/`false` where a
     /// value is wanted, never as free text.
     Bool(bool),
@@ -81,6 +85,7 @@ impl Cell {
             Cell::Text(s) => Some(s.to_string()),
             Cell::Number(n) => Some(format_number(*n)),
             Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
+            Cell::DateTime(t) => Some(t.format("%Y-%m-%d %H:%M:%S").to_string()),
             Cell::Bool(b) => Some(b.to_string()),
             Cell::Structured(_) | Cell::Error(_) => None,
         }
@@ -104,6 +109,7 @@ impl Cell {
             Cell::Text(_) => "text",
             Cell::Number(_) => "a number",
             Cell::Date(_) => "a date",
+            Cell::DateTime(_) => "a date and time",
             Cell::Bool(_) => "a true/false value",
             Cell::Structured(_) => "an object or array",
             Cell::Error(_) => "a spreadsheet's error value",

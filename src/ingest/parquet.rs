@@ -148,13 +148,20 @@ fn column_cells(array: &dyn Array) -> Result<Vec<Cell>, String> {
             let ts = arrow::compute::cast(array, &DataType::Timestamp(TimeUnit::Microsecond, None))
                 .map_err(|e| e.to_string())?;
             let a = ts.as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
-            let date = |i: usize| match zone {
-                Some(tz) => a.value_as_datetime_with_tz(i, tz).map(|d| d.date_naive()),
-                None => a.value_as_datetime(i).map(|d| d.date()),
+            // on the clocks of its zone; a time of day is kept for a carried column, midnight
+            // (a date written as a timestamp, as pandas does) is a date
+            let local = |i: usize| match zone {
+                Some(tz) => a.value_as_datetime_with_tz(i, tz).map(|d| d.naive_local()),
+                None => a.value_as_datetime(i),
             };
-            Ok((0..n)
-                .map(|i| if a.is_null(i) { Cell::Empty } else { date(i).map_or(Cell::Empty, Cell::Date) })
-                .collect())
+            let cell = |t: chrono::NaiveDateTime| {
+                if t.time() == chrono::NaiveTime::MIN {
+                    Cell::Date(t.date())
+                } else {
+                    Cell::DateTime(chrono::Timelike::with_nanosecond(&t, 0).unwrap_or(t))
+                }
+            };
+            Ok((0..n).map(|i| if a.is_null(i) { Cell::Empty } else { local(i).map_or(Cell::Empty, cell) }).collect())
         }
         // a whole number past 2^53 (a 64-bit database id) has no exact double: kept as its
         // digits, as JSON's are (found there: two ids differing by one became one)

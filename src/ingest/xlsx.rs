@@ -75,9 +75,15 @@ fn cell(c: &Data) -> Cell {
         Data::Float(f) => Cell::Number(*f),
         Data::Bool(b) => Cell::Bool(*b),
         Data::DateTime(d) => {
-            let (y, m, day, ..) = d.to_ymd_hms_milli();
-            chrono::NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(day))
-                .map_or(Cell::Number(d.as_f64()), Cell::Date)
+            let (y, m, day, h, min, s, _) = d.to_ymd_hms_milli();
+            match chrono::NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(day)) {
+                None => Cell::Number(d.as_f64()),
+                Some(date) if (h, min, s) == (0, 0, 0) => Cell::Date(date),
+                // a time of day is kept for a carried column (the date serves a date field)
+                Some(date) => date
+                    .and_hms_opt(u32::from(h), u32::from(min), u32::from(s))
+                    .map_or(Cell::Date(date), Cell::DateTime),
+            }
         }
         Data::Error(e) => Cell::Error(compact_str::format_compact!("{e}")),
     }
