@@ -711,6 +711,16 @@ question = "what_good"
         }),
         case("csv_written_by_pandas_integer_columns_as_floats", csv(format!("{HEADER}\nR1,P1,2025-03-02,what_good,kind,2.0,,,,1.0,,67.0,A,,1.0,,1.0,3.0,2.0\nR2,P2,2025-03-02,what_good,kind,,,,,2.0,,34.0,,,,,,,\n")), &run_input("f.csv"), 0)
             .check(|_, o| expect("2 records", records(o) == 2)),
+        // a date in the format's shape that is no day ("2025-06-31") was quarantined as "does
+        // not match the date format", which it does (found by a QI team's attacker)
+        case("date_of_no_calendar_day_is_said_to_be_one", vec![("f.csv", csv_with(3, 1, "R1,P1,2025-06-31,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
+            .quarantine(&["invalid_date"])
+            .check(|dir, _| {
+                let q = crate::util::table(&dir.join("o/quarantine.parquet"));
+                let messages = crate::util::strings(&q, "message");
+                expect(&format!("the day is named as the fault: {messages:?}"),
+                    messages.iter().flatten().any(|m| m.contains("\"2025-06-31\" is written in the date format \"%Y-%m-%d\" but is no day of the calendar")))
+            }),
         case("csv_pii_in_date_cell_is_not_published", vec![("f.csv", csv_with(3, 1, "R1,P1,07700 900123,what_good,kind,2,,,,,,,,,,,,,\n"))], &run_input("f.csv"), 1)
             .quarantine(&["invalid_date"])
             .check(|dir, o| {

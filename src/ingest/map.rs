@@ -784,7 +784,20 @@ impl Mapper {
                 Some(d) => d,
                 None if s.trim().is_empty() => return bad(Reason::MissingRequired, "date is empty".to_owned()),
                 None => {
-                    let what = format!("{:?} does not match the date format {:?}", s.trim(), self.date_format);
+                    // "2025-06-31" has the format's shape: the day is what is wrong
+                    let no_such_day = self.date_format.split('|').any(|f| {
+                        chrono::NaiveDate::parse_from_str(s.trim(), f.trim())
+                            .is_err_and(|e| e.kind() == chrono::format::ParseErrorKind::OutOfRange)
+                    });
+                    let what = if no_such_day {
+                        format!(
+                            "{:?} is written in the date format {:?} but is no day of the calendar",
+                            s.trim(),
+                            self.date_format
+                        )
+                    } else {
+                        format!("{:?} does not match the date format {:?}", s.trim(), self.date_format)
+                    };
                     return bad(Reason::InvalidDate, what);
                 }
             },
