@@ -286,7 +286,11 @@ pub(crate) fn record_themes(b: &RecordsBatch<'_>, idx: &[usize], book: &Codebook
 #[must_use]
 pub(crate) fn themes(book: &Codebook) -> Table {
     let t = &book.themes;
-    let col = |f: &dyn Fn(&crate::code::Theme) -> String| ColumnData::Str(t.iter().map(|x| Some(f(x))).collect());
+    // written redacted, as every text unheard writes: a codebook's term may name a member of
+    // staff (`Dr Patel`), which `codebook check` says can never match
+    let col = |f: &dyn Fn(&crate::code::Theme) -> String| {
+        ColumnData::Str(t.iter().map(|x| Some(crate::text::redact::scrubbed(&f(x)))).collect())
+    };
     Table {
         name: "themes".to_owned(),
         grain: "one theme of the codebook".to_owned(),

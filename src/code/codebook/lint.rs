@@ -156,6 +156,25 @@ impl Codebook {
                 }
             }
         }
+        // a term redaction rewrites can never match: comments are redacted before they are
+        // coded ("Dr Patel" is "Dr [NAME]" by then), and the term itself would be published in
+        // `themes`, where it is written redacted
+        let redactor = crate::text::redact::Redactor::shared();
+        for theme in &self.themes {
+            for term in theme.terms.iter().chain(&theme.short_terms).chain(&theme.exclude) {
+                let (redacted, found) = redactor.redact(term);
+                if !found.is_empty() {
+                    out.push(Finding {
+                        severity: Severity::Warning,
+                        theme: Some(theme.code.clone()),
+                        line: theme.line,
+                        message: format!(
+                            "a term holds personal data that comments have redacted before they are coded (it reads {redacted:?} by then): it can never match, and `themes` publishes it redacted"
+                        ),
+                    });
+                }
+            }
+        }
         for (t, earlier) in self.copied_themes() {
             let (theme, other) = (&self.themes[t], &self.themes[earlier]);
             out.push(Finding {
@@ -280,6 +299,19 @@ mod tests {
             !builtin.iter().any(|f| f.message.contains("pattern characters") || f.message.contains("common word")),
             "{builtin:#?}"
         );
+    }
+
+    #[test]
+    fn a_term_that_redaction_rewrites_is_said_never_to_match() {
+        let book = Codebook::from_toml(
+            "[codebook]\nname='t'\nversion='1'\n[[theme]]\ncode='D1'\nname='d'\ncategory='c'\nterms=['Dr Patel', 'doctor']\n",
+            "t",
+        )
+        .unwrap();
+        let said: Vec<String> = book.check().into_iter().map(|f| f.message).collect();
+        let hit: Vec<&String> = said.iter().filter(|m| m.contains("can never match")).collect();
+        assert_eq!(hit.len(), 1, "{said:?}");
+        assert!(hit[0].contains("Dr [NAME]") && !hit[0].contains("Patel"), "the message names no one: {}", hit[0]);
     }
 
     #[test]
