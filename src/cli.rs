@@ -460,6 +460,11 @@ fn parse_change(s: &str) -> Result<(String, chrono::NaiveDate), String> {
         .ok_or_else(|| format!("expected NAME=YYYY-MM-DD, e.g. new_booking_line=2025-06-02, not {s:?}"))?;
     // (found: `--change "a=2025-01-01,b=2025-02-01"` was one change named "a=2025-01-01,b")
     if name.contains('=') {
+        // several changes in one flag, or a name holding `=` (`a=b=2025-07-01`: told to write
+        // what was typed, found by a QI team's attacker)
+        if !s.contains([',', ';']) {
+            return Err(format!("a change's name may not hold '=': write NAME=YYYY-MM-DD, not {s:?}"));
+        }
         let each: Vec<String> = s.split([',', ';']).map(|c| format!("--change {:?}", c.trim())).collect();
         return Err(format!("one change a flag: repeat --change for each ({}), not {s:?}", each.join(" ")));
     }

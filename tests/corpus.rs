@@ -1377,6 +1377,9 @@ question = "what_good"
         // two changes in one flag were one change named "a=2025-01-01,b"
         case("change_flag_holding_two_changes", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "a=2025-01-01,b=2025-02-01", "-q"], 2)
             .check(|_, o| expect(&format!("one change a flag: {}", o.stderr), o.stderr.contains(r#"one change a flag: repeat --change for each (--change "a=2025-01-01" --change "b=2025-02-01")"#))),
+        // a name holding '=' was told to write what was typed
+        case("change_flag_name_holding_an_equals_sign", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "a=b=2025-07-01", "-q"], 2)
+            .check(|_, o| expect(&format!("the name's '=' is named: {}", o.stderr), o.stderr.contains("a change's name may not hold '='"))),
         case("change_given_twice", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--change", "x=2025-03-01", "--change", "x=2025-04-01", "-q"], 2)
             .check(|_, o| expect(&format!("the repeated name is named: {}", o.stderr), o.stderr.contains("\"x\" is given twice"))),
         case("state_inside_the_output", csv(csv_rows(3)), &["run", "--input", "f.csv", "--out", "o", "--state", "o/s", "-q"], 2),

@@ -822,13 +822,12 @@ fn resolve_changes(
         }
         // a change's name is written (`comparisons`, the report, the manifest): redacted, as a
         // path is ("Dr Smith left" was written as typed)
-        changes.push(Change {
-            name: crate::text::redact::scrubbed(c.name.trim()),
-            date,
-            window_days,
-            org,
-            sources: names,
-        });
+        let name = crate::text::redact::scrubbed(c.name.trim());
+        // named at the second's line (it was an error without a line)
+        if changes.iter().any(|x| x.name == name) {
+            return Err(at("name", format!("two changes are named {name:?}; give each a distinct name")));
+        }
+        changes.push(Change { name, date, window_days, org, sources: names });
     }
     let mut given = BTreeSet::new();
     for (name, date) in &overrides.changes {
@@ -2008,6 +2007,14 @@ mod tests {
         let none = "[[source]]\npath = \"x.csv\"\n";
         let err = Settings::from_toml(none, Path::new("p/demo.toml"), &o).unwrap_err();
         assert!(err.to_string().contains("the run has none"), "{err}");
+    }
+
+    #[test]
+    fn two_changes_of_one_name_are_named_at_the_second_s_line() {
+        let err = parse("[[source]]\npath = \"a.csv\"\n[[change]]\nname = \"x\"\ndate = \"2025-01-01\"\n[[change]]\nname = \"x\"\ndate = \"2025-02-01\"\n")
+            .expect_err("two of one name");
+        assert_eq!(err.line, Some(6), "{err}");
+        assert!(err.to_string().contains("two changes are named \"x\""), "{err}");
     }
 
     #[test]
