@@ -530,6 +530,25 @@ fn a_state_of_other_dimensions_is_refused_and_none_is_kept_for_original_text() {
     let r = unheard(d, &["run", "p.toml", "-q"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("o.state") && r.stderr.contains("dimensions"), "{}", r.stderr);
+    // a carried column made a dimension: said as that, with no notice before it that the column
+    // is not carried (an error then listed it as carried)
+    let with_ward: String = night(0, 30)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}\n", if i == 0 { "ward" } else { "W1" }))
+        .collect();
+    std::fs::write(d.join("w.csv"), with_ward).unwrap();
+    run(d, &["run", "--input", "w.csv", "--out", "w", "-q"]);
+    std::fs::write(d.join("w.toml"), "[run]\nout = \"w\"\ndimensions = [\"ward\"]\n[[source]]\npath = \"w.csv\"\n")
+        .unwrap();
+    let r = unheard(d, &["run", "w.toml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("this run adds the dimensions ward (the state's records carry it as x_ward)")
+            && !r.stderr.contains("not carried by this run"),
+        "{}",
+        r.stderr
+    );
     std::fs::write(d.join("k.toml"), "[run]\nout = \"k\"\nkeep_original_text = true\n[[source]]\npath = \"a.csv\"\n")
         .unwrap();
     let r = unheard(d, &["run", "k.toml", "-q"]);

@@ -499,6 +499,42 @@ fn run_in_pool(
         incremental::unkeyed(c) != *c
             || crate::text::redact::personal_column(&c.strip_prefix("x_").unwrap_or(c).replace('_', " ")).is_some()
     };
+    // a state of other dimensions is refused first, saying which (a notice that the state's
+    // `x_ward` is not carried came before an error listing `x_ward` as carried: found when a
+    // pipeline made its carried `ward` a dimension)
+    if let Some((dir, m)) = held.as_ref().filter(|(_, m)| m.dimensions != settings.dimensions) {
+        let added: Vec<&str> =
+            settings.dimensions.iter().filter(|d| !m.dimensions.contains(d)).map(String::as_str).collect();
+        let gone: Vec<&str> =
+            m.dimensions.iter().filter(|d| !settings.dimensions.contains(d)).map(String::as_str).collect();
+        let was_carried: Vec<String> = added
+            .iter()
+            .filter(|d| m.extra_columns.iter().any(|c| incremental::unkeyed(c) == format!("x_{d}")))
+            .map(|d| format!("{d} (the state's records carry it as x_{d})"))
+            .collect();
+        let mut what = Vec::new();
+        if !added.is_empty() {
+            what.push(format!(
+                "this run adds the dimensions {}",
+                if was_carried.is_empty() { added.join(", ") } else { was_carried.join(", ") }
+            ));
+        }
+        if !gone.is_empty() {
+            what.push(format!("it lacks the state's {}", gone.join(", ")));
+        }
+        if what.is_empty() {
+            what.push(format!("the state's dimensions are in another order ({})", m.dimensions.join(", ")));
+        }
+        return Err(crate::state::StateError::Mismatch {
+            path: dir.clone(),
+            message: format!(
+                "{}: every table is split by the dimensions, so a state serves one set of them; build a state for the new set \
+                 with one run over every export into a new --state",
+                what.join("; ")
+            ),
+        }
+        .into());
+    }
     if let Some((_, m)) = held
         .as_ref()
         .filter(|(_, m)| !m.extra_columns.iter().any(|c| !stream.mapping.extra_columns.contains(c) && personal(c)))
