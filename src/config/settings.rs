@@ -1187,7 +1187,7 @@ fn resolve_dimensions(
             return Err(ctx.err(
                 None,
                 "columns",
-                format!("dimension name {e:?} is {why}: name it otherwise, e.g. {:?}", format!("{e}_group")),
+                format!("dimension name {e:?} is {why}: name it otherwise (its column may keep its header)"),
             ));
         }
     }

@@ -268,6 +268,45 @@ pub(super) fn recode_stale(engine: &Engine, b: &mut CodedBatch) {
 /// redacted may name a column by personal data, keyed (`x_943_476_5919`, once the header
 /// `943 476 5919`), which redaction does not recognise once its spaces are underscores; read
 /// with spaces, it is (`x_[NHS_NUMBER]`).
+/// The refusal of a state kept with other dimensions than `dimensions`, naming those added (a
+/// carried column made a dimension as the state's `x_…`) and those gone (found: a notice that the
+/// state's `x_ward` was not carried came before an error listing `x_ward` as carried, when a
+/// pipeline made its carried `ward` a dimension).
+pub(super) fn other_dimensions(
+    dir: &std::path::Path,
+    m: &crate::state::StateManifest,
+    dimensions: &[String],
+) -> Option<crate::state::StateError> {
+    if m.dimensions == dimensions {
+        return None;
+    }
+    let carried = |d: &str| m.extra_columns.iter().any(|c| unkeyed(c) == format!("x_{d}"));
+    let added: Vec<String> = dimensions
+        .iter()
+        .filter(|d| !m.dimensions.contains(d))
+        .map(|d| if carried(d) { format!("{d} (the state's records carry it as x_{d})") } else { d.clone() })
+        .collect();
+    let gone: Vec<&str> = m.dimensions.iter().filter(|d| !dimensions.contains(d)).map(String::as_str).collect();
+    let mut what = Vec::new();
+    if !added.is_empty() {
+        what.push(format!("this run adds the dimensions {}", added.join(", ")));
+    }
+    if !gone.is_empty() {
+        what.push(format!("it lacks the state's {}", gone.join(", ")));
+    }
+    if what.is_empty() {
+        what.push(format!("the state's dimensions are in another order ({})", m.dimensions.join(", ")));
+    }
+    Some(crate::state::StateError::Mismatch {
+        path: dir.to_path_buf(),
+        message: format!(
+            "{}: every table is split by the dimensions, so a state serves one set of them; build a state for the new \
+             set with one run over every export into a new --state",
+            what.join("; ")
+        ),
+    })
+}
+
 pub(super) fn unkeyed(name: &str) -> String {
     let spaced = name.replace('_', " ");
     match crate::text::redact::scrubbed(&spaced) {

@@ -455,12 +455,12 @@ fn run_in_pool(
     if let (Some(dir), None) = (&settings.state, &held) {
         lost_state(settings, dir)?;
     }
-    if let Some(owner) = held.as_ref().and_then(|(dir, _)| other_owner(dir, &settings.out)) {
+    if let Some((dir, owner)) = held.as_ref().and_then(|(dir, _)| Some((dir, other_owner(dir, &settings.out)?))) {
         messages.warn(&format!(
             "the state {} sits beside the output {}, whose nightly runs keep it: this run into {} adds its records to \
              that state, and {}'s next night publishes them as its own. A state belongs to one output: give this one \
              its own (--state {}.state, the default)",
-            crate::ingest::shown(held.as_ref().map_or(owner.as_path(), |h| h.0.as_path())),
+            crate::ingest::shown(dir),
             crate::ingest::shown(&owner),
             crate::ingest::shown(&settings.out),
             crate::ingest::shown(&owner),
@@ -499,41 +499,9 @@ fn run_in_pool(
         incremental::unkeyed(c) != *c
             || crate::text::redact::personal_column(&c.strip_prefix("x_").unwrap_or(c).replace('_', " ")).is_some()
     };
-    // a state of other dimensions is refused first, saying which (a notice that the state's
-    // `x_ward` is not carried came before an error listing `x_ward` as carried: found when a
-    // pipeline made its carried `ward` a dimension)
-    if let Some((dir, m)) = held.as_ref().filter(|(_, m)| m.dimensions != settings.dimensions) {
-        let added: Vec<&str> =
-            settings.dimensions.iter().filter(|d| !m.dimensions.contains(d)).map(String::as_str).collect();
-        let gone: Vec<&str> =
-            m.dimensions.iter().filter(|d| !settings.dimensions.contains(d)).map(String::as_str).collect();
-        let was_carried: Vec<String> = added
-            .iter()
-            .filter(|d| m.extra_columns.iter().any(|c| incremental::unkeyed(c) == format!("x_{d}")))
-            .map(|d| format!("{d} (the state's records carry it as x_{d})"))
-            .collect();
-        let mut what = Vec::new();
-        if !added.is_empty() {
-            what.push(format!(
-                "this run adds the dimensions {}",
-                if was_carried.is_empty() { added.join(", ") } else { was_carried.join(", ") }
-            ));
-        }
-        if !gone.is_empty() {
-            what.push(format!("it lacks the state's {}", gone.join(", ")));
-        }
-        if what.is_empty() {
-            what.push(format!("the state's dimensions are in another order ({})", m.dimensions.join(", ")));
-        }
-        return Err(crate::state::StateError::Mismatch {
-            path: dir.clone(),
-            message: format!(
-                "{}: every table is split by the dimensions, so a state serves one set of them; build a state for the new set \
-                 with one run over every export into a new --state",
-                what.join("; ")
-            ),
-        }
-        .into());
+    // a state of other dimensions is refused first, saying which
+    if let Some(e) = held.as_ref().and_then(|(dir, m)| incremental::other_dimensions(dir, m, &settings.dimensions)) {
+        return Err(e.into());
     }
     if let Some((_, m)) = held
         .as_ref()
