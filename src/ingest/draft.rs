@@ -78,8 +78,12 @@ pub(crate) fn draft(
         } else if (has("date") && !has("birth"))
             || has("timestamp")
             || (has("time") && (has("start") || has("completion") || has("submitted") || has("submission")))
+            || (["submitted", "received"].contains(&w.first().map_or("", |x| x.as_str()))
+                && w.get(1).is_none_or(|x| x == "at" || x == "on")
+                && w.len() <= 2)
         {
-            // Google Forms' `Timestamp`, Microsoft Forms' `Start time`
+            // Google Forms' `Timestamp`, Microsoft Forms' `Start time`, a form's `Submitted`
+            // or `Submitted at` (found drafted with no date, a QI team's attacker)
             Some("received_date")
         } else if has("id")
             && (w.len() == 1 || has("response") || has("respondent") || has("survey") || has("submission"))
@@ -332,6 +336,12 @@ mod tests {
             strings(&["1", "3/1/25 10:15:32", "3/1/25 10:16:40", "", "", "Very good", "Kind"]),
             strings(&["2", "3/13/25 11:15:32", "", "", "", "Poor", "Slow"]),
         ];
+        // a form's `Submitted` column is the date, month first read off a day past 12 (found
+        // drafted with no date and a day-first suggestion)
+        let submitted = strings(&["Ref", "Submitted", "Comments"]);
+        let dated = [strings(&["1", "03/01/2025", "Kind"]), strings(&["2", "09/16/2025", "Slow"])];
+        let d = draft(Path::new("f.csv"), &submitted, &dated, &window()).expect("a draft");
+        has_lines(&d, &["received_date = \"Submitted\"", "\ndate_format = \"%m/%d/%Y\"\n"]);
         let d = draft(Path::new("f.csv"), &forms, &rows, &window()).expect("a draft");
         has_lines(
             &d,
