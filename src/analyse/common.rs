@@ -74,13 +74,12 @@ pub fn publish_period(
     rule: &DisclosureRule,
 ) -> PeriodCounts {
     let records: Vec<Published> = records.iter().map(|&r| publish(r, rule)).collect();
-    let hidden = Published { value: None, suppressed: true };
     let each = |m: &[Vec<i64>]| {
         m.iter()
             .enumerate()
             .map(|(g, row)| {
                 let few = records.get(g).is_some_and(|r| r.suppressed);
-                row.iter().map(|&c| if few { hidden } else { publish(c, rule) }).collect()
+                row.iter().map(|&c| if few { Published::SUPPRESSED } else { publish(c, rule) }).collect()
             })
             .collect()
     };

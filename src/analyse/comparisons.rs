@@ -397,7 +397,7 @@ pub(crate) fn comparison_rows(
                     Measure::Mentions => k.mentions.get(t).copied(),
                     Measure::Concerns => k.concerns.get(t).copied(),
                 };
-                let none = Published { value: None, suppressed: true };
+                let none = Published::SUPPRESSED;
                 let (b_n, a_n) = (b.records.unwrap_or(none), a.records.unwrap_or(none));
                 let (b_x, a_x) = (x(b).unwrap_or(none), x(a).unwrap_or(none));
                 ComparisonRow::new(change, t, measure, None, [b_n, b_x, a_n, a_x])

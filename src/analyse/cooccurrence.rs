@@ -293,7 +293,7 @@ pub(crate) fn pair_rows(
         concerns: vec![publish(0, rule); kept.len()],
     };
     let withheld = differencing::withhold(&mut published, &Identities::months(known, 0), rule);
-    let none = Published { value: None, suppressed: true };
+    let none = Published::SUPPRESSED;
     let mut rows = Vec::new();
     for (k, &(a, b)) in kept.iter().enumerate() {
         let (ta, tb) =

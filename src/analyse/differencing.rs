@@ -351,7 +351,7 @@ pub(crate) fn withhold(counts: &mut [Vec<Option<PeriodCounts>>], known: &Identit
             break;
         }
     }
-    let hide = Published { value: None, suppressed: true };
+    let hide = Published::SUPPRESSED;
     for &(p, d, kind, g, t) in &withheld {
         let Some(c) = counts.get_mut(d).and_then(|x| x.get_mut(p)).and_then(Option::as_mut) else { continue };
         match kind {

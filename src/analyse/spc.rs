@@ -202,7 +202,7 @@ pub(crate) fn spc_rows(
                         Measure::Concerns => c.1.concerns[theme],
                     };
                     if records.suppressed {
-                        Published { value: None, suppressed: true }
+                        Published::SUPPRESSED
                     } else {
                         publish(v, rule)
                     }
@@ -214,10 +214,9 @@ pub(crate) fn spc_rows(
                 Method::Xmr { .. } => (0..n.len()).map(|i| i..i + 1).collect(),
             };
             let sum = |v: &[Published]| -> Published {
-                v.iter().try_fold(0u64, |acc, p| Some(acc + p.value?)).map_or(
-                    Published { value: None, suppressed: true },
-                    |total| Published { value: Some(total), suppressed: false },
-                )
+                v.iter()
+                    .try_fold(0u64, |acc, p| Some(acc + p.value?))
+                    .map_or(Published::SUPPRESSED, |total| Published { value: Some(total), suppressed: false })
             };
             let series: Vec<(NaiveDate, Published, Published, usize)> =
                 groups.iter().map(|g| (starts[g.start], sum(&x[g.clone()]), sum(&n[g.clone()]), g.len())).collect();

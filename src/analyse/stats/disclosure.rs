@@ -31,6 +31,9 @@ pub struct Published {
 }
 
 impl Published {
+    /// A count published as suppressed (null): under the rule, withheld, or hidden beside one.
+    pub const SUPPRESSED: Published = Published { value: None, suppressed: true };
+
     /// Pass a derived statistic (%, RR, z, lift) through only when this group's count is published:
     /// a ratio times a known share can give the count back (METHODS §6).
     pub fn gate<T>(&self, statistic: T) -> Option<T> {
