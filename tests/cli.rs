@@ -723,3 +723,25 @@ fn stdout_is_redacted_as_stderr_is() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("[EMAIL]") && !r.stdout.contains("jo.bloggs"), "{}", r.stdout);
 }
+
+/// Invisible characters pasted inside words (a zero-width space, a soft hyphen, a word joiner)
+/// split them or kept them from their stems, so the comment lost its themes: now its words
+/// are read past them, and it is coded as the same comment typed plainly.
+#[test]
+fn words_with_invisible_characters_inside_are_coded_as_the_words() {
+    let tmp = tempfile::tempdir().unwrap();
+    let themes = |text: &str| -> Vec<String> {
+        let r = unheard(tmp.path(), &["explain", text, "--question", "could_improve"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let listed = r.stdout.split("\nthemes:\n").nth(1).unwrap_or_default().to_owned();
+        listed
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+            .collect()
+    };
+    let plain = themes("The pain relief was slow and the receptionist was rude");
+    assert!(plain.len() >= 2, "the plain comment is coded: {plain:?}");
+    let pasted = themes("The pa\u{200b}in relief was slow and the recep\u{ad}tionist was r\u{2060}ude\u{feff}");
+    assert_eq!(pasted, plain);
+}

@@ -61,9 +61,7 @@ pub enum Cell {
 /// as a record (a comment of spaces is `empty_text`): found in the twenty-fourth session on
 /// issue 9.
 pub(crate) fn trim_blank(text: &str) -> &str {
-    text.trim_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}')
-    })
+    text.trim_matches(|c: char| c.is_whitespace() || crate::text::invisible(c))
 }
 
 impl Cell {

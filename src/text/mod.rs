@@ -18,6 +18,15 @@ pub mod redact;
 
 pub use analyzer::{char_offset, Analyzer, StemCache, Tokens, ANALYZER_ID};
 
+/// Characters that show nothing: zero-width spaces and (non-)joiners, a word joiner, a byte-order
+/// mark, a soft hyphen. Pasted text and web forms put them inside words and numbers; every
+/// reader of text (the blank-comment check, the redactor, the analyzer) reads past them.
+#[must_use]
+#[inline]
+pub(crate) fn invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}')
+}
+
 /// Words that say nothing alone (sorted): an emerging term made of these only is not counted,
 /// and a codebook term of one of them is linted.
 pub(crate) const STOP_WORDS: [&str; 60] = [

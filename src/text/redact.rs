@@ -506,7 +506,7 @@ impl Spaced {
             // reader in the twenty-fourth session on issue 9)
             '\u{2010}'..='\u{2013}' | '\u{2212}' | '\u{fe63}' | '\u{ff0d}' => Some(Some('-')),
             '\u{ff10}'..='\u{ff19}' => char::from_u32(u32::from(c) - 0xff10 + u32::from('0')).map(Some),
-            '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => Some(None),
+            c if super::invisible(c) => Some(None),
             _ => None,
         };
         if !text.chars().any(|c| mapped(c).is_some()) {
