@@ -3,34 +3,42 @@
 //! [`Redactor::redact`] finds six kinds of personal data ([`PiiKind`]) and replaces each
 //! with its placeholder, such as `[PHONE]`:
 //!
-//! - **NHS numbers**: 10 digits, plain (`9434765919`), spaced 3-3-4 or dashed 3-3-4, not
-//!   inside a longer digit run, and only when the mod-11 check digit is valid
-//!   ([`nhs_number_is_valid`]).
+//! - **NHS numbers**: 10 digits, plain (`9434765919`), in groups of 3-3-4, 4-3-3 or 3-4-3 or
+//!   one by one, parted by up to three spaces, dashes or dots, not inside a longer digit run,
+//!   and only when the mod-11 check digit is valid ([`nhs_number_is_valid`]).
 //! - **UK phone numbers**: geographic (`01…`, `02…`) and mobile (`07…`), national or
-//!   international (`+44`, `0044`, `+44 (0)`), grouped by spaces or dashes, or with a bracketed
-//!   area code (`(01632) 960123`). Service numbers (`0800…`, `0300…`, `111`, `999`) are kept.
+//!   international (`+44`, `0044`, `+44 (0)`), grouped by spaces or dashes (up to three between
+//!   groups), or with a bracketed area code (`(01632) 960123`). Service numbers (`0800…`,
+//!   `0300…`, `111`, `999`) are kept.
 //! - **Email addresses**.
 //! - **UK postcodes**: full unit postcodes in any case, with or without the space
 //!   (`SO14 0YN`, `so140yn`). An outward code alone (`SO14`, `B12`) is kept.
 //! - **Dates of birth**: a date a few filler words after `DOB`, `D.O.B`, `date of birth` or
 //!   `born` (`born on the 3rd of March 1956`). Only the date is replaced: `DOB [DOB]`.
-//! - **Names** after a title or role (`Dr`, `Mrs`, `Nurse`, `Sister`, `Consultant`, …): one or
-//!   two capitalised words. The title is kept: `Nurse [NAME] was lovely`.
+//! - **Names** after a title or role (`Dr`, `Mrs`, `Nurse`, `Sister`, `Consultant`, …, in
+//!   capitals, capitalised or lower case): one or two capitalised words, with initials
+//!   (`Dr J. Smith`, `Mr A.B. Smith`) and particles (`Dr van der Berg`) before them. The title
+//!   is kept: `Nurse [NAME] was lovely`.
+//!
+//! Line breaks are read as spaces: a quoted CSV field keeps them, inside a number or after a
+//! title.
 //!
 //! Overlapping matches are settled by kind (email, NHS number, date of birth, phone, postcode,
 //! name, in that order), then by length. One byte scan first counts what each kind needs (ten
 //! digits for an NHS or phone number, an `@` for an email, two digits and three letters for a
-//! postcode, a digit and a `b` for a date of birth, a space or tab for a name after a title):
+//! postcode, a digit and a `b` for a date of birth, a space, tab, line break or dot for a name
+//! after a title):
 //! a pattern runs only where it could match, so a short value such as `65-74` or `S0000001`
 //! costs that scan alone, and text with nothing found comes back borrowed.
 //!
 //! # Known limits
-//! - Names are found only after a capitalised title (`Dr Smith`, `Dr SMITH`) or an all-capitals
+//! - Names are found only after a title (`Dr Smith`, `dr Smith`, `Dr SMITH`) or an all-capitals
 //!   one followed by an all-capitals name (`DR SMITH`, not `DR Smith`, so that `MS Society`
-//!   survives). Kept: "nurse jones", "Jones was lovely", "Dr.Smith", initials ("Dr A Smith"),
-//!   names behind a role word ("Nurse Practitioner Smith") and words in the stop list ("Dr
-//!   Will"); a third name word stays ("Dr Mary Ann Smith" becomes "Dr [NAME] Smith").
-//! - Only ASCII digits are read; NHS numbers grouped other than 3-3-4 (`9434 765 919`) are kept.
+//!   survives). Kept: lowercase names ("nurse jones", "Dr fennimore"), "Jones was lovely", names
+//!   behind a role word ("Nurse Practitioner Smith") or another word (`GP Smith`, `Dr: Smith`)
+//!   and words in the stop list ("Dr Will"); a third name word stays ("Dr Mary Ann Smith"
+//!   becomes "Dr [NAME] Smith").
+//! - Only ASCII and full-width digits are read; digits parted by `/` or `_` are kept.
 //! - Phones: only 01/02/07 numbers of 10 (or, for 01, 9) national digits; other groupings of
 //!   digits (e.g. `0 7 7 0 0 …`), extensions and foreign numbers are kept.
 //! - Postcodes: the special `GIR 0AA` and BFPO codes are kept; a lowercase ordinal inward part
@@ -123,9 +131,13 @@ pub struct Redaction {
     pub end: usize,
 }
 
-/// Titles and roles after which capitalised words are taken for a name (also matched in capitals).
+/// Titles and roles after which capitalised words are taken for a name (also matched in capitals,
+/// and in lower case but for `Miss`, a verb: "I miss Home").
 const TITLES: &str = "Dr Doctor Mr Mrs Ms Miss Mx Prof Professor Nurse Sister Matron Consultant Midwife Physio \
     Receptionist Paramedic Sr";
+
+/// Lowercase words of a surname between a title and its capitalised part (`Dr van der Berg`).
+const PARTICLES: &str = "van der den de la le du da di von al el bin ibn ter ten";
 
 /// Capitalised words that follow a title without being a name (compared ignoring ASCII case).
 const NOT_NAMES: &str = "The A An And Or But So Was Were Is Are Be Been Who What When Where Why How Which I We They \
@@ -135,11 +147,17 @@ const NOT_NAMES: &str = "The A An And Or But So Was Were Is Are Be Been Who What
     Service Services Department Clinic Surgery Home Visit Appointment Practice Surgeon Physician Registrar \
     Anaesthetist Desk Office Role Nurses Doctors Scan Scans";
 
-const EMAIL: &str = r"[\p{L}\p{N}._%+\-]+@(?:[\p{L}\p{N}\-]+\.)+\p{L}{2,}";
-const NHS: &str = r"[0-9]{3}(?:[0-9]{7}| [0-9]{3} [0-9]{4}|-[0-9]{3}-[0-9]{4}|\.[0-9]{3}\.[0-9]{4})";
+/// An address, with up to two spaces either side of its `@` (`jane @ example.org`, or a line
+/// break there: published as written until the twenty-sixth session on issue 9).
+const EMAIL: &str = r"[\p{L}\p{N}._%+\-]+ {0,2}@ {0,2}(?:[\p{L}\p{N}\-]+\.)+\p{L}{2,}";
+/// Ten digits, plain or in groups of 3-3-4 (as the NHS prints them), 4-3-3 or 3-4-3, or one by
+/// one (a form's boxes), the groups parted by up to three spaces, dashes or dots: `943  476
+/// 5919`, `943 - 476 - 5919`, `943-476 5919`, `9434 765 919`, `9 4 3 4 7 6 5 9 1 9` were
+/// published as written (found by a reader in the twenty-sixth session on issue 9).
+const NHS: &str = r"[0-9]{3}(?:[0-9]{7}|[ \-.]{1,3}[0-9]{3}[ \-.]{1,3}[0-9]{4}|[ \-.]{1,3}[0-9]{4}[ \-.]{1,3}[0-9]{3})|[0-9]{4}[ \-.]{1,3}[0-9]{3}[ \-.]{1,3}[0-9]{3}|[0-9](?:[ \-.][0-9]){9}";
 const PHONE: &str =
-    r"(?:(?:\+|00)44 ?(?:\(0\) ?)?[127][0-9]{1,4}|0[127][0-9]{1,4}|\(0[127][0-9]{1,4}\))(?:[ \-.]?[0-9]{2,6}){1,3}";
-const POSTCODE: &str = r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2}";
+    r"(?:(?:\+|00)44 ?(?:\(0\) ?)?[127][0-9]{1,4}|0[127][0-9]{1,4}|\(0[127][0-9]{1,4}\))(?:[ \-.]{0,3}[0-9]{2,6}){1,3}";
+const POSTCODE: &str = r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]?(?: {1,2}|-)?[0-9][ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2}";
 const MONTH: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
 
 /// Finds and replaces personal data; build once and share (cloning copies compiled patterns).
@@ -365,7 +383,10 @@ impl Redactor {
         .join("|");
         let cue = r"(?i)(?:d\.? ?o\.? ?b\.?|date\s+of\s+birth|born)[\s:,\-]*(?:(?:is|was|on|the|of)\s+){0,3}";
         let dob = format!("{cue}({date})");
-        let titles: Vec<String> = TITLES.split_whitespace().flat_map(|t| [t.to_string(), t.to_uppercase()]).collect();
+        let titles: Vec<String> = TITLES
+            .split_whitespace()
+            .flat_map(|t| [t.to_string(), t.to_uppercase()].into_iter().chain((t != "Miss").then(|| t.to_lowercase())))
+            .collect();
         let titles = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&titles)
@@ -413,6 +434,7 @@ impl Redactor {
                         return Some((s, e));
                     }
                     e = s + text[s..e].rfind([' ', '-', '.'])?;
+                    e = s + text[s..e].trim_end_matches([' ', '-', '.']).len();
                 }
             });
         }
@@ -439,7 +461,11 @@ impl Redactor {
         resolve(found)
     }
 
-    /// Names: one or two capitalised words after a title, the title itself not replaced.
+    /// Names: one or two capitalised words after a title, the title itself not replaced; initials
+    /// before them (`Dr J. Smith`, `Mr A.B. Smith`, `Dr A Smith`) and particles (`Dr van der
+    /// Berg`, `Dr de Silva`) are part of the name, and a name may follow a title's dot with no
+    /// space (`Dr.Smith`). Each of those was published as written, with a lowercase title (`dr
+    /// Smith`, `nurse Jane Smith`), found by a reader in the twenty-sixth session on issue 9.
     fn find_names(&self, text: &str, found: &mut Vec<Redaction>) {
         let bytes = text.as_bytes();
         for m in self.titles.find_iter(text) {
@@ -448,22 +474,63 @@ impl Redactor {
                 continue;
             }
             let caps = !text[s..e].bytes().any(|b| b.is_ascii_lowercase());
-            let mut i = e + usize::from(bytes.get(e) == Some(&b'.'));
-            let gap = bytes.get(i..).unwrap_or_default().iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-            if gap == 0 {
+            let dot = bytes.get(e) == Some(&b'.');
+            let mut i = e + usize::from(dot);
+            let gap = spaces(bytes, i);
+            if gap == 0 && !(dot && bytes.get(i).is_some_and(u8::is_ascii_uppercase)) {
                 continue;
             }
             i += gap;
-            let Some(end) = name_word(text, i, caps) else { continue };
-            found.push(Redaction { kind: PiiKind::Name, start: i, end });
+            let start = i;
+            // initials: a capital and a dot (`J.`, `A.B.`), or a capital alone before a name
+            let mut initials = 0;
+            while initials < 3 && bytes.get(i).is_some_and(u8::is_ascii_uppercase) {
+                let after = bytes.get(i + 1).copied();
+                if after == Some(b'.') && !bytes.get(i + 2).is_some_and(u8::is_ascii_alphabetic) {
+                    i += 2 + spaces(bytes, i + 2);
+                } else if after == Some(b'.') {
+                    i += 2;
+                } else if after == Some(b' ') && name_word(text, i + 2, caps).is_some() {
+                    i += 2;
+                } else {
+                    break;
+                }
+                initials += 1;
+            }
+            // particles of a surname: `van`, `de`, `van der`
+            let named = i;
+            let mut k = i;
+            while let Some(len) = PARTICLES.split_whitespace().find_map(|p| {
+                let after = k + p.len();
+                (text.get(k..after) == Some(p) && bytes.get(after) == Some(&b' ')).then_some(p.len() + 1)
+            }) {
+                k += len;
+            }
+            if k > i && name_word(text, k, caps).is_some() {
+                i = k;
+            }
+            let Some(end) = name_word(text, i, caps) else {
+                if initials > 0 {
+                    // `Dr J. was lovely`: the initial is the name
+                    let end = start + text[start..named].trim_end().len();
+                    found.push(Redaction { kind: PiiKind::Name, start, end });
+                }
+                continue;
+            };
+            found.push(Redaction { kind: PiiKind::Name, start, end });
             // Two words as well as one, so that the first survives if the pair overlaps a better match.
             if bytes.get(end) == Some(&b' ') {
                 if let Some(end) = name_word(text, end + 1, caps) {
-                    found.push(Redaction { kind: PiiKind::Name, start: i, end });
+                    found.push(Redaction { kind: PiiKind::Name, start, end });
                 }
             }
         }
     }
+}
+
+/// Spaces and tabs at `i`.
+fn spaces(bytes: &[u8], i: usize) -> usize {
+    bytes.get(i..).unwrap_or_default().iter().take_while(|&&b| b == b' ' || b == b'\t').count()
 }
 
 /// `text` with the spans of `kept` (in text order, not overlapping) replaced by their placeholders.
@@ -500,6 +567,9 @@ impl Spaced {
     fn of(text: &str) -> Option<Spaced> {
         let mapped = |c: char| match c {
             '\t' | '\u{a0}' | '\u{2000}'..='\u{200a}' | '\u{202f}' | '\u{205f}' | '\u{3000}' => Some(Some(' ')),
+            // a line break inside a quoted field: `Dr\nSmith`, `07700\n900111`, `SO16\n6YD` were
+            // published as written (found by a reader in the twenty-sixth session on issue 9)
+            '\n' | '\r' => Some(Some(' ')),
             '\u{ff20}' => Some(Some('@')),
             // the dashes Word's autocorrect and web forms put between digits, and full-width
             // digits: `943–476–5919`, `DOB 01–02–1960` were published as written (found by a
@@ -546,10 +616,10 @@ struct Shape {
     /// A `b` or `B`, which every date-of-birth cue has (`DOB`, `date of birth`, `born`; no other
     /// character folds to `b`).
     b: bool,
-    /// A space or tab, which must follow a title before a name.
+    /// A space, tab, line break or dot, one of which must follow a title before a name.
     gap: bool,
-    /// A tab or a character past ASCII: the text may hold spaces the patterns read otherwise
-    /// ([`Spaced`]).
+    /// A tab, a line break or a character past ASCII: the text may hold spaces the patterns read
+    /// otherwise ([`Spaced`]).
     odd: bool,
 }
 
@@ -565,8 +635,8 @@ impl Shape {
                 }
                 b'a'..=b'z' | b'A'..=b'Z' => shape.letters += 1,
                 b'@' => shape.at = true,
-                b' ' => shape.gap = true,
-                b'\t' => {
+                b' ' | b'.' => shape.gap = true,
+                b'\t' | b'\n' | b'\r' => {
                     shape.gap = true;
                     shape.odd = true;
                 }
@@ -941,6 +1011,62 @@ mod tests {
                 (Dob, "01/02/1970"),
             ]
         );
+    }
+
+    /// Names after a title with initials, particles, no space after its dot or in lower case;
+    /// numbers with two spaces, spaced dashes or mixed separators between their parts, or in
+    /// other groups; line breaks inside any of them (a quoted CSV field keeps them): each was
+    /// published as written until a reader tried them in the twenty-sixth session on issue 9.
+    #[test]
+    fn names_and_numbers_written_as_people_write_them() {
+        for (text, want) in [
+            ("Dr. J. Harrowgate was rude", "Dr. [NAME] was rude"),
+            ("Nurse J. Smith helped", "Nurse [NAME] helped"),
+            ("Dr. K. L. Pennyworth saw me", "Dr. [NAME] saw me"),
+            ("Mr A.B. Harrowgate rang", "Mr [NAME] rang"),
+            ("Mrs. A. Harrowgate rang", "Mrs. [NAME] rang"),
+            ("Dr A Smith was kind", "Dr [NAME] was kind"),
+            ("Dr J. was lovely", "Dr [NAME] was lovely"),
+            ("Dr.Dotterel was kind", "Dr.[NAME] was kind"),
+            ("Dr van Vanderpool sorted it", "Dr [NAME] sorted it"),
+            ("Dr van der Berg and Dr de Silva", "Dr [NAME] and Dr [NAME]"),
+            ("then dr Lowerby came", "then dr [NAME] came"),
+            ("the nurse Jane Smithwick", "the nurse [NAME]"),
+            ("Dr\nGallowglass rang", "Dr\n[NAME] rang"),
+            ("Dr\r\nGallowglass rang", "Dr\r\n[NAME] rang"),
+            ("nhs 943  476  5919", "nhs [NHS_NUMBER]"),
+            ("ref 943 - 476 - 5919 ok", "ref [NHS_NUMBER] ok"),
+            ("ref 943-476 5919", "ref [NHS_NUMBER]"),
+            ("ref 9434 765 919", "ref [NHS_NUMBER]"),
+            ("ref 943 4765 919", "ref [NHS_NUMBER]"),
+            ("boxes 9 4 3 4 7 6 5 9 1 9 done", "boxes [NHS_NUMBER] done"),
+            ("nhs 943 476\n5919", "nhs [NHS_NUMBER]"),
+            ("call 07700  900111", "call [PHONE]"),
+            ("call 07700 - 900111 now", "call [PHONE] now"),
+            ("call 07700\n900111", "call [PHONE]"),
+            ("call 07700\r\n900111", "call [PHONE]"),
+            ("at SO16  6YD", "at [POSTCODE]"),
+            ("at SO16-6YD", "at [POSTCODE]"),
+            ("at SO16\n6YD", "at [POSTCODE]"),
+            ("mail jane @ example.org", "mail [EMAIL]"),
+            ("mail jane.doe@\nexample.org", "mail [EMAIL]"),
+            ("call 07700 900123 - 12 times", "call [PHONE] - 12 times"),
+        ] {
+            assert_eq!(Redactor::shared().redact(text).0, want, "{text:?}");
+        }
+        for text in [
+            "I miss Home",
+            "nurse jones",
+            "the doctor I saw",
+            "Dr A and E",
+            "waited 10 - 12 hours",
+            "rated 5 5 4 and 3",
+            "the nurse\nThe food was cold",
+            "Dr. was kind",
+            "rated @ 5 out of 10",
+        ] {
+            assert_kept(text);
+        }
     }
 
     /// The spaces a word processor or a web form puts between the parts of a number or after a
