@@ -792,6 +792,15 @@ fn a_run_into_another_output_keeping_a_nightly_outputs_state_is_warned() {
     assert!(!r.stderr.contains("sits beside the output"), "{}", r.stderr);
     let r = unheard(d, &["run", "--input", "b.csv", "--out", "p", "--state", "lone.state"]);
     assert!(!r.stderr.contains("sits beside the output"), "{}", r.stderr);
+    // over clean inputs the warning alone makes it exit 1, a scheduler's cue (it was 0, and the
+    // exit 1 above the unmapped values' of `night`: found by a reader in the twenty-sixth session
+    // on issue 9)
+    std::fs::write(d.join("c.csv"), crate::util::canonical_csv(30)).unwrap();
+    assert_eq!(unheard(d, &["run", "--input", "c.csv", "--out", "q", "-q"]).code, 0);
+    let r = unheard(d, &["run", "--input", "c.csv", "--out", "other2", "--state", "q.state"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("sits beside the output q"), "{}", r.stderr);
+    assert_eq!(unheard(d, &["run", "--input", "c.csv", "--out", "q", "-q"]).code, 0);
 }
 
 /// Two exports that swap names between nights, and a row that moves from one export to the

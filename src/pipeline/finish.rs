@@ -330,6 +330,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
         timings_ms: manifest.timings_ms,
         state: manifest.state,
         seconds: t0.elapsed().as_secs_f64(),
+        state_of_another_output: false,
     })
 }
 

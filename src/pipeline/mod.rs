@@ -144,6 +144,8 @@ pub struct Outcome {
     pub state: Option<StateReport>,
     /// Wall time, seconds.
     pub seconds: f64,
+    /// The run kept its records in the state of another output's nightly runs (warned, exit 1).
+    pub state_of_another_output: bool,
 }
 
 /// A group `representation` flags over the whole run.
@@ -158,10 +160,11 @@ pub struct FlaggedGroup {
 }
 
 impl Outcome {
-    /// The process's exit code: 1 when rows were quarantined or fields could not be used, else 0.
+    /// The process's exit code: 1 when rows were quarantined, fields could not be used or the run
+    /// kept another output's state, else 0.
     #[must_use]
     pub fn exit_code(&self) -> u8 {
-        u8::from(self.quarantined > 0 || self.field_issues > 0)
+        u8::from(self.quarantined > 0 || self.field_issues > 0 || self.state_of_another_output)
     }
 }
 
@@ -455,15 +458,16 @@ fn run_in_pool(
     if let (Some(dir), None) = (&settings.state, &held) {
         lost_state(settings, dir)?;
     }
-    if let Some((dir, owner)) = held.as_ref().and_then(|(dir, _)| Some((dir, other_owner(dir, &settings.out)?))) {
+    let shared = held.as_ref().and_then(|(dir, _)| Some((dir, other_owner(dir, &settings.out)?)));
+    if let Some((dir, owner)) = &shared {
         messages.warn(&format!(
             "the state {} sits beside the output {}, whose nightly runs keep it: this run into {} adds its records to \
              that state, and {}'s next night publishes them as its own. A state belongs to one output: give this one \
              its own (--state {}.state, the default)",
             crate::ingest::shown(dir),
-            crate::ingest::shown(&owner),
+            crate::ingest::shown(owner),
             crate::ingest::shown(&settings.out),
-            crate::ingest::shown(&owner),
+            crate::ingest::shown(owner),
             crate::ingest::shown(&settings.out)
         ));
     }
@@ -563,7 +567,7 @@ fn run_in_pool(
     if let Some(failure) = stream.ids_failure().or(tally.respondents.failure()) {
         return Err(RunError::Ids(failure.to_string()));
     }
-    finish::finish(finish::Streamed {
+    let outcome = finish::finish(finish::Streamed {
         settings,
         messages,
         engine: &engine,
@@ -583,5 +587,8 @@ fn run_in_pool(
         timings,
         t0,
         threads,
-    })
+    })?;
+    // said once, at the start; its exit code is the scheduler's cue (it was 0: found by a
+    // reader in the twenty-sixth session on issue 9)
+    Ok(Outcome { state_of_another_output: shared.is_some(), ..outcome })
 }
