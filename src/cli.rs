@@ -899,8 +899,12 @@ fn dispatch(cli: Cli, messages: &Messages, summary: &mut Summary) -> Result<Exit
             } else {
                 format!("run {:?}", settings.name)
             };
-            let o =
-                pipeline::run(&settings, messages).with_context(|| format!("{what} failed; nothing was committed"))?;
+            let o = pipeline::run(&settings, messages).map_err(|e| {
+                // a state kept before the output failed: its error says so
+                let kept = matches!(e, pipeline::RunError::Output(crate::output::OutputError::AfterState { .. }));
+                let said = if kept { "" } else { "; nothing was committed" };
+                anyhow::Error::from(e).context(format!("{what} failed{said}"))
+            })?;
             // records of files this run did not read come from the state: said, since a
             // folder removed for a fresh start leaves its state beside it (found: "3 rows → 8
             // records" with nothing else said)
@@ -1139,6 +1143,13 @@ fn validate_state(settings: &crate::config::Settings) -> Result<String> {
                     format!("state {}: new (this run codes every record and keeps them)", dir.display())
                 }
                 Some(m) => {
+                    // as a run checks it: a state of other dimensions, or behind its output, was
+                    // said ok here and refused by the run (found by a reader in the twenty-sixth
+                    // session on issue 9)
+                    if let Some(e) = pipeline::other_dimensions(dir, &m, &settings.dimensions) {
+                        return Err(e.into());
+                    }
+                    pipeline::state_behind(settings, dir, &m)?;
                     pipeline::check_state_sources(settings, dir, &m)?;
                     format!(
                         "state {}: {} records coded by {}; a run codes only new or changed records",

@@ -151,6 +151,10 @@ pub(crate) struct StateManifest {
     /// written `<source>:<id>`). States kept before it have none: none was.
     #[serde(default)]
     pub file_ids_per_file: Vec<bool>,
+    /// Runs that kept this state, this one included (the output's manifest says which of them
+    /// wrote it: an output ahead of its state is refused). States kept before it have 0.
+    #[serde(default)]
+    pub nights: u64,
 }
 
 /// Reads a state's `manifest.json`; `None` when the folder holds no state.

@@ -272,6 +272,10 @@ pub struct StateReport {
     pub read_again_elsewhere: u64,
     /// Records the state holds after the run.
     pub records: u64,
+    /// Runs that kept the state, this one included: an output whose `nights` is past its state's
+    /// was published by a run that did not keep the state (stopped between the two, or the state
+    /// restored from an older copy), and the next run is refused.
+    pub nights: u64,
 }
 
 /// The version of the published tables' schema: raised when a column is renamed, removed or

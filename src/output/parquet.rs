@@ -24,6 +24,15 @@ pub(crate) const ROW_GROUP_ROWS: usize = 1_000_000;
 /// Output errors.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
+    /// The output could not be replaced after the run's state was kept.
+    #[error(
+        "the state was kept, with this run's records, but the output could not be replaced (the next run writes it again from the state): {source}"
+    )]
+    AfterState {
+        /// Why the output could not be replaced.
+        #[source]
+        source: Box<OutputError>,
+    },
     /// File system.
     #[error("{path}: {source}")]
     Io {

@@ -265,12 +265,13 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
         rule: &rule,
     });
     write_text(&dir.join("report.html"), &page)?;
-    let committed = staging.commit()?;
-    if let Some(w) = &committed.warning {
-        messages.warn(w);
-    }
-    // then the state: a run whose state commit fails leaves the state before it, from which
-    // the next run makes the same tables again
+    // the state first, then the output: a run stopped or failing between the two leaves the
+    // state ahead of the output, which the next night writes again from it. The other way round
+    // (as it was until the twenty-sixth session on issue 9, found by a reader filling the state's
+    // disk and stopping a run there) left the output ahead of its state: the night's records were
+    // published and not kept, and the next night's export dropped them, exit 0.
+    let mut state_kept = false;
+    let nights = manifest.state.as_ref().map_or(1, |r| r.nights);
     if let Some(state) = state_staging {
         let seen = files_seen.iter().enumerate().filter(|f| *f.1).map(|(i, _)| i);
         let kept = crate::state::StateManifest {
@@ -286,6 +287,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
             canonical_files: seen.clone().filter_map(|i| source_files.canonical.get(i).cloned()).collect(),
             file_sources: seen.clone().filter_map(|i| source_files.sources.get(i).cloned()).collect(),
             file_ids_per_file: seen.filter_map(|i| source_files.ids_per_file.get(i).copied()).collect(),
+            nights,
         };
         let files: Vec<String> = manifest
             .tables
@@ -293,10 +295,16 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
             .filter(|t| ["records", "record_themes", "quarantine", "field_issues"].contains(&t.name.as_str()))
             .flat_map(|t| t.files.iter().cloned())
             .collect();
-        crate::state::keep_state(&committed.path, state.path(), &files, &kept)?;
+        crate::state::keep_state(staging.path(), state.path(), &files, &kept)?;
         if let Some(w) = state.commit()?.warning {
             messages.warn(&w);
         }
+        state_kept = true;
+    }
+    let committed =
+        staging.commit().map_err(|e| if state_kept { OutputError::AfterState { source: Box::new(e) } } else { e })?;
+    if let Some(w) = &committed.warning {
+        messages.warn(w);
     }
     let out = committed.path;
     let c = &manifest.counts;

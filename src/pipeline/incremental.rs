@@ -272,7 +272,7 @@ pub(super) fn recode_stale(engine: &Engine, b: &mut CodedBatch) {
 /// carried column made a dimension as the state's `x_…`) and those gone (found: a notice that the
 /// state's `x_ward` was not carried came before an error listing `x_ward` as carried, when a
 /// pipeline made its carried `ward` a dimension).
-pub(super) fn other_dimensions(
+pub(crate) fn other_dimensions(
     dir: &std::path::Path,
     m: &crate::state::StateManifest,
     dimensions: &[String],

@@ -440,6 +440,72 @@ pub(crate) fn lost_state(settings: &Settings, state: &std::path::Path) -> Result
     .into())
 }
 
+/// A state behind the output it keeps: the output was published by a night that did not keep
+/// the state (a run stopped or failing between the two, before the state was kept first; or the
+/// state restored from an older copy). This run would publish the state's records and its own,
+/// and the nights the state lacks would be gone (found by a reader in the twenty-sixth session on
+/// issue 9: a full disk under the state, then a night's export of new rows, 10,000 records
+/// dropped with exit 0).
+///
+/// # Errors
+/// [`crate::state::StateError::Unreadable`] naming both and the inputs of the output's last run.
+pub(crate) fn state_behind(
+    settings: &Settings,
+    dir: &std::path::Path,
+    m: &crate::state::StateManifest,
+) -> Result<(), RunError> {
+    let Some((out, _, _)) = nightly_output(&settings.out) else { return Ok(()) };
+    let Some(published) = out["state"]["nights"].as_u64() else { return Ok(()) };
+    let same = out["state"]["path"].as_str() == Some(crate::ingest::shown(dir).as_str());
+    if !same || published <= m.nights {
+        return Ok(());
+    }
+    let inputs: Vec<&str> = out["inputs"].as_array().into_iter().flatten().filter_map(|i| i["path"].as_str()).collect();
+    // one night behind, and this run reads that night's inputs again: it brings the state up
+    let again = |i: &&str| settings.sources.iter().any(|s| crate::ingest::shown(&s.path) == *i);
+    if published == m.nights + 1 && !inputs.is_empty() && inputs.iter().all(again) {
+        return Ok(());
+    }
+    let remedy = if published == m.nights + 1 {
+        format!(
+            "Run the output's last run again first (its inputs: {}), then this one",
+            if inputs.is_empty() { "none listed".to_owned() } else { inputs.join(", ") }
+        )
+    } else {
+        "The nights between are in the output alone: restore a later copy of the state, or run every export \
+         again into a new output"
+            .to_owned()
+    };
+    Err(crate::state::StateError::Unreadable {
+        path: dir.to_path_buf(),
+        message: format!(
+            "it was kept by {} run{}, and the output {} was written by the {}: the state is behind its output (a run \
+             stopped before keeping it, or a copy restored from before), and this run would drop the records the \
+             output holds and the state does not. {remedy} (nothing was touched)",
+            m.nights,
+            if m.nights == 1 { "" } else { "s" },
+            crate::ingest::shown(&settings.out),
+            ordinal(published),
+        ),
+    }
+    .into())
+}
+
+/// `1st`, `2nd`, `3rd`, `11th`…
+fn ordinal(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// A state of other dimensions than the run's (`validate` says it as a run would).
+pub(crate) use incremental::other_dimensions;
+
 fn run_in_pool(
     settings: &Settings,
     messages: &Messages,
@@ -457,6 +523,9 @@ fn run_in_pool(
     };
     if let (Some(dir), None) = (&settings.state, &held) {
         lost_state(settings, dir)?;
+    }
+    if let Some((dir, m)) = &held {
+        state_behind(settings, dir, m)?;
     }
     let shared = held.as_ref().and_then(|(dir, _)| Some((dir, other_owner(dir, &settings.out)?)));
     if let Some((dir, owner)) = &shared {
@@ -535,7 +604,7 @@ fn run_in_pool(
     let extra_columns = stream.mapping.extra_columns.clone();
     let context = WriteContext { settings, book, extra_columns: &extra_columns, source_files: &source_files };
     let bar = messages.spinner("run");
-    let (writer, stream, state_report) = match &held {
+    let (writer, stream, mut state_report) = match &held {
         None => {
             let (writer, stream) = stream_batches(&engine, stream, &mut tally, writer, &context, &mut timings, &bar)?;
             let report = settings.state.as_ref().map(|dir| StateReport {
@@ -564,6 +633,9 @@ fn run_in_pool(
         )?,
     };
     bar.finish_and_clear();
+    if let Some(r) = &mut state_report {
+        r.nights = held.as_ref().map_or(0, |(_, m)| m.nights) + 1;
+    }
     if let Some(failure) = stream.ids_failure().or(tally.respondents.failure()) {
         return Err(RunError::Ids(failure.to_string()));
     }
