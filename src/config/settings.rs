@@ -1176,8 +1176,14 @@ fn resolve_dimensions(
         // and `group` made `select group from …` a parse error)
         let clash = if e == "month" {
             Some("the month partition of records/ and record_themes/ (readers put the folder's month in its place)")
-        } else if RECORDS_OWN_COLUMNS.contains(&e.as_str()) {
+        } else if RECORDS_OWN_COLUMNS.contains(&e.as_str())
+            || (CANONICAL_FIELDS.contains(&e.as_str()) && !CANONICAL_DIMENSIONS.contains(&e.as_str()))
+        {
+            // `text`, `record_id`, `org_level_1` made a second column of that name, a file pyarrow
+            // refuses (found by a reader in the twenty-sixth session on issue 9)
             Some("a column records/ writes itself")
+        } else if e.starts_with("x_") {
+            Some("named as a carried column is (x_…), and may be one")
         } else if crate::record::SQL_RESERVED.contains(&e.as_str()) {
             Some("an SQL reserved word (a BI tool's query would not parse)")
         } else {
@@ -2030,6 +2036,12 @@ mod tests {
             ("[[source]]\npath = \"a.csv\"\n[source.columns]\nmonth = \"Ward\"\n", "month partition"),
             ("[run]\ndimensions = [\"group\"]\n[[source]]\npath = \"a.csv\"\n", "SQL reserved word"),
             ("[run]\ndimensions = [\"themes_n\"]\n[[source]]\npath = \"a.csv\"\n", "a column records/ writes"),
+            // a second column of that name in records/, which pyarrow refuses (found by a reader
+            // in the twenty-sixth session on issue 9)
+            ("[run]\ndimensions = [\"text\"]\n[[source]]\npath = \"a.csv\"\n", "a column records/ writes"),
+            ("[run]\ndimensions = [\"record_id\"]\n[[source]]\npath = \"a.csv\"\n", "a column records/ writes"),
+            ("[run]\ndimensions = [\"org_level_1\"]\n[[source]]\npath = \"a.csv\"\n", "a column records/ writes"),
+            ("[[source]]\npath = \"a.csv\"\n[source.columns]\nx_notes = \"Ward\"\n", "carried column"),
         ] {
             let err = parse(toml).expect_err(toml).to_string();
             assert!(err.contains(says) && err.contains("name it otherwise"), "{toml}: {err}");
