@@ -321,7 +321,7 @@ pub(crate) fn train(args: &TrainRequest, messages: &Messages) -> Result<ExitCode
     let targets = train::Targets { labels: &set.labels, y: &set.y, sentiment: &set.sentiment, groups: &set.groups };
     let rows: Vec<usize> = (0..set.texts.len()).collect();
     let mut model = train::fit(&analysed, &targets, &rows, &opts);
-    model.training.file = args.labelled.display().to_string();
+    model.training.file = crate::ingest::shown(&args.labelled);
     model.training.sha256 = crate::code::model::file_sha256(&args.labelled)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
     model.training.seconds = started.elapsed().as_secs_f64();

@@ -454,3 +454,63 @@ fn the_report_shows_field_issues_under_disclosure_control() {
     assert!(page.contains("<td>unmapped_value</td><td>1 to 7</td>"), "each reason under the rule");
     assert!(!page.contains("<td>unmapped_value</td><td>3</td>") && !page.contains("; 3 fields"), "no exact count");
 }
+
+/// Names a user types into a pipeline, a codebook, a baseline or a flag are written out: the
+/// run's name (from the pipeline's file name), a source's, a theme's name and category, a
+/// mapped group, a baseline's name and group, a question value, and a value clap refuses. Each
+/// was written as typed (in `records`, every table naming a theme or group, the manifest, the
+/// report, the summary, stderr), found by a reader in the twenty-sixth session on issue 9.
+#[test]
+fn names_typed_into_a_pipeline_codebook_baseline_or_flag_are_redacted_wherever_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut csv = "record_id,received_date,text,community_group\n".to_owned();
+    for i in 0..40 {
+        let who = if i % 2 == 0 { "A" } else { "Walkers" };
+        csv.push_str(&format!("R{i},2025-03-{:02},The nurse was kind,{who}\n", 1 + i % 28));
+    }
+    std::fs::write(d.join("a.csv"), csv).unwrap();
+    std::fs::write(
+        d.join("base.csv"),
+        "dimension,group,population\ncommunity_group,Club of Mrs Ethmap 07700 900321,100\ncommunity_group,Walkers,900\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("cb.toml"),
+        "[codebook]\nname = \"book of Dr Bookley\"\nversion = \"1\"\n[[theme]]\ncode = \"A01\"\n\
+         name = \"Care by Dr Themeworth\"\ncategory = \"Sister Catterall 943 476 5919\"\nterms = [\"nurse\"]\n",
+    )
+    .unwrap();
+    let pipeline = "pals Dr Quixworth 943 476 5919.toml";
+    std::fs::write(
+        d.join(pipeline),
+        "[run]\nout = \"o\"\n[codebook]\npath = \"cb.toml\"\n[[source]]\nname = \"pals Mrs Sourceby\"\npath = \"a.csv\"\n\
+         [[baseline]]\nname = \"Mr Baseley\"\npath = \"base.csv\"\n[people.map.community_group]\n\
+         \"A\" = \"Club of Mrs Ethmap 07700 900321\"\n",
+    )
+    .unwrap();
+    let r = unheard(d, &["run", pipeline, "--json", "--question", "Dr Questor=could_improve"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let text = all_text(&d.join("o")) + &all_text(&d.join("o.state")) + &r.stderr + &r.stdout;
+    assert!(
+        text.contains("Club of Mrs [NAME] [PHONE]"),
+        "the group is published, redacted: the map and the baseline agree"
+    );
+    for pii in [
+        "Quixworth",
+        "943 476 5919",
+        "Sourceby",
+        "Themeworth",
+        "Catterall",
+        "Ethmap",
+        "07700 900321",
+        "Baseley",
+        "Bookley",
+        "Questor",
+    ] {
+        assert!(!text.contains(pii), "{pii:?} was written");
+    }
+    let r = unheard(d, &["run", "--input", "a.csv", "--threads", "Dr Threadly 943 476 5919"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("Dr [NAME] [NHS_NUMBER]") && !r.stderr.contains("Threadly"), "{}", r.stderr);
+}

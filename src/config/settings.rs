@@ -869,7 +869,10 @@ fn resolve_changes(
 
 /// The run's name: `run.name`, else the pipeline file's stem; it names a folder.
 fn run_name(options: &PipelineOptions, ctx: &Ctx<'_>, stem: &str) -> Result<String, ConfigError> {
-    let name = options.run.name.clone().unwrap_or_else(|| stem.to_owned());
+    // redacted as every name written out is: a pipeline saved as `pals Dr X 943 476 5919.toml`
+    // named the manifest, the report's title and the summary as typed (found by a reader in the
+    // twenty-sixth session on issue 9)
+    let name = crate::text::redact::scrubbed(&options.run.name.clone().unwrap_or_else(|| stem.to_owned()));
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
         return Err(ctx.err(None, "run.name", format!("invalid run name {name:?}")));
     }
@@ -925,7 +928,7 @@ fn resolve_baselines(
                 ));
             }
             Ok(BaselineSettings {
-                name: b.get_ref().name.clone().unwrap_or_else(|| file_stem(&path)),
+                name: b.get_ref().name.as_deref().map_or_else(|| file_stem(&path), crate::text::redact::scrubbed),
                 path,
                 sum_duplicates,
                 areas,
@@ -1249,7 +1252,16 @@ fn resolve_people(options: &PipelineOptions, ctx: &Ctx<'_>, base: &Path) -> Resu
         }
     }
     people.imd_lookup = options.people.imd_lookup.as_ref().map(|p| join(base, p.get_ref()));
-    people.map.clone_from(&options.people.map);
+    // the values are read redacted, and a group is written out: both sides redacted (a target
+    // `"Dr X 3374514413 group"` was published as typed: found by a reader in the twenty-sixth
+    // session on issue 9)
+    let scrub = crate::text::redact::scrubbed;
+    people.map = options
+        .people
+        .map
+        .iter()
+        .map(|(d, m)| (d.clone(), m.iter().map(|(raw, group)| (scrub(raw), scrub(group))).collect()))
+        .collect();
     if let Some(max) = &options.people.max_groups {
         people.max_groups = Some(at_least_one(ctx, max, "people.max_groups")?);
     }
@@ -1781,7 +1793,9 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, path: &Path) 
         }
     }
     Ok(SourceSettings {
-        name: s.name.clone().unwrap_or_else(|| file_stem(&path)),
+        // a typed name is redacted as one taken from a file is (`name = "pals Mrs X 7954220583"`
+        // was written on every record: found by a reader in the twenty-sixth session on issue 9)
+        name: s.name.as_deref().map_or_else(|| file_stem(&path), crate::text::redact::scrubbed),
         path,
         format,
         encoding,

@@ -418,8 +418,9 @@ pub struct SourceReport {
     /// The question values given to the source (`question_values`, `--question`), as written.
     #[serde(skip)]
     pub(crate) question_values_given: Vec<String>,
-    /// Those that no column and no row's question of the source met.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Those that no column and no row's question of the source met (written redacted, as typed
+    /// values are).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "scrubbed_strs")]
     pub question_values_unmatched: Vec<String>,
 }
 
@@ -971,4 +972,8 @@ mod limit_tests {
         assert!(err.to_string().contains("unzipped, it is over"), "{err}");
         assert_eq!(decompress_at_most(path, &gz, 1 << 20).unwrap().len(), 1 << 20, "exactly the limit is read");
     }
+}
+
+fn scrubbed_strs<S: serde::Serializer>(texts: &[String], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(texts.iter().map(|t| crate::text::redact::scrubbed(t)))
 }

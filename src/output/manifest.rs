@@ -164,6 +164,7 @@ pub(crate) struct Manifest<'a> {
     pub(crate) versions: BTreeMap<&'static str, &'static str>,
     pub(crate) run: &'a str,
     pub(crate) threads: usize,
+    #[serde(serialize_with = "scrubbed_settings")]
     pub(crate) settings: &'a Settings,
     pub(crate) codebook: CodebookEntry,
     /// the learned model, when the pipeline uses one
@@ -329,4 +330,28 @@ pub(crate) fn counts(sources: &[SourceReport], tallies: Tallies) -> Counts {
         text_cells_reconcile: c.text_cells == c.records + c.blank_text_cells + c.quarantined_text_cells,
         ..c
     }
+}
+
+/// The settings as the run used them, every string in them (and every key) redacted: a value
+/// typed on the command line (`--question "Dr X 3906950611=could_improve"`, `--date-format`) was
+/// written as typed, where stderr said it redacted (found by a reader in the twenty-sixth session
+/// on issue 9). Paths and names redacted before are left as they are.
+fn scrubbed_settings<S: serde::Serializer>(settings: &&Settings, s: S) -> Result<S::Ok, S::Error> {
+    fn scrub(v: &mut serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::String(t) => *t = crate::text::redact::scrubbed(t),
+            Value::Array(a) => a.iter_mut().for_each(scrub),
+            Value::Object(m) => {
+                for (k, mut v) in std::mem::take(m) {
+                    scrub(&mut v);
+                    m.insert(crate::text::redact::scrubbed(&k), v);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(settings).map_err(serde::ser::Error::custom)?;
+    scrub(&mut v);
+    serde::Serialize::serialize(&v, s)
 }

@@ -174,14 +174,15 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     for w in &people_warnings {
         messages.warn(w);
     }
+    // the sources' warnings are written to the manifest's inputs as they are to stderr: redacted
+    // (a question value typed with `--question` was written as typed there: found by a reader in
+    // the twenty-sixth session on issue 9)
+    for w in stream.sources.iter_mut().flat_map(|s| s.warnings.iter_mut()) {
+        *w = crate::text::redact::scrubbed(w);
+    }
     // every warning of the run, in the report too: an insight lead reads the report, not stderr
-    let warnings: Vec<String> = stream
-        .sources
-        .iter()
-        .flat_map(|s| s.warnings.iter())
-        .chain(&people_warnings)
-        .map(|w| crate::text::redact::scrubbed(w))
-        .collect();
+    let warnings: Vec<String> =
+        stream.sources.iter().flat_map(|s| s.warnings.iter()).chain(&people_warnings).cloned().collect();
 
     let groups = Groups { dimensions: settings.dimensions.clone(), names };
     let quotes = crate::analyse::quotes::quote_rows(&quotes, &who.theme_by_group, &groups.names, book.themes.len());

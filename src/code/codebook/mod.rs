@@ -295,8 +295,12 @@ impl Codebook {
             theme: None,
             message: format!("unknown language {:?}", parsed.codebook.language),
         })?;
+        // names and categories are written out (every table that names a theme, the manifest):
+        // redacted as they are read (`themes` alone wrote them redacted: found by a reader in the
+        // twenty-sixth session on issue 9)
+        let scrub = crate::text::redact::scrubbed;
         let mut book = Codebook {
-            name: parsed.codebook.name,
+            name: scrub(&parsed.codebook.name),
             version: parsed.codebook.version,
             sha256: format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
             themes: Vec::new(),
@@ -366,9 +370,9 @@ impl Codebook {
             }
             book.themes.push(Theme {
                 code: def.code.clone(),
-                name: def.name.clone(),
-                category: def.category.clone(),
-                description: def.description.clone().unwrap_or_default(),
+                name: scrub(&def.name),
+                category: scrub(&def.category),
+                description: scrub(def.description.as_deref().unwrap_or_default()),
                 framework: def.framework.clone().unwrap_or_default(),
                 questions,
                 terms: def.terms.clone(),
