@@ -1144,3 +1144,35 @@ fn carry_chooses_the_columns_not_read_that_records_keep() {
     let r = unheard(d, &["run", "--input", "survey.csv", "--out", "o2", "--carry", "Ward", "--no-carry"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// A file added to while it is read (an export still being written, or copied over mid-run):
+/// what was read is neither the file before nor after, and the run committed it, exit 1, its
+/// sha256 that of neither (found by a reader in the twenty-sixth session on issue 9; only a
+/// night's second reading checked). Now the run stops, nothing committed, whether or not it keeps
+/// a state.
+#[test]
+fn a_file_that_changes_while_it_is_read_stops_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for extra in [&["--no-state"][..], &[][..]] {
+        std::fs::write(d.join("f.csv"), crate::util::canonical_csv(50)).unwrap();
+        let args: Vec<&str> = ["run", "--input", "f.csv", "--out", "o", "-q"].iter().chain(extra).copied().collect();
+        let r = std::process::Command::new(crate::util::BIN)
+            .args(&args)
+            .current_dir(d)
+            .env("UNHEARD_TEST_FAULT", "append@read")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("f.csv: changed while the run read it") && stderr.contains("nothing was committed"),
+            "{stderr}"
+        );
+        assert!(!d.join("o").exists(), "{extra:?}: nothing committed");
+        // unchanged, it runs
+        assert_eq!(crate::util::unheard(d, &args).code, 0);
+        std::fs::remove_dir_all(d.join("o")).unwrap();
+        let _ = std::fs::remove_dir_all(d.join("o.state"));
+    }
+}

@@ -314,6 +314,12 @@ pub enum IngestError {
         /// File.
         path: PathBuf,
     },
+    /// A file whose size or time of change differs at the end of its reading from its start.
+    #[error("{path}: changed while the run read it (its size or time of change at the end of its reading is not the one at its start: rewritten, cut short or added to); nothing was committed: run again once it is complete")]
+    ChangedWhileRead {
+        /// File.
+        path: PathBuf,
+    },
     /// No column holds the free text: [`stream::open_source`] makes it a [`IngestError::Columns`]
     /// error with a draft pipeline guessed from the header and the first rows.
     #[error("{path}: {message}")]

@@ -23,6 +23,8 @@
 //! process ends as by SIGKILL at that step), `pause@STEP` (it prints a line to stderr and waits
 //! for a signal), `fail@tidy` (removing the previous run fails) and `no-exchange` (the
 //! fallback commit). Steps: `locked`, `staged`, `moved-aside` (fallback only), `exchanged`.
+//! `append@read` adds a line to a source file once its first rows are read (a file changing
+//! while it is read).
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -549,7 +551,7 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-fn fault_set(item: &str) -> bool {
+pub(crate) fn fault_set(item: &str) -> bool {
     std::env::var("UNHEARD_TEST_FAULT").is_ok_and(|v| v.split(',').any(|i| i == item))
 }
 
