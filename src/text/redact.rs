@@ -136,6 +136,9 @@ pub struct Redaction {
 const TITLES: &str = "Dr Doctor Mr Mrs Ms Miss Mx Prof Professor Nurse Sister Matron Consultant Midwife Physio \
     Receptionist Paramedic Sr";
 
+/// The titles written with a dot (`Dr.`, `Mrs.`); a role word followed by one ends a sentence.
+const ABBREVIATED: &str = "Dr Mr Mrs Ms Mx Prof Sr";
+
 /// Lowercase words of a surname between a title and its capitalised part (`Dr van der Berg`).
 const PARTICLES: &str = "van der den de la le du da di von al el bin ibn ter ten";
 
@@ -473,8 +476,17 @@ impl Redactor {
             if prev_char(text, s).is_some_and(blocks_before) || next_char(text, e).is_some_and(blocks_after) {
                 continue;
             }
-            let caps = !text[s..e].bytes().any(|b| b.is_ascii_lowercase());
+            let title = &text[s..e];
+            let caps = !title.bytes().any(|b| b.is_ascii_lowercase());
+            // a dot after a role word, or after a title in lower case, ends a sentence ("the
+            // nurse. Every month", "a call off a dr. However": each read as a name once lower
+            // case titles were, in 3 of the 5,974 comments of a real export)
+            let abbreviated = ABBREVIATED.split_whitespace().any(|a| a.eq_ignore_ascii_case(title));
+            let lower = !title.bytes().any(|b| b.is_ascii_uppercase());
             let dot = bytes.get(e) == Some(&b'.');
+            if dot && (!abbreviated || lower) {
+                continue;
+            }
             let mut i = e + usize::from(dot);
             let gap = spaces(bytes, i);
             if gap == 0 && !(dot && bytes.get(i).is_some_and(u8::is_ascii_uppercase)) {
@@ -1064,6 +1076,10 @@ mod tests {
             "the nurse\nThe food was cold",
             "Dr. was kind",
             "rated @ 5 out of 10",
+            "a call off a dr. However it was fine",
+            "More nurse. Every month a newsletter",
+            "talking to the nurse. Palpitations.",
+            "I thanked the Nurse. Brilliant care",
         ] {
             assert_kept(text);
         }
