@@ -734,11 +734,27 @@ fn open_log(messages: &mut Messages, path: &Path, run: &RunArgs, header: &str) -
                 input.display()
             );
         }
+        // in the state, or in any folder unheard writes: refused by its next run as a file it
+        // did not write, every night after (found by a reader in the twenty-sixth session)
+        if let Some(holder) = settings.state.iter().find(|s| resolved(s).is_some_and(|s| log.starts_with(s))) {
+            anyhow::bail!(
+                "the log {} is inside the state {}, which a run replaces: choose another --log",
+                path.display(),
+                holder.display()
+            );
+        }
         if resolved(&settings.out).is_some_and(|out| log.starts_with(out)) {
             anyhow::bail!(
                 "the log {} is inside the output folder {}, which a run replaces: choose another --log",
                 path.display(),
                 settings.out.display()
+            );
+        }
+        if let Some(holder) = crate::output::commit::inside_unheard_folder(&log) {
+            anyhow::bail!(
+                "the log {} is inside {}, a folder unheard writes, which a run replaces: choose another --log",
+                path.display(),
+                crate::ingest::shown(&holder)
             );
         }
     }

@@ -92,6 +92,8 @@ pub(crate) fn may_log(path: &Path) -> bool {
     use std::io::Read as _;
     /// What a person keeps beside the data: never a log either.
     const NOT_LOGS: [&str; 5] = ["txt", "toml", "zip", "docx", "html"];
+    /// What another program's log is named.
+    const LOGS: [&str; 4] = ["log", "out", "err", "logs"];
     match std::fs::metadata(path) {
         Err(_) => return std::fs::symlink_metadata(path).is_err(),
         Ok(m) if !m.is_file() => return true,
@@ -103,12 +105,19 @@ pub(crate) fn may_log(path: &Path) -> bool {
         return false;
     }
     let ours = head.starts_with(b"=== ") && head.windows(9).any(|w| w == b" unheard ");
+    // another program's text is appended to when it is named as a log is (`cron.log`,
+    // `/var/log/messages`): a script, a query or notes are not (found: `--log nightly.sh` appended
+    // the run's lines to the cron script, by a reader in the twenty-sixth session on issue 9)
+    let named_as_log = match path.extension().and_then(|e| e.to_str()) {
+        None => true,
+        Some(e) => LOGS.iter().any(|n| n.eq_ignore_ascii_case(e)),
+    };
     let data = is_data_file(path)
         || path
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| NOT_LOGS.iter().any(|n| n.eq_ignore_ascii_case(e)));
-    head.is_empty() || ours || (!data && !head.contains(&0))
+    head.is_empty() || ours || (!data && named_as_log && !head.contains(&0))
 }
 
 /// Whether `path` is named as data (an export: CSV, TSV, JSON, Parquet, a workbook, gzipped),

@@ -313,3 +313,37 @@ fn threads_beyond_four_per_core_is_an_error_not_a_panic() {
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     assert!(!tmp.path().join("o").exists());
 }
+
+/// Places unheard made for itself and then refused every night after, and files of the user's
+/// it took over (each found by a reader in the twenty-sixth session on issue 9): an output inside
+/// another run's outputs or a state (`--out o.state/archive/extra`, `--out o/records/sub`: the
+/// next run into `o` refused it, and a glob over `o/records` read its rows too), a log inside the
+/// state, a file of the user's under the lock's name (emptied and removed), and a log named as a
+/// script (`--log nightly.sh`: appended to).
+#[test]
+fn unheard_writes_nothing_inside_its_own_folders_and_takes_over_no_file_of_the_user_s() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("f.csv"), canonical_csv(10)).unwrap();
+    assert_eq!(unheard(d, &["run", "--input", "f.csv", "--out", "o", "-q"]).code, 0);
+    for inside in ["o.state/archive/extra", "o/records/sub"] {
+        refused(d, &["run", "--input", "f.csv", "--out", inside, "-q"], "a folder unheard writes");
+    }
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "o", "--log", "o.state/x.log", "-q"]);
+    assert!(r.code == 2 && r.stderr.contains("inside the state"), "{}", r.stderr);
+    assert!(!d.join("o.state/x.log").exists());
+    // the output's next run is not refused
+    assert_eq!(unheard(d, &["run", "--input", "f.csv", "--out", "o", "-q"]).code, 0);
+    std::fs::write(d.join(".p.lock"), "my notes\n").unwrap();
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "p", "-q"]);
+    assert!(r.code == 2 && r.stderr.contains("a file unheard did not write"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(d.join(".p.lock")).unwrap(), "my notes\n", "left as it is");
+    std::fs::write(d.join("nightly.sh"), "#!/bin/sh\nunheard run nightly.toml\n").unwrap();
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "q", "--log", "nightly.sh", "-q"]);
+    assert!(r.code == 2 && r.stderr.contains("not a log"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(d.join("nightly.sh")).unwrap(), "#!/bin/sh\nunheard run nightly.toml\n");
+    // another program's log is appended to
+    std::fs::write(d.join("cron.log"), "cron: started\n").unwrap();
+    assert_eq!(unheard(d, &["run", "--input", "f.csv", "--out", "q", "--log", "cron.log", "-q"]).code, 0);
+    assert!(std::fs::read_to_string(d.join("cron.log")).unwrap().starts_with("cron: started\n=== "));
+}

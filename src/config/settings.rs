@@ -1421,13 +1421,44 @@ fn resolve_coder(options: &PipelineOptions, ctx: &Ctx<'_>, base: &Path) -> Resul
     Ok(CoderSettings { model, policy, label_map })
 }
 
+/// The home folder as a shell finds it: `HOME` when set and not empty, else the user's entry
+/// in the password database (a timer or cron job with no `HOME` wrote `out = "~/x"` to a folder
+/// named `~` beside the pipeline, and one with `HOME=` to `x` in the working folder, each a new
+/// output and state with nothing said: found by a reader in the twenty-sixth session on issue 9).
+fn home_dir() -> Option<PathBuf> {
+    let set = |v: &str| std::env::var_os(v).filter(|h| !h.is_empty()).map(PathBuf::from);
+    set("HOME").or_else(|| set("USERPROFILE")).or_else(password_home)
+}
+
+#[cfg(unix)]
+fn password_home() -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: `pwd` and `result` are valid out-pointers, `buf` outlives the call and its length
+    // is passed; the strings read are inside `buf` and NUL-terminated by libc
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(libc::getuid(), &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
+        if rc != 0 || result.is_null() || pwd.pw_dir.is_null() {
+            return None;
+        }
+        let dir = std::ffi::CStr::from_ptr(pwd.pw_dir).to_bytes();
+        (!dir.is_empty()).then(|| PathBuf::from(std::ffi::OsStr::from_bytes(dir)))
+    }
+}
+
+#[cfg(not(unix))]
+fn password_home() -> Option<PathBuf> {
+    None
+}
+
 /// `base/p`, with `.` and `dir/..` folded away (lexically: the paths are shown to people); a
 /// path from `~/` is from the home folder, as a shell reads it (found: `out = "~/reports"` made
 /// a folder named `~` beside the pipeline).
 fn join(base: &Path, p: &str) -> PathBuf {
     use std::path::Component;
-    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).map(PathBuf::from);
-    let joined = match (p.strip_prefix('~'), home) {
+    let joined = match (p.strip_prefix('~'), home_dir()) {
         (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
             home.join(rest.trim_start_matches(['/', '\\']))
         }
@@ -1928,6 +1959,15 @@ mod tests {
         }
         let err = parse("[[source]]\npath = \"a.csv\"\nheader_row = \"two\"\n").unwrap_err();
         assert_eq!(err.key.as_deref(), Some("source.header_row"), "{err}");
+    }
+
+    /// With no `HOME` (a timer's environment) the home folder is the password database's, as a
+    /// shell finds it: a folder that exists.
+    #[cfg(unix)]
+    #[test]
+    fn the_home_folder_without_home_is_the_password_database_s() {
+        let home = password_home().expect("the user has an entry");
+        assert!(home.is_absolute() && home.is_dir(), "{}", home.display());
     }
 
     /// A path from `~/` is from the home folder (it made a folder named `~` beside the

@@ -97,6 +97,19 @@ impl Target {
 pub fn check_out(out: &Path, inputs: &[&Path], holds: Holds) -> Result<Target, OutputError> {
     // a pipeline's `out = "."` resolves to the empty path
     let out = if out.as_os_str().is_empty() { Path::new(".") } else { out };
+    // inside another run's outputs or a state: the next run into that one refuses it as a
+    // file it did not write, every night (found: `--out o.state/archive/extra` and `--out
+    // o/records/sub` were accepted, and a glob over `o/records` read the nested run's rows too;
+    // by a reader in the twenty-sixth session on issue 9)
+    if let Some(holder) = inside_unheard_folder(out) {
+        return Err(refused(
+            out,
+            format!(
+                "lies inside {}, a folder unheard writes (a run's outputs or a state), which the next run into it replaces: choose a folder outside it",
+                crate::ingest::shown(&holder)
+            ),
+        ));
+    }
     match std::fs::symlink_metadata(out) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let Some(name) = out.file_name().and_then(|n| n.to_str()) else {
@@ -132,6 +145,14 @@ pub fn check_out(out: &Path, inputs: &[&Path], holds: Holds) -> Result<Target, O
             })
         }
     }
+}
+
+/// The folder unheard wrote (a run's outputs or a state: it holds [`MARKER`]) that `path` lies
+/// inside, if any: the next run into it replaces it, or refuses it for a file it did not write.
+#[must_use]
+pub(crate) fn inside_unheard_folder(path: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(path).ok()?;
+    abs.ancestors().skip(1).find(|a| a.join(MARKER).is_file()).map(Path::to_path_buf)
 }
 
 /// `Ok` when `dir` is a folder an earlier run wrote, of the kind `holds`, and holds nothing
@@ -245,6 +266,16 @@ impl OutputLock {
                 break file;
             }
         };
+        // a file of the user's under the lock's name: emptied, then removed (found by a reader in
+        // the twenty-sixth session on issue 9); a lock file holds a process id, or nothing
+        let mut held = String::new();
+        let ours = file.read_to_string(&mut held).is_ok() && held.trim().bytes().all(|b| b.is_ascii_digit());
+        if !ours {
+            return Err(refused(
+                &path,
+                "is a file unheard did not write, under the name of the output's lock (it holds other than a process id): it is left as it is; move it, or choose another output",
+            ));
+        }
         file.set_len(0).and_then(|()| file.rewind()).map_err(io(&path))?;
         writeln!(file, "{}", std::process::id()).and_then(|()| file.flush()).map_err(io(&path))?;
         interrupt::cleanup().lock_files.push(path.clone());
