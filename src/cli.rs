@@ -1095,9 +1095,23 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
             })
             .map_err(Into::into),
     );
+    // a folder it can write: `validate` said "a new folder" where the run could make none
+    // (found by a reader in the twenty-sixth session on issue 9)
+    for (role, dir) in std::iter::once(("output", &settings.out)).chain(settings.state.iter().map(|s| ("state", s))) {
+        if let Some(e) = unwritable(dir) {
+            problems.push(anyhow::anyhow!(
+                "{role} {}: cannot be written there ({e}); choose a folder you can write to",
+                crate::ingest::shown(dir)
+            ));
+        }
+    }
     let book = match pipeline::load_codebook(&settings.codebook) {
         Ok(book) => {
             report.push(format!("codebook {} {}: {} themes", book.name, book.version, book.themes.len()));
+            // what the run says of it, said before it runs
+            for w in pipeline::codebook_warnings(&book) {
+                messages.warn(&w);
+            }
             Some(book)
         }
         Err(e) => {
@@ -1106,6 +1120,12 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
         }
     };
     check(&mut report, &mut problems, validate_state(&settings).map(|line| vec![line]));
+    // the run's warnings on its state, said before it runs (found by a reader in the
+    // twenty-sixth session on issue 9: validate said nothing of either)
+    let held = settings.state.as_deref().filter(|d| crate::state::read_manifest(d).ok().flatten().is_some());
+    for n in pipeline::state_notices(&settings, held).1 {
+        messages.warn(&n);
+    }
     if let Some(book) = &book {
         check(
             &mut report,
@@ -1147,6 +1167,14 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
                 .join("\n")
         )),
     }
+}
+
+/// Why nothing can be written where `dir` is (or would be made): a file is made and dropped, unnamed,
+/// in the nearest folder of its path that exists.
+fn unwritable(dir: &Path) -> Option<std::io::Error> {
+    let abs = std::path::absolute(dir).ok()?;
+    let existing = abs.ancestors().skip(1).find(|a| a.is_dir())?;
+    tempfile::tempfile_in(existing).err()
 }
 
 /// `validate`'s line on the state folder.
@@ -1191,6 +1219,26 @@ fn validate_baseline(settings: &crate::config::Settings, b: &crate::config::Base
         &crate::people::age_bands(settings, Some(&base), &std::collections::BTreeSet::new()),
     )?;
     let pops = crate::people::baseline_populations(&base, b, &settings.dimensions, &harmoniser)?;
+    // a value `[people.map.*]` maps to a group the baseline lacks: every record of it stops the
+    // run, which validate can tell before any is read (found by a reader in the twenty-sixth
+    // session on issue 9: validate said ok, the run stopped)
+    for (d, dim) in settings.dimensions.iter().enumerate() {
+        let (Some(map), Some(groups)) = (settings.people.map.get(dim), pops.groups.get(d).filter(|g| !g.is_empty()))
+        else {
+            continue;
+        };
+        for raw in map.keys() {
+            let g = harmoniser.group(d, Some(raw), None);
+            let special = [crate::people::MISSING, crate::people::NOT_STATED, crate::people::UNMAPPED];
+            if !special.contains(&g.as_str()) && !groups.contains_key(&g) {
+                anyhow::bail!(
+                    "{}: no population for {dim} group {g:?}, which [people.map.{dim}] maps {raw:?} to: a record of that \
+                     value stops the run; add a row \"{dim},{g},<population>\", or map it to a group the baseline has",
+                    crate::ingest::shown(&b.path)
+                );
+            }
+        }
+    }
     let areas = match (base.areas.met.len(), base.areas.picked.len()) {
         (0 | 1, 0) => String::new(),
         (n, 0) => format!(", {n} areas added up (name yours with --baseline-area)"),

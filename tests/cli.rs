@@ -751,3 +751,58 @@ fn words_with_invisible_characters_inside_are_coded_as_the_words() {
     let pasted = themes("The pa\u{200b}in relief was slow and the recep\u{ad}tionist was r\u{2060}ude\u{feff}");
     assert_eq!(pasted, plain);
 }
+
+/// `validate` says what the run would (each found by a reader in the twenty-sixth session on
+/// issue 9, where validate said ok): a theme that can never be coded (the run said nothing of it
+/// either), a folder nothing can be written in, and a state another output keeps.
+#[test]
+fn validate_says_what_the_run_would_of_the_codebook_the_folders_and_the_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("f.csv"), canonical_csv(20)).unwrap();
+    std::fs::write(
+        d.join("cb.toml"),
+        "[codebook]\nname = \"t\"\nversion = \"1\"\n[[theme]]\ncode = \"ACC04\"\nname = \"Waits\"\ncategory = \"c\"\n\
+         terms = [\"wait\"]\nexclude = [\"wait\"]\n[[theme]]\ncode = \"STF01\"\nname = \"Staff\"\ncategory = \"c\"\nterms = [\"nurse\"]\n",
+    )
+    .unwrap();
+    let dead = "theme ACC04: every term is vetoed";
+    let v = unheard(d, &["validate", "--input", "f.csv", "--out", "o", "--codebook", "cb.toml"]);
+    assert!(v.code == 0 && v.stderr.contains(dead), "{}", v.stderr);
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "o", "--codebook", "cb.toml"]);
+    assert!(r.stderr.contains(dead), "the run says it too: {}", r.stderr);
+    let v = unheard(d, &["validate", "--input", "f.csv", "--out", "/proc/unheard-x/o"]);
+    assert!(v.code == 2 && v.stderr.contains("cannot be written there"), "{}", v.stderr);
+    let v = unheard(d, &["validate", "--input", "f.csv", "--out", "other", "--state", "o.state"]);
+    assert!(v.stderr.contains("sits beside the output o"), "{}", v.stderr);
+}
+
+/// A value `[people.map.*]` maps to a group the baseline lacks stopped the run at its first
+/// record of it, and validate said ok (found by a reader in the twenty-sixth session on issue 9).
+#[test]
+fn validate_refuses_a_mapped_group_the_baseline_lacks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut csv = "record_id,received_date,text,community_group\n".to_owned();
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "R{i},2025-03-{:02},The nurse was kind,{}\n",
+            1 + i % 28,
+            if i % 2 == 0 { "A" } else { "Walkers" }
+        ));
+    }
+    std::fs::write(d.join("a.csv"), csv).unwrap();
+    std::fs::write(d.join("base.csv"), "dimension,group,population\ncommunity_group,Walkers,900\n").unwrap();
+    let pipeline = |group: &str| {
+        format!(
+            "[run]\nout = \"o\"\ndimensions = [\"community_group\"]\n[[source]]\npath = \"a.csv\"\n[[baseline]]\npath = \"base.csv\"\n\
+             [people.map.community_group]\n\"A\" = \"{group}\"\n"
+        )
+    };
+    std::fs::write(d.join("p.toml"), pipeline("Runners")).unwrap();
+    let v = unheard(d, &["validate", "p.toml"]);
+    assert!(v.code == 2 && v.stderr.contains("which [people.map.community_group] maps \"A\" to"), "{}", v.stderr);
+    assert_eq!(unheard(d, &["run", "p.toml", "-q"]).code, 2, "the run stops as validate says");
+    std::fs::write(d.join("p.toml"), pipeline("Walkers")).unwrap();
+    assert_eq!(unheard(d, &["validate", "p.toml"]).code, 0);
+}

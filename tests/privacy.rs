@@ -484,7 +484,7 @@ fn names_typed_into_a_pipeline_codebook_baseline_or_flag_are_redacted_wherever_w
     let pipeline = "pals Dr Quixworth 943 476 5919.toml";
     std::fs::write(
         d.join(pipeline),
-        "[run]\nout = \"o\"\n[codebook]\npath = \"cb.toml\"\n[[source]]\nname = \"pals Mrs Sourceby\"\npath = \"a.csv\"\n\
+        "[run]\nout = \"o\"\ndimensions = [\"community_group\"]\n[codebook]\npath = \"cb.toml\"\n[[source]]\nname = \"pals Mrs Sourceby\"\npath = \"a.csv\"\n\
          [[baseline]]\nname = \"Mr Baseley\"\npath = \"base.csv\"\n[people.map.community_group]\n\
          \"A\" = \"Club of Mrs Ethmap 07700 900321\"\n",
     )
@@ -492,9 +492,12 @@ fn names_typed_into_a_pipeline_codebook_baseline_or_flag_are_redacted_wherever_w
     let r = unheard(d, &["run", pipeline, "--json", "--question", "Dr Questor=could_improve"]);
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     let text = all_text(&d.join("o")) + &all_text(&d.join("o.state")) + &r.stderr + &r.stdout;
+    assert!(text.contains("Club of Mrs [NAME] [PHONE]"), "the group is published, redacted");
+    let representation = crate::util::table(&d.join("o/representation.parquet"));
+    let groups = crate::util::strings(&representation, "group_name");
     assert!(
-        text.contains("Club of Mrs [NAME] [PHONE]"),
-        "the group is published, redacted: the map and the baseline agree"
+        groups.contains(&Some("Club of Mrs [NAME] [PHONE]".to_owned())),
+        "the map and the baseline agree: {groups:?}"
     );
     for pii in [
         "Quixworth",

@@ -126,7 +126,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     let unmapped = unmapped_values(&settings.dimensions, &safe_values);
     let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
     people_warnings.extend(crowded_dimensions(&settings.dimensions, &names, month_labels.len(), book.themes.len()));
-    people_warnings.extend(copied_themes(book));
+    people_warnings.extend(codebook_warnings(book));
     people_warnings.extend(crowded);
     people_warnings.extend(not_compared.iter().flatten().map(|e| {
         format!("{e}: not compared (no comparisons rows for it); it is compared once records lie on both sides")
@@ -350,7 +350,20 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
 /// rows, nearly all suppressed, and a 1.9 GB run).
 const MANY_GROUPS: usize = 1_000;
 
-/// A warning for each dimension of more than [`MANY_GROUPS`] groups.
+/// What a run (and `validate`) says of its codebook: themes that match exactly the words of an
+/// earlier one, and themes that can never be coded (`codebook check`'s errors: a theme whose
+/// every term its own excludes veto coded nothing, and neither `validate` nor the run said so;
+/// found by a reader in the twenty-sixth session on issue 9).
+pub(crate) fn codebook_warnings(book: &crate::code::Codebook) -> Vec<String> {
+    let errors: Vec<String> = book
+        .check()
+        .into_iter()
+        .filter(|f| f.severity == crate::code::Severity::Error)
+        .map(|f| format!("codebook \"{}\": theme {}: {}", book.name, f.theme.unwrap_or_default(), f.message))
+        .collect();
+    copied_themes(book).into_iter().chain(errors).collect()
+}
+
 /// A warning when themes of the codebook match exactly the words an earlier one matches.
 fn copied_themes(book: &crate::code::Codebook) -> Option<String> {
     let copied = book.copied_themes();
@@ -361,7 +374,7 @@ fn copied_themes(book: &crate::code::Codebook) -> Option<String> {
         .collect();
     (!copied.is_empty()).then(|| {
         format!(
-            "codebook {:?}: {} theme{} match{} exactly the words of an earlier one ({}{}): every comment coded with one \
+            "codebook \"{}\": {} theme{} match{} exactly the words of an earlier one ({}{}): every comment coded with one \
              is coded with the other; `unheard codebook check` lists them",
             book.name,
             copied.len(),

@@ -440,6 +440,40 @@ pub(crate) fn lost_state(settings: &Settings, state: &std::path::Path) -> Result
     .into())
 }
 
+/// What a run says of its state before it starts (`validate` says it too): a state that sits
+/// beside another nightly output (whose path is returned: the run exits 1), and a run keeping no
+/// state over the output of runs that kept one.
+pub(crate) fn state_notices(
+    settings: &Settings,
+    held: Option<&std::path::Path>,
+) -> (Option<std::path::PathBuf>, Vec<String>) {
+    let mut notices = Vec::new();
+    let shared = held.and_then(|dir| Some((dir, other_owner(dir, &settings.out)?)));
+    if let Some((dir, owner)) = &shared {
+        notices.push(format!(
+            "the state {} sits beside the output {}, whose nightly runs keep it: this run into {} adds its records to \
+             that state, and {}'s next night publishes them as its own. A state belongs to one output: give this one \
+             its own (--state {}.state, the default)",
+            crate::ingest::shown(dir),
+            crate::ingest::shown(owner),
+            crate::ingest::shown(&settings.out),
+            crate::ingest::shown(owner),
+            crate::ingest::shown(&settings.out)
+        ));
+    }
+    // `--no-state` over the output of nightly runs replaces their records with its inputs'
+    // alone: asked for, but said (it was silent: found in the twenty-fourth session on issue 9)
+    if let (None, Some((_, records, was))) = (&settings.state, nightly_output(&settings.out)) {
+        notices.push(format!(
+            "the output {} held the {records} records of runs that kept a state (at {was}): this run keeps none, and \
+             replaces them with its inputs' records alone (the state is left as it is: the next run that keeps it \
+             writes them back)",
+            crate::ingest::shown(&settings.out)
+        ));
+    }
+    (shared.map(|(_, owner)| owner), notices)
+}
+
 /// A state behind the output it keeps: the output was published by a night that did not keep
 /// the state (a run stopped or failing between the two, before the state was kept first; or the
 /// state restored from an older copy). This run would publish the state's records and its own,
@@ -504,6 +538,7 @@ fn ordinal(n: u64) -> String {
 }
 
 /// A state of other dimensions than the run's (`validate` says it as a run would).
+pub(crate) use finish::codebook_warnings;
 pub(crate) use incremental::other_dimensions;
 
 fn run_in_pool(
@@ -527,28 +562,9 @@ fn run_in_pool(
     if let Some((dir, m)) = &held {
         state_behind(settings, dir, m)?;
     }
-    let shared = held.as_ref().and_then(|(dir, _)| Some((dir, other_owner(dir, &settings.out)?)));
-    if let Some((dir, owner)) = &shared {
-        messages.warn(&format!(
-            "the state {} sits beside the output {}, whose nightly runs keep it: this run into {} adds its records to \
-             that state, and {}'s next night publishes them as its own. A state belongs to one output: give this one \
-             its own (--state {}.state, the default)",
-            crate::ingest::shown(dir),
-            crate::ingest::shown(owner),
-            crate::ingest::shown(&settings.out),
-            crate::ingest::shown(owner),
-            crate::ingest::shown(&settings.out)
-        ));
-    }
-    // `--no-state` over the output of nightly runs replaces their records with its inputs'
-    // alone: asked for, but said (it was silent: found in the twenty-fourth session on issue 9)
-    if let (None, Some((_, records, was))) = (&settings.state, nightly_output(&settings.out)) {
-        messages.warn(&format!(
-            "the output {} held the {records} records of runs that kept a state (at {was}): this run keeps none, and \
-             replaces them with its inputs' records alone (the state is left as it is: the next run that keeps it \
-             writes them back)",
-            crate::ingest::shown(&settings.out)
-        ));
+    let (shared, notices) = state_notices(settings, held.as_ref().map(|(dir, _)| dir.as_path()));
+    for n in &notices {
+        messages.warn(n);
     }
     let SetUp { engine, baseline, bands, mut stream } =
         set_up(settings, held.as_ref().map(|h| h.1.age_bands.as_slice()), &mut timings)?;
