@@ -806,3 +806,23 @@ fn validate_refuses_a_mapped_group_the_baseline_lacks() {
     std::fs::write(d.join("p.toml"), pipeline("Walkers")).unwrap();
     assert_eq!(unheard(d, &["validate", "p.toml"]).code, 0);
 }
+
+/// One file as two sources of a pipeline: every row of the second was quarantined as a
+/// duplicate, exit 1, where `--input` refused it (found by a reader in the twenty-sixth session on
+/// issue 9).
+#[test]
+fn one_file_as_two_sources_of_a_pipeline_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
+    std::fs::write(
+        d.join("p.toml"),
+        "[run]\nout = \"o\"\n[[source]]\nname = \"one\"\npath = \"a.csv\"\n[[source]]\nname = \"two\"\npath = \"./a.csv\"\n",
+    )
+    .unwrap();
+    for command in ["validate", "run"] {
+        let r = unheard(d, &[command, "p.toml"]);
+        assert!(r.code == 2 && r.stderr.contains("sources \"one\" and \"two\" read the same file"), "{}", r.stderr);
+    }
+    assert!(!d.join("o").exists());
+}

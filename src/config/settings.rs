@@ -1034,6 +1034,26 @@ fn resolve_sources(
         inputs
     };
     apply_source_overrides(&mut sources, ctx, overrides)?;
+    // one file as two sources of a pipeline (`a.csv`, `./a.csv`): every row of the second was
+    // quarantined as a duplicate, exit 1, where `--input` refuses it (found by a reader in the
+    // twenty-sixth session on issue 9); two sheets of one workbook are two sources
+    let identity: Vec<Option<String>> = sources.iter().map(|s| crate::files::identity(&s.path)).collect();
+    for (i, id) in identity.iter().enumerate() {
+        let same = |j: &usize| identity[*j].is_some() && identity[*j] == *id && sources[*j].sheet == sources[i].sheet;
+        if let Some(j) = (0..i).find(same) {
+            return Err(ctx.err(
+                None,
+                "source.path",
+                format!(
+                    "sources {:?} and {:?} read the same file ({} and {}): every row of the second would be a duplicate; give it once",
+                    sources[j].name,
+                    sources[i].name,
+                    crate::ingest::shown(&sources[j].path),
+                    crate::ingest::shown(&sources[i].path)
+                ),
+            ));
+        }
+    }
     let mut names = BTreeSet::new();
     for s in &sources {
         if !names.insert(s.name.clone()) {
@@ -1863,6 +1883,19 @@ fn resolve_source(spanned: &Spanned<SourceOptions>, ctx: &Ctx<'_>, path: &Path) 
             None | Some(CarryOption::Every(true)) => Carry::Every,
             Some(CarryOption::Every(false)) => Carry::Nothing,
             Some(CarryOption::Only(headers)) => Carry::Only(headers.clone()),
+            Some(CarryOption::Named(n)) => match n.trim().to_ascii_lowercase().as_str() {
+                "every" | "all" => Carry::Every,
+                "nothing" | "none" => Carry::Nothing,
+                _ => {
+                    return Err(ctx.err(
+                        None,
+                        "source.carry",
+                        format!(
+                            "carry = {n:?}: write true or \"every\" (every column not read), false or \"nothing\", or a list of headers"
+                        ),
+                    ))
+                }
+            },
         },
         keep_whole: match &s.keep_whole {
             Some(k) if format != Format::Jsonl => {
@@ -2075,6 +2108,19 @@ mod tests {
             .expect_err("two of one name");
         assert_eq!(err.line, Some(6), "{err}");
         assert!(err.to_string().contains("two changes are named \"x\""), "{err}");
+    }
+
+    /// `carry` as the manifest writes it (`"every"`): refused with a parser's message before.
+    #[test]
+    fn carry_takes_the_manifest_s_words_too() {
+        for (written, carry) in
+            [("\"every\"", Carry::Every), ("\"nothing\"", Carry::Nothing), ("false", Carry::Nothing)]
+        {
+            let s = parse(&format!("[[source]]\npath = \"a.csv\"\ncarry = {written}\n")).unwrap();
+            assert_eq!(s.sources[0].carry, carry, "{written}");
+        }
+        let err = parse("[[source]]\npath = \"a.csv\"\ncarry = \"some\"\n").unwrap_err().to_string();
+        assert!(err.contains("source.carry") && err.contains("a list of headers"), "{err}");
     }
 
     #[test]
