@@ -1197,6 +1197,7 @@ fn validate_state(settings: &crate::config::Settings) -> Result<String> {
                         return Err(e.into());
                     }
                     pipeline::state_behind(settings, dir, &m)?;
+                    crate::state::check_published(dir, &m)?;
                     pipeline::check_state_sources(settings, dir, &m)?;
                     format!(
                         "state {}: {} records coded by {}; a run codes only new or changed records",

@@ -18,7 +18,7 @@
 //! the redacted text in every run). It is written like the outputs: staged, then swapped in one
 //! step, under its own lock.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -155,6 +155,49 @@ pub(crate) struct StateManifest {
     /// wrote it: an output ahead of its state is refused). States kept before it have 0.
     #[serde(default)]
     pub nights: u64,
+    /// The archive's files that are the published files too (hard links), each with its size and
+    /// the sha256 of its last 64 KiB (a Parquet file's footer: its row groups, offsets and
+    /// statistics) as kept: one edited in place through the output is told. Not the time of
+    /// change, which a backup restored with `cp -r` changes. States kept before it have none.
+    #[serde(default)]
+    pub published: BTreeMap<String, (u64, String)>,
+}
+
+/// A file's size and the sha256 of its last 64 KiB, as [`StateManifest::published`] keeps it.
+fn file_stamp(path: &Path) -> Option<(u64, String)> {
+    use sha2::Digest;
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(64 << 10))).ok()?;
+    let mut tail = Vec::with_capacity(64 << 10);
+    f.read_to_end(&mut tail).ok()?;
+    Some((len, format!("{:x}", sha2::Sha256::digest(&tail))))
+}
+
+/// A file of the state's archive that is a published file too and was changed after the run
+/// kept it: a published file edited in place (pyarrow's `write_table` to the same path) edits the
+/// state's copy, the same file, and the next night republished the edit as the state's record, or
+/// stopped every night after (found by a reader in the twenty-sixth session on issue 9).
+///
+/// # Errors
+/// [`StateError::Unreadable`] naming the file.
+pub(crate) fn check_published(dir: &Path, m: &StateManifest) -> Result<(), StateError> {
+    for (f, kept) in &m.published {
+        let path = dir.join(ARCHIVE).join(f);
+        if file_stamp(&path).as_ref() != Some(kept) {
+            return Err(StateError::Unreadable {
+                path: path.clone(),
+                message:
+                    "changed after the run kept it: the output's file of that name is the same file (a hard link), \
+                          so a published file edited in place edits the state too. Restore the output and its state \
+                          from their backup, or run every export again into a new output; to edit a published file, \
+                          copy it first (nothing was touched)"
+                        .to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Reads a state's `manifest.json`; `None` when the folder holds no state.
@@ -710,12 +753,17 @@ pub(crate) fn keep_state(
     files: &[String],
     manifest: &StateManifest,
 ) -> Result<(), StateError> {
+    let mut published = BTreeMap::new();
     for f in files {
         let to = state.join(ARCHIVE).join(f);
         keep(&out.join(f), &to).map_err(|e| unreadable(&to)(e.to_string()))?;
+        if let Some(stamp) = file_stamp(&to) {
+            published.insert(f.clone(), stamp);
+        }
     }
+    let manifest = StateManifest { published, ..manifest.clone() };
     let path = state.join("manifest.json");
-    let text = serde_json::to_string_pretty(manifest).map_err(|e| unreadable(&path)(e.to_string()))? + "\n";
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| unreadable(&path)(e.to_string()))? + "\n";
     std::fs::write(&path, text).map_err(|e| unreadable(&path)(e.to_string()))
 }
 

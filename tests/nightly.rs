@@ -5,6 +5,7 @@
 //! its state leaves a state from which the next run makes the same tables.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
@@ -933,4 +934,37 @@ fn a_run_without_state_over_a_nightly_output_says_what_it_replaces() {
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     assert!(r.stderr.contains("held the") && r.stderr.contains("this run keeps none"), "{}", r.stderr);
     assert!(tables(&d.join("o.state")) == state, "the state is left as it is");
+}
+
+/// A published file edited in place (pyarrow's `write_table` to the same path) is the state's
+/// file too, a hard link: the next night republished the edit as the state's record, exit 0, or
+/// stopped every night after (found by a reader in the twenty-sixth session on issue 9). Now the
+/// run and `validate` refuse the state, naming the file; a backup restored by a plain copy (new
+/// times of change) is read as before.
+#[test]
+fn a_published_file_edited_in_place_is_told_and_a_copied_backup_is_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), night(0, 100)).unwrap();
+    std::fs::write(d.join("b.csv"), night(100, 50)).unwrap();
+    run(d, &["run", "--input", "a.csv", "--out", "o", "-q"]);
+    copy_dir(&d.join("o"), &d.join("backup"));
+    copy_dir(&d.join("o.state"), &d.join("backup.state"));
+    let part = parquet_files(&d.join("o/records")).into_iter().next().unwrap();
+    let mut bytes = std::fs::read(&part).unwrap();
+    let at = bytes.len() - 20;
+    bytes[at] ^= 0x55;
+    // written through the same inode, as an editor saving in place does
+    std::fs::OpenOptions::new().write(true).truncate(true).open(&part).unwrap().write_all(&bytes).unwrap();
+    for command in ["validate", "run"] {
+        let r = unheard(d, &[command, "--input", "b.csv", "--out", "o", "-q"]);
+        assert!(r.code == 2 && r.stderr.contains("changed after the run kept it"), "{command}: {}", r.stderr);
+    }
+    // restored from the backup by a plain copy: read as before
+    std::fs::remove_dir_all(d.join("o")).unwrap();
+    std::fs::remove_dir_all(d.join("o.state")).unwrap();
+    copy_dir(&d.join("backup"), &d.join("o"));
+    copy_dir(&d.join("backup.state"), &d.join("o.state"));
+    let m = run(d, &["run", "--input", "b.csv", "--out", "o", "-q"]);
+    assert_eq!(m["state"]["mode"], "incremental");
 }

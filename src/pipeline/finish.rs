@@ -289,6 +289,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
             file_sources: seen.clone().filter_map(|i| source_files.sources.get(i).cloned()).collect(),
             file_ids_per_file: seen.filter_map(|i| source_files.ids_per_file.get(i).copied()).collect(),
             nights,
+            published: std::collections::BTreeMap::new(),
         };
         let files: Vec<String> = manifest
             .tables

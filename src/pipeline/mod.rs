@@ -561,6 +561,7 @@ fn run_in_pool(
     }
     if let Some((dir, m)) = &held {
         state_behind(settings, dir, m)?;
+        crate::state::check_published(dir, m)?;
     }
     let (shared, notices) = state_notices(settings, held.as_ref().map(|(dir, _)| dir.as_path()));
     for n in &notices {
