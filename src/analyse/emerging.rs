@@ -215,10 +215,13 @@ impl Comment<'_> {
             self.stems.push_str(tokens.stem(i));
             bounds.push((s as u32, self.stems.len() as u32));
             let w = tokens.word(i);
-            skip.push((
-                STOP_WORDS.binary_search(&w).is_ok(),
-                w.starts_with('[') || w.bytes().all(|b| b.is_ascii_digit()),
-            ));
+            // a redaction's marker is a word in brackets (`[NAME]` is the token `name`): the
+            // check of a `[` in the word never held, and `dr name harrowg` was published (found
+            // by a reader in the twenty-sixth session on issue 9)
+            let (a, b) = tokens.span(i);
+            let bytes = self.text.as_bytes();
+            let marker = a > 0 && bytes.get(a - 1) == Some(&b'[') && bytes.get(b) == Some(&b']');
+            skip.push((STOP_WORDS.binary_search(&w).is_ok(), marker || w.bytes().all(|b| b.is_ascii_digit())));
         }
         let shard_of = |term: &str| {
             use std::hash::BuildHasher;
@@ -519,8 +522,13 @@ mod tests {
         for len in 1..=3 {
             for start in 0..tokens.len().saturating_sub(len - 1) {
                 let words: Vec<&str> = (start..start + len).map(|i| tokens.word(i)).collect();
+                let marker = |i: usize| {
+                    let (a, b) = tokens.span(i);
+                    text[..a].ends_with('[') && text[b..].starts_with(']')
+                };
                 if words.iter().all(|w| STOP_WORDS.contains(w))
-                    || words.iter().any(|w| w.starts_with('[') || w.chars().all(|c| c.is_ascii_digit()))
+                    || (start..start + len).any(marker)
+                    || words.iter().any(|w| w.chars().all(|c| c.is_ascii_digit()))
                 {
                     continue;
                 }
@@ -533,6 +541,22 @@ mod tests {
         out.sort();
         out.dedup_by(|a, b| a.0 == b.0);
         out
+    }
+
+    /// A redaction's marker is no word of a term (`dr name harrowg` was published: the check
+    /// looked for a `[` in the word, which the tokenizer had left out).
+    #[test]
+    fn no_term_holds_a_redaction_marker() {
+        let analyzer = Analyzer::english();
+        let terms = reference(&analyzer, "Dr [NAME] Harrowgate rang [PHONE] about [NHS_NUMBER] name badge");
+        assert!(!terms.is_empty());
+        for (stem, surface) in &terms {
+            assert!(
+                !surface.contains("[") && !surface.contains("phone") && !surface.contains("nhs_number"),
+                "{stem}: {surface}"
+            );
+        }
+        assert!(terms.iter().any(|(stem, _)| stem == "name badg"), "a word that is no marker stays: {terms:?}");
     }
 
     #[test]
