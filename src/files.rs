@@ -93,12 +93,15 @@ pub(crate) fn may_log(path: &Path) -> bool {
     /// What a person keeps beside the data: never a log either.
     const NOT_LOGS: [&str; 5] = ["txt", "toml", "zip", "docx", "html"];
     /// What another program's log is named.
-    const LOGS: [&str; 4] = ["log", "out", "err", "logs"];
-    match std::fs::metadata(path) {
+    const LOGS: [&str; 6] = ["log", "out", "err", "logs", "stdout", "stderr"];
+    let links = match std::fs::metadata(path) {
         Err(_) => return std::fs::symlink_metadata(path).is_err(),
         Ok(m) if !m.is_file() => return true,
-        Ok(_) => {}
-    }
+        Ok(m) => {
+            use std::os::unix::fs::MetadataExt;
+            m.nlink()
+        }
+    };
     let Ok(file) = std::fs::File::open(path) else { return false };
     let mut head = Vec::with_capacity(64);
     if file.take(64).read_to_end(&mut head).is_err() {
@@ -108,10 +111,20 @@ pub(crate) fn may_log(path: &Path) -> bool {
     // another program's text is appended to when it is named as a log is (`cron.log`,
     // `/var/log/messages`): a script, a query or notes are not (found: `--log nightly.sh` appended
     // the run's lines to the cron script, by a reader in the twenty-sixth session on issue 9)
-    let named_as_log = match path.extension().and_then(|e| e.to_str()) {
-        None => true,
-        Some(e) => LOGS.iter().any(|n| n.eq_ignore_ascii_case(e)),
-    };
+    // and a rotated one (`nightly.log.1`); a script of no extension is not (`#!`, a cron.daily
+    // script); nor a file of other names too, one of which may be a state's (a hard link to its
+    // manifest broke every night after: found by a reader)
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
+    let rotated =
+        name.contains(".log.") && name.rsplit('.').next().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+    let named_as_log = rotated
+        || match path.extension().and_then(|e| e.to_str()) {
+            None => !head.starts_with(b"#!"),
+            Some(e) => LOGS.iter().any(|n| n.eq_ignore_ascii_case(e)),
+        };
+    if links > 1 && !ours {
+        return false;
+    }
     let data = is_data_file(path)
         || path
             .extension()

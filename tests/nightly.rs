@@ -564,6 +564,20 @@ fn a_night_stopped_between_its_state_and_its_output_loses_nothing_and_a_state_be
     assert_eq!(manifest(&p), before, "nothing touched");
     let v = unheard(d, &["validate", "--input", "c.csv", "--out", "p"]);
     assert!(v.code == 2 && v.stderr.contains("the state is behind its output"), "validate as the run: {}", v.stderr);
+    // under any spelling of the state's path (`$PWD/p`, or the copy given with --state): the
+    // spelling let it through (found by a second reader)
+    let abs = p.to_str().unwrap().to_owned();
+    let r = unheard(d, &["run", "--input", "c.csv", "--out", &abs, "-q"]);
+    assert!(r.code == 2 && r.stderr.contains("the state is behind its output"), "{}", r.stderr);
+    let r = unheard(d, &["run", "--input", "c.csv", "--out", "p", "--state", "backup.state", "-q"]);
+    assert!(r.code == 2 && r.stderr.contains("the state is behind its output"), "{}", r.stderr);
+    // the night's input under its name but with other bytes (an export overwritten at its path
+    // each night) is not that night again
+    let b = std::fs::read(d.join("b.csv")).unwrap();
+    std::fs::write(d.join("b.csv"), night(900, 20)).unwrap();
+    let r = unheard(d, &["run", "--input", "b.csv", "--out", "p", "-q"]);
+    assert!(r.code == 2 && r.stderr.contains("the state is behind its output"), "{}", r.stderr);
+    std::fs::write(d.join("b.csv"), b).unwrap();
     // running the output's last night again first brings the state up, and nothing is lost
     run(d, &["run", "--input", "b.csv", "--out", "p", "-q"]);
     let m = run(d, &["run", "--input", "c.csv", "--out", "p", "-q"]);

@@ -342,8 +342,28 @@ fn unheard_writes_nothing_inside_its_own_folders_and_takes_over_no_file_of_the_u
     let r = unheard(d, &["run", "--input", "f.csv", "--out", "q", "--log", "nightly.sh", "-q"]);
     assert!(r.code == 2 && r.stderr.contains("not a log"), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(d.join("nightly.sh")).unwrap(), "#!/bin/sh\nunheard run nightly.toml\n");
-    // another program's log is appended to
+    // another program's log is appended to, a rotated one too
     std::fs::write(d.join("cron.log"), "cron: started\n").unwrap();
     assert_eq!(unheard(d, &["run", "--input", "f.csv", "--out", "q", "--log", "cron.log", "-q"]).code, 0);
     assert!(std::fs::read_to_string(d.join("cron.log")).unwrap().starts_with("cron: started\n=== "));
+    std::fs::write(d.join("nightly.log.1"), "old lines\n").unwrap();
+    assert_eq!(unheard(d, &["run", "--input", "f.csv", "--out", "q", "--log", "nightly.log.1", "-q"]).code, 0);
+
+    // the ways round these a second reader found: a link into the folder, a script of no
+    // extension, a log that is a state's file under another name, a link under the lock's name;
+    // and `..` in a path outside it, which was refused
+    std::os::unix::fs::symlink(d.join("o/records"), d.join("lr")).unwrap();
+    refused(d, &["run", "--input", "f.csv", "--out", "lr/sub", "--no-state", "-q"], "a folder unheard writes");
+    assert_eq!(unheard(d, &["run", "--input", "f.csv", "--out", "o/../o2", "--state", "o/../o2.state", "-q"]).code, 0);
+    std::fs::write(d.join("unheard-nightly"), "#!/bin/sh\nunheard run\n").unwrap();
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "q", "--log", "unheard-nightly", "-q"]);
+    assert!(r.code == 2 && r.stderr.contains("not a log"), "{}", r.stderr);
+    std::fs::hard_link(d.join("o.state/manifest.json"), d.join("hl.log")).unwrap();
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "q", "--log", "hl.log", "-q"]);
+    assert!(r.code == 2 && r.stderr.contains("not a log"), "{}", r.stderr);
+    std::fs::write(d.join("notes.txt"), "42\n").unwrap();
+    std::os::unix::fs::symlink(d.join("notes.txt"), d.join(".r.lock")).unwrap();
+    let r = unheard(d, &["run", "--input", "f.csv", "--out", "r", "-q"]);
+    assert!(r.code == 2 && r.stderr.contains("symbolic link"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(d.join("notes.txt")).unwrap(), "42\n");
 }

@@ -151,8 +151,12 @@ pub fn check_out(out: &Path, inputs: &[&Path], holds: Holds) -> Result<Target, O
 /// inside, if any: the next run into it replaces it, or refuses it for a file it did not write.
 #[must_use]
 pub(crate) fn inside_unheard_folder(path: &Path) -> Option<PathBuf> {
+    // the nearest folder of its path that exists, its links and `..` resolved: `lr/sub` with
+    // `lr` a link to `o/records` went in; `o/../o2` was refused (both found by a reader)
     let abs = std::path::absolute(path).ok()?;
-    abs.ancestors().skip(1).find(|a| a.join(MARKER).is_file()).map(Path::to_path_buf)
+    let existing = abs.ancestors().skip(1).find(|a| a.is_dir())?;
+    let real = std::fs::canonicalize(existing).ok()?;
+    real.ancestors().find(|a| a.join(MARKER).is_file()).map(Path::to_path_buf)
 }
 
 /// `Ok` when `dir` is a folder an earlier run wrote, of the kind `holds`, and holds nothing
@@ -238,6 +242,13 @@ impl OutputLock {
         std::fs::create_dir_all(&target.parent).map_err(unwritable(&target.parent))?;
         target.parent = std::fs::canonicalize(&target.parent).map_err(unwritable(&target.parent))?;
         let path = target.sibling("lock");
+        // a link under the lock's name is followed to a file of the user's (found by a reader)
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(refused(
+                &path,
+                "is a symbolic link under the name of the output's lock: it is left as it is; remove it, or choose another output",
+            ));
+        }
         let mut file = loop {
             let mut file = File::options()
                 .read(true)

@@ -405,7 +405,13 @@ fn nightly_output(out: &std::path::Path) -> Option<(serde_json::Value, u64, Stri
 fn other_owner(state: &std::path::Path, out: &std::path::Path) -> Option<std::path::PathBuf> {
     let name = state.file_name()?.to_str()?.strip_suffix(".state")?;
     let owner = state.with_file_name(name);
-    let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    // links and `..` resolved: `--state ../w/o.state` from `w` is `o`'s own (found by a reader)
+    let absolute = |p: &std::path::Path| {
+        std::fs::canonicalize(p)
+            .ok()
+            .or_else(|| Some(std::fs::canonicalize(p.parent()?).ok()?.join(p.file_name()?)))
+            .unwrap_or_else(|| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+    };
     (!name.is_empty() && absolute(&owner) != absolute(out) && nightly_output(&owner).is_some()).then_some(owner)
 }
 
@@ -489,15 +495,24 @@ pub(crate) fn state_behind(
     m: &crate::state::StateManifest,
 ) -> Result<(), RunError> {
     let Some((out, _, _)) = nightly_output(&settings.out) else { return Ok(()) };
+    // whatever the state's path is spelled (`o.state`, `$PWD/o.state`, a copy elsewhere given
+    // with --state): the spelling let a state behind through (found by a reader)
     let Some(published) = out["state"]["nights"].as_u64() else { return Ok(()) };
-    let same = out["state"]["path"].as_str() == Some(crate::ingest::shown(dir).as_str());
-    if !same || published <= m.nights {
+    if published <= m.nights {
         return Ok(());
     }
-    let inputs: Vec<&str> = out["inputs"].as_array().into_iter().flatten().filter_map(|i| i["path"].as_str()).collect();
-    // one night behind, and this run reads that night's inputs again: it brings the state up
-    let again = |i: &&str| settings.sources.iter().any(|s| crate::ingest::shown(&s.path) == *i);
-    if published == m.nights + 1 && !inputs.is_empty() && inputs.iter().all(again) {
+    let listed = out["inputs"].as_array().cloned().unwrap_or_default();
+    let inputs: Vec<&str> = listed.iter().filter_map(|i| i["path"].as_str()).collect();
+    // one night behind, and this run reads that night's inputs again, the same bytes (an export
+    // overwritten at its path each night is another night's: found by a reader): it brings the
+    // state up
+    let again = |i: &serde_json::Value| {
+        settings.sources.iter().any(|s| {
+            Some(crate::ingest::shown(&s.path).as_str()) == i["path"].as_str()
+                && crate::code::model::file_sha256(&s.path).ok().as_deref() == i["sha256"].as_str()
+        })
+    };
+    if published == m.nights + 1 && !listed.is_empty() && listed.iter().all(again) {
         return Ok(());
     }
     let remedy = if published == m.nights + 1 {
