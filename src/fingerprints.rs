@@ -65,8 +65,13 @@ type Shard = HashSet<Entry, foldhash::fast::FixedState>;
 pub(crate) struct FingerprintSet {
     /// By the key's first byte.
     shards: Vec<Shard>,
-    /// Entries a shard may hold before the memory is spilled.
-    shard_limit: usize,
+    /// Entries the shards may hold together before the memory is spilled: counted over all of
+    /// them, not a share per shard (each of the 256 spilled at its 256th, so the fullest spilled
+    /// the set early: 2,286 of 3,000 ids went to disk under a limit of 5,000, found by a reader
+    /// in the twenty-sixth session on issue 9).
+    limit: usize,
+    /// Entries in the shards.
+    held: usize,
     /// Where runs go; none = everything stays in memory.
     folder: Option<PathBuf>,
     disk: Disk,
@@ -81,7 +86,8 @@ impl FingerprintSet {
     pub(crate) fn new(in_memory: usize) -> FingerprintSet {
         FingerprintSet {
             shards: Vec::new(),
-            shard_limit: in_memory.div_ceil(256).max(1),
+            limit: in_memory.max(1),
+            held: 0,
             folder: None,
             disk: Disk::default(),
             failure: None,
@@ -119,10 +125,11 @@ impl FingerprintSet {
             self.shards = (0..256).map(|_| Shard::default()).collect();
         }
         let shard = (fingerprint >> 120) as usize;
-        if self.shards[shard].len() >= self.shard_limit && self.folder.is_some() && self.failure().is_none() {
+        if self.held >= self.limit && self.folder.is_some() && self.failure().is_none() {
             self.spill();
         }
         self.shards[shard].insert(Entry((fingerprint & !0xFFFF) | u128::from(value)));
+        self.held += 1;
         None
     }
 
@@ -157,7 +164,10 @@ impl FingerprintSet {
     fn spill(&mut self) {
         let Some(folder) = self.folder.clone() else { return };
         match self.disk.add_run(&folder, &self.shards) {
-            Ok(()) => self.shards.iter_mut().for_each(HashSet::clear),
+            Ok(()) => {
+                self.shards.iter_mut().for_each(HashSet::clear);
+                self.held = 0;
+            }
             Err(e) => {
                 self.failure = Some(format!("cannot keep ids on disk in {}: {e}", folder.display()));
             }
@@ -436,6 +446,22 @@ mod tests {
 
     /// Whatever the limit (everything in memory, or a run on disk every few entries with merges
     /// on the way), the set answers as a plain map that keeps the first value of each key.
+    #[test]
+    fn a_set_spills_past_its_limit_counted_over_every_shard_not_before() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut set = FingerprintSet::new(5_000);
+        set.spill_into(folder.path());
+        let key = |i: u64| crate::record::fingerprint(&i);
+        for i in 0..5_000 {
+            set.insert(key(i), 1);
+        }
+        assert_eq!(set.spilled(), 0, "nothing goes to disk up to the limit (2,286 of 3,000 did)");
+        for i in 5_000..6_000 {
+            set.insert(key(i), 1);
+        }
+        assert_eq!(set.spilled(), 5_000, "past it, what the memory held");
+    }
+
     #[test]
     fn a_set_that_spills_answers_as_one_held_in_memory() {
         let folder = tempfile::tempdir().unwrap();

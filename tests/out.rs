@@ -367,3 +367,22 @@ fn unheard_writes_nothing_inside_its_own_folders_and_takes_over_no_file_of_the_u
     assert!(r.code == 2 && r.stderr.contains("symbolic link"), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(d.join("notes.txt")).unwrap(), "42\n");
 }
+
+/// A signal in the last moments of a night said "stopped" alone, where the state had been kept
+/// (found by a reader in the twenty-sixth session on issue 9): the message now says what was.
+#[test]
+fn a_signal_after_the_state_is_kept_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.csv"), canonical_csv(10)).unwrap();
+    std::fs::write(d.join("b.csv"), canonical_csv_after(10, 24)).unwrap();
+    assert_eq!(unheard(d, &["run", "--input", "a.csv", "--out", "o", "-q"]).code, 0);
+    let mut child = paused(d, "b.csv", "exchanged:o.state");
+    signal(&child, libc::SIGTERM);
+    let out = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut rest).unwrap();
+    assert_eq!(out.code(), Some(143));
+    assert!(rest.contains("stopped by SIGTERM after the state was kept, before the output was replaced"), "{rest}");
+    assert_eq!(complete_run(&d.join("o")), 10, "the output is the night before's");
+}

@@ -446,6 +446,10 @@ impl Staging {
             Some(aside)
         };
         self.committed = true;
+        interrupt::committed(match self.target.holds {
+            Holds::State => interrupt::STATE_KEPT,
+            Holds::Run => interrupt::OUTPUT_COMMITTED,
+        });
         cleanup.staging.retain(|p| *p != self.dir);
         drop(cleanup);
         sync_dir(&self.target.parent);

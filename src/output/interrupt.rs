@@ -19,6 +19,17 @@ pub struct Cleanup {
 
 static CLEANUP: Mutex<Cleanup> = Mutex::new(Cleanup { staging: Vec::new(), lock_files: Vec::new() });
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// What the run has committed: [`STATE_KEPT`], [`OUTPUT_COMMITTED`].
+static COMMITTED: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+/// The run's state was swapped in.
+pub(crate) const STATE_KEPT: u8 = 1;
+/// The run's output was swapped in.
+pub(crate) const OUTPUT_COMMITTED: u8 = 2;
+
+/// Notes that `what` ([`STATE_KEPT`], [`OUTPUT_COMMITTED`]) is done, for a signal's message.
+pub(crate) fn committed(what: u8) {
+    COMMITTED.fetch_or(what, Ordering::SeqCst);
+}
 
 /// The paths a signal removes (held while the commit renames).
 pub fn cleanup() -> MutexGuard<'static, Cleanup> {
@@ -72,7 +83,17 @@ fn stop(sig: i32) -> ! {
         let _ = std::fs::remove_file(lock);
     }
     let name = if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
-    eprintln!("unheard: stopped by {name}");
+    // a signal in the last moments of a run said "stopped" alone, where the state, or the state
+    // and the output, had been committed (found by a reader in the twenty-sixth session on issue 9)
+    let done = COMMITTED.load(Ordering::SeqCst);
+    let said = if done & OUTPUT_COMMITTED != 0 {
+        " after the run was committed (its output and state are complete)"
+    } else if done & STATE_KEPT != 0 {
+        " after the state was kept, before the output was replaced (the next run writes it from the state)"
+    } else {
+        ""
+    };
+    eprintln!("unheard: stopped by {name}{said}");
     std::process::exit(128 + sig);
 }
 
