@@ -647,8 +647,12 @@ pub(crate) fn explain(args: &ExplainRequest, messages: &Messages) -> Result<Exit
         let words = if c.tokens.is_empty() || c.tokens.end > tokens.len() {
             String::new()
         } else {
-            let (s, _) = tokens.span(c.tokens.start);
-            let (_, e) = tokens.span(c.tokens.end - 1);
+            let (s, first_end) = tokens.span(c.tokens.start);
+            let (last_start, e) = tokens.span(c.tokens.end - 1);
+            // a redaction's marker whole: "Call me on [PHONE" was shown, its `]` past the token
+            let marker = |a: usize, b: usize| safe[..a].ends_with('[') && safe[b..].starts_with(']');
+            let s = s - usize::from(marker(s, first_end));
+            let e = e + usize::from(marker(last_start, e));
             safe[s..e].to_owned()
         };
         let _ = writeln!(

@@ -826,3 +826,12 @@ fn one_file_as_two_sources_of_a_pipeline_is_refused() {
     }
     assert!(!d.join("o").exists());
 }
+
+/// `explain` showed a clause ending in a redaction as "Call me on [PHONE", the marker's `]` past
+/// its last token (in the README's own example, found by a reader in the twenty-sixth session).
+#[test]
+fn explain_shows_a_clause_s_redaction_markers_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = unheard(tmp.path(), &["explain", "Call me on 07700 900123, thanks"]);
+    assert!(r.stdout.contains("1. \"Call me on [PHONE]\""), "{}", r.stdout);
+}
