@@ -1109,7 +1109,7 @@ fn validate(args: &RunArgs, messages: &Messages, summary: &mut Summary) -> Resul
         Ok(book) => {
             report.push(format!("codebook {} {}: {} themes", book.name, book.version, book.themes.len()));
             // what the run says of it, said before it runs
-            for w in pipeline::codebook_warnings(&book) {
+            for w in pipeline::codebook_warnings(&book).into_iter().chain(pipeline::target_warnings(&settings, &book)) {
                 messages.warn(&w);
             }
             Some(book)

@@ -775,6 +775,17 @@ fn validate_says_what_the_run_would_of_the_codebook_the_folders_and_the_state() 
     assert!(v.code == 2 && v.stderr.contains("cannot be written there"), "{}", v.stderr);
     let v = unheard(d, &["validate", "--input", "f.csv", "--out", "other", "--state", "o.state"]);
     assert!(v.stderr.contains("sits beside the output o"), "{}", v.stderr);
+    // a target for a theme the codebook lacks: no chart has it (passed over unsaid)
+    std::fs::write(
+        d.join("t.toml"),
+        "[run]\nout = \"t\"\n[analysis]\nspc_targets = { \"ZZZ99:concerns\" = 0.1 }\n[[source]]\npath = \"f.csv\"\n",
+    )
+    .unwrap();
+    let said = "spc_targets \"ZZZ99:concerns\": the codebook";
+    for command in ["validate", "run"] {
+        let r = unheard(d, &[command, "t.toml"]);
+        assert!(r.stderr.contains(said), "{command}: {}", r.stderr);
+    }
 }
 
 /// A value `[people.map.*]` maps to a group the baseline lacks stopped the run at its first

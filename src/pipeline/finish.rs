@@ -127,6 +127,7 @@ pub(super) fn finish(s: Streamed<'_>) -> Result<Outcome, RunError> {
     let (unmapped_share, mut people_warnings) = unmapped_shares(&settings.dimensions, &safe_values, n_records);
     people_warnings.extend(crowded_dimensions(&settings.dimensions, &names, month_labels.len(), book.themes.len()));
     people_warnings.extend(codebook_warnings(book));
+    people_warnings.extend(target_warnings(settings, book));
     people_warnings.extend(crowded);
     people_warnings.extend(not_compared.iter().flatten().map(|e| {
         format!("{e}: not compared (no comparisons rows for it); it is compared once records lie on both sides")
@@ -366,6 +367,23 @@ pub(crate) fn codebook_warnings(book: &crate::code::Codebook) -> Vec<String> {
         .map(|f| format!("codebook \"{}\": theme {}: {}", book.name, f.theme.unwrap_or_default(), f.message))
         .collect();
     copied_themes(book).into_iter().chain(errors).collect()
+}
+
+/// A warning for each `[analysis] spc_targets` theme the codebook does not have: no chart is
+/// drawn against it (passed over unsaid: found by a reader in the twenty-sixth session on issue 9).
+pub(crate) fn target_warnings(settings: &Settings, book: &crate::code::Codebook) -> Vec<String> {
+    settings
+        .analysis
+        .spc_targets
+        .keys()
+        .filter(|(code, _)| !book.themes.iter().any(|t| t.code == *code))
+        .map(|(code, measure)| {
+            format!(
+                "[analysis] spc_targets \"{code}:{measure}\": the codebook \"{}\" has no theme {code}, so no chart has this target",
+                book.name
+            )
+        })
+        .collect()
 }
 
 /// A warning when themes of the codebook match exactly the words an earlier one matches.

@@ -553,7 +553,7 @@ fn ordinal(n: u64) -> String {
 }
 
 /// A state of other dimensions than the run's (`validate` says it as a run would).
-pub(crate) use finish::codebook_warnings;
+pub(crate) use finish::{codebook_warnings, target_warnings};
 pub(crate) use incremental::other_dimensions;
 
 fn run_in_pool(
