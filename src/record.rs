@@ -302,39 +302,6 @@ impl AgeBand {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn question_parses_fft_wordings() {
-        assert_eq!(Question::parse("What was good?"), Some(Question::WhatGood));
-        assert_eq!(Question::parse("What could we do better?"), Some(Question::CouldImprove));
-        assert_eq!(Question::parse("How could we improve?"), Some(Question::CouldImprove));
-        assert_eq!(Question::parse("FFT Why?"), Some(Question::Nonspecific));
-        assert_eq!(Question::parse("could_improve"), Some(Question::CouldImprove));
-        for (wording, q) in [
-            ("Q2. What was good about your experience?", Some(Question::WhatGood)),
-            ("Is there anything that could have been better?", Some(Question::CouldImprove)),
-            ("Please can you tell us why you gave your answer?", Some(Question::Nonspecific)),
-            (
-                "Please describe any things about the 111 service that\nyou were particularly satisfied and/or dissatisfied with",
-                Some(Question::Nonspecific),
-            ),
-            ("Any other comments?", Some(Question::Nonspecific)),
-            ("Were you satisfied with the care you received?", Some(Question::Nonspecific)),
-            ("What went well, and what could be improved?", None),
-            ("How old are you?", None),
-        ] {
-            assert_eq!(Question::parse(wording), q, "{wording}");
-        }
-        assert_eq!(Question::parse("banana"), None);
-        for q in Question::ALL {
-            assert_eq!(Question::parse(q.as_str()), Some(q), "round trip of {q}");
-        }
-    }
-}
-
 /// SQL reserved words of the dialects BI tools speak (SQL:2016, DuckDB, PostgreSQL, MySQL 8,
 /// T-SQL, Spark SQL's ANSI mode): no column may be one of them, quoted or not, so no dimension
 /// may be named by one (found: a dimension `group` made `select group from …` a parse error).
@@ -442,3 +409,36 @@ pub const SQL_RESERVED: &[&str] = &[
     "with",
     "year",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_parses_fft_wordings() {
+        assert_eq!(Question::parse("What was good?"), Some(Question::WhatGood));
+        assert_eq!(Question::parse("What could we do better?"), Some(Question::CouldImprove));
+        assert_eq!(Question::parse("How could we improve?"), Some(Question::CouldImprove));
+        assert_eq!(Question::parse("FFT Why?"), Some(Question::Nonspecific));
+        assert_eq!(Question::parse("could_improve"), Some(Question::CouldImprove));
+        for (wording, q) in [
+            ("Q2. What was good about your experience?", Some(Question::WhatGood)),
+            ("Is there anything that could have been better?", Some(Question::CouldImprove)),
+            ("Please can you tell us why you gave your answer?", Some(Question::Nonspecific)),
+            (
+                "Please describe any things about the 111 service that\nyou were particularly satisfied and/or dissatisfied with",
+                Some(Question::Nonspecific),
+            ),
+            ("Any other comments?", Some(Question::Nonspecific)),
+            ("Were you satisfied with the care you received?", Some(Question::Nonspecific)),
+            ("What went well, and what could be improved?", None),
+            ("How old are you?", None),
+        ] {
+            assert_eq!(Question::parse(wording), q, "{wording}");
+        }
+        assert_eq!(Question::parse("banana"), None);
+        for q in Question::ALL {
+            assert_eq!(Question::parse(q.as_str()), Some(q), "round trip of {q}");
+        }
+    }
+}

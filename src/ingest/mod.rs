@@ -963,6 +963,10 @@ pub(crate) fn small_csv(bytes: &[u8], comments: bool) -> ::csv::Reader<&[u8]> {
     ::csv::ReaderBuilder::new().delimiter(delimiter).comment(comments.then_some(b'#')).from_reader(text)
 }
 
+fn scrubbed_strs<S: serde::Serializer>(texts: &[String], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(texts.iter().map(|t| crate::text::redact::scrubbed(t)))
+}
+
 #[cfg(test)]
 mod limit_tests {
     use super::*;
@@ -978,8 +982,4 @@ mod limit_tests {
         assert!(err.to_string().contains("unzipped, it is over"), "{err}");
         assert_eq!(decompress_at_most(path, &gz, 1 << 20).unwrap().len(), 1 << 20, "exactly the limit is read");
     }
-}
-
-fn scrubbed_strs<S: serde::Serializer>(texts: &[String], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(texts.iter().map(|t| crate::text::redact::scrubbed(t)))
 }

@@ -500,9 +500,7 @@ impl Redactor {
                 let after = bytes.get(i + 1).copied();
                 if after == Some(b'.') && !bytes.get(i + 2).is_some_and(u8::is_ascii_alphabetic) {
                     i += 2 + spaces(bytes, i + 2);
-                } else if after == Some(b'.') {
-                    i += 2;
-                } else if after == Some(b' ') && name_word(text, i + 2, caps).is_some() {
+                } else if after == Some(b'.') || (after == Some(b' ') && name_word(text, i + 2, caps).is_some()) {
                     i += 2;
                 } else {
                     break;
