@@ -819,7 +819,12 @@ fn resolve_changes(
                 ctx.err(
                     Some(w.span()),
                     "change.window_days",
-                    format!("{}: give a number of days of at least 1", w.get_ref()),
+                    // (a window past u32 was told to be "at least 1": found by a reader)
+                    if *w.get_ref() >= 1 {
+                        format!("{}: give a number of days of at most {}", w.get_ref(), u32::MAX)
+                    } else {
+                        format!("{}: give a number of days of at least 1", w.get_ref())
+                    },
                 )
             })?),
         };
@@ -2195,6 +2200,13 @@ mod tests {
             let err = parse(&format!("{src}{bad}")).unwrap_err();
             assert_eq!(err.key.as_deref(), Some(key), "{bad}: {err}");
         }
+        // a window too long is told so, not to be "at least 1"
+        let err = parse(&format!(
+            "{src}[[change]]\nname = \"x\"\ndate = \"2025-01-01\"\nwindow_days = 9223372036854775807\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("at most 4294967295") && !err.contains("at least 1"), "{err}");
     }
 
     #[test]
