@@ -235,6 +235,9 @@ pub(crate) fn eval(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> 
     let cols = Columns { group: None, ..args.columns.clone() };
     let set = evaluate::read_labelled(&args.labelled, &cols)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
+    for note in &set.notes {
+        messages.warn(note);
+    }
     let map = evaluate::read_label_map(label_map)?;
     // the labels the map reaches, in file order
     let labels: Vec<String> = set.labels.iter().filter(|l| map.iter().any(|(_, m)| m == *l)).cloned().collect();
@@ -350,6 +353,9 @@ fn eval_model(args: &EvalRequest, messages: &Messages) -> Result<ExitCode> {
     let cols = Columns { rating: None, ..args.columns.clone() };
     let set = evaluate::read_labelled(&args.labelled, &cols)
         .with_context(|| format!("cannot read {}", args.labelled.display()))?;
+    for note in &set.notes {
+        messages.warn(note);
+    }
     let targets = train::Targets { labels: &set.labels, y: &set.y, sentiment: &set.sentiment, groups: &set.groups };
     let rows: Vec<usize> = (0..set.texts.len()).collect();
     let started = std::time::Instant::now();

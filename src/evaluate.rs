@@ -215,6 +215,40 @@ fn read_set(path: &Path, cols: &Columns, wide: bool) -> Result<LabelledSet, Eval
         }
         set.y.push(y);
     }
+    // what would skew every score unsaid (found trying careless files: a label column given
+    // twice, an export pasted twice under itself)
+    let mut seen = std::collections::HashMap::new();
+    for l in &set.labels {
+        *seen.entry(l.as_str()).or_insert(0usize) += 1;
+    }
+    let mut twice: Vec<String> =
+        seen.iter().filter(|(_, &n)| n > 1).map(|(l, n)| format!("{l:?} ({n} times)")).collect();
+    twice.sort();
+    if !twice.is_empty() {
+        set.notes.push(format!(
+            "{}: label columns of one name: {} — each is scored as a label of its own",
+            path.display(),
+            twice.join(", ")
+        ));
+    }
+    if id.is_some() {
+        let mut ids = std::collections::HashSet::new();
+        let (mut repeated, mut same_text) = (0usize, 0usize);
+        let mut texts_of: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        for (i, t) in set.ids.iter().zip(&set.texts) {
+            if !ids.insert(i.as_str()) {
+                repeated += 1;
+                same_text += usize::from(texts_of.get(i.as_str()) == Some(&t.as_str()));
+            }
+            texts_of.entry(i.as_str()).or_insert(t.as_str());
+        }
+        if repeated > 0 {
+            set.notes.push(format!(
+                "{}: {repeated} row(s) repeat the id of an earlier row ({same_text} with the same text: a file pasted twice?) — each is scored as a comment of its own",
+                path.display()
+            ));
+        }
+    }
     Ok(set)
 }
 

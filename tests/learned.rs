@@ -331,3 +331,24 @@ fn train_refuses_weights_that_are_not_numbers() {
         assert!(!dir.join("m.json").exists(), "{flag}: no model written");
     }
 }
+
+/// A labelled file pasted twice under itself, or a label column given twice, skewed every score
+/// with nothing said (found trying careless files): `eval` says both.
+#[test]
+fn eval_says_rows_pasted_twice_and_label_columns_given_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let once = labelled_csv(60);
+    let body: String = once.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.join("twice.csv"), format!("{once}{body}")).unwrap();
+    let r = unheard(dir, &["eval", "--folds", "3", "--labelled", "twice.csv"]);
+    assert!(r.stderr.contains("60 row(s) repeat the id of an earlier row (60 with the same text"), "{}", r.stderr);
+    let doubled = once.replacen("Timeliness of care", "Parking", 1);
+    std::fs::write(dir.join("dup.csv"), doubled).unwrap();
+    let r = unheard(dir, &["eval", "--folds", "3", "--labelled", "dup.csv"]);
+    assert!(r.stderr.contains("label columns of one name: \"Parking\" (2 times)"), "{}", r.stderr);
+    // the file as it is says neither
+    std::fs::write(dir.join("l.csv"), &once).unwrap();
+    let r = unheard(dir, &["eval", "--folds", "3", "--labelled", "l.csv"]);
+    assert!(!r.stderr.contains("repeat the id") && !r.stderr.contains("of one name"), "{}", r.stderr);
+}
