@@ -107,3 +107,19 @@ fn surface_forms_do_not_depend_on_the_order_of_the_rows() {
     // January's rows carry spellings 1, 2, 3 … in row order: the earliest by date come first
     assert_eq!(str_at(&t, "surface_forms", at).split("; ").count(), 3);
 }
+
+/// Pieces of one phrase, their recent counts rounded apart (35 and 30), were suggested as two
+/// themes on the demo ("follow up was", "was all arranged": the same 80 comments, the same
+/// examples; found by a reader in the twenty-sixth session on issue 9): one is suggested.
+#[test]
+fn pieces_of_one_phrase_are_one_suggestion_on_the_demo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("d");
+    let r = unheard(&crate::util::project(), &["run", "-q", "--out", out.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    let s = unheard(tmp.path(), &["codebook", "suggest", "d", "--top", "10"]);
+    let terms: Vec<&str> = s.stdout.lines().filter(|l| l.starts_with("terms = ")).collect();
+    assert!(terms.iter().any(|t| t.contains("follow up was")), "{terms:?}");
+    assert!(!terms.iter().any(|t| t.contains("all arranged")), "{terms:?}");
+    assert_eq!(terms.len(), 10);
+}
