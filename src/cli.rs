@@ -721,10 +721,10 @@ pub fn refused(e: &clap::Error, args: &[String]) -> ExitCode {
 /// Opens `--log` for appending, unless it is a file the run reads or lies in its output folder
 /// (settings that cannot be read are reported by the run itself, into the log).
 fn open_log(messages: &mut Messages, path: &Path, run: &RunArgs, header: &str) -> Result<()> {
-    if let (Ok(settings), Some(log)) = (run.settings(), resolved(path)) {
+    if let (Ok(settings), Some(log)) = (run.settings(), crate::files::resolved(path)) {
         // the same file under another name too: a hard link's appended to the input it names
         let same = |i: &Path| {
-            resolved(i).as_ref() == Some(&log)
+            crate::files::resolved(i).as_ref() == Some(&log)
                 || crate::files::identity(i).is_some_and(|id| crate::files::identity(path) == Some(id))
         };
         if let Some(input) = pipeline::input_paths(&settings).into_iter().find(|i| same(i)) {
@@ -736,14 +736,16 @@ fn open_log(messages: &mut Messages, path: &Path, run: &RunArgs, header: &str) -
         }
         // in the state, or in any folder unheard writes: refused by its next run as a file it
         // did not write, every night after (found by a reader in the twenty-sixth session)
-        if let Some(holder) = settings.state.iter().find(|s| resolved(s).is_some_and(|s| log.starts_with(s))) {
+        if let Some(holder) =
+            settings.state.iter().find(|s| crate::files::resolved(s).is_some_and(|s| log.starts_with(s)))
+        {
             anyhow::bail!(
                 "the log {} is inside the state {}, which a run replaces: choose another --log",
                 path.display(),
                 holder.display()
             );
         }
-        if resolved(&settings.out).is_some_and(|out| log.starts_with(out)) {
+        if crate::files::resolved(&settings.out).is_some_and(|out| log.starts_with(out)) {
             anyhow::bail!(
                 "the log {} is inside the output folder {}, which a run replaces: choose another --log",
                 path.display(),
@@ -766,14 +768,6 @@ fn open_log(messages: &mut Messages, path: &Path, run: &RunArgs, header: &str) -
         );
     }
     messages.log_to(path, header).with_context(|| format!("cannot open the log {} for appending", path.display()))
-}
-
-/// `path` made absolute with its links resolved, also when its last part does not exist yet.
-fn resolved(path: &Path) -> Option<PathBuf> {
-    std::fs::canonicalize(path).ok().or_else(|| {
-        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        Some(std::fs::canonicalize(parent).ok()?.join(path.file_name()?))
-    })
 }
 
 /// A time as the log shows it: UTC, to the second.

@@ -656,7 +656,7 @@ pub(crate) fn explain(args: &ExplainRequest, messages: &Messages) -> Result<Exit
             let (s, first_end) = tokens.span(c.tokens.start);
             let (last_start, e) = tokens.span(c.tokens.end - 1);
             // a redaction's marker whole: "Call me on [PHONE" was shown, its `]` past the token
-            let marker = |a: usize, b: usize| safe[..a].ends_with('[') && safe[b..].starts_with(']');
+            let marker = |a: usize, b: usize| crate::text::redact::in_marker(safe, a, b);
             let s = s - usize::from(marker(s, first_end));
             let e = e + usize::from(marker(last_start, e));
             safe[s..e].to_owned()

@@ -133,6 +133,15 @@ pub(crate) fn may_log(path: &Path) -> bool {
     head.is_empty() || ours || (!data && named_as_log && !head.contains(&0))
 }
 
+/// `path` made absolute with its links resolved, also when its last part does not exist yet.
+#[must_use]
+pub(crate) fn resolved(path: &Path) -> Option<std::path::PathBuf> {
+    std::fs::canonicalize(path).ok().or_else(|| {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Some(std::fs::canonicalize(parent).ok()?.join(path.file_name()?))
+    })
+}
+
 /// Whether `path` is named as data (an export: CSV, TSV, JSON, Parquet, a workbook, gzipped),
 /// which is never a pipeline, a codebook or a log.
 #[must_use]

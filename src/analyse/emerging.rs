@@ -219,8 +219,7 @@ impl Comment<'_> {
             // check of a `[` in the word never held, and `dr name harrowg` was published (found
             // by a reader in the twenty-sixth session on issue 9)
             let (a, b) = tokens.span(i);
-            let bytes = self.text.as_bytes();
-            let marker = a > 0 && bytes.get(a - 1) == Some(&b'[') && bytes.get(b) == Some(&b']');
+            let marker = crate::text::redact::in_marker(self.text, a, b);
             skip.push((STOP_WORDS.binary_search(&w).is_ok(), marker || w.bytes().all(|b| b.is_ascii_digit())));
         }
         let shard_of = |term: &str| {
@@ -527,7 +526,7 @@ mod tests {
                 let words: Vec<&str> = (start..start + len).map(|i| tokens.word(i)).collect();
                 let marker = |i: usize| {
                     let (a, b) = tokens.span(i);
-                    text[..a].ends_with('[') && text[b..].starts_with(']')
+                    crate::text::redact::in_marker(text, a, b)
                 };
                 if words.iter().all(|w| STOP_WORDS.contains(w))
                     || (start..start + len).any(marker)

@@ -1553,7 +1553,7 @@ fn targets_as_written<S: serde::Serializer>(
 }
 
 fn shown_strs<S: serde::Serializer>(texts: &[String], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(texts.iter().map(|t| crate::text::redact::scrubbed(t)))
+    crate::text::redact::scrubbed_seq(texts, s)
 }
 
 /// A source (or baseline) named after its file: the stem, its personal data redacted.

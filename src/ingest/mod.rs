@@ -426,7 +426,7 @@ pub struct SourceReport {
     pub(crate) question_values_given: Vec<String>,
     /// Those that no column and no row's question of the source met (written redacted, as typed
     /// values are).
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "scrubbed_strs")]
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "crate::text::redact::scrubbed_seq")]
     pub question_values_unmatched: Vec<String>,
 }
 
@@ -961,10 +961,6 @@ pub(crate) fn small_csv(bytes: &[u8], comments: bool) -> ::csv::Reader<&[u8]> {
     let header = text.split(|&b| b == b'\n').find(|l| !(comments && l.starts_with(b"#"))).unwrap_or_default();
     let delimiter = [b',', b';', b'\t'].into_iter().find(|d| header.contains(d)).unwrap_or(b',');
     ::csv::ReaderBuilder::new().delimiter(delimiter).comment(comments.then_some(b'#')).from_reader(text)
-}
-
-fn scrubbed_strs<S: serde::Serializer>(texts: &[String], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(texts.iter().map(|t| crate::text::redact::scrubbed(t)))
 }
 
 #[cfg(test)]

@@ -407,10 +407,7 @@ fn other_owner(state: &std::path::Path, out: &std::path::Path) -> Option<std::pa
     let owner = state.with_file_name(name);
     // links and `..` resolved: `--state ../w/o.state` from `w` is `o`'s own (found by a reader)
     let absolute = |p: &std::path::Path| {
-        std::fs::canonicalize(p)
-            .ok()
-            .or_else(|| Some(std::fs::canonicalize(p.parent()?).ok()?.join(p.file_name()?)))
-            .unwrap_or_else(|| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+        crate::files::resolved(p).unwrap_or_else(|| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
     };
     (!name.is_empty() && absolute(&owner) != absolute(out) && nightly_output(&owner).is_some()).then_some(owner)
 }

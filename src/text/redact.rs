@@ -188,6 +188,18 @@ pub(crate) fn scrubbed(text: &str) -> String {
     Redactor::shared().redact(text).0.into_owned()
 }
 
+/// Serialises `texts` redacted, each as [`scrubbed`] gives it (names a user typed, written out).
+pub(crate) fn scrubbed_seq<S: serde::Serializer>(texts: &[String], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(texts.iter().map(|t| scrubbed(t)))
+}
+
+/// Whether `text[start..end]` is the word of a redaction's marker (`[NAME]`: the analyzer's
+/// token `NAME`, its brackets left out).
+#[must_use]
+pub(crate) fn in_marker(text: &str, start: usize, end: usize) -> bool {
+    text.get(..start).is_some_and(|t| t.ends_with('[')) && text.get(end..).is_some_and(|t| t.starts_with(']'))
+}
+
 /// What a column's header says it holds, when that is personal data about the respondent: a
 /// survey tool's `First Name`, `Email Address`, `IP Address`; a PALS or complaints export's
 /// `Patient Name`, `Address`, `Date of Birth`, `NHS Number`, `Hospital Number`. Such a column is
